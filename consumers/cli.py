@@ -1,0 +1,321 @@
+"""`sla-ledger`: the command line of outputs.md.
+
+Every failure the user can cause or fix (bad option, bad file, unreachable store, period
+not ended) ends as one line on stderr and a non-zero exit, never a traceback. Rejected
+inputs are an outcome, not a failure: they are counted, kept, and the exit is 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import os
+import sys
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, NoReturn
+
+from consumers import render
+from consumers.intake import ingest_file
+from ledger.errors import InvalidInputError, LedgerError
+from ledger.periods import Period
+from ledger.timeformat import format_utc, parse_rfc3339
+from projections.attainment import period_report
+from projections.credit_entries import close_period, reconcile_closed_periods
+from projections.store import LedgerStore
+from projections.store.ledger_store import DEFAULT_SQLITE_PATH
+
+STORE_ENV = "SLA_LEDGER_STORE"
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """Bad options: reported in one line with a pointer to --help."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message} (see `{self.prog} --help`)")
+
+
+def default_store_url() -> str:
+    return os.environ.get(STORE_ENV) or f"sqlite:///{DEFAULT_SQLITE_PATH}"
+
+
+def _as_of(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        if len(text) == 10:
+            return parse_rfc3339(text + "T00:00:00Z")
+        return parse_rfc3339(text)
+    except InvalidInputError as exc:
+        raise UsageError(f"--as-of {exc}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--store", default=None, metavar="URL",
+                        help=f"sqlite:///path/to/ledger.db (default ./{DEFAULT_SQLITE_PATH}) or "
+                             f"postgresql://user:pass@host:port/db; also ${STORE_ENV}")
+    parser = _Parser(prog="sla-ledger", description="Event-sourced SLA ledger.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    ingest = sub.add_parser("ingest", parents=[common], help="append events to the ledger")
+    ingest.add_argument("--from-file", type=Path, metavar="F.jsonl",
+                        help="a JSON Lines file, one event envelope per line")
+    ingest.add_argument("--bootstrap-servers", metavar="HOST:PORT",
+                        help="consume from Kafka (not available in this version)")
+    ingest.add_argument("--batch-size", type=int, default=2000,
+                        help="inputs per transaction (default 2000)")
+    ingest.add_argument("--format", choices=["table", "json"], default="table")
+    bar = ingest.add_mutually_exclusive_group()
+    bar.add_argument("--progress", dest="progress", action="store_true", default=None,
+                     help="show a progress bar (default: when stderr is a terminal)")
+    bar.add_argument("--no-progress", dest="progress", action="store_false")
+
+    close = sub.add_parser("close", parents=[common], help="close a period, issue credits")
+    close.add_argument("--period", required=True, metavar="YYYY-MM")
+    close.add_argument("--format", choices=["table", "json"], default="table")
+
+    report = sub.add_parser("report", parents=[common], help="attainment and credit per row")
+    report.add_argument("--period", required=True, metavar="YYYY-MM")
+    report.add_argument("--contract", metavar="ID")
+    report.add_argument("--as-of", metavar="T", help="RFC 3339 instant: what the ledger "
+                        "said then (only what was recorded by T, horizon T)")
+    report.add_argument("--format", choices=["table", "json", "csv"], default="table")
+
+    credits = sub.add_parser("credits", parents=[common], help="the credit entries")
+    credits.add_argument("--period", metavar="YYYY-MM")
+    credits.add_argument("--contract", metavar="ID")
+    credits.add_argument("--as-of", metavar="T")
+    credits.add_argument("--format", choices=["table", "json", "csv"], default="table")
+
+    rejections = sub.add_parser("rejections", parents=[common],
+                                help="rejected inputs with reason and origin")
+    rejections.add_argument("--format", choices=["table", "json"], default="table")
+    rejections.add_argument("--export", type=Path, metavar="FILE",
+                            help="write the rejected raw inputs, one per line, to FILE: fix "
+                                 "them there and `ingest --from-file FILE` again")
+
+    demo = sub.add_parser("demo", parents=[common], help="a realistic month, end to end")
+    demo.add_argument("--dir", type=Path, default=Path("sla-ledger-demo"),
+                      help="where the demo writes its events and store (default ./sla-ledger-demo)")
+    return parser
+
+
+def _open(args: argparse.Namespace) -> LedgerStore:
+    return LedgerStore(args.store or default_store_url())
+
+
+def _period(text: str) -> Period:
+    try:
+        return Period.parse(text)
+    except InvalidInputError as exc:
+        raise UsageError(f"--period: {exc}") from None
+
+
+class ProgressBar:
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.started = time.monotonic()
+        self.last = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - self.last < 0.2:
+            return
+        self.last = now
+        share = done / total if total else 1.0
+        filled = int(share * 30)
+        elapsed = max(now - self.started, 1e-9)
+        sys.stderr.write(f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] "
+                         f"{share:6.1%}  {done / 1e6:,.1f}/{total / 1e6:,.1f} MB  "
+                         f"{elapsed:,.0f}s")
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    if args.bootstrap_servers:
+        raise UsageError("ingest --bootstrap-servers: Kafka intake is not in this version yet; "
+                         "use --from-file")
+    if args.from_file is None:
+        raise UsageError("ingest: give --from-file F.jsonl")
+    path: Path = args.from_file
+    if not path.is_file():
+        raise UsageError(f"ingest: no such file: {path}")
+    if args.batch_size < 1:
+        raise UsageError("ingest: --batch-size must be at least 1")
+    show = args.progress if args.progress is not None else sys.stderr.isatty()
+    store = _open(args)
+    try:
+        summary = ingest_file(store, path, batch_size=args.batch_size,
+                              progress=ProgressBar(f"ingest {path.name}") if show else None)
+    finally:
+        store.close()
+    if args.format == "json":
+        print(render.to_json(summary.as_dict()))
+    else:
+        print(summary.line())
+    return 0
+
+
+def cmd_close(args: argparse.Namespace) -> int:
+    period = _period(args.period)
+    store = _open(args)
+    try:
+        outcome = close_period(store, period, datetime.now(UTC))
+    finally:
+        store.close()
+    if args.format == "json":
+        print(render.to_json({"period": outcome.period,
+                              "closed_at": format_utc(outcome.closed_at),
+                              "newly_closed": outcome.newly_closed,
+                              "entries": [e.as_dict() for e in outcome.entries]}))
+    elif outcome.newly_closed:
+        total = sum(e.amount for e in outcome.entries)
+        print(f"closed {outcome.period} at {format_utc(outcome.closed_at)}: "
+              f"{len(outcome.entries)} credit entries issued"
+              + (f" (sum {total})" if outcome.entries and
+                 len({e.currency for e in outcome.entries}) == 1 else ""))
+    else:
+        print(f"{outcome.period} was already closed at {format_utc(outcome.closed_at)}; "
+              "nothing to do")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    period = _period(args.period)
+    as_of = _as_of(args.as_of)
+    store = _open(args)
+    try:
+        report = period_report(store, period, as_of or datetime.now(UTC),
+                               recorded_filter=as_of is not None)
+    finally:
+        store.close()
+    rows = [r.as_dict() for r in report.rows
+            if args.contract is None or r.contract.contract_id == args.contract]
+    if args.format == "json":
+        print(render.to_json({"period": period.label, "as_of": format_utc(report.as_of),
+                              "rows": rows}))
+    elif args.format == "csv":
+        fields = list(rows[0]) if rows else [key for key, _ in render.REPORT_COLUMNS]
+        sys.stdout.write(render.to_csv(rows, fields))
+    else:
+        state = (f"closed at {format_utc(report.closed_at)}" if report.closed_at
+                 else "provisional")
+        print(f"Period {period.label} ({state}), as of {format_utc(report.as_of)}: "
+              f"{len(rows)} rows")
+        if rows:
+            print(render.to_table(rows, render.REPORT_COLUMNS, render.REPORT_NUMERIC))
+    return 0
+
+
+def cmd_credits(args: argparse.Namespace) -> int:
+    if args.period is not None:
+        _period(args.period)
+    as_of = _as_of(args.as_of)
+    store = _open(args)
+    try:
+        entries = store.entries(period=args.period, contract_id=args.contract,
+                                recorded_by_us=None if as_of is None else
+                                _us(as_of))
+    finally:
+        store.close()
+    docs = [e.as_dict() for e in entries]
+    if args.format == "json":
+        print(render.to_json({"entries": docs}))
+    elif args.format == "csv":
+        fields = list(docs[0]) if docs else [k for k, _ in render.ENTRY_COLUMNS]
+        sys.stdout.write(render.to_csv(docs, fields))
+    else:
+        print(f"{len(docs)} credit entries")
+        if docs:
+            print(render.to_table(docs, render.ENTRY_COLUMNS, render.ENTRY_NUMERIC))
+    return 0
+
+
+def _us(instant: datetime) -> int:
+    from ledger.periods import to_us
+
+    return to_us(instant)
+
+
+def cmd_rejections(args: argparse.Namespace) -> int:
+    store = _open(args)
+    try:
+        stored = store.rejections()
+        accepted_ids = store.known_contents(
+            [r.event_id for r in stored if r.event_id is not None])
+    finally:
+        store.close()
+    docs: list[dict[str, Any]] = []
+    for r in stored:
+        try:
+            text: str | None = r.raw.decode("utf-8")
+        except UnicodeDecodeError:
+            text = None
+        docs.append({
+            "seq": r.seq, "rejection_id": r.rejection_id,
+            "rejected_at": format_utc(r.rejected_at), "origin": r.origin,
+            "field": r.field, "reason": r.reason, "event_id": r.event_id,
+            "resubmitted": r.event_id is not None and r.event_id in accepted_ids,
+            "raw": text, "raw_base64": base64.b64encode(r.raw).decode("ascii"),
+        })
+    if args.export is not None:
+        with args.export.open("wb") as handle:
+            for r in stored:
+                handle.write(r.raw.replace(b"\n", b" ") + b"\n")
+        print(f"wrote {len(stored)} rejected inputs to {args.export}: fix them, then "
+              f"`sla-ledger ingest --from-file {args.export}`", file=sys.stderr)
+    if args.format == "json":
+        print(render.to_json({"rejections": docs}))
+    else:
+        print(f"{len(docs)} rejected inputs")
+        if docs:
+            table = [{**d, "origin": _origin_text(d["origin"]),
+                      "reason": d["reason"] + (" [resubmitted]" if d["resubmitted"] else "")}
+                     for d in docs]
+            print(render.to_table(table, render.REJECTION_COLUMNS, frozenset({"seq"})))
+    return 0
+
+
+def _origin_text(origin: dict[str, Any]) -> str:
+    if "topic" in origin:
+        return f"{origin['topic']}[{origin.get('partition')}]@{origin.get('offset')}"
+    return f"{origin.get('file')}:{origin.get('line')}"
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from consumers.demo import run_demo
+
+    return run_demo(args.dir, args.store)
+
+
+COMMANDS = {"ingest": cmd_ingest, "close": cmd_close, "report": cmd_report,
+            "credits": cmd_credits, "rejections": cmd_rejections, "demo": cmd_demo}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except UsageError as exc:
+        print(f"sla-ledger: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except LedgerError as exc:
+        print(f"sla-ledger: error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        print("sla-ledger: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+__all__ = ["main", "reconcile_closed_periods"]

@@ -1,0 +1,277 @@
+"""One report row: attainment and credit for (contract, service, period).
+
+A pure function of the folded subjects and the horizon (spec: sla-math §1-§5). Every
+quantity is exact (integer microseconds, `Fraction` ratios); rounding happens once, at
+the end, where the spec says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from ledger import intervals
+from ledger.business_time import BusinessCalendar
+from ledger.contracts import ContractState, CreditTier, ServiceTerms, TermsVersion
+from ledger.incidents import IncidentState, response_figures
+from ledger.money import round_half_even, to_minor_unit
+from ledger.outages import MaintenanceState, OutageState
+from ledger.periods import Period, from_us, local_date_of, local_midnight_us, to_us
+from ledger.timeformat import exact_seconds
+
+HUNDRED = Fraction(100)
+
+
+@dataclass(frozen=True, slots=True)
+class RowKey:
+    contract_id: str
+    service_id: str
+    period: str
+
+
+@dataclass(slots=True)
+class Row:
+    """Exact figures of one row; `as_dict` renders them as outputs.md says."""
+
+    contract: ContractState
+    terms: TermsVersion
+    service: ServiceTerms
+    period: Period
+    window_us: int
+    covered_us: int
+    excluded_us: int | None = None
+    measured_us: int | None = None
+    downtime_us: Fraction | None = None
+    availability: Fraction | None = None
+    availability_credit: Decimal = Decimal(0)
+    incidents_met: int | None = None
+    incidents_missed: int | None = None
+    incidents_pending: int | None = None
+    response_attainment: Fraction | None = None
+    response_credit: Decimal = Decimal(0)
+    credit_percent: Decimal = Decimal(0)
+    fee_basis: Fraction = Fraction(0)
+    credit_amount: Decimal = Decimal(0)
+    event_ids: set[str] = field(default_factory=set)
+    status: str = "provisional"
+
+    @property
+    def key(self) -> RowKey:
+        return RowKey(self.contract.contract_id, self.service.service_id, self.period.label)
+
+    def as_dict(self) -> dict[str, Any]:
+        availability = self.service.availability
+        response = self.service.incident_response
+        currency = self.contract.currency
+        return {
+            "contract_id": self.contract.contract_id,
+            "customer_id": self.contract.customer_id,
+            "service_id": self.service.service_id,
+            "period": self.period.label,
+            "status": self.status,
+            "terms_version": self.terms.version,
+            "currency": currency,
+            "remedy": self.contract.remedy,
+            "window_seconds": exact_seconds(self.window_us),
+            "covered_seconds": exact_seconds(self.covered_us),
+            "excluded_seconds": _seconds(self.excluded_us),
+            "measured_seconds": _seconds(self.measured_us),
+            "downtime_seconds": _seconds(self.downtime_us),
+            "availability_percent": _percent(self.availability),
+            "availability_target_percent": None if availability is None
+            else str(availability.target_percent),
+            "availability_met": None if self.availability is None or availability is None
+            else self.availability >= Fraction(availability.target_percent),
+            "availability_credit_percent": str(self.availability_credit),
+            "incidents_met": self.incidents_met,
+            "incidents_missed": self.incidents_missed,
+            "incidents_pending": self.incidents_pending,
+            "response_attainment_percent": None if response is None
+            else _percent(self.response_attainment),
+            "response_credit_percent": str(self.response_credit),
+            "credit_percent": str(self.credit_percent),
+            "fee_basis": str(to_minor_unit(self.fee_basis, currency)),
+            "credit_amount": str(self.credit_amount),
+        }
+
+
+def _seconds(microseconds: int | Fraction | None) -> str | None:
+    return None if microseconds is None else exact_seconds(microseconds)
+
+
+def _percent(value: Fraction | None) -> str | None:
+    return None if value is None else str(round_half_even(value, 4))
+
+
+def tier_credit(value: Fraction | None, tiers: Sequence[CreditTier]) -> Decimal:
+    """The tier with the smallest `below_percent` that the exact value is strictly under.
+
+    spec: sla-math §3, strict "below", decided on the exact value, not the rounded text.
+    """
+    if value is None:
+        return Decimal(0)
+    for tier in tiers:  # sorted by below_percent, smallest first
+        if value < Fraction(tier.below_percent):
+            return tier.credit_percent
+    return Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    window: tuple[int, int]
+    covered: tuple[int, int] | None
+
+
+def coverage(contract: ContractState, period: Period) -> Coverage:
+    """`C = W ∩ [start of effective_from, start of effective_to)` (spec: sla-math §1)."""
+    window = period.window(contract.timezone)
+    lo = max(window[0], local_midnight_us(contract.effective_from, contract.timezone))
+    hi = window[1]
+    if contract.effective_to is not None:
+        hi = min(hi, local_midnight_us(contract.effective_to, contract.timezone))
+    return Coverage(window, (lo, hi) if hi > lo else None)
+
+
+def compute_rows(
+    contract: ContractState,
+    period: Period,
+    outages: Sequence[OutageState],
+    maintenances: Sequence[MaintenanceState],
+    incidents: Sequence[IncidentState],
+    horizon_us: int,
+) -> list[Row]:
+    """Every row of one contract in one period (one per service in the terms in force)."""
+    cover = coverage(contract, period)
+    if cover.covered is None:
+        return []
+    first_covered_day = local_date_of(cover.covered[0], contract.timezone)
+    terms = contract.terms_on(first_covered_day)
+    if terms is None:
+        return []
+    return [
+        compute_row(contract, terms, service, period, cover, outages, maintenances, incidents,
+                    horizon_us)
+        for service in terms.services
+    ]
+
+
+def compute_row(
+    contract: ContractState,
+    terms: TermsVersion,
+    service: ServiceTerms,
+    period: Period,
+    cover: Coverage,
+    outages: Sequence[OutageState],
+    maintenances: Sequence[MaintenanceState],
+    incidents: Sequence[IncidentState],
+    horizon_us: int,
+) -> Row:
+    assert cover.covered is not None
+    window_start, window_end = cover.window
+    covered_start, covered_end = cover.covered
+    row = Row(contract=contract, terms=terms, service=service, period=period,
+              window_us=window_end - window_start, covered_us=covered_end - covered_start)
+    row.event_ids.update(contract.event_ids)
+
+    if service.availability is not None:
+        _availability(row, service, cover, outages, maintenances, horizon_us)
+    if service.incident_response is not None:
+        _response(row, service, cover, incidents, horizon_us)
+
+    # spec: sla-math §5
+    row.credit_percent = min(row.availability_credit + row.response_credit,
+                             service.credit_cap_percent)
+    row.fee_basis = Fraction(service.monthly_fee) * row.covered_us / row.window_us
+    row.credit_amount = to_minor_unit(row.fee_basis * Fraction(row.credit_percent) / HUNDRED,
+                                      contract.currency)
+    return row
+
+
+def _availability(
+    row: Row,
+    service: ServiceTerms,
+    cover: Coverage,
+    outages: Sequence[OutageState],
+    maintenances: Sequence[MaintenanceState],
+    horizon_us: int,
+) -> None:
+    terms = service.availability
+    assert terms is not None and cover.covered is not None
+    customer = row.contract.customer_id
+    # Measurement stops at the horizon when it falls inside the period (spec: §3).
+    measured_range = intervals.clip([cover.covered], -(2**62), horizon_us)
+
+    excluded: list[tuple[int, int]] = []
+    if terms.maintenance_notice_us is not None:
+        for window in maintenances:
+            if not window.applies_to(service.service_id, customer):
+                continue
+            row.event_ids.update(window.event_ids)
+            notice = window.notice_us()
+            if notice is not None and notice >= terms.maintenance_notice_us:
+                assert window.start_us is not None and window.end_us is not None
+                excluded.append((window.start_us, window.end_us))
+
+    pieces: list[intervals.WeightedInterval] = []
+    for outage in outages:
+        if not outage.applies_to(service.service_id, customer):
+            continue
+        span = outage.interval(horizon_us)
+        if span is None:
+            continue
+        row.event_ids.update(outage.event_ids)
+        if outage.cause is not None and outage.cause in terms.excluded_causes:
+            excluded.append(span)
+        else:
+            pieces.append((span[0], span[1], Fraction(outage.impact_percent) / HUNDRED))
+
+    excluded_set = intervals.normalise(intervals.clip(excluded, *cover.covered))
+    region = intervals.subtract(measured_range, excluded_set)
+    measured = intervals.total(region)
+    downtime = Fraction(0)
+    segments = intervals.intersect_weighted(intervals.max_weight_segments(pieces), region)
+    for run in intervals.maximal_runs(segments):
+        # spec: §3, down intervals shorter than min_downtime_seconds are dropped
+        if run[-1][1] - run[0][0] < terms.min_downtime_us:
+            continue
+        downtime += sum(((end - start) * weight for start, end, weight in run), Fraction(0))
+
+    row.excluded_us = intervals.total(measured_range) - measured
+    row.measured_us = measured
+    row.downtime_us = downtime
+    if measured > 0:
+        row.availability = HUNDRED * (measured - downtime) / measured
+    row.availability_credit = tier_credit(row.availability, terms.credit_tiers)
+
+
+def _response(
+    row: Row,
+    service: ServiceTerms,
+    cover: Coverage,
+    incidents: Sequence[IncidentState],
+    horizon_us: int,
+) -> None:
+    terms = service.incident_response
+    assert terms is not None
+    window_start, window_end = cover.window
+    mine = []
+    for incident in incidents:
+        # spec: §4, placed by `opened_at` in the whole window W, not only the covered part
+        if (incident.contract_id != row.contract.contract_id
+                or incident.service_id != service.service_id
+                or incident.opened_at is None):
+            continue
+        if window_start <= to_us(incident.opened_at) < window_end:
+            mine.append(incident)
+            row.event_ids.update(incident.event_ids)
+    calendar = BusinessCalendar(row.contract.timezone, terms.business_hours)
+    figures = response_figures(mine, terms.targets, calendar, from_us(horizon_us))
+    row.incidents_met = figures.met
+    row.incidents_missed = figures.missed
+    row.incidents_pending = figures.pending
+    row.response_attainment = figures.attainment
+    row.response_credit = tier_credit(figures.attainment, terms.credit_tiers)
+

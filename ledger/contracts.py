@@ -1,0 +1,150 @@
+"""Contracts and their terms versions, folded from contract events (spec: sla-math §1).
+
+Within one contract, events apply in `occurred_at` order, ties broken by `event_id`, so
+the state never depends on arrival order. `contract.signed` defines version 1 (when a
+producer re-sends a different signing, the latest one defines it); each amendment is a
+new version, numbered 2, 3, ... in `occurred_at` order (ties: `event_id`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from ledger.events import InboundEvent
+from ledger.timeformat import parse_date, parse_duration, to_microseconds
+
+
+@dataclass(frozen=True, slots=True)
+class CreditTier:
+    below_percent: Decimal
+    credit_percent: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class AvailabilityTerms:
+    target_percent: Decimal
+    credit_tiers: tuple[CreditTier, ...]  # sorted by below_percent, smallest first
+    excluded_causes: frozenset[str]
+    maintenance_notice_us: int | None  # None: maintenance is never excluded
+    min_downtime_us: int
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseTerms:
+    targets: Mapping[str, timedelta]
+    business_hours: Any  # "24x7" or {"weekly": ..., "holidays": [...]}
+    credit_tiers: tuple[CreditTier, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceTerms:
+    service_id: str
+    monthly_fee: Decimal
+    availability: AvailabilityTerms | None
+    incident_response: ResponseTerms | None
+    credit_cap_percent: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class TermsVersion:
+    version: int
+    effective_from: date
+    occurred_at: datetime
+    event_id: str
+    services: tuple[ServiceTerms, ...]  # sorted by service_id
+
+
+@dataclass(frozen=True, slots=True)
+class ContractState:
+    contract_id: str
+    customer_id: str
+    customer_name: str
+    currency: str
+    timezone: str
+    remedy: str
+    effective_from: date
+    effective_to: date | None  # exclusive; the latest termination overrides
+    versions: tuple[TermsVersion, ...]
+    event_ids: tuple[str, ...]
+
+    def terms_on(self, day: date) -> TermsVersion | None:
+        """The version with the greatest `effective_from <= day`.
+
+        Ties: later `occurred_at`, then greater `event_id` (spec: sla-math §1).
+        """
+        candidates = [v for v in self.versions if v.effective_from <= day]
+        if not candidates:
+            return None
+        return max(candidates, key=lambda v: (v.effective_from, v.occurred_at, v.event_id))
+
+
+def tiers(raw: Iterable[Mapping[str, str]]) -> tuple[CreditTier, ...]:
+    parsed = [CreditTier(Decimal(t["below_percent"]), Decimal(t["credit_percent"])) for t in raw]
+    return tuple(sorted(parsed, key=lambda t: t.below_percent))
+
+
+def _service_terms(raw: Mapping[str, Any]) -> ServiceTerms:
+    availability = raw.get("availability")
+    response = raw.get("incident_response")
+    return ServiceTerms(
+        service_id=raw["service_id"],
+        monthly_fee=Decimal(raw["monthly_fee"]),
+        availability=None if availability is None else AvailabilityTerms(
+            target_percent=Decimal(availability["target_percent"]),
+            credit_tiers=tiers(availability["credit_tiers"]),
+            excluded_causes=frozenset(availability.get("excluded_causes") or ()),
+            maintenance_notice_us=None if availability.get("maintenance_notice") is None
+            else to_microseconds(parse_duration(availability["maintenance_notice"])),
+            min_downtime_us=int(availability.get("min_downtime_seconds") or 0) * 1_000_000,
+        ),
+        incident_response=None if response is None else ResponseTerms(
+            targets={p: parse_duration(d) for p, d in response["targets"].items()},
+            business_hours=response["business_hours"],
+            credit_tiers=tiers(response["credit_tiers"]),
+        ),
+        credit_cap_percent=Decimal(raw.get("credit_cap_percent") or "100"),
+    )
+
+
+def _version(number: int, event: InboundEvent) -> TermsVersion:
+    return TermsVersion(
+        version=number,
+        effective_from=parse_date(event.payload["effective_from"]),
+        occurred_at=event.occurred_at,
+        event_id=event.event_id,
+        services=tuple(sorted((_service_terms(s) for s in event.payload["services"]),
+                              key=lambda s: s.service_id)),
+    )
+
+
+def fold_contract(events: Iterable[InboundEvent]) -> ContractState | None:
+    """The contract as its events say, or None while no `contract.signed` is known."""
+    ordered = sorted(events, key=lambda e: (e.occurred_at, e.event_id))
+    signed = [e for e in ordered if e.type == "contract.signed"]
+    if not signed:
+        return None
+    signing = signed[-1]
+    amendments = [e for e in ordered if e.type == "contract.amended"]
+    terminations = [e for e in ordered if e.type == "contract.terminated"]
+    p = signing.payload
+    effective_to = p.get("effective_to")
+    if terminations:
+        effective_to = terminations[-1].payload["effective_to"]
+    versions = [_version(1, signing)]
+    versions += [_version(n, e) for n, e in enumerate(amendments, start=2)]
+    return ContractState(
+        contract_id=p["contract_id"],
+        customer_id=p["customer_id"],
+        customer_name=p.get("customer_name", ""),
+        currency=p["currency"],
+        timezone=p.get("timezone") or "UTC",
+        remedy=p["remedy"],
+        effective_from=parse_date(p["effective_from"]),
+        effective_to=None if effective_to is None else parse_date(effective_to),
+        versions=tuple(versions),
+        event_ids=tuple(sorted(e.event_id for e in ordered)),
+    )

@@ -1,0 +1,141 @@
+"""Credit entries: immutable, corrected only by new entries (spec: sla-math §6).
+
+A closed row's entries always sum to its current `credit_amount`. When a newly recorded
+event changes that amount, the active issue is reversed (negative amount, `supersedes`
+naming it) and, if the new amount is positive, a new issue follows at the next revision.
+Entry ids are uuid5 of the row and revision, so the same history yields the same ids
+and downstream systems can de-duplicate a rebuild or a re-publication by `entry_id`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from ledger.attainment import Row, RowKey
+from ledger.events import canonical_json
+from ledger.timeformat import format_utc
+
+ENTRY_NAMESPACE = uuid.UUID("6f2b8e4c-3a1d-5e7f-9b0c-1d2e3f4a5b6c")
+
+EntryKind = Literal["issue", "reversal"]
+
+
+def entry_id(key: RowKey, kind: EntryKind, revision: int) -> str:
+    return str(uuid.uuid5(ENTRY_NAMESPACE,
+                          f"{key.contract_id}\x1f{key.service_id}\x1f{key.period}\x1f"
+                          f"{kind}\x1f{revision}"))
+
+
+def basis(row: Row) -> dict[str, Any]:
+    """The canonical derivation an entry is computed from: the row's figures (without
+    the moment-dependent status) and the ids of every event that fed them."""
+    figures = row.as_dict()
+    figures.pop("status")
+    return {"row": figures, "event_ids": sorted(row.event_ids)}
+
+
+def basis_sha256(row: Row) -> str:
+    return hashlib.sha256(canonical_json(basis(row)).encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class CreditEntry:
+    entry_id: str
+    kind: EntryKind
+    revision: int
+    supersedes: str | None
+    contract_id: str
+    customer_id: str
+    service_id: str
+    period: str
+    amount: Decimal
+    currency: str
+    remedy: str
+    credit_percent: str
+    terms_version: int
+    recorded_at: datetime
+    basis_sha256: str
+
+    @property
+    def key(self) -> RowKey:
+        return RowKey(self.contract_id, self.service_id, self.period)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "entry_id": self.entry_id, "kind": self.kind, "revision": self.revision,
+            "supersedes": self.supersedes, "contract_id": self.contract_id,
+            "customer_id": self.customer_id, "service_id": self.service_id,
+            "period": self.period, "amount": str(self.amount), "currency": self.currency,
+            "remedy": self.remedy, "credit_percent": self.credit_percent,
+            "terms_version": self.terms_version,
+            "recorded_at": format_utc_micro(self.recorded_at),
+            "basis_sha256": self.basis_sha256,
+        }
+
+
+def format_utc_micro(instant: datetime) -> str:
+    """Record times always carry six fractional digits, as outputs.md shows them."""
+    text = format_utc(instant)
+    return text if "." in text else text[:-1] + ".000000Z"
+
+
+def active_issue(entries: Sequence[CreditEntry]) -> CreditEntry | None:
+    reversed_ids = {e.supersedes for e in entries if e.kind == "reversal"}
+    issues = [e for e in entries if e.kind == "issue" and e.entry_id not in reversed_ids]
+    return issues[-1] if issues else None
+
+
+def reconcile(
+    rows: Mapping[RowKey, Row],
+    entries: Iterable[CreditEntry],
+    recorded_at: datetime,
+) -> list[CreditEntry]:
+    """The entries to append so that every row's entries sum to its credit amount.
+
+    `rows` are the closed period's rows as they stand now; `entries` are all entries
+    recorded so far for that period, in record order. A row that no longer exists (its
+    coverage was withdrawn) owes nothing, so its active issue is reversed.
+    """
+    by_row: dict[RowKey, list[CreditEntry]] = {}
+    for entry in entries:
+        by_row.setdefault(entry.key, []).append(entry)
+    new: list[CreditEntry] = []
+    for key in sorted(set(rows) | set(by_row), key=lambda k: (k.contract_id, k.service_id)):
+        row = rows.get(key)
+        history = by_row.get(key, [])
+        owed = row.credit_amount if row is not None else Decimal(0)
+        active = active_issue(history)
+        booked = active.amount if active is not None else Decimal(0)
+        if owed == booked:
+            continue
+        digest = basis_sha256(row) if row is not None else hashlib.sha256(
+            canonical_json({"row": None, "key": [key.contract_id, key.service_id, key.period]})
+            .encode()).hexdigest()
+        last_revision = max((e.revision for e in history), default=0)
+        if active is not None:
+            new.append(CreditEntry(
+                entry_id=entry_id(key, "reversal", active.revision), kind="reversal",
+                revision=active.revision, supersedes=active.entry_id,
+                contract_id=active.contract_id, customer_id=active.customer_id,
+                service_id=active.service_id, period=active.period, amount=-active.amount,
+                currency=active.currency, remedy=active.remedy,
+                credit_percent=active.credit_percent, terms_version=active.terms_version,
+                recorded_at=recorded_at, basis_sha256=digest,
+            ))
+        if row is not None and owed > 0:
+            revision = last_revision + 1
+            new.append(CreditEntry(
+                entry_id=entry_id(key, "issue", revision), kind="issue", revision=revision,
+                supersedes=None, contract_id=key.contract_id,
+                customer_id=row.contract.customer_id, service_id=key.service_id,
+                period=key.period, amount=owed, currency=row.contract.currency,
+                remedy=row.contract.remedy, credit_percent=str(row.credit_percent),
+                terms_version=row.terms.version, recorded_at=recorded_at, basis_sha256=digest,
+            ))
+    return new

@@ -1,0 +1,17 @@
+"""The domain's error hierarchy: one root, each subclass says what was expected and found."""
+
+
+class LedgerError(Exception):
+    """Root of every error the ledger raises on purpose."""
+
+
+class InvalidInputError(LedgerError):
+    """A value does not follow the inbound contract (spec: events.md)."""
+
+
+class PeriodNotEndedError(LedgerError):
+    """`close` was asked for a period whose window has not ended for every contract."""
+
+
+class StoreError(LedgerError):
+    """The event store cannot do what was asked (unreachable, bad URL, integrity)."""

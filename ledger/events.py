@@ -1,0 +1,114 @@
+"""Accepted inbound events, as the domain sees them.
+
+An `InboundEvent` is an envelope of `../shared/spec/events.md` that passed validation
+(`ledger.inbound`). Its `payload` is *normalised*: every optional field present with its
+default, every instant in the canonical UTC spelling of `ledger.timeformat.format_utc`,
+money and percentages kept as the decimal strings the producer gave (they are echoed as
+given), durations kept as the ISO 8601 strings given. Two envelopes with the same
+normalised content are the same event; that is what idempotency compares.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from ledger.timeformat import format_utc
+
+SubjectKind = Literal["contract", "outage", "maintenance", "incident"]
+
+EVENT_TYPES: dict[str, tuple[SubjectKind, str]] = {
+    # type -> (subject kind, payload field that names the subject)
+    "contract.signed": ("contract", "contract_id"),
+    "contract.amended": ("contract", "contract_id"),
+    "contract.terminated": ("contract", "contract_id"),
+    "outage.started": ("outage", "outage_id"),
+    "outage.resolved": ("outage", "outage_id"),
+    "outage.amended": ("outage", "outage_id"),
+    "outage.retracted": ("outage", "outage_id"),
+    "outage.classified": ("outage", "outage_id"),
+    "maintenance.scheduled": ("maintenance", "maintenance_id"),
+    "maintenance.cancelled": ("maintenance", "maintenance_id"),
+    "incident.opened": ("incident", "incident_id"),
+    "incident.responded": ("incident", "incident_id"),
+    "incident.reprioritized": ("incident", "incident_id"),
+    "incident.resolved": ("incident", "incident_id"),
+}
+
+# Payload fields that hold instants; they bound the time a subject can matter to.
+INSTANT_FIELDS = ("started_at", "ended_at", "starts_at", "ends_at", "opened_at",
+                  "responded_at", "at", "resolved_at")
+END_FIELDS = ("ended_at", "ends_at")
+
+
+def canonical_json(value: Any) -> str:
+    """Sorted keys, no insignificant white space, UTF-8 kept: one text per value."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True, slots=True)
+class InboundEvent:
+    event_id: str  # canonical lower-case UUID text
+    type: str
+    schema_version: int
+    occurred_at: datetime  # UTC
+    source: str
+    payload: Mapping[str, Any]  # normalised, see module docstring
+
+    @property
+    def subject_kind(self) -> SubjectKind:
+        return EVENT_TYPES[self.type][0]
+
+    @property
+    def subject_id(self) -> str:
+        return str(self.payload[EVENT_TYPES[self.type][1]])
+
+    def envelope(self) -> dict[str, Any]:
+        return {
+            "event_id": self.event_id,
+            "type": self.type,
+            "schema_version": self.schema_version,
+            "occurred_at": format_utc(self.occurred_at),
+            "source": self.source,
+            "payload": dict(self.payload),
+        }
+
+    def canonical(self) -> str:
+        return canonical_json(self.envelope())
+
+    def content_sha256(self) -> str:
+        return hashlib.sha256(self.canonical().encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where an input came from: a file and line now; a Kafka topic, partition, offset later."""
+
+    file: str | None = None
+    line: int | None = None
+    topic: str | None = None
+    partition: int | None = None
+    offset: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in (("file", self.file), ("line", self.line),
+                                  ("topic", self.topic), ("partition", self.partition),
+                                  ("offset", self.offset)) if v is not None}
+
+    def describe(self) -> str:
+        if self.topic is not None:
+            return f"{self.topic}[{self.partition}]@{self.offset}"
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedEvent:
+    """An accepted event with its record time (when the ledger stored it)."""
+
+    event: InboundEvent
+    recorded_at: datetime
+    origin: Origin = field(default_factory=Origin)

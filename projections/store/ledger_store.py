@@ -1,0 +1,401 @@
+"""The ledger's store: the eventsourcing event log plus the ledger's own tables.
+
+SQLite is the embedded default (one file); PostgreSQL is production. Both go through
+the same eventsourcing recorder API; the only dialect differences are placeholders and
+a few functions, handled in `schema` and `recorders`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlparse
+
+from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEvent, Tracking
+from eventsourcing.postgres import PostgresDatastore
+from eventsourcing.sqlite import SQLiteDatastore
+
+from ledger.credits import CreditEntry
+from ledger.errors import StoreError
+from ledger.events import END_FIELDS, INSTANT_FIELDS, InboundEvent, Origin, RecordedEvent
+from ledger.periods import from_us, to_us
+from ledger.timeformat import format_utc, parse_utc
+from projections.store.recorders import (
+    LedgerPostgresRecorder,
+    LedgerSQLiteRecorder,
+    SideRows,
+    to_dialect,
+)
+from projections.store.schema import Dialect, span_upsert
+
+EVENT_NAMESPACE = uuid.UUID("0d6f7a52-9c1e-5b3a-8e47-2a9b6c1d4e8f")
+TOPIC_EVENT_ACCEPTED = "sla_ledger:InboundEventAccepted"
+TOPIC_PERIOD_CLOSED = "sla_ledger:PeriodClosed"
+TOPIC_CREDIT_ENTRY = "sla_ledger:CreditEntryRecorded"
+DEFAULT_SQLITE_PATH = "sla-ledger.db"
+IN_CHUNK = 500  # ids per `IN (...)` query: far below SQLite's variable limit
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    raw: bytes
+    origin: Origin
+    field: str
+    reason: str
+    event_id: str | None = None
+
+    @property
+    def rejection_id(self) -> str:
+        """Same input from the same place is one rejection, however often it is re-read."""
+        digest = hashlib.sha256()
+        digest.update(json.dumps(self.origin.as_dict(), sort_keys=True).encode())
+        digest.update(b"\x00")
+        digest.update(self.raw)
+        return digest.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRejection:
+    seq: int
+    rejection_id: str
+    rejected_at: datetime
+    origin: dict[str, Any]
+    raw: bytes
+    field: str
+    reason: str
+    event_id: str | None
+
+
+@dataclass(slots=True)
+class AppendOutcome:
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+
+
+def parse_store_url(url: str) -> tuple[Dialect, dict[str, Any]]:
+    """`sqlite:///path/to/ledger.db` or `postgresql://user:pass@host:port/db`."""
+    if url.startswith("sqlite:///") or url == "sqlite://":
+        path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else ""
+        if not path:
+            raise StoreError(f'store URL "{url}" names no file: use sqlite:///path/to/ledger.db')
+        return "sqlite", {"path": unquote(path)}
+    if url.startswith(("postgresql://", "postgres://")):
+        parsed = urlparse(url)
+        query = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
+        host = query.get("host") or parsed.hostname or "localhost"
+        return "postgresql", {
+            "dbname": unquote(parsed.path.lstrip("/")) or query.get("dbname", "postgres"),
+            "host": host,
+            "port": str(parsed.port or query.get("port") or 5432),
+            "user": unquote(parsed.username or query.get("user", "postgres")),
+            "password": unquote(parsed.password or query.get("password", "")),
+        }
+    raise StoreError(
+        f'unsupported store URL "{url}": use sqlite:///path/to/ledger.db or '
+        "postgresql://user:password@host:port/database"
+    )
+
+
+def _placeholders(n: int) -> str:
+    return ",".join("?" * n)
+
+
+def _chunks(items: Sequence[str], size: int = IN_CHUNK) -> Iterator[Sequence[str]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def _row_event(row: Any) -> RecordedEvent:
+    envelope = json.loads(row["envelope"])
+    event = InboundEvent(
+        event_id=envelope["event_id"], type=envelope["type"],
+        schema_version=envelope["schema_version"],
+        occurred_at=parse_utc(envelope["occurred_at"]), source=envelope["source"],
+        payload=envelope["payload"],
+    )
+    origin = json.loads(row["origin"])
+    return RecordedEvent(event=event, recorded_at=from_us(int(row["recorded_us"])),
+                         origin=Origin(**origin))
+
+
+def span_of(event: InboundEvent) -> tuple[int, int, int] | None:
+    """(lo, hi, has_end) over the instants an event names: a superset of the time its
+    subject can matter to (an outage with no end yet matters up to any horizon)."""
+    instants = [to_us(parse_utc(event.payload[f])) for f in INSTANT_FIELDS
+                if event.payload.get(f) is not None]
+    if not instants:
+        return None
+    has_end = int(any(event.payload.get(f) is not None for f in END_FIELDS)
+                  or event.subject_kind == "incident")
+    return min(instants), max(instants), has_end
+
+
+class LedgerStore:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.dialect, params = parse_store_url(url)
+        self.recorder: LedgerSQLiteRecorder | LedgerPostgresRecorder
+        try:
+            if self.dialect == "sqlite":
+                path = Path(params["path"])
+                if not path.parent.exists():
+                    raise StoreError(f"cannot open store {url}: directory {path.parent} "
+                                     "does not exist")
+                self.recorder = LedgerSQLiteRecorder(SQLiteDatastore(db_name=str(path)))
+            else:
+                datastore = PostgresDatastore(
+                    dbname=params["dbname"], host=params["host"], port=params["port"],
+                    user=params["user"], password=params["password"], pool_size=2,
+                    max_overflow=2, connect_timeout=5, pool_open_timeout=10,
+                    lock_timeout=30,
+                )
+                self.recorder = LedgerPostgresRecorder(datastore)
+            self.recorder.create_table()
+        except PersistenceError as exc:
+            raise StoreError(f"cannot open store {redact(url)}: {_first_line(exc)}") from None
+        except OSError as exc:
+            raise StoreError(f"cannot open store {redact(url)}: {exc}") from None
+
+    def close(self) -> None:
+        with suppress(Exception):
+            self.recorder.datastore.close()
+
+    # -- reading ------------------------------------------------------------------
+
+    @contextmanager
+    def _read(self) -> Iterator[Any]:
+        try:
+            with self.recorder.datastore.transaction(commit=False) as cursor:
+                yield cursor
+        except PersistenceError as exc:
+            raise StoreError(f"store {redact(self.url)} failed: {_first_line(exc)}") from None
+
+    def _query(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
+        with self._read() as cursor:
+            cursor.execute(to_dialect(statement, self.dialect), list(params))
+            return list(cursor.fetchall())
+
+    def known_contents(self, event_ids: Sequence[str]) -> dict[str, str]:
+        """event_id -> content_sha256 of those already accepted."""
+        found: dict[str, str] = {}
+        for chunk in _chunks(list(event_ids)):
+            for row in self._query(
+                f"SELECT event_id, content_sha256 FROM sla_events "
+                f"WHERE event_id IN ({_placeholders(len(chunk))})", chunk):
+                found[row["event_id"]] = row["content_sha256"]
+        return found
+
+    def events_of_kind(self, kind: str, recorded_by_us: int | None = None) -> list[RecordedEvent]:
+        statement = "SELECT envelope, origin, recorded_us FROM sla_events WHERE subject_kind = ?"
+        params: list[Any] = [kind]
+        if recorded_by_us is not None:
+            statement += " AND recorded_us <= ?"
+            params.append(recorded_by_us)
+        return [_row_event(r) for r in self._query(statement + " ORDER BY seq", params)]
+
+    def events_near(self, kind: str, lo_us: int, hi_us: int,
+                    recorded_by_us: int | None = None) -> list[RecordedEvent]:
+        """Every event of the subjects whose span reaches into `[lo, hi)`."""
+        statement = (
+            "SELECT e.envelope, e.origin, e.recorded_us FROM sla_events e "
+            "JOIN sla_subject_spans s ON s.subject_kind = e.subject_kind "
+            "AND s.subject_id = e.subject_id "
+            "WHERE s.subject_kind = ? AND s.lo_us < ? AND (s.hi_us > ? OR s.has_end = 0)"
+        )
+        params: list[Any] = [kind, hi_us, lo_us]
+        if recorded_by_us is not None:
+            statement += " AND e.recorded_us <= ?"
+            params.append(recorded_by_us)
+        return [_row_event(r) for r in self._query(statement + " ORDER BY e.seq", params)]
+
+    def event_count(self) -> int:
+        return int(self._query("SELECT COUNT(*) AS n FROM sla_events")[0]["n"])
+
+    def rejections(self) -> list[StoredRejection]:
+        rows = self._query("SELECT * FROM sla_rejections ORDER BY seq")
+        return [StoredRejection(
+            seq=int(r["seq"]), rejection_id=r["rejection_id"],
+            rejected_at=from_us(int(r["rejected_us"])), origin=json.loads(r["origin"]),
+            raw=bytes(r["raw"]), field=r["field"], reason=r["reason"], event_id=r["event_id"],
+        ) for r in rows]
+
+    def closes(self, recorded_by_us: int | None = None) -> dict[str, datetime]:
+        rows = self._query("SELECT period, closed_us FROM sla_closes")
+        return {r["period"]: from_us(int(r["closed_us"])) for r in rows
+                if recorded_by_us is None or int(r["closed_us"]) <= recorded_by_us}
+
+    def entries(self, period: str | None = None, contract_id: str | None = None,
+                recorded_by_us: int | None = None) -> list[CreditEntry]:
+        statement = "SELECT * FROM sla_credit_entries WHERE 1 = 1"
+        params: list[Any] = []
+        for column, value in (("period", period), ("contract_id", contract_id)):
+            if value is not None:
+                statement += f" AND {column} = ?"
+                params.append(value)
+        if recorded_by_us is not None:
+            statement += " AND recorded_us <= ?"
+            params.append(recorded_by_us)
+        return [CreditEntry(
+            entry_id=r["entry_id"], kind=r["kind"], revision=int(r["revision"]),
+            supersedes=r["supersedes"], contract_id=r["contract_id"],
+            customer_id=r["customer_id"], service_id=r["service_id"], period=r["period"],
+            amount=Decimal(r["amount"]), currency=r["currency"], remedy=r["remedy"],
+            credit_percent=r["credit_percent"], terms_version=int(r["terms_version"]),
+            recorded_at=from_us(int(r["recorded_us"])), basis_sha256=r["basis_sha256"],
+        ) for r in self._query(statement + " ORDER BY seq", params)]
+
+    # -- writing ------------------------------------------------------------------
+
+    def _write(self, stored: list[StoredEvent], side: SideRows,
+               tracking: Tracking | None = None) -> None:
+        try:
+            self.recorder.insert_events(stored, side_rows=side, tracking=tracking)
+        except IntegrityError:
+            raise
+        except PersistenceError as exc:
+            raise StoreError(f"store {redact(self.url)} failed: {_first_line(exc)}") from None
+
+    def append(self, events: Sequence[tuple[InboundEvent, Origin]],
+               rejections: Sequence[Rejection], tracking: Tracking | None = None,
+               ) -> AppendOutcome:
+        """Store a batch in one transaction: new events once, rejections once.
+
+        An `event_id` already accepted with the same content is a duplicate (no-op);
+        with different content it is a conflict, rejected naming `event_id`. A
+        concurrent writer that stored the same id first makes the transaction fail on
+        the unique key; the batch is then classified again and retried.
+        """
+        for _attempt in range(5):
+            try:
+                return self._append_once(events, rejections, tracking)
+            except IntegrityError:
+                continue
+        raise StoreError("could not append a batch: it kept conflicting with a concurrent writer")
+
+    def _append_once(self, events: Sequence[tuple[InboundEvent, Origin]],
+                     rejections: Sequence[Rejection], tracking: Tracking | None,
+                     ) -> AppendOutcome:
+        outcome = AppendOutcome(rejected=list(rejections))
+        known = self.known_contents([e.event_id for e, _ in events])
+        recorded_us = to_us(datetime.now(UTC))
+        fresh: list[tuple[InboundEvent, Origin, str]] = []
+        for event, origin in events:
+            digest = event.content_sha256()
+            seen = known.get(event.event_id)
+            if seen is None:
+                known[event.event_id] = digest
+                fresh.append((event, origin, digest))
+                outcome.accepted += 1
+            elif seen == digest:
+                outcome.duplicates += 1
+            else:
+                outcome.rejected.append(Rejection(
+                    raw=event.canonical().encode(), origin=origin, field="event_id",
+                    reason=f"event_id: {event.event_id} was already accepted with different "
+                           "content (a conflicting re-use of the id)",
+                    event_id=event.event_id))
+        side = SideRows()
+        stored = []
+        event_rows = []
+        spans = []
+        for event, origin, digest in fresh:
+            envelope = event.canonical()
+            origin_json = json.dumps(origin.as_dict(), sort_keys=True)
+            event_rows.append((event.event_id, event.type, event.subject_kind, event.subject_id,
+                               format_utc(event.occurred_at), recorded_us, digest, envelope,
+                               origin_json))
+            stored.append(StoredEvent(
+                originator_id=uuid.uuid5(EVENT_NAMESPACE, event.event_id),
+                originator_version=1, topic=TOPIC_EVENT_ACCEPTED,
+                state=json.dumps({"envelope": json.loads(envelope),
+                                  "origin": origin.as_dict(), "recorded_us": recorded_us,
+                                  "content_sha256": digest}, sort_keys=True).encode()))
+            span = span_of(event)
+            if span is not None:
+                spans.append((event.subject_kind, event.subject_id, *span))
+        side.add("INSERT INTO sla_events (event_id, type, subject_kind, subject_id, occurred_at,"
+                 " recorded_us, content_sha256, envelope, origin) VALUES (?,?,?,?,?,?,?,?,?)",
+                 event_rows)
+        side.add(span_upsert(self.dialect), sorted(spans))
+        side.add(self._insert_ignore("sla_rejections", (
+            "rejection_id", "rejected_us", "origin", "raw", "field", "reason", "event_id")), [
+            (r.rejection_id, recorded_us, json.dumps(r.origin.as_dict(), sort_keys=True),
+             r.raw, r.field, r.reason, r.event_id) for r in outcome.rejected])
+        if stored or side.writes or tracking is not None:
+            self._write(stored, side, tracking)
+        return outcome
+
+    def _insert_ignore(self, table: str, columns: Iterable[str]) -> str:
+        cols = list(columns)
+        return (f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({_placeholders(len(cols))}) "
+                "ON CONFLICT DO NOTHING")
+
+    def record_close(self, period: str, closed_at: datetime,
+                     entries: Sequence[CreditEntry]) -> bool:
+        """Close a period and append its first entries, in one transaction.
+
+        Returns False (and writes nothing) when the period was already closed.
+        """
+        if period in self.closes():
+            return False
+        side = SideRows()
+        side.add("INSERT INTO sla_closes (period, closed_us) VALUES (?, ?)",
+                 [(period, to_us(closed_at))])
+        stored = [StoredEvent(originator_id=uuid.uuid5(EVENT_NAMESPACE, f"close:{period}"),
+                              originator_version=1, topic=TOPIC_PERIOD_CLOSED,
+                              state=json.dumps({"period": period,
+                                                "closed_at": format_utc(closed_at)}).encode())]
+        self._entries_side(side, stored, entries)
+        try:
+            self._write(stored, side)
+        except IntegrityError:
+            return False
+        return True
+
+    def append_entries(self, entries: Sequence[CreditEntry]) -> None:
+        if not entries:
+            return
+        side = SideRows()
+        stored: list[StoredEvent] = []
+        self._entries_side(side, stored, entries)
+        try:
+            self._write(stored, side)
+        except IntegrityError:
+            # Another process appended the same deterministic entries first.
+            return
+
+    def _entries_side(self, side: SideRows, stored: list[StoredEvent],
+                      entries: Sequence[CreditEntry]) -> None:
+        side.add(
+            "INSERT INTO sla_credit_entries (entry_id, kind, revision, supersedes, contract_id,"
+            " customer_id, service_id, period, amount, currency, remedy, credit_percent,"
+            " terms_version, recorded_us, basis_sha256) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [(e.entry_id, e.kind, e.revision, e.supersedes, e.contract_id, e.customer_id,
+              e.service_id, e.period, str(e.amount), e.currency, e.remedy, e.credit_percent,
+              e.terms_version, to_us(e.recorded_at), e.basis_sha256) for e in entries])
+        stored.extend(StoredEvent(
+            originator_id=uuid.uuid5(EVENT_NAMESPACE, f"entry:{e.entry_id}"),
+            originator_version=1, topic=TOPIC_CREDIT_ENTRY,
+            state=json.dumps(e.as_dict(), sort_keys=True).encode()) for e in entries)
+
+
+def redact(url: str) -> str:
+    """A store URL fit for an error message: the password replaced."""
+    parsed = urlparse(url)
+    if parsed.password:
+        return url.replace(f":{parsed.password}@", ":***@", 1)
+    return url
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
