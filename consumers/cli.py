@@ -20,10 +20,10 @@ from typing import Any, NoReturn
 from consumers import render
 from consumers.intake import ingest_file
 from ledger.errors import InvalidInputError, LedgerError
-from ledger.periods import Period
+from ledger.periods import Period, to_us
 from ledger.timeformat import format_utc, parse_rfc3339
 from projections.attainment import period_report
-from projections.credit_entries import close_period, reconcile_closed_periods
+from projections.credit_entries import close_period
 from projections.store import LedgerStore
 from projections.store.ledger_store import DEFAULT_SQLITE_PATH
 
@@ -57,24 +57,41 @@ def _as_of(text: str | None) -> datetime | None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--store", default=None, metavar="URL",
-                        help=f"sqlite:///path/to/ledger.db (default ./{DEFAULT_SQLITE_PATH}) or "
-                             f"postgresql://user:pass@host:port/db; also ${STORE_ENV}")
+    common = _Parser(add_help=False)
+    common.add_argument(
+        "--store",
+        default=None,
+        metavar="URL",
+        help=f"sqlite:///path/to/ledger.db (default ./{DEFAULT_SQLITE_PATH}) or "
+        f"postgresql://user:pass@host:port/db; also ${STORE_ENV}",
+    )
     parser = _Parser(prog="sla-ledger", description="Event-sourced SLA ledger.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     ingest = sub.add_parser("ingest", parents=[common], help="append events to the ledger")
-    ingest.add_argument("--from-file", type=Path, metavar="F.jsonl",
-                        help="a JSON Lines file, one event envelope per line")
-    ingest.add_argument("--bootstrap-servers", metavar="HOST:PORT",
-                        help="consume from Kafka (not available in this version)")
-    ingest.add_argument("--batch-size", type=int, default=2000,
-                        help="inputs per transaction (default 2000)")
+    ingest.add_argument(
+        "--from-file",
+        type=Path,
+        metavar="F.jsonl",
+        help="a JSON Lines file, one event envelope per line",
+    )
+    ingest.add_argument(
+        "--bootstrap-servers",
+        metavar="HOST:PORT",
+        help="consume from Kafka (not available in this version)",
+    )
+    ingest.add_argument(
+        "--batch-size", type=int, default=2000, help="inputs per transaction (default 2000)"
+    )
     ingest.add_argument("--format", choices=["table", "json"], default="table")
     bar = ingest.add_mutually_exclusive_group()
-    bar.add_argument("--progress", dest="progress", action="store_true", default=None,
-                     help="show a progress bar (default: when stderr is a terminal)")
+    bar.add_argument(
+        "--progress",
+        dest="progress",
+        action="store_true",
+        default=None,
+        help="show a progress bar (default: when stderr is a terminal)",
+    )
     bar.add_argument("--no-progress", dest="progress", action="store_false")
 
     close = sub.add_parser("close", parents=[common], help="close a period, issue credits")
@@ -84,8 +101,11 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", parents=[common], help="attainment and credit per row")
     report.add_argument("--period", required=True, metavar="YYYY-MM")
     report.add_argument("--contract", metavar="ID")
-    report.add_argument("--as-of", metavar="T", help="RFC 3339 instant: what the ledger "
-                        "said then (only what was recorded by T, horizon T)")
+    report.add_argument(
+        "--as-of",
+        metavar="T",
+        help="RFC 3339 instant: what the ledger said then (only what was recorded by T, horizon T)",
+    )
     report.add_argument("--format", choices=["table", "json", "csv"], default="table")
 
     credits = sub.add_parser("credits", parents=[common], help="the credit entries")
@@ -94,16 +114,25 @@ def build_parser() -> argparse.ArgumentParser:
     credits.add_argument("--as-of", metavar="T")
     credits.add_argument("--format", choices=["table", "json", "csv"], default="table")
 
-    rejections = sub.add_parser("rejections", parents=[common],
-                                help="rejected inputs with reason and origin")
+    rejections = sub.add_parser(
+        "rejections", parents=[common], help="rejected inputs with reason and origin"
+    )
     rejections.add_argument("--format", choices=["table", "json"], default="table")
-    rejections.add_argument("--export", type=Path, metavar="FILE",
-                            help="write the rejected raw inputs, one per line, to FILE: fix "
-                                 "them there and `ingest --from-file FILE` again")
+    rejections.add_argument(
+        "--export",
+        type=Path,
+        metavar="FILE",
+        help="write the rejected raw inputs, one per line, to FILE: fix "
+        "them there and `ingest --from-file FILE` again",
+    )
 
     demo = sub.add_parser("demo", parents=[common], help="a realistic month, end to end")
-    demo.add_argument("--dir", type=Path, default=Path("sla-ledger-demo"),
-                      help="where the demo writes its events and store (default ./sla-ledger-demo)")
+    demo.add_argument(
+        "--dir",
+        type=Path,
+        default=Path("sla-ledger-demo"),
+        help="where the demo writes its events and store (default ./sla-ledger-demo)",
+    )
     return parser
 
 
@@ -132,9 +161,11 @@ class ProgressBar:
         share = done / total if total else 1.0
         filled = int(share * 30)
         elapsed = max(now - self.started, 1e-9)
-        sys.stderr.write(f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] "
-                         f"{share:6.1%}  {done / 1e6:,.1f}/{total / 1e6:,.1f} MB  "
-                         f"{elapsed:,.0f}s")
+        sys.stderr.write(
+            f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] "
+            f"{share:6.1%}  {done / 1e6:,.1f}/{total / 1e6:,.1f} MB  "
+            f"{elapsed:,.0f}s"
+        )
         if done >= total:
             sys.stderr.write("\n")
         sys.stderr.flush()
@@ -142,8 +173,9 @@ class ProgressBar:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     if args.bootstrap_servers:
-        raise UsageError("ingest --bootstrap-servers: Kafka intake is not in this version yet; "
-                         "use --from-file")
+        raise UsageError(
+            "ingest --bootstrap-servers: Kafka intake is not in this version yet; use --from-file"
+        )
     if args.from_file is None:
         raise UsageError("ingest: give --from-file F.jsonl")
     path: Path = args.from_file
@@ -154,8 +186,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     show = args.progress if args.progress is not None else sys.stderr.isatty()
     store = _open(args)
     try:
-        summary = ingest_file(store, path, batch_size=args.batch_size,
-                              progress=ProgressBar(f"ingest {path.name}") if show else None)
+        summary = ingest_file(
+            store,
+            path,
+            batch_size=args.batch_size,
+            progress=ProgressBar(f"ingest {path.name}") if show else None,
+        )
     finally:
         store.close()
     if args.format == "json":
@@ -173,19 +209,31 @@ def cmd_close(args: argparse.Namespace) -> int:
     finally:
         store.close()
     if args.format == "json":
-        print(render.to_json({"period": outcome.period,
-                              "closed_at": format_utc(outcome.closed_at),
-                              "newly_closed": outcome.newly_closed,
-                              "entries": [e.as_dict() for e in outcome.entries]}))
+        print(
+            render.to_json(
+                {
+                    "period": outcome.period,
+                    "closed_at": format_utc(outcome.closed_at),
+                    "newly_closed": outcome.newly_closed,
+                    "entries": [e.as_dict() for e in outcome.entries],
+                }
+            )
+        )
     elif outcome.newly_closed:
         total = sum(e.amount for e in outcome.entries)
-        print(f"closed {outcome.period} at {format_utc(outcome.closed_at)}: "
-              f"{len(outcome.entries)} credit entries issued"
-              + (f" (sum {total})" if outcome.entries and
-                 len({e.currency for e in outcome.entries}) == 1 else ""))
+        print(
+            f"closed {outcome.period} at {format_utc(outcome.closed_at)}: "
+            f"{len(outcome.entries)} credit entries issued"
+            + (
+                f" (sum {total})"
+                if outcome.entries and len({e.currency for e in outcome.entries}) == 1
+                else ""
+            )
+        )
     else:
-        print(f"{outcome.period} was already closed at {format_utc(outcome.closed_at)}; "
-              "nothing to do")
+        print(
+            f"{outcome.period} was already closed at {format_utc(outcome.closed_at)}; nothing to do"
+        )
     return 0
 
 
@@ -194,23 +242,30 @@ def cmd_report(args: argparse.Namespace) -> int:
     as_of = _as_of(args.as_of)
     store = _open(args)
     try:
-        report = period_report(store, period, as_of or datetime.now(UTC),
-                               recorded_filter=as_of is not None)
+        report = period_report(
+            store, period, as_of or datetime.now(UTC), recorded_filter=as_of is not None
+        )
     finally:
         store.close()
-    rows = [r.as_dict() for r in report.rows
-            if args.contract is None or r.contract.contract_id == args.contract]
+    rows = [
+        r.as_dict()
+        for r in report.rows
+        if args.contract is None or r.contract.contract_id == args.contract
+    ]
     if args.format == "json":
-        print(render.to_json({"period": period.label, "as_of": format_utc(report.as_of),
-                              "rows": rows}))
+        print(
+            render.to_json(
+                {"period": period.label, "as_of": format_utc(report.as_of), "rows": rows}
+            )
+        )
     elif args.format == "csv":
         fields = list(rows[0]) if rows else [key for key, _ in render.REPORT_COLUMNS]
         sys.stdout.write(render.to_csv(rows, fields))
     else:
-        state = (f"closed at {format_utc(report.closed_at)}" if report.closed_at
-                 else "provisional")
-        print(f"Period {period.label} ({state}), as of {format_utc(report.as_of)}: "
-              f"{len(rows)} rows")
+        state = f"closed at {format_utc(report.closed_at)}" if report.closed_at else "provisional"
+        print(
+            f"Period {period.label} ({state}), as of {format_utc(report.as_of)}: {len(rows)} rows"
+        )
         if rows:
             print(render.to_table(rows, render.REPORT_COLUMNS, render.REPORT_NUMERIC))
     return 0
@@ -222,9 +277,11 @@ def cmd_credits(args: argparse.Namespace) -> int:
     as_of = _as_of(args.as_of)
     store = _open(args)
     try:
-        entries = store.entries(period=args.period, contract_id=args.contract,
-                                recorded_by_us=None if as_of is None else
-                                _us(as_of))
+        entries = store.entries(
+            period=args.period,
+            contract_id=args.contract,
+            recorded_by_us=None if as_of is None else to_us(as_of),
+        )
     finally:
         store.close()
     docs = [e.as_dict() for e in entries]
@@ -240,18 +297,11 @@ def cmd_credits(args: argparse.Namespace) -> int:
     return 0
 
 
-def _us(instant: datetime) -> int:
-    from ledger.periods import to_us
-
-    return to_us(instant)
-
-
 def cmd_rejections(args: argparse.Namespace) -> int:
     store = _open(args)
     try:
         stored = store.rejections()
-        accepted_ids = store.known_contents(
-            [r.event_id for r in stored if r.event_id is not None])
+        accepted_ids = store.known_contents([r.event_id for r in stored if r.event_id is not None])
     finally:
         store.close()
     docs: list[dict[str, Any]] = []
@@ -260,27 +310,42 @@ def cmd_rejections(args: argparse.Namespace) -> int:
             text: str | None = r.raw.decode("utf-8")
         except UnicodeDecodeError:
             text = None
-        docs.append({
-            "seq": r.seq, "rejection_id": r.rejection_id,
-            "rejected_at": format_utc(r.rejected_at), "origin": r.origin,
-            "field": r.field, "reason": r.reason, "event_id": r.event_id,
-            "resubmitted": r.event_id is not None and r.event_id in accepted_ids,
-            "raw": text, "raw_base64": base64.b64encode(r.raw).decode("ascii"),
-        })
+        docs.append(
+            {
+                "seq": r.seq,
+                "rejection_id": r.rejection_id,
+                "rejected_at": format_utc(r.rejected_at),
+                "origin": r.origin,
+                "field": r.field,
+                "reason": r.reason,
+                "event_id": r.event_id,
+                "resubmitted": r.event_id is not None and r.event_id in accepted_ids,
+                "raw": text,
+                "raw_base64": base64.b64encode(r.raw).decode("ascii"),
+            }
+        )
     if args.export is not None:
         with args.export.open("wb") as handle:
             for r in stored:
                 handle.write(r.raw.replace(b"\n", b" ") + b"\n")
-        print(f"wrote {len(stored)} rejected inputs to {args.export}: fix them, then "
-              f"`sla-ledger ingest --from-file {args.export}`", file=sys.stderr)
+        print(
+            f"wrote {len(stored)} rejected inputs to {args.export}: fix them, then "
+            f"`sla-ledger ingest --from-file {args.export}`",
+            file=sys.stderr,
+        )
     if args.format == "json":
         print(render.to_json({"rejections": docs}))
     else:
         print(f"{len(docs)} rejected inputs")
         if docs:
-            table = [{**d, "origin": _origin_text(d["origin"]),
-                      "reason": d["reason"] + (" [resubmitted]" if d["resubmitted"] else "")}
-                     for d in docs]
+            table = [
+                {
+                    **d,
+                    "origin": _origin_text(d["origin"]),
+                    "reason": d["reason"] + (" [resubmitted]" if d["resubmitted"] else ""),
+                }
+                for d in docs
+            ]
             print(render.to_table(table, render.REJECTION_COLUMNS, frozenset({"seq"})))
     return 0
 
@@ -297,8 +362,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(args.dir, args.store)
 
 
-COMMANDS = {"ingest": cmd_ingest, "close": cmd_close, "report": cmd_report,
-            "credits": cmd_credits, "rejections": cmd_rejections, "demo": cmd_demo}
+COMMANDS = {
+    "ingest": cmd_ingest,
+    "close": cmd_close,
+    "report": cmd_report,
+    "credits": cmd_credits,
+    "rejections": cmd_rejections,
+    "demo": cmd_demo,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -316,6 +387,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-
-
-__all__ = ["main", "reconcile_closed_periods"]

@@ -34,8 +34,10 @@ class IntakeSummary:
     seconds: float = 0.0
 
     def line(self) -> str:
-        text = (f"accepted {self.accepted}, duplicates {self.duplicates}, "
-                f"rejected {self.rejected} (of {self.inputs} inputs)")
+        text = (
+            f"accepted {self.accepted}, duplicates {self.duplicates}, "
+            f"rejected {self.rejected} (of {self.inputs} inputs)"
+        )
         if self.rejected:
             text += "; see `sla-ledger rejections`"
         if self.entries_appended:
@@ -43,10 +45,15 @@ class IntakeSummary:
         return text
 
     def as_dict(self) -> dict[str, int | float]:
-        return {"inputs": self.inputs, "accepted": self.accepted,
-                "duplicates": self.duplicates, "rejected": self.rejected,
-                "blank_lines": self.blank_lines, "entries_appended": self.entries_appended,
-                "seconds": round(self.seconds, 3)}
+        return {
+            "inputs": self.inputs,
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "blank_lines": self.blank_lines,
+            "entries_appended": self.entries_appended,
+            "seconds": round(self.seconds, 3),
+        }
 
 
 def event_id_hint(raw: bytes) -> str | None:
@@ -75,8 +82,15 @@ class Intake:
         try:
             event = parse_line(raw)
         except RejectedInputError as exc:
-            self._rejections.append(Rejection(raw=raw, origin=origin, field=exc.field,
-                                              reason=str(exc), event_id=event_id_hint(raw)))
+            self._rejections.append(
+                Rejection(
+                    raw=raw,
+                    origin=origin,
+                    field=exc.field,
+                    reason=str(exc),
+                    event_id=event_id_hint(raw),
+                )
+            )
         else:
             self._events.append((event, origin))
         if len(self._events) + len(self._rejections) >= self.batch_size:
@@ -95,7 +109,8 @@ class Intake:
         """Flush, then bring closed periods' entries in line with what just arrived."""
         self.flush()
         self.summary.entries_appended += len(
-            reconcile_closed_periods(self.store, datetime.now(UTC)))
+            reconcile_closed_periods(self.store, datetime.now(UTC))
+        )
         return self.summary
 
 
@@ -109,8 +124,13 @@ def file_lines(path: Path) -> Iterator[tuple[int, bytes]]:
 Progress = Callable[[int, int], None]
 
 
-def ingest_file(store: LedgerStore, path: Path, *, batch_size: int = DEFAULT_BATCH_SIZE,
-                progress: Progress | None = None) -> IntakeSummary:
+def ingest_file(
+    store: LedgerStore,
+    path: Path,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: Progress | None = None,
+) -> IntakeSummary:
     started = time.monotonic()
     total_bytes = path.stat().st_size
     done_bytes = 0

@@ -21,8 +21,11 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def to_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[tuple[str, str]],
-             numeric: frozenset[str] = frozenset()) -> str:
+def to_table(
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[tuple[str, str]],
+    numeric: frozenset[str] = frozenset(),
+) -> str:
     """Aligned columns: text left, numbers right. `columns` = (field, heading)."""
     cells = [[_cell(row.get(key)) for key, _ in columns] for row in rows]
     headings = [heading for _, heading in columns]
@@ -55,26 +58,56 @@ def _csv_value(value: Any) -> str:
 
 
 REPORT_COLUMNS = [
-    ("contract_id", "contract"), ("service_id", "service"), ("status", "status"),
-    ("terms_version", "terms"), ("measured_seconds", "measured s"),
-    ("downtime_seconds", "downtime s"), ("availability_percent", "avail %"),
-    ("availability_target_percent", "target %"), ("incidents_missed", "missed"),
-    ("response_attainment_percent", "response %"), ("credit_percent", "credit %"),
-    ("fee_basis", "fee basis"), ("credit_amount", "credit"), ("currency", "cur"),
+    ("contract_id", "contract"),
+    ("service_id", "service"),
+    ("status", "status"),
+    ("terms_version", "terms"),
+    ("measured_seconds", "measured s"),
+    ("downtime_seconds", "downtime s"),
+    ("availability_percent", "avail %"),
+    ("availability_target_percent", "target %"),
+    ("incidents_missed", "missed"),
+    ("response_attainment_percent", "response %"),
+    ("credit_percent", "credit %"),
+    ("fee_basis", "fee basis"),
+    ("credit_amount", "credit"),
+    ("currency", "cur"),
     ("remedy", "remedy"),
 ]
-REPORT_NUMERIC = frozenset({"terms_version", "measured_seconds", "downtime_seconds",
-                            "availability_percent", "availability_target_percent",
-                            "incidents_missed", "response_attainment_percent",
-                            "credit_percent", "fee_basis", "credit_amount"})
+REPORT_NUMERIC = frozenset(
+    {
+        "terms_version",
+        "measured_seconds",
+        "downtime_seconds",
+        "availability_percent",
+        "availability_target_percent",
+        "incidents_missed",
+        "response_attainment_percent",
+        "credit_percent",
+        "fee_basis",
+        "credit_amount",
+    }
+)
 
 ENTRY_COLUMNS = [
-    ("recorded_at", "recorded at"), ("kind", "kind"), ("revision", "rev"),
-    ("contract_id", "contract"), ("service_id", "service"), ("period", "period"),
-    ("amount", "amount"), ("currency", "cur"), ("remedy", "remedy"),
-    ("credit_percent", "credit %"), ("entry_id", "entry id"), ("supersedes", "supersedes"),
+    ("recorded_at", "recorded at"),
+    ("kind", "kind"),
+    ("revision", "rev"),
+    ("contract_id", "contract"),
+    ("service_id", "service"),
+    ("period", "period"),
+    ("amount", "amount"),
+    ("currency", "cur"),
+    ("remedy", "remedy"),
+    ("credit_percent", "credit %"),
+    ("entry_id", "entry id"),
+    ("supersedes", "supersedes"),
 ]
 ENTRY_NUMERIC = frozenset({"revision", "amount", "credit_percent"})
 
-REJECTION_COLUMNS = [("seq", "#"), ("rejected_at", "rejected at"), ("origin", "origin"),
-                     ("reason", "reason")]
+REJECTION_COLUMNS = [
+    ("seq", "#"),
+    ("rejected_at", "rejected at"),
+    ("origin", "origin"),
+    ("reason", "reason"),
+]

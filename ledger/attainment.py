@@ -81,15 +81,18 @@ class Row:
             "measured_seconds": _seconds(self.measured_us),
             "downtime_seconds": _seconds(self.downtime_us),
             "availability_percent": _percent(self.availability),
-            "availability_target_percent": None if availability is None
+            "availability_target_percent": None
+            if availability is None
             else str(availability.target_percent),
-            "availability_met": None if self.availability is None or availability is None
+            "availability_met": None
+            if self.availability is None or availability is None
             else self.availability >= Fraction(availability.target_percent),
             "availability_credit_percent": str(self.availability_credit),
             "incidents_met": self.incidents_met,
             "incidents_missed": self.incidents_missed,
             "incidents_pending": self.incidents_pending,
-            "response_attainment_percent": None if response is None
+            "response_attainment_percent": None
+            if response is None
             else _percent(self.response_attainment),
             "response_credit_percent": str(self.response_credit),
             "credit_percent": str(self.credit_percent),
@@ -152,8 +155,9 @@ def compute_rows(
     if terms is None:
         return []
     return [
-        compute_row(contract, terms, service, period, cover, outages, maintenances, incidents,
-                    horizon_us)
+        compute_row(
+            contract, terms, service, period, cover, outages, maintenances, incidents, horizon_us
+        )
         for service in terms.services
     ]
 
@@ -172,8 +176,14 @@ def compute_row(
     assert cover.covered is not None
     window_start, window_end = cover.window
     covered_start, covered_end = cover.covered
-    row = Row(contract=contract, terms=terms, service=service, period=period,
-              window_us=window_end - window_start, covered_us=covered_end - covered_start)
+    row = Row(
+        contract=contract,
+        terms=terms,
+        service=service,
+        period=period,
+        window_us=window_end - window_start,
+        covered_us=covered_end - covered_start,
+    )
     row.event_ids.update(contract.event_ids)
 
     if service.availability is not None:
@@ -182,11 +192,13 @@ def compute_row(
         _response(row, service, cover, incidents, horizon_us)
 
     # spec: sla-math §5
-    row.credit_percent = min(row.availability_credit + row.response_credit,
-                             service.credit_cap_percent)
+    row.credit_percent = min(
+        row.availability_credit + row.response_credit, service.credit_cap_percent
+    )
     row.fee_basis = Fraction(service.monthly_fee) * row.covered_us / row.window_us
-    row.credit_amount = to_minor_unit(row.fee_basis * Fraction(row.credit_percent) / HUNDRED,
-                                      contract.currency)
+    row.credit_amount = to_minor_unit(
+        row.fee_basis * Fraction(row.credit_percent) / HUNDRED, contract.currency
+    )
     return row
 
 
@@ -199,7 +211,8 @@ def _availability(
     horizon_us: int,
 ) -> None:
     terms = service.availability
-    assert terms is not None and cover.covered is not None
+    assert terms is not None
+    assert cover.covered is not None
     customer = row.contract.customer_id
     # Measurement stops at the horizon when it falls inside the period (spec: §3).
     measured_range = intervals.clip([cover.covered], -(2**62), horizon_us)
@@ -212,7 +225,8 @@ def _availability(
             row.event_ids.update(window.event_ids)
             notice = window.notice_us()
             if notice is not None and notice >= terms.maintenance_notice_us:
-                assert window.start_us is not None and window.end_us is not None
+                assert window.start_us is not None
+                assert window.end_us is not None
                 excluded.append((window.start_us, window.end_us))
 
     pieces: list[intervals.WeightedInterval] = []
@@ -260,9 +274,11 @@ def _response(
     mine = []
     for incident in incidents:
         # spec: §4, placed by `opened_at` in the whole window W, not only the covered part
-        if (incident.contract_id != row.contract.contract_id
-                or incident.service_id != service.service_id
-                or incident.opened_at is None):
+        if (
+            incident.contract_id != row.contract.contract_id
+            or incident.service_id != service.service_id
+            or incident.opened_at is None
+        ):
             continue
         if window_start <= to_us(incident.opened_at) < window_end:
             mine.append(incident)
@@ -274,4 +290,3 @@ def _response(
     row.incidents_pending = figures.pending
     row.response_attainment = figures.attainment
     row.response_credit = tier_credit(figures.attainment, terms.credit_tiers)
-

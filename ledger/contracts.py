@@ -93,15 +93,20 @@ def _service_terms(raw: Mapping[str, Any]) -> ServiceTerms:
     return ServiceTerms(
         service_id=raw["service_id"],
         monthly_fee=Decimal(raw["monthly_fee"]),
-        availability=None if availability is None else AvailabilityTerms(
+        availability=None
+        if availability is None
+        else AvailabilityTerms(
             target_percent=Decimal(availability["target_percent"]),
             credit_tiers=tiers(availability["credit_tiers"]),
             excluded_causes=frozenset(availability.get("excluded_causes") or ()),
-            maintenance_notice_us=None if availability.get("maintenance_notice") is None
+            maintenance_notice_us=None
+            if availability.get("maintenance_notice") is None
             else to_microseconds(parse_duration(availability["maintenance_notice"])),
             min_downtime_us=int(availability.get("min_downtime_seconds") or 0) * 1_000_000,
         ),
-        incident_response=None if response is None else ResponseTerms(
+        incident_response=None
+        if response is None
+        else ResponseTerms(
             targets={p: parse_duration(d) for p, d in response["targets"].items()},
             business_hours=response["business_hours"],
             credit_tiers=tiers(response["credit_tiers"]),
@@ -116,8 +121,11 @@ def _version(number: int, event: InboundEvent) -> TermsVersion:
         effective_from=parse_date(event.payload["effective_from"]),
         occurred_at=event.occurred_at,
         event_id=event.event_id,
-        services=tuple(sorted((_service_terms(s) for s in event.payload["services"]),
-                              key=lambda s: s.service_id)),
+        services=tuple(
+            sorted(
+                (_service_terms(s) for s in event.payload["services"]), key=lambda s: s.service_id
+            )
+        ),
     )
 
 

@@ -27,9 +27,12 @@ EntryKind = Literal["issue", "reversal"]
 
 
 def entry_id(key: RowKey, kind: EntryKind, revision: int) -> str:
-    return str(uuid.uuid5(ENTRY_NAMESPACE,
-                          f"{key.contract_id}\x1f{key.service_id}\x1f{key.period}\x1f"
-                          f"{kind}\x1f{revision}"))
+    return str(
+        uuid.uuid5(
+            ENTRY_NAMESPACE,
+            f"{key.contract_id}\x1f{key.service_id}\x1f{key.period}\x1f{kind}\x1f{revision}",
+        )
+    )
 
 
 def basis(row: Row) -> dict[str, Any]:
@@ -68,11 +71,18 @@ class CreditEntry:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "entry_id": self.entry_id, "kind": self.kind, "revision": self.revision,
-            "supersedes": self.supersedes, "contract_id": self.contract_id,
-            "customer_id": self.customer_id, "service_id": self.service_id,
-            "period": self.period, "amount": str(self.amount), "currency": self.currency,
-            "remedy": self.remedy, "credit_percent": self.credit_percent,
+            "entry_id": self.entry_id,
+            "kind": self.kind,
+            "revision": self.revision,
+            "supersedes": self.supersedes,
+            "contract_id": self.contract_id,
+            "customer_id": self.customer_id,
+            "service_id": self.service_id,
+            "period": self.period,
+            "amount": str(self.amount),
+            "currency": self.currency,
+            "remedy": self.remedy,
+            "credit_percent": self.credit_percent,
             "terms_version": self.terms_version,
             "recorded_at": format_utc_micro(self.recorded_at),
             "basis_sha256": self.basis_sha256,
@@ -114,28 +124,55 @@ def reconcile(
         booked = active.amount if active is not None else Decimal(0)
         if owed == booked:
             continue
-        digest = basis_sha256(row) if row is not None else hashlib.sha256(
-            canonical_json({"row": None, "key": [key.contract_id, key.service_id, key.period]})
-            .encode()).hexdigest()
+        digest = (
+            basis_sha256(row)
+            if row is not None
+            else hashlib.sha256(
+                canonical_json(
+                    {"row": None, "key": [key.contract_id, key.service_id, key.period]}
+                ).encode()
+            ).hexdigest()
+        )
         last_revision = max((e.revision for e in history), default=0)
         if active is not None:
-            new.append(CreditEntry(
-                entry_id=entry_id(key, "reversal", active.revision), kind="reversal",
-                revision=active.revision, supersedes=active.entry_id,
-                contract_id=active.contract_id, customer_id=active.customer_id,
-                service_id=active.service_id, period=active.period, amount=-active.amount,
-                currency=active.currency, remedy=active.remedy,
-                credit_percent=active.credit_percent, terms_version=active.terms_version,
-                recorded_at=recorded_at, basis_sha256=digest,
-            ))
+            new.append(
+                CreditEntry(
+                    entry_id=entry_id(key, "reversal", active.revision),
+                    kind="reversal",
+                    revision=active.revision,
+                    supersedes=active.entry_id,
+                    contract_id=active.contract_id,
+                    customer_id=active.customer_id,
+                    service_id=active.service_id,
+                    period=active.period,
+                    amount=-active.amount,
+                    currency=active.currency,
+                    remedy=active.remedy,
+                    credit_percent=active.credit_percent,
+                    terms_version=active.terms_version,
+                    recorded_at=recorded_at,
+                    basis_sha256=digest,
+                )
+            )
         if row is not None and owed > 0:
             revision = last_revision + 1
-            new.append(CreditEntry(
-                entry_id=entry_id(key, "issue", revision), kind="issue", revision=revision,
-                supersedes=None, contract_id=key.contract_id,
-                customer_id=row.contract.customer_id, service_id=key.service_id,
-                period=key.period, amount=owed, currency=row.contract.currency,
-                remedy=row.contract.remedy, credit_percent=str(row.credit_percent),
-                terms_version=row.terms.version, recorded_at=recorded_at, basis_sha256=digest,
-            ))
+            new.append(
+                CreditEntry(
+                    entry_id=entry_id(key, "issue", revision),
+                    kind="issue",
+                    revision=revision,
+                    supersedes=None,
+                    contract_id=key.contract_id,
+                    customer_id=row.contract.customer_id,
+                    service_id=key.service_id,
+                    period=key.period,
+                    amount=owed,
+                    currency=row.contract.currency,
+                    remedy=row.contract.remedy,
+                    credit_percent=str(row.credit_percent),
+                    terms_version=row.terms.version,
+                    recorded_at=recorded_at,
+                    basis_sha256=digest,
+                )
+            )
     return new

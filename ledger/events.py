@@ -40,8 +40,16 @@ EVENT_TYPES: dict[str, tuple[SubjectKind, str]] = {
 }
 
 # Payload fields that hold instants; they bound the time a subject can matter to.
-INSTANT_FIELDS = ("started_at", "ended_at", "starts_at", "ends_at", "opened_at",
-                  "responded_at", "at", "resolved_at")
+INSTANT_FIELDS = (
+    "started_at",
+    "ended_at",
+    "starts_at",
+    "ends_at",
+    "opened_at",
+    "responded_at",
+    "at",
+    "resolved_at",
+)
 END_FIELDS = ("ended_at", "ends_at")
 
 
@@ -95,9 +103,17 @@ class Origin:
     offset: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in (("file", self.file), ("line", self.line),
-                                  ("topic", self.topic), ("partition", self.partition),
-                                  ("offset", self.offset)) if v is not None}
+        return {
+            k: v
+            for k, v in (
+                ("file", self.file),
+                ("line", self.line),
+                ("topic", self.topic),
+                ("partition", self.partition),
+                ("offset", self.offset),
+            )
+            if v is not None
+        }
 
     def describe(self) -> str:
         if self.topic is not None:

@@ -79,8 +79,13 @@ def fold_outage(events: Iterable[InboundEvent]) -> OutageState:
             cause = p["cause"]
     return OutageState(
         outage_id=ordered[0].subject_id if ordered else "",
-        service_id=service_id, start_us=start, end_us=end, impact_percent=impact,
-        customer_ids=customers, retracted=retracted, cause=cause,
+        service_id=service_id,
+        start_us=start,
+        end_us=end,
+        impact_percent=impact,
+        customer_ids=customers,
+        retracted=retracted,
+        cause=cause,
         event_ids=tuple(sorted(e.event_id for e in ordered)),
     )
 
@@ -131,7 +136,11 @@ def fold_maintenance(events: Iterable[InboundEvent]) -> MaintenanceState:
             cancelled = True
     return MaintenanceState(
         maintenance_id=ordered[0].subject_id if ordered else "",
-        service_id=service_id, start_us=start, end_us=end, announced_us=announced,
-        customer_ids=customers, cancelled=cancelled,
+        service_id=service_id,
+        start_us=start,
+        end_us=end,
+        announced_us=announced,
+        customer_ids=customers,
+        cancelled=cancelled,
         event_ids=tuple(sorted(e.event_id for e in ordered)),
     )

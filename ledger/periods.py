@@ -39,8 +39,10 @@ class Period:
 
     def window(self, timezone: str) -> tuple[int, int]:
         """`W` in UTC microseconds: local 00:00 on the 1st to local 00:00 on the next 1st."""
-        return (local_midnight_us(self.first_day, timezone),
-                local_midnight_us(self.next().first_day, timezone))
+        return (
+            local_midnight_us(self.first_day, timezone),
+            local_midnight_us(self.next().first_day, timezone),
+        )
 
     @classmethod
     def containing(cls, day: date) -> Period:

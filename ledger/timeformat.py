@@ -14,11 +14,13 @@ from fractions import Fraction
 from ledger.errors import InvalidInputError
 
 _DURATION = re.compile(
-    r"^P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
-    r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+(?:\.\d{1,6})?)S)?)?$"
+    r"P(?:(?P<weeks>[0-9]+)W)?(?:(?P<days>[0-9]+)D)?"
+    r"(?:T(?:(?P<hours>[0-9]+)H)?(?:(?P<minutes>[0-9]+)M)?"
+    r"(?:(?P<seconds>[0-9]+(?:\.[0-9]{1,6})?)S)?)?"
 )
 _RFC3339 = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})"
 )
 MICROSECONDS_PER_SECOND = 1_000_000
 
@@ -29,25 +31,28 @@ def parse_duration(text: str) -> timedelta:
     Years and months are refused: their length depends on the calendar, and a notice
     period or a response target must be one exact number of seconds.
     """
-    match = _DURATION.match(text)
+    match = _DURATION.fullmatch(text)
     if match is None or text in ("P", "PT") or text.endswith("T"):
         raise InvalidInputError(
             f'must be an ISO 8601 duration such as "PT15M", "PT48H" or "P1D", got "{text}"'
         )
     parts = {k: v for k, v in match.groupdict().items() if v is not None}
     seconds = Decimal(parts.get("seconds", "0"))
-    return timedelta(
-        weeks=int(parts.get("weeks", 0)),
-        days=int(parts.get("days", 0)),
-        hours=int(parts.get("hours", 0)),
-        minutes=int(parts.get("minutes", 0)),
-        microseconds=int(seconds * MICROSECONDS_PER_SECOND),
-    )
+    try:
+        return timedelta(
+            weeks=int(parts.get("weeks", 0)),
+            days=int(parts.get("days", 0)),
+            hours=int(parts.get("hours", 0)),
+            minutes=int(parts.get("minutes", 0)),
+            microseconds=int(seconds * MICROSECONDS_PER_SECOND),
+        )
+    except OverflowError:
+        raise InvalidInputError(f'is out of range: "{text}"') from None
 
 
 def parse_rfc3339(text: str) -> datetime:
     """RFC 3339 timestamp with a required offset, normalised to UTC (microsecond precision)."""
-    match = _RFC3339.match(text)
+    match = _RFC3339.fullmatch(text)
     if match is None:
         raise InvalidInputError(
             "must be an RFC 3339 timestamp with an offset "
@@ -59,15 +64,19 @@ def parse_rfc3339(text: str) -> datetime:
             f'must have at most 6 fractional second digits (microseconds), got "{text}"'
         )
     offset = match.group(8)
-    iso = text[:10] + "T" + text[11:19] + fraction.ljust(7, "0")[:7] if fraction else (
-        text[:10] + "T" + text[11:19]
+    iso = (
+        text[:10] + "T" + text[11:19] + fraction.ljust(7, "0")[:7]
+        if fraction
+        else (text[:10] + "T" + text[11:19])
     )
     iso += "+00:00" if offset in ("Z", "z") else offset
     try:
-        parsed = datetime.fromisoformat(iso)
+        parsed = datetime.fromisoformat(iso).astimezone(UTC)
+    except OverflowError:
+        raise InvalidInputError(f'is out of range: "{text}"') from None
     except ValueError as exc:
         raise InvalidInputError(f'is not a real date and time: "{text}" ({exc})') from None
-    return parsed.astimezone(UTC)
+    return parsed
 
 
 def parse_utc(text: str) -> datetime:
@@ -78,13 +87,16 @@ def parse_utc(text: str) -> datetime:
 def format_utc(instant: datetime) -> str:
     """The one spelling of an instant: UTC, `Z`, microseconds only when non-zero."""
     instant = instant.astimezone(UTC)
+    text = f"{instant.year:04d}-{instant.month:02d}-{instant.day:02d}T" + (
+        f"{instant.hour:02d}:{instant.minute:02d}:{instant.second:02d}"
+    )
     if instant.microsecond:
-        return instant.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return instant.strftime("%Y-%m-%dT%H:%M:%SZ")
+        text += f".{instant.microsecond:06d}"
+    return text + "Z"
 
 
 def parse_date(text: str) -> date:
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
         raise InvalidInputError(f'must be a date YYYY-MM-DD, got "{text}"')
     try:
         return date.fromisoformat(text)

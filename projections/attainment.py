@@ -77,8 +77,9 @@ class PeriodReport:
     closed_at: datetime | None
 
 
-def period_report(store: LedgerStore, period: Period, as_of: datetime,
-                  *, recorded_filter: bool = False) -> PeriodReport:
+def period_report(
+    store: LedgerStore, period: Period, as_of: datetime, *, recorded_filter: bool = False
+) -> PeriodReport:
     """The rows of `period` with horizon `as_of`.
 
     `recorded_filter` restricts the inputs to what was recorded by `as_of` (a question
@@ -94,12 +95,18 @@ def period_report(store: LedgerStore, period: Period, as_of: datetime,
     else:
         lo, hi = Period.window(period, "UTC")
         lo, hi = lo - MARGIN_US, hi + MARGIN_US
-    outages = [fold_outage(evs) for evs in _by_subject(
-        store.events_near("outage", lo, hi, recorded_by)).values()]
-    maintenances = [fold_maintenance(evs) for evs in _by_subject(
-        store.events_near("maintenance", lo, hi, recorded_by)).values()]
-    incidents = [fold_incident(evs) for evs in _by_subject(
-        store.events_near("incident", lo, hi, recorded_by)).values()]
+    outages = [
+        fold_outage(evs)
+        for evs in _by_subject(store.events_near("outage", lo, hi, recorded_by)).values()
+    ]
+    maintenances = [
+        fold_maintenance(evs)
+        for evs in _by_subject(store.events_near("maintenance", lo, hi, recorded_by)).values()
+    ]
+    incidents = [
+        fold_incident(evs)
+        for evs in _by_subject(store.events_near("incident", lo, hi, recorded_by)).values()
+    ]
 
     outage_index = _SubjectIndex[OutageState]()
     for outage in outages:
@@ -117,7 +124,8 @@ def period_report(store: LedgerStore, period: Period, as_of: datetime,
     for contract in contracts:
         services = {s.service_id for v in contract.versions for s in v.services}
         contract_rows = compute_rows(
-            contract, period,
+            contract,
+            period,
             outage_index.relevant(services, contract.customer_id),
             maintenance_index.relevant(services, contract.customer_id),
             incidents_by_contract.get(contract.contract_id, []),

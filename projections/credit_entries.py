@@ -57,8 +57,7 @@ def close_period(store: LedgerStore, period: Period, now: datetime) -> CloseOutc
 
 def reconcile_period(store: LedgerStore, period: Period, now: datetime) -> list[CreditEntry]:
     report = period_report(store, period, now)
-    new = reconcile({row.key: row for row in report.rows}, store.entries(period=period.label),
-                    now)
+    new = reconcile({row.key: row for row in report.rows}, store.entries(period=period.label), now)
     store.append_entries(new)
     return new
 

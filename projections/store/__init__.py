@@ -9,5 +9,11 @@ from projections.store.ledger_store import (
     redact,
 )
 
-__all__ = ["AppendOutcome", "LedgerStore", "Rejection", "StoredRejection", "parse_store_url",
-           "redact"]
+__all__ = [
+    "AppendOutcome",
+    "LedgerStore",
+    "Rejection",
+    "StoredRejection",
+    "parse_store_url",
+    "redact",
+]

@@ -84,7 +84,7 @@ class AppendOutcome:
 def parse_store_url(url: str) -> tuple[Dialect, dict[str, Any]]:
     """`sqlite:///path/to/ledger.db` or `postgresql://user:pass@host:port/db`."""
     if url.startswith("sqlite:///") or url == "sqlite://":
-        path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else ""
+        path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else ""
         if not path:
             raise StoreError(f'store URL "{url}" names no file: use sqlite:///path/to/ledger.db')
         return "sqlite", {"path": unquote(path)}
@@ -111,31 +111,39 @@ def _placeholders(n: int) -> str:
 
 def _chunks(items: Sequence[str], size: int = IN_CHUNK) -> Iterator[Sequence[str]]:
     for i in range(0, len(items), size):
-        yield items[i:i + size]
+        yield items[i : i + size]
 
 
 def _row_event(row: Any) -> RecordedEvent:
     envelope = json.loads(row["envelope"])
     event = InboundEvent(
-        event_id=envelope["event_id"], type=envelope["type"],
+        event_id=envelope["event_id"],
+        type=envelope["type"],
         schema_version=envelope["schema_version"],
-        occurred_at=parse_utc(envelope["occurred_at"]), source=envelope["source"],
+        occurred_at=parse_utc(envelope["occurred_at"]),
+        source=envelope["source"],
         payload=envelope["payload"],
     )
     origin = json.loads(row["origin"])
-    return RecordedEvent(event=event, recorded_at=from_us(int(row["recorded_us"])),
-                         origin=Origin(**origin))
+    return RecordedEvent(
+        event=event, recorded_at=from_us(int(row["recorded_us"])), origin=Origin(**origin)
+    )
 
 
 def span_of(event: InboundEvent) -> tuple[int, int, int] | None:
     """(lo, hi, has_end) over the instants an event names: a superset of the time its
     subject can matter to (an outage with no end yet matters up to any horizon)."""
-    instants = [to_us(parse_utc(event.payload[f])) for f in INSTANT_FIELDS
-                if event.payload.get(f) is not None]
+    instants = [
+        to_us(parse_utc(event.payload[f]))
+        for f in INSTANT_FIELDS
+        if event.payload.get(f) is not None
+    ]
     if not instants:
         return None
-    has_end = int(any(event.payload.get(f) is not None for f in END_FIELDS)
-                  or event.subject_kind == "incident")
+    has_end = int(
+        any(event.payload.get(f) is not None for f in END_FIELDS)
+        or event.subject_kind == "incident"
+    )
     return min(instants), max(instants), has_end
 
 
@@ -148,14 +156,21 @@ class LedgerStore:
             if self.dialect == "sqlite":
                 path = Path(params["path"])
                 if not path.parent.exists():
-                    raise StoreError(f"cannot open store {url}: directory {path.parent} "
-                                     "does not exist")
+                    raise StoreError(
+                        f"cannot open store {url}: directory {path.parent} does not exist"
+                    )
                 self.recorder = LedgerSQLiteRecorder(SQLiteDatastore(db_name=str(path)))
             else:
                 datastore = PostgresDatastore(
-                    dbname=params["dbname"], host=params["host"], port=params["port"],
-                    user=params["user"], password=params["password"], pool_size=2,
-                    max_overflow=2, connect_timeout=5, pool_open_timeout=10,
+                    dbname=params["dbname"],
+                    host=params["host"],
+                    port=params["port"],
+                    user=params["user"],
+                    password=params["password"],
+                    pool_size=2,
+                    max_overflow=2,
+                    connect_timeout=5,
+                    pool_open_timeout=10,
                     lock_timeout=30,
                 )
                 self.recorder = LedgerPostgresRecorder(datastore)
@@ -190,7 +205,9 @@ class LedgerStore:
         for chunk in _chunks(list(event_ids)):
             for row in self._query(
                 f"SELECT event_id, content_sha256 FROM sla_events "
-                f"WHERE event_id IN ({_placeholders(len(chunk))})", chunk):
+                f"WHERE event_id IN ({_placeholders(len(chunk))})",
+                chunk,
+            ):
                 found[row["event_id"]] = row["content_sha256"]
         return found
 
@@ -202,8 +219,9 @@ class LedgerStore:
             params.append(recorded_by_us)
         return [_row_event(r) for r in self._query(statement + " ORDER BY seq", params)]
 
-    def events_near(self, kind: str, lo_us: int, hi_us: int,
-                    recorded_by_us: int | None = None) -> list[RecordedEvent]:
+    def events_near(
+        self, kind: str, lo_us: int, hi_us: int, recorded_by_us: int | None = None
+    ) -> list[RecordedEvent]:
         """Every event of the subjects whose span reaches into `[lo, hi)`."""
         statement = (
             "SELECT e.envelope, e.origin, e.recorded_us FROM sla_events e "
@@ -222,19 +240,34 @@ class LedgerStore:
 
     def rejections(self) -> list[StoredRejection]:
         rows = self._query("SELECT * FROM sla_rejections ORDER BY seq")
-        return [StoredRejection(
-            seq=int(r["seq"]), rejection_id=r["rejection_id"],
-            rejected_at=from_us(int(r["rejected_us"])), origin=json.loads(r["origin"]),
-            raw=bytes(r["raw"]), field=r["field"], reason=r["reason"], event_id=r["event_id"],
-        ) for r in rows]
+        return [
+            StoredRejection(
+                seq=int(r["seq"]),
+                rejection_id=r["rejection_id"],
+                rejected_at=from_us(int(r["rejected_us"])),
+                origin=json.loads(r["origin"]),
+                raw=bytes(r["raw"]),
+                field=r["field"],
+                reason=r["reason"],
+                event_id=r["event_id"],
+            )
+            for r in rows
+        ]
 
     def closes(self, recorded_by_us: int | None = None) -> dict[str, datetime]:
         rows = self._query("SELECT period, closed_us FROM sla_closes")
-        return {r["period"]: from_us(int(r["closed_us"])) for r in rows
-                if recorded_by_us is None or int(r["closed_us"]) <= recorded_by_us}
+        return {
+            r["period"]: from_us(int(r["closed_us"]))
+            for r in rows
+            if recorded_by_us is None or int(r["closed_us"]) <= recorded_by_us
+        }
 
-    def entries(self, period: str | None = None, contract_id: str | None = None,
-                recorded_by_us: int | None = None) -> list[CreditEntry]:
+    def entries(
+        self,
+        period: str | None = None,
+        contract_id: str | None = None,
+        recorded_by_us: int | None = None,
+    ) -> list[CreditEntry]:
         statement = "SELECT * FROM sla_credit_entries WHERE 1 = 1"
         params: list[Any] = []
         for column, value in (("period", period), ("contract_id", contract_id)):
@@ -244,19 +277,32 @@ class LedgerStore:
         if recorded_by_us is not None:
             statement += " AND recorded_us <= ?"
             params.append(recorded_by_us)
-        return [CreditEntry(
-            entry_id=r["entry_id"], kind=r["kind"], revision=int(r["revision"]),
-            supersedes=r["supersedes"], contract_id=r["contract_id"],
-            customer_id=r["customer_id"], service_id=r["service_id"], period=r["period"],
-            amount=Decimal(r["amount"]), currency=r["currency"], remedy=r["remedy"],
-            credit_percent=r["credit_percent"], terms_version=int(r["terms_version"]),
-            recorded_at=from_us(int(r["recorded_us"])), basis_sha256=r["basis_sha256"],
-        ) for r in self._query(statement + " ORDER BY seq", params)]
+        return [
+            CreditEntry(
+                entry_id=r["entry_id"],
+                kind=r["kind"],
+                revision=int(r["revision"]),
+                supersedes=r["supersedes"],
+                contract_id=r["contract_id"],
+                customer_id=r["customer_id"],
+                service_id=r["service_id"],
+                period=r["period"],
+                amount=Decimal(r["amount"]),
+                currency=r["currency"],
+                remedy=r["remedy"],
+                credit_percent=r["credit_percent"],
+                terms_version=int(r["terms_version"]),
+                recorded_at=from_us(int(r["recorded_us"])),
+                basis_sha256=r["basis_sha256"],
+            )
+            for r in self._query(statement + " ORDER BY seq", params)
+        ]
 
     # -- writing ------------------------------------------------------------------
 
-    def _write(self, stored: list[StoredEvent], side: SideRows,
-               tracking: Tracking | None = None) -> None:
+    def _write(
+        self, stored: list[StoredEvent], side: SideRows, tracking: Tracking | None = None
+    ) -> None:
         try:
             self.recorder.insert_events(stored, side_rows=side, tracking=tracking)
         except IntegrityError:
@@ -264,9 +310,12 @@ class LedgerStore:
         except PersistenceError as exc:
             raise StoreError(f"store {redact(self.url)} failed: {_first_line(exc)}") from None
 
-    def append(self, events: Sequence[tuple[InboundEvent, Origin]],
-               rejections: Sequence[Rejection], tracking: Tracking | None = None,
-               ) -> AppendOutcome:
+    def append(
+        self,
+        events: Sequence[tuple[InboundEvent, Origin]],
+        rejections: Sequence[Rejection],
+        tracking: Tracking | None = None,
+    ) -> AppendOutcome:
         """Store a batch in one transaction: new events once, rejections once.
 
         An `event_id` already accepted with the same content is a duplicate (no-op);
@@ -281,9 +330,12 @@ class LedgerStore:
                 continue
         raise StoreError("could not append a batch: it kept conflicting with a concurrent writer")
 
-    def _append_once(self, events: Sequence[tuple[InboundEvent, Origin]],
-                     rejections: Sequence[Rejection], tracking: Tracking | None,
-                     ) -> AppendOutcome:
+    def _append_once(
+        self,
+        events: Sequence[tuple[InboundEvent, Origin]],
+        rejections: Sequence[Rejection],
+        tracking: Tracking | None,
+    ) -> AppendOutcome:
         outcome = AppendOutcome(rejected=list(rejections))
         known = self.known_contents([e.event_id for e, _ in events])
         recorded_us = to_us(datetime.now(UTC))
@@ -298,11 +350,16 @@ class LedgerStore:
             elif seen == digest:
                 outcome.duplicates += 1
             else:
-                outcome.rejected.append(Rejection(
-                    raw=event.canonical().encode(), origin=origin, field="event_id",
-                    reason=f"event_id: {event.event_id} was already accepted with different "
-                           "content (a conflicting re-use of the id)",
-                    event_id=event.event_id))
+                outcome.rejected.append(
+                    Rejection(
+                        raw=event.canonical().encode(),
+                        origin=origin,
+                        field="event_id",
+                        reason=f"event_id: {event.event_id} was already accepted with different "
+                        "content (a conflicting re-use of the id)",
+                        event_id=event.event_id,
+                    )
+                )
         side = SideRows()
         stored = []
         event_rows = []
@@ -310,37 +367,76 @@ class LedgerStore:
         for event, origin, digest in fresh:
             envelope = event.canonical()
             origin_json = json.dumps(origin.as_dict(), sort_keys=True)
-            event_rows.append((event.event_id, event.type, event.subject_kind, event.subject_id,
-                               format_utc(event.occurred_at), recorded_us, digest, envelope,
-                               origin_json))
-            stored.append(StoredEvent(
-                originator_id=uuid.uuid5(EVENT_NAMESPACE, event.event_id),
-                originator_version=1, topic=TOPIC_EVENT_ACCEPTED,
-                state=json.dumps({"envelope": json.loads(envelope),
-                                  "origin": origin.as_dict(), "recorded_us": recorded_us,
-                                  "content_sha256": digest}, sort_keys=True).encode()))
+            event_rows.append(
+                (
+                    event.event_id,
+                    event.type,
+                    event.subject_kind,
+                    event.subject_id,
+                    format_utc(event.occurred_at),
+                    recorded_us,
+                    digest,
+                    envelope,
+                    origin_json,
+                )
+            )
+            stored.append(
+                StoredEvent(
+                    originator_id=uuid.uuid5(EVENT_NAMESPACE, event.event_id),
+                    originator_version=1,
+                    topic=TOPIC_EVENT_ACCEPTED,
+                    state=json.dumps(
+                        {
+                            "envelope": json.loads(envelope),
+                            "origin": origin.as_dict(),
+                            "recorded_us": recorded_us,
+                            "content_sha256": digest,
+                        },
+                        sort_keys=True,
+                    ).encode(),
+                )
+            )
             span = span_of(event)
             if span is not None:
                 spans.append((event.subject_kind, event.subject_id, *span))
-        side.add("INSERT INTO sla_events (event_id, type, subject_kind, subject_id, occurred_at,"
-                 " recorded_us, content_sha256, envelope, origin) VALUES (?,?,?,?,?,?,?,?,?)",
-                 event_rows)
+        side.add(
+            "INSERT INTO sla_events (event_id, type, subject_kind, subject_id, occurred_at,"
+            " recorded_us, content_sha256, envelope, origin) VALUES (?,?,?,?,?,?,?,?,?)",
+            event_rows,
+        )
         side.add(span_upsert(self.dialect), sorted(spans))
-        side.add(self._insert_ignore("sla_rejections", (
-            "rejection_id", "rejected_us", "origin", "raw", "field", "reason", "event_id")), [
-            (r.rejection_id, recorded_us, json.dumps(r.origin.as_dict(), sort_keys=True),
-             r.raw, r.field, r.reason, r.event_id) for r in outcome.rejected])
+        side.add(
+            self._insert_ignore(
+                "sla_rejections",
+                ("rejection_id", "rejected_us", "origin", "raw", "field", "reason", "event_id"),
+            ),
+            [
+                (
+                    r.rejection_id,
+                    recorded_us,
+                    json.dumps(r.origin.as_dict(), sort_keys=True),
+                    r.raw,
+                    r.field,
+                    r.reason,
+                    r.event_id,
+                )
+                for r in outcome.rejected
+            ],
+        )
         if stored or side.writes or tracking is not None:
             self._write(stored, side, tracking)
         return outcome
 
     def _insert_ignore(self, table: str, columns: Iterable[str]) -> str:
         cols = list(columns)
-        return (f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({_placeholders(len(cols))}) "
-                "ON CONFLICT DO NOTHING")
+        return (
+            f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({_placeholders(len(cols))}) "
+            "ON CONFLICT DO NOTHING"
+        )
 
-    def record_close(self, period: str, closed_at: datetime,
-                     entries: Sequence[CreditEntry]) -> bool:
+    def record_close(
+        self, period: str, closed_at: datetime, entries: Sequence[CreditEntry]
+    ) -> bool:
         """Close a period and append its first entries, in one transaction.
 
         Returns False (and writes nothing) when the period was already closed.
@@ -348,12 +444,17 @@ class LedgerStore:
         if period in self.closes():
             return False
         side = SideRows()
-        side.add("INSERT INTO sla_closes (period, closed_us) VALUES (?, ?)",
-                 [(period, to_us(closed_at))])
-        stored = [StoredEvent(originator_id=uuid.uuid5(EVENT_NAMESPACE, f"close:{period}"),
-                              originator_version=1, topic=TOPIC_PERIOD_CLOSED,
-                              state=json.dumps({"period": period,
-                                                "closed_at": format_utc(closed_at)}).encode())]
+        side.add(
+            "INSERT INTO sla_closes (period, closed_us) VALUES (?, ?)", [(period, to_us(closed_at))]
+        )
+        stored = [
+            StoredEvent(
+                originator_id=uuid.uuid5(EVENT_NAMESPACE, f"close:{period}"),
+                originator_version=1,
+                topic=TOPIC_PERIOD_CLOSED,
+                state=json.dumps({"period": period, "closed_at": format_utc(closed_at)}).encode(),
+            )
+        ]
         self._entries_side(side, stored, entries)
         try:
             self._write(stored, side)
@@ -373,19 +474,43 @@ class LedgerStore:
             # Another process appended the same deterministic entries first.
             return
 
-    def _entries_side(self, side: SideRows, stored: list[StoredEvent],
-                      entries: Sequence[CreditEntry]) -> None:
+    def _entries_side(
+        self, side: SideRows, stored: list[StoredEvent], entries: Sequence[CreditEntry]
+    ) -> None:
         side.add(
             "INSERT INTO sla_credit_entries (entry_id, kind, revision, supersedes, contract_id,"
             " customer_id, service_id, period, amount, currency, remedy, credit_percent,"
             " terms_version, recorded_us, basis_sha256) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            [(e.entry_id, e.kind, e.revision, e.supersedes, e.contract_id, e.customer_id,
-              e.service_id, e.period, str(e.amount), e.currency, e.remedy, e.credit_percent,
-              e.terms_version, to_us(e.recorded_at), e.basis_sha256) for e in entries])
-        stored.extend(StoredEvent(
-            originator_id=uuid.uuid5(EVENT_NAMESPACE, f"entry:{e.entry_id}"),
-            originator_version=1, topic=TOPIC_CREDIT_ENTRY,
-            state=json.dumps(e.as_dict(), sort_keys=True).encode()) for e in entries)
+            [
+                (
+                    e.entry_id,
+                    e.kind,
+                    e.revision,
+                    e.supersedes,
+                    e.contract_id,
+                    e.customer_id,
+                    e.service_id,
+                    e.period,
+                    str(e.amount),
+                    e.currency,
+                    e.remedy,
+                    e.credit_percent,
+                    e.terms_version,
+                    to_us(e.recorded_at),
+                    e.basis_sha256,
+                )
+                for e in entries
+            ],
+        )
+        stored.extend(
+            StoredEvent(
+                originator_id=uuid.uuid5(EVENT_NAMESPACE, f"entry:{e.entry_id}"),
+                originator_version=1,
+                topic=TOPIC_CREDIT_ENTRY,
+                state=json.dumps(e.as_dict(), sort_keys=True).encode(),
+            )
+            for e in entries
+        )
 
 
 def redact(url: str) -> str:

@@ -59,8 +59,11 @@ class LedgerPostgresRecorder(PostgresProcessRecorder):
     dialect: Dialect = "postgresql"
 
     def __init__(self, datastore: PostgresDatastore) -> None:
-        super().__init__(datastore, events_table_name="sla_ledger_events",
-                         tracking_table_name="sla_ledger_tracking")
+        super().__init__(
+            datastore,
+            events_table_name="sla_ledger_events",
+            tracking_table_name="sla_ledger_tracking",
+        )
         from psycopg.sql import SQL
 
         for statement in create_statements("postgresql"):
@@ -75,9 +78,14 @@ class LedgerPostgresRecorder(PostgresProcessRecorder):
             # before they touch the side tables (no lock-order deadlock between them).
             self._lock_table(curs)
             for statement, params in side.writes:
-                curs.executemany(to_dialect(statement, "postgresql"), params)  # type: ignore[arg-type]
+                curs.executemany(to_dialect(statement, "postgresql"), params)
         super()._insert_events(curs, stored_events, **kwargs)
 
 
-__all__ = ["LedgerPostgresRecorder", "LedgerSQLiteRecorder", "SideRows", "span_upsert",
-           "to_dialect"]
+__all__ = [
+    "LedgerPostgresRecorder",
+    "LedgerSQLiteRecorder",
+    "SideRows",
+    "span_upsert",
+    "to_dialect",
+]

@@ -15,8 +15,11 @@ Dialect = Literal["sqlite", "postgresql"]
 
 
 def create_statements(dialect: Dialect) -> list[str]:
-    serial = "INTEGER PRIMARY KEY AUTOINCREMENT" if dialect == "sqlite" else (
-        "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY")
+    serial = (
+        "INTEGER PRIMARY KEY AUTOINCREMENT"
+        if dialect == "sqlite"
+        else ("BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY")
+    )
     blob = "BLOB" if dialect == "sqlite" else "BYTEA"
     return [
         f"""CREATE TABLE IF NOT EXISTS sla_events (
@@ -38,7 +41,8 @@ def create_statements(dialect: Dialect) -> list[str]:
             hi_us BIGINT NOT NULL,
             has_end INTEGER NOT NULL,
             PRIMARY KEY (subject_kind, subject_id))""",
-        "CREATE INDEX IF NOT EXISTS sla_subject_spans_lo ON sla_subject_spans (subject_kind, lo_us)",
+        "CREATE INDEX IF NOT EXISTS sla_subject_spans_lo "
+        "ON sla_subject_spans (subject_kind, lo_us)",
         f"""CREATE TABLE IF NOT EXISTS sla_rejections (
             seq {serial},
             rejection_id TEXT NOT NULL UNIQUE,

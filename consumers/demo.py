@@ -1,0 +1,399 @@
+"""`sla-ledger demo`: one realistic month, end to end, on the embedded default.
+
+Three contracts in three timezones and currencies for October 2026: a SaaS vendor that
+pays cash back below 99.9%, a CRM provider with a tiered credit schedule, and a managed
+service provider that refunds 5% of the fee when response times are missed. The month
+brings a full outage, a 50% degradation, maintenance with enough notice (excluded) and
+with too little (counted), a customer-caused outage (excluded), a false alarm
+(retracted), a P1 raised on a Friday evening and answered on Monday, a duplicate and a
+malformed line. The period is closed; then the post-incident review's correction
+arrives and the ledger posts a reversal and a re-issue. The store stays behind for
+the user to query.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from consumers import render
+from consumers.intake import ingest_file
+from ledger.periods import Period
+from projections.attainment import period_report
+from projections.credit_entries import close_period
+from projections.store import LedgerStore
+
+DEMO_PERIOD = "2026-10"
+_NS = uuid.UUID("9a1c2f3e-4b5d-5c6e-8f70-1a2b3c4d5e6f")
+TIERS = [
+    {"below_percent": "99.9", "credit_percent": "10"},
+    {"below_percent": "99.0", "credit_percent": "25"},
+    {"below_percent": "95.0", "credit_percent": "100"},
+]
+OFFICE_HOURS = {day: [["08:00", "18:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
+
+
+def _event(
+    name: str, kind: str, occurred_at: str, payload: dict[str, Any], source: str = "status-page"
+) -> dict[str, Any]:
+    return {
+        "event_id": str(uuid.uuid5(_NS, name)),
+        "type": kind,
+        "schema_version": 1,
+        "occurred_at": occurred_at,
+        "source": source,
+        "payload": payload,
+    }
+
+
+def _outage(
+    oid: str,
+    service: str,
+    start: str,
+    end: str,
+    impact: str = "100",
+    customers: list[str] | None = None,
+) -> list[dict[str, Any]]:
+    return [
+        _event(
+            f"{oid}/start",
+            "outage.started",
+            start,
+            {
+                "outage_id": oid,
+                "service_id": service,
+                "started_at": start,
+                "impact_percent": impact,
+                "customer_ids": customers,
+            },
+            "monitoring",
+        ),
+        _event(
+            f"{oid}/end", "outage.resolved", end, {"outage_id": oid, "ended_at": end}, "monitoring"
+        ),
+    ]
+
+
+def month_events() -> list[dict[str, Any]]:
+    contracts = [
+        _event(
+            "C-1001/signed",
+            "contract.signed",
+            "2026-01-05T14:00:00-05:00",
+            {
+                "contract_id": "C-1001",
+                "customer_id": "CUST-NW",
+                "customer_name": "Northwind Inc",
+                "currency": "USD",
+                "timezone": "America/New_York",
+                "remedy": "cash",
+                "effective_from": "2026-02-01",
+                "effective_to": None,
+                "services": [
+                    {
+                        "service_id": "api",
+                        "monthly_fee": "12000.00",
+                        "availability": {
+                            "target_percent": "99.9",
+                            "credit_tiers": [{"below_percent": "99.9", "credit_percent": "10"}],
+                            "excluded_causes": ["customer_caused", "force_majeure"],
+                            "maintenance_notice": "PT48H",
+                            "min_downtime_seconds": 60,
+                        },
+                    }
+                ],
+            },
+            "crm-contracts",
+        ),
+        _event(
+            "C-2002/signed",
+            "contract.signed",
+            "2026-03-01T09:00:00+11:00",
+            {
+                "contract_id": "C-2002",
+                "customer_id": "CUST-ACME",
+                "customer_name": "Acme Pty Ltd",
+                "currency": "AUD",
+                "timezone": "Australia/Sydney",
+                "remedy": "credit",
+                "effective_from": "2026-04-01",
+                "effective_to": None,
+                "services": [
+                    {
+                        "service_id": "crm",
+                        "monthly_fee": "1200.00",
+                        "availability": {
+                            "target_percent": "99.9",
+                            "credit_tiers": TIERS,
+                            "excluded_causes": ["customer_caused", "force_majeure"],
+                            "maintenance_notice": "PT48H",
+                            "min_downtime_seconds": 0,
+                        },
+                    },
+                    {
+                        "service_id": "portal",
+                        "monthly_fee": "400.00",
+                        "availability": {
+                            "target_percent": "99.5",
+                            "credit_tiers": TIERS[1:],
+                            "excluded_causes": [],
+                            "maintenance_notice": None,
+                            "min_downtime_seconds": 0,
+                        },
+                    },
+                ],
+            },
+            "crm-contracts",
+        ),
+        _event(
+            "C-3003/signed",
+            "contract.signed",
+            "2026-06-15T10:00:00+02:00",
+            {
+                "contract_id": "C-3003",
+                "customer_id": "CUST-GLX",
+                "customer_name": "Globex GmbH",
+                "currency": "EUR",
+                "timezone": "Europe/Berlin",
+                "remedy": "credit",
+                "effective_from": "2026-07-01",
+                "effective_to": None,
+                "services": [
+                    {
+                        "service_id": "managed-ops",
+                        "monthly_fee": "8000.00",
+                        "incident_response": {
+                            "targets": {"P1": "PT15M", "P2": "PT1H", "P3": "PT4H", "P4": "PT8H"},
+                            "business_hours": {"weekly": OFFICE_HOURS, "holidays": ["2026-10-03"]},
+                            "credit_tiers": [{"below_percent": "100", "credit_percent": "5"}],
+                        },
+                    }
+                ],
+            },
+            "crm-contracts",
+        ),
+    ]
+    outages = [
+        # The API was down for 55 minutes: 99.87%, below 99.9%, cash back.
+        *_outage("OUT-API-1007", "api", "2026-10-07T14:05:00Z", "2026-10-07T15:00:00Z"),
+        # A 50% degradation of the CRM for three hours counts as 90 minutes.
+        *_outage("OUT-CRM-1012", "crm", "2026-10-12T01:00:00Z", "2026-10-12T04:00:00Z", "50"),
+        # The CRM database failed for two hours (the review will find it was longer).
+        *_outage("OUT-CRM-1020", "crm", "2026-10-20T03:00:00Z", "2026-10-20T05:00:00Z"),
+        # Down during announced maintenance (72 h notice): excluded from measurement.
+        *_outage("OUT-CRM-1025", "crm", "2026-10-25T16:00:00Z", "2026-10-25T17:30:00Z"),
+        # Down during maintenance announced only 12 h ahead: it counts.
+        *_outage("OUT-API-1015", "api", "2026-10-15T06:00:00Z", "2026-10-15T06:20:00Z"),
+        # Acme's portal (and only Acme's) was down for an hour: 99.87%, above 99.5%.
+        *_outage(
+            "OUT-PORTAL-1018",
+            "portal",
+            "2026-10-18T22:00:00Z",
+            "2026-10-18T23:00:00Z",
+            customers=["CUST-ACME"],
+        ),
+        # Northwind's bad deploy of their client: classified customer-caused, excluded.
+        *_outage(
+            "OUT-API-1022",
+            "api",
+            "2026-10-22T10:00:00Z",
+            "2026-10-22T12:00:00Z",
+            customers=["CUST-NW"],
+        ),
+        _event(
+            "OUT-API-1022/classified",
+            "outage.classified",
+            "2026-10-23T09:00:00Z",
+            {
+                "outage_id": "OUT-API-1022",
+                "cause": "customer_caused",
+                "reason": "client SDK misconfigured by the customer (ticket 4411)",
+            },
+            "itsm",
+        ),
+        # A monitoring false alarm, retracted.
+        *_outage("OUT-API-1028", "api", "2026-10-28T08:00:00Z", "2026-10-28T09:00:00Z"),
+        _event(
+            "OUT-API-1028/retracted",
+            "outage.retracted",
+            "2026-10-28T09:30:00Z",
+            {"outage_id": "OUT-API-1028", "reason": "synthetic probe failure, service was up"},
+            "itsm",
+        ),
+        _event(
+            "MNT-CRM-1025",
+            "maintenance.scheduled",
+            "2026-10-22T16:00:00Z",
+            {
+                "maintenance_id": "MNT-CRM-1025",
+                "service_id": "crm",
+                "starts_at": "2026-10-25T15:00:00Z",
+                "ends_at": "2026-10-25T18:00:00Z",
+                "customer_ids": None,
+            },
+            "change-calendar",
+        ),
+        _event(
+            "MNT-API-1015",
+            "maintenance.scheduled",
+            "2026-10-14T18:00:00Z",
+            {
+                "maintenance_id": "MNT-API-1015",
+                "service_id": "api",
+                "starts_at": "2026-10-15T06:00:00Z",
+                "ends_at": "2026-10-15T07:00:00Z",
+                "customer_ids": None,
+            },
+            "change-calendar",
+        ),
+    ]
+    incidents = [
+        # P1 raised Friday 17:50 Berlin, first answered Monday 08:20: 30 business minutes.
+        _event(
+            "INC-77/opened",
+            "incident.opened",
+            "2026-10-16T15:50:00Z",
+            {
+                "incident_id": "INC-77",
+                "contract_id": "C-3003",
+                "service_id": "managed-ops",
+                "priority": "P1",
+                "opened_at": "2026-10-16T15:50:00Z",
+            },
+            "itsm",
+        ),
+        _event(
+            "INC-77/responded",
+            "incident.responded",
+            "2026-10-19T06:20:00Z",
+            {"incident_id": "INC-77", "responded_at": "2026-10-19T06:20:00Z"},
+            "itsm",
+        ),
+        # P2 answered within the hour.
+        _event(
+            "INC-78/opened",
+            "incident.opened",
+            "2026-10-21T09:00:00Z",
+            {
+                "incident_id": "INC-78",
+                "contract_id": "C-3003",
+                "service_id": "managed-ops",
+                "priority": "P2",
+                "opened_at": "2026-10-21T09:00:00Z",
+            },
+            "itsm",
+        ),
+        _event(
+            "INC-78/responded",
+            "incident.responded",
+            "2026-10-21T09:25:00Z",
+            {"incident_id": "INC-78", "responded_at": "2026-10-21T09:25:00Z"},
+            "itsm",
+        ),
+        _event(
+            "INC-79/opened",
+            "incident.opened",
+            "2026-10-27T12:00:00Z",
+            {
+                "incident_id": "INC-79",
+                "contract_id": "C-3003",
+                "service_id": "managed-ops",
+                "priority": "P3",
+                "opened_at": "2026-10-27T12:00:00Z",
+            },
+            "itsm",
+        ),
+        _event(
+            "INC-79/responded",
+            "incident.responded",
+            "2026-10-27T13:10:00Z",
+            {"incident_id": "INC-79", "responded_at": "2026-10-27T13:10:00Z"},
+            "itsm",
+        ),
+    ]
+    return contracts + outages + incidents
+
+
+def late_correction() -> list[dict[str, Any]]:
+    """The post-incident review: the CRM database outage lasted until 10:30, not 05:00."""
+    return [
+        _event(
+            "OUT-CRM-1020/amended",
+            "outage.amended",
+            "2026-11-03T10:00:00Z",
+            {
+                "outage_id": "OUT-CRM-1020",
+                "ended_at": "2026-10-20T10:30:00Z",
+                "reason": "post-incident review PIR-212: replica lag hid the failure until 10:30",
+            },
+            "itsm",
+        )
+    ]
+
+
+def write_jsonl(path: Path, events: list[dict[str, Any]], extra: Sequence[bytes] = ()) -> None:
+    with path.open("wb") as handle:
+        for event in events:
+            handle.write(json.dumps(event).encode() + b"\n")
+        for raw in extra:
+            handle.write(raw + b"\n")
+
+
+def run_demo(directory: Path, store_url: str | None) -> int:
+    directory.mkdir(parents=True, exist_ok=True)
+    if store_url is None:
+        for stale in directory.glob("ledger.db*"):
+            stale.unlink()
+        store_url = f"sqlite:///{(directory / 'ledger.db').resolve()}"
+    events = month_events()
+    noise = [
+        json.dumps(events[3]).encode(),  # the monitoring feed re-sent an event
+        b'{"event_id": "0b7e6f0e-9a53-4e2a-9c0d-2f3f1c1e8a10", "type": "outage.started",'
+        b' "schema_version": 1, "occurred_at": "2026-10-30T10:15:00Z", "source": "probe",'
+        b' "payload": {"outage_id": "OUT-X", "service_id": "api",'
+        b' "started_at": "2026-10-30T10:15:00Z", "impact_percent": "120",'
+        b' "customer_ids": null}}',
+    ]
+    month_file = directory / "events-2026-10.jsonl"
+    write_jsonl(month_file, events, noise)
+    correction_file = directory / "late-correction.jsonl"
+    write_jsonl(correction_file, late_correction())
+
+    period = Period.parse(DEMO_PERIOD)
+    store = LedgerStore(store_url)
+    try:
+        print(f"== 1. Ingest the month of {DEMO_PERIOD}: {month_file}")
+        print("   " + ingest_file(store, month_file).line())
+        print(f"\n== 2. Close {DEMO_PERIOD}: credit entries are issued")
+        outcome = close_period(store, period, datetime.now(UTC))
+        print(
+            f"   {len(outcome.entries)} entries issued"
+            if outcome.newly_closed
+            else "   (already closed)"
+        )
+        print(f"\n== 3. A correction arrives after the close: {correction_file}")
+        summary = ingest_file(store, correction_file)
+        print("   " + summary.line())
+
+        report = period_report(store, period, datetime.now(UTC))
+        rows = [r.as_dict() for r in report.rows]
+        print(f"\n== Report {DEMO_PERIOD}")
+        print(render.to_table(rows, render.REPORT_COLUMNS, render.REPORT_NUMERIC))
+        entries = [e.as_dict() for e in store.entries(period=DEMO_PERIOD)]
+        print(f"\n== Credit entries {DEMO_PERIOD} (issue, reversal, re-issue)")
+        print(render.to_table(entries, render.ENTRY_COLUMNS, render.ENTRY_NUMERIC))
+        rejected = store.rejections()
+        print(f"\n== Rejected inputs ({len(rejected)}), kept for an operator to fix and resubmit")
+        for r in rejected:
+            print(f"   {r.origin.get('file')}:{r.origin.get('line')}: {r.reason}")
+    finally:
+        store.close()
+    print("\nThe store stays behind; ask it yourself, e.g.:")
+    print(f"   sla-ledger report  --store {store_url} --period {DEMO_PERIOD} --format json")
+    print(f"   sla-ledger credits --store {store_url} --period {DEMO_PERIOD}")
+    print(f"   sla-ledger rejections --store {store_url}")
+    return 0

@@ -1,0 +1,260 @@
+"""Business time: how much of an interval falls within a contract's business hours.
+
+Spec: sla-math.md section 4. Business hours are a weekly schedule of local `[start, end)`
+slots in the contract's timezone, minus holiday dates, or `"24x7"` (plain elapsed time).
+
+How a local slot becomes real time: each boundary is a local wall time on a local date,
+converted to UTC with `zoneinfo` and `fold=0` (`"24:00"` is 00:00 of the next local day).
+A slot that spans a DST change therefore has its real elapsed length (01:00-04:00 on a
+spring-forward night lasts 2 h, on a fall-back night 4 h). A boundary inside a skipped
+hour resolves, as `fold=0` does, with the offset in force before the change; a slot
+whose converted end is not after its converted start contributes nothing. The business
+set is the union of all converted slots, so a piece of real time is never counted twice
+even where DST makes two local slots land on the same instants.
+
+Pure: no I/O, no clock. Cost is O(local days in the interval), not O(minutes).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Final
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ledger.errors import InvalidInputError
+from ledger.timeformat import parse_date, to_microseconds
+
+WEEKDAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+ALWAYS: Final = "24x7"
+MINUTES_PER_DAY: Final = 24 * 60
+
+_CLOCK = re.compile(r"^(\d{2}):(\d{2})$")
+_ONE_DAY = timedelta(days=1)
+# Local days looked at beyond the local dates of the interval's ends. One is enough for
+# ordinary zones; two also covers a zone that skipped a whole calendar day (Pacific/Apia).
+_MARGIN = timedelta(days=2)
+
+# A slot as minutes after local midnight: [start, end), end may be 1440 ("24:00").
+Slot = tuple[int, int]
+
+
+def _parse_clock(text: object, where: str, *, is_end: bool) -> int:
+    if not isinstance(text, str):
+        raise InvalidInputError(f'{where}: must be a local time "HH:MM", got {text!r}')
+    match = _CLOCK.match(text)
+    if match is None:
+        raise InvalidInputError(f'{where}: must be a local time "HH:MM", got "{text}"')
+    hours, minutes = int(match.group(1)), int(match.group(2))
+    if is_end and hours == 24 and minutes == 0:
+        return MINUTES_PER_DAY
+    if hours > 23 or minutes > 59:
+        allowed = '00:00 to 23:59, or "24:00"' if is_end else "00:00 to 23:59"
+        raise InvalidInputError(f'{where}: must be {allowed}, got "{text}"')
+    return hours * 60 + minutes
+
+
+def _merge(slots: list[Slot]) -> tuple[Slot, ...]:
+    """Sorted, non-overlapping, non-touching union of local slots (empty ones dropped)."""
+    merged: list[Slot] = []
+    for start, end in sorted(s for s in slots if s[0] < s[1]):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return tuple(merged)
+
+
+def _parse_weekly(weekly: object) -> tuple[tuple[Slot, ...], ...]:
+    if not isinstance(weekly, Mapping):
+        raise InvalidInputError(
+            "business_hours.weekly: must be an object with keys mon..sun, "
+            f"got {type(weekly).__name__}"
+        )
+    unknown = sorted(str(k) for k in weekly if k not in WEEKDAYS)
+    if unknown:
+        raise InvalidInputError(
+            f"business_hours.weekly: keys must be among {', '.join(WEEKDAYS)}, "
+            f"got {', '.join(unknown)}"
+        )
+    days: list[tuple[Slot, ...]] = []
+    for name in WEEKDAYS:
+        raw = weekly.get(name, [])
+        if not isinstance(raw, list | tuple):
+            raise InvalidInputError(
+                f"business_hours.weekly.{name}: must be a list of [start, end] pairs"
+            )
+        slots: list[Slot] = []
+        for index, pair in enumerate(raw):
+            where = f"business_hours.weekly.{name}[{index}]"
+            if not isinstance(pair, list | tuple) or len(pair) != 2:
+                raise InvalidInputError(f'{where}: must be a pair ["HH:MM", "HH:MM"]')
+            start = _parse_clock(pair[0], f"{where}[0]", is_end=False)
+            end = _parse_clock(pair[1], f"{where}[1]", is_end=True)
+            if end < start:
+                raise InvalidInputError(
+                    f'{where}: must not end before it starts, got ["{pair[0]}", "{pair[1]}"]'
+                )
+            slots.append((start, end))
+        days.append(_merge(slots))
+    return tuple(days)
+
+
+def _parse_holidays(holidays: object) -> frozenset[date]:
+    if holidays is None:
+        return frozenset()
+    if not isinstance(holidays, list | tuple | set | frozenset):
+        raise InvalidInputError("business_hours.holidays: must be a list of YYYY-MM-DD dates")
+    parsed: set[date] = set()
+    for index, text in enumerate(holidays):
+        if isinstance(text, date) and not isinstance(text, datetime):
+            parsed.add(text)
+            continue
+        if not isinstance(text, str):
+            raise InvalidInputError(
+                f"business_hours.holidays[{index}]: must be a date YYYY-MM-DD, got {text!r}"
+            )
+        try:
+            parsed.add(parse_date(text))
+        except InvalidInputError as exc:
+            raise InvalidInputError(f"business_hours.holidays[{index}]: {exc}") from None
+    return frozenset(parsed)
+
+
+def _require_aware(value: datetime, name: str) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be a timezone-aware datetime, got naive {value!r}")
+    return value.astimezone(UTC)
+
+
+class BusinessCalendar:
+    """The business hours of one set of response terms, in one timezone.
+
+    `business_hours` is `"24x7"` or `{"weekly": {"mon": [["08:00", "18:00"]], ...},
+    "holidays": ["2026-12-25", ...]}`. A weekday missing from `weekly` has no business
+    time; `"24:00"` as an end means the end of that local day; overlapping slots of one
+    day are merged; a holiday is a local date on which no business time accrues.
+    Invalid input raises `InvalidInputError` naming the field.
+    """
+
+    __slots__ = ("_always", "_holidays", "_timezone", "_weekly", "_zone")
+
+    def __init__(self, timezone: str, business_hours: str | Mapping[str, Any]) -> None:
+        try:
+            self._zone = ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise InvalidInputError(
+                f'timezone: must be an IANA timezone name, got "{timezone}"'
+            ) from None
+        self._timezone = timezone
+        if isinstance(business_hours, str):
+            if business_hours != ALWAYS:
+                raise InvalidInputError(
+                    f'business_hours: must be "{ALWAYS}" or a weekly schedule, '
+                    f'got "{business_hours}"'
+                )
+            self._always = True
+            self._weekly: tuple[tuple[Slot, ...], ...] = ((),) * 7
+            self._holidays: frozenset[date] = frozenset()
+            return
+        if not isinstance(business_hours, Mapping):
+            raise InvalidInputError(
+                f'business_hours: must be "{ALWAYS}" or a weekly schedule, '
+                f"got {type(business_hours).__name__}"
+            )
+        extra = sorted(str(k) for k in business_hours if k not in ("weekly", "holidays"))
+        if extra:
+            raise InvalidInputError(
+                f"business_hours: unknown field(s) {', '.join(extra)} (allowed: weekly, holidays)"
+            )
+        if "weekly" not in business_hours:
+            raise InvalidInputError("business_hours.weekly: is required")
+        self._always = False
+        self._weekly = _parse_weekly(business_hours["weekly"])
+        self._holidays = _parse_holidays(business_hours.get("holidays"))
+
+    # -- read-only view -------------------------------------------------------------
+
+    @property
+    def timezone(self) -> str:
+        return self._timezone
+
+    @property
+    def is_24x7(self) -> bool:
+        return self._always
+
+    @property
+    def holidays(self) -> frozenset[date]:
+        return self._holidays
+
+    def weekly_slots(self, weekday: int) -> tuple[Slot, ...]:
+        """Merged local slots of a weekday (0 = Monday) as minutes after local midnight."""
+        return self._weekly[weekday]
+
+    def _key(self) -> tuple[str, bool, tuple[tuple[Slot, ...], ...], frozenset[date]]:
+        return (self._timezone, self._always, self._weekly, self._holidays)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, BusinessCalendar):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        if self._always:
+            return f"BusinessCalendar({self._timezone!r}, {ALWAYS!r})"
+        return (
+            f"BusinessCalendar({self._timezone!r}, weekly={self._weekly!r}, "
+            f"holidays={sorted(self._holidays)!r})"
+        )
+
+    # -- arithmetic -----------------------------------------------------------------
+
+    def _instant(self, day: date, minute: int) -> datetime:
+        """Local wall time `minute` after midnight of local `day`, as UTC (fold=0)."""
+        if minute == MINUTES_PER_DAY:
+            day, minute = day + _ONE_DAY, 0
+        hours, minutes = divmod(minute, 60)
+        local = datetime(day.year, day.month, day.day, hours, minutes, tzinfo=self._zone)
+        return local.astimezone(UTC)
+
+    def business_microseconds(self, a: datetime, b: datetime) -> int:
+        """Length of `[a, b)` within business hours, exact, in microseconds.
+
+        `a` and `b` must be timezone-aware. `b <= a` gives 0. `"24x7"` is `b - a`.
+        """
+        a = _require_aware(a, "a")
+        b = _require_aware(b, "b")
+        if b <= a:
+            return 0
+        if self._always:
+            return to_microseconds(b - a)
+        day = a.astimezone(self._zone).date() - _MARGIN
+        last = b.astimezone(self._zone).date() + _MARGIN
+        pieces: list[tuple[datetime, datetime]] = []
+        while day <= last:
+            if day not in self._holidays:
+                for start_minute, end_minute in self._weekly[day.weekday()]:
+                    start = max(self._instant(day, start_minute), a)
+                    end = min(self._instant(day, end_minute), b)
+                    if start < end:
+                        pieces.append((start, end))
+            day += _ONE_DAY
+        # Union of the pieces: DST can make converted slots overlap; count real time once.
+        pieces.sort()
+        total = 0
+        covered_to: datetime | None = None
+        for start, end in pieces:
+            if covered_to is not None and start < covered_to:
+                start = covered_to
+            if start < end:
+                total += to_microseconds(end - start)
+                covered_to = end
+        return total
+
+    def business_time(self, a: datetime, b: datetime) -> timedelta:
+        """`business_microseconds` as a `timedelta` (exact)."""
+        return timedelta(microseconds=self.business_microseconds(a, b))

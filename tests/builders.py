@@ -1,0 +1,128 @@
+"""Envelope builders for tests: the same shapes producers send (spec: events.md)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+TIERS = [
+    {"below_percent": "99.9", "credit_percent": "10"},
+    {"below_percent": "99.0", "credit_percent": "25"},
+    {"below_percent": "95.0", "credit_percent": "100"},
+]
+WEEKDAYS = {d: [["08:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
+
+
+def ev(
+    kind: str, occurred_at: str, payload: dict[str, Any], event_id: str | None = None
+) -> dict[str, Any]:
+    return {
+        "event_id": event_id or str(uuid.uuid4()),
+        "type": kind,
+        "schema_version": 1,
+        "occurred_at": occurred_at,
+        "source": "tests",
+        "payload": payload,
+    }
+
+
+def service(
+    service_id: str = "crm",
+    fee: str = "1000.00",
+    target: str = "99.9",
+    tiers: list[dict[str, str]] | None = None,
+    notice: str | None = "PT48H",
+    excluded: list[str] | None = None,
+    min_downtime: int = 0,
+    incident_response: dict[str, Any] | None = None,
+    cap: str = "100",
+    availability: bool = True,
+) -> dict[str, Any]:
+    terms: dict[str, Any] = {
+        "service_id": service_id,
+        "monthly_fee": fee,
+        "credit_cap_percent": cap,
+    }
+    if availability:
+        terms["availability"] = {
+            "target_percent": target,
+            "credit_tiers": tiers or TIERS,
+            "excluded_causes": ["customer_caused"] if excluded is None else excluded,
+            "maintenance_notice": notice,
+            "min_downtime_seconds": min_downtime,
+        }
+    if incident_response is not None:
+        terms["incident_response"] = incident_response
+    return terms
+
+
+def contract(
+    contract_id: str = "C-1",
+    customer_id: str = "K-1",
+    tz: str = "UTC",
+    effective_from: str = "2026-01-01",
+    effective_to: str | None = None,
+    currency: str = "USD",
+    services: list[dict[str, Any]] | None = None,
+    occurred_at: str = "2025-12-01T00:00:00Z",
+    remedy: str = "credit",
+    event_id: str | None = None,
+) -> dict[str, Any]:
+    return ev(
+        "contract.signed",
+        occurred_at,
+        {
+            "contract_id": contract_id,
+            "customer_id": customer_id,
+            "customer_name": "Example Ltd",
+            "currency": currency,
+            "timezone": tz,
+            "remedy": remedy,
+            "effective_from": effective_from,
+            "effective_to": effective_to,
+            "services": services or [service()],
+        },
+        event_id,
+    )
+
+
+def outage(
+    oid: str,
+    start: str,
+    end: str | None,
+    impact: str = "100",
+    service_id: str = "crm",
+    customers: list[str] | None = None,
+) -> list[dict[str, Any]]:
+    events = [
+        ev(
+            "outage.started",
+            start,
+            {
+                "outage_id": oid,
+                "service_id": service_id,
+                "started_at": start,
+                "impact_percent": impact,
+                "customer_ids": customers,
+            },
+        )
+    ]
+    if end is not None:
+        events.append(ev("outage.resolved", end, {"outage_id": oid, "ended_at": end}))
+    return events
+
+
+def maintenance(
+    mid: str, announced: str, starts: str, ends: str, service_id: str = "crm"
+) -> dict[str, Any]:
+    return ev(
+        "maintenance.scheduled",
+        announced,
+        {
+            "maintenance_id": mid,
+            "service_id": service_id,
+            "starts_at": starts,
+            "ends_at": ends,
+            "customer_ids": None,
+        },
+    )
