@@ -1,0 +1,7 @@
+"""`python -m consumers` is `sla-ledger`."""
+
+import sys
+
+from consumers.cli import main
+
+sys.exit(main())
