@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,12 +29,22 @@ from ledger.events import END_FIELDS, INSTANT_FIELDS, InboundEvent, Origin, Reco
 from ledger.periods import from_us, to_us
 from ledger.timeformat import format_utc, parse_utc
 from projections.store.recorders import (
+    BulkInsert,
     LedgerPostgresRecorder,
     LedgerSQLiteRecorder,
     SideRows,
     to_dialect,
 )
-from projections.store.schema import Dialect, span_upsert
+from projections.store.schema import (
+    CLOSE_COLUMNS,
+    ENTRY_COLUMNS,
+    EVENT_COLUMNS,
+    KEEP_FIRST,
+    REJECTION_COLUMNS,
+    SPAN_COLUMNS,
+    SPAN_WIDENING,
+    Dialect,
+)
 
 EVENT_NAMESPACE = uuid.UUID("0d6f7a52-9c1e-5b3a-8e47-2a9b6c1d4e8f")
 TOPIC_EVENT_ACCEPTED = "sla_ledger:InboundEventAccepted"
@@ -339,20 +349,21 @@ class LedgerStore:
         outcome = AppendOutcome(rejected=list(rejections))
         known = self.known_contents([e.event_id for e, _ in events])
         recorded_us = to_us(datetime.now(UTC))
-        fresh: list[tuple[InboundEvent, Origin, str]] = []
+        side = SideRows()
+        stored = []
+        event_rows = []
+        spans = []
         for event, origin in events:
-            digest = event.content_sha256()
+            envelope = event.canonical()
+            digest = hashlib.sha256(envelope.encode()).hexdigest()
             seen = known.get(event.event_id)
-            if seen is None:
-                known[event.event_id] = digest
-                fresh.append((event, origin, digest))
-                outcome.accepted += 1
-            elif seen == digest:
+            if seen == digest:
                 outcome.duplicates += 1
-            else:
+                continue
+            if seen is not None:
                 outcome.rejected.append(
                     Rejection(
-                        raw=event.canonical().encode(),
+                        raw=envelope.encode(),
                         origin=origin,
                         field="event_id",
                         reason=f"event_id: {event.event_id} was already accepted with different "
@@ -360,12 +371,9 @@ class LedgerStore:
                         event_id=event.event_id,
                     )
                 )
-        side = SideRows()
-        stored = []
-        event_rows = []
-        spans = []
-        for event, origin, digest in fresh:
-            envelope = event.canonical()
+                continue
+            known[event.event_id] = digest
+            outcome.accepted += 1
             origin_json = json.dumps(origin.as_dict(), sort_keys=True)
             event_rows.append(
                 (
@@ -380,59 +388,48 @@ class LedgerStore:
                     origin_json,
                 )
             )
+            # The record as eventsourcing keeps it: canonical JSON with sorted keys,
+            # assembled from parts that are already canonical instead of encoded twice.
+            state = (
+                f'{{"content_sha256":"{digest}","envelope":{envelope},'
+                f'"origin":{origin_json},"recorded_us":{recorded_us}}}'
+            )
             stored.append(
                 StoredEvent(
                     originator_id=uuid.uuid5(EVENT_NAMESPACE, event.event_id),
                     originator_version=1,
                     topic=TOPIC_EVENT_ACCEPTED,
-                    state=json.dumps(
-                        {
-                            "envelope": json.loads(envelope),
-                            "origin": origin.as_dict(),
-                            "recorded_us": recorded_us,
-                            "content_sha256": digest,
-                        },
-                        sort_keys=True,
-                    ).encode(),
+                    state=state.encode(),
                 )
             )
             span = span_of(event)
             if span is not None:
                 spans.append((event.subject_kind, event.subject_id, *span))
+        side.add(BulkInsert("sla_events", EVENT_COLUMNS, event_rows))
+        side.add(BulkInsert("sla_subject_spans", SPAN_COLUMNS, _widest(spans), SPAN_WIDENING))
+        rejected_rows = [
+            (
+                r.rejection_id,
+                recorded_us,
+                json.dumps(r.origin.as_dict(), sort_keys=True),
+                r.raw,
+                r.field,
+                r.reason,
+                r.event_id,
+            )
+            for r in outcome.rejected
+        ]
         side.add(
-            "INSERT INTO sla_events (event_id, type, subject_kind, subject_id, occurred_at,"
-            " recorded_us, content_sha256, envelope, origin) VALUES (?,?,?,?,?,?,?,?,?)",
-            event_rows,
-        )
-        side.add(span_upsert(self.dialect), sorted(spans))
-        side.add(
-            self._insert_ignore(
+            BulkInsert(
                 "sla_rejections",
-                ("rejection_id", "rejected_us", "origin", "raw", "field", "reason", "event_id"),
-            ),
-            [
-                (
-                    r.rejection_id,
-                    recorded_us,
-                    json.dumps(r.origin.as_dict(), sort_keys=True),
-                    r.raw,
-                    r.field,
-                    r.reason,
-                    r.event_id,
-                )
-                for r in outcome.rejected
-            ],
+                REJECTION_COLUMNS,
+                list({row[0]: row for row in rejected_rows}.values()),
+                KEEP_FIRST,
+            )
         )
-        if stored or side.writes or tracking is not None:
+        if stored or side.inserts or tracking is not None:
             self._write(stored, side, tracking)
         return outcome
-
-    def _insert_ignore(self, table: str, columns: Iterable[str]) -> str:
-        cols = list(columns)
-        return (
-            f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({_placeholders(len(cols))}) "
-            "ON CONFLICT DO NOTHING"
-        )
 
     def record_close(
         self, period: str, closed_at: datetime, entries: Sequence[CreditEntry]
@@ -444,9 +441,7 @@ class LedgerStore:
         if period in self.closes():
             return False
         side = SideRows()
-        side.add(
-            "INSERT INTO sla_closes (period, closed_us) VALUES (?, ?)", [(period, to_us(closed_at))]
-        )
+        side.add(BulkInsert("sla_closes", CLOSE_COLUMNS, [(period, to_us(closed_at))]))
         stored = [
             StoredEvent(
                 originator_id=uuid.uuid5(EVENT_NAMESPACE, f"close:{period}"),
@@ -478,29 +473,30 @@ class LedgerStore:
         self, side: SideRows, stored: list[StoredEvent], entries: Sequence[CreditEntry]
     ) -> None:
         side.add(
-            "INSERT INTO sla_credit_entries (entry_id, kind, revision, supersedes, contract_id,"
-            " customer_id, service_id, period, amount, currency, remedy, credit_percent,"
-            " terms_version, recorded_us, basis_sha256) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            [
-                (
-                    e.entry_id,
-                    e.kind,
-                    e.revision,
-                    e.supersedes,
-                    e.contract_id,
-                    e.customer_id,
-                    e.service_id,
-                    e.period,
-                    str(e.amount),
-                    e.currency,
-                    e.remedy,
-                    e.credit_percent,
-                    e.terms_version,
-                    to_us(e.recorded_at),
-                    e.basis_sha256,
-                )
-                for e in entries
-            ],
+            BulkInsert(
+                "sla_credit_entries",
+                ENTRY_COLUMNS,
+                [
+                    (
+                        e.entry_id,
+                        e.kind,
+                        e.revision,
+                        e.supersedes,
+                        e.contract_id,
+                        e.customer_id,
+                        e.service_id,
+                        e.period,
+                        str(e.amount),
+                        e.currency,
+                        e.remedy,
+                        e.credit_percent,
+                        e.terms_version,
+                        to_us(e.recorded_at),
+                        e.basis_sha256,
+                    )
+                    for e in entries
+                ],
+            )
         )
         stored.extend(
             StoredEvent(
@@ -511,6 +507,19 @@ class LedgerStore:
             )
             for e in entries
         )
+
+
+def _widest(
+    spans: Sequence[tuple[str, str, int, int, int]],
+) -> list[tuple[str, str, int, int, int]]:
+    """One span per subject: the union of a batch's spans, sorted for a stable lock order."""
+    merged: dict[tuple[str, str], tuple[str, str, int, int, int]] = {}
+    for kind, subject, lo, hi, has_end in spans:
+        seen = merged.get((kind, subject))
+        if seen is not None:
+            lo, hi, has_end = min(lo, seen[2]), max(hi, seen[3]), max(has_end, seen[4])
+        merged[(kind, subject)] = (kind, subject, lo, hi, has_end)
+    return [merged[key] for key in sorted(merged)]
 
 
 def redact(url: str) -> str:

@@ -18,19 +18,48 @@ from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteProcessRec
 from eventsourcing.utils import retry
 from psycopg import Cursor
 from psycopg.rows import DictRow
+from psycopg.sql import SQL, Composed, Identifier
 
-from projections.store.schema import Dialect, create_statements, span_upsert
+from projections.store.schema import Dialect, create_statements
+
+
+@dataclass(frozen=True)
+class BulkInsert:
+    """Rows for one table. `columns` pairs each name with its PostgreSQL type, which
+    PostgreSQL needs to insert the whole batch in one statement from typed arrays.
+    `on_conflict` maps a dialect to its conflict clause (empty: a conflict is an error)."""
+
+    table: str
+    columns: tuple[tuple[str, str], ...]
+    rows: list[tuple[Any, ...]]
+    on_conflict: dict[Dialect, str] = field(default_factory=dict)
+
+    def sqlite(self) -> str:
+        names = ", ".join(name for name, _ in self.columns)
+        marks = ", ".join("?" for _ in self.columns)
+        clause = self.on_conflict.get("sqlite", "")
+        # "WHERE true" lets SQLite parse an upsert after INSERT ... VALUES unambiguously.
+        return f"INSERT INTO {self.table} ({names}) VALUES ({marks}) {clause}"
+
+    def postgresql(self) -> tuple[str, list[list[Any]]]:
+        names = ", ".join(name for name, _ in self.columns)
+        arrays = ", ".join(f"%b::{kind}[]" for _, kind in self.columns)
+        clause = self.on_conflict.get("postgresql", "")
+        statement = (
+            f"INSERT INTO {self.table} AS t ({names}) SELECT * FROM unnest({arrays}) {clause}"
+        )
+        return statement, [list(column) for column in zip(*self.rows, strict=True)]
 
 
 @dataclass
 class SideRows:
-    """Rows of the ledger's own tables that belong to one batch: statement -> params."""
+    """The ledger's own rows that belong to one batch."""
 
-    writes: list[tuple[str, list[tuple[Any, ...]]]] = field(default_factory=list)
+    inserts: list[BulkInsert] = field(default_factory=list)
 
-    def add(self, statement: str, params: list[tuple[Any, ...]]) -> None:
-        if params:
-            self.writes.append((statement, params))
+    def add(self, insert: BulkInsert) -> None:
+        if insert.rows:
+            self.inserts.append(insert)
 
 
 def to_dialect(statement: str, dialect: Dialect) -> str:
@@ -51,8 +80,8 @@ class LedgerSQLiteRecorder(SQLiteProcessRecorder):
     ) -> Sequence[int] | None:
         side: SideRows | None = kwargs.get("side_rows")
         if side is not None:
-            for statement, params in side.writes:
-                c.executemany(statement, params)
+            for insert in side.inserts:
+                c.executemany(insert.sqlite(), insert.rows)
         return super()._insert_events(c, stored_events, **kwargs)
 
 
@@ -65,10 +94,16 @@ class LedgerPostgresRecorder(PostgresProcessRecorder):
             events_table_name="sla_ledger_events",
             tracking_table_name="sla_ledger_tracking",
         )
-        from psycopg.sql import SQL
-
         for statement in create_statements("postgresql"):
             self.sql_create_statements.append(SQL(statement))  # type: ignore[arg-type]
+        # The library inserts a batch as one array of a composite type, which psycopg
+        # adapts value by value in Python; four typed arrays adapt in C, several times
+        # faster, with the same single statement and the same RETURNING.
+        self.insert_columns_statement = SQL(
+            "INSERT INTO {table} (originator_id, originator_version, topic, state) "
+            "SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[]) "
+            "RETURNING notification_id"
+        ).format(table=Identifier(self.events_table_name))
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(
@@ -79,15 +114,25 @@ class LedgerPostgresRecorder(PostgresProcessRecorder):
         In pipeline mode, a batch of a few thousand side rows plus the events left the
         client waiting in `Pipeline.sync()` while the server waited to read (observed
         with the 100k-event benchmark, both sides idle forever). Plain statements in one
-        explicit transaction keep the same atomicity; `executemany` batches the rows.
-        A retry after a connection error cannot double anything: every row has a unique
-        key, so a batch that did commit fails on it and is classified again upstream.
+        explicit transaction keep the same atomicity. A retry after a connection error
+        cannot double anything: every row has a unique key, so a batch that did commit
+        fails on it and is classified again upstream.
         """
         notification_ids: Sequence[int] | None = None
         with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
             self._insert_events(curs, stored_events, **kwargs)
             if stored_events:
-                self._insert_stored_events(curs, stored_events, **kwargs)
+                self._lock_table(curs)
+                self._notify_channel(curs)
+                curs.execute(
+                    self.insert_columns_statement,
+                    [
+                        [s.originator_id for s in stored_events],
+                        [s.originator_version for s in stored_events],
+                        [s.topic for s in stored_events],
+                        [s.state for s in stored_events],
+                    ],
+                )
                 notification_ids = self._fetch_ids_after_insert_events(
                     curs, stored_events, **kwargs
                 )
@@ -97,19 +142,11 @@ class LedgerPostgresRecorder(PostgresProcessRecorder):
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> None:
         side: SideRows | None = kwargs.get("side_rows")
-        if side is not None and side.writes:
+        if side is not None and side.inserts:
             # Take the events table lock first, so that concurrent writers are serialised
             # before they touch the side tables (no lock-order deadlock between them).
             self._lock_table(curs)
-            for statement, params in side.writes:
-                curs.executemany(to_dialect(statement, "postgresql"), params)
+            for insert in side.inserts:
+                statement, arrays = insert.postgresql()
+                curs.execute(Composed([SQL(statement)]), arrays)
         super()._insert_events(curs, stored_events, **kwargs)
-
-
-__all__ = [
-    "LedgerPostgresRecorder",
-    "LedgerSQLiteRecorder",
-    "SideRows",
-    "span_upsert",
-    "to_dialect",
-]

@@ -76,12 +76,65 @@ def create_statements(dialect: Dialect) -> list[str]:
     ]
 
 
-def span_upsert(dialect: Dialect) -> str:
-    """Widen a subject's span; commutative, so arrival order cannot matter."""
-    lo, hi = ("MIN", "MAX") if dialect == "sqlite" else ("LEAST", "GREATEST")
-    return (
-        "INSERT INTO sla_subject_spans AS s (subject_kind, subject_id, lo_us, hi_us, has_end) "
-        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (subject_kind, subject_id) DO UPDATE SET "
-        f"lo_us = {lo}(s.lo_us, excluded.lo_us), hi_us = {hi}(s.hi_us, excluded.hi_us), "
-        f"has_end = {hi}(s.has_end, excluded.has_end)"
-    )
+# Each table's columns with their PostgreSQL types, in insert order.
+EVENT_COLUMNS = (
+    ("event_id", "text"),
+    ("type", "text"),
+    ("subject_kind", "text"),
+    ("subject_id", "text"),
+    ("occurred_at", "text"),
+    ("recorded_us", "bigint"),
+    ("content_sha256", "text"),
+    ("envelope", "text"),
+    ("origin", "text"),
+)
+SPAN_COLUMNS = (
+    ("subject_kind", "text"),
+    ("subject_id", "text"),
+    ("lo_us", "bigint"),
+    ("hi_us", "bigint"),
+    ("has_end", "integer"),
+)
+REJECTION_COLUMNS = (
+    ("rejection_id", "text"),
+    ("rejected_us", "bigint"),
+    ("origin", "text"),
+    ("raw", "bytea"),
+    ("field", "text"),
+    ("reason", "text"),
+    ("event_id", "text"),
+)
+CLOSE_COLUMNS = (("period", "text"), ("closed_us", "bigint"))
+ENTRY_COLUMNS = (
+    ("entry_id", "text"),
+    ("kind", "text"),
+    ("revision", "integer"),
+    ("supersedes", "text"),
+    ("contract_id", "text"),
+    ("customer_id", "text"),
+    ("service_id", "text"),
+    ("period", "text"),
+    ("amount", "text"),
+    ("currency", "text"),
+    ("remedy", "text"),
+    ("credit_percent", "text"),
+    ("terms_version", "integer"),
+    ("recorded_us", "bigint"),
+    ("basis_sha256", "text"),
+)
+
+# A span only widens: commutative, so arrival order cannot matter. A batch must hold
+# each subject once (PostgreSQL refuses to update one row twice in one statement).
+SPAN_WIDENING: dict[Dialect, str] = {
+    "sqlite": "ON CONFLICT (subject_kind, subject_id) DO UPDATE SET "
+    "lo_us = MIN(lo_us, excluded.lo_us), hi_us = MAX(hi_us, excluded.hi_us), "
+    "has_end = MAX(has_end, excluded.has_end)",
+    "postgresql": "ON CONFLICT (subject_kind, subject_id) DO UPDATE SET "
+    "lo_us = LEAST(t.lo_us, excluded.lo_us), hi_us = GREATEST(t.hi_us, excluded.hi_us), "
+    "has_end = GREATEST(t.has_end, excluded.has_end)",
+}
+# The same rejected input from the same origin is kept once, however often it is re-read.
+KEEP_FIRST: dict[Dialect, str] = {
+    "sqlite": "ON CONFLICT DO NOTHING",
+    "postgresql": "ON CONFLICT DO NOTHING",
+}
