@@ -18,13 +18,22 @@ from tests.builders import contract, outage
 pytestmark = pytest.mark.integration
 
 
-def run(*args: str, store: str | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, store: str | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
     env.pop("SLA_LEDGER_STORE", None)
     if store is not None:
         env["SLA_LEDGER_STORE"] = store
-    return subprocess.run([sys.executable, "-m", "consumers", *args], env=env, cwd=cwd,
-                          capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "consumers", *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def feed(tmp_path: Path, documents: list[dict[str, Any]], extra: list[bytes] | None = None) -> Path:
@@ -47,10 +56,21 @@ def test_ingest_report_close_credits_round_trip(store_url: str, tmp_path: Path) 
     assert document["period"] == "2026-03"
     assert document["as_of"].endswith("Z")
     # Asked about a moment before anything was recorded, the ledger knew nothing.
-    before = run("report", "--period", "2026-03", "--as-of", "2026-04-02T00:00:00Z",
-                 "--format", "json", store=store_url)
-    assert json.loads(before.stdout) == {"period": "2026-03", "as_of": "2026-04-02T00:00:00Z",
-                                         "rows": []}
+    before = run(
+        "report",
+        "--period",
+        "2026-03",
+        "--as-of",
+        "2026-04-02T00:00:00Z",
+        "--format",
+        "json",
+        store=store_url,
+    )
+    assert json.loads(before.stdout) == {
+        "period": "2026-03",
+        "as_of": "2026-04-02T00:00:00Z",
+        "rows": [],
+    }
     [row] = document["rows"]
     assert row["availability_percent"] == "99.8880"
     assert row["credit_amount"] == "100.00"
@@ -90,19 +110,25 @@ def test_rejected_lines_can_be_exported_fixed_and_ingested_again(tmp_path: Path)
     assert listing["rejections"][0]["resubmitted"] is True
 
 
-@pytest.mark.parametrize(("args", "fragment"), [
-    (["report"], "--period"),
-    (["report", "--period", "2026-13"], "period must be YYYY-MM"),
-    (["report", "--period", "2026-03", "--format", "xml"], "invalid choice"),
-    (["report", "--period", "2026-03", "--as-of", "yesterday"], "--as-of"),
-    (["ingest", "--from-file", "/no/such/file.jsonl"], "no such file"),
-    (["report", "--period", "2026-03", "--store", "mysql://x"], "unsupported store URL"),
-    (["report", "--period", "2026-03", "--store", "postgresql://u:secret@127.0.0.1:1/db"],
-     "cannot open store"),
-    (["bogus"], "invalid choice"),
-])
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["report"], "--period"),
+        (["report", "--period", "2026-13"], "period must be YYYY-MM"),
+        (["report", "--period", "2026-03", "--format", "xml"], "invalid choice"),
+        (["report", "--period", "2026-03", "--as-of", "yesterday"], "--as-of"),
+        (["ingest", "--from-file", "/no/such/file.jsonl"], "no such file"),
+        (["report", "--period", "2026-03", "--store", "mysql://x"], "unsupported store URL"),
+        (
+            ["report", "--period", "2026-03", "--store", "postgresql://u:secret@127.0.0.1:1/db"],
+            "cannot open store",
+        ),
+        (["bogus"], "invalid choice"),
+    ],
+)
 def test_bad_usage_is_one_line_on_stderr_without_traceback(
-        tmp_path: Path, args: list[str], fragment: str) -> None:
+    tmp_path: Path, args: list[str], fragment: str
+) -> None:
     result = run(*args, store=f"sqlite:///{tmp_path / 'ledger.db'}", cwd=tmp_path)
     assert result.returncode != 0
     assert fragment in result.stderr
