@@ -148,25 +148,28 @@ def _period(text: str) -> Period:
 
 
 class ProgressBar:
+    """One self-overwriting line on stderr: share of the file, inputs, rate, elapsed."""
+
     def __init__(self, label: str) -> None:
         self.label = label
         self.started = time.monotonic()
         self.last = 0.0
+        self.finished = False
 
-    def __call__(self, done: int, total: int) -> None:
+    def __call__(self, done: int, total: int, inputs: int) -> None:
         now = time.monotonic()
-        if done < total and now - self.last < 0.2:
+        if self.finished or (done < total and now - self.last < 0.2):
             return
         self.last = now
         share = done / total if total else 1.0
         filled = int(share * 30)
         elapsed = max(now - self.started, 1e-9)
         sys.stderr.write(
-            f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] "
-            f"{share:6.1%}  {done / 1e6:,.1f}/{total / 1e6:,.1f} MB  "
-            f"{elapsed:,.0f}s"
+            f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] {share:6.1%}  "
+            f"{inputs:,} inputs  {inputs / elapsed:,.0f}/s  {elapsed:,.0f}s"
         )
         if done >= total:
+            self.finished = True
             sys.stderr.write("\n")
         sys.stderr.flush()
 

@@ -121,7 +121,7 @@ def file_lines(path: Path) -> Iterator[tuple[int, bytes]]:
             yield number, line.rstrip(b"\n").rstrip(b"\r")
 
 
-Progress = Callable[[int, int], None]
+Progress = Callable[[int, int, int], None]  # (bytes read, bytes in all, inputs read)
 
 
 def ingest_file(
@@ -143,9 +143,9 @@ def ingest_file(
             continue
         intake.submit(raw, Origin(file=name, line=number))
         if progress is not None and number % 1000 == 0:
-            progress(min(done_bytes, total_bytes), total_bytes)
+            progress(min(done_bytes, total_bytes), total_bytes, intake.summary.inputs)
     summary = intake.finish()
     if progress is not None:
-        progress(total_bytes, total_bytes)
+        progress(total_bytes, total_bytes, summary.inputs)
     summary.seconds = time.monotonic() - started
     return summary
