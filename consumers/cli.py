@@ -19,7 +19,15 @@ from typing import Any, NoReturn
 
 from consumers import render
 from consumers.intake import ingest_file
-from ledger.errors import InvalidInputError, LedgerError
+from consumers.kafka_config import (
+    CREDITS_TOPIC,
+    DEAD_LETTER_TOPIC,
+    DEFAULT_GROUP,
+    INBOUND_TOPICS,
+    SECURITY_OPTIONS,
+    KafkaSettings,
+)
+from ledger.errors import InvalidInputError, LedgerError, StoreError
 from ledger.periods import Period, to_us
 from ledger.timeformat import format_utc, parse_rfc3339
 from projections.attainment import period_report
@@ -56,6 +64,52 @@ def _as_of(text: str | None) -> datetime | None:
         raise UsageError(f"--as-of {exc}") from None
 
 
+def say(line: str) -> None:
+    print(f"sla-ledger: {line}", file=sys.stderr, flush=True)
+
+
+def kafka_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("Kafka")
+    group.add_argument(
+        "--topics",
+        default=",".join(INBOUND_TOPICS),
+        help="inbound topics, comma-separated (default %(default)s)",
+    )
+    group.add_argument(
+        "--group-id", default=DEFAULT_GROUP, help="consumer group (default %(default)s)"
+    )
+    group.add_argument("--dead-letter-topic", default=DEAD_LETTER_TOPIC)
+    group.add_argument("--credits-topic", default=CREDITS_TOPIC)
+    for option in SECURITY_OPTIONS:
+        group.add_argument(
+            "--" + option.replace("_", "-"),
+            dest=option,
+            default=None,
+            help=f"passed to kafka-python as {option} (also $SLA_LEDGER_KAFKA_{option.upper()})",
+        )
+
+
+def kafka_settings(args: argparse.Namespace) -> KafkaSettings:
+    security: dict[str, Any] = {}
+    for option in SECURITY_OPTIONS:
+        value = getattr(args, option, None) or os.environ.get(f"SLA_LEDGER_KAFKA_{option.upper()}")
+        if value is not None:
+            security[option] = (
+                value.lower() in ("1", "true", "yes") if option == ("ssl_check_hostname") else value
+            )
+    topics = tuple(t.strip() for t in args.topics.split(",") if t.strip())
+    if not topics:
+        raise UsageError("--topics names no topic")
+    return KafkaSettings(
+        bootstrap_servers=args.bootstrap_servers,
+        topics=topics,
+        group_id=args.group_id,
+        dead_letter_topic=args.dead_letter_topic,
+        credits_topic=args.credits_topic,
+        security=security,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = _Parser(add_help=False)
     common.add_argument(
@@ -78,12 +132,30 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument(
         "--bootstrap-servers",
         metavar="HOST:PORT",
-        help="consume from Kafka (not available in this version)",
+        help="consume the inbound topics from Kafka (exactly once into the store)",
     )
     ingest.add_argument(
         "--batch-size", type=int, default=2000, help="inputs per transaction (default 2000)"
     )
     ingest.add_argument("--format", choices=["table", "json"], default="table")
+    kafka_options(ingest)
+    ingest.add_argument(
+        "--max-messages", type=int, metavar="N", help="Kafka: stop after consuming N messages"
+    )
+    ingest.add_argument(
+        "--idle-timeout-seconds",
+        type=float,
+        metavar="S",
+        help="Kafka: stop after S seconds without a message",
+    )
+    ingest.add_argument(
+        "--retry-seconds",
+        type=float,
+        default=120.0,
+        metavar="S",
+        help="Kafka: how long to keep retrying an unreachable store or "
+        "broker before giving up (default 120)",
+    )
     bar = ingest.add_mutually_exclusive_group()
     bar.add_argument(
         "--progress",
@@ -93,6 +165,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="show a progress bar (default: when stderr is a terminal)",
     )
     bar.add_argument("--no-progress", dest="progress", action="store_false")
+
+    publish = sub.add_parser(
+        "publish", parents=[common], help="publish a JSON Lines file to the inbound Kafka topics"
+    )
+    publish.add_argument("--from-file", type=Path, required=True, metavar="F.jsonl")
+    publish.add_argument("--bootstrap-servers", required=True, metavar="HOST:PORT")
+    kafka_options(publish)
+    pbar = publish.add_mutually_exclusive_group()
+    pbar.add_argument("--progress", dest="progress", action="store_true", default=None)
+    pbar.add_argument("--no-progress", dest="progress", action="store_false")
 
     close = sub.add_parser("close", parents=[common], help="close a period, issue credits")
     close.add_argument("--period", required=True, metavar="YYYY-MM")
@@ -175,10 +257,10 @@ class ProgressBar:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    if args.bootstrap_servers and args.from_file is not None:
+        raise UsageError("ingest: give either --from-file or --bootstrap-servers, not both")
     if args.bootstrap_servers:
-        raise UsageError(
-            "ingest --bootstrap-servers: Kafka intake is not in this version yet; use --from-file"
-        )
+        return ingest_kafka(args)
     if args.from_file is None:
         raise UsageError("ingest: give --from-file F.jsonl")
     path: Path = args.from_file
@@ -201,6 +283,70 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(render.to_json(summary.as_dict()))
     else:
         print(summary.line())
+    return 0
+
+
+def ingest_kafka(args: argparse.Namespace) -> int:
+    from consumers.kafka_intake import KafkaIngest, with_backoff
+
+    settings = kafka_settings(args)
+    for name in ("max_messages", "batch_size"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise UsageError(f"ingest: --{name.replace('_', '-')} must be at least 1")
+    show = args.progress if args.progress is not None else sys.stderr.isatty()
+    url = args.store or default_store_url()
+    store = with_backoff(lambda: LedgerStore(url), "store", args.retry_seconds, (StoreError,), say)
+    try:
+        ingest = KafkaIngest(
+            store,
+            settings,
+            batch_size=args.batch_size,
+            max_messages=args.max_messages,
+            idle_timeout_seconds=args.idle_timeout_seconds,
+            retry_budget_seconds=args.retry_seconds,
+            progress=KafkaProgress() if show else None,
+            log=say,
+        )
+        counts = ingest.run()
+    finally:
+        store.close()
+    if show:
+        sys.stderr.write("\n")
+    if args.format == "json":
+        print(render.to_json(counts.as_dict()))
+    else:
+        print(counts.line())
+    return 0
+
+
+class KafkaProgress:
+    def __init__(self) -> None:
+        self.last = 0.0
+
+    def __call__(self, counts: Any, lag: int | None) -> None:
+        now = time.monotonic()
+        if now - self.last < 0.5:
+            return
+        self.last = now
+        sys.stderr.write(f"\r{counts.line()}  lag {'?' if lag is None else f'{lag:,}'}   ")
+        sys.stderr.flush()
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    from consumers.publish import publish_file
+
+    path: Path = args.from_file
+    if not path.is_file():
+        raise UsageError(f"publish: no such file: {path}")
+    settings = kafka_settings(args)
+    show = args.progress if args.progress is not None else sys.stderr.isatty()
+    summary = publish_file(
+        path, settings, progress=ProgressBar(f"publish {path.name}") if show else None
+    )
+    print(summary.line())
+    for number, reason in summary.unroutable[:20]:
+        print(f"  {path}:{number}: {reason}", file=sys.stderr)
     return 0
 
 
@@ -367,6 +513,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "ingest": cmd_ingest,
+    "publish": cmd_publish,
     "close": cmd_close,
     "report": cmd_report,
     "credits": cmd_credits,
@@ -390,3 +537,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # a bug, not a user error: still one line, traceback on request
+        if os.environ.get("SLA_LEDGER_DEBUG"):
+            raise
+        print(
+            f"sla-ledger: internal error: {type(exc).__name__}: {exc} "
+            "(set SLA_LEDGER_DEBUG=1 for the traceback, and please report it)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILURE

@@ -67,6 +67,16 @@ def event_id_hint(raw: bytes) -> str | None:
     return None
 
 
+def classify(raw: bytes, origin: Origin) -> InboundEvent | Rejection:
+    """A raw input becomes an event to append or a rejection to keep: never nothing."""
+    try:
+        return parse_line(raw)
+    except RejectedInputError as exc:
+        return Rejection(
+            raw=raw, origin=origin, field=exc.field, reason=str(exc), event_id=event_id_hint(raw)
+        )
+
+
 class Intake:
     """Validates raw inputs and appends them to the store in batches."""
 
@@ -79,20 +89,11 @@ class Intake:
 
     def submit(self, raw: bytes, origin: Origin) -> None:
         self.summary.inputs += 1
-        try:
-            event = parse_line(raw)
-        except RejectedInputError as exc:
-            self._rejections.append(
-                Rejection(
-                    raw=raw,
-                    origin=origin,
-                    field=exc.field,
-                    reason=str(exc),
-                    event_id=event_id_hint(raw),
-                )
-            )
+        outcome = classify(raw, origin)
+        if isinstance(outcome, Rejection):
+            self._rejections.append(outcome)
         else:
-            self._events.append((event, origin))
+            self._events.append((outcome, origin))
         if len(self._events) + len(self._rejections) >= self.batch_size:
             self.flush()
 

@@ -101,6 +101,7 @@ class Origin:
     topic: str | None = None
     partition: int | None = None
     offset: int | None = None
+    key: str | None = None  # the Kafka message key, kept so a dead letter can carry it
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -111,6 +112,7 @@ class Origin:
                 ("topic", self.topic),
                 ("partition", self.partition),
                 ("offset", self.offset),
+                ("key", self.key),
             )
             if v is not None
         }

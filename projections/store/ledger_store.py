@@ -89,6 +89,9 @@ class AppendOutcome:
     accepted: int = 0
     duplicates: int = 0
     rejected: list[Rejection] = field(default_factory=list)
+    # True when the tracking position was already recorded: another consumer (or an
+    # earlier life of this one) stored this batch, so nothing was written.
+    already_tracked: bool = False
 
 
 def parse_store_url(url: str) -> tuple[Dialect, dict[str, Any]]:
@@ -137,6 +140,39 @@ def _row_event(row: Any) -> RecordedEvent:
     origin = json.loads(row["origin"])
     return RecordedEvent(
         event=event, recorded_at=from_us(int(row["recorded_us"])), origin=Origin(**origin)
+    )
+
+
+def _row_rejection(r: Any) -> StoredRejection:
+    return StoredRejection(
+        seq=int(r["seq"]),
+        rejection_id=r["rejection_id"],
+        rejected_at=from_us(int(r["rejected_us"])),
+        origin=json.loads(r["origin"]),
+        raw=bytes(r["raw"]),
+        field=r["field"],
+        reason=r["reason"],
+        event_id=r["event_id"],
+    )
+
+
+def _row_entry(r: Any) -> CreditEntry:
+    return CreditEntry(
+        entry_id=r["entry_id"],
+        kind=r["kind"],
+        revision=int(r["revision"]),
+        supersedes=r["supersedes"],
+        contract_id=r["contract_id"],
+        customer_id=r["customer_id"],
+        service_id=r["service_id"],
+        period=r["period"],
+        amount=Decimal(r["amount"]),
+        currency=r["currency"],
+        remedy=r["remedy"],
+        credit_percent=r["credit_percent"],
+        terms_version=int(r["terms_version"]),
+        recorded_at=from_us(int(r["recorded_us"])),
+        basis_sha256=r["basis_sha256"],
     )
 
 
@@ -245,24 +281,42 @@ class LedgerStore:
             params.append(recorded_by_us)
         return [_row_event(r) for r in self._query(statement + " ORDER BY e.seq", params)]
 
+    def tracked_position(self, name: str) -> int | None:
+        """The last upstream position recorded under `name` (None: nothing yet).
+
+        Offset 0 is a real position, so callers must test `is None`, not truthiness.
+        """
+        try:
+            return self.recorder.max_tracking_id(name)
+        except PersistenceError as exc:
+            raise StoreError(f"store {redact(self.url)} failed: {_first_line(exc)}") from None
+
+    def record_position(self, name: str, position: int) -> None:
+        """Record a position with no rows (e.g. how far an outbox has been published)."""
+        try:
+            self.recorder.insert_tracking(Tracking(name, position))
+        except IntegrityError:
+            return  # already at or beyond it
+        except PersistenceError as exc:
+            raise StoreError(f"store {redact(self.url)} failed: {_first_line(exc)}") from None
+
+    def entries_after(self, seq: int, limit: int) -> list[tuple[int, CreditEntry]]:
+        rows = self._query(
+            "SELECT * FROM sla_credit_entries WHERE seq > ? ORDER BY seq LIMIT ?", [seq, limit]
+        )
+        return [(int(r["seq"]), _row_entry(r)) for r in rows]
+
+    def rejections_after(self, seq: int, limit: int) -> list[StoredRejection]:
+        rows = self._query(
+            "SELECT * FROM sla_rejections WHERE seq > ? ORDER BY seq LIMIT ?", [seq, limit]
+        )
+        return [_row_rejection(r) for r in rows]
+
     def event_count(self) -> int:
         return int(self._query("SELECT COUNT(*) AS n FROM sla_events")[0]["n"])
 
     def rejections(self) -> list[StoredRejection]:
-        rows = self._query("SELECT * FROM sla_rejections ORDER BY seq")
-        return [
-            StoredRejection(
-                seq=int(r["seq"]),
-                rejection_id=r["rejection_id"],
-                rejected_at=from_us(int(r["rejected_us"])),
-                origin=json.loads(r["origin"]),
-                raw=bytes(r["raw"]),
-                field=r["field"],
-                reason=r["reason"],
-                event_id=r["event_id"],
-            )
-            for r in rows
-        ]
+        return [_row_rejection(r) for r in self._query("SELECT * FROM sla_rejections ORDER BY seq")]
 
     def closes(self, recorded_by_us: int | None = None) -> dict[str, datetime]:
         rows = self._query("SELECT period, closed_us FROM sla_closes")
@@ -287,26 +341,7 @@ class LedgerStore:
         if recorded_by_us is not None:
             statement += " AND recorded_us <= ?"
             params.append(recorded_by_us)
-        return [
-            CreditEntry(
-                entry_id=r["entry_id"],
-                kind=r["kind"],
-                revision=int(r["revision"]),
-                supersedes=r["supersedes"],
-                contract_id=r["contract_id"],
-                customer_id=r["customer_id"],
-                service_id=r["service_id"],
-                period=r["period"],
-                amount=Decimal(r["amount"]),
-                currency=r["currency"],
-                remedy=r["remedy"],
-                credit_percent=r["credit_percent"],
-                terms_version=int(r["terms_version"]),
-                recorded_at=from_us(int(r["recorded_us"])),
-                basis_sha256=r["basis_sha256"],
-            )
-            for r in self._query(statement + " ORDER BY seq", params)
-        ]
+        return [_row_entry(r) for r in self._query(statement + " ORDER BY seq", params)]
 
     # -- writing ------------------------------------------------------------------
 
@@ -332,11 +367,19 @@ class LedgerStore:
         with different content it is a conflict, rejected naming `event_id`. A
         concurrent writer that stored the same id first makes the transaction fail on
         the unique key; the batch is then classified again and retried.
+
+        With `tracking` (an upstream position, e.g. a Kafka partition's offset), the
+        position is recorded in the same transaction; a position not beyond the stored
+        one fails the whole transaction, which is reported as `already_tracked`.
         """
         for _attempt in range(5):
             try:
                 return self._append_once(events, rejections, tracking)
             except IntegrityError:
+                if tracking is not None:
+                    stored = self.tracked_position(tracking.application_name)
+                    if stored is not None and stored >= tracking.notification_id:
+                        return AppendOutcome(already_tracked=True)
                 continue
         raise StoreError("could not append a batch: it kept conflicting with a concurrent writer")
 

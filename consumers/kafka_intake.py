@@ -1,0 +1,351 @@
+"""`sla-ledger ingest --bootstrap-servers`: Kafka into the ledger, exactly once.
+
+Why it cannot lose or double anything:
+
+- Each poll batch of one partition is one database transaction holding its events, its
+  rejections and the partition's position (an eventsourcing `Tracking` record named
+  `kafka:<topic>:<partition>` whose value is the last offset). Either all of it commits
+  or none of it does.
+- On assignment the consumer seeks to the stored position + 1. Kafka's committed
+  offsets are written only after the transaction, as a hint for tools; they are never
+  trusted, so a crash between the two costs a redelivery, never a gap. With no stored
+  position a partition is read from its beginning.
+- A redelivered batch (after a crash or a rebalance) is filtered by the stored position;
+  if another consumer stored it in the meantime the tracking record's uniqueness fails
+  the whole transaction and the batch is dropped as already done.
+- A message that cannot be accepted is a rejection in the same transaction: the
+  partition moves on and the message is kept, listed and dead-lettered (outbox).
+
+So for every consumed message: accepted + duplicates + rejected = consumed.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import FrameType
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+from kafka import ConsumerRebalanceListener, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.errors import KafkaError, KafkaTimeoutError
+from kafka.structs import OffsetAndMetadata
+
+from consumers.intake import classify
+from consumers.kafka_config import KafkaSettings
+from consumers.outbox import publish_credits, publish_dead_letters
+from consumers.validation import MAX_EVENT_BYTES
+from ledger.errors import LedgerError, StoreError
+from ledger.events import InboundEvent, Origin
+from projections.credit_entries import reconcile_closed_periods
+from projections.store import LedgerStore, Rejection
+
+RECONCILE_EVERY_SECONDS = 5.0
+JOIN_ALLOWANCE_SECONDS = 30.0
+
+
+class BrokerUnavailableError(LedgerError):
+    """The broker could not be reached within the retry budget."""
+
+
+def tracking_name(topic: str, partition: int) -> str:
+    return f"kafka:{topic}:{partition}"
+
+
+@dataclass
+class IngestCounts:
+    consumed: int = 0
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    redelivered_skipped: int = 0
+    credits_published: int = 0
+    dead_letters_published: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    def line(self) -> str:
+        elapsed = max(time.monotonic() - self.started, 1e-9)
+        return (
+            f"consumed {self.consumed}: accepted {self.accepted}, duplicates "
+            f"{self.duplicates}, rejected {self.rejected} ({self.consumed / elapsed:,.0f}/s)"
+        )
+
+    def as_dict(self) -> dict[str, int | float]:
+        return {
+            "consumed": self.consumed,
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "redelivered_skipped": self.redelivered_skipped,
+            "credits_published": self.credits_published,
+            "dead_letters_published": self.dead_letters_published,
+            "seconds": round(time.monotonic() - self.started, 3),
+        }
+
+
+def with_backoff(
+    action: Callable[[], Any],
+    what: str,
+    budget_seconds: float,
+    retry_on: tuple[type[BaseException], ...],
+    say: Callable[[str], None],
+) -> Any:
+    """Run `action`, retrying with exponential backoff while `retry_on` is raised."""
+    deadline = time.monotonic() + budget_seconds
+    delay = 0.25
+    while True:
+        try:
+            return action()
+        except retry_on as exc:
+            if time.monotonic() + delay > deadline:
+                raise
+            say(f"{what} unavailable ({str(exc).splitlines()[0][:120]}); retrying in {delay:.1f}s")
+            time.sleep(delay)
+            delay = min(delay * 2, 10.0)
+
+
+class _Positions(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Seeks each newly assigned partition to the position stored in the ledger."""
+
+    def __init__(self, ingest: KafkaIngest) -> None:
+        self.ingest = ingest
+
+    def on_partitions_revoked(self, revoked: Any) -> None:
+        for tp in revoked:
+            self.ingest.positions.pop(tp, None)
+
+    def on_partitions_assigned(self, assigned: Any) -> None:
+        self.ingest.seek_to_stored(list(assigned))
+        # Idle time counts from a (re)assignment: joining a group takes seconds, and a
+        # stop condition that fired during the join would stop before reading anything.
+        self.ingest.idle_since = time.monotonic()
+
+
+class KafkaIngest:
+    def __init__(
+        self,
+        store: LedgerStore,
+        settings: KafkaSettings,
+        *,
+        batch_size: int = 2000,
+        max_messages: int | None = None,
+        idle_timeout_seconds: float | None = None,
+        retry_budget_seconds: float = 120.0,
+        progress: Callable[[IngestCounts, int | None], None] | None = None,
+        log: Callable[[str], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.batch_size = batch_size
+        self.max_messages = max_messages
+        self.idle_timeout_seconds = idle_timeout_seconds
+        self.retry_budget_seconds = retry_budget_seconds
+        self.progress = progress
+        self.log = log or (lambda line: print(line, file=sys.stderr, flush=True))
+        self.counts = IngestCounts()
+        self.positions: dict[TopicPartition, int | None] = {}
+        self.stopping = False
+        self.consumer: KafkaConsumer | None = None
+        self.producer: KafkaProducer | None = None
+        self._last_reconcile = 0.0
+        self.idle_since = time.monotonic()
+        self._dirty = False
+
+    # -- lifecycle ----------------------------------------------------------------
+
+    def request_stop(self, signum: int, _frame: FrameType | None) -> None:
+        """SIGTERM/SIGINT: finish and record the batch in hand, then leave cleanly."""
+        self.log(f"received {signal.Signals(signum).name}: finishing the current batch")
+        self.stopping = True
+
+    def connect(self) -> None:
+        config = self.settings.client_config()
+
+        def consumer() -> KafkaConsumer:
+            return KafkaConsumer(
+                **config,
+                group_id=self.settings.group_id,
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+                max_poll_records=self.batch_size,
+                # A poll batch is one short transaction, so a long poll allowance is not
+                # needed, and short timeouts make a first group join take seconds.
+                session_timeout_ms=10_000,
+                heartbeat_interval_ms=3_000,
+                max_poll_interval_ms=60_000,
+                fetch_max_bytes=16 * 1024 * 1024,
+                max_partition_fetch_bytes=max(MAX_EVENT_BYTES * 2, 1024 * 1024),
+                key_deserializer=None,
+                value_deserializer=None,
+            )
+
+        def producer() -> KafkaProducer:
+            return KafkaProducer(**config, acks="all", linger_ms=5, retries=5)
+
+        try:
+            self.consumer = with_backoff(
+                consumer, "Kafka broker", self.retry_budget_seconds, (KafkaTimeoutError,), self.log
+            )
+            self.producer = with_backoff(
+                producer, "Kafka broker", self.retry_budget_seconds, (KafkaTimeoutError,), self.log
+            )
+        except KafkaTimeoutError:
+            raise BrokerUnavailableError(
+                f"no Kafka broker reachable at {self.settings.bootstrap_servers} "
+                f"after {self.retry_budget_seconds:.0f}s; check --bootstrap-servers"
+            ) from None
+        self.consumer.subscribe(list(self.settings.topics), listener=_Positions(self))
+
+    def seek_to_stored(self, partitions: list[TopicPartition]) -> None:
+        assert self.consumer is not None
+        for tp in partitions:
+            stored = self.store.tracked_position(tracking_name(tp.topic, tp.partition))
+            self.positions[tp] = stored
+            if stored is None:
+                self.consumer.seek_to_beginning(tp)
+            else:
+                self.consumer.seek(tp, stored + 1)
+
+    def run(self) -> IngestCounts:
+        previous = {
+            sig: signal.signal(sig, self.request_stop) for sig in (signal.SIGTERM, signal.SIGINT)
+        }
+        try:
+            self.connect()
+            assert self.consumer is not None
+            # Before any assignment, allow a group join's worth of time on top.
+            self.idle_since = time.monotonic() + JOIN_ALLOWANCE_SECONDS
+            while not self.stopping:
+                polled = self.consumer.poll(timeout_ms=500, max_records=self._room())
+                if polled:
+                    self.idle_since = time.monotonic()
+                    for tp, records in polled.items():
+                        self._ingest_partition_batch(tp, records)
+                    self._commit_hint(polled)
+                self._after_batches()
+                if self.progress is not None:
+                    self.progress(self.counts, self._lag())
+                if self.max_messages is not None and self.counts.consumed >= self.max_messages:
+                    break
+                if (
+                    self.idle_timeout_seconds is not None
+                    and time.monotonic() - self.idle_since >= self.idle_timeout_seconds
+                ):
+                    break
+            self._after_batches(force=True)
+            return self.counts
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            if self.consumer is not None:
+                self.consumer.close(autocommit=False)
+            if self.producer is not None:
+                self.producer.close(timeout=10)
+
+    def _room(self) -> int:
+        if self.max_messages is None:
+            return self.batch_size
+        return max(1, min(self.batch_size, self.max_messages - self.counts.consumed))
+
+    # -- one partition's batch: one transaction --------------------------------------
+
+    def _ingest_partition_batch(self, tp: TopicPartition, records: list[Any]) -> None:
+        stored = self.positions.get(tp)
+        fresh = [r for r in records if stored is None or r.offset > stored]
+        self.counts.redelivered_skipped += len(records) - len(fresh)
+        if not fresh:
+            return
+        events: list[tuple[InboundEvent, Origin]] = []
+        rejections: list[Rejection] = []
+        for record in fresh:
+            key = None if record.key is None else record.key.decode("utf-8", "replace")
+            origin = Origin(topic=tp.topic, partition=tp.partition, offset=record.offset, key=key)
+            raw: bytes | None = record.value
+            if not raw:
+                rejections.append(
+                    Rejection(
+                        raw=b"" if raw is None else raw,
+                        origin=origin,
+                        field="(message)",
+                        reason="(message): empty value or tombstone: an event envelope is required",
+                    )
+                )
+                continue
+            outcome = classify(raw, origin)
+            if isinstance(outcome, Rejection):
+                rejections.append(outcome)
+            else:
+                events.append((outcome, origin))
+        last = fresh[-1].offset
+        tracking = Tracking(tracking_name(tp.topic, tp.partition), last)
+        outcome = with_backoff(
+            lambda: self.store.append(events, rejections, tracking),
+            "store",
+            self.retry_budget_seconds,
+            (StoreError,),
+            self.log,
+        )
+        if outcome.already_tracked:
+            # Another consumer stored this partition's batch during a rebalance: re-read
+            # where the partition stands and let the next poll continue from there.
+            self.counts.redelivered_skipped += len(fresh)
+            self.seek_to_stored([tp])
+            return
+        self.positions[tp] = last
+        self.counts.consumed += len(fresh)
+        self.counts.accepted += outcome.accepted
+        self.counts.duplicates += outcome.duplicates
+        self.counts.rejected += len(outcome.rejected)
+        self._dirty = self._dirty or outcome.accepted > 0
+
+    def _commit_hint(self, polled: dict[TopicPartition, list[Any]]) -> None:
+        assert self.consumer is not None
+        offsets = {
+            tp: OffsetAndMetadata(self.positions[tp] + 1, "", -1)  # type: ignore[operator]
+            for tp in polled
+            if self.positions.get(tp) is not None
+        }
+        try:
+            self.consumer.commit(offsets)
+        except KafkaError as exc:  # only a hint: the ledger's own positions are the truth
+            self.log(f"could not commit offsets to Kafka (harmless): {exc}")
+
+    def _after_batches(self, *, force: bool = False) -> None:
+        """Reconcile closed periods now and then, and publish the outboxes."""
+        now = time.monotonic()
+        if self._dirty and (force or now - self._last_reconcile >= RECONCILE_EVERY_SECONDS):
+            with_backoff(
+                lambda: reconcile_closed_periods(self.store, datetime.now(UTC)),
+                "store",
+                self.retry_budget_seconds,
+                (StoreError,),
+                self.log,
+            )
+            self._last_reconcile = now
+            self._dirty = False
+        assert self.producer is not None
+        try:
+            self.counts.credits_published += publish_credits(
+                self.store, self.producer, self.settings.credits_topic
+            )
+            self.counts.dead_letters_published += publish_dead_letters(
+                self.store, self.producer, self.settings.dead_letter_topic
+            )
+        except KafkaError as exc:  # the outbox keeps them: the next round resends
+            self.log(f"publishing deferred: {exc}")
+
+    def _lag(self) -> int | None:
+        """Messages behind the high watermarks the fetches reported (not end_offsets)."""
+        assert self.consumer is not None
+        lag = 0
+        for tp in self.consumer.assignment():
+            high = self.consumer.highwater(tp)
+            position = self.positions.get(tp)
+            if high is None:
+                return None
+            lag += max(0, high - (0 if position is None else position + 1))
+        return lag
