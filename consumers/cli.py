@@ -215,6 +215,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=Path("sla-ledger-demo"),
         help="where the demo writes its events and store (default ./sla-ledger-demo)",
     )
+    demo.add_argument(
+        "--bootstrap-servers",
+        metavar="HOST:PORT",
+        help="use this Kafka broker (default: start an embedded one)",
+    )
     return parser
 
 
@@ -508,7 +513,7 @@ def _origin_text(origin: dict[str, Any]) -> str:
 def cmd_demo(args: argparse.Namespace) -> int:
     from consumers.demo import run_demo
 
-    return run_demo(args.dir, args.store)
+    return run_demo(args.dir, args.store, args.bootstrap_servers)
 
 
 COMMANDS = {

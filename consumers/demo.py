@@ -16,12 +16,18 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from kafka import KafkaProducer
+
 from consumers import render
-from consumers.intake import ingest_file
+from consumers.embedded_broker import embedded_broker
+from consumers.kafka_config import KafkaSettings
+from consumers.kafka_intake import IngestCounts, KafkaIngest
+from consumers.publish import publish_file
 from ledger.periods import Period
 from projections.attainment import period_report
 from projections.credit_entries import close_period
@@ -343,7 +349,11 @@ def write_jsonl(path: Path, events: list[dict[str, Any]], extra: Sequence[bytes]
             handle.write(raw + b"\n")
 
 
-def run_demo(directory: Path, store_url: str | None) -> int:
+def run_demo(directory: Path, store_url: str | None, bootstrap_servers: str | None = None) -> int:
+    """The month goes through Kafka: published, consumed exactly once, closed, corrected.
+
+    Without `bootstrap_servers` an embedded broker is started for the run.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     if store_url is None:
         for stale in directory.glob("ledger.db*"):
@@ -357,43 +367,86 @@ def run_demo(directory: Path, store_url: str | None) -> int:
         b' "payload": {"outage_id": "OUT-X", "service_id": "api",'
         b' "started_at": "2026-10-30T10:15:00Z", "impact_percent": "120",'
         b' "customer_ids": null}}',
+        b"\xff\xfe not even text",
     ]
     month_file = directory / "events-2026-10.jsonl"
-    write_jsonl(month_file, events, noise)
+    write_jsonl(month_file, events)
     correction_file = directory / "late-correction.jsonl"
     write_jsonl(correction_file, late_correction())
 
     period = Period.parse(DEMO_PERIOD)
-    store = LedgerStore(store_url)
-    try:
-        print(f"== 1. Ingest the month of {DEMO_PERIOD}: {month_file}")
-        print("   " + ingest_file(store, month_file).line())
-        print(f"\n== 2. Close {DEMO_PERIOD}: credit entries are issued")
-        outcome = close_period(store, period, datetime.now(UTC))
-        print(
-            f"   {len(outcome.entries)} entries issued"
-            if outcome.newly_closed
-            else "   (already closed)"
-        )
-        print(f"\n== 3. A correction arrives after the close: {correction_file}")
-        summary = ingest_file(store, correction_file)
-        print("   " + summary.line())
-
-        report = period_report(store, period, datetime.now(UTC))
-        rows = [r.as_dict() for r in report.rows]
-        print(f"\n== Report {DEMO_PERIOD}")
-        print(render.to_table(rows, render.REPORT_COLUMNS, render.REPORT_NUMERIC))
-        entries = [e.as_dict() for e in store.entries(period=DEMO_PERIOD)]
-        print(f"\n== Credit entries {DEMO_PERIOD} (issue, reversal, re-issue)")
-        print(render.to_table(entries, render.ENTRY_COLUMNS, render.ENTRY_NUMERIC))
-        rejected = store.rejections()
-        print(f"\n== Rejected inputs ({len(rejected)}), kept for an operator to fix and resubmit")
-        for r in rejected:
-            print(f"   {r.origin.get('file')}:{r.origin.get('line')}: {r.reason}")
-    finally:
-        store.close()
+    broker = nullcontext(bootstrap_servers) if bootstrap_servers else embedded_broker()
+    with broker as servers:
+        where = servers if bootstrap_servers else f"{servers} (embedded broker)"
+        # A group of its own per run: the demo reads everything the broker holds.
+        settings = KafkaSettings(servers, group_id=f"sla-ledger-demo-{uuid.uuid4().hex[:8]}")
+        store = LedgerStore(store_url)
+        try:
+            print(f"== 1. Publish the month of {DEMO_PERIOD} to Kafka at {where}")
+            print("   " + publish_file(month_file, settings).line())
+            _send_raw(settings, "sla.outages", noise)
+            print(
+                f"   and {len(noise)} messages from a misbehaving producer "
+                "(a re-sent event, an impossible impact, bytes that are not text)"
+            )
+            print("\n== 2. Ingest from Kafka (exactly once: positions stored with the events)")
+            first = _consume(store, settings)
+            print("   " + first.line())
+            print(f"\n== 3. Close {DEMO_PERIOD}: credit entries are issued")
+            outcome = close_period(store, period, datetime.now(UTC))
+            print(
+                f"   {len(outcome.entries)} entries issued"
+                if outcome.newly_closed
+                else "   (already closed)"
+            )
+            print("\n== 4. The post-incident review's correction arrives after the close")
+            print("   " + publish_file(correction_file, settings).line())
+            counts = _consume(store, settings)
+            print("   " + counts.line())
+            print(
+                f"   {counts.credits_published} credit entries published to "
+                f"{settings.credits_topic}, {counts.dead_letters_published} rejected "
+                f"messages to {settings.dead_letter_topic} (over both runs: see below)"
+            )
+            _print_results(store, period)
+        finally:
+            store.close()
     print("\nThe store stays behind; ask it yourself, e.g.:")
     print(f"   sla-ledger report  --store {store_url} --period {DEMO_PERIOD} --format json")
     print(f"   sla-ledger credits --store {store_url} --period {DEMO_PERIOD}")
     print(f"   sla-ledger rejections --store {store_url}")
     return 0
+
+
+def _send_raw(settings: KafkaSettings, topic: str, messages: Sequence[bytes]) -> None:
+    producer = KafkaProducer(**settings.client_config(), acks="all")
+    try:
+        for raw in messages:
+            producer.send(topic, key=b"OUT-X", value=raw)
+        producer.flush()
+    finally:
+        producer.close(timeout=10)
+
+
+def _consume(store: LedgerStore, settings: KafkaSettings) -> IngestCounts:
+    return KafkaIngest(store, settings, idle_timeout_seconds=1.5, log=lambda _line: None).run()
+
+
+def _print_results(store: LedgerStore, period: Period) -> None:
+    report = period_report(store, period, datetime.now(UTC))
+    rows = [r.as_dict() for r in report.rows]
+    print(f"\n== Report {period.label}")
+    print(render.to_table(rows, render.REPORT_COLUMNS, render.REPORT_NUMERIC))
+    entries = [e.as_dict() for e in store.entries(period=period.label)]
+    print(f"\n== Credit entries {period.label} (issue, reversal, re-issue)")
+    print(render.to_table(entries, render.ENTRY_COLUMNS, render.ENTRY_NUMERIC))
+    rejected = store.rejections()
+    print(f"\n== Rejected inputs ({len(rejected)}), kept for an operator to fix and resubmit")
+    for r in rejected:
+        origin = r.origin
+        place = (
+            f"{origin.get('topic')}[{origin.get('partition')}]@{origin.get('offset')}"
+            if "topic" in origin
+            else f"{origin.get('file')}:{origin.get('line')}"
+        )
+        print(f"   {place}: {r.reason}")

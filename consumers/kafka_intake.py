@@ -223,6 +223,8 @@ class KafkaIngest:
                 polled = self.consumer.poll(timeout_ms=500, max_records=self._room())
                 if polled:
                     self.idle_since = time.monotonic()
+                    if self.counts.first_message_at is None:
+                        self.counts.first_message_at = self.idle_since
                     for tp, records in polled.items():
                         self._ingest_partition_batch(tp, records)
                     self._commit_hint(polled)
@@ -297,6 +299,7 @@ class KafkaIngest:
             return
         self.positions[tp] = last
         self.counts.consumed += len(fresh)
+        self.counts.last_message_at = time.monotonic()
         self.counts.accepted += outcome.accepted
         self.counts.duplicates += outcome.duplicates
         self.counts.rejected += len(outcome.rejected)
