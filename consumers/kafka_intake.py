@@ -66,12 +66,18 @@ class IngestCounts:
     credits_published: int = 0
     dead_letters_published: int = 0
     started: float = field(default_factory=time.monotonic)
+    first_message_at: float | None = None  # the rate excludes the group join before it
+    last_message_at: float | None = None
+
+    def rate(self) -> float:
+        if self.first_message_at is None or self.last_message_at is None:
+            return 0.0
+        return self.consumed / max(self.last_message_at - self.first_message_at, 1e-3)
 
     def line(self) -> str:
-        elapsed = max(time.monotonic() - self.started, 1e-9)
         return (
             f"consumed {self.consumed}: accepted {self.accepted}, duplicates "
-            f"{self.duplicates}, rejected {self.rejected} ({self.consumed / elapsed:,.0f}/s)"
+            f"{self.duplicates}, rejected {self.rejected} ({self.rate():,.0f}/s)"
         )
 
     def as_dict(self) -> dict[str, int | float]:
@@ -83,6 +89,7 @@ class IngestCounts:
             "redelivered_skipped": self.redelivered_skipped,
             "credits_published": self.credits_published,
             "dead_letters_published": self.dead_letters_published,
+            "events_per_second": round(self.rate(), 1),
             "seconds": round(time.monotonic() - self.started, 3),
         }
 
