@@ -10,15 +10,17 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 from consumers.validation import parse_line
 from ledger.events import InboundEvent, Origin
 from ledger.inbound import RejectedInputError
 from projections.credit_entries import reconcile_closed_periods
-from projections.store import LedgerStore, Rejection
+from projections.store import AppendOutcome, LedgerStore, Rejection
 
 DEFAULT_BATCH_SIZE = 2_000
 
@@ -77,6 +79,40 @@ def classify(raw: bytes, origin: Origin) -> InboundEvent | Rejection:
         )
 
 
+T = TypeVar("T")
+
+
+class BatchWriter:
+    """Runs batch writes on one background thread, one batch in flight at most.
+
+    Validation is Python work; a write is mostly waiting for the database (psycopg and
+    sqlite3 release the GIL while they wait). Handing the write to a thread lets the
+    next batch be validated meanwhile. Batches are written strictly in submission order,
+    and each result is handed to its callback on the caller's thread at the next
+    `submit` or `drain`, where a failure is raised too: nothing is silently dropped.
+    """
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sla-ledger-writer")
+        self._pending: tuple[Future[Any], Callable[[Any], None]] | None = None
+
+    def submit(self, write: Callable[[], T], on_done: Callable[[T], None]) -> None:
+        self.drain()
+        self._pending = (self._pool.submit(write), on_done)
+
+    def drain(self) -> None:
+        if self._pending is not None:
+            future, on_done = self._pending
+            self._pending = None
+            on_done(future.result())
+
+    def close(self) -> None:
+        try:
+            self.drain()
+        finally:
+            self._pool.shutdown(wait=True)
+
+
 class Intake:
     """Validates raw inputs and appends them to the store in batches."""
 
@@ -84,8 +120,9 @@ class Intake:
         self.store = store
         self.batch_size = batch_size
         self.summary = IntakeSummary()
-        self._events: list[tuple[InboundEvent, Origin]] = []
+        self._events: list[tuple[InboundEvent, Origin, bytes]] = []
         self._rejections: list[Rejection] = []
+        self._writer = BatchWriter()
 
     def submit(self, raw: bytes, origin: Origin) -> None:
         self.summary.inputs += 1
@@ -93,22 +130,26 @@ class Intake:
         if isinstance(outcome, Rejection):
             self._rejections.append(outcome)
         else:
-            self._events.append((outcome, origin))
+            self._events.append((outcome, origin, raw))
         if len(self._events) + len(self._rejections) >= self.batch_size:
             self.flush()
 
     def flush(self) -> None:
         if not self._events and not self._rejections:
             return
-        outcome = self.store.append(self._events, self._rejections)
+        events, rejections = self._events, self._rejections
+        self._events, self._rejections = [], []
+        self._writer.submit(lambda: self.store.append(events, rejections), self._count)
+
+    def _count(self, outcome: AppendOutcome) -> None:
         self.summary.accepted += outcome.accepted
         self.summary.duplicates += outcome.duplicates
         self.summary.rejected += len(outcome.rejected)
-        self._events, self._rejections = [], []
 
     def finish(self) -> IntakeSummary:
         """Flush, then bring closed periods' entries in line with what just arrived."""
         self.flush()
+        self._writer.close()
         self.summary.entries_appended += len(
             reconcile_closed_periods(self.store, datetime.now(UTC))
         )

@@ -268,7 +268,7 @@ class KafkaIngest:
         self.counts.redelivered_skipped += len(records) - len(fresh)
         if not fresh:
             return
-        events: list[tuple[InboundEvent, Origin]] = []
+        events: list[tuple[InboundEvent, Origin, bytes]] = []
         rejections: list[Rejection] = []
         for record in fresh:
             key = None if record.key is None else record.key.decode("utf-8", "replace")
@@ -288,7 +288,7 @@ class KafkaIngest:
             if isinstance(outcome, Rejection):
                 rejections.append(outcome)
             else:
-                events.append((outcome, origin))
+                events.append((outcome, origin, raw))
         last = fresh[-1].offset
         tracking = Tracking(tracking_name(tp.topic, tp.partition), last)
         outcome = with_backoff(

@@ -357,13 +357,14 @@ class LedgerStore:
 
     def append(
         self,
-        events: Sequence[tuple[InboundEvent, Origin]],
+        events: Sequence[tuple[InboundEvent, Origin, bytes]],
         rejections: Sequence[Rejection],
         tracking: Tracking | None = None,
     ) -> AppendOutcome:
         """Store a batch in one transaction: new events once, rejections once.
 
-        An `event_id` already accepted with the same content is a duplicate (no-op);
+        `events` pairs each validated event with its origin and the raw bytes received,
+        kept verbatim if the event turns out to be a conflict. An `event_id` already accepted with the same content is a duplicate (no-op);
         with different content it is a conflict, rejected naming `event_id`. A
         concurrent writer that stored the same id first makes the transaction fail on
         the unique key; the batch is then classified again and retried.
@@ -385,18 +386,18 @@ class LedgerStore:
 
     def _append_once(
         self,
-        events: Sequence[tuple[InboundEvent, Origin]],
+        events: Sequence[tuple[InboundEvent, Origin, bytes]],
         rejections: Sequence[Rejection],
         tracking: Tracking | None,
     ) -> AppendOutcome:
         outcome = AppendOutcome(rejected=list(rejections))
-        known = self.known_contents([e.event_id for e, _ in events])
+        known = self.known_contents([e.event_id for e, _, _ in events])
         recorded_us = to_us(datetime.now(UTC))
         side = SideRows()
         stored = []
         event_rows = []
         spans = []
-        for event, origin in events:
+        for event, origin, raw in events:
             envelope = event.canonical()
             digest = hashlib.sha256(envelope.encode()).hexdigest()
             seen = known.get(event.event_id)
@@ -406,7 +407,7 @@ class LedgerStore:
             if seen is not None:
                 outcome.rejected.append(
                     Rejection(
-                        raw=envelope.encode(),
+                        raw=raw,
                         origin=origin,
                         field="event_id",
                         reason=f"event_id: {event.event_id} was already accepted with different "

@@ -60,6 +60,7 @@ def test_conflicting_event_id_is_rejected_naming_the_field(
     summary = ingest_file(store, write(tmp_path / "a.jsonl", [contract(), *started, changed]))
     assert (summary.accepted, summary.rejected) == (3, 1)
     [rejection] = store.rejections()
+    assert rejection.raw == json.dumps(changed).encode()  # the bytes as received
     assert rejection.field == "event_id"
     assert rejection.reason.startswith("event_id:")
     assert rejection.event_id == started[0]["event_id"]
