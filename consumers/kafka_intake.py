@@ -35,14 +35,14 @@ from kafka import ConsumerRebalanceListener, KafkaConsumer, KafkaProducer, Topic
 from kafka.errors import KafkaError, KafkaTimeoutError
 from kafka.structs import OffsetAndMetadata
 
-from consumers.intake import classify
+from consumers.intake import BatchWriter, classify
 from consumers.kafka_config import KafkaSettings
 from consumers.outbox import publish_credits, publish_dead_letters
 from consumers.validation import MAX_EVENT_BYTES
 from ledger.errors import LedgerError, StoreError
 from ledger.events import InboundEvent, Origin
 from projections.credit_entries import reconcile_closed_periods
-from projections.store import LedgerStore, Rejection
+from projections.store import AppendOutcome, LedgerStore, Rejection
 
 RECONCILE_EVERY_SECONDS = 5.0
 JOIN_ALLOWANCE_SECONDS = 30.0
@@ -122,10 +122,13 @@ class _Positions(ConsumerRebalanceListener):  # type: ignore[misc]
         self.ingest = ingest
 
     def on_partitions_revoked(self, revoked: Any) -> None:
+        # Finish the write in flight before the partitions can go to another consumer.
+        self.ingest.writer.drain()
         for tp in revoked:
             self.ingest.positions.pop(tp, None)
 
     def on_partitions_assigned(self, assigned: Any) -> None:
+        self.ingest.writer.drain()
         self.ingest.seek_to_stored(list(assigned))
         # Idle time counts from a (re)assignment: joining a group takes seconds, and a
         # stop condition that fired during the join would stop before reading anything.
@@ -158,6 +161,8 @@ class KafkaIngest:
         self.stopping = False
         self.consumer: KafkaConsumer | None = None
         self.producer: KafkaProducer | None = None
+        self.writer = BatchWriter()
+        self.in_flight = 0  # messages handed to the writer and not yet recorded
         self._last_reconcile = 0.0
         self.idle_since = time.monotonic()
         self._dirty = False
@@ -238,16 +243,21 @@ class KafkaIngest:
                 self._after_batches()
                 if self.progress is not None:
                     self.progress(self.counts, self._lag())
-                if self.max_messages is not None and self.counts.consumed >= self.max_messages:
+                if (
+                    self.max_messages is not None
+                    and self.counts.consumed + self.in_flight >= self.max_messages
+                ):
                     break
                 if (
                     self.idle_timeout_seconds is not None
                     and time.monotonic() - self.idle_since >= self.idle_timeout_seconds
                 ):
                     break
+            self.writer.drain()
             self._after_batches(force=True)
             return self.counts
         finally:
+            self.writer.close()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             if self.consumer is not None:
@@ -258,7 +268,8 @@ class KafkaIngest:
     def _room(self) -> int:
         if self.max_messages is None:
             return self.batch_size
-        return max(1, min(self.batch_size, self.max_messages - self.counts.consumed))
+        left = self.max_messages - self.counts.consumed - self.in_flight
+        return max(1, min(self.batch_size, left))
 
     # -- one partition's batch: one transaction --------------------------------------
 
@@ -291,26 +302,36 @@ class KafkaIngest:
                 events.append((outcome, origin, raw))
         last = fresh[-1].offset
         tracking = Tracking(tracking_name(tp.topic, tp.partition), last)
-        outcome = with_backoff(
-            lambda: self.store.append(events, rejections, tracking),
-            "store",
-            self.retry_budget_seconds,
-            (StoreError,),
-            self.log,
-        )
-        if outcome.already_tracked:
-            # Another consumer stored this partition's batch during a rebalance: re-read
-            # where the partition stands and let the next poll continue from there.
-            self.counts.redelivered_skipped += len(fresh)
-            self.seek_to_stored([tp])
-            return
-        self.positions[tp] = last
-        self.counts.consumed += len(fresh)
-        self.counts.last_message_at = time.monotonic()
-        self.counts.accepted += outcome.accepted
-        self.counts.duplicates += outcome.duplicates
-        self.counts.rejected += len(outcome.rejected)
-        self._dirty = self._dirty or outcome.accepted > 0
+        self.in_flight += len(fresh)
+
+        def write() -> AppendOutcome:
+            return with_backoff(  # type: ignore[no-any-return]
+                lambda: self.store.append(events, rejections, tracking),
+                "store",
+                self.retry_budget_seconds,
+                (StoreError,),
+                self.log,
+            )
+
+        def written(outcome: AppendOutcome) -> None:
+            self.in_flight -= len(fresh)
+            if outcome.already_tracked:
+                # Another consumer stored this partition's batch during a rebalance:
+                # re-read where the partition stands and continue from there.
+                self.counts.redelivered_skipped += len(fresh)
+                self.seek_to_stored([tp])
+                return
+            self.positions[tp] = last
+            self.counts.consumed += len(fresh)
+            self.counts.last_message_at = time.monotonic()
+            self.counts.accepted += outcome.accepted
+            self.counts.duplicates += outcome.duplicates
+            self.counts.rejected += len(outcome.rejected)
+            self._dirty = self._dirty or outcome.accepted > 0
+
+        # The write runs on the writer thread while the next batch is polled and
+        # validated; `written` runs back on this thread (the consumer is not thread-safe).
+        self.writer.submit(write, written)
 
     def _commit_hint(self, polled: dict[TopicPartition, list[Any]]) -> None:
         assert self.consumer is not None
