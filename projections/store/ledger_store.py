@@ -207,6 +207,9 @@ class LedgerStore:
                     )
                 self.recorder = LedgerSQLiteRecorder(SQLiteDatastore(db_name=str(path)))
             else:
+                # No pool_open_timeout: with one, every checkout calls the pool's wait(),
+                # which blocks until the pool is full again (serialising the writer thread
+                # with readers) and asserts when two threads wait at once.
                 datastore = PostgresDatastore(
                     dbname=params["dbname"],
                     host=params["host"],
@@ -216,13 +219,15 @@ class LedgerStore:
                     pool_size=2,
                     max_overflow=2,
                     connect_timeout=5,
-                    pool_open_timeout=10,
                     lock_timeout=30,
                 )
                 self.recorder = LedgerPostgresRecorder(datastore)
             self.recorder.create_table()
         except PersistenceError as exc:
-            raise StoreError(f"cannot open store {redact(url)}: {_first_line(exc)}") from None
+            raise StoreError(
+                f"cannot open store {redact(url)}: {_first_line(exc)}; check --store "
+                "(or SLA_LEDGER_STORE) and that the database server is running"
+            ) from None
         except OSError as exc:
             raise StoreError(f"cannot open store {redact(url)}: {exc}") from None
 
