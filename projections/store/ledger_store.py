@@ -273,12 +273,16 @@ class LedgerStore:
     def events_near(
         self, kind: str, lo_us: int, hi_us: int, recorded_by_us: int | None = None
     ) -> list[RecordedEvent]:
-        """Every event of the subjects whose span reaches into `[lo, hi)`."""
+        """Every event of the subjects whose span reaches into `[lo, hi)`.
+
+        A span touching `lo` counts too: an incident opened exactly at a window's start
+        belongs to that window, and its span is that single instant.
+        """
         statement = (
             "SELECT e.envelope, e.origin, e.recorded_us FROM sla_events e "
             "JOIN sla_subject_spans s ON s.subject_kind = e.subject_kind "
             "AND s.subject_id = e.subject_id "
-            "WHERE s.subject_kind = ? AND s.lo_us < ? AND (s.hi_us > ? OR s.has_end = 0)"
+            "WHERE s.subject_kind = ? AND s.lo_us < ? AND (s.hi_us >= ? OR s.has_end = 0)"
         )
         params: list[Any] = [kind, hi_us, lo_us]
         if recorded_by_us is not None:

@@ -16,7 +16,7 @@ from ledger.periods import Period
 from projections.attainment import period_report
 from projections.credit_entries import close_period
 from projections.store import LedgerStore
-from tests.builders import contract, ev, outage
+from tests.builders import contract, ev, outage, service
 
 pytestmark = pytest.mark.integration
 MARCH = Period(2026, 3)
@@ -162,3 +162,30 @@ def test_unreachable_store_is_a_store_error(tmp_path: Path) -> None:
         LedgerStore("postgresql://nobody:secret@127.0.0.1:1/none")
     with pytest.raises(StoreError, match="does not exist"):
         LedgerStore(f"sqlite:///{tmp_path}/missing/dir/ledger.db")
+
+
+def test_incident_opened_exactly_at_the_window_start_belongs_to_that_period(
+    store: LedgerStore, tmp_path: Path
+) -> None:
+    response = {
+        "targets": {"P1": "PT30M"},
+        "business_hours": "24x7",
+        "credit_tiers": [{"below_percent": "100", "credit_percent": "5"}],
+    }
+    docs = [
+        contract(services=[service(availability=False, incident_response=response)]),
+        ev(
+            "incident.opened",
+            "2026-03-01T00:00:00Z",
+            {
+                "incident_id": "I-1",
+                "contract_id": "C-1",
+                "service_id": "crm",
+                "priority": "P1",
+                "opened_at": "2026-03-01T00:00:00Z",
+            },
+        ),
+    ]
+    ingest_file(store, write(tmp_path / "a.jsonl", docs))
+    row = report(store)[0]
+    assert (row["incidents_missed"], row["response_credit_percent"]) == (1, "5")
