@@ -253,6 +253,15 @@ class LedgerStore:
     def known_contents(self, event_ids: Sequence[str]) -> dict[str, str]:
         """event_id -> content_sha256 of those already accepted."""
         found: dict[str, str] = {}
+        if not event_ids:
+            return found
+        if self.dialect == "postgresql":
+            # One round trip for the whole batch: the ids go as one typed array.
+            rows = self._query(
+                "SELECT event_id, content_sha256 FROM sla_events WHERE event_id = ANY(%b::text[])",
+                [list(event_ids)],
+            )
+            return {row["event_id"]: row["content_sha256"] for row in rows}
         for chunk in _chunks(list(event_ids)):
             for row in self._query(
                 f"SELECT event_id, content_sha256 FROM sla_events "
@@ -373,10 +382,11 @@ class LedgerStore:
         """Store a batch in one transaction: new events once, rejections once.
 
         `events` pairs each validated event with its origin and the raw bytes received,
-        kept verbatim if the event turns out to be a conflict. An `event_id` already accepted with the same content is a duplicate (no-op);
-        with different content it is a conflict, rejected naming `event_id`. A
-        concurrent writer that stored the same id first makes the transaction fail on
-        the unique key; the batch is then classified again and retried.
+        kept verbatim if the event turns out to be a conflict. An `event_id` already
+        accepted with the same content is a duplicate (no-op); with different content it
+        is a conflict, rejected naming `event_id`. A concurrent writer that stored the
+        same id first makes the transaction fail on the unique key; the batch is then
+        classified again and retried.
 
         With `tracking` (an upstream position, e.g. a Kafka partition's offset), the
         position is recorded in the same transaction; a position not beyond the stored

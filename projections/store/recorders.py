@@ -12,9 +12,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent, Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
-from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteProcessRecorder
+from eventsourcing.sqlite import (
+    SQLiteAggregateRecorder,
+    SQLiteCursor,
+    SQLiteDatastore,
+    SQLiteProcessRecorder,
+)
 from eventsourcing.utils import retry
 from psycopg import Cursor
 from psycopg.rows import DictRow
@@ -82,7 +87,13 @@ class LedgerSQLiteRecorder(SQLiteProcessRecorder):
         if side is not None:
             for insert in side.inserts:
                 c.executemany(insert.sqlite(), insert.rows)
-        return super()._insert_events(c, stored_events, **kwargs)
+        # The library's application recorder inserts row by row to collect each
+        # notification id; the ledger never uses them, so one executemany will do.
+        SQLiteAggregateRecorder._insert_events(self, c, stored_events)
+        tracking: Tracking | None = kwargs.get("tracking")
+        if tracking is not None:
+            self._insert_tracking(c, tracking)
+        return None
 
 
 class LedgerPostgresRecorder(PostgresProcessRecorder):
@@ -119,10 +130,15 @@ class LedgerPostgresRecorder(PostgresProcessRecorder):
         fails on it and is classified again upstream.
         """
         notification_ids: Sequence[int] | None = None
+        side: SideRows | None = kwargs.get("side_rows")
         with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            if stored_events or (side is not None and side.inserts):
+                # Once, first: concurrent writers are serialised before they touch any
+                # table, so they cannot deadlock on each other's side rows, and the
+                # notification ids are assigned in commit order (the library's reason).
+                self._lock_table(curs)
             self._insert_events(curs, stored_events, **kwargs)
             if stored_events:
-                self._lock_table(curs)
                 self._notify_channel(curs)
                 curs.execute(
                     self.insert_columns_statement,
@@ -142,10 +158,7 @@ class LedgerPostgresRecorder(PostgresProcessRecorder):
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> None:
         side: SideRows | None = kwargs.get("side_rows")
-        if side is not None and side.inserts:
-            # Take the events table lock first, so that concurrent writers are serialised
-            # before they touch the side tables (no lock-order deadlock between them).
-            self._lock_table(curs)
+        if side is not None:
             for insert in side.inserts:
                 statement, arrays = insert.postgresql()
                 curs.execute(Composed([SQL(statement)]), arrays)
