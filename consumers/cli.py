@@ -208,6 +208,17 @@ def build_parser() -> argparse.ArgumentParser:
         "them there and `ingest --from-file FILE` again",
     )
 
+    incidents = sub.add_parser(
+        "incidents", parents=[common], help="incidents with their placement, status and reason"
+    )
+    incidents.add_argument(
+        "--unplaced",
+        action="store_true",
+        help="only incidents that count on no row, with the reason",
+    )
+    incidents.add_argument("--period", metavar="YYYY-MM")
+    incidents.add_argument("--format", choices=["table", "json"], default="table")
+
     demo = sub.add_parser("demo", parents=[common], help="a realistic month, end to end")
     demo.add_argument(
         "--dir",
@@ -510,6 +521,31 @@ def _origin_text(origin: dict[str, Any]) -> str:
     return f"{origin.get('file')}:{origin.get('line')}"
 
 
+def cmd_incidents(args: argparse.Namespace) -> int:
+    from projections.incident_placement import incident_placements
+
+    if args.period is not None:
+        _period(args.period)
+    store = _open(args)
+    try:
+        placements = incident_placements(store, datetime.now(UTC))
+    finally:
+        store.close()
+    docs = [
+        p.as_dict()
+        for p in placements
+        if (not args.unplaced or p.unplaced_reason is not None)
+        and (args.period is None or p.period == args.period)
+    ]
+    if args.format == "json":
+        print(render.to_json({"incidents": docs}))
+        return 0
+    print(f"{len(docs)} incidents" + (" that count on no row" if args.unplaced else ""))
+    if docs:
+        print(render.to_table(docs, render.INCIDENT_COLUMNS))
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from consumers.demo import run_demo
 
@@ -523,6 +559,7 @@ COMMANDS = {
     "report": cmd_report,
     "credits": cmd_credits,
     "rejections": cmd_rejections,
+    "incidents": cmd_incidents,
     "demo": cmd_demo,
 }
 

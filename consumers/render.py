@@ -111,3 +111,15 @@ REJECTION_COLUMNS = [
     ("origin", "origin"),
     ("reason", "reason"),
 ]
+
+INCIDENT_COLUMNS = [
+    ("incident_id", "incident"),
+    ("contract_id", "contract"),
+    ("service_id", "service"),
+    ("period", "period"),
+    ("priority", "prio"),
+    ("opened_at", "opened at"),
+    ("first_response_at", "first response"),
+    ("status", "status"),
+    ("unplaced_reason", "unplaced because"),
+]

@@ -155,3 +155,8 @@ def test_demo_runs_and_leaves_a_store_to_query(tmp_path: Path) -> None:
     assert ("C-2002", "crm", "reversal", 1) in kinds
     assert ("C-2002", "crm", "issue", 2) in kinds
     assert sum(float(e["amount"]) for e in credits if e["service_id"] == "crm") == 300.0
+    incidents = json.loads(run("incidents", "--format", "json", store=store).stdout)["incidents"]
+    assert {(i["incident_id"], i["status"]) for i in incidents} >= {("INC-77", "missed")}
+    unplaced = run("incidents", "--unplaced", store=store)
+    assert unplaced.returncode == 0
+    assert "0 incidents that count on no row" in unplaced.stdout

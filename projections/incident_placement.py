@@ -1,0 +1,110 @@
+"""Where each incident counts, and why an incident counts nowhere (yet).
+
+An incident is placed on the row (contract, service, period of its `opened_at` in the
+contract's timezone) when that row exists and its terms have response targets for the
+incident's priority. Anything else is *unplaced*, with the reason; nothing is silently
+ignored, and an unplaced incident counts as soon as the missing event arrives (the
+placement is recomputed from the events every time).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ledger.attainment import coverage
+from ledger.business_time import BusinessCalendar
+from ledger.contracts import ContractState
+from ledger.incidents import IncidentState, fold_incident, incident_status, priority_used
+from ledger.periods import Period, local_date_of, to_us
+from ledger.timeformat import format_utc
+from projections.attainment import load_contracts
+from projections.store import LedgerStore
+
+
+@dataclass(frozen=True)
+class Placement:
+    incident: IncidentState
+    period: str | None
+    priority: str | None
+    status: str | None  # met / missed / pending when placed
+    unplaced_reason: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        i = self.incident
+        return {
+            "incident_id": i.incident_id,
+            "contract_id": i.contract_id,
+            "service_id": i.service_id,
+            "period": self.period,
+            "opened_at": None if i.opened_at is None else format_utc(i.opened_at),
+            "first_response_at": None
+            if i.first_response_at is None
+            else format_utc(i.first_response_at),
+            "priority": self.priority,
+            "status": self.status,
+            "placed": self.unplaced_reason is None,
+            "unplaced_reason": self.unplaced_reason,
+            "event_ids": list(i.event_ids),
+        }
+
+
+def place(
+    incident: IncidentState, contracts: dict[str, ContractState], horizon: datetime
+) -> Placement:
+    priority = priority_used(incident)
+
+    def unplaced(reason: str, period: str | None = None) -> Placement:
+        return Placement(incident, period, priority, None, reason)
+
+    if incident.opened_at is None or incident.contract_id is None:
+        return unplaced("no incident.opened recorded yet")
+    contract = contracts.get(incident.contract_id)
+    if contract is None:
+        return unplaced(
+            f"contract {incident.contract_id} is not known (no contract.signed recorded)"
+        )
+    day = local_date_of(to_us(incident.opened_at), contract.timezone)
+    period = Period.containing(day)
+    cover = coverage(contract, period)
+    if cover.covered is None:
+        return unplaced(
+            f"contract {contract.contract_id} has no coverage in {period.label}", period.label
+        )
+    terms = contract.terms_on(local_date_of(cover.covered[0], contract.timezone))
+    service = (
+        None
+        if terms is None
+        else next((s for s in terms.services if s.service_id == incident.service_id), None)
+    )
+    if terms is None or service is None:
+        return unplaced(
+            f"service {incident.service_id} is not in contract "
+            f"{contract.contract_id}'s terms for {period.label}",
+            period.label,
+        )
+    if service.incident_response is None:
+        return unplaced(
+            f"service {incident.service_id} has no incident response terms in {period.label}",
+            period.label,
+        )
+    response = service.incident_response
+    calendar = BusinessCalendar(contract.timezone, response.business_hours)
+    status = incident_status(incident, response.targets, calendar, horizon)
+    if status is None:
+        return unplaced(
+            f"no response target for priority {priority} in the terms of {period.label}",
+            period.label,
+        )
+    return Placement(incident, period.label, priority, status, None)
+
+
+def incident_placements(store: LedgerStore, horizon: datetime) -> list[Placement]:
+    contracts = {c.contract_id: c for c in load_contracts(store, None)}
+    grouped: dict[str, list[Any]] = defaultdict(list)
+    for recorded in store.events_of_kind("incident"):
+        grouped[recorded.event.subject_id].append(recorded.event)
+    placements = [place(fold_incident(events), contracts, horizon) for events in grouped.values()]
+    return sorted(placements, key=lambda p: p.incident.incident_id)
