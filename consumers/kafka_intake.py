@@ -124,6 +124,9 @@ class _Positions(ConsumerRebalanceListener):  # type: ignore[misc]
     def on_partitions_revoked(self, revoked: Any) -> None:
         # Finish the write in flight before the partitions can go to another consumer.
         self.ingest.writer.drain()
+        # A rejoin follows, which takes seconds (more after an eviction): an idle timeout
+        # must not fire before the partitions are back (`on_partitions_assigned`).
+        self.ingest.idle_since = time.monotonic() + JOIN_ALLOWANCE_SECONDS
         for tp in revoked:
             self.ingest.positions.pop(tp, None)
 
@@ -189,6 +192,10 @@ class KafkaIngest:
                 session_timeout_ms=10_000,
                 heartbeat_interval_ms=3_000,
                 max_poll_interval_ms=60_000,
+                # kafka-python keeps one fetch in flight per broker; with the default
+                # 500 ms wait, a fetch for caught-up partitions stalled the busy one
+                # (measured: raw consume 11.7k/s at 500 ms, 26k/s at 10 ms).
+                fetch_max_wait_ms=20,
                 fetch_max_bytes=16 * 1024 * 1024,
                 max_partition_fetch_bytes=max(MAX_EVENT_BYTES * 2, 1024 * 1024),
                 key_deserializer=None,
@@ -315,6 +322,9 @@ class KafkaIngest:
 
         def written(outcome: AppendOutcome) -> None:
             self.in_flight -= len(fresh)
+            # Idle time counts from the last batch recorded, not the last poll: a write
+            # that waited out a store outage must not count as idleness.
+            self.idle_since = time.monotonic()
             if outcome.already_tracked:
                 # Another consumer stored this partition's batch during a rebalance:
                 # re-read where the partition stands and continue from there.
@@ -366,7 +376,7 @@ class KafkaIngest:
             self.counts.dead_letters_published += publish_dead_letters(
                 self.store, self.producer, self.settings.dead_letter_topic
             )
-        except KafkaError as exc:  # the outbox keeps them: the next round resends
+        except (KafkaError, StoreError) as exc:  # the outbox keeps them: the next round resends
             self.log(f"publishing deferred: {exc}")
 
     def _lag(self) -> int | None:
