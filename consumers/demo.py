@@ -404,9 +404,10 @@ def run_demo(directory: Path, store_url: str | None, bootstrap_servers: str | No
             counts = _consume(store, settings)
             print("   " + counts.line())
             print(
-                f"   {counts.credits_published} credit entries published to "
-                f"{settings.credits_topic}, {counts.dead_letters_published} rejected "
-                f"messages to {settings.dead_letter_topic} (over both runs: see below)"
+                f"   outboxes: {first.credits_published + counts.credits_published} credit "
+                f"entries published to {settings.credits_topic}, "
+                f"{first.dead_letters_published + counts.dead_letters_published} rejected "
+                f"messages to {settings.dead_letter_topic}"
             )
             _print_results(store, period)
         finally:

@@ -46,6 +46,7 @@ from projections.store import AppendOutcome, LedgerStore, Rejection
 
 RECONCILE_EVERY_SECONDS = 5.0
 JOIN_ALLOWANCE_SECONDS = 30.0
+UNASSIGNED_ALLOWANCE_SECONDS = 120.0
 
 
 class BrokerUnavailableError(LedgerError):
@@ -165,6 +166,7 @@ class KafkaIngest:
         self.consumer: KafkaConsumer | None = None
         self.producer: KafkaProducer | None = None
         self.writer = BatchWriter()
+        self._unassigned_since: float | None = None
         self.in_flight = 0  # messages handed to the writer and not yet recorded
         self._last_reconcile = 0.0
         self.idle_since = time.monotonic()
@@ -255,10 +257,7 @@ class KafkaIngest:
                     and self.counts.consumed + self.in_flight >= self.max_messages
                 ):
                     break
-                if (
-                    self.idle_timeout_seconds is not None
-                    and time.monotonic() - self.idle_since >= self.idle_timeout_seconds
-                ):
+                if self.idle_timeout_seconds is not None and self._idle_long_enough():
                     break
             self.writer.drain()
             self._after_batches(force=True)
@@ -271,6 +270,31 @@ class KafkaIngest:
                 self.consumer.close(autocommit=False)
             if self.producer is not None:
                 self.producer.close(timeout=10)
+
+    def _idle_long_enough(self) -> bool:
+        """Idle means: partitions assigned, nothing in flight, nothing left behind them.
+
+        Time without an assignment (a group join or a rejoin after an eviction, which
+        on some brokers takes tens of seconds) or with messages still behind the high
+        watermark never counts as idle, so a batch run cannot stop half-way.
+        """
+        assert self.consumer is not None
+        self.writer.drain()  # nothing came in: let the last write report (and count) first
+        now = time.monotonic()
+        assigned = bool(self.consumer.assignment())
+        if not assigned:
+            if self._unassigned_since is None:
+                self._unassigned_since = now
+            # Never assigned for this long: nothing to read here (e.g. no such topic).
+            if now - self._unassigned_since < UNASSIGNED_ALLOWANCE_SECONDS:
+                self.idle_since = max(self.idle_since, now)
+            return now - self.idle_since >= (self.idle_timeout_seconds or 0)
+        self._unassigned_since = None
+        lag = self._lag()  # None: a watermark not fetched yet; then time alone decides
+        if self.in_flight or (lag is not None and lag > 0):
+            self.idle_since = max(self.idle_since, now)
+            return False
+        return now - self.idle_since >= (self.idle_timeout_seconds or 0)
 
     def _room(self) -> int:
         if self.max_messages is None:
