@@ -12,9 +12,11 @@ at least once, and consumers de-duplicate by `entry_id` (credits) or by the
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, Protocol
 
-from projections.store import LedgerStore
+from ledger.credits import CreditEntry
+from projections.store import LedgerStore, StoredRejection
 
 CREDITS_POSITION = "outbox:credits"
 DEAD_LETTER_POSITION = "outbox:dead-letters"
@@ -33,51 +35,70 @@ class Producer(Protocol):
     def flush(self, timeout: float | None = ...) -> None: ...
 
 
-def publish_credits(store: LedgerStore, producer: Producer, topic: str) -> int:
+Page = list[tuple[int, Any]]  # (outbox seq, row), in seq order
+
+
+def _publish(
+    store: LedgerStore,
+    producer: Producer,
+    position_name: str,
+    page_after: Callable[[int], Page],
+    send: Callable[[Any], bool],
+) -> int:
+    """Send every row after the recorded position, page by page: send, wait for the
+    broker's acknowledgement (`flush`), then record the page's last seq. Returns how
+    many rows were sent (`send` may decline a row, which still advances the position)."""
     sent = 0
-    position = store.tracked_position(CREDITS_POSITION)
+    position = store.tracked_position(position_name)
     while True:
-        page = store.entries_after(-1 if position is None else position, PAGE)
+        page = page_after(-1 if position is None else position)
         if not page:
             return sent
-        for _seq, entry in page:
-            producer.send(
-                topic,
-                key=entry.contract_id.encode(),
-                value=json.dumps(entry.as_dict()).encode(),
-                headers=[("entry_id", entry.entry_id.encode()), ("kind", entry.kind.encode())],
-            )
+        sent += sum(1 for _seq, row in page if send(row))
         producer.flush()
         position = page[-1][0]
-        store.record_position(CREDITS_POSITION, position)
-        sent += len(page)
+        store.record_position(position_name, position)
+
+
+def publish_credits(store: LedgerStore, producer: Producer, topic: str) -> int:
+    def send(entry: CreditEntry) -> bool:
+        producer.send(
+            topic,
+            key=entry.contract_id.encode(),
+            value=json.dumps(entry.as_dict()).encode(),
+            headers=[("entry_id", entry.entry_id.encode()), ("kind", entry.kind.encode())],
+        )
+        return True
+
+    return _publish(
+        store, producer, CREDITS_POSITION, lambda seq: store.entries_after(seq, PAGE), send
+    )
 
 
 def publish_dead_letters(store: LedgerStore, producer: Producer, topic: str) -> int:
-    sent = 0
-    position = store.tracked_position(DEAD_LETTER_POSITION)
-    while True:
-        page = store.rejections_after(-1 if position is None else position, PAGE)
-        if not page:
-            return sent
-        for rejection in page:
-            origin = rejection.origin
-            if "topic" not in origin:
-                continue  # rejected lines of files are listed by `rejections`, not streamed
-            headers = [
-                ("reason", rejection.reason.encode()),
-                ("field", rejection.field.encode()),
-                ("rejection_id", rejection.rejection_id.encode()),
-            ]
-            headers += [(f"origin_{k}", str(v).encode()) for k, v in sorted(origin.items())]
-            key = origin.get("key")
-            producer.send(
-                topic,
-                value=rejection.raw,
-                key=None if key is None else str(key).encode(),
-                headers=headers,
-            )
-        producer.flush()
-        position = page[-1].seq
-        store.record_position(DEAD_LETTER_POSITION, position)
-        sent += len(page)
+    def send(rejection: StoredRejection) -> bool:
+        origin = rejection.origin
+        if "topic" not in origin:
+            return False  # rejected lines of files are listed by `rejections`, not streamed
+        headers = [
+            ("reason", rejection.reason.encode()),
+            ("field", rejection.field.encode()),
+            ("rejection_id", rejection.rejection_id.encode()),
+        ]
+        headers += [(f"origin_{k}", str(v).encode()) for k, v in sorted(origin.items())]
+        key = origin.get("key")
+        producer.send(
+            topic,
+            value=rejection.raw,
+            key=None if key is None else str(key).encode(),
+            headers=headers,
+        )
+        return True
+
+    return _publish(
+        store,
+        producer,
+        DEAD_LETTER_POSITION,
+        lambda seq: [(r.seq, r) for r in store.rejections_after(seq, PAGE)],
+        send,
+    )
