@@ -79,6 +79,29 @@ def _status_kb(field: str) -> int | None:
     return None
 
 
+def postgres_server_cpu_seconds() -> float | None:
+    """CPU time (user + system, with that of exited backends) of every local process
+    whose command line names postgres; None off Linux. Only meaningful when the
+    PostgreSQL server runs on this machine (the embedded one does)."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total = 0
+    try:
+        pids = [p for p in os.listdir("/proc") if p.isdigit()]
+    except OSError:
+        return None
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                if b"postgres" not in cmdline.read():
+                    continue
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
+    return total / ticks
+
+
 def _rss_mb() -> float | None:
     kb = _status_kb("VmRSS")
     return None if kb is None else kb / 1024
@@ -218,6 +241,8 @@ class _Checkpoints:
         return {
             "consumed": consumed,
             "seconds": seconds,
+            "first_at": self.first_at,
+            "last_at": self.last_at,
             "cpu_seconds": self.cpu_last - self.cpu_first,
             "rss_at_first_mb": self.rss_at_first,
             "rss_mb": self.seen,
@@ -345,18 +370,54 @@ def child_raw(spec: dict[str, Any]) -> dict[str, Any]:
 
 def run_child(spec: dict[str, Any]) -> dict[str, Any]:
     """Run one measurement in a fresh interpreter; its last stdout line is the result."""
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.kafka_ingest", "--child", json.dumps(spec)],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        text=True,
-        check=False,
-    )
-    lines = done.stdout.strip().splitlines()
-    if done.returncode != 0 or not lines:
-        return {"error": f"child exited with {done.returncode}"}
-    result: dict[str, Any] = json.loads(lines[-1])
-    return result
+    return run_children([spec])[0]
+
+
+def run_children(specs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Run measurements at once, each in a fresh interpreter (e.g. workers of one group)."""
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.kafka_ingest", "--child", json.dumps(spec)],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for spec in specs
+    ]
+    results: list[dict[str, Any]] = []
+    for child in children:
+        out, _ = child.communicate()
+        lines = out.strip().splitlines()
+        if child.returncode != 0 or not lines:
+            results.append({"error": f"child exited with {child.returncode}"})
+        else:
+            results.append(json.loads(lines[-1]))
+    return results
+
+
+def combined(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """Workers of one group as one measurement: messages over the span from the first
+    worker's first message to the last one's last (time.monotonic is system-wide)."""
+    if len(results) == 1 or any("error" in r for r in results):
+        return results[0] if len(results) == 1 else {"error": "a worker failed"}
+    first = min(r["first_at"] for r in results if r["first_at"] is not None)
+    last = max(r["last_at"] for r in results if r["last_at"] is not None)
+    merged: dict[str, Any] = {
+        "consumed": sum(r["consumed"] for r in results),
+        "seconds": last - first,
+        "first_at": first,
+        "last_at": last,
+        "cpu_seconds": sum(r["cpu_seconds"] for r in results),
+        "rss_at_first_mb": max(r["rss_at_first_mb"] or 0 for r in results),
+        "rss_mb": [],
+        "peak_mb": max(r["peak_mb"] or 0 for r in results),
+        "run_seconds": max(r["run_seconds"] for r in results),
+        "workers": [r["consumed"] for r in results],
+    }
+    for key in ("accepted", "duplicates", "rejected"):
+        merged[key] = sum(r[key] for r in results)
+    merged["stored_events"] = max(r["stored_events"] for r in results)
+    return merged
 
 
 # ------------------------------------------------------------------------ reporting
@@ -392,11 +453,21 @@ def describe(name: str, result: dict[str, Any]) -> None:
             f"{result['consumed'] / cpu:,.0f} messages per CPU-second "
             f"(waiting on broker/database/other load: {max(seconds - cpu, 0):.2f} s)"
         )
+    server_cpu = result.get("server_cpu_seconds")
+    if server_cpu is not None and result["consumed"]:
+        print(
+            f"    PostgreSQL server CPU in the run {server_cpu:.2f} s = "
+            f"{server_cpu / result['consumed'] * 1e6:.1f} us per message"
+        )
     if "accepted" in result:
         print(
             f"    accepted {result['accepted']:,}, duplicates {result['duplicates']:,}, "
             f"rejected {result['rejected']:,}; events in store {result['stored_events']:,}"
         )
+    if "workers" in result:
+        shares = ", ".join(f"{n:,}" for n in result["workers"])
+        print(f"    messages per worker: {shares}; peak RSS of a worker {_mb(result['peak_mb'])}")
+        return
     marks = ", ".join(f"{n // 1000:,}k: {_mb(mb)}" for n, mb, _ in result["rss_mb"])
     print(
         f"    RSS at first batch {_mb(result['rss_at_first_mb'])}; at {marks}; "
@@ -461,6 +532,7 @@ def summary(
                 f"  {'  ratio to the faster raw':<28} {rate / quick_rate:>10.2f}"
                 "            (information)"
             )
+    ceiling(raw, stores.get("PostgreSQL"))
     first = min(CHECKPOINT_EVERY, n)
     print(f"  RSS (target: flat as N grows; at {first // 1000:,}k and at {n // 1000:,}k messages)")
     rows = ([("raw consume", raw)] if raw is not None else []) + list(stores.items())
@@ -475,6 +547,33 @@ def summary(
             f"    {name:<26} at {first // 1000:,}k {_mb(low)}, "
             f"at {n // 1000:,}k {_mb(high)}{growth}; peak {_mb(result['peak_mb'])}"
         )
+
+
+def ceiling(raw: dict[str, Any] | None, postgres: dict[str, Any] | None) -> None:
+    """What this machine's cores allow, from CPU measured in this run: PostgreSQL's
+    server work per event plus the Kafka client's per message, before any validation or
+    encoding. Printed when both were measured (the server runs here)."""
+    if raw is None or postgres is None or "error" in raw or "error" in postgres:
+        return
+    server = postgres.get("server_cpu_seconds")
+    raw_rate, cpus = _rate(raw), os.cpu_count() or 1
+    if not server or not raw_rate or not raw.get("cpu_seconds") or not postgres["consumed"]:
+        return
+    server_us = server / postgres["consumed"] * 1e6
+    client_us = raw["cpu_seconds"] / raw["consumed"] * 1e6
+    ingest_us = postgres["cpu_seconds"] / postgres["consumed"] * 1e6
+    bound = cpus / ((server_us + client_us) / 1e6)
+    needed = TARGET_SHARE_OF_RAW * raw_rate
+    print(
+        f"  CPU per event into PostgreSQL: server {server_us:.1f} us, ingest process(es) "
+        f"{ingest_us:.1f} us (of which the Kafka client alone {client_us:.1f} us)"
+    )
+    verdict = "reachable" if bound >= needed else "NOT reachable on this machine"
+    print(
+        f"  {cpus} CPUs / (server {server_us:.1f} + Kafka client {client_us:.1f} us) = "
+        f"{bound:,.0f} events/s at most, even if validating and encoding cost nothing;"
+        f"\n  the ratio target needs {needed:,.0f} events/s: {verdict}"
+    )
 
 
 def print_profile(name: str, path: str, top: int) -> None:
@@ -511,6 +610,12 @@ def main() -> None:
         type=int,
         default=10,
         help="also time the raw consumer with this fetch_max_wait_ms (0: don't)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="KafkaIngest processes in one group (scale-out; use --partitions >= workers)",
     )
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--skip-sqlite", action="store_true")
@@ -588,23 +693,45 @@ def main() -> None:
                     extra_raw = (wait, quick)
             stores: dict[str, dict[str, Any]] = {}
             profiles: dict[str, str] = {}
+
+            def ingest(name: str, url: str, profile: str | None) -> dict[str, Any]:
+                """`--workers` KafkaIngest processes in one group, as one measurement."""
+                one = spec("ingest", url, profile)
+                workers = [
+                    {**one, "profile": profile if n == 0 else None} for n in range(args.workers)
+                ]
+                results = run_children(workers)
+                if len(results) > 1:
+                    for n, result in enumerate(results, start=1):
+                        describe(f"{name} worker {n}", result)
+                result = combined(results)
+                if profile is not None:
+                    profiles[name] = profile
+                return result
+
+            workers_text = "" if args.workers == 1 else f", {args.workers} workers in one group"
             if not args.skip_postgres:
                 with postgres_url(pg_given) as server_url:
-                    print(f"KafkaIngest -> PostgreSQL ({'given' if pg_given else 'embedded'}):")
+                    where = "given" if pg_given else "embedded"
+                    print(f"KafkaIngest -> PostgreSQL ({where}{workers_text}):")
                     with fresh_database(server_url) as url:
+                        # The server's CPU can be read only when it runs here.
+                        before = None if pg_given else postgres_server_cpu_seconds()
                         profile = f"{directory}/pg.prof" if args.profile else None
-                        stores["PostgreSQL"] = run_child(spec("ingest", url, profile))
-                        describe("PostgreSQL", stores["PostgreSQL"])
-                        if profile is not None:
-                            profiles["PostgreSQL"] = profile
+                        result = ingest("PostgreSQL", url, profile)
+                        after = None if pg_given else postgres_server_cpu_seconds()
+                        if before is not None and after is not None:
+                            result["server_cpu_seconds"] = after - before
+                        stores["PostgreSQL"] = result
+                        describe("PostgreSQL", result)
             if not args.skip_sqlite:
-                print("KafkaIngest -> SQLite:")
+                print(
+                    f"KafkaIngest -> SQLite{workers_text.replace(', ', ' (', 1)}"
+                    f"{')' if workers_text else ''}:"
+                )
                 profile = f"{directory}/sqlite.prof" if args.profile else None
-                url = f"sqlite:///{directory}/ledger.db"
-                stores["SQLite"] = run_child(spec("ingest", url, profile))
+                stores["SQLite"] = ingest("SQLite", f"sqlite:///{directory}/ledger.db", profile)
                 describe("SQLite", stores["SQLite"])
-                if profile is not None:
-                    profiles["SQLite"] = profile
         if args.profile:
             print()
             print("(profiled run: cProfile slows the ingest children; rates are not comparable)")

@@ -21,10 +21,14 @@ So for every consumed message: accepted + duplicates + rejected = consumed.
 
 from __future__ import annotations
 
+import os
 import signal
+import socket
 import sys
 import time
+import uuid
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import FrameType
@@ -37,7 +41,7 @@ from kafka.structs import OffsetAndMetadata
 
 from consumers.intake import BatchWriter, classify
 from consumers.kafka_config import KafkaSettings
-from consumers.outbox import publish_credits, publish_dead_letters
+from consumers.outbox import publish_credits, publish_dead_letters, release_leases
 from consumers.validation import MAX_EVENT_BYTES
 from ledger.errors import LedgerError, StoreError
 from ledger.events import InboundEvent, Origin
@@ -122,21 +126,36 @@ class _Positions(ConsumerRebalanceListener):  # type: ignore[misc]
     def __init__(self, ingest: KafkaIngest) -> None:
         self.ingest = ingest
 
+    def _drain(self) -> None:
+        """Let the write in flight finish. kafka-python logs and swallows what a listener
+        raises, so a failure is kept in `ingest.failure` for the poll loop to raise."""
+        try:
+            self.ingest.writer.drain()
+        except Exception as exc:
+            self.ingest.failure = self.ingest.failure or exc
+
     def on_partitions_revoked(self, revoked: Any) -> None:
+        ingest = self.ingest
         # Finish the write in flight before the partitions can go to another consumer.
-        self.ingest.writer.drain()
+        self._drain()
         # A rejoin follows, which takes seconds (more after an eviction): an idle timeout
         # must not fire before the partitions are back (`on_partitions_assigned`).
-        self.ingest.idle_since = time.monotonic() + JOIN_ALLOWANCE_SECONDS
+        ingest.idle_since = time.monotonic() + JOIN_ALLOWANCE_SECONDS
         for tp in revoked:
-            self.ingest.positions.pop(tp, None)
+            ingest.positions.pop(tp, None)
+            ingest.unpositioned.discard(tp)
 
     def on_partitions_assigned(self, assigned: Any) -> None:
-        self.ingest.writer.drain()
-        self.ingest.seek_to_stored(list(assigned))
+        ingest = self.ingest
+        self._drain()
+        # Nothing is read from a partition before its stored position is known; if the
+        # store is down now, the poll loop retries (with backoff) before going on.
+        ingest.unpositioned.update(assigned)
+        with suppress(StoreError):
+            ingest.seek_to_stored(list(assigned))
         # Idle time counts from a (re)assignment: joining a group takes seconds, and a
         # stop condition that fired during the join would stop before reading anything.
-        self.ingest.idle_since = time.monotonic()
+        ingest.idle_since = time.monotonic()
 
 
 class KafkaIngest:
@@ -171,6 +190,11 @@ class KafkaIngest:
         self._last_reconcile = 0.0
         self.idle_since = time.monotonic()
         self._dirty = False
+        # Names this worker in the outbox leases (one publisher at a time per outbox).
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        # Assigned partitions whose stored position could not be read yet (store down).
+        self.unpositioned: set[TopicPartition] = set()
+        self.failure: Exception | None = None  # raised in a rebalance listener
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -226,10 +250,26 @@ class KafkaIngest:
         for tp in partitions:
             stored = self.store.tracked_position(tracking_name(tp.topic, tp.partition))
             self.positions[tp] = stored
+            self.unpositioned.discard(tp)
             if stored is None:
                 self.consumer.seek_to_beginning(tp)
             else:
                 self.consumer.seek(tp, stored + 1)
+
+    def _position_the_unpositioned(self) -> None:
+        """Seek the partitions whose stored position could not be read at assignment,
+        retrying while the store is unreachable (a StoreError after the budget)."""
+        assert self.consumer is not None
+        assigned = self.consumer.assignment()
+        self.unpositioned &= assigned
+        if self.unpositioned:
+            with_backoff(
+                lambda: self.seek_to_stored(sorted(self.unpositioned)),
+                "store",
+                self.retry_budget_seconds,
+                (StoreError,),
+                self.log,
+            )
 
     def run(self) -> IngestCounts:
         previous = {
@@ -242,6 +282,13 @@ class KafkaIngest:
             self.idle_since = time.monotonic() + JOIN_ALLOWANCE_SECONDS
             while not self.stopping:
                 polled = self.consumer.poll(timeout_ms=500, max_records=self._room())
+                if self.failure is not None:
+                    raise self.failure
+                if self.unpositioned:
+                    # Read from where Kafka had them, not from the ledger's position:
+                    # drop them; the seek makes the next polls fetch them again.
+                    polled = {tp: r for tp, r in polled.items() if tp not in self.unpositioned}
+                    self._position_the_unpositioned()
                 if polled:
                     self.idle_since = time.monotonic()
                     if self.counts.first_message_at is None:
@@ -264,6 +311,8 @@ class KafkaIngest:
             return self.counts
         finally:
             self.writer.close()
+            with suppress(StoreError):
+                release_leases(self.store, self.holder)
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             if self.consumer is not None:
@@ -353,7 +402,9 @@ class KafkaIngest:
                 # Another consumer stored this partition's batch during a rebalance:
                 # re-read where the partition stands and continue from there.
                 self.counts.redelivered_skipped += len(fresh)
-                self.seek_to_stored([tp])
+                self.unpositioned.add(tp)
+                with suppress(StoreError):
+                    self.seek_to_stored([tp])
                 return
             self.positions[tp] = last
             self.counts.consumed += len(fresh)
@@ -395,10 +446,10 @@ class KafkaIngest:
         assert self.producer is not None
         try:
             self.counts.credits_published += publish_credits(
-                self.store, self.producer, self.settings.credits_topic
+                self.store, self.producer, self.settings.credits_topic, self.holder
             )
             self.counts.dead_letters_published += publish_dead_letters(
-                self.store, self.producer, self.settings.dead_letter_topic
+                self.store, self.producer, self.settings.dead_letter_topic, self.holder
             )
         except (KafkaError, StoreError) as exc:  # the outbox keeps them: the next round resends
             self.log(f"publishing deferred: {exc}")

@@ -7,6 +7,11 @@ published position, waits for the broker to acknowledge them (`flush`), then rec
 the new position. A crash between send and record sends those rows again: delivery is
 at least once, and consumers de-duplicate by `entry_id` (credits) or by the
 `rejection_id` header (dead letters).
+
+With several ingest workers, one publishes an outbox at a time: the holder of its lease
+(`LedgerStore.hold_lease`), renewed before every page. A worker that dies keeps it until
+it expires (`LEASE_SECONDS`); then another takes over from the recorded position, so a
+crash can resend a page, never skip one, and workers never send the same rows in turn.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from projections.store import LedgerStore, StoredRejection
 CREDITS_POSITION = "outbox:credits"
 DEAD_LETTER_POSITION = "outbox:dead-letters"
 PAGE = 1_000
+LEASE_SECONDS = 30.0
 
 
 class Producer(Protocol):
@@ -44,15 +50,20 @@ def _publish(
     position_name: str,
     page_after: Callable[[int], Page],
     send: Callable[[Any], bool],
+    holder: str | None,
 ) -> int:
     """Send every row after the recorded position, page by page: send, wait for the
     broker's acknowledgement (`flush`), then record the page's last seq. Returns how
-    many rows were sent (`send` may decline a row, which still advances the position)."""
+    many rows were sent (`send` may decline a row, which still advances the position).
+
+    With a `holder`, only while it holds the outbox's lease (else nothing is sent)."""
     sent = 0
     position = store.tracked_position(position_name)
     while True:
         page = page_after(-1 if position is None else position)
         if not page:
+            return sent
+        if holder is not None and not store.hold_lease(position_name, holder, LEASE_SECONDS):
             return sent
         sent += sum(1 for _seq, row in page if send(row))
         producer.flush()
@@ -60,7 +71,9 @@ def _publish(
         store.record_position(position_name, position)
 
 
-def publish_credits(store: LedgerStore, producer: Producer, topic: str) -> int:
+def publish_credits(
+    store: LedgerStore, producer: Producer, topic: str, holder: str | None = None
+) -> int:
     def send(entry: CreditEntry) -> bool:
         producer.send(
             topic,
@@ -71,11 +84,13 @@ def publish_credits(store: LedgerStore, producer: Producer, topic: str) -> int:
         return True
 
     return _publish(
-        store, producer, CREDITS_POSITION, lambda seq: store.entries_after(seq, PAGE), send
+        store, producer, CREDITS_POSITION, lambda seq: store.entries_after(seq, PAGE), send, holder
     )
 
 
-def publish_dead_letters(store: LedgerStore, producer: Producer, topic: str) -> int:
+def publish_dead_letters(
+    store: LedgerStore, producer: Producer, topic: str, holder: str | None = None
+) -> int:
     def send(rejection: StoredRejection) -> bool:
         origin = rejection.origin
         if "topic" not in origin:
@@ -101,4 +116,11 @@ def publish_dead_letters(store: LedgerStore, producer: Producer, topic: str) -> 
         DEAD_LETTER_POSITION,
         lambda seq: [(r.seq, r) for r in store.rejections_after(seq, PAGE)],
         send,
+        holder,
     )
+
+
+def release_leases(store: LedgerStore, holder: str) -> None:
+    """A clean stop: let another worker publish at once instead of after the expiry."""
+    for name in (CREDITS_POSITION, DEAD_LETTER_POSITION):
+        store.release_lease(name, holder)

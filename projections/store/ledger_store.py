@@ -218,9 +218,14 @@ class LedgerStore:
                     password=params["password"],
                     pool_size=2,
                     max_overflow=2,
-                    connect_timeout=5,
+                    connect_timeout=3,
                     lock_timeout=30,
                 )
+                # The pool's background reconnection backs off exponentially up to this
+                # limit, so after an outage of a minute its next try could come a minute
+                # later. Giving up after a few seconds instead makes every later checkout
+                # start a fresh attempt: reconnection follows the server's return closely.
+                datastore.pool.reconnect_timeout = 8.0
                 self.recorder = LedgerPostgresRecorder(datastore)
             self.recorder.create_table()
         except PersistenceError as exc:
@@ -238,15 +243,15 @@ class LedgerStore:
     # -- reading ------------------------------------------------------------------
 
     @contextmanager
-    def _read(self) -> Iterator[Any]:
+    def _transaction(self, *, commit: bool = False) -> Iterator[Any]:
         try:
-            with self.recorder.datastore.transaction(commit=False) as cursor:
+            with self.recorder.datastore.transaction(commit=commit) as cursor:
                 yield cursor
         except PersistenceError as exc:
             raise StoreError(f"store {redact(self.url)} failed: {_first_line(exc)}") from None
 
     def _query(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
-        with self._read() as cursor:
+        with self._transaction() as cursor:
             cursor.execute(to_dialect(statement, self.dialect), list(params))
             return list(cursor.fetchall())
 
@@ -317,6 +322,34 @@ class LedgerStore:
             return  # already at or beyond it
         except PersistenceError as exc:
             raise StoreError(f"store {redact(self.url)} failed: {_first_line(exc)}") from None
+
+    def hold_lease(self, name: str, holder: str, seconds: float) -> bool:
+        """Take or renew the lease `name` for `holder` for `seconds`; False if another
+        holder has it and it has not expired. Clocks of the workers are compared, so a
+        lease should be far longer than their skew (leases here last tens of seconds)."""
+        now = to_us(datetime.now(UTC))
+        statement = to_dialect(
+            "INSERT INTO sla_outbox_leases (name, holder, expires_us) VALUES (?, ?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, "
+            "expires_us = excluded.expires_us WHERE sla_outbox_leases.holder = excluded.holder "
+            "OR sla_outbox_leases.expires_us < ?",
+            self.dialect,
+        )
+        with self._transaction(commit=True) as cursor:
+            cursor.execute(statement, [name, holder, now + int(seconds * 1_000_000), now])
+            cursor.execute(
+                to_dialect("SELECT holder FROM sla_outbox_leases WHERE name = ?", self.dialect),
+                [name],
+            )
+            return bool(cursor.fetchone()["holder"] == holder)
+
+    def release_lease(self, name: str, holder: str) -> None:
+        """Give the lease up now (a clean stop), so another worker need not wait it out."""
+        statement = to_dialect(
+            "DELETE FROM sla_outbox_leases WHERE name = ? AND holder = ?", self.dialect
+        )
+        with self._transaction(commit=True) as cursor:
+            cursor.execute(statement, [name, holder])
 
     def entries_after(self, seq: int, limit: int) -> list[tuple[int, CreditEntry]]:
         rows = self._query(

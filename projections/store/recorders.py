@@ -12,7 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent, Tracking
+from eventsourcing.persistence import (
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    StoredEvent,
+    Tracking,
+)
 from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
 from eventsourcing.sqlite import (
     SQLiteAggregateRecorder,
@@ -26,6 +32,8 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier
 
 from projections.store.schema import Dialect, create_statements
+
+SCHEMA_LOCK = 0x534C_415F_4C45_4447  # "SLA_LEDG": the advisory lock key of schema creation
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,21 @@ class LedgerSQLiteRecorder(SQLiteProcessRecorder):
     def construct_create_table_statements(self) -> list[str]:
         return [*super().construct_create_table_statements(), *create_statements("sqlite")]
 
+    def create_table(self) -> None:
+        """The library's schema creation, tolerant of another process doing it at once.
+
+        Two processes that both find no schema both create it (`IF NOT EXISTS`), and both
+        record the library's tracking migration; the second fails on that record. Its
+        retry finds the migration recorded and does nothing more.
+        """
+        for attempt in range(3):
+            try:
+                super().create_table()
+                return
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
@@ -115,6 +138,23 @@ class LedgerPostgresRecorder(PostgresProcessRecorder):
             "SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[]) "
             "RETURNING notification_id"
         ).format(table=Identifier(self.events_table_name))
+
+    def create_table(self) -> None:
+        """The library's schema creation, one process at a time.
+
+        Its `CREATE TYPE`, `CREATE ... IF NOT EXISTS` and function statements are not
+        safe to run concurrently (PostgreSQL fails one side with "tuple concurrently
+        updated"), and several ingest workers may start at once: a session advisory lock
+        on a connection of its own serialises them.
+        """
+        with self.datastore.get_connection() as conn:
+            conn.autocommit = True
+            conn.execute("SELECT pg_advisory_lock(%s)", [SCHEMA_LOCK])
+            try:
+                super().create_table()
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", [SCHEMA_LOCK])
+                conn.autocommit = False
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(

@@ -4,7 +4,8 @@
 eventsourcing record, so the two can never disagree); `sla_subject_spans` bounds the
 time each outage, maintenance window or incident can matter to, so a report reads only
 the subjects near its period; `sla_rejections`, `sla_closes` and `sla_credit_entries`
-are append-only. Nothing here is ever updated except the spans, which only widen.
+are append-only. Nothing here is ever updated except the spans, which only widen, and
+the outbox leases (`sla_outbox_leases`), which say which worker publishes.
 """
 
 from __future__ import annotations
@@ -73,6 +74,12 @@ def create_statements(dialect: Dialect) -> list[str]:
             recorded_us BIGINT NOT NULL,
             basis_sha256 TEXT NOT NULL)""",
         "CREATE INDEX IF NOT EXISTS sla_credit_entries_period ON sla_credit_entries (period)",
+        # Who may publish an outbox now: one holder at a time, until `expires_us`. Not
+        # ledger data (an operational lock), so its rows are updated and deleted.
+        """CREATE TABLE IF NOT EXISTS sla_outbox_leases (
+            name TEXT PRIMARY KEY,
+            holder TEXT NOT NULL,
+            expires_us BIGINT NOT NULL)""",
     ]
 
 

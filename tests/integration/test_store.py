@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -189,3 +190,18 @@ def test_incident_opened_exactly_at_the_window_start_belongs_to_that_period(
     ingest_file(store, write(tmp_path / "a.jsonl", docs))
     row = report(store)[0]
     assert (row["incidents_missed"], row["response_credit_percent"]) == (1, "5")
+
+
+def test_workers_starting_at_once_on_a_fresh_store_all_open_it(store_url: str) -> None:
+    # Several ingest workers started together each create the schema if it is missing;
+    # PostgreSQL fails concurrent `CREATE TYPE`/`CREATE ... IF NOT EXISTS` ("tuple
+    # concurrently updated") unless they take turns.
+    def open_and_count(_n: int) -> int:
+        opened = LedgerStore(store_url)
+        try:
+            return opened.event_count()
+        finally:
+            opened.close()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert list(pool.map(open_and_count, range(4))) == [0, 0, 0, 0]
