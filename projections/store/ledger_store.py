@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
+import time
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -193,6 +195,25 @@ def span_of(event: InboundEvent) -> tuple[int, int, int] | None:
     return min(instants), max(instants), has_end
 
 
+def _use_wal(path: Path, wait_seconds: float = 30.0) -> None:
+    """Put a SQLite file in WAL mode (it stays so) before the library opens it.
+
+    The library switches a file that is not in WAL mode yet on each new connection;
+    with another process already writing to a fresh file (two workers started together)
+    that switch fails at once with "database is locked". Here it is retried.
+    """
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            with closing(sqlite3.connect(path, timeout=wait_seconds)) as conn:
+                conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 class LedgerStore:
     def __init__(self, url: str) -> None:
         self.url = url
@@ -205,6 +226,7 @@ class LedgerStore:
                     raise StoreError(
                         f"cannot open store {url}: directory {path.parent} does not exist"
                     )
+                _use_wal(path)
                 self.recorder = LedgerSQLiteRecorder(SQLiteDatastore(db_name=str(path)))
             else:
                 # No pool_open_timeout: with one, every checkout calls the pool's wait(),
@@ -233,7 +255,7 @@ class LedgerStore:
                 f"cannot open store {redact(url)}: {_first_line(exc)}; check --store "
                 "(or SLA_LEDGER_STORE) and that the database server is running"
             ) from None
-        except OSError as exc:
+        except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open store {redact(url)}: {exc}") from None
 
     def close(self) -> None:

@@ -192,16 +192,22 @@ def test_incident_opened_exactly_at_the_window_start_belongs_to_that_period(
     assert (row["incidents_missed"], row["response_credit_percent"]) == (1, "5")
 
 
-def test_workers_starting_at_once_on_a_fresh_store_all_open_it(store_url: str) -> None:
+def test_workers_starting_at_once_on_a_fresh_store_all_open_it(
+    store_url: str, tmp_path: Path
+) -> None:
     # Several ingest workers started together each create the schema if it is missing;
     # PostgreSQL fails concurrent `CREATE TYPE`/`CREATE ... IF NOT EXISTS` ("tuple
-    # concurrently updated") unless they take turns.
-    def open_and_count(_n: int) -> int:
+    # concurrently updated") unless they take turns, and on SQLite a worker that opens a
+    # fresh file while another writes to it could not switch it to WAL ("locked").
+    feed = write(tmp_path / "feed.jsonl", [contract()])
+
+    def open_and_ingest(_n: int) -> int:
         opened = LedgerStore(store_url)
         try:
+            ingest_file(opened, feed)
             return opened.event_count()
         finally:
             opened.close()
 
     with ThreadPoolExecutor(max_workers=4) as pool:
-        assert list(pool.map(open_and_count, range(4))) == [0, 0, 0, 0]
+        assert list(pool.map(open_and_ingest, range(4))) == [1, 1, 1, 1]
