@@ -22,6 +22,7 @@ So for every consumed message: accepted + duplicates + rejected = consumed.
 from __future__ import annotations
 
 import os
+import queue
 import signal
 import socket
 import sys
@@ -121,41 +122,27 @@ def with_backoff(
 
 
 class _Positions(ConsumerRebalanceListener):  # type: ignore[misc]
-    """Seeks each newly assigned partition to the position stored in the ledger."""
+    """Hands each rebalance to the poll loop, which seeks to the stored positions.
+
+    kafka-python 3 calls listeners on its IO loop, which also sends the heartbeats: a
+    listener that waited for the store (a write in flight, or a position read while the
+    store is down) would get the member evicted. So they only queue what happened.
+    """
 
     def __init__(self, ingest: KafkaIngest) -> None:
         self.ingest = ingest
 
-    def _drain(self) -> None:
-        """Let the write in flight finish. kafka-python logs and swallows what a listener
-        raises, so a failure is kept in `ingest.failure` for the poll loop to raise."""
-        try:
-            self.ingest.writer.drain()
-        except Exception as exc:
-            self.ingest.failure = self.ingest.failure or exc
-
     def on_partitions_revoked(self, revoked: Any) -> None:
-        ingest = self.ingest
-        # Finish the write in flight before the partitions can go to another consumer.
-        self._drain()
+        self.ingest.rebalances.put(("revoked", list(revoked)))
         # A rejoin follows, which takes seconds (more after an eviction): an idle timeout
         # must not fire before the partitions are back (`on_partitions_assigned`).
-        ingest.idle_since = time.monotonic() + JOIN_ALLOWANCE_SECONDS
-        for tp in revoked:
-            ingest.positions.pop(tp, None)
-            ingest.unpositioned.discard(tp)
+        self.ingest.idle_since = time.monotonic() + JOIN_ALLOWANCE_SECONDS
 
     def on_partitions_assigned(self, assigned: Any) -> None:
-        ingest = self.ingest
-        self._drain()
-        # Nothing is read from a partition before its stored position is known; if the
-        # store is down now, the poll loop retries (with backoff) before going on.
-        ingest.unpositioned.update(assigned)
-        with suppress(StoreError):
-            ingest.seek_to_stored(list(assigned))
+        self.ingest.rebalances.put(("assigned", list(assigned)))
         # Idle time counts from a (re)assignment: joining a group takes seconds, and a
         # stop condition that fired during the join would stop before reading anything.
-        ingest.idle_since = time.monotonic()
+        self.ingest.idle_since = time.monotonic()
 
 
 class KafkaIngest:
@@ -192,9 +179,11 @@ class KafkaIngest:
         self._dirty = False
         # Names this worker in the outbox leases (one publisher at a time per outbox).
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        # Assigned partitions whose stored position could not be read yet (store down).
+        # Rebalances as the listener saw them, for the poll loop (thread-safe queue).
+        self.rebalances: queue.SimpleQueue[tuple[str, list[TopicPartition]]]
+        self.rebalances = queue.SimpleQueue()
+        # Assigned partitions not read from until their stored position is known.
         self.unpositioned: set[TopicPartition] = set()
-        self.failure: Exception | None = None  # raised in a rebalance listener
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -256,9 +245,27 @@ class KafkaIngest:
             else:
                 self.consumer.seek(tp, stored + 1)
 
+    def _apply_rebalances(self) -> None:
+        """What the listener queued: forget revoked partitions; newly assigned ones wait
+        for their stored position. The write in flight is finished first, so that the
+        positions read next include it."""
+        changes: list[tuple[str, list[TopicPartition]]] = []
+        while not self.rebalances.empty():
+            changes.append(self.rebalances.get())
+        if not changes:
+            return
+        self.writer.drain()
+        for kind, partitions in changes:
+            for tp in partitions:
+                if kind == "revoked":
+                    self.positions.pop(tp, None)
+                    self.unpositioned.discard(tp)
+                else:
+                    self.unpositioned.add(tp)
+
     def _position_the_unpositioned(self) -> None:
-        """Seek the partitions whose stored position could not be read at assignment,
-        retrying while the store is unreachable (a StoreError after the budget)."""
+        """Seek the partitions that wait for their stored position, retrying while the
+        store is unreachable (a StoreError after the budget)."""
         assert self.consumer is not None
         assigned = self.consumer.assignment()
         self.unpositioned &= assigned
@@ -282,8 +289,7 @@ class KafkaIngest:
             self.idle_since = time.monotonic() + JOIN_ALLOWANCE_SECONDS
             while not self.stopping:
                 polled = self.consumer.poll(timeout_ms=500, max_records=self._room())
-                if self.failure is not None:
-                    raise self.failure
+                self._apply_rebalances()
                 if self.unpositioned:
                     # Read from where Kafka had them, not from the ledger's position:
                     # drop them; the seek makes the next polls fetch them again.
@@ -294,7 +300,10 @@ class KafkaIngest:
                     if self.counts.first_message_at is None:
                         self.counts.first_message_at = self.idle_since
                     for tp, records in polled.items():
-                        self._ingest_partition_batch(tp, records)
+                        # A batch that found its position already stored elsewhere makes
+                        # its partition wait for a seek (`written`): skip it until then.
+                        if tp not in self.unpositioned:
+                            self._ingest_partition_batch(tp, records)
                     self._commit_hint(polled)
                 self._after_batches()
                 if self.progress is not None:
@@ -403,8 +412,6 @@ class KafkaIngest:
                 # re-read where the partition stands and continue from there.
                 self.counts.redelivered_skipped += len(fresh)
                 self.unpositioned.add(tp)
-                with suppress(StoreError):
-                    self.seek_to_stored([tp])
                 return
             self.positions[tp] = last
             self.counts.consumed += len(fresh)

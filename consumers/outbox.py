@@ -3,19 +3,27 @@ to the dead-letter topic `sla.rejected`.
 
 The entry and rejection tables are the outbox: a row is written in the same transaction
 as whatever caused it, so it cannot be lost. A publisher sends the rows after the last
-published position, waits for the broker to acknowledge them (`flush`), then records
-the new position. A crash between send and record sends those rows again: delivery is
-at least once, and consumers de-duplicate by `entry_id` (credits) or by the
-`rejection_id` header (dead letters).
+published position, waits until the broker has acknowledged every one of them, then
+records the new position; a row the broker refused or did not acknowledge in time
+leaves the position where it was, and the page is sent again next round. A crash between
+send and record sends those rows again too: delivery is at least once, and consumers
+de-duplicate by `entry_id` (credits) or by the `rejection_id` header (dead letters).
 
 With several ingest workers, one publishes an outbox at a time: the holder of its lease
-(`LedgerStore.hold_lease`), renewed before every page. A worker that dies keeps it until
-it expires (`LEASE_SECONDS`); then another takes over from the recorded position, so a
-crash can resend a page, never skip one, and workers never send the same rows in turn.
+(`LedgerStore.hold_lease`), taken or renewed before every page, the position read after
+it. A worker that dies keeps the lease until it expires (`LEASE_SECONDS`); then another
+takes over from the recorded position, so a crash can resend a page, never skip one.
+
+A dead letter's value is the rejected message as received, unless that is larger than a
+broker accepts by default (about 1 MB; an oversize message is one of the rejections):
+then it is the first `DEAD_LETTER_MAX_VALUE` bytes, with the headers `truncated: true`,
+`raw_bytes` and `raw_sha256`. The whole message stays in the rejection log, where
+`sla-ledger rejections` lists it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -27,6 +35,9 @@ CREDITS_POSITION = "outbox:credits"
 DEAD_LETTER_POSITION = "outbox:dead-letters"
 PAGE = 1_000
 LEASE_SECONDS = 30.0
+# Under Kafka's default message.max.bytes (1,048,588) and kafka-python's default
+# max_request_size (1,048,576), with room for the headers and the record's framing.
+DEAD_LETTER_MAX_VALUE = 1_000_000
 
 
 class Producer(Protocol):
@@ -49,66 +60,89 @@ def _publish(
     producer: Producer,
     position_name: str,
     page_after: Callable[[int], Page],
-    send: Callable[[Any], bool],
+    send: Callable[[Any], Any],
     holder: str | None,
 ) -> int:
     """Send every row after the recorded position, page by page: send, wait for the
-    broker's acknowledgement (`flush`), then record the page's last seq. Returns how
-    many rows were sent (`send` may decline a row, which still advances the position).
+    broker's acknowledgement of each row, then record the page's last seq. Returns how
+    many rows were sent (`send` returns the send's future, or None for a row it
+    declines, which still advances the position).
 
-    With a `holder`, only while it holds the outbox's lease (else nothing is sent)."""
+    With a `holder`, only while it holds the outbox's lease (else nothing is sent).
+    A row not acknowledged raises the producer's error (a `KafkaError`) before the
+    position moves."""
     sent = 0
-    position = store.tracked_position(position_name)
     while True:
+        position = store.tracked_position(position_name)
         page = page_after(-1 if position is None else position)
         if not page:
             return sent
-        if holder is not None and not store.hold_lease(position_name, holder, LEASE_SECONDS):
-            return sent
-        sent += sum(1 for _seq, row in page if send(row))
-        producer.flush()
-        position = page[-1][0]
-        store.record_position(position_name, position)
+        if holder is not None:
+            # Reading first spares idle workers a write each round; the position is read
+            # again under the lease, as the last holder may have moved it meanwhile.
+            if not store.hold_lease(position_name, holder, LEASE_SECONDS):
+                return sent
+            if store.tracked_position(position_name) != position:
+                continue
+        futures = [future for _seq, row in page if (future := send(row)) is not None]
+        # Well inside the lease, so another worker cannot take over during a long wait.
+        producer.flush(timeout=LEASE_SECONDS / 2)
+        for future in futures:
+            future.get(timeout=0)  # raises if refused, or if not acknowledged in time
+        sent += len(futures)
+        store.record_position(position_name, page[-1][0])
 
 
 def publish_credits(
     store: LedgerStore, producer: Producer, topic: str, holder: str | None = None
 ) -> int:
-    def send(entry: CreditEntry) -> bool:
-        producer.send(
+    def send(entry: CreditEntry) -> Any:
+        return producer.send(
             topic,
             key=entry.contract_id.encode(),
             value=json.dumps(entry.as_dict()).encode(),
             headers=[("entry_id", entry.entry_id.encode()), ("kind", entry.kind.encode())],
         )
-        return True
 
     return _publish(
         store, producer, CREDITS_POSITION, lambda seq: store.entries_after(seq, PAGE), send, holder
     )
 
 
+def dead_letter(rejection: StoredRejection) -> tuple[bytes, list[tuple[str, bytes]]]:
+    """The value and headers of a rejection's dead letter (module docstring)."""
+    headers = [
+        ("reason", rejection.reason.encode()),
+        ("field", rejection.field.encode()),
+        ("rejection_id", rejection.rejection_id.encode()),
+    ]
+    headers += [(f"origin_{k}", str(v).encode()) for k, v in sorted(rejection.origin.items())]
+    value = rejection.raw
+    if len(value) > DEAD_LETTER_MAX_VALUE:
+        headers += [
+            ("truncated", b"true"),
+            ("raw_bytes", str(len(value)).encode()),
+            ("raw_sha256", hashlib.sha256(value).hexdigest().encode()),
+        ]
+        value = value[:DEAD_LETTER_MAX_VALUE]
+    return value, headers
+
+
 def publish_dead_letters(
     store: LedgerStore, producer: Producer, topic: str, holder: str | None = None
 ) -> int:
-    def send(rejection: StoredRejection) -> bool:
+    def send(rejection: StoredRejection) -> Any:
         origin = rejection.origin
         if "topic" not in origin:
-            return False  # rejected lines of files are listed by `rejections`, not streamed
-        headers = [
-            ("reason", rejection.reason.encode()),
-            ("field", rejection.field.encode()),
-            ("rejection_id", rejection.rejection_id.encode()),
-        ]
-        headers += [(f"origin_{k}", str(v).encode()) for k, v in sorted(origin.items())]
+            return None  # rejected lines of files are listed by `rejections`, not streamed
+        value, headers = dead_letter(rejection)
         key = origin.get("key")
-        producer.send(
+        return producer.send(
             topic,
-            value=rejection.raw,
+            value=value,
             key=None if key is None else str(key).encode(),
             headers=headers,
         )
-        return True
 
     return _publish(
         store,

@@ -148,13 +148,14 @@ class LedgerPostgresRecorder(PostgresProcessRecorder):
         on a connection of its own serialises them.
         """
         with self.datastore.get_connection() as conn:
+            autocommit = conn.autocommit
             conn.autocommit = True
             conn.execute("SELECT pg_advisory_lock(%s)", [SCHEMA_LOCK])
             try:
                 super().create_table()
             finally:
                 conn.execute("SELECT pg_advisory_unlock(%s)", [SCHEMA_LOCK])
-                conn.autocommit = False
+                conn.autocommit = autocommit
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(

@@ -23,6 +23,7 @@ partitions only after ~18 s: the dead member holds the group until its session t
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import os
@@ -49,7 +50,9 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 
 from consumers.kafka_config import KafkaSettings
+from consumers.outbox import DEAD_LETTER_MAX_VALUE
 from consumers.publish import publish_file
+from consumers.validation import MAX_EVENT_BYTES
 from projections.store import LedgerStore
 from tests.infrastructure import fresh_postgres_database, sqlite_url, wait_until
 
@@ -365,6 +368,7 @@ def produce(bootstrap: str, messages: list[Message]) -> list[tuple[str, int, int
         enable_idempotence=True,
         linger_ms=20,
         batch_size=256 * 1024,
+        max_request_size=4 * 1024 * 1024,  # an oversize poison message is over 1 MiB
     )
     try:
         futures = [producer.send(m.topic, key=m.key, value=m.value) for m in messages]
@@ -393,6 +397,8 @@ def poison_message(rnd: random.Random, topics: Topics, kind: str, number: int) -
         )
     if kind == "empty":
         return Message(topic, key, b"")
+    if kind == "oversize":  # valid JSON, but over the 1 MiB an event may have
+        return Message(topic, key, b'{"event_id": "' + b"x" * MAX_EVENT_BYTES + b'"}')
     assert kind == "tombstone"
     return Message(topic, key, None)
 
@@ -1053,7 +1059,7 @@ def test_outbox_sends_committed_credit_entries_after_a_crash_and_dead_letters_po
     conflict["payload"]["impact_percent"] = "75"
     messages = [routed(topics, d) for d in documents]
     poison = [routed(topics, conflict)] + [
-        poison_message(rnd, topics, kind, n) for n, kind in enumerate(POISON_KINDS)
+        poison_message(rnd, topics, kind, n) for n, kind in enumerate((*POISON_KINDS, "oversize"))
     ]
     placed = produce(kafka_bootstrap, messages + poison)
     poison_at = dict(zip(placed[len(messages) :], poison, strict=True))
@@ -1117,5 +1123,13 @@ def test_outbox_sends_committed_credit_entries_after_a_crash_and_dead_letters_po
         )
         original = poison_at.pop(origin)
         assert letter.key == original.key
-        assert letter.value == (original.value or b"")
+        value = original.value or b""
+        if len(value) > DEAD_LETTER_MAX_VALUE:  # the oversize one: cut, and said so
+            assert headers["reason"].startswith(b"(document): larger than"), headers
+            assert (headers["truncated"], int(headers["raw_bytes"])) == (b"true", len(value))
+            assert headers["raw_sha256"] == hashlib.sha256(value).hexdigest().encode()
+            value = value[:DEAD_LETTER_MAX_VALUE]
+        else:
+            assert "truncated" not in headers
+        assert letter.value == value
     assert poison_at == {}
