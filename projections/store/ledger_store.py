@@ -262,6 +262,12 @@ class LedgerStore:
         with suppress(Exception):
             self.recorder.datastore.close()
 
+    def __enter__(self) -> LedgerStore:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
     # -- reading ------------------------------------------------------------------
 
     @contextmanager

@@ -638,18 +638,9 @@ def _unprefixed(origin: dict[str, Any]) -> dict[str, Any]:
     return {**origin, "topic": str(origin["topic"]).split(".", 1)[1]}
 
 
-@contextmanager
-def opened(url: str) -> Iterator[LedgerStore]:
-    store = LedgerStore(url)
-    try:
-        yield store
-    finally:
-        store.close()
-
-
 def stored_event_ids(url: str) -> list[str]:
     """Every `event_id` in the ledger's index, and as many eventsourcing records."""
-    with opened(url) as store, store.recorder.datastore.transaction(commit=False) as cursor:
+    with LedgerStore(url) as store, store.recorder.datastore.transaction(commit=False) as cursor:
         cursor.execute("SELECT event_id FROM sla_events")
         ids = [str(row["event_id"]) for row in cursor.fetchall()]
         cursor.execute(
@@ -890,7 +881,7 @@ def test_two_consumers_in_one_group_one_killed_neither_loses_nor_doubles(
     stream = build_stream(new_topics(kafka_bootstrap, "group"), STREAM_SIZE, seed=STREAM_SEED)
     total = len(stream.messages)
     url = fresh_postgres_url
-    with opened(url):
+    with LedgerStore(url):
         pass  # the schema exists before both start, so neither loses time creating it
     group = new_group()
     consumers = [spawn(url, stream.topics, group, f"-{n}", batch_size=500) for n in (1, 2)]

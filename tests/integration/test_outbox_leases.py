@@ -10,8 +10,6 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -27,17 +25,8 @@ from tests.infrastructure import wait_until
 pytestmark = pytest.mark.integration
 
 
-@contextmanager
-def opened(url: str) -> Iterator[LedgerStore]:
-    store = LedgerStore(url)
-    try:
-        yield store
-    finally:
-        store.close()
-
-
 def test_a_lease_has_one_holder_until_it_expires_or_is_released(store_url: str) -> None:
-    with opened(store_url) as store:
+    with LedgerStore(store_url) as store:
         assert store.hold_lease("outbox:x", "a", 30)
         assert not store.hold_lease("outbox:x", "b", 30)
         assert store.hold_lease("outbox:x", "a", 30), "the holder renews its own lease"
@@ -99,7 +88,7 @@ def test_concurrent_workers_send_each_dead_letter_once(
     finally:
         admin.close()
     count = 400
-    with opened(store_url) as store:
+    with LedgerStore(store_url) as store:
         store.append([], _rejections("leases.sla.outages", count))
 
     sent: dict[str, int] = {}
@@ -108,7 +97,7 @@ def test_concurrent_workers_send_each_dead_letter_once(
 
     def worker(name: str) -> None:
         try:
-            with opened(store_url) as store:
+            with LedgerStore(store_url) as store:
                 producer = KafkaProducer(bootstrap_servers=kafka_bootstrap.split(","), acks="all")
                 try:
                     start.wait()
@@ -135,7 +124,7 @@ def test_concurrent_workers_send_each_dead_letter_once(
     records = _read_all(kafka_bootstrap, topic, count)
     assert len(records) == count
     assert sorted(r.value for r in records) == sorted(f"poison {n}".encode() for n in range(count))
-    with opened(store_url) as store:
+    with LedgerStore(store_url) as store:
         assert store.tracked_position(DEAD_LETTER_POSITION) is not None
         # Both released their lease: a third worker may publish at once.
         assert store.hold_lease(DEAD_LETTER_POSITION, "worker-3", 30)

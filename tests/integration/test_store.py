@@ -202,12 +202,9 @@ def test_workers_starting_at_once_on_a_fresh_store_all_open_it(
     feed = write(tmp_path / "feed.jsonl", [contract()])
 
     def open_and_ingest(_n: int) -> int:
-        opened = LedgerStore(store_url)
-        try:
+        with LedgerStore(store_url) as opened:
             ingest_file(opened, feed)
             return opened.event_count()
-        finally:
-            opened.close()
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         assert list(pool.map(open_and_ingest, range(4))) == [1, 1, 1, 1]
