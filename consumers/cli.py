@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
-from consumers import render
+from consumers import cli_explain, render
 from consumers.intake import ingest_file
 from consumers.kafka_config import (
     CREDITS_TOPIC,
@@ -218,6 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     incidents.add_argument("--period", metavar="YYYY-MM")
     incidents.add_argument("--format", choices=["table", "json"], default="table")
+
+    cli_explain.add_parser(sub, common)
 
     demo = sub.add_parser("demo", parents=[common], help="a realistic month, end to end")
     demo.add_argument(
@@ -561,6 +563,7 @@ COMMANDS = {
     "rejections": cmd_rejections,
     "incidents": cmd_incidents,
     "demo": cmd_demo,
+    "explain": cli_explain.run,
 }
 
 
