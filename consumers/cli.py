@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
-from consumers import cli_explain, render
+from consumers import cli_audit, cli_diff, cli_explain, render
 from consumers.intake import ingest_file
 from consumers.kafka_config import (
     CREDITS_TOPIC,
@@ -53,7 +53,8 @@ def default_store_url() -> str:
     return os.environ.get(STORE_ENV) or f"sqlite:///{DEFAULT_SQLITE_PATH}"
 
 
-def _as_of(text: str | None) -> datetime | None:
+def as_of_instant(text: str | None, option: str = "--as-of") -> datetime | None:
+    """An RFC 3339 instant, or a date meaning its midnight UTC."""
     if text is None:
         return None
     try:
@@ -61,7 +62,10 @@ def _as_of(text: str | None) -> datetime | None:
             return parse_rfc3339(text + "T00:00:00Z")
         return parse_rfc3339(text)
     except InvalidInputError as exc:
-        raise UsageError(f"--as-of {exc}") from None
+        raise UsageError(f"{option} {exc}") from None
+
+
+_as_of = as_of_instant
 
 
 def say(line: str) -> None:
@@ -220,6 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
     incidents.add_argument("--format", choices=["table", "json"], default="table")
 
     cli_explain.add_parser(sub, common)
+    cli_audit.add_parser(sub, common)
+    cli_diff.add_parser(sub, common)
 
     demo = sub.add_parser("demo", parents=[common], help="a realistic month, end to end")
     demo.add_argument(
@@ -236,8 +242,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def open_store(args: argparse.Namespace) -> LedgerStore:
+    return _open(args)
+
+
 def _open(args: argparse.Namespace) -> LedgerStore:
     return LedgerStore(args.store or default_store_url())
+
+
+def parse_period(text: str) -> Period:
+    return _period(text)
 
 
 def _period(text: str) -> Period:
@@ -382,6 +396,7 @@ def cmd_close(args: argparse.Namespace) -> int:
                     "period": outcome.period,
                     "closed_at": format_utc(outcome.closed_at),
                     "newly_closed": outcome.newly_closed,
+                    "checkpoint": outcome.checkpoint,
                     "entries": [e.as_dict() for e in outcome.entries],
                 }
             )
@@ -397,6 +412,10 @@ def cmd_close(args: argparse.Namespace) -> int:
                 else ""
             )
         )
+        print(
+            f"chain checkpoint {outcome.checkpoint}: keep a copy outside the database; "
+            "`sla-ledger audit verify --checkpoint` it later to prove nothing before it changed"
+        )
     else:
         print(
             f"{outcome.period} was already closed at {format_utc(outcome.closed_at)}; nothing to do"
@@ -409,9 +428,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     as_of = _as_of(args.as_of)
     store = _open(args)
     try:
-        report = period_report(
-            store, period, as_of or datetime.now(UTC), recorded_filter=as_of is not None
-        )
+        # Always only what was recorded by the moment asked about (now by default), so
+        # that this output is exactly what `--as-of` that moment gives later.
+        report = period_report(store, period, as_of or datetime.now(UTC), recorded_filter=True)
     finally:
         store.close()
     rows = [
@@ -564,6 +583,8 @@ COMMANDS = {
     "incidents": cmd_incidents,
     "demo": cmd_demo,
     "explain": cli_explain.run,
+    "audit": cli_audit.run,
+    "diff": cli_diff.run,
 }
 
 

@@ -28,9 +28,13 @@ from consumers.embedded_broker import embedded_broker
 from consumers.kafka_config import KafkaSettings
 from consumers.kafka_intake import IngestCounts, KafkaIngest
 from consumers.publish import publish_file
+from ledger.chain import parse_checkpoint
 from ledger.periods import Period
+from ledger.timeformat import format_utc
 from projections.attainment import period_report
-from projections.credit_entries import close_period
+from projections.audit_verify import verify
+from projections.credit_entries import close_checkpoint, close_period
+from projections.history_diff import period_diff
 from projections.store import LedgerStore
 
 DEMO_PERIOD = "2026-10"
@@ -410,12 +414,27 @@ def run_demo(directory: Path, store_url: str | None, bootstrap_servers: str | No
                 f"messages to {settings.dead_letter_topic}"
             )
             _print_results(store, period)
+            closed_at = outcome.closed_at
+            _print_audit(store, period, closed_at)
         finally:
             store.close()
     print("\nThe store stays behind; ask it yourself, e.g.:")
     print(f"   sla-ledger report  --store {store_url} --period {DEMO_PERIOD} --format json")
     print(f"   sla-ledger credits --store {store_url} --period {DEMO_PERIOD}")
     print(f"   sla-ledger rejections --store {store_url}")
+    print(
+        f"   sla-ledger explain --store {store_url} --contract C-2002 --service crm "
+        f"--period {DEMO_PERIOD}"
+    )
+    print(
+        f"   sla-ledger diff    --store {store_url} --period {DEMO_PERIOD} "
+        f"--from {format_utc(closed_at)}"
+    )
+    print(f"   sla-ledger audit verify --store {store_url}")
+    print(
+        f"   sla-ledger audit export --store {store_url} --period {DEMO_PERIOD} "
+        f"--out {directory / 'audit-bundle'}"
+    )
     return 0
 
 
@@ -433,8 +452,30 @@ def _consume(store: LedgerStore, settings: KafkaSettings) -> IngestCounts:
     return KafkaIngest(store, settings, idle_timeout_seconds=1.5, log=lambda _line: None).run()
 
 
+def _print_audit(store: LedgerStore, period: Period, closed_at: datetime) -> None:
+    """What a dispute handler and an auditor would ask next."""
+    checkpoint = close_checkpoint(store, period.label)
+    anchors = dict([parse_checkpoint(checkpoint)]) if checkpoint else {}
+    verified = verify(store, anchors)
+    print("\n== 5. Dispute and audit")
+    print(
+        f"   hash chain: {verified.records} records verified"
+        + (f", the close's checkpoint {checkpoint} among them" if checkpoint else "")
+        + ("" if verified.ok else f"; BROKEN: {verified.finding}")
+    )
+    changes = period_diff(store, period, closed_at, datetime.now(UTC))
+    for row in changes.rows:
+        amount = row.fields.get("credit_amount")
+        causes = ", ".join(sorted({r.event.type for r in row.events})) or "time passing"
+        if amount is not None:
+            print(
+                f"   {row.key.contract_id}/{row.key.service_id}: credit {amount[0]} at the "
+                f"close, {amount[1]} now, because of: {causes}"
+            )
+
+
 def _print_results(store: LedgerStore, period: Period) -> None:
-    report = period_report(store, period, datetime.now(UTC))
+    report = period_report(store, period, datetime.now(UTC), recorded_filter=True)
     rows = [r.as_dict() for r in report.rows]
     print(f"\n== Report {period.label}")
     print(render.to_table(rows, render.REPORT_COLUMNS, render.REPORT_NUMERIC))

@@ -222,6 +222,10 @@ def _availability(
         for window in maintenances:
             if not window.applies_to(service.service_id, customer):
                 continue
+            if window.start_us is None or window.end_us is None:
+                continue
+            if not _overlaps((window.start_us, window.end_us), cover.covered):
+                continue
             row.event_ids.update(window.event_ids)
             notice = window.notice_us()
             if notice is not None and notice >= terms.maintenance_notice_us:
@@ -234,7 +238,7 @@ def _availability(
         if not outage.applies_to(service.service_id, customer):
             continue
         span = outage.interval(horizon_us)
-        if span is None:
+        if span is None or not _overlaps(span, cover.covered):
             continue
         row.event_ids.update(outage.event_ids)
         if outage.cause is not None and outage.cause in terms.excluded_causes:
@@ -259,6 +263,13 @@ def _availability(
     if measured > 0:
         row.availability = HUNDRED * (measured - downtime) / measured
     row.availability_credit = tier_credit(row.availability, terms.credit_tiers)
+
+
+def _overlaps(span: tuple[int, int], covered: tuple[int, int]) -> bool:
+    """Whether a subject's time reaches into the covered range: only then is it one of
+    the events a row is computed from (its basis names exactly these, whatever else a
+    store happened to read)."""
+    return span[0] < covered[1] and span[1] > covered[0]
 
 
 def _response(

@@ -47,6 +47,12 @@ def basis_sha256(row: Row) -> str:
     return hashlib.sha256(canonical_json(basis(row)).encode()).hexdigest()
 
 
+def vanished_basis_sha256(key: RowKey) -> str:
+    """The basis of a reversal whose row no longer exists (its coverage was withdrawn)."""
+    document = {"row": None, "key": [key.contract_id, key.service_id, key.period]}
+    return hashlib.sha256(canonical_json(document).encode()).hexdigest()
+
+
 @dataclass(frozen=True, slots=True)
 class CreditEntry:
     entry_id: str
@@ -124,15 +130,7 @@ def reconcile(
         booked = active.amount if active is not None else Decimal(0)
         if owed == booked:
             continue
-        digest = (
-            basis_sha256(row)
-            if row is not None
-            else hashlib.sha256(
-                canonical_json(
-                    {"row": None, "key": [key.contract_id, key.service_id, key.period]}
-                ).encode()
-            ).hexdigest()
-        )
+        digest = basis_sha256(row) if row is not None else vanished_basis_sha256(key)
         last_revision = max((e.revision for e in history), default=0)
         if active is not None:
             new.append(

@@ -13,12 +13,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from ledger.chain import ChainHead
 from ledger.credits import CreditEntry, reconcile
-from ledger.errors import PeriodNotEndedError
-from ledger.periods import Period, from_us
+from ledger.errors import PeriodNotEndedError, StoreError
+from ledger.periods import Period, from_us, to_us
 from ledger.timeformat import format_utc
 from projections.attainment import load_contracts, period_report
 from projections.store import LedgerStore
+from projections.store.chain_append import ChainMovedError
+
+ATTEMPTS = 20
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,12 @@ class CloseOutcome:
     closed_at: datetime
     newly_closed: bool
     entries: list[CreditEntry]
+    checkpoint: str | None = None  # "POSITION:SHA256", the chain just before the close
+
+
+def close_checkpoint(store: LedgerStore, period: str) -> str | None:
+    rows = store.chained_rows("close", "period", [period], 2**62)
+    return f"{rows[0]['checkpoint_pos']}:{rows[0]['checkpoint_sha256']}" if rows else None
 
 
 def period_end(store: LedgerStore, period: Period) -> datetime:
@@ -35,31 +45,66 @@ def period_end(store: LedgerStore, period: Period) -> datetime:
     return from_us(max(period.window(tz)[1] for tz in timezones))
 
 
+def _computed_at(store: LedgerStore, now: datetime) -> tuple[ChainHead, datetime]:
+    """The chain head figures are computed at, and their record time: `now`, or the
+    head's record time if the clock is behind it (record times never go backwards)."""
+    head = store.chain_head()
+    return head, max(now, from_us(head.recorded_us))
+
+
 def close_period(store: LedgerStore, period: Period, now: datetime) -> CloseOutcome:
+    """Close `period` at `now` and issue its first entries.
+
+    The figures are those of the events recorded up to the chain head read first, with
+    that moment as horizon, and the close and its entries are recorded at that moment:
+    `--as-of` the close reproduces exactly the figures the entries were computed from.
+    If an event is recorded in between, the close is computed again.
+    """
     ends = period_end(store, period)
     already = store.closes().get(period.label)
     if already is not None:
-        return CloseOutcome(period.label, already, False, [])
+        return CloseOutcome(period.label, already, False, [], close_checkpoint(store, period.label))
     if now < ends:
         raise PeriodNotEndedError(
             f"period {period.label} has not ended for every contract: it ends at "
             f"{format_utc(ends)}; close it after that"
         )
-    report = period_report(store, period, now)
-    entries = reconcile({row.key: row for row in report.rows}, [], now)
-    if not store.record_close(period.label, now, entries):
-        closed_at = store.closes()[period.label]
-        return CloseOutcome(period.label, closed_at, False, [])
-    # Events recorded while we computed are caught by the reconciliation that follows.
-    more = reconcile_period(store, period, now)
-    return CloseOutcome(period.label, now, True, entries + more)
+    for _attempt in range(ATTEMPTS):
+        head, at = _computed_at(store, now)
+        report = period_report(store, period, at, recorded_filter=True)
+        entries = reconcile({row.key: row for row in report.rows}, [], at)
+        try:
+            newly = store.record_close(period.label, at, entries, head)
+        except ChainMovedError:
+            continue
+        checkpoint = close_checkpoint(store, period.label)
+        if not newly:
+            return CloseOutcome(period.label, store.closes()[period.label], False, [], checkpoint)
+        return CloseOutcome(period.label, at, True, entries, checkpoint)
+    raise StoreError(
+        f"could not close {period.label}: events kept arriving while its figures were "
+        "computed; try again when ingest is quieter"
+    )
 
 
 def reconcile_period(store: LedgerStore, period: Period, now: datetime) -> list[CreditEntry]:
-    report = period_report(store, period, now)
-    new = reconcile({row.key: row for row in report.rows}, store.entries(period=period.label), now)
-    store.append_entries(new)
-    return new
+    """Append what a closed period's rows need, computed as `close_period` computes.
+
+    If other writers keep moving the chain, this round gives up after a few attempts
+    and appends nothing: the next intake reconciles again, and nothing it would have
+    appended is lost, since entries follow from the events alone.
+    """
+    for _attempt in range(ATTEMPTS):
+        head, at = _computed_at(store, now)
+        report = period_report(store, period, at, recorded_filter=True)
+        booked = store.entries(period=period.label, recorded_by_us=to_us(at))
+        new = reconcile({row.key: row for row in report.rows}, booked, at)
+        try:
+            store.append_entries(new, head)
+        except ChainMovedError:
+            continue
+        return new
+    return []
 
 
 def reconcile_closed_periods(store: LedgerStore, now: datetime) -> list[CreditEntry]:

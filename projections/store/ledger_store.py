@@ -25,11 +25,13 @@ from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEv
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 
+from ledger.chain import RECORD_TIME, ChainHead, RecordKind
 from ledger.credits import CreditEntry
 from ledger.errors import StoreError
 from ledger.events import END_FIELDS, INSTANT_FIELDS, InboundEvent, Origin, RecordedEvent
 from ledger.periods import from_us, to_us
 from ledger.timeformat import format_utc, parse_utc
+from projections.store.chain_append import COLUMNS, ChainAppend, PendingRecord
 from projections.store.recorders import (
     BulkInsert,
     LedgerPostgresRecorder,
@@ -38,9 +40,7 @@ from projections.store.recorders import (
     to_dialect,
 )
 from projections.store.schema import (
-    CLOSE_COLUMNS,
-    ENTRY_COLUMNS,
-    EVENT_COLUMNS,
+    CHAINED_TABLES,
     KEEP_FIRST,
     REJECTION_COLUMNS,
     SPAN_COLUMNS,
@@ -94,6 +94,15 @@ class AppendOutcome:
     # True when the tracking position was already recorded: another consumer (or an
     # earlier life of this one) stored this batch, so nothing was written.
     already_tracked: bool = False
+
+
+def originator_of(kind: RecordKind, key: str) -> uuid.UUID:
+    """The eventsourcing originator id of a chained record: its event id, entry id or
+    the period it closes."""
+    return uuid.uuid5(EVENT_NAMESPACE, key if kind == "event" else f"{kind}:{key}")
+
+
+RECORD_KEY: dict[RecordKind, str] = {"event": "event_id", "entry": "entry_id", "close": "period"}
 
 
 def parse_store_url(url: str) -> tuple[Dialect, dict[str, Any]]:
@@ -257,6 +266,22 @@ class LedgerStore:
             ) from None
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open store {redact(url)}: {exc}") from None
+        self._require_chain()
+
+    def _require_chain(self) -> None:
+        """A store made before the hash chain existed has tables without its columns,
+        which `CREATE TABLE IF NOT EXISTS` leaves as they are: say so at once."""
+        try:
+            self._query("SELECT chain_pos FROM sla_events WHERE 1 = 0")
+            self._query("SELECT position FROM sla_chain_head WHERE 1 = 0")
+        except StoreError as exc:
+            self.close()
+            if "column" not in str(exc) and "no such table" not in str(exc):
+                raise  # e.g. a role without privileges: that is the message to give
+            raise StoreError(
+                f"store {redact(self.url)} was made by an earlier sla-ledger, without the "
+                "hash chain: start a new store and ingest the original inputs into it"
+            ) from None
 
     def close(self) -> None:
         with suppress(Exception):
@@ -331,6 +356,40 @@ class LedgerStore:
             statement += " AND e.recorded_us <= ?"
             params.append(recorded_by_us)
         return [_row_event(r) for r in self._query(statement + " ORDER BY e.seq", params)]
+
+    def subjects_of(self, event_ids: Sequence[str]) -> set[tuple[str, str]]:
+        """(subject_kind, subject_id) of each of these events."""
+        found: set[tuple[str, str]] = set()
+        for chunk in _chunks(list(event_ids)):
+            for row in self._query(
+                f"SELECT subject_kind, subject_id FROM sla_events "
+                f"WHERE event_id IN ({_placeholders(len(chunk))})",
+                chunk,
+            ):
+                found.add((row["subject_kind"], row["subject_id"]))
+        return found
+
+    def events_recorded_between(self, after_us: int, through_us: int) -> list[RecordedEvent]:
+        """The events recorded in `(after, through]`, in chain order."""
+        return [
+            _row_event(r)
+            for r in self._query(
+                "SELECT envelope, origin, recorded_us FROM sla_events "
+                "WHERE recorded_us > ? AND recorded_us <= ? ORDER BY chain_pos",
+                [after_us, through_us],
+            )
+        ]
+
+    def log_page(self, after: int, limit: int) -> list[tuple[int, str, dict[str, Any]]]:
+        """The event store itself, in commit order: (notification id, topic, state) of
+        the records after notification id `after`."""
+        try:
+            page = self.recorder.select_notifications(
+                start=after, limit=limit, inclusive_of_start=False
+            )
+        except PersistenceError as exc:
+            raise StoreError(f"store {redact(self.url)} failed: {_first_line(exc)}") from None
+        return [(n.id, n.topic, json.loads(n.state)) for n in page]
 
     def tracked_position(self, name: str) -> int | None:
         """The last upstream position recorded under `name` (None: nothing yet).
@@ -439,6 +498,8 @@ class LedgerStore:
         events: Sequence[tuple[InboundEvent, Origin, bytes]],
         rejections: Sequence[Rejection],
         tracking: Tracking | None = None,
+        *,
+        recorded_us: int | None = None,
     ) -> AppendOutcome:
         """Store a batch in one transaction: new events once, rejections once.
 
@@ -455,7 +516,7 @@ class LedgerStore:
         """
         for _attempt in range(5):
             try:
-                return self._append_once(events, rejections, tracking)
+                return self._append_once(events, rejections, tracking, recorded_us)
             except IntegrityError:
                 if tracking is not None:
                     stored = self.tracked_position(tracking.application_name)
@@ -469,13 +530,15 @@ class LedgerStore:
         events: Sequence[tuple[InboundEvent, Origin, bytes]],
         rejections: Sequence[Rejection],
         tracking: Tracking | None,
+        recorded_us: int | None = None,
     ) -> AppendOutcome:
         outcome = AppendOutcome(rejected=list(rejections))
         known = self.known_contents([e.event_id for e, _, _ in events])
-        recorded_us = to_us(datetime.now(UTC))
-        side = SideRows()
-        stored = []
-        event_rows = []
+        rejected_us = to_us(datetime.now(UTC))
+        # The record time is the seal's, under the write lock; only a rebuild replaying
+        # the log gives it (`recorded_us`, each event's original record time).
+        chain = ChainAppend(at_us=recorded_us)
+        side = SideRows(chain=chain)
         spans = []
         for event, origin, raw in events:
             envelope = event.canonical()
@@ -498,43 +561,31 @@ class LedgerStore:
                 continue
             known[event.event_id] = digest
             outcome.accepted += 1
-            origin_json = json.dumps(origin.as_dict(), sort_keys=True)
-            event_rows.append(
-                (
-                    event.event_id,
-                    event.type,
-                    event.subject_kind,
-                    event.subject_id,
-                    format_utc(event.occurred_at),
-                    recorded_us,
-                    digest,
-                    envelope,
-                    origin_json,
-                )
-            )
-            # The record as eventsourcing keeps it: canonical JSON with sorted keys,
-            # assembled from parts that are already canonical instead of encoded twice.
-            state = (
-                f'{{"content_sha256":"{digest}","envelope":{envelope},'
-                f'"origin":{origin_json},"recorded_us":{recorded_us}}}'
-            )
-            stored.append(
-                StoredEvent(
-                    originator_id=uuid.uuid5(EVENT_NAMESPACE, event.event_id),
-                    originator_version=1,
+            chain.records.append(
+                PendingRecord(
+                    kind="event",
+                    fields={
+                        "event_id": event.event_id,
+                        "type": event.type,
+                        "subject_kind": event.subject_kind,
+                        "subject_id": event.subject_id,
+                        "occurred_at": format_utc(event.occurred_at),
+                        "content_sha256": digest,
+                        "envelope": envelope,
+                        "origin": json.dumps(origin.as_dict(), sort_keys=True),
+                    },
+                    originator_id=originator_of("event", event.event_id),
                     topic=TOPIC_EVENT_ACCEPTED,
-                    state=state.encode(),
                 )
             )
             span = span_of(event)
             if span is not None:
                 spans.append((event.subject_kind, event.subject_id, *span))
-        side.add(BulkInsert("sla_events", EVENT_COLUMNS, event_rows))
         side.add(BulkInsert("sla_subject_spans", SPAN_COLUMNS, _widest(spans), SPAN_WIDENING))
         rejected_rows = [
             (
                 r.rejection_id,
-                recorded_us,
+                rejected_us,
                 json.dumps(r.origin.as_dict(), sort_keys=True),
                 r.raw,
                 r.field,
@@ -551,86 +602,152 @@ class LedgerStore:
                 KEEP_FIRST,
             )
         )
-        if stored or side.inserts or tracking is not None:
-            self._write(stored, side, tracking)
+        if chain.records or side.inserts or tracking is not None:
+            self._write([], side, tracking)
         return outcome
 
+    def chain_end(self) -> int:
+        """The greatest position any chained row claims (the head, unless tampered)."""
+        ends = [
+            self._query(f"SELECT MAX(chain_pos) AS p FROM {table}")[0]["p"]
+            for table in CHAINED_TABLES.values()
+        ]
+        return max((int(end) for end in ends if end is not None), default=0)
+
+    def chain_rows(self, after: int, through: int) -> list[tuple[RecordKind, dict[str, Any]]]:
+        """The chained rows with `after < chain_pos <= through`, in position order."""
+        found: list[tuple[RecordKind, dict[str, Any]]] = []
+        kinds: tuple[RecordKind, ...] = ("event", "entry", "close")
+        for kind in kinds:
+            table = CHAINED_TABLES[kind]
+            columns = ", ".join(name for name, _ in COLUMNS[kind])
+            for r in self._query(
+                f"SELECT {columns} FROM {table} WHERE chain_pos > ? AND chain_pos <= ?",
+                [after, through],
+            ):
+                found.append((kind, {name: r[name] for name, _ in COLUMNS[kind]}))
+        return sorted(found, key=lambda item: int(item[1]["chain_pos"]))
+
+    def chained_rows(
+        self, kind: RecordKind, column: str, values: Sequence[str], recorded_by_us: int
+    ) -> list[dict[str, Any]]:
+        """The chained rows of `kind` whose `column` is one of `values`, recorded by then,
+        with every field the chain covers plus position and link, in chain order."""
+        table = CHAINED_TABLES[kind]
+        columns = [name for name, _ in COLUMNS[kind]]
+        found: list[dict[str, Any]] = []
+        for chunk in _chunks(list(values)):
+            found += [
+                {name: r[name] for name in columns}
+                for r in self._query(
+                    f"SELECT {', '.join(columns)} FROM {table} "
+                    f"WHERE {column} IN ({_placeholders(len(chunk))}) "
+                    f"AND {RECORD_TIME[kind]} <= ?",
+                    [*chunk, recorded_by_us],
+                )
+            ]
+        return sorted(found, key=lambda fields: int(fields["chain_pos"]))
+
+    def library_states(self, originator_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, bytes]:
+        """The eventsourcing records (the event store proper) of these originators."""
+        table = self.recorder.events_table_name
+        found: dict[uuid.UUID, bytes] = {}
+        for chunk in _chunks(
+            [str(i) if self.dialect == "postgresql" else i.hex for i in originator_ids]
+        ):
+            for r in self._query(
+                f"SELECT originator_id, state FROM {table} "
+                f"WHERE originator_id IN ({_placeholders(len(chunk))})",
+                chunk,
+            ):
+                found[uuid.UUID(str(r["originator_id"]))] = bytes(r["state"])
+        return found
+
+    def library_count(self) -> int:
+        table = self.recorder.events_table_name
+        return int(self._query(f"SELECT COUNT(*) AS n FROM {table}")[0]["n"])
+
+    def chain_head(self) -> ChainHead:
+        row = self._query("SELECT position, chain_sha256, recorded_us FROM sla_chain_head")[0]
+        return ChainHead(int(row["position"]), row["chain_sha256"], int(row["recorded_us"]))
+
     def record_close(
-        self, period: str, closed_at: datetime, entries: Sequence[CreditEntry]
+        self, period: str, closed_at: datetime, entries: Sequence[CreditEntry], head: ChainHead
     ) -> bool:
         """Close a period and append its first entries, in one transaction.
 
+        The entries were computed at chain head `head`, and `closed_at` is their record
+        time: if anything was recorded since, `ChainMovedError` says to compute again.
+        The close is chained after its entries, with the head before it as checkpoint.
         Returns False (and writes nothing) when the period was already closed.
         """
         if period in self.closes():
             return False
-        side = SideRows()
-        side.add(BulkInsert("sla_closes", CLOSE_COLUMNS, [(period, to_us(closed_at))]))
-        stored = [
-            StoredEvent(
-                originator_id=uuid.uuid5(EVENT_NAMESPACE, f"close:{period}"),
-                originator_version=1,
+        chain = self._entry_chain(entries, closed_at, head)
+        chain.records.append(
+            PendingRecord(
+                kind="close",
+                fields={"period": period, "closed_us": to_us(closed_at)},
+                originator_id=originator_of("close", period),
                 topic=TOPIC_PERIOD_CLOSED,
-                state=json.dumps({"period": period, "closed_at": format_utc(closed_at)}).encode(),
             )
-        ]
-        self._entries_side(side, stored, entries)
+        )
         try:
-            self._write(stored, side)
+            self._write([], SideRows(chain=chain))
         except IntegrityError:
             return False
         return True
 
-    def append_entries(self, entries: Sequence[CreditEntry]) -> None:
+    def append_entries(self, entries: Sequence[CreditEntry], head: ChainHead) -> None:
+        """Append entries computed at chain head `head` (see `record_close`)."""
         if not entries:
             return
-        side = SideRows()
-        stored: list[StoredEvent] = []
-        self._entries_side(side, stored, entries)
         try:
-            self._write(stored, side)
+            self._write(
+                [], SideRows(chain=self._entry_chain(entries, entries[0].recorded_at, head))
+            )
         except IntegrityError:
             # Another process appended the same deterministic entries first.
             return
 
-    def _entries_side(
-        self, side: SideRows, stored: list[StoredEvent], entries: Sequence[CreditEntry]
-    ) -> None:
-        side.add(
-            BulkInsert(
-                "sla_credit_entries",
-                ENTRY_COLUMNS,
-                [
-                    (
-                        e.entry_id,
-                        e.kind,
-                        e.revision,
-                        e.supersedes,
-                        e.contract_id,
-                        e.customer_id,
-                        e.service_id,
-                        e.period,
-                        str(e.amount),
-                        e.currency,
-                        e.remedy,
-                        e.credit_percent,
-                        e.terms_version,
-                        to_us(e.recorded_at),
-                        e.basis_sha256,
-                    )
-                    for e in entries
-                ],
-            )
+    @staticmethod
+    def _entry_chain(entries: Sequence[CreditEntry], at: datetime, head: ChainHead) -> ChainAppend:
+        if any(e.recorded_at != at for e in entries):
+            raise ValueError("the entries of one transaction share one record time")
+        return ChainAppend(
+            records=[
+                PendingRecord(
+                    kind="entry",
+                    fields=entry_fields(e),
+                    originator_id=originator_of("entry", e.entry_id),
+                    topic=TOPIC_CREDIT_ENTRY,
+                )
+                for e in entries
+            ],
+            at_us=to_us(at),
+            expected_position=head.position,
         )
-        stored.extend(
-            StoredEvent(
-                originator_id=uuid.uuid5(EVENT_NAMESPACE, f"entry:{e.entry_id}"),
-                originator_version=1,
-                topic=TOPIC_CREDIT_ENTRY,
-                state=json.dumps(e.as_dict(), sort_keys=True).encode(),
-            )
-            for e in entries
-        )
+
+
+def entry_fields(e: CreditEntry) -> dict[str, Any]:
+    """An entry as its table row holds it (the chain's `entry` fields)."""
+    return {
+        "entry_id": e.entry_id,
+        "kind": e.kind,
+        "revision": e.revision,
+        "supersedes": e.supersedes,
+        "contract_id": e.contract_id,
+        "customer_id": e.customer_id,
+        "service_id": e.service_id,
+        "period": e.period,
+        "amount": str(e.amount),
+        "currency": e.currency,
+        "remedy": e.remedy,
+        "credit_percent": e.credit_percent,
+        "terms_version": e.terms_version,
+        "recorded_us": to_us(e.recorded_at),
+        "basis_sha256": e.basis_sha256,
+    }
 
 
 def _widest(

@@ -8,14 +8,18 @@ with the events they belong to (one transaction per batch, never one per event).
 
 from __future__ import annotations
 
+import time
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from eventsourcing.persistence import (
     IntegrityError,
     InterfaceError,
     OperationalError,
+    ProgrammingError,
     StoredEvent,
     Tracking,
 )
@@ -27,12 +31,24 @@ from eventsourcing.sqlite import (
     SQLiteProcessRecorder,
 )
 from eventsourcing.utils import retry
-from psycopg import Cursor
+from psycopg import Connection, Cursor
+from psycopg.errors import InsufficientPrivilege
 from psycopg.rows import DictRow
-from psycopg.sql import SQL, Composed, Identifier
+from psycopg.sql import SQL, Composed, Identifier, Literal
 
-from projections.store.schema import Dialect, create_statements
+from ledger.chain import ChainHead
+from ledger.errors import StoreError
+from ledger.periods import to_us
+from projections.store.chain_append import COLUMNS, ChainAppend
+from projections.store.immutability import (
+    OWNER_ROLE,
+    postgres_statements,
+    schema_marker,
+    sqlite_statements,
+)
+from projections.store.schema import CHAINED_TABLES, Dialect, create_statements
 
+SCHEMA_ATTEMPTS = 20
 SCHEMA_LOCK = 0x534C_415F_4C45_4447  # "SLA_LEDG": the advisory lock key of schema creation
 
 
@@ -69,6 +85,7 @@ class SideRows:
     """The ledger's own rows that belong to one batch."""
 
     inserts: list[BulkInsert] = field(default_factory=list)
+    chain: ChainAppend | None = None
 
     def add(self, insert: BulkInsert) -> None:
         if insert.rows:
@@ -79,6 +96,44 @@ def to_dialect(statement: str, dialect: Dialect) -> str:
     return statement.replace("?", "%s") if dialect == "postgresql" else statement
 
 
+HEAD_READ = "SELECT position, chain_sha256, recorded_us FROM sla_chain_head WHERE id = 1"
+HEAD_WRITE = (
+    "UPDATE sla_chain_head SET position = ?, chain_sha256 = ?, recorded_us = ? WHERE id = 1"
+)
+
+
+def seal_chain(cursor: Any, side: SideRows | None, dialect: Dialect) -> list[StoredEvent]:
+    """Under the write lock: place the transaction's chained records after the head,
+    insert their rows, move the head on, and return their eventsourcing records."""
+    if side is None or side.chain is None or not side.chain.records:
+        return []
+    if dialect == "sqlite":
+        # SQLite's BEGIN is deferred: write first, so that the head read next cannot be
+        # overtaken by another connection's commit (the write lock is held from here).
+        cursor.execute("UPDATE sla_chain_head SET position = position WHERE id = 1")
+    cursor.execute(HEAD_READ)
+    row = cursor.fetchone()
+    head = ChainHead(int(row["position"]), row["chain_sha256"], int(row["recorded_us"]))
+    rows: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+    stored = side.chain.seal(
+        head, to_us(datetime.now(UTC)), lambda table, values: rows[table].append(values)
+    )
+    for kind, table in CHAINED_TABLES.items():
+        if rows[table]:
+            insert = BulkInsert(table, COLUMNS[kind], rows[table])
+            if dialect == "sqlite":
+                cursor.executemany(insert.sqlite(), insert.rows)
+            else:
+                statement, arrays = insert.postgresql()
+                cursor.execute(Composed([SQL(statement)]), arrays)
+    sealed = side.chain.sealed_head
+    assert sealed is not None
+    cursor.execute(
+        to_dialect(HEAD_WRITE, dialect), [sealed.position, sealed.sha256, sealed.recorded_us]
+    )
+    return stored
+
+
 class LedgerSQLiteRecorder(SQLiteProcessRecorder):
     dialect: Dialect = "sqlite"
 
@@ -86,27 +141,37 @@ class LedgerSQLiteRecorder(SQLiteProcessRecorder):
         super().__init__(datastore)
 
     def construct_create_table_statements(self) -> list[str]:
-        return [*super().construct_create_table_statements(), *create_statements("sqlite")]
+        # The triggers come last: they need their tables.
+        return [
+            *super().construct_create_table_statements(),
+            *create_statements("sqlite"),
+            *sqlite_statements(),
+        ]
 
     def create_table(self) -> None:
         """The library's schema creation, tolerant of another process doing it at once.
 
         Two processes that both find no schema both create it (`IF NOT EXISTS`), and both
         record the library's tracking migration; the second fails on that record. Its
-        retry finds the migration recorded and does nothing more.
+        retry finds the migration recorded and does nothing more. A transaction that read
+        the schema and then finds another process wrote first fails with "database is
+        locked" at once (SQLite does not wait there); it is retried too.
         """
-        for attempt in range(3):
+        for attempt in range(SCHEMA_ATTEMPTS):
             try:
                 super().create_table()
                 return
-            except IntegrityError:
-                if attempt == 2:
+            except (IntegrityError, OperationalError) as exc:
+                retry = isinstance(exc, IntegrityError) or "locked" in str(exc)
+                if not retry or attempt == SCHEMA_ATTEMPTS - 1:
                     raise
+                time.sleep(0.05 * (attempt + 1))
 
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         side: SideRows | None = kwargs.get("side_rows")
+        stored_events = [*stored_events, *seal_chain(c, side, self.dialect)]
         if side is not None:
             for insert in side.inserts:
                 c.executemany(insert.sqlite(), insert.rows)
@@ -140,22 +205,77 @@ class LedgerPostgresRecorder(PostgresProcessRecorder):
         ).format(table=Identifier(self.events_table_name))
 
     def create_table(self) -> None:
-        """The library's schema creation, one process at a time.
+        """The library's schema creation and the ledger's, one process at a time, and
+        only when the schema is missing or older than this code.
 
         Its `CREATE TYPE`, `CREATE ... IF NOT EXISTS` and function statements are not
         safe to run concurrently (PostgreSQL fails one side with "tuple concurrently
         updated"), and several ingest workers may start at once: a session advisory lock
         on a connection of its own serialises them.
+
+        A complete schema is marked (the comment of the events table names its version,
+        `immutability.schema_marker`). A store whose mark is current opens without any
+        DDL, so roles that own nothing (the ingest and reader roles of docker/roles.sql)
+        can open it. One that finds no schema, or an older one, and may not create it
+        fails with one line naming the owner role.
         """
+        marker = self.schema_marker()
         with self.datastore.get_connection() as conn:
             autocommit = conn.autocommit
             conn.autocommit = True
-            conn.execute("SELECT pg_advisory_lock(%s)", [SCHEMA_LOCK])
             try:
-                super().create_table()
+                if self._stored_marker(conn) != marker:
+                    conn.execute("SELECT pg_advisory_lock(%s)", [SCHEMA_LOCK])
+                    try:
+                        if self._stored_marker(conn) != marker:
+                            self._create_schema(conn)
+                    finally:
+                        conn.execute("SELECT pg_advisory_unlock(%s)", [SCHEMA_LOCK])
             finally:
-                conn.execute("SELECT pg_advisory_unlock(%s)", [SCHEMA_LOCK])
                 conn.autocommit = autocommit
+        self.datastore.register_type_adapters()
+
+    def _immutability_statements(self) -> list[str]:
+        return postgres_statements(
+            self.datastore.schema, self.events_table_name, self.tracking_table_name
+        )
+
+    def schema_marker(self) -> str:
+        return schema_marker([*create_statements("postgresql"), *self._immutability_statements()])
+
+    def _stored_marker(self, conn: Connection[DictRow]) -> str | None:
+        row = conn.execute(
+            "SELECT obj_description(to_regclass(%s), 'pg_class') AS marker",
+            [f'"{self.datastore.schema}"."{self.events_table_name}"'],
+        ).fetchone()
+        return None if row is None else row["marker"]
+
+    def _create_schema(self, conn: Connection[DictRow]) -> None:
+        try:
+            super().create_table()
+        except ProgrammingError as exc:
+            if not isinstance(exc.__cause__, InsufficientPrivilege):
+                raise
+            reason = str(exc).strip().splitlines()[0]
+            raise StoreError(
+                f'cannot open store: database "{conn.info.dbname}" has no ledger schema of '
+                f'this version and role "{conn.info.user}" may not create it ({reason}): '
+                f"create or upgrade it first as the owner role ({OWNER_ROLE}; see "
+                "docker/roles.sql), then open the store with this role"
+            ) from None
+
+    def _create_table(self, curs: Cursor[DictRow]) -> None:
+        """The tables, then their triggers and grants, then the mark, in one transaction."""
+        super()._create_table(curs)
+        for statement in self._immutability_statements():
+            curs.execute(SQL(statement), prepare=False)
+        curs.execute(
+            SQL("COMMENT ON TABLE {schema}.{table} IS {marker}").format(
+                schema=Identifier(self.datastore.schema),
+                table=Identifier(self.events_table_name),
+                marker=Literal(self.schema_marker()),
+            )
+        )
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(
@@ -173,11 +293,13 @@ class LedgerPostgresRecorder(PostgresProcessRecorder):
         notification_ids: Sequence[int] | None = None
         side: SideRows | None = kwargs.get("side_rows")
         with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
-            if stored_events or (side is not None and side.inserts):
+            if stored_events or (side is not None and (side.inserts or side.chain)):
                 # Once, first: concurrent writers are serialised before they touch any
                 # table, so they cannot deadlock on each other's side rows, and the
                 # notification ids are assigned in commit order (the library's reason).
+                # The chain is sealed under this lock too.
                 self._lock_table(curs)
+            stored_events = [*stored_events, *seal_chain(curs, side, self.dialect)]
             self._insert_events(curs, stored_events, **kwargs)
             if stored_events:
                 self._notify_channel(curs)

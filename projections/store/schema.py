@@ -4,13 +4,17 @@
 eventsourcing record, so the two can never disagree); `sla_subject_spans` bounds the
 time each outage, maintenance window or incident can matter to, so a report reads only
 the subjects near its period; `sla_rejections`, `sla_closes` and `sla_credit_entries`
-are append-only. Nothing here is ever updated except the spans, which only widen, and
-the outbox leases (`sla_outbox_leases`), which say which worker publishes.
+are append-only, and the events, entries and closes carry their position and link in
+the hash chain (`ledger/chain.py`). Nothing here is ever updated except the spans, which
+only widen, the outbox leases (`sla_outbox_leases`), which say which worker publishes,
+and the chain's head (`sla_chain_head`).
 """
 
 from __future__ import annotations
 
 from typing import Literal
+
+from ledger.chain import FIELDS, GENESIS
 
 Dialect = Literal["sqlite", "postgresql"]
 
@@ -33,7 +37,9 @@ def create_statements(dialect: Dialect) -> list[str]:
             recorded_us BIGINT NOT NULL,
             content_sha256 TEXT NOT NULL,
             envelope TEXT NOT NULL,
-            origin TEXT NOT NULL)""",
+            origin TEXT NOT NULL,
+            chain_pos BIGINT NOT NULL UNIQUE,
+            chain_sha256 TEXT NOT NULL)""",
         "CREATE INDEX IF NOT EXISTS sla_events_subject ON sla_events (subject_kind, subject_id)",
         """CREATE TABLE IF NOT EXISTS sla_subject_spans (
             subject_kind TEXT NOT NULL,
@@ -55,7 +61,11 @@ def create_statements(dialect: Dialect) -> list[str]:
             event_id TEXT)""",
         """CREATE TABLE IF NOT EXISTS sla_closes (
             period TEXT PRIMARY KEY,
-            closed_us BIGINT NOT NULL)""",
+            closed_us BIGINT NOT NULL,
+            checkpoint_pos BIGINT NOT NULL,
+            checkpoint_sha256 TEXT NOT NULL,
+            chain_pos BIGINT NOT NULL UNIQUE,
+            chain_sha256 TEXT NOT NULL)""",
         f"""CREATE TABLE IF NOT EXISTS sla_credit_entries (
             seq {serial},
             entry_id TEXT NOT NULL UNIQUE,
@@ -72,8 +82,21 @@ def create_statements(dialect: Dialect) -> list[str]:
             credit_percent TEXT NOT NULL,
             terms_version INTEGER NOT NULL,
             recorded_us BIGINT NOT NULL,
-            basis_sha256 TEXT NOT NULL)""",
+            basis_sha256 TEXT NOT NULL,
+            chain_pos BIGINT NOT NULL UNIQUE,
+            chain_sha256 TEXT NOT NULL)""",
         "CREATE INDEX IF NOT EXISTS sla_credit_entries_period ON sla_credit_entries (period)",
+        # The chain's head: where the next record links on. One row, updated under the
+        # write lock by every transaction that adds records (it is also that lock on
+        # SQLite: the first statement of such a transaction updates it). `audit verify`
+        # never trusts it: it recomputes the chain and compares.
+        """CREATE TABLE IF NOT EXISTS sla_chain_head (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            position BIGINT NOT NULL,
+            chain_sha256 TEXT NOT NULL,
+            recorded_us BIGINT NOT NULL)""",
+        "INSERT INTO sla_chain_head (id, position, chain_sha256, recorded_us) "
+        f"VALUES (1, 0, '{GENESIS}', 0) ON CONFLICT (id) DO NOTHING",
         # Who may publish an outbox now: one holder at a time, until `expires_us`. Not
         # ledger data (an operational lock), so its rows are updated and deleted.
         """CREATE TABLE IF NOT EXISTS sla_outbox_leases (
@@ -94,6 +117,8 @@ EVENT_COLUMNS = (
     ("content_sha256", "text"),
     ("envelope", "text"),
     ("origin", "text"),
+    ("chain_pos", "bigint"),
+    ("chain_sha256", "text"),
 )
 SPAN_COLUMNS = (
     ("subject_kind", "text"),
@@ -111,7 +136,14 @@ REJECTION_COLUMNS = (
     ("reason", "text"),
     ("event_id", "text"),
 )
-CLOSE_COLUMNS = (("period", "text"), ("closed_us", "bigint"))
+CLOSE_COLUMNS = (
+    ("period", "text"),
+    ("closed_us", "bigint"),
+    ("checkpoint_pos", "bigint"),
+    ("checkpoint_sha256", "text"),
+    ("chain_pos", "bigint"),
+    ("chain_sha256", "text"),
+)
 ENTRY_COLUMNS = (
     ("entry_id", "text"),
     ("kind", "text"),
@@ -128,7 +160,16 @@ ENTRY_COLUMNS = (
     ("terms_version", "integer"),
     ("recorded_us", "bigint"),
     ("basis_sha256", "text"),
+    ("chain_pos", "bigint"),
+    ("chain_sha256", "text"),
 )
+
+# The chained tables hold each record's fields (in the chain's encoding order) and then
+# its position and link.
+assert tuple(name for name, _ in EVENT_COLUMNS[:-2]) == FIELDS["event"]
+assert tuple(name for name, _ in ENTRY_COLUMNS[:-2]) == FIELDS["entry"]
+assert tuple(name for name, _ in CLOSE_COLUMNS[:-2]) == FIELDS["close"]
+CHAINED_TABLES = {"event": "sla_events", "entry": "sla_credit_entries", "close": "sla_closes"}
 
 # A span only widens: commutative, so arrival order cannot matter. A batch must hold
 # each subject once (PostgreSQL refuses to update one row twice in one statement).

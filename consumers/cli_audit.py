@@ -1,0 +1,221 @@
+"""`sla-ledger audit ...`: what a compliance auditor runs.
+
+- `audit verify [--checkpoint POS:SHA ...]` recomputes the hash chain and names the
+  first position that does not match (exit 1), or prints the head (exit 0).
+- `audit rebuild [--scratch URL]` replays the event log into an empty store and
+  compares chain, entries and rows with the live store (exit 1 on any difference).
+- `audit export --period P --out DIR` writes a period's audit bundle (refused when the
+  chain does not verify); `audit check DIR` verifies one offline (exit 1 on a failure).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from consumers import render
+from ledger.chain import parse_checkpoint
+
+
+class AuditFailedError(Exception):
+    """The audit found a difference: reported on stdout, exit status 1."""
+
+
+def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    audit = sub.add_parser("audit", help="verify, rebuild, export and check the ledger's history")
+    actions = audit.add_subparsers(dest="action", required=True, parser_class=type(audit))
+
+    verify = actions.add_parser(
+        "verify",
+        parents=[common],
+        help="recompute the hash chain; name the first tampered position",
+    )
+    verify.add_argument(
+        "--checkpoint",
+        action="append",
+        default=[],
+        metavar="POS:SHA256",
+        help="a chain checkpoint kept outside the database (printed by close and by this "
+        "command); the chain must pass through it. May be repeated.",
+    )
+    verify.add_argument("--format", choices=["text", "json"], default="text")
+
+    rebuild = actions.add_parser(
+        "rebuild",
+        parents=[common],
+        help="rebuild every projection from the event log into a scratch store and compare",
+    )
+    rebuild.add_argument(
+        "--scratch",
+        metavar="URL",
+        help="an empty store to rebuild into (default: a temporary SQLite file, removed after)",
+    )
+    rebuild.add_argument("--format", choices=["text", "json"], default="text")
+
+    export = actions.add_parser(
+        "export",
+        parents=[common],
+        help="write a self-contained audit bundle of one period into a directory",
+    )
+    export.add_argument("--period", required=True, metavar="YYYY-MM")
+    export.add_argument("--out", required=True, type=Path, metavar="DIR")
+
+    check = actions.add_parser("check", help="verify an audit bundle offline, without the store")
+    check.add_argument("directory", type=Path, metavar="DIR")
+    check.add_argument("--format", choices=["text", "json"], default="text")
+
+
+def run(args: argparse.Namespace) -> int:
+    from consumers.cli import UsageError, open_store
+
+    if args.action == "verify":
+        try:
+            anchors = dict(parse_checkpoint(text) for text in args.checkpoint)
+        except ValueError as exc:
+            raise UsageError(f"--checkpoint: {exc}") from None
+        return _verify(open_store(args), anchors, args.format)
+    if args.action == "rebuild":
+        return _rebuild(args)
+    if args.action == "export":
+        return _export(args)
+    if args.action == "check":
+        return _check(args)
+    raise UsageError(f"audit: unknown action {args.action}")
+
+
+def _verify(store: Any, anchors: dict[int, str], output: str) -> int:
+    from projections.audit_verify import verify
+
+    with store:
+        result = verify(store, anchors)
+    document = {
+        "ok": result.ok,
+        "records_verified": result.records,
+        "closes_verified": result.closes,
+        "head": {"position": result.head.position, "chain_sha256": result.head.sha256},
+        "first_mismatch": None
+        if result.finding is None
+        else {"position": result.finding.position, "problem": result.finding.problem},
+    }
+    if output == "json":
+        print(render.to_json(document))
+    elif result.finding is None:
+        print(
+            f"chain verified: {result.records} records, {result.closes} close checkpoints "
+            f"match; head {result.head.checkpoint}"
+        )
+    else:
+        print(
+            f"chain broken at position {result.finding.position}: {result.finding.problem} "
+            f"({result.records} records before it verified)"
+        )
+    if result.finding is not None:
+        print(
+            f"sla-ledger: audit verify failed at position {result.finding.position}",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def _rebuild(args: argparse.Namespace) -> int:
+    from consumers.cli import open_store
+    from ledger.errors import StoreError
+    from projections.audit_rebuild import rebuild
+    from projections.store import LedgerStore
+
+    with tempfile.TemporaryDirectory(prefix="sla-ledger-rebuild-") as scratch_dir:
+        scratch_url = args.scratch or f"sqlite:///{Path(scratch_dir) / 'rebuild.db'}"
+        with open_store(args) as live, LedgerStore(scratch_url) as scratch:
+            if scratch.chain_head().position != 0:
+                raise StoreError(f"--scratch {scratch_url} is not empty: give an empty store")
+            result = rebuild(live, scratch)
+    assert result.live_head is not None
+    assert result.rebuilt_head is not None
+    document = {
+        "ok": result.ok,
+        "records_replayed": result.records,
+        "live_head": result.live_head.checkpoint,
+        "rebuilt_head": result.rebuilt_head.checkpoint,
+        "entries_compared": result.entries_compared,
+        "periods_compared": result.periods,
+        "rows_compared": result.rows_compared,
+        "differences": result.differences,
+    }
+    if args.format == "json":
+        print(render.to_json(document))
+    else:
+        print(
+            f"rebuilt {result.records} records from the event log: chain head "
+            f"{'reproduced' if result.live_head == result.rebuilt_head else 'DIFFERENT'} "
+            f"({result.rebuilt_head.checkpoint}); {result.entries_compared} entries and "
+            f"{result.rows_compared} rows in {len(result.periods)} periods compared; "
+            f"{len(result.differences)} differences"
+        )
+        for line in result.differences:
+            print(f"  {line}")
+    if not result.ok:
+        print(
+            f"sla-ledger: audit rebuild found {len(result.differences)} differences",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from consumers.cli import open_store, parse_period
+    from ledger.errors import StoreError
+    from projections.audit_bundle import export
+    from projections.audit_verify import verify
+
+    period = parse_period(args.period)
+    with open_store(args) as store:
+        verified = verify(store)
+        if verified.finding is not None:
+            raise StoreError(
+                f"audit verify fails at position {verified.finding.position} "
+                f"({verified.finding.problem}): no bundle was written; investigate first"
+            )
+        manifest = export(store, period, args.out, datetime.now(UTC))
+    counts = manifest["counts"]
+    head = manifest["head"]
+    print(
+        f"wrote the audit bundle of {manifest['period']} as of {manifest['as_of']} to "
+        f"{args.out}: {counts['events']} events, {counts['entries']} entries, "
+        f"{counts['rows']} rows, chain 1-{counts['chain']} "
+        f"(head {head['position']}:{head['chain_sha256']}); "
+        f"check it with `sla-ledger audit check {args.out}`"
+    )
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from projections.audit_bundle import check
+
+    result = check(args.directory)
+    if args.format == "json":
+        print(
+            render.to_json(
+                {
+                    "ok": result.ok,
+                    "checks": [
+                        {"check": name, "ok": passed, "detail": detail}
+                        for name, passed, detail in result.checks
+                    ],
+                }
+            )
+        )
+    else:
+        for name, passed, detail in result.checks:
+            print(f"{'ok  ' if passed else 'FAIL'} {name}: {detail}")
+        print("bundle verified" if result.ok else "bundle FAILED verification")
+    if not result.ok:
+        failed = [name for name, passed, _ in result.checks if not passed]
+        print(f"sla-ledger: audit check failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0

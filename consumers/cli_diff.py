@@ -1,0 +1,90 @@
+"""`sla-ledger diff --period P --from T1 --to T2`: what changed between two moments and
+which recorded events caused it ("what we told finance on 5 April versus now, and why")."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+from typing import Any
+
+from consumers import render
+
+
+def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    diff = sub.add_parser(
+        "diff",
+        parents=[common],
+        help="what changed in a period's rows between two moments, and which events caused it",
+    )
+    diff.add_argument("--period", required=True, metavar="YYYY-MM")
+    diff.add_argument("--from", dest="t1", required=True, metavar="T1", help="RFC 3339 instant")
+    diff.add_argument("--to", dest="t2", metavar="T2", help="RFC 3339 instant (default: now)")
+    diff.add_argument("--contract", metavar="ID")
+    diff.add_argument("--format", choices=["text", "json"], default="text")
+
+
+def run(args: argparse.Namespace) -> int:
+    from consumers.cli import UsageError, as_of_instant, open_store, parse_period
+    from projections.history_diff import period_diff
+
+    period = parse_period(args.period)
+    t1 = as_of_instant(args.t1, "--from")
+    t2 = as_of_instant(args.t2, "--to") if args.t2 is not None else datetime.now(UTC)
+    if t1 is None or t2 is None or t2 < t1:
+        raise UsageError("diff: --to must not be before --from")
+    with open_store(args) as store:
+        result = period_diff(store, period, t1, t2)
+    document = result.as_dict()
+    if args.contract is not None:
+        document["rows"] = [r for r in document["rows"] if r["contract_id"] == args.contract]
+        document["rows_changed"] = len(document["rows"])
+    if args.format == "json":
+        print(render.to_json(document))
+    else:
+        print(_text(document))
+    return 0
+
+
+def _text(document: dict[str, Any]) -> str:
+    status = document["status"]
+    lines = [
+        f"Period {document['period']}: as of {document['from']} versus as of {document['to']}",
+        f"status: {status['from']} -> {status['to']}"
+        + (f" (closed at {document['closed_at']})" if status["from"] != status["to"] else ""),
+        f"{document['rows_changed']} rows changed",
+    ]
+    for row in document["rows"]:
+        lines.append("")
+        lines.append(f"{row['contract_id']} / {row['service_id']} ({row['change']})")
+        for name, change in row["fields"].items():
+            lines.append(f"  {name}: {_show(change['from'])} -> {_show(change['to'])}")
+        booked = row["booked_amount"]
+        if booked["from"] != booked["to"] or row["entries_recorded"]:
+            lines.append(f"  told finance: {booked['from']} -> {booked['to']} booked")
+            for entry in row["entries_recorded"]:
+                lines.append(
+                    f"    {entry['recorded_at']} {entry['kind']} r{entry['revision']} "
+                    f"{entry['amount']} {entry['currency']} (entry {entry['entry_id']})"
+                )
+        if row["caused_by_events"]:
+            lines.append("  because these events were recorded in between:")
+            for event in row["caused_by_events"]:
+                lines.append(
+                    f"    {event['recorded_at']} {event['type']} {event['subject_id']} "
+                    f"(occurred {event['occurred_at']}, event {event['event_id']})"
+                )
+        elif row["caused_by_horizon"]:
+            lines.append(
+                "  no event was recorded in between: the change comes from time passing "
+                "(an ongoing outage, a pending incident or provisional figures)"
+            )
+    return "\n".join(lines)
+
+
+def _show(value: Any) -> str:
+    """As the JSON form shows it: null, true, false, or the exact text."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

@@ -1,0 +1,144 @@
+"""A period's rows from its events: the fold and the computation, with no store.
+
+`projections.attainment` reads the events from the store and hands them here; the
+offline check of an audit bundle hands the bundle's events here. Both get the same rows
+from the same events, to the byte.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from ledger.attainment import Row, compute_rows
+from ledger.contracts import ContractState, fold_contract
+from ledger.events import InboundEvent, RecordedEvent
+from ledger.incidents import IncidentState, fold_incident
+from ledger.outages import MaintenanceState, OutageState, fold_maintenance, fold_outage
+from ledger.periods import Period
+
+S = TypeVar("S")
+
+
+def by_subject(events: Iterable[RecordedEvent]) -> dict[str, list[InboundEvent]]:
+    grouped: dict[str, list[InboundEvent]] = defaultdict(list)
+    for recorded in events:
+        grouped[recorded.event.subject_id].append(recorded.event)
+    return grouped
+
+
+def fold_contracts(events: Iterable[RecordedEvent]) -> list[ContractState]:
+    contracts = []
+    for subject_events in by_subject(events).values():
+        state = fold_contract(subject_events)
+        if state is not None:
+            contracts.append(state)
+    return sorted(contracts, key=lambda c: c.contract_id)
+
+
+class SubjectIndex(Generic[S]):
+    """Subjects by service, split into service-wide ones and per-customer ones, so that
+    a row only looks at what can apply to its customer."""
+
+    def __init__(self) -> None:
+        self.everyone: dict[str | None, list[S]] = defaultdict(list)
+        self.by_customer: dict[tuple[str | None, str], list[S]] = defaultdict(list)
+
+    def add(self, service_id: str | None, customers: frozenset[str] | None, subject: S) -> None:
+        if customers is None:
+            self.everyone[service_id].append(subject)
+        else:
+            for customer in customers:
+                self.by_customer[(service_id, customer)].append(subject)
+
+    def relevant(self, services: set[str], customer_id: str) -> list[S]:
+        found: list[S] = []
+        for service in sorted(services):
+            found += self.everyone.get(service, [])
+            found += self.by_customer.get((service, customer_id), [])
+        return found
+
+
+@dataclass(frozen=True)
+class PeriodInputs:
+    """Everything a period's rows are computed from, folded, plus the events behind it.
+
+    `rows` computes the report's rows from these; `explain` derives one row from the
+    very same inputs, so the two can never disagree.
+    """
+
+    period: Period
+    horizon_us: int
+    contracts: list[ContractState]
+    outages: SubjectIndex[OutageState]
+    maintenances: SubjectIndex[MaintenanceState]
+    incidents_by_contract: dict[str, list[IncidentState]]
+    closed_at: datetime | None
+    # (subject kind, subject id) -> its recorded events, for derivations that show history
+    events: dict[tuple[str, str], list[RecordedEvent]]
+
+    def subjects_for(
+        self, contract: ContractState
+    ) -> tuple[list[OutageState], list[MaintenanceState], list[IncidentState]]:
+        """The outages, maintenance windows and incidents `compute_rows` gets for `contract`."""
+        services = {s.service_id for v in contract.versions for s in v.services}
+        return (
+            self.outages.relevant(services, contract.customer_id),
+            self.maintenances.relevant(services, contract.customer_id),
+            self.incidents_by_contract.get(contract.contract_id, []),
+        )
+
+    def rows(self) -> list[Row]:
+        """Every row of the period, sorted by contract then service, with its status."""
+        rows: list[Row] = []
+        for contract in self.contracts:
+            contract_rows = compute_rows(
+                contract, self.period, *self.subjects_for(contract), self.horizon_us
+            )
+            for row in contract_rows:
+                row.status = "closed" if self.closed_at is not None else "provisional"
+            rows.extend(contract_rows)
+        rows.sort(key=lambda r: (r.contract.contract_id, r.service.service_id))
+        return rows
+
+
+def fold_period(
+    period: Period,
+    horizon_us: int,
+    contracts: list[ContractState],
+    subject_events: Sequence[RecordedEvent],
+    closed_at: datetime | None,
+) -> PeriodInputs:
+    """Fold the outages, maintenance windows and incidents among `subject_events`."""
+    kinds: dict[str, list[RecordedEvent]] = defaultdict(list)
+    events: dict[tuple[str, str], list[RecordedEvent]] = defaultdict(list)
+    for recorded in subject_events:
+        kinds[recorded.event.subject_kind].append(recorded)
+        events[(recorded.event.subject_kind, recorded.event.subject_id)].append(recorded)
+
+    outage_index = SubjectIndex[OutageState]()
+    for evs in by_subject(kinds["outage"]).values():
+        outage = fold_outage(evs)
+        outage_index.add(outage.service_id, outage.customer_ids, outage)
+    maintenance_index = SubjectIndex[MaintenanceState]()
+    for evs in by_subject(kinds["maintenance"]).values():
+        window = fold_maintenance(evs)
+        maintenance_index.add(window.service_id, window.customer_ids, window)
+    incidents_by_contract: dict[str, list[IncidentState]] = defaultdict(list)
+    for evs in by_subject(kinds["incident"]).values():
+        incident = fold_incident(evs)
+        if incident.contract_id is not None:
+            incidents_by_contract[incident.contract_id].append(incident)
+    return PeriodInputs(
+        period=period,
+        horizon_us=horizon_us,
+        contracts=contracts,
+        outages=outage_index,
+        maintenances=maintenance_index,
+        incidents_by_contract=dict(incidents_by_contract),
+        closed_at=closed_at,
+        events=dict(events),
+    )

@@ -1,0 +1,380 @@
+"""Audit bundles: one period's evidence in a directory, checkable without the store.
+
+`export` writes, for a period, as of the moment of export:
+
+- `events.jsonl`: every event of every subject that feeds one of the period's rows, now
+  or at the moment any of its credit entries was recorded (contracts, outages,
+  maintenance windows, incidents), each as its chained row: the fields, position, link;
+- `entries.jsonl` and `close.json`: the period's credit entries and close, chained rows;
+- `chain.jsonl`: the whole chain from position 1 to the head at export, as
+  `{position, kind, record_sha256, chain_sha256}`: digests only, so it proves where
+  each record above sits without carrying the rest of the history;
+- `report.json` and `credits.json`: exactly what `report --as-of T --format json` and
+  `credits --period P --as-of T --format json` print;
+- `manifest.json`: format, period, moment, head, the period's close checkpoint, and the
+  SHA-256 of every file; `README.txt`: what the auditor can check and how.
+
+`check` verifies such a directory offline: file digests; the chain recomputed from
+position 1 through the head; each bundled record's digest and place in it; every close
+checkpoint in it; the report recomputed from the bundled events with the ledger's own
+derivation; every entry's `basis_sha256` recomputed as of its record time; and that
+each closed row's entries sum to its credit amount.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from ledger.attainment import Row, RowKey
+from ledger.chain import GENESIS, RecordKind, link, record_sha256
+from ledger.credits import CreditEntry, basis_sha256, vanished_basis_sha256
+from ledger.errors import LedgerError
+from ledger.events import InboundEvent, Origin, RecordedEvent, canonical_json
+from ledger.period_rows import fold_contracts, fold_period
+from ledger.periods import Period, from_us, to_us
+from ledger.timeformat import format_utc, parse_utc
+from projections.attainment import period_report
+from projections.store import LedgerStore
+
+FORMAT = "sla-ledger-audit-bundle/1"
+FILES = (
+    "events.jsonl",
+    "entries.jsonl",
+    "close.json",
+    "chain.jsonl",
+    "report.json",
+    "credits.json",
+    "README.txt",
+)
+PAGE = 5_000
+
+
+class BundleError(LedgerError):
+    """The bundle cannot be read at all (missing directory or manifest)."""
+
+
+def _json(document: Any) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _lines(rows: Iterable[dict[str, Any]]) -> str:
+    return "".join(canonical_json(row) + "\n" for row in rows)
+
+
+def report_document(period: Period, as_of: datetime, rows: list[dict[str, Any]]) -> str:
+    """The text `report --format json` prints, byte for byte."""
+    return _json({"period": period.label, "as_of": format_utc(as_of), "rows": rows})
+
+
+def credits_document(entries: list[CreditEntry]) -> str:
+    return _json({"entries": [e.as_dict() for e in entries]})
+
+
+README = """\
+Audit bundle of sla-ledger, period {period}, as of {as_of}.
+
+To check it (offline, no database needed):   sla-ledger audit check {dirname}
+
+What the check proves, and how to redo it by hand:
+1. Every file's SHA-256 equals the one in manifest.json.
+2. chain.jsonl runs from position 1 to the head ({head}) with no gap, and for each
+   line chain_sha256 = SHA-256(previous chain_sha256 + "\\n" + record_sha256), hex text,
+   starting from 64 zeros. Compare the head with a copy kept elsewhere (e.g. the
+   checkpoint `close` printed, or one published to finance) to exclude a rewrite.
+3. Each record in events.jsonl, entries.jsonl and close.json hashes to the
+   record_sha256 listed at its position: SHA-256 of the JSON array
+   [kind, position, fields in the order of ledger/chain.py FIELDS] with no spaces,
+   an event's envelope and origin (JSON text) embedded as JSON values.
+   Each event's envelope hashes to its content_sha256.
+4. The period's close records the chain just before it (checkpoint_pos, checkpoint_sha256).
+5. report.json is recomputed from the events (those recorded by the moment above, with
+   that moment as horizon) with the ledger's derivation (sla-math.md).
+6. Every entry's basis_sha256 is recomputed from the events recorded by its own
+   recorded_at, with that moment as horizon; each closed row's entries sum to its
+   credit_amount.
+"""
+
+
+def export(store: LedgerStore, period: Period, out: Path, now: datetime) -> dict[str, Any]:
+    """Write the bundle of `period` into `out` (created; must be empty); returns the manifest."""
+    if out.exists() and any(out.iterdir()):
+        raise BundleError(f"{out} is not empty: give a new or empty directory for the bundle")
+    head = store.chain_head()
+    as_of = max(now, from_us(head.recorded_us))
+    report = period_report(store, period, as_of, recorded_filter=True)
+    entries = store.entries(period=period.label, recorded_by_us=to_us(as_of))
+
+    feeding: set[str] = set().union(*(row.event_ids for row in report.rows))
+    for moment in sorted({e.recorded_at for e in entries}):
+        then = period_report(store, period, moment, recorded_filter=True)
+        feeding |= set().union(*(row.event_ids for row in then.rows))
+    subjects = store.subjects_of(sorted(feeding))
+    event_rows = [
+        fields
+        for fields in store.chained_rows(
+            "event", "subject_id", sorted({s for _, s in subjects}), head.recorded_us
+        )
+        if (fields["subject_kind"], fields["subject_id"]) in subjects
+    ]
+    entry_rows = store.chained_rows("entry", "period", [period.label], head.recorded_us)
+    close_rows = store.chained_rows("close", "period", [period.label], head.recorded_us)
+
+    chain: list[dict[str, Any]] = []
+    for after in range(0, head.position, PAGE):
+        for kind, fields in store.chain_rows(after, min(after + PAGE, head.position)):
+            position = int(fields["chain_pos"])
+            chain.append(
+                {
+                    "position": position,
+                    "kind": kind,
+                    "record_sha256": record_sha256(kind, position, fields),
+                    "chain_sha256": fields["chain_sha256"],
+                }
+            )
+
+    out.mkdir(parents=True, exist_ok=True)
+    texts = {
+        "events.jsonl": _lines(event_rows),
+        "entries.jsonl": _lines(entry_rows),
+        "close.json": _json(close_rows[0] if close_rows else None),
+        "chain.jsonl": _lines(chain),
+        "report.json": report_document(period, as_of, [r.as_dict() for r in report.rows]),
+        "credits.json": credits_document(entries),
+        "README.txt": README.format(
+            period=period.label, as_of=format_utc(as_of), dirname=out, head=head.checkpoint
+        ),
+    }
+    for name, text in texts.items():
+        (out / name).write_text(text, encoding="utf-8")
+    manifest = {
+        "format": FORMAT,
+        "period": period.label,
+        "as_of": format_utc(as_of),
+        "head": {"position": head.position, "chain_sha256": head.sha256},
+        "close_checkpoint": None
+        if not close_rows
+        else {
+            "position": close_rows[0]["checkpoint_pos"],
+            "chain_sha256": close_rows[0]["checkpoint_sha256"],
+        },
+        "counts": {
+            "events": len(event_rows),
+            "entries": len(entry_rows),
+            "rows": len(report.rows),
+            "chain": len(chain),
+        },
+        "files": {
+            name: hashlib.sha256(text.encode("utf-8")).hexdigest() for name, text in texts.items()
+        },
+    }
+    (out / "manifest.json").write_text(_json(manifest), encoding="utf-8")
+    return manifest
+
+
+@dataclass
+class CheckResult:
+    checks: list[tuple[str, bool, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(passed for _, passed, _ in self.checks)
+
+    def record(self, name: str, problems: list[str], detail: str) -> None:
+        self.checks.append((name, not problems, "; ".join(problems[:5]) or detail))
+
+
+def _read_lines(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def check(directory: Path) -> CheckResult:
+    manifest_path = directory / "manifest.json"
+    if not manifest_path.is_file():
+        raise BundleError(f"{directory} holds no manifest.json: not an audit bundle")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise BundleError(f"{manifest_path} cannot be read: {exc}") from None
+    if manifest.get("format") != FORMAT:
+        raise BundleError(f"{manifest_path}: unknown bundle format {manifest.get('format')!r}")
+    result = CheckResult()
+
+    problems = []
+    for name in FILES:
+        path = directory / name
+        if not path.is_file():
+            problems.append(f"{name} is missing")
+        elif hashlib.sha256(path.read_bytes()).hexdigest() != manifest["files"].get(name):
+            problems.append(f"{name} differs from its digest in the manifest")
+    result.record("files", problems, f"{len(FILES)} files match the manifest")
+    if problems:
+        return result  # nothing else can be trusted
+
+    chain = _read_lines(directory / "chain.jsonl")
+    links = _check_chain(result, chain, manifest)
+    events = _read_lines(directory / "events.jsonl")
+    entries = _read_lines(directory / "entries.jsonl")
+    close = json.loads((directory / "close.json").read_text(encoding="utf-8"))
+    _check_records(result, links, events, entries, close)
+    _check_figures(result, directory, manifest, events, entries, close)
+    return result
+
+
+def _check_chain(
+    result: CheckResult, chain: list[dict[str, Any]], manifest: dict[str, Any]
+) -> dict[int, tuple[str, str, str]]:
+    """Recompute the chain; returns position -> (kind, record_sha256, chain_sha256)."""
+    problems = []
+    previous = GENESIS
+    links: dict[int, tuple[str, str, str]] = {}
+    for expected, line in enumerate(chain, start=1):
+        if line["position"] != expected:
+            problems.append(f"position {expected} is missing from chain.jsonl")
+            break
+        previous = link(previous, line["record_sha256"])
+        if previous != line["chain_sha256"]:
+            problems.append(f"position {expected}: the link does not follow from the one before")
+            break
+        links[expected] = (line["kind"], line["record_sha256"], line["chain_sha256"])
+    head = manifest["head"]
+    if not problems and (len(chain), previous) != (head["position"], head["chain_sha256"]):
+        problems.append(f"the chain ends at {len(chain)}:{previous}, not at the manifest's head")
+    result.record(
+        "chain",
+        problems,
+        f"positions 1-{len(chain)} recomputed; head {len(chain)}:{previous}",
+    )
+    return links
+
+
+def _check_records(
+    result: CheckResult,
+    links: dict[int, tuple[str, str, str]],
+    events: list[dict[str, Any]],
+    entries: list[dict[str, Any]],
+    close: dict[str, Any] | None,
+) -> None:
+    problems = []
+    bundled: list[tuple[RecordKind, dict[str, Any]]] = [("event", e) for e in events]
+    bundled += [("entry", e) for e in entries]
+    if close is not None:
+        bundled.append(("close", close))
+    for kind, fields in bundled:
+        position = int(fields["chain_pos"])
+        listed = links.get(position)
+        digest = record_sha256(kind, position, fields)
+        if listed is None or listed[0] != kind or listed[1] != digest:
+            problems.append(f"the {kind} at position {position} is not the one the chain holds")
+        elif listed[2] != fields["chain_sha256"]:
+            problems.append(f"the {kind} at position {position} carries a different link")
+        if kind == "event" and (
+            hashlib.sha256(fields["envelope"].encode()).hexdigest() != fields["content_sha256"]
+        ):
+            problems.append(f"event {fields['event_id']}: envelope differs from content_sha256")
+    result.record("records", problems, f"{len(bundled)} records sit in the chain as bundled")
+
+    problems = []
+    if close is not None:
+        checkpoint = links.get(int(close["checkpoint_pos"]))
+        if checkpoint is None or checkpoint[2] != close["checkpoint_sha256"]:
+            problems.append("the close's checkpoint is not on the chain")
+    result.record(
+        "close checkpoint",
+        problems,
+        "no close in this period"
+        if close is None
+        else f"chain at {close['checkpoint_pos']} = {close['checkpoint_sha256']}",
+    )
+
+
+def _recorded(events: list[dict[str, Any]]) -> list[RecordedEvent]:
+    found = []
+    for fields in events:
+        envelope = json.loads(fields["envelope"])
+        found.append(
+            RecordedEvent(
+                event=InboundEvent(
+                    event_id=envelope["event_id"],
+                    type=envelope["type"],
+                    schema_version=envelope["schema_version"],
+                    occurred_at=parse_utc(envelope["occurred_at"]),
+                    source=envelope["source"],
+                    payload=envelope["payload"],
+                ),
+                recorded_at=from_us(int(fields["recorded_us"])),
+                origin=Origin(**json.loads(fields["origin"])),
+            )
+        )
+    return found
+
+
+def _rows_at(
+    events: list[RecordedEvent], period: Period, moment: datetime, closed_at: datetime | None
+) -> list[Row]:
+    """The period's rows as the ledger computed them at `moment`, from the bundle."""
+    known = [e for e in events if e.recorded_at <= moment]
+    contracts = fold_contracts(e for e in known if e.event.subject_kind == "contract")
+    others = [e for e in known if e.event.subject_kind != "contract"]
+    closed = closed_at if closed_at is not None and closed_at <= moment else None
+    return fold_period(period, to_us(moment), contracts, others, closed).rows()
+
+
+def _check_figures(
+    result: CheckResult,
+    directory: Path,
+    manifest: dict[str, Any],
+    events: list[dict[str, Any]],
+    entries: list[dict[str, Any]],
+    close: dict[str, Any] | None,
+) -> None:
+    period = Period.parse(manifest["period"])
+    as_of = parse_utc(manifest["as_of"])
+    recorded = _recorded(events)
+    closed_at = None if close is None else from_us(int(close["closed_us"]))
+    rows = _rows_at(recorded, period, as_of, closed_at)
+    expected = report_document(period, as_of, [r.as_dict() for r in rows])
+    actual = (directory / "report.json").read_text(encoding="utf-8")
+    problems = [] if expected == actual else ["report.json differs from the recomputed report"]
+    result.record("report", problems, f"{len(rows)} rows recomputed from {len(events)} events")
+
+    problems = []
+    credits = json.loads((directory / "credits.json").read_text(encoding="utf-8"))["entries"]
+    if [e["entry_id"] for e in credits] != [e["entry_id"] for e in entries]:
+        problems.append("credits.json and entries.jsonl list different entries")
+    at_moment: dict[int, dict[RowKey, Any]] = {}
+    for entry in entries:
+        moment_us = int(entry["recorded_us"])
+        if moment_us not in at_moment:
+            then = _rows_at(recorded, period, from_us(moment_us), closed_at)
+            at_moment[moment_us] = {row.key: row for row in then}
+        key = RowKey(entry["contract_id"], entry["service_id"], entry["period"])
+        row = at_moment[moment_us].get(key)
+        digest = basis_sha256(row) if row is not None else vanished_basis_sha256(key)
+        if digest != entry["basis_sha256"]:
+            problems.append(f"entry {entry['entry_id']}: basis_sha256 does not recompute")
+    booked: dict[RowKey, Decimal] = defaultdict(Decimal)
+    for entry in entries:
+        booked[RowKey(entry["contract_id"], entry["service_id"], entry["period"])] += Decimal(
+            entry["amount"]
+        )
+    if closed_at is not None:
+        for row in rows:
+            if booked.get(row.key, Decimal(0)) != row.credit_amount:
+                problems.append(
+                    f"{row.key.contract_id}/{row.key.service_id}: entries sum to "
+                    f"{booked.get(row.key, Decimal(0))}, the row owes {row.credit_amount}"
+                )
+    result.record(
+        "entries",
+        problems,
+        f"{len(entries)} entries: every basis_sha256 recomputed"
+        + ("; every closed row's entries sum to its credit amount" if closed_at else ""),
+    )

@@ -1,0 +1,142 @@
+"""`audit verify`: recompute the hash chain from the stored rows and name the first
+position that does not match (spec: `ledger/chain.py`).
+
+At each position, in order, exactly one row must claim it; an event's envelope must
+still hash to its `content_sha256`; the link recomputed from the previous link and the
+row's fields must equal the stored one; record times must not go backwards; a close's
+checkpoint must equal the chain just before it; and the event store's own copy of the
+record (the eventsourcing table) must be the very bytes the row implies. After the last
+position, the head the writers keep must agree with where the chain ends, and the
+event store must hold no record the chain lacks. Checkpoints kept elsewhere
+(`--checkpoint POS:SHA`) are compared too: only they can reveal a history rewritten
+consistently from its start by someone who can write every table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ledger.chain import GENESIS, RECORD_TIME, ChainHead, RecordKind, link, record_sha256
+from projections.store import LedgerStore
+from projections.store.chain_append import library_state
+from projections.store.ledger_store import RECORD_KEY, originator_of
+from projections.store.schema import CHAINED_TABLES
+
+CHUNK = 5_000  # positions read per round trip
+
+
+@dataclass(frozen=True)
+class Finding:
+    position: int
+    problem: str
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    records: int  # positions verified before the first finding (all, if none)
+    head: ChainHead  # the recomputed chain at its last good position
+    closes: int  # checkpoints of closes that matched
+    finding: Finding | None
+
+    @property
+    def ok(self) -> bool:
+        return self.finding is None
+
+
+def _describe(kind: RecordKind, fields: Mapping[str, Any]) -> str:
+    return f"{kind} {fields[RECORD_KEY[kind]]} (table {CHAINED_TABLES[kind]})"
+
+
+def _check(
+    position: int, claims: list[tuple[RecordKind, dict[str, Any]]], previous: ChainHead
+) -> tuple[str | None, str]:
+    """(problem or None, recomputed link) of one position."""
+    if not claims:
+        return "no record holds this position: a record was deleted", previous.sha256
+    if len(claims) > 1:
+        named = ", ".join(_describe(kind, fields) for kind, fields in claims)
+        return f"{len(claims)} records claim this position ({named}): one was inserted", ""
+    kind, fields = claims[0]
+    what = _describe(kind, fields)
+    if kind == "event":
+        actual = hashlib.sha256(str(fields["envelope"]).encode()).hexdigest()
+        if actual != fields["content_sha256"]:
+            return f"{what}: its envelope no longer hashes to its content_sha256: edited", ""
+    recomputed = link(previous.sha256, record_sha256(kind, position, fields))
+    if recomputed != fields["chain_sha256"]:
+        return f"{what}: its fields do not give its recorded link: edited or inserted", ""
+    if int(fields[RECORD_TIME[kind]]) < previous.recorded_us:
+        return f"{what}: its record time is earlier than the record before it", ""
+    if kind == "close" and (
+        int(fields["checkpoint_pos"]) != position - 1
+        or fields["checkpoint_sha256"] != previous.sha256
+    ):
+        return f"{what}: its checkpoint does not match the chain before it", ""
+    return None, recomputed
+
+
+def verify(store: LedgerStore, checkpoints: Mapping[int, str] | None = None) -> VerifyResult:
+    anchors = dict(checkpoints or {})
+    end = store.chain_end()
+    head = ChainHead(0, GENESIS, 0)
+    closes = 0
+
+    def result(finding: Finding | None) -> VerifyResult:
+        return VerifyResult(head.position, head, closes, finding)
+
+    for after in range(0, end, CHUNK):
+        through = min(after + CHUNK, end)
+        rows = store.chain_rows(after, through)
+        by_position: dict[int, list[tuple[RecordKind, dict[str, Any]]]] = defaultdict(list)
+        for kind, fields in rows:
+            by_position[int(fields["chain_pos"])].append((kind, fields))
+        copies = store.library_states(
+            [originator_of(kind, str(fields[RECORD_KEY[kind]])) for kind, fields in rows]
+        )
+        for position in range(after + 1, through + 1):
+            claims = by_position.get(position, [])
+            problem, recomputed = _check(position, claims, head)
+            if problem is None:
+                kind, fields = claims[0]
+                copy = copies.get(originator_of(kind, str(fields[RECORD_KEY[kind]])))
+                if copy is None:
+                    problem = f"{_describe(kind, fields)}: missing from the event store"
+                elif copy != library_state(kind, fields):
+                    problem = f"{_describe(kind, fields)}: the event store's copy differs"
+                elif position in anchors and anchors[position] != recomputed:
+                    problem = "the chain here differs from the checkpoint given"
+            if problem is not None:
+                return result(Finding(position, problem))
+            kind, fields = claims[0]
+            closes += kind == "close"
+            head = ChainHead(position, recomputed, int(fields[RECORD_TIME[kind]]))
+
+    stored_head = store.chain_head()
+    if (stored_head.position, stored_head.sha256) != (head.position, head.sha256):
+        if stored_head.position > head.position:
+            problem = (
+                f"the writers' head is at position {stored_head.position} but the chain "
+                f"ends at {head.position}: the records after it were deleted"
+            )
+            return result(Finding(head.position + 1, problem))
+        problem = f"the writers' head ({stored_head.checkpoint}) does not match the chain"
+        return result(Finding(head.position, problem))
+    beyond = sorted(p for p in anchors if p > head.position)
+    if beyond:
+        return result(
+            Finding(beyond[0], f"the chain ends at {head.position}, before this checkpoint")
+        )
+    extra = store.library_count() - head.position
+    if extra > 0:
+        return result(
+            Finding(
+                head.position + 1,
+                f"the event store holds {extra} record(s) that are in no chained table: "
+                "inserted, or their rows deleted",
+            )
+        )
+    return result(None)

@@ -1,0 +1,80 @@
+"""The derivation of one row as the ledger knew it at a moment, with its credit entries.
+
+The inputs are loaded exactly as `period_report` loads them (`load_period_inputs`),
+restricted to what was recorded by the moment, so `explain` and `report` can never
+disagree. Each credit entry of the row is shown with the basis recomputed from the
+events recorded at or before its own `recorded_at` (horizon `recorded_at`): that is
+what the entry was computed from, and `basis_reproduced` says whether its digest
+matches the `basis_sha256` the entry carries.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ledger.attainment import Row
+from ledger.credits import CreditEntry, basis, basis_sha256, vanished_basis_sha256
+from ledger.explain import explain_row, locate
+from ledger.periods import Period, to_us
+from projections.attainment import load_period_inputs, period_report
+from projections.store import LedgerStore
+
+
+def explain(
+    store: LedgerStore, contract_id: str, service_id: str, period: Period, as_of: datetime
+) -> dict[str, Any]:
+    """The derivation document of (contract, service, period) as of `as_of`.
+
+    Raises `ledger.explain.RowNotFoundError` when the row does not exist then.
+    """
+    inputs = load_period_inputs(store, period, as_of, recorded_filter=True)
+    contract = next((c for c in inputs.contracts if c.contract_id == contract_id), None)
+    location = locate(contract, contract_id, service_id, period)
+    assert contract is not None
+    outages, maintenances, incidents = inputs.subjects_for(contract)
+    document = explain_row(
+        contract,
+        location,
+        period,
+        outages,
+        maintenances,
+        incidents,
+        inputs.horizon_us,
+        histories=inputs.events,
+        closed_at=inputs.closed_at,
+    )
+    entries = [
+        e
+        for e in store.entries(
+            period=period.label, contract_id=contract_id, recorded_by_us=to_us(as_of)
+        )
+        if e.service_id == service_id
+    ]
+    document["entries"] = entry_facts(store, period, entries)
+    return document
+
+
+def entry_facts(
+    store: LedgerStore, period: Period, entries: list[CreditEntry]
+) -> list[dict[str, Any]]:
+    """Each entry, in record order, with the basis recomputed as of its `recorded_at`."""
+    rows_then: dict[datetime, dict[tuple[str, str], Row]] = {}
+    facts = []
+    for entry in entries:
+        if entry.recorded_at not in rows_then:
+            report = period_report(store, period, entry.recorded_at, recorded_filter=True)
+            rows_then[entry.recorded_at] = {
+                (r.contract.contract_id, r.service.service_id): r for r in report.rows
+            }
+        row = rows_then[entry.recorded_at].get((entry.contract_id, entry.service_id))
+        digest = basis_sha256(row) if row is not None else vanished_basis_sha256(entry.key)
+        facts.append(
+            {
+                **entry.as_dict(),
+                "basis_at_recording": None if row is None else basis(row),
+                "basis_sha256_recomputed": digest,
+                "basis_reproduced": digest == entry.basis_sha256,
+            }
+        )
+    return facts

@@ -1,0 +1,146 @@
+"""`diff`: what the ledger said about a period at T1 versus T2, and why it changed.
+
+Both sides are bitemporal questions (sla-math §7): the rows as of T1 and as of T2, each
+from the events and closes recorded by then with horizon T1 or T2. For each row whose
+figures differ, the diff names every changed field and the causes:
+
+- the events recorded in `(T1, T2]` about the subjects that feed the row at T1 or T2
+  (its contract, the outages and maintenance windows that apply to it, its incidents),
+  each with its id, type and record time;
+- the horizon, when the row depends on it (provisional figures, an ongoing outage, a
+  pending incident) and no recorded event explains the change alone;
+- the close, when the period was closed in between (the status changes);
+- what finance was told: the credit entries recorded in between and the booked amount
+  (sum of the row's entries) at T1 and at T2.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from ledger.attainment import Row, RowKey
+from ledger.credits import CreditEntry, format_utc_micro
+from ledger.events import RecordedEvent
+from ledger.periods import Period, to_us
+from ledger.timeformat import format_utc
+from projections.attainment import PeriodReport, period_report
+from projections.store import LedgerStore
+
+
+@dataclass(frozen=True)
+class RowDiff:
+    key: RowKey
+    change: str  # "changed", "added" (no row at T1) or "removed" (no row at T2)
+    fields: dict[str, tuple[Any, Any]]
+    events: list[RecordedEvent]
+    horizon_only: bool
+    entries: list[CreditEntry]
+    booked: tuple[Decimal, Decimal]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "contract_id": self.key.contract_id,
+            "service_id": self.key.service_id,
+            "change": self.change,
+            "fields": {name: {"from": old, "to": new} for name, (old, new) in self.fields.items()},
+            "caused_by_events": [
+                {
+                    "event_id": r.event.event_id,
+                    "type": r.event.type,
+                    "subject_id": r.event.subject_id,
+                    "occurred_at": format_utc(r.event.occurred_at),
+                    "recorded_at": format_utc_micro(r.recorded_at),
+                }
+                for r in self.events
+            ],
+            "caused_by_horizon": self.horizon_only,
+            "booked_amount": {"from": str(self.booked[0]), "to": str(self.booked[1])},
+            "entries_recorded": [e.as_dict() for e in self.entries],
+        }
+
+
+@dataclass(frozen=True)
+class PeriodDiff:
+    period: Period
+    before: PeriodReport
+    after: PeriodReport
+    rows: list[RowDiff]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "period": self.period.label,
+            "from": format_utc(self.before.as_of),
+            "to": format_utc(self.after.as_of),
+            "status": {
+                "from": "closed" if self.before.closed_at else "provisional",
+                "to": "closed" if self.after.closed_at else "provisional",
+            },
+            "closed_at": None
+            if self.after.closed_at is None
+            else format_utc_micro(self.after.closed_at),
+            "rows_changed": len(self.rows),
+            "rows": [row.as_dict() for row in self.rows],
+        }
+
+
+def _booked(entries: list[CreditEntry]) -> Decimal:
+    return sum((e.amount for e in entries), Decimal(0))
+
+
+def period_diff(store: LedgerStore, period: Period, t1: datetime, t2: datetime) -> PeriodDiff:
+    before = period_report(store, period, t1, recorded_filter=True)
+    after = period_report(store, period, t2, recorded_filter=True)
+    recorded = store.events_recorded_between(to_us(t1), to_us(t2))
+    entries_by_row: dict[RowKey, list[CreditEntry]] = defaultdict(list)
+    for entry in store.entries(period=period.label, recorded_by_us=to_us(t2)):
+        entries_by_row[entry.key].append(entry)
+
+    old = {row.key: row for row in before.rows}
+    new = {row.key: row for row in after.rows}
+    diffs = []
+    for key in sorted(set(old) | set(new), key=lambda k: (k.contract_id, k.service_id)):
+        old_doc = _figures(old.get(key))
+        new_doc = _figures(new.get(key))
+        row_entries = entries_by_row.get(key, [])
+        cut = to_us(t1)
+        told_then = [e for e in row_entries if to_us(e.recorded_at) <= cut]
+        told_since = [e for e in row_entries if to_us(e.recorded_at) > cut]
+        fields = {
+            name: (old_doc.get(name), new_doc.get(name))
+            for name in sorted(set(old_doc) | set(new_doc))
+            if old_doc.get(name) != new_doc.get(name)
+        }
+        if not fields and not told_since:
+            continue
+        # An event counts as a cause if it is about a subject that fed the row at either
+        # moment: a retraction removes its outage from the row, but still caused that.
+        feeding = store.subjects_of(
+            sorted(set().union(*(r.event_ids for r in (old.get(key), new.get(key)) if r)))
+        )
+        events = [r for r in recorded if (r.event.subject_kind, r.event.subject_id) in feeding]
+        change = "changed" if key in old and key in new else ("added" if key in new else "removed")
+        diffs.append(
+            RowDiff(
+                key=key,
+                change=change,
+                fields=fields,
+                events=events,
+                horizon_only=bool(fields) and not events,
+                entries=told_since,
+                booked=(_booked(told_then), _booked(row_entries)),
+            )
+        )
+    return PeriodDiff(period, before, after, diffs)
+
+
+def _figures(row: Row | None) -> dict[str, Any]:
+    if row is None:
+        return {}
+    figures = row.as_dict()
+    for name in ("contract_id", "service_id", "period"):
+        figures.pop(name)
+    return figures

@@ -1,0 +1,113 @@
+"""Records joining the hash chain in one transaction, sealed under the write lock.
+
+A writer prepares its records without positions; the recorder, holding the write lock,
+reads the chain head and calls `seal`, which gives each record its position, its link
+and (for accepted events) its record time, and returns the table rows and the
+eventsourcing records to insert. Because this happens under the lock, positions follow
+commit order, and record times never go backwards along the chain: a question "as of T"
+is always a prefix of the chain.
+
+Credit entries and closes carry a record time chosen by the caller, who computed their
+figures from exactly the records up to a head it read (`expected_position`). If the
+chain moved on in between, those figures might miss an event recorded before the
+entries: `seal` refuses with `ChainMovedError`, and the caller computes again.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from eventsourcing.persistence import StoredEvent
+
+from ledger.chain import ChainHead, RecordKind, link, record_sha256
+from projections.store.schema import CHAINED_TABLES, CLOSE_COLUMNS, ENTRY_COLUMNS, EVENT_COLUMNS
+
+COLUMNS = {"event": EVENT_COLUMNS, "entry": ENTRY_COLUMNS, "close": CLOSE_COLUMNS}
+
+
+class ChainMovedError(Exception):
+    """Records were added since the figures being written were computed."""
+
+
+@dataclass(frozen=True, slots=True)
+class PendingRecord:
+    kind: RecordKind
+    fields: dict[str, Any]  # every field of FIELDS[kind] except those `seal` fills in
+    originator_id: uuid.UUID
+    topic: str
+
+
+def library_state(kind: RecordKind, fields: Mapping[str, Any]) -> bytes:
+    """The eventsourcing record of a chained record: its fields, position and link.
+
+    An event's envelope and origin are embedded as JSON objects (they are canonical JSON
+    already), so the event store reads as a log of the envelopes accepted.
+    """
+    if kind != "event":
+        return json.dumps(dict(fields), sort_keys=True, separators=(",", ":")).encode()
+    return (
+        f'{{"chain_pos":{fields["chain_pos"]},"chain_sha256":"{fields["chain_sha256"]}",'
+        f'"content_sha256":"{fields["content_sha256"]}","envelope":{fields["envelope"]},'
+        f'"event_id":"{fields["event_id"]}","occurred_at":"{fields["occurred_at"]}",'
+        f'"origin":{fields["origin"]},"recorded_us":{fields["recorded_us"]},'
+        f'"subject_id":{json.dumps(fields["subject_id"], ensure_ascii=False)},'
+        f'"subject_kind":"{fields["subject_kind"]}","type":"{fields["type"]}"}}'
+    ).encode()
+
+
+@dataclass
+class ChainAppend:
+    """The chained records of one transaction, in chain order.
+
+    `at_us`: the record time of entries and closes (None for a batch of events, which
+    get the time of the seal). `expected_position`: the head their figures were
+    computed at (None: events, which depend on nothing before them).
+    """
+
+    records: list[PendingRecord] = field(default_factory=list)
+    at_us: int | None = None
+    expected_position: int | None = None
+    sealed_head: ChainHead | None = None
+
+    def seal(
+        self, head: ChainHead, now_us: int, insert: Callable[[str, tuple[Any, ...]], None]
+    ) -> list[StoredEvent]:
+        """Give each record its place after `head`; `insert(table, row)` receives the rows."""
+        if self.expected_position is not None and head.position != self.expected_position:
+            raise ChainMovedError(
+                f"the chain moved from position {self.expected_position} to {head.position}"
+            )
+        if self.at_us is not None and self.at_us < head.recorded_us:
+            raise ChainMovedError("the record time is before the chain head's")
+        at = max(now_us, head.recorded_us) if self.at_us is None else self.at_us
+        position, previous = head.position, head.sha256
+        stored: list[StoredEvent] = []
+        for record in self.records:
+            position += 1
+            fields = record.fields
+            if record.kind == "event":
+                fields["recorded_us"] = at
+            elif record.kind == "close":
+                fields["checkpoint_pos"] = position - 1
+                fields["checkpoint_sha256"] = previous
+            previous = link(previous, record_sha256(record.kind, position, fields))
+            fields["chain_pos"] = position
+            fields["chain_sha256"] = previous
+            insert(
+                CHAINED_TABLES[record.kind],
+                tuple(fields[name] for name, _ in COLUMNS[record.kind]),
+            )
+            stored.append(
+                StoredEvent(
+                    originator_id=record.originator_id,
+                    originator_version=1,
+                    topic=record.topic,
+                    state=library_state(record.kind, fields),
+                )
+            )
+        self.sealed_head = ChainHead(position, previous, at)
+        return stored

@@ -1,0 +1,176 @@
+"""Bitemporal questions (sla-math §7): a history grows in steps (events, a close, late
+corrections after the close); what the ledger said at each step is saved; asked later
+`--as-of` each step, it answers byte for byte the same. `diff` names what changed in
+between and the recorded events that caused it. On SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from contextlib import redirect_stdout
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from consumers.cli import main
+from ledger.timeformat import format_utc
+from tests.builders import contract, ev, outage
+
+pytestmark = pytest.mark.integration
+
+
+def cli(store: str, *args: str) -> str:
+    out = io.StringIO()
+    with redirect_stdout(out):
+        status = main([*args, "--store", store])
+    assert status == 0, out.getvalue()
+    return out.getvalue()
+
+
+def ingest(store: str, path: Path, docs: list[dict[str, Any]]) -> None:
+    path.write_text("".join(json.dumps(d) + "\n" for d in docs))
+    cli(store, "ingest", "--from-file", str(path))
+
+
+QUESTIONS = [
+    ("report", "--period", "2026-03", "--format", "json"),
+    ("report", "--period", "2026-11", "--format", "json"),
+    ("report", "--period", "2026-03", "--format", "csv"),
+    ("credits", "--format", "json"),
+    ("credits", "--period", "2026-03", "--format", "csv"),
+    ("explain", "--contract", "C-1", "--service", "crm", "--period", "2026-03", "--format", "json"),
+    ("explain", "--contract", "C-1", "--service", "crm", "--period", "2026-11"),
+]
+
+
+def ask_all(store: str, moment: str) -> list[str]:
+    return [cli(store, *question, "--as-of", moment) for question in QUESTIONS]
+
+
+def test_every_saved_answer_is_reproduced_exactly_later(store_url: str, tmp_path: Path) -> None:
+    # Step 1: a contract, a March outage, and an outage in the current month still open,
+    # so November's figures also depend on the horizon.
+    retract_me = outage("O-2", "2026-03-15T00:00:00Z", "2026-03-15T10:00:00Z", impact="50")
+    steps = [
+        [
+            contract(),
+            *outage("O-1", "2026-03-10T10:00:00Z", "2026-03-10T10:50:00Z"),
+            *outage("O-N", "2026-11-20T00:00:00Z", None),
+        ],
+        retract_me,  # step 2: a second March outage, while March is provisional
+        "close",  # step 3
+        [  # step 4: the post-incident review, after the close
+            ev(
+                "outage.amended",
+                "2026-04-20T09:00:00Z",
+                {"outage_id": "O-1", "ended_at": "2026-03-11T10:00:00Z", "reason": "review"},
+            )
+        ],
+        [  # step 5: O-2 was a false alarm
+            ev("outage.retracted", "2026-04-21T09:00:00Z", {"outage_id": "O-2", "reason": "no"})
+        ],
+    ]
+    saved: list[tuple[str, list[str], str, str]] = []
+    for number, step in enumerate(steps):
+        if step == "close":
+            cli(store_url, "close", "--period", "2026-03")
+        else:
+            assert isinstance(step, list)
+            ingest(store_url, tmp_path / f"step{number}.jsonl", step)
+        moment = format_utc(datetime.now(UTC))
+        live = cli(store_url, "report", "--period", "2026-11", "--format", "json")
+        live_as_of = json.loads(live)["as_of"]
+        saved.append((moment, ask_all(store_url, moment), live, live_as_of))
+        time.sleep(0.01)
+
+    # The history did change: March's credit went 100 -> 250 (tier 25%) and back.
+    march = [json.loads(answers[0])["rows"][0] for _, answers, _, _ in saved]
+    assert [row["status"] for row in march] == ["provisional"] * 2 + ["closed"] * 3
+    assert [row["credit_amount"] for row in march] == [
+        "100.00",
+        "100.00",
+        "100.00",
+        "250.00",
+        "250.00",
+    ]
+    assert [row["downtime_seconds"] for row in march] == [
+        "3000",
+        "21000",
+        "21000",
+        "104400",
+        "86400",
+    ]
+    explained = json.loads(saved[-1][1][5])
+    assert [e["basis_reproduced"] for e in explained["entries"]] == [True, True, True]
+    entries = json.loads(saved[-1][1][3])["entries"]
+    assert [(e["kind"], e["amount"]) for e in entries] == [
+        ("issue", "100.00"),
+        ("reversal", "-100.00"),
+        ("issue", "250.00"),
+    ]
+
+    for moment, answers, live, live_as_of in saved:
+        assert ask_all(store_url, moment) == answers, moment
+        # A question without --as-of is the question as of the moment it printed.
+        assert (
+            cli(
+                store_url,
+                "report",
+                "--period",
+                "2026-11",
+                "--format",
+                "json",
+                "--as-of",
+                live_as_of,
+            )
+            == live
+        )
+
+    # diff: what finance was told just after the close versus now, and why.
+    after_close, now = saved[2][0], saved[-1][0]
+    document = json.loads(
+        cli(
+            store_url,
+            "diff",
+            "--period",
+            "2026-03",
+            "--from",
+            after_close,
+            "--to",
+            now,
+            "--format",
+            "json",
+        )
+    )
+    [row] = document["rows"]
+    assert row["fields"]["credit_amount"] == {"from": "100.00", "to": "250.00"}
+    assert row["fields"]["downtime_seconds"] == {"from": "21000", "to": "86400"}
+    assert row["booked_amount"] == {"from": "100.00", "to": "250.00"}
+    assert [e["kind"] for e in row["entries_recorded"]] == ["reversal", "issue"]
+    assert [e["type"] for e in row["caused_by_events"]] == ["outage.amended", "outage.retracted"]
+    assert row["caused_by_horizon"] is False
+    # November changed with time alone: the open outage grew.
+    november = json.loads(
+        cli(
+            store_url,
+            "diff",
+            "--period",
+            "2026-11",
+            "--from",
+            saved[0][0],
+            "--to",
+            now,
+            "--format",
+            "json",
+        )
+    )
+    [grown] = november["rows"]
+    assert grown["caused_by_events"] == []
+    assert grown["caused_by_horizon"] is True
+    assert "downtime_seconds" in grown["fields"]
+    text = cli(store_url, "diff", "--period", "2026-03", "--from", after_close, "--to", now)
+    assert "credit_amount: 100.00 -> 250.00" in text
+    assert "outage.amended O-1" in text

@@ -1,0 +1,414 @@
+"""The audit against rows edited, deleted and inserted behind the ledger's back, on SQLite
+and on PostgreSQL: `audit verify` names exactly the first tampered chain position, and
+`audit rebuild` replays the event log and names what differs from the live projections."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from consumers.intake import ingest_file
+from ledger.chain import link, record_sha256
+from ledger.periods import Period
+from projections.audit_rebuild import RebuildResult, rebuild
+from projections.audit_verify import verify
+from projections.credit_entries import close_period
+from projections.store import LedgerStore
+from tests.builders import contract, ev, outage
+from tests.infrastructure import fresh_postgres_database
+from tests.integration.test_cli import run
+from tests.tampering import library_table, query, tamper
+
+pytestmark = pytest.mark.integration
+MARCH = Period(2026, 3)
+
+
+@pytest.fixture
+def history(store_url: str, tmp_path: Path) -> str:
+    """Positions: 1 contract, 2-3 outage, 4 issue, 5 close, 6 amendment, 7 reversal,
+    8 re-issue, 9 a second outage, 10-11 its reversal and re-issue."""
+    with LedgerStore(store_url) as store:
+        docs = [contract(), *outage("O-1", "2026-03-10T10:00:00Z", "2026-03-10T10:50:00Z")]
+        _ingest(store, tmp_path / "a.jsonl", docs)
+        close_period(store, MARCH, datetime.now(UTC))
+        amended = ev(
+            "outage.amended",
+            "2026-04-20T09:00:00Z",
+            {"outage_id": "O-1", "ended_at": "2026-03-11T10:00:00Z", "reason": "review"},
+        )
+        _ingest(store, tmp_path / "b.jsonl", [amended])
+        _ingest(
+            store,
+            tmp_path / "c.jsonl",
+            outage("O-2", "2026-03-20T00:00:00Z", "2026-03-20T08:00:00Z")[:1],
+        )
+    return store_url
+
+
+CHAIN = (
+    "(SELECT chain_pos, chain_sha256 FROM sla_events UNION ALL "
+    "SELECT chain_pos, chain_sha256 FROM sla_credit_entries UNION ALL "
+    "SELECT chain_pos, chain_sha256 FROM sla_closes) AS chain"
+)
+
+
+def _last(url: str) -> int:
+    return int(str(query(url, f"SELECT MAX(chain_pos) FROM {CHAIN}")[0][0]))
+
+
+def _ingest(store: LedgerStore, path: Path, docs: list[dict[str, object]]) -> None:
+    path.write_text("".join(json.dumps(d) + "\n" for d in docs))
+    ingest_file(store, path)
+
+
+def _verify(url: str, checkpoints: dict[int, str] | None = None) -> tuple[int | None, str]:
+    with LedgerStore(url) as store:
+        result = verify(store, checkpoints)
+    if result.finding is None:
+        return None, f"ok {result.records}"
+    return result.finding.position, result.finding.problem
+
+
+def test_an_untouched_history_verifies_with_its_checkpoint(history: str) -> None:
+    with LedgerStore(history) as store:
+        result = verify(store)
+        kinds = [kind for kind, _ in store.chain_rows(0, 100)]
+    assert result.ok, result.finding
+    # The amendment moves the credit from the 10% to the 25% tier; the outage O-2, still
+    # open, runs to the horizon and reaches the 100% tier: two reversals, two re-issues.
+    assert kinds == ["event"] * 3 + ["entry", "close"] + ["event", "entry", "entry"] * 2
+    assert result.records == 11
+    assert result.closes == 1
+
+
+def test_an_edited_event_is_named_by_its_position(history: str) -> None:
+    tamper(
+        history,
+        "UPDATE sla_events SET envelope = replace(envelope, '10:50', '10:40') WHERE chain_pos = 3",
+    )
+    position, problem = _verify(history)
+    assert position == 3
+    assert "sla_events" in problem
+    assert "edited" in problem
+
+
+def test_an_edit_that_keeps_the_content_hash_is_still_caught_by_the_link(history: str) -> None:
+    tamper(history, "UPDATE sla_events SET origin = '{}' WHERE chain_pos = 2")
+    assert _verify(history)[0] == 2
+
+
+def test_an_edited_credit_amount_is_named_by_its_position(history: str) -> None:
+    tamper(history, "UPDATE sla_credit_entries SET amount = '1.00' WHERE chain_pos = 8")
+    position, problem = _verify(history)
+    assert position == 8
+    assert "sla_credit_entries" in problem
+
+
+def test_only_the_first_of_two_edits_is_named(history: str) -> None:
+    tamper(
+        history,
+        "UPDATE sla_credit_entries SET amount = '1.00' WHERE chain_pos = 8",
+        "UPDATE sla_credit_entries SET basis_sha256 = 'x' WHERE chain_pos = 4",
+    )
+    assert _verify(history)[0] == 4
+
+
+def test_a_deleted_event_is_named_by_its_position(history: str) -> None:
+    tamper(history, "DELETE FROM sla_events WHERE chain_pos = 6")
+    position, problem = _verify(history)
+    assert position == 6
+    assert "deleted" in problem
+
+
+def test_deleting_the_newest_records_everywhere_is_caught_by_the_head(history: str) -> None:
+    last = _last(history)
+    table = library_table(history)
+    tamper(
+        history,
+        f"DELETE FROM sla_credit_entries WHERE chain_pos = {last}",
+        f"DELETE FROM {table} WHERE CAST(state AS TEXT) LIKE '%\"chain_pos\":{last},%'"
+        if history.startswith("sqlite")
+        else f"DELETE FROM {table} WHERE convert_from(state, 'UTF8') LIKE "
+        f"'%\"chain_pos\":{last},%'",
+    )
+    position, problem = _verify(history)
+    assert position == last
+    assert "deleted" in problem
+
+
+def _forged_entry_at(url: str, position: int) -> str:
+    """An entry row at `position` whose link is computed correctly, as a forger who
+    knows the algorithm would: only the event store's copy is missing."""
+    previous = str(
+        query(url, f"SELECT chain_sha256 FROM {CHAIN} WHERE chain_pos = {position - 1}")[0][0]
+    )
+    fields = {
+        "entry_id": "forged",
+        "kind": "issue",
+        "revision": 9,
+        "supersedes": None,
+        "contract_id": "C-1001",
+        "customer_id": "CUST-7",
+        "service_id": "crm",
+        "period": "2026-03",
+        "amount": "5000.00",
+        "currency": "USD",
+        "remedy": "credit",
+        "credit_percent": "100",
+        "terms_version": 1,
+        "recorded_us": 2**52,
+        "basis_sha256": "0" * 64,
+    }
+    sha = link(previous, record_sha256("entry", position, fields))
+    values = ", ".join("NULL" if v is None else repr(v) for v in fields.values())
+    return (
+        f"INSERT INTO sla_credit_entries ({', '.join(fields)}, chain_pos, chain_sha256) "
+        f"VALUES ({values}, {position}, '{sha}')"
+    )
+
+
+def test_an_inserted_entry_after_the_head_is_named(history: str) -> None:
+    last = _last(history)
+    tamper(history, _forged_entry_at(history, last + 1))
+    position, problem = _verify(history)
+    assert position == last + 1
+    assert "missing from the event store" in problem
+
+
+def test_an_inserted_row_claiming_a_taken_position_is_named(history: str) -> None:
+    tamper(
+        history,
+        "INSERT INTO sla_events (event_id, type, subject_kind, subject_id, occurred_at, "
+        "recorded_us, content_sha256, envelope, origin, chain_pos, chain_sha256) "
+        "SELECT 'forged', type, subject_kind, subject_id, occurred_at, recorded_us, "
+        "content_sha256, envelope, origin, 7, chain_sha256 FROM sla_events WHERE chain_pos = 6",
+    )
+    position, problem = _verify(history)
+    assert position == 7
+    assert "2 records claim" in problem
+
+
+def test_an_edited_event_store_copy_is_named(history: str) -> None:
+    table = library_table(history)
+    replace = (
+        f"UPDATE {table} SET state = CAST(replace(CAST(state AS TEXT), "
+        '\'"source":"tests"\', \'"source":"forged"\') AS BLOB) '
+        "WHERE CAST(state AS TEXT) LIKE '%\"chain_pos\":2,%'"
+        if history.startswith("sqlite")
+        else f"UPDATE {table} SET state = convert_to(replace(convert_from(state, 'UTF8'), "
+        '\'"source":"tests"\', \'"source":"forged"\'), \'UTF8\') '
+        "WHERE convert_from(state, 'UTF8') LIKE '%\"chain_pos\":2,%'"
+    )
+    tamper(history, replace)
+    position, problem = _verify(history)
+    assert position == 2
+    assert "event store's copy differs" in problem
+
+
+def test_a_checkpoint_kept_elsewhere_must_be_on_the_chain(history: str) -> None:
+    with LedgerStore(history) as store:
+        good = verify(store).head
+    assert _verify(history, {good.position: good.sha256})[0] is None
+    assert _verify(history, {3: "f" * 64})[0] == 3
+    assert _verify(history, {good.position + 5: "f" * 64})[0] == good.position + 5
+
+
+def test_the_command_exits_non_zero_naming_the_position(history: str) -> None:
+    ok = run("audit", "verify", store=history)
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.startswith("chain verified: ")
+    tamper(
+        history, "UPDATE sla_events SET occurred_at = '2026-03-01T00:00:00Z' WHERE chain_pos = 1"
+    )
+    broken = run("audit", "verify", "--format", "json", store=history)
+    assert broken.returncode == 1
+    document = json.loads(broken.stdout)
+    assert document["ok"] is False
+    assert document["first_mismatch"]["position"] == 1
+    assert broken.stderr.strip() == "sla-ledger: audit verify failed at position 1"
+
+
+def _rebuild(url: str) -> RebuildResult:
+    with (
+        LedgerStore(url) as live,
+        tempfile.TemporaryDirectory() as scratch_dir,
+        LedgerStore(f"sqlite:///{Path(scratch_dir) / 'scratch.db'}") as scratch,
+    ):
+        return rebuild(live, scratch)
+
+
+def test_a_rebuild_reproduces_the_chain_entries_and_rows(history: str) -> None:
+    result = _rebuild(history)
+    assert result.differences == []
+    assert result.rebuilt_head == result.live_head
+    assert result.records == 11
+    assert result.entries_compared == 5
+    assert "2026-03" in result.periods
+    assert result.rows_compared >= 8
+
+
+def test_a_rebuild_into_a_postgresql_scratch_store(history: str, postgres_url: str) -> None:
+    with (
+        fresh_postgres_database(postgres_url) as scratch_url,
+        LedgerStore(history) as live,
+        LedgerStore(scratch_url) as scratch,
+    ):
+        result = rebuild(live, scratch)
+    assert result.ok, result.differences
+
+
+def test_an_edited_event_index_shows_in_the_rows(history: str) -> None:
+    # The reports read the event index (sla_events); the log still says 10:50.
+    tamper(
+        history,
+        "UPDATE sla_events SET envelope = replace(envelope, '2026-03-20T00:00:00Z', "
+        "'2026-03-31T00:00:00Z') WHERE chain_pos = 9",
+    )
+    result = _rebuild(history)
+    assert not result.ok
+    assert any(
+        d.startswith("row C-1/crm 2026-03: downtime_seconds is 172800 live, 1123200")
+        for d in result.differences
+    ), result.differences
+
+
+def test_a_deleted_and_an_edited_entry_are_reported(history: str) -> None:
+    tamper(
+        history,
+        "DELETE FROM sla_credit_entries WHERE chain_pos = 11",
+        "UPDATE sla_credit_entries SET amount = '99.00' WHERE chain_pos = 4",
+    )
+    result = _rebuild(history)
+    assert any("amount is 99.00 live, 100.00 rebuilt" in d for d in result.differences)
+    assert any("in the rebuild, not in the live ledger" in d for d in result.differences)
+
+
+def test_the_rebuild_command_exits_non_zero_on_a_difference(history: str) -> None:
+    ok = run("audit", "rebuild", store=history)
+    assert ok.returncode == 0, ok.stderr
+    assert "chain head reproduced" in ok.stdout
+    assert "0 differences" in ok.stdout
+    tamper(history, "UPDATE sla_credit_entries SET amount = '99.00' WHERE chain_pos = 4")
+    broken = run("audit", "rebuild", "--format", "json", store=history)
+    assert broken.returncode == 1
+    assert json.loads(broken.stdout)["ok"] is False
+
+
+def _as_of(bundle: Path) -> str:
+    return str(json.loads((bundle / "manifest.json").read_text())["as_of"])
+
+
+def _rewrite(bundle: Path, name: str, old: str, new: str) -> None:
+    """Edit a bundle file and, like a careful forger, fix its digest in the manifest."""
+    path = bundle / name
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    manifest["files"][name] = hashlib.sha256(path.read_bytes()).hexdigest()
+    (bundle / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_a_bundle_checks_offline_on_another_machine(history: str, tmp_path: Path) -> None:
+    exported = run(
+        "audit", "export", "--period", "2026-03", "--out", str(tmp_path / "b"), store=history
+    )
+    assert exported.returncode == 0, exported.stderr
+    bundle = tmp_path / "b"
+    # The files a user would get from `report` and `credits` as of the same moment.
+    report = run(
+        "report",
+        "--period",
+        "2026-03",
+        "--as-of",
+        _as_of(bundle),
+        "--format",
+        "json",
+        store=history,
+    )
+    assert (bundle / "report.json").read_text() == report.stdout
+    credits = run(
+        "credits",
+        "--period",
+        "2026-03",
+        "--as-of",
+        _as_of(bundle),
+        "--format",
+        "json",
+        store=history,
+    )
+    assert (bundle / "credits.json").read_text() == credits.stdout
+    events = [json.loads(line) for line in (bundle / "events.jsonl").read_text().splitlines()]
+    # Every event of the subjects that fed the row at some point, the retracted... here:
+    # the contract, both outages (all events), and nothing else.
+    assert sorted({(e["subject_kind"], e["subject_id"]) for e in events}) == [
+        ("contract", "C-1"),
+        ("outage", "O-1"),
+        ("outage", "O-2"),
+    ]
+    assert len(events) == 5
+    # Another machine: a copy of the directory, no store reachable at all.
+    elsewhere = tmp_path / "elsewhere"
+    shutil.copytree(bundle, elsewhere)
+    checked = run("audit", "check", str(elsewhere), store="postgresql://nobody@127.0.0.1:1/none")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert checked.stdout.splitlines()[-1] == "bundle verified"
+    assert "ok   entries: 5 entries: every basis_sha256 recomputed" in checked.stdout
+
+
+def test_a_forged_bundle_fails_its_check(history: str, tmp_path: Path) -> None:
+    bundle = tmp_path / "b"
+    assert (
+        run(
+            "audit", "export", "--period", "2026-03", "--out", str(bundle), store=history
+        ).returncode
+        == 0
+    )
+    pristine = tmp_path / "pristine"
+    shutil.copytree(bundle, pristine)
+
+    (bundle / "report.json").write_text(
+        (bundle / "report.json").read_text().replace('"1000.00"', '"10.00"')
+    )
+    failed = run("audit", "check", str(bundle))
+    assert failed.returncode == 1
+    assert "FAIL files: report.json differs from its digest in the manifest" in failed.stdout
+    assert failed.stderr.strip() == "sla-ledger: audit check failed: files"
+
+    shutil.rmtree(bundle)
+    shutil.copytree(pristine, bundle)
+    _rewrite(bundle, "report.json", '"credit_amount": "1000.00"', '"credit_amount": "10.00"')
+    failed = run("audit", "check", "--format", "json", str(bundle))
+    verdict = {c["check"]: c["ok"] for c in json.loads(failed.stdout)["checks"]}
+    assert verdict == {
+        "files": True,
+        "chain": True,
+        "records": True,
+        "close checkpoint": True,
+        "report": False,
+        "entries": True,
+    }
+
+    shutil.rmtree(bundle)
+    shutil.copytree(pristine, bundle)
+    _rewrite(bundle, "events.jsonl", "2026-03-10T10:00:00Z", "2026-03-10T10:30:00Z")
+    failed = run("audit", "check", str(bundle))
+    assert failed.returncode == 1
+    assert "FAIL records: " in failed.stdout
+
+
+def test_no_bundle_is_exported_from_a_tampered_store(history: str, tmp_path: Path) -> None:
+    tamper(history, "UPDATE sla_credit_entries SET amount = '1.00' WHERE chain_pos = 8")
+    refused = run(
+        "audit", "export", "--period", "2026-03", "--out", str(tmp_path / "b"), store=history
+    )
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("sla-ledger: error: audit verify fails at position 8")
+    assert len(refused.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "b").exists()

@@ -1,0 +1,147 @@
+"""`sla-ledger explain` as a user runs it: a real process on both stores.
+
+March 2026 has ended, so it can be closed; a late correction then posts a reversal and a
+re-issue, and explain must show every entry with a basis it can reproduce.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.builders import contract, ev, outage
+from tests.integration.test_cli import feed, run
+
+pytestmark = pytest.mark.integration
+
+ROW = ("--contract", "C-1", "--service", "crm", "--period", "2026-03")
+
+
+def explain_json(store: str, *extra: str) -> dict[str, Any]:
+    result = run("explain", *ROW, "--format", "json", *extra, store=store)
+    assert result.returncode == 0, result.stderr
+    document: dict[str, Any] = json.loads(result.stdout)
+    return document
+
+
+def ingest(store: str, tmp_path: Path, documents: list[dict[str, Any]]) -> None:
+    result = run("ingest", "--from-file", str(feed(tmp_path, documents)), store=store)
+    assert result.returncode == 0, result.stderr
+
+
+def test_explain_before_and_after_a_late_correction(store_url: str, tmp_path: Path) -> None:
+    first = outage("O-1", "2026-03-10T10:00:00Z", "2026-03-10T10:50:00Z")
+    ingest(store_url, tmp_path, [contract(), *first])
+    closed = run("close", "--period", "2026-03", store=store_url)
+    assert closed.returncode == 0, closed.stderr
+    [issued] = json.loads(run("credits", "--format", "json", store=store_url).stdout)["entries"]
+    before = issued["recorded_at"]
+
+    correction = ev(
+        "outage.amended",
+        "2026-04-03T09:00:00Z",
+        {"outage_id": "O-1", "ended_at": "2026-03-10T18:00:00Z", "reason": "post-incident review"},
+    )
+    ingest(store_url, tmp_path, [correction])
+    entries = json.loads(run("credits", "--format", "json", store=store_url).stdout)["entries"]
+    assert [(e["kind"], e["revision"], e["amount"]) for e in entries] == [
+        ("issue", 1, "100.00"),
+        ("reversal", 1, "-100.00"),
+        ("issue", 2, "250.00"),
+    ]
+    latest = entries[-1]["recorded_at"]
+
+    now = explain_json(store_url, "--as-of", latest)
+    assert now["status"] == "closed"
+    assert now["row"]["downtime_seconds"] == "28800"
+    assert now["row"]["credit_amount"] == "250.00"
+    assert now["availability"]["downtime"]["arithmetic"] == "D = 28,800 s × 100% = 28,800 s"
+    assert now["availability"]["tier"]["chosen"]["below_percent"] == "99.0"
+    [o] = now["availability"]["outages"]
+    assert (o["raw"]["seconds"], o["corrected"]["seconds"]) == ("3000", "28800")
+    assert [c["event_id"] for c in o["corrections"]] == [correction["event_id"]]
+    assert [(e["kind"], e["revision"], e["basis_reproduced"]) for e in now["entries"]] == [
+        ("issue", 1, True),
+        ("reversal", 1, True),
+        ("issue", 2, True),
+    ]
+    assert now["entries"][0]["basis_at_recording"]["row"]["credit_amount"] == "100.00"
+    assert now["entries"][2]["basis_at_recording"]["row"]["credit_amount"] == "250.00"
+    assert now["basis_sha256"] == entries[2]["basis_sha256"]
+    assert correction["event_id"] in now["basis"]["event_ids"]
+
+    then = explain_json(store_url, "--as-of", before)
+    assert then["as_of"] == before.replace(".000000Z", "Z")
+    assert then["row"]["downtime_seconds"] == "3000"
+    assert then["row"]["credit_amount"] == "100.00"
+    assert then["availability"]["tier"]["chosen"]["below_percent"] == "99.9"
+    assert then["availability"]["outages"][0]["corrections"] == []
+    assert [(e["kind"], e["basis_reproduced"]) for e in then["entries"]] == [("issue", True)]
+    assert then["basis_sha256"] == issued["basis_sha256"]
+
+    # Without --as-of: what the ledger says now, the same figures as the latest entry.
+    current = explain_json(store_url)
+    assert current["row"]["credit_amount"] == "250.00"
+    assert len(current["entries"]) == 3
+
+
+def test_explain_json_is_byte_identical_when_asked_twice(store_url: str, tmp_path: Path) -> None:
+    ingest(
+        store_url,
+        tmp_path,
+        [contract(), *outage("O-1", "2026-03-10T10:00:00Z", "2026-03-10T10:50:00Z", "50")],
+    )
+    args = ("explain", *ROW, "--format", "json", "--as-of", "2099-01-01T00:00:00Z")
+    once, twice = run(*args, store=store_url), run(*args, store=store_url)
+    assert once.returncode == 0, once.stderr
+    assert once.stdout == twice.stdout
+    assert json.loads(once.stdout)["row"]["downtime_seconds"] == "1500"
+
+
+def test_explain_text_reads_as_plain_english_with_event_ids(tmp_path: Path) -> None:
+    store = f"sqlite:///{tmp_path / 'ledger.db'}"
+    documents = [contract(), *outage("O-1", "2026-03-10T10:00:00Z", "2026-03-10T10:50:00Z", "50")]
+    ingest(store, tmp_path, documents)
+    result = run("explain", *ROW, "--as-of", "2026-12-01T00:00:00Z", store=store)
+    assert result.returncode == 0, result.stderr
+    text = result.stdout
+    assert text.startswith("How C-1 / crm / 2026-03 was derived, as of 2026-12-01T00:00:00Z")
+    for heading in ("Terms in force", "Coverage", "Outages", "Downtime", "Money"):
+        assert f"\n{heading}\n" in text
+    assert "D = 3,000 s × 50% = 1,500 s." in text
+    assert "(shown as 99.9440%)" in text
+    assert "No credit entry has been recorded for this row." in text
+    for document in documents:
+        assert document["event_id"] in text
+    outage_line = next(line for line in text.splitlines() if line.startswith("O-1:"))
+    assert outage_line.endswith("]")
+    assert "[events: " in outage_line
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "fragment"),
+    [
+        (("--contract", "C-9", "--service", "crm", "--period", "2026-03"), 1, "C-9 is not known"),
+        (("--contract", "C-1", "--service", "erp", "--period", "2026-03"), 1, "erp is not in"),
+        (("--contract", "C-1", "--service", "crm", "--period", "2025-06"), 1, "no coverage"),
+        (("--contract", "C-1", "--service", "crm", "--period", "2026-3"), 2, "YYYY-MM"),
+        (
+            ("--contract", "C-1", "--service", "crm", "--period", "2026-03", "--as-of", "x"),
+            2,
+            "--as-of",
+        ),
+    ],
+)
+def test_a_row_that_does_not_exist_is_one_line_on_stderr(
+    tmp_path: Path, args: tuple[str, ...], code: int, fragment: str
+) -> None:
+    store = f"sqlite:///{tmp_path / 'ledger.db'}"
+    ingest(store, tmp_path, [contract()])
+    result = run("explain", *args, store=store)
+    assert result.returncode == code
+    assert fragment in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert result.stdout == ""

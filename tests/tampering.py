@@ -1,0 +1,50 @@
+"""Editing a store behind the ledger's back, as someone with direct database access could.
+
+SQLite: whoever has the file can drop the append-only triggers. PostgreSQL: a superuser
+session in `session_replication_role = replica` skips ordinary triggers. Both are what
+the hash chain is for: such edits cannot be prevented, only detected.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+
+from projections.store.ledger_store import parse_store_url
+
+
+def library_table(url: str) -> str:
+    """The eventsourcing events table (the event store proper) of a store URL."""
+    return "stored_events" if url.startswith("sqlite") else "sla_ledger_events"
+
+
+def tamper(url: str, *statements: str) -> None:
+    """Run SQL statements directly, bypassing the ledger and its triggers."""
+    dialect, params = parse_store_url(url)
+    if dialect == "sqlite":
+        with closing(sqlite3.connect(params["path"])) as conn:
+            triggers = conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            for (name,) in triggers.fetchall():
+                conn.execute(f'DROP TRIGGER "{name}"')
+            for statement in statements:
+                conn.execute(statement)
+            conn.commit()
+        return
+    import psycopg
+
+    with psycopg.connect(url, autocommit=False) as conn:
+        conn.execute("SET session_replication_role = replica")
+        for statement in statements:
+            conn.execute(statement.encode())
+        conn.commit()
+
+
+def query(url: str, statement: str) -> list[tuple[object, ...]]:
+    dialect, params = parse_store_url(url)
+    if dialect == "sqlite":
+        with closing(sqlite3.connect(params["path"])) as conn:
+            return list(conn.execute(statement).fetchall())
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        return list(conn.execute(statement.encode()).fetchall())

@@ -1,0 +1,386 @@
+"""The derivation `explain` shows, on the worked examples of sla-math.md (pure logic)."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any
+
+import pytest
+
+from ledger.attainment import compute_rows
+from ledger.contracts import ContractState, fold_contract
+from ledger.events import InboundEvent, RecordedEvent, canonical_json
+from ledger.explain import RowNotFoundError, explain_row, locate
+from ledger.inbound import validate_envelope
+from ledger.incidents import fold_incident
+from ledger.outages import fold_maintenance, fold_outage
+from ledger.periods import Period, to_us
+from ledger.timeformat import parse_rfc3339
+from tests.builders import contract, ev, maintenance, outage, service
+
+MARCH = Period(2026, 3)
+APRIL_2 = to_us(parse_rfc3339("2026-04-02T00:00:00Z"))
+RECORDED = parse_rfc3339("2026-04-01T12:00:00Z")
+P1_OFFICE = {
+    "targets": {"P1": "PT15M"},
+    "business_hours": {
+        "weekly": {d: [["08:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
+    },
+    "credit_tiers": [{"below_percent": "100", "credit_percent": "5"}],
+}
+
+
+def explained(
+    documents: list[dict[str, Any]], service_id: str = "crm", horizon: int = APRIL_2
+) -> dict[str, Any]:
+    """Fold the documents as the store would, explain the row, and check it is the report's."""
+    events = [validate_envelope(d) for d in documents]
+    by_subject: dict[tuple[str, str], list[InboundEvent]] = defaultdict(list)
+    for event in events:
+        by_subject[(event.subject_kind, event.subject_id)].append(event)
+    folded = [fold_contract(v) for (k, _), v in by_subject.items() if k == "contract"]
+    contracts = [c for c in folded if c is not None]
+    outages = [fold_outage(v) for (k, _), v in by_subject.items() if k == "outage"]
+    windows = [fold_maintenance(v) for (k, _), v in by_subject.items() if k == "maintenance"]
+    incidents = [fold_incident(v) for (k, _), v in by_subject.items() if k == "incident"]
+    state: ContractState | None = contracts[0] if contracts else None
+    location = locate(state, "C-1", service_id, MARCH)
+    assert state is not None
+    histories = {key: [RecordedEvent(e, RECORDED) for e in evs] for key, evs in by_subject.items()}
+    document = explain_row(
+        state, location, MARCH, outages, windows, incidents, horizon, histories=histories
+    )
+    [row] = [
+        r
+        for r in compute_rows(state, MARCH, outages, windows, incidents, horizon)
+        if r.service.service_id == service_id
+    ]
+    assert document["row"] == row.as_dict()
+    return document
+
+
+def test_worked_example_1_shows_the_arithmetic_and_the_tier_chosen() -> None:
+    doc = explained([contract(), *outage("O-1", "2026-03-10T10:00:00Z", "2026-03-10T10:50:00Z")])
+    availability = doc["availability"]
+    assert availability["downtime"]["arithmetic"] == "D = 3,000 s × 100% = 3,000 s"
+    assert availability["availability_percent"] == {
+        "fraction": "111475/1116",
+        "digits": "99.8879928315…",
+        "rounded_4dp": "99.8880",
+    }
+    assert availability["arithmetic"] == (
+        "availability = 100 × (M − D) / M = 100 × (2,678,400 s − 3,000 s) / 2,678,400 s"
+        " = 99.8879928315…% (shown as 99.8880%)"
+    )
+    tier = availability["tier"]
+    assert tier["chosen"] == {
+        "below_percent": "99.9",
+        "credit_percent": "10",
+        "value_is_below": True,
+    }
+    assert tier["next_lower_tier"] == (
+        "not the tier below 99.0% (25%): 99.8879928315…% is not < 99.0%"
+    )
+    assert tier["next_higher_tier"] is None
+    assert [t["value_is_below"] for t in tier["tiers"]] == [False, False, True]
+    assert availability["met"] is False
+    assert doc["money"]["credit_amount"]["rounded"] == "100.00"
+    assert doc["row"]["credit_amount"] == "100.00"
+    assert len(doc["basis_sha256"]) == 64
+
+
+def test_worked_example_3_half_impact_is_half_the_time() -> None:
+    doc = explained(
+        [contract(), *outage("O-1", "2026-03-10T10:00:00Z", "2026-03-10T10:50:00Z", "50")]
+    )
+    downtime = doc["availability"]["downtime"]
+    assert downtime["arithmetic"] == "D = 3,000 s × 50% = 1,500 s"
+    assert downtime["downtime_seconds"] == "1500"
+    [run] = downtime["runs"]
+    [segment] = run["segments"]
+    assert (segment["weight_percent"], segment["weighted_seconds"]) == ("50", "1500")
+    assert segment["outage_ids"] == ["O-1"]
+    assert doc["availability"]["availability_percent"]["digits"] == "99.9439964157…"
+
+
+def test_worked_example_4_overlapping_outages_count_the_highest_impact_once() -> None:
+    doc = explained(
+        [
+            contract(),
+            *outage("O-A", "2026-03-10T10:00:00Z", "2026-03-10T11:00:00Z", "40"),
+            *outage("O-B", "2026-03-10T10:30:00Z", "2026-03-10T12:00:00Z", "100"),
+        ]
+    )
+    downtime = doc["availability"]["downtime"]
+    assert downtime["arithmetic"] == "D = 1,800 s × 40% + 5,400 s × 100% = 6,120 s"
+    [run] = downtime["runs"]
+    assert [(s["interval"]["seconds"], s["outage_ids"]) for s in run["segments"]] == [
+        ("1800", ["O-A"]),
+        ("5400", ["O-B"]),
+    ]
+    assert run["interval"] == {
+        "start": "2026-03-10T10:00:00Z",
+        "end": "2026-03-10T12:00:00Z",
+        "seconds": "7200",
+    }
+
+
+def _maintenance_case(announced: str) -> dict[str, Any]:
+    return explained(
+        [
+            contract(),
+            maintenance("M-1", announced, "2026-03-12T02:00:00Z", "2026-03-12T04:00:00Z"),
+            *outage("O-1", "2026-03-12T01:00:00Z", "2026-03-12T03:00:00Z"),
+        ]
+    )
+
+
+def test_worked_example_5_maintenance_announced_72_hours_ahead_is_excluded() -> None:
+    doc = _maintenance_case("2026-03-09T02:00:00Z")
+    availability = doc["availability"]
+    [window] = availability["maintenance"]
+    assert window["notice_given_seconds"] == "259200"
+    assert window["notice_required_seconds"] == "172800"
+    assert window["excluded"] is True
+    assert window["reason"] == (
+        "announced 72 h before it started; the terms require 48 h: excluded from measurement"
+    )
+    assert window["announcement_event_id"] in window["event_ids"]
+    assert availability["exclusions"]["excluded_seconds"] == "7200"
+    assert availability["measured_seconds"] == "2671200"
+    assert availability["downtime"]["downtime_seconds"] == "3600"
+    [o] = availability["outages"]
+    assert o["clipped"][0]["seconds"] == "7200"
+    [part] = o["excluded"]
+    assert (part["interval"]["start"], part["interval"]["end"], part["source"]) == (
+        "2026-03-12T02:00:00Z",
+        "2026-03-12T03:00:00Z",
+        "maintenance",
+    )
+    assert o["counted_seconds"] == "3600"
+
+
+def test_worked_example_5_maintenance_announced_24_hours_ahead_counts() -> None:
+    doc = _maintenance_case("2026-03-11T02:00:00Z")
+    availability = doc["availability"]
+    [window] = availability["maintenance"]
+    assert window["notice_given_seconds"] == "86400"
+    assert window["excluded"] is False
+    assert "only 24 h" in window["reason"]
+    assert availability["exclusions"]["excluded_seconds"] == "0"
+    assert availability["downtime"]["downtime_seconds"] == "7200"
+    assert availability["outages"][0]["excluded"] == []
+
+
+def test_the_floor_drops_a_short_outage_and_keeps_a_long_one() -> None:
+    doc = explained(
+        [
+            contract(services=[service(min_downtime=60)]),
+            *outage("O-short", "2026-03-10T10:00:00Z", "2026-03-10T10:00:30Z"),
+            *outage("O-long", "2026-03-11T10:00:00Z", "2026-03-11T10:02:00Z"),
+        ]
+    )
+    downtime = doc["availability"]["downtime"]
+    assert downtime["floor_seconds"] == "60"
+    assert [(r["interval"]["seconds"], r["kept"]) for r in downtime["runs"]] == [
+        ("30", False),
+        ("120", True),
+    ]
+    assert downtime["runs"][0]["reason"] == "30 s is shorter than the floor of 60 s: dropped"
+    assert downtime["runs"][0]["downtime_seconds"] == "0"
+    assert downtime["arithmetic"] == "D = 120 s × 100% = 120 s"
+    assert doc["row"]["downtime_seconds"] == "120"
+
+
+def test_a_corrected_outage_end_shows_raw_correction_and_corrected_interval() -> None:
+    amended = ev(
+        "outage.amended",
+        "2026-04-03T00:00:00Z",
+        {"outage_id": "O-1", "ended_at": "2026-03-10T11:40:00Z", "reason": "post-incident review"},
+    )
+    doc = explained(
+        [contract(), *outage("O-1", "2026-03-10T10:00:00Z", "2026-03-10T10:50:00Z"), amended]
+    )
+    [o] = doc["availability"]["outages"]
+    assert (o["raw"]["end"], o["raw"]["seconds"]) == ("2026-03-10T10:50:00Z", "3000")
+    assert amended["event_id"] not in o["raw"]["event_ids"]
+    [correction] = o["corrections"]
+    assert correction == {
+        "event_id": amended["event_id"],
+        "type": "outage.amended",
+        "occurred_at": "2026-04-03T00:00:00Z",
+        "recorded_at": "2026-04-01T12:00:00Z",
+        "change": "amended: ended_at set to 2026-03-10T11:40:00Z",
+        "reason": "post-incident review",
+    }
+    assert (o["corrected"]["end"], o["corrected"]["seconds"]) == ("2026-03-10T11:40:00Z", "6000")
+    assert amended["event_id"] in o["event_ids"]
+    assert doc["availability"]["downtime"]["downtime_seconds"] == "6000"
+
+
+def test_an_outage_with_an_excluded_cause_is_excluded_with_its_classification() -> None:
+    classified = ev(
+        "outage.classified",
+        "2026-03-11T00:00:00Z",
+        {"outage_id": "O-1", "cause": "customer_caused", "reason": "their DNS"},
+    )
+    doc = explained(
+        [contract(), *outage("O-1", "2026-03-10T10:00:00Z", "2026-03-10T10:50:00Z"), classified]
+    )
+    availability = doc["availability"]
+    [o] = availability["outages"]
+    assert (o["status"], o["cause"], o["counted"]) == ("excluded", "customer_caused", [])
+    [part] = o["excluded"]
+    assert part["event_ids"] == [classified["event_id"]]
+    assert availability["exclusions"]["excluded_seconds"] == "3000"
+    assert availability["downtime"]["downtime_seconds"] == "0"
+    assert doc["row"]["availability_percent"] == "100.0000"
+
+
+def test_a_retracted_outage_is_shown_but_does_not_count() -> None:
+    retracted = ev("outage.retracted", "2026-03-10T12:00:00Z", {"outage_id": "O-1", "reason": "x"})
+    doc = explained(
+        [contract(), *outage("O-1", "2026-03-10T10:00:00Z", "2026-03-10T10:50:00Z"), retracted]
+    )
+    [o] = doc["availability"]["outages"]
+    assert (o["status"], o["counted"]) == ("retracted", [])
+    assert doc["availability"]["downtime"]["runs"] == []
+    assert retracted["event_id"] not in doc["basis"]["event_ids"]
+
+
+def test_availability_exactly_at_a_threshold_is_not_below_it() -> None:
+    # 2,678.4 s of a 2,678,400 s month: exactly 99.9%, which is not < 99.9.
+    doc = explained([contract(), *outage("O-1", "2026-03-10T10:00:00Z", "2026-03-10T10:44:38.4Z")])
+    availability = doc["availability"]
+    assert availability["availability_percent"]["fraction"] == "999/10"
+    assert availability["availability_percent"]["digits"] == "99.9"
+    tier = availability["tier"]
+    assert tier["chosen"] is None
+    assert tier["credit_percent"] == "0"
+    assert tier["reason"] == (
+        "availability 99.9% is not below any tier threshold (the highest is 99.9%): 0% credit"
+    )
+    assert availability["met"] is True
+    assert doc["row"]["credit_amount"] == "0.00"
+
+
+def test_availability_exactly_99_is_in_the_ten_percent_tier_not_the_25() -> None:
+    doc = explained([contract(), *outage("O-1", "2026-03-10T00:00:00Z", "2026-03-10T07:26:24Z")])
+    tier = doc["availability"]["tier"]
+    assert doc["availability"]["availability_percent"]["digits"] == "99"
+    assert tier["chosen"]["below_percent"] == "99.9"
+    assert tier["next_lower_tier"] == "not the tier below 99.0% (25%): 99% is not < 99.0%"
+    assert doc["row"]["credit_amount"] == "100.00"
+
+
+def test_partial_coverage_pro_rates_the_fee_exactly_then_rounds_half_up() -> None:
+    doc = explained(
+        [
+            contract(effective_from="2026-03-16"),
+            *outage("O-1", "2026-03-20T10:00:00Z", "2026-03-20T10:50:00Z"),
+        ]
+    )
+    assert doc["coverage"]["pro_rated"] is True
+    assert doc["coverage"]["covered"]["seconds"] == "1382400"
+    money = doc["money"]
+    assert money["fee_basis"] == {
+        "fraction": "16000/31",
+        "digits": "516.1290322580…",
+        "rounded": "516.13",
+    }
+    assert money["arithmetic_fee_basis"] == (
+        "fee basis = 1000.00 USD × covered 1,382,400 s / window 2,678,400 s"
+        " = 516.1290322580… → 516.13 USD"
+    )
+    # 3,000 s of 1,382,400 s measured: 99.78%, the 10% tier; 10% of the unrounded basis.
+    assert money["credit_amount"]["fraction"] == "1600/31"
+    assert money["credit_amount"]["rounded"] == "51.61"
+    assert doc["row"]["fee_basis"] == "516.13"
+    assert doc["row"]["credit_amount"] == "51.61"
+
+
+def test_worked_example_8_incident_business_time_priority_and_status() -> None:
+    opened = ev(
+        "incident.opened",
+        "2026-03-13T17:55:00Z",
+        {
+            "incident_id": "INC-8",
+            "contract_id": "C-1",
+            "service_id": "crm",
+            "priority": "P1",
+            "opened_at": "2026-03-13T17:55:00Z",
+        },
+    )
+    responded = ev(
+        "incident.responded",
+        "2026-03-16T08:12:00Z",
+        {"incident_id": "INC-8", "responded_at": "2026-03-16T08:12:00Z"},
+    )
+    doc = explained([contract(services=[service(incident_response=P1_OFFICE)]), opened, responded])
+    response = doc["incident_response"]
+    [incident] = response["incidents"]
+    assert incident["priority_used"] == "P1"
+    assert incident["priority_set_by"] == opened["event_id"]
+    assert incident["first_response_event_id"] == responded["event_id"]
+    assert (incident["business_seconds"], incident["target_seconds"]) == ("1020", "900")
+    assert incident["status"] == "missed"
+    assert incident["reason"] == (
+        "first response after 17 min of business time, target 15 min: missed"
+    )
+    assert (response["met"], response["missed"], response["pending"]) == (0, 1, 0)
+    assert response["tier"]["credit_percent"] == "5"
+    assert doc["money"]["arithmetic_percent"] == "credit = min(0% + 5% = 5%, cap 100%) = 5%"
+
+
+def test_the_credit_percent_is_capped() -> None:
+    doc = explained(
+        [
+            contract(services=[service(cap="20", incident_response=P1_OFFICE)]),
+            *outage("O-1", "2026-03-10T00:00:00Z", "2026-03-12T00:00:00Z"),
+        ]
+    )
+    money = doc["money"]
+    assert (money["sum_percent"], money["cap_percent"], money["capped"]) == ("100", "20", True)
+    assert money["credit_percent"] == "20"
+    assert doc["row"]["credit_amount"] == "200.00"
+
+
+@pytest.mark.parametrize(
+    ("documents", "contract_id", "service_id", "message"),
+    [
+        ([], "C-1", "crm", "contract C-1 is not known"),
+        ([contract()], "C-1", "erp", "service erp is not in contract C-1's terms for 2026-03"),
+        ([contract(effective_from="2026-04-01")], "C-1", "crm", "has no coverage in 2026-03"),
+    ],
+)
+def test_a_row_that_does_not_exist_is_a_one_line_error(
+    documents: list[dict[str, Any]], contract_id: str, service_id: str, message: str
+) -> None:
+    events = [validate_envelope(d) for d in documents]
+    state = fold_contract(events) if events else None
+    with pytest.raises(RowNotFoundError, match=message) as raised:
+        locate(state, contract_id, service_id, MARCH)
+    assert "\n" not in str(raised.value)
+
+
+def _walk(value: Any) -> list[Any]:
+    if isinstance(value, dict):
+        return [x for v in value.values() for x in _walk(v)]
+    if isinstance(value, list):
+        return [x for v in value for x in _walk(v)]
+    return [value]
+
+
+def test_the_document_is_deterministic_and_holds_no_binary_floats() -> None:
+    documents = [
+        contract(),
+        *outage("O-1", "2026-03-10T10:00:00Z", "2026-03-10T10:50:00Z", "50"),
+        maintenance("M-1", "2026-03-09T02:00:00Z", "2026-03-12T02:00:00Z", "2026-03-12T04:00:00Z"),
+    ]
+    first, second = explained(documents), explained(list(reversed(documents)))
+    assert canonical_json(first) == canonical_json(second)
+    assert json.loads(json.dumps(first)) == first
+    leaves = _walk(first)
+    assert not any(isinstance(v, float) for v in leaves)
+    assert "2026-03-12T02:00:00Z" in leaves
