@@ -5,16 +5,19 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from consumers.intake import ingest_file
+from ledger.credits import basis_sha256
 from ledger.errors import PeriodNotEndedError, StoreError
 from ledger.periods import Period
+from projections import credit_entries
 from projections.attainment import period_report
+from projections.audit_verify import verify
 from projections.credit_entries import close_period
 from projections.store import LedgerStore
 from tests.builders import contract, ev, outage, service
@@ -208,3 +211,37 @@ def test_workers_starting_at_once_on_a_fresh_store_all_open_it(
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         assert list(pool.map(open_and_ingest, range(4))) == [1, 1, 1, 1]
+
+
+def test_an_event_recorded_while_a_close_computes_makes_it_compute_again(
+    store: LedgerStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The entries of a close are computed from exactly the events recorded by their
+    record time: one recorded in between (another worker) moves the chain, the write is
+    refused, and the close computes again with it."""
+    docs = [contract(), *outage("O-1", "2026-03-10T10:00:00Z", "2026-03-10T10:50:00Z")]
+    ingest_file(store, write(tmp_path / "a.jsonl", docs))
+    late = outage("O-2", "2026-03-12T00:00:00Z", "2026-03-13T00:00:00Z")
+    computed = []
+    real_report = credit_entries.period_report
+
+    def report_then_interfere(*args: Any, **kwargs: Any) -> Any:
+        result = real_report(*args, **kwargs)
+        computed.append(len(result.rows))
+        if len(computed) == 1:  # another writer records an event right now
+            with LedgerStore(store.url) as other:
+                ingest_file(other, write(tmp_path / "late.jsonl", late))
+        return result
+
+    monkeypatch.setattr(credit_entries, "period_report", report_then_interfere)
+    # This worker's clock runs a minute ahead of the other writer's: the event is
+    # recorded "before" the close's moment, so only the chain position reveals it.
+    outcome = close_period(store, MARCH, datetime.now(UTC) + timedelta(minutes=1))
+    assert len(computed) == 2
+    # 3,000 s + 86,400 s down: below 99.0 but not 95.0, so 25%, not the first attempt's 10%.
+    assert [str(e.amount) for e in outcome.entries] == ["250.00"]
+    with LedgerStore(store.url) as fresh:
+        assert verify(fresh).ok
+        [entry] = fresh.entries(period="2026-03")
+        then = period_report(fresh, MARCH, entry.recorded_at, recorded_filter=True)
+        assert basis_sha256(then.rows[0]) == entry.basis_sha256
