@@ -113,13 +113,11 @@ def _verify(store: Any, anchors: dict[int, str], output: str) -> int:
             f"chain broken at position {result.finding.position}: {result.finding.problem} "
             f"({result.records} records before it verified)"
         )
-    if result.finding is not None:
-        print(
-            f"sla-ledger: audit verify failed at position {result.finding.position}",
-            file=sys.stderr,
-        )
-        return 1
-    return 0
+    return _outcome(
+        None
+        if result.finding is None
+        else f"audit verify failed at position {result.finding.position}"
+    )
 
 
 def _rebuild(args: argparse.Namespace) -> int:
@@ -158,13 +156,9 @@ def _rebuild(args: argparse.Namespace) -> int:
         )
         for line in result.differences:
             print(f"  {line}")
-    if not result.ok:
-        print(
-            f"sla-ledger: audit rebuild found {len(result.differences)} differences",
-            file=sys.stderr,
-        )
-        return 1
-    return 0
+    return _outcome(
+        None if result.ok else f"audit rebuild found {len(result.differences)} differences"
+    )
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -214,8 +208,13 @@ def _check(args: argparse.Namespace) -> int:
         for name, passed, detail in result.checks:
             print(f"{'ok  ' if passed else 'FAIL'} {name}: {detail}")
         print("bundle verified" if result.ok else "bundle FAILED verification")
-    if not result.ok:
-        failed = [name for name, passed, _ in result.checks if not passed]
-        print(f"sla-ledger: audit check failed: {', '.join(failed)}", file=sys.stderr)
-        return 1
-    return 0
+    failed = [name for name, passed, _ in result.checks if not passed]
+    return _outcome(f"audit check failed: {', '.join(failed)}" if failed else None)
+
+
+def _outcome(failure: str | None) -> int:
+    """An audit that found a difference says so in one line on stderr and exits 1."""
+    if failure is None:
+        return 0
+    print(f"sla-ledger: {failure}", file=sys.stderr)
+    return 1

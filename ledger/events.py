@@ -15,9 +15,10 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Literal
 
-from ledger.timeformat import format_utc
+from ledger.timeformat import format_utc, parse_utc
 
 SubjectKind = Literal["contract", "outage", "maintenance", "incident"]
 
@@ -53,6 +54,11 @@ INSTANT_FIELDS = (
 END_FIELDS = ("ended_at", "ends_at")
 
 
+@lru_cache(maxsize=64)
+def _json_text(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
 def canonical_json(value: Any) -> str:
     """Sorted keys, no insignificant white space, UTF-8 kept: one text per value."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -74,6 +80,18 @@ class InboundEvent:
     @property
     def subject_id(self) -> str:
         return str(self.payload[EVENT_TYPES[self.type][1]])
+
+    @classmethod
+    def from_envelope(cls, envelope: Mapping[str, Any]) -> InboundEvent:
+        """An accepted event back from its canonical envelope (as stored)."""
+        return cls(
+            event_id=envelope["event_id"],
+            type=envelope["type"],
+            schema_version=envelope["schema_version"],
+            occurred_at=parse_utc(envelope["occurred_at"]),
+            source=envelope["source"],
+            payload=envelope["payload"],
+        )
 
     def envelope(self) -> dict[str, Any]:
         return {
@@ -116,6 +134,29 @@ class Origin:
             )
             if v is not None
         }
+
+    def canonical(self) -> str:
+        """`as_dict()` as canonical JSON, built directly for the two usual shapes (a file
+        line, a Kafka record): this runs once per accepted event."""
+        if self.topic is None and self.partition is None and self.offset is None:
+            if self.file is not None and self.line is not None and self.key is None:
+                return f'{{"file":{_json_text(self.file)},"line":{int(self.line)}}}'
+        elif (
+            self.file is None
+            and self.line is None
+            and None
+            not in (
+                self.topic,
+                self.partition,
+                self.offset,
+            )
+        ):
+            key = "" if self.key is None else f'"key":{_json_text(self.key)},'
+            return (
+                f'{{{key}"offset":{int(self.offset or 0)},'
+                f'"partition":{int(self.partition or 0)},"topic":{_json_text(self.topic or "")}}}'
+            )
+        return canonical_json(self.as_dict())
 
     def describe(self) -> str:
         if self.topic is not None:

@@ -298,17 +298,9 @@ def _check_records(
 def _recorded(events: list[dict[str, Any]]) -> list[RecordedEvent]:
     found = []
     for fields in events:
-        envelope = json.loads(fields["envelope"])
         found.append(
             RecordedEvent(
-                event=InboundEvent(
-                    event_id=envelope["event_id"],
-                    type=envelope["type"],
-                    schema_version=envelope["schema_version"],
-                    occurred_at=parse_utc(envelope["occurred_at"]),
-                    source=envelope["source"],
-                    payload=envelope["payload"],
-                ),
+                event=InboundEvent.from_envelope(json.loads(fields["envelope"])),
                 recorded_at=from_us(int(fields["recorded_us"])),
                 origin=Origin(**json.loads(fields["origin"])),
             )

@@ -27,7 +27,6 @@ from typing import Any
 from ledger.chain import ChainHead
 from ledger.events import InboundEvent, Origin
 from ledger.periods import Period, from_us
-from ledger.timeformat import parse_utc
 from projections.attainment import load_contracts, period_report
 from projections.credit_entries import close_period, reconcile_period
 from projections.store import LedgerStore
@@ -87,7 +86,9 @@ def replay(live: LedgerStore, scratch: LedgerStore) -> int:
                 pending_entries = None
             if batch_us is not None and state["recorded_us"] != batch_us:
                 flush()
-            batch.append((_event(state["envelope"]), Origin(**state["origin"]), b""))
+            batch.append(
+                (InboundEvent.from_envelope(state["envelope"]), Origin(**state["origin"]), b"")
+            )
             batch_us = state["recorded_us"]
         elif topic == TOPIC_CREDIT_ENTRY:
             flush()
@@ -108,17 +109,6 @@ def replay(live: LedgerStore, scratch: LedgerStore) -> int:
 
 def _reconcile(scratch: LedgerStore, period: str, recorded_us: int) -> None:
     reconcile_period(scratch, Period.parse(period), from_us(recorded_us))
-
-
-def _event(envelope: dict[str, Any]) -> InboundEvent:
-    return InboundEvent(
-        event_id=envelope["event_id"],
-        type=envelope["type"],
-        schema_version=envelope["schema_version"],
-        occurred_at=parse_utc(envelope["occurred_at"]),
-        source=envelope["source"],
-        payload=envelope["payload"],
-    )
 
 
 def _periods(store: LedgerStore, until: datetime) -> list[Period]:

@@ -19,6 +19,7 @@ import json
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from eventsourcing.persistence import StoredEvent
@@ -27,6 +28,8 @@ from ledger.chain import ChainHead, RecordKind, link, record_sha256
 from projections.store.schema import CHAINED_TABLES, CLOSE_COLUMNS, ENTRY_COLUMNS, EVENT_COLUMNS
 
 COLUMNS = {"event": EVENT_COLUMNS, "entry": ENTRY_COLUMNS, "close": CLOSE_COLUMNS}
+# A record's table row, in column order, from its fields.
+ROW_OF = {kind: itemgetter(*(name for name, _ in columns)) for kind, columns in COLUMNS.items()}
 
 
 class ChainMovedError(Exception):
@@ -44,18 +47,17 @@ class PendingRecord:
 def library_state(kind: RecordKind, fields: Mapping[str, Any]) -> bytes:
     """The eventsourcing record of a chained record: its fields, position and link.
 
-    An event's envelope and origin are embedded as JSON objects (they are canonical JSON
-    already), so the event store reads as a log of the envelopes accepted.
+    An event's record is its envelope and origin (embedded as JSON objects: they are
+    canonical JSON already, so the event store reads as a log of the envelopes accepted),
+    its content digest, record time, position and link; the index columns of
+    `sla_events` are all derived from the envelope, and the chain covers them there.
     """
     if kind != "event":
         return json.dumps(dict(fields), sort_keys=True, separators=(",", ":")).encode()
     return (
         f'{{"chain_pos":{fields["chain_pos"]},"chain_sha256":"{fields["chain_sha256"]}",'
         f'"content_sha256":"{fields["content_sha256"]}","envelope":{fields["envelope"]},'
-        f'"event_id":"{fields["event_id"]}","occurred_at":"{fields["occurred_at"]}",'
-        f'"origin":{fields["origin"]},"recorded_us":{fields["recorded_us"]},'
-        f'"subject_id":{json.dumps(fields["subject_id"], ensure_ascii=False)},'
-        f'"subject_kind":"{fields["subject_kind"]}","type":"{fields["type"]}"}}'
+        f'"origin":{fields["origin"]},"recorded_us":{fields["recorded_us"]}}}'
     ).encode()
 
 
@@ -97,10 +99,7 @@ class ChainAppend:
             previous = link(previous, record_sha256(record.kind, position, fields))
             fields["chain_pos"] = position
             fields["chain_sha256"] = previous
-            insert(
-                CHAINED_TABLES[record.kind],
-                tuple(fields[name] for name, _ in COLUMNS[record.kind]),
-            )
+            insert(CHAINED_TABLES[record.kind], ROW_OF[record.kind](fields))
             stored.append(
                 StoredEvent(
                     originator_id=record.originator_id,

@@ -139,15 +139,7 @@ def _chunks(items: Sequence[str], size: int = IN_CHUNK) -> Iterator[Sequence[str
 
 
 def _row_event(row: Any) -> RecordedEvent:
-    envelope = json.loads(row["envelope"])
-    event = InboundEvent(
-        event_id=envelope["event_id"],
-        type=envelope["type"],
-        schema_version=envelope["schema_version"],
-        occurred_at=parse_utc(envelope["occurred_at"]),
-        source=envelope["source"],
-        payload=envelope["payload"],
-    )
+    event = InboundEvent.from_envelope(json.loads(row["envelope"]))
     origin = json.loads(row["origin"])
     return RecordedEvent(
         event=event, recorded_at=from_us(int(row["recorded_us"])), origin=Origin(**origin)
@@ -572,7 +564,7 @@ class LedgerStore:
                         "occurred_at": format_utc(event.occurred_at),
                         "content_sha256": digest,
                         "envelope": envelope,
-                        "origin": json.dumps(origin.as_dict(), sort_keys=True),
+                        "origin": origin.canonical(),
                     },
                     originator_id=originator_of("event", event.event_id),
                     topic=TOPIC_EVENT_ACCEPTED,
