@@ -213,7 +213,7 @@ def audit(store: LedgerStore, directory: Path) -> None:
     )
     bundle = directory / f"bundle-{store.dialect}"
     started = time.perf_counter()
-    manifest = export(store, MARCH, bundle, datetime.now(UTC))
+    manifest = export(store, MARCH, bundle, verify(store).head)
     exported = time.perf_counter() - started
     started = time.perf_counter()
     checked = check(bundle)

@@ -58,11 +58,18 @@ def as_of_instant(text: str | None, option: str = "--as-of") -> datetime | None:
     if text is None:
         return None
     try:
-        if len(text) == 10:
-            return parse_rfc3339(text + "T00:00:00Z")
-        return parse_rfc3339(text)
+        instant = parse_rfc3339(text + "T00:00:00Z" if len(text) == 10 else text)
     except InvalidInputError as exc:
         raise UsageError(f"{option} {exc}") from None
+    now = datetime.now(UTC)
+    if instant > now:
+        # The ledger answers for moments that have passed: about a future moment it
+        # would answer again, differently, as records arrive.
+        raise UsageError(
+            f"{option} {text} is in the future (now is {format_utc(now)}): ask about a "
+            "moment that has passed"
+        )
+    return instant
 
 
 _as_of = as_of_instant

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -66,24 +65,32 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
     check = actions.add_parser("check", help="verify an audit bundle offline, without the store")
     check.add_argument("directory", type=Path, metavar="DIR")
+    check.add_argument(
+        "--checkpoint",
+        action="append",
+        default=[],
+        metavar="POS:SHA256",
+        help="a chain checkpoint kept outside the bundle (e.g. the one `close` printed); "
+        "the bundle's chain must pass through it. May be repeated.",
+    )
     check.add_argument("--format", choices=["text", "json"], default="text")
 
 
 def run(args: argparse.Namespace) -> int:
     from consumers.cli import UsageError, open_store
 
+    try:
+        anchors = dict(parse_checkpoint(text) for text in getattr(args, "checkpoint", []))
+    except ValueError as exc:
+        raise UsageError(f"--checkpoint: {exc}") from None
     if args.action == "verify":
-        try:
-            anchors = dict(parse_checkpoint(text) for text in args.checkpoint)
-        except ValueError as exc:
-            raise UsageError(f"--checkpoint: {exc}") from None
         return _verify(open_store(args), anchors, args.format)
     if args.action == "rebuild":
         return _rebuild(args)
     if args.action == "export":
         return _export(args)
     if args.action == "check":
-        return _check(args)
+        return _check(args, anchors)
     raise UsageError(f"audit: unknown action {args.action}")
 
 
@@ -175,7 +182,7 @@ def _export(args: argparse.Namespace) -> int:
                 f"audit verify fails at position {verified.finding.position} "
                 f"({verified.finding.problem}): no bundle was written; investigate first"
             )
-        manifest = export(store, period, args.out, datetime.now(UTC))
+        manifest = export(store, period, args.out, verified.head)
     counts = manifest["counts"]
     head = manifest["head"]
     print(
@@ -188,10 +195,10 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check(args: argparse.Namespace) -> int:
+def _check(args: argparse.Namespace, anchors: dict[int, str]) -> int:
     from projections.audit_bundle import check
 
-    result = check(args.directory)
+    result = check(args.directory, anchors)
     if args.format == "json":
         print(
             render.to_json(

@@ -66,6 +66,8 @@ def _text(document: dict[str, Any]) -> str:
                     f"    {entry['recorded_at']} {entry['kind']} r{entry['revision']} "
                     f"{entry['amount']} {entry['currency']} (entry {entry['entry_id']})"
                 )
+        if row["caused_by_close"]:
+            lines.append(f"  the period was closed at {row['caused_by_close']} (the status)")
         if row["caused_by_events"]:
             lines.append("  because these events were recorded in between:")
             for event in row["caused_by_events"]:

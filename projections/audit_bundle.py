@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from ledger.attainment import Row, RowKey
-from ledger.chain import GENESIS, RecordKind, link, record_sha256
+from ledger.chain import GENESIS, ChainHead, RecordKind, link, record_sha256
 from ledger.credits import CreditEntry, basis_sha256, vanished_basis_sha256
 from ledger.errors import LedgerError
 from ledger.events import InboundEvent, Origin, RecordedEvent, canonical_json
@@ -103,12 +103,17 @@ What the check proves, and how to redo it by hand:
 """
 
 
-def export(store: LedgerStore, period: Period, out: Path, now: datetime) -> dict[str, Any]:
-    """Write the bundle of `period` into `out` (created; must be empty); returns the manifest."""
-    if out.exists() and any(out.iterdir()):
-        raise BundleError(f"{out} is not empty: give a new or empty directory for the bundle")
-    head = store.chain_head()
-    as_of = max(now, from_us(head.recorded_us))
+def export(store: LedgerStore, period: Period, out: Path, head: ChainHead) -> dict[str, Any]:
+    """Write the bundle of `period` as of `head` (a verified chain head: its record time
+    is the bundle's moment, and nothing recorded after it is read) into `out` (created,
+    must be empty); returns the manifest."""
+    try:
+        if out.exists() and any(out.iterdir()):
+            raise BundleError(f"{out} is not empty: give a new or empty directory")
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BundleError(f"cannot write the bundle to {out}: {exc}") from None
+    as_of = from_us(head.recorded_us)
     report = period_report(store, period, as_of, recorded_filter=True)
     entries = store.entries(period=period.label, recorded_by_us=to_us(as_of))
 
@@ -140,7 +145,6 @@ def export(store: LedgerStore, period: Period, out: Path, now: datetime) -> dict
                 }
             )
 
-    out.mkdir(parents=True, exist_ok=True)
     texts = {
         "events.jsonl": _lines(event_rows),
         "entries.jsonl": _lines(entry_rows),
@@ -152,8 +156,11 @@ def export(store: LedgerStore, period: Period, out: Path, now: datetime) -> dict
             period=period.label, as_of=format_utc(as_of), dirname=out, head=head.checkpoint
         ),
     }
-    for name, text in texts.items():
-        (out / name).write_text(text, encoding="utf-8")
+    try:
+        for name, text in texts.items():
+            (out / name).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise BundleError(f"cannot write the bundle to {out}: {exc}") from None
     manifest = {
         "format": FORMAT,
         "period": period.label,
@@ -195,7 +202,10 @@ def _read_lines(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
-def check(directory: Path) -> CheckResult:
+def check(directory: Path, checkpoints: dict[int, str] | None = None) -> CheckResult:
+    """Verify a bundle; `checkpoints` (position -> chain_sha256) kept elsewhere, e.g.
+    the one `close` printed, must lie on its chain: only they rule out a bundle whose
+    every file was forged consistently."""
     manifest_path = directory / "manifest.json"
     if not manifest_path.is_file():
         raise BundleError(f"{directory} holds no manifest.json: not an audit bundle")
@@ -219,7 +229,7 @@ def check(directory: Path) -> CheckResult:
         return result  # nothing else can be trusted
 
     chain = _read_lines(directory / "chain.jsonl")
-    links = _check_chain(result, chain, manifest)
+    links = _check_chain(result, chain, manifest, checkpoints or {})
     events = _read_lines(directory / "events.jsonl")
     entries = _read_lines(directory / "entries.jsonl")
     close = json.loads((directory / "close.json").read_text(encoding="utf-8"))
@@ -229,7 +239,10 @@ def check(directory: Path) -> CheckResult:
 
 
 def _check_chain(
-    result: CheckResult, chain: list[dict[str, Any]], manifest: dict[str, Any]
+    result: CheckResult,
+    chain: list[dict[str, Any]],
+    manifest: dict[str, Any],
+    checkpoints: dict[int, str],
 ) -> dict[int, tuple[str, str, str]]:
     """Recompute the chain; returns position -> (kind, record_sha256, chain_sha256)."""
     problems = []
@@ -247,10 +260,15 @@ def _check_chain(
     head = manifest["head"]
     if not problems and (len(chain), previous) != (head["position"], head["chain_sha256"]):
         problems.append(f"the chain ends at {len(chain)}:{previous}, not at the manifest's head")
+    for position, digest in sorted(checkpoints.items()):
+        listed = links.get(position)
+        if listed is None or listed[2] != digest:
+            problems.append(f"the chain does not pass through checkpoint {position}:{digest}")
     result.record(
         "chain",
         problems,
-        f"positions 1-{len(chain)} recomputed; head {len(chain)}:{previous}",
+        f"positions 1-{len(chain)} recomputed; head {len(chain)}:{previous}"
+        + (f"; {len(checkpoints)} checkpoints given match" if checkpoints else ""),
     )
     return links
 

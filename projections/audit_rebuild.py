@@ -97,8 +97,15 @@ def replay(live: LedgerStore, scratch: LedgerStore) -> int:
                 _reconcile(scratch, *pending_entries)
             pending_entries = moment
         elif topic == TOPIC_PERIOD_CLOSED:
-            # A close is chained after the entries it issued: they are its own.
+            # A close is chained right after the entries it issued (same period, same
+            # moment): those are its own. Entries of another moment before it are a
+            # reconciliation's.
             flush()
+            if pending_entries is not None and pending_entries != (
+                state["period"],
+                state["closed_us"],
+            ):
+                _reconcile(scratch, *pending_entries)
             pending_entries = None
             close_period(scratch, Period.parse(state["period"]), from_us(state["closed_us"]))
     flush()

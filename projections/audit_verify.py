@@ -7,7 +7,8 @@ row's fields must equal the stored one; record times must not go backwards; a cl
 checkpoint must equal the chain just before it; and the event store's own copy of the
 record (the eventsourcing table) must be the very bytes the row implies. After the last
 position, the head the writers keep must agree with where the chain ends, and the
-event store must hold no record the chain lacks. Checkpoints kept elsewhere
+event store must hold no record the chain lacks, and the span table (which decides
+what a report reads) must hold exactly the spans the events give. Checkpoints kept elsewhere
 (`--checkpoint POS:SHA`) are compared too: only they can reveal a history rewritten
 consistently from its start by someone who can write every table.
 """
@@ -15,15 +16,17 @@ consistently from its start by someone who can write every table.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ledger.chain import GENESIS, RECORD_TIME, ChainHead, RecordKind, link, record_sha256
+from ledger.events import InboundEvent
 from projections.store import LedgerStore
 from projections.store.chain_append import library_state
-from projections.store.ledger_store import RECORD_KEY, originator_of
+from projections.store.ledger_store import RECORD_KEY, originator_of, span_of
 from projections.store.schema import CHAINED_TABLES
 
 CHUNK = 5_000  # positions read per round trip
@@ -79,14 +82,58 @@ def _check(
     return None, recomputed
 
 
+class _Spans:
+    """The span each subject's events give (what `sla_subject_spans` must hold, since
+    reports read only the subjects it places near a period), and where each subject
+    first appears in the chain."""
+
+    def __init__(self) -> None:
+        self.expected: dict[tuple[str, str], tuple[int, int, int]] = {}
+        self.first: dict[tuple[str, str], int] = {}
+
+    def add(self, position: int, envelope: str) -> None:
+        try:
+            event = InboundEvent.from_envelope(json.loads(envelope))
+        except (ValueError, KeyError, TypeError):
+            return  # an envelope that is not one fails its link anyway
+        span = span_of(event)
+        if span is None:
+            return
+        key = (event.subject_kind, event.subject_id)
+        seen = self.expected.get(key)
+        if seen is not None:
+            span = (min(span[0], seen[0]), max(span[1], seen[1]), max(span[2], seen[2]))
+        self.expected[key] = span
+        self.first.setdefault(key, position)
+
+    def finding(self, stored: Mapping[tuple[str, str], tuple[int, int, int]]) -> Finding | None:
+        wrong = [key for key, span in self.expected.items() if stored.get(key) != span]
+        if not wrong:
+            return None
+        key = min(wrong, key=lambda k: self.first[k])
+        return Finding(
+            self.first[key],
+            f"the span of {key[0]} {key[1]} in sla_subject_spans is {stored.get(key)}, "
+            f"its events give {self.expected[key]}: reports would miss or misplace it "
+            "(the span was deleted or narrowed); the position is its first event",
+        )
+
+
 def verify(store: LedgerStore, checkpoints: Mapping[int, str] | None = None) -> VerifyResult:
     anchors = dict(checkpoints or {})
     end = store.chain_end()
     head = ChainHead(0, GENESIS, 0)
     closes = 0
+    spans = _Spans()
 
     def result(finding: Finding | None) -> VerifyResult:
         return VerifyResult(head.position, head, closes, finding)
+
+    start = store.min_chain_position()
+    if start is not None and start < 1:
+        return result(
+            Finding(start, "a row claims a position before the chain's first: it was inserted")
+        )
 
     for after in range(0, end, CHUNK):
         through = min(after + CHUNK, end)
@@ -113,8 +160,13 @@ def verify(store: LedgerStore, checkpoints: Mapping[int, str] | None = None) -> 
                 return result(Finding(position, problem))
             kind, fields = claims[0]
             closes += kind == "close"
+            if kind == "event":
+                spans.add(position, str(fields["envelope"]))
             head = ChainHead(position, recomputed, int(fields[RECORD_TIME[kind]]))
 
+    span_finding = spans.finding(store.subject_spans())
+    if span_finding is not None:
+        return result(span_finding)
     stored_head = store.chain_head()
     if (stored_head.position, stored_head.sha256) != (head.position, head.sha256):
         if stored_head.position > head.position:

@@ -46,10 +46,10 @@ def period_end(store: LedgerStore, period: Period) -> datetime:
 
 
 def _computed_at(store: LedgerStore, now: datetime) -> tuple[ChainHead, datetime]:
-    """The chain head figures are computed at, and their record time: `now`, or the
-    head's record time if the clock is behind it (record times never go backwards)."""
+    """The chain head figures are computed at, and their record time: `now`, or just
+    after the head's if the clock is behind it (record times only go forward)."""
     head = store.chain_head()
-    return head, max(now, from_us(head.recorded_us))
+    return head, max(now, from_us(head.recorded_us + 1))
 
 
 def close_period(store: LedgerStore, period: Period, now: datetime) -> CloseOutcome:

@@ -15,8 +15,9 @@ from typing import Any
 
 from ledger.attainment import Row
 from ledger.credits import CreditEntry, basis, basis_sha256, vanished_basis_sha256
-from ledger.explain import explain_row, locate
+from ledger.explain import RowNotFoundError, explain_row, locate
 from ledger.periods import Period, to_us
+from ledger.timeformat import format_utc
 from projections.attainment import load_period_inputs, period_report
 from projections.store import LedgerStore
 
@@ -30,7 +31,11 @@ def explain(
     """
     inputs = load_period_inputs(store, period, as_of, recorded_filter=True)
     contract = next((c for c in inputs.contracts if c.contract_id == contract_id), None)
-    location = locate(contract, contract_id, service_id, period)
+    try:
+        location = locate(contract, contract_id, service_id, period)
+    except RowNotFoundError as exc:
+        # Say when: a contract unknown as of a past moment may well be known now.
+        raise RowNotFoundError(f"as of {format_utc(as_of)}: {exc}") from None
     assert contract is not None
     outages, maintenances, incidents = inputs.subjects_for(contract)
     document = explain_row(

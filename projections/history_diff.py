@@ -9,7 +9,8 @@ figures differ, the diff names every changed field and the causes:
   each with its id, type and record time;
 - the horizon, when the row depends on it (provisional figures, an ongoing outage, a
   pending incident) and no recorded event explains the change alone;
-- the close, when the period was closed in between (the status changes);
+- the close, when the period was closed in between (the status changes), named with
+  its record time (`caused_by_close`);
 - what finance was told: the credit entries recorded in between and the booked amount
   (sum of the row's entries) at T1 and at T2.
 """
@@ -38,6 +39,7 @@ class RowDiff:
     fields: dict[str, tuple[Any, Any]]
     events: list[RecordedEvent]
     horizon_only: bool
+    closed: datetime | None  # the close recorded in between, if the status changed by it
     entries: list[CreditEntry]
     booked: tuple[Decimal, Decimal]
 
@@ -58,6 +60,7 @@ class RowDiff:
                 for r in self.events
             ],
             "caused_by_horizon": self.horizon_only,
+            "caused_by_close": None if self.closed is None else format_utc_micro(self.closed),
             "booked_amount": {"from": str(self.booked[0]), "to": str(self.booked[1])},
             "entries_recorded": [e.as_dict() for e in self.entries],
         }
@@ -129,7 +132,9 @@ def period_diff(store: LedgerStore, period: Period, t1: datetime, t2: datetime) 
                 change=change,
                 fields=fields,
                 events=events,
-                horizon_only=bool(fields) and not events,
+                # The close explains the status; time explains figures no event does.
+                horizon_only=bool(set(fields) - {"status"}) and not events,
+                closed=after.closed_at if "status" in fields else None,
                 entries=told_since,
                 booked=(_booked(told_then), _booked(row_entries)),
             )

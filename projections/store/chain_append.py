@@ -83,9 +83,13 @@ class ChainAppend:
             raise ChainMovedError(
                 f"the chain moved from position {self.expected_position} to {head.position}"
             )
-        if self.at_us is not None and self.at_us < head.recorded_us:
-            raise ChainMovedError("the record time is before the chain head's")
-        at = max(now_us, head.recorded_us) if self.at_us is None else self.at_us
+        if self.at_us is not None and self.at_us <= head.recorded_us:
+            raise ChainMovedError("the record time is not after the chain head's")
+        # Every transaction's records come strictly after everything before them (whatever
+        # the writers' clocks say): a moment is always a whole transaction boundary, so
+        # "as of T" never holds half of one, nor an event an entry's figures did not see.
+        # Entries and closes carry the moment they were computed for.
+        at = max(now_us, head.recorded_us + 1) if self.at_us is None else self.at_us
         position, previous = head.position, head.sha256
         stored: list[StoredEvent] = []
         for record in self.records:

@@ -9,8 +9,10 @@ Three kinds of table hold the ledger's data:
   which the library upserts) and the chain head `sla_chain_head` (one row). A row may move
   forward (its position grows; a no-op rewrite of the same row is allowed), never back,
   and is never deleted.
-- operational state, mutable: `sla_subject_spans` (widened by upserts) and
-  `sla_outbox_leases` (taken, renewed, released). Nothing guards them.
+- spans, widen-only: `sla_subject_spans` decides which subjects a report reads, so a
+  span may only grow (an earlier start, a later end, an end becoming known), never
+  shrink or disappear.
+- operational state, mutable: `sla_outbox_leases` (taken, renewed, released).
 
 PostgreSQL: ordinary (not ALWAYS) triggers raise an exception, and `sla_ledger_grant_roles`
 gives the deployment's roles (`docker/roles.sql`) exactly the privileges they need: the
@@ -39,12 +41,17 @@ HISTORY_TABLES = ("sla_events", "sla_rejections", "sla_closes", "sla_credit_entr
 # table -> (key column, position column, the other columns): the key never changes and
 # the position only grows (or the row is rewritten unchanged, which takes a write lock).
 FORWARD_ONLY_TABLES = {"sla_chain_head": ("id", "position", ("chain_sha256", "recorded_us"))}
-MUTABLE_TABLES = ("sla_subject_spans", "sla_outbox_leases")
+# table -> (key columns, columns that may only decrease, columns that may only increase)
+WIDEN_ONLY_TABLES = {
+    "sla_subject_spans": (("subject_kind", "subject_id"), ("lo_us",), ("hi_us", "has_end"))
+}
+MUTABLE_TABLES = ("sla_outbox_leases",)
 # (table, column) of every generated key: the ingest role needs USAGE on its sequence.
 SEQUENCES = (("sla_events", "seq"), ("sla_rejections", "seq"), ("sla_credit_entries", "seq"))
 
 APPEND_ONLY_TRIGGER = "sla_ledger_append_only"
 FORWARD_ONLY_TRIGGER = "sla_ledger_forward_only"
+WIDEN_ONLY_TRIGGER = "sla_ledger_widen_only"
 NO_TRUNCATE_TRIGGER = "sla_ledger_no_truncate"
 GRANT_FUNCTION = "sla_ledger_grant_roles"
 
@@ -97,8 +104,18 @@ def postgres_statements(schema: str, events_table: str, tracking_table: str) -> 
                 USING HINT = 'a position is never moved back or removed';
         END
         $fn$""",
+        f"""CREATE OR REPLACE FUNCTION "{schema}".{WIDEN_ONLY_TRIGGER}() RETURNS trigger
+        LANGUAGE plpgsql AS $fn$
+        BEGIN
+            IF TG_OP = 'UPDATE' AND {_widening_condition("NEW", "OLD")} THEN
+                RETURN NEW;
+            END IF;
+            RAISE EXCEPTION 'sla-ledger: % only widens: % refused', TG_TABLE_NAME, TG_OP
+                USING HINT = 'a span decides what a report reads: it never shrinks';
+        END
+        $fn$""",
     ]
-    for table in [*history, *forward]:
+    for table in [*history, *forward, *WIDEN_ONLY_TABLES]:
         statements += [
             f"DROP TRIGGER IF EXISTS {APPEND_ONLY_TRIGGER} ON {table}",
             f"DROP TRIGGER IF EXISTS {FORWARD_ONLY_TRIGGER} ON {table}",
@@ -117,6 +134,14 @@ def postgres_statements(schema: str, events_table: str, tracking_table: str) -> 
         for table, (key, pos) in forward.items()
     ]
     statements += [
+        f"DROP TRIGGER IF EXISTS {WIDEN_ONLY_TRIGGER} ON {table}" for table in WIDEN_ONLY_TABLES
+    ]
+    statements += [
+        f"CREATE TRIGGER {WIDEN_ONLY_TRIGGER} BEFORE UPDATE OR DELETE ON {table} "
+        f'FOR EACH ROW EXECUTE FUNCTION "{schema}".{WIDEN_ONLY_TRIGGER}()'
+        for table in WIDEN_ONLY_TABLES
+    ]
+    statements += [
         _grant_function(schema, events, tracking, history),
         # Only the owner (and superusers) may hand out privileges with it.
         f'REVOKE ALL ON FUNCTION "{schema}".{GRANT_FUNCTION}(text, text) FROM PUBLIC',
@@ -127,10 +152,22 @@ def postgres_statements(schema: str, events_table: str, tracking_table: str) -> 
     return statements
 
 
+def _widening_condition(new: str, old: str) -> str:
+    """SQL: the row `new` keeps the key of `old` and covers at least as much."""
+    (table,) = WIDEN_ONLY_TABLES
+    keys, shrinking, growing = WIDEN_ONLY_TABLES[table]
+    return " AND ".join(
+        [f"{new}.{c} = {old}.{c}" for c in keys]
+        + [f"{new}.{c} <= {old}.{c}" for c in shrinking]
+        + [f"{new}.{c} >= {old}.{c}" for c in growing]
+    )
+
+
 def _grant_function(schema: str, events: str, tracking: str, history: Sequence[str]) -> str:
     forward = list(FORWARD_ONLY_TABLES)
     sequences = [(events, "notification_id"), *SEQUENCES]
-    everything = [*history, tracking, *forward, *MUTABLE_TABLES]
+    widen = list(WIDEN_ONLY_TABLES)
+    everything = [*history, tracking, *forward, *widen, *MUTABLE_TABLES]
     return f"""CREATE OR REPLACE FUNCTION "{schema}".{GRANT_FUNCTION}(
             ingest text DEFAULT '{INGEST_ROLE}', reader text DEFAULT '{READER_ROLE}')
         RETURNS void LANGUAGE plpgsql AS $fn$
@@ -149,6 +186,9 @@ def _grant_function(schema: str, events: str, tracking: str, history: Sequence[s
                     {_literal(tracking)}, ingest);
                 FOREACH t IN ARRAY {_array(forward)} LOOP
                     EXECUTE format('GRANT SELECT, UPDATE ON %s TO %I', t, ingest);
+                END LOOP;
+                FOREACH t IN ARRAY {_array(widen)} LOOP
+                    EXECUTE format('GRANT SELECT, INSERT, UPDATE ON %s TO %I', t, ingest);
                 END LOOP;
                 FOREACH t IN ARRAY {_array(MUTABLE_TABLES)} LOOP
                     EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO %I', t, ingest);
@@ -204,6 +244,19 @@ def sqlite_triggers(
             f"BEGIN SELECT RAISE(ABORT, '{message}: UPDATE refused'); END"
         )
         name = f"{table}_{FORWARD_ONLY_TRIGGER}_delete"
+        triggers[name] = (
+            f"CREATE TRIGGER IF NOT EXISTS {name} BEFORE DELETE ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{message}: DELETE refused'); END"
+        )
+    for table in WIDEN_ONLY_TABLES:
+        message = f"sla-ledger: {table} only widens"
+        name = f"{table}_{WIDEN_ONLY_TRIGGER}_update"
+        triggers[name] = (
+            f"CREATE TRIGGER IF NOT EXISTS {name} BEFORE UPDATE ON {table} "
+            f"WHEN NOT ({_widening_condition('NEW', 'OLD')}) "
+            f"BEGIN SELECT RAISE(ABORT, '{message}: UPDATE refused'); END"
+        )
+        name = f"{table}_{WIDEN_ONLY_TRIGGER}_delete"
         triggers[name] = (
             f"CREATE TRIGGER IF NOT EXISTS {name} BEFORE DELETE ON {table} "
             f"BEGIN SELECT RAISE(ABORT, '{message}: DELETE refused'); END"

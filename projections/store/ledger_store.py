@@ -640,6 +640,27 @@ class LedgerStore:
             ]
         return sorted(found, key=lambda fields: int(fields["chain_pos"]))
 
+    def min_chain_position(self) -> int | None:
+        """The smallest position any chained row claims (1, unless rows were forged)."""
+        starts = [
+            self._query(f"SELECT MIN(chain_pos) AS p FROM {table}")[0]["p"]
+            for table in CHAINED_TABLES.values()
+        ]
+        return min((int(start) for start in starts if start is not None), default=None)
+
+    def subject_spans(self) -> dict[tuple[str, str], tuple[int, int, int]]:
+        """(kind, subject) -> (lo, hi, has_end) as the span table holds it."""
+        return {
+            (r["subject_kind"], r["subject_id"]): (
+                int(r["lo_us"]),
+                int(r["hi_us"]),
+                int(r["has_end"]),
+            )
+            for r in self._query(
+                "SELECT subject_kind, subject_id, lo_us, hi_us, has_end FROM sla_subject_spans"
+            )
+        }
+
     def library_states(self, originator_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, bytes]:
         """The eventsourcing records (the event store proper) of these originators."""
         table = self.recorder.events_table_name

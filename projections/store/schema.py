@@ -38,7 +38,7 @@ def create_statements(dialect: Dialect) -> list[str]:
             content_sha256 TEXT NOT NULL,
             envelope TEXT NOT NULL,
             origin TEXT NOT NULL,
-            chain_pos BIGINT NOT NULL UNIQUE,
+            chain_pos BIGINT NOT NULL UNIQUE CHECK (chain_pos > 0),
             chain_sha256 TEXT NOT NULL)""",
         "CREATE INDEX IF NOT EXISTS sla_events_subject ON sla_events (subject_kind, subject_id)",
         """CREATE TABLE IF NOT EXISTS sla_subject_spans (
@@ -64,7 +64,7 @@ def create_statements(dialect: Dialect) -> list[str]:
             closed_us BIGINT NOT NULL,
             checkpoint_pos BIGINT NOT NULL,
             checkpoint_sha256 TEXT NOT NULL,
-            chain_pos BIGINT NOT NULL UNIQUE,
+            chain_pos BIGINT NOT NULL UNIQUE CHECK (chain_pos > 0),
             chain_sha256 TEXT NOT NULL)""",
         f"""CREATE TABLE IF NOT EXISTS sla_credit_entries (
             seq {serial},
@@ -83,7 +83,7 @@ def create_statements(dialect: Dialect) -> list[str]:
             terms_version INTEGER NOT NULL,
             recorded_us BIGINT NOT NULL,
             basis_sha256 TEXT NOT NULL,
-            chain_pos BIGINT NOT NULL UNIQUE,
+            chain_pos BIGINT NOT NULL UNIQUE CHECK (chain_pos > 0),
             chain_sha256 TEXT NOT NULL)""",
         "CREATE INDEX IF NOT EXISTS sla_credit_entries_period ON sla_credit_entries (period)",
         # The chain's head: where the next record links on. One row, updated under the

@@ -171,6 +171,26 @@ def test_every_saved_answer_is_reproduced_exactly_later(store_url: str, tmp_path
     assert grown["caused_by_events"] == []
     assert grown["caused_by_horizon"] is True
     assert "downtime_seconds" in grown["fields"]
+    # Across the close: the status changed because of it, the figures did not move.
+    closing = json.loads(
+        cli(
+            store_url,
+            "diff",
+            "--period",
+            "2026-03",
+            "--from",
+            saved[1][0],
+            "--to",
+            after_close,
+            "--format",
+            "json",
+        )
+    )
+    [closed_row] = closing["rows"]
+    assert closed_row["fields"] == {"status": {"from": "provisional", "to": "closed"}}
+    assert closed_row["caused_by_close"] is not None
+    assert closed_row["caused_by_horizon"] is False
+    assert [e["kind"] for e in closed_row["entries_recorded"]] == ["issue"]
     text = cli(store_url, "diff", "--period", "2026-03", "--from", after_close, "--to", now)
     assert "credit_amount: 100.00 -> 250.00" in text
     assert "outage.amended O-1" in text

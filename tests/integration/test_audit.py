@@ -18,7 +18,7 @@ from ledger.chain import link, record_sha256
 from ledger.periods import Period
 from projections.audit_rebuild import RebuildResult, rebuild
 from projections.audit_verify import verify
-from projections.credit_entries import close_period
+from projections.credit_entries import close_checkpoint, close_period
 from projections.store import LedgerStore
 from tests.builders import contract, ev, outage
 from tests.infrastructure import fresh_postgres_database
@@ -360,6 +360,33 @@ def test_a_bundle_checks_offline_on_another_machine(history: str, tmp_path: Path
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert checked.stdout.splitlines()[-1] == "bundle verified"
     assert "ok   entries: 5 entries: every basis_sha256 recomputed" in checked.stdout
+    # The checkpoint the close printed, kept by finance, must lie on the bundle's chain.
+    with LedgerStore(history) as store:
+        kept = close_checkpoint(store, "2026-03")
+    assert kept is not None
+    anchored = run("audit", "check", str(elsewhere), "--checkpoint", kept)
+    assert anchored.returncode == 0, anchored.stdout
+    assert "1 checkpoints given match" in anchored.stdout
+    wrong = run("audit", "check", str(elsewhere), "--checkpoint", kept[:-1] + "0")
+    assert wrong.returncode == 1
+    assert "FAIL chain: the chain does not pass through checkpoint" in wrong.stdout
+
+
+def test_questions_about_the_future_and_unwritable_bundles_are_one_line_errors(
+    history: str, tmp_path: Path
+) -> None:
+    future = run("report", "--period", "2026-03", "--as-of", "2099-01-01", store=history)
+    assert future.returncode == 2
+    assert "--as-of 2099-01-01 is in the future" in future.stderr
+    assert len(future.stderr.strip().splitlines()) == 1
+    blocked = tmp_path / "file"
+    blocked.write_text("")
+    unwritable = run(
+        "audit", "export", "--period", "2026-03", "--out", str(blocked / "b"), store=history
+    )
+    assert unwritable.returncode == 1
+    assert unwritable.stderr.startswith("sla-ledger: error: cannot write the bundle to ")
+    assert len(unwritable.stderr.strip().splitlines()) == 1
 
 
 def test_a_forged_bundle_fails_its_check(history: str, tmp_path: Path) -> None:
@@ -412,3 +439,53 @@ def test_no_bundle_is_exported_from_a_tampered_store(history: str, tmp_path: Pat
     assert refused.stderr.startswith("sla-ledger: error: audit verify fails at position 8")
     assert len(refused.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "b").exists()
+
+
+def test_a_row_forged_before_the_first_position_is_named(history: str) -> None:
+    # The table refuses positions below 1; a superuser drops that rule first.
+    unchecked = (
+        ["PRAGMA ignore_check_constraints = ON"]
+        if history.startswith("sqlite")
+        else ["ALTER TABLE sla_credit_entries DROP CONSTRAINT sla_credit_entries_chain_pos_check"]
+    )
+    forged = _forged_entry_at(history, 2).replace(", 2, '", ", 0, '")
+    tamper(history, *unchecked, forged)
+    position, problem = _verify(history)
+    assert position == 0
+    assert "inserted" in problem
+
+
+def test_a_deleted_or_narrowed_span_is_named_at_its_subjects_first_event(history: str) -> None:
+    # Without its span, O-2 (position 9) would vanish from every report.
+    tamper(history, "DELETE FROM sla_subject_spans WHERE subject_id = 'O-2'")
+    position, problem = _verify(history)
+    assert position == 9
+    assert "span of outage O-2" in problem
+    tamper(history, "UPDATE sla_subject_spans SET hi_us = lo_us WHERE subject_id = 'O-1'")
+    assert _verify(history)[0] == 2
+
+
+def test_a_rebuild_tells_a_reconciliation_from_the_close_that_follows_it(
+    store_url: str, tmp_path: Path
+) -> None:
+    """February's reversal and re-issue are followed directly by March's close, which
+    issues nothing: the rebuild must not take them for the close's own entries."""
+    with LedgerStore(store_url) as store:
+        docs = [
+            contract(effective_from="2026-02-01"),
+            *outage("O-F", "2026-02-10T10:00:00Z", "2026-02-10T10:50:00Z"),
+        ]
+        _ingest(store, tmp_path / "a.jsonl", docs)
+        close_period(store, Period(2026, 2), datetime.now(UTC))
+        amended = ev(
+            "outage.amended",
+            "2026-03-02T09:00:00Z",
+            {"outage_id": "O-F", "ended_at": "2026-02-11T10:00:00Z", "reason": "review"},
+        )
+        _ingest(store, tmp_path / "b.jsonl", [amended])
+        close_period(store, MARCH, datetime.now(UTC))
+        kinds = [kind for kind, _ in store.chain_rows(0, 100)]
+    assert kinds[-4:] == ["event", "entry", "entry", "close"]
+    result = _rebuild(store_url)
+    assert result.differences == []
+    assert result.entries_compared == 3

@@ -175,6 +175,18 @@ def test_operational_tables_still_change(store_url: str, tmp_path: Path) -> None
         assert hi - lo == 2 * 3600 * 1_000_000
 
 
+def test_spans_only_widen(store_url: str, tmp_path: Path) -> None:
+    populate(store_url, tmp_path)
+    with raw(store_url) as conn:
+        for statement in (
+            "UPDATE sla_subject_spans SET hi_us = lo_us",
+            "UPDATE sla_subject_spans SET lo_us = hi_us",
+            "UPDATE sla_subject_spans SET subject_id = 'other'",
+            "DELETE FROM sla_subject_spans",
+        ):
+            assert "sla_subject_spans only widens" in refusal(conn, statement), statement
+
+
 def test_sqlite_triggers_are_all_installed(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'ledger.db'}"
     LedgerStore(url).close()
@@ -299,6 +311,11 @@ def test_ingest_role_writes_history_but_cannot_change_it(
         )
         assert "permission denied" in refusal(conn, "DELETE FROM sla_ledger_tracking")
         assert "permission denied" in refusal(conn, "DELETE FROM sla_chain_head")
+        # Spans decide what a report reads: the ingest role widens them, never narrows.
+        assert "permission denied" in refusal(conn, "DELETE FROM sla_subject_spans")
+        assert "only widens: UPDATE refused" in refusal(
+            conn, "UPDATE sla_subject_spans SET hi_us = lo_us"
+        )
         assert "permission denied" in refusal(conn, "SET session_replication_role = replica")
         replaced = refusal(
             conn,
