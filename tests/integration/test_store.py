@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -245,3 +246,28 @@ def test_an_event_recorded_while_a_close_computes_makes_it_compute_again(
         [entry] = fresh.entries(period="2026-03")
         then = period_report(fresh, MARCH, entry.recorded_at, recorded_filter=True)
         assert basis_sha256(then.rows[0]) == entry.basis_sha256
+
+
+def test_events_after_a_close_from_a_clock_ahead_are_recorded_after_it(
+    store: LedgerStore, tmp_path: Path
+) -> None:
+    """The closing worker's clock runs ahead; the amendment that follows is recorded
+    strictly after the close, so the close's moment still shows exactly its figures."""
+    docs = [contract(), *outage("O-1", "2026-03-10T10:00:00Z", "2026-03-10T10:50:00Z")]
+    ingest_file(store, write(tmp_path / "a.jsonl", docs))
+    outcome = close_period(store, MARCH, datetime.now(UTC) + timedelta(seconds=2))
+    amended = ev(
+        "outage.amended",
+        "2026-04-05T00:00:00Z",
+        {"outage_id": "O-1", "ended_at": "2026-03-10T20:00:00Z", "reason": "review"},
+    )
+    ingest_file(store, write(tmp_path / "late.jsonl", [amended]))
+    entries = store.entries(period="2026-03")
+    assert [e.kind for e in entries] == ["issue", "reversal", "issue"]
+    assert outcome.closed_at < entries[1].recorded_at
+    for entry in entries:
+        then = period_report(store, MARCH, entry.recorded_at, recorded_filter=True)
+        assert basis_sha256(then.rows[0]) == entry.basis_sha256
+    assert period_report(store, MARCH, outcome.closed_at, recorded_filter=True).rows[
+        0
+    ].credit_amount == Decimal("100.00")
