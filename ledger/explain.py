@@ -21,10 +21,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from ledger import intervals
 from ledger.attainment import HUNDRED, Coverage, Row, compute_row, coverage, tier_credit
@@ -129,6 +130,81 @@ def duration_text(microseconds: int) -> str:
     parts += [f"{minutes} min"] if minutes else []
     parts += [f"{exact_seconds(rest)} s"] if rest or not parts else []
     return " ".join(parts)
+
+
+def duration_exact(microseconds: int | Fraction) -> str:
+    """A duration for people and its exact seconds, e.g. `30 min (1,800 s)`, `45 s`."""
+    exact = seconds_text(microseconds)
+    if isinstance(microseconds, Fraction) and microseconds.denominator != 1:
+        return exact
+    spoken = duration_text(int(microseconds))
+    return exact if spoken == exact.replace(",", "") else f"{spoken} ({exact})"
+
+
+_WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def local_text(microseconds: int, timezone: str) -> str:
+    """An instant as the contract's local wall time, then UTC.
+
+    E.g. `Fri 2026-10-16 17:50 CEST (2026-10-16T15:50:00Z)`; seconds are shown only
+    when they are not zero. Weekday names are fixed English, not the process locale.
+    """
+    local = from_us(microseconds).astimezone(ZoneInfo(timezone))
+    clock = f"{local:%H:%M}"
+    if local.second or local.microsecond:
+        clock += f":{local:%S}" + (f".{local:%f}".rstrip("0") if local.microsecond else "")
+    zone = local.tzname() or timezone
+    return (
+        f"{_WEEKDAY_NAMES[local.weekday()]} {local.date().isoformat()} {clock} {zone} "
+        f"({instant(microseconds)})"
+    )
+
+
+def local_range_text(start_us: int, end_us: int, timezone: str) -> str:
+    """`Fri 2026-10-16 17:50–18:00 CEST`: a range of local wall time, compact on one day."""
+    zone = ZoneInfo(timezone)
+    first, last = from_us(start_us).astimezone(zone), from_us(end_us).astimezone(zone)
+    whole = all(not (t.second or t.microsecond) for t in (first, last))
+    if whole and first.date() == last.date() and first.tzname() == last.tzname():
+        return (
+            f"{_WEEKDAY_NAMES[first.weekday()]} {first.date().isoformat()} "
+            f"{first:%H:%M}–{last:%H:%M} {first.tzname()}"
+        )
+    return f"{local_text(start_us, timezone)} to {local_text(end_us, timezone)}"
+
+
+def business_hours_text(hours: Any, timezone: str) -> str:
+    """The contract's business hours as people write them.
+
+    `24x7 (every hour counts)`, or e.g. `Mon–Fri 08:00–18:00 Europe/Berlin, minus
+    holidays 2026-10-03`: consecutive days with the same hours are grouped.
+    """
+    if hours == "24x7":
+        return "24x7 (every hour of every day counts)"
+    weekly = hours.get("weekly", {}) if isinstance(hours, Mapping) else {}
+    keys = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    slots = [", ".join(f"{start}–{end}" for start, end in weekly.get(day) or ()) for day in keys]
+    groups: list[tuple[int, int, str]] = []
+    for index, text in enumerate(slots):
+        if not text:
+            continue
+        if groups and groups[-1][1] == index - 1 and groups[-1][2] == text:
+            groups[-1] = (groups[-1][0], index, text)
+        else:
+            groups.append((index, index, text))
+    days = [
+        (
+            _WEEKDAY_NAMES[first]
+            if first == last
+            else f"{_WEEKDAY_NAMES[first]}{'–' if last > first + 1 else ', '}{_WEEKDAY_NAMES[last]}"
+        )
+        + f" {text}"
+        for first, last, text in groups
+    ]
+    holidays = sorted(hours.get("holidays") or ()) if isinstance(hours, Mapping) else []
+    minus = f", minus holidays {', '.join(holidays)}" if holidays else ", no holidays listed"
+    return f"{'; '.join(days) or 'no business hours'} {timezone}{minus}"
 
 
 def fraction_text(value: Fraction) -> str:
@@ -367,12 +443,18 @@ def maintenance_facts(
 # -- outages -------------------------------------------------------------------------
 
 
-def _first_report(history: list[RecordedEvent]) -> OutageState | None:
-    """The outage as first reported: its first `outage.started` and first `outage.resolved`."""
+def _first_events(history: list[RecordedEvent]) -> dict[str, InboundEvent]:
+    """The first `outage.started` and the first `outage.resolved`, by type."""
     first: dict[str, InboundEvent] = {}
     for recorded in history:
         if recorded.event.type in ("outage.started", "outage.resolved"):
             first.setdefault(recorded.event.type, recorded.event)
+    return first
+
+
+def _first_report(history: list[RecordedEvent]) -> OutageState | None:
+    """The outage as first reported: its first `outage.started` and first `outage.resolved`."""
+    first = _first_events(history)
     if "outage.started" not in first:
         return None
     return fold_outage(first.values())
@@ -382,20 +464,21 @@ def _correction(event: InboundEvent) -> str:
     p = event.payload
     if event.type == "outage.started":
         return (
-            f"started again: started_at {p['started_at']}, impact {p['impact_percent']}% "
-            "(replaces the earlier start)"
+            f"restarted: start set to {p['started_at']}, impact {p['impact_percent']}% "
+            "(replaces the first start)"
         )
     if event.type == "outage.resolved":
-        return f"ended_at set to {p['ended_at']}"
+        return f"resolved again: end set to {p['ended_at']} (replaces the first resolution)"
     if event.type == "outage.amended":
+        names = {"started_at": "start", "ended_at": "end", "impact_percent": "impact"}
         changes = [
-            f"{name} set to {p[name]}{'%' if name == 'impact_percent' else ''}"
-            for name in ("started_at", "ended_at", "impact_percent")
+            f"{label} changed to {p[name]}{'%' if name == 'impact_percent' else ''}"
+            for name, label in names.items()
             if p.get(name) is not None
         ]
         return "amended: " + (", ".join(changes) or "no figure changed")
     if event.type == "outage.classified":
-        return f"classified: cause {p['cause']}"
+        return f"classified: cause set to {p['cause']}"
     return "retracted: a false alarm, the outage no longer counts"
 
 
@@ -492,21 +575,36 @@ def outage_facts(
     removed = intervals.normalise((s.start, s.end) for s in exclusions)
     counts = not outage.retracted and not excluded_cause(outage, terms)
     counted = intervals.subtract(clipped, removed) if counts else []
+    retraction = next((r for r in reversed(history) if r.event.type == "outage.retracted"), None)
     if outage.retracted:
-        status, reason = "retracted", "retracted: it does not count at all"
+        by = "" if retraction is None else f" by event {retraction.event.event_id}"
+        why = "" if retraction is None else retraction.event.payload.get("reason")
+        status = "retracted"
+        reason = f"retracted{by}" + (f' ("{why}")' if why else "") + ": it does not count at all"
     elif found is None and outage.end_us is None:
-        status, reason = "empty", "it starts after the horizon: it contributes nothing yet"
+        status, reason = "empty", "does not count yet: it starts after the horizon"
     elif found is None:
-        status, reason = "empty", "it ends at or before it starts: it contributes nothing"
+        status, reason = "empty", "does not count: it ends at or before it starts"
     elif excluded_cause(outage, terms):
-        status, reason = "excluded", f"its cause {outage.cause} is excluded by the terms"
+        status = "excluded"
+        reason = (
+            f"does not count as downtime: its cause {outage.cause} is an excluded cause in "
+            "the terms, so its time is removed from measurement"
+        )
     elif not clipped:
-        status, reason = "outside", "it lies outside the measured range of this period"
+        status, reason = "outside", "does not count: it lies outside the measured range"
     elif not counted:
-        status, reason = "excluded", "all of its measured time is excluded"
+        sources = sorted({part["subject_id"] for part in excluded_parts})
+        status = "excluded"
+        reason = "does not count as downtime: all of its measured time is excluded time" + (
+            f" ({', '.join(sources)})" if sources else ""
+        )
     else:
         status = "counted"
-        reason = "counted, less its excluded parts" if excluded_parts else "counted at its impact"
+        reason = f"counts as downtime at {outage.impact_percent}% impact" + (
+            ", less the parts that fall in excluded time" if excluded_parts else ""
+        )
+    firsts = _first_events(history)
     return {
         "outage_id": outage.outage_id,
         "status": status,
@@ -514,7 +612,22 @@ def outage_facts(
         "cause": outage.cause,
         "raw": None
         if raw is None
-        else {**(_outage_interval(raw, horizon_us) or {}), "event_ids": ids(raw.event_ids)},
+        else {
+            **(_outage_interval(raw, horizon_us) or {}),
+            "started_event_id": firsts["outage.started"].event_id,
+            "resolved_event_id": firsts["outage.resolved"].event_id
+            if "outage.resolved" in firsts
+            else None,
+            "event_ids": ids(raw.event_ids),
+        },
+        "retraction": None
+        if retraction is None or not outage.retracted
+        else {
+            "event_id": retraction.event.event_id,
+            "occurred_at": format_utc(retraction.event.occurred_at),
+            "recorded_at": format_utc(retraction.recorded_at),
+            "reason": retraction.event.payload.get("reason"),
+        },
         "corrected": _outage_interval(outage, horizon_us),
         "corrections": _corrections(history, raw),
         "clipped": [span(*s) for s in clipped],
@@ -568,12 +681,15 @@ def downtime_facts(
             {
                 "interval": span(run[0][0], run[-1][1]),
                 "kept": kept,
-                "reason": f"{seconds_text(length)} is "
-                + (
-                    f"at least the floor of {seconds_text(floor_us)}: counted"
-                    if kept
-                    else f"shorter than the floor of {seconds_text(floor_us)}: dropped"
-                ),
+                "reason": (
+                    "counted: the terms set no downtime floor"
+                    if floor_us == 0
+                    else f"counted: {duration_exact(length)} is at least the floor of "
+                    f"{duration_exact(floor_us)}"
+                )
+                if kept
+                else f"dropped: {duration_exact(length)} is shorter than the floor of "
+                f"{duration_exact(floor_us)}",
                 "segments": facts,
                 "downtime_seconds": exact_seconds(weighted_sum if kept else 0),
                 "event_ids": ids(*(f["event_ids"] for f in facts)),
@@ -612,31 +728,34 @@ def tier_decision(value: Fraction | None, tiers: Sequence[CreditTier], what: str
         None,
     )
     lower = higher = None
+    shown = None if value is None else f"{what} {digits(value)}%"
     if value is None:
-        reason = f"there is no {what} figure, so no tier applies: 0% credit"
+        reason = f"no tier applies: there is no {what} figure, so the {what} credit is 0%"
     elif chosen is None:
         top = f"{tiers[-1].below_percent}%" if tiers else "none"
         reason = (
-            f"{what} {digits(value)}% is not below any tier threshold (the highest is {top}): "
-            "0% credit"
+            f"no tier applies: {shown} is not below any tier threshold (the highest is "
+            f"{top}), so the {what} credit is 0%"
         )
     else:
         tier = tiers[chosen]
         reason = (
-            f"{what} {digits(value)}% < {tier.below_percent}%, the smallest threshold it is "
-            f"under: {tier.credit_percent}% credit"
+            f'the tier "below {tier.below_percent}% → {tier.credit_percent}% credit" applies: '
+            f"{shown} is below {tier.below_percent}%, and no tier with a lower threshold "
+            "matches"
         )
         if chosen > 0:
             below = tiers[chosen - 1]
             lower = (
-                f"not the tier below {below.below_percent}% ({below.credit_percent}%): "
-                f"{digits(value)}% is not < {below.below_percent}%"
+                f'the tier "below {below.below_percent}% → {below.credit_percent}% credit" '
+                f"does not apply: {shown} is not below {below.below_percent}%"
             )
         if chosen + 1 < len(tiers):
             above = tiers[chosen + 1]
             higher = (
-                f"not the tier below {above.below_percent}% ({above.credit_percent}%): "
-                f"{digits(value)}% is under it too, but the smallest threshold wins"
+                f'the tier "below {above.below_percent}% → {above.credit_percent}% credit" '
+                f"does not apply: {shown} is below {above.below_percent}% too, but when "
+                "several tiers match only the one with the lowest threshold applies"
             )
     assert chosen is None or tiers[chosen].credit_percent == credit
     return {
@@ -743,10 +862,11 @@ def availability_facts(
         "met": None if availability is None else availability >= target,
         "met_reason": "no availability figure"
         if availability is None
-        else f"{digits(availability)}% "
-        + ("≥" if availability >= target else "<")
-        + f" target {terms.target_percent}%: "
-        + ("met" if availability >= target else "missed"),
+        else (
+            f"met: {digits(availability)}% is at or above the target {terms.target_percent}%"
+            if availability >= target
+            else f"missed: {digits(availability)}% is below the target {terms.target_percent}%"
+        ),
         "tier": tier_decision(availability, terms.credit_tiers, "availability"),
         "credit_percent": str(row.availability_credit),
         "event_ids": ids(
@@ -780,6 +900,45 @@ def _response_event(state: IncidentState, histories: Histories) -> str | None:
     return found[0] if found else None
 
 
+def business_pieces(calendar: BusinessCalendar, a: datetime, b: datetime) -> list[Span]:
+    """The pieces of `[a, b)` inside business hours, merged, as UTC microseconds (§4).
+
+    The same construction as `BusinessCalendar.business_microseconds` (local slots on
+    local dates, `fold=0`, holidays dropped), so the text can say which hours counted;
+    the caller checks that the pieces add up to that function's total.
+    """
+    start_us, end_us = to_us(a), to_us(b)
+    if end_us <= start_us:
+        return []
+    if calendar.is_24x7:
+        return [(start_us, end_us)]
+    zone = ZoneInfo(calendar.timezone)
+    day = a.astimezone(zone).date() - timedelta(days=2)
+    last = b.astimezone(zone).date() + timedelta(days=2)
+    pieces: list[Span] = []
+    while day <= last:
+        if day not in calendar.holidays:
+            for first_minute, end_minute in calendar.weekly_slots(day.weekday()):
+                bounds = []
+                for minute in (first_minute, end_minute):
+                    on = day + timedelta(days=minute // 1440)
+                    hours, minutes = divmod(minute % 1440, 60)
+                    local = datetime(on.year, on.month, on.day, hours, minutes, tzinfo=zone)
+                    bounds.append(to_us(local))
+                piece = (max(bounds[0], start_us), min(bounds[1], end_us))
+                if piece[0] < piece[1]:
+                    pieces.append(piece)
+        day += timedelta(days=1)
+    return intervals.normalise(pieces)
+
+
+def _local_piece(piece: Span, timezone: str) -> dict[str, str]:
+    return {
+        **span(*piece),
+        "local": local_range_text(piece[0], piece[1], timezone),
+    }
+
+
 def incident_facts(
     state: IncidentState,
     terms: ResponseTerms,
@@ -796,31 +955,66 @@ def incident_facts(
     responded = state.first_response_at is not None
     until = state.first_response_at if state.first_response_at is not None else horizon
     taken = calendar.business_microseconds(state.opened_at, until)
+    pieces = business_pieces(calendar, state.opened_at, until)
+    assert intervals.total(pieces) == taken, "business hours disagree with business time"
+    timezone = calendar.timezone
+    target_us = None if target is None else to_microseconds(target)
+    took = duration_exact(taken)
+    if responded:
+        elapsed = f"the first response came after {took} of business time"
+    else:
+        elapsed = f"no response yet: {took} of business time had passed by the horizon"
+    if target_us is None:
+        verdict = f"not counted: priority {priority} has no response target in the terms"
+    else:
+        limit = f"the {priority} target of {duration_exact(target_us)}"
+        if status == "met":
+            spare = target_us - taken
+            margin = f"{duration_exact(spare)} within" if spare else "exactly"
+            verdict = f"met: {elapsed}, {margin} {limit}"
+        elif status == "missed":
+            verdict = f"missed: {elapsed}, {duration_exact(taken - target_us)} over {limit}"
+        else:
+            verdict = (
+                f"pending: {elapsed}, still within {limit}; it is decided by the first "
+                "response or when the target runs out"
+            )
+    # Kept word for word from format 1 (a field's meaning does not change without a bump).
     if target is None:
         reason = f"priority {priority} has no response target in the terms: not counted"
     else:
-        limit = duration_text(to_microseconds(target))
-        took = duration_text(taken)
+        limit_text, took_text = duration_text(to_microseconds(target)), duration_text(taken)
         if responded:
-            reason = f"first response after {took} of business time, target {limit}: {status}"
+            reason = (
+                f"first response after {took_text} of business time, target {limit_text}: {status}"
+            )
         else:
             reason = (
-                f"no response yet; {took} of business time has passed by the horizon, "
-                f"target {limit}: {status}"
+                f"no response yet; {took_text} of business time has passed by the horizon, "
+                f"target {limit_text}: {status}"
             )
+    until_us = to_us(until)
     return {
         "incident_id": state.incident_id,
         "opened_at": format_utc(state.opened_at),
+        "opened_at_local": local_text(to_us(state.opened_at), timezone),
         "priority_used": priority,
         "priority_set_by": None if setting is None else setting.event_id,
-        "target_seconds": None if target is None else exact_seconds(to_microseconds(target)),
+        "target_seconds": None if target_us is None else exact_seconds(target_us),
+        "target_text": None if target_us is None else duration_exact(target_us),
         "first_response_at": None if not responded else format_utc(until),
+        "first_response_at_local": None if not responded else local_text(until_us, timezone),
         "first_response_event_id": _response_event(state, histories),
         "business_seconds": exact_seconds(taken),
+        "business_text": took,
         "measured_to": "first response" if responded else "horizon",
+        "measured_to_at": format_utc(until),
+        "measured_to_local": local_text(until_us, timezone),
+        "business_intervals": [_local_piece(p, timezone) for p in pieces],
         "resolved_at": None if state.resolved_at is None else format_utc(state.resolved_at),
         "status": status,
         "reason": reason,
+        "verdict": verdict,
         "event_ids": ids(state.event_ids),
     }
 
@@ -858,6 +1052,7 @@ def response_facts(
     attainment = row.response_attainment
     return {
         "business_hours": terms.business_hours,
+        "business_hours_text": business_hours_text(terms.business_hours, row.contract.timezone),
         "timezone": row.contract.timezone,
         "incidents": facts,
         "met": counts["met"],

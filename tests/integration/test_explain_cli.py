@@ -7,6 +7,7 @@ re-issue, and explain must show every entry with a basis it can reproduce.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -88,13 +89,18 @@ def test_explain_before_and_after_a_late_correction(store_url: str, tmp_path: Pa
     assert len(current["entries"]) == 3
 
 
+def _after_ingest() -> str:
+    """An --as-of that has passed and follows every event ingested so far."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def test_explain_json_is_byte_identical_when_asked_twice(store_url: str, tmp_path: Path) -> None:
     ingest(
         store_url,
         tmp_path,
         [contract(), *outage("O-1", "2026-03-10T10:00:00Z", "2026-03-10T10:50:00Z", "50")],
     )
-    args = ("explain", *ROW, "--format", "json", "--as-of", "2099-01-01T00:00:00Z")
+    args = ("explain", *ROW, "--format", "json", "--as-of", _after_ingest())
     once, twice = run(*args, store=store_url), run(*args, store=store_url)
     assert once.returncode == 0, once.stderr
     assert once.stdout == twice.stdout
@@ -103,22 +109,52 @@ def test_explain_json_is_byte_identical_when_asked_twice(store_url: str, tmp_pat
 
 def test_explain_text_reads_as_plain_english_with_event_ids(tmp_path: Path) -> None:
     store = f"sqlite:///{tmp_path / 'ledger.db'}"
-    documents = [contract(), *outage("O-1", "2026-03-10T10:00:00Z", "2026-03-10T10:50:00Z", "50")]
+    started, resolved = outage("O-1", "2026-03-10T10:00:00Z", "2026-03-10T10:50:00Z", "50")
+    retracted = ev(
+        "outage.retracted", "2026-03-11T12:00:00Z", {"outage_id": "O-2", "reason": "probe fault"}
+    )
+    documents = [
+        contract(),
+        started,
+        resolved,
+        *outage("O-2", "2026-03-11T10:00:00Z", "2026-03-11T11:00:00Z"),
+        retracted,
+    ]
     ingest(store, tmp_path, documents)
-    result = run("explain", *ROW, "--as-of", "2026-12-01T00:00:00Z", store=store)
+    as_of = _after_ingest()
+    result = run("explain", *ROW, "--as-of", as_of, store=store)
     assert result.returncode == 0, result.stderr
     text = result.stdout
-    assert text.startswith("How C-1 / crm / 2026-03 was derived, as of 2026-12-01T00:00:00Z")
+    assert text.startswith(f"How C-1 / crm / 2026-03 was derived, as of {as_of}")
     for heading in ("Terms in force", "Coverage", "Outages", "Downtime", "Money"):
         assert f"\n{heading}\n" in text
-    assert "D = 3,000 s × 50% = 1,500 s." in text
+    assert "\nD = 3,000 s × 50% = 1,500 s (25 min)." in text
     assert "(shown as 99.9440%)" in text
     assert "No credit entry has been recorded for this row." in text
     for document in documents:
         assert document["event_id"] in text
-    outage_line = next(line for line in text.splitlines() if line.startswith("O-1:"))
+    lines = text.splitlines()
+    outage_line = next(line for line in lines if line.startswith("O-1:"))
+    assert outage_line.startswith("O-1: counts as downtime at 50% impact.  [events: ")
     assert outage_line.endswith("]")
-    assert "[events: " in outage_line
+    assert (
+        f"    as reported: started 2026-03-10T10:00:00Z (event {started['event_id']}), resolved "
+        f"2026-03-10T10:50:00Z (event {resolved['event_id']}): 50 min (3,000 s) at 50% impact."
+        in lines
+    )
+    o2 = lines.index(next(line for line in lines if line.startswith("O-2:")))
+    assert lines[o2].startswith(
+        f'O-2: retracted by event {retracted["event_id"]} ("probe fault"): '
+        "it does not count at all.  [events: "
+    )
+    assert lines[o2 + 2].startswith("    retracted at 2026-03-11T12:00:00Z (recorded ")
+    assert lines[o2 + 3] == ""  # nothing clipped, excluded or counted follows
+    assert "retracted: retracted" not in text
+    assert "counted: counted" not in text
+    assert (
+        "Credit tier: no tier applies: availability 99.9439964157…% is not below any tier "
+        "threshold (the highest is 99.9%), so the availability credit is 0%." in lines
+    )
 
 
 @pytest.mark.parametrize(

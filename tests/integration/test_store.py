@@ -224,7 +224,7 @@ def test_an_event_recorded_while_a_close_computes_makes_it_compute_again(
     ingest_file(store, write(tmp_path / "a.jsonl", docs))
     late = outage("O-2", "2026-03-12T00:00:00Z", "2026-03-13T00:00:00Z")
     computed = []
-    real_report = credit_entries.period_report
+    real_report = period_report  # the name close_period calls, replaced below
 
     def report_then_interfere(*args: Any, **kwargs: Any) -> Any:
         result = real_report(*args, **kwargs)

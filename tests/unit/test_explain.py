@@ -79,8 +79,13 @@ def test_worked_example_1_shows_the_arithmetic_and_the_tier_chosen() -> None:
         "credit_percent": "10",
         "value_is_below": True,
     }
+    assert tier["reason"] == (
+        'the tier "below 99.9% → 10% credit" applies: availability 99.8879928315…% is below '
+        "99.9%, and no tier with a lower threshold matches"
+    )
     assert tier["next_lower_tier"] == (
-        "not the tier below 99.0% (25%): 99.8879928315…% is not < 99.0%"
+        'the tier "below 99.0% → 25% credit" does not apply: availability 99.8879928315…% is '
+        "not below 99.0%"
     )
     assert tier["next_higher_tier"] is None
     assert [t["value_is_below"] for t in tier["tiers"]] == [False, False, True]
@@ -187,7 +192,12 @@ def test_the_floor_drops_a_short_outage_and_keeps_a_long_one() -> None:
         ("30", False),
         ("120", True),
     ]
-    assert downtime["runs"][0]["reason"] == "30 s is shorter than the floor of 60 s: dropped"
+    assert (
+        downtime["runs"][0]["reason"] == "dropped: 30 s is shorter than the floor of 1 min (60 s)"
+    )
+    assert downtime["runs"][1]["reason"] == (
+        "counted: 2 min (120 s) is at least the floor of 1 min (60 s)"
+    )
     assert downtime["runs"][0]["downtime_seconds"] == "0"
     assert downtime["arithmetic"] == "D = 120 s × 100% = 120 s"
     assert doc["row"]["downtime_seconds"] == "120"
@@ -211,7 +221,7 @@ def test_a_corrected_outage_end_shows_raw_correction_and_corrected_interval() ->
         "type": "outage.amended",
         "occurred_at": "2026-04-03T00:00:00Z",
         "recorded_at": "2026-04-01T12:00:00Z",
-        "change": "amended: ended_at set to 2026-03-10T11:40:00Z",
+        "change": "amended: end changed to 2026-03-10T11:40:00Z",
         "reason": "post-incident review",
     }
     assert (o["corrected"]["end"], o["corrected"]["seconds"]) == ("2026-03-10T11:40:00Z", "6000")
@@ -259,8 +269,10 @@ def test_availability_exactly_at_a_threshold_is_not_below_it() -> None:
     assert tier["chosen"] is None
     assert tier["credit_percent"] == "0"
     assert tier["reason"] == (
-        "availability 99.9% is not below any tier threshold (the highest is 99.9%): 0% credit"
+        "no tier applies: availability 99.9% is not below any tier threshold (the highest is "
+        "99.9%), so the availability credit is 0%"
     )
+    assert availability["met_reason"] == "met: 99.9% is at or above the target 99.9%"
     assert availability["met"] is True
     assert doc["row"]["credit_amount"] == "0.00"
 
@@ -270,7 +282,9 @@ def test_availability_exactly_99_is_in_the_ten_percent_tier_not_the_25() -> None
     tier = doc["availability"]["tier"]
     assert doc["availability"]["availability_percent"]["digits"] == "99"
     assert tier["chosen"]["below_percent"] == "99.9"
-    assert tier["next_lower_tier"] == "not the tier below 99.0% (25%): 99% is not < 99.0%"
+    assert tier["next_lower_tier"] == (
+        'the tier "below 99.0% → 25% credit" does not apply: availability 99% is not below 99.0%'
+    )
     assert doc["row"]["credit_amount"] == "100.00"
 
 
@@ -384,3 +398,167 @@ def test_the_document_is_deterministic_and_holds_no_binary_floats() -> None:
     leaves = _walk(first)
     assert not any(isinstance(v, float) for v in leaves)
     assert "2026-03-12T02:00:00Z" in leaves
+
+
+# -- the text an SLA manager reads (rendered from the same document) -------------------
+
+
+def _text(doc: dict[str, Any]) -> list[str]:
+    from consumers.cli_explain import render_text
+
+    return render_text(doc).splitlines()
+
+
+def _incident_8(responded_at: str | None, horizon: int = APRIL_2) -> dict[str, Any]:
+    opened = ev(
+        "incident.opened",
+        "2026-03-13T17:55:00Z",
+        {
+            "incident_id": "INC-8",
+            "contract_id": "C-1",
+            "service_id": "crm",
+            "priority": "P1",
+            "opened_at": "2026-03-13T17:55:00Z",
+        },
+    )
+    documents = [contract(services=[service(incident_response=P1_OFFICE)]), opened]
+    if responded_at is not None:
+        documents.append(
+            ev(
+                "incident.responded",
+                responded_at,
+                {"incident_id": "INC-8", "responded_at": responded_at},
+            )
+        )
+    return explained(documents, horizon=horizon)
+
+
+def test_an_incident_says_when_it_was_answered_and_which_business_hours_counted() -> None:
+    doc = _incident_8("2026-03-16T08:12:00Z")
+    response = doc["incident_response"]
+    assert response["business_hours_text"] == "Mon–Fri 08:00–18:00 UTC, no holidays listed"
+    [incident] = response["incidents"]
+    assert incident["opened_at_local"] == "Fri 2026-03-13 17:55 UTC (2026-03-13T17:55:00Z)"
+    assert incident["first_response_at"] == "2026-03-16T08:12:00Z"
+    assert incident["first_response_at_local"] == "Mon 2026-03-16 08:12 UTC (2026-03-16T08:12:00Z)"
+    assert (incident["business_text"], incident["target_text"]) == (
+        "17 min (1,020 s)",
+        "15 min (900 s)",
+    )
+    assert [(p["local"], p["seconds"]) for p in incident["business_intervals"]] == [
+        ("Fri 2026-03-13 17:55–18:00 UTC", "300"),
+        ("Mon 2026-03-16 08:00–08:12 UTC", "720"),
+    ]
+    assert incident["verdict"] == (
+        "missed: the first response came after 17 min (1,020 s) of business time, "
+        "2 min (120 s) over the P1 target of 15 min (900 s)"
+    )
+    text = _text(doc)
+    start = text.index(next(line for line in text if line.startswith("INC-8: ")))
+    assert text[start].startswith(f"INC-8: {incident['verdict']}.  [events: ")
+    assert text[start + 1 : start + 6] == [
+        f"    priority used: P1 (set by event {incident['priority_set_by']}); "
+        "its target: 15 min (900 s).",
+        "    opened:         Fri 2026-03-13 17:55 UTC (2026-03-13T17:55:00Z).",
+        "    first response: Mon 2026-03-16 08:12 UTC (2026-03-16T08:12:00Z) "
+        f"(event {incident['first_response_event_id']}).",
+        "    business hours: Mon–Fri 08:00–18:00 UTC, no holidays listed.",
+        "    business time counted: Fri 2026-03-13 17:55–18:00 UTC (5 min = 300 s); "
+        "Mon 2026-03-16 08:00–08:12 UTC (12 min = 720 s); in total 17 min (1,020 s).",
+    ]
+
+
+def test_an_unanswered_incident_is_counted_up_to_the_horizon() -> None:
+    horizon = to_us(parse_rfc3339("2026-03-16T08:10:00Z"))
+    doc = _incident_8(None, horizon=horizon)
+    [incident] = doc["incident_response"]["incidents"]
+    assert (incident["status"], incident["first_response_at"]) == ("pending", None)
+    assert incident["measured_to_at"] == "2026-03-16T08:10:00Z"
+    assert incident["verdict"].startswith(
+        "pending: no response yet: 15 min (900 s) of business time had passed by the horizon, "
+        "still within the P1 target of 15 min (900 s)"
+    )
+    assert (
+        "    first response: none yet; counted up to the horizon "
+        "Mon 2026-03-16 08:10 UTC (2026-03-16T08:10:00Z)." in _text(doc)
+    )
+
+
+def test_a_retracted_outage_says_once_by_which_event_and_why_and_nothing_more() -> None:
+    started, resolved = outage("O-1", "2026-03-10T10:00:00Z", "2026-03-10T10:50:00Z")
+    retracted = ev(
+        "outage.retracted", "2026-03-10T12:00:00Z", {"outage_id": "O-1", "reason": "probe fault"}
+    )
+    doc = explained([contract(), started, resolved, retracted])
+    [o] = doc["availability"]["outages"]
+    assert o["reason"] == (
+        f'retracted by event {retracted["event_id"]} ("probe fault"): it does not count at all'
+    )
+    assert o["retraction"] == {
+        "event_id": retracted["event_id"],
+        "occurred_at": "2026-03-10T12:00:00Z",
+        "recorded_at": "2026-04-01T12:00:00Z",
+        "reason": "probe fault",
+    }
+    text = _text(doc)
+    start = text.index(next(line for line in text if line.startswith("O-1: ")))
+    block = text[start : text.index("Excluded time")]
+    assert block[0].startswith(f"O-1: {o['reason']}.  [events: ")
+    assert block[1:] == [
+        f"    as first reported: started 2026-03-10T10:00:00Z (event {started['event_id']}), "
+        f"resolved 2026-03-10T10:50:00Z (event {resolved['event_id']}): 50 min (3,000 s) "
+        "at 100% impact.",
+        "    retracted at 2026-03-10T12:00:00Z (recorded 2026-04-01T12:00:00Z): "
+        "nothing of it is measured.",
+        "",
+    ]
+    assert sum(line.count("retracted") for line in text) == 2  # the verdict and its date
+
+
+def test_a_counted_outage_says_at_which_impact_it_counts_without_stutter() -> None:
+    started, resolved = outage("O-1", "2026-03-10T10:00:00Z", "2026-03-10T10:50:00Z", "50")
+    amended = ev(
+        "outage.amended",
+        "2026-04-03T00:00:00Z",
+        {"outage_id": "O-1", "ended_at": "2026-03-10T11:40:00Z", "reason": "review"},
+    )
+    doc = explained([contract(), started, resolved, amended])
+    [o] = doc["availability"]["outages"]
+    assert (o["status"], o["reason"]) == ("counted", "counts as downtime at 50% impact")
+    assert (o["raw"]["started_event_id"], o["raw"]["resolved_event_id"]) == (
+        started["event_id"],
+        resolved["event_id"],
+    )
+    text = _text(doc)
+    start = text.index(next(line for line in text if line.startswith("O-1: ")))
+    assert text[start].startswith("O-1: counts as downtime at 50% impact.  [events: ")
+    assert text[start + 1 : start + 5] == [
+        f"    as first reported: started 2026-03-10T10:00:00Z (event {started['event_id']}), "
+        f"resolved 2026-03-10T10:50:00Z (event {resolved['event_id']}): 50 min (3,000 s) "
+        "at 50% impact.",
+        f"    correction 1 of 1 (event {amended['event_id']}, occurred 2026-04-03T00:00:00Z, "
+        "recorded 2026-04-01T12:00:00Z): amended: end changed to 2026-03-10T11:40:00Z; "
+        'reason given: "review".',
+        "    after the corrections: 2026-03-10T10:00:00Z to 2026-03-10T11:40:00Z "
+        "(1 h 40 min = 6,000 s), 50% impact.",
+        "    counted as down: 2026-03-10T10:00:00Z to 2026-03-10T11:40:00Z "
+        "(1 h 40 min = 6,000 s) at 50% impact (overlaps and the floor: see Downtime).",
+    ]
+    assert not any("counted: counted" in line or "clipped" in line for line in text)
+    assert "Downtime: D = 6,000 s × 50% = 3,000 s (50 min)." in text
+
+
+def test_business_hours_are_written_as_people_write_them() -> None:
+    from ledger.explain import business_hours_text
+
+    office = {
+        "weekly": {
+            **{d: [["08:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri")},
+            "sat": [["09:00", "12:00"]],
+        },
+        "holidays": ["2026-12-25", "2026-10-03"],
+    }
+    assert business_hours_text(office, "Europe/Berlin") == (
+        "Mon–Fri 08:00–18:00; Sat 09:00–12:00 Europe/Berlin, minus holidays 2026-10-03, 2026-12-25"
+    )
+    assert business_hours_text("24x7", "UTC") == "24x7 (every hour of every day counts)"
