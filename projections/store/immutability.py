@@ -47,7 +47,7 @@ WIDEN_ONLY_TABLES = {
 }
 MUTABLE_TABLES = ("sla_outbox_leases",)
 # (table, column) of every generated key: the ingest role needs USAGE on its sequence.
-SEQUENCES = (("sla_events", "seq"), ("sla_rejections", "seq"), ("sla_credit_entries", "seq"))
+SEQUENCES = (("sla_rejections", "seq"), ("sla_credit_entries", "seq"))
 
 APPEND_ONLY_TRIGGER = "sla_ledger_append_only"
 FORWARD_ONLY_TRIGGER = "sla_ledger_forward_only"

@@ -327,7 +327,7 @@ class LedgerStore:
         if recorded_by_us is not None:
             statement += " AND recorded_us <= ?"
             params.append(recorded_by_us)
-        return [_row_event(r) for r in self._query(statement + " ORDER BY seq", params)]
+        return [_row_event(r) for r in self._query(statement + " ORDER BY chain_pos", params)]
 
     def events_near(
         self, kind: str, lo_us: int, hi_us: int, recorded_by_us: int | None = None
@@ -347,7 +347,7 @@ class LedgerStore:
         if recorded_by_us is not None:
             statement += " AND e.recorded_us <= ?"
             params.append(recorded_by_us)
-        return [_row_event(r) for r in self._query(statement + " ORDER BY e.seq", params)]
+        return [_row_event(r) for r in self._query(statement + " ORDER BY e.chain_pos", params)]
 
     def subjects_of(self, event_ids: Sequence[str]) -> set[tuple[str, str]]:
         """(subject_kind, subject_id) of each of these events."""

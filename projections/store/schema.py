@@ -27,8 +27,9 @@ def create_statements(dialect: Dialect) -> list[str]:
     )
     blob = "BLOB" if dialect == "sqlite" else "BYTEA"
     return [
-        f"""CREATE TABLE IF NOT EXISTS sla_events (
-            seq {serial},
+        # An event's chain position is its key: positions follow commit order, which is
+        # the order every read wants (one index less to maintain per event).
+        """CREATE TABLE IF NOT EXISTS sla_events (
             event_id TEXT NOT NULL UNIQUE,
             type TEXT NOT NULL,
             subject_kind TEXT NOT NULL,
@@ -38,7 +39,7 @@ def create_statements(dialect: Dialect) -> list[str]:
             content_sha256 TEXT NOT NULL,
             envelope TEXT NOT NULL,
             origin TEXT NOT NULL,
-            chain_pos BIGINT NOT NULL UNIQUE CHECK (chain_pos > 0),
+            chain_pos BIGINT NOT NULL PRIMARY KEY CHECK (chain_pos > 0),
             chain_sha256 TEXT NOT NULL)""",
         "CREATE INDEX IF NOT EXISTS sla_events_subject ON sla_events (subject_kind, subject_id)",
         """CREATE TABLE IF NOT EXISTS sla_subject_spans (
