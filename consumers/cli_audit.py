@@ -175,7 +175,8 @@ def _export(args: argparse.Namespace) -> int:
     from projections.audit_verify import verify
 
     period = parse_period(args.period)
-    with open_store(args) as store:
+    with open_store(args) as store, store.snapshot():
+        # One snapshot: the bundle holds exactly the history that was verified.
         verified = verify(store)
         if verified.finding is not None:
             raise StoreError(
@@ -208,12 +209,15 @@ def _check(args: argparse.Namespace, anchors: dict[int, str]) -> int:
                         {"check": name, "ok": passed, "detail": detail}
                         for name, passed, detail in result.checks
                     ],
+                    "notes": result.notes,
                 }
             )
         )
     else:
         for name, passed, detail in result.checks:
             print(f"{'ok  ' if passed else 'FAIL'} {name}: {detail}")
+        for note in result.notes:
+            print(f"note {note}")
         print("bundle verified" if result.ok else "bundle FAILED verification")
     failed = [name for name, passed, _ in result.checks if not passed]
     return _outcome(f"audit check failed: {', '.join(failed)}" if failed else None)

@@ -189,6 +189,7 @@ def export(store: LedgerStore, period: Period, out: Path, head: ChainHead) -> di
 @dataclass
 class CheckResult:
     checks: list[tuple[str, bool, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # true of the ledger, not failures
 
     @property
     def ok(self) -> bool:
@@ -199,7 +200,10 @@ class CheckResult:
 
 
 def _read_lines(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    if not all(isinstance(line, dict) for line in lines):
+        raise ValueError(f"{path.name} holds a line that is not a JSON object")
+    return lines
 
 
 def check(directory: Path, checkpoints: dict[int, str] | None = None) -> CheckResult:
@@ -213,10 +217,23 @@ def check(directory: Path, checkpoints: dict[int, str] | None = None) -> CheckRe
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise BundleError(f"{manifest_path} cannot be read: {exc}") from None
-    if manifest.get("format") != FORMAT:
-        raise BundleError(f"{manifest_path}: unknown bundle format {manifest.get('format')!r}")
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        found = manifest.get("format") if isinstance(manifest, dict) else type(manifest).__name__
+        raise BundleError(f"{manifest_path}: not a bundle manifest of format {FORMAT} ({found!r})")
     result = CheckResult()
+    try:
+        _check_bundle(result, directory, manifest, checkpoints or {})
+    except (KeyError, TypeError, AttributeError, ValueError, IndexError) as exc:
+        # A file that parses but is not shaped as the format says: a failed check, told
+        # in words, never a crash.
+        what = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+        result.record("structure", [f"a file is not in the bundle format: {what}"], "")
+    return result
 
+
+def _check_bundle(
+    result: CheckResult, directory: Path, manifest: dict[str, Any], checkpoints: dict[int, str]
+) -> None:
     problems = []
     for name in FILES:
         path = directory / name
@@ -226,16 +243,15 @@ def check(directory: Path, checkpoints: dict[int, str] | None = None) -> CheckRe
             problems.append(f"{name} differs from its digest in the manifest")
     result.record("files", problems, f"{len(FILES)} files match the manifest")
     if problems:
-        return result  # nothing else can be trusted
+        return  # nothing else can be trusted
 
     chain = _read_lines(directory / "chain.jsonl")
-    links = _check_chain(result, chain, manifest, checkpoints or {})
+    links = _check_chain(result, chain, manifest, checkpoints)
     events = _read_lines(directory / "events.jsonl")
     entries = _read_lines(directory / "entries.jsonl")
     close = json.loads((directory / "close.json").read_text(encoding="utf-8"))
     _check_records(result, links, events, entries, close)
     _check_figures(result, directory, manifest, events, entries, close)
-    return result
 
 
 def _check_chain(
@@ -375,16 +391,23 @@ def _check_figures(
         booked[RowKey(entry["contract_id"], entry["service_id"], entry["period"])] += Decimal(
             entry["amount"]
         )
-    if closed_at is not None:
-        for row in rows:
-            if booked.get(row.key, Decimal(0)) != row.credit_amount:
-                problems.append(
-                    f"{row.key.contract_id}/{row.key.service_id}: entries sum to "
-                    f"{booked.get(row.key, Decimal(0))}, the row owes {row.credit_amount}"
-                )
+    owed = {row.key: row.credit_amount for row in rows}
+    pending = [
+        f"{key.contract_id}/{key.service_id}: entries sum to {booked.get(key, Decimal(0))}, "
+        f"the row owes {owed.get(key, Decimal(0))}"
+        for key in sorted(set(owed) | set(booked), key=lambda k: (k.contract_id, k.service_id))
+        if closed_at is not None and booked.get(key, Decimal(0)) != owed.get(key, Decimal(0))
+    ]
     result.record(
         "entries",
         problems,
         f"{len(entries)} entries: every basis_sha256 recomputed"
-        + ("; every closed row's entries sum to its credit amount" if closed_at else ""),
+        + (
+            "; every closed row's entries sum to its credit amount"
+            if closed_at and not pending
+            else ""
+        ),
     )
+    # Not a failure of the bundle: at its moment the ledger had recorded something the
+    # reconciliation (which follows each intake) had not booked yet. Said, not hidden.
+    result.notes += [f"not reconciled at the bundle's moment: {line}" for line in pending]

@@ -120,6 +120,12 @@ class _Spans:
 
 
 def verify(store: LedgerStore, checkpoints: Mapping[int, str] | None = None) -> VerifyResult:
+    """Verify the chain as the store stands at one moment (writers may go on meanwhile)."""
+    with store.snapshot():
+        return _verify(store, checkpoints)
+
+
+def _verify(store: LedgerStore, checkpoints: Mapping[int, str] | None) -> VerifyResult:
     anchors = dict(checkpoints or {})
     end = store.chain_end()
     head = ChainHead(0, GENESIS, 0)

@@ -218,6 +218,7 @@ def _use_wal(path: Path, wait_seconds: float = 30.0) -> None:
 class LedgerStore:
     def __init__(self, url: str) -> None:
         self.url = url
+        self._snapshot: Any = None
         self.dialect, params = parse_store_url(url)
         self.recorder: LedgerSQLiteRecorder | LedgerPostgresRecorder
         try:
@@ -296,9 +297,33 @@ class LedgerStore:
             raise StoreError(f"store {redact(self.url)} failed: {_first_line(exc)}") from None
 
     def _query(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
+        if self._snapshot is not None:
+            try:
+                self._snapshot.execute(to_dialect(statement, self.dialect), list(params))
+                return list(self._snapshot.fetchall())
+            except Exception as exc:  # the driver's own errors: one line, as elsewhere
+                raise StoreError(f"store {redact(self.url)} failed: {_first_line(exc)}") from None
         with self._transaction() as cursor:
             cursor.execute(to_dialect(statement, self.dialect), list(params))
             return list(cursor.fetchall())
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Every read inside sees the store as of one moment, whatever is committed
+        meanwhile (one read transaction; REPEATABLE READ on PostgreSQL). An audit reads
+        the chain, the head, the event store and the spans in several queries: without
+        one snapshot, records appended between them would look like tampering."""
+        if self._snapshot is not None:
+            yield
+            return
+        with self._transaction() as cursor:
+            if self.dialect == "postgresql":
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            self._snapshot = cursor
+            try:
+                yield
+            finally:
+                self._snapshot = None
 
     def known_contents(self, event_ids: Sequence[str]) -> dict[str, str]:
         """event_id -> content_sha256 of those already accepted."""

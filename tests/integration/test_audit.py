@@ -13,13 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from consumers.intake import ingest_file
+from consumers.intake import classify, ingest_file
 from ledger.chain import link, record_sha256
+from ledger.events import Origin
 from ledger.periods import Period
 from projections.audit_rebuild import RebuildResult, rebuild
 from projections.audit_verify import verify
 from projections.credit_entries import close_checkpoint, close_period
-from projections.store import LedgerStore
+from projections.store import LedgerStore, Rejection
 from tests.builders import contract, ev, outage
 from tests.infrastructure import fresh_postgres_database
 from tests.integration.test_cli import run
@@ -489,3 +490,51 @@ def test_a_rebuild_tells_a_reconciliation_from_the_close_that_follows_it(
     result = _rebuild(store_url)
     assert result.differences == []
     assert result.entries_compared == 3
+
+
+def test_a_bundle_taken_before_reconciliation_passes_with_a_note(
+    history: str, tmp_path: Path
+) -> None:
+    """Between an intake and its reconciliation the ledger owes what it has not booked
+    yet: the bundle is authentic, and the check says so instead of failing it."""
+    retracted = ev("outage.retracted", "2026-04-22T00:00:00Z", {"outage_id": "O-2", "reason": "x"})
+    event = classify(json.dumps(retracted).encode(), Origin(file="late", line=1))
+    assert not isinstance(event, Rejection)
+    with LedgerStore(history) as store:
+        store.append([(event, Origin(file="late", line=1), b"")], [])  # no reconciliation
+    bundle = tmp_path / "b"
+    assert (
+        run(
+            "audit", "export", "--period", "2026-03", "--out", str(bundle), store=history
+        ).returncode
+        == 0
+    )
+    checked = run("audit", "check", str(bundle))
+    assert checked.returncode == 0, checked.stdout
+    assert (
+        "note not reconciled at the bundle's moment: "
+        "C-1/crm: entries sum to 1000.00, the row owes 250.00" in checked.stdout
+    )
+
+
+def test_a_malformed_bundle_fails_its_check_in_words(history: str, tmp_path: Path) -> None:
+    bundle = tmp_path / "b"
+    assert (
+        run(
+            "audit", "export", "--period", "2026-03", "--out", str(bundle), store=history
+        ).returncode
+        == 0
+    )
+    _rewrite(bundle, "chain.jsonl", '"record_sha256"', '"record_digest"')
+    broken = run("audit", "check", str(bundle))
+    assert broken.returncode == 1
+    assert (
+        "FAIL structure: a file is not in the bundle format: missing field 'record_sha256'"
+        in broken.stdout
+    )
+    assert "Traceback" not in broken.stderr
+    (bundle / "manifest.json").write_text("[]")
+    listed = run("audit", "check", str(bundle))
+    assert listed.returncode == 1
+    assert listed.stderr.startswith("sla-ledger: error: ")
+    assert "not a bundle manifest" in listed.stderr
