@@ -28,12 +28,12 @@ from consumers.kafka_config import (
     KafkaSettings,
 )
 from ledger.errors import InvalidInputError, LedgerError, StoreError
-from ledger.periods import Period, to_us
+from ledger.periods import Period, from_us, to_us
 from ledger.timeformat import format_utc, parse_rfc3339
 from projections.attainment import period_report
 from projections.credit_entries import close_period
 from projections.store import LedgerStore
-from projections.store.ledger_store import DEFAULT_SQLITE_PATH
+from projections.store.ledger_store import DEFAULT_SQLITE_PATH, parse_store_url
 
 STORE_ENV = "SLA_LEDGER_STORE"
 EXIT_FAILURE = 1
@@ -58,18 +58,29 @@ def as_of_instant(text: str | None, option: str = "--as-of") -> datetime | None:
     if text is None:
         return None
     try:
-        instant = parse_rfc3339(text + "T00:00:00Z" if len(text) == 10 else text)
+        return parse_rfc3339(text + "T00:00:00Z" if len(text) == 10 else text)
     except InvalidInputError as exc:
         raise UsageError(f"{option} {exc}") from None
-    now = datetime.now(UTC)
-    if instant > now:
-        # The ledger answers for moments that have passed: about a future moment it
-        # would answer again, differently, as records arrive.
+
+
+def moment(
+    store: LedgerStore, asked: datetime | None, option: str = "--as-of", text: str | None = None
+) -> datetime:
+    """The moment a question is about: `asked`, or now if none was given.
+
+    "Now" is the wall clock, or the ledger's last record time if a writer's clock ran
+    ahead of this one (so nothing recorded is hidden). A moment after that is refused:
+    about the future the ledger would answer again, differently, as records arrive.
+    """
+    now = max(datetime.now(UTC), from_us(store.chain_head().recorded_us))
+    if asked is None:
+        return now
+    if asked > now:
         raise UsageError(
-            f"{option} {text} is in the future (now is {format_utc(now)}): ask about a "
-            "moment that has passed"
+            f"{option} {text or format_utc(asked)} is in the future (now is "
+            f"{format_utc(now)}): ask about a moment that has passed"
         )
-    return instant
+    return asked
 
 
 _as_of = as_of_instant
@@ -253,8 +264,18 @@ def open_store(args: argparse.Namespace) -> LedgerStore:
     return _open(args)
 
 
-def _open(args: argparse.Namespace) -> LedgerStore:
-    return LedgerStore(args.store or default_store_url())
+def _open(args: argparse.Namespace, *, create: bool = False) -> LedgerStore:
+    """The store the options name. Only `ingest` may create a SQLite store: any other
+    command given a path with no store there (a typo) says so, instead of answering
+    from a new, empty ledger ("0 records verified")."""
+    url = args.store or default_store_url()
+    dialect, params = parse_store_url(url)
+    if dialect == "sqlite" and not create and not Path(params["path"]).exists():
+        raise StoreError(
+            f"no store at {params['path']}: check --store (or {STORE_ENV}); "
+            "`sla-ledger ingest` creates a new one"
+        )
+    return LedgerStore(url)
 
 
 def parse_period(text: str) -> Period:
@@ -308,7 +329,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if args.batch_size < 1:
         raise UsageError("ingest: --batch-size must be at least 1")
     show = args.progress if args.progress is not None else sys.stderr.isatty()
-    store = _open(args)
+    store = _open(args, create=True)
     try:
         summary = ingest_file(
             store,
@@ -425,7 +446,12 @@ def cmd_close(args: argparse.Namespace) -> int:
         )
     else:
         print(
-            f"{outcome.period} was already closed at {format_utc(outcome.closed_at)}; nothing to do"
+            f"{outcome.period} was already closed at {format_utc(outcome.closed_at)}; "
+            + (
+                f"reconciled it: {len(outcome.entries)} entries appended"
+                if outcome.entries
+                else "its entries already match its rows: nothing to do"
+            )
         )
     return 0
 
@@ -437,7 +463,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     try:
         # Always only what was recorded by the moment asked about (now by default), so
         # that this output is exactly what `--as-of` that moment gives later.
-        report = period_report(store, period, as_of or datetime.now(UTC), recorded_filter=True)
+        asked = moment(store, as_of, text=args.as_of)
+        report = period_report(store, period, asked, recorded_filter=True)
     finally:
         store.close()
     rows = [
@@ -473,7 +500,7 @@ def cmd_credits(args: argparse.Namespace) -> int:
         entries = store.entries(
             period=args.period,
             contract_id=args.contract,
-            recorded_by_us=None if as_of is None else to_us(as_of),
+            recorded_by_us=to_us(moment(store, as_of, text=args.as_of)),
         )
     finally:
         store.close()

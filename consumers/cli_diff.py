@@ -4,7 +4,6 @@ which recorded events caused it ("what we told finance on 5 April versus now, an
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
 from typing import Any
 
 from consumers import render
@@ -24,15 +23,17 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from consumers.cli import UsageError, as_of_instant, open_store, parse_period
+    from consumers.cli import UsageError, as_of_instant, moment, open_store, parse_period
     from projections.history_diff import period_diff
 
     period = parse_period(args.period)
-    t1 = as_of_instant(args.t1, "--from")
-    t2 = as_of_instant(args.t2, "--to") if args.t2 is not None else datetime.now(UTC)
-    if t1 is None or t2 is None or t2 < t1:
-        raise UsageError("diff: --to must not be before --from")
+    first = as_of_instant(args.t1, "--from")
+    last = as_of_instant(args.t2, "--to")
     with open_store(args) as store:
+        t1 = moment(store, first, "--from", args.t1)
+        t2 = moment(store, last, "--to", args.t2)
+        if t2 < t1:
+            raise UsageError("diff: --to must not be before --from")
         result = period_diff(store, period, t1, t2)
     document = result.as_dict()
     if args.contract is not None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any
 
@@ -43,12 +42,13 @@ def add_parser(sub: argparse._SubParsersAction[Any], common: argparse.ArgumentPa
 
 def run(args: argparse.Namespace) -> int:
     # Imported here: consumers.cli imports this module to wire the subcommand.
-    from consumers.cli import _as_of, _open, _period
+    from consumers.cli import _as_of, _open, _period, moment
 
     period = _period(args.period)
-    as_of = _as_of(args.as_of) or datetime.now(UTC)
+    asked = _as_of(args.as_of)
     store = _open(args)
     try:
+        as_of = moment(store, asked, text=args.as_of)
         document = explain(store, args.contract, args.service, period, as_of)
     finally:
         store.close()

@@ -50,6 +50,9 @@ from projections.credit_entries import reconcile_closed_periods
 from projections.store import AppendOutcome, LedgerStore, Rejection
 
 RECONCILE_EVERY_SECONDS = 5.0
+# Closed rows can change with no event at all (a pending incident passes its target):
+# reconcile at least this often even when nothing was accepted.
+RECONCILE_IDLE_SECONDS = 60.0
 JOIN_ALLOWANCE_SECONDS = 30.0
 UNASSIGNED_ALLOWANCE_SECONDS = 120.0
 
@@ -440,7 +443,10 @@ class KafkaIngest:
     def _after_batches(self, *, force: bool = False) -> None:
         """Reconcile closed periods now and then, and publish the outboxes."""
         now = time.monotonic()
-        if self._dirty and (force or now - self._last_reconcile >= RECONCILE_EVERY_SECONDS):
+        since = now - self._last_reconcile
+        if (self._dirty and (force or since >= RECONCILE_EVERY_SECONDS)) or (
+            since >= RECONCILE_IDLE_SECONDS
+        ):
             with_backoff(
                 lambda: reconcile_closed_periods(self.store, datetime.now(UTC)),
                 "store",

@@ -99,7 +99,10 @@ What the check proves, and how to redo it by hand:
    that moment as horizon) with the ledger's derivation (sla-math.md).
 6. Every entry's basis_sha256 is recomputed from the events recorded by its own
    recorded_at, with that moment as horizon; each closed row's entries sum to its
-   credit_amount.
+   credit_amount (if not, the check notes that reconciliation was pending then).
+
+What it cannot prove: that no event was left out. The rest of the history is here only
+as digests; the store's own `sla-ledger audit verify` and `audit rebuild` check that.
 """
 
 

@@ -63,7 +63,12 @@ def close_period(store: LedgerStore, period: Period, now: datetime) -> CloseOutc
     ends = period_end(store, period)
     already = store.closes().get(period.label)
     if already is not None:
-        return CloseOutcome(period.label, already, False, [], close_checkpoint(store, period.label))
+        # Closing again reconciles: a row may have changed with no event (a pending
+        # incident passed its target), and this appends what is due now.
+        more = reconcile_period(store, period, now)
+        return CloseOutcome(
+            period.label, already, False, more, close_checkpoint(store, period.label)
+        )
     if now < ends:
         raise PeriodNotEndedError(
             f"period {period.label} has not ended for every contract: it ends at "

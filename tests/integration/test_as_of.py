@@ -9,14 +9,17 @@ import io
 import json
 import time
 from contextlib import redirect_stdout
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from consumers.cli import main
+from ledger.periods import Period
 from ledger.timeformat import format_utc
+from projections.credit_entries import close_period
+from projections.store import LedgerStore
 from tests.builders import contract, ev, outage
 
 pytestmark = pytest.mark.integration
@@ -194,3 +197,40 @@ def test_every_saved_answer_is_reproduced_exactly_later(store_url: str, tmp_path
     text = cli(store_url, "diff", "--period", "2026-03", "--from", after_close, "--to", now)
     assert "credit_amount: 100.00 -> 250.00" in text
     assert "outage.amended O-1" in text
+
+
+def test_a_writer_whose_clock_runs_ahead_hides_nothing(store_url: str, tmp_path: Path) -> None:
+    """A close recorded by a worker one minute ahead: what is recorded after it (at
+    later record times) still shows in `report` now, and its own moment can be asked."""
+    ingest(
+        store_url,
+        tmp_path / "a.jsonl",
+        [contract(), *outage("O-1", "2026-03-10T10:00:00Z", "2026-03-10T10:50:00Z")],
+    )
+    with LedgerStore(store_url) as store:
+        closed = close_period(store, Period(2026, 3), datetime.now(UTC) + timedelta(minutes=1))
+    ingest(
+        store_url,
+        tmp_path / "b.jsonl",
+        outage("O-2", "2026-03-12T00:00:00Z", "2026-03-13T00:00:00Z"),
+    )
+    now = json.loads(cli(store_url, "report", "--period", "2026-03", "--format", "json"))
+    assert now["rows"][0]["downtime_seconds"] == "89400"
+    at_close = format_utc(closed.closed_at)
+    explained = json.loads(
+        cli(
+            store_url,
+            "explain",
+            "--contract",
+            "C-1",
+            "--service",
+            "crm",
+            "--period",
+            "2026-03",
+            "--as-of",
+            at_close,
+            "--format",
+            "json",
+        )
+    )
+    assert [e["basis_reproduced"] for e in explained["entries"]] == [True]

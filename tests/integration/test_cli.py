@@ -160,3 +160,12 @@ def test_demo_runs_and_leaves_a_store_to_query(tmp_path: Path) -> None:
     unplaced = run("incidents", "--unplaced", store=store)
     assert unplaced.returncode == 0
     assert "0 incidents that count on no row" in unplaced.stdout
+
+
+def test_a_mistyped_store_path_is_an_error_not_an_empty_ledger(tmp_path: Path) -> None:
+    typo = f"sqlite:///{tmp_path / 'ledgr.db'}"
+    for args in (("report", "--period", "2026-03"), ("audit", "verify"), ("credits",)):
+        result = run(*args, store=typo)
+        assert result.returncode == 1, args
+        assert result.stderr.startswith(f"sla-ledger: error: no store at {tmp_path / 'ledgr.db'}")
+    assert not (tmp_path / "ledgr.db").exists()

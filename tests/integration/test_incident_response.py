@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -155,3 +156,32 @@ def test_reprioritisation_after_close_changes_the_target_and_the_credit(
     )
     entries = store.entries(period="2026-03")
     assert [(e.kind, e.revision, str(e.amount)) for e in entries] == [("issue", 1, "50.00")]
+
+
+def test_closing_again_books_an_incident_that_missed_its_target_since(
+    store: LedgerStore, tmp_path: Path
+) -> None:
+    """No event arrives, yet the row changes: the open incident's target passes after
+    the close. Closing again reconciles it (a Kafka worker does so every minute)."""
+    opened_at = datetime(2026, 10, 31, 23, 0, tzinfo=UTC)
+    seconds_left = 3
+    target = int((datetime.now(UTC) - opened_at).total_seconds()) + seconds_left
+    terms = {
+        "targets": {"P1": f"PT{target}S"},
+        "business_hours": "24x7",
+        "credit_tiers": [{"below_percent": "100", "credit_percent": "5"}],
+    }
+    docs = [
+        contract(services=[service(availability=False, incident_response=terms)]),
+        opened("I-1", "2026-10-31T23:00:00Z"),
+    ]
+    feed(store, tmp_path, "a.jsonl", docs)
+    october = Period(2026, 10)
+    first = close_period(store, october, datetime.now(UTC))
+    assert first.newly_closed
+    assert first.entries == []  # pending: nothing owed yet
+    time.sleep(seconds_left + 1)
+    again = close_period(store, october, datetime.now(UTC))
+    assert not again.newly_closed
+    assert [(e.kind, str(e.amount)) for e in again.entries] == [("issue", "50.00")]
+    assert close_period(store, october, datetime.now(UTC)).entries == []
