@@ -368,7 +368,8 @@ def test_a_bundle_checks_offline_on_another_machine(history: str, tmp_path: Path
     anchored = run("audit", "check", str(elsewhere), "--checkpoint", kept)
     assert anchored.returncode == 0, anchored.stdout
     assert "1 checkpoints given match" in anchored.stdout
-    wrong = run("audit", "check", str(elsewhere), "--checkpoint", kept[:-1] + "0")
+    wrong_digit = "1" if kept.endswith("0") else "0"
+    wrong = run("audit", "check", str(elsewhere), "--checkpoint", kept[:-1] + wrong_digit)
     assert wrong.returncode == 1
     assert "FAIL chain: the chain does not pass through checkpoint" in wrong.stdout
 
