@@ -33,14 +33,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         parents=[common],
         help="recompute the hash chain; name the first tampered position",
     )
-    verify.add_argument(
-        "--checkpoint",
-        action="append",
-        default=[],
-        metavar="POS:SHA256",
-        help="a chain checkpoint kept outside the database (printed by close and by this "
-        "command); the chain must pass through it. May be repeated.",
-    )
+    _checkpoint_option(verify, "the database")
     verify.add_argument("--format", choices=["text", "json"], default="text")
 
     rebuild = actions.add_parser(
@@ -65,15 +58,19 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
     check = actions.add_parser("check", help="verify an audit bundle offline, without the store")
     check.add_argument("directory", type=Path, metavar="DIR")
-    check.add_argument(
+    _checkpoint_option(check, "the bundle")
+    check.add_argument("--format", choices=["text", "json"], default="text")
+
+
+def _checkpoint_option(parser: argparse.ArgumentParser, outside: str) -> None:
+    parser.add_argument(
         "--checkpoint",
         action="append",
         default=[],
         metavar="POS:SHA256",
-        help="a chain checkpoint kept outside the bundle (e.g. the one `close` printed); "
-        "the bundle's chain must pass through it. May be repeated.",
+        help=f"a chain checkpoint kept outside {outside} (e.g. the one `close` printed); "
+        "the chain must pass through it. May be repeated.",
     )
-    check.add_argument("--format", choices=["text", "json"], default="text")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -38,6 +38,13 @@ def ingest(store: str, path: Path, docs: list[dict[str, Any]]) -> None:
     cli(store, "ingest", "--from-file", str(path))
 
 
+def diff_json(store: str, period: str, t1: str, t2: str) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(
+        cli(store, "diff", "--period", period, "--from", t1, "--to", t2, "--format", "json")
+    )
+    return document
+
+
 QUESTIONS = [
     ("report", "--period", "2026-03", "--format", "json"),
     ("report", "--period", "2026-11", "--format", "json"),
@@ -134,20 +141,7 @@ def test_every_saved_answer_is_reproduced_exactly_later(store_url: str, tmp_path
 
     # diff: what finance was told just after the close versus now, and why.
     after_close, now = saved[2][0], saved[-1][0]
-    document = json.loads(
-        cli(
-            store_url,
-            "diff",
-            "--period",
-            "2026-03",
-            "--from",
-            after_close,
-            "--to",
-            now,
-            "--format",
-            "json",
-        )
-    )
+    document = diff_json(store_url, "2026-03", after_close, now)
     [row] = document["rows"]
     assert row["fields"]["credit_amount"] == {"from": "100.00", "to": "250.00"}
     assert row["fields"]["downtime_seconds"] == {"from": "21000", "to": "86400"}
@@ -156,39 +150,13 @@ def test_every_saved_answer_is_reproduced_exactly_later(store_url: str, tmp_path
     assert [e["type"] for e in row["caused_by_events"]] == ["outage.amended", "outage.retracted"]
     assert row["caused_by_horizon"] is False
     # November changed with time alone: the open outage grew.
-    november = json.loads(
-        cli(
-            store_url,
-            "diff",
-            "--period",
-            "2026-11",
-            "--from",
-            saved[0][0],
-            "--to",
-            now,
-            "--format",
-            "json",
-        )
-    )
+    november = diff_json(store_url, "2026-11", saved[0][0], now)
     [grown] = november["rows"]
     assert grown["caused_by_events"] == []
     assert grown["caused_by_horizon"] is True
     assert "downtime_seconds" in grown["fields"]
     # Across the close: the status changed because of it, the figures did not move.
-    closing = json.loads(
-        cli(
-            store_url,
-            "diff",
-            "--period",
-            "2026-03",
-            "--from",
-            saved[1][0],
-            "--to",
-            after_close,
-            "--format",
-            "json",
-        )
-    )
+    closing = diff_json(store_url, "2026-03", saved[1][0], after_close)
     [closed_row] = closing["rows"]
     assert closed_row["fields"] == {"status": {"from": "provisional", "to": "closed"}}
     assert closed_row["caused_by_close"] is not None

@@ -315,23 +315,9 @@ def test_partial_coverage_pro_rates_the_fee_exactly_then_rounds_half_up() -> Non
 
 
 def test_worked_example_8_incident_business_time_priority_and_status() -> None:
-    opened = ev(
-        "incident.opened",
-        "2026-03-13T17:55:00Z",
-        {
-            "incident_id": "INC-8",
-            "contract_id": "C-1",
-            "service_id": "crm",
-            "priority": "P1",
-            "opened_at": "2026-03-13T17:55:00Z",
-        },
-    )
-    responded = ev(
-        "incident.responded",
-        "2026-03-16T08:12:00Z",
-        {"incident_id": "INC-8", "responded_at": "2026-03-16T08:12:00Z"},
-    )
-    doc = explained([contract(services=[service(incident_response=P1_OFFICE)]), opened, responded])
+    documents = _incident_8_documents("2026-03-16T08:12:00Z")
+    _, opened, responded = documents
+    doc = explained(documents)
     response = doc["incident_response"]
     [incident] = response["incidents"]
     assert incident["priority_used"] == "P1"
@@ -409,7 +395,8 @@ def _text(doc: dict[str, Any]) -> list[str]:
     return render_text(doc).splitlines()
 
 
-def _incident_8(responded_at: str | None, horizon: int = APRIL_2) -> dict[str, Any]:
+def _incident_8_documents(responded_at: str | None) -> list[dict[str, Any]]:
+    """Worked example 8: a P1 opened Friday 17:55, office hours; answered or not."""
     opened = ev(
         "incident.opened",
         "2026-03-13T17:55:00Z",
@@ -430,7 +417,11 @@ def _incident_8(responded_at: str | None, horizon: int = APRIL_2) -> dict[str, A
                 {"incident_id": "INC-8", "responded_at": responded_at},
             )
         )
-    return explained(documents, horizon=horizon)
+    return documents
+
+
+def _incident_8(responded_at: str | None, horizon: int = APRIL_2) -> dict[str, Any]:
+    return explained(_incident_8_documents(responded_at), horizon=horizon)
 
 
 def test_an_incident_says_when_it_was_answered_and_which_business_hours_counted() -> None:
