@@ -83,9 +83,6 @@ def moment(
     return asked
 
 
-_as_of = as_of_instant
-
-
 def say(line: str) -> None:
     print(f"sla-ledger: {line}", file=sys.stderr, flush=True)
 
@@ -260,11 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def open_store(args: argparse.Namespace) -> LedgerStore:
-    return _open(args)
-
-
-def _open(args: argparse.Namespace, *, create: bool = False) -> LedgerStore:
+def open_store(args: argparse.Namespace, *, create: bool = False) -> LedgerStore:
     """The store the options name. Only `ingest` may create a SQLite store: any other
     command given a path with no store there (a typo) says so, instead of answering
     from a new, empty ledger ("0 records verified")."""
@@ -279,10 +272,6 @@ def _open(args: argparse.Namespace, *, create: bool = False) -> LedgerStore:
 
 
 def parse_period(text: str) -> Period:
-    return _period(text)
-
-
-def _period(text: str) -> Period:
     try:
         return Period.parse(text)
     except InvalidInputError as exc:
@@ -329,7 +318,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if args.batch_size < 1:
         raise UsageError("ingest: --batch-size must be at least 1")
     show = args.progress if args.progress is not None else sys.stderr.isatty()
-    store = _open(args, create=True)
+    store = open_store(args, create=True)
     try:
         summary = ingest_file(
             store,
@@ -411,8 +400,8 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
 
 def cmd_close(args: argparse.Namespace) -> int:
-    period = _period(args.period)
-    store = _open(args)
+    period = parse_period(args.period)
+    store = open_store(args)
     try:
         outcome = close_period(store, period, datetime.now(UTC))
     finally:
@@ -457,9 +446,9 @@ def cmd_close(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    period = _period(args.period)
-    as_of = _as_of(args.as_of)
-    store = _open(args)
+    period = parse_period(args.period)
+    as_of = as_of_instant(args.as_of)
+    store = open_store(args)
     try:
         # Always only what was recorded by the moment asked about (now by default), so
         # that this output is exactly what `--as-of` that moment gives later.
@@ -493,9 +482,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_credits(args: argparse.Namespace) -> int:
     if args.period is not None:
-        _period(args.period)
-    as_of = _as_of(args.as_of)
-    store = _open(args)
+        parse_period(args.period)
+    as_of = as_of_instant(args.as_of)
+    store = open_store(args)
     try:
         entries = store.entries(
             period=args.period,
@@ -518,7 +507,7 @@ def cmd_credits(args: argparse.Namespace) -> int:
 
 
 def cmd_rejections(args: argparse.Namespace) -> int:
-    store = _open(args)
+    store = open_store(args)
     try:
         stored = store.rejections()
         accepted_ids = store.known_contents([r.event_id for r in stored if r.event_id is not None])
@@ -580,8 +569,8 @@ def cmd_incidents(args: argparse.Namespace) -> int:
     from projections.incident_placement import incident_placements
 
     if args.period is not None:
-        _period(args.period)
-    store = _open(args)
+        parse_period(args.period)
+    store = open_store(args)
     try:
         placements = incident_placements(store, datetime.now(UTC))
     finally:

@@ -42,11 +42,11 @@ def add_parser(sub: argparse._SubParsersAction[Any], common: argparse.ArgumentPa
 
 def run(args: argparse.Namespace) -> int:
     # Imported here: consumers.cli imports this module to wire the subcommand.
-    from consumers.cli import _as_of, _open, _period, moment
+    from consumers.cli import as_of_instant, moment, open_store, parse_period
 
-    period = _period(args.period)
-    asked = _as_of(args.as_of)
-    store = _open(args)
+    period = parse_period(args.period)
+    asked = as_of_instant(args.as_of)
+    store = open_store(args)
     try:
         as_of = moment(store, asked, text=args.as_of)
         document = explain(store, args.contract, args.service, period, as_of)

@@ -124,7 +124,7 @@ def export(store: LedgerStore, period: Period, out: Path, head: ChainHead) -> di
     for moment in sorted({e.recorded_at for e in entries}):
         then = period_report(store, period, moment, recorded_filter=True)
         feeding |= set().union(*(row.event_ids for row in then.rows))
-    subjects = store.subjects_of(sorted(feeding))
+    subjects = set(store.subjects_of(sorted(feeding)).values())
     event_rows = [
         fields
         for fields in store.chained_rows(

@@ -104,12 +104,16 @@ def period_diff(store: LedgerStore, period: Period, t1: datetime, t2: datetime) 
 
     old = {row.key: row for row in before.rows}
     new = {row.key: row for row in after.rows}
+    # The subject of every event that fed any row at either moment, read once.
+    subject_of = store.subjects_of(
+        sorted(set().union(*(row.event_ids for row in [*before.rows, *after.rows])))
+    )
+    cut = to_us(t1)
     diffs = []
     for key in sorted(set(old) | set(new), key=lambda k: (k.contract_id, k.service_id)):
         old_doc = _figures(old.get(key))
         new_doc = _figures(new.get(key))
         row_entries = entries_by_row.get(key, [])
-        cut = to_us(t1)
         told_then = [e for e in row_entries if to_us(e.recorded_at) <= cut]
         told_since = [e for e in row_entries if to_us(e.recorded_at) > cut]
         fields = {
@@ -121,9 +125,13 @@ def period_diff(store: LedgerStore, period: Period, t1: datetime, t2: datetime) 
             continue
         # An event counts as a cause if it is about a subject that fed the row at either
         # moment: a retraction removes its outage from the row, but still caused that.
-        feeding = store.subjects_of(
-            sorted(set().union(*(r.event_ids for r in (old.get(key), new.get(key)) if r)))
-        )
+        feeding = {
+            subject_of[event_id]
+            for row in (old.get(key), new.get(key))
+            if row is not None
+            for event_id in row.event_ids
+            if event_id in subject_of
+        }
         events = [r for r in recorded if (r.event.subject_kind, r.event.subject_id) in feeding]
         change = "changed" if key in old and key in new else ("added" if key in new else "removed")
         diffs.append(

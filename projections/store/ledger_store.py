@@ -374,16 +374,16 @@ class LedgerStore:
             params.append(recorded_by_us)
         return [_row_event(r) for r in self._query(statement + " ORDER BY e.chain_pos", params)]
 
-    def subjects_of(self, event_ids: Sequence[str]) -> set[tuple[str, str]]:
-        """(subject_kind, subject_id) of each of these events."""
-        found: set[tuple[str, str]] = set()
+    def subjects_of(self, event_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """event_id -> (subject_kind, subject_id) of each of these events."""
+        found: dict[str, tuple[str, str]] = {}
         for chunk in _chunks(list(event_ids)):
             for row in self._query(
-                f"SELECT subject_kind, subject_id FROM sla_events "
+                f"SELECT event_id, subject_kind, subject_id FROM sla_events "
                 f"WHERE event_id IN ({_placeholders(len(chunk))})",
                 chunk,
             ):
-                found.add((row["subject_kind"], row["subject_id"]))
+                found[row["event_id"]] = (row["subject_kind"], row["subject_id"])
         return found
 
     def events_recorded_between(self, after_us: int, through_us: int) -> list[RecordedEvent]:
