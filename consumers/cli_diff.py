@@ -81,7 +81,7 @@ def _text(document: dict[str, Any]) -> str:
                 "  no event was recorded in between: the change comes from time passing "
                 "(an ongoing outage, a pending incident or provisional figures)"
             )
-    return "\n".join(lines)
+    return render.lines(lines)
 
 
 def _show(value: Any) -> str:

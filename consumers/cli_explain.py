@@ -484,4 +484,4 @@ def render_text(doc: Mapping[str, Any]) -> str:
         *_row(doc),
         *_entries(doc.get("entries", [])),
     ]
-    return "\n".join(lines)
+    return render.lines(lines)
