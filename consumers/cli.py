@@ -468,7 +468,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             )
         )
     elif args.format == "csv":
-        fields = list(rows[0]) if rows else [key for key, _ in render.REPORT_COLUMNS]
+        fields = list(rows[0]) if rows else list(render.REPORT_CSV_HEADER_WITHOUT_ROWS)
         sys.stdout.write(render.to_csv(rows, fields))
     else:
         state = f"closed at {format_utc(report.closed_at)}" if report.closed_at else "provisional"
