@@ -41,7 +41,7 @@ def incident(iid: str, priority: str, opened: str, responded: str | None) -> lis
     return events
 
 
-def test_the_report_table_shows_met_missed_pending_and_excluded_time(
+def test_the_report_table_shows_met_missed_pending_and_excluded_time_under_1_row(
     store_url: str, tmp_path: Path
 ) -> None:
     documents = [
@@ -60,6 +60,7 @@ def test_the_report_table_shows_met_missed_pending_and_excluded_time(
     assert row["excluded_seconds"] == "3600"
 
     table = text_of("report", "--period", "2026-03", "--as-of", report["as_of"], store=store_url)
+    assert table.splitlines()[0].endswith(": 1 row")
     [cells] = table_cells(table, "contract")
     shown = dict(zip(_headings(table), cells, strict=True))
     assert shown["excluded s"] == row["excluded_seconds"]
