@@ -656,9 +656,32 @@ def outage_facts(
         status = "counted"
         less = ["the parts that fall in excluded time"] if excluded_parts else []
         less += ["the parts in down intervals under the floor"] if dropped else []
-        reason = f"counts as downtime at {outage.impact_percent}% impact" + (
-            f", less {' and '.join(less)}" if less else ""
+        # Where an overlapping outage has a higher impact, that impact counts (§3).
+        higher = sorted(
+            {
+                other
+                for (start, end), setters in floor.weight_set_by
+                if outage.outage_id not in setters and intervals.clip(counted, start, end)
+                for other in setters
+            }
         )
+        own = any(
+            outage.outage_id in setters and intervals.clip(counted, start, end)
+            for (start, end), setters in floor.weight_set_by
+        )
+        by = f"outage{'s' if len(higher) > 1 else ''} {', '.join(higher)}"
+        if not own:
+            reason = (
+                f"its time counts as downtime, but at the higher impact of overlapping {by}, "
+                f"not at its own {outage.impact_percent}%"
+            )
+        else:
+            reason = f"counts as downtime at {outage.impact_percent}% impact" + (
+                f" (where overlapping {by} has a higher impact, that counts instead)"
+                if higher
+                else ""
+            )
+        reason += f", less {' and '.join(less)}" if less else ""
     firsts = _first_events(history)
     return {
         "outage_id": outage.outage_id,
@@ -719,17 +742,21 @@ def _segment_facts(
 
 @dataclass(frozen=True, slots=True)
 class FloorDecisions:
-    """The maximal down intervals the floor kept and those it dropped (§3)."""
+    """The maximal down intervals the floor kept and those it dropped (§3), and which
+    outages set the weight of each kept segment (the highest impact at that time)."""
 
     floor_us: int
     kept: list[Span]
     dropped: list[Span]
+    weight_set_by: list[tuple[Span, frozenset[str]]]
     covered_end: int
 
 
 def downtime_facts(
     pieces: Sequence[tuple[OutageState, Span]], region: list[Span], floor_us: int
-) -> tuple[dict[str, Any], Fraction, tuple[list[Span], list[Span]]]:
+) -> tuple[
+    dict[str, Any], Fraction, tuple[list[Span], list[Span], list[tuple[Span, frozenset[str]]]]
+]:
     """The maximal down intervals, those the floor dropped, and the integral `D` (§3)."""
     weighted = [(s, e, Fraction(o.impact_percent) / HUNDRED) for o, (s, e) in pieces]
     segments = intervals.intersect_weighted(intervals.max_weight_segments(weighted), region)
@@ -738,6 +765,7 @@ def downtime_facts(
     downtime = Fraction(0)
     kept_runs: list[Span] = []
     dropped_runs: list[Span] = []
+    weight_set_by: list[tuple[Span, frozenset[str]]] = []
     for run in intervals.maximal_runs(segments):
         length = run[-1][1] - run[0][0]
         kept = above_floor(run, floor_us)
@@ -745,6 +773,9 @@ def downtime_facts(
         weighted_sum = sum(((e - s) * w for s, e, w in run), Fraction(0))
         facts = [_segment_facts(segment, pieces) for segment in run]
         if kept:
+            weight_set_by += [
+                ((f[0], f[1]), frozenset(x["outage_ids"])) for f, x in zip(run, facts, strict=True)
+            ]
             downtime += weighted_sum
             terms += [f"{seconds_text(e - s)} × {weight_percent(w)}%" for s, e, w in run]
         runs.append(
@@ -779,7 +810,7 @@ def downtime_facts(
             "event_ids": ids(*(r["event_ids"] for r in runs if r["kept"])),
         },
         downtime,
-        (kept_runs, dropped_runs),
+        (kept_runs, dropped_runs, weight_set_by),
     )
 
 
@@ -887,8 +918,8 @@ def availability_facts(
         counts = outage.applies_to(service_id, customer) and not excluded_cause(outage, terms)
         if interval is not None and counts:
             pieces.append((outage, interval))
-    downtime, total_down, (kept, dropped) = downtime_facts(pieces, region, terms.min_downtime_us)
-    floor = FloorDecisions(terms.min_downtime_us, kept, dropped, cover.covered[1])
+    downtime, total_down, decided = downtime_facts(pieces, region, terms.min_downtime_us)
+    floor = FloorDecisions(terms.min_downtime_us, *decided, cover.covered[1])
     availability = HUNDRED * (measured - total_down) / measured if measured > 0 else None
     assert (row.measured_us, row.excluded_us, row.downtime_us, row.availability) == (
         measured,

@@ -650,3 +650,26 @@ def test_outages_outside_the_coverage_or_after_the_horizon_say_so() -> None:
     assert by_id["O-later"]["reason"] == (
         "does not count yet: it starts after the horizon 2026-03-20T00:00:00Z"
     )
+
+
+def test_an_outage_overlapped_by_a_higher_impact_says_whose_impact_counts() -> None:
+    doc = explained(
+        [
+            contract(),
+            *outage("O-A", "2026-03-10T10:00:00Z", "2026-03-10T11:00:00Z", "40"),
+            *outage("O-B", "2026-03-10T10:30:00Z", "2026-03-10T12:00:00Z", "100"),
+            *outage("O-C", "2026-03-10T10:40:00Z", "2026-03-10T10:50:00Z", "20"),
+        ]
+    )
+    by_id = {o["outage_id"]: o for o in doc["availability"]["outages"]}
+    assert by_id["O-A"]["reason"] == (
+        "counts as downtime at 40% impact (where overlapping outage O-B has a higher impact, "
+        "that counts instead)"
+    )
+    assert by_id["O-B"]["reason"] == "counts as downtime at 100% impact"
+    assert by_id["O-C"]["status"] == "counted"
+    assert by_id["O-C"]["reason"] == (
+        "its time counts as downtime, but at the higher impact of overlapping outage O-B, "
+        "not at its own 20%"
+    )
+    assert doc["row"]["downtime_seconds"] == "6120"
