@@ -84,7 +84,7 @@ def moment(
 
 
 def say(line: str) -> None:
-    print(f"sla-ledger: {line}", file=sys.stderr, flush=True)
+    print(f"sla-ledger: {render.for_humans(line)}", file=sys.stderr, flush=True)
 
 
 def kafka_options(parser: argparse.ArgumentParser) -> None:
@@ -282,7 +282,7 @@ class ProgressBar:
     """One self-overwriting line on stderr: share of the file, inputs, rate, elapsed."""
 
     def __init__(self, label: str) -> None:
-        self.label = label
+        self.label = render.for_humans(label)
         self.started = time.monotonic()
         self.last = 0.0
         self.finished = False
@@ -331,7 +331,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(render.to_json(summary.as_dict()))
     else:
-        print(summary.line())
+        print(render.for_humans(summary.line()))
     return 0
 
 
@@ -365,7 +365,7 @@ def ingest_kafka(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(render.to_json(counts.as_dict()))
     else:
-        print(counts.line())
+        print(render.for_humans(counts.line()))
     return 0
 
 
@@ -393,9 +393,9 @@ def cmd_publish(args: argparse.Namespace) -> int:
     summary = publish_file(
         path, settings, progress=ProgressBar(f"publish {path.name}") if show else None
     )
-    print(summary.line())
+    print(render.for_humans(summary.line()))
     for number, reason in summary.unroutable[:20]:
-        print(f"  {path}:{number}: {reason}", file=sys.stderr)
+        print(render.for_humans(f"  {path}:{number}: {reason}"), file=sys.stderr)
     return 0
 
 
@@ -422,7 +422,7 @@ def cmd_close(args: argparse.Namespace) -> int:
         total = sum(e.amount for e in outcome.entries)
         print(
             f"closed {outcome.period} at {format_utc(outcome.closed_at)}: "
-            f"{len(outcome.entries)} credit entries issued"
+            f"{render.plural(len(outcome.entries), 'credit entry', 'credit entries')} issued"
             + (
                 f" (sum {total})"
                 if outcome.entries and len({e.currency for e in outcome.entries}) == 1
@@ -437,7 +437,7 @@ def cmd_close(args: argparse.Namespace) -> int:
         print(
             f"{outcome.period} was already closed at {format_utc(outcome.closed_at)}; "
             + (
-                f"reconciled it: {len(outcome.entries)} entries appended"
+                f"reconciled it: {render.plural(len(outcome.entries), 'entry', 'entries')} appended"
                 if outcome.entries
                 else "its entries already match its rows: nothing to do"
             )
@@ -468,12 +468,15 @@ def cmd_report(args: argparse.Namespace) -> int:
             )
         )
     elif args.format == "csv":
-        fields = list(rows[0]) if rows else [key for key, _ in render.REPORT_COLUMNS]
+        fields = list(rows[0]) if rows else list(render.REPORT_CSV_HEADER_WITHOUT_ROWS)
         sys.stdout.write(render.to_csv(rows, fields))
     else:
         state = f"closed at {format_utc(report.closed_at)}" if report.closed_at else "provisional"
         print(
-            f"Period {period.label} ({state}), as of {format_utc(report.as_of)}: {len(rows)} rows"
+            render.for_humans(
+                f"Period {period.label} ({state}), as of {format_utc(report.as_of)}: "
+                f"{render.plural(len(rows), 'row')}"
+            )
         )
         if rows:
             print(render.to_table(rows, render.REPORT_COLUMNS, render.REPORT_NUMERIC))
@@ -500,7 +503,7 @@ def cmd_credits(args: argparse.Namespace) -> int:
         fields = list(docs[0]) if docs else [k for k, _ in render.ENTRY_COLUMNS]
         sys.stdout.write(render.to_csv(docs, fields))
     else:
-        print(f"{len(docs)} credit entries")
+        print(render.plural(len(docs), "credit entry", "credit entries"))
         if docs:
             print(render.to_table(docs, render.ENTRY_COLUMNS, render.ENTRY_NUMERIC))
     return 0
@@ -538,14 +541,16 @@ def cmd_rejections(args: argparse.Namespace) -> int:
             for r in stored:
                 handle.write(r.raw.replace(b"\n", b" ") + b"\n")
         print(
-            f"wrote {len(stored)} rejected inputs to {args.export}: fix them, then "
-            f"`sla-ledger ingest --from-file {args.export}`",
+            render.for_humans(
+                f"wrote {render.plural(len(stored), 'rejected input')} to {args.export}: fix "
+                f"them, then `sla-ledger ingest --from-file {args.export}`"
+            ),
             file=sys.stderr,
         )
     if args.format == "json":
         print(render.to_json({"rejections": docs}))
     else:
-        print(f"{len(docs)} rejected inputs")
+        print(render.plural(len(docs), "rejected input"))
         if docs:
             table = [
                 {
@@ -584,7 +589,14 @@ def cmd_incidents(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(render.to_json({"incidents": docs}))
         return 0
-    print(f"{len(docs)} incidents" + (" that count on no row" if args.unplaced else ""))
+    print(
+        render.plural(len(docs), "incident")
+        + (
+            (" that counts" if len(docs) == 1 else " that count") + " on no row"
+            if args.unplaced
+            else ""
+        )
+    )
     if docs:
         print(render.to_table(docs, render.INCIDENT_COLUMNS))
     return 0
@@ -616,10 +628,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)
     except UsageError as exc:
-        print(f"sla-ledger: error: {exc}", file=sys.stderr)
+        say(f"error: {exc}")
         return EXIT_USAGE
     except LedgerError as exc:
-        print(f"sla-ledger: error: {exc}", file=sys.stderr)
+        say(f"error: {exc}")
         return EXIT_FAILURE
     except KeyboardInterrupt:
         print("sla-ledger: interrupted", file=sys.stderr)
@@ -629,9 +641,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug, not a user error: still one line, traceback on request
         if os.environ.get("SLA_LEDGER_DEBUG"):
             raise
-        print(
-            f"sla-ledger: internal error: {type(exc).__name__}: {exc} "
-            "(set SLA_LEDGER_DEBUG=1 for the traceback, and please report it)",
-            file=sys.stderr,
+        say(
+            f"internal error: {type(exc).__name__}: {exc} "
+            "(set SLA_LEDGER_DEBUG=1 for the traceback, and please report it)"
         )
         return EXIT_FAILURE

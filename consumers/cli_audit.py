@@ -109,13 +109,17 @@ def _verify(store: Any, anchors: dict[int, str], output: str) -> int:
         print(render.to_json(document))
     elif result.finding is None:
         print(
-            f"chain verified: {result.records} records, {result.closes} close checkpoints "
-            f"match; head {result.head.checkpoint}"
+            render.for_humans(
+                f"chain verified: {result.records} records, {result.closes} close checkpoints "
+                f"match; head {result.head.checkpoint}"
+            )
         )
     else:
         print(
-            f"chain broken at position {result.finding.position}: {result.finding.problem} "
-            f"({result.records} records before it verified)"
+            render.for_humans(
+                f"chain broken at position {result.finding.position}: {result.finding.problem} "
+                f"({result.records} records before it verified)"
+            )
         )
     return _outcome(
         None
@@ -152,14 +156,16 @@ def _rebuild(args: argparse.Namespace) -> int:
         print(render.to_json(document))
     else:
         print(
-            f"rebuilt {result.records} records from the event log: chain head "
-            f"{'reproduced' if result.live_head == result.rebuilt_head else 'DIFFERENT'} "
-            f"({result.rebuilt_head.checkpoint}); {result.entries_compared} entries and "
-            f"{result.rows_compared} rows in {len(result.periods)} periods compared; "
-            f"{len(result.differences)} differences"
+            render.for_humans(
+                f"rebuilt {result.records} records from the event log: chain head "
+                f"{'reproduced' if result.live_head == result.rebuilt_head else 'DIFFERENT'} "
+                f"({result.rebuilt_head.checkpoint}); {result.entries_compared} entries and "
+                f"{result.rows_compared} rows in {len(result.periods)} periods compared; "
+                f"{len(result.differences)} differences"
+            )
         )
         for line in result.differences:
-            print(f"  {line}")
+            print(render.for_humans(f"  {line}"))
     return _outcome(
         None if result.ok else f"audit rebuild found {len(result.differences)} differences"
     )
@@ -184,11 +190,13 @@ def _export(args: argparse.Namespace) -> int:
     counts = manifest["counts"]
     head = manifest["head"]
     print(
-        f"wrote the audit bundle of {manifest['period']} as of {manifest['as_of']} to "
-        f"{args.out}: {counts['events']} events, {counts['entries']} entries, "
-        f"{counts['rows']} rows, chain 1-{counts['chain']} "
-        f"(head {head['position']}:{head['chain_sha256']}); "
-        f"check it with `sla-ledger audit check {args.out}`"
+        render.for_humans(
+            f"wrote the audit bundle of {manifest['period']} as of {manifest['as_of']} to "
+            f"{args.out}: {counts['events']} events, {counts['entries']} entries, "
+            f"{counts['rows']} rows, chain 1-{counts['chain']} "
+            f"(head {head['position']}:{head['chain_sha256']}); "
+            f"check it with `sla-ledger audit check {args.out}`"
+        )
     )
     return 0
 
@@ -212,9 +220,9 @@ def _check(args: argparse.Namespace, anchors: dict[int, str]) -> int:
         )
     else:
         for name, passed, detail in result.checks:
-            print(f"{'ok  ' if passed else 'FAIL'} {name}: {detail}")
+            print(render.for_humans(f"{'ok  ' if passed else 'FAIL'} {name}: {detail}"))
         for note in result.notes:
-            print(f"note {note}")
+            print(render.for_humans(f"note {note}"))
         print("bundle verified" if result.ok else "bundle FAILED verification")
     failed = [name for name, passed, _ in result.checks if not passed]
     return _outcome(f"audit check failed: {', '.join(failed)}" if failed else None)
@@ -224,5 +232,5 @@ def _outcome(failure: str | None) -> int:
     """An audit that found a difference says so in one line on stderr and exits 1."""
     if failure is None:
         return 0
-    print(f"sla-ledger: {failure}", file=sys.stderr)
+    print(f"sla-ledger: {render.for_humans(failure)}", file=sys.stderr)
     return 1

@@ -47,12 +47,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _text(document: dict[str, Any]) -> str:
-    status = document["status"]
     lines = [
         f"Period {document['period']}: as of {document['from']} versus as of {document['to']}",
-        f"status: {status['from']} -> {status['to']}"
-        + (f" (closed at {document['closed_at']})" if status["from"] != status["to"] else ""),
-        f"{document['rows_changed']} rows changed",
+        _status(document),
+        f"{render.plural(document['rows_changed'], 'row')} changed",
     ]
     for row in document["rows"]:
         lines.append("")
@@ -81,7 +79,17 @@ def _text(document: dict[str, Any]) -> str:
                 "  no event was recorded in between: the change comes from time passing "
                 "(an ongoing outage, a pending incident or provisional figures)"
             )
-    return "\n".join(lines)
+    return render.lines(lines)
+
+
+def _status(document: dict[str, Any]) -> str:
+    """The period's status: `from -> to` only when it changed, else said to be unchanged
+    (a field that did not change is never shown as a change)."""
+    status = document["status"]
+    closed = f" (closed at {document['closed_at']})" if document["closed_at"] else ""
+    if status["from"] == status["to"]:
+        return f"status: {status['to']}{closed}, unchanged"
+    return f"status: {status['from']} -> {status['to']}{closed}"
 
 
 def _show(value: Any) -> str:

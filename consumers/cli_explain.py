@@ -257,6 +257,9 @@ def _outage(o: Mapping[str, Any]) -> list[str]:
     if raw is not None:
         first = "as first reported" if corrections or retraction else "as reported"
         lines.append(f"    {first}: {_first_report(raw)}.")
+    if not o.get("applies_to_customer", True):
+        # Said in the heading line; none of it is this row's business.
+        return lines
     for number, c in enumerate(corrections, 1):
         why = f'; reason given: "{c["reason"]}"' if c["reason"] else ""
         lines.append(
@@ -292,6 +295,11 @@ def _outage(o: Mapping[str, Any]) -> list[str]:
             f"    counted as down: {_spans(o['counted'])}{total} at {o['weight_percent']}% "
             "impact (overlaps and the floor: see Downtime)."
         )
+    if o.get("below_floor"):
+        lines.append(
+            f"    dropped under the floor: {_spans(o['below_floor'])} (see Downtime): "
+            "not counted as down."
+        )
     return lines
 
 
@@ -326,7 +334,7 @@ def _availability(doc: Mapping[str, Any]) -> list[str]:
         return _section("Availability", ["The service has no availability terms."])
     lines = _maintenance(a["maintenance"], doc["contract"]["timezone"])
     outages = [line for o in a["outages"] for line in _outage(o)]
-    lines += _section("Outages", outages or ["none for this service and customer"])
+    lines += _section("Outages", outages or ["none for this service"])
     excluded = [
         f"{_span(e['interval'])}: "
         + "; ".join(s["reason"] for s in e["sources"])
@@ -484,4 +492,4 @@ def render_text(doc: Mapping[str, Any]) -> str:
         *_row(doc),
         *_entries(doc.get("entries", [])),
     ]
-    return "\n".join(lines)
+    return render.lines(lines)

@@ -1,16 +1,74 @@
-"""Rendering for people (aligned tables) and for programs (JSON, CSV): outputs.md."""
+"""Rendering for people (aligned tables) and for programs (JSON, CSV): outputs.md.
+
+Everything printed for people goes through `for_humans` (one line) or `lines` (several):
+text that came from producers, files or the command line (ids, names, reasons, file
+names) may hold control or bidirectional characters. Printed raw, an ESC sequence
+recolours or clears the terminal, a newline forges a line, and U+202E reverses the
+rest of a row. So each such character is shown as a visible escape (`\\u202e`, `\\x1b`,
+`\\n`): the reader sees that something was there, and nothing else changes. JSON and CSV
+are data for programs and stay exact (JSON escapes control characters itself).
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-from collections.abc import Mapping, Sequence
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 
 def to_json(document: Any) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+# Characters a terminal would act on instead of showing: controls (Cc: C0, DEL, C1),
+# format characters (Cf: bidirectional overrides and isolates, zero-width joiners, the
+# BOM, soft hyphen), line and paragraph separators (Zl, Zp) and lone surrogates (Cs).
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
+_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _visible(char: str) -> str:
+    if char in _SHORT_ESCAPES:
+        return _SHORT_ESCAPES[char]
+    code = ord(char)
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+def for_humans(text: str) -> str:
+    """`text` safe to print on one line of a terminal: every control, format,
+    separator or surrogate character replaced by a visible escape such as `\\u202e`."""
+    if text.isprintable():  # the common case: nothing to replace (fast)
+        return text
+    return "".join(
+        _visible(c) if unicodedata.category(c) in _HIDDEN_CATEGORIES else c for c in text
+    )
+
+
+def lines(text_lines: Iterable[str]) -> str:
+    """Lines for people, joined: each neutralised (a newline inside one is shown as `\\n`)."""
+    return "\n".join(for_humans(line) for line in text_lines)
+
+
+def display_width(text: str) -> int:
+    """Columns `text` takes on a terminal: East Asian wide and fullwidth characters (CJK,
+    most emoji) take 2, combining marks 0, the rest 1. Call on neutralised text."""
+    width = 0
+    for char in text:
+        if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me"):
+            continue
+        width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+    return width
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """`1 row`, `2 rows`, `0 rows`; `plural_form` for nouns that do not just add an s."""
+    noun = singular if count == 1 else (plural_form or singular + "s")
+    return f"{count} {noun}"
 
 
 def _cell(value: Any) -> str:
@@ -27,15 +85,18 @@ def to_table(
     numeric: frozenset[str] = frozenset(),
 ) -> str:
     """Aligned columns: text left, numbers right. `columns` = (field, heading)."""
-    cells = [[_cell(row.get(key)) for key, _ in columns] for row in rows]
+    cells = [[for_humans(_cell(row.get(key))) for key, _ in columns] for row in rows]
     headings = [heading for _, heading in columns]
-    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headings)]
+    widths = [
+        max([display_width(h)] + [display_width(r[i]) for r in cells])
+        for i, h in enumerate(headings)
+    ]
 
     def line(values: Sequence[str]) -> str:
         out = []
         for i, value in enumerate(values):
-            key = columns[i][0]
-            out.append(value.rjust(widths[i]) if key in numeric else value.ljust(widths[i]))
+            pad = " " * (widths[i] - display_width(value))
+            out.append(pad + value if columns[i][0] in numeric else value + pad)
         return "  ".join(out).rstrip()
 
     rule = "  ".join("-" * w for w in widths)
@@ -57,16 +118,21 @@ def _csv_value(value: Any) -> str:
     return str(value)
 
 
+# The report table: the row's figures in its as_dict order (outputs.md), the incident
+# tallies (met / missed / pending) and the excluded time next to the figures they explain.
 REPORT_COLUMNS = [
     ("contract_id", "contract"),
     ("service_id", "service"),
     ("status", "status"),
     ("terms_version", "terms"),
+    ("excluded_seconds", "excluded s"),
     ("measured_seconds", "measured s"),
     ("downtime_seconds", "downtime s"),
     ("availability_percent", "avail %"),
     ("availability_target_percent", "target %"),
+    ("incidents_met", "met"),
     ("incidents_missed", "missed"),
+    ("incidents_pending", "pending"),
     ("response_attainment_percent", "response %"),
     ("credit_percent", "credit %"),
     ("fee_basis", "fee basis"),
@@ -77,16 +143,39 @@ REPORT_COLUMNS = [
 REPORT_NUMERIC = frozenset(
     {
         "terms_version",
+        "excluded_seconds",
         "measured_seconds",
         "downtime_seconds",
         "availability_percent",
         "availability_target_percent",
+        "incidents_met",
         "incidents_missed",
+        "incidents_pending",
         "response_attainment_percent",
         "credit_percent",
         "fee_basis",
         "credit_amount",
     }
+)
+# The header `report --format csv` has always printed when there is no row. It is not
+# the table's columns (those may grow) and, unlike a CSV with rows, not every field:
+# kept as it was because the CSV is a public interface (outputs.md).
+REPORT_CSV_HEADER_WITHOUT_ROWS = (
+    "contract_id",
+    "service_id",
+    "status",
+    "terms_version",
+    "measured_seconds",
+    "downtime_seconds",
+    "availability_percent",
+    "availability_target_percent",
+    "incidents_missed",
+    "response_attainment_percent",
+    "credit_percent",
+    "fee_basis",
+    "credit_amount",
+    "currency",
+    "remedy",
 )
 
 ENTRY_COLUMNS = [

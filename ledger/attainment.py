@@ -252,8 +252,7 @@ def _availability(
     downtime = Fraction(0)
     segments = intervals.intersect_weighted(intervals.max_weight_segments(pieces), region)
     for run in intervals.maximal_runs(segments):
-        # spec: §3, down intervals shorter than min_downtime_seconds are dropped
-        if run[-1][1] - run[0][0] < terms.min_downtime_us:
+        if not above_floor(run, terms.min_downtime_us):
             continue
         downtime += sum(((end - start) * weight for start, end, weight in run), Fraction(0))
 
@@ -263,6 +262,13 @@ def _availability(
     if measured > 0:
         row.availability = HUNDRED * (measured - downtime) / measured
     row.availability_credit = tier_credit(row.availability, terms.credit_tiers)
+
+
+def above_floor(run: Sequence[intervals.WeightedInterval], floor_us: int) -> bool:
+    """Whether a maximal down interval counts: spec §3, down intervals shorter than
+    `min_downtime_seconds` are dropped. The one place this rule is decided (`explain`
+    shows each interval's fate and each outage's from it)."""
+    return run[-1][1] - run[0][0] >= floor_us
 
 
 def _overlaps(span: tuple[int, int], covered: tuple[int, int]) -> bool:

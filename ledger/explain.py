@@ -28,7 +28,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ledger import intervals
-from ledger.attainment import HUNDRED, Coverage, Row, compute_row, coverage, tier_credit
+from ledger.attainment import (
+    HUNDRED,
+    Coverage,
+    Row,
+    above_floor,
+    compute_row,
+    coverage,
+    tier_credit,
+)
 from ledger.business_time import BusinessCalendar
 from ledger.contracts import (
     AvailabilityTerms,
@@ -512,13 +520,14 @@ def _outage_interval(state: OutageState, horizon_us: int) -> dict[str, Any] | No
     }
 
 
-def _outage_matches(outage: OutageState, service_id: str, customer_id: str) -> bool:
-    """Applies, or would apply but for a retraction: worth showing either way."""
-    return (
-        outage.service_id == service_id
-        and outage.start_us is not None
-        and (outage.customer_ids is None or customer_id in outage.customer_ids)
-    )
+def _outage_of_service(outage: OutageState, service_id: str) -> bool:
+    """An outage of the row's service: shown whether or not it counts, with the reason
+    (another customer's, retracted, outside the coverage, excluded, under the floor)."""
+    return outage.service_id == service_id and outage.start_us is not None
+
+
+def _for_customer(outage: OutageState, customer_id: str) -> bool:
+    return outage.customer_ids is None or customer_id in outage.customer_ids
 
 
 def excluded_cause(outage: OutageState, terms: AvailabilityTerms) -> bool:
@@ -526,11 +535,18 @@ def excluded_cause(outage: OutageState, terms: AvailabilityTerms) -> bool:
 
 
 def cause_exclusion(
-    outage: OutageState, terms: AvailabilityTerms, horizon_us: int, histories: Histories
+    outage: OutageState,
+    terms: AvailabilityTerms,
+    horizon_us: int,
+    histories: Histories,
+    service_id: str,
+    customer_id: str,
 ) -> Exclusion | None:
     """An outage whose latest cause is an excluded cause is excluded time itself (§2)."""
     found = outage.interval(horizon_us)
-    if outage.retracted or found is None or not excluded_cause(outage, terms):
+    if not outage.applies_to(service_id, customer_id) or found is None:
+        return None
+    if not excluded_cause(outage, terms):
         return None
     classified = [
         r.event.event_id
@@ -547,6 +563,10 @@ def cause_exclusion(
     )
 
 
+def _spans_text(spans: Sequence[Span]) -> str:
+    return "; ".join(f"{instant(a)} to {instant(b)}" for a, b in spans)
+
+
 def outage_facts(
     outage: OutageState,
     terms: AvailabilityTerms,
@@ -554,8 +574,14 @@ def outage_facts(
     exclusions: Sequence[Exclusion],
     horizon_us: int,
     histories: Histories,
+    customer_id: str,
+    floor: FloorDecisions,
 ) -> dict[str, Any]:
-    """Raw, corrected, clipped, excluded and counted time of one outage, and why."""
+    """Raw, corrected, clipped, excluded and counted time of one outage, and why.
+
+    Whether its time counts is read from `floor`, the fate `downtime_facts` gave each
+    down interval, so the outage's headline and the Downtime section cannot disagree.
+    """
     history = _history(histories, "outage", outage.outage_id)
     raw = _first_report(history)
     found = outage.interval(horizon_us)
@@ -573,10 +599,22 @@ def outage_facts(
                 }
             )
     removed = intervals.normalise((s.start, s.end) for s in exclusions)
-    counts = not outage.retracted and not excluded_cause(outage, terms)
-    counted = intervals.subtract(clipped, removed) if counts else []
+    for_customer = _for_customer(outage, customer_id)
+    counts = for_customer and not outage.retracted and not excluded_cause(outage, terms)
+    down = intervals.subtract(clipped, removed) if counts else []
+    counted = intervals.normalise(p for kept in floor.kept for p in intervals.clip(down, *kept))
+    dropped = intervals.normalise(
+        p for short in floor.dropped for p in intervals.clip(down, *short)
+    )
     retraction = next((r for r in reversed(history) if r.event.type == "outage.retracted"), None)
-    if outage.retracted:
+    if not for_customer:
+        # Named customers only, and not this one: which others is theirs to know.
+        status = "other_customers"
+        reason = (
+            f"does not count: it was reported for other customers of the service only, "
+            f"not for {customer_id}"
+        )
+    elif outage.retracted:
         by = "" if retraction is None else f" by event {retraction.event.event_id}"
         why = "" if retraction is None else retraction.event.payload.get("reason")
         status = "retracted"
@@ -592,18 +630,58 @@ def outage_facts(
             "the terms, so its time is removed from measurement"
         )
     elif not clipped:
-        status, reason = "outside", "does not count: it lies outside the measured range"
-    elif not counted:
+        status = "outside"
+        if measured_range and found[0] >= measured_range[0][1] and found[0] < floor.covered_end:
+            reason = f"does not count yet: it starts after the horizon {instant(horizon_us)}"
+        else:
+            reason = "does not count: it lies outside the measured range" + (
+                f", the contract's coverage up to the horizon ({_spans_text(measured_range)})"
+                if measured_range
+                else " (nothing is measured yet)"
+            )
+    elif not down:
         sources = sorted({part["subject_id"] for part in excluded_parts})
         status = "excluded"
         reason = "does not count as downtime: all of its measured time is excluded time" + (
             f" ({', '.join(sources)})" if sources else ""
         )
+    elif not counted:
+        status = "below_floor"
+        reason = (
+            f"does not count as downtime: its down time ({_spans_text(dropped)}) lies in "
+            f"down intervals shorter than the floor of {duration_exact(floor.floor_us)}, "
+            "which are dropped"
+        )
     else:
         status = "counted"
-        reason = f"counts as downtime at {outage.impact_percent}% impact" + (
-            ", less the parts that fall in excluded time" if excluded_parts else ""
+        less = ["the parts that fall in excluded time"] if excluded_parts else []
+        less += ["the parts in down intervals under the floor"] if dropped else []
+        # Where an overlapping outage has a higher impact, that impact counts (§3).
+        higher = sorted(
+            {
+                other
+                for (start, end), setters in floor.weight_set_by
+                if outage.outage_id not in setters and intervals.clip(counted, start, end)
+                for other in setters
+            }
         )
+        own = any(
+            outage.outage_id in setters and intervals.clip(counted, start, end)
+            for (start, end), setters in floor.weight_set_by
+        )
+        by = f"outage{'s' if len(higher) > 1 else ''} {', '.join(higher)}"
+        if not own:
+            reason = (
+                f"its time counts as downtime, but at the higher impact of overlapping {by}, "
+                f"not at its own {outage.impact_percent}%"
+            )
+        else:
+            reason = f"counts as downtime at {outage.impact_percent}% impact" + (
+                f" (where overlapping {by} has a higher impact, that counts instead)"
+                if higher
+                else ""
+            )
+        reason += f", less {' and '.join(less)}" if less else ""
     firsts = _first_events(history)
     return {
         "outage_id": outage.outage_id,
@@ -634,6 +712,8 @@ def outage_facts(
         "excluded": excluded_parts,
         "counted": [span(*s) for s in counted],
         "counted_seconds": exact_seconds(intervals.total(counted)),
+        "below_floor": [span(*s) for s in dropped],
+        "applies_to_customer": for_customer,
         "weight_percent": str(outage.impact_percent),
         "event_ids": ids(outage.event_ids),
     }
@@ -660,21 +740,42 @@ def _segment_facts(
     }
 
 
+@dataclass(frozen=True, slots=True)
+class FloorDecisions:
+    """The maximal down intervals the floor kept and those it dropped (§3), and which
+    outages set the weight of each kept segment (the highest impact at that time)."""
+
+    floor_us: int
+    kept: list[Span]
+    dropped: list[Span]
+    weight_set_by: list[tuple[Span, frozenset[str]]]
+    covered_end: int
+
+
 def downtime_facts(
     pieces: Sequence[tuple[OutageState, Span]], region: list[Span], floor_us: int
-) -> tuple[dict[str, Any], Fraction]:
+) -> tuple[
+    dict[str, Any], Fraction, tuple[list[Span], list[Span], list[tuple[Span, frozenset[str]]]]
+]:
     """The maximal down intervals, those the floor dropped, and the integral `D` (§3)."""
     weighted = [(s, e, Fraction(o.impact_percent) / HUNDRED) for o, (s, e) in pieces]
     segments = intervals.intersect_weighted(intervals.max_weight_segments(weighted), region)
     runs: list[dict[str, Any]] = []
     terms: list[str] = []
     downtime = Fraction(0)
+    kept_runs: list[Span] = []
+    dropped_runs: list[Span] = []
+    weight_set_by: list[tuple[Span, frozenset[str]]] = []
     for run in intervals.maximal_runs(segments):
         length = run[-1][1] - run[0][0]
-        kept = length >= floor_us
+        kept = above_floor(run, floor_us)
+        (kept_runs if kept else dropped_runs).append((run[0][0], run[-1][1]))
         weighted_sum = sum(((e - s) * w for s, e, w in run), Fraction(0))
         facts = [_segment_facts(segment, pieces) for segment in run]
         if kept:
+            weight_set_by += [
+                ((f[0], f[1]), frozenset(x["outage_ids"])) for f, x in zip(run, facts, strict=True)
+            ]
             downtime += weighted_sum
             terms += [f"{seconds_text(e - s)} × {weight_percent(w)}%" for s, e, w in run]
         runs.append(
@@ -700,13 +801,17 @@ def downtime_facts(
         if terms
         else "D = 0 s (no down time counts)"
     )
-    return {
-        "floor_seconds": exact_seconds(floor_us),
-        "runs": runs,
-        "downtime_seconds": exact_seconds(downtime),
-        "arithmetic": arithmetic,
-        "event_ids": ids(*(r["event_ids"] for r in runs if r["kept"])),
-    }, downtime
+    return (
+        {
+            "floor_seconds": exact_seconds(floor_us),
+            "runs": runs,
+            "downtime_seconds": exact_seconds(downtime),
+            "arithmetic": arithmetic,
+            "event_ids": ids(*(r["event_ids"] for r in runs if r["kept"])),
+        },
+        downtime,
+        (kept_runs, dropped_runs, weight_set_by),
+    )
 
 
 # -- tiers ---------------------------------------------------------------------------
@@ -794,11 +899,11 @@ def availability_facts(
         windows.append(facts)
         exclusions += [exclusion] if exclusion is not None else []
     shown = sorted(
-        (o for o in outages if _outage_matches(o, service_id, customer)),
+        (o for o in outages if _outage_of_service(o, service_id)),
         key=lambda o: (o.start_us, o.outage_id),
     )
     for outage in shown:
-        found = cause_exclusion(outage, terms, horizon_us, histories)
+        found = cause_exclusion(outage, terms, horizon_us, histories, service_id, customer)
         exclusions += [found] if found is not None else []
 
     excluded_set = intervals.normalise(
@@ -813,7 +918,8 @@ def availability_facts(
         counts = outage.applies_to(service_id, customer) and not excluded_cause(outage, terms)
         if interval is not None and counts:
             pieces.append((outage, interval))
-    downtime, total_down = downtime_facts(pieces, region, terms.min_downtime_us)
+    downtime, total_down, decided = downtime_facts(pieces, region, terms.min_downtime_us)
+    floor = FloorDecisions(terms.min_downtime_us, *decided, cover.covered[1])
     availability = HUNDRED * (measured - total_down) / measured if measured > 0 else None
     assert (row.measured_us, row.excluded_us, row.downtime_us, row.availability) == (
         measured,
@@ -824,7 +930,8 @@ def availability_facts(
 
     target = Fraction(terms.target_percent)
     outage_list = [
-        outage_facts(o, terms, measured_range, exclusions, horizon_us, histories) for o in shown
+        outage_facts(o, terms, measured_range, exclusions, horizon_us, histories, customer, floor)
+        for o in shown
     ]
     return {
         "maintenance": windows,
@@ -870,7 +977,8 @@ def availability_facts(
         "tier": tier_decision(availability, terms.credit_tiers, "availability"),
         "credit_percent": str(row.availability_credit),
         "event_ids": ids(
-            *(w["event_ids"] for w in windows), *(o["event_ids"] for o in outage_list)
+            *(w["event_ids"] for w in windows),
+            *(o["event_ids"] for o in outage_list if o["applies_to_customer"]),
         ),
     }
 

@@ -38,11 +38,15 @@ def explain(
         raise RowNotFoundError(f"as of {format_utc(as_of)}: {exc}") from None
     assert contract is not None
     outages, maintenances, incidents = inputs.subjects_for(contract)
+    # The service's outages that name other customers only: they never reach the row
+    # (compute_row skips them), but a dispute handler must see them and why.
+    mine = {id(o) for o in outages}
+    others = [o for o in inputs.outages.of_service(service_id) if id(o) not in mine]
     document = explain_row(
         contract,
         location,
         period,
-        outages,
+        [*outages, *others],
         maintenances,
         incidents,
         inputs.horizon_us,

@@ -116,9 +116,10 @@ def period_diff(store: LedgerStore, period: Period, t1: datetime, t2: datetime) 
         row_entries = entries_by_row.get(key, [])
         told_then = [e for e in row_entries if to_us(e.recorded_at) <= cut]
         told_since = [e for e in row_entries if to_us(e.recorded_at) > cut]
+        # In the report's field order (the row's as_dict), as finance reads a row.
         fields = {
             name: (old_doc.get(name), new_doc.get(name))
-            for name in sorted(set(old_doc) | set(new_doc))
+            for name in dict.fromkeys([*new_doc, *old_doc])
             if old_doc.get(name) != new_doc.get(name)
         }
         if not fields and not told_since:

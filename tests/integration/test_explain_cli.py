@@ -181,3 +181,35 @@ def test_a_row_that_does_not_exist_is_one_line_on_stderr(
     assert fragment in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert result.stdout == ""
+
+
+def test_explain_lists_the_services_outages_that_do_not_count_and_why(
+    store_url: str, tmp_path: Path
+) -> None:
+    retracted = ev(
+        "outage.retracted",
+        "2026-03-12T12:00:00Z",
+        {"outage_id": "O-false", "reason": "false alarm"},
+    )
+    ingest(
+        store_url,
+        tmp_path,
+        [
+            contract(customer_id="K-1"),
+            contract(contract_id="C-2", customer_id="K-2"),
+            *outage("O-mine", "2026-03-10T10:00:00Z", "2026-03-10T10:50:00Z"),
+            *outage("O-theirs", "2026-03-11T10:00:00Z", "2026-03-11T12:00:00Z", customers=["K-2"]),
+            *outage("O-false", "2026-03-12T10:00:00Z", "2026-03-12T11:00:00Z"),
+            retracted,
+        ],
+    )
+    document = explain_json(store_url)
+    statuses = {o["outage_id"]: o["status"] for o in document["availability"]["outages"]}
+    assert statuses == {"O-mine": "counted", "O-theirs": "other_customers", "O-false": "retracted"}
+    assert document["row"]["downtime_seconds"] == "3000"
+    text = run("explain", *ROW, store=store_url)
+    assert text.returncode == 0, text.stderr
+    assert (
+        "O-theirs: does not count: it was reported for other customers of the service only, "
+        "not for K-1." in text.stdout
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from fractions import Fraction
 from typing import Any
 
 import pytest
@@ -553,3 +554,122 @@ def test_business_hours_are_written_as_people_write_them() -> None:
         "Mon–Fri 08:00–18:00; Sat 09:00–12:00 Europe/Berlin, minus holidays 2026-10-03, 2026-12-25"
     )
     assert business_hours_text("24x7", "UTC") == "24x7 (every hour of every day counts)"
+
+
+def _headline(text_lines: list[str], outage_id: str) -> str:
+    return next(line for line in text_lines if line.startswith(f"{outage_id}: "))
+
+
+def test_an_outage_under_the_floor_is_not_said_to_count_in_its_headline() -> None:
+    doc = explained(
+        [
+            contract(services=[service(min_downtime=60)]),
+            *outage("O-short", "2026-03-10T10:00:00Z", "2026-03-10T10:00:30Z"),
+            *outage("O-long", "2026-03-11T10:00:00Z", "2026-03-11T10:02:00Z"),
+            # Two short outages back to back make one down interval over the floor.
+            *outage("O-a", "2026-03-12T10:00:00Z", "2026-03-12T10:00:40Z"),
+            *outage("O-b", "2026-03-12T10:00:40Z", "2026-03-12T10:01:20Z", "50"),
+        ]
+    )
+    by_id = {o["outage_id"]: o for o in doc["availability"]["outages"]}
+    short = by_id["O-short"]
+    assert short["status"] == "below_floor"
+    assert short["counted"] == []
+    assert short["counted_seconds"] == "0"
+    assert [s["seconds"] for s in short["below_floor"]] == ["30"]
+    assert "shorter than the floor of 1 min (60 s)" in short["reason"]
+    assert [by_id[o]["status"] for o in ("O-long", "O-a", "O-b")] == ["counted"] * 3
+    # Headline and body agree: what the outages say counts is what Downtime keeps.
+    kept = [r for r in doc["availability"]["downtime"]["runs"] if r["kept"]]
+    counted = sum(Fraction(o["counted_seconds"]) for o in by_id.values())
+    assert counted == sum(Fraction(r["interval"]["seconds"]) for r in kept)
+    text = _text(doc)
+    assert "counts as downtime" not in _headline(text, "O-short")
+    assert any("dropped under the floor" in line for line in text)
+    assert "counts as downtime at 100% impact" in _headline(text, "O-long")
+
+
+def test_an_outage_partly_under_the_floor_counts_only_its_kept_part() -> None:
+    doc = explained(
+        [
+            contract(services=[service(min_downtime=600, notice="PT1H")]),
+            maintenance(
+                "M-1", "2026-03-01T00:00:00Z", "2026-03-10T10:05:00Z", "2026-03-10T10:50:00Z"
+            ),
+            # 5 min before the maintenance (under the 10 min floor), 20 min after it.
+            *outage("O-1", "2026-03-10T10:00:00Z", "2026-03-10T11:10:00Z"),
+        ]
+    )
+    [o] = doc["availability"]["outages"]
+    assert o["status"] == "counted"
+    assert [s["seconds"] for s in o["counted"]] == ["1200"]
+    assert [s["seconds"] for s in o["below_floor"]] == ["300"]
+    assert o["reason"].endswith(
+        "less the parts that fall in excluded time and the parts in down intervals under the floor"
+    )
+    assert doc["row"]["downtime_seconds"] == "1200"
+
+
+def test_outages_of_other_customers_are_listed_with_why_they_do_not_count() -> None:
+    mine = outage("O-mine", "2026-03-10T10:00:00Z", "2026-03-10T10:50:00Z", customers=["K-1"])
+    theirs = outage("O-theirs", "2026-03-11T10:00:00Z", "2026-03-11T12:00:00Z", customers=["K-2"])
+    doc = explained([contract(), *mine, *theirs])
+    by_id = {o["outage_id"]: o for o in doc["availability"]["outages"]}
+    other = by_id["O-theirs"]
+    assert other["status"] == "other_customers"
+    assert other["applies_to_customer"] is False
+    assert other["reason"] == (
+        "does not count: it was reported for other customers of the service only, not for K-1"
+    )
+    assert "K-2" not in "\n".join(_text(doc))  # whom it concerned is theirs to know
+    assert other["counted"] == []
+    # It fed nothing: not the availability figure, not the basis.
+    assert not set(other["event_ids"]) & set(doc["availability"]["event_ids"])
+    assert not set(other["event_ids"]) & set(doc["basis"]["event_ids"])
+    assert by_id["O-mine"]["status"] == "counted"
+    assert doc["row"]["downtime_seconds"] == "3000"
+
+
+def test_outages_outside_the_coverage_or_after_the_horizon_say_so() -> None:
+    horizon = to_us(parse_rfc3339("2026-03-20T00:00:00Z"))
+    doc = explained(
+        [
+            contract(effective_from="2026-03-05"),
+            *outage("O-before", "2026-03-02T10:00:00Z", "2026-03-02T11:00:00Z"),
+            *outage("O-later", "2026-03-25T10:00:00Z", "2026-03-25T11:00:00Z"),
+        ],
+        horizon=horizon,
+    )
+    by_id = {o["outage_id"]: o for o in doc["availability"]["outages"]}
+    assert by_id["O-before"]["status"] == "outside"
+    assert (
+        "outside the measured range, the contract's coverage up to the horizon ("
+        in (by_id["O-before"]["reason"])
+    )
+    assert by_id["O-later"]["status"] == "outside"
+    assert by_id["O-later"]["reason"] == (
+        "does not count yet: it starts after the horizon 2026-03-20T00:00:00Z"
+    )
+
+
+def test_an_outage_overlapped_by_a_higher_impact_says_whose_impact_counts() -> None:
+    doc = explained(
+        [
+            contract(),
+            *outage("O-A", "2026-03-10T10:00:00Z", "2026-03-10T11:00:00Z", "40"),
+            *outage("O-B", "2026-03-10T10:30:00Z", "2026-03-10T12:00:00Z", "100"),
+            *outage("O-C", "2026-03-10T10:40:00Z", "2026-03-10T10:50:00Z", "20"),
+        ]
+    )
+    by_id = {o["outage_id"]: o for o in doc["availability"]["outages"]}
+    assert by_id["O-A"]["reason"] == (
+        "counts as downtime at 40% impact (where overlapping outage O-B has a higher impact, "
+        "that counts instead)"
+    )
+    assert by_id["O-B"]["reason"] == "counts as downtime at 100% impact"
+    assert by_id["O-C"]["status"] == "counted"
+    assert by_id["O-C"]["reason"] == (
+        "its time counts as downtime, but at the higher impact of overlapping outage O-B, "
+        "not at its own 20%"
+    )
+    assert doc["row"]["downtime_seconds"] == "6120"
