@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from consumers import cli_audit, cli_diff, cli_explain, render
-from consumers.intake import ingest_file
+from consumers.intake import STDIN, ingest_file, input_name
 from consumers.kafka_config import (
     CREDITS_TOPIC,
     DEAD_LETTER_TOPIC,
@@ -146,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--from-file",
         type=Path,
         metavar="F.jsonl",
-        help="a JSON Lines file, one event envelope per line",
+        help="a JSON Lines file, one event envelope per line; - reads standard input",
     )
     ingest.add_argument(
         "--bootstrap-servers",
@@ -188,7 +188,13 @@ def build_parser() -> argparse.ArgumentParser:
     publish = sub.add_parser(
         "publish", parents=[common], help="publish a JSON Lines file to the inbound Kafka topics"
     )
-    publish.add_argument("--from-file", type=Path, required=True, metavar="F.jsonl")
+    publish.add_argument(
+        "--from-file",
+        type=Path,
+        required=True,
+        metavar="F.jsonl",
+        help="a JSON Lines file, one event envelope per line; - reads standard input",
+    )
     publish.add_argument("--bootstrap-servers", required=True, metavar="HOST:PORT")
     kafka_options(publish)
     pbar = publish.add_mutually_exclusive_group()
@@ -287,22 +293,47 @@ class ProgressBar:
         self.last = 0.0
         self.finished = False
 
-    def __call__(self, done: int, total: int, inputs: int) -> None:
+    def __call__(self, done: int, total: int | None, inputs: int) -> None:
+        """`total` is None while the size is unknown (standard input, a pipe): then the
+        line shows the bytes read instead of a bar. `done == total` ends the line."""
         now = time.monotonic()
-        if self.finished or (done < total and now - self.last < 0.2):
+        ended = total is not None and done >= total
+        if self.finished or (not ended and now - self.last < 0.2):
             return
         self.last = now
-        share = done / total if total else 1.0
-        filled = int(share * 30)
         elapsed = max(now - self.started, 1e-9)
+        if total is None:
+            position = f"{done:,} bytes"
+        else:
+            share = min(done / total, 1.0) if total else 1.0
+            filled = int(share * 30)
+            position = f"[{'#' * filled}{'.' * (30 - filled)}] {share:6.1%}"
         sys.stderr.write(
-            f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] {share:6.1%}  "
+            f"\r{self.label} {position}  "
             f"{inputs:,} inputs  {inputs / elapsed:,.0f}/s  {elapsed:,.0f}s"
         )
-        if done >= total:
+        if ended:
             self.finished = True
             sys.stderr.write("\n")
         sys.stderr.flush()
+
+
+def input_path(path: Path, command: str) -> Path:
+    """`--from-file`'s value, if there is something to read: a file, a device such as
+    /dev/null (an empty input), a pipe, or `-` for standard input."""
+    if path == STDIN:
+        return path
+    if not path.exists():
+        raise UsageError(f"{command}: no such file: {path}")
+    if path.is_dir():
+        raise UsageError(f"{command}: {path} is a directory: give a JSON Lines file")
+    if not os.access(path, os.R_OK):
+        raise UsageError(f"{command}: cannot read {path}: permission denied")
+    return path
+
+
+def input_label(path: Path) -> str:
+    return "stdin" if path == STDIN else path.name
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -312,9 +343,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         return ingest_kafka(args)
     if args.from_file is None:
         raise UsageError("ingest: give --from-file F.jsonl")
-    path: Path = args.from_file
-    if not path.is_file():
-        raise UsageError(f"ingest: no such file: {path}")
+    path = input_path(args.from_file, "ingest")
     if args.batch_size < 1:
         raise UsageError("ingest: --batch-size must be at least 1")
     show = args.progress if args.progress is not None else sys.stderr.isatty()
@@ -324,7 +353,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             store,
             path,
             batch_size=args.batch_size,
-            progress=ProgressBar(f"ingest {path.name}") if show else None,
+            progress=ProgressBar(f"ingest {input_label(path)}") if show else None,
         )
     finally:
         store.close()
@@ -385,17 +414,17 @@ class KafkaProgress:
 def cmd_publish(args: argparse.Namespace) -> int:
     from consumers.publish import publish_file
 
-    path: Path = args.from_file
-    if not path.is_file():
-        raise UsageError(f"publish: no such file: {path}")
+    path = input_path(args.from_file, "publish")
     settings = kafka_settings(args)
     show = args.progress if args.progress is not None else sys.stderr.isatty()
     summary = publish_file(
-        path, settings, progress=ProgressBar(f"publish {path.name}") if show else None
+        path, settings, progress=ProgressBar(f"publish {input_label(path)}") if show else None
     )
     print(summary.line())
     for number, reason in summary.unroutable[:20]:
-        print(f"  {path}:{number}: {reason}", file=sys.stderr)
+        print(f"  {input_name(path)}:{number}: {reason}", file=sys.stderr)
+    if len(summary.unroutable) > 20:
+        print(f"  ... and {len(summary.unroutable) - 20} more", file=sys.stderr)
     return 0
 
 

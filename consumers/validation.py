@@ -8,17 +8,35 @@ field (`(document)` for the whole input) and the rule.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 from decimal import Decimal
 from typing import Any, Final, NoReturn
 
 from ledger.events import InboundEvent
-from ledger.inbound import DOCUMENT, RejectedInputError, field_path, validate_envelope
+from ledger.inbound import (
+    DOCUMENT,
+    RejectedInputError,
+    field_path,
+    validate_envelope,
+    validate_event_id,
+)
 
-__all__ = ["MAX_EVENT_BYTES", "parse_line"]
+__all__ = ["MAX_EVENT_BYTES", "MAX_NESTING", "event_id_of", "parse_document", "parse_line"]
 
 MAX_EVENT_BYTES: Final = 1_048_576
+# The deepest valid envelope nests 9 levels (contract.signed: payload, services, a
+# service, incident_response, business_hours, weekly, a day, an interval); anything much
+# deeper is refused before `json` recurses into it. That keeps the outcome independent
+# of how deep the caller's stack already is (a RecursionError depends on both).
+MAX_NESTING: Final = 32
 _JSON_WHITESPACE: Final = b" \t\r\n"
+# A JSON string (escapes included; an unterminated one runs to the end, so the scan stays
+# linear) or a bracket: brackets inside strings do not nest.
+_STRING_OR_BRACKET: Final = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\\?\Z)|[\[\]{}]', re.DOTALL)
+_OPENING: Final = frozenset(b"[{")
+_BYTE_ORDER_MARK: Final = "\ufeff"
 
 
 class _Duplicated(dict[str, Any]):
@@ -69,8 +87,38 @@ def _reject(rule: str, field: str = DOCUMENT) -> NoReturn:
     raise RejectedInputError(field, rule)
 
 
+def _nesting(raw: bytes) -> int:
+    """How deep arrays and objects nest in `raw` (an upper bound when it is not JSON)."""
+    if raw.count(b"[") + raw.count(b"{") <= MAX_NESTING:  # the common case, at C speed
+        return 0
+    depth = deepest = 0
+    for match in _STRING_OR_BRACKET.finditer(raw):
+        token = match.group()
+        if len(token) == 1:
+            depth += 1 if token[0] in _OPENING else -1
+            deepest = max(deepest, depth)
+    return deepest
+
+
 def parse_line(raw: bytes) -> InboundEvent:
     """Decode, parse and validate one inbound message; raise `RejectedInputError` if bad."""
+    return validate_envelope(parse_document(raw))
+
+
+def event_id_of(document: object) -> str | None:
+    """The `event_id` a parsed document claims, as the ledger spells accepted ones
+    (a UUID in lower case), or None: only a well-formed id is kept with a rejection,
+    so no stored hint carries bytes a database refuses (NUL, lone surrogates)."""
+    if isinstance(document, dict):
+        with contextlib.suppress(RejectedInputError):
+            return validate_event_id(document.get("event_id"))
+    return None
+
+
+def parse_document(raw: bytes) -> object:
+    """Decode and parse one inbound message into a JSON value; `RejectedInputError` if
+    the bytes are not one strict JSON text. The only parse of untrusted bytes: it cannot
+    raise anything else, whatever the bytes are."""
     if len(raw) > MAX_EVENT_BYTES:
         _reject(f"larger than {MAX_EVENT_BYTES} bytes")
     try:
@@ -79,6 +127,10 @@ def parse_line(raw: bytes) -> InboundEvent:
         _reject(f"not valid UTF-8 at byte {exc.start}")
     if not raw.strip(_JSON_WHITESPACE):
         _reject("empty input")
+    if text.startswith(_BYTE_ORDER_MARK):
+        _reject("starts with a byte order mark (U+FEFF): send UTF-8 without one")
+    if _nesting(raw) > MAX_NESTING:
+        _reject(f"malformed JSON: arrays and objects nested more than {MAX_NESTING} deep")
     duplicates: list[_Duplicated] = []
 
     def make_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -105,4 +157,4 @@ def parse_line(raw: bytes) -> InboundEvent:
         _reject(f"malformed JSON: {exc}")  # pragma: no cover - json raises no other
     if duplicates and isinstance(document, dict):  # rare: only then find the first one
         _reject("duplicate key", _first_duplicate(document) or DOCUMENT)
-    return validate_envelope(document)
+    return document
