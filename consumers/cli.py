@@ -30,6 +30,7 @@ from consumers.kafka_config import (
 from ledger.errors import InvalidInputError, LedgerError, StoreError
 from ledger.periods import Period, from_us, to_us
 from ledger.timeformat import format_utc, parse_rfc3339
+from ledger.wording import counted
 from projections.attainment import period_report
 from projections.credit_entries import close_period
 from projections.store import LedgerStore
@@ -539,9 +540,26 @@ def cmd_rejections(args: argparse.Namespace) -> int:
     store = open_store(args)
     try:
         stored = store.rejections()
-        accepted_ids = store.known_contents([r.event_id for r in stored if r.event_id is not None])
+        resubmitted = store.resubmitted(stored) if args.export is None else set()
     finally:
         store.close()
+    if args.export is not None:
+        # The file is the output: the listing is what `rejections` without it shows.
+        try:
+            with args.export.open("wb") as handle:
+                for r in stored:
+                    handle.write(r.raw.replace(b"\n", b" ") + b"\n")
+        except OSError as exc:
+            raise UsageError(
+                f"rejections: cannot write --export {args.export}: {exc.strerror}"
+            ) from None
+        print(
+            f"wrote {counted(len(stored), 'rejected input')} to {args.export}: fix "
+            f"{'it' if len(stored) == 1 else 'them'}, then "
+            f"`sla-ledger ingest --from-file {args.export}`",
+            file=sys.stderr,
+        )
+        return 0
     docs: list[dict[str, Any]] = []
     for r in stored:
         try:
@@ -557,19 +575,10 @@ def cmd_rejections(args: argparse.Namespace) -> int:
                 "field": r.field,
                 "reason": r.reason,
                 "event_id": r.event_id,
-                "resubmitted": r.event_id is not None and r.event_id in accepted_ids,
+                "resubmitted": r.seq in resubmitted,
                 "raw": text,
                 "raw_base64": base64.b64encode(r.raw).decode("ascii"),
             }
-        )
-    if args.export is not None:
-        with args.export.open("wb") as handle:
-            for r in stored:
-                handle.write(r.raw.replace(b"\n", b" ") + b"\n")
-        print(
-            f"wrote {len(stored)} rejected inputs to {args.export}: fix them, then "
-            f"`sla-ledger ingest --from-file {args.export}`",
-            file=sys.stderr,
         )
     if args.format == "json":
         print(render.to_json({"rejections": docs}))
