@@ -24,6 +24,7 @@ from typing import Any
 
 from ledger.chain import GENESIS, RECORD_TIME, ChainHead, RecordKind, link, record_sha256
 from ledger.events import InboundEvent
+from ledger.wording import counted
 from projections.store import LedgerStore
 from projections.store.chain_append import library_state
 from projections.store.ledger_store import RECORD_KEY, originator_of, span_of
@@ -193,7 +194,7 @@ def _verify(store: LedgerStore, checkpoints: Mapping[int, str] | None) -> Verify
         return result(
             Finding(
                 head.position + 1,
-                f"the event store holds {extra} record(s) that are in no chained table: "
+                f"the event store holds {counted(extra, 'record')} in no chained table: "
                 "inserted, or their rows deleted",
             )
         )
