@@ -15,11 +15,15 @@ from pathlib import Path
 
 import pytest
 
+from ledger.chain import link, record_sha256
 from ledger.periods import Period
 from projections.credit_entries import close_period
 from projections.store import LedgerStore
+from projections.store.chain_append import library_state
+from projections.store.ledger_store import originator_of
 from tests.builders import contract, outage
 from tests.integration.test_hostile_input import run
+from tests.tampering import library_table, tamper
 
 pytestmark = pytest.mark.integration
 
@@ -201,3 +205,40 @@ def test_counts_in_audit_output_are_singular_or_plural(pristine: Path) -> None:
     checked = run("audit", "check", str(pristine))
     assert "ok   report: 1 row recomputed from 3 events" in checked.stdout
     assert "ok   entries: 1 entry: every basis_sha256 recomputed" in checked.stdout
+
+
+def test_a_nested_envelope_forged_consistently_into_the_store_does_not_crash_verify(
+    store_url: str, tmp_path: Path
+) -> None:
+    """The threat model's forger rewrites the last event, its link, the head and the
+    event store's copy consistently: verify reads the envelope as data, not recursing."""
+    events = tmp_path / "events.jsonl"
+    docs = [contract(), *outage("O-1", "2026-03-10T10:00:00Z", "2026-03-10T10:50:00Z")]
+    events.write_text("".join(json.dumps(d) + "\n" for d in docs))
+    assert run("ingest", "--from-file", str(events), store=store_url).returncode == 0
+    with LedgerStore(store_url) as store:
+        [(_, before), (_, fields)] = store.chain_rows(1, 3)
+    fields["envelope"] = (NESTED[:-1] + b"]").decode()
+    fields["content_sha256"] = hashlib.sha256(fields["envelope"].encode()).hexdigest()
+    fields["chain_sha256"] = link(before["chain_sha256"], record_sha256("event", 3, fields))
+    originator = originator_of("event", fields["event_id"])
+    state = library_state("event", fields).decode()
+    sqlite = store_url.startswith("sqlite")
+    tamper(
+        store_url,
+        f"UPDATE sla_events SET envelope = '{fields['envelope']}', "
+        f"content_sha256 = '{fields['content_sha256']}', "
+        f"chain_sha256 = '{fields['chain_sha256']}' WHERE chain_pos = 3",
+        f"UPDATE sla_chain_head SET chain_sha256 = '{fields['chain_sha256']}'",
+        f"UPDATE {library_table(store_url)} SET state = "
+        + (f"CAST('{state}' AS BLOB)" if sqlite else f"convert_to('{state}', 'UTF8')")
+        + " WHERE originator_id = "
+        + (f"'{originator.hex}'" if sqlite else f"'{originator}'"),
+    )
+    verified = run("audit", "verify", store=store_url)
+    assert "internal error" not in verified.stderr, verified.stderr
+    # The forged record is on a consistent chain; what it broke is the outage's span
+    # (its end is gone), named at the outage's first event.
+    assert verified.returncode == 1
+    assert verified.stdout.startswith("chain broken at position 2: the span of outage O-1 ")
+    assert verified.stderr == "sla-ledger: audit verify failed at position 2\n"
