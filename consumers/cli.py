@@ -583,7 +583,7 @@ def cmd_rejections(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(render.to_json({"rejections": docs}))
     else:
-        print(f"{len(docs)} rejected inputs")
+        print(counted(len(docs), "rejected input"))
         if docs:
             table = [
                 {

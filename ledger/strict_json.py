@@ -9,6 +9,7 @@ whole text) and the rule; nothing else escapes, whatever the bytes are.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from decimal import Decimal
@@ -25,9 +26,10 @@ __all__ = ["MAX_NESTING", "parse_strict_json"]
 MAX_NESTING: Final = 32
 _JSON_WHITESPACE: Final = b" \t\r\n"
 # A JSON string (escapes included; an unterminated one runs to the end, so the scan stays
-# linear) or a bracket: brackets inside strings do not nest.
-_STRING_OR_BRACKET: Final = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\\?\Z)|[\[\]{}]', re.DOTALL)
-_OPENING: Final = frozenset(b"[{")
+# linear): brackets inside strings do not nest.
+_STRING: Final = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\\?\Z)', re.DOTALL)
+_NOT_BRACKETS: Final = bytes(b for b in range(256) if b not in b"[]{}")
+_STEP: Final = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 _BYTE_ORDER_MARK: Final = "\ufeff"
 
 
@@ -83,13 +85,8 @@ def _nesting(raw: bytes) -> int:
     """How deep arrays and objects nest in `raw` (an upper bound when it is not JSON)."""
     if raw.count(b"[") + raw.count(b"{") <= MAX_NESTING:  # the common case, at C speed
         return 0
-    depth = deepest = 0
-    for match in _STRING_OR_BRACKET.finditer(raw):
-        token = match.group()
-        if len(token) == 1:
-            depth += 1 if token[0] in _OPENING else -1
-            deepest = max(deepest, depth)
-    return deepest
+    brackets = _STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    return max(itertools.accumulate(_STEP[b] for b in brackets), default=0)
 
 
 def _no_fraction(text: str) -> NoReturn:

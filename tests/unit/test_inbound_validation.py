@@ -19,6 +19,7 @@ from ledger.currencies import MINOR_UNITS, minor_units
 from ledger.errors import InvalidInputError
 from ledger.events import EVENT_TYPES, InboundEvent
 from ledger.inbound import RejectedInputError, field_path, validate_envelope
+from ledger.strict_json import MAX_NESTING, parse_strict_json
 
 EVENT_ID = "0b7e6f0e-9a53-4e2a-9c0d-2f3f1c1e8a10"
 DELETE = object()  # marks a key to remove, in `changed`
@@ -1169,6 +1170,36 @@ def test_parse_line_accepts_exactly_the_maximum_size() -> None:
     raw = GOOD_LINE + b" " * (MAX_EVENT_BYTES - len(GOOD_LINE))
     assert len(raw) == MAX_EVENT_BYTES
     assert parse_line(raw).type == "outage.resolved"
+
+
+def _depth(value: object) -> int:
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    return 0
+
+
+_NESTED_JSON = st.recursive(
+    st.none() | st.integers() | st.text(alphabet='[]{}"\\ax', max_size=6),
+    lambda inner: st.lists(inner, max_size=2) | st.dictionaries(st.text(max_size=2), inner),
+    max_leaves=60,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=_NESTED_JSON, extra=st.integers(min_value=0, max_value=40))
+def test_nesting_is_refused_exactly_beyond_the_limit(value: object, extra: int) -> None:
+    """Brackets inside strings never count; only real nesting past 32 is refused."""
+    document = value
+    for _ in range(extra):
+        document = [document]
+    raw = json.dumps(document).encode()
+    if _depth(document) <= MAX_NESTING:
+        assert parse_strict_json(raw) == document
+    else:
+        with pytest.raises(RejectedInputError, match="nested more than 32 deep"):
+            parse_strict_json(raw)
 
 
 # ---------------------------------------------------------------------------------------
