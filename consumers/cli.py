@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from consumers import cli_audit, cli_diff, cli_explain, render
-from consumers.intake import ingest_file
+from consumers.intake import STDIN, ingest_file, input_name
 from consumers.kafka_config import (
     CREDITS_TOPIC,
     DEAD_LETTER_TOPIC,
@@ -30,6 +30,7 @@ from consumers.kafka_config import (
 from ledger.errors import InvalidInputError, LedgerError, StoreError
 from ledger.periods import Period, from_us, to_us
 from ledger.timeformat import format_utc, parse_rfc3339
+from ledger.wording import counted
 from projections.attainment import period_report
 from projections.credit_entries import close_period
 from projections.store import LedgerStore
@@ -146,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--from-file",
         type=Path,
         metavar="F.jsonl",
-        help="a JSON Lines file, one event envelope per line",
+        help="a JSON Lines file, one event envelope per line; - reads standard input",
     )
     ingest.add_argument(
         "--bootstrap-servers",
@@ -188,7 +189,13 @@ def build_parser() -> argparse.ArgumentParser:
     publish = sub.add_parser(
         "publish", parents=[common], help="publish a JSON Lines file to the inbound Kafka topics"
     )
-    publish.add_argument("--from-file", type=Path, required=True, metavar="F.jsonl")
+    publish.add_argument(
+        "--from-file",
+        type=Path,
+        required=True,
+        metavar="F.jsonl",
+        help="a JSON Lines file, one event envelope per line; - reads standard input",
+    )
     publish.add_argument("--bootstrap-servers", required=True, metavar="HOST:PORT")
     kafka_options(publish)
     pbar = publish.add_mutually_exclusive_group()
@@ -287,22 +294,47 @@ class ProgressBar:
         self.last = 0.0
         self.finished = False
 
-    def __call__(self, done: int, total: int, inputs: int) -> None:
+    def __call__(self, done: int, total: int | None, inputs: int) -> None:
+        """`total` is None while the size is unknown (standard input, a pipe): then the
+        line shows the bytes read instead of a bar. `done == total` ends the line."""
         now = time.monotonic()
-        if self.finished or (done < total and now - self.last < 0.2):
+        ended = total is not None and done >= total
+        if self.finished or (not ended and now - self.last < 0.2):
             return
         self.last = now
-        share = done / total if total else 1.0
-        filled = int(share * 30)
         elapsed = max(now - self.started, 1e-9)
+        if total is None:
+            position = f"{done:,} bytes"
+        else:
+            share = min(done / total, 1.0) if total else 1.0
+            filled = int(share * 30)
+            position = f"[{'#' * filled}{'.' * (30 - filled)}] {share:6.1%}"
         sys.stderr.write(
-            f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] {share:6.1%}  "
+            f"\r{self.label} {position}  "
             f"{inputs:,} inputs  {inputs / elapsed:,.0f}/s  {elapsed:,.0f}s"
         )
-        if done >= total:
+        if ended:
             self.finished = True
             sys.stderr.write("\n")
         sys.stderr.flush()
+
+
+def input_path(path: Path, command: str) -> Path:
+    """`--from-file`'s value, if there is something to read: a file, a device such as
+    /dev/null (an empty input), a pipe, or `-` for standard input."""
+    if path == STDIN:
+        return path
+    if not path.exists():
+        raise UsageError(f"{command}: no such file: {path}")
+    if path.is_dir():
+        raise UsageError(f"{command}: {path} is a directory: give a JSON Lines file")
+    if not os.access(path, os.R_OK):
+        raise UsageError(f"{command}: cannot read {path}: permission denied")
+    return path
+
+
+def input_label(path: Path) -> str:
+    return "stdin" if path == STDIN else path.name
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -312,9 +344,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         return ingest_kafka(args)
     if args.from_file is None:
         raise UsageError("ingest: give --from-file F.jsonl")
-    path: Path = args.from_file
-    if not path.is_file():
-        raise UsageError(f"ingest: no such file: {path}")
+    path = input_path(args.from_file, "ingest")
     if args.batch_size < 1:
         raise UsageError("ingest: --batch-size must be at least 1")
     show = args.progress if args.progress is not None else sys.stderr.isatty()
@@ -324,7 +354,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             store,
             path,
             batch_size=args.batch_size,
-            progress=ProgressBar(f"ingest {path.name}") if show else None,
+            progress=ProgressBar(f"ingest {input_label(path)}") if show else None,
         )
     finally:
         store.close()
@@ -385,17 +415,17 @@ class KafkaProgress:
 def cmd_publish(args: argparse.Namespace) -> int:
     from consumers.publish import publish_file
 
-    path: Path = args.from_file
-    if not path.is_file():
-        raise UsageError(f"publish: no such file: {path}")
+    path = input_path(args.from_file, "publish")
     settings = kafka_settings(args)
     show = args.progress if args.progress is not None else sys.stderr.isatty()
     summary = publish_file(
-        path, settings, progress=ProgressBar(f"publish {path.name}") if show else None
+        path, settings, progress=ProgressBar(f"publish {input_label(path)}") if show else None
     )
     print(render.for_humans(summary.line()))
     for number, reason in summary.unroutable[:20]:
-        print(render.for_humans(f"  {path}:{number}: {reason}"), file=sys.stderr)
+        print(render.for_humans(f"  {input_name(path)}:{number}: {reason}"), file=sys.stderr)
+    if len(summary.unroutable) > 20:
+        print(f"  ... and {len(summary.unroutable) - 20} more", file=sys.stderr)
     return 0
 
 
@@ -422,7 +452,7 @@ def cmd_close(args: argparse.Namespace) -> int:
         total = sum(e.amount for e in outcome.entries)
         print(
             f"closed {outcome.period} at {format_utc(outcome.closed_at)}: "
-            f"{render.plural(len(outcome.entries), 'credit entry', 'credit entries')} issued"
+            f"{counted(len(outcome.entries), 'credit entry', 'credit entries')} issued"
             + (
                 f" (sum {total})"
                 if outcome.entries and len({e.currency for e in outcome.entries}) == 1
@@ -437,7 +467,7 @@ def cmd_close(args: argparse.Namespace) -> int:
         print(
             f"{outcome.period} was already closed at {format_utc(outcome.closed_at)}; "
             + (
-                f"reconciled it: {render.plural(len(outcome.entries), 'entry', 'entries')} appended"
+                f"reconciled it: {counted(len(outcome.entries), 'entry', 'entries')} appended"
                 if outcome.entries
                 else "its entries already match its rows: nothing to do"
             )
@@ -475,7 +505,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(
             render.for_humans(
                 f"Period {period.label} ({state}), as of {format_utc(report.as_of)}: "
-                f"{render.plural(len(rows), 'row')}"
+                f"{counted(len(rows), 'row')}"
             )
         )
         if rows:
@@ -503,7 +533,7 @@ def cmd_credits(args: argparse.Namespace) -> int:
         fields = list(docs[0]) if docs else [k for k, _ in render.ENTRY_COLUMNS]
         sys.stdout.write(render.to_csv(docs, fields))
     else:
-        print(render.plural(len(docs), "credit entry", "credit entries"))
+        print(counted(len(docs), "credit entry", "credit entries"))
         if docs:
             print(render.to_table(docs, render.ENTRY_COLUMNS, render.ENTRY_NUMERIC))
     return 0
@@ -513,9 +543,28 @@ def cmd_rejections(args: argparse.Namespace) -> int:
     store = open_store(args)
     try:
         stored = store.rejections()
-        accepted_ids = store.known_contents([r.event_id for r in stored if r.event_id is not None])
+        resubmitted = store.resubmitted(stored) if args.export is None else set()
     finally:
         store.close()
+    if args.export is not None:
+        # The file is the output: the listing is what `rejections` without it shows.
+        try:
+            with args.export.open("wb") as handle:
+                for r in stored:
+                    handle.write(r.raw.replace(b"\n", b" ") + b"\n")
+        except OSError as exc:
+            raise UsageError(
+                f"rejections: cannot write --export {args.export}: {exc.strerror}"
+            ) from None
+        print(
+            render.for_humans(
+                f"wrote {counted(len(stored), 'rejected input')} to {args.export}: fix "
+                f"{'it' if len(stored) == 1 else 'them'}, then "
+                f"`sla-ledger ingest --from-file {args.export}`"
+            ),
+            file=sys.stderr,
+        )
+        return 0
     docs: list[dict[str, Any]] = []
     for r in stored:
         try:
@@ -531,26 +580,15 @@ def cmd_rejections(args: argparse.Namespace) -> int:
                 "field": r.field,
                 "reason": r.reason,
                 "event_id": r.event_id,
-                "resubmitted": r.event_id is not None and r.event_id in accepted_ids,
+                "resubmitted": r.seq in resubmitted,
                 "raw": text,
                 "raw_base64": base64.b64encode(r.raw).decode("ascii"),
             }
         )
-    if args.export is not None:
-        with args.export.open("wb") as handle:
-            for r in stored:
-                handle.write(r.raw.replace(b"\n", b" ") + b"\n")
-        print(
-            render.for_humans(
-                f"wrote {render.plural(len(stored), 'rejected input')} to {args.export}: fix "
-                f"them, then `sla-ledger ingest --from-file {args.export}`"
-            ),
-            file=sys.stderr,
-        )
     if args.format == "json":
         print(render.to_json({"rejections": docs}))
     else:
-        print(render.plural(len(docs), "rejected input"))
+        print(counted(len(docs), "rejected input"))
         if docs:
             table = [
                 {
@@ -590,7 +628,7 @@ def cmd_incidents(args: argparse.Namespace) -> int:
         print(render.to_json({"incidents": docs}))
         return 0
     print(
-        render.plural(len(docs), "incident")
+        counted(len(docs), "incident")
         + (
             (" that counts" if len(docs) == 1 else " that count") + " on no row"
             if args.unplaced

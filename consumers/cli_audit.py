@@ -18,6 +18,7 @@ from typing import Any
 
 from consumers import render
 from ledger.chain import parse_checkpoint
+from ledger.wording import counted
 
 
 class AuditFailedError(Exception):
@@ -110,15 +111,16 @@ def _verify(store: Any, anchors: dict[int, str], output: str) -> int:
     elif result.finding is None:
         print(
             render.for_humans(
-                f"chain verified: {result.records} records, {result.closes} close checkpoints "
-                f"match; head {result.head.checkpoint}"
+                f"chain verified: {counted(result.records, 'record')}, "
+                f"{counted(result.closes, 'close checkpoint')} matched; "
+                f"head {result.head.checkpoint}"
             )
         )
     else:
         print(
             render.for_humans(
                 f"chain broken at position {result.finding.position}: {result.finding.problem} "
-                f"({result.records} records before it verified)"
+                f"({counted(result.records, 'record')} before it verified)"
             )
         )
     return _outcome(
@@ -157,17 +159,21 @@ def _rebuild(args: argparse.Namespace) -> int:
     else:
         print(
             render.for_humans(
-                f"rebuilt {result.records} records from the event log: chain head "
+                f"rebuilt {counted(result.records, 'record')} from the event log: chain head "
                 f"{'reproduced' if result.live_head == result.rebuilt_head else 'DIFFERENT'} "
-                f"({result.rebuilt_head.checkpoint}); {result.entries_compared} entries and "
-                f"{result.rows_compared} rows in {len(result.periods)} periods compared; "
-                f"{len(result.differences)} differences"
+                f"({result.rebuilt_head.checkpoint}); "
+                f"{counted(result.entries_compared, 'entry', 'entries')} and "
+                f"{counted(result.rows_compared, 'row')} in "
+                f"{counted(len(result.periods), 'period')} compared; "
+                f"{counted(len(result.differences), 'difference')}"
             )
         )
         for line in result.differences:
             print(render.for_humans(f"  {line}"))
     return _outcome(
-        None if result.ok else f"audit rebuild found {len(result.differences)} differences"
+        None
+        if result.ok
+        else f"audit rebuild found {counted(len(result.differences), 'difference')}"
     )
 
 
@@ -192,8 +198,9 @@ def _export(args: argparse.Namespace) -> int:
     print(
         render.for_humans(
             f"wrote the audit bundle of {manifest['period']} as of {manifest['as_of']} to "
-            f"{args.out}: {counts['events']} events, {counts['entries']} entries, "
-            f"{counts['rows']} rows, chain 1-{counts['chain']} "
+            f"{args.out}: {counted(counts['events'], 'event')}, "
+            f"{counted(counts['entries'], 'entry', 'entries')}, {counted(counts['rows'], 'row')}, "
+            f"chain 1-{counts['chain']} "
             f"(head {head['position']}:{head['chain_sha256']}); "
             f"check it with `sla-ledger audit check {args.out}`"
         )

@@ -7,6 +7,7 @@ import argparse
 from typing import Any
 
 from consumers import render
+from ledger.wording import counted
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -50,7 +51,7 @@ def _text(document: dict[str, Any]) -> str:
     lines = [
         f"Period {document['period']}: as of {document['from']} versus as of {document['to']}",
         _status(document),
-        f"{render.plural(document['rows_changed'], 'row')} changed",
+        f"{counted(document['rows_changed'], 'row')} changed",
     ]
     for row in document["rows"]:
         lines.append("")

@@ -7,18 +7,21 @@ input ends as accepted, duplicate or rejected-and-kept, and the counts always ad
 
 from __future__ import annotations
 
-import json
+import contextlib
+import stat
+import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, Final, TypeVar
 
-from consumers.validation import parse_line
+from consumers.validation import event_id_of, parse_document
 from ledger.events import InboundEvent, Origin
-from ledger.inbound import RejectedInputError
+from ledger.inbound import RejectedInputError, validate_envelope
+from ledger.wording import counted
 from projections.credit_entries import reconcile_closed_periods
 from projections.store import AppendOutcome, LedgerStore, Rejection
 
@@ -36,14 +39,21 @@ class IntakeSummary:
     seconds: float = 0.0
 
     def line(self) -> str:
+        """`accepted 3, duplicates 0, rejected 1 (of 4 inputs); 2 blank lines skipped; ...`:
+        the counts up to the inputs stay in this form, which scripts read."""
         text = (
             f"accepted {self.accepted}, duplicates {self.duplicates}, "
-            f"rejected {self.rejected} (of {self.inputs} inputs)"
+            f"rejected {self.rejected} (of {counted(self.inputs, 'input')})"
         )
+        if self.blank_lines:
+            text += f"; {counted(self.blank_lines, 'blank line')} skipped"
         if self.rejected:
             text += "; see `sla-ledger rejections`"
         if self.entries_appended:
-            text += f"; {self.entries_appended} credit entries appended to closed periods"
+            text += (
+                f"; {counted(self.entries_appended, 'credit entry', 'credit entries')} "
+                "appended to closed periods"
+            )
         return text
 
     def as_dict(self) -> dict[str, int | float]:
@@ -58,24 +68,19 @@ class IntakeSummary:
         }
 
 
-def event_id_hint(raw: bytes) -> str | None:
-    """The `event_id` a rejected input claims, when it can be read at all."""
-    try:
-        document = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    if isinstance(document, dict) and isinstance(document.get("event_id"), str):
-        return str(document["event_id"])[:200]
-    return None
-
-
 def classify(raw: bytes, origin: Origin) -> InboundEvent | Rejection:
-    """A raw input becomes an event to append or a rejection to keep: never nothing."""
+    """A raw input becomes an event to append or a rejection to keep: never nothing.
+
+    The bytes are parsed once; a rejection of a document that parsed keeps the
+    `event_id` it claims (when well-formed), so `rejections` can tell a later fix.
+    """
+    document: object = None
     try:
-        return parse_line(raw)
+        document = parse_document(raw)
+        return validate_envelope(document)
     except RejectedInputError as exc:
         return Rejection(
-            raw=raw, origin=origin, field=exc.field, reason=str(exc), event_id=event_id_hint(raw)
+            raw=raw, origin=origin, field=exc.field, reason=str(exc), event_id=event_id_of(document)
         )
 
 
@@ -156,14 +161,40 @@ class Intake:
         return self.summary
 
 
+STDIN: Final = Path("-")
+STDIN_ORIGIN: Final = "<stdin>"
+_BYTE_ORDER_MARK: Final = b"\xef\xbb\xbf"
+
+
+def input_name(path: Path) -> str:
+    """The file an input's origin names: the absolute path, or `<stdin>` for `-`."""
+    return STDIN_ORIGIN if path == STDIN else str(path.resolve())
+
+
+def input_size(path: Path) -> int | None:
+    """The bytes a file holds, when known before reading it (a regular file): a progress
+    bar's total. Standard input, a pipe or a device has none."""
+    if path == STDIN:
+        return None
+    status = path.stat()
+    return status.st_size if stat.S_ISREG(status.st_mode) else None
+
+
 def file_lines(path: Path) -> Iterator[tuple[int, bytes]]:
-    """(line number, raw bytes without the line break) of a JSON Lines file."""
-    with path.open("rb") as handle:
+    """(line number, raw bytes without the line break) of a JSON Lines file (`-`: standard
+    input). A UTF-8 byte order mark that an editor put at the start of the file is not
+    part of the first line; anywhere else it is part of the input (and rejected)."""
+    with contextlib.ExitStack() as stack:
+        handle: BinaryIO = (
+            sys.stdin.buffer if path == STDIN else stack.enter_context(path.open("rb"))
+        )
         for number, line in enumerate(handle, start=1):
+            if number == 1:
+                line = line.removeprefix(_BYTE_ORDER_MARK)
             yield number, line.rstrip(b"\n").rstrip(b"\r")
 
 
-Progress = Callable[[int, int, int], None]  # (bytes read, bytes in all, inputs read)
+Progress = Callable[[int, int | None, int], None]  # (bytes read, bytes in all, inputs read)
 
 
 def ingest_file(
@@ -174,10 +205,10 @@ def ingest_file(
     progress: Progress | None = None,
 ) -> IntakeSummary:
     started = time.monotonic()
-    total_bytes = path.stat().st_size
+    total_bytes = input_size(path)
     done_bytes = 0
     intake = Intake(store, batch_size)
-    name = str(path.resolve())
+    name = input_name(path)
     for number, raw in file_lines(path):
         done_bytes += len(raw) + 1
         if not raw.strip():
@@ -185,9 +216,9 @@ def ingest_file(
             continue
         intake.submit(raw, Origin(file=name, line=number))
         if progress is not None and number % 1000 == 0:
-            progress(min(done_bytes, total_bytes), total_bytes, intake.summary.inputs)
+            progress(done_bytes, total_bytes, intake.summary.inputs)
     summary = intake.finish()
     if progress is not None:
-        progress(total_bytes, total_bytes, summary.inputs)
+        progress(done_bytes, done_bytes, summary.inputs)
     summary.seconds = time.monotonic() - started
     return summary

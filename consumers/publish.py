@@ -9,19 +9,19 @@ file directly).
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from kafka import KafkaProducer
 from kafka.errors import KafkaError, KafkaTimeoutError
 
-from consumers.intake import file_lines
+from consumers.intake import Progress, file_lines, input_size
 from consumers.kafka_config import TOPIC_OF_FAMILY, KafkaSettings
+from consumers.validation import parse_document
 from ledger.errors import LedgerError
 from ledger.events import EVENT_TYPES
+from ledger.inbound import RejectedInputError, require_object
+from ledger.wording import counted
 
 
 class PublishError(LedgerError):
@@ -36,35 +36,44 @@ class PublishSummary:
 
     def line(self) -> str:
         topics = ", ".join(f"{t} {n}" for t, n in sorted(self.by_topic.items()))
-        text = f"published {self.sent} events ({topics or 'none'})"
+        text = f"published {counted(self.sent, 'event')} ({topics or 'none'})"
         if self.unroutable:
-            text += f"; {len(self.unroutable)} lines not sent (no routable type/subject)"
+            text += (
+                f"; {counted(len(self.unroutable), 'line')} not sent "
+                "(no routable type/subject, listed below)"
+            )
         return text
 
 
 def route(raw: bytes) -> tuple[str, bytes] | str:
-    """(topic, key) for a line, or the reason it cannot be routed."""
+    """(topic, key) for a line, or the reason it cannot be routed.
+
+    The line is parsed as the ledger parses it (`parse_document`): the bytes are not
+    trusted here either, and a line the ledger would refuse as JSON is not sent.
+    """
     try:
-        document: Any = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        return f"not JSON: {exc}"
-    if not isinstance(document, dict):
-        return "not a JSON object"
+        document = require_object(parse_document(raw))
+    except RejectedInputError as exc:
+        return str(exc)
     kind = document.get("type")
-    if kind not in EVENT_TYPES:
-        return f"type: unknown event type {kind!r}"
+    if not isinstance(kind, str) or kind not in EVENT_TYPES:
+        return "type: must be a known event type"
     family, subject_field = EVENT_TYPES[kind]
     payload = document.get("payload")
     subject = payload.get(subject_field) if isinstance(payload, dict) else None
     if not isinstance(subject, str) or not subject:
         return f"payload.{subject_field}: missing, cannot key the message"
-    return TOPIC_OF_FAMILY[family], subject.encode()
+    try:
+        key = subject.encode("utf-8")
+    except UnicodeEncodeError:
+        return f"payload.{subject_field}: holds an unpaired surrogate, cannot key the message"
+    return TOPIC_OF_FAMILY[family], key
 
 
 def publish_file(
     path: Path,
     settings: KafkaSettings,
-    progress: Callable[[int, int, int], None] | None = None,
+    progress: Progress | None = None,
     topic_override: dict[str, str] | None = None,
 ) -> PublishSummary:
     summary = PublishSummary()
@@ -81,7 +90,7 @@ def publish_file(
         raise PublishError(
             f"no Kafka broker reachable at {settings.bootstrap_servers}; check --bootstrap-servers"
         ) from None
-    total = path.stat().st_size
+    total = input_size(path)
     done = 0
     try:
         for number, raw in file_lines(path):
@@ -105,5 +114,5 @@ def publish_file(
     finally:
         producer.close(timeout=10)
     if progress is not None:
-        progress(total, total, summary.sent)
+        progress(done, done, summary.sent)
     return summary

@@ -65,12 +65,6 @@ def display_width(text: str) -> int:
     return width
 
 
-def plural(count: int, singular: str, plural_form: str | None = None) -> str:
-    """`1 row`, `2 rows`, `0 rows`; `plural_form` for nouns that do not just add an s."""
-    noun = singular if count == 1 else (plural_form or singular + "s")
-    return f"{count} {noun}"
-
-
 def _cell(value: Any) -> str:
     if value is None:
         return "-"

@@ -50,12 +50,16 @@ from ledger.timeformat import format_utc, parse_date, parse_duration, parse_rfc3
 
 __all__ = [
     "CAUSES",
+    "MAX_IDENTIFIER_CHARS",
+    "MAX_TEXT_CHARS",
     "PRIORITIES",
     "SUPPORTED_SCHEMA_VERSIONS",
     "TIMEZONES",
     "RejectedInputError",
     "field_path",
+    "require_object",
     "validate_envelope",
+    "validate_event_id",
 ]
 
 SUPPORTED_SCHEMA_VERSIONS: Final = (1,)
@@ -72,6 +76,11 @@ EARLIEST_DATE: Final = date(1970, 1, 1)
 LATEST_DATE: Final = date(9998, 12, 31)
 # Decimal strings: at most this many digits on either side of the point.
 MAX_DECIMAL_DIGITS: Final = 20
+# Identifiers (contract, customer, service, outage, maintenance and incident ids) and
+# free text (`source`, `customer_name`, `reason`), in characters (code points). An id is
+# a key that every report row, entry and log line repeats; text is kept for audit.
+MAX_IDENTIFIER_CHARS: Final = 200
+MAX_TEXT_CHARS: Final = 2000
 MAX_INT32: Final = 2**31 - 1
 
 
@@ -191,6 +200,8 @@ def _identifier(value: object) -> str:
     text = _expect_str(value, "a non-empty string")
     if not text:
         raise _fail("must not be empty")
+    if len(text) > MAX_IDENTIFIER_CHARS:
+        raise _fail(f"must be at most {MAX_IDENTIFIER_CHARS} characters, got {len(text)}")
     if _BAD_ID_CHARS.search(text) is not None:
         raise _fail(
             f"must not contain control characters or unpaired surrogates, got {_quote(text)}"
@@ -204,6 +215,8 @@ def _text(value: object) -> str:
     text = _expect_str(value)
     if not text or text.isspace():
         raise _fail("must not be empty or only white space")
+    if len(text) > MAX_TEXT_CHARS:
+        raise _fail(f"must be at most {MAX_TEXT_CHARS} characters, got {len(text)}")
     if _BAD_TEXT_CHARS.search(text) is not None:
         raise _fail(f"must not contain NUL characters or unpaired surrogates, got {_quote(text)}")
     return text
@@ -216,6 +229,8 @@ def _decimal(value: object) -> tuple[str, Decimal]:
     if not isinstance(value, str):
         raise _fail(f"must be a decimal string, got {_describe(value)}")
     match = _DECIMAL.fullmatch(value)
+    if match is None and value.startswith("-") and _DECIMAL.fullmatch(value[1:]) is not None:
+        raise _fail(f"must not be negative, got {_quote(value)}")
     if match is None:
         raise _fail(f'must be a decimal string such as "99.95", got {_quote(value)}')
     whole, fraction = match.groups()
@@ -228,7 +243,7 @@ def _decimal(value: object) -> tuple[str, Decimal]:
 
 
 def _money(value: object) -> str:
-    return _decimal(value)[0]  # a plain decimal string is never negative: >= 0 holds
+    return _decimal(value)[0]  # `_decimal` refuses a sign: >= 0 holds
 
 
 _HUNDRED: Final = Decimal(100)
@@ -376,6 +391,14 @@ def _event_id(value: object) -> str:
             f'must be a UUID such as "0b7e6f0e-9a53-4e2a-9c0d-2f3f1c1e8a10", got {_quote(text)}'
         )
     return text.lower()
+
+
+def validate_event_id(value: object) -> str:
+    """An `event_id` as the ledger keeps it (lower case), or `RejectedInputError`."""
+    try:
+        return _event_id(value)
+    except PydanticCustomError as exc:
+        raise RejectedInputError("event_id", str(exc)) from None
 
 
 def _event_type(value: object) -> str:
@@ -787,6 +810,13 @@ def _reject(field: str, rule: str) -> NoReturn:
 _validate_envelope = Envelope.__pydantic_validator__.validate_python
 
 
+def require_object(document: object) -> dict[str, Any]:
+    """The document, if it is a JSON object (every envelope is); else `RejectedInputError`."""
+    if not isinstance(document, dict):
+        _reject(DOCUMENT, f"must be a JSON object, got {_describe(document)}")
+    return document
+
+
 def validate_envelope(document: object) -> InboundEvent:
     """Check a parsed JSON document against the contract; return it as an `InboundEvent`.
 
@@ -795,10 +825,8 @@ def validate_envelope(document: object) -> InboundEvent:
     payload's, in the order of the spec; field errors come before checks that span fields,
     unexpected fields after the declared ones.
     """
-    if not isinstance(document, dict):
-        _reject(DOCUMENT, f"must be a JSON object, got {_describe(document)}")
     try:
-        envelope: Envelope = _validate_envelope(document)
+        envelope: Envelope = _validate_envelope(require_object(document))
     except ValidationError as exc:
         raise _rejection(exc, "") from None
     model = PAYLOAD_MODELS[envelope.type]

@@ -38,9 +38,12 @@ from ledger.chain import GENESIS, ChainHead, RecordKind, link, record_sha256
 from ledger.credits import CreditEntry, basis_sha256, vanished_basis_sha256
 from ledger.errors import LedgerError
 from ledger.events import InboundEvent, Origin, RecordedEvent, canonical_json
+from ledger.inbound import DOCUMENT, RejectedInputError
 from ledger.period_rows import fold_contracts, fold_period
 from ledger.periods import Period, from_us, to_us
+from ledger.strict_json import parse_strict_json
 from ledger.timeformat import format_utc, parse_utc
+from ledger.wording import counted
 from projections.attainment import period_report
 from projections.store import LedgerStore
 
@@ -202,22 +205,70 @@ class CheckResult:
         self.checks.append((name, not problems, "; ".join(problems[:5]) or detail))
 
 
+class MalformedBundleError(ValueError):
+    """A bundle file that is not strict JSON of the bundle's shape."""
+
+
+def _value(raw: bytes, where: str) -> Any:
+    """A bundle is untrusted input: parsed strictly (`ledger.strict_json`), integers
+    only (decimals are strings in every bundle file), and each refusal named."""
+    try:
+        return parse_strict_json(raw, fractions=False)
+    except RejectedInputError as exc:
+        rule = exc.rule if exc.field == DOCUMENT else f"{exc.field}: {exc.rule}"
+        raise MalformedBundleError(f"{where}: {rule}") from None
+
+
+def _parse(raw: bytes, where: str, *, or_null: bool = False) -> Any:
+    """A JSON object (or null, if `or_null`) from a bundle file."""
+    document = _value(raw, where)
+    if not isinstance(document, dict) and not (or_null and document is None):
+        raise MalformedBundleError(f"{where}: not a JSON object")
+    return document
+
+
+def _read_json(path: Path) -> Any:
+    return _parse(path.read_bytes(), path.name)
+
+
 def _read_lines(path: Path) -> list[dict[str, Any]]:
-    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-    if not all(isinstance(line, dict) for line in lines):
-        raise ValueError(f"{path.name} holds a line that is not a JSON object")
-    return lines
+    return [
+        _parse(line, f"{path.name} line {number}")
+        for number, line in enumerate(path.read_bytes().split(b"\n"), start=1)
+        if line
+    ]
+
+
+# What a hostile file can raise once it parses: a value of the wrong type or size where
+# the format has another (a string for a position, an amount that is no decimal, an
+# instant past year 9999, a period that is no period), or a file that cannot be read.
+_MALFORMED = (
+    KeyError,
+    TypeError,
+    AttributeError,
+    ValueError,
+    IndexError,
+    ArithmeticError,
+    LedgerError,
+    OSError,
+)
 
 
 def check(directory: Path, checkpoints: dict[int, str] | None = None) -> CheckResult:
     """Verify a bundle; `checkpoints` (position -> chain_sha256) kept elsewhere, e.g.
     the one `close` printed, must lie on its chain: only they rule out a bundle whose
     every file was forged consistently."""
+    if not directory.exists():
+        raise BundleError(f"{directory} does not exist: give the directory `audit export` wrote")
+    if not directory.is_dir():
+        raise BundleError(
+            f"{directory} is not a directory: give the directory `audit export` wrote"
+        )
     manifest_path = directory / "manifest.json"
     if not manifest_path.is_file():
         raise BundleError(f"{directory} holds no manifest.json: not an audit bundle")
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        manifest = _value(manifest_path.read_bytes(), manifest_path.name)
     except (OSError, ValueError) as exc:
         raise BundleError(f"{manifest_path} cannot be read: {exc}") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
@@ -226,7 +277,7 @@ def check(directory: Path, checkpoints: dict[int, str] | None = None) -> CheckRe
     result = CheckResult()
     try:
         _check_bundle(result, directory, manifest, checkpoints or {})
-    except (KeyError, TypeError, AttributeError, ValueError, IndexError) as exc:
+    except _MALFORMED as exc:
         # A file that parses but is not shaped as the format says: a failed check, told
         # in words, never a crash.
         what = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
@@ -244,7 +295,7 @@ def _check_bundle(
             problems.append(f"{name} is missing")
         elif hashlib.sha256(path.read_bytes()).hexdigest() != manifest["files"].get(name):
             problems.append(f"{name} differs from its digest in the manifest")
-    result.record("files", problems, f"{len(FILES)} files match the manifest")
+    result.record("files", problems, f"all {len(FILES)} files match the manifest")
     if problems:
         return  # nothing else can be trusted
 
@@ -252,7 +303,7 @@ def _check_bundle(
     links = _check_chain(result, chain, manifest, checkpoints)
     events = _read_lines(directory / "events.jsonl")
     entries = _read_lines(directory / "entries.jsonl")
-    close = json.loads((directory / "close.json").read_text(encoding="utf-8"))
+    close = _parse((directory / "close.json").read_bytes(), "close.json", or_null=True)
     _check_records(result, links, events, entries, close)
     _check_figures(result, directory, manifest, events, entries, close)
 
@@ -287,7 +338,11 @@ def _check_chain(
         "chain",
         problems,
         f"positions 1-{len(chain)} recomputed; head {len(chain)}:{previous}"
-        + (f"; {len(checkpoints)} checkpoints given match" if checkpoints else ""),
+        + (
+            f"; passes through the {counted(len(checkpoints), 'checkpoint')} given"
+            if checkpoints
+            else ""
+        ),
     )
     return links
 
@@ -316,7 +371,9 @@ def _check_records(
             hashlib.sha256(fields["envelope"].encode()).hexdigest() != fields["content_sha256"]
         ):
             problems.append(f"event {fields['event_id']}: envelope differs from content_sha256")
-    result.record("records", problems, f"{len(bundled)} records sit in the chain as bundled")
+    result.record(
+        "records", problems, f"{counted(len(bundled), 'record')} placed on the chain as bundled"
+    )
 
     problems = []
     if close is not None:
@@ -337,9 +394,11 @@ def _recorded(events: list[dict[str, Any]]) -> list[RecordedEvent]:
     for fields in events:
         found.append(
             RecordedEvent(
-                event=InboundEvent.from_envelope(json.loads(fields["envelope"])),
+                event=InboundEvent.from_envelope(
+                    _parse(fields["envelope"].encode(), f"event {fields['event_id']}: envelope")
+                ),
                 recorded_at=from_us(int(fields["recorded_us"])),
-                origin=Origin(**json.loads(fields["origin"])),
+                origin=Origin(**_parse(fields["origin"].encode(), "origin")),
             )
         )
     return found
@@ -372,10 +431,14 @@ def _check_figures(
     expected = report_document(period, as_of, [r.as_dict() for r in rows])
     actual = (directory / "report.json").read_text(encoding="utf-8")
     problems = [] if expected == actual else ["report.json differs from the recomputed report"]
-    result.record("report", problems, f"{len(rows)} rows recomputed from {len(events)} events")
+    result.record(
+        "report",
+        problems,
+        f"{counted(len(rows), 'row')} recomputed from {counted(len(events), 'event')}",
+    )
 
     problems = []
-    credits = json.loads((directory / "credits.json").read_text(encoding="utf-8"))["entries"]
+    credits = _read_json(directory / "credits.json")["entries"]
     if [e["entry_id"] for e in credits] != [e["entry_id"] for e in entries]:
         problems.append("credits.json and entries.jsonl list different entries")
     at_moment: dict[int, dict[RowKey, Any]] = {}
@@ -404,7 +467,7 @@ def _check_figures(
     result.record(
         "entries",
         problems,
-        f"{len(entries)} entries: every basis_sha256 recomputed"
+        f"{counted(len(entries), 'entry', 'entries')}: every basis_sha256 recomputed"
         + (
             "; every closed row's entries sum to its credit amount"
             if closed_at and not pending

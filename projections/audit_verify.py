@@ -16,7 +16,6 @@ consistently from its start by someone who can write every table.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,6 +23,9 @@ from typing import Any
 
 from ledger.chain import GENESIS, RECORD_TIME, ChainHead, RecordKind, link, record_sha256
 from ledger.events import InboundEvent
+from ledger.inbound import RejectedInputError, require_object
+from ledger.strict_json import parse_strict_json
+from ledger.wording import counted
 from projections.store import LedgerStore
 from projections.store.chain_append import library_state
 from projections.store.ledger_store import RECORD_KEY, originator_of, span_of
@@ -92,11 +94,13 @@ class _Spans:
         self.first: dict[tuple[str, str], int] = {}
 
     def add(self, position: int, envelope: str) -> None:
+        # A tampered store is untrusted input: the strict parser (no recursion into
+        # a nested forgery), and an envelope that is not one fails its link anyway.
         try:
-            event = InboundEvent.from_envelope(json.loads(envelope))
-        except (ValueError, KeyError, TypeError):
-            return  # an envelope that is not one fails its link anyway
-        span = span_of(event)
+            event = InboundEvent.from_envelope(require_object(parse_strict_json(envelope.encode())))
+            span = span_of(event)
+        except (RejectedInputError, ValueError, KeyError, TypeError, ArithmeticError):
+            return
         if span is None:
             return
         key = (event.subject_kind, event.subject_id)
@@ -193,7 +197,7 @@ def _verify(store: LedgerStore, checkpoints: Mapping[int, str] | None) -> Verify
         return result(
             Finding(
                 head.position + 1,
-                f"the event store holds {extra} record(s) that are in no chained table: "
+                f"the event store holds {counted(extra, 'record')} in no chained table: "
                 "inserted, or their rows deleted",
             )
         )

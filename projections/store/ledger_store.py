@@ -159,6 +159,20 @@ def _row_rejection(r: Any) -> StoredRejection:
     )
 
 
+def _recorded_after(recorded_us: int, origin: dict[str, Any], rejection: StoredRejection) -> bool:
+    """Whether an event recorded at `recorded_us` from `origin` came after `rejection`."""
+    rejected_us = to_us(rejection.rejected_at)
+    if recorded_us != rejected_us:
+        return recorded_us > rejected_us
+    before = rejection.origin
+    if "file" in origin:
+        return bool(origin["file"] == before.get("file") and origin["line"] > before.get("line", 0))
+    return (origin.get("topic"), origin.get("partition")) == (
+        before.get("topic"),
+        before.get("partition"),
+    ) and int(origin.get("offset", -1)) > int(before.get("offset", -1))
+
+
 def _row_entry(r: Any) -> CreditEntry:
     return CreditEntry(
         entry_id=r["entry_id"],
@@ -473,6 +487,32 @@ class LedgerStore:
     def rejections(self) -> list[StoredRejection]:
         return [_row_rejection(r) for r in self._query("SELECT * FROM sla_rejections ORDER BY seq")]
 
+    def resubmitted(self, rejections: Sequence[StoredRejection]) -> set[int]:
+        """The `seq`s of the rejections whose input was later accepted as its own.
+
+        A rejection is resubmitted when an event with the `event_id` it claims was
+        recorded after it: in a later transaction (a rejection that shares a transaction
+        with accepted events carries that transaction's record time), or in the same one
+        from a later line of the same file or a later offset of the same partition. So a
+        conflict, whose id was accepted before it, or an invalid copy of an accepted event,
+        is never resubmitted; a fix sent with a new `event_id` cannot be told from a new
+        event and is not linked to the rejection.
+        """
+        claimed = sorted({r.event_id for r in rejections if r.event_id is not None})
+        accepted: dict[str, tuple[int, dict[str, Any]]] = {}
+        for chunk in _chunks(claimed):
+            for row in self._query(
+                f"SELECT event_id, recorded_us, origin FROM sla_events "
+                f"WHERE event_id IN ({_placeholders(len(chunk))})",
+                chunk,
+            ):
+                accepted[row["event_id"]] = (int(row["recorded_us"]), json.loads(row["origin"]))
+        return {
+            r.seq
+            for r in rejections
+            if r.event_id in accepted and _recorded_after(*accepted[r.event_id], r)
+        }
+
     def closes(self, recorded_by_us: int | None = None) -> dict[str, datetime]:
         rows = self._query("SELECT period, closed_us FROM sla_closes")
         return {
@@ -617,6 +657,7 @@ class LedgerStore:
                 REJECTION_COLUMNS,
                 list({row[0]: row for row in rejected_rows}.values()),
                 KEEP_FIRST,
+                record_time_column="rejected_us",
             )
         )
         if chain.records or side.inserts or tracking is not None:

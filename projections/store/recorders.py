@@ -8,6 +8,7 @@ with the events they belong to (one transaction per batch, never one per event).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -62,6 +63,16 @@ class BulkInsert:
     columns: tuple[tuple[str, str], ...]
     rows: list[tuple[Any, ...]]
     on_conflict: dict[Dialect, str] = field(default_factory=dict)
+    # A column that takes the transaction's record time when it seals chain records
+    # (a rejection's `rejected_us`): then nothing of the same transaction is "later".
+    record_time_column: str | None = None
+
+    def at_record_time(self, recorded_us: int) -> BulkInsert:
+        if self.record_time_column is None:
+            return self
+        index = [name for name, _ in self.columns].index(self.record_time_column)
+        rows = [(*row[:index], recorded_us, *row[index + 1 :]) for row in self.rows]
+        return dataclasses.replace(self, rows=rows)
 
     def sqlite(self) -> str:
         names = ", ".join(name for name, _ in self.columns)
@@ -128,6 +139,7 @@ def seal_chain(cursor: Any, side: SideRows | None, dialect: Dialect) -> list[Sto
                 cursor.execute(Composed([SQL(statement)]), arrays)
     sealed = side.chain.sealed_head
     assert sealed is not None
+    side.inserts = [insert.at_record_time(sealed.recorded_us) for insert in side.inserts]
     cursor.execute(
         to_dialect(HEAD_WRITE, dialect), [sealed.position, sealed.sha256, sealed.recorded_us]
     )

@@ -19,6 +19,7 @@ from ledger.currencies import MINOR_UNITS, minor_units
 from ledger.errors import InvalidInputError
 from ledger.events import EVENT_TYPES, InboundEvent
 from ledger.inbound import RejectedInputError, field_path, validate_envelope
+from ledger.strict_json import MAX_NESTING, parse_strict_json
 
 EVENT_ID = "0b7e6f0e-9a53-4e2a-9c0d-2f3f1c1e8a10"
 DELETE = object()  # marks a key to remove, in `changed`
@@ -297,6 +298,17 @@ def test_instants_are_respelt_in_utc_and_decimals_kept_as_given() -> None:
     assert event.payload["customer_ids"] == ["K-1", "K-2"]
 
 
+def test_identifiers_of_200_and_text_of_2000_characters_are_accepted() -> None:
+    document = changed(envelope("outage.retracted"), "payload", "outage_id", to="o" * 200)
+    document = changed(document, "payload", "reason", to="r" * 2000)
+    event = validate_envelope(changed(document, "source", to="s" * 2000))
+    assert (len(event.subject_id), len(event.payload["reason"]), len(event.source)) == (
+        200,
+        2000,
+        2000,
+    )
+
+
 def test_event_id_is_normalised_to_lower_case() -> None:
     event = validate_envelope(envelope("outage.resolved", event_id=EVENT_ID.upper()))
     assert event.event_id == EVENT_ID
@@ -357,11 +369,73 @@ REJECTED: list[tuple[str, object, str, str]] = [
         "payload.services[0].monthly_fee",
         "must be a decimal string, got number 1200.5",
     ),
+    *[
+        (
+            f"negative {'.'.join(map(str, path[-2:]))}",
+            changed(document, *path, to="-100.00"),
+            field,
+            'must not be negative, got "-100.00"',
+        )
+        for document, path, field in [
+            (SIGNED_DOC, (*SERVICE, "monthly_fee"), "payload.services[0].monthly_fee"),
+            (
+                SIGNED_DOC,
+                (*SERVICE, "credit_cap_percent"),
+                "payload.services[0].credit_cap_percent",
+            ),
+            (
+                SIGNED_DOC,
+                (*AVAILABILITY, "target_percent"),
+                "payload.services[0].availability.target_percent",
+            ),
+            (
+                SIGNED_DOC,
+                (*AVAILABILITY, "credit_tiers", 1, "below_percent"),
+                "payload.services[0].availability.credit_tiers[1].below_percent",
+            ),
+            (
+                SIGNED_DOC,
+                (*RESPONSE, "credit_tiers", 0, "credit_percent"),
+                "payload.services[0].incident_response.credit_tiers[0].credit_percent",
+            ),
+            (STARTED, ("payload", "impact_percent"), "payload.impact_percent"),
+        ]
+    ],
+    *[
+        (
+            f"{field} over {limit} characters",
+            changed(document, *path, to="x" * (limit + 1)),
+            field,
+            f"must be at most {limit} characters, got {limit + 1}",
+        )
+        for document, path, field, limit in [
+            (SIGNED_DOC, ("payload", "contract_id"), "payload.contract_id", 200),
+            (SIGNED_DOC, ("payload", "customer_id"), "payload.customer_id", 200),
+            (SIGNED_DOC, (*SERVICE, "service_id"), "payload.services[0].service_id", 200),
+            (STARTED, ("payload", "outage_id"), "payload.outage_id", 200),
+            (
+                envelope("maintenance.cancelled"),
+                ("payload", "maintenance_id"),
+                "payload.maintenance_id",
+                200,
+            ),
+            (envelope("incident.opened"), ("payload", "incident_id"), "payload.incident_id", 200),
+            (SIGNED_DOC, ("payload", "customer_name"), "payload.customer_name", 2000),
+            (STARTED, ("source",), "source", 2000),
+            (envelope("outage.retracted"), ("payload", "reason"), "payload.reason", 2000),
+        ]
+    ],
     (
-        "negative money",
-        changed(SIGNED_DOC, *SERVICE, "monthly_fee", to="-5.00"),
+        "a customer id over 200 characters",
+        changed(STARTED, "payload", "customer_ids", to=["K-1", "k" * 201]),
+        "payload.customer_ids[1]",
+        "must be at most 200 characters, got 201",
+    ),
+    (
+        "a minus sign alone is no negative number",
+        changed(SIGNED_DOC, *SERVICE, "monthly_fee", to="-x"),
         "payload.services[0].monthly_fee",
-        'must be a decimal string such as "99.95", got "-5.00"',
+        'must be a decimal string such as "99.95", got "-x"',
     ),
     (
         "money with an exponent",
@@ -1033,7 +1107,7 @@ RAW_REJECTED: list[tuple[str, bytes, str, str]] = [
         "malformed JSON: -Infinity is not a JSON value",
     ),
     ("huge integer", b'{"a": ' + b"9" * 5000 + b"}", "(document)", "a number has too many digits"),
-    ("deep nesting", b"[" * 100_000, "(document)", "malformed JSON"),
+    ("deep nesting", b"[" * 100_000, "(document)", "malformed JSON: arrays and objects nested"),
     ("duplicate key", b'{"event_id": "a", "event_id": "b"}', "event_id", "duplicate key"),
     (
         "nested duplicate key",
@@ -1047,7 +1121,19 @@ RAW_REJECTED: list[tuple[str, bytes, str, str]] = [
     ("empty", b"", "(document)", "empty input"),
     ("white space", b" \t\r\n", "(document)", "empty input"),
     ("too large", b"{" + b" " * MAX_EVENT_BYTES + b"}", "(document)", "larger than 1048576 bytes"),
-    ("byte order mark", b"\xef\xbb\xbf" + GOOD_LINE, "(document)", "malformed JSON"),
+    ("byte order mark", b"\xef\xbb\xbf" + GOOD_LINE, "(document)", "starts with a byte order mark"),
+    (
+        "nesting deeper than any envelope",
+        b'{"a": ' + b"[" * 33 + b"]" * 33 + b"}",
+        "(document)",
+        "nested more than 32 deep",
+    ),
+    (
+        "nesting in an unterminated string does not count",
+        b'{"a": "' + b"[" * 100,
+        "(document)",
+        "malformed JSON: Unterminated string",
+    ),
     (
         "float money stays exact",
         json.dumps(changed(SIGNED_DOC, *SERVICE, "monthly_fee", to=0))
@@ -1084,6 +1170,36 @@ def test_parse_line_accepts_exactly_the_maximum_size() -> None:
     raw = GOOD_LINE + b" " * (MAX_EVENT_BYTES - len(GOOD_LINE))
     assert len(raw) == MAX_EVENT_BYTES
     assert parse_line(raw).type == "outage.resolved"
+
+
+def _depth(value: object) -> int:
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    return 0
+
+
+_NESTED_JSON = st.recursive(
+    st.none() | st.integers() | st.text(alphabet='[]{}"\\ax', max_size=6),
+    lambda inner: st.lists(inner, max_size=2) | st.dictionaries(st.text(max_size=2), inner),
+    max_leaves=60,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=_NESTED_JSON, extra=st.integers(min_value=0, max_value=40))
+def test_nesting_is_refused_exactly_beyond_the_limit(value: object, extra: int) -> None:
+    """Brackets inside strings never count; only real nesting past 32 is refused."""
+    document = value
+    for _ in range(extra):
+        document = [document]
+    raw = json.dumps(document).encode()
+    if _depth(document) <= MAX_NESTING:
+        assert parse_strict_json(raw) == document
+    else:
+        with pytest.raises(RejectedInputError, match="nested more than 32 deep"):
+            parse_strict_json(raw)
 
 
 # ---------------------------------------------------------------------------------------

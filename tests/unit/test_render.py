@@ -1,4 +1,4 @@
-"""Text for people: visible escapes, terminal widths, aligned tables, plurals (pure logic)."""
+"""Text for people: visible escapes, terminal widths, aligned tables, counts (pure logic)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import unicodedata
 
 import pytest
 
-from consumers.render import display_width, for_humans, lines, plural, to_table
+from consumers.render import display_width, for_humans, lines, to_table
+from ledger.wording import counted
 
 
 @pytest.mark.parametrize(
@@ -70,4 +71,4 @@ def test_table_columns_align_on_the_terminal_grid_with_wide_and_hostile_cells() 
     ],
 )
 def test_plural_agrees_with_the_count(count: int, noun: str, many: str | None, text: str) -> None:
-    assert plural(count, noun, many) == text
+    assert counted(count, noun, many) == text
