@@ -242,13 +242,15 @@ def build_parser() -> argparse.ArgumentParser:
     cli_audit.add_parser(sub, common)
     cli_diff.add_parser(sub, common)
 
-    demo = sub.add_parser("demo", parents=[common], help="a realistic month, end to end")
+    demo = sub.add_parser("demo", help="a realistic month, end to end")
     demo.add_argument(
         "--dir",
         type=Path,
         default=Path("sla-ledger-demo"),
         help="where the demo writes its events and store (default ./sla-ledger-demo)",
     )
+    demo.add_argument("--store", metavar="URL")
+    demo.add_argument("--force", action="store_true")
     demo.add_argument(
         "--bootstrap-servers",
         metavar="HOST:PORT",
@@ -593,7 +595,7 @@ def cmd_incidents(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from consumers.demo import run_demo
 
-    return run_demo(args.dir, args.store, args.bootstrap_servers)
+    return run_demo(args.dir, args.store, args.bootstrap_servers, force=args.force)
 
 
 COMMANDS = {
