@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -163,3 +164,19 @@ def test_demo_force_replaces_only_the_demos_own_files(tmp_path: Path) -> None:
     assert {e["contract_id"] for e in json.loads(credits.stdout)["entries"]} >= {"C-2002"}
     # What the demo did not write is still there, so the next run must be told again.
     assert_refused(run("demo", "--dir", str(directory), cwd=tmp_path), "notes.txt")
+
+
+def test_demo_writes_into_a_new_store_given_with_store_and_not_twice(
+    store_url: str, tmp_path: Path
+) -> None:
+    args = ["demo", "--dir", "demo", "--store", store_url]
+
+    first = run(*args, cwd=tmp_path)
+
+    assert first.returncode == 0, first.stderr
+    assert not (tmp_path / "demo" / "ledger.db").exists()
+    for command in printed_commands(first.stdout):
+        assert "--store" not in command or shlex.quote(store_url) in command, command
+    credits = run("credits", "--format", "json", store=store_url)
+    assert {e["contract_id"] for e in json.loads(credits.stdout)["entries"]} >= {"C-2002"}
+    assert_refused(run(*args, cwd=tmp_path), "--store")
