@@ -390,14 +390,17 @@ class DemoDirectory:
     def claim(self, *, force: bool) -> None:
         """Refuse a directory holding what the demo did not write, unless `force`."""
         if self.directory.exists() and not self.directory.is_dir():
-            raise UsageError(f"demo: --dir {self.directory} is not a directory: choose another")
+            raise UsageError(
+                f"demo: --dir {_printable(str(self.directory))} is not a directory: choose another"
+            )
         foreign = self.foreign_entries()
         if foreign and not force:
-            listed = ", ".join(foreign[:3]) + (
+            listed = ", ".join(_printable(name) for name in foreign[:3]) + (
                 f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
             )
             raise UsageError(
-                f"demo: --dir {self.directory} holds {listed}, which the demo did not write: "
+                f"demo: --dir {_printable(str(self.directory))} holds {listed}, which the demo "
+                "did not write: "
                 f"choose another --dir, or pass --force (it replaces {LEDGER_FILE}, "
                 f"{MONTH_FILE}, {CORRECTION_FILE} and {BUNDLE_DIR}/ there, nothing else)"
             )
@@ -492,6 +495,18 @@ def _is_demo_file(path: Path, digest: str | None) -> bool:
     return digest != _NOT_WRITTEN and _sha256(path) == digest
 
 
+def _printable(name: str) -> str:
+    """A file name fit for a one-line message: control and bidirectional characters
+    (a newline, U+202E) escaped, so that a name can neither break the line nor reverse it."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in name)
+
+
+def sqlite_url(path: str) -> str:
+    """The store URL of a SQLite path, relative or absolute (`sqlite:///` then the path).
+    `parse_store_url` percent-decodes the path, so a literal % is written as %25."""
+    return "sqlite:///" + path.replace("%", "%25")
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -549,8 +564,8 @@ def run_demo(
         refuse_a_store_in_use(store_url)
     demo_dir.start(with_store=store_url is None)
     if store_url is None:
-        store_url = f"sqlite:///{(directory / LEDGER_FILE).resolve()}"
-        shown_store = f"sqlite:///{shown_path(directory / LEDGER_FILE)}"
+        store_url = sqlite_url(str((directory / LEDGER_FILE).resolve()))
+        shown_store = sqlite_url(shown_path(directory / LEDGER_FILE))
     else:
         shown_store = store_url
     events = month_events()

@@ -18,6 +18,8 @@ from tests.integration.test_cli import feed, run
 pytestmark = pytest.mark.integration
 
 MARKER = ".sla-ledger-demo.json"
+DIR = "demo dir %41"
+ESCAPED = "demo dir %2541"
 
 
 def a_users_ledger(path: Path, tmp_path: Path) -> bytes:
@@ -48,7 +50,9 @@ def assert_refused(result: subprocess.CompletedProcess[str], *named: str) -> Non
     assert result.stdout == ""
 
 
-@pytest.mark.parametrize("users_file", ["ledger.db", "notes.txt", "mine/ledger.db"])
+@pytest.mark.parametrize(
+    "users_file", ["ledger.db", "notes.txt", "mine/ledger.db", "two\nlines\u202etxt.exe"]
+)
 def test_demo_refuses_a_directory_holding_a_users_file_and_leaves_it_untouched(
     tmp_path: Path, users_file: str
 ) -> None:
@@ -62,7 +66,9 @@ def test_demo_refuses_a_directory_holding_a_users_file_and_leaves_it_untouched(
 
     result = run("demo", "--dir", str(directory), cwd=tmp_path)
 
-    assert_refused(result, users_file.split("/")[0], "--force", "choose another --dir")
+    # Named in one line: a newline or a U+202E in a name is shown escaped.
+    shown = users_file.split("/")[0].replace("\n", "\\n").replace("\u202e", "\\u202e")
+    assert_refused(result, shown, "--force", "choose another --dir")
     assert snapshot(directory) == before
     assert not (directory / MARKER).exists()
 
@@ -122,33 +128,34 @@ def run_as_printed(command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def test_demo_runs_again_over_its_own_output_and_its_printed_commands_run_as_printed(
     tmp_path: Path,
 ) -> None:
-    # A relative --dir with a space: the printed paths must be relative and quoted.
-    first = run("demo", "--dir", "demo dir", cwd=tmp_path)
+    # A relative --dir with a space and a %41: the printed paths must be relative, quoted,
+    # and the store URL's % escaped (its path is percent-decoded: %41 would become A).
+    first = run("demo", "--dir", DIR, cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     commands = printed_commands(first.stdout)
     subcommands = {" ".join(c.split()[1:3]) for c in commands}
     assert {"incidents --store", "audit check", "audit verify", "report --store"} <= subcommands
     for command in commands:
         assert not command.startswith("sla-ledger "), command
-        assert "'sqlite:///demo dir/ledger.db'" in command or "'demo dir/audit-bundle'" in command
+        assert f"'sqlite:///{ESCAPED}/ledger.db'" in command or f"'{DIR}/audit-bundle'" in command
         ran = run_as_printed(command, tmp_path)
         assert ran.returncode == 0, f"{command}\n{ran.stderr}"
         assert ran.stdout.strip(), command
         assert ran.stderr == "", f"{command}\n{ran.stderr}"
 
     # Reading the demo's store left it the demo's: a second run needs no --force.
-    second = run("demo", "--dir", "demo dir", cwd=tmp_path)
+    second = run("demo", "--dir", DIR, cwd=tmp_path)
     assert second.returncode == 0, second.stderr
     assert "reversal" in second.stdout
-    marker = json.loads((tmp_path / "demo dir" / MARKER).read_text())
-    assert set(snapshot(tmp_path / "demo dir")) - {MARKER} == {
+    marker = json.loads((tmp_path / DIR / MARKER).read_text())
+    assert set(snapshot(tmp_path / DIR)) - {MARKER} == {
         name for name, digest in marker["files"].items() if digest is not None
     }
 
     # A file the demo wrote but someone changed since is no longer the demo's.
-    with (tmp_path / "demo dir" / "events-2026-10.jsonl").open("a") as handle:
+    with (tmp_path / DIR / "events-2026-10.jsonl").open("a") as handle:
         handle.write("{}\n")
-    assert_refused(run("demo", "--dir", "demo dir", cwd=tmp_path), "events-2026-10.jsonl")
+    assert_refused(run("demo", "--dir", DIR, cwd=tmp_path), "events-2026-10.jsonl")
 
 
 def test_demo_force_replaces_only_the_demos_own_files(tmp_path: Path) -> None:
