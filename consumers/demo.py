@@ -379,8 +379,10 @@ class DemoDirectory:
     file's SHA-256. A later run recognises its own output by that: a file the marker
     names with the same bytes (or, from a run that did not finish, with no digest yet)
     is the demo's; anything else is someone else's, and the demo refuses to run there
-    unless told to (`--force`). Only reading the demo's store changes none of its
-    bytes, so running the printed commands leaves the directory the demo's.
+    unless told to (`--force`). Reading a SQLite store changes none of its bytes, so
+    running the printed commands (all of them read) leaves the directory the demo's.
+    Only the demo's fixed paths (`DEMO_PATHS`) are ever removed, never a path read from
+    the marker, which anyone can edit.
     """
 
     def __init__(self, directory: Path) -> None:
@@ -436,16 +438,14 @@ class DemoDirectory:
     def start(self, *, with_store: bool) -> None:
         """Name what this run writes (first), then remove the demo's earlier output."""
         self.directory.mkdir(parents=True, exist_ok=True)
-        earlier = self._written()
         planned = [MONTH_FILE, CORRECTION_FILE, *LEDGER_COMPANIONS]
         if with_store:
             planned.append(LEDGER_FILE)
         # The bundle's files are not known before it is written: claim its directory.
         self.files = dict.fromkeys([*planned, f"{BUNDLE_DIR}/"])
-        self._write_marker(self.files | dict.fromkeys(earlier))
-        for name in {*DEMO_PATHS, *earlier}:
-            _remove(self.directory / name.rstrip("/"))
         self._write_marker(self.files)
+        for name in DEMO_PATHS:
+            _remove(self.directory / name)
 
     def finish(self) -> None:
         """Record the digest of every file written, so later runs know them."""
@@ -530,9 +530,9 @@ def refuse_a_store_in_use(store_url: str) -> None:
         path = Path(params["path"])
         if path.exists() and not (path.is_file() and path.stat().st_size == 0):
             raise UsageError(
-                f"demo: --store: {path} already exists; the demo writes only into a new or "
-                "empty store (its entries are permanent): give a new file, or leave --store "
-                "out to use the store in --dir"
+                f"demo: --store: {_printable(str(path))} already exists; the demo writes only "
+                "into a new or empty store (its entries are permanent): give a new file, or "
+                "leave --store out to use the store in --dir"
             )
         return
     with LedgerStore(store_url) as store:

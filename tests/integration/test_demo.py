@@ -162,11 +162,15 @@ def test_demo_force_replaces_only_the_demos_own_files(tmp_path: Path) -> None:
     directory = tmp_path / "demo"
     a_users_ledger(directory / "ledger.db", tmp_path)
     (directory / "notes.txt").write_text("my own notes\n")
+    # A marker anyone edited cannot make the demo remove a path outside its own.
+    (tmp_path / "outside.txt").write_text("keep\n")
+    (directory / MARKER).write_text(json.dumps({"files": {"../outside.txt": None}}))
 
     forced = run("demo", "--dir", str(directory), "--force", cwd=tmp_path)
 
     assert forced.returncode == 0, forced.stderr
     assert (directory / "notes.txt").read_text() == "my own notes\n"
+    assert (tmp_path / "outside.txt").read_text() == "keep\n"
     credits = run("credits", "--format", "json", store=f"sqlite:///{directory / 'ledger.db'}")
     assert {e["contract_id"] for e in json.loads(credits.stdout)["entries"]} >= {"C-2002"}
     # What the demo did not write is still there, so the next run must be told again.
