@@ -7,8 +7,11 @@ brings a full outage, a 50% degradation, maintenance with enough notice (exclude
 with too little (counted), a customer-caused outage (excluded), a false alarm
 (retracted), a P1 raised on a Friday evening and answered on Monday, a duplicate and a
 malformed line. The period is closed; then the post-incident review's correction
-arrives and the ledger posts a reversal and a re-issue. The store stays behind for
-the user to query.
+arrives and the ledger posts a reversal and a re-issue. The store and an audit bundle
+stay behind for the user to query, with commands that run as printed.
+
+The demo writes only into its directory, and only over what it wrote there itself
+(`DemoDirectory`); a store given with --store must be new or empty.
 """
 
 from __future__ import annotations
