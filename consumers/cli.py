@@ -11,6 +11,7 @@ import argparse
 import base64
 import os
 import sys
+import textwrap
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -18,6 +19,15 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from consumers import cli_audit, cli_diff, cli_explain, render
+from consumers.cli_options import (
+    STORE_ENV,
+    STORE_FORMS,
+    as_of_option,
+    contract_option,
+    format_option,
+    period_option,
+    store_option,
+)
 from consumers.intake import STDIN, ingest_file, input_name
 from consumers.kafka_config import (
     CREDITS_TOPIC,
@@ -36,7 +46,6 @@ from projections.credit_entries import close_period
 from projections.store import LedgerStore
 from projections.store.ledger_store import DEFAULT_SQLITE_PATH, parse_store_url
 
-STORE_ENV = "SLA_LEDGER_STORE"
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 
@@ -45,7 +54,28 @@ class UsageError(Exception):
     """Bad options: reported in one line with a pointer to --help."""
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """Wraps help at spaces only, so that `--bootstrap-servers`, `kafka-python` and
+    file names are never split at a hyphen."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        return textwrap.fill(
+            " ".join(text.split()),
+            width,
+            initial_indent=indent,
+            subsequent_indent=indent,
+            break_on_hyphens=False,
+        )
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{self.prog}: {message} (see `{self.prog} --help`)")
 
@@ -88,24 +118,48 @@ def say(line: str) -> None:
     print(f"sla-ledger: {render.for_humans(line)}", file=sys.stderr, flush=True)
 
 
-def kafka_options(parser: argparse.ArgumentParser) -> None:
+def kafka_options(parser: argparse.ArgumentParser, *, consumer: bool = True) -> None:
+    """The Kafka options; the topics, group and outbox topics only for a consumer (a
+    publisher routes each event to its family's topic: `TOPIC_OF_FAMILY`)."""
     group = parser.add_argument_group("Kafka")
-    group.add_argument(
-        "--topics",
-        default=",".join(INBOUND_TOPICS),
-        help="inbound topics, comma-separated (default %(default)s)",
-    )
-    group.add_argument(
-        "--group-id", default=DEFAULT_GROUP, help="consumer group (default %(default)s)"
-    )
-    group.add_argument("--dead-letter-topic", default=DEAD_LETTER_TOPIC)
-    group.add_argument("--credits-topic", default=CREDITS_TOPIC)
+    if consumer:
+        group.add_argument(
+            "--topics",
+            default=",".join(INBOUND_TOPICS),
+            help="inbound topics to consume, comma-separated (default %(default)s)",
+        )
+        group.add_argument(
+            "--group-id",
+            default=DEFAULT_GROUP,
+            help="consumer group: workers with the same group split the partitions "
+            "(default %(default)s)",
+        )
+        group.add_argument(
+            "--dead-letter-topic",
+            default=DEAD_LETTER_TOPIC,
+            help="topic each rejected message is copied to, its reason in the headers "
+            "(default %(default)s)",
+        )
+        group.add_argument(
+            "--credits-topic",
+            default=CREDITS_TOPIC,
+            help="topic every credit entry is published to, for finance (default %(default)s)",
+        )
+    else:
+        parser.set_defaults(
+            topics=",".join(INBOUND_TOPICS),
+            group_id=DEFAULT_GROUP,
+            dead_letter_topic=DEAD_LETTER_TOPIC,
+            credits_topic=CREDITS_TOPIC,
+        )
     for option in SECURITY_OPTIONS:
         group.add_argument(
             "--" + option.replace("_", "-"),
             dest=option,
             default=None,
-            help=f"passed to kafka-python as {option} (also $SLA_LEDGER_KAFKA_{option.upper()})",
+            help=f"passed to kafka-python as {option}"
+            + (": true or false" if option == "ssl_check_hostname" else "")
+            + f" (also $SLA_LEDGER_KAFKA_{option.upper()}; default: kafka-python's)",
         )
 
 
@@ -130,102 +184,149 @@ def kafka_settings(args: argparse.Namespace) -> KafkaSettings:
     )
 
 
+READS_ONLY = "; changes nothing (it only reads the store)."
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = _Parser(add_help=False)
-    common.add_argument(
-        "--store",
-        default=None,
-        metavar="URL",
-        help=f"sqlite:///path/to/ledger.db (default ./{DEFAULT_SQLITE_PATH}) or "
-        f"postgresql://user:pass@host:port/db; also ${STORE_ENV}",
+    store_option(common)
+    parser = _Parser(
+        prog="sla-ledger",
+        description="An event-sourced SLA ledger: it appends contract, outage, maintenance "
+        "and incident events, reports attainment and credit per contract, service and "
+        "month, closes months into permanent credit entries, and lets auditors replay "
+        "and verify the history.",
+        epilog=f"Every command that uses a store takes --store URL: {STORE_FORMS}. Without "
+        f"it, ${STORE_ENV}, else sqlite:///{DEFAULT_SQLITE_PATH}. Exit status: 0 on "
+        "success (rejected inputs included), 1 when the command could not do its job, 2 "
+        "for bad usage. `sla-ledger COMMAND --help` tells more about each command.",
     )
-    parser = _Parser(prog="sla-ledger", description="Event-sourced SLA ledger.")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub = parser.add_subparsers(
+        dest="command", required=True, parser_class=_Parser, title="commands", metavar="COMMAND"
+    )
 
-    ingest = sub.add_parser("ingest", parents=[common], help="append events to the ledger")
+    ingest = sub.add_parser(
+        "ingest",
+        parents=[common],
+        help="validate events and append them to the ledger (from a file or Kafka)",
+        description="Validate events from a JSON Lines file or the inbound Kafka topics and "
+        "append the new ones to the store (creating a SQLite store that does not exist yet: "
+        "the only command that does), keeping every rejected input with its reason. A "
+        "duplicate changes nothing; closed periods are reconciled after each intake.",
+    )
     ingest.add_argument(
         "--from-file",
         type=Path,
         metavar="F.jsonl",
-        help="a JSON Lines file, one event envelope per line; - reads standard input",
+        help="a JSON Lines file, one envelope per line, or - for standard input",
     )
     ingest.add_argument(
         "--bootstrap-servers",
         metavar="HOST:PORT",
-        help="consume the inbound topics from Kafka (exactly once into the store)",
+        help="Kafka brokers, comma-separated: consume the inbound topics exactly once into "
+        "the store instead of reading a file",
     )
     ingest.add_argument(
-        "--batch-size", type=int, default=2000, help="inputs per transaction (default 2000)"
+        "--batch-size",
+        type=int,
+        default=2000,
+        metavar="N",
+        help="inputs per database transaction (default %(default)s)",
     )
-    ingest.add_argument("--format", choices=["table", "json"], default="table")
+    format_option(ingest, ["table", "json"], "table", "the counts")
     kafka_options(ingest)
     ingest.add_argument(
-        "--max-messages", type=int, metavar="N", help="Kafka: stop after consuming N messages"
+        "--max-messages",
+        type=int,
+        metavar="N",
+        help="Kafka: stop after consuming N messages (default: run until stopped)",
     )
     ingest.add_argument(
         "--idle-timeout-seconds",
         type=float,
         metavar="S",
-        help="Kafka: stop after S seconds without a message",
+        help="Kafka: stop after S seconds with nothing left to consume (default: run until "
+        "stopped)",
     )
     ingest.add_argument(
         "--retry-seconds",
         type=float,
         default=120.0,
         metavar="S",
-        help="Kafka: how long to keep retrying an unreachable store or "
-        "broker before giving up (default 120)",
+        help="Kafka: how long to keep retrying an unreachable store or broker before giving "
+        "up (default %(default)s)",
     )
-    bar = ingest.add_mutually_exclusive_group()
-    bar.add_argument(
-        "--progress",
-        dest="progress",
-        action="store_true",
-        default=None,
-        help="show a progress bar (default: when stderr is a terminal)",
-    )
-    bar.add_argument("--no-progress", dest="progress", action="store_false")
+    progress_options(ingest)
 
     publish = sub.add_parser(
-        "publish", parents=[common], help="publish a JSON Lines file to the inbound Kafka topics"
+        "publish",
+        help="publish a JSON Lines file to the inbound Kafka topics",
+        description="Publish a JSON Lines file to the inbound Kafka topics, each event to "
+        "its family's topic keyed by subject id; changes no store (`ingest "
+        "--bootstrap-servers` appends what it consumes). Lines that cannot be routed are "
+        "listed on stderr.",
     )
     publish.add_argument(
         "--from-file",
         type=Path,
         required=True,
         metavar="F.jsonl",
-        help="a JSON Lines file, one event envelope per line; - reads standard input",
+        help="a JSON Lines file, one envelope per line, or - for standard input",
     )
-    publish.add_argument("--bootstrap-servers", required=True, metavar="HOST:PORT")
-    kafka_options(publish)
-    pbar = publish.add_mutually_exclusive_group()
-    pbar.add_argument("--progress", dest="progress", action="store_true", default=None)
-    pbar.add_argument("--no-progress", dest="progress", action="store_false")
-
-    close = sub.add_parser("close", parents=[common], help="close a period, issue credits")
-    close.add_argument("--period", required=True, metavar="YYYY-MM")
-    close.add_argument("--format", choices=["table", "json"], default="table")
-
-    report = sub.add_parser("report", parents=[common], help="attainment and credit per row")
-    report.add_argument("--period", required=True, metavar="YYYY-MM")
-    report.add_argument("--contract", metavar="ID")
-    report.add_argument(
-        "--as-of",
-        metavar="T",
-        help="RFC 3339 instant: what the ledger said then (only what was recorded by T, horizon T)",
+    publish.add_argument(
+        "--bootstrap-servers",
+        required=True,
+        metavar="HOST:PORT",
+        help="Kafka brokers to publish to, comma-separated",
     )
-    report.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    kafka_options(publish, consumer=False)
+    progress_options(publish)
 
-    credits = sub.add_parser("credits", parents=[common], help="the credit entries")
-    credits.add_argument("--period", metavar="YYYY-MM")
-    credits.add_argument("--contract", metavar="ID")
-    credits.add_argument("--as-of", metavar="T")
-    credits.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    close = sub.add_parser(
+        "close",
+        parents=[common],
+        help="close a period and issue its credit entries (permanent)",
+        description="Close a period and issue its credit entries: a permanent change to the "
+        "store, never undone (a later correction posts a reversal and a re-issue). Refused "
+        "until the period has ended in every contract's timezone; closing a closed period "
+        "again only reconciles it.",
+    )
+    period_option(close, required=True, meaning="the period to close")
+    format_option(close, ["table", "json"], "table")
+
+    report = sub.add_parser(
+        "report",
+        parents=[common],
+        help="attainment and credit for each row of a period",
+        description="Show attainment and credit for each contract and service of a period"
+        + READS_ONLY,
+    )
+    period_option(report, required=True, meaning="the period to report")
+    contract_option(report)
+    as_of_option(report)
+    format_option(report, ["table", "json", "csv"], "table")
+
+    credits = sub.add_parser(
+        "credits",
+        parents=[common],
+        help="the credit entries, in the order they were recorded",
+        description="List the credit entries (issues and reversals) in the order they were "
+        "recorded" + READS_ONLY,
+    )
+    period_option(credits, required=False, meaning="only the entries of this period")
+    contract_option(credits)
+    as_of_option(credits)
+    format_option(credits, ["table", "json", "csv"], "table")
 
     rejections = sub.add_parser(
-        "rejections", parents=[common], help="rejected inputs with reason and origin"
+        "rejections",
+        parents=[common],
+        help="every rejected input, with its origin and reason",
+        description="List every rejected input with its origin and reason, or export the raw "
+        "inputs to fix and ingest again; changes nothing in the store (--export writes "
+        "FILE).",
     )
-    rejections.add_argument("--format", choices=["table", "json"], default="table")
+    format_option(rejections, ["table", "json"], "table")
     rejections.add_argument(
         "--export",
         type=Path,
@@ -235,33 +336,72 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     incidents = sub.add_parser(
-        "incidents", parents=[common], help="incidents with their placement, status and reason"
+        "incidents",
+        parents=[common],
+        help="incidents with their row, priority, status, or why they count nowhere",
+        description="List each incident with the row it counts on, the priority used and "
+        "its status (met, missed or pending), or the reason it counts on no row yet" + READS_ONLY,
     )
     incidents.add_argument(
         "--unplaced",
         action="store_true",
         help="only incidents that count on no row, with the reason",
     )
-    incidents.add_argument("--period", metavar="YYYY-MM")
-    incidents.add_argument("--format", choices=["table", "json"], default="table")
+    period_option(incidents, required=False, meaning="only the incidents of this period")
+    format_option(incidents, ["table", "json"], "table")
 
     cli_explain.add_parser(sub, common)
     cli_audit.add_parser(sub, common)
     cli_diff.add_parser(sub, common)
 
-    demo = sub.add_parser("demo", parents=[common], help="a realistic month, end to end")
+    demo = sub.add_parser(
+        "demo",
+        help="a realistic month, end to end through Kafka, in a directory of its own",
+        description="Run a realistic month end to end through Kafka, changing only its "
+        "directory D: its events, its store D/ledger.db (unless --store), audit-bundle/ and "
+        ".sla-ledger-demo.json, the list of what it wrote there. It runs again over its own "
+        "output, but refuses a directory that holds anything else unless --force.",
+    )
     demo.add_argument(
         "--dir",
         type=Path,
         default=Path("sla-ledger-demo"),
-        help="where the demo writes its events and store (default ./sla-ledger-demo)",
+        metavar="D",
+        help="where the demo writes its events, its store (D/ledger.db) and the audit "
+        "bundle (default ./%(default)s)",
+    )
+    demo.add_argument(
+        "--store",
+        metavar="URL",
+        help="put the demo's store here instead of D/ledger.db: a new or empty store only, "
+        f"since the demo's entries are permanent; {STORE_FORMS}",
+    )
+    demo.add_argument(
+        "--force",
+        action="store_true",
+        help="run even if D holds files the demo did not write: the demo's own paths there "
+        "(ledger.db, the event files, audit-bundle/) are replaced, the rest left alone",
     )
     demo.add_argument(
         "--bootstrap-servers",
         metavar="HOST:PORT",
-        help="use this Kafka broker (default: start an embedded one)",
+        help="use this Kafka broker (default: start an embedded one for the run)",
     )
     return parser
+
+
+def progress_options(parser: argparse.ArgumentParser) -> None:
+    bar = parser.add_mutually_exclusive_group()
+    bar.add_argument(
+        "--progress",
+        dest="progress",
+        action="store_true",
+        default=None,
+        help="show progress on stderr (default: when stderr is a terminal)",
+    )
+    bar.add_argument(
+        "--no-progress", dest="progress", action="store_false", help="never show progress"
+    )
 
 
 def open_store(args: argparse.Namespace, *, create: bool = False) -> LedgerStore:
@@ -643,7 +783,7 @@ def cmd_incidents(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from consumers.demo import run_demo
 
-    return run_demo(args.dir, args.store, args.bootstrap_servers)
+    return run_demo(args.dir, args.store, args.bootstrap_servers, force=args.force)
 
 
 COMMANDS = {

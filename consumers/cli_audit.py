@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from consumers import render
+from consumers.cli_options import format_option, period_option
 from ledger.chain import parse_checkpoint
 from ledger.wording import counted
 
@@ -26,41 +27,78 @@ class AuditFailedError(Exception):
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    audit = sub.add_parser("audit", help="verify, rebuild, export and check the ledger's history")
-    actions = audit.add_subparsers(dest="action", required=True, parser_class=type(audit))
+    audit = sub.add_parser(
+        "audit",
+        help="verify, rebuild, export and check the ledger's history",
+        description="Verify, rebuild, export and check the ledger's history, for an "
+        "auditor; none of them changes the store. `sla-ledger audit ACTION --help` tells "
+        "more about each.",
+    )
+    actions = audit.add_subparsers(
+        dest="action",
+        required=True,
+        parser_class=type(audit),
+        title="actions",
+        metavar="ACTION",
+    )
 
     verify = actions.add_parser(
         "verify",
         parents=[common],
         help="recompute the hash chain; name the first tampered position",
+        description="Recompute the hash chain and name the first position that does not "
+        "match (exit 1); changes nothing (it only reads the store).",
     )
     _checkpoint_option(verify, "the database")
-    verify.add_argument("--format", choices=["text", "json"], default="text")
+    format_option(verify, ["text", "json"], "text")
 
     rebuild = actions.add_parser(
         "rebuild",
         parents=[common],
         help="rebuild every projection from the event log into a scratch store and compare",
+        description="Replay the event log into an empty scratch store and compare chain, "
+        "entries and rows with the live store (exit 1 on any difference); changes only the "
+        "scratch store, never the live one.",
     )
     rebuild.add_argument(
         "--scratch",
         metavar="URL",
-        help="an empty store to rebuild into (default: a temporary SQLite file, removed after)",
+        help="an empty store to rebuild into, in the forms of --store (default: a "
+        "temporary SQLite file, removed after)",
     )
-    rebuild.add_argument("--format", choices=["text", "json"], default="text")
+    format_option(rebuild, ["text", "json"], "text")
 
     export = actions.add_parser(
         "export",
         parents=[common],
         help="write a self-contained audit bundle of one period into a directory",
+        description="Verify the chain, then write a self-contained audit bundle of one "
+        "period into a new or empty directory; changes nothing in the store (it writes "
+        "only DIR).",
     )
-    export.add_argument("--period", required=True, metavar="YYYY-MM")
-    export.add_argument("--out", required=True, type=Path, metavar="DIR")
+    period_option(export, required=True, meaning="the period to bundle")
+    export.add_argument(
+        "--out",
+        required=True,
+        type=Path,
+        metavar="DIR",
+        help="a new or empty directory to write the bundle into (created if missing)",
+    )
 
-    check = actions.add_parser("check", help="verify an audit bundle offline, without the store")
-    check.add_argument("directory", type=Path, metavar="DIR")
+    check = actions.add_parser(
+        "check",
+        help="verify an audit bundle offline, without the store",
+        description="Verify an audit bundle offline, without the store (exit 1 on a "
+        "failure); changes nothing.",
+    )
+    check.add_argument(
+        "directory",
+        type=Path,
+        metavar="DIR",
+        help="the bundle's directory, as `audit export` wrote it",
+    )
     _checkpoint_option(check, "the bundle")
-    check.add_argument("--format", choices=["text", "json"], default="text")
+    format_option(check, ["text", "json"], "text")
 
 
 def _checkpoint_option(parser: argparse.ArgumentParser, outside: str) -> None:

@@ -7,6 +7,7 @@ import argparse
 from typing import Any
 
 from consumers import render
+from consumers.cli_options import INSTANT_FORMS, contract_option, format_option, period_option
 from ledger.wording import counted
 
 
@@ -15,12 +16,26 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         "diff",
         parents=[common],
         help="what changed in a period's rows between two moments, and which events caused it",
+        description="Show what changed in each row of a period between two moments, what "
+        "finance was told, and which recorded events caused it; changes nothing (it only "
+        "reads the store).",
     )
-    diff.add_argument("--period", required=True, metavar="YYYY-MM")
-    diff.add_argument("--from", dest="t1", required=True, metavar="T1", help="RFC 3339 instant")
-    diff.add_argument("--to", dest="t2", metavar="T2", help="RFC 3339 instant (default: now)")
-    diff.add_argument("--contract", metavar="ID")
-    diff.add_argument("--format", choices=["text", "json"], default="text")
+    period_option(diff, required=True, meaning="the period to compare")
+    diff.add_argument(
+        "--from",
+        dest="t1",
+        required=True,
+        metavar="T1",
+        help=f"the earlier moment: {INSTANT_FORMS}",
+    )
+    diff.add_argument(
+        "--to",
+        dest="t2",
+        metavar="T2",
+        help="the later moment, in the same forms (default: now)",
+    )
+    contract_option(diff)
+    format_option(diff, ["text", "json"], "text")
 
 
 def run(args: argparse.Namespace) -> int:

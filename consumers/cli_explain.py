@@ -15,6 +15,7 @@ from fractions import Fraction
 from typing import Any
 
 from consumers import render
+from consumers.cli_options import as_of_option, format_option, period_option
 from ledger.explain import (
     business_hours_text,
     duration_exact,
@@ -32,12 +33,15 @@ def add_parser(sub: argparse._SubParsersAction[Any], common: argparse.ArgumentPa
         "explain",
         parents=[common],
         help="the full derivation of one row, every fact with its event ids",
+        description="Show the full derivation of one row (contract, service, period): every "
+        "fact with the event ids it comes from, and each entry's basis_sha256 recomputed; "
+        "changes nothing (it only reads the store).",
     )
-    explain.add_argument("--contract", required=True, metavar="ID")
-    explain.add_argument("--service", required=True, metavar="ID")
-    explain.add_argument("--period", required=True, metavar="YYYY-MM")
-    explain.add_argument("--as-of", metavar="T")
-    explain.add_argument("--format", choices=["text", "json"], default="text")
+    explain.add_argument("--contract", required=True, metavar="ID", help="the row's contract id")
+    explain.add_argument("--service", required=True, metavar="ID", help="the row's service id")
+    period_option(explain, required=True, meaning="the row's period")
+    as_of_option(explain)
+    format_option(explain, ["text", "json"], "text")
 
 
 def run(args: argparse.Namespace) -> int:

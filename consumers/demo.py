@@ -7,13 +7,21 @@ brings a full outage, a 50% degradation, maintenance with enough notice (exclude
 with too little (counted), a customer-caused outage (excluded), a false alarm
 (retracted), a P1 raised on a Friday evening and answered on Monday, a duplicate and a
 malformed line. The period is closed; then the post-incident review's correction
-arrives and the ledger posts a reversal and a re-issue. The store stays behind for
-the user to query.
+arrives and the ledger posts a reversal and a re-issue. The store and an audit bundle
+stay behind for the user to query, with commands that run as printed.
+
+The demo writes only into its directory, and only over what it wrote there itself
+(`DemoDirectory`); a store given with --store must be new or empty.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import shlex
+import shutil
+import sys
 import uuid
 from collections.abc import Sequence
 from contextlib import nullcontext
@@ -24,6 +32,7 @@ from typing import Any
 from kafka import KafkaProducer
 
 from consumers import render
+from consumers.cli import UsageError
 from consumers.embedded_broker import embedded_broker
 from consumers.kafka_config import KafkaSettings
 from consumers.kafka_intake import IngestCounts, KafkaIngest
@@ -32,12 +41,23 @@ from ledger.chain import parse_checkpoint
 from ledger.periods import Period
 from ledger.timeformat import format_utc
 from projections.attainment import period_report
+from projections.audit_bundle import export
 from projections.audit_verify import verify
 from projections.credit_entries import close_checkpoint, close_period
 from projections.history_diff import period_diff
 from projections.store import LedgerStore
+from projections.store.ledger_store import parse_store_url
 
 DEMO_PERIOD = "2026-10"
+# What the demo writes into its directory, and nothing else.
+MARKER = ".sla-ledger-demo.json"
+LEDGER_FILE = "ledger.db"
+# SQLite's companions of the store file: there while it is open, or after a crash.
+LEDGER_COMPANIONS = ("ledger.db-wal", "ledger.db-shm", "ledger.db-journal")
+MONTH_FILE = "events-2026-10.jsonl"
+CORRECTION_FILE = "late-correction.jsonl"
+BUNDLE_DIR = "audit-bundle"
+DEMO_PATHS = (LEDGER_FILE, *LEDGER_COMPANIONS, MONTH_FILE, CORRECTION_FILE, BUNDLE_DIR)
 _NS = uuid.UUID("9a1c2f3e-4b5d-5c6e-8f70-1a2b3c4d5e6f")
 TIERS = [
     {"below_percent": "99.9", "credit_percent": "10"},
@@ -353,16 +373,204 @@ def write_jsonl(path: Path, events: list[dict[str, Any]], extra: Sequence[bytes]
             handle.write(raw + b"\n")
 
 
-def run_demo(directory: Path, store_url: str | None, bootstrap_servers: str | None = None) -> int:
+class DemoDirectory:
+    """The demo's `--dir`: it writes there only over what it wrote there itself.
+
+    A user's own files (a closed ledger named ledger.db, above all) must never be
+    replaced by the demo's. Before writing anything else the demo writes `MARKER`,
+    naming every path it is about to write; when it is done, the marker holds each
+    file's SHA-256. A later run recognises its own output by that: a file the marker
+    names with the same bytes (or, from a run that did not finish, with no digest yet)
+    is the demo's; anything else is someone else's, and the demo refuses to run there
+    unless told to (`--force`). Reading a SQLite store changes none of its bytes, so
+    running the printed commands (all of them read) leaves the directory the demo's.
+    Only the demo's fixed paths (`DEMO_PATHS`) are ever removed, never a path read from
+    the marker, which anyone can edit.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.files: dict[str, str | None] = {}
+
+    def claim(self, *, force: bool) -> None:
+        """Refuse a directory holding what the demo did not write, unless `force`."""
+        if self.directory.exists() and not self.directory.is_dir():
+            raise UsageError(
+                f"demo: --dir {_printable(str(self.directory))} is not a directory: choose another"
+            )
+        foreign = self.foreign_entries()
+        if foreign and not force:
+            listed = ", ".join(_printable(name) for name in foreign[:3]) + (
+                f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+            )
+            raise UsageError(
+                f"demo: --dir {_printable(str(self.directory))} holds {listed}, which the demo "
+                "did not write: "
+                f"choose another --dir, or pass --force (it replaces {LEDGER_FILE}, "
+                f"{MONTH_FILE}, {CORRECTION_FILE} and {BUNDLE_DIR}/ there, nothing else)"
+            )
+
+    def foreign_entries(self) -> list[str]:
+        """The entries of the directory the demo did not write, as relative paths (a
+        directory with a trailing slash, its contents not listed)."""
+        if not self.directory.is_dir():
+            return []
+        written = self._written()
+        foreign: list[str] = []
+
+        def visit(folder: Path, prefix: str) -> None:
+            for entry in sorted(folder.iterdir()):
+                name = prefix + entry.name
+                if not prefix and name in (MARKER, MARKER + ".tmp"):
+                    continue
+                if entry.is_symlink():
+                    foreign.append(name)
+                elif entry.is_dir():
+                    if name + "/" in written:  # claimed whole by a run that did not finish
+                        continue
+                    if any(path.startswith(name + "/") for path in written):
+                        visit(entry, name + "/")
+                    else:
+                        foreign.append(name + "/")
+                elif not _is_demo_file(entry, written.get(name, _NOT_WRITTEN)):
+                    foreign.append(name)
+
+        visit(self.directory, "")
+        return foreign
+
+    def start(self, *, with_store: bool) -> None:
+        """Name what this run writes (first), then remove the demo's earlier output."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        planned = [MONTH_FILE, CORRECTION_FILE, *LEDGER_COMPANIONS]
+        if with_store:
+            planned.append(LEDGER_FILE)
+        # The bundle's files are not known before it is written: claim its directory.
+        self.files = dict.fromkeys([*planned, f"{BUNDLE_DIR}/"])
+        self._write_marker(self.files)
+        for name in DEMO_PATHS:
+            _remove(self.directory / name)
+
+    def finish(self) -> None:
+        """Record the digest of every file written, so later runs know them."""
+        files: dict[str, str | None] = dict.fromkeys(LEDGER_COMPANIONS)
+        for folder, _dirs, names in os.walk(self.directory):
+            for name in names:
+                path = Path(folder) / name
+                relative = path.relative_to(self.directory).as_posix()
+                ours = relative in self.files or relative.startswith(f"{BUNDLE_DIR}/")
+                if ours and relative not in LEDGER_COMPANIONS:
+                    files[relative] = _sha256(path)
+        self._write_marker(files)
+
+    def _written(self) -> dict[str, str | None]:
+        """The marker's files, or none when there is no readable marker."""
+        try:
+            document = json.loads((self.directory / MARKER).read_text(encoding="utf-8"))
+            files = document["files"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return {}
+        if not isinstance(files, dict):
+            return {}
+        return {
+            str(name): value if isinstance(value, str) else None for name, value in files.items()
+        }
+
+    def _write_marker(self, files: dict[str, str | None]) -> None:
+        document = {
+            "written_by": "sla-ledger demo",
+            "about": "the files the demo wrote here, with their SHA-256 (null: being written); "
+            "the demo replaces only these",
+            "files": dict(sorted(files.items())),
+        }
+        temporary = self.directory / (MARKER + ".tmp")
+        temporary.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+        temporary.replace(self.directory / MARKER)
+
+
+_NOT_WRITTEN = "not written by the demo"
+
+
+def _is_demo_file(path: Path, digest: str | None) -> bool:
+    """Whether the marker's entry for `path` (a digest, None while being written, or
+    `_NOT_WRITTEN`) makes it the demo's."""
+    if digest is None:
+        return True
+    return digest != _NOT_WRITTEN and _sha256(path) == digest
+
+
+def _printable(name: str) -> str:
+    """A file name fit for a one-line message: control and bidirectional characters
+    (a newline, U+202E) escaped, so that a name can neither break the line nor reverse it."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in name)
+
+
+def sqlite_url(path: str) -> str:
+    """The store URL of a SQLite path, relative or absolute (`sqlite:///` then the path).
+    `parse_store_url` percent-decodes the path, so a literal % is written as %25."""
+    return "sqlite:///" + path.replace("%", "%25")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _remove(path: Path) -> None:
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.is_dir():
+        shutil.rmtree(path)
+
+
+def refuse_a_store_in_use(store_url: str) -> None:
+    """`demo --store` takes only a new or empty store: the demo's fictitious month and
+    its credit entries are permanent, and would be mixed into a user's ledger."""
+    dialect, params = parse_store_url(store_url)
+    if dialect == "sqlite":
+        path = Path(params["path"])
+        if path.exists() and not (path.is_file() and path.stat().st_size == 0):
+            raise UsageError(
+                f"demo: --store: {_printable(str(path))} already exists; the demo writes only "
+                "into a new or empty store (its entries are permanent): give a new file, or "
+                "leave --store out to use the store in --dir"
+            )
+        return
+    with LedgerStore(store_url) as store:
+        in_use = store.chain_head().position > 0 or bool(store.rejections())
+    if in_use:
+        raise UsageError(
+            "demo: --store already holds records; the demo writes only into a new or empty "
+            "store (its entries are permanent): give an empty database, or leave --store out "
+            "to use the store in --dir"
+        )
+
+
+def run_demo(
+    directory: Path,
+    store_url: str | None,
+    bootstrap_servers: str | None = None,
+    *,
+    force: bool = False,
+) -> int:
     """The month goes through Kafka: published, consumed exactly once, closed, corrected.
 
-    Without `bootstrap_servers` an embedded broker is started for the run.
+    Without `bootstrap_servers` an embedded broker is started for the run. The demo
+    writes into `directory` only over what it wrote there itself (see `DemoDirectory`),
+    and into `store_url` only if that store is new or empty.
     """
-    directory.mkdir(parents=True, exist_ok=True)
+    demo_dir = DemoDirectory(directory)
+    demo_dir.claim(force=force)
+    if store_url is not None:
+        refuse_a_store_in_use(store_url)
+    demo_dir.start(with_store=store_url is None)
     if store_url is None:
-        for stale in directory.glob("ledger.db*"):
-            stale.unlink()
-        store_url = f"sqlite:///{(directory / 'ledger.db').resolve()}"
+        store_url = sqlite_url(str((directory / LEDGER_FILE).resolve()))
+        shown_store = sqlite_url(shown_path(directory / LEDGER_FILE))
+    else:
+        shown_store = store_url
     events = month_events()
     noise = [
         json.dumps(events[3]).encode(),  # the monitoring feed re-sent an event
@@ -373,10 +581,11 @@ def run_demo(directory: Path, store_url: str | None, bootstrap_servers: str | No
         b' "customer_ids": null}}',
         b"\xff\xfe not even text",
     ]
-    month_file = directory / "events-2026-10.jsonl"
+    month_file = directory / MONTH_FILE
     write_jsonl(month_file, events)
-    correction_file = directory / "late-correction.jsonl"
+    correction_file = directory / CORRECTION_FILE
     write_jsonl(correction_file, late_correction())
+    bundle = directory / BUNDLE_DIR
 
     period = Period.parse(DEMO_PERIOD)
     broker = nullcontext(bootstrap_servers) if bootstrap_servers else embedded_broker()
@@ -415,27 +624,72 @@ def run_demo(directory: Path, store_url: str | None, bootstrap_servers: str | No
             )
             _print_results(store, period)
             closed_at = outcome.closed_at
-            _print_audit(store, period, closed_at)
+            checkpoint = _print_audit(store, period, closed_at, bundle)
         finally:
             store.close()
-    print("\nThe store stays behind; ask it yourself, e.g.:")
-    print(f"   sla-ledger report  --store {store_url} --period {DEMO_PERIOD} --format json")
-    print(f"   sla-ledger credits --store {store_url} --period {DEMO_PERIOD}")
-    print(f"   sla-ledger rejections --store {store_url}")
-    print(
-        f"   sla-ledger explain --store {store_url} --contract C-2002 --service crm "
-        f"--period {DEMO_PERIOD}"
-    )
-    print(
-        f"   sla-ledger diff    --store {store_url} --period {DEMO_PERIOD} "
-        f"--from {format_utc(closed_at)}"
-    )
-    print(f"   sla-ledger audit verify --store {store_url}")
-    print(
-        f"   sla-ledger audit export --store {store_url} --period {DEMO_PERIOD} "
-        f"--out {directory / 'audit-bundle'}"
-    )
+    demo_dir.finish()
+    program = program_argv()
+    print("\nThe store stays behind; ask it yourself from this directory, e.g.:")
+    for command in follow_up_commands(shown_store, bundle, closed_at, checkpoint):
+        print("   " + shlex.join([*program, *command]))
     return 0
+
+
+def follow_up_commands(
+    store_url: str, bundle: Path, closed_at: datetime, checkpoint: str | None
+) -> list[list[str]]:
+    """What a user asks next, as arguments after the program: read commands only, so
+    that running them leaves the demo's directory as the demo wrote it."""
+    store = ["--store", store_url]
+    period = ["--period", DEMO_PERIOD]
+    anchor = ["--checkpoint", checkpoint] if checkpoint else []
+    return [
+        ["report", *store, *period],
+        ["credits", *store, *period, "--format", "json"],
+        ["rejections", *store],
+        ["incidents", *store, *period],
+        ["explain", *store, "--contract", "C-2002", "--service", "crm", *period],
+        ["diff", *store, *period, "--from", format_utc(closed_at)],
+        ["audit", "verify", *store, *anchor],
+        ["audit", "check", shown_path(bundle), *anchor],
+    ]
+
+
+def program_argv(executable: str | None = None) -> list[str]:
+    """How to run this very `sla-ledger` from the user's shell.
+
+    Not a bare `sla-ledger`: `python3 dev.py demo` runs the demo with `.venv/bin` on its
+    PATH, but the user's shell does not have it there. The console script next to the
+    running interpreter is the program that is running now; without one, the same
+    interpreter runs the package (`python -m consumers`). The interpreter's own name is
+    kept unresolved: a venv's `python` is a symlink, and resolving it leaves the venv.
+    """
+    interpreter = Path(executable or sys.executable)
+    bin_dir = interpreter.parent.resolve()
+    script = bin_dir / "sla-ledger"
+    if script.is_file() and os.access(script, os.X_OK):
+        return [_runnable(script)]
+    return [_runnable(bin_dir / interpreter.name), "-m", "consumers"]
+
+
+def _runnable(program: Path) -> str:
+    """A program's path as a shell runs it: a bare name would be looked up on PATH."""
+    shown = shown_path(program)
+    return shown if os.sep in shown else f".{os.sep}{shown}"
+
+
+def shown_path(path: Path, cwd: Path | None = None) -> str:
+    """`path` relative to the current directory when it lies inside it, else absolute.
+
+    The empty string stands for the current directory itself.
+    """
+    absolute = path.absolute()
+    here = (cwd or Path.cwd()).resolve()
+    try:
+        relative = absolute.parent.resolve().joinpath(absolute.name).relative_to(here)
+    except ValueError:
+        return str(absolute)
+    return "" if relative == Path() else str(relative)
 
 
 def _send_raw(settings: KafkaSettings, topic: str, messages: Sequence[bytes]) -> None:
@@ -452,17 +706,28 @@ def _consume(store: LedgerStore, settings: KafkaSettings) -> IngestCounts:
     return KafkaIngest(store, settings, idle_timeout_seconds=1.5, log=lambda _line: None).run()
 
 
-def _print_audit(store: LedgerStore, period: Period, closed_at: datetime) -> None:
-    """What a dispute handler and an auditor would ask next."""
+def _print_audit(
+    store: LedgerStore, period: Period, closed_at: datetime, bundle: Path
+) -> str | None:
+    """What a dispute handler and an auditor would ask next; returns the close's checkpoint."""
     checkpoint = close_checkpoint(store, period.label)
     anchors = dict([parse_checkpoint(checkpoint)]) if checkpoint else {}
-    verified = verify(store, anchors)
     print("\n== 5. Dispute and audit")
-    print(
-        f"   hash chain: {verified.records} records verified"
-        + (f", the close's checkpoint {checkpoint} among them" if checkpoint else "")
-        + ("" if verified.ok else f"; BROKEN: {verified.finding}")
-    )
+    with store.snapshot():
+        # One snapshot: the bundle holds exactly the history that was verified.
+        verified = verify(store, anchors)
+        print(
+            f"   hash chain: {verified.records} records verified"
+            + (f", the close's checkpoint {checkpoint} among them" if checkpoint else "")
+            + ("" if verified.ok else f"; BROKEN: {verified.finding}")
+        )
+        if verified.ok:
+            manifest = export(store, period, bundle, verified.head)
+            print(
+                f"   audit bundle of {period.label} written to {shown_path(bundle)}: "
+                f"{manifest['counts']['events']} events, {manifest['counts']['entries']} "
+                "entries; an auditor checks it offline with `audit check`"
+            )
     changes = period_diff(store, period, closed_at, datetime.now(UTC))
     for row in changes.rows:
         amount = row.fields.get("credit_amount")
@@ -472,6 +737,7 @@ def _print_audit(store: LedgerStore, period: Period, closed_at: datetime) -> Non
                 f"   {row.key.contract_id}/{row.key.service_id}: credit {amount[0]} at the "
                 f"close, {amount[1]} now, because of: {causes}"
             )
+    return checkpoint
 
 
 def _print_results(store: LedgerStore, period: Period) -> None:

@@ -1,0 +1,75 @@
+"""The options several subcommands share, each with its help text in one place.
+
+Every subcommand's `--help` opens with one sentence on what it does and what it changes,
+and every option says its format and its default: a user should never have to read the
+code (or the README) to learn that `--as-of` also takes a date, or which store a command
+opens when `--store` is left out. `tests/integration/test_cli_help.py` walks every parser
+and fails on an option without help.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from projections.store.ledger_store import DEFAULT_SQLITE_PATH
+
+STORE_ENV = "SLA_LEDGER_STORE"
+
+# The URL forms as a user types them. A SQLite path follows the three slashes of
+# `sqlite:///`, so an absolute path adds its own: four in all.
+STORE_FORMS = (
+    "sqlite:///rel/path.db (a path relative to the current directory: three slashes), "
+    "sqlite:////abs/path.db (an absolute path: four slashes), or "
+    "postgresql://user:pass@host:port/db (a unix-socket host as ?host=/dir)"
+)
+STORE_HELP = (
+    f"where the ledger is: {STORE_FORMS}; default ${STORE_ENV}, "
+    f"else sqlite:///{DEFAULT_SQLITE_PATH}"
+)
+
+# What `consumers.cli.as_of_instant` accepts.
+INSTANT_FORMS = (
+    "a date YYYY-MM-DD (meaning its 00:00 UTC) or an RFC 3339 instant such as 2026-11-05T09:30:00Z"
+)
+PERIOD_FORM = "YYYY-MM, a calendar month in each contract's own timezone"
+
+
+def store_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store", default=None, metavar="URL", help=STORE_HELP)
+
+
+def period_option(parser: argparse.ArgumentParser, *, required: bool, meaning: str) -> None:
+    parser.add_argument(
+        "--period",
+        required=required,
+        metavar="YYYY-MM",
+        help=f"{meaning} ({PERIOD_FORM})" + ("" if required else "; default: every period"),
+    )
+
+
+def as_of_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--as-of",
+        metavar="T",
+        help=f"answer as the ledger did at T: {INSTANT_FORMS}; only what was recorded by T "
+        "counts, and T is the horizon (default: now)",
+    )
+
+
+def contract_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--contract", metavar="ID", help="only this contract's rows (default: every contract)"
+    )
+
+
+def format_option(
+    parser: argparse.ArgumentParser, choices: Sequence[str], default: str, what: str = "output"
+) -> None:
+    named = ", ".join(choices[:-1]) + f" or {choices[-1]}"
+    parser.add_argument(
+        "--format",
+        choices=list(choices),
+        default=default,
+        help=f"{what} as {named} (default %(default)s)",
+    )
