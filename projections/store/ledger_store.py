@@ -214,13 +214,23 @@ def _sqlite_contents(path: Path) -> Literal["missing", "empty", "ledger", "forei
     # Read as a read-only copy is: a glance at the schema must not leave a -wal/-shm
     # pair beside a file that turns out not to be a ledger.
     uri = _read_only_uri(path, writable=False)
+    wal = path.with_name(path.name + "-wal")
     try:
         with closing(sqlite3.connect(uri, uri=True)) as conn:
             tables = {
                 row[0]
                 for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
             }
-    except sqlite3.DatabaseError:
+    except sqlite3.OperationalError as exc:  # there, but it cannot be read like this
+        if not _sqlite_writable(path) and wal.exists():
+            raise StoreError(
+                f"cannot read the read-only store {path}: {wal.name} beside it holds records "
+                f"not yet merged into it, which SQLite reads only with a {path.name}-shm it "
+                "may create there; copy the store again once its writers have stopped (or "
+                "with sqlite3's .backup), or read the copy in a writable directory"
+            ) from None
+        raise StoreError(f"cannot open store {path}: {exc}") from None
+    except sqlite3.DatabaseError:  # "file is not a database"
         return "foreign"
     if not tables:
         return "empty"
@@ -286,7 +296,7 @@ READ_ONLY_HINT = (
 )
 
 
-def describe_sqlite_path(path: Path) -> str:
+def _how_path_reads(path: Path) -> str:
     """How a SQLite URL's path was read: that three slashes make a relative path
     surprises newcomers."""
     if path.is_absolute():
@@ -354,7 +364,7 @@ class LedgerStore:
         if not path.parent.exists():
             raise StoreError(
                 f"cannot open store: no directory {path.parent} for {self.url} "
-                f"({describe_sqlite_path(path)})"
+                f"({_how_path_reads(path)})"
             )
         found = _sqlite_contents(path)
         if found == "foreign":
@@ -364,7 +374,13 @@ class LedgerStore:
                 "give a new path for a new store"
             )
         if found in ("missing", "empty") and self.access != "create":
-            what = "no file" if found == "missing" else "an empty file"
+            what = (
+                "no file"
+                if found == "missing"
+                else "an empty file"
+                if path.stat().st_size == 0
+                else "a database without tables"
+            )
             raise StoreError(f"no store at {path} ({what} there): {NO_STORE_HINT}")
         writable = _sqlite_writable(path)
         if self.access == "read":

@@ -164,6 +164,41 @@ def test_a_read_only_copy_is_read_by_every_read_command_without_a_write(
     assert run("audit", "check", str(bundles / "b"), store=url).returncode == 0
 
 
+def test_a_copy_with_an_unmerged_log_is_read_where_possible_and_explained_where_not(
+    tmp_path: Path,
+) -> None:
+    """A copy taken while a writer had the store open carries records only in its -wal:
+    read beside it when SQLite may add its index there, else one line says why not."""
+    ledger = ledger_copy(tmp_path)
+    writer = sqlite3.connect(ledger, isolation_level=None)
+    try:
+        writer.execute("PRAGMA wal_autocheckpoint = 0")
+        writer.execute(
+            "INSERT INTO sla_rejections (rejection_id, rejected_us, origin, raw, field, reason) "
+            "VALUES ('late', 1, '{}', x'7b', '(document)', 'only in the log')"
+        )
+        handed = tmp_path / "handed"
+        handed.mkdir()
+        for name in ("ledger.db", "ledger.db-wal"):
+            shutil.copy2(ledger.parent / name, handed / name)
+    finally:
+        writer.close()
+    copy = handed / "ledger.db"
+    url = f"sqlite:///{copy}"
+    before = state(handed)
+    with unwritable(copy, handed / "ledger.db-wal", handed):
+        message = one_line_error(run("rejections", store=url))
+        assert message.startswith(
+            f"sla-ledger: error: cannot read the read-only store {copy}: ledger.db-wal beside "
+            "it holds records not yet merged into it"
+        ), message
+        assert state(handed) == before
+    readable = run("rejections", "--format", "json", store=url)
+    assert readable.returncode == 0, readable.stderr
+    reasons = [r["reason"] for r in json.loads(readable.stdout)["rejections"]]
+    assert "only in the log" in reasons
+
+
 # --------------------------------------------------------- the reader role, PostgreSQL
 
 
