@@ -389,6 +389,11 @@ class LedgerStore:
             # leaves the file's journal mode as it is.
             datastore.pool.is_journal_mode_wal = True
             return datastore
+        if not writable and found == "missing":
+            raise StoreError(
+                f"cannot create store {self.url}: directory {path.parent} may not be "
+                "written; give a path in a writable directory"
+            )
         if not writable:
             raise StoreError(
                 f"store {self.url} is read-only ({path} or its directory may not be "

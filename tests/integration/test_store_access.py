@@ -199,6 +199,20 @@ def test_a_copy_with_an_unmerged_log_is_read_where_possible_and_explained_where_
     assert "only in the log" in reasons
 
 
+def test_ingest_cannot_create_a_store_in_a_read_only_directory(tmp_path: Path) -> None:
+    events = events_file(tmp_path)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    url = f"sqlite:///{locked / 'ledger.db'}"
+    with unwritable(locked):
+        message = one_line_error(run("ingest", "--from-file", str(events), store=url))
+    assert message == (
+        f"sla-ledger: error: cannot create store {url}: directory {locked} may not be "
+        "written; give a path in a writable directory\n"
+    )
+    assert list(locked.iterdir()) == []
+
+
 # --------------------------------------------------------- the reader role, PostgreSQL
 
 
