@@ -27,7 +27,7 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from contextlib import suppress
@@ -207,7 +207,10 @@ def _write_bundle(out: Path, texts: dict[str, str]) -> None:
         for parent in reversed(missing):
             parent.mkdir()
             created.append(parent)
-        partial = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
+        # Not `tempfile.mkdtemp`: its mode 0700 would become the bundle's; `mkdir` gives
+        # the mode any new directory of the user's gets (their umask).
+        partial = target.parent / f".{target.name}.partial-{uuid.uuid4().hex[:12]}"
+        partial.mkdir()
         for name, text in texts.items():
             (partial / name).write_text(text, encoding="utf-8")
         if target.is_dir():

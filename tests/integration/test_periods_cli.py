@@ -97,6 +97,9 @@ def test_the_first_and_last_periods_are_answered(store_url: str, tmp_path: Path)
         assert exported.returncode == 0, exported.stderr
         checked = run("audit", "check", str(bundle), store=store)
         assert checked.returncode == 0, checked.stdout
+        probe = tmp_path / f"probe-{period}"
+        probe.mkdir()  # the mode any new directory of the user's gets
+        assert bundle.stat().st_mode == probe.stat().st_mode
     not_ended = run("close", "--period", LAST, store=store)
     assert not_ended.returncode == 1
     assert "has not ended" in not_ended.stderr
