@@ -44,7 +44,7 @@ from ledger.wording import counted
 from projections.attainment import period_report
 from projections.credit_entries import close_period
 from projections.store import LedgerStore
-from projections.store.ledger_store import DEFAULT_SQLITE_PATH, parse_store_url
+from projections.store.ledger_store import DEFAULT_SQLITE_PATH, Access
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -404,18 +404,17 @@ def progress_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def open_store(args: argparse.Namespace, *, create: bool = False) -> LedgerStore:
-    """The store the options name. Only `ingest` may create a SQLite store: any other
-    command given a path with no store there (a typo) says so, instead of answering
-    from a new, empty ledger ("0 records verified")."""
+# What each command does to the store; every other command only reads it. A reader opens
+# the store read-only (a read-only copy is read as it is, never written); only `ingest`
+# creates a store, so that any other command given a path with no store there (a typo,
+# an empty file) says so instead of answering from a new, empty ledger.
+STORE_ACCESS: dict[str, Access] = {"ingest": "create", "close": "write"}
+
+
+def open_store(args: argparse.Namespace) -> LedgerStore:
+    """The store the options name, opened as `args.command` needs it."""
     url = args.store or default_store_url()
-    dialect, params = parse_store_url(url)
-    if dialect == "sqlite" and not create and not Path(params["path"]).exists():
-        raise StoreError(
-            f"no store at {params['path']}: check --store (or {STORE_ENV}); "
-            "`sla-ledger ingest` creates a new one"
-        )
-    return LedgerStore(url)
+    return LedgerStore(url, access=STORE_ACCESS.get(args.command, "read"))
 
 
 def parse_period(text: str) -> Period:
@@ -488,7 +487,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if args.batch_size < 1:
         raise UsageError("ingest: --batch-size must be at least 1")
     show = args.progress if args.progress is not None else sys.stderr.isatty()
-    store = open_store(args, create=True)
+    store = open_store(args)
     try:
         summary = ingest_file(
             store,
@@ -514,8 +513,7 @@ def ingest_kafka(args: argparse.Namespace) -> int:
         if value is not None and value < 1:
             raise UsageError(f"ingest: --{name.replace('_', '-')} must be at least 1")
     show = args.progress if args.progress is not None else sys.stderr.isatty()
-    url = args.store or default_store_url()
-    store = with_backoff(lambda: LedgerStore(url), "store", args.retry_seconds, (StoreError,), say)
+    store = with_backoff(lambda: open_store(args), "store", args.retry_seconds, (StoreError,), say)
     try:
         ingest = KafkaIngest(
             store,

@@ -10,15 +10,17 @@
 -- (ALTER ROLE sla_ingest PASSWORD '...') or use certificate / peer authentication.
 --
 --   sla_owner   owns the schema and its tables, functions and triggers. Only schema
---               creation and upgrades connect as it (any sla-ledger command creates a
---               missing schema, e.g. `sla-ledger rejections`); no service runs as it.
+--               creation and upgrades connect as it (`sla-ledger ingest` creates a
+--               missing schema, e.g. from an empty file; `ingest` or `close` upgrade an
+--               older one); no service runs as it.
 --   sla_ingest  the ingest workers, `close`, the outboxes: SELECT and INSERT on the
 --               history (events, rejections, closes, credit entries), positions that only
 --               move forward (tracking, chain head), SELECT/INSERT/UPDATE/DELETE on the
 --               operational tables (subject spans, outbox leases). No UPDATE, DELETE or
 --               TRUNCATE on history, and not being the owner it cannot ALTER, DROP or
 --               disable the triggers that refuse them.
---   sla_reader  report, credits, rejections, incidents, audit: SELECT only.
+--   sla_reader  report, credits, rejections, incidents, explain, diff, audit: SELECT
+--               only (these commands open the store read-only and create nothing).
 --
 -- The table grants themselves are made by `sla_ledger_grant_roles()`, a function the
 -- schema creation installs (projections/store/immutability.py) and runs for whichever of

@@ -13,5 +13,9 @@ class PeriodNotEndedError(LedgerError):
     """`close` was asked for a period whose window has not ended for every contract."""
 
 
+class NothingToCloseError(LedgerError):
+    """`close` was asked for a period in which no contract is in force: no row to close."""
+
+
 class StoreError(LedgerError):
     """The event store cannot do what was asked (unreachable, bad URL, integrity)."""

@@ -46,6 +46,7 @@ from pydantic_core import PydanticCustomError
 from ledger.currencies import MINOR_UNITS
 from ledger.errors import InvalidInputError
 from ledger.events import EVENT_TYPES, InboundEvent
+from ledger.periods import EARLIEST_DATE, LATEST_DATE
 from ledger.timeformat import format_utc, parse_date, parse_duration, parse_rfc3339
 
 __all__ = [
@@ -69,11 +70,6 @@ REMEDIES: Final = ("credit", "cash")
 WEEKDAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DOCUMENT: Final = "(document)"
 
-# Instants and dates outside these bounds are refused: before the epoch nothing in an SLA
-# ledger happened, and a margin below year 9999 keeps "start of the day in the contract's
-# time zone" and instant + duration from overflowing `datetime`.
-EARLIEST_DATE: Final = date(1970, 1, 1)
-LATEST_DATE: Final = date(9998, 12, 31)
 # Decimal strings: at most this many digits on either side of the point.
 MAX_DECIMAL_DIGITS: Final = 20
 # Identifiers (contract, customer, service, outage, maintenance and incident ids) and

@@ -6,12 +6,22 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
+from typing import Final
 from zoneinfo import ZoneInfo
 
 from ledger.errors import InvalidInputError
 from ledger.timeformat import MICROSECONDS_PER_SECOND
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+# The calendar the ledger covers. Inbound instants and dates outside these bounds are
+# refused (ledger.inbound): before the epoch nothing in an SLA ledger happened, and a
+# margin below year 9999 keeps "start of the day in the contract's time zone" and
+# instant + duration from overflowing `datetime`. A contract is in force only on local
+# dates within them, so no row exists in a period outside them: asking about one is a
+# usage error (`Period.parse`), not an empty answer.
+EARLIEST_DATE: Final = date(1970, 1, 1)
+LATEST_DATE: Final = date(9998, 12, 31)
 
 
 @dataclass(frozen=True, order=True)
@@ -21,6 +31,20 @@ class Period:
 
     @classmethod
     def parse(cls, label: str) -> Period:
+        """A period named by a user: `YYYY-MM`, from `FIRST_PERIOD` to `LAST_PERIOD`."""
+        period = cls.from_label(label)
+        if not FIRST_PERIOD <= period <= LAST_PERIOD:
+            raise InvalidInputError(
+                f"period {label} is outside the calendar the ledger covers: no contract can "
+                f"be in force in it; give a period from {FIRST_PERIOD.label} to "
+                f"{LAST_PERIOD.label}"
+            )
+        return period
+
+    @classmethod
+    def from_label(cls, label: str) -> Period:
+        """The period of a `YYYY-MM` label the store already holds (not range-checked:
+        what was recorded stays readable)."""
         match = re.fullmatch(r"(\d{4})-(\d{2})", label)
         if match is None or not 1 <= int(match.group(2)) <= 12:
             raise InvalidInputError(f'period must be YYYY-MM (e.g. "2026-03"), got "{label}"')
@@ -47,6 +71,10 @@ class Period:
     @classmethod
     def containing(cls, day: date) -> Period:
         return cls(day.year, day.month)
+
+
+FIRST_PERIOD: Final = Period.containing(EARLIEST_DATE)
+LAST_PERIOD: Final = Period.containing(LATEST_DATE)
 
 
 def to_us(instant: datetime) -> int:

@@ -25,8 +25,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -112,11 +116,14 @@ as digests; the store's own `sla-ledger audit verify` and `audit rebuild` check 
 def export(store: LedgerStore, period: Period, out: Path, head: ChainHead) -> dict[str, Any]:
     """Write the bundle of `period` as of `head` (a verified chain head: its record time
     is the bundle's moment, and nothing recorded after it is read) into `out` (created,
-    must be empty); returns the manifest."""
+    must be empty); returns the manifest.
+
+    Everything is computed before the file system is touched, and the files are written
+    into a hidden sibling directory moved into place at the end: a failure leaves
+    nothing behind (and never removes a directory the user had)."""
     try:
-        if out.exists() and any(out.iterdir()):
+        if out.exists() and (not out.is_dir() or any(out.iterdir())):
             raise BundleError(f"{out} is not empty: give a new or empty directory")
-        out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise BundleError(f"cannot write the bundle to {out}: {exc}") from None
     as_of = from_us(head.recorded_us)
@@ -162,11 +169,6 @@ def export(store: LedgerStore, period: Period, out: Path, head: ChainHead) -> di
             period=period.label, as_of=format_utc(as_of), dirname=out, head=head.checkpoint
         ),
     }
-    try:
-        for name, text in texts.items():
-            (out / name).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise BundleError(f"cannot write the bundle to {out}: {exc}") from None
     manifest = {
         "format": FORMAT,
         "period": period.label,
@@ -188,8 +190,45 @@ def export(store: LedgerStore, period: Period, out: Path, head: ChainHead) -> di
             name: hashlib.sha256(text.encode("utf-8")).hexdigest() for name, text in texts.items()
         },
     }
-    (out / "manifest.json").write_text(_json(manifest), encoding="utf-8")
+    _write_bundle(out, {**texts, "manifest.json": _json(manifest)})
     return manifest
+
+
+def _write_bundle(out: Path, texts: dict[str, str]) -> None:
+    """Write `texts` as the files of `out`, all or nothing.
+
+    The files go into a new hidden sibling of `out` first; at the end that directory
+    becomes `out`, or, when `out` is an existing empty directory of the user's, its files
+    move into it. On any failure the sibling, and any parent directory created for it,
+    are removed again.
+    """
+    target = Path(os.path.abspath(out))
+    created: list[Path] = []
+    partial: Path | None = None
+    try:
+        missing = [parent for parent in target.parents if not parent.exists()]
+        for parent in reversed(missing):
+            parent.mkdir()
+            created.append(parent)
+        # Not `tempfile.mkdtemp`: its mode 0700 would become the bundle's; `mkdir` gives
+        # the mode any new directory of the user's gets (their umask).
+        partial = target.parent / f".{target.name}.partial-{uuid.uuid4().hex[:12]}"
+        partial.mkdir()
+        for name, text in texts.items():
+            (partial / name).write_text(text, encoding="utf-8")
+        if target.is_dir():
+            for name in texts:
+                os.replace(partial / name, target / name)
+            partial.rmdir()
+        else:
+            partial.rename(target)
+    except OSError as exc:
+        if partial is not None:
+            shutil.rmtree(partial, ignore_errors=True)
+        for parent in reversed(created):
+            with suppress(OSError):
+                parent.rmdir()
+        raise BundleError(f"cannot write the bundle to {out}: {exc}") from None
 
 
 @dataclass
@@ -423,7 +462,7 @@ def _check_figures(
     entries: list[dict[str, Any]],
     close: dict[str, Any] | None,
 ) -> None:
-    period = Period.parse(manifest["period"])
+    period = Period.from_label(manifest["period"])
     as_of = parse_utc(manifest["as_of"])
     recorded = _recorded(events)
     closed_at = None if close is None else from_us(int(close["closed_us"]))

@@ -107,7 +107,12 @@ def replay(live: LedgerStore, scratch: LedgerStore) -> int:
             ):
                 _reconcile(scratch, *pending_entries)
             pending_entries = None
-            close_period(scratch, Period.parse(state["period"]), from_us(state["closed_us"]))
+            close_period(
+                scratch,
+                Period.from_label(state["period"]),
+                from_us(state["closed_us"]),
+                replaying=True,
+            )
     flush()
     if pending_entries is not None:
         _reconcile(scratch, *pending_entries)
@@ -115,7 +120,7 @@ def replay(live: LedgerStore, scratch: LedgerStore) -> int:
 
 
 def _reconcile(scratch: LedgerStore, period: str, recorded_us: int) -> None:
-    reconcile_period(scratch, Period.parse(period), from_us(recorded_us))
+    reconcile_period(scratch, Period.from_label(period), from_us(recorded_us))
 
 
 def _periods(store: LedgerStore, until: datetime) -> list[Period]:

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from ledger.chain import ChainHead
 from ledger.credits import CreditEntry, reconcile
-from ledger.errors import PeriodNotEndedError, StoreError
+from ledger.errors import NothingToCloseError, PeriodNotEndedError, StoreError
 from ledger.periods import Period, from_us, to_us
 from ledger.timeformat import format_utc
 from projections.attainment import load_contracts, period_report
@@ -52,13 +52,20 @@ def _computed_at(store: LedgerStore, now: datetime) -> tuple[ChainHead, datetime
     return head, max(now, from_us(head.recorded_us + 1))
 
 
-def close_period(store: LedgerStore, period: Period, now: datetime) -> CloseOutcome:
+def close_period(
+    store: LedgerStore, period: Period, now: datetime, *, replaying: bool = False
+) -> CloseOutcome:
     """Close `period` at `now` and issue its first entries.
 
     The figures are those of the events recorded up to the chain head read first, with
     that moment as horizon, and the close and its entries are recorded at that moment:
     `--as-of` the close reproduces exactly the figures the entries were computed from.
     If an event is recorded in between, the close is computed again.
+
+    A period without rows (no contract in force in it, as recorded now) is not closed:
+    a close is permanent, and a contract recorded later for that period would then have
+    its credits issued by reconciliation, with no one having closed its figures. Only a
+    rebuild (`replaying`) records such a close, as an earlier version may have made one.
     """
     ends = period_end(store, period)
     already = store.closes().get(period.label)
@@ -77,6 +84,12 @@ def close_period(store: LedgerStore, period: Period, now: datetime) -> CloseOutc
     for _attempt in range(ATTEMPTS):
         head, at = _computed_at(store, now)
         report = period_report(store, period, at, recorded_filter=True)
+        if not report.rows and not replaying:
+            raise NothingToCloseError(
+                f"period {period.label} has no rows: no contract is in force in it (as "
+                "recorded now), so there is nothing to close; a close is permanent, so "
+                "close it once its contracts are ingested"
+            )
         entries = reconcile({row.key: row for row in report.rows}, [], at)
         try:
             newly = store.record_close(period.label, at, entries, head)
@@ -115,5 +128,5 @@ def reconcile_period(store: LedgerStore, period: Period, now: datetime) -> list[
 def reconcile_closed_periods(store: LedgerStore, now: datetime) -> list[CreditEntry]:
     appended: list[CreditEntry] = []
     for label in sorted(store.closes()):
-        appended += reconcile_period(store, Period.parse(label), now)
+        appended += reconcile_period(store, Period.from_label(label), now)
     return appended

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 import time
 import uuid
@@ -18,8 +19,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qs, unquote, urlparse
+from typing import Any, Literal
+from urllib.parse import parse_qs, quote, unquote, urlparse
 
 from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEvent, Tracking
 from eventsourcing.postgres import PostgresDatastore
@@ -210,6 +211,71 @@ def span_of(event: InboundEvent) -> tuple[int, int, int] | None:
     return min(instants), max(instants), has_end
 
 
+def _sqlite_contents(path: Path) -> Literal["missing", "empty", "ledger", "foreign"]:
+    """What a SQLite path holds, read without writing anything: no file, an empty one
+    (0 bytes, or a database without any table: what a creation interrupted before its
+    schema leaves), the ledger's tables, or anything else (another program's file)."""
+    if not path.exists():
+        return "missing"
+    if path.is_dir():
+        return "foreign"
+    with path.open("rb") as handle:
+        header = handle.read(len(SQLITE_HEADER))
+    if not header:
+        return "empty"
+    if header != SQLITE_HEADER:
+        return "foreign"
+    # Read as a read-only copy is: a glance at the schema must not leave a -wal/-shm
+    # pair beside a file that turns out not to be a ledger.
+    uri = _read_only_uri(path, writable=False)
+    wal = path.with_name(path.name + "-wal")
+    try:
+        with closing(sqlite3.connect(uri, uri=True)) as conn:
+            tables = {
+                row[0]
+                for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            }
+    except sqlite3.OperationalError as exc:  # there, but it cannot be read like this
+        if not _sqlite_writable(path) and wal.exists():
+            raise StoreError(
+                f"cannot read the read-only store {path}: {wal.name} beside it holds records "
+                f"not yet merged into it, which SQLite reads only with a {path.name}-shm it "
+                "may create there; copy the store again once its writers have stopped (or "
+                "with sqlite3's .backup), or read the copy in a writable directory"
+            ) from None
+        raise StoreError(f"cannot open store {path}: {exc}") from None
+    except sqlite3.DatabaseError:  # "file is not a database"
+        return "foreign"
+    if not tables:
+        return "empty"
+    return "ledger" if LEDGER_TABLE in tables else "foreign"
+
+
+def _sqlite_writable(path: Path) -> bool:
+    """Whether this process may write the file and create its journal beside it."""
+    directory = path.parent if str(path.parent) else Path(".")
+    return os.access(directory, os.W_OK | os.X_OK) and (
+        not path.exists() or os.access(path, os.W_OK)
+    )
+
+
+def _read_only_uri(path: Path, writable: bool) -> str:
+    """A SQLite URI that never writes the file.
+
+    `mode=ro` still takes SQLite's locks, so it reads correctly beside a writer; on a WAL
+    file it needs the `-shm` index, which it creates beside the file (and leaves there)
+    when missing. A read-only copy (the file or its directory not writable) with no
+    `-wal` beside it cannot be being written: it is opened `immutable=1`, which reads the
+    file alone and creates nothing. With a `-wal` beside it, that log may hold committed
+    records the file does not, so it is read with `mode=ro`.
+    """
+    location = quote(str(path.absolute()))
+    wal = path.with_name(path.name + "-wal")
+    if not writable and not wal.exists():
+        return f"file:{location}?immutable=1"
+    return f"file:{location}?mode=ro"
+
+
 def _use_wal(path: Path, wait_seconds: float = 30.0) -> None:
     """Put a SQLite file in WAL mode (it stays so) before the library opens it.
 
@@ -229,21 +295,44 @@ def _use_wal(path: Path, wait_seconds: float = 30.0) -> None:
             time.sleep(0.05)
 
 
+Access = Literal["read", "write", "create"]
+"""How a store is opened. `read`: never written (no WAL switch, no schema, no lock files
+beside a read-only SQLite file), and it must already hold a ledger. `write`: it must
+already hold a ledger (`close`). `create`: a ledger is created where there is none yet
+(a missing or empty file, a database without the ledger's tables: `ingest`)."""
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+LEDGER_TABLE = "sla_events"  # the ledger's tables are there when this one is
+NO_STORE_HINT = "check --store (or SLA_LEDGER_STORE); `sla-ledger ingest` creates a new one"
+READ_ONLY_HINT = (
+    "ingest and close write to the store and need a writable copy; the other commands "
+    "read it as it is"
+)
+
+
+def _how_path_reads(path: Path) -> str:
+    """How a SQLite URL's path was read: that three slashes make a relative path
+    surprises newcomers."""
+    if path.is_absolute():
+        return "an absolute path"
+    return (
+        f"a relative path, {path} from the current directory; an absolute path needs four "
+        f"slashes: sqlite:///{Path('/') / path}"
+    )
+
+
 class LedgerStore:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, access: Access = "create") -> None:
         self.url = url
+        self.access = access
         self._snapshot: Any = None
         self.dialect, params = parse_store_url(url)
         self.recorder: LedgerSQLiteRecorder | LedgerPostgresRecorder
         try:
             if self.dialect == "sqlite":
-                path = Path(params["path"])
-                if not path.parent.exists():
-                    raise StoreError(
-                        f"cannot open store {url}: directory {path.parent} does not exist"
-                    )
-                _use_wal(path)
-                self.recorder = LedgerSQLiteRecorder(SQLiteDatastore(db_name=str(path)))
+                self.recorder = LedgerSQLiteRecorder(self._sqlite_datastore(Path(params["path"])))
+                if access != "read":
+                    self.recorder.create_table()
             else:
                 # No pool_open_timeout: with one, every checkout calls the pool's wait(),
                 # which blocks until the pool is full again (serialising the writer thread
@@ -265,15 +354,103 @@ class LedgerStore:
                 # start a fresh attempt: reconnection follows the server's return closely.
                 datastore.pool.reconnect_timeout = 8.0
                 self.recorder = LedgerPostgresRecorder(datastore)
-            self.recorder.create_table()
+                self._open_postgres(params["dbname"])
         except PersistenceError as exc:
+            self.close()
+            if self.dialect == "sqlite":
+                raise StoreError(f"cannot open store {url}: {_first_line(exc)}") from None
             raise StoreError(
                 f"cannot open store {redact(url)}: {_first_line(exc)}; check --store "
                 "(or SLA_LEDGER_STORE) and that the database server is running"
             ) from None
         except (OSError, sqlite3.Error) as exc:
+            self.close()
             raise StoreError(f"cannot open store {redact(url)}: {exc}") from None
+        except StoreError:
+            self.close()
+            raise
         self._require_chain()
+
+    def _sqlite_datastore(self, path: Path) -> SQLiteDatastore:
+        """The datastore of a SQLite file, after checking that what is there may be
+        opened as asked: nothing is written before that (an empty or foreign file stays
+        as it was)."""
+        if not path.parent.exists():
+            raise StoreError(
+                f"cannot open store: no directory {path.parent} for {self.url} "
+                f"({_how_path_reads(path)})"
+            )
+        found = _sqlite_contents(path)
+        if found == "foreign":
+            raise StoreError(
+                f"{path} is not a sla-ledger store (another file or database is there): "
+                "sla-ledger neither reads it nor adds its tables to it; check --store, or "
+                "give a new path for a new store"
+            )
+        if found in ("missing", "empty") and self.access != "create":
+            what = (
+                "no file"
+                if found == "missing"
+                else "an empty file"
+                if path.stat().st_size == 0
+                else "a database without tables"
+            )
+            raise StoreError(f"no store at {path} ({what} there): {NO_STORE_HINT}")
+        writable = _sqlite_writable(path)
+        if self.access == "read":
+            datastore = SQLiteDatastore(db_name=_read_only_uri(path, writable))
+            # The library switches a file to WAL mode on its first connection: a reader
+            # leaves the file's journal mode as it is.
+            datastore.pool.is_journal_mode_wal = True
+            return datastore
+        if not writable and found == "missing":
+            raise StoreError(
+                f"cannot create store {self.url}: directory {path.parent} may not be "
+                "written; give a path in a writable directory"
+            )
+        if not writable:
+            raise StoreError(
+                f"store {self.url} is read-only ({path} or its directory may not be "
+                f"written): {READ_ONLY_HINT}"
+            )
+        _use_wal(path)
+        return SQLiteDatastore(db_name=str(path))
+
+    def _open_postgres(self, dbname: str) -> None:
+        """A reader only checks that the ledger is there; a writer may create or upgrade
+        its schema (`create_table` runs no DDL when it is current) and must be allowed
+        to write to it."""
+        assert isinstance(self.recorder, LedgerPostgresRecorder)
+        if self.access != "create" and not self._postgres_has_ledger():
+            raise StoreError(
+                f'no store in database "{dbname}" of {redact(self.url)} (it holds no '
+                f"sla-ledger tables): {NO_STORE_HINT}"
+            )
+        if self.access == "read":
+            self.recorder.datastore.register_type_adapters()
+            return
+        self.recorder.create_table()
+        row = self._opening_query(
+            "SELECT current_user AS role, has_table_privilege(%s, 'INSERT') AS may_write"
+        )
+        if not row["may_write"]:
+            raise StoreError(
+                f'permission denied: role "{row["role"]}" may not write to store '
+                f"{redact(self.url)}; ingest and close write to the store: connect as a role "
+                "that may (sla_ingest, see docker/roles.sql); the other commands only read it"
+            )
+
+    def _postgres_has_ledger(self) -> bool:
+        return bool(self._opening_query("SELECT to_regclass(%s) IS NOT NULL AS found")["found"])
+
+    def _opening_query(self, statement: str) -> Any:
+        """One row about the ledger's table, its errors left to the opening's handler
+        (an unreachable server is "cannot open store", not a failed query)."""
+        assert isinstance(self.recorder, LedgerPostgresRecorder)
+        table = f'"{self.recorder.datastore.schema}".{LEDGER_TABLE}'
+        with self.recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(statement, [table])
+            return cursor.fetchone()
 
     def _require_chain(self) -> None:
         """A store made before the hash chain existed has tables without its columns,

@@ -355,7 +355,7 @@ def test_reader_role_reports_but_cannot_write(fresh_postgres_url: str, tmp_path:
 
 
 def test_a_role_that_may_not_create_the_schema_is_told_to_use_the_owner(
-    fresh_postgres_url: str,
+    fresh_postgres_url: str, tmp_path: Path
 ) -> None:
     apply_roles(fresh_postgres_url)
     ingest = as_role(fresh_postgres_url, "sla_ingest")
@@ -366,7 +366,13 @@ def test_a_role_that_may_not_create_the_schema_is_told_to_use_the_owner(
     assert 'role "sla_ingest" may not create it' in message
     assert "sla_owner" in message
     assert "docker/roles.sql" in message
-    result = cli("report", "--period", "2026-03", store=ingest)
+    result = cli("close", "--period", "2026-03", store=ingest)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1
+    assert "no store in database" in result.stderr  # only ingest creates one
+    result = cli(
+        "ingest", "--from-file", str(write_events(tmp_path / "in.jsonl", [], [])), store=ingest
+    )
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1
     assert "sla_owner" in result.stderr

@@ -165,7 +165,7 @@ def test_as_of_sees_only_what_was_recorded_by_then(store: LedgerStore, tmp_path:
 def test_unreachable_store_is_a_store_error(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="cannot open store"):
         LedgerStore("postgresql://nobody:secret@127.0.0.1:1/none")
-    with pytest.raises(StoreError, match="does not exist"):
+    with pytest.raises(StoreError, match="no directory"):
         LedgerStore(f"sqlite:///{tmp_path}/missing/dir/ledger.db")
 
 
