@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import base64
 import os
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -17,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
-from consumers import cli_audit, cli_diff, cli_explain, render
+from consumers import cli_audit, cli_diff, cli_explain, interrupts, render
 from consumers.intake import ingest_file
 from consumers.kafka_config import (
     CREDITS_TOPIC,
@@ -300,9 +301,15 @@ class ProgressBar:
             f"{inputs:,} inputs  {inputs / elapsed:,.0f}/s  {elapsed:,.0f}s"
         )
         if done >= total:
-            self.finished = True
-            sys.stderr.write("\n")
+            self.end_line()
         sys.stderr.flush()
+
+    def end_line(self) -> None:
+        """End the bar's line, so that what follows starts on a line of its own."""
+        if not self.finished and self.last:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+        self.finished = True
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -318,20 +325,28 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if args.batch_size < 1:
         raise UsageError("ingest: --batch-size must be at least 1")
     show = args.progress if args.progress is not None else sys.stderr.isatty()
-    store = open_store(args, create=True)
-    try:
-        summary = ingest_file(
-            store,
-            path,
-            batch_size=args.batch_size,
-            progress=ProgressBar(f"ingest {path.name}") if show else None,
-        )
-    finally:
-        store.close()
+    bar = ProgressBar(f"ingest {path.name}") if show else None
+    # A signal only asks the ingest to stop: it stops reading, its writer thread commits
+    # the batch in flight and is joined, and only then is the store closed (a store
+    # closed under the writer crashed the process with signal 11).
+    with interrupts.deferred() as stop:
+        store = open_store(args, create=True)
+        try:
+            summary = ingest_file(store, path, batch_size=args.batch_size, progress=bar, stop=stop)
+        except interrupts.Interrupted:
+            if bar is not None:
+                bar.end_line()
+            raise
+        finally:
+            store.close()
     if args.format == "json":
         print(render.to_json(summary.as_dict()))
     else:
         print(summary.line())
+    if stop.signum is not None:  # it came during the final reconciliation, which finished
+        raise interrupts.Interrupted(
+            stop.signum, f"all of {path} was recorded and closed periods were reconciled"
+        )
     return 0
 
 
@@ -345,27 +360,42 @@ def ingest_kafka(args: argparse.Namespace) -> int:
             raise UsageError(f"ingest: --{name.replace('_', '-')} must be at least 1")
     show = args.progress if args.progress is not None else sys.stderr.isatty()
     url = args.store or default_store_url()
-    store = with_backoff(lambda: LedgerStore(url), "store", args.retry_seconds, (StoreError,), say)
-    try:
-        ingest = KafkaIngest(
-            store,
-            settings,
-            batch_size=args.batch_size,
-            max_messages=args.max_messages,
-            idle_timeout_seconds=args.idle_timeout_seconds,
-            retry_budget_seconds=args.retry_seconds,
-            progress=KafkaProgress() if show else None,
-            log=say,
+    # SIGTERM/SIGINT only ask the worker to stop (interrupts.deferred): it records the
+    # batch in hand with its offsets, leaves the group, joins its writer thread, and
+    # only then is the store closed.
+    with interrupts.deferred() as stop:
+        store = with_backoff(
+            lambda: LedgerStore(url), "store", args.retry_seconds, (StoreError,), say, stop
         )
-        counts = ingest.run()
-    finally:
-        store.close()
+        try:
+            ingest = KafkaIngest(
+                store,
+                settings,
+                batch_size=args.batch_size,
+                max_messages=args.max_messages,
+                idle_timeout_seconds=args.idle_timeout_seconds,
+                retry_budget_seconds=args.retry_seconds,
+                progress=KafkaProgress() if show else None,
+                log=say,
+                stop=stop,
+            )
+            counts = ingest.run()
+        finally:
+            store.close()
     if show:
         sys.stderr.write("\n")
     if args.format == "json":
         print(render.to_json(counts.as_dict()))
     else:
         print(counts.line())
+    if stop.signum is not None:
+        # A worker's normal way to end: everything it consumed is recorded, so exit 0.
+        say(
+            f"stopped by {interrupts.signal_name(stop.signum)}: {counts.consumed:,} messages "
+            f"recorded with their offsets (accepted {counts.accepted:,}, duplicates "
+            f"{counts.duplicates:,}, rejected {counts.rejected:,}); a restart continues "
+            "after them"
+        )
     return 0
 
 
@@ -613,17 +643,24 @@ COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        args = build_parser().parse_args(argv)
-        return COMMANDS[args.command](args)
+        # SIGINT and SIGTERM end any command with one line and 128 + n, never a traceback
+        # or a death by signal; work with a thread in the store defers them instead
+        # (`interrupts.deferred`), to stop at a safe point.
+        with interrupts.raising():
+            args = build_parser().parse_args(argv)
+            return COMMANDS[args.command](args)
     except UsageError as exc:
         print(f"sla-ledger: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except LedgerError as exc:
         print(f"sla-ledger: error: {exc}", file=sys.stderr)
         return EXIT_FAILURE
-    except KeyboardInterrupt:
-        print("sla-ledger: interrupted", file=sys.stderr)
-        return 130
+    except interrupts.Interrupted as exc:
+        print(f"sla-ledger: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:  # SIGINT where no handler could be installed (not the main thread)
+        print("sla-ledger: interrupted by SIGINT", file=sys.stderr)
+        return interrupts.exit_code(signal.SIGINT)
     except BrokenPipeError:
         return 0
     except Exception as exc:  # a bug, not a user error: still one line, traceback on request
