@@ -645,8 +645,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         # SIGINT and SIGTERM end any command with one line and 128 + n, never a traceback
         # or a death by signal; work with a thread in the store defers them instead
-        # (`interrupts.deferred`), to stop at a safe point.
-        with interrupts.raising():
+        # (`interrupts.deferred`), to stop at a safe point. Run as the command line
+        # (argv None), the process exits next: the signals stay ignored until it has.
+        with interrupts.raising(then_ignore=argv is None):
             args = build_parser().parse_args(argv)
             return COMMANDS[args.command](args)
     except UsageError as exc:

@@ -103,12 +103,19 @@ def _raise_interrupted(signum: int, _frame: FrameType | None) -> None:
 
 
 @contextmanager
-def raising() -> Iterator[None]:
-    """SIGINT and SIGTERM raise `Interrupted` in the main thread until the block ends."""
+def raising(*, then_ignore: bool = False) -> Iterator[None]:
+    """SIGINT and SIGTERM raise `Interrupted` in the main thread until the block ends.
+
+    Then the previous handlers come back, or, with `then_ignore` (the process is about
+    to exit with the block's outcome), both signals are ignored: a signal in the last
+    moments must not turn a finished command into a death by signal.
+    """
     previous = _install(_raise_interrupted)
     try:
         yield
     finally:
+        if then_ignore and previous is not None:
+            previous = dict.fromkeys(previous, signal.SIG_IGN)
         _restore(previous)
 
 
