@@ -274,18 +274,29 @@ class Ledger:
         assert seen == expected, f"{what}: counts {seen}, store says {expected}"
 
 
-def after_share(
-    url: str, feed: Feed, rnd: random.Random
-) -> Callable[[subprocess.Popen[str]], None]:
-    """Once this run has committed a random share of the file, plus up to 0.3 s."""
-    baseline = stored(url, "sla_events")
+def read_position(process: subprocess.Popen[str], path: Path) -> int | None:
+    """How far the process has read `path` (Linux: /proc/<pid>/fdinfo), or None while
+    it does not have it open. Unlike the store, this counts a re-run's duplicates too."""
+    try:
+        for fd in Path(f"/proc/{process.pid}/fd").iterdir():
+            if os.readlink(fd) == str(path):
+                info = Path(f"/proc/{process.pid}/fdinfo/{fd.name}").read_text()
+                found = re.search(r"^pos:\s*(\d+)$", info, re.MULTILINE)
+                return None if found is None else int(found.group(1))
+    except OSError:
+        return None
+    return None
+
+
+def after_share(feed: Feed, rnd: random.Random) -> Callable[[subprocess.Popen[str]], None]:
+    """Once the process has read a random share of the file, plus up to 0.3 s."""
     share = rnd.uniform(0.05, 0.75)
+    target = int(feed.path.stat().st_size * share)
 
     def moment(process: subprocess.Popen[str]) -> None:
-        target = max(baseline, int(feed.valid_through(feed.lines) * share))
         wait_until(
-            lambda: process.poll() is not None or stored(url, "sla_events") > target,
-            what=f"the store to hold {target} events",
+            lambda: process.poll() is not None or (read_position(process, feed.path) or 0) > target,
+            what=f"the process to read {target} bytes of the file",
             timeout_seconds=RUN_TIMEOUT_SECONDS,
         )
         time.sleep(rnd.uniform(0.0, 0.3))  # where in a batch's cycle the signal lands
@@ -294,12 +305,27 @@ def after_share(
 
 
 def very_early(rnd: random.Random) -> Callable[[subprocess.Popen[str]], None]:
-    """As soon as the process handles SIGTERM itself, plus up to 50 ms."""
+    """As soon as the process handles SIGTERM itself, plus up to 50 ms: it is opening
+    the store, or reading the first lines."""
 
     def moment(process: subprocess.Popen[str]) -> None:
         wait_until(
             lambda: process.poll() is not None or catches_sigterm(process),
             what="the process to install its signal handlers",
+        )
+        time.sleep(rnd.uniform(0.0, 0.05))
+
+    return moment
+
+
+def file_opened(feed: Feed, rnd: random.Random) -> Callable[[subprocess.Popen[str]], None]:
+    """As soon as the process has opened the file, plus up to 50 ms: before or around
+    the first commit."""
+
+    def moment(process: subprocess.Popen[str]) -> None:
+        wait_until(
+            lambda: process.poll() is not None or holds_open(process, feed.path),
+            what="the process to open the file",
         )
         time.sleep(rnd.uniform(0.0, 0.05))
 
@@ -335,10 +361,10 @@ def interrupt_file_ingest_repeatedly(url: str, feed: Feed, seed: int, kind: str)
         outcomes.append(f"{sig.name}: " + ledger.interrupted(sig, moment, what))
 
     interrupted(signal.SIGINT, very_early(rnd))
-    interrupted(signal.SIGINT, after_share(url, feed, rnd))
-    interrupted(signal.SIGTERM, very_early(rnd))
-    interrupted(signal.SIGTERM, after_share(url, feed, rnd))
-    interrupted(signal.SIGINT, after_share(url, feed, rnd))
+    interrupted(signal.SIGINT, after_share(feed, rnd))
+    interrupted(signal.SIGTERM, file_opened(feed, rnd))
+    interrupted(signal.SIGTERM, after_share(feed, rnd))
+    interrupted(signal.SIGINT, after_share(feed, rnd))
     # A closed period makes the reconciliation after an ingest real work.
     closed = run("close", "--store", url, "--period", CLOSED_PERIOD)
     assert closed.returncode == 0, closed.stderr
