@@ -55,9 +55,9 @@ pytestmark = pytest.mark.integration
 __all__ = ["spawn"]  # the Kafka test's fixture, used here too
 
 SEED_ENV = "SLA_LEDGER_TEST_SEED"
-FEED_EVENTS = 12_000
+FEED_EVENTS = 8_000
 BAD_EVERY = 997  # every 1,499th line is malformed JSON: rejections are counted too
-BATCH_SIZE = 500
+BATCH_SIZE = 400
 CLOSED_PERIOD = "2026-01"  # the generated events start then; it has ended everywhere
 RUN_TIMEOUT_SECONDS = 180.0
 
@@ -405,7 +405,7 @@ def test_interrupted_audit_rebuild_ends_with_one_line_not_a_signal(
     url = sqlite_url(tmp_path)
     assert run("ingest", "--from-file", str(feed.path), "--store", url).returncode == 0
     for sig in (signal.SIGINT, signal.SIGTERM):
-        # `audit rebuild` replays 12,000 events into a scratch store: it takes seconds.
+        # `audit rebuild` replays 8,000 events into a scratch store: it takes seconds.
         process = start("audit", "rebuild", "--store", url)
         wait_until(
             lambda: process.poll() is not None or holds_open(process, tmp_path / "ledger.db"),  # noqa: B023
@@ -486,7 +486,7 @@ def test_sigint_and_sigterm_stop_the_kafka_worker_cleanly_and_a_restart_reaches_
     stores = {"sqlite": sqlite_url(tmp_path), "postgresql": fresh_postgres_url}
     with ThreadPoolExecutor(len(stores)) as pool:
         runs = [
-            pool.submit(stop_worker_repeatedly, spawn, url, kafka_bootstrap, seed, kind, 6_000)
+            pool.submit(stop_worker_repeatedly, spawn, url, kafka_bootstrap, seed, kind, 4_000)
             for kind, url in stores.items()
         ]
         for result in runs:
