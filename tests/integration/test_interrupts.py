@@ -418,6 +418,33 @@ def test_interrupted_audit_rebuild_ends_with_one_line_not_a_signal(
         assert assert_one_clean_line(err, sig.name) == f"sla-ledger: interrupted by {sig.name}"
 
 
+def loaded(process: subprocess.Popen[str], library: str) -> bool:
+    """Whether the process has mapped a shared library (Linux: /proc/<pid>/maps)."""
+    try:
+        return library in Path(f"/proc/{process.pid}/maps").read_text()
+    except OSError:
+        return False
+
+
+def test_a_signal_while_the_command_loads_ends_it_with_one_line(feed: Feed, tmp_path: Path) -> None:
+    """Loading the CLI takes most of a second; psycopg's binary is mapped about two thirds
+    of the way. A signal then used to meet Python's defaults: a traceback for SIGINT,
+    death by signal for SIGTERM."""
+    url = sqlite_url(tmp_path)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        process = start("ingest", "--from-file", str(feed.path), "--store", url)
+        wait_until(
+            lambda: process.poll() is not None or loaded(process, "_psycopg"),  # noqa: B023
+            what="the process to load psycopg",
+        )
+        process.send_signal(sig)
+        _, err = process.communicate(timeout=60)
+        assert process.returncode == 128 + sig, f"{sig.name}: exit {process.returncode}: {err}"
+        line = assert_one_clean_line(err, sig.name)
+        assert line.startswith(f"sla-ledger: interrupted by {sig.name}"), line
+        assert stored(url, "sla_events") == 0, line
+
+
 # ----------------------------------------------------------------------------- Kafka worker
 
 STOPPED = re.compile(
