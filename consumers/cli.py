@@ -85,7 +85,7 @@ def moment(
 
 
 def say(line: str) -> None:
-    print(f"sla-ledger: {line}", file=sys.stderr, flush=True)
+    print(f"{interrupts.end_open_line()}sla-ledger: {line}", file=sys.stderr, flush=True)
 
 
 def kafka_options(parser: argparse.ArgumentParser) -> None:
@@ -300,15 +300,15 @@ class ProgressBar:
             f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] {share:6.1%}  "
             f"{inputs:,} inputs  {inputs / elapsed:,.0f}/s  {elapsed:,.0f}s"
         )
+        interrupts.line_open(True)
         if done >= total:
             self.end_line()
         sys.stderr.flush()
 
     def end_line(self) -> None:
-        """End the bar's line, so that what follows starts on a line of its own."""
-        if not self.finished and self.last:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
+        """End the bar's line (unless a note did), so what follows starts a line of its own."""
+        sys.stderr.write(interrupts.end_open_line())
+        sys.stderr.flush()
         self.finished = True
 
 
@@ -333,10 +333,6 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         store = open_store(args, create=True)
         try:
             summary = ingest_file(store, path, batch_size=args.batch_size, progress=bar, stop=stop)
-        except interrupts.Interrupted:
-            if bar is not None:
-                bar.end_line()
-            raise
         finally:
             store.close()
     if args.format == "json":
@@ -382,8 +378,7 @@ def ingest_kafka(args: argparse.Namespace) -> int:
             counts = ingest.run()
         finally:
             store.close()
-    if show:
-        sys.stderr.write("\n")
+    sys.stderr.write(interrupts.end_open_line())
     if args.format == "json":
         print(render.to_json(counts.as_dict()))
     else:
@@ -410,6 +405,7 @@ class KafkaProgress:
         self.last = now
         sys.stderr.write(f"\r{counts.line()}  lag {'?' if lag is None else f'{lag:,}'}   ")
         sys.stderr.flush()
+        interrupts.line_open(True)
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
@@ -651,16 +647,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             args = build_parser().parse_args(argv)
             return COMMANDS[args.command](args)
     except UsageError as exc:
-        print(f"sla-ledger: error: {exc}", file=sys.stderr)
+        say(f"error: {exc}")
         return EXIT_USAGE
     except LedgerError as exc:
-        print(f"sla-ledger: error: {exc}", file=sys.stderr)
+        say(f"error: {exc}")
         return EXIT_FAILURE
     except interrupts.Interrupted as exc:
-        print(f"sla-ledger: {exc}", file=sys.stderr)
+        say(str(exc))
         return exc.exit_code
     except KeyboardInterrupt:  # SIGINT where no handler could be installed (not the main thread)
-        print("sla-ledger: interrupted by SIGINT", file=sys.stderr)
+        say("interrupted by SIGINT")
         return interrupts.exit_code(signal.SIGINT)
     except BrokenPipeError:
         return 0

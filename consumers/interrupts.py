@@ -77,7 +77,28 @@ class StopRequest:
         )
 
 
+# Whether stderr ends in a line not yet finished (a progress bar redrawn with "\r"):
+# whatever is written next starts a line of its own first.
+_line_open = False
+
+
+def line_open(is_open: bool) -> None:
+    """A progress bar says it left its line open (True) or ended it (False)."""
+    global _line_open  # one stderr per process, so one flag for it
+    _line_open = is_open
+
+
+def end_open_line() -> str:
+    """The newline that ends an open line, once (then the line counts as ended)."""
+    global _line_open
+    if not _line_open:
+        return ""
+    _line_open = False
+    return "\n"
+
+
 def _note(text: str) -> None:
+    text = end_open_line() + text
     stream = sys.__stderr__
     if stream is None:
         return
