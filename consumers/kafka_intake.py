@@ -307,11 +307,19 @@ class KafkaIngest:
         """Consume until a stop condition or SIGTERM/SIGINT; then finish and record the
         batch in hand with its offsets, publish, leave the group, and join the writer
         thread before returning (the caller closes the store after that)."""
-        if self.stop is not None:
+        if self.stop is not None:  # the caller's: it decides what a stop means next
             return self._run(self.stop)
         with interrupts.deferred() as stop:
             self.stop = stop
-            return self._run(stop)
+            counts = self._run(stop)
+        if stop.signum is not None:
+            # The signal was meant for the whole command (the demo): after a clean stop,
+            # it goes on ending it, as it would have without this handler.
+            raise Interrupted(
+                stop.signum,
+                f"{counts.consumed:,} messages consumed and recorded with their offsets",
+            )
+        return counts
 
     def _run(self, stop: StopRequest) -> IngestCounts:
         try:

@@ -445,6 +445,27 @@ def test_a_signal_while_the_command_loads_ends_it_with_one_line(feed: Feed, tmp_
         assert stored(url, "sla_events") == 0, line
 
 
+def test_a_signal_while_the_demo_consumes_ends_the_demo_after_a_clean_stop(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """The demo consumes through the Kafka worker's loop: a signal there stops the loop
+    cleanly, and then ends the demo (it used to go on, closing a month half read)."""
+    directory = tmp_path / "demo"
+    url = sqlite_url(directory)
+    process = start("demo", "--dir", str(directory), "--bootstrap-servers", kafka_bootstrap)
+    wait_until(
+        lambda: process.poll() is not None or stored(url, "sla_events") > 0,
+        what="the demo to record its first batch",
+        timeout_seconds=RUN_TIMEOUT_SECONDS,
+    )
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=RUN_TIMEOUT_SECONDS)
+    assert process.returncode == 143, f"exit {process.returncode}: {err}"
+    line = assert_one_clean_line(err, "demo")
+    assert line.startswith("sla-ledger: interrupted by SIGTERM"), line
+    assert stored(url, "sla_closes") == 0, "the demo went on and closed the month"
+
+
 # ----------------------------------------------------------------------------- Kafka worker
 
 STOPPED = re.compile(
