@@ -475,13 +475,14 @@ STOPPED = re.compile(
 )
 
 
-def stop_worker_repeatedly(
-    spawn: Spawn, url: str, bootstrap: str, seed: int, kind: str, stream_size: int
+def stop_worker_and_restart(
+    spawn: Spawn, url: str, bootstrap: str, seed: int, kind: str, sig: signal.Signals
 ) -> None:
+    """Stop a worker with `sig` (twice: the second while it stops), then restart it."""
     rnd = random.Random(f"{seed}-{kind}")
     stream = build_stream(
         new_topics(bootstrap, f"sig-{kind}"),
-        stream_size,
+        4_000,
         seed=seed % 2**31,
         duplicates=60,
         conflicts=5,
@@ -490,7 +491,7 @@ def stop_worker_repeatedly(
     stream.produce(bootstrap)
     group = new_group()
     total = len(stream.messages)
-    for life, sigs in enumerate([(signal.SIGINT,), (signal.SIGTERM, signal.SIGTERM)], 1):
+    for life, sigs in enumerate([(sig, sig)], 1):
         what = f"{kind}, life {life}, {'+'.join(s.name for s in sigs)} (seed {seed})"
         before = progress(url)
         target = before + int((total - before) * rnd.uniform(0.1, 0.5))
@@ -531,11 +532,14 @@ def test_sigint_and_sigterm_stop_the_kafka_worker_cleanly_and_a_restart_reaches_
     spawn: Spawn, kafka_bootstrap: str, fresh_postgres_url: str, tmp_path: Path
 ) -> None:
     seed = chaos_seed()
-    stores = {"sqlite": sqlite_url(tmp_path), "postgresql": fresh_postgres_url}
+    stores = {
+        "sqlite": (sqlite_url(tmp_path), signal.SIGINT),
+        "postgresql": (fresh_postgres_url, signal.SIGTERM),
+    }
     with ThreadPoolExecutor(len(stores)) as pool:
         runs = [
-            pool.submit(stop_worker_repeatedly, spawn, url, kafka_bootstrap, seed, kind, 4_000)
-            for kind, url in stores.items()
+            pool.submit(stop_worker_and_restart, spawn, url, kafka_bootstrap, seed, kind, sig)
+            for kind, (url, sig) in stores.items()
         ]
         for result in runs:
             result.result()
