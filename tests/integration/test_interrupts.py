@@ -1,9 +1,10 @@
 """SIGINT and SIGTERM at random moments: never a crash, never a lost or half batch.
 
 Each test runs `sla-ledger` as a subprocess, as an operator does, signals it at a moment
-chosen from a seed (once the store holds a random share of the input, plus a random
-fraction of a second, so the signal lands while a batch is validated or written), and
-judges the process and the store:
+chosen from a seed (as soon as it handles signals, as soon as it has opened the file,
+once it has read a random share of the file plus a random fraction of a second so the
+signal lands while a batch is validated or written, or once it has read the whole file),
+and judges the process and the store:
 
 - the exit code is the documented one (130 for SIGINT, 143 for SIGTERM for a file
   ingest; 0 for the Kafka worker, for which a signal is the normal way to stop), never
@@ -26,7 +27,6 @@ import re
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -56,7 +56,7 @@ __all__ = ["spawn"]  # the Kafka test's fixture, used here too
 
 SEED_ENV = "SLA_LEDGER_TEST_SEED"
 FEED_EVENTS = 8_000
-BAD_EVERY = 997  # every 1,499th line is malformed JSON: rejections are counted too
+BAD_EVERY = 997  # every 997th line is malformed JSON: rejections are counted too
 BATCH_SIZE = 400
 CLOSED_PERIOD = "2026-01"  # the generated events start then; it has ended everywhere
 RUN_TIMEOUT_SECONDS = 180.0
@@ -227,7 +227,7 @@ class Ledger:
             assert err == "", f"{what}: {err}"
             self.through = self.feed.lines
             outcome = "finished first"
-            self._assert_counts(out.strip(), before, self.feed.lines, what)
+            self.assert_counts(out.strip(), before, self.feed.lines, what)
         else:
             assert code == 128 + sig, f"{what}: exit {code}; stderr: {err}"
             line = assert_one_clean_line(err, what)
@@ -239,12 +239,12 @@ class Ledger:
                 assert number(found["inputs"]) == committed, line
                 assert found["file"] == str(self.feed.path), line
                 self.through = max(before, through)
-                self._assert_counts(found, before, through, what)
+                self.assert_counts(found, before, through, what)
                 outcome = "stopped mid-file" if found.re is COUNTED else "before reconciliation"
             elif line.endswith(RECONCILED.format(file=self.feed.path)):
                 assert out.startswith("accepted "), f"{what}: {out}"
                 self.through = self.feed.lines
-                self._assert_counts(out.strip(), before, self.feed.lines, what)
+                self.assert_counts(out.strip(), before, self.feed.lines, what)
                 outcome = "after reconciliation"
             else:
                 assert NOTHING.match(line), f"{what}: {line}"
@@ -252,7 +252,7 @@ class Ledger:
         self.check(what)
         return outcome
 
-    def _assert_counts(
+    def assert_counts(
         self, counts: re.Match[str] | str, before: int, through: int, what: str
     ) -> None:
         """This run committed lines 1 to `through`; earlier runs had lines 1 to `before`."""
@@ -376,7 +376,7 @@ def interrupt_file_ingest_repeatedly(url: str, feed: Feed, seed: int, kind: str)
     done = run("ingest", "--from-file", str(feed.path), "--store", url, "--no-progress")
     assert done.returncode == 0, done.stderr
     ledger.through = feed.lines
-    ledger._assert_counts(done.stdout.strip(), before, feed.lines, f"{kind}: the last run")
+    ledger.assert_counts(done.stdout.strip(), before, feed.lines, f"{kind}: the last run")
     ledger.check(f"{kind}: after the last run")
     return outcomes
 
@@ -543,7 +543,3 @@ def test_sigint_and_sigterm_stop_the_kafka_worker_cleanly_and_a_restart_reaches_
         ]
         for result in runs:
             result.result()
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(pytest.main([__file__, "-x", "-q"]))
