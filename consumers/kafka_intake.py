@@ -500,6 +500,11 @@ class KafkaIngest:
             )
             self._last_reconcile = now
             self._dirty = False
+        if self.stop is not None and self.stop.signum is not None:
+            # Stopping: what is recorded is complete without publishing, and the outboxes
+            # keep the rest for the next run. Waiting for a broker here (one that the same
+            # Ctrl-C may have stopped) would hold the stop for a minute or more.
+            return
         assert self.producer is not None
         try:
             self.counts.credits_published += publish_credits(
