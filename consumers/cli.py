@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import base64
 import os
+import signal
 import sys
 import textwrap
 import time
@@ -18,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
-from consumers import cli_audit, cli_diff, cli_explain, render
+from consumers import cli_audit, cli_diff, cli_explain, interrupts, render
 from consumers.cli_options import (
     STORE_ENV,
     STORE_FORMS,
@@ -115,7 +116,11 @@ def moment(
 
 
 def say(line: str) -> None:
-    print(f"sla-ledger: {render.for_humans(line)}", file=sys.stderr, flush=True)
+    print(
+        f"{interrupts.end_open_line()}sla-ledger: {render.for_humans(line)}",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def kafka_options(parser: argparse.ArgumentParser, *, consumer: bool = True) -> None:
@@ -452,10 +457,16 @@ class ProgressBar:
             f"\r{self.label} {position}  "
             f"{inputs:,} inputs  {inputs / elapsed:,.0f}/s  {elapsed:,.0f}s"
         )
+        interrupts.line_open(True)
         if ended:
-            self.finished = True
-            sys.stderr.write("\n")
+            self.end_line()
         sys.stderr.flush()
+
+    def end_line(self) -> None:
+        """End the bar's line (unless a note did), so what follows starts a line of its own."""
+        sys.stderr.write(interrupts.end_open_line())
+        sys.stderr.flush()
+        self.finished = True
 
 
 def input_path(path: Path, command: str) -> Path:
@@ -487,20 +498,25 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if args.batch_size < 1:
         raise UsageError("ingest: --batch-size must be at least 1")
     show = args.progress if args.progress is not None else sys.stderr.isatty()
-    store = open_store(args)
-    try:
-        summary = ingest_file(
-            store,
-            path,
-            batch_size=args.batch_size,
-            progress=ProgressBar(f"ingest {input_label(path)}") if show else None,
-        )
-    finally:
-        store.close()
+    bar = ProgressBar(f"ingest {input_label(path)}") if show else None
+    # A signal only asks the ingest to stop: it stops reading, its writer thread commits
+    # the batch in flight and is joined, and only then is the store closed (a store
+    # closed under the writer crashed the process with signal 11).
+    with interrupts.deferred() as stop:
+        store = open_store(args)
+        try:
+            summary = ingest_file(store, path, batch_size=args.batch_size, progress=bar, stop=stop)
+        finally:
+            store.close()
     if args.format == "json":
         print(render.to_json(summary.as_dict()))
     else:
         print(render.for_humans(summary.line()))
+    if stop.signum is not None:  # it came during the final reconciliation, which finished
+        raise interrupts.Interrupted(
+            stop.signum,
+            f"all of {input_name(path)} was recorded and closed periods were reconciled",
+        )
     return 0
 
 
@@ -513,27 +529,41 @@ def ingest_kafka(args: argparse.Namespace) -> int:
         if value is not None and value < 1:
             raise UsageError(f"ingest: --{name.replace('_', '-')} must be at least 1")
     show = args.progress if args.progress is not None else sys.stderr.isatty()
-    store = with_backoff(lambda: open_store(args), "store", args.retry_seconds, (StoreError,), say)
-    try:
-        ingest = KafkaIngest(
-            store,
-            settings,
-            batch_size=args.batch_size,
-            max_messages=args.max_messages,
-            idle_timeout_seconds=args.idle_timeout_seconds,
-            retry_budget_seconds=args.retry_seconds,
-            progress=KafkaProgress() if show else None,
-            log=say,
+    # SIGTERM/SIGINT only ask the worker to stop (interrupts.deferred): it records the
+    # batch in hand with its offsets, leaves the group, joins its writer thread, and
+    # only then is the store closed.
+    with interrupts.deferred() as stop:
+        store = with_backoff(
+            lambda: open_store(args), "store", args.retry_seconds, (StoreError,), say, stop
         )
-        counts = ingest.run()
-    finally:
-        store.close()
-    if show:
-        sys.stderr.write("\n")
+        try:
+            ingest = KafkaIngest(
+                store,
+                settings,
+                batch_size=args.batch_size,
+                max_messages=args.max_messages,
+                idle_timeout_seconds=args.idle_timeout_seconds,
+                retry_budget_seconds=args.retry_seconds,
+                progress=KafkaProgress() if show else None,
+                log=say,
+                stop=stop,
+            )
+            counts = ingest.run()
+        finally:
+            store.close()
+    sys.stderr.write(interrupts.end_open_line())
     if args.format == "json":
         print(render.to_json(counts.as_dict()))
     else:
         print(render.for_humans(counts.line()))
+    if stop.signum is not None:
+        # A worker's normal way to end: everything it consumed is recorded, so exit 0.
+        say(
+            f"stopped by {interrupts.signal_name(stop.signum)}: {counts.consumed:,} messages "
+            f"recorded with their offsets (accepted {counts.accepted:,}, duplicates "
+            f"{counts.duplicates:,}, rejected {counts.rejected:,}); a restart continues "
+            "after them"
+        )
     return 0
 
 
@@ -548,6 +578,7 @@ class KafkaProgress:
         self.last = now
         sys.stderr.write(f"\r{counts.line()}  lag {'?' if lag is None else f'{lag:,}'}   ")
         sys.stderr.flush()
+        interrupts.line_open(True)
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
@@ -801,17 +832,25 @@ COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        args = build_parser().parse_args(argv)
-        return COMMANDS[args.command](args)
+        # SIGINT and SIGTERM end any command with one line and 128 + n, never a traceback
+        # or a death by signal; work with a thread in the store defers them instead
+        # (`interrupts.deferred`), to stop at a safe point. Run as the command line
+        # (argv None), the process exits next: the signals stay ignored until it has.
+        with interrupts.raising(then_ignore=argv is None):
+            args = build_parser().parse_args(argv)
+            return COMMANDS[args.command](args)
     except UsageError as exc:
         say(f"error: {exc}")
         return EXIT_USAGE
     except LedgerError as exc:
         say(f"error: {exc}")
         return EXIT_FAILURE
-    except KeyboardInterrupt:
-        print("sla-ledger: interrupted", file=sys.stderr)
-        return 130
+    except interrupts.Interrupted as exc:
+        say(str(exc))
+        return exc.exit_code
+    except KeyboardInterrupt:  # SIGINT where no handler could be installed (not the main thread)
+        say("interrupted by SIGINT")
+        return interrupts.exit_code(signal.SIGINT)
     except BrokenPipeError:
         return 0
     except Exception as exc:  # a bug, not a user error: still one line, traceback on request

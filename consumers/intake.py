@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Final, TypeVar
 
+from consumers.interrupts import Interrupted, StopRequest
 from consumers.validation import event_id_of, parse_document
 from ledger.events import InboundEvent, Origin
 from ledger.inbound import RejectedInputError, validate_envelope
@@ -95,6 +96,10 @@ class BatchWriter:
     next batch be validated meanwhile. Batches are written strictly in submission order,
     and each result is handed to its callback on the caller's thread at the next
     `submit` or `drain`, where a failure is raised too: nothing is silently dropped.
+
+    Whoever opened the store closes it only after `close()`: a store closed under a
+    write in flight crashed the process (sqlite3, signal 11). `close()` therefore waits
+    for that write and joins the thread however the caller is leaving, exception or not.
     """
 
     def __init__(self) -> None:
@@ -117,17 +122,34 @@ class BatchWriter:
         finally:
             self._pool.shutdown(wait=True)
 
+    def __enter__(self) -> BatchWriter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
 
 class Intake:
-    """Validates raw inputs and appends them to the store in batches."""
+    """Validates raw inputs and appends them to the store in batches.
+
+    Use it as a context manager: leaving the block, however, waits for the batch in
+    flight and joins the writer thread, so the store can be closed after it.
+    """
 
     def __init__(self, store: LedgerStore, batch_size: int = DEFAULT_BATCH_SIZE) -> None:
         self.store = store
         self.batch_size = batch_size
         self.summary = IntakeSummary()
+        self.committed_through_line = 0  # every input up to this line is committed
         self._events: list[tuple[InboundEvent, Origin, bytes]] = []
         self._rejections: list[Rejection] = []
         self._writer = BatchWriter()
+
+    def __enter__(self) -> Intake:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def submit(self, raw: bytes, origin: Origin) -> None:
         self.summary.inputs += 1
@@ -144,21 +166,46 @@ class Intake:
             return
         events, rejections = self._events, self._rejections
         self._events, self._rejections = [], []
-        self._writer.submit(lambda: self.store.append(events, rejections), self._count)
+        # Inputs are submitted in line order, so a batch covers a contiguous run of lines
+        # and the batches commit in order: what is committed is always lines 1 to N.
+        last_line = max(
+            [origin.line or 0 for _, origin, _ in events[-1:]]
+            + [r.origin.line or 0 for r in rejections[-1:]]
+        )
+
+        def committed(outcome: AppendOutcome) -> None:
+            self._count(outcome)
+            self.committed_through_line = last_line
+
+        self._writer.submit(lambda: self.store.append(events, rejections), committed)
 
     def _count(self, outcome: AppendOutcome) -> None:
         self.summary.accepted += outcome.accepted
         self.summary.duplicates += outcome.duplicates
         self.summary.rejected += len(outcome.rejected)
 
-    def finish(self) -> IntakeSummary:
-        """Flush, then bring closed periods' entries in line with what just arrived."""
-        self.flush()
+    def committed_inputs(self) -> int:
+        return self.summary.accepted + self.summary.duplicates + self.summary.rejected
+
+    def close(self) -> None:
+        """Wait for the batch in flight (it commits or not: one transaction) and count
+        it, then join the writer thread. Inputs not yet handed to the writer (none after
+        `flush`) are dropped whole, never half-written."""
+        self._events, self._rejections = [], []
         self._writer.close()
+
+    def reconcile(self) -> IntakeSummary:
+        """Bring closed periods' entries in line with what was committed."""
         self.summary.entries_appended += len(
             reconcile_closed_periods(self.store, datetime.now(UTC))
         )
         return self.summary
+
+    def finish(self) -> IntakeSummary:
+        """Flush, wait for the writes, then reconcile closed periods with them."""
+        self.flush()
+        self.close()
+        return self.reconcile()
 
 
 STDIN: Final = Path("-")
@@ -203,22 +250,55 @@ def ingest_file(
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: Progress | None = None,
+    stop: StopRequest | None = None,
 ) -> IntakeSummary:
+    """Ingest a JSON Lines file. When `stop` is requested (SIGINT or SIGTERM), reading
+    ends, the batch in flight commits, and `Interrupted` says exactly which lines are
+    recorded; the closed periods are then left for the next intake to reconcile."""
     started = time.monotonic()
     total_bytes = input_size(path)
     done_bytes = 0
-    intake = Intake(store, batch_size)
     name = input_name(path)
-    for number, raw in file_lines(path):
-        done_bytes += len(raw) + 1
-        if not raw.strip():
-            intake.summary.blank_lines += 1
-            continue
-        intake.submit(raw, Origin(file=name, line=number))
-        if progress is not None and number % 1000 == 0:
-            progress(done_bytes, total_bytes, intake.summary.inputs)
-    summary = intake.finish()
+    with Intake(store, batch_size) as intake:
+        for number, raw in file_lines(path):
+            if stop is not None and stop.signum is not None:
+                intake.close()
+                raise Interrupted(stop.signum, interrupted_file_ingest(intake, path, False))
+            done_bytes += len(raw) + 1
+            if not raw.strip():
+                intake.summary.blank_lines += 1
+                continue
+            intake.submit(raw, Origin(file=name, line=number))
+            if progress is not None and number % 1000 == 0:
+                progress(done_bytes, total_bytes, intake.summary.inputs)
+        intake.flush()
+        intake.close()
+        if stop is not None and stop.signum is not None:
+            raise Interrupted(stop.signum, interrupted_file_ingest(intake, path, True))
+        # A signal from here on waits for the reconciliation: it is single-threaded,
+        # one transaction per period, and the file is already recorded.
+        summary = intake.reconcile()
     if progress is not None:
         progress(done_bytes, done_bytes, summary.inputs)
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def interrupted_file_ingest(intake: Intake, path: Path, read_to_end: bool) -> str:
+    """What an interrupted file ingest recorded, so the operator knows where a re-run
+    stands. The counts are those of the committed batches: what the store holds."""
+    s = intake.summary
+    counts = f"(accepted {s.accepted:,}, duplicates {s.duplicates:,}, rejected {s.rejected:,})"
+    again = "run the same command again to continue (already accepted events count as duplicates)"
+    through = intake.committed_through_line
+    if intake.committed_inputs() == 0:
+        return f"no input of {path} was committed; nothing was recorded; {again}"
+    if read_to_end and intake.committed_inputs() == s.inputs:
+        return (
+            f"all {s.inputs:,} inputs of {path} committed {counts}, but closed periods "
+            f"were not reconciled with them; {again}"
+        )
+    return (
+        f"{intake.committed_inputs():,} inputs committed {counts} of lines 1-{through} of "
+        f"{path}; nothing after line {through} was recorded; {again}"
+    )

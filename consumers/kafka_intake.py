@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import os
 import queue
-import signal
 import socket
 import sys
 import time
@@ -32,7 +31,6 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from types import FrameType
 from typing import Any
 
 from eventsourcing.persistence import Tracking
@@ -40,7 +38,9 @@ from kafka import ConsumerRebalanceListener, KafkaConsumer, KafkaProducer, Topic
 from kafka.errors import KafkaError, KafkaTimeoutError
 from kafka.structs import OffsetAndMetadata
 
+from consumers import interrupts
 from consumers.intake import BatchWriter, classify
+from consumers.interrupts import Interrupted, StopRequest
 from consumers.kafka_config import KafkaSettings
 from consumers.outbox import publish_credits, publish_dead_letters, release_leases
 from consumers.validation import MAX_EVENT_BYTES
@@ -109,8 +109,13 @@ def with_backoff(
     budget_seconds: float,
     retry_on: tuple[type[BaseException], ...],
     say: Callable[[str], None],
+    stop: StopRequest | None = None,
 ) -> Any:
-    """Run `action`, retrying with exponential backoff while `retry_on` is raised."""
+    """Run `action`, retrying with exponential backoff while `retry_on` is raised.
+
+    A stop requested meanwhile (SIGTERM/SIGINT) ends the waiting at once with
+    `Interrupted`: what could not be written is not recorded, and is read again on restart.
+    """
     deadline = time.monotonic() + budget_seconds
     delay = 0.25
     while True:
@@ -119,8 +124,17 @@ def with_backoff(
         except retry_on as exc:
             if time.monotonic() + delay > deadline:
                 raise
-            say(f"{what} unavailable ({str(exc).splitlines()[0][:120]}); retrying in {delay:.1f}s")
-            time.sleep(delay)
+            reason = str(exc).splitlines()[0][:120]
+            say(f"{what} unavailable ({reason}); retrying in {delay:.1f}s")
+            waited_until = time.monotonic() + delay
+            while time.monotonic() < waited_until:
+                if stop is not None and stop.signum is not None:
+                    raise Interrupted(
+                        stop.signum,
+                        f"stopped while the {what} was unavailable ({reason}); nothing after "
+                        "the last recorded position was recorded: a restart reads it again",
+                    ) from None
+                time.sleep(min(0.1, max(waited_until - time.monotonic(), 0.0)))
             delay = min(delay * 2, 10.0)
 
 
@@ -160,6 +174,7 @@ class KafkaIngest:
         retry_budget_seconds: float = 120.0,
         progress: Callable[[IngestCounts, int | None], None] | None = None,
         log: Callable[[str], None] | None = None,
+        stop: StopRequest | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
@@ -171,7 +186,8 @@ class KafkaIngest:
         self.log = log or (lambda line: print(line, file=sys.stderr, flush=True))
         self.counts = IngestCounts()
         self.positions: dict[TopicPartition, int | None] = {}
-        self.stopping = False
+        # SIGTERM/SIGINT, recorded by `interrupts.deferred` (the caller's, or run()'s own).
+        self.stop = stop
         self.consumer: KafkaConsumer | None = None
         self.producer: KafkaProducer | None = None
         self.writer = BatchWriter()
@@ -189,11 +205,6 @@ class KafkaIngest:
         self.unpositioned: set[TopicPartition] = set()
 
     # -- lifecycle ----------------------------------------------------------------
-
-    def request_stop(self, signum: int, _frame: FrameType | None) -> None:
-        """SIGTERM/SIGINT: finish and record the batch in hand, then leave cleanly."""
-        self.log(f"received {signal.Signals(signum).name}: finishing the current batch")
-        self.stopping = True
 
     def connect(self) -> None:
         config = self.settings.client_config()
@@ -225,10 +236,20 @@ class KafkaIngest:
 
         try:
             self.consumer = with_backoff(
-                consumer, "Kafka broker", self.retry_budget_seconds, (KafkaTimeoutError,), self.log
+                consumer,
+                "Kafka broker",
+                self.retry_budget_seconds,
+                (KafkaTimeoutError,),
+                self.log,
+                self.stop,
             )
             self.producer = with_backoff(
-                producer, "Kafka broker", self.retry_budget_seconds, (KafkaTimeoutError,), self.log
+                producer,
+                "Kafka broker",
+                self.retry_budget_seconds,
+                (KafkaTimeoutError,),
+                self.log,
+                self.stop,
             )
         except KafkaTimeoutError:
             raise BrokerUnavailableError(
@@ -279,18 +300,34 @@ class KafkaIngest:
                 self.retry_budget_seconds,
                 (StoreError,),
                 self.log,
+                self.stop,
             )
 
     def run(self) -> IngestCounts:
-        previous = {
-            sig: signal.signal(sig, self.request_stop) for sig in (signal.SIGTERM, signal.SIGINT)
-        }
+        """Consume until a stop condition or SIGTERM/SIGINT; then finish and record the
+        batch in hand with its offsets, publish, leave the group, and join the writer
+        thread before returning (the caller closes the store after that)."""
+        if self.stop is not None:  # the caller's: it decides what a stop means next
+            return self._run(self.stop)
+        with interrupts.deferred() as stop:
+            self.stop = stop
+            counts = self._run(stop)
+        if stop.signum is not None:
+            # The signal was meant for the whole command (the demo): after a clean stop,
+            # it goes on ending it, as it would have without this handler.
+            raise Interrupted(
+                stop.signum,
+                f"{counts.consumed:,} messages consumed and recorded with their offsets",
+            )
+        return counts
+
+    def _run(self, stop: StopRequest) -> IngestCounts:
         try:
             self.connect()
             assert self.consumer is not None
             # Before any assignment, allow a group join's worth of time on top.
             self.idle_since = time.monotonic() + JOIN_ALLOWANCE_SECONDS
-            while not self.stopping:
+            while stop.signum is None:
                 polled = self.consumer.poll(timeout_ms=500, max_records=self._room())
                 self._apply_rebalances()
                 if self.unpositioned:
@@ -318,17 +355,22 @@ class KafkaIngest:
                     break
                 if self.idle_timeout_seconds is not None and self._idle_long_enough():
                     break
+            if stop.signum is not None:  # logged here, not in the handler (see interrupts)
+                self.log(
+                    f"received {interrupts.signal_name(stop.signum)}: recording the batch "
+                    "in hand, then leaving the group"
+                )
             self.writer.drain()
             self._after_batches(force=True)
             return self.counts
         finally:
+            # The writer thread is joined before anything else, and before the caller
+            # closes the store: never close a store while another thread is inside it.
             self.writer.close()
             with suppress(StoreError):
                 release_leases(self.store, self.holder)
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
             if self.consumer is not None:
-                self.consumer.close(autocommit=False)
+                self.consumer.close(autocommit=False)  # leaves the group
             if self.producer is not None:
                 self.producer.close(timeout=10)
 
@@ -403,6 +445,7 @@ class KafkaIngest:
                 self.retry_budget_seconds,
                 (StoreError,),
                 self.log,
+                self.stop,
             )
 
         def written(outcome: AppendOutcome) -> None:
@@ -453,9 +496,15 @@ class KafkaIngest:
                 self.retry_budget_seconds,
                 (StoreError,),
                 self.log,
+                self.stop,
             )
             self._last_reconcile = now
             self._dirty = False
+        if self.stop is not None and self.stop.signum is not None:
+            # Stopping: what is recorded is complete without publishing, and the outboxes
+            # keep the rest for the next run. Waiting for a broker here (one that the same
+            # Ctrl-C may have stopped) would hold the stop for a minute or more.
+            return
         assert self.producer is not None
         try:
             self.counts.credits_published += publish_credits(

@@ -1,0 +1,151 @@
+"""SIGINT and SIGTERM: a command stops where it is safe, says what it did, exits 128 + n.
+
+Python runs a signal handler in the main thread, between two bytecodes of whatever it is
+doing. By default SIGINT raises KeyboardInterrupt there and SIGTERM ends the process on
+the spot. Neither is right for work that has a thread inside the store: the main thread,
+unwinding, closed the store while the writer thread was still in SQLite (signal 11).
+
+So there are two modes, both restoring the previous handlers when they end (tests call
+`main()` in the same process, many times):
+
+- `raising()`, around every command: either signal raises `Interrupted` in the main
+  thread, which `main()` reports in one line. Right for single-threaded work: a
+  transaction in progress rolls back as the exception unwinds through it. It is a
+  KeyboardInterrupt, so psycopg cancels a query in flight as it does for Ctrl-C.
+- `deferred()`, around work with a thread writing to the store (file ingest, the Kafka
+  worker): a signal is only recorded in a `StopRequest`. The work looks at it at safe
+  points, lets the write in flight commit, joins its thread, and says what was
+  committed. A later signal is noted on stderr and otherwise ignored: stopping waits
+  for at most one transaction (SIGKILL abandons it; the database rolls it back).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from types import FrameType
+from typing import Any
+
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def exit_code(signum: int) -> int:
+    """The shell's convention for "ended by signal n": 130 for SIGINT, 143 for SIGTERM."""
+    return 128 + signum
+
+
+def signal_name(signum: int) -> str:
+    return signal.Signals(signum).name
+
+
+class Interrupted(KeyboardInterrupt):
+    """A command was stopped by SIGINT or SIGTERM; the text says what it had done."""
+
+    def __init__(self, signum: int, done: str = "") -> None:
+        self.signum = signum
+        text = f"interrupted by {signal_name(signum)}"
+        super().__init__(f"{text}: {done}" if done else text)
+
+    @property
+    def exit_code(self) -> int:
+        return exit_code(self.signum)
+
+
+class StopRequest:
+    """The first SIGINT or SIGTERM received while `deferred()` was in force, if any."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+
+    @property
+    def requested(self) -> bool:
+        return self.signum is not None
+
+    def __call__(self, signum: int, _frame: FrameType | None) -> None:
+        if self.signum is None:
+            self.signum = signum
+            return
+        # Only os.write here: a handler interrupts the main thread anywhere, possibly
+        # inside a print to stderr, and a second print there raises "reentrant call".
+        _note(
+            f"sla-ledger: {signal_name(signum)} received again: still stopping; the "
+            "transaction in flight commits first (SIGKILL abandons it, and it rolls back)\n"
+        )
+
+
+# Whether stderr ends in a line not yet finished (a progress bar redrawn with "\r"):
+# whatever is written next starts a line of its own first.
+_line_open = False
+
+
+def line_open(is_open: bool) -> None:
+    """A progress bar says it left its line open (True) or ended it (False)."""
+    global _line_open  # one stderr per process, so one flag for it
+    _line_open = is_open
+
+
+def end_open_line() -> str:
+    """The newline that ends an open line, once (then the line counts as ended)."""
+    global _line_open
+    if not _line_open:
+        return ""
+    _line_open = False
+    return "\n"
+
+
+def _note(text: str) -> None:
+    text = end_open_line() + text
+    stream = sys.__stderr__
+    if stream is None:
+        return
+    with suppress(OSError, ValueError):  # stderr closed or replaced: nothing to say it on
+        os.write(stream.fileno(), text.encode("utf-8", "replace"))
+
+
+def _install(handler: Callable[[int, FrameType | None], Any]) -> dict[int, Any] | None:
+    """Install `handler` for both signals; the handlers it replaced, or None when this is
+    not the main thread (only the main thread may, and receives signals anyway)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return {signum: signal.signal(signum, handler) for signum in SIGNALS}
+
+
+def _restore(previous: dict[int, Any] | None) -> None:
+    for signum, handler in (previous or {}).items():
+        signal.signal(signum, handler)
+
+
+def _raise_interrupted(signum: int, _frame: FrameType | None) -> None:
+    raise Interrupted(signum)
+
+
+@contextmanager
+def raising(*, then_ignore: bool = False) -> Iterator[None]:
+    """SIGINT and SIGTERM raise `Interrupted` in the main thread until the block ends.
+
+    Then the previous handlers come back, or, with `then_ignore` (the process is about
+    to exit with the block's outcome), both signals are ignored: a signal in the last
+    moments must not turn a finished command into a death by signal.
+    """
+    previous = _install(_raise_interrupted)
+    try:
+        yield
+    finally:
+        if then_ignore and previous is not None:
+            previous = dict.fromkeys(previous, signal.SIG_IGN)
+        _restore(previous)
+
+
+@contextmanager
+def deferred() -> Iterator[StopRequest]:
+    """SIGINT and SIGTERM only set the yielded `StopRequest` until the block ends."""
+    stop = StopRequest()
+    previous = _install(stop)
+    try:
+        yield stop
+    finally:
+        _restore(previous)

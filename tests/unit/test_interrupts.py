@@ -1,0 +1,139 @@
+"""Signals and the writer thread, as pure logic: real signals sent to this process, and a
+fake store that only records whether it is closed while a write is inside it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from consumers import interrupts
+from consumers.intake import ingest_file
+from consumers.kafka_intake import with_backoff
+from ledger.errors import StoreError
+from projections.store import AppendOutcome
+from tests.builders import contract
+
+
+class SlowStore:
+    """Appends take a while (as a big SQLite batch does); closing one in flight is the
+    bug that crashed sqlite3 with signal 11, so it is recorded here."""
+
+    def __init__(self) -> None:
+        self.inside = threading.Event()
+        self.closed_during_a_write = False
+        self.batches = 0
+
+    def append(self, events: list[Any], rejections: list[Any], *_: Any) -> AppendOutcome:
+        self.inside.set()
+        time.sleep(0.3)
+        self.batches += 1
+        self.inside.clear()
+        return AppendOutcome(accepted=len(events), rejected=list(rejections))
+
+    def close(self) -> None:
+        self.closed_during_a_write = self.closed_during_a_write or self.inside.is_set()
+
+
+def feed(tmp_path: Path, count: int) -> Path:
+    path = tmp_path / "feed.jsonl"
+    path.write_text(
+        "".join(json.dumps(contract(contract_id=f"C-{n}")) + "\n" for n in range(count))
+    )
+    return path
+
+
+def test_an_exception_out_of_a_file_ingest_waits_for_the_write_in_flight_first(
+    tmp_path: Path,
+) -> None:
+    """Whatever ends an ingest early (here an exception out of the progress callback,
+    standing for a KeyboardInterrupt at an arbitrary point), the caller's `close` comes
+    only after the writer thread has left the store."""
+    store = SlowStore()
+
+    def progress(_done: int, _total: int, inputs: int) -> None:
+        if inputs >= 3_000:  # the first batch (2,000 inputs) is being written now
+            raise KeyboardInterrupt
+
+    def ingest_then_close() -> None:
+        try:
+            ingest_file(store, feed(tmp_path, 5_000), progress=progress)  # type: ignore[arg-type]
+        finally:
+            store.close()
+
+    with pytest.raises(KeyboardInterrupt):
+        ingest_then_close()
+    assert not store.closed_during_a_write
+    assert store.batches == 1
+
+
+def test_a_stop_request_ends_a_file_ingest_after_the_batch_in_flight_and_says_which_lines(
+    tmp_path: Path,
+) -> None:
+    store = SlowStore()
+    stop = interrupts.StopRequest()
+
+    def progress(_done: int, _total: int, inputs: int) -> None:
+        if inputs >= 3_000:
+            stop(signal.SIGTERM, None)  # as the handler does
+
+    path = feed(tmp_path, 5_000)
+    with pytest.raises(interrupts.Interrupted) as raised:
+        ingest_file(store, path, progress=progress, stop=stop, batch_size=2_000)  # type: ignore[arg-type]
+    assert raised.value.exit_code == 143
+    assert str(raised.value) == (
+        f"interrupted by SIGTERM: 2,000 inputs committed (accepted 2,000, duplicates 0, "
+        f"rejected 0) of lines 1-2000 of {path}; nothing after line 2000 was recorded; run "
+        "the same command again to continue (already accepted events count as duplicates)"
+    )
+    assert store.batches == 1
+    assert not store.inside.is_set()
+
+
+def test_a_stop_requested_while_the_store_is_unreachable_ends_the_wait_at_once() -> None:
+    stop = interrupts.StopRequest()
+    said: list[str] = []
+
+    def unreachable() -> None:
+        stop(signal.SIGTERM, None)
+        raise StoreError("connection refused")
+
+    started = time.monotonic()
+    with pytest.raises(interrupts.Interrupted) as raised:
+        with_backoff(unreachable, "store", 120.0, (StoreError,), said.append, stop)
+    assert time.monotonic() - started < 1.0
+    assert raised.value.signum == signal.SIGTERM
+    assert "stopped while the store was unavailable (connection refused)" in str(raised.value)
+
+
+def test_deferred_records_the_first_signal_ignores_the_next_and_restores_the_handlers() -> None:
+    before = {s: signal.getsignal(s) for s in interrupts.SIGNALS}
+    with interrupts.deferred() as stop:
+        os.kill(os.getpid(), signal.SIGTERM)
+        os.kill(os.getpid(), signal.SIGINT)  # a second signal while stopping: no exception
+        deadline = time.monotonic() + 5
+        while stop.signum is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+    assert stop.signum == signal.SIGTERM
+    assert {s: signal.getsignal(s) for s in interrupts.SIGNALS} == before
+
+
+def test_raising_turns_sigterm_into_interrupted_and_restores_the_handlers() -> None:
+    before = {s: signal.getsignal(s) for s in interrupts.SIGNALS}
+
+    def signalled() -> None:
+        with interrupts.raising():
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)  # the handler raises in this thread long before
+
+    with pytest.raises(interrupts.Interrupted) as raised:
+        signalled()
+    assert raised.value.exit_code == 143
+    assert str(raised.value) == "interrupted by SIGTERM"
+    assert {s: signal.getsignal(s) for s in interrupts.SIGNALS} == before
