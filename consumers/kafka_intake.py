@@ -44,7 +44,7 @@ from consumers.interrupts import Interrupted, StopRequest
 from consumers.kafka_config import KafkaSettings
 from consumers.outbox import publish_credits, publish_dead_letters, release_leases
 from consumers.validation import MAX_EVENT_BYTES
-from ledger.errors import LedgerError, StoreError
+from ledger.errors import LedgerError, StoreError, StoreRefusedError
 from ledger.events import InboundEvent, Origin
 from projections.credit_entries import reconcile_closed_periods
 from projections.store import AppendOutcome, LedgerStore, Rejection
@@ -113,6 +113,10 @@ def with_backoff(
 ) -> Any:
     """Run `action`, retrying with exponential backoff while `retry_on` is raised.
 
+    A store that answered but refuses (`StoreRefusedError`: no store, a foreign or
+    read-only file, a role that may not write) is not retried: only time could help,
+    and time does not make it a store.
+
     A stop requested meanwhile (SIGTERM/SIGINT) ends the waiting at once with
     `Interrupted`: what could not be written is not recorded, and is read again on restart.
     """
@@ -122,7 +126,7 @@ def with_backoff(
         try:
             return action()
         except retry_on as exc:
-            if time.monotonic() + delay > deadline:
+            if isinstance(exc, StoreRefusedError) or time.monotonic() + delay > deadline:
                 raise
             reason = str(exc).splitlines()[0][:120]
             say(f"{what} unavailable ({reason}); retrying in {delay:.1f}s")

@@ -19,3 +19,10 @@ class NothingToCloseError(LedgerError):
 
 class StoreError(LedgerError):
     """The event store cannot do what was asked (unreachable, bad URL, integrity)."""
+
+
+class StoreRefusedError(StoreError):
+    """The store is reachable but cannot be used as asked (no store there, a foreign file,
+    a read-only copy, a role that may not write, a store of an earlier version): waiting
+    and trying again cannot help, so a worker that retries an unreachable store gives up
+    on this one at once."""

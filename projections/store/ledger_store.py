@@ -28,7 +28,7 @@ from eventsourcing.sqlite import SQLiteDatastore
 
 from ledger.chain import RECORD_TIME, ChainHead, RecordKind
 from ledger.credits import CreditEntry
-from ledger.errors import StoreError
+from ledger.errors import StoreError, StoreRefusedError
 from ledger.events import END_FIELDS, INSTANT_FIELDS, InboundEvent, Origin, RecordedEvent
 from ledger.periods import from_us, to_us
 from ledger.timeformat import format_utc, parse_utc
@@ -111,7 +111,9 @@ def parse_store_url(url: str) -> tuple[Dialect, dict[str, Any]]:
     if url.startswith("sqlite:///") or url == "sqlite://":
         path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else ""
         if not path:
-            raise StoreError(f'store URL "{url}" names no file: use sqlite:///path/to/ledger.db')
+            raise StoreRefusedError(
+                f'store URL "{url}" names no file: use sqlite:///path/to/ledger.db'
+            )
         return "sqlite", {"path": unquote(path)}
     if url.startswith(("postgresql://", "postgres://")):
         parsed = urlparse(url)
@@ -124,7 +126,7 @@ def parse_store_url(url: str) -> tuple[Dialect, dict[str, Any]]:
             "user": unquote(parsed.username or query.get("user", "postgres")),
             "password": unquote(parsed.password or query.get("password", "")),
         }
-    raise StoreError(
+    raise StoreRefusedError(
         f'unsupported store URL "{url}": use sqlite:///path/to/ledger.db or '
         "postgresql://user:password@host:port/database"
     )
@@ -237,7 +239,7 @@ def _sqlite_contents(path: Path) -> Literal["missing", "empty", "ledger", "forei
             }
     except sqlite3.OperationalError as exc:  # there, but it cannot be read like this
         if not _sqlite_writable(path) and wal.exists():
-            raise StoreError(
+            raise StoreRefusedError(
                 f"cannot read the read-only store {path}: {wal.name} beside it holds records "
                 f"not yet merged into it, which SQLite reads only with a {path.name}-shm it "
                 "may create there; copy the store again once its writers have stopped (or "
@@ -376,13 +378,13 @@ class LedgerStore:
         opened as asked: nothing is written before that (an empty or foreign file stays
         as it was)."""
         if not path.parent.exists():
-            raise StoreError(
+            raise StoreRefusedError(
                 f"cannot open store: no directory {path.parent} for {self.url} "
                 f"({_how_path_reads(path)})"
             )
         found = _sqlite_contents(path)
         if found == "foreign":
-            raise StoreError(
+            raise StoreRefusedError(
                 f"{path} is not a sla-ledger store (another file or database is there): "
                 "sla-ledger neither reads it nor adds its tables to it; check --store, or "
                 "give a new path for a new store"
@@ -395,7 +397,7 @@ class LedgerStore:
                 if path.stat().st_size == 0
                 else "a database without tables"
             )
-            raise StoreError(f"no store at {path} ({what} there): {NO_STORE_HINT}")
+            raise StoreRefusedError(f"no store at {path} ({what} there): {NO_STORE_HINT}")
         writable = _sqlite_writable(path)
         if self.access == "read":
             datastore = SQLiteDatastore(db_name=_read_only_uri(path, writable))
@@ -404,12 +406,12 @@ class LedgerStore:
             datastore.pool.is_journal_mode_wal = True
             return datastore
         if not writable and found == "missing":
-            raise StoreError(
+            raise StoreRefusedError(
                 f"cannot create store {self.url}: directory {path.parent} may not be "
                 "written; give a path in a writable directory"
             )
         if not writable:
-            raise StoreError(
+            raise StoreRefusedError(
                 f"store {self.url} is read-only ({path} or its directory may not be "
                 f"written): {READ_ONLY_HINT}"
             )
@@ -422,7 +424,7 @@ class LedgerStore:
         to write to it."""
         assert isinstance(self.recorder, LedgerPostgresRecorder)
         if self.access != "create" and not self._postgres_has_ledger():
-            raise StoreError(
+            raise StoreRefusedError(
                 f'no store in database "{dbname}" of {redact(self.url)} (it holds no '
                 f"sla-ledger tables): {NO_STORE_HINT}"
             )
@@ -434,7 +436,7 @@ class LedgerStore:
             "SELECT current_user AS role, has_table_privilege(%s, 'INSERT') AS may_write"
         )
         if not row["may_write"]:
-            raise StoreError(
+            raise StoreRefusedError(
                 f'permission denied: role "{row["role"]}" may not write to store '
                 f"{redact(self.url)}; ingest and close write to the store: connect as a role "
                 "that may (sla_ingest, see docker/roles.sql); the other commands only read it"
@@ -462,7 +464,7 @@ class LedgerStore:
             self.close()
             if "column" not in str(exc) and "no such table" not in str(exc):
                 raise  # e.g. a role without privileges: that is the message to give
-            raise StoreError(
+            raise StoreRefusedError(
                 f"store {redact(self.url)} was made by an earlier sla-ledger, without the "
                 "hash chain: start a new store and ingest the original inputs into it"
             ) from None

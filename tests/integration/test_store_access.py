@@ -339,3 +339,24 @@ def test_a_missing_directory_says_how_the_path_was_read(tmp_path: Path) -> None:
     assert stat.S_ISDIR(tmp_path.stat().st_mode)
     assert not (tmp_path / "data").exists()
     assert not absolute.parent.exists()
+
+
+def test_a_kafka_worker_gives_up_at_once_on_a_store_that_refuses(tmp_path: Path) -> None:
+    """A worker retries a store it cannot reach (a server restarting), but not one that
+    answered and refused: a foreign file stays foreign however long it waits."""
+    path = tmp_path / "ledger.db"
+    FOREIGN["text file"](path)
+    before = state(tmp_path)
+    result = run(
+        "ingest",
+        "--bootstrap-servers",
+        "127.0.0.1:9",
+        "--retry-seconds",
+        "600",
+        "--no-progress",
+        store=f"sqlite:///{path}",
+    )
+    message = one_line_error(result)
+    assert "is not a sla-ledger store" in message
+    assert "retrying" not in result.stderr
+    assert state(tmp_path) == before
