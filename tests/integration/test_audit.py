@@ -22,8 +22,8 @@ from projections.audit_verify import verify
 from projections.credit_entries import close_checkpoint, close_period
 from projections.store import LedgerStore, Rejection
 from tests.builders import contract, ev, outage
+from tests.cli_process import run_cli as run
 from tests.infrastructure import fresh_postgres_database
-from tests.integration.test_cli import run
 from tests.tampering import library_table, query, tamper
 
 pytestmark = pytest.mark.integration

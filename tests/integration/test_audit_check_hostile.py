@@ -22,7 +22,7 @@ from projections.store import LedgerStore
 from projections.store.chain_append import library_state
 from projections.store.ledger_store import originator_of
 from tests.builders import contract, outage
-from tests.integration.test_hostile_input import run
+from tests.cli_process import run_cli as run
 from tests.tampering import library_table, tamper
 
 pytestmark = pytest.mark.integration

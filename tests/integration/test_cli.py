@@ -5,35 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.builders import contract, outage
+from tests.cli_process import run_cli as run
 
 pytestmark = pytest.mark.integration
-
-
-def run(
-    *args: str, store: str | None = None, cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ)
-    env.pop("SLA_LEDGER_STORE", None)
-    if store is not None:
-        env["SLA_LEDGER_STORE"] = store
-    return subprocess.run(
-        [sys.executable, "-m", "consumers", *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def feed(tmp_path: Path, documents: list[dict[str, Any]], extra: list[bytes] | None = None) -> Path:

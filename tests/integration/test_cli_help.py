@@ -5,15 +5,13 @@ a subcommand or option added later without help fails here."""
 from __future__ import annotations
 
 import argparse
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
 
 from consumers.cli import build_parser
+from tests.cli_process import run_cli
 
 pytestmark = pytest.mark.integration
 
@@ -111,24 +109,12 @@ def test_moments_and_stores_name_their_formats() -> None:
     assert "D/ledger.db" in demo.description
 
 
-def sla_ledger(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "100"}
-    return subprocess.run(
-        [sys.executable, "-m", "consumers", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
 @pytest.mark.parametrize("path", leaves(), ids=" ".join)
 def test_help_of_each_subcommand_exits_0_and_opens_with_its_description(
     path: tuple[str, ...],
 ) -> None:
     parser = {p: parser for p, parser, _ in subcommands(build_parser())}[path]
-    result = sla_ledger(*path, "--help")
+    result = run_cli(*path, "--help", env={"COLUMNS": "100"})
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     # usage, then the description: its first sentence opens the text.
@@ -139,7 +125,7 @@ def test_help_of_each_subcommand_exits_0_and_opens_with_its_description(
 
 
 def test_top_level_help_lists_every_subcommand_with_its_summary() -> None:
-    result = sla_ledger("--help")
+    result = run_cli("--help", env={"COLUMNS": "100"})
     assert result.returncode == 0, result.stderr
     text = " ".join(result.stdout.split())
     for path, _, summary in subcommands(build_parser()):

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from tests.builders import contract, ev, outage
-from tests.integration.test_cli import feed, run
+from tests.cli_process import run_cli as run
+from tests.integration.test_cli import feed
 
 pytestmark = pytest.mark.integration
 

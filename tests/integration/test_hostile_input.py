@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ import pytest
 from consumers.kafka_config import KafkaSettings
 from consumers.publish import publish_file
 from tests.builders import contract, outage
+from tests.cli_process import run_cli as run
 from tests.integration.test_kafka_intake import (
     Ingest,
     Message,
@@ -34,36 +33,6 @@ from tests.integration.test_kafka_intake import (
 )
 
 pytestmark = pytest.mark.integration
-
-
-def run(
-    *args: str, store: str | None = None, stdin: bytes | None = None
-) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "SLA_LEDGER_STORE"}
-    if store is not None:
-        env["SLA_LEDGER_STORE"] = store
-    return subprocess.run(
-        [sys.executable, "-m", "consumers", *args],
-        env=env,
-        input=(stdin or b"").decode("latin-1") if stdin is not None else None,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
-def run_bytes(*args: str, store: str, stdin: bytes) -> subprocess.CompletedProcess[bytes]:
-    env = {k: v for k, v in os.environ.items() if k != "SLA_LEDGER_STORE"}
-    env["SLA_LEDGER_STORE"] = store
-    return subprocess.run(
-        [sys.executable, "-m", "consumers", *args],
-        env=env,
-        input=stdin,
-        capture_output=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def line(document: dict[str, Any]) -> bytes:
@@ -199,21 +168,19 @@ def test_hostile_lines_between_good_ones_are_rejected_and_ingest_goes_on(
 
 def test_standard_input_is_read_with_the_origin_stdin(store_url: str, tmp_path: Path) -> None:
     path, expected = hostile_file(tmp_path)
-    ingest = run_bytes("ingest", "--from-file", "-", store=store_url, stdin=path.read_bytes())
+    ingest = run("ingest", "--from-file", "-", store=store_url, stdin=path.read_bytes())
     assert ingest.returncode == 0, ingest.stderr
-    assert ingest.stdout.decode().startswith(
-        f"accepted {len(GOOD)}, duplicates 0, rejected {len(HOSTILE)}"
-    )
+    assert ingest.stdout.startswith(f"accepted {len(GOOD)}, duplicates 0, rejected {len(HOSTILE)}")
     assert_listed(store_url, expected, "<stdin>")
 
 
 def test_progress_on_standard_input_counts_bytes_until_the_end(tmp_path: Path) -> None:
     store = f"sqlite:///{tmp_path / 'ledger.db'}"
     lines = b"[]\n" * 1500
-    shown = run_bytes("ingest", "--from-file", "-", "--progress", store=store, stdin=lines)
+    shown = run("ingest", "--from-file", "-", "--progress", store=store, stdin=lines)
     assert shown.returncode == 0, shown.stderr
     # No size to show a share of while reading: the bytes read; at the end, all of it.
-    updates = shown.stderr.decode().split("\r")[1:]
+    updates = shown.stderr.split("\r")[1:]
     assert updates[0].startswith("ingest stdin 3,000 bytes  1,000 inputs"), updates
     assert updates[-1].startswith("ingest stdin [##############################] 100.0%")
     assert updates[-1].endswith("\n")

@@ -7,11 +7,8 @@ careless script or a compromised worker would: the database must refuse it.
 from __future__ import annotations
 
 import json
-import os
 import re
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -30,6 +27,7 @@ from projections.credit_entries import close_period
 from projections.store import LedgerStore
 from projections.store.immutability import sqlite_triggers
 from tests.builders import contract, outage
+from tests.cli_process import run_cli as cli
 
 pytestmark = pytest.mark.integration
 
@@ -236,18 +234,6 @@ def apply_roles(url: str) -> None:
         except (psycopg.errors.UniqueViolation, psycopg.errors.DuplicateObject):
             if attempt == 2:  # another run created the same roles at the same moment
                 raise
-
-
-def cli(*args: str, store: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, SLA_LEDGER_STORE=store)
-    return subprocess.run(
-        [sys.executable, "-m", "consumers", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def server_version(url: str) -> int:

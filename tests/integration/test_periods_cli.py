@@ -4,32 +4,17 @@ exit 2, the valid range named; nothing written, no bundle directory left behind.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.builders import contract, outage
+from tests.cli_process import run_cli as run
 
 pytestmark = pytest.mark.integration
 
 OUTSIDE = ("0000-01", "0001-01", "1969-12", "9999-01", "9999-12")
 FIRST, LAST = "1970-01", "9998-12"
-
-
-def run(*args: str, store: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, SLA_LEDGER_STORE=store)
-    return subprocess.run(
-        [sys.executable, "-m", "consumers", *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def ingested(store_url: str, tmp_path: Path) -> str:

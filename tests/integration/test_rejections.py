@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from tests.builders import contract, outage
-from tests.integration.test_hostile_input import line, run
+from tests.cli_process import run_cli as run
+from tests.integration.test_hostile_input import line
 
 pytestmark = pytest.mark.integration
 

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from tests.builders import contract, ev, maintenance, outage, service
-from tests.integration.test_cli import feed, run
+from tests.cli_process import run_cli as run
+from tests.integration.test_cli import feed
 from tests.integration.test_human_output import json_of, table_cells, text_of
 
 pytestmark = pytest.mark.integration

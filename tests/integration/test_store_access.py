@@ -12,7 +12,6 @@ import shutil
 import sqlite3
 import stat
 import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,24 +20,12 @@ import psycopg
 import pytest
 
 from tests.builders import contract, outage
+from tests.cli_process import run_cli as run
 from tests.integration.test_immutability import apply_roles, as_role, populate
 
 pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def run(*args: str, store: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, SLA_LEDGER_STORE=store)
-    return subprocess.run(
-        [sys.executable, "-m", "consumers", *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def one_line_error(result: subprocess.CompletedProcess[str], code: int = 1) -> str:
