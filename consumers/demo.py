@@ -24,7 +24,7 @@ import shutil
 import sys
 import uuid
 from collections.abc import Sequence
-from contextlib import nullcontext
+from contextlib import nullcontext, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ from consumers.kafka_config import KafkaSettings
 from consumers.kafka_intake import IngestCounts, KafkaIngest
 from consumers.publish import publish_file
 from ledger.chain import parse_checkpoint
+from ledger.errors import LedgerError
 from ledger.periods import Period
 from ledger.timeformat import format_utc
 from projections.attainment import period_report
@@ -439,14 +440,33 @@ class DemoDirectory:
         return foreign
 
     def start(self, *, with_store: bool) -> None:
-        """Name what this run writes (first), then remove the demo's earlier output."""
-        self.directory.mkdir(parents=True, exist_ok=True)
+        """Name what this run writes (first), then remove the demo's earlier output.
+
+        A directory that cannot be made or written (read-only, immutable, under /proc, a
+        file in its path) is a `DemoDirectoryError` naming it and the system's reason;
+        what this call created on the way (directories, the marker's temporary file) is
+        removed again.
+        """
+        created = _missing_directories(self.directory)
         planned = [MONTH_FILE, CORRECTION_FILE, *LEDGER_COMPANIONS]
         if with_store:
             planned.append(LEDGER_FILE)
         # The bundle's files are not known before it is written: claim its directory.
         self.files = dict.fromkeys([*planned, f"{BUNDLE_DIR}/"])
-        self._write_marker(self.files)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._write_marker(self.files)
+        except OSError as exc:
+            with suppress(OSError):
+                (self.directory / (MARKER + ".tmp")).unlink(missing_ok=True)
+            for folder in reversed(created):  # the deepest first; only if still empty
+                with suppress(OSError):
+                    folder.rmdir()
+            reason = exc.strerror or "it cannot be written"
+            raise DemoDirectoryError(
+                f"demo: cannot write into --dir {_printable(str(self.directory))}: "
+                f"{reason[:1].lower() + reason[1:]}; choose a directory you can write to"
+            ) from None
         for name in DEMO_PATHS:
             _remove(self.directory / name)
 
@@ -488,6 +508,20 @@ class DemoDirectory:
 
 
 _NOT_WRITTEN = "not written by the demo"
+
+
+class DemoDirectoryError(LedgerError):
+    """The demo's --dir cannot be made or written."""
+
+
+def _missing_directories(directory: Path) -> list[Path]:
+    """The directories `mkdir(parents=True)` would create for `directory`, outermost first."""
+    missing: list[Path] = []
+    path = directory.absolute()
+    while not path.exists() and path != path.parent:
+        missing.append(path)
+        path = path.parent
+    return missing[::-1]
 
 
 def _is_demo_file(path: Path, digest: str | None) -> bool:

@@ -192,3 +192,37 @@ def test_demo_writes_into_a_new_store_given_with_store_and_not_twice(
     credits = run("credits", "--format", "json", store=store_url)
     assert {e["contract_id"] for e in json.loads(credits.stdout)["entries"]} >= {"C-2002"}
     assert_refused(run(*args, cwd=tmp_path), "--store")
+
+
+@pytest.mark.parametrize("where", ["immutable", "under /proc", "under a file"])
+def test_demo_in_a_directory_it_cannot_write_is_one_line_and_leaves_nothing(
+    tmp_path: Path, where: str
+) -> None:
+    immutable = tmp_path / "ro"
+    if where == "immutable":
+        immutable.mkdir()
+        subprocess.run(["chattr", "+i", str(immutable)], check=True)
+        directory = immutable
+    elif where == "under /proc":
+        directory = Path("/proc/sla-ledger-demo-x")
+    else:
+        (tmp_path / "a-file").write_text("mine\n")
+        directory = tmp_path / "a-file" / "demo"
+    before = snapshot(tmp_path)
+    try:
+        result = run("demo", "--dir", str(directory), cwd=tmp_path)
+        after = sorted(p.name for p in immutable.iterdir()) if immutable.exists() else []
+    finally:
+        if where == "immutable":
+            subprocess.run(["chattr", "-i", str(immutable)], check=True)
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"sla-ledger: error: demo: cannot write into --dir {directory}: ")
+    assert "internal error" not in lines[0]
+    assert "Error" not in lines[0]  # no Python exception names
+    assert result.stdout == ""
+    assert after == []
+    assert snapshot(tmp_path) == before
+    assert directory.exists() == (where == "immutable")  # made by the test, or not at all
