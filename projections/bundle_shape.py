@@ -223,7 +223,7 @@ def check_credits(document: Mapping[str, Any], where: str) -> None:
             raise MalformedBundleError(
                 f"{where}: entries item {number} must be an object, got {found(entry)}"
             )
-        check_shape(entry, CREDITS_ENTRY, where, f"entries item {number}: ")
+        check_shape(entry, CREDITS_ENTRY, f"{where} entries item {number}")
 
 
 def check_origin(document: object, where: str) -> None:

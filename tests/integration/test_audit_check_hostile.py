@@ -501,7 +501,7 @@ HOSTILE_FILES: list[tuple[str, str, Callable[[bytes], bytes], str]] = [
         "a credits entry without its id",
         "credits.json",
         lambda text: json.dumps({"entries": [{"id": "x"}]}).encode(),
-        "credits.json: field entries item 1: entry_id is missing",
+        "credits.json entries item 1: field entry_id is missing",
     ),
 ]
 
