@@ -390,7 +390,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--bootstrap-servers",
         metavar="HOST:PORT",
-        help="use this Kafka broker (default: start an embedded one for the run)",
+        help="use this Kafka broker (default: start an embedded one for the run); on any "
+        "broker the demo publishes and consumes only topics of its own run, "
+        "sla-demo-<run id>.contracts/.outages/.incidents/.credits/.rejected with consumer "
+        "group sla-demo-<run id>, never the production topics sla.* nor group sla-ledger",
     )
     return parser
 

@@ -317,10 +317,14 @@ def _downtime(d: Mapping[str, Any]) -> list[str]:
     for run in d["runs"]:
         lines.append(f"{_span(run['interval'])}: {run['reason']}." + _events(run["event_ids"]))
         for s in run["segments"]:
+            outages = ", ".join(s["outage_ids"])
             lines.append(
                 f"    {_span(s['interval'])} × {s['weight_percent']}% impact = "
                 f"{_length(s['weighted_seconds'])} of downtime (the highest impact at that "
-                f"time, from outage {', '.join(s['outage_ids'])})"
+                f"time, from outage {outages})"
+                if run["kept"]
+                else f"    {_span(s['interval'])} at {s['weight_percent']}% impact "
+                f"(outage {outages}): dropped with its interval, no downtime."
             )
     lines.append(f"{d['arithmetic']} ({_spoken(d['downtime_seconds'])})." + _events(d["event_ids"]))
     return lines

@@ -24,7 +24,7 @@ import shutil
 import sys
 import uuid
 from collections.abc import Sequence
-from contextlib import nullcontext
+from contextlib import nullcontext, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,10 +34,17 @@ from kafka import KafkaProducer
 from consumers import render
 from consumers.cli import UsageError
 from consumers.embedded_broker import embedded_broker
-from consumers.kafka_config import KafkaSettings
+from consumers.kafka_config import (
+    CREDITS_TOPIC,
+    DEAD_LETTER_TOPIC,
+    INBOUND_TOPICS,
+    TOPIC_OF_FAMILY,
+    KafkaSettings,
+)
 from consumers.kafka_intake import IngestCounts, KafkaIngest
 from consumers.publish import publish_file
 from ledger.chain import parse_checkpoint
+from ledger.errors import LedgerError
 from ledger.periods import Period
 from ledger.timeformat import format_utc
 from projections.attainment import period_report
@@ -46,7 +53,7 @@ from projections.audit_verify import verify
 from projections.credit_entries import close_checkpoint, close_period
 from projections.history_diff import period_diff
 from projections.store import LedgerStore
-from projections.store.ledger_store import parse_store_url
+from projections.store.ledger_store import parse_store_url, redact
 
 DEMO_PERIOD = "2026-10"
 # What the demo writes into its directory, and nothing else.
@@ -439,14 +446,33 @@ class DemoDirectory:
         return foreign
 
     def start(self, *, with_store: bool) -> None:
-        """Name what this run writes (first), then remove the demo's earlier output."""
-        self.directory.mkdir(parents=True, exist_ok=True)
+        """Name what this run writes (first), then remove the demo's earlier output.
+
+        A directory that cannot be made or written (read-only, immutable, under /proc, a
+        file in its path) is a `DemoDirectoryError` naming it and the system's reason;
+        what this call created on the way (directories, the marker's temporary file) is
+        removed again.
+        """
+        created = _missing_directories(self.directory)
         planned = [MONTH_FILE, CORRECTION_FILE, *LEDGER_COMPANIONS]
         if with_store:
             planned.append(LEDGER_FILE)
         # The bundle's files are not known before it is written: claim its directory.
         self.files = dict.fromkeys([*planned, f"{BUNDLE_DIR}/"])
-        self._write_marker(self.files)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._write_marker(self.files)
+        except OSError as exc:
+            with suppress(OSError):
+                (self.directory / (MARKER + ".tmp")).unlink(missing_ok=True)
+            for folder in reversed(created):  # the deepest first; only if still empty
+                with suppress(OSError):
+                    folder.rmdir()
+            reason = exc.strerror or "it cannot be written"
+            raise DemoDirectoryError(
+                f"demo: cannot write into --dir {_printable(str(self.directory))}: "
+                f"{reason[:1].lower() + reason[1:]}; choose a directory you can write to"
+            ) from None
         for name in DEMO_PATHS:
             _remove(self.directory / name)
 
@@ -488,6 +514,20 @@ class DemoDirectory:
 
 
 _NOT_WRITTEN = "not written by the demo"
+
+
+class DemoDirectoryError(LedgerError):
+    """The demo's --dir cannot be made or written."""
+
+
+def _missing_directories(directory: Path) -> list[Path]:
+    """The directories `mkdir(parents=True)` would create for `directory`, outermost first."""
+    missing: list[Path] = []
+    path = directory.absolute()
+    while not path.exists() and path != path.parent:
+        missing.append(path)
+        path = path.parent
+    return missing[::-1]
 
 
 def _is_demo_file(path: Path, digest: str | None) -> bool:
@@ -569,8 +609,11 @@ def run_demo(
     if store_url is None:
         store_url = sqlite_url(str((directory / LEDGER_FILE).resolve()))
         shown_store = sqlite_url(shown_path(directory / LEDGER_FILE))
+        password_hidden = False
     else:
-        shown_store = store_url
+        # The printed commands land in terminals, logs and scrollback: no password.
+        shown_store = redact(store_url)
+        password_hidden = shown_store != store_url
     events = month_events()
     noise = [
         json.dumps(events[3]).encode(),  # the monitoring feed re-sent an event
@@ -591,13 +634,17 @@ def run_demo(
     broker = nullcontext(bootstrap_servers) if bootstrap_servers else embedded_broker()
     with broker as servers:
         where = servers if bootstrap_servers else f"{servers} (embedded broker)"
-        # A group of its own per run: the demo reads everything the broker holds.
-        settings = KafkaSettings(servers, group_id=f"sla-ledger-demo-{uuid.uuid4().hex[:8]}")
+        settings, renamed = demo_settings(servers, uuid.uuid4().hex[:12])
         store = LedgerStore(store_url)
         try:
             print(f"== 1. Publish the month of {DEMO_PERIOD} to Kafka at {where}")
-            print("   " + publish_file(month_file, settings).line())
-            _send_raw(settings, "sla.outages", noise)
+            print(
+                f"   on topics of this run only: {', '.join(settings.topics)}; credit "
+                f"entries to {settings.credits_topic}, rejected messages to "
+                f"{settings.dead_letter_topic}; consumer group {settings.group_id}"
+            )
+            print("   " + publish_file(month_file, settings, topic_override=renamed).line())
+            _send_raw(settings, renamed[TOPIC_OF_FAMILY["outage"]], noise)
             print(
                 f"   and {len(noise)} messages from a misbehaving producer "
                 "(a re-sent event, an impossible impact, bytes that are not text)"
@@ -613,7 +660,7 @@ def run_demo(
                 else "   (already closed)"
             )
             print("\n== 4. The post-incident review's correction arrives after the close")
-            print("   " + publish_file(correction_file, settings).line())
+            print("   " + publish_file(correction_file, settings, topic_override=renamed).line())
             counts = _consume(store, settings)
             print("   " + counts.line())
             print(
@@ -629,10 +676,33 @@ def run_demo(
             store.close()
     demo_dir.finish()
     program = program_argv()
+    if password_hidden:
+        print("\nThe password of --store is not printed: put it in place of *** to run these.")
     print("\nThe store stays behind; ask it yourself from this directory, e.g.:")
     for command in follow_up_commands(shown_store, bundle, closed_at, checkpoint):
         print("   " + shlex.join([*program, *command]))
     return 0
+
+
+def demo_settings(servers: str, run_id: str) -> tuple[KafkaSettings, dict[str, str]]:
+    """The demo's Kafka settings, on topics and a group of this run only; and the
+    production topic each event family goes to -> this run's topic for it.
+
+    Never the production names (`sla.contracts`..., `sla.credits`, `sla.rejected`,
+    group `sla-ledger`): on a shared broker a worker would ingest the demo's fictitious
+    contracts and finance would book its credit entries; and the demo would read what
+    earlier runs and others left there, and no longer tell its story.
+    """
+    prefix = f"sla-demo-{run_id}"
+    renamed = {topic: f"{prefix}.{topic.removeprefix('sla.')}" for topic in INBOUND_TOPICS}
+    settings = KafkaSettings(
+        servers,
+        topics=tuple(renamed[topic] for topic in INBOUND_TOPICS),
+        group_id=prefix,
+        dead_letter_topic=f"{prefix}.{DEAD_LETTER_TOPIC.removeprefix('sla.')}",
+        credits_topic=f"{prefix}.{CREDITS_TOPIC.removeprefix('sla.')}",
+    )
+    return settings, renamed
 
 
 def follow_up_commands(

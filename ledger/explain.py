@@ -723,8 +723,12 @@ def outage_facts(
 
 
 def _segment_facts(
-    segment: intervals.WeightedInterval, pieces: Sequence[tuple[OutageState, Span]]
+    segment: intervals.WeightedInterval,
+    pieces: Sequence[tuple[OutageState, Span]],
+    *,
+    kept: bool,
 ) -> dict[str, Any]:
+    """One segment of a down interval; one the floor dropped weighs 0 s of downtime."""
     start, end, weight = segment
     setting = [
         outage
@@ -734,7 +738,7 @@ def _segment_facts(
     return {
         "interval": span(start, end),
         "weight_percent": weight_percent(weight),
-        "weighted_seconds": exact_seconds((end - start) * weight),
+        "weighted_seconds": exact_seconds((end - start) * weight if kept else 0),
         "outage_ids": sorted(o.outage_id for o in setting),
         "event_ids": ids(*(o.event_ids for o in setting)),
     }
@@ -771,7 +775,7 @@ def downtime_facts(
         kept = above_floor(run, floor_us)
         (kept_runs if kept else dropped_runs).append((run[0][0], run[-1][1]))
         weighted_sum = sum(((e - s) * w for s, e, w in run), Fraction(0))
-        facts = [_segment_facts(segment, pieces) for segment in run]
+        facts = [_segment_facts(segment, pieces, kept=kept) for segment in run]
         if kept:
             weight_set_by += [
                 ((f[0], f[1]), frozenset(x["outage_ids"])) for f, x in zip(run, facts, strict=True)

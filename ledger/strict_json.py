@@ -131,7 +131,9 @@ def parse_strict_json(raw: bytes, *, fractions: bool = True) -> object:
             object_pairs_hook=make_object,
         )
     except json.JSONDecodeError as exc:
-        _reject(f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
+        # Some of json's messages already end in "at" ("Invalid control character at").
+        what = exc.msg.removesuffix(" at")
+        _reject(f"malformed JSON: {what} at line {exc.lineno} column {exc.colno}")
     except _NotJsonError as exc:
         _reject(exc.rule)
     except RecursionError:

@@ -49,6 +49,20 @@ from ledger.strict_json import parse_strict_json
 from ledger.timeformat import format_utc, parse_utc
 from ledger.wording import counted
 from projections.attainment import period_report
+from projections.bundle_shape import (
+    CHAIN_LINE,
+    CLOSE,
+    ENTRY,
+    EVENT,
+    MANIFEST,
+    MalformedBundleError,
+    Shape,
+    check_credits,
+    check_envelope,
+    check_origin,
+    check_shape,
+    found,
+)
 from projections.store import LedgerStore
 
 FORMAT = "sla-ledger-audit-bundle/1"
@@ -244,10 +258,6 @@ class CheckResult:
         self.checks.append((name, not problems, "; ".join(problems[:5]) or detail))
 
 
-class MalformedBundleError(ValueError):
-    """A bundle file that is not strict JSON of the bundle's shape."""
-
-
 def _value(raw: bytes, where: str) -> Any:
     """A bundle is untrusted input: parsed strictly (`ledger.strict_json`), integers
     only (decimals are strings in every bundle file), and each refusal named."""
@@ -270,17 +280,22 @@ def _read_json(path: Path) -> Any:
     return _parse(path.read_bytes(), path.name)
 
 
-def _read_lines(path: Path) -> list[dict[str, Any]]:
-    return [
-        _parse(line, f"{path.name} line {number}")
-        for number, line in enumerate(path.read_bytes().split(b"\n"), start=1)
-        if line
-    ]
+def _read_lines(path: Path, shape: Shape) -> list[dict[str, Any]]:
+    """Each line of a JSON Lines file of the bundle, an object of `shape`."""
+    lines = []
+    for number, line in enumerate(path.read_bytes().split(b"\n"), start=1):
+        if line:
+            where = f"{path.name} line {number}"
+            document = _parse(line, where)
+            check_shape(document, shape, where)
+            lines.append(document)
+    return lines
 
 
-# What a hostile file can raise once it parses: a value of the wrong type or size where
-# the format has another (a string for a position, an amount that is no decimal, an
-# instant past year 9999, a period that is no period), or a file that cannot be read.
+# Every value is checked for its shape before it is used (`projections.bundle_shape`):
+# what the check can still raise is a file that cannot be read, or a value of the right
+# shape the ledger's own derivation refuses (`LedgerError`). The rest are caught too, as
+# a last resort, and said without Python's own words.
 _MALFORMED = (
     KeyError,
     TypeError,
@@ -310,16 +325,29 @@ def check(directory: Path, checkpoints: dict[int, str] | None = None) -> CheckRe
         manifest = _value(manifest_path.read_bytes(), manifest_path.name)
     except (OSError, ValueError) as exc:
         raise BundleError(f"{manifest_path} cannot be read: {exc}") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        found = manifest.get("format") if isinstance(manifest, dict) else type(manifest).__name__
-        raise BundleError(f"{manifest_path}: not a bundle manifest of format {FORMAT} ({found!r})")
+    if not isinstance(manifest, dict):
+        raise BundleError(
+            f"{manifest_path}: not a bundle manifest: must be an object, got {found(manifest)}"
+        )
+    if manifest.get("format") != FORMAT:
+        what = "missing" if "format" not in manifest else found(manifest["format"])
+        raise BundleError(f"{manifest_path}: not a bundle manifest of format {FORMAT} ({what})")
+    try:
+        check_shape(manifest, MANIFEST, str(manifest_path))
+    except MalformedBundleError as exc:
+        raise BundleError(f"{exc}: not a bundle manifest as `audit export` writes it") from None
     result = CheckResult()
     try:
         _check_bundle(result, directory, manifest, checkpoints or {})
     except _MALFORMED as exc:
         # A file that parses but is not shaped as the format says: a failed check, told
         # in words, never a crash.
-        what = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+        if isinstance(exc, (MalformedBundleError, LedgerError)):
+            what = str(exc)
+        elif isinstance(exc, OSError):
+            what = f"a file cannot be read: {exc.strerror or 'an input/output error'}"
+        else:  # pragma: no cover - every value's shape is checked first
+            what = "a value the check cannot use"
         result.record("structure", [f"a file is not in the bundle format: {what}"], "")
     return result
 
@@ -338,11 +366,14 @@ def _check_bundle(
     if problems:
         return  # nothing else can be trusted
 
-    chain = _read_lines(directory / "chain.jsonl")
+    chain = _read_lines(directory / "chain.jsonl", CHAIN_LINE)
     links = _check_chain(result, chain, manifest, checkpoints)
-    events = _read_lines(directory / "events.jsonl")
-    entries = _read_lines(directory / "entries.jsonl")
+    events = _read_lines(directory / "events.jsonl", EVENT)
+    entries = _read_lines(directory / "entries.jsonl", ENTRY)
     close = _parse((directory / "close.json").read_bytes(), "close.json", or_null=True)
+    if close is not None:
+        check_shape(close, CLOSE, "close.json")
+    check_credits(_read_json(directory / "credits.json"), "credits.json")
     _check_records(result, links, events, entries, close)
     _check_figures(result, directory, manifest, events, entries, close)
 
@@ -429,18 +460,21 @@ def _check_records(
 
 
 def _recorded(events: list[dict[str, Any]]) -> list[RecordedEvent]:
-    found = []
-    for fields in events:
-        found.append(
+    recorded = []
+    for number, fields in enumerate(events, start=1):
+        where = f"events.jsonl event #{number}"
+        envelope = _parse(fields["envelope"].encode(), f"{where}: envelope")
+        check_envelope(envelope, f"{where}: envelope")
+        origin = _value(fields["origin"].encode(), f"{where}: origin")
+        check_origin(origin, f"{where}: origin")
+        recorded.append(
             RecordedEvent(
-                event=InboundEvent.from_envelope(
-                    _parse(fields["envelope"].encode(), f"event {fields['event_id']}: envelope")
-                ),
+                event=InboundEvent.from_envelope(envelope),
                 recorded_at=from_us(int(fields["recorded_us"])),
-                origin=Origin(**_parse(fields["origin"].encode(), "origin")),
+                origin=Origin(**origin),
             )
         )
-    return found
+    return recorded
 
 
 def _rows_at(

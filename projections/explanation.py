@@ -15,11 +15,17 @@ from typing import Any
 
 from ledger.attainment import Row
 from ledger.credits import CreditEntry, basis, basis_sha256, vanished_basis_sha256
+from ledger.events import RecordedEvent
 from ledger.explain import RowNotFoundError, explain_row, locate
+from ledger.outages import OutageState, fold_outage
+from ledger.period_rows import by_subject
 from ledger.periods import Period, to_us
 from ledger.timeformat import format_utc
 from projections.attainment import load_period_inputs, period_report
 from projections.store import LedgerStore
+
+# How far around the period's UTC month `explain` looks for the service's outages.
+NEAR_US = 24 * 3600 * 1_000_000
 
 
 def explain(
@@ -42,15 +48,17 @@ def explain(
     # (compute_row skips them), but a dispute handler must see them and why.
     mine = {id(o) for o in outages}
     others = [o for o in inputs.outages.of_service(service_id) if id(o) not in mine]
+    known = {o.outage_id for o in [*outages, *others]}
+    nearby, nearby_events = outages_near(store, period, service_id, to_us(as_of), known)
     document = explain_row(
         contract,
         location,
         period,
-        [*outages, *others],
+        [*outages, *others, *nearby],
         maintenances,
         incidents,
         inputs.horizon_us,
-        histories=inputs.events,
+        histories={**inputs.events, **nearby_events},
         closed_at=inputs.closed_at,
     )
     entries = [
@@ -62,6 +70,35 @@ def explain(
     ]
     document["entries"] = entry_facts(store, period, entries)
     return document
+
+
+def outages_near(
+    store: LedgerStore, period: Period, service_id: str, recorded_by_us: int, known: set[str]
+) -> tuple[list[OutageState], dict[tuple[str, str], list[RecordedEvent]]]:
+    """The service's outages near the period that the report's inputs do not hold, with
+    their events: those whose span reaches the period's UTC month widened by a day on each
+    side (`NEAR_US`), recorded by `recorded_by_us`.
+
+    The report reads only the outages that reach some contract's coverage; one that lies
+    wholly before or after this row's coverage (a month that starts at local midnight
+    hours away from UTC's) counts for nothing, but `explain` lists it as `outside`, so a
+    dispute handler sees every outage of the service around the period and why it does
+    not count. Any local month lies within its UTC month and 14 hours either side.
+    """
+    lo, hi = period.window("UTC")
+    events = store.events_near("outage", lo - NEAR_US, hi + NEAR_US, recorded_by_us)
+    found: list[OutageState] = []
+    histories: dict[tuple[str, str], list[RecordedEvent]] = {}
+    for subject_id, subject_events in by_subject(events).items():
+        if subject_id in known:
+            continue
+        outage = fold_outage(subject_events)
+        if outage.service_id == service_id:
+            found.append(outage)
+            histories[("outage", subject_id)] = [
+                e for e in events if e.event.subject_id == subject_id
+            ]
+    return found, histories
 
 
 def entry_facts(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sqlite3
 import time
 import uuid
@@ -1022,11 +1023,15 @@ def _widest(
 
 
 def redact(url: str) -> str:
-    """A store URL fit for an error message: the password replaced."""
+    """A store URL fit for an error message or a printed command: the password replaced
+    by ***, whether it is given before the host or as `?password=` (`parse_store_url`)."""
     parsed = urlparse(url)
     if parsed.password:
-        return url.replace(f":{parsed.password}@", ":***@", 1)
-    return url
+        url = url.replace(f":{parsed.password}@", ":***@", 1)
+    return _QUERY_PASSWORD.sub(r"\1***", url)
+
+
+_QUERY_PASSWORD = re.compile(r"([?&]password=)[^&#]+")
 
 
 def _first_line(exc: BaseException) -> str:

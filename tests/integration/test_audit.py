@@ -530,8 +530,8 @@ def test_a_malformed_bundle_fails_its_check_in_words(history: str, tmp_path: Pat
     broken = run("audit", "check", str(bundle))
     assert broken.returncode == 1
     assert (
-        "FAIL structure: a file is not in the bundle format: missing field 'record_sha256'"
-        in broken.stdout
+        "FAIL structure: a file is not in the bundle format: chain.jsonl line 1: "
+        "field record_sha256 is missing" in broken.stdout
     )
     assert "Traceback" not in broken.stderr
     (bundle / "manifest.json").write_text("[]")

@@ -12,6 +12,7 @@ import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -242,3 +243,292 @@ def test_a_nested_envelope_forged_consistently_into_the_store_does_not_crash_ver
     assert verified.returncode == 1
     assert verified.stdout.startswith("chain broken at position 2: the span of outage O-1 ")
     assert verified.stderr == "sla-ledger: audit verify failed at position 2\n"
+
+
+# What Python says when a check uses a value of the wrong shape: never for an auditor.
+PYTHON_INTERNALS = (
+    "Traceback",
+    "Error",
+    "string indices",
+    "not subscriptable",
+    "has no attribute",
+    "object is not",
+    "invalid literal",
+    "unexpected keyword",
+    "<class",
+    "'str'",
+    "'list'",
+    "'dict'",
+    "'int'",
+    "NoneType",
+    "codec",
+    "surrogates not allowed",
+)
+
+
+def assert_in_words(text: str) -> None:
+    for internal in PYTHON_INTERNALS:
+        assert internal not in text, text
+
+
+def _manifest_changed(change: Callable[[dict[str, Any]], Any]) -> Callable[[bytes], bytes]:
+    def changed(raw: bytes) -> bytes:
+        manifest = json.loads(raw)
+        result = change(manifest)
+        return json.dumps(manifest if result is None else result).encode()
+
+    return changed
+
+
+def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    *parents, last = path.split(".")
+
+    def change(manifest: dict[str, Any]) -> None:
+        target = manifest
+        for name in parents:
+            target = target[name]
+        target[last] = value
+
+    return change
+
+
+def _drop(name: str) -> Callable[[dict[str, Any]], None]:
+    return lambda manifest: manifest.pop(name) and None
+
+
+# (case, change to manifest.json, what stderr says after "manifest.json: ")
+HOSTILE_MANIFESTS: list[tuple[str, Callable[[dict[str, Any]], Any], str]] = [
+    ("head is a string", _set("head", "36:abc"), 'head must be an object, got the string "36:abc"'),
+    ("head is a list", _set("head", [36, "abc"]), "head must be an object, got a list"),
+    (
+        "files is a list",
+        _set("files", ["events.jsonl"]),
+        "files must be an object of file names and their SHA-256, got a list",
+    ),
+    (
+        "files is a string",
+        _set("files", "events.jsonl"),
+        'files must be an object of file names and their SHA-256, got the string "events.jsonl"',
+    ),
+    (
+        "a file's digest is a number",
+        lambda manifest: manifest["files"].update({"events.jsonl": 42}),
+        "files must be an object of file names and their SHA-256, got an object",
+    ),
+    (
+        "the head's position as a string",
+        _set("head.position", "5"),
+        'head.position must be a chain position or 0 (an integer), got the string "5"',
+    ),
+    (
+        "the head's digest as a list",
+        _set("head.chain_sha256", ["0" * 64]),
+        "head.chain_sha256 must be a SHA-256 (64 lower-case hex digits), got a list",
+    ),
+    ("the period missing", _drop("period"), "field period is missing"),
+    ("the head missing", _drop("head"), "field head is missing"),
+    ("the files missing", _drop("files"), "field files is missing"),
+    (
+        "the period as a number",
+        _set("period", 202603),
+        'period must be a period such as "2026-03", got the integer 202603',
+    ),
+    (
+        "the period as an object",
+        _set("period", {"year": 2026}),
+        'period must be a period such as "2026-03", got an object',
+    ),
+    (
+        "the moment as a number",
+        _set("as_of", 1774000000),
+        'as_of must be a UTC instant such as "2026-04-01T00:00:00Z", got the integer 1774000000',
+    ),
+    (
+        "the moment not an instant",
+        _set("as_of", "yesterday"),
+        'as_of must be a UTC instant such as "2026-04-01T00:00:00Z", got the string "yesterday"',
+    ),
+    (
+        "the format as a list",
+        _set("format", ["sla-ledger-audit-bundle/1"]),
+        "not a bundle manifest of format sla-ledger-audit-bundle/1 (a list)",
+    ),
+    ("the format missing", _drop("format"), "(missing)"),
+    (
+        "a list for a manifest",
+        lambda m: [m],
+        "not a bundle manifest: must be an object, got a list",
+    ),
+    ("a string for a manifest", lambda m: "manifest", 'got the string "manifest"'),
+]
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [pytest.param(change, words, id=case) for case, change, words in HOSTILE_MANIFESTS],
+)
+def test_a_manifest_of_the_wrong_shape_is_said_in_words(
+    pristine: Path, tmp_path: Path, change: Callable[[dict[str, Any]], Any], words: str
+) -> None:
+    bundle = tmp_path / "b"
+    shutil.copytree(pristine, bundle)
+    manifest = bundle / "manifest.json"
+    manifest.write_bytes(_manifest_changed(change)(manifest.read_bytes()))
+
+    checked = run("audit", "check", str(bundle))
+
+    assert checked.returncode == 1, checked.stdout + checked.stderr
+    assert checked.stdout == ""
+    [line] = checked.stderr.splitlines()
+    assert line.startswith(f"sla-ledger: error: {manifest}: "), line
+    assert words in line, line
+    assert_in_words(line)
+
+
+# (case, file, change, what the failed structure check says after the file's name)
+HOSTILE_FILES: list[tuple[str, str, Callable[[bytes], bytes], str]] = [
+    (
+        "a chain position as a string",
+        "chain.jsonl",
+        _replaced(b'"position":1', b'"position":"1"'),
+        "chain.jsonl line 1: position must be a chain position (an integer of at least 1), "
+        'got the string "1"',
+    ),
+    (
+        "a chain kind as a list",
+        "chain.jsonl",
+        _replaced(b'"kind":"event"', b'"kind":["event"]'),
+        'chain.jsonl line 1: kind must be "event", "entry" or "close", got a list',
+    ),
+    (
+        "a chain link missing",
+        "chain.jsonl",
+        _replaced(b'"record_sha256":', b'"record":'),
+        "chain.jsonl line 1: field record_sha256 is missing",
+    ),
+    (
+        "a link that is not hex",
+        "chain.jsonl",
+        _replaced(b'"chain_sha256":"', b'"chain_sha256":"\xc3\xa9'),
+        "chain.jsonl line 1: chain_sha256 must be a SHA-256 (64 lower-case hex digits), got",
+    ),
+    (
+        "an event's position as a string",
+        "events.jsonl",
+        _replaced(b'"chain_pos":1,', b'"chain_pos":"1",'),
+        "events.jsonl line 1: chain_pos must be a chain position (an integer of at least 1), "
+        'got the string "1"',
+    ),
+    (
+        "an envelope as an object",
+        "events.jsonl",
+        lambda text: _first_line_replaced(
+            json.dumps({**json.loads(text.split(b"\n")[0]), "envelope": {"a": 1}}).encode()
+        )(text),
+        "events.jsonl line 1: envelope must be a string, got an object",
+    ),
+    (
+        "a record time past year 9999",
+        "events.jsonl",
+        _replaced(b'"recorded_us":', b'"recorded_us":9' + b"9" * 30),
+        "events.jsonl line 1: recorded_us must be a record time (microseconds since "
+        "1970-01-01T00:00:00Z, before the year 10000), got the integer 9999",
+    ),
+    (
+        "a lone surrogate in an envelope",
+        "events.jsonl",
+        _replaced(b'"envelope":"{', b'"envelope":"\\ud800{'),
+        "events.jsonl line 1: envelope must be a string, got a string holding an unpaired "
+        "surrogate",
+    ),
+    (
+        "an origin of the wrong shape",
+        "events.jsonl",
+        _replaced(b'"origin":"{', b'"origin":"{\\"x\\":1,'),
+        'events.jsonl event #1: origin: unexpected field "x"; an origin has only file, line, '
+        "topic, partition, offset, key",
+    ),
+    (
+        "an envelope without its payload",
+        "events.jsonl",
+        _replaced(b',\\"payload\\":', b',\\"cargo\\":'),
+        "events.jsonl event #1: envelope: ",
+    ),
+    (
+        "an amount that is no decimal",
+        "entries.jsonl",
+        _replaced(b'"amount":"', b'"amount":"x'),
+        'entries.jsonl line 1: amount must be a decimal string such as "12.50", got the string',
+    ),
+    (
+        "an amount as a number",
+        "entries.jsonl",
+        _replaced(b'"amount":"100.00"', b'"amount":100'),
+        'entries.jsonl line 1: amount must be a decimal string such as "12.50", got the '
+        "integer 100",
+    ),
+    (
+        "a revision as a string",
+        "entries.jsonl",
+        _replaced(b'"revision":1', b'"revision":"1"'),
+        'entries.jsonl line 1: revision must be an integer, got the string "1"',
+    ),
+    (
+        "a close checkpoint as a string",
+        "close.json",
+        lambda text: json.dumps({**json.loads(text), "checkpoint_pos": "4"}).encode(),
+        'close.json: checkpoint_pos must be a chain position or 0 (an integer), got the string "4"',
+    ),
+    (
+        "a close as a list",
+        "close.json",
+        lambda text: b"[" + text + b"]",
+        "close.json: not a JSON object",
+    ),
+    (
+        "credits entries as an object",
+        "credits.json",
+        lambda text: json.dumps({"entries": {"entry_id": "x"}}).encode(),
+        "credits.json: entries must be a list, got an object",
+    ),
+    (
+        "credits entries of strings",
+        "credits.json",
+        lambda text: json.dumps({"entries": ["x"]}).encode(),
+        'credits.json: entries item 1 must be an object, got the string "x"',
+    ),
+    (
+        "a credits entry without its id",
+        "credits.json",
+        lambda text: json.dumps({"entries": [{"id": "x"}]}).encode(),
+        "credits.json entries item 1: field entry_id is missing",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "change", "words"),
+    [pytest.param(*case[1:], id=case[0]) for case in HOSTILE_FILES],
+)
+def test_a_bundle_file_of_the_wrong_shape_fails_the_structure_check_in_words(
+    pristine: Path,
+    tmp_path: Path,
+    name: str,
+    change: Callable[[bytes], bytes],
+    words: str,
+) -> None:
+    bundle = tmp_path / "b"
+    shutil.copytree(pristine, bundle)
+    _forge(bundle, name, change)
+
+    checked = run("audit", "check", str(bundle))
+
+    assert checked.returncode == 1, checked.stdout + checked.stderr
+    # One line; a forged record may also fail the checks made before the structure's.
+    [summary] = checked.stderr.splitlines()
+    assert summary.startswith("sla-ledger: audit check failed: "), summary
+    assert summary.endswith("structure"), summary
+    [failed] = [line for line in checked.stdout.splitlines() if line.startswith("FAIL structure")]
+    assert failed.startswith("FAIL structure: a file is not in the bundle format: "), failed
+    assert words in failed, failed
+    assert_in_words(failed)

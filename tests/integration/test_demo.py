@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
+from consumers.kafka_config import CREDITS_TOPIC, DEAD_LETTER_TOPIC, INBOUND_TOPICS
 from tests.builders import contract
 from tests.cli_process import run_cli as run
 from tests.integration.test_cli import feed
@@ -192,3 +196,176 @@ def test_demo_writes_into_a_new_store_given_with_store_and_not_twice(
     credits = run("credits", "--format", "json", store=store_url)
     assert {e["contract_id"] for e in json.loads(credits.stdout)["entries"]} >= {"C-2002"}
     assert_refused(run(*args, cwd=tmp_path), "--store")
+
+
+@pytest.mark.parametrize("where", ["immutable", "under /proc", "under a file"])
+def test_demo_in_a_directory_it_cannot_write_is_one_line_and_leaves_nothing(
+    tmp_path: Path, where: str
+) -> None:
+    immutable = tmp_path / "ro"
+    if where == "immutable":
+        immutable.mkdir()
+        subprocess.run(["chattr", "+i", str(immutable)], check=True)
+        directory = immutable
+    elif where == "under /proc":
+        directory = Path("/proc/sla-ledger-demo-x")
+    else:
+        (tmp_path / "a-file").write_text("mine\n")
+        directory = tmp_path / "a-file" / "demo"
+    before = snapshot(tmp_path)
+    try:
+        result = run("demo", "--dir", str(directory), cwd=tmp_path)
+        after = sorted(p.name for p in immutable.iterdir()) if immutable.exists() else []
+    finally:
+        if where == "immutable":
+            subprocess.run(["chattr", "-i", str(immutable)], check=True)
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"sla-ledger: error: demo: cannot write into --dir {directory}: ")
+    assert "internal error" not in lines[0]
+    assert "Error" not in lines[0]  # no Python exception names
+    assert result.stdout == ""
+    assert after == []
+    assert snapshot(tmp_path) == before
+    assert directory.exists() == (where == "immutable")  # made by the test, or not at all
+
+
+PRODUCTION_TOPICS = (*INBOUND_TOPICS, CREDITS_TOPIC, DEAD_LETTER_TOPIC)
+RUN_PREFIX = re.compile(r"sla-demo-[0-9a-f]{12}")
+
+
+def end_offsets(bootstrap: str, topics: Sequence[str]) -> dict[str, dict[int, int]]:
+    """Each existing topic's end offset per partition (a missing topic: absent)."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap.split(","))
+    try:
+        existing = set(admin.list_topics())
+    finally:
+        admin.close()
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap.split(","))
+    try:
+        found: dict[str, dict[int, int]] = {}
+        for topic in (t for t in topics if t in existing):
+            partitions = [
+                TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())
+            ]
+            found[topic] = {tp.partition: o for tp, o in consumer.end_offsets(partitions).items()}
+        return found
+    finally:
+        consumer.close()
+
+
+def credit_story(directory: Path) -> list[tuple[str, str, str, int, str]]:
+    listed = run("credits", "--format", "json", store=f"sqlite:///{directory / 'ledger.db'}")
+    assert listed.returncode == 0, listed.stderr
+    return [
+        (e["contract_id"], e["service_id"], e["kind"], e["revision"], e["amount"])
+        for e in json.loads(listed.stdout)["entries"]
+    ]
+
+
+def test_demo_on_a_shared_broker_uses_topics_of_its_own_and_tells_its_story_every_time(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    production_before = end_offsets(kafka_bootstrap, PRODUCTION_TOPICS)
+    runs = [
+        run(
+            "demo",
+            "--dir",
+            str(tmp_path / name),
+            "--bootstrap-servers",
+            kafka_bootstrap,
+            cwd=tmp_path,
+            timeout=300,
+        )
+        for name in ("first", "second")
+    ]
+    production_after = end_offsets(kafka_bootstrap, PRODUCTION_TOPICS)
+
+    stories = []
+    prefixes = []
+    for result in runs:
+        assert result.returncode == 0, result.stderr
+        [prefix] = set(RUN_PREFIX.findall(result.stdout))
+        prefixes.append(prefix)
+        # It says which topics and group it used, none of them a production name.
+        assert f"on topics of this run only: {prefix}.contracts, {prefix}.outages, " in (
+            result.stdout
+        )
+        assert f"consumer group {prefix}" in result.stdout
+        for topic in PRODUCTION_TOPICS:
+            assert not re.search(rf"(?<![\w.-]){re.escape(topic)}\b", result.stdout), topic
+        ingest = [
+            re.sub(r" \([\d,.]+/s\)", "", line.strip().replace(prefix, "RUN"))
+            for line in result.stdout.splitlines()
+            if line.strip().startswith(("consumed", "published", "outboxes:"))
+        ]
+        stories.append(ingest)
+    assert prefixes[0] != prefixes[1]
+    # The same story both times: the second run reads nothing the first left behind.
+    assert stories[0] == stories[1]
+    assert [line for line in stories[0] if line.startswith("consumed")] == [
+        "consumed 32: accepted 29, duplicates 1, rejected 2",
+        "consumed 1: accepted 1, duplicates 0, rejected 0",
+    ]
+    first, second = (credit_story(tmp_path / name) for name in ("first", "second"))
+    assert (
+        first
+        == second
+        == [
+            ("C-1001", "api", "issue", 1, "1200.00"),
+            ("C-2002", "crm", "issue", 1, "120.00"),
+            ("C-3003", "managed-ops", "issue", 1, "400.00"),
+            ("C-2002", "crm", "reversal", 1, "-120.00"),  # the correction after the close
+            ("C-2002", "crm", "issue", 2, "300.00"),
+        ]
+    )
+
+    # Its own topics hold its messages; the production topics got nothing.
+    assert production_after == production_before
+    mine = end_offsets(
+        kafka_bootstrap,
+        [
+            f"{prefixes[0]}.{t}"
+            for t in ("contracts", "outages", "incidents", "credits", "rejected")
+        ],
+    )
+    assert {t: sum(o.values()) > 0 for t, o in mine.items()} == {
+        f"{prefixes[0]}.{t}": True
+        for t in ("contracts", "outages", "incidents", "credits", "rejected")
+    }
+
+
+@pytest.mark.parametrize("form", ["before the host", "as a query parameter"])
+def test_demo_on_postgresql_prints_no_password(
+    fresh_postgres_url: str, tmp_path: Path, form: str
+) -> None:
+    assert "postgres:@" in fresh_postgres_url  # the test server: any password is accepted
+    if form == "before the host":
+        store = fresh_postgres_url.replace("postgres:@", "postgres:s3cret@", 1)
+    else:
+        store = fresh_postgres_url + "&password=s3cret"
+
+    result = run("demo", "--dir", str(tmp_path / "demo"), "--store", store, cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert "s3cret" not in result.stdout + result.stderr
+    assert "The password of --store is not printed: put it in place of *** to run these." in (
+        result.stdout
+    )
+    commands = printed_commands(result.stdout)
+    with_store = [c for c in commands if "--store" in c]
+    assert len(with_store) == 7
+    assert all("***" in c for c in with_store)
+    # Put back, the password makes the printed command run.
+    report = with_store[0].replace("***", "s3cret")
+    ran = run_as_printed(report, tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    assert "C-2002" in ran.stdout
+
+
+def test_demo_on_sqlite_says_nothing_about_a_password(tmp_path: Path) -> None:
+    result = run("demo", "--dir", str(tmp_path / "demo"), "--store", f"sqlite:///{tmp_path}/x.db")
+    assert result.returncode == 0, result.stderr
+    assert "password" not in result.stdout

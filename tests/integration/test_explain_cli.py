@@ -214,3 +214,35 @@ def test_explain_lists_the_services_outages_that_do_not_count_and_why(
         "O-theirs: does not count: it was reported for other customers of the service only, "
         "not for K-1." in text.stdout
     )
+
+
+def test_an_outage_wholly_before_the_local_month_is_listed_as_outside(
+    store_url: str, tmp_path: Path
+) -> None:
+    # Kiritimati kept UTC-10:40 in 1970: its January starts at 10:40 UTC, after the outage.
+    signed = contract(tz="Pacific/Kiritimati", effective_from="1970-01-01")
+    signed["occurred_at"] = "1970-01-01T00:00:00Z"
+    early = outage("O-early", "1970-01-01T00:00:00Z", "1970-01-01T05:00:00Z")
+    theirs = outage("O-theirs", "1970-01-01T01:00:00Z", "1970-01-01T02:00:00Z", customers=["K-9"])
+    far = outage("O-far", "1970-03-10T00:00:00Z", "1970-03-10T01:00:00Z")
+    ingest(store_url, tmp_path, [signed, *early, *theirs, *far])
+    row = ("--contract", "C-1", "--service", "crm", "--period", "1970-01")
+
+    result = run("explain", *row, "--format", "json", store=store_url)
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    by_id = {o["outage_id"]: o for o in document["availability"]["outages"]}
+    assert set(by_id) == {"O-early", "O-theirs"}  # not one two months away
+    assert by_id["O-early"]["status"] == "outside"
+    assert by_id["O-early"]["counted"] == []
+    assert by_id["O-theirs"]["status"] == "other_customers"
+    # It counts for nothing: the row is the report's, full availability.
+    report = run("report", "--period", "1970-01", "--format", "json", store=store_url)
+    [reported] = json.loads(report.stdout)["rows"]
+    assert document["row"] == reported
+    assert document["row"]["downtime_seconds"] == "0"
+
+    text = run("explain", *row, store=store_url)
+    assert text.returncode == 0, text.stderr
+    assert "Outages\n-------\nnone for this service" not in text.stdout
+    assert "O-early: does not count: it lies outside the measured range" in text.stdout

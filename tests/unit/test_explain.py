@@ -202,6 +202,18 @@ def test_the_floor_drops_a_short_outage_and_keeps_a_long_one() -> None:
     assert downtime["runs"][0]["downtime_seconds"] == "0"
     assert downtime["arithmetic"] == "D = 120 s × 100% = 120 s"
     assert doc["row"]["downtime_seconds"] == "120"
+    # A dropped interval contributes no downtime: neither its segments nor the text say so.
+    [dropped_segment] = downtime["runs"][0]["segments"]
+    assert dropped_segment["weighted_seconds"] == "0"
+    text = _text(doc)
+    at = next(i for i, line in enumerate(text) if "dropped: 30 s is shorter" in line)
+    segment_line = text[at + 1]
+    assert "of downtime" not in segment_line
+    assert segment_line.strip().endswith(
+        "at 100% impact (outage O-short): dropped with its interval, no downtime."
+    )
+    kept_at = next(i for i, line in enumerate(text) if "counted: 2 min (120 s)" in line)
+    assert "impact = 2 min = 120 s of downtime" in text[kept_at + 1]
 
 
 def test_a_corrected_outage_end_shows_raw_correction_and_corrected_interval() -> None:

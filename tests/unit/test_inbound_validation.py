@@ -1099,6 +1099,19 @@ RAW_REJECTED: list[tuple[str, bytes, str, str]] = [
         "malformed JSON: Expecting value at line 1 column 7",
     ),
     ("trailing garbage", GOOD_LINE + b" x", "(document)", "malformed JSON: Extra data"),
+    # json's own messages for these end in "at": the reason says it once.
+    (
+        "control character in a string",
+        b'{"a": "x\ny"}',
+        "(document)",
+        "malformed JSON: Invalid control character at line 1 column 9",
+    ),
+    (
+        "unterminated string",
+        b'{"a": "xy',
+        "(document)",
+        "malformed JSON: Unterminated string starting at line 1 column 7",
+    ),
     ("NaN", b'{"a": NaN}', "(document)", "malformed JSON: NaN is not a JSON value"),
     (
         "Infinity",
