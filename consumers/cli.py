@@ -38,6 +38,7 @@ from consumers.kafka_config import (
     SECURITY_OPTIONS,
     KafkaSettings,
 )
+from consumers.shell_commands import command_line
 from ledger.errors import InvalidInputError, LedgerError, StoreError
 from ledger.periods import Period, from_us, to_us
 from ledger.timeformat import format_utc, parse_rfc3339
@@ -45,7 +46,7 @@ from ledger.wording import counted
 from projections.attainment import period_report
 from projections.credit_entries import close_period
 from projections.store import LedgerStore
-from projections.store.ledger_store import DEFAULT_SQLITE_PATH, Access
+from projections.store.ledger_store import DEFAULT_SQLITE_PATH, Access, StoredRejection, redact
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -336,8 +337,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--export",
         type=Path,
         metavar="FILE",
-        help="write the rejected raw inputs, one per line, to FILE: fix "
-        "them there and `ingest --from-file FILE` again",
+        help="write the rejected raw inputs, one per line, to FILE, a new file (an "
+        "existing one is refused, never overwritten), or - for standard output: fix them "
+        "there and `ingest --from-file FILE` again",
     )
 
     incidents = sub.add_parser(
@@ -709,6 +711,7 @@ def cmd_credits(args: argparse.Namespace) -> int:
 
 
 def cmd_rejections(args: argparse.Namespace) -> int:
+    url = args.store or default_store_url()
     store = open_store(args)
     try:
         stored = store.rejections()
@@ -717,22 +720,7 @@ def cmd_rejections(args: argparse.Namespace) -> int:
         store.close()
     if args.export is not None:
         # The file is the output: the listing is what `rejections` without it shows.
-        try:
-            with args.export.open("wb") as handle:
-                for r in stored:
-                    handle.write(r.raw.replace(b"\n", b" ") + b"\n")
-        except OSError as exc:
-            raise UsageError(
-                f"rejections: cannot write --export {args.export}: {exc.strerror}"
-            ) from None
-        print(
-            render.for_humans(
-                f"wrote {counted(len(stored), 'rejected input')} to {args.export}: fix "
-                f"{'it' if len(stored) == 1 else 'them'}, then "
-                f"`sla-ledger ingest --from-file {args.export}`"
-            ),
-            file=sys.stderr,
-        )
+        export_rejections(stored, args.export, url)
         return 0
     docs: list[dict[str, Any]] = []
     for r in stored:
@@ -769,6 +757,40 @@ def cmd_rejections(args: argparse.Namespace) -> int:
             ]
             print(render.to_table(table, render.REJECTION_COLUMNS, frozenset({"seq"})))
     return 0
+
+
+def export_rejections(stored: Sequence[StoredRejection], path: Path, url: str) -> None:
+    """Write the raw inputs, one per line, to a new file (or standard output for `-`),
+    then say on stderr how to ingest them again, as a command that runs as printed.
+
+    The file is created, never overwritten: `rejections` only reads, and an existing
+    path (the store itself, a previous export) is refused untouched.
+    """
+    lines = b"".join(r.raw.replace(b"\n", b" ") + b"\n" for r in stored)
+    if path == STDIN:
+        sys.stdout.buffer.write(lines)
+        sys.stdout.flush()
+        where, source = "standard output", "-"
+    else:
+        try:
+            with path.open("xb") as handle:
+                handle.write(lines)
+        except FileExistsError:
+            raise UsageError(
+                f"rejections: --export {path} already exists: give a new file name "
+                "(rejections never overwrites a file)"
+            ) from None
+        except OSError as exc:
+            raise UsageError(f"rejections: cannot write --export {path}: {exc.strerror}") from None
+        where, source = str(path), str(path)
+    again = command_line("ingest", "--store", redact(url), "--from-file", source)
+    print(
+        render.for_humans(
+            f"wrote {counted(len(stored), 'rejected input')} to {where}: fix "
+            f"{'it' if len(stored) == 1 else 'them'}, then `{again}`"
+        ),
+        file=sys.stderr,
+    )
 
 
 def _origin_text(origin: dict[str, Any]) -> str:
