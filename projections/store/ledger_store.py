@@ -288,11 +288,24 @@ def _sqlite_contents(path: Path) -> Literal["missing", "empty", "ledger", "forei
                 "with sqlite3's .backup), or read the copy in a writable directory"
             ) from None
         raise StoreError(f"cannot open store {path}: {exc}") from None
-    except sqlite3.DatabaseError:  # "file is not a database"
-        return "foreign"
+    except sqlite3.DatabaseError as exc:
+        if exc.sqlite_errorname == "SQLITE_NOTADB":  # "file is not a database"
+            return "foreign"
+        raise damaged_sqlite(path, exc) from None
     if not tables:
         return "empty"
     return "ledger" if LEDGER_TABLE in tables else "foreign"
+
+
+def damaged_sqlite(path: Path, exc: sqlite3.DatabaseError) -> StoreRefusedError:
+    """A SQLite file with a database header whose pages do not read (truncated, or
+    overwritten: "database disk image is malformed"): the user's own ledger, damaged,
+    not someone else's file."""
+    return StoreRefusedError(
+        f"the SQLite database at {path} is damaged (SQLite: {exc}): restore it from a "
+        "backup or a fresh copy; `sla-ledger audit verify` on the restored copy checks both "
+        "its hash chain and its SQLite integrity"
+    )
 
 
 def _sqlite_writable(path: Path) -> bool:
@@ -1024,6 +1037,26 @@ class LedgerStore:
     def library_count(self) -> int:
         table = self.recorder.events_table_name
         return int(self._query(f"SELECT COUNT(*) AS n FROM {table}")[0]["n"])
+
+    def integrity(self) -> tuple[bool, str | None]:
+        """(checked, problem): the database's own check of its file, where there is a
+        cheap one. SQLite's `PRAGMA quick_check` reads every page and b-tree (read-only,
+        also on an immutable copy) and finds a truncated or overwritten file; its first
+        problem is returned. PostgreSQL has no cheap equivalent (amcheck and checksums are
+        the server administrator's), so it is not checked: (False, None)."""
+        if self.dialect != "sqlite":
+            return False, None
+        try:
+            rows = self._query("PRAGMA quick_check(5)")
+        except StoreError as exc:
+            return True, str(exc)
+        lines = [
+            line.strip()
+            for row in rows
+            for line in str(row[0]).splitlines()
+            if line.strip() and not line.startswith("*** in database")
+        ]
+        return True, None if lines == ["ok"] else "; ".join(lines)
 
     def chain_head(self) -> ChainHead:
         row = self._query("SELECT position, chain_sha256, recorded_us FROM sla_chain_head")[0]
