@@ -150,6 +150,11 @@ def _verify(store: Any, anchors: dict[int, str], output: str) -> int:
         if result.finding is None
         else {"position": result.finding.position, "problem": result.finding.problem},
         "database_integrity": {"checked": result.database_checked, "problem": result.damage},
+        "checkpoints_given": len(anchors),
+        "checkpoints_matched": [
+            {"position": position, "chain_sha256": digest}
+            for position, digest in result.checkpoints_matched
+        ],
     }
     if output == "json":
         print(render.to_json(document))
@@ -159,8 +164,14 @@ def _verify(store: Any, anchors: dict[int, str], output: str) -> int:
         print(
             render.for_humans(
                 f"chain verified: {counted(result.records, 'record')}, "
-                f"{counted(result.closes, 'close checkpoint')} matched; "
-                f"head {result.head.checkpoint}"
+                f"{counted(result.closes, 'close checkpoint')} matched"
+                + (
+                    f"; {counted(len(anchors), 'checkpoint')} given "
+                    f"{'matches' if len(anchors) == 1 else 'match'}"
+                    if anchors
+                    else ""
+                )
+                + f"; head {result.head.checkpoint}"
             )
         )
     else:

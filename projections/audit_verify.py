@@ -51,6 +51,8 @@ class VerifyResult:
     # PostgreSQL, when there is no such check (`database_checked` False).
     damage: str | None = None
     database_checked: bool = False
+    # The checkpoints given (`--checkpoint`) the chain was found to pass through.
+    checkpoints_matched: tuple[tuple[int, str], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -153,8 +155,12 @@ def _verify(store: LedgerStore, checkpoints: Mapping[int, str] | None) -> Verify
     spans = _Spans()
 
     def result(finding: Finding | None) -> VerifyResult:
-        return VerifyResult(head.position, head, closes, finding)
+        matched = tuple(sorted((p, d) for p, d in anchors.items() if 1 <= p <= head.position))
+        return VerifyResult(head.position, head, closes, finding, checkpoints_matched=matched)
 
+    before = sorted(p for p in anchors if p < 1)
+    if before:  # the parser refuses these; a caller passing one gets a finding, not a pass
+        return result(Finding(before[0], "a checkpoint before position 1: no record has it"))
     start = store.min_chain_position()
     if start is not None and start < 1:
         return result(
