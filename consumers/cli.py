@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import base64
 import os
+import re
 import signal
 import sys
 import textwrap
@@ -41,7 +42,7 @@ from consumers.kafka_config import (
 from consumers.shell_commands import command_line
 from ledger.errors import InvalidInputError, LedgerError, StoreError
 from ledger.periods import Period, from_us, to_us
-from ledger.timeformat import format_utc, parse_rfc3339
+from ledger.timeformat import format_utc, parse_date, parse_rfc3339
 from ledger.wording import counted
 from projections.attainment import period_report
 from projections.credit_entries import close_period
@@ -79,11 +80,35 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{self.prog}: {message} (see `{self.prog} --help`)")
+        raise usage_error(self.prog, message)
+
+
+def usage_error(prog: str, message: str) -> UsageError:
+    """A usage error of the command `prog` (`sla-ledger report`), pointing at its own
+    `--help`. The line names the command without the program: `main` prefixes every
+    error with `sla-ledger: error: ` once."""
+    command = prog.removeprefix("sla-ledger").strip()
+    return UsageError(f"{command + ': ' if command else ''}{message} (see `{prog} --help`)")
+
+
+def parse_arguments(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> Any:
+    """The options, or a usage error. Arguments no parser recognised are reported by the
+    subcommand they were given to (argparse would report them at the top level and point
+    at `sla-ledger --help`, which does not list the subcommand's options)."""
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        words = [w for w in (args.command, getattr(args, "action", None)) if w]
+        raise usage_error(
+            " ".join(["sla-ledger", *words]), f"unrecognized arguments: {' '.join(extras)}"
+        )
+    return args
 
 
 def default_store_url() -> str:
     return os.environ.get(STORE_ENV) or f"sqlite:///{DEFAULT_SQLITE_PATH}"
+
+
+DATE_FORM = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def as_of_instant(text: str | None, option: str = "--as-of") -> datetime | None:
@@ -91,7 +116,9 @@ def as_of_instant(text: str | None, option: str = "--as-of") -> datetime | None:
     if text is None:
         return None
     try:
-        return parse_rfc3339(text + "T00:00:00Z" if len(text) == 10 else text)
+        if DATE_FORM.fullmatch(text):  # its own message echoes the date as typed
+            return datetime.combine(parse_date(text), datetime.min.time(), UTC)
+        return parse_rfc3339(text)
     except InvalidInputError as exc:
         raise UsageError(f"{option} {exc}") from None
 
@@ -859,7 +886,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # (`interrupts.deferred`), to stop at a safe point. Run as the command line
         # (argv None), the process exits next: the signals stay ignored until it has.
         with interrupts.raising(then_ignore=argv is None):
-            args = build_parser().parse_args(argv)
+            args = parse_arguments(build_parser(), argv)
             return COMMANDS[args.command](args)
     except UsageError as exc:
         say(f"error: {exc}")

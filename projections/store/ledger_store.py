@@ -372,6 +372,15 @@ def _how_path_reads(path: Path) -> str:
     surprises newcomers."""
     if path.is_absolute():
         return "an absolute path"
+    if path.parts[0].startswith("~"):
+        try:
+            home = f": sqlite:///{path.expanduser()}"
+        except RuntimeError:  # ~user of no such user
+            home = ", with four slashes"
+        return (
+            f"~ is not expanded in a store URL: it names a directory {path.parts[0]} in the "
+            f"current directory; for a home directory give its absolute path{home}"
+        )
     return (
         f"a relative path, {path} from the current directory; an absolute path needs four "
         f"slashes: sqlite:///{Path('/') / path}"
