@@ -127,7 +127,7 @@ def test_export_never_overwrites_a_file_not_even_the_store(tmp_path: Path) -> No
 def test_export_to_standard_output_writes_only_the_raw_lines(tmp_path: Path) -> None:
     store = f"sqlite:///{tmp_path / 'ledger.db'}"
     _ingest(store, tmp_path / "in.jsonl", [contract(), _started("O-1", "120", str(uuid.uuid4()))])
-    result = run("rejections", "--export", "-", store=store)
+    result = run("rejections", "--export", "-", store=store, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     [raw] = result.stdout.splitlines()
     assert json.loads(raw)["payload"]["impact_percent"] == "120"
