@@ -202,9 +202,14 @@ def audit(store: LedgerStore, directory: Path) -> None:
     started = time.perf_counter()
     verified = verify(store)
     seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    with store.snapshot():
+        quick_checked, _damage = store.integrity()
+    integrity = time.perf_counter() - started
     print(
         f"  audit verify: {verified.records:,} chain records in {seconds:.2f} s = "
         f"{verified.records / seconds:,.0f} records/s ({'ok' if verified.ok else 'BROKEN'})"
+        + (f"; of which SQLite quick_check {integrity:.2f} s" if quick_checked else "")
     )
     started = time.perf_counter()
     closed = close_period(store, MARCH, datetime.now(UTC))

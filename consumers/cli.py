@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import base64
 import os
+import re
 import signal
 import sys
 import textwrap
@@ -38,14 +39,15 @@ from consumers.kafka_config import (
     SECURITY_OPTIONS,
     KafkaSettings,
 )
+from consumers.shell_commands import command_line
 from ledger.errors import InvalidInputError, LedgerError, StoreError
 from ledger.periods import Period, from_us, to_us
-from ledger.timeformat import format_utc, parse_rfc3339
+from ledger.timeformat import format_utc, parse_date, parse_rfc3339
 from ledger.wording import counted
 from projections.attainment import period_report
 from projections.credit_entries import close_period
 from projections.store import LedgerStore
-from projections.store.ledger_store import DEFAULT_SQLITE_PATH, Access
+from projections.store.ledger_store import DEFAULT_SQLITE_PATH, Access, StoredRejection, redact
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -78,11 +80,35 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{self.prog}: {message} (see `{self.prog} --help`)")
+        raise usage_error(self.prog, message)
+
+
+def usage_error(prog: str, message: str) -> UsageError:
+    """A usage error of the command `prog` (`sla-ledger report`), pointing at its own
+    `--help`. The line names the command without the program: `main` prefixes every
+    error with `sla-ledger: error: ` once."""
+    command = prog.removeprefix("sla-ledger").strip()
+    return UsageError(f"{command + ': ' if command else ''}{message} (see `{prog} --help`)")
+
+
+def parse_arguments(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> Any:
+    """The options, or a usage error. Arguments no parser recognised are reported by the
+    subcommand they were given to (argparse would report them at the top level and point
+    at `sla-ledger --help`, which does not list the subcommand's options)."""
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        words = [w for w in (args.command, getattr(args, "action", None)) if w]
+        raise usage_error(
+            " ".join(["sla-ledger", *words]), f"unrecognized arguments: {' '.join(extras)}"
+        )
+    return args
 
 
 def default_store_url() -> str:
     return os.environ.get(STORE_ENV) or f"sqlite:///{DEFAULT_SQLITE_PATH}"
+
+
+DATE_FORM = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def as_of_instant(text: str | None, option: str = "--as-of") -> datetime | None:
@@ -90,7 +116,9 @@ def as_of_instant(text: str | None, option: str = "--as-of") -> datetime | None:
     if text is None:
         return None
     try:
-        return parse_rfc3339(text + "T00:00:00Z" if len(text) == 10 else text)
+        if DATE_FORM.fullmatch(text):  # its own message echoes the date as typed
+            return datetime.combine(parse_date(text), datetime.min.time(), UTC)
+        return parse_rfc3339(text)
     except InvalidInputError as exc:
         raise UsageError(f"{option} {exc}") from None
 
@@ -336,8 +364,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--export",
         type=Path,
         metavar="FILE",
-        help="write the rejected raw inputs, one per line, to FILE: fix "
-        "them there and `ingest --from-file FILE` again",
+        help="write the rejected raw inputs, one per line, to FILE, a new file (an "
+        "existing one is refused, never overwritten), or - for standard output: fix them "
+        "there and `ingest --from-file FILE` again",
     )
 
     incidents = sub.add_parser(
@@ -712,6 +741,7 @@ def cmd_credits(args: argparse.Namespace) -> int:
 
 
 def cmd_rejections(args: argparse.Namespace) -> int:
+    url = args.store or default_store_url()
     store = open_store(args)
     try:
         stored = store.rejections()
@@ -720,22 +750,7 @@ def cmd_rejections(args: argparse.Namespace) -> int:
         store.close()
     if args.export is not None:
         # The file is the output: the listing is what `rejections` without it shows.
-        try:
-            with args.export.open("wb") as handle:
-                for r in stored:
-                    handle.write(r.raw.replace(b"\n", b" ") + b"\n")
-        except OSError as exc:
-            raise UsageError(
-                f"rejections: cannot write --export {args.export}: {exc.strerror}"
-            ) from None
-        print(
-            render.for_humans(
-                f"wrote {counted(len(stored), 'rejected input')} to {args.export}: fix "
-                f"{'it' if len(stored) == 1 else 'them'}, then "
-                f"`sla-ledger ingest --from-file {args.export}`"
-            ),
-            file=sys.stderr,
-        )
+        export_rejections(stored, args.export, url)
         return 0
     docs: list[dict[str, Any]] = []
     for r in stored:
@@ -772,6 +787,40 @@ def cmd_rejections(args: argparse.Namespace) -> int:
             ]
             print(render.to_table(table, render.REJECTION_COLUMNS, frozenset({"seq"})))
     return 0
+
+
+def export_rejections(stored: Sequence[StoredRejection], path: Path, url: str) -> None:
+    """Write the raw inputs, one per line, to a new file (or standard output for `-`),
+    then say on stderr how to ingest them again, as a command that runs as printed.
+
+    The file is created, never overwritten: `rejections` only reads, and an existing
+    path (the store itself, a previous export) is refused untouched.
+    """
+    lines = b"".join(r.raw.replace(b"\n", b" ") + b"\n" for r in stored)
+    if path == STDIN:
+        sys.stdout.buffer.write(lines)
+        sys.stdout.flush()
+        where, source = "standard output", "-"
+    else:
+        try:
+            with path.open("xb") as handle:
+                handle.write(lines)
+        except FileExistsError:
+            raise UsageError(
+                f"rejections: --export {path} already exists: give a new file name "
+                "(rejections never overwrites a file)"
+            ) from None
+        except OSError as exc:
+            raise UsageError(f"rejections: cannot write --export {path}: {exc.strerror}") from None
+        where, source = str(path), str(path)
+    again = command_line("ingest", "--store", redact(url), "--from-file", source)
+    print(
+        render.for_humans(
+            f"wrote {counted(len(stored), 'rejected input')} to {where}: fix "
+            f"{'it' if len(stored) == 1 else 'them'}, then `{again}`"
+        ),
+        file=sys.stderr,
+    )
 
 
 def _origin_text(origin: dict[str, Any]) -> str:
@@ -840,7 +889,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # (`interrupts.deferred`), to stop at a safe point. Run as the command line
         # (argv None), the process exits next: the signals stay ignored until it has.
         with interrupts.raising(then_ignore=argv is None):
-            args = build_parser().parse_args(argv)
+            args = parse_arguments(build_parser(), argv)
             return COMMANDS[args.command](args)
     except UsageError as exc:
         say(f"error: {exc}")

@@ -130,6 +130,12 @@ def run(args: argparse.Namespace) -> int:
     raise UsageError(f"audit: unknown action {args.action}")
 
 
+DAMAGED = (
+    "the SQLite database is damaged (quick_check: {problem}): reports, rebuilds and exports "
+    "of it fail; restore it from a backup or a fresh copy and verify that"
+)
+
+
 def _verify(store: Any, anchors: dict[int, str], output: str) -> int:
     from projections.audit_verify import verify
 
@@ -143,15 +149,29 @@ def _verify(store: Any, anchors: dict[int, str], output: str) -> int:
         "first_mismatch": None
         if result.finding is None
         else {"position": result.finding.position, "problem": result.finding.problem},
+        "database_integrity": {"checked": result.database_checked, "problem": result.damage},
+        "checkpoints_given": len(anchors),
+        "checkpoints_matched": [
+            {"position": position, "chain_sha256": digest}
+            for position, digest in result.checkpoints_matched
+        ],
     }
     if output == "json":
         print(render.to_json(document))
+    elif result.finding is None and result.damage is not None:
+        print(render.for_humans(DAMAGED.format(problem=result.damage)))
     elif result.finding is None:
         print(
             render.for_humans(
                 f"chain verified: {counted(result.records, 'record')}, "
-                f"{counted(result.closes, 'close checkpoint')} matched; "
-                f"head {result.head.checkpoint}"
+                f"{counted(result.closes, 'close checkpoint')} matched"
+                + (
+                    f"; {counted(len(anchors), 'checkpoint')} given "
+                    f"{'matches' if len(anchors) == 1 else 'match'}"
+                    if anchors
+                    else ""
+                )
+                + f"; head {result.head.checkpoint}"
             )
         )
     else:
@@ -161,6 +181,8 @@ def _verify(store: Any, anchors: dict[int, str], output: str) -> int:
                 f"({counted(result.records, 'record')} before it verified)"
             )
         )
+    if result.finding is None and result.damage is not None:
+        return _outcome("audit verify failed: the SQLite database is damaged")
     return _outcome(
         None
         if result.finding is None
@@ -225,6 +247,8 @@ def _export(args: argparse.Namespace) -> int:
     with open_store(args) as store, store.snapshot():
         # One snapshot: the bundle holds exactly the history that was verified.
         verified = verify(store)
+        if verified.finding is None and verified.damage is not None:
+            raise StoreError(DAMAGED.format(problem=verified.damage) + "; no bundle was written")
         if verified.finding is not None:
             raise StoreError(
                 f"audit verify fails at position {verified.finding.position} "

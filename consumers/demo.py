@@ -19,9 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shlex
 import shutil
-import sys
 import uuid
 from collections.abc import Sequence
 from contextlib import nullcontext, suppress
@@ -43,6 +41,7 @@ from consumers.kafka_config import (
 )
 from consumers.kafka_intake import IngestCounts, KafkaIngest
 from consumers.publish import publish_file
+from consumers.shell_commands import command_line, shown_path
 from ledger.chain import parse_checkpoint
 from ledger.errors import LedgerError
 from ledger.periods import Period
@@ -675,12 +674,11 @@ def run_demo(
         finally:
             store.close()
     demo_dir.finish()
-    program = program_argv()
     if password_hidden:
         print("\nThe password of --store is not printed: put it in place of *** to run these.")
     print("\nThe store stays behind; ask it yourself from this directory, e.g.:")
     for command in follow_up_commands(shown_store, bundle, closed_at, checkpoint):
-        print("   " + shlex.join([*program, *command]))
+        print("   " + command_line(*command))
     return 0
 
 
@@ -723,43 +721,6 @@ def follow_up_commands(
         ["audit", "verify", *store, *anchor],
         ["audit", "check", shown_path(bundle), *anchor],
     ]
-
-
-def program_argv(executable: str | None = None) -> list[str]:
-    """How to run this very `sla-ledger` from the user's shell.
-
-    Not a bare `sla-ledger`: `python3 dev.py demo` runs the demo with `.venv/bin` on its
-    PATH, but the user's shell does not have it there. The console script next to the
-    running interpreter is the program that is running now; without one, the same
-    interpreter runs the package (`python -m consumers`). The interpreter's own name is
-    kept unresolved: a venv's `python` is a symlink, and resolving it leaves the venv.
-    """
-    interpreter = Path(executable or sys.executable)
-    bin_dir = interpreter.parent.resolve()
-    script = bin_dir / "sla-ledger"
-    if script.is_file() and os.access(script, os.X_OK):
-        return [_runnable(script)]
-    return [_runnable(bin_dir / interpreter.name), "-m", "consumers"]
-
-
-def _runnable(program: Path) -> str:
-    """A program's path as a shell runs it: a bare name would be looked up on PATH."""
-    shown = shown_path(program)
-    return shown if os.sep in shown else f".{os.sep}{shown}"
-
-
-def shown_path(path: Path, cwd: Path | None = None) -> str:
-    """`path` relative to the current directory when it lies inside it, else absolute.
-
-    The empty string stands for the current directory itself.
-    """
-    absolute = path.absolute()
-    here = (cwd or Path.cwd()).resolve()
-    try:
-        relative = absolute.parent.resolve().joinpath(absolute.name).relative_to(here)
-    except ValueError:
-        return str(absolute)
-    return "" if relative == Path() else str(relative)
 
 
 def _send_raw(settings: KafkaSettings, topic: str, messages: Sequence[bytes]) -> None:

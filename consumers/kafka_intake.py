@@ -128,7 +128,8 @@ def with_backoff(
         except retry_on as exc:
             if isinstance(exc, StoreRefusedError) or time.monotonic() + delay > deadline:
                 raise
-            reason = str(exc).splitlines()[0][:120]
+            # The whole first line: cut at a fixed width, the reason lost its advice.
+            reason = (str(exc).strip() or type(exc).__name__).splitlines()[0]
             say(f"{what} unavailable ({reason}); retrying in {delay:.1f}s")
             waited_until = time.monotonic() + delay
             while time.monotonic() < waited_until:

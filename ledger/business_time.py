@@ -30,7 +30,8 @@ WEEKDAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ALWAYS: Final = "24x7"
 MINUTES_PER_DAY: Final = 24 * 60
 
-_CLOCK = re.compile(r"^(\d{2}):(\d{2})$")
+# ASCII digits, the whole text: `\d` takes any script's digits and `$` a final newline.
+_CLOCK = re.compile(r"([0-9]{2}):([0-9]{2})")
 _ONE_DAY = timedelta(days=1)
 # Local days looked at beyond the local dates of the interval's ends. One is enough for
 # ordinary zones; two also covers a zone that skipped a whole calendar day (Pacific/Apia).
@@ -43,7 +44,7 @@ Slot = tuple[int, int]
 def _parse_clock(text: object, where: str, *, is_end: bool) -> int:
     if not isinstance(text, str):
         raise InvalidInputError(f'{where}: must be a local time "HH:MM", got {text!r}')
-    match = _CLOCK.match(text)
+    match = _CLOCK.fullmatch(text)
     if match is None:
         raise InvalidInputError(f'{where}: must be a local time "HH:MM", got "{text}"')
     hours, minutes = int(match.group(1)), int(match.group(2))

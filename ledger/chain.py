@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from operator import itemgetter
@@ -129,9 +130,26 @@ def link(previous: str, record_digest: str) -> str:
     return hashlib.sha256(f"{previous}\n{record_digest}".encode("ascii")).hexdigest()
 
 
+CHECKPOINT = re.compile(r"([0-9]+):([0-9a-f]{64})")
+
+
 def parse_checkpoint(text: str) -> tuple[int, str]:
-    """`POSITION:SHA256`, as `close` and `audit verify` print a checkpoint."""
-    position, _, digest = text.partition(":")
-    if not position.isdigit() or len(digest) != 64 or set(digest) - set("0123456789abcdef"):
-        raise ValueError(f'a checkpoint is POSITION:SHA256 (64 lower-case hex), got "{text}"')
-    return int(position), digest
+    """`POSITION:SHA256`, as `close` and `audit verify` print a checkpoint: the one
+    parser of `--checkpoint`, for `audit verify` and `audit check` alike.
+
+    ASCII digits only (`str.isdigit` also takes `²` and other digits `int` refuses), and
+    a position of the chain, 1 or more: position 0 is the genesis, which no record has,
+    so a checkpoint there could match nothing and would pass unchecked.
+    """
+    found = CHECKPOINT.fullmatch(text)
+    if found is None:
+        raise ValueError(
+            "a checkpoint is POSITION:SHA256 (digits 0-9, a colon, 64 lower-case hex), "
+            f'got "{text}"'
+        )
+    position = int(found[1])
+    if position < 1:
+        raise ValueError(
+            f'a checkpoint\'s position is 1 or more (the chain starts at 1), got "{text}"'
+        )
+    return position, found[2]

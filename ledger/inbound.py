@@ -265,8 +265,9 @@ _P = TypeVar("_P")
 
 
 def _plain_ascii(text: str) -> bool:
-    # The time-format parsers match with `\d` and `$`, which also take non-ASCII digits
-    # and a trailing newline; neither is valid in the contract's formats.
+    # Non-ASCII text and a trailing newline are valid in none of the contract's formats
+    # (the parsers match [0-9] in the whole text too): such a text is parsed as "", so
+    # that it fails, and the message quotes the text as received.
     return text.isascii() and not text.endswith("\n")
 
 

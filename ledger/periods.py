@@ -45,7 +45,7 @@ class Period:
     def from_label(cls, label: str) -> Period:
         """The period of a `YYYY-MM` label the store already holds (not range-checked:
         what was recorded stays readable)."""
-        match = re.fullmatch(r"(\d{4})-(\d{2})", label)
+        match = re.fullmatch(r"([0-9]{4})-([0-9]{2})", label)  # ASCII: `\d` takes any digits
         if match is None or not 1 <= int(match.group(2)) <= 12:
             raise InvalidInputError(f'period must be YYYY-MM (e.g. "2026-03"), got "{label}"')
         return cls(int(match.group(1)), int(match.group(2)))

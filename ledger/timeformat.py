@@ -64,6 +64,9 @@ def parse_rfc3339(text: str) -> datetime:
             f'must have at most 6 fractional second digits (microseconds), got "{text}"'
         )
     offset = match.group(8)
+    if offset not in ("Z", "z") and (int(offset[1:3]) > 23 or int(offset[4:6]) > 59):
+        # RFC 3339's time-numoffset: time-hour (00-23) ":" time-minute (00-59).
+        raise InvalidInputError(f'offset must be between -23:59 and +23:59, got "{text}"')
     iso = (
         text[:10] + "T" + text[11:19] + fraction.ljust(7, "0")[:7]
         if fraction

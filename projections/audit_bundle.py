@@ -136,7 +136,11 @@ def export(store: LedgerStore, period: Period, out: Path, head: ChainHead) -> di
     into a hidden sibling directory moved into place at the end: a failure leaves
     nothing behind (and never removes a directory the user had)."""
     try:
-        if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        if out.exists() and not out.is_dir():
+            raise BundleError(
+                f"{out} is a file, not a directory: give a new or empty directory for the bundle"
+            )
+        if out.exists() and any(out.iterdir()):
             raise BundleError(f"{out} is not empty: give a new or empty directory")
     except OSError as exc:
         raise BundleError(f"cannot write the bundle to {out}: {exc}") from None

@@ -18,10 +18,11 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ledger.chain import GENESIS, RECORD_TIME, ChainHead, RecordKind, link, record_sha256
+from ledger.errors import StoreError
 from ledger.events import InboundEvent
 from ledger.inbound import RejectedInputError, require_object
 from ledger.strict_json import parse_strict_json
@@ -46,10 +47,16 @@ class VerifyResult:
     head: ChainHead  # the recomputed chain at its last good position
     closes: int  # checkpoints of closes that matched
     finding: Finding | None
+    # The database's own integrity (SQLite's quick_check): None when it passed or, on
+    # PostgreSQL, when there is no such check (`database_checked` False).
+    damage: str | None = None
+    database_checked: bool = False
+    # The checkpoints given (`--checkpoint`) the chain was found to pass through.
+    checkpoints_matched: tuple[tuple[int, str], ...] = ()
 
     @property
     def ok(self) -> bool:
-        return self.finding is None
+        return self.finding is None and self.damage is None
 
 
 def _describe(kind: RecordKind, fields: Mapping[str, Any]) -> str:
@@ -126,7 +133,18 @@ class _Spans:
 def verify(store: LedgerStore, checkpoints: Mapping[int, str] | None = None) -> VerifyResult:
     """Verify the chain as the store stands at one moment (writers may go on meanwhile)."""
     with store.snapshot():
-        return _verify(store, checkpoints)
+        # The database's own check too: a damaged file's chain may read as intact while
+        # reports, rebuilds and exports stop with "database disk image is malformed". A
+        # chain finding is the more precise (a row forged past a CHECK constraint fails
+        # both); a file too damaged to read the chain from is reported as damaged.
+        checked, damage = store.integrity()
+        try:
+            result = _verify(store, checkpoints)
+        except StoreError:
+            if damage is None:
+                raise
+            return VerifyResult(0, ChainHead(0, GENESIS, 0), 0, None, damage, checked)
+        return replace(result, damage=damage, database_checked=checked)
 
 
 def _verify(store: LedgerStore, checkpoints: Mapping[int, str] | None) -> VerifyResult:
@@ -137,8 +155,12 @@ def _verify(store: LedgerStore, checkpoints: Mapping[int, str] | None) -> Verify
     spans = _Spans()
 
     def result(finding: Finding | None) -> VerifyResult:
-        return VerifyResult(head.position, head, closes, finding)
+        matched = tuple(sorted((p, d) for p, d in anchors.items() if 1 <= p <= head.position))
+        return VerifyResult(head.position, head, closes, finding, checkpoints_matched=matched)
 
+    before = sorted(p for p in anchors if p < 1)
+    if before:  # the parser refuses these; a caller passing one gets a finding, not a pass
+        return result(Finding(before[0], "a checkpoint before position 1: no record has it"))
     start = store.min_chain_position()
     if start is not None and start < 1:
         return result(

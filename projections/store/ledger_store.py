@@ -21,11 +21,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import parse_qs, quote, unquote, urlparse
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
+import psycopg
 from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEvent, Tracking
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
+from psycopg.conninfo import make_conninfo
 
 from ledger.chain import RECORD_TIME, ChainHead, RecordKind
 from ledger.credits import CreditEntry
@@ -107,8 +109,22 @@ def originator_of(kind: RecordKind, key: str) -> uuid.UUID:
 RECORD_KEY: dict[RecordKind, str] = {"event": "event_id", "entry": "entry_id", "close": "period"}
 
 
+POSTGRES_FORM = (
+    "postgresql://user:password@host:port/database (a unix-socket directory as ?host=/dir, "
+    "an IPv6 host in brackets: [::1])"
+)
+# The URL's own parts; every other query parameter is a libpq connection parameter
+# (sslmode, sslrootcert, application_name, ...), passed to the connection as given.
+URL_PARAMETERS = ("host", "port", "user", "password", "dbname")
+
+
 def parse_store_url(url: str) -> tuple[Dialect, dict[str, Any]]:
-    """`sqlite:///path/to/ledger.db` or `postgresql://user:pass@host:port/db`."""
+    """`sqlite:///path/to/ledger.db` or `postgresql://user:pass@host:port/db?param=value`.
+
+    A PostgreSQL URL's query parameters other than its own parts are libpq connection
+    parameters (`libpq` in the result); a name libpq does not know is refused, never
+    dropped (a dropped `sslmode=verify-full` would connect without checking anything).
+    """
     if url.startswith("sqlite:///") or url == "sqlite://":
         path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else ""
         if not path:
@@ -117,20 +133,45 @@ def parse_store_url(url: str) -> tuple[Dialect, dict[str, Any]]:
             )
         return "sqlite", {"path": unquote(path)}
     if url.startswith(("postgresql://", "postgres://")):
-        parsed = urlparse(url)
-        query = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
-        host = query.get("host") or parsed.hostname or "localhost"
-        return "postgresql", {
-            "dbname": unquote(parsed.path.lstrip("/")) or query.get("dbname", "postgres"),
-            "host": host,
-            "port": str(parsed.port or query.get("port") or 5432),
-            "user": unquote(parsed.username or query.get("user", "postgres")),
-            "password": unquote(parsed.password or query.get("password", "")),
-        }
+        return "postgresql", _postgres_parameters(url)
     raise StoreRefusedError(
-        f'unsupported store URL "{url}": use sqlite:///path/to/ledger.db or '
+        f'unsupported store URL "{redact(url)}": use sqlite:///path/to/ledger.db or '
         "postgresql://user:password@host:port/database"
     )
+
+
+def _postgres_parameters(url: str) -> dict[str, Any]:
+    def refuse(problem: str, hint: str = f"use {POSTGRES_FORM}") -> StoreRefusedError:
+        return StoreRefusedError(f'store URL "{redact(url)}" {problem}: {hint}')
+
+    try:
+        parsed = urlsplit(url)
+        hostname = parsed.hostname
+    except ValueError:  # "Invalid IPv6 URL": an unclosed [
+        raise refuse("has an unclosed [ in its host") from None
+    query = {k: v[-1] for k, v in parse_qs(parsed.query, keep_blank_values=True).items()}
+    port_text = parsed.netloc.rpartition("@")[2].rpartition("]")[2].partition(":")[2]
+    port = port_text or query.get("port") or "5432"
+    if not re.fullmatch(r"[0-9]{1,5}", port) or not 1 <= int(port) <= 65535:
+        raise refuse(f'has port "{port}", not a number from 1 to 65535')
+    libpq = {k: v for k, v in query.items() if k not in URL_PARAMETERS}
+    for name in libpq:
+        try:
+            make_conninfo("", **{name: libpq[name]})
+        except psycopg.ProgrammingError:
+            raise refuse(
+                f'has the parameter "{name}", which is no libpq connection parameter',
+                "besides host, port, user, password and dbname, a query parameter is "
+                "passed to libpq as it is (sslmode, sslrootcert, application_name, ...)",
+            ) from None
+    return {
+        "dbname": unquote(parsed.path.lstrip("/")) or query.get("dbname", "postgres"),
+        "host": query.get("host") or hostname or "localhost",
+        "port": port,
+        "user": unquote(parsed.username or query.get("user", "postgres")),
+        "password": unquote(parsed.password or query.get("password", "")),
+        "libpq": libpq,
+    }
 
 
 def _placeholders(n: int) -> str:
@@ -247,11 +288,24 @@ def _sqlite_contents(path: Path) -> Literal["missing", "empty", "ledger", "forei
                 "with sqlite3's .backup), or read the copy in a writable directory"
             ) from None
         raise StoreError(f"cannot open store {path}: {exc}") from None
-    except sqlite3.DatabaseError:  # "file is not a database"
-        return "foreign"
+    except sqlite3.DatabaseError as exc:
+        if exc.sqlite_errorname == "SQLITE_NOTADB":  # "file is not a database"
+            return "foreign"
+        raise damaged_sqlite(path, exc) from None
     if not tables:
         return "empty"
     return "ledger" if LEDGER_TABLE in tables else "foreign"
+
+
+def damaged_sqlite(path: Path, exc: sqlite3.DatabaseError) -> StoreRefusedError:
+    """A SQLite file with a database header whose pages do not read (truncated, or
+    overwritten: "database disk image is malformed"): the user's own ledger, damaged,
+    not someone else's file."""
+    return StoreRefusedError(
+        f"the SQLite database at {path} is damaged (SQLite: {exc}): restore it from a "
+        "backup or a fresh copy; `sla-ledger audit verify` on the restored copy checks both "
+        "its hash chain and its SQLite integrity"
+    )
 
 
 def _sqlite_writable(path: Path) -> bool:
@@ -318,10 +372,76 @@ def _how_path_reads(path: Path) -> str:
     surprises newcomers."""
     if path.is_absolute():
         return "an absolute path"
+    if path.parts[0].startswith("~"):
+        try:
+            home = f": sqlite:///{path.expanduser()}"
+        except RuntimeError:  # ~user of no such user
+            home = ", with four slashes"
+        return (
+            f"~ is not expanded in a store URL: it names a directory {path.parts[0]} in the "
+            f"current directory; for a home directory give its absolute path{home}"
+        )
     return (
         f"a relative path, {path} from the current directory; an absolute path needs four "
         f"slashes: sqlite:///{Path('/') / path}"
     )
+
+
+# What libpq says when it never reached a server (nothing listens, no such socket, no
+# such host, no answer in time): only then is "is the server running" the question.
+UNREACHABLE = (
+    "Is the server running",
+    "Connection refused",
+    "No such file or directory",
+    "could not translate host name",
+    "timeout expired",
+    "Network is unreachable",
+    "No route to host",
+)
+# A server that answered but cannot take a connection now: worth retrying.
+BUSY = ("starting up", "shutting down", "in recovery mode", "too many clients", "remaining")
+
+
+def _postgres_failure(url: str, params: dict[str, Any], exc: PersistenceError) -> StoreError:
+    """Why a PostgreSQL store could not be opened, in the server's (or libpq's) own words.
+
+    The pool only says it got no connection in time. One direct connection with the same
+    parameters gets the real answer: a database or role that does not exist, a failed
+    password, a bad sslmode is a refusal (a Kafka worker does not retry it); a server
+    that could not be reached, or is busy, is a plain StoreError (retried).
+    """
+    try:
+        psycopg.connect(
+            dbname=params["dbname"],
+            host=params["host"],
+            port=params["port"],
+            user=params["user"],
+            password=params["password"],
+            **{"connect_timeout": "3", **params["libpq"]},
+        ).close()
+    except psycopg.Error as probe:
+        text = str(probe).strip()
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        first = lines[0] if lines else type(probe).__name__
+        reason = first.partition("FATAL:")[2].strip() if "FATAL:" in first else first
+        for prefix in ("connection failed: ", "connection is bad: "):
+            reason = reason.removeprefix(prefix)
+        if any(marker in text for marker in UNREACHABLE):
+            return StoreError(
+                f"cannot open store {redact(url)}: {reason}; check the host and port in "
+                "--store (or SLA_LEDGER_STORE) and that the database server is running"
+            )
+        if any(marker in text for marker in BUSY):
+            return StoreError(f"cannot open store {redact(url)}: the server says: {reason}")
+        if "FATAL:" in text:
+            return StoreRefusedError(
+                f"cannot open store {redact(url)}: the server says: {reason}; check the "
+                "database, user and password in --store (or SLA_LEDGER_STORE)"
+            )
+        return StoreRefusedError(
+            f"cannot open store {redact(url)}: {reason}; check --store (or SLA_LEDGER_STORE)"
+        )
+    return StoreError(f"cannot open store {redact(url)}: {_first_line(exc)}")
 
 
 class LedgerStore:
@@ -356,16 +476,17 @@ class LedgerStore:
                 # later. Giving up after a few seconds instead makes every later checkout
                 # start a fresh attempt: reconnection follows the server's return closely.
                 datastore.pool.reconnect_timeout = 8.0
+                # The URL's libpq parameters (sslmode, ...): the library takes only the
+                # five above, and its pool connects with these keyword arguments.
+                assert isinstance(datastore.pool.kwargs, dict)
+                datastore.pool.kwargs.update(params["libpq"])
                 self.recorder = LedgerPostgresRecorder(datastore)
                 self._open_postgres(params["dbname"])
         except PersistenceError as exc:
             self.close()
             if self.dialect == "sqlite":
                 raise StoreError(f"cannot open store {url}: {_first_line(exc)}") from None
-            raise StoreError(
-                f"cannot open store {redact(url)}: {_first_line(exc)}; check --store "
-                "(or SLA_LEDGER_STORE) and that the database server is running"
-            ) from None
+            raise _postgres_failure(url, params, exc) from None
         except (OSError, sqlite3.Error) as exc:
             self.close()
             raise StoreError(f"cannot open store {redact(url)}: {exc}") from None
@@ -926,6 +1047,26 @@ class LedgerStore:
         table = self.recorder.events_table_name
         return int(self._query(f"SELECT COUNT(*) AS n FROM {table}")[0]["n"])
 
+    def integrity(self) -> tuple[bool, str | None]:
+        """(checked, problem): the database's own check of its file, where there is a
+        cheap one. SQLite's `PRAGMA quick_check` reads every page and b-tree (read-only,
+        also on an immutable copy) and finds a truncated or overwritten file; its first
+        problem is returned. PostgreSQL has no cheap equivalent (amcheck and checksums are
+        the server administrator's), so it is not checked: (False, None)."""
+        if self.dialect != "sqlite":
+            return False, None
+        try:
+            rows = self._query("PRAGMA quick_check(5)")
+        except StoreError as exc:
+            return True, str(exc)
+        lines = [
+            line.strip()
+            for row in rows
+            for line in str(row[0]).splitlines()
+            if line.strip() and not line.startswith("*** in database")
+        ]
+        return True, None if lines == ["ok"] else "; ".join(lines)
+
     def chain_head(self) -> ChainHead:
         row = self._query("SELECT position, chain_sha256, recorded_us FROM sla_chain_head")[0]
         return ChainHead(int(row["position"]), row["chain_sha256"], int(row["recorded_us"]))
@@ -1023,15 +1164,18 @@ def _widest(
 
 
 def redact(url: str) -> str:
-    """A store URL fit for an error message or a printed command: the password replaced
-    by ***, whether it is given before the host or as `?password=` (`parse_store_url`)."""
-    parsed = urlparse(url)
-    if parsed.password:
-        url = url.replace(f":{parsed.password}@", ":***@", 1)
-    return _QUERY_PASSWORD.sub(r"\1***", url)
-
-
-_QUERY_PASSWORD = re.compile(r"([?&]password=)[^&#]+")
+    """A store URL fit for an error message: the password replaced, in the user part or
+    as a query parameter. Never fails, even on a URL that does not parse."""
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        return url
+    end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    netloc, tail = rest[:end], rest[end:]
+    user, at, host = netloc.rpartition("@")
+    if at and ":" in user and user.partition(":")[2]:
+        netloc = f"{user.partition(':')[0]}:***@{host}"
+    tail = re.sub(r"([?&]password=)[^&#]*", r"\1***", tail)
+    return f"{scheme}://{netloc}{tail}"
 
 
 def _first_line(exc: BaseException) -> str:

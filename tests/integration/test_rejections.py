@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import uuid
 from pathlib import Path
 from typing import Any
@@ -65,16 +67,70 @@ def test_resubmitted_means_accepted_after_the_rejection_never_a_conflict(
     }
 
 
-def test_export_prints_only_its_confirmation(tmp_path: Path) -> None:
-    store = f"sqlite:///{tmp_path / 'ledger.db'}"
-    _ingest(store, tmp_path / "in.jsonl", [contract(), _started("O-1", "120", str(uuid.uuid4()))])
-    export = tmp_path / "rejected.jsonl"
+def _hint(stderr: str) -> str:
+    """The command in the confirmation line's backticks."""
+    return stderr.split("`")[1]
+
+
+def test_export_prints_only_its_confirmation_with_a_command_that_runs_as_printed(
+    store_url: str, tmp_path: Path
+) -> None:
+    _ingest(
+        store_url, tmp_path / "in.jsonl", [contract(), _started("O-1", "120", str(uuid.uuid4()))]
+    )
     for output in ("table", "json"):
-        result = run("rejections", "--export", str(export), "--format", output, store=store)
+        export = tmp_path / f"rejected-{output}.jsonl"
+        result = run(
+            "rejections",
+            "--export",
+            str(export),
+            "--format",
+            output,
+            store=store_url,
+            cwd=tmp_path,
+        )
         assert result.returncode == 0, result.stderr
         assert result.stdout == ""
-        assert result.stderr == (
-            f"wrote 1 rejected input to {export}: fix it, then "
-            f"`sla-ledger ingest --from-file {export}`\n"
-        )
+        assert result.stderr.startswith(f"wrote 1 rejected input to {export}: fix it, then `")
+        assert result.stderr.count("\n") == 1
         assert export.read_bytes().count(b"\n") == 1
+    # Fixed, the file goes back in with the command exactly as printed, from the same
+    # directory: the program that ran and the store it read (no SLA_LEDGER_STORE in the
+    # shell), each word quoted.
+    hint = _hint(result.stderr)
+    assert "--store" in hint
+    export.write_text(export.read_text().replace('"120"', '"100"'))
+    environment = {k: v for k, v in os.environ.items() if k != "SLA_LEDGER_STORE"}
+    again = subprocess.run(
+        hint, shell=True, cwd=tmp_path, env=environment, capture_output=True, text=True
+    )
+    assert again.returncode == 0, again.stderr
+    assert "accepted 1, duplicates 0, rejected 0" in again.stdout
+
+
+def test_export_never_overwrites_a_file_not_even_the_store(tmp_path: Path) -> None:
+    ledger = tmp_path / "led.db"
+    store = f"sqlite:///{ledger}"
+    _ingest(store, tmp_path / "in.jsonl", [contract(), _started("O-1", "120", str(uuid.uuid4()))])
+    before = ledger.read_bytes()
+    result = run("rejections", "--export", str(ledger), store=store)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"sla-ledger: error: rejections: --export {ledger} already exists: give a new file "
+        "name (rejections never overwrites a file)\n"
+    )
+    assert ledger.read_bytes() == before
+    assert run("report", "--period", "2026-03", store=store).returncode == 0
+
+
+def test_export_to_standard_output_writes_only_the_raw_lines(tmp_path: Path) -> None:
+    store = f"sqlite:///{tmp_path / 'ledger.db'}"
+    _ingest(store, tmp_path / "in.jsonl", [contract(), _started("O-1", "120", str(uuid.uuid4()))])
+    result = run("rejections", "--export", "-", store=store, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    [raw] = result.stdout.splitlines()
+    assert json.loads(raw)["payload"]["impact_percent"] == "120"
+    assert result.stderr.startswith("wrote 1 rejected input to standard output: fix it, then `")
+    assert _hint(result.stderr).endswith(" --from-file -")
+    assert not (tmp_path / "-").exists()

@@ -295,6 +295,8 @@ def test_sydney_month_end() -> None:
         ("UTC", {"weekly": {"mon": [["24:00", "24:00"]]}}, "weekly.mon[0][0]"),
         ("UTC", {"weekly": {"mon": [["08:00", "24:01"]]}}, "weekly.mon[0][1]"),
         ("UTC", {"weekly": {"mon": [["8:00", "18:00"]]}}, "HH:MM"),
+        ("UTC", {"weekly": {"mon": [["\u0660\u0668:00", "18:00"]]}}, "HH:MM"),  # Arabic-Indic 08
+        ("UTC", {"weekly": {"mon": [["08:00", "18:00\n"]]}}, "HH:MM"),
         ("UTC", {"weekly": {"mon": [["18:00", "08:00"]]}}, "must not end before it starts"),
         ("UTC", {"weekly": {"mon": [["08:00"]]}}, "pair"),
         ("UTC", {"weekly": {}, "holidays": ["2026-02-30"]}, "holidays[0]"),

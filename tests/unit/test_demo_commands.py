@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from consumers.demo import program_argv, shown_path
+from consumers.shell_commands import program_argv, shown_path
 
 
 def test_a_path_inside_the_current_directory_is_shown_relative(tmp_path: Path) -> None:
