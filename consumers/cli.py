@@ -473,6 +473,11 @@ def input_path(path: Path, command: str) -> Path:
     """`--from-file`'s value, if there is something to read: a file, a device such as
     /dev/null (an empty input), a pipe, or `-` for standard input."""
     if path == STDIN:
+        if sys.stdin is None:  # started with `<&-`
+            raise UsageError(
+                f"{command}: standard input is closed: give --from-file a file, or pipe "
+                "the input to `--from-file -`"
+            )
         return path
     if not path.exists():
         raise UsageError(f"{command}: no such file: {path}")
@@ -501,9 +506,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     bar = ProgressBar(f"ingest {input_label(path)}") if show else None
     # A signal only asks the ingest to stop: it stops reading, its writer thread commits
     # the batch in flight and is joined, and only then is the store closed (a store
-    # closed under the writer crashed the process with signal 11).
+    # closed under the writer crashed the process with signal 11). The store is opened
+    # before, while a signal still raises: no writer thread exists yet, and opening can
+    # wait (a SQLite store another process has locked).
+    store = open_store(args)
     with interrupts.deferred() as stop:
-        store = open_store(args)
         try:
             summary = ingest_file(store, path, batch_size=args.batch_size, progress=bar, stop=stop)
         finally:
