@@ -192,3 +192,27 @@ def test_demo_writes_into_a_new_store_given_with_store_and_not_twice(
     credits = run("credits", "--format", "json", store=store_url)
     assert {e["contract_id"] for e in json.loads(credits.stdout)["entries"]} >= {"C-2002"}
     assert_refused(run(*args, cwd=tmp_path), "--store")
+
+
+@pytest.mark.parametrize(
+    "marker",
+    [
+        b'{"files":' + b"[" * 100_000 + b"]" * 100_000 + b"}",  # RecursionError before
+        b'{"files": {"ledger.db": null}, "files": {}}',  # a key twice
+        b'{"files": 1e999999}',
+        b"\xff\xfe",
+        b"[]",
+    ],
+    ids=["nested-deep", "duplicate-key", "huge-number", "not-utf8", "not-an-object"],
+)
+def test_demo_refuses_a_directory_whose_marker_it_cannot_read(
+    tmp_path: Path, marker: bytes
+) -> None:
+    directory = tmp_path / "demo"
+    directory.mkdir()
+    (directory / MARKER).write_bytes(marker)
+
+    result = run("demo", "--dir", str(directory), cwd=tmp_path)
+
+    assert_refused(result, MARKER, "--force", "choose another --dir")
+    assert (directory / MARKER).read_bytes() == marker
