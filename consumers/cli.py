@@ -27,6 +27,7 @@ from consumers.cli_options import (
     contract_option,
     format_option,
     period_option,
+    seconds,
     store_option,
 )
 from consumers.intake import STDIN, ingest_file, input_name
@@ -248,14 +249,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ingest.add_argument(
         "--idle-timeout-seconds",
-        type=float,
+        type=seconds,
         metavar="S",
         help="Kafka: stop after S seconds with nothing left to consume (default: run until "
         "stopped)",
     )
     ingest.add_argument(
         "--retry-seconds",
-        type=float,
+        type=seconds,
         default=120.0,
         metavar="S",
         help="Kafka: how long to keep retrying an unreachable store or broker before giving "
@@ -536,13 +537,20 @@ def ingest_kafka(args: argparse.Namespace) -> int:
         if value is not None and value < 1:
             raise UsageError(f"ingest: --{name.replace('_', '-')} must be at least 1")
     show = args.progress if args.progress is not None else sys.stderr.isatty()
+    # The store is opened while a signal still raises (no writer thread exists yet):
+    # opening can wait, for a locked SQLite file or a store being retried.
+    try:
+        store = with_backoff(
+            lambda: open_store(args), "store", args.retry_seconds, (StoreError,), say
+        )
+    except interrupts.Interrupted as exc:
+        raise interrupts.Interrupted(
+            exc.signum, "stopped while opening the store; nothing was consumed"
+        ) from None
     # SIGTERM/SIGINT only ask the worker to stop (interrupts.deferred): it records the
     # batch in hand with its offsets, leaves the group, joins its writer thread, and
     # only then is the store closed.
     with interrupts.deferred() as stop:
-        store = with_backoff(
-            lambda: open_store(args), "store", args.retry_seconds, (StoreError,), say, stop
-        )
         try:
             ingest = KafkaIngest(
                 store,

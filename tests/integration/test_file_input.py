@@ -11,6 +11,7 @@ import json
 import os
 import resource
 import signal
+import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -156,3 +157,40 @@ def test_form_feed_and_vertical_tab_lines_are_inputs_not_blank(store_url: str) -
     assert result.stdout.startswith(
         "accepted 0, duplicates 0, rejected 2 (of 2 inputs); 2 blank lines skipped"
     )
+
+
+@pytest.mark.parametrize("source", ["file", "kafka"])
+def test_sigint_while_opening_a_locked_sqlite_store_stops_at_once(
+    tmp_path: Path, source: str, request: pytest.FixtureRequest
+) -> None:
+    """Before the fix the store was opened with the signal only noted: the ingest waited
+    out the lock and ended with `database is locked` (exit 1) instead of 130."""
+    path = tmp_path / "locked.db"
+    url = f"sqlite:///{path}"
+    empty = tmp_path / "empty.jsonl"
+    empty.write_bytes(b"")
+    assert run_cli("ingest", "--from-file", str(empty), store=url).returncode == 0
+    if source == "file":
+        args = ["--from-file", str(empty)]
+    else:
+        kafka: str = request.getfixturevalue("kafka_bootstrap")
+        args = ["--bootstrap-servers", kafka, "--topics", f"locked-{os.getpid()}"]
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        process = start("ingest", "--store", url, *args)
+        wait_until(lambda: catches_sigterm(process), what="the ingest to handle signals")
+        time.sleep(1.5)  # waiting for the lock
+        process.send_signal(signal.SIGINT)
+        try:
+            _, err = process.communicate(timeout=PROMPT_SECONDS)
+        finally:
+            process.kill()
+    finally:
+        holder.close()
+    assert process.returncode == 130, err
+    # The Kafka worker may have said it retries the store before; the last line is the end.
+    text = err.decode()
+    assert "Traceback" not in text, text
+    last = one_line(err) if source == "file" else text.strip().splitlines()[-1]
+    assert last.startswith("sla-ledger: interrupted by SIGINT"), text
