@@ -141,6 +141,13 @@ def _chunks(items: Sequence[str], size: int = IN_CHUNK) -> Iterator[Sequence[str
         yield items[i : i + size]
 
 
+def _input_position(rejection: Rejection) -> tuple[str, int, str, int, int]:
+    """Where an input stood in what was read: its file and line, or its Kafka topic,
+    partition and offset (a batch holds inputs of one source)."""
+    o = rejection.origin
+    return (o.file or "", o.line or 0, o.topic or "", o.partition or 0, o.offset or 0)
+
+
 def _row_event(row: Any) -> RecordedEvent:
     event = InboundEvent.from_envelope(json.loads(row["envelope"]))
     origin = json.loads(row["origin"])
@@ -818,6 +825,9 @@ class LedgerStore:
             if span is not None:
                 spans.append((event.subject_kind, event.subject_id, *span))
         side.add(BulkInsert("sla_subject_spans", SPAN_COLUMNS, _widest(spans), SPAN_WIDENING))
+        # Conflicts are found here, after the batch's validation rejections: the rows
+        # (and their `seq`) go in input order, so an exported fix file keeps it too.
+        outcome.rejected.sort(key=_input_position)
         rejected_rows = [
             (
                 r.rejection_id,
