@@ -21,6 +21,7 @@ from typing import Any, BinaryIO, Final, TypeVar
 
 from consumers.interrupts import Interrupted, StopReading, StopRequest
 from consumers.validation import MAX_EVENT_BYTES, event_id_of, oversize_reason, parse_document
+from ledger.errors import StoreError
 from ledger.events import InboundEvent, Origin
 from ledger.inbound import DOCUMENT, RejectedInputError, validate_envelope
 from ledger.strict_json import is_blank
@@ -353,13 +354,19 @@ def ingest_file(
                     intake.take(Rejection(line.raw, origin, DOCUMENT, reason), origin, line.raw)
                 if progress is not None and line.number % 1000 == 0:
                     progress(done_bytes, total_bytes, intake.summary.inputs)
+            intake.flush()
+            intake.close()
+        except StoreError as exc:
+            # A failed batch is not committed (one transaction); what was, is said, as
+            # for an interrupt, so the operator knows where a re-run stands.
+            intake.close()
+            failed = type(exc)(f"{exc}; {interrupted_file_ingest(intake, shown, False)}")
+            raise failed from None
         except StopReading:
             intake.close()
             signum = stop.signum if stop is not None else None
             assert signum is not None  # only a signal raises StopReading
             raise Interrupted(signum, interrupted_file_ingest(intake, shown, False)) from None
-        intake.flush()
-        intake.close()
         if stop is not None and stop.signum is not None:
             raise Interrupted(stop.signum, interrupted_file_ingest(intake, shown, True))
         # A signal from here on waits for the reconciliation: it is single-threaded,

@@ -194,3 +194,34 @@ def test_sigint_while_opening_a_locked_sqlite_store_stops_at_once(
     assert "Traceback" not in text, text
     last = one_line(err) if source == "file" else text.strip().splitlines()[-1]
     assert last.startswith("sla-ledger: interrupted by SIGINT"), text
+
+
+def test_a_store_failing_mid_ingest_says_what_was_committed(tmp_path: Path) -> None:
+    """Three lines committed, then the store is locked by another process past its wait:
+    before the fix the line was only `database is locked`."""
+    path = tmp_path / "ledger.db"
+    url = f"sqlite:///{path}"
+    lines = good_lines(4)
+    process = start(
+        "ingest", "--store", url, "--from-file", "-", "--batch-size", "1",
+        stdin=subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stdin is not None
+    process.stdin.write(b"\n".join(lines[:3]) + b"\n")
+    process.stdin.flush()
+    wait_until(lambda: stored(url, "sla_events") == 3, what="3 events stored")
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        _, err = process.communicate(lines[3] + b"\n", timeout=120)
+    finally:
+        process.kill()
+        holder.close()
+    assert process.returncode == 1, err
+    line = one_line(err)
+    assert line.startswith("sla-ledger: error: store "), line
+    assert line.endswith(
+        "; 3 inputs committed (accepted 3, duplicates 0, rejected 0) of lines 1-3 of "
+        "<stdin>; nothing after line 3 was recorded; run the same command again to "
+        "continue (already accepted events count as duplicates)"
+    ), line
