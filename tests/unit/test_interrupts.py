@@ -137,3 +137,23 @@ def test_raising_turns_sigterm_into_interrupted_and_restores_the_handlers() -> N
     assert raised.value.exit_code == 143
     assert str(raised.value) == "interrupted by SIGTERM"
     assert {s: signal.getsignal(s) for s in interrupts.SIGNALS} == before
+
+
+def test_the_line_for_one_input_committed_speaks_of_one_input(tmp_path: Path) -> None:
+    """The whole file committed, the signal before the reconciliation: `all 1 input`,
+    not `all 1 inputs`."""
+    stop = interrupts.StopRequest()
+
+    class SignalledWhileWriting(SlowStore):
+        def append(self, events: list[Any], rejections: list[Any], *_: Any) -> AppendOutcome:
+            stop(signal.SIGINT, None)  # as the handler does, while the last batch is written
+            return super().append(events, rejections)
+
+    path = feed(tmp_path, 1)
+    with pytest.raises(interrupts.Interrupted) as raised:
+        ingest_file(SignalledWhileWriting(), path, stop=stop)  # type: ignore[arg-type]
+    assert str(raised.value) == (
+        f"interrupted by SIGINT: all 1 input of {path} committed (accepted 1, duplicates 0, "
+        "rejected 0), but closed periods were not reconciled with them; run the same "
+        "command again to continue (already accepted events count as duplicates)"
+    )
