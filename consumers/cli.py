@@ -37,6 +37,7 @@ from consumers.kafka_config import (
     DEFAULT_GROUP,
     INBOUND_TOPICS,
     SECURITY_OPTIONS,
+    TOPIC_OF_FAMILY,
     KafkaSettings,
 )
 from ledger.errors import InvalidInputError, LedgerError, StoreError
@@ -152,6 +153,14 @@ def kafka_options(parser: argparse.ArgumentParser, *, consumer: bool = True) -> 
             help="topic every credit entry is published to, for finance (default %(default)s)",
         )
     else:
+        for option, (topic, carried) in PUBLISHED_TOPICS.items():
+            group.add_argument(
+                f"--{option}-topic",
+                default=topic,
+                metavar="TOPIC",
+                help=f"topic the {carried} are published to, for an `ingest --topics` that "
+                "names it (default %(default)s)",
+            )
         parser.set_defaults(
             topics=",".join(INBOUND_TOPICS),
             group_id=DEFAULT_GROUP,
@@ -167,6 +176,15 @@ def kafka_options(parser: argparse.ArgumentParser, *, consumer: bool = True) -> 
             + (": true or false" if option == "ssl_check_hostname" else "")
             + f" (also $SLA_LEDGER_KAFKA_{option.upper()}; default: kafka-python's)",
         )
+
+
+# The publisher's option for each inbound topic (`--contracts-topic` ...): the
+# production name, which `TOPIC_OF_FAMILY` routes each event family to.
+PUBLISHED_TOPICS = {
+    "contracts": (TOPIC_OF_FAMILY["contract"], "contract events"),
+    "outages": (TOPIC_OF_FAMILY["outage"], "outage and maintenance events"),
+    "incidents": (TOPIC_OF_FAMILY["incident"], "incident events"),
+}
 
 
 def kafka_settings(args: argparse.Namespace) -> KafkaSettings:
@@ -602,8 +620,16 @@ def cmd_publish(args: argparse.Namespace) -> int:
     path = input_path(args.from_file, "publish")
     settings = kafka_settings(args)
     show = args.progress if args.progress is not None else sys.stderr.isatty()
+    override: dict[str, str] = {}
+    for option, (topic, _) in PUBLISHED_TOPICS.items():
+        override[topic] = getattr(args, f"{option}_topic").strip()
+        if not override[topic]:
+            raise UsageError(f"publish: --{option}-topic names no topic")
     summary = publish_file(
-        path, settings, progress=ProgressBar(f"publish {input_label(path)}") if show else None
+        path,
+        settings,
+        progress=ProgressBar(f"publish {input_label(path)}") if show else None,
+        topic_override=override,
     )
     print(render.for_humans(summary.line()))
     for number, reason in summary.unroutable[:20]:
