@@ -1,8 +1,13 @@
-"""`publish` to the topics an `ingest --topics` consumes, not only the production names."""
+"""Kafka topics: `publish` to those an `ingest --topics` consumes, and a batch run that
+never gets a partition of its topics."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -54,3 +59,36 @@ def test_publish_refuses_an_empty_topic_name(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 2, result.stderr
     assert result.stderr == "sla-ledger: error: publish: --outages-topic names no topic\n"
+
+
+# The real allowance is 120 s (a slow group join must not end a batch run): the child
+# runs the command line's `main` with it patched to a few seconds, and nothing else.
+_SHORT_ALLOWANCE = (
+    "import sys, consumers.kafka_intake as k; k.UNASSIGNED_ALLOWANCE_SECONDS = 3.0; "
+    "from consumers.cli import main; sys.exit(main())"
+)
+
+
+def test_a_batch_run_never_assigned_a_partition_fails_saying_so(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """Before the fix it ended `consumed 0`, exit 0, as if the topics were drained."""
+    topic = f"nosuch-{uuid.uuid4().hex[:10]}"
+    group = new_group()
+    env = {k: v for k, v in os.environ.items() if k not in ("SLA_LEDGER_STORE", "SLA_LEDGER_DEBUG")}
+    result = subprocess.run(
+        [
+            sys.executable, "-c", _SHORT_ALLOWANCE, "ingest", "--bootstrap-servers",
+            kafka_bootstrap, "--topics", topic, "--group-id", group, "--store",
+            f"sqlite:///{tmp_path / 'ledger.db'}", "--idle-timeout-seconds", "1",
+            "--no-progress",
+        ],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stdout == ""
+    [line] = result.stderr.splitlines()
+    assert line.startswith(
+        f"sla-ledger: error: no partition of {topic} was assigned to group {group} in "
+    ), line
+    assert "check that the topics exist" in line
