@@ -148,9 +148,22 @@ def _input_position(rejection: Rejection) -> tuple[str, int, str, int, int]:
     return (o.file or "", o.line or 0, o.topic or "", o.partition or 0, o.offset or 0)
 
 
+def _stored_json(text: str | bytes) -> Any:
+    """A JSON column the ledger wrote itself (canonical, checked by the hash chain), read
+    with the fast parser. Edited to something it cannot read (nested a million deep), it
+    is a damaged store, said in one line, not a crash: `audit verify` finds the row."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        raise StoreError(
+            "the store holds a record that is not the JSON the ledger wrote (edited or "
+            "damaged): run `sla-ledger audit verify` to find it"
+        ) from None
+
+
 def _row_event(row: Any) -> RecordedEvent:
-    event = InboundEvent.from_envelope(json.loads(row["envelope"]))
-    origin = json.loads(row["origin"])
+    event = InboundEvent.from_envelope(_stored_json(row["envelope"]))
+    origin = _stored_json(row["origin"])
     return RecordedEvent(
         event=event, recorded_at=from_us(int(row["recorded_us"])), origin=Origin(**origin)
     )
@@ -161,7 +174,7 @@ def _row_rejection(r: Any) -> StoredRejection:
         seq=int(r["seq"]),
         rejection_id=r["rejection_id"],
         rejected_at=from_us(int(r["rejected_us"])),
-        origin=json.loads(r["origin"]),
+        origin=_stored_json(r["origin"]),
         raw=bytes(r["raw"]),
         field=r["field"],
         reason=r["reason"],
@@ -606,7 +619,7 @@ class LedgerStore:
             )
         except PersistenceError as exc:
             raise StoreError(f"store {redact(self.url)} failed: {_first_line(exc)}") from None
-        return [(n.id, n.topic, json.loads(n.state)) for n in page]
+        return [(n.id, n.topic, _stored_json(n.state)) for n in page]
 
     def tracked_position(self, name: str) -> int | None:
         """The last upstream position recorded under `name` (None: nothing yet).
@@ -692,7 +705,7 @@ class LedgerStore:
                 f"WHERE event_id IN ({_placeholders(len(chunk))})",
                 chunk,
             ):
-                accepted[row["event_id"]] = (int(row["recorded_us"]), json.loads(row["origin"]))
+                accepted[row["event_id"]] = (int(row["recorded_us"]), _stored_json(row["origin"]))
         return {
             r.seq
             for r in rejections

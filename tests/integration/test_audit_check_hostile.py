@@ -242,3 +242,21 @@ def test_a_nested_envelope_forged_consistently_into_the_store_does_not_crash_ver
     assert verified.returncode == 1
     assert verified.stdout.startswith("chain broken at position 2: the span of outage O-1 ")
     assert verified.stderr == "sla-ledger: audit verify failed at position 2\n"
+
+
+def test_a_stored_envelope_edited_to_deep_nesting_is_a_damaged_store_not_a_crash(
+    store_url: str, tmp_path: Path
+) -> None:
+    """A read command parsed the stored envelope with no guard: RecursionError, an
+    internal error. It is one line naming the damage and what finds it."""
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(json.dumps(contract()) + "\n")
+    assert run("ingest", "--from-file", str(feed), store=store_url).returncode == 0
+    nested = "[" * 100_000 + "]" * 100_000
+    tamper(store_url, f"UPDATE sla_events SET envelope = '{nested}'")
+    report = run("report", "--period", "2026-03", store=store_url)
+    assert report.returncode == 1, report.stderr
+    assert report.stderr == (
+        "sla-ledger: error: the store holds a record that is not the JSON the ledger wrote "
+        "(edited or damaged): run `sla-ledger audit verify` to find it\n"
+    )
