@@ -97,10 +97,12 @@ class StopRequest:
             return
         # Only os.write here: a handler interrupts the main thread anywhere, possibly
         # inside a print to stderr, and a second print there raises "reentrant call".
-        # Reading never outlives the first signal, so what is left is the writer's batch.
+        # No read waits after the first signal (`reading` raises at once): what stopping
+        # still waits for is the writer's transaction, if one is in flight.
         _note(
-            f"sla-ledger: {signal_name(signum)} received again: still stopping; a "
-            "transaction in flight commits first (SIGKILL abandons it, and it rolls back)\n"
+            f"sla-ledger: {signal_name(signum)} received again: still stopping; waiting "
+            "only for the transaction in flight, if any, to commit (SIGKILL abandons it, "
+            "and it rolls back)\n"
         )
 
 
