@@ -28,6 +28,7 @@ from consumers.cli_options import (
     contract_option,
     format_option,
     period_option,
+    seconds,
     store_option,
 )
 from consumers.intake import STDIN, ingest_file, input_name
@@ -37,6 +38,7 @@ from consumers.kafka_config import (
     DEFAULT_GROUP,
     INBOUND_TOPICS,
     SECURITY_OPTIONS,
+    TOPIC_OF_FAMILY,
     KafkaSettings,
 )
 from consumers.shell_commands import command_line
@@ -179,6 +181,14 @@ def kafka_options(parser: argparse.ArgumentParser, *, consumer: bool = True) -> 
             help="topic every credit entry is published to, for finance (default %(default)s)",
         )
     else:
+        for option, (topic, carried) in PUBLISHED_TOPICS.items():
+            group.add_argument(
+                f"--{option}-topic",
+                default=topic,
+                metavar="TOPIC",
+                help=f"topic the {carried} are published to, for an `ingest --topics` that "
+                "names it (default %(default)s)",
+            )
         parser.set_defaults(
             topics=",".join(INBOUND_TOPICS),
             group_id=DEFAULT_GROUP,
@@ -194,6 +204,15 @@ def kafka_options(parser: argparse.ArgumentParser, *, consumer: bool = True) -> 
             + (": true or false" if option == "ssl_check_hostname" else "")
             + f" (also $SLA_LEDGER_KAFKA_{option.upper()}; default: kafka-python's)",
         )
+
+
+# The publisher's option for each inbound topic (`--contracts-topic` ...): the
+# production name, which `TOPIC_OF_FAMILY` routes each event family to.
+PUBLISHED_TOPICS = {
+    "contracts": (TOPIC_OF_FAMILY["contract"], "contract events"),
+    "outages": (TOPIC_OF_FAMILY["outage"], "outage and maintenance events"),
+    "incidents": (TOPIC_OF_FAMILY["incident"], "incident events"),
+}
 
 
 def kafka_settings(args: argparse.Namespace) -> KafkaSettings:
@@ -276,14 +295,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ingest.add_argument(
         "--idle-timeout-seconds",
-        type=float,
+        type=seconds,
         metavar="S",
         help="Kafka: stop after S seconds with nothing left to consume (default: run until "
         "stopped)",
     )
     ingest.add_argument(
         "--retry-seconds",
-        type=float,
+        type=seconds,
         default=120.0,
         metavar="S",
         help="Kafka: how long to keep retrying an unreachable store or broker before giving "
@@ -505,6 +524,11 @@ def input_path(path: Path, command: str) -> Path:
     """`--from-file`'s value, if there is something to read: a file, a device such as
     /dev/null (an empty input), a pipe, or `-` for standard input."""
     if path == STDIN:
+        if sys.stdin is None:  # started with `<&-`
+            raise UsageError(
+                f"{command}: standard input is closed: give --from-file a file, or pipe "
+                "the input to `--from-file -`"
+            )
         return path
     if not path.exists():
         raise UsageError(f"{command}: no such file: {path}")
@@ -533,9 +557,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     bar = ProgressBar(f"ingest {input_label(path)}") if show else None
     # A signal only asks the ingest to stop: it stops reading, its writer thread commits
     # the batch in flight and is joined, and only then is the store closed (a store
-    # closed under the writer crashed the process with signal 11).
+    # closed under the writer crashed the process with signal 11). The store is opened
+    # before, while a signal still raises: no writer thread exists yet, and opening can
+    # wait (a SQLite store another process has locked).
+    store = open_store(args)
     with interrupts.deferred() as stop:
-        store = open_store(args)
         try:
             summary = ingest_file(store, path, batch_size=args.batch_size, progress=bar, stop=stop)
         finally:
@@ -561,13 +587,20 @@ def ingest_kafka(args: argparse.Namespace) -> int:
         if value is not None and value < 1:
             raise UsageError(f"ingest: --{name.replace('_', '-')} must be at least 1")
     show = args.progress if args.progress is not None else sys.stderr.isatty()
+    # The store is opened while a signal still raises (no writer thread exists yet):
+    # opening can wait, for a locked SQLite file or a store being retried.
+    try:
+        store = with_backoff(
+            lambda: open_store(args), "store", args.retry_seconds, (StoreError,), say
+        )
+    except interrupts.Interrupted as exc:
+        raise interrupts.Interrupted(
+            exc.signum, "stopped while opening the store; nothing was consumed"
+        ) from None
     # SIGTERM/SIGINT only ask the worker to stop (interrupts.deferred): it records the
     # batch in hand with its offsets, leaves the group, joins its writer thread, and
     # only then is the store closed.
     with interrupts.deferred() as stop:
-        store = with_backoff(
-            lambda: open_store(args), "store", args.retry_seconds, (StoreError,), say, stop
-        )
         try:
             ingest = KafkaIngest(
                 store,
@@ -619,8 +652,16 @@ def cmd_publish(args: argparse.Namespace) -> int:
     path = input_path(args.from_file, "publish")
     settings = kafka_settings(args)
     show = args.progress if args.progress is not None else sys.stderr.isatty()
+    override: dict[str, str] = {}
+    for option, (topic, _) in PUBLISHED_TOPICS.items():
+        override[topic] = getattr(args, f"{option}_topic").strip()
+        if not override[topic]:
+            raise UsageError(f"publish: --{option}-topic names no topic")
     summary = publish_file(
-        path, settings, progress=ProgressBar(f"publish {input_label(path)}") if show else None
+        path,
+        settings,
+        progress=ProgressBar(f"publish {input_label(path)}") if show else None,
+        topic_override=override,
     )
     print(render.for_humans(summary.line()))
     for number, reason in summary.unroutable[:20]:

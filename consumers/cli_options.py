@@ -10,6 +10,7 @@ and fails on an option without help.
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Sequence
 
 from projections.store.ledger_store import DEFAULT_SQLITE_PATH
@@ -73,3 +74,20 @@ def format_option(
         default=default,
         help=f"{what} as {named} (default %(default)s)",
     )
+
+
+MAX_SECONDS = 365 * 24 * 3600.0
+
+
+def seconds(text: str) -> float:
+    """The argparse type of every option in seconds: a finite number from 0 to a year.
+    NaN, infinity and negatives were once taken, and meant "retry for ever"."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or not 0 <= value <= MAX_SECONDS:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of seconds from 0 to {MAX_SECONDS:,.0f} (a year)"
+        )
+    return value

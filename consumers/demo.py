@@ -44,7 +44,9 @@ from consumers.publish import publish_file
 from consumers.shell_commands import command_line, shown_path
 from ledger.chain import parse_checkpoint
 from ledger.errors import LedgerError
+from ledger.inbound import RejectedInputError
 from ledger.periods import Period
+from ledger.strict_json import parse_strict_json
 from ledger.timeformat import format_utc
 from projections.attainment import period_report
 from projections.audit_bundle import export
@@ -423,6 +425,9 @@ class DemoDirectory:
             return []
         written = self._written()
         foreign: list[str] = []
+        if written is None:  # a marker the demo cannot read is not the demo's
+            foreign.append(MARKER)
+            written = {}
 
         def visit(folder: Path, prefix: str) -> None:
             for entry in sorted(folder.iterdir()):
@@ -487,15 +492,27 @@ class DemoDirectory:
                     files[relative] = _sha256(path)
         self._write_marker(files)
 
-    def _written(self) -> dict[str, str | None]:
-        """The marker's files, or none when there is no readable marker."""
+    def _written(self) -> dict[str, str | None] | None:
+        """The marker's files: none when there is no marker, None when there is one the
+        demo cannot read (too large, not strict JSON, not the demo's shape). Anyone may
+        have written it, so it is parsed as untrusted bytes are (`parse_strict_json`)."""
+        path = self.directory / MARKER
         try:
-            document = json.loads((self.directory / MARKER).read_text(encoding="utf-8"))
-            files = document["files"]
-        except (OSError, ValueError, KeyError, TypeError):
+            with path.open("rb") as handle:
+                raw = handle.read(_MARKER_MAX_BYTES + 1)
+        except FileNotFoundError:
             return {}
+        except OSError:
+            return None
+        if len(raw) > _MARKER_MAX_BYTES:
+            return None
+        try:
+            document = parse_strict_json(raw)
+        except RejectedInputError:
+            return None
+        files = document.get("files") if isinstance(document, dict) else None
         if not isinstance(files, dict):
-            return {}
+            return None
         return {
             str(name): value if isinstance(value, str) else None for name, value in files.items()
         }
@@ -513,6 +530,7 @@ class DemoDirectory:
 
 
 _NOT_WRITTEN = "not written by the demo"
+_MARKER_MAX_BYTES = 16 * 1024 * 1024  # far more than the demo writes (a few KiB)
 
 
 class DemoDirectoryError(LedgerError):

@@ -8,6 +8,7 @@ input ends as accepted, duplicate or rejected-and-kept, and the counts always ad
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import stat
 import sys
 import time
@@ -18,10 +19,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Final, TypeVar
 
-from consumers.interrupts import Interrupted, StopRequest
-from consumers.validation import event_id_of, parse_document
+from consumers.interrupts import Interrupted, StopReading, StopRequest
+from consumers.validation import MAX_EVENT_BYTES, event_id_of, oversize_reason, parse_document
+from ledger.errors import StoreError
 from ledger.events import InboundEvent, Origin
-from ledger.inbound import RejectedInputError, validate_envelope
+from ledger.inbound import DOCUMENT, RejectedInputError, validate_envelope
+from ledger.strict_json import is_blank
 from ledger.wording import counted
 from projections.credit_entries import reconcile_closed_periods
 from projections.store import AppendOutcome, LedgerStore, Rejection
@@ -152,8 +155,12 @@ class Intake:
         self.close()
 
     def submit(self, raw: bytes, origin: Origin) -> None:
+        self.take(classify(raw, origin), origin, raw)
+
+    def take(self, outcome: InboundEvent | Rejection, origin: Origin, raw: bytes) -> None:
+        """One input already classified (by `classify`, or refused before it, as a line
+        too large to hold is), in input order."""
         self.summary.inputs += 1
-        outcome = classify(raw, origin)
         if isinstance(outcome, Rejection):
             self._rejections.append(outcome)
         else:
@@ -227,18 +234,86 @@ def input_size(path: Path) -> int | None:
     return status.st_size if stat.S_ISREG(status.st_mode) else None
 
 
-def file_lines(path: Path) -> Iterator[tuple[int, bytes]]:
-    """(line number, raw bytes without the line break) of a JSON Lines file (`-`: standard
-    input). A UTF-8 byte order mark that an editor put at the start of the file is not
-    part of the first line; anywhere else it is part of the input (and rejected)."""
+_CHUNK: Final = 65_536
+
+
+@dataclass(frozen=True)
+class InputLine:
+    """One line of a JSON Lines input, without its line break. A line longer than
+    `MAX_EVENT_BYTES` is never held whole: `raw` is its first `MAX_EVENT_BYTES` bytes,
+    and `size` and `sha256` describe the whole line (`oversize` is then True)."""
+
+    number: int
+    raw: bytes
+    size: int
+    sha256: str | None = None
+
+    @property
+    def oversize(self) -> bool:
+        return self.sha256 is not None
+
+
+def file_lines(path: Path, stop: StopRequest | None = None) -> Iterator[InputLine]:
+    """The lines of a JSON Lines file (`-`: standard input), read with bounded memory
+    whatever the input (a line of 5 GiB, /dev/zero). A UTF-8 byte order mark that an
+    editor put at the start of the file is not part of the first line; anywhere else it
+    is part of the input (and rejected).
+
+    With `stop`, each open and read of the input is a window in which a signal ends the
+    wait at once (`StopReading`): standard input or a FIFO may wait for ever."""
+    window = stop.reading if stop is not None else contextlib.nullcontext
     with contextlib.ExitStack() as stack:
-        handle: BinaryIO = (
-            sys.stdin.buffer if path == STDIN else stack.enter_context(path.open("rb"))
-        )
-        for number, line in enumerate(handle, start=1):
+        if path == STDIN:
+            # A closed standard input (`<&-`) is refused before: `cli.input_path`.
+            assert sys.stdin is not None
+            handle: BinaryIO = sys.stdin.buffer
+        else:
+            with window():
+                handle = stack.enter_context(path.open("rb"))
+        number = 0
+        while True:
+            with window():
+                line = handle.readline(MAX_EVENT_BYTES + 2)  # + "\r\n"
+            if not line:
+                return
+            number += 1
+            whole = line.endswith(b"\n") or len(line) < MAX_EVENT_BYTES + 2
             if number == 1:
                 line = line.removeprefix(_BYTE_ORDER_MARK)
-            yield number, line.rstrip(b"\n").rstrip(b"\r")
+            if whole:
+                yield InputLine(number, _without_break(line), len(_without_break(line)))
+                continue
+            # Longer than any input may be: keep its head, count and hash the rest as it
+            # streams past, up to its line break, never holding it.
+            digest = hashlib.sha256()
+            size = 0
+            held = b""  # a "\r" that may end the line, held back until the next chunk
+            chunk = line
+            while True:
+                data = held + chunk
+                ended = data.endswith(b"\n")
+                if ended:
+                    data = _without_break(data)
+                    held = b""
+                elif data.endswith(b"\r"):
+                    data, held = data[:-1], b"\r"
+                else:
+                    held = b""
+                digest.update(data)
+                size += len(data)
+                if ended:
+                    break
+                with window():
+                    chunk = handle.readline(_CHUNK)
+                if not chunk:
+                    digest.update(held)
+                    size += len(held)
+                    break
+            yield InputLine(number, line[:MAX_EVENT_BYTES], size, digest.hexdigest())
+
+
+def _without_break(line: bytes) -> bytes:
+    return line.rstrip(b"\n").rstrip(b"\r")
 
 
 Progress = Callable[[int, int | None, int], None]  # (bytes read, bytes in all, inputs read)
@@ -259,22 +334,41 @@ def ingest_file(
     total_bytes = input_size(path)
     done_bytes = 0
     name = input_name(path)
+    shown = STDIN_ORIGIN if path == STDIN else str(path)
     with Intake(store, batch_size) as intake:
-        for number, raw in file_lines(path):
-            if stop is not None and stop.signum is not None:
-                intake.close()
-                raise Interrupted(stop.signum, interrupted_file_ingest(intake, path, False))
-            done_bytes += len(raw) + 1
-            if not raw.strip():
-                intake.summary.blank_lines += 1
-                continue
-            intake.submit(raw, Origin(file=name, line=number))
-            if progress is not None and number % 1000 == 0:
-                progress(done_bytes, total_bytes, intake.summary.inputs)
-        intake.flush()
-        intake.close()
+        try:
+            for line in file_lines(path, stop):
+                if stop is not None and stop.signum is not None:
+                    raise StopReading
+                done_bytes += line.size + 1
+                if not line.oversize and is_blank(line.raw):
+                    intake.summary.blank_lines += 1
+                    continue
+                origin = Origin(file=name, line=line.number)
+                if line.sha256 is None:
+                    intake.submit(line.raw, origin)
+                else:
+                    reason = str(
+                        RejectedInputError(DOCUMENT, oversize_reason(line.size, line.sha256))
+                    )
+                    intake.take(Rejection(line.raw, origin, DOCUMENT, reason), origin, line.raw)
+                if progress is not None and line.number % 1000 == 0:
+                    progress(done_bytes, total_bytes, intake.summary.inputs)
+            intake.flush()
+            intake.close()
+        except StoreError as exc:
+            # A failed batch is not committed (one transaction); what was, is said, as
+            # for an interrupt, so the operator knows where a re-run stands.
+            intake.close()
+            failed = type(exc)(f"{exc}; {interrupted_file_ingest(intake, shown, False)}")
+            raise failed from None
+        except StopReading:
+            intake.close()
+            signum = stop.signum if stop is not None else None
+            assert signum is not None  # only a signal raises StopReading
+            raise Interrupted(signum, interrupted_file_ingest(intake, shown, False)) from None
         if stop is not None and stop.signum is not None:
-            raise Interrupted(stop.signum, interrupted_file_ingest(intake, path, True))
+            raise Interrupted(stop.signum, interrupted_file_ingest(intake, shown, True))
         # A signal from here on waits for the reconciliation: it is single-threaded,
         # one transaction per period, and the file is already recorded.
         summary = intake.reconcile()
@@ -284,21 +378,22 @@ def ingest_file(
     return summary
 
 
-def interrupted_file_ingest(intake: Intake, path: Path, read_to_end: bool) -> str:
+def interrupted_file_ingest(intake: Intake, path: str, read_to_end: bool) -> str:
     """What an interrupted file ingest recorded, so the operator knows where a re-run
     stands. The counts are those of the committed batches: what the store holds."""
     s = intake.summary
     counts = f"(accepted {s.accepted:,}, duplicates {s.duplicates:,}, rejected {s.rejected:,})"
     again = "run the same command again to continue (already accepted events count as duplicates)"
     through = intake.committed_through_line
+    inputs = counted(intake.committed_inputs(), "input", grouped=True)
     if intake.committed_inputs() == 0:
         return f"no input of {path} was committed; nothing was recorded; {again}"
     if read_to_end and intake.committed_inputs() == s.inputs:
         return (
-            f"all {s.inputs:,} inputs of {path} committed {counts}, but closed periods "
+            f"all {inputs} of {path} committed {counts}, but closed periods "
             f"were not reconciled with them; {again}"
         )
     return (
-        f"{intake.committed_inputs():,} inputs committed {counts} of lines 1-{through} of "
+        f"{inputs} committed {counts} of lines 1-{through} of "
         f"{path}; nothing after line {through} was recorded; {again}"
     )

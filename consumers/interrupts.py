@@ -55,25 +55,54 @@ class Interrupted(KeyboardInterrupt):
         return exit_code(self.signum)
 
 
+class StopReading(Exception):  # noqa: N818 - a signal, not an error
+    """Raised in the main thread by a signal that came while it waited for input
+    (`StopRequest.reading`): the wait ends at once. Only `reading` raises it, and only
+    around a read or an open, where the main thread holds no store state."""
+
+
 class StopRequest:
-    """The first SIGINT or SIGTERM received while `deferred()` was in force, if any."""
+    """The first SIGINT or SIGTERM received while `deferred()` was in force, if any.
+
+    A signal is only recorded, except inside `reading()`: a read of standard input or a
+    FIFO can wait for ever (Python retries a read a signal interrupted), so there the
+    signal ends the wait with `StopReading`."""
 
     def __init__(self) -> None:
         self.signum: int | None = None
+        self._reading = False
 
     @property
     def requested(self) -> bool:
         return self.signum is not None
 
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Around one read (or open) of the input: a signal received before or during it
+        raises `StopReading` instead of waiting for the input to come."""
+        if self.signum is not None:
+            raise StopReading
+        self._reading = True
+        try:
+            yield
+        finally:
+            self._reading = False
+
     def __call__(self, signum: int, _frame: FrameType | None) -> None:
         if self.signum is None:
             self.signum = signum
+            if self._reading:
+                self._reading = False
+                raise StopReading
             return
         # Only os.write here: a handler interrupts the main thread anywhere, possibly
         # inside a print to stderr, and a second print there raises "reentrant call".
+        # No read waits after the first signal (`reading` raises at once): what stopping
+        # still waits for is the writer's transaction, if one is in flight.
         _note(
-            f"sla-ledger: {signal_name(signum)} received again: still stopping; the "
-            "transaction in flight commits first (SIGKILL abandons it, and it rolls back)\n"
+            f"sla-ledger: {signal_name(signum)} received again: still stopping; waiting "
+            "only for the transaction in flight, if any, to commit (SIGKILL abandons it, "
+            "and it rolls back)\n"
         )
 
 

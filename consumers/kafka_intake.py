@@ -61,6 +61,19 @@ class BrokerUnavailableError(LedgerError):
     """The broker could not be reached within the retry budget."""
 
 
+class NoPartitionsError(LedgerError):
+    """A batch run (`--idle-timeout-seconds`) was never assigned a partition."""
+
+    def __init__(self, settings: KafkaSettings, waited: float) -> None:
+        group = settings.group_id
+        super().__init__(
+            f"no partition of {', '.join(settings.topics)} was assigned to group {group} in "
+            f"{waited:,.0f}s, so nothing was consumed: check that the topics exist and that "
+            f"no other member of group {group} holds their partitions (kafka-consumer-groups "
+            f"--describe --group {group})"
+        )
+
+
 def tracking_name(topic: str, partition: int) -> str:
     return f"kafka:{topic}:{partition}"
 
@@ -197,6 +210,7 @@ class KafkaIngest:
         self.producer: KafkaProducer | None = None
         self.writer = BatchWriter()
         self._unassigned_since: float | None = None
+        self._ever_assigned = False  # whether a partition was ever assigned in this run
         self.in_flight = 0  # messages handed to the writer and not yet recorded
         self._last_reconcile = 0.0
         self.idle_since = time.monotonic()
@@ -393,11 +407,16 @@ class KafkaIngest:
         if not assigned:
             if self._unassigned_since is None:
                 self._unassigned_since = now
-            # Never assigned for this long: nothing to read here (e.g. no such topic).
-            if now - self._unassigned_since < UNASSIGNED_ALLOWANCE_SECONDS:
+            waited = now - self._unassigned_since
+            if waited < UNASSIGNED_ALLOWANCE_SECONDS:
                 self.idle_since = max(self.idle_since, now)
+            elif not self._ever_assigned:
+                # Never a partition: ending "idle" with nothing consumed would hide
+                # messages waiting behind a stuck group or a topic that does not exist.
+                raise NoPartitionsError(self.settings, waited)
             return now - self.idle_since >= (self.idle_timeout_seconds or 0)
         self._unassigned_since = None
+        self._ever_assigned = True
         lag = self._lag()  # None: a watermark not fetched yet; then time alone decides
         if self.in_flight or (lag is not None and lag > 0):
             self.idle_since = max(self.idle_since, now)

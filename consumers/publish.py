@@ -17,10 +17,11 @@ from kafka.errors import KafkaError, KafkaTimeoutError
 
 from consumers.intake import Progress, file_lines, input_size
 from consumers.kafka_config import TOPIC_OF_FAMILY, KafkaSettings
-from consumers.validation import parse_document
+from consumers.validation import oversize_reason, parse_document
 from ledger.errors import LedgerError
 from ledger.events import EVENT_TYPES
-from ledger.inbound import RejectedInputError, require_object
+from ledger.inbound import DOCUMENT, RejectedInputError, require_object
+from ledger.strict_json import is_blank
 from ledger.wording import counted
 
 
@@ -93,11 +94,16 @@ def publish_file(
     total = input_size(path)
     done = 0
     try:
-        for number, raw in file_lines(path):
-            done += len(raw) + 1
-            if not raw.strip():
+        for line in file_lines(path):
+            number, raw = line.number, line.raw
+            done += line.size + 1
+            if not line.oversize and is_blank(raw):
                 continue
-            routed = route(raw)
+            routed = (
+                route(raw)
+                if line.sha256 is None
+                else str(RejectedInputError(DOCUMENT, oversize_reason(line.size, line.sha256)))
+            )
             if isinstance(routed, str):
                 summary.unroutable.append((number, routed))
                 continue

@@ -16,9 +16,25 @@ from ledger.events import InboundEvent
 from ledger.inbound import DOCUMENT, RejectedInputError, validate_envelope, validate_event_id
 from ledger.strict_json import MAX_NESTING, parse_strict_json
 
-__all__ = ["MAX_EVENT_BYTES", "MAX_NESTING", "event_id_of", "parse_document", "parse_line"]
+__all__ = [
+    "MAX_EVENT_BYTES",
+    "MAX_NESTING",
+    "event_id_of",
+    "oversize_reason",
+    "parse_document",
+    "parse_line",
+]
 
 MAX_EVENT_BYTES: Final = 1_048_576
+
+
+def oversize_reason(size: int, sha256: str) -> str:
+    """Why a line too large to hold was refused, naming the whole line (its size and
+    digest) since only its first `MAX_EVENT_BYTES` bytes are kept."""
+    return (
+        f"larger than {MAX_EVENT_BYTES} bytes ({size:,} bytes, SHA-256 {sha256}); only its "
+        f"first {MAX_EVENT_BYTES:,} bytes are kept"
+    )
 
 
 def parse_line(raw: bytes) -> InboundEvent:

@@ -17,7 +17,7 @@ from typing import Any, Final, NoReturn
 
 from ledger.inbound import DOCUMENT, RejectedInputError, field_path
 
-__all__ = ["MAX_NESTING", "parse_strict_json"]
+__all__ = ["MAX_NESTING", "is_blank", "parse_strict_json"]
 
 # The deepest valid envelope nests 9 levels (contract.signed: payload, services, a
 # service, incident_response, business_hours, weekly, a day, an interval); anything much
@@ -97,6 +97,13 @@ def _shown(text: str) -> str:
     return text if len(text) <= 40 else text[:40] + "..."
 
 
+def is_blank(raw: bytes) -> bool:
+    """A line holding nothing but JSON whitespace (space, tab, CR, LF), or nothing: what
+    a file may hold between inputs. A form feed or a vertical tab is not blank: it is an
+    input, and rejected."""
+    return not raw.strip(_JSON_WHITESPACE)
+
+
 def parse_strict_json(raw: bytes, *, fractions: bool = True) -> object:
     """One strict JSON text from `raw`; `RejectedInputError` (and nothing else) if not.
 
@@ -107,7 +114,7 @@ def parse_strict_json(raw: bytes, *, fractions: bool = True) -> object:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         _reject(f"not valid UTF-8 at byte {exc.start}")
-    if not raw.strip(_JSON_WHITESPACE):
+    if is_blank(raw):
         _reject("empty input")
     if text.startswith(_BYTE_ORDER_MARK):
         _reject("starts with a byte order mark (U+FEFF): send UTF-8 without one")

@@ -183,9 +183,29 @@ def _chunks(items: Sequence[str], size: int = IN_CHUNK) -> Iterator[Sequence[str
         yield items[i : i + size]
 
 
+def _input_position(rejection: Rejection) -> tuple[str, int, str, int, int]:
+    """Where an input stood in what was read: its file and line, or its Kafka topic,
+    partition and offset (a batch holds inputs of one source)."""
+    o = rejection.origin
+    return (o.file or "", o.line or 0, o.topic or "", o.partition or 0, o.offset or 0)
+
+
+def _stored_json(text: str | bytes) -> Any:
+    """A JSON column the ledger wrote itself (canonical, checked by the hash chain), read
+    with the fast parser. Edited to something it cannot read (nested a million deep), it
+    is a damaged store, said in one line, not a crash: `audit verify` finds the row."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        raise StoreError(
+            "the store holds a record that is not the JSON the ledger wrote (edited or "
+            "damaged): run `sla-ledger audit verify` to find it"
+        ) from None
+
+
 def _row_event(row: Any) -> RecordedEvent:
-    event = InboundEvent.from_envelope(json.loads(row["envelope"]))
-    origin = json.loads(row["origin"])
+    event = InboundEvent.from_envelope(_stored_json(row["envelope"]))
+    origin = _stored_json(row["origin"])
     return RecordedEvent(
         event=event, recorded_at=from_us(int(row["recorded_us"])), origin=Origin(**origin)
     )
@@ -196,7 +216,7 @@ def _row_rejection(r: Any) -> StoredRejection:
         seq=int(r["seq"]),
         rejection_id=r["rejection_id"],
         rejected_at=from_us(int(r["rejected_us"])),
-        origin=json.loads(r["origin"]),
+        origin=_stored_json(r["origin"]),
         raw=bytes(r["raw"]),
         field=r["field"],
         reason=r["reason"],
@@ -721,7 +741,7 @@ class LedgerStore:
             )
         except PersistenceError as exc:
             raise StoreError(f"store {redact(self.url)} failed: {_first_line(exc)}") from None
-        return [(n.id, n.topic, json.loads(n.state)) for n in page]
+        return [(n.id, n.topic, _stored_json(n.state)) for n in page]
 
     def tracked_position(self, name: str) -> int | None:
         """The last upstream position recorded under `name` (None: nothing yet).
@@ -807,7 +827,7 @@ class LedgerStore:
                 f"WHERE event_id IN ({_placeholders(len(chunk))})",
                 chunk,
             ):
-                accepted[row["event_id"]] = (int(row["recorded_us"]), json.loads(row["origin"]))
+                accepted[row["event_id"]] = (int(row["recorded_us"]), _stored_json(row["origin"]))
         return {
             r.seq
             for r in rejections
@@ -940,6 +960,9 @@ class LedgerStore:
             if span is not None:
                 spans.append((event.subject_kind, event.subject_id, *span))
         side.add(BulkInsert("sla_subject_spans", SPAN_COLUMNS, _widest(spans), SPAN_WIDENING))
+        # Conflicts are found here, after the batch's validation rejections: the rows
+        # (and their `seq`) go in input order, so an exported fix file keeps it too.
+        outcome.rejected.sort(key=_input_position)
         rejected_rows = [
             (
                 r.rejection_id,

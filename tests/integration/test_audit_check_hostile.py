@@ -532,3 +532,21 @@ def test_a_bundle_file_of_the_wrong_shape_fails_the_structure_check_in_words(
     assert failed.startswith("FAIL structure: a file is not in the bundle format: "), failed
     assert words in failed, failed
     assert_in_words(failed)
+
+
+def test_a_stored_envelope_edited_to_deep_nesting_is_a_damaged_store_not_a_crash(
+    store_url: str, tmp_path: Path
+) -> None:
+    """A read command parsed the stored envelope with no guard: RecursionError, an
+    internal error. It is one line naming the damage and what finds it."""
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(json.dumps(contract()) + "\n")
+    assert run("ingest", "--from-file", str(feed), store=store_url).returncode == 0
+    nested = "[" * 100_000 + "]" * 100_000
+    tamper(store_url, f"UPDATE sla_events SET envelope = '{nested}'")
+    report = run("report", "--period", "2026-03", store=store_url)
+    assert report.returncode == 1, report.stderr
+    assert report.stderr == (
+        "sla-ledger: error: the store holds a record that is not the JSON the ledger wrote "
+        "(edited or damaged): run `sla-ledger audit verify` to find it\n"
+    )

@@ -149,3 +149,18 @@ def test_a_mistyped_store_path_is_an_error_not_an_empty_ledger(tmp_path: Path) -
         assert result.returncode == 1, args
         assert result.stderr.startswith(f"sla-ledger: error: no store at {tmp_path / 'ledgr.db'}")
     assert not (tmp_path / "ledgr.db").exists()
+
+
+@pytest.mark.parametrize("option", ["--retry-seconds", "--idle-timeout-seconds"])
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "-1", "1e400", "ten"])
+def test_an_option_in_seconds_must_be_a_finite_number_in_range(
+    tmp_path: Path, option: str, value: str
+) -> None:
+    """NaN, infinity and negatives were taken, and meant "retry for ever"."""
+    store = f"sqlite:///{tmp_path / 'never.db'}"
+    result = run("ingest", "--bootstrap-servers", "127.0.0.1:9", f"{option}={value}", store=store)
+    assert result.returncode == 2, result.stderr
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"sla-ledger: error: sla-ledger ingest: argument {option}: "), line
+    assert "is not a number of seconds" in line
+    assert not (tmp_path / "never.db").exists()

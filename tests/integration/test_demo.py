@@ -369,3 +369,27 @@ def test_demo_on_sqlite_says_nothing_about_a_password(tmp_path: Path) -> None:
     result = run("demo", "--dir", str(tmp_path / "demo"), "--store", f"sqlite:///{tmp_path}/x.db")
     assert result.returncode == 0, result.stderr
     assert "password" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    "marker",
+    [
+        b'{"files":' + b"[" * 100_000 + b"]" * 100_000 + b"}",  # RecursionError before
+        b'{"files": {"ledger.db": null}, "files": {}}',  # a key twice
+        b'{"files": 1e999999}',
+        b"\xff\xfe",
+        b"[]",
+    ],
+    ids=["nested-deep", "duplicate-key", "huge-number", "not-utf8", "not-an-object"],
+)
+def test_demo_refuses_a_directory_whose_marker_it_cannot_read(
+    tmp_path: Path, marker: bytes
+) -> None:
+    directory = tmp_path / "demo"
+    directory.mkdir()
+    (directory / MARKER).write_bytes(marker)
+
+    result = run("demo", "--dir", str(directory), cwd=tmp_path)
+
+    assert_refused(result, MARKER, "--force", "choose another --dir")
+    assert (directory / MARKER).read_bytes() == marker

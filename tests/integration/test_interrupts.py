@@ -113,7 +113,7 @@ def start(*args: str) -> subprocess.Popen[str]:
     )
 
 
-def catches_sigterm(process: subprocess.Popen[str]) -> bool:
+def catches_sigterm(process: subprocess.Popen[str] | subprocess.Popen[bytes]) -> bool:
     """Whether the process has its own SIGTERM handler yet (Linux: /proc's SigCgt mask).
 
     Before that, a signal meets the interpreter starting up, which no program controls."""

@@ -137,3 +137,43 @@ def test_raising_turns_sigterm_into_interrupted_and_restores_the_handlers() -> N
     assert raised.value.exit_code == 143
     assert str(raised.value) == "interrupted by SIGTERM"
     assert {s: signal.getsignal(s) for s in interrupts.SIGNALS} == before
+
+
+def test_the_line_for_one_input_committed_speaks_of_one_input(tmp_path: Path) -> None:
+    """The whole file committed, the signal before the reconciliation: `all 1 input`,
+    not `all 1 inputs`."""
+    stop = interrupts.StopRequest()
+
+    class SignalledWhileWriting(SlowStore):
+        def append(self, events: list[Any], rejections: list[Any], *_: Any) -> AppendOutcome:
+            stop(signal.SIGINT, None)  # as the handler does, while the last batch is written
+            return super().append(events, rejections)
+
+    path = feed(tmp_path, 1)
+    with pytest.raises(interrupts.Interrupted) as raised:
+        ingest_file(SignalledWhileWriting(), path, stop=stop)  # type: ignore[arg-type]
+    assert str(raised.value) == (
+        f"interrupted by SIGINT: all 1 input of {path} committed (accepted 1, duplicates 0, "
+        "rejected 0), but closed periods were not reconciled with them; run the same "
+        "command again to continue (already accepted events count as duplicates)"
+    )
+
+
+def test_a_signal_ends_a_read_window_at_once_and_a_second_one_is_only_noted(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    stop = interrupts.StopRequest()
+    stop(signal.SIGINT, None)  # outside a read: only recorded
+    assert stop.signum == signal.SIGINT
+    with pytest.raises(interrupts.StopReading), stop.reading():
+        pytest.fail("a read after the signal must not start")  # pragma: no cover
+
+    waiting = interrupts.StopRequest()
+    with pytest.raises(interrupts.StopReading), waiting.reading():
+        waiting(signal.SIGTERM, None)  # as the handler does, the read blocked
+    assert waiting.signum == signal.SIGTERM
+    waiting(signal.SIGINT, None)  # the second: noted, nothing raised
+    assert capfd.readouterr().err == (
+        "sla-ledger: SIGINT received again: still stopping; waiting only for the "
+        "transaction in flight, if any, to commit (SIGKILL abandons it, and it rolls back)\n"
+    )
