@@ -129,14 +129,15 @@ def parse_store_url(url: str) -> tuple[Dialect, dict[str, Any]]:
         path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else ""
         if not path:
             raise StoreRefusedError(
-                f'store URL "{url}" names no file: use sqlite:///path/to/ledger.db'
+                f'store URL "{url}" names no file: use sqlite:///relative/path.db or '
+                "sqlite:////absolute/path.db"
             )
         return "sqlite", {"path": unquote(path)}
     if url.startswith(("postgresql://", "postgres://")):
         return "postgresql", _postgres_parameters(url)
     raise StoreRefusedError(
-        f'unsupported store URL "{redact(url)}": use sqlite:///path/to/ledger.db or '
-        "postgresql://user:password@host:port/database"
+        f'unsupported store URL "{redact(url)}": use sqlite:///relative/path.db, '
+        "sqlite:////absolute/path.db or postgresql://user:password@host:port/database"
     )
 
 
