@@ -161,6 +161,6 @@ def test_an_option_in_seconds_must_be_a_finite_number_in_range(
     result = run("ingest", "--bootstrap-servers", "127.0.0.1:9", f"{option}={value}", store=store)
     assert result.returncode == 2, result.stderr
     [line] = result.stderr.splitlines()
-    assert line.startswith(f"sla-ledger: error: sla-ledger ingest: argument {option}: "), line
+    assert line.startswith(f"sla-ledger: error: ingest: argument {option}: "), line
     assert "is not a number of seconds" in line
     assert not (tmp_path / "never.db").exists()
