@@ -57,6 +57,9 @@ class Row:
     credit_amount: Decimal = Decimal(0)
     event_ids: set[str] = field(default_factory=set)
     status: str = "provisional"
+    # When these figures change with time alone (a pending incident passing its target),
+    # in microseconds; None: only a new event can change them.
+    changes_at_us: int | None = None
 
     @property
     def key(self) -> RowKey:
@@ -307,3 +310,5 @@ def _response(
     row.incidents_pending = figures.pending
     row.response_attainment = figures.attainment
     row.response_credit = tier_credit(figures.attainment, terms.credit_tiers)
+    if figures.changes_at is not None:
+        row.changes_at_us = to_us(figures.changes_at)

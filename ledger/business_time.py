@@ -256,6 +256,40 @@ class BusinessCalendar:
                 covered_to = end
         return total
 
+    def first_instant_over(self, a: datetime, target_us: int) -> datetime | None:
+        """The earliest horizon `h` with `business_microseconds(a, h) > target_us`: the
+        moment an incident opened at `a` and still unanswered becomes missed against a
+        target of `target_us` (spec: sla-math.md section 4). None: never (a schedule
+        without any business hours).
+
+        Walks the local days from `a` as `business_microseconds` does: once business
+        time reaches the target inside a slot, `h` is one microsecond past that point.
+        """
+        a = _require_aware(a, "a")
+        if self._always:
+            return a + timedelta(microseconds=target_us + 1)
+        if not any(self._weekly):
+            return None
+        remaining = target_us
+        covered_to = a
+        day = a.astimezone(self._zone).date() - _MARGIN
+        while True:
+            if day not in self._holidays:
+                pieces = sorted(
+                    (self._instant(day, start), self._instant(day, end))
+                    for start, end in self._weekly[day.weekday()]
+                )
+                for piece_start, end in pieces:
+                    start = max(piece_start, covered_to)
+                    if start >= end:
+                        continue
+                    length = to_microseconds(end - start)
+                    if remaining < length:
+                        return start + timedelta(microseconds=remaining + 1)
+                    remaining -= length
+                    covered_to = end
+            day += _ONE_DAY
+
     def business_time(self, a: datetime, b: datetime) -> timedelta:
         """`business_microseconds` as a `timedelta` (exact)."""
         return timedelta(microseconds=self.business_microseconds(a, b))

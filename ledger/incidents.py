@@ -199,6 +199,9 @@ class ResponseFigures:
     missed: int
     pending: int
     attainment: Fraction | None
+    # The earliest horizon at which a pending incident turns missed with no new event
+    # (None: nothing pending): the moment these figures change by time alone.
+    changes_at: datetime | None = None
 
 
 def response_figures(
@@ -213,11 +216,30 @@ def response_figures(
     is the caller's job.
     """
     counts: dict[ResponseStatus, int] = {"met": 0, "missed": 0, "pending": 0}
+    changes: list[datetime] = []
     for state in states:
         status = incident_status(state, targets, calendar, horizon)
         if status is not None:
             counts[status] += 1
+        if status == "pending":
+            missed_at = missed_from(state, targets, calendar)
+            if missed_at is not None:
+                changes.append(missed_at)
     met, missed = counts["met"], counts["missed"]
     judged = met + missed
     attainment = Fraction(100 * met, judged) if judged else None
-    return ResponseFigures(met, missed, counts["pending"], attainment)
+    return ResponseFigures(met, missed, counts["pending"], attainment, min(changes, default=None))
+
+
+def missed_from(
+    state: IncidentState, targets: Mapping[str, timedelta], calendar: BusinessCalendar
+) -> datetime | None:
+    """The first horizon at which `incident_status` calls this unanswered incident
+    missed (its business time strictly over the target), or None when it is answered,
+    not counted, or can never be over (a schedule without business hours)."""
+    if state.opened_at is None or state.first_response_at is not None:
+        return None
+    priority = priority_used(state)
+    if priority is None or priority not in targets:
+        return None
+    return calendar.first_instant_over(state.opened_at, to_microseconds(targets[priority]))

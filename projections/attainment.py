@@ -9,6 +9,7 @@ is `as_of` (spec: sla-math §6, §7). The fold and the computation are the store
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,6 +18,7 @@ from ledger.contracts import ContractState
 from ledger.period_rows import PeriodInputs, fold_contracts, fold_period
 from ledger.periods import Period, to_us
 from projections.store import LedgerStore
+from projections.store.subject_index import contract_scopes
 
 # Timezones reach from UTC-12 to UTC+14: any window of a period lies within this margin
 # of the period's UTC month, which bounds the subjects worth reading before contracts
@@ -38,12 +40,26 @@ class PeriodReport:
 
 
 def load_period_inputs(
-    store: LedgerStore, period: Period, as_of: datetime, *, recorded_filter: bool = False
+    store: LedgerStore,
+    period: Period,
+    as_of: datetime,
+    *,
+    recorded_filter: bool = False,
+    contract_ids: Collection[str] | None = None,
 ) -> PeriodInputs:
-    """The folded inputs of `period` with horizon `as_of` (see `period_report`)."""
+    """The folded inputs of `period` with horizon `as_of` (see `period_report`); with
+    `contract_ids`, of those contracts only (their rows are the same as in the whole
+    period's: a row only ever reads its own contract's subjects)."""
     horizon_us = to_us(as_of)
     recorded_by = horizon_us if recorded_filter else None
-    contracts = load_contracts(store, recorded_by)
+    scopes: set[str] | None = None
+    if contract_ids is None:
+        contracts = load_contracts(store, recorded_by)
+    else:
+        contracts = fold_contracts(
+            store.events_of_subjects("contract", sorted(contract_ids), recorded_by)
+        )
+        scopes = set().union(*(contract_scopes(c) for c in contracts))
     windows = [coverage(c, period).window for c in contracts]
     if windows:
         lo = min(w[0] for w in windows)
@@ -51,7 +67,9 @@ def load_period_inputs(
     else:
         lo, hi = Period.window(period, "UTC")
         lo, hi = lo - MARGIN_US, hi + MARGIN_US
-    near = [e for kind in SUBJECT_KINDS for e in store.events_near(kind, lo, hi, recorded_by)]
+    near = [
+        e for kind in SUBJECT_KINDS for e in store.events_near(kind, lo, hi, recorded_by, scopes)
+    ]
     closed_at = store.closes(recorded_by).get(period.label)
     return fold_period(period, horizon_us, contracts, near, closed_at)
 

@@ -10,19 +10,25 @@ transaction fails on the unique key instead of doubling an entry.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from ledger.attainment import Row
 from ledger.chain import ChainHead
+from ledger.contracts import ContractState
 from ledger.credits import CreditEntry, reconcile
 from ledger.errors import NothingToCloseError, PeriodNotEndedError, StoreError
 from ledger.periods import Period, from_us, to_us
 from ledger.timeformat import format_utc
-from projections.attainment import load_contracts, period_report
+from projections.attainment import MARGIN_US, load_contracts, load_period_inputs, period_report
 from projections.store import LedgerStore
 from projections.store.chain_append import ChainMovedError
+from projections.store.subject_index import contract_scopes
 
 ATTEMPTS = 20
+# The tracking name under which the chain position reconciled through is kept.
+RECONCILED = "sla-ledger:reconciled"
 
 
 @dataclass(frozen=True)
@@ -91,8 +97,9 @@ def close_period(
                 "close it once its contracts are ingested"
             )
         entries = reconcile({row.key: row for row in report.rows}, [], at)
+        due = due_times(report.rows, {row.contract.contract_id for row in report.rows})
         try:
-            newly = store.record_close(period.label, at, entries, head)
+            newly = store.record_close(period.label, at, entries, head, due)
         except ChainMovedError:
             continue
         checkpoint = close_checkpoint(store, period.label)
@@ -106,27 +113,131 @@ def close_period(
 
 
 def reconcile_period(store: LedgerStore, period: Period, now: datetime) -> list[CreditEntry]:
-    """Append what a closed period's rows need, computed as `close_period` computes.
+    """Append what every row of a closed period needs, computed as `close_period`
+    computes: the full reconciliation (`audit rebuild`'s reference).
 
     If other writers keep moving the chain, this round gives up after a few attempts
     and appends nothing: the next intake reconciles again, and nothing it would have
     appended is lost, since entries follow from the events alone.
     """
+    return reconcile_rows(store, period, None, now) or []
+
+
+def reconcile_rows(
+    store: LedgerStore, period: Period, contract_ids: Collection[str] | None, now: datetime
+) -> list[CreditEntry] | None:
+    """Append what the rows of `contract_ids` (None: every contract) in a closed period
+    need, and record when those rows next change with time alone. None: the chain kept
+    moving and nothing was done (see `reconcile_period`)."""
     for _attempt in range(ATTEMPTS):
         head, at = _computed_at(store, now)
-        report = period_report(store, period, at, recorded_filter=True)
-        booked = store.entries(period=period.label, recorded_by_us=to_us(at))
-        new = reconcile({row.key: row for row in report.rows}, booked, at)
+        inputs = load_period_inputs(
+            store, period, at, recorded_filter=True, contract_ids=contract_ids
+        )
+        rows = inputs.rows()
+        booked = store.entries(
+            period=period.label,
+            recorded_by_us=to_us(at),
+            contract_ids=None if contract_ids is None else sorted(contract_ids),
+        )
+        new = reconcile({row.key: row for row in rows}, booked, at)
         try:
             store.append_entries(new, head)
         except ChainMovedError:
             continue
+        computed = {c.contract_id for c in inputs.contracts} | set(contract_ids or ())
+        store.record_due(period.label, head.position, due_times(rows, computed))
         return new
-    return []
+    return None
+
+
+def due_times(rows: Iterable[Row], contract_ids: Iterable[str]) -> dict[str, int | None]:
+    """contract -> the earliest moment one of its rows changes with time alone (None:
+    only an event can change them), for each of `contract_ids`."""
+    due: dict[str, int | None] = dict.fromkeys(contract_ids)
+    for row in rows:
+        at, held = row.changes_at_us, due.get(row.contract.contract_id)
+        if at is not None:
+            due[row.contract.contract_id] = at if held is None else min(held, at)
+    return due
 
 
 def reconcile_closed_periods(store: LedgerStore, now: datetime) -> list[CreditEntry]:
+    """After an intake: reconcile the closed rows that what was recorded since the last
+    reconciliation can change, and those due to change with time alone.
+
+    The chain position reconciled through is kept (`RECONCILED`); it moves on only once
+    every row its events reach is reconciled, so an interrupted round is redone whole.
+    """
+    head = store.chain_head()
+    mark = store.tracked_position(RECONCILED) or 0
+    closes = store.closes()
+    work = reconciliation_plan(store, closes, mark, head, now) if closes else {}
     appended: list[CreditEntry] = []
-    for label in sorted(store.closes()):
-        appended += reconcile_period(store, Period.from_label(label), now)
+    complete = True
+    for label in sorted(work):
+        new = reconcile_rows(store, Period.from_label(label), work[label], now)
+        if new is None:
+            complete = False
+            continue
+        appended += new
+    if complete and head.position > mark:
+        store.record_position(RECONCILED, head.position)
     return appended
+
+
+def reconciliation_plan(
+    store: LedgerStore, closes: Mapping[str, datetime], mark: int, head: ChainHead, now: datetime
+) -> dict[str, set[str] | None]:
+    """closed period -> the contracts whose rows need reconciling (None: all of them).
+
+    - a contract's events (its terms) reach its rows in every closed period;
+    - an outage's, maintenance window's or incident's events reach the contracts of its
+      scopes, in the closed periods its span reaches (the span only widens, so a span
+      that moved covers both the old and the new place);
+    - the due-time index names the rows that change with time alone by now.
+    A store never reconciled this way (no position kept) is reconciled in full.
+    """
+    if mark == 0:
+        return dict.fromkeys(closes)
+    work: dict[str, set[str]] = {}
+    changed = store.changed_subjects(mark, head.position) if head.position > mark else set()
+    terms = sorted(subject for kind, subject in changed if kind == "contract")
+    for label in closes if terms else ():
+        work.setdefault(label, set()).update(terms)
+    others = sorted((kind, subject) for kind, subject in changed if kind != "contract")
+    if others:
+        spans = store.spans_of(others)
+        held = store.scopes_of_subjects(others)
+        reach = scope_reach(load_contracts(store, None))
+        windows = {label: _utc_reach(Period.from_label(label)) for label in closes}
+        for subject in others:
+            span = spans.get(subject)
+            contracts = set().union(*(reach.get(s, set()) for s in held.get(subject, ())))
+            if span is None or not contracts:
+                continue
+            lo, hi, has_end = span
+            for label, (first, last) in windows.items():
+                if lo < last and (hi >= first or not has_end):
+                    work.setdefault(label, set()).update(contracts)
+    _, at = _computed_at(store, now)
+    for label, contract in store.due_rows(to_us(at)):
+        if label in closes:
+            work.setdefault(label, set()).add(contract)
+    return dict(work)
+
+
+def scope_reach(contracts: Iterable[ContractState]) -> dict[str, set[str]]:
+    """scope -> the contracts whose rows a subject of that scope can reach."""
+    reach: dict[str, set[str]] = {}
+    for contract in contracts:
+        for scope in contract_scopes(contract):
+            reach.setdefault(scope, set()).add(contract.contract_id)
+    return reach
+
+
+def _utc_reach(period: Period) -> tuple[int, int]:
+    """Every contract's window of `period` lies within this (timezones reach 15 hours
+    either side of UTC)."""
+    lo, hi = period.window("UTC")
+    return lo - MARGIN_US, hi + MARGIN_US

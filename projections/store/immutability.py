@@ -3,8 +3,9 @@
 Three kinds of table hold the ledger's data:
 
 - history, append-only: the event log (the library's events table), `sla_events`,
-  `sla_rejections`, `sla_closes`, `sla_credit_entries`. UPDATE, DELETE and TRUNCATE are
-  refused.
+  `sla_rejections`, `sla_closes`, `sla_credit_entries`, and the subject indexes that
+  only ever gain rows (`sla_subject_buckets`, `sla_subject_scopes`). UPDATE, DELETE and
+  TRUNCATE are refused.
 - positions, forward-only: the library's tracking table (one row per upstream stream,
   which the library upserts) and the chain head `sla_chain_head` (one row). A row may move
   forward (its position grows; a no-op rewrite of the same row is allowed), never back,
@@ -12,7 +13,8 @@ Three kinds of table hold the ledger's data:
 - spans, widen-only: `sla_subject_spans` decides which subjects a report reads, so a
   span may only grow (an earlier start, a later end, an end becoming known), never
   shrink or disappear.
-- operational state, mutable: `sla_outbox_leases` (taken, renewed, released).
+- operational state, mutable: `sla_outbox_leases` (taken, renewed, released) and the
+  due-time index `sla_due` (rewritten whenever its rows are computed again).
 
 PostgreSQL: ordinary (not ALWAYS) triggers raise an exception, and `sla_ledger_grant_roles`
 gives the deployment's roles (`docker/roles.sql`) exactly the privileges they need: the
@@ -37,7 +39,14 @@ READER_ROLE = "sla_reader"
 
 # The ledger's own tables, by kind. The library's events and tracking tables are added
 # by each recorder, which knows their names.
-HISTORY_TABLES = ("sla_events", "sla_rejections", "sla_closes", "sla_credit_entries")
+HISTORY_TABLES = (
+    "sla_events",
+    "sla_rejections",
+    "sla_closes",
+    "sla_credit_entries",
+    "sla_subject_buckets",
+    "sla_subject_scopes",
+)
 # table -> (key column, position column, the other columns): the key never changes and
 # the position only grows (or the row is rewritten unchanged, which takes a write lock).
 FORWARD_ONLY_TABLES = {"sla_chain_head": ("id", "position", ("chain_sha256", "recorded_us"))}
@@ -45,7 +54,7 @@ FORWARD_ONLY_TABLES = {"sla_chain_head": ("id", "position", ("chain_sha256", "re
 WIDEN_ONLY_TABLES = {
     "sla_subject_spans": (("subject_kind", "subject_id"), ("lo_us",), ("hi_us", "has_end"))
 }
-MUTABLE_TABLES = ("sla_outbox_leases",)
+MUTABLE_TABLES = ("sla_outbox_leases", "sla_due")
 # (table, column) of every generated key: the ingest role needs USAGE on its sequence.
 SEQUENCES = (("sla_rejections", "seq"), ("sla_credit_entries", "seq"))
 

@@ -44,13 +44,19 @@ from projections.store.recorders import (
     to_dialect,
 )
 from projections.store.schema import (
+    BUCKET_US,
     CHAINED_TABLES,
+    DUE_COLUMNS,
+    DUE_NEWER,
     KEEP_FIRST,
     REJECTION_COLUMNS,
+    SCOPE_COLUMNS,
     SPAN_COLUMNS,
     SPAN_WIDENING,
+    WIDE_SPAN,
     Dialect,
 )
+from projections.store.subject_index import bucket_rows, scopes_of
 
 EVENT_NAMESPACE = uuid.UUID("0d6f7a52-9c1e-5b3a-8e47-2a9b6c1d4e8f")
 TOPIC_EVENT_ACCEPTED = "sla_ledger:InboundEventAccepted"
@@ -691,24 +697,183 @@ class LedgerStore:
         return [_row_event(r) for r in self._query(statement + " ORDER BY chain_pos", params)]
 
     def events_near(
-        self, kind: str, lo_us: int, hi_us: int, recorded_by_us: int | None = None
+        self,
+        kind: str,
+        lo_us: int,
+        hi_us: int,
+        recorded_by_us: int | None = None,
+        scopes: set[str] | None = None,
     ) -> list[RecordedEvent]:
-        """Every event of the subjects whose span reaches into `[lo, hi)`.
+        """Every event of the subjects whose span reaches into `[lo, hi)`, in chain order;
+        with `scopes`, only of the subjects with one of those scopes (see subject_index).
 
         A span touching `lo` counts too: an incident opened exactly at a window's start
-        belongs to that window, and its span is that single instant.
+        belongs to that window, and its span is that single instant. The subjects are
+        found by the buckets `[lo, hi)` reaches, plus the wide ones, so the cost follows
+        the period's own activity, not the length of the history around it.
         """
+        subjects = self._subjects_near(kind, lo_us, hi_us, scopes)
         statement = (
-            "SELECT e.envelope, e.origin, e.recorded_us FROM sla_events e "
+            "SELECT e.envelope, e.origin, e.recorded_us, e.chain_pos FROM sla_events e "
             "JOIN sla_subject_spans s ON s.subject_kind = e.subject_kind "
             "AND s.subject_id = e.subject_id "
-            "WHERE s.subject_kind = ? AND s.lo_us < ? AND (s.hi_us >= ? OR s.has_end = 0)"
+            "WHERE e.subject_kind = ? AND s.lo_us < ? AND (s.hi_us >= ? OR s.has_end = 0)"
         )
         params: list[Any] = [kind, hi_us, lo_us]
         if recorded_by_us is not None:
             statement += " AND e.recorded_us <= ?"
             params.append(recorded_by_us)
-        return [_row_event(r) for r in self._query(statement + " ORDER BY e.chain_pos", params)]
+        rows = self._rows_of_subjects(statement, params, "e.subject_id", sorted(subjects))
+        rows.sort(key=lambda r: int(r["chain_pos"]))
+        return [_row_event(r) for r in rows]
+
+    def _subjects_near(
+        self, kind: str, lo_us: int, hi_us: int, scopes: set[str] | None
+    ) -> set[str]:
+        """The ids of the subjects that may reach into `[lo, hi)`: those of its buckets
+        and the wide ones (a superset; `events_near` applies the exact span test)."""
+        first, last = lo_us // BUCKET_US, (hi_us - 1) // BUCKET_US
+        if scopes is None:
+            bucketed = self._query(
+                "SELECT DISTINCT subject_id FROM sla_subject_buckets "
+                "WHERE subject_kind = ? AND bucket >= ? AND bucket <= ?",
+                [kind, first, last],
+            )
+            found = {r["subject_id"] for r in bucketed}
+        else:
+            bucketed = self._query(
+                "SELECT b.subject_id, c.scope FROM sla_subject_buckets b "
+                "JOIN sla_subject_scopes c ON c.subject_kind = b.subject_kind "
+                "AND c.subject_id = b.subject_id "
+                "WHERE b.subject_kind = ? AND b.bucket >= ? AND b.bucket <= ?",
+                [kind, first, last],
+            )
+            found = {r["subject_id"] for r in bucketed if r["scope"] in scopes}
+        wide = {
+            r["subject_id"]
+            for r in self._query(
+                f"SELECT subject_id FROM sla_subject_spans WHERE subject_kind = ? "
+                f"AND {WIDE_SPAN} AND lo_us < ?",
+                [kind, hi_us],
+            )
+        }
+        if scopes is not None and wide:
+            held = self.scopes_of_subjects([(kind, subject) for subject in wide])
+            wide = {subject for subject in wide if held.get((kind, subject), set()) & scopes}
+        return found | wide
+
+    def _rows_of_subjects(
+        self, statement: str, params: list[Any], column: str, ids: Sequence[str]
+    ) -> list[Any]:
+        """`statement` (a WHERE clause open for one more condition) restricted to rows
+        whose `column` is one of `ids`: one query on PostgreSQL, chunks on SQLite."""
+        if not ids:
+            return []
+        if self.dialect == "postgresql":
+            return self._query(f"{statement} AND {column} = ANY(%b::text[])", [*params, list(ids)])
+        found: list[Any] = []
+        for chunk in _chunks(ids):
+            found += self._query(
+                f"{statement} AND {column} IN ({_placeholders(len(chunk))})", [*params, *chunk]
+            )
+        return found
+
+    def events_of_subjects(
+        self, kind: str, subject_ids: Sequence[str], recorded_by_us: int | None = None
+    ) -> list[RecordedEvent]:
+        """Every event of these subjects of `kind`, in chain order."""
+        statement = (
+            "SELECT envelope, origin, recorded_us, chain_pos FROM sla_events WHERE subject_kind = ?"
+        )
+        params: list[Any] = [kind]
+        if recorded_by_us is not None:
+            statement += " AND recorded_us <= ?"
+            params.append(recorded_by_us)
+        rows = self._rows_of_subjects(statement, params, "subject_id", sorted(set(subject_ids)))
+        rows.sort(key=lambda r: int(r["chain_pos"]))
+        return [_row_event(r) for r in rows]
+
+    def changed_subjects(self, after: int, through: int) -> set[tuple[str, str]]:
+        """(kind, subject) of every event at a chain position in `(after, through]`."""
+        return {
+            (r["subject_kind"], r["subject_id"])
+            for r in self._query(
+                "SELECT DISTINCT subject_kind, subject_id FROM sla_events "
+                "WHERE chain_pos > ? AND chain_pos <= ?",
+                [after, through],
+            )
+        }
+
+    def spans_of(
+        self, subjects: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], tuple[int, int, int]]:
+        """(kind, subject) -> (lo, hi, has_end) of these subjects, where they have one."""
+        found: dict[tuple[str, str], tuple[int, int, int]] = {}
+        for kind in sorted({k for k, _ in subjects}):
+            ids = sorted({subject for k, subject in subjects if k == kind})
+            for r in self._rows_of_subjects(
+                "SELECT subject_id, lo_us, hi_us, has_end FROM sla_subject_spans "
+                "WHERE subject_kind = ?",
+                [kind],
+                "subject_id",
+                ids,
+            ):
+                found[(kind, r["subject_id"])] = (
+                    int(r["lo_us"]),
+                    int(r["hi_us"]),
+                    int(r["has_end"]),
+                )
+        return found
+
+    def scopes_of_subjects(
+        self, subjects: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], set[str]]:
+        """(kind, subject) -> the scopes its events gave it."""
+        found: dict[tuple[str, str], set[str]] = {}
+        for kind in sorted({k for k, _ in subjects}):
+            ids = sorted({subject for k, subject in subjects if k == kind})
+            for r in self._rows_of_subjects(
+                "SELECT subject_id, scope FROM sla_subject_scopes WHERE subject_kind = ?",
+                [kind],
+                "subject_id",
+                ids,
+            ):
+                found.setdefault((kind, r["subject_id"]), set()).add(r["scope"])
+        return found
+
+    def due_rows(self, by_us: int) -> list[tuple[str, str]]:
+        """(period, contract) of the closed rows due to change by `by_us` with time alone."""
+        return [
+            (r["period"], r["contract_id"])
+            for r in self._query(
+                "SELECT period, contract_id FROM sla_due WHERE due_us <= ? "
+                "ORDER BY period, contract_id",
+                [by_us],
+            )
+        ]
+
+    def record_due(self, period: str, computed_pos: int, due: dict[str, int | None]) -> None:
+        """Set the due times of these contracts' rows of a closed `period`, computed at
+        chain position `computed_pos` (None: none due). A due time computed at a later
+        position is never replaced by one computed earlier."""
+        cleared = sorted(c for c, us in due.items() if us is None)
+        with self._transaction(commit=True) as cursor:
+            for chunk in _chunks(cleared):
+                cursor.execute(
+                    to_dialect(
+                        "DELETE FROM sla_due WHERE period = ? AND computed_pos <= ? AND "
+                        f"contract_id IN ({_placeholders(len(chunk))})",
+                        self.dialect,
+                    ),
+                    [period, computed_pos, *chunk],
+                )
+            insert = _due_insert(period, computed_pos, due)
+            if insert.rows:
+                if self.dialect == "sqlite":
+                    cursor.executemany(insert.sqlite(), insert.rows)
+                else:
+                    statement, arrays = insert.postgresql()
+                    cursor.execute(statement, arrays)
 
     def subjects_of(self, event_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
         """event_id -> (subject_kind, subject_id) of each of these events."""
@@ -848,7 +1013,10 @@ class LedgerStore:
         period: str | None = None,
         contract_id: str | None = None,
         recorded_by_us: int | None = None,
+        contract_ids: Sequence[str] | None = None,
     ) -> list[CreditEntry]:
+        """Entries in record order, filtered by any of: period, one contract, record
+        time, and (`contract_ids`) a set of contracts."""
         statement = "SELECT * FROM sla_credit_entries WHERE 1 = 1"
         params: list[Any] = []
         for column, value in (("period", period), ("contract_id", contract_id)):
@@ -858,7 +1026,12 @@ class LedgerStore:
         if recorded_by_us is not None:
             statement += " AND recorded_us <= ?"
             params.append(recorded_by_us)
-        return [_row_entry(r) for r in self._query(statement + " ORDER BY seq", params)]
+        if contract_ids is None:
+            rows = self._query(statement + " ORDER BY seq", params)
+        else:
+            rows = self._rows_of_subjects(statement, params, "contract_id", sorted(contract_ids))
+            rows.sort(key=lambda r: int(r["seq"]))
+        return [_row_entry(r) for r in rows]
 
     # -- writing ------------------------------------------------------------------
 
@@ -919,6 +1092,7 @@ class LedgerStore:
         chain = ChainAppend(at_us=recorded_us)
         side = SideRows(chain=chain)
         spans = []
+        scopes: set[tuple[str, str, str]] = set()
         for event, origin, raw in events:
             envelope = event.canonical()
             digest = hashlib.sha256(envelope.encode()).hexdigest()
@@ -960,7 +1134,13 @@ class LedgerStore:
             span = span_of(event)
             if span is not None:
                 spans.append((event.subject_kind, event.subject_id, *span))
-        side.add(BulkInsert("sla_subject_spans", SPAN_COLUMNS, _widest(spans), SPAN_WIDENING))
+            scopes.update((event.subject_kind, event.subject_id, s) for s in scopes_of(event))
+        widest = _widest(spans)
+        side.add(BulkInsert("sla_subject_spans", SPAN_COLUMNS, widest, SPAN_WIDENING))
+        side.add(BulkInsert("sla_subject_scopes", SCOPE_COLUMNS, sorted(scopes), KEEP_FIRST))
+        if widest:
+            subjects = [(kind, subject) for kind, subject, *_ in widest]
+            side.follow_ups.append(lambda cursor, dialect: bucket_rows(cursor, dialect, subjects))
         # Conflicts are found here, after the batch's validation rejections: the rows
         # (and their `seq`) go in input order, so an exported fix file keeps it too.
         outcome.rejected.sort(key=_input_position)
@@ -1096,13 +1276,19 @@ class LedgerStore:
         return ChainHead(int(row["position"]), row["chain_sha256"], int(row["recorded_us"]))
 
     def record_close(
-        self, period: str, closed_at: datetime, entries: Sequence[CreditEntry], head: ChainHead
+        self,
+        period: str,
+        closed_at: datetime,
+        entries: Sequence[CreditEntry],
+        head: ChainHead,
+        due: dict[str, int | None] | None = None,
     ) -> bool:
         """Close a period and append its first entries, in one transaction.
 
         The entries were computed at chain head `head`, and `closed_at` is their record
         time: if anything was recorded since, `ChainMovedError` says to compute again.
-        The close is chained after its entries, with the head before it as checkpoint.
+        The close is chained after its entries, with the head before it as checkpoint,
+        and the due times of its rows (see `record_due`) go in the same transaction.
         Returns False (and writes nothing) when the period was already closed.
         """
         if period in self.closes():
@@ -1116,8 +1302,10 @@ class LedgerStore:
                 topic=TOPIC_PERIOD_CLOSED,
             )
         )
+        side = SideRows(chain=chain)
+        side.add(_due_insert(period, head.position, due or {}))
         try:
-            self._write([], SideRows(chain=chain))
+            self._write([], side)
         except IntegrityError:
             return False
         return True
@@ -1151,6 +1339,12 @@ class LedgerStore:
             at_us=to_us(at),
             expected_position=head.position,
         )
+
+
+def _due_insert(period: str, computed_pos: int, due: dict[str, int | None]) -> BulkInsert:
+    """The due-time rows of a period's contracts that have one."""
+    rows = [(period, c, us, computed_pos) for c, us in sorted(due.items()) if us is not None]
+    return BulkInsert("sla_due", DUE_COLUMNS, rows, DUE_NEWER)
 
 
 def entry_fields(e: CreditEntry) -> dict[str, Any]:

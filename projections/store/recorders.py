@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -91,12 +91,18 @@ class BulkInsert:
         return statement, [list(column) for column in zip(*self.rows, strict=True)]
 
 
+# Rows that depend on what the transaction's earlier statements left in the tables,
+# computed under the write lock from the transaction's cursor.
+FollowUp = Callable[[Any, Dialect], list[BulkInsert]]
+
+
 @dataclass
 class SideRows:
     """The ledger's own rows that belong to one batch."""
 
     inserts: list[BulkInsert] = field(default_factory=list)
     chain: ChainAppend | None = None
+    follow_ups: list[FollowUp] = field(default_factory=list)
 
     def add(self, insert: BulkInsert) -> None:
         if insert.rows:
@@ -187,6 +193,9 @@ class LedgerSQLiteRecorder(SQLiteProcessRecorder):
         if side is not None:
             for insert in side.inserts:
                 c.executemany(insert.sqlite(), insert.rows)
+            for follow_up in side.follow_ups:
+                for insert in follow_up(c, self.dialect):
+                    c.executemany(insert.sqlite(), insert.rows)
         # The library's application recorder inserts row by row to collect each
         # notification id; the ledger never uses them, so one executemany will do.
         SQLiteAggregateRecorder._insert_events(self, c, stored_events)
@@ -337,4 +346,8 @@ class LedgerPostgresRecorder(PostgresProcessRecorder):
             for insert in side.inserts:
                 statement, arrays = insert.postgresql()
                 curs.execute(Composed([SQL(statement)]), arrays)
+            for follow_up in side.follow_ups:
+                for insert in follow_up(curs, self.dialect):
+                    statement, arrays = insert.postgresql()
+                    curs.execute(Composed([SQL(statement)]), arrays)
         super()._insert_events(curs, stored_events, **kwargs)

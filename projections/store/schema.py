@@ -18,6 +18,18 @@ from ledger.chain import FIELDS, GENESIS
 
 Dialect = Literal["sqlite", "postgresql"]
 
+# Subjects are indexed by fixed-width buckets of time (7 days, in microseconds) that
+# their span reaches; a span wider than BUCKETS_MAX buckets is "wide" and found through
+# the spans table instead (a hostile 9,999-year outage adds one row, not half a million).
+BUCKET_US = 7 * 86_400 * 1_000_000
+BUCKETS_MAX = 64
+WIDE_SPAN = f"(has_end = 0 OR hi_us - lo_us > {BUCKET_US * BUCKETS_MAX})"
+# A subject's scopes: `SCOPE_SERVICE` + service + SEP + customer ('' for every customer)
+# for outages and maintenance windows, `SCOPE_CONTRACT` + contract for incidents.
+SCOPE_SEP = "\x1f"
+SCOPE_SERVICE = "s" + SCOPE_SEP
+SCOPE_CONTRACT = "c" + SCOPE_SEP
+
 
 def create_statements(dialect: Dialect) -> list[str]:
     serial = (
@@ -49,8 +61,35 @@ def create_statements(dialect: Dialect) -> list[str]:
             hi_us BIGINT NOT NULL,
             has_end INTEGER NOT NULL,
             PRIMARY KEY (subject_kind, subject_id))""",
-        "CREATE INDEX IF NOT EXISTS sla_subject_spans_lo "
-        "ON sla_subject_spans (subject_kind, lo_us)",
+        # The subjects a period cannot find by its buckets: those still open (no end
+        # known: they reach any later period) and those wider than BUCKETS_MAX buckets.
+        "CREATE INDEX IF NOT EXISTS sla_subject_spans_wide "
+        f"ON sla_subject_spans (subject_kind, lo_us) WHERE {WIDE_SPAN}",
+        # Which fixed-width buckets of time each subject's span reaches: a period reads
+        # the subjects of its few buckets, however long the history before and after.
+        """CREATE TABLE IF NOT EXISTS sla_subject_buckets (
+            subject_kind TEXT NOT NULL,
+            bucket BIGINT NOT NULL,
+            subject_id TEXT NOT NULL,
+            PRIMARY KEY (subject_kind, bucket, subject_id))""",
+        # Whose rows a subject can reach (SCOPE_*): the contracts an event can change,
+        # and the subjects a few contracts' rows need.
+        """CREATE TABLE IF NOT EXISTS sla_subject_scopes (
+            subject_kind TEXT NOT NULL,
+            subject_id TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            PRIMARY KEY (subject_kind, subject_id, scope))""",
+        # The due-time index of closed rows: the earliest moment a contract's rows of a
+        # closed period change with time alone (a pending incident passing its target),
+        # as computed at chain position `computed_pos`. Not ledger data: an index for
+        # reconciliation, rewritten whenever those rows are computed again.
+        """CREATE TABLE IF NOT EXISTS sla_due (
+            period TEXT NOT NULL,
+            contract_id TEXT NOT NULL,
+            due_us BIGINT NOT NULL,
+            computed_pos BIGINT NOT NULL,
+            PRIMARY KEY (period, contract_id))""",
+        "CREATE INDEX IF NOT EXISTS sla_due_at ON sla_due (due_us)",
         f"""CREATE TABLE IF NOT EXISTS sla_rejections (
             seq {serial},
             rejection_id TEXT NOT NULL UNIQUE,
@@ -86,7 +125,8 @@ def create_statements(dialect: Dialect) -> list[str]:
             basis_sha256 TEXT NOT NULL,
             chain_pos BIGINT NOT NULL UNIQUE CHECK (chain_pos > 0),
             chain_sha256 TEXT NOT NULL)""",
-        "CREATE INDEX IF NOT EXISTS sla_credit_entries_period ON sla_credit_entries (period)",
+        "CREATE INDEX IF NOT EXISTS sla_credit_entries_row "
+        "ON sla_credit_entries (period, contract_id)",
         # The chain's head: where the next record links on. One row, updated under the
         # write lock by every transaction that adds records (it is also that lock on
         # SQLite: the first statement of such a transaction updates it). `audit verify`
@@ -120,6 +160,14 @@ EVENT_COLUMNS = (
     ("origin", "text"),
     ("chain_pos", "bigint"),
     ("chain_sha256", "text"),
+)
+BUCKET_COLUMNS = (("subject_kind", "text"), ("bucket", "bigint"), ("subject_id", "text"))
+SCOPE_COLUMNS = (("subject_kind", "text"), ("subject_id", "text"), ("scope", "text"))
+DUE_COLUMNS = (
+    ("period", "text"),
+    ("contract_id", "text"),
+    ("due_us", "bigint"),
+    ("computed_pos", "bigint"),
 )
 SPAN_COLUMNS = (
     ("subject_kind", "text"),
@@ -181,6 +229,16 @@ SPAN_WIDENING: dict[Dialect, str] = {
     "postgresql": "ON CONFLICT (subject_kind, subject_id) DO UPDATE SET "
     "lo_us = LEAST(t.lo_us, excluded.lo_us), hi_us = GREATEST(t.hi_us, excluded.hi_us), "
     "has_end = GREATEST(t.has_end, excluded.has_end)",
+}
+# A due time computed at a later chain position replaces one computed earlier, never
+# the reverse (two processes may compute the same rows concurrently).
+_DUE_UPSERT = (
+    "ON CONFLICT (period, contract_id) DO UPDATE SET due_us = excluded.due_us, "
+    "computed_pos = excluded.computed_pos WHERE excluded.computed_pos >= {table}.computed_pos"
+)
+DUE_NEWER: dict[Dialect, str] = {
+    "sqlite": _DUE_UPSERT.format(table="sla_due"),
+    "postgresql": _DUE_UPSERT.format(table="t"),
 }
 # The same rejected input from the same origin is kept once, however often it is re-read.
 KEEP_FIRST: dict[Dialect, str] = {

@@ -448,3 +448,60 @@ def test_matches_a_minute_by_minute_reference(
     # and "is the wall clock inside a slot" agree, and every minute is wholly in or out.
     expected = sum(is_business(cal, a + timedelta(minutes=m)) for m in range(minutes)) * MINUTE
     assert cal.business_microseconds(a, a + timedelta(minutes=minutes)) == expected
+
+
+# -- when an unanswered incident turns missed ------------------------------------------
+
+
+def test_first_instant_over_is_one_microsecond_past_the_target() -> None:
+    berlin = BusinessCalendar("Europe/Berlin", schedule(mon=[OFFICE], fri=[OFFICE]))
+    opened = local("Europe/Berlin", 2026, 3, 13, 17)  # a Friday, one office hour left
+    over = berlin.first_instant_over(opened, 2 * HOUR)
+    # 1 hour on Friday, the second at 09:00 on Monday: missed one microsecond later.
+    assert over == local("Europe/Berlin", 2026, 3, 16, 9) + timedelta(microseconds=1)
+
+
+def test_first_instant_over_a_target_ending_a_slot_waits_for_the_next_slot() -> None:
+    office = BusinessCalendar("UTC", schedule(mon=[OFFICE], tue=[OFFICE]))
+    over = office.first_instant_over(utc("2026-03-16T08:00:00Z"), 10 * HOUR)
+    assert over == utc("2026-03-17T08:00:00Z") + timedelta(microseconds=1)
+
+
+def test_first_instant_over_without_business_hours_is_never() -> None:
+    assert (
+        BusinessCalendar("UTC", schedule()).first_instant_over(utc("2026-03-16T08:00:00Z"), 1)
+        is None
+    )
+    always = BusinessCalendar("UTC", "24x7")
+    assert always.first_instant_over(utc("2026-03-16T08:00:00Z"), HOUR) == utc(
+        "2026-03-16T09:00:00Z"
+    ) + timedelta(microseconds=1)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    zone=st.sampled_from(["UTC", "Europe/Berlin", "America/New_York", "Australia/Sydney"]),
+    start_minutes=st.integers(0, 60 * 24 * 400),
+    target_us=st.integers(0, 80 * HOUR),
+    holiday_offsets=st.lists(st.integers(0, 40), max_size=4),
+)
+def test_first_instant_over_agrees_with_business_microseconds(
+    zone: str, start_minutes: int, target_us: int, holiday_offsets: list[int]
+) -> None:
+    start = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=start_minutes, microseconds=7)
+    holidays = [(start.date() + timedelta(days=d)).isoformat() for d in holiday_offsets]
+    calendar = BusinessCalendar(
+        zone,
+        schedule(
+            holidays,
+            mon=[OFFICE],
+            tue=[["00:00", "03:00"], ["22:00", "24:00"]],
+            wed=[["01:30", "04:00"]],
+            fri=[OFFICE],
+            sun=[["02:00", "03:30"]],
+        ),
+    )
+    over = calendar.first_instant_over(start, target_us)
+    assert over is not None
+    assert calendar.business_microseconds(start, over) > target_us
+    assert calendar.business_microseconds(start, over - timedelta(microseconds=1)) <= target_us

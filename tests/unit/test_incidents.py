@@ -403,14 +403,22 @@ def test_response_figures() -> None:
     uncounted = fold_incident([opened(8, "2026-03-16T08:00:00Z", "P4", incident="INC-5")])
     horizon = t("2026-03-16T17:00:00Z")
     figures = response_figures([met, met2, missed, pending, uncounted], TARGETS, MON_FRI, horizon)
-    assert figures == ResponseFigures(met=2, missed=1, pending=1, attainment=Fraction(200, 3))
+    # The pending P3 (4 business hours) has 2 on Monday (16:00-18:00) and reaches its
+    # target at 10:00 on Tuesday: missed from one microsecond later, with no new event.
+    missed_from = t("2026-03-17T10:00:00Z") + timedelta(microseconds=1)
+    assert figures == ResponseFigures(
+        met=2, missed=1, pending=1, attainment=Fraction(200, 3), changes_at=missed_from
+    )
     assert isinstance(figures.attainment, Fraction)
+    assert response_figures([met, missed], TARGETS, MON_FRI, horizon).changes_at is None
 
 
 def test_attainment_is_null_with_nothing_judged() -> None:
     pending = fold_incident([opened(1, "2026-03-16T08:00:00Z", "P3")])
     horizon = t("2026-03-16T09:00:00Z")
-    assert response_figures([pending], TARGETS, MON_FRI, horizon) == ResponseFigures(0, 0, 1, None)
+    assert response_figures([pending], TARGETS, MON_FRI, horizon) == ResponseFigures(
+        0, 0, 1, None, t("2026-03-16T12:00:00Z") + timedelta(microseconds=1)
+    )
     assert response_figures([], TARGETS, MON_FRI, horizon) == ResponseFigures(0, 0, 0, None)
 
 

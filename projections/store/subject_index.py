@@ -1,0 +1,117 @@
+"""Where each outage, maintenance window and incident can matter: its buckets and scopes.
+
+A report of one period, and a reconciliation of a few contracts' rows, must read only
+the subjects near that period (and of those contracts), however many years of history
+lie before and after it. Two insert-only tables answer that, written with the events:
+
+- `sla_subject_buckets`: the fixed-width buckets of time (`BUCKET_US`) that a subject's
+  span reaches. The span (`sla_subject_spans`) is the widened union of every instant
+  its events name, so the buckets are computed from the stored span under the write
+  lock, after the batch widened it: an outage started in January and resolved in March
+  reaches February too. A subject still open (no end known) or wider than
+  `BUCKETS_MAX` buckets is "wide": it is found through the spans table's partial index
+  instead.
+- `sla_subject_scopes`: whose rows a subject can reach, from every event that names it
+  (an outage's service and customers, an incident's contract). A union over all of the
+  subject's events, so it covers every version of the subject, before and after an
+  amendment.
+
+A subject a period needs is always among those found here (a superset: the exact span
+test and the row computation decide what counts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from ledger.contracts import ContractState
+from ledger.events import InboundEvent
+from projections.store.recorders import BulkInsert, to_dialect
+from projections.store.schema import (
+    BUCKET_COLUMNS,
+    BUCKET_US,
+    BUCKETS_MAX,
+    KEEP_FIRST,
+    SCOPE_CONTRACT,
+    SCOPE_SEP,
+    SCOPE_SERVICE,
+    Dialect,
+)
+
+SCOPED_KINDS = ("outage", "maintenance")
+CHUNK = 500  # ids per `IN (...)`
+
+
+def scopes_of(event: InboundEvent) -> set[str]:
+    """The scopes an event gives its subject (empty: it names none)."""
+    payload = event.payload
+    if event.subject_kind == "incident":
+        contract = payload.get("contract_id")
+        return {SCOPE_CONTRACT + contract} if isinstance(contract, str) else set()
+    if event.subject_kind not in SCOPED_KINDS:
+        return set()
+    service = payload.get("service_id")
+    if not isinstance(service, str):
+        return set()
+    customers = payload.get("customer_ids")
+    if customers is None:
+        return {service_scope(service, None)}
+    return {service_scope(service, c) for c in customers if isinstance(c, str)}
+
+
+def service_scope(service_id: str, customer_id: str | None) -> str:
+    return f"{SCOPE_SERVICE}{service_id}{SCOPE_SEP}{customer_id or ''}"
+
+
+def contract_scopes(contract: ContractState) -> set[str]:
+    """Every scope whose subjects can reach one of `contract`'s rows."""
+    services = {s.service_id for v in contract.versions for s in v.services}
+    found = {SCOPE_CONTRACT + contract.contract_id}
+    for service in services:
+        found |= {service_scope(service, None), service_scope(service, contract.customer_id)}
+    return found
+
+
+def contracts_in_scope(scopes: Iterable[str], contracts: Sequence[ContractState]) -> set[str]:
+    """The ids of the contracts among `contracts` whose rows these scopes reach."""
+    wanted = set(scopes)
+    return {c.contract_id for c in contracts if contract_scopes(c) & wanted}
+
+
+def bucket_range(lo_us: int, hi_us: int) -> range:
+    """The buckets the instants `[lo, hi]` fall into."""
+    return range(lo_us // BUCKET_US, hi_us // BUCKET_US + 1)
+
+
+def is_wide(lo_us: int, hi_us: int, has_end: int) -> bool:
+    """Mirrors `schema.WIDE_SPAN`: found through the spans table, not its buckets."""
+    return not has_end or hi_us - lo_us > BUCKET_US * BUCKETS_MAX
+
+
+def bucket_rows(
+    cursor: Any, dialect: Dialect, subjects: Sequence[tuple[str, str]]
+) -> list[BulkInsert]:
+    """Under the write lock, after the batch widened the spans of `subjects`: the buckets
+    their stored spans reach, to insert (rows already there stay: buckets only grow)."""
+    rows: list[tuple[Any, ...]] = []
+    by_kind: dict[str, list[str]] = {}
+    for kind, subject in subjects:
+        by_kind.setdefault(kind, []).append(subject)
+    for kind, ids in sorted(by_kind.items()):
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start : start + CHUNK]
+            cursor.execute(
+                to_dialect(
+                    "SELECT subject_id, lo_us, hi_us, has_end FROM sla_subject_spans "
+                    f"WHERE subject_kind = ? AND subject_id IN ({','.join('?' * len(chunk))})",
+                    dialect,
+                ),
+                [kind, *chunk],
+            )
+            for r in cursor.fetchall():
+                lo, hi, has_end = int(r["lo_us"]), int(r["hi_us"]), int(r["has_end"])
+                if not is_wide(lo, hi, has_end):
+                    rows += [(kind, b, r["subject_id"]) for b in bucket_range(lo, hi)]
+    rows.sort()
+    return [BulkInsert("sla_subject_buckets", BUCKET_COLUMNS, rows, KEEP_FIRST)] if rows else []
