@@ -193,8 +193,9 @@ def reconciliation_plan(
 
     - a contract's events (its terms) reach its rows in every closed period;
     - an outage's, maintenance window's or incident's events reach the contracts of its
-      scopes, in the closed periods its span reaches (the span only widens, so a span
-      that moved covers both the old and the new place);
+      scopes, in the closed periods its span reaches now or reached when last
+      reconciled: the span only widens, so a span that moved covers both the old and
+      the new place; a subject whose end became known since reached every later period;
     - the due-time index names the rows that change with time alone by now.
     A store never reconciled this way (no position kept) is reconciled in full.
     """
@@ -211,14 +212,16 @@ def reconciliation_plan(
         held = store.scopes_of_subjects(others)
         reach = scope_reach(load_contracts(store, None))
         windows = {label: _utc_reach(Period.from_label(label)) for label in closes}
+        marked_us = store.recorded_at_position(mark)
         for subject in others:
             span = spans.get(subject)
             contracts = set().union(*(reach.get(s, set()) for s in held.get(subject, ())))
             if span is None or not contracts:
                 continue
-            lo, hi, has_end = span
+            lo, hi, has_end, ended_us = span
+            was_open = not has_end or ended_us > marked_us
             for label, (first, last) in windows.items():
-                if lo < last and (hi >= first or not has_end):
+                if lo < last and (hi >= first or was_open):
                     work.setdefault(label, set()).update(contracts)
     _, at = _computed_at(store, now)
     for label, contract in store.due_rows(to_us(at)):

@@ -52,7 +52,11 @@ HISTORY_TABLES = (
 FORWARD_ONLY_TABLES = {"sla_chain_head": ("id", "position", ("chain_sha256", "recorded_us"))}
 # table -> (key columns, columns that may only decrease, columns that may only increase)
 WIDEN_ONLY_TABLES = {
-    "sla_subject_spans": (("subject_kind", "subject_id"), ("lo_us",), ("hi_us", "has_end"))
+    "sla_subject_spans": (
+        ("subject_kind", "subject_id"),
+        ("lo_us", "ended_us"),
+        ("hi_us", "has_end"),
+    )
 }
 MUTABLE_TABLES = ("sla_outbox_leases", "sla_due")
 # (table, column) of every generated key: the ingest role needs USAGE on its sequence.

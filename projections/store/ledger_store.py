@@ -49,6 +49,7 @@ from projections.store.schema import (
     DUE_COLUMNS,
     DUE_NEWER,
     KEEP_FIRST,
+    NOT_ENDED_US,
     REJECTION_COLUMNS,
     SCOPE_COLUMNS,
     SPAN_COLUMNS,
@@ -712,26 +713,35 @@ class LedgerStore:
         found by the buckets `[lo, hi)` reaches, plus the wide ones, so the cost follows
         the period's own activity, not the length of the history around it.
         """
-        subjects = self._subjects_near(kind, lo_us, hi_us, scopes)
+        subjects = self._subjects_near(kind, lo_us, hi_us, scopes, recorded_by_us)
         statement = (
             "SELECT e.envelope, e.origin, e.recorded_us, e.chain_pos FROM sla_events e "
             "JOIN sla_subject_spans s ON s.subject_kind = e.subject_kind "
             "AND s.subject_id = e.subject_id "
-            "WHERE e.subject_kind = ? AND s.lo_us < ? AND (s.hi_us >= ? OR s.has_end = 0)"
+            "WHERE e.subject_kind = ? AND s.lo_us < ? AND (s.hi_us >= ? OR s.has_end = 0"
         )
         params: list[Any] = [kind, hi_us, lo_us]
-        if recorded_by_us is not None:
-            statement += " AND e.recorded_us <= ?"
-            params.append(recorded_by_us)
+        if recorded_by_us is None:
+            statement += ")"
+        else:
+            # As of then, a subject whose end became known later was still open.
+            statement += " OR s.ended_us > ?) AND e.recorded_us <= ?"
+            params += [recorded_by_us, recorded_by_us]
         rows = self._rows_of_subjects(statement, params, "e.subject_id", sorted(subjects))
         rows.sort(key=lambda r: int(r["chain_pos"]))
         return [_row_event(r) for r in rows]
 
     def _subjects_near(
-        self, kind: str, lo_us: int, hi_us: int, scopes: set[str] | None
+        self,
+        kind: str,
+        lo_us: int,
+        hi_us: int,
+        scopes: set[str] | None,
+        recorded_by_us: int | None,
     ) -> set[str]:
-        """The ids of the subjects that may reach into `[lo, hi)`: those of its buckets
-        and the wide ones (a superset; `events_near` applies the exact span test)."""
+        """The ids of the subjects that may reach into `[lo, hi)`: those of its buckets,
+        the wide ones, and (as of a moment) those still open then (a superset;
+        `events_near` applies the exact span test)."""
         first, last = lo_us // BUCKET_US, (hi_us - 1) // BUCKET_US
         if scopes is None:
             bucketed = self._query(
@@ -757,6 +767,15 @@ class LedgerStore:
                 [kind, hi_us],
             )
         }
+        if recorded_by_us is not None:
+            wide |= {
+                r["subject_id"]
+                for r in self._query(
+                    "SELECT subject_id FROM sla_subject_spans WHERE subject_kind = ? "
+                    "AND ended_us > ? AND ended_us < ? AND lo_us < ?",
+                    [kind, recorded_by_us, NOT_ENDED_US, hi_us],
+                )
+            }
         if scopes is not None and wide:
             held = self.scopes_of_subjects([(kind, subject) for subject in wide])
             wide = {subject for subject in wide if held.get((kind, subject), set()) & scopes}
@@ -806,13 +825,14 @@ class LedgerStore:
 
     def spans_of(
         self, subjects: Sequence[tuple[str, str]]
-    ) -> dict[tuple[str, str], tuple[int, int, int]]:
-        """(kind, subject) -> (lo, hi, has_end) of these subjects, where they have one."""
-        found: dict[tuple[str, str], tuple[int, int, int]] = {}
+    ) -> dict[tuple[str, str], tuple[int, int, int, int]]:
+        """(kind, subject) -> (lo, hi, has_end, ended_us) of these subjects, where they
+        have a span."""
+        found: dict[tuple[str, str], tuple[int, int, int, int]] = {}
         for kind in sorted({k for k, _ in subjects}):
             ids = sorted({subject for k, subject in subjects if k == kind})
             for r in self._rows_of_subjects(
-                "SELECT subject_id, lo_us, hi_us, has_end FROM sla_subject_spans "
+                "SELECT subject_id, lo_us, hi_us, has_end, ended_us FROM sla_subject_spans "
                 "WHERE subject_kind = ?",
                 [kind],
                 "subject_id",
@@ -822,8 +842,18 @@ class LedgerStore:
                     int(r["lo_us"]),
                     int(r["hi_us"]),
                     int(r["has_end"]),
+                    int(r["ended_us"]),
                 )
         return found
+
+    def recorded_at_position(self, position: int) -> int:
+        """The record time of the last event at or before chain `position` (0: none)."""
+        rows = self._query(
+            "SELECT recorded_us FROM sla_events WHERE chain_pos <= ? "
+            "ORDER BY chain_pos DESC LIMIT 1",
+            [position],
+        )
+        return int(rows[0]["recorded_us"]) if rows else 0
 
     def scopes_of_subjects(
         self, subjects: Sequence[tuple[str, str]]
@@ -1136,11 +1166,15 @@ class LedgerStore:
                 spans.append((event.subject_kind, event.subject_id, *span))
             scopes.update((event.subject_kind, event.subject_id, s) for s in scopes_of(event))
         widest = _widest(spans)
-        side.add(BulkInsert("sla_subject_spans", SPAN_COLUMNS, widest, SPAN_WIDENING))
         side.add(BulkInsert("sla_subject_scopes", SCOPE_COLUMNS, sorted(scopes), KEEP_FIRST))
         if widest:
+            # Both after the seal: a span's end is marked known at the batch's record time,
+            # and the buckets are those of the span as widened by this batch.
             subjects = [(kind, subject) for kind, subject, *_ in widest]
-            side.follow_ups.append(lambda cursor, dialect: bucket_rows(cursor, dialect, subjects))
+            side.follow_ups += [
+                lambda _cursor, _dialect: [_span_insert(widest, chain)],
+                lambda cursor, dialect: bucket_rows(cursor, dialect, subjects),
+            ]
         # Conflicts are found here, after the batch's validation rejections: the rows
         # (and their `seq`) go in input order, so an exported fix file keeps it too.
         outcome.rejected.sort(key=_input_position)
@@ -1366,6 +1400,16 @@ def entry_fields(e: CreditEntry) -> dict[str, Any]:
         "recorded_us": to_us(e.recorded_at),
         "basis_sha256": e.basis_sha256,
     }
+
+
+def _span_insert(
+    widest: Sequence[tuple[str, str, int, int, int]], chain: ChainAppend
+) -> BulkInsert:
+    """The spans of a sealed batch: an end known now is known from its record time."""
+    assert chain.sealed_head is not None
+    at = chain.sealed_head.recorded_us
+    rows = [(*span, at if span[4] else NOT_ENDED_US) for span in widest]
+    return BulkInsert("sla_subject_spans", SPAN_COLUMNS, rows, SPAN_WIDENING)
 
 
 def _widest(

@@ -22,6 +22,9 @@ Dialect = Literal["sqlite", "postgresql"]
 # their span reaches; a span wider than BUCKETS_MAX buckets is "wide" and found through
 # the spans table instead (a hostile 9,999-year outage adds one row, not half a million).
 BUCKET_US = 7 * 86_400 * 1_000_000
+# A span's `ended_us` while no end is known: the record time at which its end became
+# known, once it is (an end never becomes unknown again).
+NOT_ENDED_US = 2**62
 BUCKETS_MAX = 64
 WIDE_SPAN = f"(has_end = 0 OR hi_us - lo_us > {BUCKET_US * BUCKETS_MAX})"
 # A subject's scopes: `SCOPE_SERVICE` + service + SEP + customer ('' for every customer)
@@ -60,7 +63,12 @@ def create_statements(dialect: Dialect) -> list[str]:
             lo_us BIGINT NOT NULL,
             hi_us BIGINT NOT NULL,
             has_end INTEGER NOT NULL,
+            ended_us BIGINT NOT NULL,
             PRIMARY KEY (subject_kind, subject_id))""",
+        # The subjects whose end became known after a moment: as of that moment they
+        # were still open, reaching every later period.
+        "CREATE INDEX IF NOT EXISTS sla_subject_spans_ended "
+        "ON sla_subject_spans (subject_kind, ended_us)",
         # The subjects a period cannot find by its buckets: those still open (no end
         # known: they reach any later period) and those wider than BUCKETS_MAX buckets.
         "CREATE INDEX IF NOT EXISTS sla_subject_spans_wide "
@@ -175,6 +183,7 @@ SPAN_COLUMNS = (
     ("lo_us", "bigint"),
     ("hi_us", "bigint"),
     ("has_end", "integer"),
+    ("ended_us", "bigint"),
 )
 REJECTION_COLUMNS = (
     ("rejection_id", "text"),
@@ -225,10 +234,11 @@ CHAINED_TABLES = {"event": "sla_events", "entry": "sla_credit_entries", "close":
 SPAN_WIDENING: dict[Dialect, str] = {
     "sqlite": "ON CONFLICT (subject_kind, subject_id) DO UPDATE SET "
     "lo_us = MIN(lo_us, excluded.lo_us), hi_us = MAX(hi_us, excluded.hi_us), "
-    "has_end = MAX(has_end, excluded.has_end)",
+    "has_end = MAX(has_end, excluded.has_end), ended_us = MIN(ended_us, excluded.ended_us)",
     "postgresql": "ON CONFLICT (subject_kind, subject_id) DO UPDATE SET "
     "lo_us = LEAST(t.lo_us, excluded.lo_us), hi_us = GREATEST(t.hi_us, excluded.hi_us), "
-    "has_end = GREATEST(t.has_end, excluded.has_end)",
+    "has_end = GREATEST(t.has_end, excluded.has_end), "
+    "ended_us = LEAST(t.ended_us, excluded.ended_us)",
 }
 # A due time computed at a later chain position replaces one computed earlier, never
 # the reverse (two processes may compute the same rows concurrently).

@@ -63,7 +63,7 @@ def test_audit_verify_fails_on_a_damaged_index(tmp_path: Path) -> None:
     path = _ledger(tmp_path)
     store = f"sqlite:///{path}"
     assert run("audit", "verify", "--store", store).returncode == 0
-    _overwrite_index(path, "sla_subject_spans_lo")
+    _overwrite_index(path, "sla_subject_spans_ended")
     verified = run("audit", "verify", "--store", store)
     assert verified.returncode == 1
     assert verified.stdout.startswith("the SQLite database is damaged (quick_check: Page "), (
