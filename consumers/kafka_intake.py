@@ -271,6 +271,7 @@ class KafkaIngest:
         session_timeout_ms: int = 10_000,
         heartbeat_interval_ms: int = 3_000,
         max_poll_interval_ms: int = 60_000,
+        reconcile_every_seconds: float = RECONCILE_EVERY_SECONDS,
     ) -> None:
         self.store = store
         self.settings = settings
@@ -293,23 +294,25 @@ class KafkaIngest:
         self.session_timeout_ms = session_timeout_ms
         self.heartbeat_interval_ms = heartbeat_interval_ms
         self.max_poll_interval_ms = max_poll_interval_ms
+        self.reconcile_every_seconds = reconcile_every_seconds
         self.poll_timeout_ms = min(POLL_TIMEOUT_MS, max(max_poll_interval_ms // 4, 1))
         self._unassigned_since: float | None = None
         self._ever_assigned = False  # whether a partition was ever assigned in this run
         self.in_flight = 0  # messages handed to the writer and not yet recorded
-        # When the last reconciliation pass ended (None: none yet, so one starts at once)
-        # and how long it took; when the one in flight started (None: none in flight).
+        # When the last reconciliation pass ended (None: none yet, so one starts at once);
+        # when the one in flight started (None: none in flight).
         self._last_pass_ended: float | None = None
-        self._last_pass_seconds = 0.0
         self._pass_started: float | None = None
         self.idle_since = time.monotonic()
         self._dirty = False
         # Measured, for operators and tests: the longest time between two polls (the
-        # consumer is evicted when it exceeds max_poll_interval_ms), the longest pass,
-        # how many passes ended, and how many times partitions were revoked.
+        # consumer is evicted when it exceeds max_poll_interval_ms), the longest pass
+        # run beside the poll loop, how many such passes completed, and how many times
+        # partitions were assigned and revoked (a rebalance; an eviction causes one).
         self.longest_poll_gap = 0.0
         self.longest_pass = 0.0
         self.passes = 0
+        self.assignments = 0
         self.revocations = 0
         self._last_poll_returned: float | None = None
         # Names this worker in the outbox leases (one publisher at a time per outbox).
@@ -398,8 +401,11 @@ class KafkaIngest:
         if self._pass_started is None:
             self.writer.drain()
         for kind, partitions in changes:
-            if kind == "revoked" and partitions:
-                self.revocations += 1
+            if partitions:
+                if kind == "revoked":
+                    self.revocations += 1
+                else:
+                    self.assignments += 1
             for tp in partitions:
                 if kind == "revoked":
                     self.positions.pop(tp, None)
@@ -521,9 +527,13 @@ class KafkaIngest:
             # would hold the stop for a minute or more.
             return
         if self._dirty:
-            started = time.monotonic()
-            self._passed(self._reconcile(), started)
+            self._dirty = not self._reconcile()
         self._published(self._publish())
+
+    @property
+    def reconciling(self) -> bool:
+        """Whether a reconciliation pass is in flight beside the poll loop."""
+        return self._pass_started is not None
 
     def _leave_group(self) -> None:
         consumer, self.consumer = self.consumer, None
@@ -689,14 +699,14 @@ class KafkaIngest:
             self.publisher.submit(self._publish, self._published)
 
     def _pass_due(self, now: float) -> bool:
-        """At start-up; after anything was accepted, every RECONCILE_EVERY_SECONDS (or
-        as long as the last pass took, if longer: a slow pass never takes more than
-        half the worker's time); and every RECONCILE_IDLE_SECONDS regardless."""
+        """At start-up; after anything was accepted, `reconcile_every_seconds` after the
+        last pass ended; and RECONCILE_IDLE_SECONDS after it regardless."""
         if self._last_pass_ended is None:
             return True
         since = now - self._last_pass_ended
-        every = max(RECONCILE_EVERY_SECONDS, self._last_pass_seconds)
-        return (self._dirty and since >= every) or since >= RECONCILE_IDLE_SECONDS
+        return (self._dirty and since >= self.reconcile_every_seconds) or (
+            since >= RECONCILE_IDLE_SECONDS
+        )
 
     def _start_pass(self, now: float) -> None:
         """The pass runs on the writer thread, after the write in flight (submit waits
@@ -728,8 +738,7 @@ class KafkaIngest:
         ended = time.monotonic()
         self._pass_started = None
         self._last_pass_ended = ended
-        self._last_pass_seconds = ended - started
-        self.longest_pass = max(self.longest_pass, self._last_pass_seconds)
+        self.longest_pass = max(self.longest_pass, ended - started)
         self.passes += done
         self._dirty = self._dirty or not done
         if self.consumer is not None:
