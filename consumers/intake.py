@@ -113,6 +113,15 @@ class BatchWriter:
         self.drain()
         self._pending = (self._pool.submit(write), on_done)
 
+    @property
+    def busy(self) -> bool:
+        """Whether a job was submitted whose result was not yet handed over."""
+        return self._pending is not None
+
+    def finished(self) -> bool:
+        """Whether the job in flight (if any) has ended, so `drain` would not wait."""
+        return self._pending is None or self._pending[0].done()
+
     def drain(self) -> None:
         if self._pending is not None:
             future, on_done = self._pending

@@ -17,6 +17,14 @@ Why it cannot lose or double anything:
   partition moves on and the message is kept, listed and dead-lettered (outbox).
 
 So for every consumed message: accepted + duplicates + rejected = consumed.
+
+Why it never stalls its group: the poll loop (the only thread that touches the consumer,
+which is not thread-safe) does nothing that takes long. Batch writes and reconciliation
+passes run on the writer thread, outbox publishing on a publisher thread (the producer is
+thread-safe). While a pass is in flight the assigned partitions are paused and the loop
+keeps polling, so the group sees a live member and nothing is fetched that could not be
+written yet; when the pass ends they are resumed. So however long a pass or a publishing
+round takes, the gap between two polls stays far below `max_poll_interval_ms`.
 """
 
 from __future__ import annotations
@@ -31,7 +39,7 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from eventsourcing.persistence import Tracking
 from kafka import ConsumerRebalanceListener, KafkaConsumer, KafkaProducer, TopicPartition
@@ -53,6 +61,11 @@ RECONCILE_EVERY_SECONDS = 5.0
 # Closed rows can change with no event at all (a pending incident passes its target):
 # reconcile at least this often even when nothing was accepted.
 RECONCILE_IDLE_SECONDS = 60.0
+# How long one poll waits for records (less when the poll interval allowed is shorter).
+POLL_TIMEOUT_MS = 500
+# A publishing round waits for the broker's acknowledgements in slices this long, so a
+# stop ends the wait at once.
+FLUSH_SLICE_SECONDS = 0.2
 JOIN_ALLOWANCE_SECONDS = 30.0
 UNASSIGNED_ALLOWANCE_SECONDS = 120.0
 
@@ -156,6 +169,68 @@ def with_backoff(
             delay = min(delay * 2, 10.0)
 
 
+class _Stopping(Exception):  # noqa: N818 - a stop, not an error
+    """Raised in a background pass or publishing round at its next store call (or
+    acknowledgement wait) once a stop was requested: it ends there, between two
+    transactions, as a crash there would end it. Nothing is lost: entries follow from the
+    recorded events alone and the outboxes keep what was not sent, so the next pass or
+    round does the rest."""
+
+
+class _StoreUntilStopped:
+    """The store as a background pass sees it: every call first checks for a stop."""
+
+    def __init__(self, store: LedgerStore, stop: StopRequest | None) -> None:
+        self._store = store
+        self._stop = stop
+
+    def __getattr__(self, name: str) -> Any:
+        found = getattr(self._store, name)
+        if not callable(found):
+            return found
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if self._stop is not None and self._stop.signum is not None:
+                raise _Stopping
+            return found(*args, **kwargs)
+
+        return call
+
+
+class _ProducerUntilStopped:
+    """The producer as a publishing round sees it: a stop ends its waits at once."""
+
+    def __init__(self, producer: KafkaProducer, stop: StopRequest | None) -> None:
+        self._producer = producer
+        self._stop = stop
+
+    def _check(self) -> None:
+        if self._stop is not None and self._stop.signum is not None:
+            raise _Stopping
+
+    def send(
+        self,
+        topic: str,
+        value: bytes | None = None,
+        key: bytes | None = None,
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> Any:
+        self._check()
+        return self._producer.send(topic, value=value, key=key, headers=headers)
+
+    def flush(self, timeout: float | None = None) -> None:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            self._check()
+            left = FLUSH_SLICE_SECONDS if deadline is None else deadline - time.monotonic()
+            try:
+                self._producer.flush(timeout=max(0.0, min(FLUSH_SLICE_SECONDS, left)))
+                return
+            except KafkaTimeoutError:
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise
+
+
 class _Positions(ConsumerRebalanceListener):  # type: ignore[misc]
     """Hands each rebalance to the poll loop, which seeks to the stored positions.
 
@@ -193,6 +268,10 @@ class KafkaIngest:
         progress: Callable[[IngestCounts, int | None], None] | None = None,
         log: Callable[[str], None] | None = None,
         stop: StopRequest | None = None,
+        session_timeout_ms: int = 10_000,
+        heartbeat_interval_ms: int = 3_000,
+        max_poll_interval_ms: int = 60_000,
+        reconcile_every_seconds: float = RECONCILE_EVERY_SECONDS,
     ) -> None:
         self.store = store
         self.settings = settings
@@ -208,13 +287,34 @@ class KafkaIngest:
         self.stop = stop
         self.consumer: KafkaConsumer | None = None
         self.producer: KafkaProducer | None = None
+        # Batch writes and reconciliation passes, one at a time, in submission order.
         self.writer = BatchWriter()
+        # Outbox publishing rounds, one at a time, beside the writes (never beside a pass).
+        self.publisher = BatchWriter()
+        self.session_timeout_ms = session_timeout_ms
+        self.heartbeat_interval_ms = heartbeat_interval_ms
+        self.max_poll_interval_ms = max_poll_interval_ms
+        self.reconcile_every_seconds = reconcile_every_seconds
+        self.poll_timeout_ms = min(POLL_TIMEOUT_MS, max(max_poll_interval_ms // 4, 1))
         self._unassigned_since: float | None = None
         self._ever_assigned = False  # whether a partition was ever assigned in this run
         self.in_flight = 0  # messages handed to the writer and not yet recorded
-        self._last_reconcile = 0.0
+        # When the last reconciliation pass ended (None: none yet, so one starts at once);
+        # when the one in flight started (None: none in flight).
+        self._last_pass_ended: float | None = None
+        self._pass_started: float | None = None
         self.idle_since = time.monotonic()
         self._dirty = False
+        # Measured, for operators and tests: the longest time between two polls (the
+        # consumer is evicted when it exceeds max_poll_interval_ms), the longest pass
+        # run beside the poll loop, how many such passes completed, and how many times
+        # partitions were assigned and revoked (a rebalance; an eviction causes one).
+        self.longest_poll_gap = 0.0
+        self.longest_pass = 0.0
+        self.passes = 0
+        self.assignments = 0
+        self.revocations = 0
+        self._last_poll_returned: float | None = None
         # Names this worker in the outbox leases (one publisher at a time per outbox).
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         # Rebalances as the listener saw them, for the poll loop (thread-safe queue).
@@ -237,9 +337,9 @@ class KafkaIngest:
                 max_poll_records=self.batch_size,
                 # A poll batch is one short transaction, so a long poll allowance is not
                 # needed, and short timeouts make a first group join take seconds.
-                session_timeout_ms=10_000,
-                heartbeat_interval_ms=3_000,
-                max_poll_interval_ms=60_000,
+                session_timeout_ms=self.session_timeout_ms,
+                heartbeat_interval_ms=self.heartbeat_interval_ms,
+                max_poll_interval_ms=self.max_poll_interval_ms,
                 # kafka-python keeps one fetch in flight per broker; with the default
                 # 500 ms wait, a fetch for caught-up partitions stalled the busy one
                 # (measured: raw consume 11.7k/s at 500 ms, 26k/s at 10 ms).
@@ -291,14 +391,21 @@ class KafkaIngest:
     def _apply_rebalances(self) -> None:
         """What the listener queued: forget revoked partitions; newly assigned ones wait
         for their stored position. The write in flight is finished first, so that the
-        positions read next include it."""
+        positions read next include it. (A pass in flight is not waited for: no write
+        is in flight beside it, and the partitions are positioned when it has ended.)"""
         changes: list[tuple[str, list[TopicPartition]]] = []
         while not self.rebalances.empty():
             changes.append(self.rebalances.get())
         if not changes:
             return
-        self.writer.drain()
+        if self._pass_started is None:
+            self.writer.drain()
         for kind, partitions in changes:
+            if partitions:
+                if kind == "revoked":
+                    self.revocations += 1
+                else:
+                    self.assignments += 1
             for tp in partitions:
                 if kind == "revoked":
                     self.positions.pop(tp, None)
@@ -347,9 +454,14 @@ class KafkaIngest:
             # Before any assignment, allow a group join's worth of time on top.
             self.idle_since = time.monotonic() + JOIN_ALLOWANCE_SECONDS
             while stop.signum is None:
-                polled = self.consumer.poll(timeout_ms=500, max_records=self._room())
+                polled = self._poll()
                 self._apply_rebalances()
-                if self.unpositioned:
+                self._collect_background()
+                if self._pass_started is not None:
+                    # Paused: nothing is read until the pass has ended.
+                    self._hold(polled)
+                    polled = {}
+                elif self.unpositioned:
                     # Read from where Kafka had them, not from the ledger's position:
                     # drop them; the seek makes the next polls fetch them again.
                     polled = {tp: r for tp, r in polled.items() if tp not in self.unpositioned}
@@ -379,19 +491,77 @@ class KafkaIngest:
                     f"received {interrupts.signal_name(stop.signum)}: recording the batch "
                     "in hand, then leaving the group"
                 )
-            self.writer.drain()
-            self._after_batches(force=True)
+            self._finish(stop)
             return self.counts
         finally:
-            # The writer thread is joined before anything else, and before the caller
-            # closes the store: never close a store while another thread is inside it.
-            self.writer.close()
-            with suppress(StoreError):
-                release_leases(self.store, self.holder)
-            if self.consumer is not None:
-                self.consumer.close(autocommit=False)  # leaves the group
-            if self.producer is not None:
-                self.producer.close(timeout=10)
+            # A pass in flight is not waited for in the group: leave it first.
+            if self._pass_started is not None:
+                self._leave_group()
+            # The background threads are joined before anything else, and before the
+            # caller closes the store: never close a store while another thread is in it.
+            try:
+                self.writer.close()
+            finally:
+                try:
+                    self.publisher.close()
+                finally:
+                    with suppress(StoreError):
+                        release_leases(self.store, self.holder)
+                    self._leave_group()
+                    if self.producer is not None:
+                        self.producer.close(timeout=10)
+
+    def _finish(self, stop: StopRequest) -> None:
+        """Record the batch in hand, leave the group, let the background work end (at a
+        stop, at its next store call), then, unless stopping, reconcile what the last
+        batches changed and publish, with no consumer left to keep polling."""
+        if self._pass_started is None:
+            self.writer.drain()  # a batch write: short, and its partitions are still ours
+        self._leave_group()
+        self.writer.drain()
+        self.publisher.drain()
+        if stop.signum is not None:
+            # Stopping: what is recorded is complete without a pass or a round; the
+            # next pass (a restarted worker starts with one) and the outboxes do the rest.
+            # Waiting for a broker here (one that the same Ctrl-C may have stopped)
+            # would hold the stop for a minute or more.
+            return
+        if self._dirty:
+            self._dirty = not self._reconcile()
+        self._published(self._publish())
+
+    @property
+    def reconciling(self) -> bool:
+        """Whether a reconciliation pass is in flight beside the poll loop."""
+        return self._pass_started is not None
+
+    def _leave_group(self) -> None:
+        consumer, self.consumer = self.consumer, None
+        if consumer is not None:
+            consumer.close(autocommit=False)
+
+    def _poll(self) -> dict[TopicPartition, list[Any]]:
+        assert self.consumer is not None
+        if self._last_poll_returned is not None:
+            gap = time.monotonic() - self._last_poll_returned
+            self.longest_poll_gap = max(self.longest_poll_gap, gap)
+        polled: dict[TopicPartition, list[Any]] = self.consumer.poll(
+            timeout_ms=self.poll_timeout_ms, max_records=self._room()
+        )
+        self._last_poll_returned = time.monotonic()
+        return polled
+
+    def _hold(self, polled: dict[TopicPartition, list[Any]]) -> None:
+        """While a pass is in flight: keep every assigned partition paused (a rebalance
+        assigns them unpaused), and have anything fetched all the same read again from
+        its stored position after the pass."""
+        assert self.consumer is not None
+        running = self.consumer.assignment() - self.consumer.paused()
+        if running:
+            self.consumer.pause(*running)
+        for tp, records in polled.items():
+            if records:
+                self.unpositioned.add(tp)
 
     def _idle_long_enough(self) -> bool:
         """Idle means: partitions assigned, nothing in flight, nothing left behind them.
@@ -401,6 +571,11 @@ class KafkaIngest:
         watermark never counts as idle, so a batch run cannot stop half-way.
         """
         assert self.consumer is not None
+        now = time.monotonic()
+        if self._pass_started is not None:
+            # Busy, with the partitions paused: idle time counts from the pass's end.
+            self.idle_since = max(self.idle_since, now)
+            return False
         self.writer.drain()  # nothing came in: let the last write report (and count) first
         now = time.monotonic()
         assigned = bool(self.consumer.assignment())
@@ -507,38 +682,97 @@ class KafkaIngest:
         except KafkaError as exc:  # only a hint: the ledger's own positions are the truth
             self.log(f"could not commit offsets to Kafka (harmless): {exc}")
 
-    def _after_batches(self, *, force: bool = False) -> None:
-        """Reconcile closed periods now and then, and publish the outboxes."""
+    def _after_batches(self) -> None:
+        """Start what is due beside the poll loop: a reconciliation pass (the partitions
+        paused until it ends) or else a publishing round. Never both at once: a pass
+        waits for the round in flight, and no round starts during a pass."""
+        if self._pass_started is not None:
+            return
         now = time.monotonic()
-        since = now - self._last_reconcile
-        if (self._dirty and (force or since >= RECONCILE_EVERY_SECONDS)) or (
+        if self._pass_due(now):
+            if not self.publisher.busy:
+                self._start_pass(now)
+            return
+        if self.stop is not None and self.stop.signum is not None:
+            return
+        if not self.publisher.busy:
+            self.publisher.submit(self._publish, self._published)
+
+    def _pass_due(self, now: float) -> bool:
+        """At start-up; after anything was accepted, `reconcile_every_seconds` after the
+        last pass ended; and RECONCILE_IDLE_SECONDS after it regardless."""
+        if self._last_pass_ended is None:
+            return True
+        since = now - self._last_pass_ended
+        return (self._dirty and since >= self.reconcile_every_seconds) or (
             since >= RECONCILE_IDLE_SECONDS
-        ):
+        )
+
+    def _start_pass(self, now: float) -> None:
+        """The pass runs on the writer thread, after the write in flight (submit waits
+        for it), so it sees every batch accepted so far; the partitions stay paused,
+        and the loop polling, until it has ended."""
+        assert self.consumer is not None
+        self._dirty = False
+        self.writer.submit(self._reconcile, lambda done: self._passed(done, now))
+        self._pass_started = now
+        self.consumer.pause(*self.consumer.assignment())
+
+    def _reconcile(self) -> bool:
+        """One reconciliation pass (whichever thread runs it); False if a stop ended it."""
+        store = cast(LedgerStore, _StoreUntilStopped(self.store, self.stop))
+        try:
             with_backoff(
-                lambda: reconcile_closed_periods(self.store, datetime.now(UTC)),
+                lambda: reconcile_closed_periods(store, datetime.now(UTC)),
                 "store",
                 self.retry_budget_seconds,
                 (StoreError,),
                 self.log,
                 self.stop,
             )
-            self._last_reconcile = now
-            self._dirty = False
-        if self.stop is not None and self.stop.signum is not None:
-            # Stopping: what is recorded is complete without publishing, and the outboxes
-            # keep the rest for the next run. Waiting for a broker here (one that the same
-            # Ctrl-C may have stopped) would hold the stop for a minute or more.
-            return
+        except (_Stopping, Interrupted):
+            return False
+        return True
+
+    def _passed(self, done: bool, started: float) -> None:
+        ended = time.monotonic()
+        self._pass_started = None
+        self._last_pass_ended = ended
+        self.longest_pass = max(self.longest_pass, ended - started)
+        self.passes += done
+        self._dirty = self._dirty or not done
+        if self.consumer is not None:
+            paused = self.consumer.paused()
+            if paused:
+                self.consumer.resume(*paused)
+
+    def _publish(self) -> tuple[int, int]:
+        """One publishing round of both outboxes (whichever thread runs it)."""
         assert self.producer is not None
+        store = cast(LedgerStore, _StoreUntilStopped(self.store, self.stop))
+        producer = _ProducerUntilStopped(self.producer, self.stop)
+        credits = dead_letters = 0
         try:
-            self.counts.credits_published += publish_credits(
-                self.store, self.producer, self.settings.credits_topic, self.holder
-            )
-            self.counts.dead_letters_published += publish_dead_letters(
-                self.store, self.producer, self.settings.dead_letter_topic, self.holder
+            credits = publish_credits(store, producer, self.settings.credits_topic, self.holder)
+            dead_letters = publish_dead_letters(
+                store, producer, self.settings.dead_letter_topic, self.holder
             )
         except (KafkaError, StoreError) as exc:  # the outbox keeps them: the next round resends
             self.log(f"publishing deferred: {exc}")
+        except _Stopping:
+            pass
+        return credits, dead_letters
+
+    def _published(self, sent: tuple[int, int]) -> None:
+        self.counts.credits_published += sent[0]
+        self.counts.dead_letters_published += sent[1]
+
+    def _collect_background(self) -> None:
+        """Hand over what a finished pass or publishing round did, without waiting."""
+        if self.writer.busy and self._pass_started is not None and self.writer.finished():
+            self.writer.drain()
+        if self.publisher.busy and self.publisher.finished():
+            self.publisher.drain()
 
     def _lag(self) -> int | None:
         """Messages behind the high watermarks the fetches reported (not end_offsets)."""
