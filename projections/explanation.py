@@ -21,7 +21,7 @@ from ledger.outages import OutageState, fold_outage
 from ledger.period_rows import by_subject
 from ledger.periods import Period, to_us
 from ledger.timeformat import format_utc
-from projections.attainment import load_period_inputs, period_report
+from projections.attainment import load_period_inputs
 from projections.store import LedgerStore
 
 # How far around the period's UTC month `explain` looks for the service's outages.
@@ -109,9 +109,16 @@ def entry_facts(
     facts = []
     for entry in entries:
         if entry.recorded_at not in rows_then:
-            report = period_report(store, period, entry.recorded_at, recorded_filter=True)
+            # The entries' contract's rows only: the same rows the whole period has.
+            inputs = load_period_inputs(
+                store,
+                period,
+                entry.recorded_at,
+                recorded_filter=True,
+                contract_ids={e.contract_id for e in entries},
+            )
             rows_then[entry.recorded_at] = {
-                (r.contract.contract_id, r.service.service_id): r for r in report.rows
+                (r.contract.contract_id, r.service.service_id): r for r in inputs.rows()
             }
         row = rows_then[entry.recorded_at].get((entry.contract_id, entry.service_id))
         digest = basis_sha256(row) if row is not None else vanished_basis_sha256(entry.key)
