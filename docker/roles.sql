@@ -14,9 +14,10 @@
 --               missing schema, e.g. from an empty file; `ingest` or `close` upgrade an
 --               older one); no service runs as it.
 --   sla_ingest  the ingest workers, `close`, the outboxes: SELECT and INSERT on the
---               history (events, rejections, closes, credit entries), positions that only
---               move forward (tracking, chain head), SELECT/INSERT/UPDATE/DELETE on the
---               operational tables (subject spans, outbox leases). No UPDATE, DELETE or
+--               history (events, rejections, closes, credit entries, subject buckets and
+--               scopes), positions that only move forward (tracking, chain head), spans
+--               that only widen, SELECT/INSERT/UPDATE/DELETE on the operational tables
+--               (outbox leases, the due-time index). No UPDATE, DELETE or
 --               TRUNCATE on history, and not being the owner it cannot ALTER, DROP or
 --               disable the triggers that refuse them.
 --   sla_reader  report, credits, rejections, incidents, explain, diff, audit: SELECT
