@@ -41,6 +41,9 @@ def create_statements(dialect: Dialect) -> list[str]:
         else ("BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY")
     )
     blob = "BLOB" if dialect == "sqlite" else "BYTEA"
+    # A SQLite table keyed by its primary key alone stores each row once, in the key's
+    # b-tree, instead of a rowid table plus an index repeating the key.
+    keyed = " WITHOUT ROWID" if dialect == "sqlite" else ""
     return [
         # An event's chain position is its key: positions follow commit order, which is
         # the order every read wants (one index less to maintain per event).
@@ -64,7 +67,8 @@ def create_statements(dialect: Dialect) -> list[str]:
             hi_us BIGINT NOT NULL,
             has_end INTEGER NOT NULL,
             ended_us BIGINT NOT NULL,
-            PRIMARY KEY (subject_kind, subject_id))""",
+            PRIMARY KEY (subject_kind, subject_id))"""
+        + keyed,
         # The subjects whose end became known after a moment: as of that moment they
         # were still open, reaching every later period.
         "CREATE INDEX IF NOT EXISTS sla_subject_spans_ended "
@@ -79,14 +83,16 @@ def create_statements(dialect: Dialect) -> list[str]:
             subject_kind TEXT NOT NULL,
             bucket BIGINT NOT NULL,
             subject_id TEXT NOT NULL,
-            PRIMARY KEY (subject_kind, bucket, subject_id))""",
+            PRIMARY KEY (subject_kind, bucket, subject_id))"""
+        + keyed,
         # Whose rows a subject can reach (SCOPE_*): the contracts an event can change,
         # and the subjects a few contracts' rows need.
         """CREATE TABLE IF NOT EXISTS sla_subject_scopes (
             subject_kind TEXT NOT NULL,
             subject_id TEXT NOT NULL,
             scope TEXT NOT NULL,
-            PRIMARY KEY (subject_kind, subject_id, scope))""",
+            PRIMARY KEY (subject_kind, subject_id, scope))"""
+        + keyed,
         # The due-time index of closed rows: the earliest moment a contract's rows of a
         # closed period change with time alone (a pending incident passing its target),
         # as computed at chain position `computed_pos`. Not ledger data: an index for
