@@ -7,6 +7,7 @@ one spelling (UTC, `Z`, microseconds only when non-zero) and one quantity one st
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -25,8 +26,12 @@ _RFC3339 = re.compile(
 MICROSECONDS_PER_SECOND = 1_000_000
 
 
+@lru_cache(maxsize=4096)
 def parse_duration(text: str) -> timedelta:
     """ISO 8601 duration with fixed-length units only (weeks, days, hours, minutes, seconds).
+
+    Cached: every contract's terms name the same few durations ("PT15M", "PT48H"), and
+    folding thousands of contracts parsed each of them anew.
 
     Years and months are refused: their length depends on the calendar, and a notice
     period or a response target must be one exact number of seconds.
