@@ -7,10 +7,10 @@ one spelling (UTC, `Z`, microseconds only when non-zero) and one quantity one st
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 
 from ledger.errors import InvalidInputError
 

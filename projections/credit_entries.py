@@ -16,7 +16,6 @@ from datetime import datetime
 
 from ledger.attainment import Row
 from ledger.chain import ChainHead
-from ledger.contracts import ContractState
 from ledger.credits import CreditEntry, reconcile
 from ledger.errors import NothingToCloseError, PeriodNotEndedError, StoreError
 from ledger.periods import Period, from_us, to_us
@@ -24,7 +23,7 @@ from ledger.timeformat import format_utc
 from projections.attainment import MARGIN_US, load_contracts, load_period_inputs, period_report
 from projections.store import LedgerStore
 from projections.store.chain_append import ChainMovedError
-from projections.store.subject_index import contract_scopes
+from projections.store.subject_index import contract_terms_wanted, contracts_reached
 
 ATTEMPTS = 20
 # The tracking name under which the chain position reconciled through is kept.
@@ -203,19 +202,19 @@ def reconciliation_plan(
         return dict.fromkeys(closes)
     work: dict[str, set[str]] = {}
     changed = store.changed_subjects(mark, head.position) if head.position > mark else set()
-    terms = sorted(subject for kind, subject in changed if kind == "contract")
-    for label in closes if terms else ():
-        work.setdefault(label, set()).update(terms)
+    amended = sorted(subject for kind, subject in changed if kind == "contract")
+    for label in closes if amended else ():
+        work.setdefault(label, set()).update(amended)
     others = sorted((kind, subject) for kind, subject in changed if kind != "contract")
     if others:
         spans = store.spans_of(others)
         held = store.scopes_of_subjects(others)
-        reach = scope_reach(load_contracts(store, None))
+        terms = store.contract_terms(contract_terms_wanted(set().union(*held.values())))
         windows = {label: _utc_reach(Period.from_label(label)) for label in closes}
         marked_us = store.recorded_at_position(mark)
         for subject in others:
             span = spans.get(subject)
-            contracts = set().union(*(reach.get(s, set()) for s in held.get(subject, ())))
+            contracts = contracts_reached(held.get(subject, ()), terms)
             if span is None or not contracts:
                 continue
             lo, hi, has_end, ended_us = span
@@ -228,15 +227,6 @@ def reconciliation_plan(
         if label in closes:
             work.setdefault(label, set()).add(contract)
     return dict(work)
-
-
-def scope_reach(contracts: Iterable[ContractState]) -> dict[str, set[str]]:
-    """scope -> the contracts whose rows a subject of that scope can reach."""
-    reach: dict[str, set[str]] = {}
-    for contract in contracts:
-        for scope in contract_scopes(contract):
-            reach.setdefault(scope, set()).add(contract.contract_id)
-    return reach
 
 
 def _utc_reach(period: Period) -> tuple[int, int]:

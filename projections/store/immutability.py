@@ -4,7 +4,8 @@ Three kinds of table hold the ledger's data:
 
 - history, append-only: the event log (the library's events table), `sla_events`,
   `sla_rejections`, `sla_closes`, `sla_credit_entries`, and the subject indexes that
-  only ever gain rows (`sla_subject_buckets`, `sla_subject_scopes`). UPDATE, DELETE and
+  only ever gain rows (`sla_subject_buckets`, `sla_subject_scopes`,
+  `sla_contract_scopes`). UPDATE, DELETE and
   TRUNCATE are refused.
 - positions, forward-only: the library's tracking table (one row per upstream stream,
   which the library upserts) and the chain head `sla_chain_head` (one row). A row may move
@@ -46,6 +47,7 @@ HISTORY_TABLES = (
     "sla_credit_entries",
     "sla_subject_buckets",
     "sla_subject_scopes",
+    "sla_contract_scopes",
 )
 # table -> (key column, position column, the other columns): the key never changes and
 # the position only grows (or the row is rewritten unchanged, which takes a write lock).

@@ -46,6 +46,7 @@ from projections.store.recorders import (
 from projections.store.schema import (
     BUCKET_US,
     CHAINED_TABLES,
+    CONTRACT_SCOPE_COLUMNS,
     DUE_COLUMNS,
     DUE_NEWER,
     KEEP_FIRST,
@@ -871,6 +872,18 @@ class LedgerStore:
                 found.setdefault((kind, r["subject_id"]), set()).add(r["scope"])
         return found
 
+    def contract_terms(self, wanted: set[str]) -> dict[str, set[str]]:
+        """contract scope -> the contracts whose terms name it, for the `wanted` ones."""
+        found: dict[str, set[str]] = {}
+        for r in self._rows_of_subjects(
+            "SELECT scope, contract_id FROM sla_contract_scopes WHERE 1 = 1",
+            [],
+            "scope",
+            sorted(wanted),
+        ):
+            found.setdefault(r["scope"], set()).add(r["contract_id"])
+        return found
+
     def due_rows(self, by_us: int) -> list[tuple[str, str]]:
         """(period, contract) of the closed rows due to change by `by_us` with time alone."""
         return [
@@ -1166,7 +1179,22 @@ class LedgerStore:
                 spans.append((event.subject_kind, event.subject_id, *span))
             scopes.update((event.subject_kind, event.subject_id, s) for s in scopes_of(event))
         widest = _widest(spans)
-        side.add(BulkInsert("sla_subject_scopes", SCOPE_COLUMNS, sorted(scopes), KEEP_FIRST))
+        side.add(
+            BulkInsert(
+                "sla_subject_scopes",
+                SCOPE_COLUMNS,
+                sorted(row for row in scopes if row[0] != "contract"),
+                KEEP_FIRST,
+            )
+        )
+        side.add(
+            BulkInsert(
+                "sla_contract_scopes",
+                CONTRACT_SCOPE_COLUMNS,
+                sorted((scope, subject) for kind, subject, scope in scopes if kind == "contract"),
+                KEEP_FIRST,
+            )
+        )
         if widest:
             # Both after the seal: a span's end is marked known at the batch's record time,
             # and the buckets are those of the span as widened by this batch.

@@ -32,6 +32,10 @@ WIDE_SPAN = f"(has_end = 0 OR hi_us - lo_us > {BUCKET_US * BUCKETS_MAX})"
 SCOPE_SEP = "\x1f"
 SCOPE_SERVICE = "s" + SCOPE_SEP
 SCOPE_CONTRACT = "c" + SCOPE_SEP
+# A contract's own scopes: the services and the customer its terms name.
+CONTRACT_SERVICE = "service" + SCOPE_SEP
+CONTRACT_CUSTOMER = "customer" + SCOPE_SEP
+CONTRACT_SCOPE_COLUMNS = (("scope", "text"), ("contract_id", "text"))
 
 
 def create_statements(dialect: Dialect) -> list[str]:
@@ -92,6 +96,14 @@ def create_statements(dialect: Dialect) -> list[str]:
             subject_id TEXT NOT NULL,
             scope TEXT NOT NULL,
             PRIMARY KEY (subject_kind, subject_id, scope))"""
+        + keyed,
+        # What each contract's terms name (CONTRACT_SERVICE + service, CONTRACT_CUSTOMER
+        # + customer, over every version): the contracts a subject's scopes reach are
+        # found here, without folding every contract.
+        """CREATE TABLE IF NOT EXISTS sla_contract_scopes (
+            scope TEXT NOT NULL,
+            contract_id TEXT NOT NULL,
+            PRIMARY KEY (scope, contract_id))"""
         + keyed,
         # The due-time index of closed rows: the earliest moment a contract's rows of a
         # closed period change with time alone (a pending incident passing its target),

@@ -32,6 +32,8 @@ from projections.store.schema import (
     BUCKET_COLUMNS,
     BUCKET_US,
     BUCKETS_MAX,
+    CONTRACT_CUSTOMER,
+    CONTRACT_SERVICE,
     KEEP_FIRST,
     SCOPE_CONTRACT,
     SCOPE_SEP,
@@ -44,8 +46,17 @@ CHUNK = 500  # ids per `IN (...)`
 
 
 def scopes_of(event: InboundEvent) -> set[str]:
-    """The scopes an event gives its subject (empty: it names none)."""
+    """The scopes an event gives its subject (empty: it names none); for a contract,
+    the services and the customer its terms name."""
     payload = event.payload
+    if event.subject_kind == "contract":
+        found = {
+            CONTRACT_SERVICE + s["service_id"]
+            for s in payload.get("services") or ()
+            if isinstance(s, dict) and isinstance(s.get("service_id"), str)
+        }
+        customer = payload.get("customer_id")
+        return found | ({CONTRACT_CUSTOMER + customer} if isinstance(customer, str) else set())
     if event.subject_kind == "incident":
         contract = payload.get("contract_id")
         return {SCOPE_CONTRACT + contract} if isinstance(contract, str) else set()
@@ -73,10 +84,34 @@ def contract_scopes(contract: ContractState) -> set[str]:
     return found
 
 
-def contracts_in_scope(scopes: Iterable[str], contracts: Sequence[ContractState]) -> set[str]:
-    """The ids of the contracts among `contracts` whose rows these scopes reach."""
-    wanted = set(scopes)
-    return {c.contract_id for c in contracts if contract_scopes(c) & wanted}
+def contract_terms_wanted(scopes: Iterable[str]) -> set[str]:
+    """The contract scopes (`sla_contract_scopes`) that `contracts_reached` needs."""
+    wanted: set[str] = set()
+    for scope in scopes:
+        if scope.startswith(SCOPE_SERVICE):
+            service, _, customer = scope[len(SCOPE_SERVICE) :].partition(SCOPE_SEP)
+            wanted.add(CONTRACT_SERVICE + service)
+            if customer:
+                wanted.add(CONTRACT_CUSTOMER + customer)
+    return wanted
+
+
+def contracts_reached(scopes: Iterable[str], terms: dict[str, set[str]]) -> set[str]:
+    """The contracts whose rows subjects of these scopes reach, given `terms` (contract
+    scope -> the contracts whose terms name it, for `contract_terms_wanted(scopes)`)."""
+    found: set[str] = set()
+    for scope in scopes:
+        if scope.startswith(SCOPE_CONTRACT):
+            found.add(scope[len(SCOPE_CONTRACT) :])
+        elif scope.startswith(SCOPE_SERVICE):
+            service, _, customer = scope[len(SCOPE_SERVICE) :].partition(SCOPE_SEP)
+            with_service = terms.get(CONTRACT_SERVICE + service, set())
+            found |= (
+                with_service & terms.get(CONTRACT_CUSTOMER + customer, set())
+                if customer
+                else with_service
+            )
+    return found
 
 
 def bucket_range(lo_us: int, hi_us: int) -> range:
