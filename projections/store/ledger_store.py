@@ -14,7 +14,7 @@ import re
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -387,6 +387,22 @@ beside a read-only SQLite file), and it must already hold a ledger. `write`: it 
 already hold a ledger (`close`). `create`: a ledger is created where there is none yet
 (a missing or empty file, a database without the ledger's tables: `ingest`)."""
 
+# What an earlier layout lacks, and a query that fails on a store without it.
+LAYOUT_PROBES = (
+    ("the hash chain", "SELECT chain_pos FROM sla_events WHERE 1 = 0"),
+    ("the hash chain", "SELECT position FROM sla_chain_head WHERE 1 = 0"),
+    ("the subject index", "SELECT ended_us FROM sla_subject_spans WHERE 1 = 0"),
+    ("the subject index", "SELECT scope FROM sla_contract_scopes WHERE 1 = 0"),
+)
+
+
+def _missing_in_layout(message: str) -> bool:
+    """Whether a failed probe says a table or column is not there (SQLite, PostgreSQL)."""
+    return any(
+        marker in message for marker in ("no such column", "no such table", "does not exist")
+    )
+
+
 SQLITE_HEADER = b"SQLite format 3\x00"
 LEDGER_TABLE = "sla_events"  # the ledger's tables are there when this one is
 NO_STORE_HINT = "check --store (or SLA_LEDGER_STORE); `sla-ledger ingest` creates a new one"
@@ -550,6 +566,9 @@ class LedgerStore:
             )
             raise StoreRefusedError(f"no store at {path} ({what} there): {NO_STORE_HINT}")
         writable = _sqlite_writable(path)
+        if found == "ledger":
+            with closing(sqlite3.connect(_read_only_uri(path, writable), uri=True)) as conn:
+                self._probe_layout(conn.execute)
         if self.access == "read":
             datastore = SQLiteDatastore(db_name=_read_only_uri(path, writable))
             # The library switches a file to WAL mode on its first connection: a reader
@@ -582,6 +601,8 @@ class LedgerStore:
         if self.access == "read":
             self.recorder.datastore.register_type_adapters()
             return
+        if self._postgres_has_ledger():
+            self._probe_layout(self._opening_probe)
         self.recorder.create_table()
         row = self._opening_query(
             "SELECT current_user AS role, has_table_privilege(%s, 'INSERT') AS may_write"
@@ -592,6 +613,11 @@ class LedgerStore:
                 f"{redact(self.url)}; ingest and close write to the store: connect as a role "
                 "that may (sla_ingest, see docker/roles.sql); the other commands only read it"
             )
+
+    def _opening_probe(self, statement: str) -> None:
+        assert isinstance(self.recorder, LedgerPostgresRecorder)
+        with self.recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(statement)
 
     def _postgres_has_ledger(self) -> bool:
         return bool(self._opening_query("SELECT to_regclass(%s) IS NOT NULL AS found")["found"])
@@ -606,19 +632,33 @@ class LedgerStore:
             return cursor.fetchone()
 
     def _require_chain(self) -> None:
-        """A store made before the hash chain existed has tables without its columns,
-        which `CREATE TABLE IF NOT EXISTS` leaves as they are: say so at once."""
-        try:
-            self._query("SELECT chain_pos FROM sla_events WHERE 1 = 0")
-            self._query("SELECT position FROM sla_chain_head WHERE 1 = 0")
-        except StoreError as exc:
-            self.close()
-            if "column" not in str(exc) and "no such table" not in str(exc):
-                raise  # e.g. a role without privileges: that is the message to give
-            raise StoreRefusedError(
-                f"store {redact(self.url)} was made by an earlier sla-ledger, without the "
-                "hash chain: start a new store and ingest the original inputs into it"
-            ) from None
+        """A store made by an earlier layout has tables without the columns this one
+        reads, which `CREATE TABLE IF NOT EXISTS` leaves as they are: say so at once."""
+        for what, probe in LAYOUT_PROBES:
+            try:
+                self._query(probe)
+            except StoreError as exc:
+                self.close()
+                if not _missing_in_layout(str(exc)):
+                    raise  # e.g. a role without privileges: that is the message to give
+                raise self._earlier_layout(what) from None
+
+    def _earlier_layout(self, what: str) -> StoreRefusedError:
+        return StoreRefusedError(
+            f"store {redact(self.url)} was made by an earlier sla-ledger, without {what}: "
+            "start a new store and ingest the original inputs into it"
+        )
+
+    def _probe_layout(self, execute: Callable[[str], object]) -> None:
+        """Before a writer's schema creation touches an existing ledger: refuse one of an
+        earlier layout in one line (its DDL would fail on the missing columns)."""
+        for what, probe in LAYOUT_PROBES:
+            try:
+                execute(probe)
+            except (sqlite3.Error, PersistenceError, psycopg.Error) as exc:
+                if _missing_in_layout(str(exc)):
+                    raise self._earlier_layout(what) from None
+                raise
 
     def close(self) -> None:
         with suppress(Exception):

@@ -13,7 +13,7 @@ import sqlite3
 import stat
 import subprocess
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import psycopg
@@ -347,3 +347,30 @@ def test_a_kafka_worker_gives_up_at_once_on_a_store_that_refuses(tmp_path: Path)
     assert "is not a sla-ledger store" in message
     assert "retrying" not in result.stderr
     assert state(tmp_path) == before
+
+
+def _drop_contract_scopes(store_url: str) -> None:
+    """Make the store look like one of the layout before the subject index."""
+    if store_url.startswith("sqlite"):
+        with closing(sqlite3.connect(store_url.removeprefix("sqlite:///"))) as conn:
+            conn.execute("DROP TABLE sla_contract_scopes")
+            conn.commit()
+        return
+    with psycopg.connect(store_url.replace("postgresql://", "postgres://", 1)) as conn:
+        conn.execute("DROP TABLE sla_contract_scopes")
+
+
+def test_a_store_of_an_earlier_layout_is_refused_in_one_line_by_readers_and_writers(
+    store_url: str, tmp_path: Path
+) -> None:
+    events = events_file(tmp_path)
+    assert run("ingest", "--from-file", str(events), store=store_url).returncode == 0
+    _drop_contract_scopes(store_url)
+    expected = "was made by an earlier sla-ledger, without the subject index: start a new store"
+    for command in (
+        ["report", "--period", "2026-03"],
+        ["ingest", "--from-file", str(events)],
+        ["close", "--period", "2026-03"],
+    ):
+        result = run(*command, store=store_url)
+        assert expected in one_line_error(result), command
