@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from consumers.render import display_width, for_humans, to_json, to_table
-from ledger import intervals
+from ledger import contracts, intervals
 from ledger.attainment import HUNDRED, _downtime, above_floor, below
 from ledger.business_time import BusinessCalendar, calendar_for
 from ledger.errors import InvalidInputError
@@ -269,3 +269,28 @@ def test_to_json_of_a_report_document() -> None:
         "rows": [{"id": "C-1\u202e漢", "met": True, "n": 3, "none": None, "empty": [], "o": {}}],
     }
     assert to_json(document) == json.dumps(document, indent=2, ensure_ascii=False)
+
+
+def test_terms_parsed_once_are_the_terms_parsed_each_time() -> None:
+    availability = {
+        "target_percent": "99.9",
+        "credit_tiers": [
+            {"below_percent": "99.9", "credit_percent": "10"},
+            {"below_percent": "99.0", "credit_percent": "25"},
+        ],
+        "maintenance_notice": "PT48H",
+        "min_downtime_seconds": 60,
+    }
+    response = {
+        "targets": {"P1": "PT15M"},
+        "business_hours": "24x7",
+        "credit_tiers": [{"below_percent": "100", "credit_percent": "5"}],
+    }
+    kept = contracts._kept(contracts._availability_terms, availability)
+    assert kept == contracts._availability_terms(availability)
+    assert contracts._kept(contracts._availability_terms, dict(availability)) is kept
+    other = {**availability, "min_downtime_seconds": 61}
+    assert contracts._kept(contracts._availability_terms, other).min_downtime_us == 61_000_000
+    assert contracts._kept(contracts._response_terms, response) == contracts._response_terms(
+        response
+    )
