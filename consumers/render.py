@@ -20,7 +20,68 @@ from typing import Any
 
 
 def to_json(document: Any) -> str:
-    return json.dumps(document, indent=2, ensure_ascii=False)
+    """`json.dumps(document, indent=2, ensure_ascii=False)`, to the byte.
+
+    With an indent, `json` encodes in pure Python, piece by piece; a report of thousands
+    of rows spent more time there than computing them. The documents printed here are
+    dicts with text keys, lists, text, whole numbers, booleans and nulls: those are
+    written directly below (strings by `json`'s own encoder). Anything else (a float, a
+    non-text key, an int or str subclass) is left to `json.dumps` itself.
+    """
+    parts: list[str] = []
+    try:
+        _write_json(document, "\n", parts)
+    except _NotPlainError:
+        return json.dumps(document, indent=2, ensure_ascii=False)
+    return "".join(parts)
+
+
+class _NotPlainError(Exception):
+    """A value `_write_json` leaves to `json.dumps`."""
+
+
+_JSON_TEXT = json.encoder.encode_basestring  # what `json.dumps(ensure_ascii=False)` uses
+_JSON_CONSTANTS: dict[Any, str] = {True: "true", False: "false", None: "null"}
+
+
+def _write_json(value: Any, newline: str, parts: list[str]) -> None:
+    """Append `value` as `json.dumps(..., indent=2)` spells it; `newline` is a line
+    break followed by the current indentation."""
+    kind = type(value)
+    if kind is str:
+        parts.append(_JSON_TEXT(value))
+    elif value is None or kind is bool:
+        parts.append(_JSON_CONSTANTS[value])
+    elif kind is int:
+        parts.append(int.__repr__(value))
+    elif kind is dict:
+        if not value:
+            parts.append("{}")
+            return
+        inner = newline + "  "
+        separator = "{" + inner
+        for key, item in value.items():
+            if type(key) is not str:
+                raise _NotPlainError
+            parts.append(separator)
+            parts.append(_JSON_TEXT(key))
+            parts.append(": ")
+            _write_json(item, inner, parts)
+            separator = "," + inner
+        parts.append(newline + "}")
+    elif kind is list or kind is tuple:
+        if not value:
+            parts.append("[]")
+            return
+        inner = newline + "  "
+        separator = "[" + inner
+        for item in value:
+            parts.append(separator)
+            _write_json(item, inner, parts)
+            separator = "," + inner
+        parts.append(newline + "]")
+    else:
+        raise _NotPlainError
 
 
 # Characters a terminal would act on instead of showing: controls (Cc: C0, DEL, C1),
@@ -57,6 +118,8 @@ def lines(text_lines: Iterable[str]) -> str:
 def display_width(text: str) -> int:
     """Columns `text` takes on a terminal: East Asian wide and fullwidth characters (CJK,
     most emoji) take 2, combining marks 0, the rest 1. Call on neutralised text."""
+    if text.isascii():  # the common case: no ASCII character is wide or combining (fast)
+        return len(text)
     width = 0
     for char in text:
         if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me"):
@@ -81,20 +144,22 @@ def to_table(
     """Aligned columns: text left, numbers right. `columns` = (field, heading)."""
     cells = [[for_humans(_cell(row.get(key))) for key, _ in columns] for row in rows]
     headings = [heading for _, heading in columns]
-    widths = [
-        max([display_width(h)] + [display_width(r[i]) for r in cells])
-        for i, h in enumerate(headings)
-    ]
+    # Each cell's width is measured once, for the column widths and for its padding.
+    cell_widths = [[display_width(value) for value in r] for r in cells]
+    widths = [max([display_width(h)] + [w[i] for w in cell_widths]) for i, h in enumerate(headings)]
+    right = [key in numeric for key, _ in columns]
 
-    def line(values: Sequence[str]) -> str:
+    def line(values: Sequence[str], value_widths: Sequence[int]) -> str:
         out = []
         for i, value in enumerate(values):
-            pad = " " * (widths[i] - display_width(value))
-            out.append(pad + value if columns[i][0] in numeric else value + pad)
+            pad = " " * (widths[i] - value_widths[i])
+            out.append(pad + value if right[i] else value + pad)
         return "  ".join(out).rstrip()
 
     rule = "  ".join("-" * w for w in widths)
-    return "\n".join([line(headings), rule, *(line(r) for r in cells)])
+    heading_line = line(headings, [display_width(h) for h in headings])
+    body = (line(r, w) for r, w in zip(cells, cell_widths, strict=True))
+    return "\n".join([heading_line, rule, *body])
 
 
 def to_csv(rows: Sequence[Mapping[str, Any]], fields: Sequence[str]) -> str:

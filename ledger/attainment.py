@@ -7,22 +7,33 @@ the end, where the spec says.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 from ledger import intervals
-from ledger.business_time import BusinessCalendar
+from ledger.business_time import calendar_for
 from ledger.contracts import ContractState, CreditTier, ServiceTerms, TermsVersion
-from ledger.incidents import IncidentState, response_figures
+from ledger.incidents import IncidentState, ResponseFigures, response_figures
 from ledger.money import round_half_even, to_minor_unit
 from ledger.outages import MaintenanceState, OutageState
 from ledger.periods import Period, from_us, local_date_of, local_midnight_us, to_us
 from ledger.timeformat import exact_seconds
 
 HUNDRED = Fraction(100)
+ZERO = Fraction(0)
+NO_INCIDENTS = ResponseFigures(met=0, missed=0, pending=0, attainment=None, changes_at=None)
+
+
+@lru_cache(maxsize=4096)
+def exact(value: Decimal) -> Fraction:
+    """`Fraction(value)`, kept: the terms' few distinct percentages and fees are
+    converted once, not once per row and tier."""
+    return Fraction(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +100,7 @@ class Row:
             else str(availability.target_percent),
             "availability_met": None
             if self.availability is None or availability is None
-            else self.availability >= Fraction(availability.target_percent),
+            else not below(self.availability, exact(availability.target_percent)),
             "availability_credit_percent": str(self.availability_credit),
             "incidents_met": self.incidents_met,
             "incidents_missed": self.incidents_missed,
@@ -120,9 +131,14 @@ def tier_credit(value: Fraction | None, tiers: Sequence[CreditTier]) -> Decimal:
     if value is None:
         return Decimal(0)
     for tier in tiers:  # sorted by below_percent, smallest first
-        if value < Fraction(tier.below_percent):
+        if below(value, exact(tier.below_percent)):
             return tier.credit_percent
     return Decimal(0)
+
+
+def below(value: Fraction, bound: Fraction) -> bool:
+    """`value < bound`, by cross-multiplying the integers (denominators are positive)."""
+    return value.numerator * bound.denominator < bound.numerator * value.denominator
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,10 +214,11 @@ def compute_row(
     row.credit_percent = min(
         row.availability_credit + row.response_credit, service.credit_cap_percent
     )
-    row.fee_basis = Fraction(service.monthly_fee) * row.covered_us / row.window_us
-    row.credit_amount = to_minor_unit(
-        row.fee_basis * Fraction(row.credit_percent) / HUNDRED, contract.currency
-    )
+    fee = exact(service.monthly_fee)
+    # A fully covered row's basis is the fee itself (the common case: no arithmetic).
+    row.fee_basis = fee if row.covered_us == row.window_us else fee * row.covered_us / row.window_us
+    owed = row.fee_basis * exact(row.credit_percent) / HUNDRED if row.credit_percent else ZERO
+    row.credit_amount = to_minor_unit(owed, contract.currency)
     return row
 
 
@@ -236,7 +253,8 @@ def _availability(
                 assert window.end_us is not None
                 excluded.append((window.start_us, window.end_us))
 
-    pieces: list[intervals.WeightedInterval] = []
+    # Weighted by `impact_percent` itself; `_downtime` divides by 100 once at the end.
+    pieces: list[tuple[int, int, Decimal]] = []
     for outage in outages:
         if not outage.applies_to(service.service_id, customer):
             continue
@@ -247,27 +265,54 @@ def _availability(
         if outage.cause is not None and outage.cause in terms.excluded_causes:
             excluded.append(span)
         else:
-            pieces.append((span[0], span[1], Fraction(outage.impact_percent) / HUNDRED))
+            pieces.append((span[0], span[1], outage.impact_percent))
 
-    excluded_set = intervals.normalise(intervals.clip(excluded, *cover.covered))
-    region = intervals.subtract(measured_range, excluded_set)
+    if excluded:
+        excluded_set = intervals.normalise(intervals.clip(excluded, *cover.covered))
+        region = intervals.subtract(measured_range, excluded_set)
+    else:
+        region = measured_range
     measured = intervals.total(region)
-    downtime = Fraction(0)
-    segments = intervals.intersect_weighted(intervals.max_weight_segments(pieces), region)
-    for run in intervals.maximal_runs(segments):
-        if not above_floor(run, terms.min_downtime_us):
-            continue
-        downtime += sum(((end - start) * weight for start, end, weight in run), Fraction(0))
+    downtime = _downtime(pieces, region, terms.min_downtime_us) if pieces else Fraction(0)
 
     row.excluded_us = intervals.total(measured_range) - measured
     row.measured_us = measured
     row.downtime_us = downtime
     if measured > 0:
-        row.availability = HUNDRED * (measured - downtime) / measured
+        # 100 × (M − D) / M, as one exact fraction of integers.
+        scaled = measured * downtime.denominator
+        row.availability = Fraction(100 * (scaled - downtime.numerator), scaled)
     row.availability_credit = tier_credit(row.availability, terms.credit_tiers)
 
 
-def above_floor(run: Sequence[intervals.WeightedInterval], floor_us: int) -> bool:
+def _downtime(
+    pieces: Sequence[tuple[int, int, Decimal]], region: list[intervals.Interval], floor_us: int
+) -> Fraction:
+    """`D`: the integral of `w = impact_percent / 100` over the maximal down intervals
+    of `region` not dropped by the floor (spec: sla-math §3).
+
+    The sweep runs on the exact `impact_percent` values (the maximum and the runs are
+    the same as on `impact / 100`); integer lengths are summed per impact, and the sum
+    of `impact × length` is divided by 100 once. The same exact fraction as summing
+    `length × impact / 100` segment by segment.
+    """
+    length_by_impact: dict[Decimal, int] = {}
+    segments = intervals.intersect_weighted(intervals.max_weight_segments(pieces), region)
+    for run in intervals.maximal_runs(segments):
+        if not above_floor(run, floor_us):
+            continue
+        for start, end, impact in run:
+            length_by_impact[impact] = length_by_impact.get(impact, 0) + (end - start)
+    # Σ length × impact / 100 over a common denominator, as one fraction of integers.
+    impacts = [(exact(impact), length) for impact, length in length_by_impact.items()]
+    common = math.lcm(*(impact.denominator for impact, _ in impacts))
+    numerator = sum(
+        length * impact.numerator * (common // impact.denominator) for impact, length in impacts
+    )
+    return Fraction(numerator, 100 * common)
+
+
+def above_floor(run: Sequence[tuple[int, int, object]], floor_us: int) -> bool:
     """Whether a maximal down interval counts: spec §3, down intervals shorter than
     `min_downtime_seconds` are dropped. The one place this rule is decided (`explain`
     shows each interval's fate and each outage's from it)."""
@@ -303,8 +348,13 @@ def _response(
         if window_start <= to_us(incident.opened_at) < window_end:
             mine.append(incident)
             row.event_ids.update(incident.event_ids)
-    calendar = BusinessCalendar(row.contract.timezone, terms.business_hours)
-    figures = response_figures(mine, terms.targets, calendar, from_us(horizon_us))
+    calendar = calendar_for(row.contract.timezone, terms.business_hours)
+    # No incident (most rows): what `response_figures` gives for none, without the tally.
+    figures = (
+        response_figures(mine, terms.targets, calendar, from_us(horizon_us))
+        if mine
+        else NO_INCIDENTS
+    )
     row.incidents_met = figures.met
     row.incidents_missed = figures.missed
     row.incidents_pending = figures.pending

@@ -293,3 +293,30 @@ class BusinessCalendar:
     def business_time(self, a: datetime, b: datetime) -> timedelta:
         """`business_microseconds` as a `timedelta` (exact)."""
         return timedelta(microseconds=self.business_microseconds(a, b))
+
+
+_CALENDARS: dict[tuple[str, bool, str], BusinessCalendar] = {}
+_CALENDARS_KEPT: Final = 1024
+
+
+def calendar_for(timezone: str, business_hours: str | Mapping[str, Any]) -> BusinessCalendar:
+    """`BusinessCalendar(timezone, business_hours)`, built once per distinct pair.
+
+    Every row of a report needs its contract's calendar, and most contracts share a
+    handful of schedules: parsing one per row cost more than the arithmetic. A calendar
+    is immutable, so sharing one is safe. A weekly schedule is keyed by its `repr`: the
+    terms hold it as parsed JSON (dicts, lists, strings), whose `repr` tells any two apart.
+    Invalid input raises as the constructor does, and is not kept.
+    """
+    # A text schedule is its own key ("24x7"); a weekly one is keyed by its repr.
+    if isinstance(business_hours, str):
+        key = (timezone, True, business_hours)
+    else:
+        key = (timezone, False, repr(business_hours))
+    calendar = _CALENDARS.get(key)
+    if calendar is None:
+        calendar = BusinessCalendar(timezone, business_hours)
+        if len(_CALENDARS) >= _CALENDARS_KEPT:
+            _CALENDARS.clear()
+        _CALENDARS[key] = calendar
+    return calendar

@@ -8,11 +8,11 @@ new version, numbered 2, 3, ... in `occurred_at` order (ties: `event_id`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final, TypeVar, cast
 
 from ledger.events import InboundEvent
 from ledger.timeformat import parse_date, parse_duration, to_microseconds
@@ -93,26 +93,50 @@ def _service_terms(raw: Mapping[str, Any]) -> ServiceTerms:
     return ServiceTerms(
         service_id=raw["service_id"],
         monthly_fee=Decimal(raw["monthly_fee"]),
-        availability=None
-        if availability is None
-        else AvailabilityTerms(
-            target_percent=Decimal(availability["target_percent"]),
-            credit_tiers=tiers(availability["credit_tiers"]),
-            excluded_causes=frozenset(availability.get("excluded_causes") or ()),
-            maintenance_notice_us=None
-            if availability.get("maintenance_notice") is None
-            else to_microseconds(parse_duration(availability["maintenance_notice"])),
-            min_downtime_us=int(availability.get("min_downtime_seconds") or 0) * 1_000_000,
-        ),
-        incident_response=None
-        if response is None
-        else ResponseTerms(
-            targets={p: parse_duration(d) for p, d in response["targets"].items()},
-            business_hours=response["business_hours"],
-            credit_tiers=tiers(response["credit_tiers"]),
-        ),
+        availability=None if availability is None else _kept(_availability_terms, availability),
+        incident_response=None if response is None else _kept(_response_terms, response),
         credit_cap_percent=Decimal(raw.get("credit_cap_percent") or "100"),
     )
+
+
+def _availability_terms(availability: Mapping[str, Any]) -> AvailabilityTerms:
+    return AvailabilityTerms(
+        target_percent=Decimal(availability["target_percent"]),
+        credit_tiers=tiers(availability["credit_tiers"]),
+        excluded_causes=frozenset(availability.get("excluded_causes") or ()),
+        maintenance_notice_us=None
+        if availability.get("maintenance_notice") is None
+        else to_microseconds(parse_duration(availability["maintenance_notice"])),
+        min_downtime_us=int(availability.get("min_downtime_seconds") or 0) * 1_000_000,
+    )
+
+
+def _response_terms(response: Mapping[str, Any]) -> ResponseTerms:
+    return ResponseTerms(
+        targets={p: parse_duration(d) for p, d in response["targets"].items()},
+        business_hours=response["business_hours"],
+        credit_tiers=tiers(response["credit_tiers"]),
+    )
+
+
+T = TypeVar("T")
+_KEPT: dict[tuple[Callable[..., Any], str], Any] = {}
+_KEPT_AT_MOST: Final = 4096
+
+
+def _kept(parse: Callable[[Mapping[str, Any]], T], raw: Mapping[str, Any]) -> T:
+    """`parse(raw)`, once per distinct `raw`: most contracts repeat a few sets of terms,
+    and folding every contract of a report parsed each again. The parsed terms are
+    never changed, so sharing them is safe; the key is `repr(raw)`, which tells any two
+    parsed JSON values apart. What `parse` refuses raises each time and is not kept."""
+    key = (parse, repr(raw))
+    found = _KEPT.get(key)
+    if found is None:
+        found = parse(raw)
+        if len(_KEPT) >= _KEPT_AT_MOST:
+            _KEPT.clear()
+        _KEPT[key] = found
+    return cast(T, found)
 
 
 def _version(number: int, event: InboundEvent) -> TermsVersion:

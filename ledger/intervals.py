@@ -7,7 +7,9 @@ coverage, exclusion and downtime (spec: sla-math §2, §3).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 from fractions import Fraction
+from typing import TypeVar
 
 Interval = tuple[int, int]
 
@@ -61,21 +63,26 @@ def subtract(base: list[Interval], removed: list[Interval]) -> list[Interval]:
 
 
 WeightedInterval = tuple[int, int, Fraction]
+# A weight is exact: a `Fraction`, or a `Decimal` (an outage's `impact_percent` as given:
+# comparing and hashing those is cheaper, and the order is the same).
+Weight = TypeVar("Weight", Fraction, Decimal)
 
 
-def max_weight_segments(pieces: Iterable[WeightedInterval]) -> list[WeightedInterval]:
+def max_weight_segments(
+    pieces: Iterable[tuple[int, int, Weight]],
+) -> list[tuple[int, int, Weight]]:
     """The pointwise maximum of weighted intervals, as sorted disjoint segments.
 
     Overlapping outages are never counted twice: at each instant only the largest
     weight counts (spec: sla-math §3, `w(t) = max(...)`).
     """
-    boundaries: dict[int, list[tuple[bool, Fraction]]] = {}
+    boundaries: dict[int, list[tuple[bool, Weight]]] = {}
     for start, end, weight in pieces:
         if end > start and weight > 0:
             boundaries.setdefault(start, []).append((True, weight))
             boundaries.setdefault(end, []).append((False, weight))
-    active: dict[Fraction, int] = {}
-    segments: list[WeightedInterval] = []
+    active: dict[Weight, int] = {}
+    segments: list[tuple[int, int, Weight]] = []
     previous: int | None = None
     for point in sorted(boundaries):
         if previous is not None and active:
@@ -96,10 +103,10 @@ def max_weight_segments(pieces: Iterable[WeightedInterval]) -> list[WeightedInte
 
 
 def intersect_weighted(
-    segments: list[WeightedInterval], region: list[Interval]
-) -> list[WeightedInterval]:
+    segments: list[tuple[int, int, Weight]], region: list[Interval]
+) -> list[tuple[int, int, Weight]]:
     """Weighted segments restricted to a sorted disjoint region."""
-    out: list[WeightedInterval] = []
+    out: list[tuple[int, int, Weight]] = []
     j = 0
     for start, end, weight in segments:
         while j < len(region) and region[j][1] <= start:
@@ -113,9 +120,11 @@ def intersect_weighted(
     return out
 
 
-def maximal_runs(segments: list[WeightedInterval]) -> list[list[WeightedInterval]]:
+def maximal_runs(
+    segments: list[tuple[int, int, Weight]],
+) -> list[list[tuple[int, int, Weight]]]:
     """Group touching segments into the maximal intervals they form."""
-    runs: list[list[WeightedInterval]] = []
+    runs: list[list[tuple[int, int, Weight]]] = []
     for segment in segments:
         if runs and runs[-1][-1][1] == segment[0]:
             runs[-1].append(segment)

@@ -35,6 +35,9 @@ def parse_duration(text: str) -> timedelta:
 
     Years and months are refused: their length depends on the calendar, and a notice
     period or a response target must be one exact number of seconds.
+
+    Cached: every contract spells its targets and notice with the same few texts, and a
+    `timedelta` is immutable (a refused text raises each time, it is never cached).
     """
     match = _DURATION.fullmatch(text)
     if match is None or text in ("P", "PT") or text.endswith("T"):
@@ -114,8 +117,29 @@ def parse_date(text: str) -> date:
 
 def exact_seconds(microseconds: int | Fraction | Decimal) -> str:
     """Seconds as an exact decimal string, trailing zeros trimmed (spec: outputs.md)."""
+    whole = microseconds if type(microseconds) is int else None
+    if isinstance(microseconds, Fraction) and microseconds.denominator == 1:
+        whole = microseconds.numerator
+    if whole is not None and -_WHOLE_LIMIT < whole < _WHOLE_LIMIT:
+        return _whole_microseconds_text(whole)
     value = Fraction(microseconds) / MICROSECONDS_PER_SECOND
     return decimal_text(value)
+
+
+# Below this many microseconds (27 digits, some 3 × 10**13 years) `decimal_text` is
+# exact; beyond, Decimal's 28-digit context would round it, and the general path keeps
+# doing exactly that.
+_WHOLE_LIMIT = 10**27
+
+
+def _whole_microseconds_text(microseconds: int) -> str:
+    """`decimal_text(Fraction(microseconds, 10**6))` for a whole number of microseconds,
+    with integer arithmetic only: at most six decimals, trailing zeros trimmed."""
+    seconds, rest = divmod(abs(microseconds), MICROSECONDS_PER_SECOND)
+    sign = "-" if microseconds < 0 else ""
+    if not rest:
+        return f"{sign}{seconds}"
+    return f"{sign}{seconds}.{rest:06d}".rstrip("0")
 
 
 def decimal_text(value: Fraction | Decimal | int) -> str:
