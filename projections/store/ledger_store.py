@@ -29,13 +29,13 @@ from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 from psycopg.conninfo import make_conninfo
 
-from ledger.chain import RECORD_TIME, ChainHead, RecordKind
+from ledger.chain import FIELDS, RECORD_TIME, ChainHead, RecordKind
 from ledger.credits import CreditEntry
 from ledger.errors import StoreError, StoreRefusedError
 from ledger.events import END_FIELDS, INSTANT_FIELDS, InboundEvent, Origin, RecordedEvent
 from ledger.periods import from_us, to_us
 from ledger.timeformat import format_utc, parse_utc
-from projections.store.chain_append import COLUMNS, ChainAppend, PendingRecord
+from projections.store.chain_append import COLUMNS, ChainAppend, PendingRecord, event_content
 from projections.store.recorders import (
     BulkInsert,
     LedgerPostgresRecorder,
@@ -45,6 +45,7 @@ from projections.store.recorders import (
 )
 from projections.store.schema import (
     CHAINED_TABLES,
+    EVENT_COLUMNS,
     KEEP_FIRST,
     REJECTION_COLUMNS,
     SPAN_COLUMNS,
@@ -58,6 +59,7 @@ TOPIC_PERIOD_CLOSED = "sla_ledger:PeriodClosed"
 TOPIC_CREDIT_ENTRY = "sla_ledger:CreditEntryRecorded"
 DEFAULT_SQLITE_PATH = "sla-ledger.db"
 IN_CHUNK = 500  # ids per `IN (...)` query: far below SQLite's variable limit
+EVENT_FIELDS = (*FIELDS["event"], "chain_pos", "chain_sha256")
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,12 +206,34 @@ def _stored_json(text: str | bytes) -> Any:
         ) from None
 
 
+def _content(state: bytes | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(envelope, origin) of an event's eventsourcing record (`[envelope, origin]`)."""
+    content = _stored_json(bytes(state)) if state is not None else None
+    if (
+        not isinstance(content, list)
+        or len(content) != 2
+        or not all(isinstance(part, dict) for part in content)
+    ):
+        raise StoreError(
+            "the store holds an event whose record in the event store is missing or not "
+            "the JSON the ledger wrote (edited or damaged): run `sla-ledger audit verify` "
+            "to find it"
+        )
+    return content[0], content[1]
+
+
 def _row_event(row: Any) -> RecordedEvent:
-    event = InboundEvent.from_envelope(_stored_json(row["envelope"]))
-    origin = _stored_json(row["origin"])
-    return RecordedEvent(
-        event=event, recorded_at=from_us(int(row["recorded_us"])), origin=Origin(**origin)
-    )
+    envelope, origin = _content(row["state"])
+    try:
+        event = InboundEvent.from_envelope(envelope)
+        return RecordedEvent(
+            event=event, recorded_at=from_us(int(row["recorded_us"])), origin=Origin(**origin)
+        )
+    except (KeyError, TypeError, ValueError):
+        raise StoreError(
+            "the store holds an event that is not the envelope the ledger wrote (edited or "
+            "damaged): run `sla-ledger audit verify` to find it"
+        ) from None
 
 
 def _row_rejection(r: Any) -> StoredRejection:
@@ -515,6 +539,7 @@ class LedgerStore:
             self.close()
             raise
         self._require_chain()
+        self._require_content_layout()
 
     def _sqlite_datastore(self, path: Path) -> SQLiteDatastore:
         """The datastore of a SQLite file, after checking that what is there may be
@@ -612,6 +637,28 @@ class LedgerStore:
                 "hash chain: start a new store and ingest the original inputs into it"
             ) from None
 
+    @property
+    def _content_join(self) -> str:
+        """Joins each event row `e` to its eventsourcing record `c` (its content), whose
+        notification id is the event's chain position."""
+        table = self.recorder.events_table_name
+        key = "rowid" if self.dialect == "sqlite" else "notification_id"
+        return f"LEFT JOIN {table} c ON c.{key} = e.chain_pos"
+
+    def _require_content_layout(self) -> None:
+        """A store made before each event's content was kept once (in its eventsourcing
+        record) holds it in `sla_events` too, and its records' notification ids are not
+        their chain positions: refused, in one line."""
+        try:
+            self._query("SELECT envelope FROM sla_events WHERE 1 = 0")
+        except StoreError:
+            return
+        self.close()
+        raise StoreRefusedError(
+            f"store {redact(self.url)} was made by an earlier sla-ledger, which kept each "
+            "event's content twice: start a new store and ingest the original inputs into it"
+        )
+
     def close(self) -> None:
         with suppress(Exception):
             self.recorder.datastore.close()
@@ -662,33 +709,46 @@ class LedgerStore:
                 self._snapshot = None
 
     def known_contents(self, event_ids: Sequence[str]) -> dict[str, str]:
-        """event_id -> content_sha256 of those already accepted."""
+        """event_id -> content_sha256 of those already accepted (the digest of the
+        envelope their record holds)."""
         found: dict[str, str] = {}
         if not event_ids:
             return found
         if self.dialect == "postgresql":
             # One round trip for the whole batch: the ids go as one typed array.
             rows = self._query(
-                "SELECT event_id, content_sha256 FROM sla_events WHERE event_id = ANY(%b::text[])",
+                f"SELECT e.event_id, c.state FROM sla_events e {self._content_join} "
+                "WHERE e.event_id = ANY(%b::text[])",
                 [list(event_ids)],
             )
-            return {row["event_id"]: row["content_sha256"] for row in rows}
-        for chunk in _chunks(list(event_ids)):
-            for row in self._query(
-                f"SELECT event_id, content_sha256 FROM sla_events "
-                f"WHERE event_id IN ({_placeholders(len(chunk))})",
-                chunk,
-            ):
-                found[row["event_id"]] = row["content_sha256"]
+        else:
+            rows = [
+                row
+                for chunk in _chunks(list(event_ids))
+                for row in self._query(
+                    f"SELECT e.event_id, c.state FROM sla_events e {self._content_join} "
+                    f"WHERE e.event_id IN ({_placeholders(len(chunk))})",
+                    chunk,
+                )
+            ]
+        for row in rows:
+            content = None if row["state"] is None else event_content(bytes(row["state"]))
+            # A record gone or edited out of shape: nothing a new event could duplicate.
+            found[row["event_id"]] = (
+                "" if content is None else hashlib.sha256(content[0].encode()).hexdigest()
+            )
         return found
 
     def events_of_kind(self, kind: str, recorded_by_us: int | None = None) -> list[RecordedEvent]:
-        statement = "SELECT envelope, origin, recorded_us FROM sla_events WHERE subject_kind = ?"
+        statement = (
+            f"SELECT c.state, e.recorded_us FROM sla_events e {self._content_join} "
+            "WHERE e.subject_kind = ?"
+        )
         params: list[Any] = [kind]
         if recorded_by_us is not None:
-            statement += " AND recorded_us <= ?"
+            statement += " AND e.recorded_us <= ?"
             params.append(recorded_by_us)
-        return [_row_event(r) for r in self._query(statement + " ORDER BY chain_pos", params)]
+        return [_row_event(r) for r in self._query(statement + " ORDER BY e.chain_pos", params)]
 
     def events_near(
         self, kind: str, lo_us: int, hi_us: int, recorded_by_us: int | None = None
@@ -699,7 +759,7 @@ class LedgerStore:
         belongs to that window, and its span is that single instant.
         """
         statement = (
-            "SELECT e.envelope, e.origin, e.recorded_us FROM sla_events e "
+            f"SELECT c.state, e.recorded_us FROM sla_events e {self._content_join} "
             "JOIN sla_subject_spans s ON s.subject_kind = e.subject_kind "
             "AND s.subject_id = e.subject_id "
             "WHERE s.subject_kind = ? AND s.lo_us < ? AND (s.hi_us >= ? OR s.has_end = 0)"
@@ -727,8 +787,8 @@ class LedgerStore:
         return [
             _row_event(r)
             for r in self._query(
-                "SELECT envelope, origin, recorded_us FROM sla_events "
-                "WHERE recorded_us > ? AND recorded_us <= ? ORDER BY chain_pos",
+                f"SELECT c.state, e.recorded_us FROM sla_events e {self._content_join} "
+                "WHERE e.recorded_us > ? AND e.recorded_us <= ? ORDER BY e.chain_pos",
                 [after_us, through_us],
             )
         ]
@@ -824,11 +884,11 @@ class LedgerStore:
         accepted: dict[str, tuple[int, dict[str, Any]]] = {}
         for chunk in _chunks(claimed):
             for row in self._query(
-                f"SELECT event_id, recorded_us, origin FROM sla_events "
-                f"WHERE event_id IN ({_placeholders(len(chunk))})",
+                f"SELECT e.event_id, e.recorded_us, c.state FROM sla_events e "
+                f"{self._content_join} WHERE e.event_id IN ({_placeholders(len(chunk))})",
                 chunk,
             ):
-                accepted[row["event_id"]] = (int(row["recorded_us"]), _stored_json(row["origin"]))
+                accepted[row["event_id"]] = (int(row["recorded_us"]), _content(row["state"])[1])
         return {
             r.seq
             for r in rejections
@@ -998,37 +1058,60 @@ class LedgerStore:
         return max((int(end) for end in ends if end is not None), default=0)
 
     def chain_rows(self, after: int, through: int) -> list[tuple[RecordKind, dict[str, Any]]]:
-        """The chained rows with `after < chain_pos <= through`, in position order."""
+        """The chained rows with `after < chain_pos <= through`, in position order, with
+        every field the chain covers (an event's envelope and origin from its record)."""
         found: list[tuple[RecordKind, dict[str, Any]]] = []
         kinds: tuple[RecordKind, ...] = ("event", "entry", "close")
         for kind in kinds:
-            table = CHAINED_TABLES[kind]
-            columns = ", ".join(name for name, _ in COLUMNS[kind])
-            for r in self._query(
-                f"SELECT {columns} FROM {table} WHERE chain_pos > ? AND chain_pos <= ?",
-                [after, through],
-            ):
-                found.append((kind, {name: r[name] for name, _ in COLUMNS[kind]}))
+            found += [
+                (kind, fields)
+                for fields in self._chained(
+                    kind, "e.chain_pos > ? AND e.chain_pos <= ?", [after, through]
+                )
+            ]
         return sorted(found, key=lambda item: int(item[1]["chain_pos"]))
+
+    def _chained(
+        self, kind: RecordKind, condition: str, params: Sequence[Any]
+    ) -> list[dict[str, Any]]:
+        table = CHAINED_TABLES[kind]
+        columns = [name for name, _ in COLUMNS[kind]]
+        listed = ", ".join(f"e.{name}" for name in columns)
+        if kind != "event":
+            return [
+                {name: r[name] for name in columns}
+                for r in self._query(f"SELECT {listed} FROM {table} e WHERE {condition}", params)
+            ]
+        found = []
+        for r in self._query(
+            f"SELECT {listed}, c.state FROM {table} e {self._content_join} WHERE {condition}",
+            params,
+        ):
+            content = None if r["state"] is None else event_content(bytes(r["state"]))
+            envelope, origin = content or ("", "")
+            derived = {
+                "content_sha256": hashlib.sha256(envelope.encode()).hexdigest(),
+                "envelope": envelope,
+                "origin": origin,
+            }
+            # In the chain's field order, then position and link, as the columns were.
+            found.append(
+                {name: derived[name] if name in derived else r[name] for name in EVENT_FIELDS}
+            )
+        return found
 
     def chained_rows(
         self, kind: RecordKind, column: str, values: Sequence[str], recorded_by_us: int
     ) -> list[dict[str, Any]]:
         """The chained rows of `kind` whose `column` is one of `values`, recorded by then,
         with every field the chain covers plus position and link, in chain order."""
-        table = CHAINED_TABLES[kind]
-        columns = [name for name, _ in COLUMNS[kind]]
         found: list[dict[str, Any]] = []
         for chunk in _chunks(list(values)):
-            found += [
-                {name: r[name] for name in columns}
-                for r in self._query(
-                    f"SELECT {', '.join(columns)} FROM {table} "
-                    f"WHERE {column} IN ({_placeholders(len(chunk))}) "
-                    f"AND {RECORD_TIME[kind]} <= ?",
-                    [*chunk, recorded_by_us],
-                )
-            ]
+            found += self._chained(
+                kind,
+                f"e.{column} IN ({_placeholders(len(chunk))}) AND e.{RECORD_TIME[kind]} <= ?",
+                [*chunk, recorded_by_us],
+            )
         return sorted(found, key=lambda fields: int(fields["chain_pos"]))
 
     def min_chain_position(self) -> int | None:
@@ -1066,6 +1149,94 @@ class LedgerStore:
             ):
                 found[uuid.UUID(str(r["originator_id"]))] = bytes(r["state"])
         return found
+
+    def chain_page(
+        self, after: int, through: int
+    ) -> tuple[list[tuple[Any, ...]], list[tuple[RecordKind, dict[str, Any], tuple[Any, ...]]]]:
+        """What `audit verify` reads of the positions `after < p <= through`, as stored.
+
+        The events, in position order, as tuples: `EVENT_COLUMNS` (chain_pos first) and
+        then their eventsourcing record's state, topic, originator id (32 hex digits)
+        and version (all None when no record has that position). And the entries and
+        closes there, each with its fields and its record's (state, topic, originator,
+        version). A row per record, whatever the rows claim: the caller judges them.
+        """
+        table = self.recorder.events_table_name
+        key = "rowid" if self.dialect == "sqlite" else "notification_id"
+        originator = (
+            "c.originator_id"
+            if self.dialect == "sqlite"
+            else "replace(CAST(c.originator_id AS TEXT), '-', '')"
+        )
+        library = f"c.state, c.topic, {originator} AS originator, c.originator_version"
+        join = f"LEFT JOIN {table} c ON c.{key} = e.chain_pos"
+        names = ["chain_pos", *(name for name, _ in EVENT_COLUMNS if name != "chain_pos")]
+        events = [
+            tuple(r) if self.dialect == "sqlite" else tuple(r.values())
+            for r in self._query(
+                f"SELECT {', '.join(f'e.{n}' for n in names)}, {library} FROM sla_events e "
+                f"{join} WHERE e.chain_pos > ? AND e.chain_pos <= ? ORDER BY e.chain_pos",
+                [after, through],
+            )
+        ]
+        others: list[tuple[RecordKind, dict[str, Any], tuple[Any, ...]]] = []
+        kinds: tuple[RecordKind, ...] = ("entry", "close")
+        for kind in kinds:
+            columns = [name for name, _ in COLUMNS[kind]]
+            for r in self._query(
+                f"SELECT {', '.join(f'e.{n}' for n in columns)}, {library} "
+                f"FROM {CHAINED_TABLES[kind]} e {join} "
+                "WHERE e.chain_pos > ? AND e.chain_pos <= ?",
+                [after, through],
+            ):
+                record = (r["state"], r["topic"], r["originator"], r["originator_version"])
+                others.append((kind, {name: r[name] for name in columns}, record))
+        return events, others
+
+    def log_records(self, after: int, limit: int) -> list[tuple[int, str, bytes, int | None]]:
+        """The event store itself, in commit order, for a rebuild: (position, topic,
+        state, record time) of up to `limit` records after position `after`. A record's
+        notification id is its position; an event's record time is its `sla_events` row's
+        (None without one), the others' are in their state."""
+        table = self.recorder.events_table_name
+        key = "rowid" if self.dialect == "sqlite" else "notification_id"
+        return [
+            (int(r["pos"]), r["topic"], bytes(r["state"]), r["recorded_us"])
+            for r in self._query(
+                f"SELECT c.{key} AS pos, c.topic, c.state, e.recorded_us FROM {table} c "
+                f"LEFT JOIN sla_events e ON e.chain_pos = c.{key} "
+                f"WHERE c.{key} > ? ORDER BY c.{key} LIMIT ?",
+                [after, limit],
+            )
+        ]
+
+    def append_replayed(
+        self, records: Sequence[PendingRecord], spans: Sequence[tuple[str, str, int, int, int]]
+    ) -> None:
+        """A rebuild's events, in one transaction: each keeps the record time its fields
+        give (the log's), and the subjects' spans widen as at intake."""
+        side = SideRows(chain=ChainAppend(records=list(records), replaying=True))
+        side.add(BulkInsert("sla_subject_spans", SPAN_COLUMNS, _widest(spans), SPAN_WIDENING))
+        self._write([], side)
+
+    def rows_after(
+        self, table: str, key: Sequence[str], after: Sequence[Any] | None, limit: int
+    ) -> list[dict[str, Any]]:
+        """Up to `limit` rows of a ledger table in the order of its unique `key` columns
+        (strings in code-point order, as Python orders them), after the key `after`."""
+        ordered = ", ".join(
+            f'{c} COLLATE "C"' if self.dialect == "postgresql" and c != "chain_pos" else c
+            for c in key
+        )
+        statement = f"SELECT * FROM {table}"
+        params: list[Any] = []
+        if after is not None:
+            statement += f" WHERE ({ordered}) > ({_placeholders(len(key))})"
+            params += list(after)
+        return [
+            dict(r)
+            for r in self._query(f"{statement} ORDER BY {ordered} LIMIT ?", [*params, limit])
+        ]
 
     def library_count(self) -> int:
         table = self.recorder.events_table_name
