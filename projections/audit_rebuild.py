@@ -48,12 +48,16 @@ from projections.store.ledger_store import (
     TOPIC_CREDIT_ENTRY,
     TOPIC_EVENT_ACCEPTED,
     TOPIC_PERIOD_CLOSED,
-    originator_of,
+    event_originator,
     span_of,
 )
 from projections.store.schema import EVENT_COLUMNS
 
 PAGE = 5_000  # records read, and events written, per round trip
+EVENT_NAMES = [name for name, _ in EVENT_COLUMNS]
+INDEXED = EVENT_NAMES.index("recorded_us")  # the index columns derived from the envelope
+SPAN_KEY = ("subject_kind", "subject_id")
+SPAN_NAMES = ("lo_us", "hi_us", "has_end")
 MAX_DIFFERENCES = 1_000  # listed; more are counted
 
 
@@ -84,7 +88,7 @@ class ReplayError(Exception):
     wrote, record times going back): the rebuild stops there and says why."""
 
 
-def _log(store: LedgerStore) -> Iterator[tuple[int, str, bytes, int | None]]:
+def _log(store: LedgerStore) -> Iterator[tuple[int, str, bytes, tuple[Any, ...] | None]]:
     after = 0
     while True:
         page = store.log_records(after, PAGE)
@@ -95,11 +99,13 @@ def _log(store: LedgerStore) -> Iterator[tuple[int, str, bytes, int | None]]:
 
 
 def _event_record(
-    position: int, state: bytes, recorded_us: int | None
+    position: int, state: bytes, index: tuple[Any, ...] | None, result: RebuildResult
 ) -> tuple[PendingRecord, tuple[str, str, int, int, int] | None]:
-    """An event's chained record derived again from its log record, and its span."""
+    """An event's chained record derived again from its log record, and its span; the
+    live index row at its position is compared with it on the way. The record time is
+    the index row's (the chain covers it: the heads say if it was altered)."""
     content = event_content(state)
-    if content is None or recorded_us is None:
+    if content is None or index is None:
         raise ReplayError(
             f"position {position}: the event store's record is no event the ledger wrote "
             "(or its sla_events row is missing): run `sla-ledger audit verify`"
@@ -108,34 +114,42 @@ def _event_record(
     try:
         event = InboundEvent.from_envelope(json.loads(envelope))
         subject_kind, subject_field = EVENT_TYPES[event.type]
-        fields = {
-            "event_id": event.event_id,
-            "type": event.type,
-            "subject_kind": subject_kind,
-            "subject_id": str(event.payload[subject_field]),
-            "occurred_at": format_utc(event.occurred_at),
-            "recorded_us": int(recorded_us),
-            "content_sha256": hashlib.sha256(envelope.encode()).hexdigest(),
-            "envelope": envelope,
-            "origin": origin,
-        }
+        derived = (
+            event.event_id,
+            event.type,
+            subject_kind,
+            str(event.payload[subject_field]),
+            format_utc(event.occurred_at),
+        )
         span = span_of(event)
     except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         raise ReplayError(
             f"position {position}: the event store's record is no event the ledger wrote: "
             "run `sla-ledger audit verify`"
         ) from None
+    if derived != index[:INDEXED]:
+        where = f"event at position {position} ({index[0]}) in sla_events"
+        for name, mine, theirs in zip(EVENT_NAMES, index, derived, strict=False):
+            if mine != theirs:
+                result.differ(f"{where}: {name} is {mine} live, {theirs} rebuilt")
+    fields: dict[str, Any] = dict(zip(EVENT_NAMES[:INDEXED], derived, strict=True))
+    fields["recorded_us"] = int(index[INDEXED])
+    fields["content_sha256"] = hashlib.sha256(envelope.encode()).hexdigest()
+    fields["envelope"] = envelope
+    fields["origin"] = origin
     record = PendingRecord(
         kind="event",
         fields=fields,
-        originator_id=originator_of("event", event.event_id),
+        originator_id=event_originator(event.event_id),
         topic=TOPIC_EVENT_ACCEPTED,
     )
-    return record, None if span is None else (subject_kind, str(fields["subject_id"]), *span)
+    return record, None if span is None else (subject_kind, derived[3], *span)
 
 
-def replay(live: LedgerStore, scratch: LedgerStore) -> int:
-    """Replay the live event log into an empty scratch store; returns records read."""
+def replay(live: LedgerStore, scratch: LedgerStore, result: RebuildResult | None = None) -> int:
+    """Replay the live event log into an empty scratch store; returns records read. The
+    live index row of each event replayed is compared on the way (into `result`)."""
+    result = result if result is not None else RebuildResult()
     records: list[PendingRecord] = []
     spans: list[tuple[str, str, int, int, int]] = []
     read = 0
@@ -150,13 +164,14 @@ def replay(live: LedgerStore, scratch: LedgerStore) -> int:
             spans.clear()
 
     pending_entries: tuple[str, int] | None = None  # (period, record time) being read
-    for position, topic, state, recorded_us in _log(live):
+    for position, topic, state, index in _log(live):
         read += 1
         if topic == TOPIC_EVENT_ACCEPTED:
             if pending_entries is not None:
                 _reconcile(scratch, *pending_entries)
                 pending_entries = None
-            record, span = _event_record(position, state, recorded_us)
+            record, span = _event_record(position, state, index, result)
+            result.events_compared += 1
             records.append(record)
             if span is not None:
                 spans.append(span)
@@ -165,10 +180,8 @@ def replay(live: LedgerStore, scratch: LedgerStore) -> int:
             continue
         try:
             fields = json.loads(state)
-            moment = (
-                str(fields["period"]),
-                int(fields["recorded_us" if topic == TOPIC_CREDIT_ENTRY else "closed_us"]),
-            )
+            time_field = "recorded_us" if topic == TOPIC_CREDIT_ENTRY else "closed_us"
+            moment = (str(fields["period"]), int(fields[time_field]))
         except (ValueError, KeyError, TypeError, RecursionError):
             raise ReplayError(
                 f"position {position}: the event store's record is no entry or close the "
@@ -241,11 +254,6 @@ def _fields_differ(
             result.differ(f"{where}: {name} is {mine[name]} live, {theirs[name]} rebuilt")
 
 
-EVENT_NAMES = [name for name, _ in EVENT_COLUMNS]
-SPAN_KEY = ("subject_kind", "subject_id")
-SPAN_NAMES = ("lo_us", "hi_us", "has_end")
-
-
 def compare(live: LedgerStore, scratch: LedgerStore, result: RebuildResult) -> None:
     live_head, rebuilt_head = live.chain_head(), scratch.chain_head()
     result.live_head, result.rebuilt_head = live_head, rebuilt_head
@@ -254,21 +262,22 @@ def compare(live: LedgerStore, scratch: LedgerStore, result: RebuildResult) -> N
             f"chain: live head {live_head.checkpoint}, rebuilt head {rebuilt_head.checkpoint}"
         )
 
-    for mine, theirs in _merge(
-        _pages(live, "sla_events", ("chain_pos",)),
-        _pages(scratch, "sla_events", ("chain_pos",)),
-        lambda row: int(row["chain_pos"]),
-    ):
-        result.events_compared += 1
-        row = mine or theirs
-        assert row is not None
-        where = f"event at position {row['chain_pos']} ({row['event_id']}) in sla_events"
-        if mine is None or theirs is None:
-            result.differ(f"{where}: only in the {'rebuild' if mine is None else 'live ledger'}")
-        else:
-            # Not its link: the heads say whether the chain was reproduced, and one
-            # difference would otherwise repeat at every later position.
-            _fields_differ(result, where, mine, theirs, EVENT_NAMES[:-1])
+    # Each event's index row was compared as it was replayed; rows of positions that
+    # hold no event in the log (inserted, or the log's record deleted) are found here.
+    if live.event_count() != result.events_compared:
+        for mine, theirs in _merge(
+            _pages(live, "sla_events", ("chain_pos",)),
+            _pages(scratch, "sla_events", ("chain_pos",)),
+            lambda row: int(row["chain_pos"]),
+        ):
+            if mine is None or theirs is None:
+                row = mine or theirs
+                assert row is not None
+                side = "rebuild" if mine is None else "live ledger"
+                result.differ(
+                    f"event at position {row['chain_pos']} ({row['event_id']}) in sla_events: "
+                    f"only in the {side}"
+                )
 
     for mine, theirs in _merge(
         _pages(live, "sla_subject_spans", SPAN_KEY),
@@ -320,7 +329,7 @@ def rebuild(live: LedgerStore, scratch: LedgerStore) -> RebuildResult:
     result = RebuildResult()
     with live.snapshot():
         try:
-            result.records = replay(live, scratch)
+            result.records = replay(live, scratch, result)
         except ReplayError as exc:
             result.differ(f"the log does not replay: {exc}")
         compare(live, scratch, result)

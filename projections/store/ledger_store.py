@@ -102,6 +102,15 @@ class AppendOutcome:
     already_tracked: bool = False
 
 
+def event_originator(event_id: str) -> uuid.UUID:
+    """`originator_of("event", event_id)`, computed directly (the name-based UUID of
+    RFC 4122, version 5): a rebuild derives one per event."""
+    digest = bytearray(hashlib.sha1(EVENT_NAMESPACE.bytes + event_id.encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    return uuid.UUID(bytes=bytes(digest))
+
+
 def originator_of(kind: RecordKind, key: str) -> uuid.UUID:
     """The eventsourcing originator id of a chained record: its event id, entry id or
     the period it closes."""
@@ -1193,22 +1202,28 @@ class LedgerStore:
                 others.append((kind, {name: r[name] for name in columns}, record))
         return events, others
 
-    def log_records(self, after: int, limit: int) -> list[tuple[int, str, bytes, int | None]]:
+    def log_records(
+        self, after: int, limit: int
+    ) -> list[tuple[int, str, bytes, tuple[Any, ...] | None]]:
         """The event store itself, in commit order, for a rebuild: (position, topic,
-        state, record time) of up to `limit` records after position `after`. A record's
-        notification id is its position; an event's record time is its `sla_events` row's
-        (None without one), the others' are in their state."""
+        state, index row) of up to `limit` records after position `after`. A record's
+        notification id is its position; the index row is the `sla_events` row at that
+        position (`EVENT_COLUMNS`, None without one)."""
         table = self.recorder.events_table_name
         key = "rowid" if self.dialect == "sqlite" else "notification_id"
-        return [
-            (int(r["pos"]), r["topic"], bytes(r["state"]), r["recorded_us"])
-            for r in self._query(
-                f"SELECT c.{key} AS pos, c.topic, c.state, e.recorded_us FROM {table} c "
-                f"LEFT JOIN sla_events e ON e.chain_pos = c.{key} "
-                f"WHERE c.{key} > ? ORDER BY c.{key} LIMIT ?",
-                [after, limit],
-            )
-        ]
+        names = [name for name, _ in EVENT_COLUMNS]
+        rows = self._query(
+            f"SELECT c.{key} AS pos, c.topic, c.state, {', '.join(f'e.{n}' for n in names)} "
+            f"FROM {table} c LEFT JOIN sla_events e ON e.chain_pos = c.{key} "
+            f"WHERE c.{key} > ? ORDER BY c.{key} LIMIT ?",
+            [after, limit],
+        )
+        found: list[tuple[int, str, bytes, tuple[Any, ...] | None]] = []
+        for r in rows:
+            values = tuple(r) if self.dialect == "sqlite" else tuple(r.values())
+            index = values[3:] if values[3 + names.index("chain_pos")] is not None else None
+            found.append((int(values[0]), values[1], bytes(values[2]), index))
+        return found
 
     def append_replayed(
         self, records: Sequence[PendingRecord], spans: Sequence[tuple[str, str, int, int, int]]

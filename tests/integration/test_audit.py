@@ -17,6 +17,7 @@ from consumers.intake import classify, ingest_file
 from ledger.chain import link, record_sha256
 from ledger.events import Origin
 from ledger.periods import Period
+from projections import audit_rebuild, audit_verify
 from projections.audit_rebuild import RebuildResult, rebuild
 from projections.audit_verify import verify
 from projections.credit_entries import close_checkpoint, close_period
@@ -589,3 +590,15 @@ def test_a_malformed_bundle_fails_its_check_in_words(history: str, tmp_path: Pat
     assert listed.returncode == 1
     assert listed.stderr.startswith("sla-ledger: error: ")
     assert "not a bundle manifest" in listed.stderr
+
+
+def test_the_audits_read_and_write_in_pages(history: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages of two positions: every page boundary of the small history is crossed."""
+    monkeypatch.setattr(audit_verify, "CHUNK", 2)
+    monkeypatch.setattr(audit_rebuild, "PAGE", 2)
+    assert _verify(history) == (None, "ok 11")
+    result = _rebuild(history)
+    assert result.differences == []
+    assert (result.events_compared, result.spans_compared, result.entries_compared) == (5, 2, 5)
+    tamper(history, edit_record(history, 6, "review", "reviewed"))
+    assert _verify(history)[0] == 6
