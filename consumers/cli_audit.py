@@ -3,7 +3,7 @@
 - `audit verify [--checkpoint POS:SHA ...]` recomputes the hash chain and names the
   first position that does not match (exit 1), or prints the head (exit 0).
 - `audit rebuild [--scratch URL]` replays the event log into an empty store and
-  compares chain, entries and rows with the live store (exit 1 on any difference).
+  compares chain, event index, spans and entries with the live store (exit 1 on any difference).
 - `audit export --period P --out DIR` writes a period's audit bundle (refused when the
   chain does not verify); `audit check DIR` verifies one offline (exit 1 on a failure).
 """
@@ -57,8 +57,8 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         parents=[common],
         help="rebuild every projection from the event log into a scratch store and compare",
         description="Replay the event log into an empty scratch store and compare chain, "
-        "entries and rows with the live store (exit 1 on any difference); changes only the "
-        "scratch store, never the live one.",
+        "event index, spans and entries with the live store (exit 1 on any difference); "
+        "changes only the scratch store, never the live one.",
     )
     rebuild.add_argument(
         "--scratch",
