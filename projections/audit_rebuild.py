@@ -112,14 +112,18 @@ def _event_record(
         )
     envelope, origin = content
     try:
-        event = InboundEvent.from_envelope(json.loads(envelope))
+        document = json.loads(envelope)
+        event = InboundEvent.from_envelope(document)
         subject_kind, subject_field = EVENT_TYPES[event.type]
+        # The envelope spells its instant canonically (`format_utc`), as the index does:
+        # a spelling of its own would be an envelope the ledger never wrote.
+        occurred = document["occurred_at"]
         derived = (
             event.event_id,
             event.type,
             subject_kind,
             str(event.payload[subject_field]),
-            format_utc(event.occurred_at),
+            occurred if type(occurred) is str else format_utc(event.occurred_at),
         )
         span = span_of(event)
     except (ValueError, KeyError, TypeError, AttributeError, RecursionError):

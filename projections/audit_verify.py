@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from json.encoder import encode_basestring as esc
 from typing import Any
@@ -226,18 +227,22 @@ def _consecutive_events(
 
 def verify(store: LedgerStore, checkpoints: Mapping[int, str] | None = None) -> VerifyResult:
     """Verify the chain as the store stands at one moment (writers may go on meanwhile)."""
-    with store.snapshot():
-        # The database's own check too: a damaged file's chain may read as intact while
-        # reports, rebuilds and exports stop with "database disk image is malformed". A
-        # chain finding is the more precise (a row forged past a CHECK constraint fails
-        # both); a file too damaged to read the chain from is reported as damaged.
-        checked, damage = store.integrity()
-        try:
-            result = _verify(store, checkpoints)
-        except StoreError:
-            if damage is None:
-                raise
-            return VerifyResult(0, ChainHead(0, GENESIS, 0), 0, None, damage, checked)
+    # The database's own check too: a damaged file's chain may read as intact while
+    # reports, rebuilds and exports stop with "database disk image is malformed". A chain
+    # finding is the more precise (a row forged past a CHECK constraint fails both); a
+    # file too damaged to read the chain from is reported as damaged. It runs beside the
+    # chain's walk, on a connection of its own (SQLite's check does not hold the GIL).
+    with ThreadPoolExecutor(max_workers=1) as beside:
+        integrity = beside.submit(store.integrity, separate=True)
+        with store.snapshot():
+            try:
+                result = _verify(store, checkpoints)
+            except StoreError:
+                checked, damage = integrity.result()
+                if damage is None:
+                    raise
+                return VerifyResult(0, ChainHead(0, GENESIS, 0), 0, None, damage, checked)
+        checked, damage = integrity.result()
         return replace(result, damage=damage, database_checked=checked)
 
 

@@ -215,9 +215,9 @@ def _stored_json(text: str | bytes) -> Any:
         ) from None
 
 
-def _content(state: bytes | None) -> tuple[dict[str, Any], dict[str, Any]]:
+def _content(state: str | bytes | None) -> tuple[dict[str, Any], dict[str, Any]]:
     """(envelope, origin) of an event's eventsourcing record (`[envelope, origin]`)."""
-    content = _stored_json(bytes(state)) if state is not None else None
+    content = _stored_json(state) if state is not None else None
     if (
         not isinstance(content, list)
         or len(content) != 2
@@ -654,6 +654,14 @@ class LedgerStore:
         key = "rowid" if self.dialect == "sqlite" else "notification_id"
         return f"LEFT JOIN {table} c ON c.{key} = e.chain_pos"
 
+    @property
+    def _content_state(self) -> str:
+        """The content `c.state` as text (`state`): the database decodes it, faster than
+        Python's JSON parser detecting the encoding of bytes."""
+        if self.dialect == "sqlite":
+            return "CAST(c.state AS TEXT) AS state"
+        return "convert_from(c.state, 'UTF8') AS state"
+
     def _require_content_layout(self) -> None:
         """A store made before each event's content was kept once (in its eventsourcing
         record) holds it in `sla_events` too, and its records' notification ids are not
@@ -750,7 +758,7 @@ class LedgerStore:
 
     def events_of_kind(self, kind: str, recorded_by_us: int | None = None) -> list[RecordedEvent]:
         statement = (
-            f"SELECT c.state, e.recorded_us FROM sla_events e {self._content_join} "
+            f"SELECT {self._content_state}, e.recorded_us FROM sla_events e {self._content_join} "
             "WHERE e.subject_kind = ?"
         )
         params: list[Any] = [kind]
@@ -768,9 +776,9 @@ class LedgerStore:
         belongs to that window, and its span is that single instant.
         """
         statement = (
-            f"SELECT c.state, e.recorded_us FROM sla_events e {self._content_join} "
+            f"SELECT {self._content_state}, e.recorded_us FROM sla_events e "
             "JOIN sla_subject_spans s ON s.subject_kind = e.subject_kind "
-            "AND s.subject_id = e.subject_id "
+            f"AND s.subject_id = e.subject_id {self._content_join} "
             "WHERE s.subject_kind = ? AND s.lo_us < ? AND (s.hi_us >= ? OR s.has_end = 0)"
         )
         params: list[Any] = [kind, hi_us, lo_us]
@@ -796,7 +804,8 @@ class LedgerStore:
         return [
             _row_event(r)
             for r in self._query(
-                f"SELECT c.state, e.recorded_us FROM sla_events e {self._content_join} "
+                f"SELECT {self._content_state}, e.recorded_us FROM sla_events e "
+                f"{self._content_join} "
                 "WHERE e.recorded_us > ? AND e.recorded_us <= ? ORDER BY e.chain_pos",
                 [after_us, through_us],
             )
@@ -893,7 +902,7 @@ class LedgerStore:
         accepted: dict[str, tuple[int, dict[str, Any]]] = {}
         for chunk in _chunks(claimed):
             for row in self._query(
-                f"SELECT e.event_id, e.recorded_us, c.state FROM sla_events e "
+                f"SELECT e.event_id, e.recorded_us, {self._content_state} FROM sla_events e "
                 f"{self._content_join} WHERE e.event_id IN ({_placeholders(len(chunk))})",
                 chunk,
             ):
@@ -1257,18 +1266,27 @@ class LedgerStore:
         table = self.recorder.events_table_name
         return int(self._query(f"SELECT COUNT(*) AS n FROM {table}")[0]["n"])
 
-    def integrity(self) -> tuple[bool, str | None]:
+    def integrity(self, *, separate: bool = False) -> tuple[bool, str | None]:
         """(checked, problem): the database's own check of its file, where there is a
         cheap one. SQLite's `PRAGMA quick_check` reads every page and b-tree (read-only,
         also on an immutable copy) and finds a truncated or overwritten file; its first
         problem is returned. PostgreSQL has no cheap equivalent (amcheck and checksums are
-        the server administrator's), so it is not checked: (False, None)."""
+        the server administrator's), so it is not checked: (False, None). `separate`: on
+        a connection of its own, never the snapshot's (so it may run in another thread
+        while the snapshot is read: SQLite checks without holding Python's lock)."""
         if self.dialect != "sqlite":
             return False, None
         try:
-            rows = self._query("PRAGMA quick_check(5)")
+            if separate:
+                with self._transaction() as cursor:
+                    cursor.execute("PRAGMA quick_check(5)")
+                    rows = list(cursor.fetchall())
+            else:
+                rows = self._query("PRAGMA quick_check(5)")
         except StoreError as exc:
             return True, str(exc)
+        except sqlite3.DatabaseError as exc:  # the driver's own, on a connection of its own
+            return True, _first_line(exc)
         lines = [
             line.strip()
             for row in rows
