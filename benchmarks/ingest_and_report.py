@@ -213,8 +213,9 @@ def audit(store: LedgerStore, directory: Path) -> None:
     with LedgerStore(f"sqlite:///{directory / f'rebuild-{store.dialect}.db'}") as scratch:
         rebuilt = rebuild(store, scratch)
     print(
-        f"  audit rebuild: {rebuilt.records:,} records replayed, {rebuilt.rows_compared:,} "
-        f"rows and {rebuilt.entries_compared:,} entries compared in "
+        f"  audit rebuild: {rebuilt.records:,} records replayed, {rebuilt.events_compared:,} "
+        f"index rows, {rebuilt.spans_compared:,} spans and {rebuilt.entries_compared:,} "
+        "entries compared in "
         f"{time.perf_counter() - started:.2f} s ({len(rebuilt.differences)} differences)"
     )
 

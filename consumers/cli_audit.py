@@ -3,7 +3,7 @@
 - `audit verify [--checkpoint POS:SHA ...]` recomputes the hash chain and names the
   first position that does not match (exit 1), or prints the head (exit 0).
 - `audit rebuild [--scratch URL]` replays the event log into an empty store and
-  compares chain, entries and rows with the live store (exit 1 on any difference).
+  compares chain, event index, spans and entries with the live store (exit 1 on any difference).
 - `audit export --period P --out DIR` writes a period's audit bundle (refused when the
   chain does not verify); `audit check DIR` verifies one offline (exit 1 on a failure).
 """
@@ -57,8 +57,8 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         parents=[common],
         help="rebuild every projection from the event log into a scratch store and compare",
         description="Replay the event log into an empty scratch store and compare chain, "
-        "entries and rows with the live store (exit 1 on any difference); changes only the "
-        "scratch store, never the live one.",
+        "event index, spans and entries with the live store (exit 1 on any difference); "
+        "changes only the scratch store, never the live one.",
     )
     rebuild.add_argument(
         "--scratch",
@@ -209,10 +209,11 @@ def _rebuild(args: argparse.Namespace) -> int:
         "records_replayed": result.records,
         "live_head": result.live_head.checkpoint,
         "rebuilt_head": result.rebuilt_head.checkpoint,
+        "events_compared": result.events_compared,
+        "spans_compared": result.spans_compared,
         "entries_compared": result.entries_compared,
-        "periods_compared": result.periods,
-        "rows_compared": result.rows_compared,
         "differences": result.differences,
+        "differences_not_listed": result.more_differences,
     }
     if args.format == "json":
         print(render.to_json(document))
@@ -222,18 +223,21 @@ def _rebuild(args: argparse.Namespace) -> int:
                 f"rebuilt {counted(result.records, 'record')} from the event log: chain head "
                 f"{'reproduced' if result.live_head == result.rebuilt_head else 'DIFFERENT'} "
                 f"({result.rebuilt_head.checkpoint}); "
-                f"{counted(result.entries_compared, 'entry', 'entries')} and "
-                f"{counted(result.rows_compared, 'row')} in "
-                f"{counted(len(result.periods), 'period')} compared; "
-                f"{counted(len(result.differences), 'difference')}"
+                f"{counted(result.events_compared, 'event index row')}, "
+                f"{counted(result.spans_compared, 'span')} and "
+                f"{counted(result.entries_compared, 'entry', 'entries')} compared; "
+                f"{counted(len(result.differences) + result.more_differences, 'difference')}"
             )
         )
         for line in result.differences:
             print(render.for_humans(f"  {line}"))
+        if result.more_differences:
+            print(render.for_humans(f"  ... and {result.more_differences} more"))
     return _outcome(
         None
         if result.ok
-        else f"audit rebuild found {counted(len(result.differences), 'difference')}"
+        else "audit rebuild found "
+        f"{counted(len(result.differences) + result.more_differences, 'difference')}"
     )
 
 

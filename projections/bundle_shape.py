@@ -19,7 +19,12 @@ from typing import Any, Final
 from ledger.inbound import RejectedInputError, validate_envelope
 from ledger.periods import from_us
 from ledger.timeformat import parse_utc
-from projections.store.schema import CLOSE_COLUMNS, ENTRY_COLUMNS, EVENT_COLUMNS
+from projections.store.schema import (
+    CLOSE_COLUMNS,
+    ENTRY_COLUMNS,
+    EVENT_COLUMNS,
+    EVENT_CONTENT_FIELDS,
+)
 
 __all__ = [
     "CHAIN_LINE",
@@ -146,7 +151,15 @@ def _record(columns: tuple[tuple[str, str], ...]) -> dict[str, Kind]:
     return {name: _NARROWER.get(name, _BY_COLUMN_TYPE[kind]) for name, kind in columns}
 
 
-EVENT: Final[Shape] = _record(EVENT_COLUMNS)
+# An event's bundled record is every field the chain covers: its index columns and the
+# content its eventsourcing record holds (envelope, origin and their digest).
+EVENT: Final[Shape] = _record(
+    (
+        *EVENT_COLUMNS[:-2],
+        *((name, "text") for name in EVENT_CONTENT_FIELDS),
+        *EVENT_COLUMNS[-2:],
+    )
+)
 ENTRY: Final[Shape] = _record(ENTRY_COLUMNS)
 CLOSE: Final[Shape] = _record(CLOSE_COLUMNS)
 CHAIN_LINE: Final[Shape] = {

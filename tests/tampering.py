@@ -18,6 +18,35 @@ def library_table(url: str) -> str:
     return "stored_events" if url.startswith("sqlite") else "sla_ledger_events"
 
 
+def record_id(url: str) -> str:
+    """The column of the library's records that is their chain position (notification id)."""
+    return "rowid" if url.startswith("sqlite") else "notification_id"
+
+
+def edit_record(url: str, position: int, old: str, new: str) -> str:
+    """A statement replacing `old` by `new` in the library record at a chain position (an
+    event's record is its content, `[envelope, origin]`)."""
+    table = library_table(url)
+    if url.startswith("sqlite"):
+        return (
+            f"UPDATE {table} SET state = CAST(replace(CAST(state AS TEXT), '{old}', '{new}') "
+            f"AS BLOB) WHERE rowid = {position}"
+        )
+    return (
+        f"UPDATE {table} SET state = convert_to(replace(convert_from(state, 'UTF8'), "
+        f"'{old}', '{new}'), 'UTF8') WHERE notification_id = {position}"
+    )
+
+
+def set_record(url: str, position: int, text: str) -> str:
+    """A statement replacing the whole library record at a chain position by `text`."""
+    table = library_table(url)
+    value = (
+        f"CAST('{text}' AS BLOB)" if url.startswith("sqlite") else f"convert_to('{text}', 'UTF8')"
+    )
+    return f"UPDATE {table} SET state = {value} WHERE {record_id(url)} = {position}"
+
+
 def tamper(url: str, *statements: str) -> None:
     """Run SQL statements directly, bypassing the ledger and its triggers."""
     dialect, params = parse_store_url(url)

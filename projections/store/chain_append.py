@@ -45,20 +45,36 @@ class PendingRecord:
 
 
 def library_state(kind: RecordKind, fields: Mapping[str, Any]) -> bytes:
-    """The eventsourcing record of a chained record: its fields, position and link.
+    """The eventsourcing record of a chained record.
 
-    An event's record is its envelope and origin (embedded as JSON objects: they are
-    canonical JSON already, so the event store reads as a log of the envelopes accepted),
-    its content digest, record time, position and link; the index columns of
-    `sla_events` are all derived from the envelope, and the chain covers them there.
+    An event's record is its content, and the only copy of it: the JSON array
+    `[envelope, origin]` (both canonical JSON already, embedded as they are), so the event
+    store reads as a log of the envelopes accepted. These are exactly the last bytes of
+    the event's chain encoding (`ledger.chain.encoding`), so a link is computed from the
+    record without parsing it. The record's notification id is its chain position: its
+    row in `sla_events` (same position) holds the index columns, the record time and the
+    chain's digests. An entry's or a close's record is its fields, position and link.
     """
     if kind != "event":
         return json.dumps(dict(fields), sort_keys=True, separators=(",", ":")).encode()
-    return (
-        f'{{"chain_pos":{fields["chain_pos"]},"chain_sha256":"{fields["chain_sha256"]}",'
-        f'"content_sha256":"{fields["content_sha256"]}","envelope":{fields["envelope"]},'
-        f'"origin":{fields["origin"]},"recorded_us":{fields["recorded_us"]}}}'
-    ).encode()
+    return f"[{fields['envelope']},{fields['origin']}]".encode()
+
+
+# Where an event's origin starts in its record: the last `,{"` (an origin is a flat
+# object, and inside a JSON string a `"` is always escaped, so none follows it).
+_ORIGIN_START = b',{"'
+
+
+def event_content(state: bytes) -> tuple[str, str] | None:
+    """(envelope, origin) of an event's record, as the texts it embeds; None when the
+    bytes are not of that shape (an edited record, which its link names)."""
+    cut = state.rfind(_ORIGIN_START)
+    if cut < 1 or state[:1] != b"[" or state[-1:] != b"]":
+        return None
+    try:
+        return state[1:cut].decode(), state[cut + 1 : -1].decode()
+    except UnicodeDecodeError:
+        return None
 
 
 @dataclass
@@ -74,6 +90,9 @@ class ChainAppend:
     at_us: int | None = None
     expected_position: int | None = None
     sealed_head: ChainHead | None = None
+    # A rebuild replaying the log: each event keeps the record time it was given (the
+    # log's), which must not go back; several original transactions then seal as one.
+    replaying: bool = False
 
     def seal(
         self, head: ChainHead, now_us: int, insert: Callable[[str, tuple[Any, ...]], None]
@@ -92,10 +111,17 @@ class ChainAppend:
         at = max(now_us, head.recorded_us + 1) if self.at_us is None else self.at_us
         position, previous = head.position, head.sha256
         stored: list[StoredEvent] = []
+        last_us = head.recorded_us
         for record in self.records:
             position += 1
             fields = record.fields
-            if record.kind == "event":
+            if record.kind == "event" and self.replaying:
+                if fields["recorded_us"] < last_us:
+                    raise ValueError(
+                        f"the record time of position {position} is earlier than the one before"
+                    )
+                at = last_us = fields["recorded_us"]
+            elif record.kind == "event":
                 fields["recorded_us"] = at
             elif record.kind == "close":
                 fields["checkpoint_pos"] = position - 1

@@ -29,13 +29,13 @@ from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 from psycopg.conninfo import make_conninfo
 
-from ledger.chain import RECORD_TIME, ChainHead, RecordKind
+from ledger.chain import FIELDS, RECORD_TIME, ChainHead, RecordKind
 from ledger.credits import CreditEntry
 from ledger.errors import StoreError, StoreRefusedError
 from ledger.events import END_FIELDS, INSTANT_FIELDS, InboundEvent, Origin, RecordedEvent
 from ledger.periods import from_us, to_us
 from ledger.timeformat import format_utc, parse_utc
-from projections.store.chain_append import COLUMNS, ChainAppend, PendingRecord
+from projections.store.chain_append import COLUMNS, ChainAppend, PendingRecord, event_content
 from projections.store.recorders import (
     BulkInsert,
     LedgerPostgresRecorder,
@@ -49,6 +49,7 @@ from projections.store.schema import (
     CONTRACT_SCOPE_COLUMNS,
     DUE_COLUMNS,
     DUE_NEWER,
+    EVENT_COLUMNS,
     KEEP_FIRST,
     NOT_ENDED_US,
     REJECTION_COLUMNS,
@@ -66,6 +67,8 @@ TOPIC_PERIOD_CLOSED = "sla_ledger:PeriodClosed"
 TOPIC_CREDIT_ENTRY = "sla_ledger:CreditEntryRecorded"
 DEFAULT_SQLITE_PATH = "sla-ledger.db"
 IN_CHUNK = 500  # ids per `IN (...)` query: far below SQLite's variable limit
+NUMERIC_KEYS = ("chain_pos", "bucket")  # key columns that are numbers, not text
+EVENT_FIELDS = (*FIELDS["event"], "chain_pos", "chain_sha256")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +109,15 @@ class AppendOutcome:
     # True when the tracking position was already recorded: another consumer (or an
     # earlier life of this one) stored this batch, so nothing was written.
     already_tracked: bool = False
+
+
+def event_originator(event_id: str) -> uuid.UUID:
+    """`originator_of("event", event_id)`, computed directly (the name-based UUID of
+    RFC 4122, version 5): a rebuild derives one per event."""
+    digest = bytearray(hashlib.sha1(EVENT_NAMESPACE.bytes + event_id.encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    return uuid.UUID(bytes=bytes(digest))
 
 
 def originator_of(kind: RecordKind, key: str) -> uuid.UUID:
@@ -212,12 +224,34 @@ def _stored_json(text: str | bytes) -> Any:
         ) from None
 
 
+def _content(state: str | bytes | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(envelope, origin) of an event's eventsourcing record (`[envelope, origin]`)."""
+    content = _stored_json(state) if state is not None else None
+    if (
+        not isinstance(content, list)
+        or len(content) != 2
+        or not all(isinstance(part, dict) for part in content)
+    ):
+        raise StoreError(
+            "the store holds an event whose record in the event store is missing or not "
+            "the JSON the ledger wrote (edited or damaged): run `sla-ledger audit verify` "
+            "to find it"
+        )
+    return content[0], content[1]
+
+
 def _row_event(row: Any) -> RecordedEvent:
-    event = InboundEvent.from_envelope(_stored_json(row["envelope"]))
-    origin = _stored_json(row["origin"])
-    return RecordedEvent(
-        event=event, recorded_at=from_us(int(row["recorded_us"])), origin=Origin(**origin)
-    )
+    envelope, origin = _content(row["state"])
+    try:
+        event = InboundEvent.from_envelope(envelope)
+        return RecordedEvent(
+            event=event, recorded_at=from_us(int(row["recorded_us"])), origin=Origin(**origin)
+        )
+    except (KeyError, TypeError, ValueError):
+        raise StoreError(
+            "the store holds an event that is not the envelope the ledger wrote (edited or "
+            "damaged): run `sla-ledger audit verify` to find it"
+        ) from None
 
 
 def _row_rejection(r: Any) -> StoredRejection:
@@ -539,6 +573,7 @@ class LedgerStore:
             self.close()
             raise
         self._require_chain()
+        self._require_content_layout()
 
     def _sqlite_datastore(self, path: Path) -> SQLiteDatastore:
         """The datastore of a SQLite file, after checking that what is there may be
@@ -660,6 +695,36 @@ class LedgerStore:
                     raise self._earlier_layout(what) from None
                 raise
 
+    @property
+    def _content_join(self) -> str:
+        """Joins each event row `e` to its eventsourcing record `c` (its content), whose
+        notification id is the event's chain position."""
+        table = self.recorder.events_table_name
+        key = "rowid" if self.dialect == "sqlite" else "notification_id"
+        return f"LEFT JOIN {table} c ON c.{key} = e.chain_pos"
+
+    @property
+    def _content_state(self) -> str:
+        """The content `c.state` as text (`state`): the database decodes it, faster than
+        Python's JSON parser detecting the encoding of bytes."""
+        if self.dialect == "sqlite":
+            return "CAST(c.state AS TEXT) AS state"
+        return "convert_from(c.state, 'UTF8') AS state"
+
+    def _require_content_layout(self) -> None:
+        """A store made before each event's content was kept once (in its eventsourcing
+        record) holds it in `sla_events` too, and its records' notification ids are not
+        their chain positions: refused, in one line."""
+        try:
+            self._query("SELECT envelope FROM sla_events WHERE 1 = 0")
+        except StoreError:
+            return
+        self.close()
+        raise StoreRefusedError(
+            f"store {redact(self.url)} was made by an earlier sla-ledger, which kept each "
+            "event's content twice: start a new store and ingest the original inputs into it"
+        )
+
     def close(self) -> None:
         with suppress(Exception):
             self.recorder.datastore.close()
@@ -710,33 +775,46 @@ class LedgerStore:
                 self._snapshot = None
 
     def known_contents(self, event_ids: Sequence[str]) -> dict[str, str]:
-        """event_id -> content_sha256 of those already accepted."""
+        """event_id -> content_sha256 of those already accepted (the digest of the
+        envelope their record holds)."""
         found: dict[str, str] = {}
         if not event_ids:
             return found
         if self.dialect == "postgresql":
             # One round trip for the whole batch: the ids go as one typed array.
             rows = self._query(
-                "SELECT event_id, content_sha256 FROM sla_events WHERE event_id = ANY(%b::text[])",
+                f"SELECT e.event_id, c.state FROM sla_events e {self._content_join} "
+                "WHERE e.event_id = ANY(%b::text[])",
                 [list(event_ids)],
             )
-            return {row["event_id"]: row["content_sha256"] for row in rows}
-        for chunk in _chunks(list(event_ids)):
-            for row in self._query(
-                f"SELECT event_id, content_sha256 FROM sla_events "
-                f"WHERE event_id IN ({_placeholders(len(chunk))})",
-                chunk,
-            ):
-                found[row["event_id"]] = row["content_sha256"]
+        else:
+            rows = [
+                row
+                for chunk in _chunks(list(event_ids))
+                for row in self._query(
+                    f"SELECT e.event_id, c.state FROM sla_events e {self._content_join} "
+                    f"WHERE e.event_id IN ({_placeholders(len(chunk))})",
+                    chunk,
+                )
+            ]
+        for row in rows:
+            content = None if row["state"] is None else event_content(bytes(row["state"]))
+            # A record gone or edited out of shape: nothing a new event could duplicate.
+            found[row["event_id"]] = (
+                "" if content is None else hashlib.sha256(content[0].encode()).hexdigest()
+            )
         return found
 
     def events_of_kind(self, kind: str, recorded_by_us: int | None = None) -> list[RecordedEvent]:
-        statement = "SELECT envelope, origin, recorded_us FROM sla_events WHERE subject_kind = ?"
+        statement = (
+            f"SELECT {self._content_state}, e.recorded_us FROM sla_events e {self._content_join} "
+            "WHERE e.subject_kind = ?"
+        )
         params: list[Any] = [kind]
         if recorded_by_us is not None:
-            statement += " AND recorded_us <= ?"
+            statement += " AND e.recorded_us <= ?"
             params.append(recorded_by_us)
-        return [_row_event(r) for r in self._query(statement + " ORDER BY chain_pos", params)]
+        return [_row_event(r) for r in self._query(statement + " ORDER BY e.chain_pos", params)]
 
     def events_near(
         self,
@@ -756,9 +834,9 @@ class LedgerStore:
         """
         subjects = self._subjects_near(kind, lo_us, hi_us, scopes, recorded_by_us)
         statement = (
-            "SELECT e.envelope, e.origin, e.recorded_us, e.chain_pos FROM sla_events e "
+            f"SELECT {self._content_state}, e.recorded_us, e.chain_pos FROM sla_events e "
             "JOIN sla_subject_spans s ON s.subject_kind = e.subject_kind "
-            "AND s.subject_id = e.subject_id "
+            f"AND s.subject_id = e.subject_id {self._content_join} "
             "WHERE e.subject_kind = ? AND s.lo_us < ? AND (s.hi_us >= ? OR s.has_end = 0"
         )
         params: list[Any] = [kind, hi_us, lo_us]
@@ -843,13 +921,14 @@ class LedgerStore:
     ) -> list[RecordedEvent]:
         """Every event of these subjects of `kind`, in chain order."""
         statement = (
-            "SELECT envelope, origin, recorded_us, chain_pos FROM sla_events WHERE subject_kind = ?"
+            f"SELECT {self._content_state}, e.recorded_us, e.chain_pos FROM sla_events e "
+            f"{self._content_join} WHERE e.subject_kind = ?"
         )
         params: list[Any] = [kind]
         if recorded_by_us is not None:
-            statement += " AND recorded_us <= ?"
+            statement += " AND e.recorded_us <= ?"
             params.append(recorded_by_us)
-        rows = self._rows_of_subjects(statement, params, "subject_id", sorted(set(subject_ids)))
+        rows = self._rows_of_subjects(statement, params, "e.subject_id", sorted(set(subject_ids)))
         rows.sort(key=lambda r: int(r["chain_pos"]))
         return [_row_event(r) for r in rows]
 
@@ -975,8 +1054,9 @@ class LedgerStore:
         return [
             _row_event(r)
             for r in self._query(
-                "SELECT envelope, origin, recorded_us FROM sla_events "
-                "WHERE recorded_us > ? AND recorded_us <= ? ORDER BY chain_pos",
+                f"SELECT {self._content_state}, e.recorded_us FROM sla_events e "
+                f"{self._content_join} "
+                "WHERE e.recorded_us > ? AND e.recorded_us <= ? ORDER BY e.chain_pos",
                 [after_us, through_us],
             )
         ]
@@ -1072,11 +1152,11 @@ class LedgerStore:
         accepted: dict[str, tuple[int, dict[str, Any]]] = {}
         for chunk in _chunks(claimed):
             for row in self._query(
-                f"SELECT event_id, recorded_us, origin FROM sla_events "
-                f"WHERE event_id IN ({_placeholders(len(chunk))})",
+                f"SELECT e.event_id, e.recorded_us, {self._content_state} FROM sla_events e "
+                f"{self._content_join} WHERE e.event_id IN ({_placeholders(len(chunk))})",
                 chunk,
             ):
-                accepted[row["event_id"]] = (int(row["recorded_us"]), _stored_json(row["origin"]))
+                accepted[row["event_id"]] = (int(row["recorded_us"]), _content(row["state"])[1])
         return {
             r.seq
             for r in rejections
@@ -1174,7 +1254,7 @@ class LedgerStore:
         # the log gives it (`recorded_us`, each event's original record time).
         chain = ChainAppend(at_us=recorded_us)
         side = SideRows(chain=chain)
-        spans = []
+        spans: list[Span] = []
         scopes: set[tuple[str, str, str]] = set()
         for event, origin, raw in events:
             envelope = event.canonical()
@@ -1214,35 +1294,8 @@ class LedgerStore:
                     topic=TOPIC_EVENT_ACCEPTED,
                 )
             )
-            span = span_of(event)
-            if span is not None:
-                spans.append((event.subject_kind, event.subject_id, *span))
-            scopes.update((event.subject_kind, event.subject_id, s) for s in scopes_of(event))
-        widest = _widest(spans)
-        side.add(
-            BulkInsert(
-                "sla_subject_scopes",
-                SCOPE_COLUMNS,
-                sorted(row for row in scopes if row[0] != "contract"),
-                KEEP_FIRST,
-            )
-        )
-        side.add(
-            BulkInsert(
-                "sla_contract_scopes",
-                CONTRACT_SCOPE_COLUMNS,
-                sorted((scope, subject) for kind, subject, scope in scopes if kind == "contract"),
-                KEEP_FIRST,
-            )
-        )
-        if widest:
-            # Both after the seal: a span's end is marked known at the batch's record time,
-            # and the buckets are those of the span as widened by this batch.
-            subjects = [(kind, subject) for kind, subject, *_ in widest]
-            side.follow_ups += [
-                lambda _cursor, _dialect: [_span_insert(widest, chain)],
-                lambda cursor, dialect: bucket_rows(cursor, dialect, subjects),
-            ]
+            _subject_of(event, None, spans, scopes)
+        _add_subject_rows(side, spans, scopes, chain)
         # Conflicts are found here, after the batch's validation rejections: the rows
         # (and their `seq`) go in input order, so an exported fix file keeps it too.
         outcome.rejected.sort(key=_input_position)
@@ -1280,37 +1333,60 @@ class LedgerStore:
         return max((int(end) for end in ends if end is not None), default=0)
 
     def chain_rows(self, after: int, through: int) -> list[tuple[RecordKind, dict[str, Any]]]:
-        """The chained rows with `after < chain_pos <= through`, in position order."""
+        """The chained rows with `after < chain_pos <= through`, in position order, with
+        every field the chain covers (an event's envelope and origin from its record)."""
         found: list[tuple[RecordKind, dict[str, Any]]] = []
         kinds: tuple[RecordKind, ...] = ("event", "entry", "close")
         for kind in kinds:
-            table = CHAINED_TABLES[kind]
-            columns = ", ".join(name for name, _ in COLUMNS[kind])
-            for r in self._query(
-                f"SELECT {columns} FROM {table} WHERE chain_pos > ? AND chain_pos <= ?",
-                [after, through],
-            ):
-                found.append((kind, {name: r[name] for name, _ in COLUMNS[kind]}))
+            found += [
+                (kind, fields)
+                for fields in self._chained(
+                    kind, "e.chain_pos > ? AND e.chain_pos <= ?", [after, through]
+                )
+            ]
         return sorted(found, key=lambda item: int(item[1]["chain_pos"]))
+
+    def _chained(
+        self, kind: RecordKind, condition: str, params: Sequence[Any]
+    ) -> list[dict[str, Any]]:
+        table = CHAINED_TABLES[kind]
+        columns = [name for name, _ in COLUMNS[kind]]
+        listed = ", ".join(f"e.{name}" for name in columns)
+        if kind != "event":
+            return [
+                {name: r[name] for name in columns}
+                for r in self._query(f"SELECT {listed} FROM {table} e WHERE {condition}", params)
+            ]
+        found = []
+        for r in self._query(
+            f"SELECT {listed}, c.state FROM {table} e {self._content_join} WHERE {condition}",
+            params,
+        ):
+            content = None if r["state"] is None else event_content(bytes(r["state"]))
+            envelope, origin = content or ("", "")
+            derived = {
+                "content_sha256": hashlib.sha256(envelope.encode()).hexdigest(),
+                "envelope": envelope,
+                "origin": origin,
+            }
+            # In the chain's field order, then position and link, as the columns were.
+            found.append(
+                {name: derived[name] if name in derived else r[name] for name in EVENT_FIELDS}
+            )
+        return found
 
     def chained_rows(
         self, kind: RecordKind, column: str, values: Sequence[str], recorded_by_us: int
     ) -> list[dict[str, Any]]:
         """The chained rows of `kind` whose `column` is one of `values`, recorded by then,
         with every field the chain covers plus position and link, in chain order."""
-        table = CHAINED_TABLES[kind]
-        columns = [name for name, _ in COLUMNS[kind]]
         found: list[dict[str, Any]] = []
         for chunk in _chunks(list(values)):
-            found += [
-                {name: r[name] for name in columns}
-                for r in self._query(
-                    f"SELECT {', '.join(columns)} FROM {table} "
-                    f"WHERE {column} IN ({_placeholders(len(chunk))}) "
-                    f"AND {RECORD_TIME[kind]} <= ?",
-                    [*chunk, recorded_by_us],
-                )
-            ]
+            found += self._chained(
+                kind,
+                f"e.{column} IN ({_placeholders(len(chunk))}) AND e.{RECORD_TIME[kind]} <= ?",
+                [*chunk, recorded_by_us],
+            )
         return sorted(found, key=lambda fields: int(fields["chain_pos"]))
 
     def min_chain_position(self) -> int | None:
@@ -1349,22 +1425,131 @@ class LedgerStore:
                 found[uuid.UUID(str(r["originator_id"]))] = bytes(r["state"])
         return found
 
+    def chain_page(
+        self, after: int, through: int
+    ) -> tuple[list[tuple[Any, ...]], list[tuple[RecordKind, dict[str, Any], tuple[Any, ...]]]]:
+        """What `audit verify` reads of the positions `after < p <= through`, as stored.
+
+        The events, in position order, as tuples: `EVENT_COLUMNS` (chain_pos first) and
+        then their eventsourcing record's state, topic, originator id (32 hex digits)
+        and version (all None when no record has that position). And the entries and
+        closes there, each with its fields and its record's (state, topic, originator,
+        version). A row per record, whatever the rows claim: the caller judges them.
+        """
+        table = self.recorder.events_table_name
+        key = "rowid" if self.dialect == "sqlite" else "notification_id"
+        originator = (
+            "c.originator_id"
+            if self.dialect == "sqlite"
+            else "replace(CAST(c.originator_id AS TEXT), '-', '')"
+        )
+        library = f"c.state, c.topic, {originator} AS originator, c.originator_version"
+        join = f"LEFT JOIN {table} c ON c.{key} = e.chain_pos"
+        names = ["chain_pos", *(name for name, _ in EVENT_COLUMNS if name != "chain_pos")]
+        events = [
+            tuple(r) if self.dialect == "sqlite" else tuple(r.values())
+            for r in self._query(
+                f"SELECT {', '.join(f'e.{n}' for n in names)}, {library} FROM sla_events e "
+                f"{join} WHERE e.chain_pos > ? AND e.chain_pos <= ? ORDER BY e.chain_pos",
+                [after, through],
+            )
+        ]
+        others: list[tuple[RecordKind, dict[str, Any], tuple[Any, ...]]] = []
+        kinds: tuple[RecordKind, ...] = ("entry", "close")
+        for kind in kinds:
+            columns = [name for name, _ in COLUMNS[kind]]
+            for r in self._query(
+                f"SELECT {', '.join(f'e.{n}' for n in columns)}, {library} "
+                f"FROM {CHAINED_TABLES[kind]} e {join} "
+                "WHERE e.chain_pos > ? AND e.chain_pos <= ?",
+                [after, through],
+            ):
+                record = (r["state"], r["topic"], r["originator"], r["originator_version"])
+                others.append((kind, {name: r[name] for name in columns}, record))
+        return events, others
+
+    def log_records(
+        self, after: int, limit: int
+    ) -> list[tuple[int, str, bytes, tuple[Any, ...] | None]]:
+        """The event store itself, in commit order, for a rebuild: (position, topic,
+        state, index row) of up to `limit` records after position `after`. A record's
+        notification id is its position; the index row is the `sla_events` row at that
+        position (`EVENT_COLUMNS`, None without one)."""
+        table = self.recorder.events_table_name
+        key = "rowid" if self.dialect == "sqlite" else "notification_id"
+        names = [name for name, _ in EVENT_COLUMNS]
+        rows = self._query(
+            f"SELECT c.{key} AS pos, c.topic, c.state, {', '.join(f'e.{n}' for n in names)} "
+            f"FROM {table} c LEFT JOIN sla_events e ON e.chain_pos = c.{key} "
+            f"WHERE c.{key} > ? ORDER BY c.{key} LIMIT ?",
+            [after, limit],
+        )
+        found: list[tuple[int, str, bytes, tuple[Any, ...] | None]] = []
+        for r in rows:
+            values = tuple(r) if self.dialect == "sqlite" else tuple(r.values())
+            index = values[3:] if values[3 + names.index("chain_pos")] is not None else None
+            found.append((int(values[0]), values[1], bytes(values[2]), index))
+        return found
+
+    def append_replayed(
+        self, records: Sequence[PendingRecord], events: Sequence[tuple[InboundEvent, int]]
+    ) -> None:
+        """A rebuild's events, in one transaction: each keeps the record time its fields
+        give (the log's), and the subject index grows as at intake, from `events` (each
+        event of `records` with its record time)."""
+        chain = ChainAppend(records=list(records), replaying=True)
+        side = SideRows(chain=chain)
+        spans: list[Span] = []
+        scopes: set[tuple[str, str, str]] = set()
+        for event, recorded_us in events:
+            _subject_of(event, recorded_us, spans, scopes)
+        _add_subject_rows(side, spans, scopes, chain)
+        self._write([], side)
+
+    def rows_after(
+        self, table: str, key: Sequence[str], after: Sequence[Any] | None, limit: int
+    ) -> list[dict[str, Any]]:
+        """Up to `limit` rows of a ledger table in the order of its unique `key` columns
+        (strings in code-point order, as Python orders them), after the key `after`."""
+        ordered = ", ".join(
+            f'{c} COLLATE "C"' if self.dialect == "postgresql" and c not in NUMERIC_KEYS else c
+            for c in key
+        )
+        statement = f"SELECT * FROM {table}"
+        params: list[Any] = []
+        if after is not None:
+            statement += f" WHERE ({ordered}) > ({_placeholders(len(key))})"
+            params += list(after)
+        return [
+            dict(r)
+            for r in self._query(f"{statement} ORDER BY {ordered} LIMIT ?", [*params, limit])
+        ]
+
     def library_count(self) -> int:
         table = self.recorder.events_table_name
         return int(self._query(f"SELECT COUNT(*) AS n FROM {table}")[0]["n"])
 
-    def integrity(self) -> tuple[bool, str | None]:
+    def integrity(self, *, separate: bool = False) -> tuple[bool, str | None]:
         """(checked, problem): the database's own check of its file, where there is a
         cheap one. SQLite's `PRAGMA quick_check` reads every page and b-tree (read-only,
         also on an immutable copy) and finds a truncated or overwritten file; its first
         problem is returned. PostgreSQL has no cheap equivalent (amcheck and checksums are
-        the server administrator's), so it is not checked: (False, None)."""
+        the server administrator's), so it is not checked: (False, None). `separate`: on
+        a connection of its own, never the snapshot's (so it may run in another thread
+        while the snapshot is read: SQLite checks without holding Python's lock)."""
         if self.dialect != "sqlite":
             return False, None
         try:
-            rows = self._query("PRAGMA quick_check(5)")
+            if separate:
+                with self._transaction() as cursor:
+                    cursor.execute("PRAGMA quick_check(5)")
+                    rows = list(cursor.fetchall())
+            else:
+                rows = self._query("PRAGMA quick_check(5)")
         except StoreError as exc:
             return True, str(exc)
+        except sqlite3.DatabaseError as exc:  # the driver's own, on a connection of its own
+            return True, _first_line(exc)
         lines = [
             line.strip()
             for row in rows
@@ -1470,26 +1655,75 @@ def entry_fields(e: CreditEntry) -> dict[str, Any]:
     }
 
 
-def _span_insert(
-    widest: Sequence[tuple[str, str, int, int, int]], chain: ChainAppend
-) -> BulkInsert:
-    """The spans of a sealed batch: an end known now is known from its record time."""
+Span = tuple[str, str, int, int, int, int]  # kind, subject, lo, hi, has_end, ended_us
+
+
+def _subject_of(
+    event: InboundEvent,
+    recorded_us: int | None,
+    spans: list[Span],
+    scopes: set[tuple[str, str, str]],
+) -> None:
+    """Add what `event` says about where its subject matters: its span (with the record
+    time its end became known, if it names one and that time is given) and its scopes."""
+    span = span_of(event)
+    if span is not None:
+        lo, hi, has_end = span
+        ended = recorded_us if has_end and recorded_us is not None else NOT_ENDED_US
+        spans.append((event.subject_kind, event.subject_id, lo, hi, has_end, ended))
+    scopes.update((event.subject_kind, event.subject_id, s) for s in scopes_of(event))
+
+
+def _add_subject_rows(
+    side: SideRows, spans: list[Span], scopes: set[tuple[str, str, str]], chain: ChainAppend
+) -> None:
+    """The subject index rows of a batch: scopes, spans widened (an end named in a batch
+    without record times given is known from the seal's), and then the buckets of the
+    spans as widened, both under the write lock."""
+    side.add(
+        BulkInsert(
+            "sla_subject_scopes",
+            SCOPE_COLUMNS,
+            sorted(row for row in scopes if row[0] != "contract"),
+            KEEP_FIRST,
+        )
+    )
+    side.add(
+        BulkInsert(
+            "sla_contract_scopes",
+            CONTRACT_SCOPE_COLUMNS,
+            sorted((scope, subject) for kind, subject, scope in scopes if kind == "contract"),
+            KEEP_FIRST,
+        )
+    )
+    widest = _widest(spans)
+    if not widest:
+        return
+    subjects = [(kind, subject) for kind, subject, *_ in widest]
+    side.follow_ups += [
+        lambda _cursor, _dialect: [_span_insert(widest, chain)],
+        lambda cursor, dialect: bucket_rows(cursor, dialect, subjects),
+    ]
+
+
+def _span_insert(widest: Sequence[Span], chain: ChainAppend) -> BulkInsert:
+    """The spans of a sealed batch: an end known with no record time given is known from
+    the batch's."""
     assert chain.sealed_head is not None
     at = chain.sealed_head.recorded_us
-    rows = [(*span, at if span[4] else NOT_ENDED_US) for span in widest]
+    rows = [(*span[:5], at if span[4] and span[5] == NOT_ENDED_US else span[5]) for span in widest]
     return BulkInsert("sla_subject_spans", SPAN_COLUMNS, rows, SPAN_WIDENING)
 
 
-def _widest(
-    spans: Sequence[tuple[str, str, int, int, int]],
-) -> list[tuple[str, str, int, int, int]]:
+def _widest(spans: Sequence[Span]) -> list[Span]:
     """One span per subject: the union of a batch's spans, sorted for a stable lock order."""
-    merged: dict[tuple[str, str], tuple[str, str, int, int, int]] = {}
-    for kind, subject, lo, hi, has_end in spans:
+    merged: dict[tuple[str, str], Span] = {}
+    for kind, subject, lo, hi, has_end, ended in spans:
         seen = merged.get((kind, subject))
         if seen is not None:
-            lo, hi, has_end = min(lo, seen[2]), max(hi, seen[3]), max(has_end, seen[4])
-        merged[(kind, subject)] = (kind, subject, lo, hi, has_end)
+            lo, hi = min(lo, seen[2]), max(hi, seen[3])
+            has_end, ended = max(has_end, seen[4]), min(ended, seen[5])
+        merged[(kind, subject)] = (kind, subject, lo, hi, has_end, ended)
     return [merged[key] for key in sorted(merged)]
 
 

@@ -3,7 +3,9 @@
 The library calls `_insert_events(cursor, stored_events, **kwargs)` inside the very
 transaction that inserts the stored events and the tracking record; extending it is how
 the index rows, rejections and credit entries of a batch commit or roll back together
-with the events they belong to (one transaction per batch, never one per event).
+with the events they belong to (one transaction per batch, never one per event). The
+ledger inserts its eventsourcing records itself, under the write lock, each with its
+chain position as notification id (`seal_chain`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import (
     IntegrityError,
@@ -26,7 +29,6 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
 from eventsourcing.sqlite import (
-    SQLiteAggregateRecorder,
     SQLiteCursor,
     SQLiteDatastore,
     SQLiteProcessRecorder,
@@ -119,11 +121,12 @@ HEAD_WRITE = (
 )
 
 
-def seal_chain(cursor: Any, side: SideRows | None, dialect: Dialect) -> list[StoredEvent]:
+def seal_chain(cursor: Any, side: SideRows | None, dialect: Dialect, library_table: str) -> int:
     """Under the write lock: place the transaction's chained records after the head,
-    insert their rows, move the head on, and return their eventsourcing records."""
+    insert their rows and their eventsourcing records (each with its chain position as
+    notification id), and move the head on. Returns how many records were sealed."""
     if side is None or side.chain is None or not side.chain.records:
-        return []
+        return 0
     if dialect == "sqlite":
         # SQLite's BEGIN is deferred: write first, so that the head read next cannot be
         # overtaken by another connection's commit (the write lock is held from here).
@@ -143,13 +146,50 @@ def seal_chain(cursor: Any, side: SideRows | None, dialect: Dialect) -> list[Sto
             else:
                 statement, arrays = insert.postgresql()
                 cursor.execute(Composed([SQL(statement)]), arrays)
+    positions = range(head.position + 1, head.position + 1 + len(stored))
+    if dialect == "sqlite":
+        cursor.executemany(
+            f"INSERT INTO {library_table} (rowid, originator_id, originator_version, topic, "
+            "state) VALUES (?, ?, ?, ?, ?)",
+            [
+                (p, _hex(s.originator_id), s.originator_version, s.topic, s.state)
+                for p, s in zip(positions, stored, strict=True)
+            ],
+        )
+    else:
+        cursor.execute(
+            SQL(
+                "INSERT INTO {table} (notification_id, originator_id, originator_version, "
+                "topic, state) SELECT * FROM unnest(%b::bigint[], %b::uuid[], %b::bigint[], "
+                "%b::text[], %b::bytea[])"
+            ).format(table=Identifier(library_table)),
+            [
+                list(positions),
+                [s.originator_id for s in stored],
+                [s.originator_version for s in stored],
+                [s.topic for s in stored],
+                [s.state for s in stored],
+            ],
+        )
     sealed = side.chain.sealed_head
     assert sealed is not None
     side.inserts = [insert.at_record_time(sealed.recorded_us) for insert in side.inserts]
     cursor.execute(
         to_dialect(HEAD_WRITE, dialect), [sealed.position, sealed.sha256, sealed.recorded_us]
     )
-    return stored
+    return len(stored)
+
+
+def _hex(originator_id: UUID | str) -> str:
+    """An originator id as the library's SQLite table holds it (32 hex digits)."""
+    return originator_id.hex if isinstance(originator_id, UUID) else UUID(originator_id).hex
+
+
+def _only_chained(stored_events: Sequence[StoredEvent]) -> None:
+    """Every record of the event store is chained: its notification id is its chain
+    position, so a record from elsewhere would take a position the chain has not given."""
+    if stored_events:
+        raise ProgrammingError("the ledger's event store holds chained records only")
 
 
 class LedgerSQLiteRecorder(SQLiteProcessRecorder):
@@ -189,16 +229,14 @@ class LedgerSQLiteRecorder(SQLiteProcessRecorder):
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         side: SideRows | None = kwargs.get("side_rows")
-        stored_events = [*stored_events, *seal_chain(c, side, self.dialect)]
+        _only_chained(stored_events)
+        seal_chain(c, side, self.dialect, self.events_table_name)
         if side is not None:
             for insert in side.inserts:
                 c.executemany(insert.sqlite(), insert.rows)
             for follow_up in side.follow_ups:
                 for insert in follow_up(c, self.dialect):
                     c.executemany(insert.sqlite(), insert.rows)
-        # The library's application recorder inserts row by row to collect each
-        # notification id; the ledger never uses them, so one executemany will do.
-        SQLiteAggregateRecorder._insert_events(self, c, stored_events)
         tracking: Tracking | None = kwargs.get("tracking")
         if tracking is not None:
             self._insert_tracking(c, tracking)
@@ -216,14 +254,6 @@ class LedgerPostgresRecorder(PostgresProcessRecorder):
         )
         for statement in create_statements("postgresql"):
             self.sql_create_statements.append(SQL(statement))  # type: ignore[arg-type]
-        # The library inserts a batch as one array of a composite type, which psycopg
-        # adapts value by value in Python; four typed arrays adapt in C, several times
-        # faster, with the same single statement and the same RETURNING.
-        self.insert_columns_statement = SQL(
-            "INSERT INTO {table} (originator_id, originator_version, topic, state) "
-            "SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[]) "
-            "RETURNING notification_id"
-        ).format(table=Identifier(self.events_table_name))
 
     def create_table(self) -> None:
         """The library's schema creation and the ledger's, one process at a time, and
@@ -320,21 +350,15 @@ class LedgerPostgresRecorder(PostgresProcessRecorder):
                 # notification ids are assigned in commit order (the library's reason).
                 # The chain is sealed under this lock too.
                 self._lock_table(curs)
-            stored_events = [*stored_events, *seal_chain(curs, side, self.dialect)]
-            self._insert_events(curs, stored_events, **kwargs)
-            if stored_events:
+            _only_chained(stored_events)
+            sealed = seal_chain(curs, side, self.dialect, self.events_table_name)
+            self._insert_events(curs, [], **kwargs)
+            if sealed:
                 self._notify_channel(curs)
-                curs.execute(
-                    self.insert_columns_statement,
-                    [
-                        [s.originator_id for s in stored_events],
-                        [s.originator_version for s in stored_events],
-                        [s.topic for s in stored_events],
-                        [s.state for s in stored_events],
-                    ],
-                )
-                notification_ids = self._fetch_ids_after_insert_events(
-                    curs, stored_events, **kwargs
+                sealed_head = side.chain.sealed_head if side and side.chain else None
+                assert sealed_head is not None
+                notification_ids = list(
+                    range(sealed_head.position - sealed + 1, sealed_head.position + 1)
                 )
         return notification_ids
 

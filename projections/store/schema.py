@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from ledger.chain import FIELDS, GENESIS
+from ledger.chain import FIELDS, GENESIS, JSON_TEXT_FIELDS
 
 Dialect = Literal["sqlite", "postgresql"]
 
@@ -48,22 +48,25 @@ def create_statements(dialect: Dialect) -> list[str]:
     # A SQLite table keyed by its primary key alone stores each row once, in the key's
     # b-tree, instead of a rowid table plus an index repeating the key.
     keyed = " WITHOUT ROWID" if dialect == "sqlite" else ""
+    position_key = "INTEGER" if dialect == "sqlite" else "BIGINT"
     return [
         # An event's chain position is its key: positions follow commit order, which is
-        # the order every read wants (one index less to maintain per event).
-        """CREATE TABLE IF NOT EXISTS sla_events (
+        # the order every read wants (one index less to maintain per event; on SQLite it
+        # is the rowid). Its content (envelope and origin) is not here but in its
+        # eventsourcing record, whose notification id is the same position: stored once
+        # (and its content_sha256 is the digest of that envelope, computed when read).
+        f"""CREATE TABLE IF NOT EXISTS sla_events (
             event_id TEXT NOT NULL UNIQUE,
             type TEXT NOT NULL,
             subject_kind TEXT NOT NULL,
             subject_id TEXT NOT NULL,
             occurred_at TEXT NOT NULL,
             recorded_us BIGINT NOT NULL,
-            content_sha256 TEXT NOT NULL,
-            envelope TEXT NOT NULL,
-            origin TEXT NOT NULL,
-            chain_pos BIGINT NOT NULL PRIMARY KEY CHECK (chain_pos > 0),
+            chain_pos {position_key} NOT NULL PRIMARY KEY CHECK (chain_pos > 0),
             chain_sha256 TEXT NOT NULL)""",
-        "CREATE INDEX IF NOT EXISTS sla_events_subject ON sla_events (subject_kind, subject_id)",
+        # With the record time, a report's join reads the index alone, then the content.
+        "CREATE INDEX IF NOT EXISTS sla_events_subject "
+        "ON sla_events (subject_kind, subject_id, recorded_us)",
         """CREATE TABLE IF NOT EXISTS sla_subject_spans (
             subject_kind TEXT NOT NULL,
             subject_id TEXT NOT NULL,
@@ -181,9 +184,6 @@ EVENT_COLUMNS = (
     ("subject_id", "text"),
     ("occurred_at", "text"),
     ("recorded_us", "bigint"),
-    ("content_sha256", "text"),
-    ("envelope", "text"),
-    ("origin", "text"),
     ("chain_pos", "bigint"),
     ("chain_sha256", "text"),
 )
@@ -241,8 +241,10 @@ ENTRY_COLUMNS = (
 )
 
 # The chained tables hold each record's fields (in the chain's encoding order) and then
-# its position and link.
-assert tuple(name for name, _ in EVENT_COLUMNS[:-2]) == FIELDS["event"]
+# its position and link; an event's content (envelope, origin) is its eventsourcing
+# record instead (`chain_append.library_state`), and its content_sha256 the envelope's.
+EVENT_CONTENT_FIELDS = ("content_sha256", *JSON_TEXT_FIELDS["event"])
+assert tuple(name for name, _ in EVENT_COLUMNS[:-2]) + EVENT_CONTENT_FIELDS == FIELDS["event"]
 assert tuple(name for name, _ in ENTRY_COLUMNS[:-2]) == FIELDS["entry"]
 assert tuple(name for name, _ in CLOSE_COLUMNS[:-2]) == FIELDS["close"]
 CHAINED_TABLES = {"event": "sla_events", "entry": "sla_credit_entries", "close": "sla_closes"}

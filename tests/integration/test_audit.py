@@ -17,6 +17,7 @@ from consumers.intake import classify, ingest_file
 from ledger.chain import link, record_sha256
 from ledger.events import Origin
 from ledger.periods import Period
+from projections import audit_rebuild, audit_verify
 from projections.audit_rebuild import RebuildResult, rebuild
 from projections.audit_verify import verify
 from projections.credit_entries import close_checkpoint, close_period
@@ -24,7 +25,7 @@ from projections.store import LedgerStore, Rejection
 from tests.builders import contract, ev, outage
 from tests.cli_process import run_cli as run
 from tests.infrastructure import fresh_postgres_database
-from tests.tampering import library_table, query, tamper
+from tests.tampering import edit_record, library_table, query, record_id, set_record, tamper
 
 pytestmark = pytest.mark.integration
 MARCH = Period(2026, 3)
@@ -89,10 +90,8 @@ def test_an_untouched_history_verifies_with_its_checkpoint(history: str) -> None
 
 
 def test_an_edited_event_is_named_by_its_position(history: str) -> None:
-    tamper(
-        history,
-        "UPDATE sla_events SET envelope = replace(envelope, '10:50', '10:40') WHERE chain_pos = 3",
-    )
+    # The envelope is kept once, in the event's record of the event store.
+    tamper(history, edit_record(history, 3, "10:50", "10:40"))
     position, problem = _verify(history)
     assert position == 3
     assert "sla_events" in problem
@@ -100,8 +99,53 @@ def test_an_edited_event_is_named_by_its_position(history: str) -> None:
 
 
 def test_an_edit_that_keeps_the_content_hash_is_still_caught_by_the_link(history: str) -> None:
-    tamper(history, "UPDATE sla_events SET origin = '{}' WHERE chain_pos = 2")
+    tamper(history, edit_record(history, 2, '"line":2', '"line":9'))
     assert _verify(history)[0] == 2
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("event_id", "'forged'"),
+        ("type", "'outage.resolved'"),
+        ("subject_kind", "'incident'"),
+        ("subject_id", "'O-9'"),
+        ("occurred_at", "'2026-03-10T10:00:01Z'"),
+        ("recorded_us", "recorded_us + 1"),
+        ("chain_sha256", "'" + "0" * 64 + "'"),
+    ],
+)
+def test_every_edited_index_column_of_an_event_is_named(
+    history: str, column: str, value: str
+) -> None:
+    tamper(history, f"UPDATE sla_events SET {column} = {value} WHERE chain_pos = 6")
+    position, problem = _verify(history)
+    assert position == 6, problem
+    assert "sla_events" in problem
+
+
+def test_an_event_record_edited_out_of_its_shape_is_named(history: str) -> None:
+    tamper(history, set_record(history, 2, "[]"))
+    position, problem = _verify(history)
+    assert position == 2
+    assert "not [envelope, origin]" in problem
+
+
+def test_an_event_record_deleted_from_the_event_store_is_named(history: str) -> None:
+    tamper(history, f"DELETE FROM {library_table(history)} WHERE {record_id(history)} = 3")
+    position, problem = _verify(history)
+    assert position == 3
+    assert "missing from the event store" in problem
+
+
+def test_an_event_record_of_another_topic_or_originator_is_named(history: str) -> None:
+    tamper(
+        history,
+        f"UPDATE {library_table(history)} SET topic = 'other' WHERE {record_id(history)} = 2",
+    )
+    position, problem = _verify(history)
+    assert position == 2
+    assert "event store's copy differs" in problem
 
 
 def test_an_edited_credit_amount_is_named_by_its_position(history: str) -> None:
@@ -186,9 +230,9 @@ def test_an_inserted_row_claiming_a_taken_position_is_named(history: str) -> Non
     tamper(
         history,
         "INSERT INTO sla_events (event_id, type, subject_kind, subject_id, occurred_at, "
-        "recorded_us, content_sha256, envelope, origin, chain_pos, chain_sha256) "
+        "recorded_us, chain_pos, chain_sha256) "
         "SELECT 'forged', type, subject_kind, subject_id, occurred_at, recorded_us, "
-        "content_sha256, envelope, origin, 7, chain_sha256 FROM sla_events WHERE chain_pos = 6",
+        "7, chain_sha256 FROM sla_events WHERE chain_pos = 6",
     )
     position, problem = _verify(history)
     assert position == 7
@@ -196,19 +240,10 @@ def test_an_inserted_row_claiming_a_taken_position_is_named(history: str) -> Non
 
 
 def test_an_edited_event_store_copy_is_named(history: str) -> None:
-    table = library_table(history)
-    replace = (
-        f"UPDATE {table} SET state = CAST(replace(CAST(state AS TEXT), "
-        '\'"source":"tests"\', \'"source":"forged"\') AS BLOB) '
-        "WHERE CAST(state AS TEXT) LIKE '%\"chain_pos\":2,%'"
-        if history.startswith("sqlite")
-        else f"UPDATE {table} SET state = convert_to(replace(convert_from(state, 'UTF8'), "
-        '\'"source":"tests"\', \'"source":"forged"\'), \'UTF8\') '
-        "WHERE convert_from(state, 'UTF8') LIKE '%\"chain_pos\":2,%'"
-    )
-    tamper(history, replace)
+    # Position 4 is the close's entry: its record repeats its row, byte for byte.
+    tamper(history, edit_record(history, 4, '"kind":"issue"', '"kind":"forged"'))
     position, problem = _verify(history)
-    assert position == 2
+    assert position == 4
     assert "event store's copy differs" in problem
 
 
@@ -250,8 +285,8 @@ def test_a_rebuild_reproduces_the_chain_entries_and_rows(history: str) -> None:
     assert result.rebuilt_head == result.live_head
     assert result.records == 11
     assert result.entries_compared == 5
-    assert "2026-03" in result.periods
-    assert result.rows_compared >= 8
+    assert result.events_compared == 5
+    assert result.spans_compared == 2
 
 
 def test_a_rebuild_into_a_postgresql_scratch_store(history: str, postgres_url: str) -> None:
@@ -264,19 +299,22 @@ def test_a_rebuild_into_a_postgresql_scratch_store(history: str, postgres_url: s
     assert result.ok, result.differences
 
 
-def test_an_edited_event_index_shows_in_the_rows(history: str) -> None:
-    # The reports read the event index (sla_events); the log still says 10:50.
-    tamper(
-        history,
-        "UPDATE sla_events SET envelope = replace(envelope, '2026-03-20T00:00:00Z', "
-        "'2026-03-31T00:00:00Z') WHERE chain_pos = 9",
-    )
+def test_an_edited_event_index_is_named_by_the_rebuild(history: str) -> None:
+    # Reports select events by the index (sla_events); the log says O-2.
+    tamper(history, "UPDATE sla_events SET subject_id = 'O-3' WHERE chain_pos = 9")
     result = _rebuild(history)
     assert not result.ok
     assert any(
-        d.startswith("row C-1/crm 2026-03: downtime_seconds is 172800 live, 1123200")
+        d.startswith("event at position 9 (")
+        and d.endswith("in sla_events: subject_id is O-3 live, O-2 rebuilt")
         for d in result.differences
     ), result.differences
+
+
+def test_an_edited_event_content_is_named_by_the_rebuild(history: str) -> None:
+    tamper(history, edit_record(history, 9, "2026-03-20T00:00:00Z", "2026-03-31T00:00:00Z"))
+    result = _rebuild(history)
+    assert any(d.startswith("chain: live head ") for d in result.differences), result.differences
 
 
 def test_a_deleted_and_an_edited_entry_are_reported(history: str) -> None:
@@ -457,14 +495,50 @@ def test_a_row_forged_before_the_first_position_is_named(history: str) -> None:
     assert "inserted" in problem
 
 
-def test_a_deleted_or_narrowed_span_is_named_at_its_subjects_first_event(history: str) -> None:
-    # Without its span, O-2 (position 9) would vanish from every report.
+def test_a_deleted_or_narrowed_span_is_named_by_the_rebuild(history: str) -> None:
+    # Without its span, O-2 would vanish from every report: the span table is a
+    # projection of the events, which the rebuild derives again and compares.
     tamper(history, "DELETE FROM sla_subject_spans WHERE subject_id = 'O-2'")
-    position, problem = _verify(history)
-    assert position == 9
-    assert "span of outage O-2" in problem
+    result = _rebuild(history)
+    assert "span of outage O-2 in sla_subject_spans: only in the rebuild" in result.differences
     tamper(history, "UPDATE sla_subject_spans SET hi_us = lo_us WHERE subject_id = 'O-1'")
-    assert _verify(history)[0] == 2
+    result = _rebuild(history)
+    assert any(
+        d.startswith("span of outage O-1 in sla_subject_spans: hi_us is ")
+        for d in result.differences
+    ), result.differences
+
+
+def test_a_deleted_bucket_or_scope_is_named_by_the_rebuild(history: str) -> None:
+    # A bucket or a scope decides whether a report or a reconciliation finds a subject.
+    tamper(
+        history,
+        "DELETE FROM sla_subject_buckets WHERE subject_id = 'O-1'",
+        "DELETE FROM sla_subject_scopes WHERE subject_id = 'O-2'",
+        "UPDATE sla_subject_spans SET ended_us = ended_us - 1 WHERE subject_id = 'O-1'",
+    )
+    result = _rebuild(history)
+    assert any(
+        d.startswith("sla_subject_buckets: outage O-1 reaches bucket ") for d in result.differences
+    ), result.differences
+    assert any(
+        d.startswith("sla_subject_scopes row (outage, O-2, s/")
+        and d.endswith("only in the rebuild")
+        for d in result.differences
+    ), result.differences
+    assert any(
+        d.startswith("span of outage O-1 in sla_subject_spans: ended_us is ")
+        for d in result.differences
+    ), result.differences
+
+
+def test_a_store_of_the_earlier_layout_is_refused_in_one_line(history: str) -> None:
+    # The earlier layout kept each event's envelope and origin in sla_events too.
+    tamper(history, "ALTER TABLE sla_events ADD COLUMN envelope TEXT")
+    opened = run("report", "--period", "2026-03", store=history)
+    assert opened.returncode != 0
+    [line] = opened.stderr.splitlines()
+    assert "was made by an earlier sla-ledger, which kept each event's content twice" in line
 
 
 def test_a_rebuild_tells_a_reconciliation_from_the_close_that_follows_it(
@@ -539,3 +613,15 @@ def test_a_malformed_bundle_fails_its_check_in_words(history: str, tmp_path: Pat
     assert listed.returncode == 1
     assert listed.stderr.startswith("sla-ledger: error: ")
     assert "not a bundle manifest" in listed.stderr
+
+
+def test_the_audits_read_and_write_in_pages(history: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages of two positions: every page boundary of the small history is crossed."""
+    monkeypatch.setattr(audit_verify, "CHUNK", 2)
+    monkeypatch.setattr(audit_rebuild, "PAGE", 2)
+    assert _verify(history) == (None, "ok 11")
+    result = _rebuild(history)
+    assert result.differences == []
+    assert (result.events_compared, result.spans_compared, result.entries_compared) == (5, 2, 5)
+    tamper(history, edit_record(history, 6, "review", "reviewed"))
+    assert _verify(history)[0] == 6

@@ -37,7 +37,7 @@ PASSWORD = "sla-ledger-test"
 # table -> an assignment a tamperer would make. The library's events table is named by
 # the dialect (SQLite keeps the library's default name).
 TAMPER = {
-    "sla_events": "origin = '{}'",
+    "sla_events": "subject_id = 'other'",
     "sla_rejections": "reason = 'nothing to see'",
     "sla_closes": "closed_us = 0",
     "sla_credit_entries": "amount = '0.00'",
