@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from tests.infrastructure import fresh_postgres_database
 
 REPO = Path(__file__).resolve().parents[1]
+# A new, empty database on a server, dropped afterwards: the tests' own helper.
+fresh_database = fresh_postgres_database
 
 
 @contextmanager
@@ -32,24 +34,6 @@ def postgres_url(given: str | None) -> Iterator[str]:
             conn.execute("CREATE DATABASE sla_bench")
         yield uri.replace("/postgres?", "/sla_bench?", 1)
         server.cleanup()
-
-
-@contextmanager
-def fresh_database(server_url: str) -> Iterator[str]:
-    """A new, empty database on the server of `server_url`; dropped afterwards."""
-    import psycopg
-    from psycopg import sql
-
-    name = f"sla_bench_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
-    finally:
-        with psycopg.connect(server_url, autocommit=True) as admin:
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
 
 
 def revision() -> str:

@@ -37,7 +37,7 @@ from projections.credit_entries import (
     reconcile_period,
 )
 from projections.store import LedgerStore
-from tests.builders import WEEKDAYS, contract, ev, service
+from tests.builders import WEEKDAYS, contract, ev, outage, service
 from tests.infrastructure import fresh_postgres_database, sqlite_url
 
 MONTHS = ("2026-01", "2026-02", "2026-03")
@@ -346,22 +346,7 @@ def only_c1() -> str:
 
 def test_an_outage_moved_to_another_month_reconciles_both(ledger: Ledger) -> None:
     clock = datetime(2026, 4, 2, tzinfo=UTC)
-    start = ev(
-        "outage.started",
-        "2026-02-10T00:00:00Z",
-        {
-            "outage_id": "O-1",
-            "service_id": "crm",
-            "started_at": "2026-02-10T00:00:00Z",
-            "impact_percent": "100",
-            "customer_ids": None,
-        },
-    )
-    end = ev(
-        "outage.resolved",
-        "2026-02-10T02:00:00Z",
-        {"outage_id": "O-1", "ended_at": "2026-02-10T02:00:00Z"},
-    )
+    start, end = outage("O-1", "2026-02-10T00:00:00Z", "2026-02-10T02:00:00Z")
     ledger.record([only_c1(), json.dumps(start), json.dumps(end)], clock)
     for month in ("2026-02", "2026-03"):
         ledger.close(Period.from_label(month), clock + timedelta(seconds=1))
@@ -385,17 +370,7 @@ def test_an_outage_open_at_the_close_and_resolved_later_reconciles_every_month_i
     ledger: Ledger,
 ) -> None:
     clock = datetime(2026, 4, 2, tzinfo=UTC)
-    start = ev(
-        "outage.started",
-        "2026-02-27T00:00:00Z",
-        {
-            "outage_id": "O-1",
-            "service_id": "crm",
-            "started_at": "2026-02-27T00:00:00Z",
-            "impact_percent": "100",
-            "customer_ids": None,
-        },
-    )
+    (start,) = outage("O-1", "2026-02-27T00:00:00Z", None)
     ledger.record([only_c1(), json.dumps(start)], clock)
     for month in ("2026-02", "2026-03"):
         ledger.close(Period.from_label(month), clock + timedelta(seconds=1))
