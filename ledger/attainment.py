@@ -219,6 +219,12 @@ def compute_row(
     row.fee_basis = fee if row.covered_us == row.window_us else fee * row.covered_us / row.window_us
     owed = row.fee_basis * exact(row.credit_percent) / HUNDRED if row.credit_percent else ZERO
     row.credit_amount = to_minor_unit(owed, contract.currency)
+    if horizon_us < covered_end:
+        # Measurement stops at the horizon inside the window (§3): until the window ends,
+        # the figures change as time passes (an open outage grows, a short one passes
+        # the downtime floor), with no event at all.
+        moment = horizon_us + 1
+        row.changes_at_us = moment if row.changes_at_us is None else min(row.changes_at_us, moment)
     return row
 
 

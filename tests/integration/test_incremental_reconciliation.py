@@ -413,3 +413,27 @@ def test_a_pending_incident_passing_its_target_is_reconciled_with_no_new_event(
     assert credit(ledger, "2026-02") == []  # exactly at the target: not over it yet
     reconcile_closed_periods(ledger.store, due + timedelta(microseconds=1))
     assert credit(ledger, "2026-02") == [("issue", "50.00")]
+
+
+def test_a_closed_row_whose_window_has_not_ended_is_reconciled_as_time_passes(
+    ledger: Ledger,
+) -> None:
+    # January closes once it has ended for the contracts known (UTC). A contract recorded
+    # later in UTC-12 has a January window running to 1 February 12:00Z: its row grows
+    # with an open outage as time passes, with no event reaching it.
+    (start,) = outage("O-1", "2026-01-31T23:00:00Z", None)
+    clock = datetime(2026, 2, 1, 0, 0, 1, tzinfo=UTC)
+    ledger.record([only_c1(), json.dumps(start)], clock)
+    ledger.close(Period.from_label("2026-01"), clock + timedelta(seconds=1))
+    west = contract("C-9", "K-9", tz="Etc/GMT+12", services=[service("crm")])
+    ledger.record([json.dumps(west)], datetime(2026, 2, 1, 1, tzinfo=UTC))
+    c9 = [e for e in ledger.entries() if e["contract_id"] == "C-9"]
+    assert [(e["kind"], e["amount"]) for e in c9] == [("issue", "100.00")]  # 2 h down
+    other = contract("C-5", "K-5", services=[service("erp")])
+    ledger.record([json.dumps(other)], datetime(2026, 2, 1, 11, tzinfo=UTC))
+    c9 = [e for e in ledger.entries() if e["contract_id"] == "C-9"]
+    assert [(e["kind"], e["amount"]) for e in c9] == [
+        ("issue", "100.00"),
+        ("reversal", "-100.00"),
+        ("issue", "250.00"),  # 12 h down by 11:00Z
+    ]
