@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from contextlib import closing
 
+from projections.store.content_codec import pack, unpack
 from projections.store.ledger_store import parse_store_url
 
 
@@ -32,17 +33,23 @@ def edit_record(url: str, position: int, old: str, new: str) -> str:
             f"UPDATE {table} SET state = CAST(replace(CAST(state AS TEXT), '{old}', '{new}') "
             f"AS BLOB) WHERE rowid = {position}"
         )
-    return (
-        f"UPDATE {table} SET state = convert_to(replace(convert_from(state, 'UTF8'), "
-        f"'{old}', '{new}'), 'UTF8') WHERE notification_id = {position}"
-    )
+    # PostgreSQL keeps records packed (`content_codec`): edited as the record it holds,
+    # and packed again, as someone who knows the format would.
+    ((stored,),) = query(url, f"SELECT state FROM {table} WHERE notification_id = {position}")
+    assert isinstance(stored, bytes)
+    record = unpack(stored)
+    edited = pack(record.replace(old.encode(), new.encode()))
+    value = f"'\\x{edited.hex()}'::bytea"
+    return f"UPDATE {table} SET state = {value} WHERE notification_id = {position}"
 
 
 def set_record(url: str, position: int, text: str) -> str:
     """A statement replacing the whole library record at a chain position by `text`."""
     table = library_table(url)
     value = (
-        f"CAST('{text}' AS BLOB)" if url.startswith("sqlite") else f"convert_to('{text}', 'UTF8')"
+        f"CAST('{text}' AS BLOB)"
+        if url.startswith("sqlite")
+        else f"'\\x{pack(text.encode()).hex()}'::bytea"
     )
     return f"UPDATE {table} SET state = {value} WHERE {record_id(url)} = {position}"
 

@@ -36,6 +36,7 @@ from ledger.events import END_FIELDS, INSTANT_FIELDS, InboundEvent, Origin, Reco
 from ledger.periods import from_us, to_us
 from ledger.timeformat import format_utc, parse_utc
 from projections.store.chain_append import COLUMNS, ChainAppend, PendingRecord, event_content
+from projections.store.content_codec import unpack
 from projections.store.recorders import (
     BulkInsert,
     LedgerPostgresRecorder,
@@ -225,7 +226,10 @@ def _stored_json(text: str | bytes) -> Any:
 
 
 def _content(state: str | bytes | None) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(envelope, origin) of an event's eventsourcing record (`[envelope, origin]`)."""
+    """(envelope, origin) of an event's eventsourcing record (`[envelope, origin]`), as
+    text or as stored (then unpacked)."""
+    if state is not None and not isinstance(state, str):
+        state = unpack(bytes(state))
     content = _stored_json(state) if state is not None else None
     if (
         not isinstance(content, list)
@@ -696,20 +700,25 @@ class LedgerStore:
                 raise
 
     @property
+    def _record_key(self) -> str:
+        """The column of the event store's records that is their notification id."""
+        return "rowid" if self.dialect == "sqlite" else "notification_id"
+
+    @property
     def _content_join(self) -> str:
         """Joins each event row `e` to its eventsourcing record `c` (its content), whose
         notification id is the event's chain position."""
         table = self.recorder.events_table_name
-        key = "rowid" if self.dialect == "sqlite" else "notification_id"
-        return f"LEFT JOIN {table} c ON c.{key} = e.chain_pos"
+        return f"LEFT JOIN {table} c ON c.{self._record_key} = e.chain_pos"
 
     @property
     def _content_state(self) -> str:
-        """The content `c.state` as text (`state`): the database decodes it, faster than
-        Python's JSON parser detecting the encoding of bytes."""
+        """The content `c.state` (`state`): on SQLite as text (the database decodes it,
+        faster than Python's JSON parser detecting the encoding of bytes); on PostgreSQL
+        as stored, packed (`content_codec`), for `_content` to unpack."""
         if self.dialect == "sqlite":
             return "CAST(c.state AS TEXT) AS state"
-        return "convert_from(c.state, 'UTF8') AS state"
+        return "c.state AS state"
 
     def _require_content_layout(self) -> None:
         """A store made before each event's content was kept once (in its eventsourcing
@@ -778,32 +787,42 @@ class LedgerStore:
         """event_id -> content_sha256 of those already accepted (the digest of the
         envelope their record holds)."""
         found: dict[str, str] = {}
-        if not event_ids:
-            return found
-        if self.dialect == "postgresql":
-            # One round trip for the whole batch: the ids go as one typed array.
-            rows = self._query(
-                f"SELECT e.event_id, c.state FROM sla_events e {self._content_join} "
-                "WHERE e.event_id = ANY(%b::text[])",
-                [list(event_ids)],
-            )
-        else:
-            rows = [
-                row
-                for chunk in _chunks(list(event_ids))
-                for row in self._query(
-                    f"SELECT e.event_id, c.state FROM sla_events e {self._content_join} "
-                    f"WHERE e.event_id IN ({_placeholders(len(chunk))})",
-                    chunk,
-                )
-            ]
-        for row in rows:
-            content = None if row["state"] is None else event_content(bytes(row["state"]))
+        for row in self._of_event_ids("e.event_id, c.state", event_ids):
+            content = None if row["state"] is None else event_content(unpack(bytes(row["state"])))
             # A record gone or edited out of shape: nothing a new event could duplicate.
             found[row["event_id"]] = (
                 "" if content is None else hashlib.sha256(content[0].encode()).hexdigest()
             )
         return found
+
+    def _of_event_ids(self, columns: str, event_ids: Sequence[str]) -> list[Any]:
+        """`columns` of the events with these ids: each `sla_events` row `e` with its
+        record `c`. Found through the event store's own key, (originator id, version 1),
+        whose originator id is the event id's name-based UUID: `sla_events` keeps no index
+        of its own on event_id (it would repeat that key, about 80 bytes an event). An
+        event whose record is gone (a damaged store, which `audit verify` names) is not
+        found."""
+        wanted = set(event_ids)
+        if not wanted:
+            return []
+        table, key = self.recorder.events_table_name, self._record_key
+        select = (
+            f"SELECT {columns} FROM {table} c JOIN sla_events e ON e.chain_pos = c.{key} "
+            "WHERE c.originator_version = 1 AND "
+        )
+        originators = [event_originator(event_id) for event_id in sorted(wanted)]
+        if self.dialect == "postgresql":
+            # One round trip for the whole batch: the ids go as one typed array.
+            rows = self._query(select + "c.originator_id = ANY(%b::uuid[])", [originators])
+        else:
+            rows = [
+                row
+                for chunk in _chunks([originator.hex for originator in originators])
+                for row in self._query(
+                    select + f"c.originator_id IN ({_placeholders(len(chunk))})", chunk
+                )
+            ]
+        return [row for row in rows if row["event_id"] in wanted]
 
     def events_of_kind(self, kind: str, recorded_by_us: int | None = None) -> list[RecordedEvent]:
         statement = (
@@ -1039,15 +1058,10 @@ class LedgerStore:
 
     def subjects_of(self, event_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
         """event_id -> (subject_kind, subject_id) of each of these events."""
-        found: dict[str, tuple[str, str]] = {}
-        for chunk in _chunks(list(event_ids)):
-            for row in self._query(
-                f"SELECT event_id, subject_kind, subject_id FROM sla_events "
-                f"WHERE event_id IN ({_placeholders(len(chunk))})",
-                chunk,
-            ):
-                found[row["event_id"]] = (row["subject_kind"], row["subject_id"])
-        return found
+        return {
+            row["event_id"]: (row["subject_kind"], row["subject_id"])
+            for row in self._of_event_ids("e.event_id, e.subject_kind, e.subject_id", event_ids)
+        }
 
     def events_recorded_between(self, after_us: int, through_us: int) -> list[RecordedEvent]:
         """The events recorded in `(after, through]`, in chain order."""
@@ -1070,7 +1084,7 @@ class LedgerStore:
             )
         except PersistenceError as exc:
             raise StoreError(f"store {redact(self.url)} failed: {_first_line(exc)}") from None
-        return [(n.id, n.topic, _stored_json(n.state)) for n in page]
+        return [(n.id, n.topic, _stored_json(unpack(n.state))) for n in page]
 
     def tracked_position(self, name: str) -> int | None:
         """The last upstream position recorded under `name` (None: nothing yet).
@@ -1150,13 +1164,9 @@ class LedgerStore:
         """
         claimed = sorted({r.event_id for r in rejections if r.event_id is not None})
         accepted: dict[str, tuple[int, dict[str, Any]]] = {}
-        for chunk in _chunks(claimed):
-            for row in self._query(
-                f"SELECT e.event_id, e.recorded_us, {self._content_state} FROM sla_events e "
-                f"{self._content_join} WHERE e.event_id IN ({_placeholders(len(chunk))})",
-                chunk,
-            ):
-                accepted[row["event_id"]] = (int(row["recorded_us"]), _content(row["state"])[1])
+        columns = f"e.event_id, e.recorded_us, {self._content_state}"
+        for row in self._of_event_ids(columns, claimed):
+            accepted[row["event_id"]] = (int(row["recorded_us"]), _content(row["state"])[1])
         return {
             r.seq
             for r in rejections
@@ -1362,7 +1372,7 @@ class LedgerStore:
             f"SELECT {listed}, c.state FROM {table} e {self._content_join} WHERE {condition}",
             params,
         ):
-            content = None if r["state"] is None else event_content(bytes(r["state"]))
+            content = None if r["state"] is None else event_content(unpack(bytes(r["state"])))
             envelope, origin = content or ("", "")
             derived = {
                 "content_sha256": hashlib.sha256(envelope.encode()).hexdigest(),
@@ -1422,7 +1432,7 @@ class LedgerStore:
                 f"WHERE originator_id IN ({_placeholders(len(chunk))})",
                 chunk,
             ):
-                found[uuid.UUID(str(r["originator_id"]))] = bytes(r["state"])
+                found[uuid.UUID(str(r["originator_id"]))] = unpack(bytes(r["state"]))
         return found
 
     def chain_page(
@@ -1454,6 +1464,11 @@ class LedgerStore:
                 [after, through],
             )
         ]
+        if self.dialect == "postgresql":  # records are packed there (`content_codec`)
+            events = [
+                (*row[:8], None if row[8] is None else unpack(bytes(row[8])), *row[9:])
+                for row in events
+            ]
         others: list[tuple[RecordKind, dict[str, Any], tuple[Any, ...]]] = []
         kinds: tuple[RecordKind, ...] = ("entry", "close")
         for kind in kinds:
@@ -1464,7 +1479,8 @@ class LedgerStore:
                 "WHERE e.chain_pos > ? AND e.chain_pos <= ?",
                 [after, through],
             ):
-                record = (r["state"], r["topic"], r["originator"], r["originator_version"])
+                state = None if r["state"] is None else unpack(bytes(r["state"]))
+                record = (state, r["topic"], r["originator"], r["originator_version"])
                 others.append((kind, {name: r[name] for name in columns}, record))
         return events, others
 
@@ -1488,7 +1504,7 @@ class LedgerStore:
         for r in rows:
             values = tuple(r) if self.dialect == "sqlite" else tuple(r.values())
             index = values[3:] if values[3 + names.index("chain_pos")] is not None else None
-            found.append((int(values[0]), values[1], bytes(values[2]), index))
+            found.append((int(values[0]), values[1], unpack(bytes(values[2])), index))
         return found
 
     def append_replayed(

@@ -43,6 +43,7 @@ from ledger.chain import ChainHead
 from ledger.errors import StoreError
 from ledger.periods import to_us
 from projections.store.chain_append import COLUMNS, ChainAppend
+from projections.store.content_codec import pack
 from projections.store.immutability import (
     OWNER_ROLE,
     postgres_statements,
@@ -168,7 +169,7 @@ def seal_chain(cursor: Any, side: SideRows | None, dialect: Dialect, library_tab
                 [s.originator_id for s in stored],
                 [s.originator_version for s in stored],
                 [s.topic for s in stored],
-                [s.state for s in stored],
+                [pack(s.state) for s in stored],
             ],
         )
     sealed = side.chain.sealed_head

@@ -55,8 +55,10 @@ def create_statements(dialect: Dialect) -> list[str]:
         # is the rowid). Its content (envelope and origin) is not here but in its
         # eventsourcing record, whose notification id is the same position: stored once
         # (and its content_sha256 is the digest of that envelope, computed when read).
+        # An event id is unique through the event store's own key (originator id and
+        # version, the originator id being the event id's name-based UUID): no index here.
         f"""CREATE TABLE IF NOT EXISTS sla_events (
-            event_id TEXT NOT NULL UNIQUE,
+            event_id TEXT NOT NULL,
             type TEXT NOT NULL,
             subject_kind TEXT NOT NULL,
             subject_id TEXT NOT NULL,
