@@ -31,32 +31,29 @@ changed since the entries were recorded.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ledger.chain import ChainHead
-from ledger.events import EVENT_TYPES
 from ledger.periods import Period, from_us
-from ledger.timeformat import parse_utc
-from projections.audit_verify import event_originator_hex
 from projections.credit_entries import close_period, reconcile_period
+from projections.replay_derivation import INDEXED, IndexColumns, ReplayError, derive
 from projections.store import LedgerStore
-from projections.store.chain_append import ReplayedEvent, event_content
+from projections.store.chain_append import ReplayedEvent
 from projections.store.ledger_store import (
     TOPIC_CREDIT_ENTRY,
     TOPIC_EVENT_ACCEPTED,
     TOPIC_PERIOD_CLOSED,
     Span,
-    subject_rows,
 )
 from projections.store.schema import ENTRY_COLUMNS, EVENT_COLUMNS, SCOPE_SEP
 
-PAGE = 5_000  # records read, and events written, per round trip
+PAGE = 5_000  # records read per round trip
+WRITE_PAGES = 4  # pages of events written to the scratch store per transaction
+EVENT = TOPIC_EVENT_ACCEPTED
 EVENT_NAMES = [name for name, _ in EVENT_COLUMNS]
-INDEXED = EVENT_NAMES.index("recorded_us")  # the index columns derived from the envelope
 SPAN_KEY = ("subject_kind", "subject_id")
 SPAN_NAMES = ("lo_us", "hi_us", "has_end", "ended_us")
 BUCKET_KEY = ("subject_kind", "bucket", "subject_id")
@@ -71,6 +68,7 @@ ENTRY_NAMES = tuple(
 )
 MAX_DIFFERENCES = 1_000  # listed; more are counted
 Row = tuple[Any, ...]
+LogRecord = tuple[int, str, bytes, tuple[Any, ...] | None]  # position, topic, state, index
 
 
 @dataclass
@@ -96,12 +94,7 @@ class RebuildResult:
             self.more_differences += 1
 
 
-class ReplayError(Exception):
-    """The log cannot be replayed as it stands (a record that is no event the ledger
-    wrote, record times going back): the rebuild stops there and says why."""
-
-
-def _log(store: LedgerStore) -> Iterator[tuple[int, str, bytes, tuple[Any, ...] | None]]:
+def _log(store: LedgerStore) -> Iterator[LogRecord]:
     after = 0
     while True:
         page = store.log_records(after, PAGE)
@@ -109,61 +102,6 @@ def _log(store: LedgerStore) -> Iterator[tuple[int, str, bytes, tuple[Any, ...] 
             return
         yield from page
         after = page[-1][0]
-
-
-def _replayed_event(
-    position: int,
-    state: bytes,
-    index: tuple[Any, ...] | None,
-    result: RebuildResult,
-    spans: list[Span],
-    scopes: set[tuple[str, str, str]],
-) -> ReplayedEvent:
-    """An event as its log record gives it, derived again as the intake derives it: its
-    index columns (the live index row at its position is compared with them on the way),
-    its content digest, and what it says about its subject (into `spans` and `scopes`,
-    with `subject_of`, as at intake). The record time is the index row's (the chain
-    covers it: the heads say if it was altered)."""
-    content = event_content(state)
-    if content is None or index is None:
-        raise ReplayError(
-            f"position {position}: the event store's record is no event the ledger wrote "
-            "(or its sla_events row is missing): run `sla-ledger audit verify`"
-        )
-    envelope = content[0]
-    recorded_us = int(index[INDEXED])
-    try:
-        # Read as `InboundEvent.from_envelope` reads an envelope (every key it needs, the
-        # instant parsed), without building one per event; then derived as at intake.
-        document = json.loads(envelope)
-        event_id, type_, payload = document["event_id"], document["type"], document["payload"]
-        occurred, _, _ = document["occurred_at"], document["schema_version"], document["source"]
-        # The envelope spells its instant canonically (`format_utc`), as the index does:
-        # a spelling of its own would be an envelope the ledger never wrote.
-        parse_utc(occurred)
-        subject_kind, subject_field = EVENT_TYPES[type_]
-        subject_id = str(payload[subject_field])
-        if type(event_id) is not str:  # the inbound contract's is a UUID's text
-            raise TypeError
-        subject_rows(subject_kind, subject_id, payload, recorded_us, spans, scopes)
-    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
-        raise ReplayError(
-            f"position {position}: the event store's record is no event the ledger wrote: "
-            "run `sla-ledger audit verify`"
-        ) from None
-    derived = (event_id, type_, subject_kind, subject_id, occurred)
-    if derived != index[:INDEXED]:
-        where = f"event at position {position} ({index[0]}) in sla_events"
-        for name, mine, theirs in zip(EVENT_NAMES, index, derived, strict=False):
-            if mine != theirs:
-                result.differ(f"{where}: {name} is {mine} live, {theirs} rebuilt")
-    return (
-        *derived,
-        recorded_us,
-        hashlib.sha256(envelope.encode()).hexdigest(),
-        state,
-        event_originator_hex(derived[0]),
-    )
 
 
 def replay(live: LedgerStore, scratch: LedgerStore, result: RebuildResult | None = None) -> int:
@@ -188,24 +126,24 @@ def replay(live: LedgerStore, scratch: LedgerStore, result: RebuildResult | None
     pending_entries: tuple[str, int] | None = None  # (period, record time) being read
     for position, topic, state, index in _log(live):
         read += 1
-        if topic == TOPIC_EVENT_ACCEPTED:
+        if topic == EVENT:
             if pending_entries is not None:
                 _reconcile(scratch, *pending_entries)
                 pending_entries = None
-            events.append(_replayed_event(position, state, index, result, spans, scopes))
+            columns, content, originator, span, scope_rows = derive(position, state, index)
+            assert index is not None  # else `derive` refused it
+            if columns is not None:
+                _index_differs(position, index, columns, result)
+            recorded_us = int(index[INDEXED])
+            events.append((*(columns or index[:INDEXED]), recorded_us, content, state, originator))
+            if span is not None:
+                spans.append(span)
+            scopes.update(scope_rows)
             result.events_compared += 1
-            if len(events) >= 4 * PAGE:
+            if len(events) >= WRITE_PAGES * PAGE:
                 flush()
             continue
-        try:
-            fields = json.loads(state)
-            time_field = "recorded_us" if topic == TOPIC_CREDIT_ENTRY else "closed_us"
-            moment = (str(fields["period"]), int(fields[time_field]))
-        except (ValueError, KeyError, TypeError, RecursionError):
-            raise ReplayError(
-                f"position {position}: the event store's record is no entry or close the "
-                "ledger wrote: run `sla-ledger audit verify`"
-            ) from None
+        moment = _moment(position, topic, state)
         if topic == TOPIC_CREDIT_ENTRY:
             flush()
             if pending_entries is not None and pending_entries != moment:
@@ -220,12 +158,35 @@ def replay(live: LedgerStore, scratch: LedgerStore, result: RebuildResult | None
                 _reconcile(scratch, *pending_entries)
             pending_entries = None
             close_period(scratch, Period.from_label(moment[0]), from_us(moment[1]), replaying=True)
-        else:
-            raise ReplayError(f"position {position}: the event store's record has topic {topic}")
     flush()
     if pending_entries is not None:
         _reconcile(scratch, *pending_entries)
     return read
+
+
+def _moment(position: int, topic: str, state: bytes) -> tuple[str, int]:
+    """(period, record time) of an entry's or a close's record."""
+    try:
+        fields = json.loads(state)
+        time_field = "recorded_us" if topic == TOPIC_CREDIT_ENTRY else "closed_us"
+        moment = (str(fields["period"]), int(fields[time_field]))
+    except (ValueError, KeyError, TypeError, RecursionError):
+        raise ReplayError(
+            f"position {position}: the event store's record is no entry or close the "
+            "ledger wrote: run `sla-ledger audit verify`"
+        ) from None
+    if topic not in (TOPIC_CREDIT_ENTRY, TOPIC_PERIOD_CLOSED):
+        raise ReplayError(f"position {position}: the event store's record has topic {topic}")
+    return moment
+
+
+def _index_differs(
+    position: int, index: tuple[Any, ...], derived: IndexColumns, result: RebuildResult
+) -> None:
+    where = f"event at position {position} ({index[0]}) in sla_events"
+    for name, mine, theirs in zip(EVENT_NAMES, index, derived, strict=False):
+        if mine != theirs:
+            result.differ(f"{where}: {name} is {mine} live, {theirs} rebuilt")
 
 
 def _reconcile(scratch: LedgerStore, period: str, recorded_us: int) -> None:
