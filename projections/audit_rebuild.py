@@ -5,10 +5,13 @@ notification id is its chain position). It is replayed into a scratch store exac
 it happened:
 
 - accepted events, each with its original origin and record time (its `sla_events`
-  row's); the index columns (type, subject, occurred_at) and the spans are derived again
-  from the envelope. Consecutive events are written in large transactions, whatever
-  transactions they came in: only the chain order and the record times count, and both
-  are kept;
+  row's); the index columns (type, subject, occurred_at), the spans and the scopes are
+  derived again from the envelope, parsed once, with the intake's own rules
+  (`replay_derivation`), and each event's index row is compared with the live one as
+  it is replayed. Consecutive events are written in large transactions (`WRITE_PAGES`
+  pages), whatever transactions they came in: only the chain order and the record
+  times count, and both are kept. Each event is sealed from its record as it stands
+  (`event_record_sha256`), so the scratch store holds the log's very bytes;
 - each close at its record time (`close_period` at that moment);
 - each moment at which credit entries were recorded: the period's full reconciliation
   (`reconcile_period`) at that moment. Only the moments come from the log; which
@@ -17,10 +20,12 @@ it happened:
   needs none, and if one were due there, the live ledger lacks it and the comparison
   of the entries says so.
 
-Then the scratch store is compared with the live one, table against table, in pages
-(memory does not grow with the store): the chain (a faithful rebuild reproduces every
-link, so the heads must be equal), every row of the event index (`sla_events`) column by
-column, every subject's span, and the credit entries field by field. A report reads
+Then the scratch store is compared with the live one, table against table, as sorted
+streams of pages (memory does not grow with the store): the chain (a faithful rebuild
+reproduces every link, so the heads must be equal), every row of the event index
+(`sla_events`) column by column, every subject's span, scopes and buckets, and the
+credit entries field by field. A page equal on both sides is passed over whole; rows
+are paired one by one only where the tables differ. A report reads
 nothing else: the events' content (the very records replayed), their index rows and the
 spans, the closes (in the chain) and the entries, so equal tables give equal report rows
 for every period and moment, and the rows are not computed twice more. Any difference
