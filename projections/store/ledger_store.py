@@ -419,7 +419,7 @@ def _use_wal(path: Path, wait_seconds: float = 30.0) -> None:
             time.sleep(0.05)
 
 
-THROWAWAY_CACHE_KIB = 64 * 1024
+THROWAWAY_CACHE_KIB = 32 * 1024
 
 
 class ThrowawayPool(SQLiteConnectionPool):
@@ -430,7 +430,7 @@ class ThrowawayPool(SQLiteConnectionPool):
         connection = super()._create_connection()
         cursor = connection.cursor()
         cursor.execute("PRAGMA synchronous = OFF")
-        # A larger page cache (bounded: 64 MiB) keeps the b-trees that grow in random
+        # A larger page cache (bounded: 32 MiB) keeps the b-trees that grow in random
         # order (the event ids', the records' originator ids') from being written and
         # read again in each transaction.
         cursor.execute(f"PRAGMA cache_size = -{THROWAWAY_CACHE_KIB}")
