@@ -26,7 +26,12 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 import psycopg
 from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEvent, Tracking
 from eventsourcing.postgres import PostgresDatastore
-from eventsourcing.sqlite import SQLiteConnection, SQLiteConnectionPool, SQLiteDatastore
+from eventsourcing.sqlite import (
+    SQLiteConnection,
+    SQLiteConnectionPool,
+    SQLiteCursor,
+    SQLiteDatastore,
+)
 from psycopg.conninfo import make_conninfo
 
 from ledger.chain import FIELDS, RECORD_TIME, ChainHead, RecordKind
@@ -786,6 +791,17 @@ class LedgerStore:
             cursor.execute(to_dialect(statement, self.dialect), list(params))
             return list(cursor.fetchall())
 
+    def _rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """`_query`'s rows as plain tuples in the statement's column order, which SQLite
+        builds directly, without a row object for each (a rebuild reads every record of
+        the log and every row of the projections it compares)."""
+        if self.dialect != "sqlite":
+            return [tuple(r.values()) for r in self._query(statement, params)]
+        if self._snapshot is not None:
+            return _plain_rows(self._snapshot, statement, params, self.url)
+        with self._transaction() as cursor:
+            return _plain_rows(cursor, statement, params, self.url)
+
     @contextmanager
     def snapshot(self) -> Iterator[None]:
         """Every read inside sees the store as of one moment, whatever is committed
@@ -1508,19 +1524,16 @@ class LedgerStore:
         table = self.recorder.events_table_name
         key = "rowid" if self.dialect == "sqlite" else "notification_id"
         names = [name for name, _ in EVENT_COLUMNS]
-        rows = self._query(
+        rows = self._rows(
             f"SELECT c.{key} AS pos, c.topic, c.state, {', '.join(f'e.{n}' for n in names)} "
             f"FROM {table} c LEFT JOIN sla_events e ON e.chain_pos = c.{key} "
             f"WHERE c.{key} > ? ORDER BY c.{key} LIMIT ?",
             [after, limit],
         )
         present = 3 + names.index("chain_pos")
-        found: list[tuple[int, str, bytes, tuple[Any, ...] | None]] = []
-        for r in rows:
-            values = tuple(r) if self.dialect == "sqlite" else tuple(r.values())
-            index = values[3:] if values[present] is not None else None
-            found.append((values[0], values[1], bytes(values[2]), index))
-        return found
+        return [
+            (int(r[0]), r[1], bytes(r[2]), r[3:] if r[present] is not None else None) for r in rows
+        ]
 
     def append_replayed(
         self,
@@ -1556,10 +1569,7 @@ class LedgerStore:
         if after is not None:
             statement += f" WHERE ({ordered}) > ({_placeholders(len(key))})"
             params += list(after)
-        rows = self._query(f"{statement} ORDER BY {ordered} LIMIT ?", [*params, limit])
-        if self.dialect == "sqlite":
-            return [tuple(r) for r in rows]
-        return [tuple(r.values()) for r in rows]
+        return self._rows(f"{statement} ORDER BY {ordered} LIMIT ?", [*params, limit])
 
     def library_count(self) -> int:
         table = self.recorder.events_table_name
@@ -1790,6 +1800,21 @@ def redact(url: str) -> str:
         netloc = f"{user.partition(':')[0]}:***@{host}"
     tail = re.sub(r"([?&]password=)[^&#]*", r"\1***", tail)
     return f"{scheme}://{netloc}{tail}"
+
+
+def _plain_rows(
+    cursor: SQLiteCursor, statement: str, params: Sequence[Any], url: str
+) -> list[tuple[Any, ...]]:
+    sqlite_cursor = cursor.sqlite_cursor
+    factory = sqlite_cursor.row_factory
+    sqlite_cursor.row_factory = None
+    try:
+        sqlite_cursor.execute(statement, list(params))
+        return sqlite_cursor.fetchall()
+    except sqlite3.Error as exc:  # the driver's own errors: one line, as elsewhere
+        raise StoreError(f"store {redact(url)} failed: {_first_line(exc)}") from None
+    finally:
+        sqlite_cursor.row_factory = factory
 
 
 def _first_line(exc: BaseException) -> str:
