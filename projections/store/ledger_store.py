@@ -122,15 +122,6 @@ class AppendOutcome:
     already_tracked: bool = False
 
 
-def event_originator(event_id: str) -> uuid.UUID:
-    """`originator_of("event", event_id)`, computed directly (the name-based UUID of
-    RFC 4122, version 5): a rebuild derives one per event."""
-    digest = bytearray(hashlib.sha1(EVENT_NAMESPACE.bytes + event_id.encode()).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50
-    digest[8] = (digest[8] & 0x3F) | 0x80
-    return uuid.UUID(bytes=bytes(digest))
-
-
 def originator_of(kind: RecordKind, key: str) -> uuid.UUID:
     """The eventsourcing originator id of a chained record: its event id, entry id or
     the period it closes."""

@@ -24,7 +24,6 @@ from projections.audit_verify import _consecutive_events, event_originator_hex
 from projections.store.chain_append import event_content, library_state
 from projections.store.ledger_store import (
     TOPIC_EVENT_ACCEPTED,
-    event_originator,
     originator_of,
 )
 
@@ -103,7 +102,6 @@ def test_a_rebuilds_event_digest_is_the_chains(text: str) -> None:
 
 @pytest.mark.parametrize("event_id", ["e-1", str(uuid.uuid4()), "é"])
 def test_the_fast_originator_ids_are_the_name_based_uuids(event_id: str) -> None:
-    assert event_originator(event_id) == originator_of("event", event_id)
     assert event_originator_hex(event_id) == originator_of("event", event_id).hex
 
 
