@@ -210,7 +210,9 @@ def audit(store: LedgerStore, directory: Path) -> None:
         f"audit check {'ok' if checked.ok else 'FAILED'} in {time.perf_counter() - started:.2f} s"
     )
     started = time.perf_counter()
-    with LedgerStore(f"sqlite:///{directory / f'rebuild-{store.dialect}.db'}") as scratch:
+    scratch_url = f"sqlite:///{directory / f'rebuild-{store.dialect}.db'}"
+    # A scratch file thrown away after, as the command's own (`audit rebuild`).
+    with LedgerStore(scratch_url, throwaway=True) as scratch:
         rebuilt = rebuild(store, scratch)
     print(
         f"  audit rebuild: {rebuilt.records:,} records replayed, {rebuilt.events_compared:,} "

@@ -198,7 +198,12 @@ def _rebuild(args: argparse.Namespace) -> int:
 
     with tempfile.TemporaryDirectory(prefix="sla-ledger-rebuild-") as scratch_dir:
         scratch_url = args.scratch or f"sqlite:///{Path(scratch_dir) / 'rebuild.db'}"
-        with open_store(args) as live, LedgerStore(scratch_url) as scratch:
+        # The default scratch is this command's own temporary file, deleted at its end.
+        throwaway = args.scratch is None
+        with (
+            open_store(args) as live,
+            LedgerStore(scratch_url, throwaway=throwaway) as scratch,
+        ):
             if scratch.chain_head().position != 0:
                 raise StoreError(f"--scratch {scratch_url} is not empty: give an empty store")
             result = rebuild(live, scratch)

@@ -134,6 +134,29 @@ def record_sha256(kind: RecordKind, position: int, fields: Mapping[str, Any]) ->
     return hashlib.sha256(encoding(kind, position, fields)).hexdigest()
 
 
+def event_record_sha256(
+    position: int,
+    event_id: str,
+    type_: str,
+    subject_kind: str,
+    subject_id: str,
+    occurred_at: str,
+    recorded_us: int,
+    content_sha256: str,
+    record: bytes,
+) -> str:
+    """`record_sha256("event", position, fields)` from an event's plain fields and its
+    event store record `[envelope,origin]` (`chain_append.library_state`), whose bytes
+    after the `[` are the encoding's last ones: `encoding` written out for one kind, for a
+    rebuild that seals every event of the log again. The strings are escaped by the JSON
+    encoder's own escaping, which refuses anything but a string (TypeError)."""
+    head = (
+        f'["event",{position},{_escape(event_id)},{_escape(type_)},{_escape(subject_kind)},'
+        f'{_escape(subject_id)},{_escape(occurred_at)},{int(recorded_us)},"{content_sha256}",'
+    )
+    return hashlib.sha256(head.encode() + record[1:]).hexdigest()
+
+
 def link(previous: str, record_digest: str) -> str:
     return hashlib.sha256(f"{previous}\n{record_digest}".encode("ascii")).hexdigest()
 

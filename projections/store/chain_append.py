@@ -22,9 +22,7 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
 
-from eventsourcing.persistence import StoredEvent
-
-from ledger.chain import ChainHead, RecordKind, link, record_sha256
+from ledger.chain import ChainHead, RecordKind, event_record_sha256, link, record_sha256
 from projections.store.schema import CHAINED_TABLES, CLOSE_COLUMNS, ENTRY_COLUMNS, EVENT_COLUMNS
 
 COLUMNS = {"event": EVENT_COLUMNS, "entry": ENTRY_COLUMNS, "close": CLOSE_COLUMNS}
@@ -34,6 +32,16 @@ ROW_OF = {kind: itemgetter(*(name for name, _ in columns)) for kind, columns in 
 
 class ChainMovedError(Exception):
     """Records were added since the figures being written were computed."""
+
+
+# An event replayed from the log by a rebuild, derived again from its record: event_id,
+# type, subject_kind, subject_id, occurred_at, recorded_us (the log's record time),
+# content_sha256, the record itself (`[envelope,origin]`, its bytes as the log holds
+# them) and its originator id (32 hex digits). A tuple: a rebuild seals every event.
+ReplayedEvent = tuple[str, str, str, str, str, int, str, bytes, str]
+# An eventsourcing record to insert: originator id (a UUID, or 32 hex digits), topic,
+# state. Its version is always 1 and its notification id its chain position.
+LibraryRecord = tuple[uuid.UUID | str, str, bytes]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,14 +98,18 @@ class ChainAppend:
     at_us: int | None = None
     expected_position: int | None = None
     sealed_head: ChainHead | None = None
-    # A rebuild replaying the log: each event keeps the record time it was given (the
-    # log's), which must not go back; several original transactions then seal as one.
-    replaying: bool = False
+    # A rebuild replaying the log: its events instead of `records`, each keeping the
+    # record time it was given (the log's), which must not go back; several original
+    # transactions then seal as one. `replayed_topic`: their records' topic.
+    replayed: list[ReplayedEvent] = field(default_factory=list)
+    replayed_topic: str = ""
 
     def seal(
         self, head: ChainHead, now_us: int, insert: Callable[[str, tuple[Any, ...]], None]
-    ) -> list[StoredEvent]:
+    ) -> list[LibraryRecord]:
         """Give each record its place after `head`; `insert(table, row)` receives the rows."""
+        if self.replayed:
+            return self._seal_replayed(head, insert)
         if self.expected_position is not None and head.position != self.expected_position:
             raise ChainMovedError(
                 f"the chain moved from position {self.expected_position} to {head.position}"
@@ -110,18 +122,11 @@ class ChainAppend:
         # Entries and closes carry the moment they were computed for.
         at = max(now_us, head.recorded_us + 1) if self.at_us is None else self.at_us
         position, previous = head.position, head.sha256
-        stored: list[StoredEvent] = []
-        last_us = head.recorded_us
+        stored: list[LibraryRecord] = []
         for record in self.records:
             position += 1
             fields = record.fields
-            if record.kind == "event" and self.replaying:
-                if fields["recorded_us"] < last_us:
-                    raise ValueError(
-                        f"the record time of position {position} is earlier than the one before"
-                    )
-                at = last_us = fields["recorded_us"]
-            elif record.kind == "event":
+            if record.kind == "event":
                 fields["recorded_us"] = at
             elif record.kind == "close":
                 fields["checkpoint_pos"] = position - 1
@@ -130,13 +135,44 @@ class ChainAppend:
             fields["chain_pos"] = position
             fields["chain_sha256"] = previous
             insert(CHAINED_TABLES[record.kind], ROW_OF[record.kind](fields))
-            stored.append(
-                StoredEvent(
-                    originator_id=record.originator_id,
-                    originator_version=1,
-                    topic=record.topic,
-                    state=library_state(record.kind, fields),
-                )
-            )
+            stored.append((record.originator_id, record.topic, library_state(record.kind, fields)))
         self.sealed_head = ChainHead(position, previous, at)
+        return stored
+
+    def _seal_replayed(
+        self, head: ChainHead, insert: Callable[[str, tuple[Any, ...]], None]
+    ) -> list[LibraryRecord]:
+        """`seal` of a rebuild's events: the same links (`event_record_sha256` is
+        `record_sha256` of an event), from tuples, as every event of the log passes here."""
+        position, previous, last_us = head.position, head.sha256, head.recorded_us
+        table, topic = CHAINED_TABLES["event"], self.replayed_topic
+        stored: list[LibraryRecord] = []
+        for (
+            event_id,
+            type_,
+            kind,
+            subject,
+            occurred,
+            recorded_us,
+            content,
+            record,
+            originator,
+        ) in self.replayed:
+            position += 1
+            if recorded_us < last_us:
+                raise ValueError(
+                    f"the record time of position {position} is earlier than the one before"
+                )
+            last_us = recorded_us
+            previous = link(
+                previous,
+                event_record_sha256(
+                    position, event_id, type_, kind, subject, occurred, recorded_us, content, record
+                ),
+            )
+            insert(
+                table, (event_id, type_, kind, subject, occurred, recorded_us, position, previous)
+            )
+            stored.append((originator, topic, record))
+        self.sealed_head = ChainHead(position, previous, last_us)
         return stored

@@ -14,7 +14,7 @@ import re
 import sqlite3
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,7 +26,12 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 import psycopg
 from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEvent, Tracking
 from eventsourcing.postgres import PostgresDatastore
-from eventsourcing.sqlite import SQLiteDatastore
+from eventsourcing.sqlite import (
+    SQLiteConnection,
+    SQLiteConnectionPool,
+    SQLiteCursor,
+    SQLiteDatastore,
+)
 from psycopg.conninfo import make_conninfo
 
 from ledger.chain import FIELDS, RECORD_TIME, ChainHead, RecordKind
@@ -35,7 +40,13 @@ from ledger.errors import StoreError, StoreRefusedError
 from ledger.events import END_FIELDS, INSTANT_FIELDS, InboundEvent, Origin, RecordedEvent
 from ledger.periods import from_us, to_us
 from ledger.timeformat import format_utc, parse_utc
-from projections.store.chain_append import COLUMNS, ChainAppend, PendingRecord, event_content
+from projections.store.chain_append import (
+    COLUMNS,
+    ChainAppend,
+    PendingRecord,
+    ReplayedEvent,
+    event_content,
+)
 from projections.store.content_codec import unpack
 from projections.store.recorders import (
     BulkInsert,
@@ -60,7 +71,7 @@ from projections.store.schema import (
     WIDE_SPAN,
     Dialect,
 )
-from projections.store.subject_index import bucket_rows, scopes_of
+from projections.store.subject_index import bucket_rows, payload_scopes
 
 EVENT_NAMESPACE = uuid.UUID("0d6f7a52-9c1e-5b3a-8e47-2a9b6c1d4e8f")
 TOPIC_EVENT_ACCEPTED = "sla_ledger:InboundEventAccepted"
@@ -110,15 +121,6 @@ class AppendOutcome:
     # True when the tracking position was already recorded: another consumer (or an
     # earlier life of this one) stored this batch, so nothing was written.
     already_tracked: bool = False
-
-
-def event_originator(event_id: str) -> uuid.UUID:
-    """`originator_of("event", event_id)`, computed directly (the name-based UUID of
-    RFC 4122, version 5): a rebuild derives one per event."""
-    digest = bytearray(hashlib.sha1(EVENT_NAMESPACE.bytes + event_id.encode()).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50
-    digest[8] = (digest[8] & 0x3F) | 0x80
-    return uuid.UUID(bytes=bytes(digest))
 
 
 def originator_of(kind: RecordKind, key: str) -> uuid.UUID:
@@ -308,17 +310,15 @@ def _row_entry(r: Any) -> CreditEntry:
 def span_of(event: InboundEvent) -> tuple[int, int, int] | None:
     """(lo, hi, has_end) over the instants an event names: a superset of the time its
     subject can matter to (an outage with no end yet matters up to any horizon)."""
-    instants = [
-        to_us(parse_utc(event.payload[f]))
-        for f in INSTANT_FIELDS
-        if event.payload.get(f) is not None
-    ]
+    return payload_span(event.subject_kind, event.payload)
+
+
+def payload_span(subject_kind: str, payload: Mapping[str, Any]) -> tuple[int, int, int] | None:
+    """`span_of` an event of `subject_kind` with this (normalised) payload."""
+    instants = [to_us(parse_utc(v)) for f in INSTANT_FIELDS if (v := payload.get(f)) is not None]
     if not instants:
         return None
-    has_end = int(
-        any(event.payload.get(f) is not None for f in END_FIELDS)
-        or event.subject_kind == "incident"
-    )
+    has_end = int(subject_kind == "incident" or any(payload.get(f) is not None for f in END_FIELDS))
     return min(instants), max(instants), has_end
 
 
@@ -417,6 +417,24 @@ def _use_wal(path: Path, wait_seconds: float = 30.0) -> None:
             if "locked" not in str(exc) or time.monotonic() > deadline:
                 raise
             time.sleep(0.05)
+
+
+THROWAWAY_CACHE_KIB = 32 * 1024
+
+
+class ThrowawayPool(SQLiteConnectionPool):
+    """The connections of a throwaway store (`LedgerStore(throwaway=True)`): committed
+    writes are handed to the operating system without waiting for the disk."""
+
+    def _create_connection(self) -> SQLiteConnection:
+        connection = super()._create_connection()
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA synchronous = OFF")
+        # A larger page cache (bounded: 32 MiB) keeps the b-trees that grow in random
+        # order (the event ids', the records' originator ids') from being written and
+        # read again in each transaction.
+        cursor.execute(f"PRAGMA cache_size = -{THROWAWAY_CACHE_KIB}")
+        return connection
 
 
 Access = Literal["read", "write", "create"]
@@ -528,9 +546,13 @@ def _postgres_failure(url: str, params: dict[str, Any], exc: PersistenceError) -
 
 
 class LedgerStore:
-    def __init__(self, url: str, *, access: Access = "create") -> None:
+    def __init__(self, url: str, *, access: Access = "create", throwaway: bool = False) -> None:
+        """`throwaway`: a store its caller deletes after use, which nothing else reads (a
+        rebuild's temporary scratch file): SQLite then writes it without waiting for the
+        disk (`synchronous = OFF`), since a crash would lose nothing worth keeping."""
         self.url = url
         self.access = access
+        self.throwaway = throwaway
         self._snapshot: Any = None
         self.dialect, params = parse_store_url(url)
         self.recorder: LedgerSQLiteRecorder | LedgerPostgresRecorder
@@ -625,7 +647,11 @@ class LedgerStore:
                 f"written): {READ_ONLY_HINT}"
             )
         _use_wal(path)
-        return SQLiteDatastore(db_name=str(path))
+        datastore = SQLiteDatastore(db_name=str(path))
+        if self.throwaway:
+            datastore.pool.close()
+            datastore.pool = ThrowawayPool(db_name=str(path))
+        return datastore
 
     def _open_postgres(self, dbname: str) -> None:
         """A reader only checks that the ledger is there; a writer may create or upgrade
@@ -765,6 +791,17 @@ class LedgerStore:
             cursor.execute(to_dialect(statement, self.dialect), list(params))
             return list(cursor.fetchall())
 
+    def _rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """`_query`'s rows as plain tuples in the statement's column order, which SQLite
+        builds directly, without a row object for each (a rebuild reads every record of
+        the log and every row of the projections it compares)."""
+        if self.dialect != "sqlite":
+            return [tuple(r.values()) for r in self._query(statement, params)]
+        if self._snapshot is not None:
+            return _plain_rows(self._snapshot, statement, params, self.url)
+        with self._transaction() as cursor:
+            return _plain_rows(cursor, statement, params, self.url)
+
     @contextmanager
     def snapshot(self) -> Iterator[None]:
         """Every read inside sees the store as of one moment, whatever is committed
@@ -810,7 +847,7 @@ class LedgerStore:
             f"SELECT {columns} FROM {table} c JOIN sla_events e ON e.chain_pos = c.{key} "
             "WHERE c.originator_version = 1 AND "
         )
-        originators = [event_originator(event_id) for event_id in sorted(wanted)]
+        originators = [originator_of("event", event_id) for event_id in sorted(wanted)]
         if self.dialect == "postgresql":
             # One round trip for the whole batch: the ids go as one typed array.
             rows = self._query(select + "c.originator_id = ANY(%b::uuid[])", [originators])
@@ -1304,7 +1341,7 @@ class LedgerStore:
                     topic=TOPIC_EVENT_ACCEPTED,
                 )
             )
-            _subject_of(event, None, spans, scopes)
+            subject_of(event, None, spans, scopes)
         _add_subject_rows(side, spans, scopes, chain)
         # Conflicts are found here, after the batch's validation rejections: the rows
         # (and their `seq`) go in input order, so an exported fix file keeps it too.
@@ -1494,52 +1531,53 @@ class LedgerStore:
         table = self.recorder.events_table_name
         key = "rowid" if self.dialect == "sqlite" else "notification_id"
         names = [name for name, _ in EVENT_COLUMNS]
-        rows = self._query(
+        rows = self._rows(
             f"SELECT c.{key} AS pos, c.topic, c.state, {', '.join(f'e.{n}' for n in names)} "
             f"FROM {table} c LEFT JOIN sla_events e ON e.chain_pos = c.{key} "
             f"WHERE c.{key} > ? ORDER BY c.{key} LIMIT ?",
             [after, limit],
         )
-        found: list[tuple[int, str, bytes, tuple[Any, ...] | None]] = []
-        for r in rows:
-            values = tuple(r) if self.dialect == "sqlite" else tuple(r.values())
-            index = values[3:] if values[3 + names.index("chain_pos")] is not None else None
-            found.append((int(values[0]), values[1], unpack(bytes(values[2])), index))
-        return found
+        present = 3 + names.index("chain_pos")
+        return [
+            (int(r[0]), r[1], unpack(bytes(r[2])), r[3:] if r[present] is not None else None)
+            for r in rows
+        ]
 
     def append_replayed(
-        self, records: Sequence[PendingRecord], events: Sequence[tuple[InboundEvent, int]]
+        self,
+        events: Sequence[ReplayedEvent],
+        spans: list[Span],
+        scopes: set[tuple[str, str, str]],
     ) -> None:
-        """A rebuild's events, in one transaction: each keeps the record time its fields
-        give (the log's), and the subject index grows as at intake, from `events` (each
-        event of `records` with its record time)."""
-        chain = ChainAppend(records=list(records), replaying=True)
+        """A rebuild's events, in one transaction: each keeps the record time it gives
+        (the log's), and the subject index grows as at intake, from `spans` and `scopes`
+        (`subject_of` of each event with its record time)."""
+        chain = ChainAppend(replayed=list(events), replayed_topic=TOPIC_EVENT_ACCEPTED)
         side = SideRows(chain=chain)
-        spans: list[Span] = []
-        scopes: set[tuple[str, str, str]] = set()
-        for event, recorded_us in events:
-            _subject_of(event, recorded_us, spans, scopes)
         _add_subject_rows(side, spans, scopes, chain)
         self._write([], side)
 
     def rows_after(
-        self, table: str, key: Sequence[str], after: Sequence[Any] | None, limit: int
-    ) -> list[dict[str, Any]]:
+        self,
+        table: str,
+        key: Sequence[str],
+        after: Sequence[Any] | None,
+        limit: int,
+        values: Sequence[str] = (),
+    ) -> list[tuple[Any, ...]]:
         """Up to `limit` rows of a ledger table in the order of its unique `key` columns
-        (strings in code-point order, as Python orders them), after the key `after`."""
+        (strings in code-point order, as Python orders them), after the key `after`: each
+        row its key's values, then those of the columns `values`."""
         ordered = ", ".join(
             f'{c} COLLATE "C"' if self.dialect == "postgresql" and c not in NUMERIC_KEYS else c
             for c in key
         )
-        statement = f"SELECT * FROM {table}"
+        statement = f"SELECT {', '.join([*key, *values])} FROM {table}"
         params: list[Any] = []
         if after is not None:
             statement += f" WHERE ({ordered}) > ({_placeholders(len(key))})"
             params += list(after)
-        return [
-            dict(r)
-            for r in self._query(f"{statement} ORDER BY {ordered} LIMIT ?", [*params, limit])
-        ]
+        return self._rows(f"{statement} ORDER BY {ordered} LIMIT ?", [*params, limit])
 
     def library_count(self) -> int:
         table = self.recorder.events_table_name
@@ -1674,7 +1712,7 @@ def entry_fields(e: CreditEntry) -> dict[str, Any]:
 Span = tuple[str, str, int, int, int, int]  # kind, subject, lo, hi, has_end, ended_us
 
 
-def _subject_of(
+def subject_of(
     event: InboundEvent,
     recorded_us: int | None,
     spans: list[Span],
@@ -1682,12 +1720,26 @@ def _subject_of(
 ) -> None:
     """Add what `event` says about where its subject matters: its span (with the record
     time its end became known, if it names one and that time is given) and its scopes."""
-    span = span_of(event)
+    subject_rows(event.subject_kind, event.subject_id, event.payload, recorded_us, spans, scopes)
+
+
+def subject_rows(
+    kind: str,
+    subject: str,
+    payload: Mapping[str, Any],
+    recorded_us: int | None,
+    spans: list[Span],
+    scopes: set[tuple[str, str, str]],
+) -> None:
+    """`subject_of` an event of subject `kind` `subject` with this payload (a rebuild
+    reads every event of the log this way, without an `InboundEvent` for each)."""
+    span = payload_span(kind, payload)
     if span is not None:
         lo, hi, has_end = span
         ended = recorded_us if has_end and recorded_us is not None else NOT_ENDED_US
-        spans.append((event.subject_kind, event.subject_id, lo, hi, has_end, ended))
-    scopes.update((event.subject_kind, event.subject_id, s) for s in scopes_of(event))
+        spans.append((kind, subject, lo, hi, has_end, ended))
+    for scope in payload_scopes(kind, payload):
+        scopes.add((kind, subject, scope))
 
 
 def _add_subject_rows(
@@ -1756,6 +1808,21 @@ def redact(url: str) -> str:
         netloc = f"{user.partition(':')[0]}:***@{host}"
     tail = re.sub(r"([?&]password=)[^&#]*", r"\1***", tail)
     return f"{scheme}://{netloc}{tail}"
+
+
+def _plain_rows(
+    cursor: SQLiteCursor, statement: str, params: Sequence[Any], url: str
+) -> list[tuple[Any, ...]]:
+    sqlite_cursor = cursor.sqlite_cursor
+    factory = sqlite_cursor.row_factory
+    sqlite_cursor.row_factory = None
+    try:
+        sqlite_cursor.execute(statement, list(params))
+        return sqlite_cursor.fetchall()
+    except sqlite3.Error as exc:  # the driver's own errors: one line, as elsewhere
+        raise StoreError(f"store {redact(url)} failed: {_first_line(exc)}") from None
+    finally:
+        sqlite_cursor.row_factory = factory
 
 
 def _first_line(exc: BaseException) -> str:

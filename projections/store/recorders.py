@@ -126,7 +126,7 @@ def seal_chain(cursor: Any, side: SideRows | None, dialect: Dialect, library_tab
     """Under the write lock: place the transaction's chained records after the head,
     insert their rows and their eventsourcing records (each with its chain position as
     notification id), and move the head on. Returns how many records were sealed."""
-    if side is None or side.chain is None or not side.chain.records:
+    if side is None or side.chain is None or not (side.chain.records or side.chain.replayed):
         return 0
     if dialect == "sqlite":
         # SQLite's BEGIN is deferred: write first, so that the head read next cannot be
@@ -151,10 +151,10 @@ def seal_chain(cursor: Any, side: SideRows | None, dialect: Dialect, library_tab
     if dialect == "sqlite":
         cursor.executemany(
             f"INSERT INTO {library_table} (rowid, originator_id, originator_version, topic, "
-            "state) VALUES (?, ?, ?, ?, ?)",
+            "state) VALUES (?, ?, 1, ?, ?)",
             [
-                (p, _hex(s.originator_id), s.originator_version, s.topic, s.state)
-                for p, s in zip(positions, stored, strict=True)
+                (p, _hex(originator), topic, state)
+                for p, (originator, topic, state) in zip(positions, stored, strict=True)
             ],
         )
     else:
@@ -166,10 +166,10 @@ def seal_chain(cursor: Any, side: SideRows | None, dialect: Dialect, library_tab
             ).format(table=Identifier(library_table)),
             [
                 list(positions),
-                [s.originator_id for s in stored],
-                [s.originator_version for s in stored],
-                [s.topic for s in stored],
-                [pack(s.state) for s in stored],
+                [_uuid(originator) for originator, _, _ in stored],
+                [1] * len(stored),
+                [topic for _, topic, _ in stored],
+                [pack(state) for _, _, state in stored],
             ],
         )
     sealed = side.chain.sealed_head
@@ -182,8 +182,15 @@ def seal_chain(cursor: Any, side: SideRows | None, dialect: Dialect, library_tab
 
 
 def _hex(originator_id: UUID | str) -> str:
-    """An originator id as the library's SQLite table holds it (32 hex digits)."""
-    return originator_id.hex if isinstance(originator_id, UUID) else UUID(originator_id).hex
+    """An originator id as the library's SQLite table holds it (32 hex digits); a
+    rebuild gives it so already."""
+    if isinstance(originator_id, UUID):
+        return originator_id.hex
+    return originator_id if len(originator_id) == 32 else UUID(originator_id).hex
+
+
+def _uuid(originator_id: UUID | str) -> UUID:
+    return originator_id if isinstance(originator_id, UUID) else UUID(originator_id)
 
 
 def _only_chained(stored_events: Sequence[StoredEvent]) -> None:

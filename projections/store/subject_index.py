@@ -22,7 +22,7 @@ test and the row computation decide what counts).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ledger.contracts import ContractState
@@ -48,8 +48,12 @@ CHUNK = 500  # ids per `IN (...)`
 def scopes_of(event: InboundEvent) -> set[str]:
     """The scopes an event gives its subject (empty: it names none); for a contract,
     the services and the customer its terms name."""
-    payload = event.payload
-    if event.subject_kind == "contract":
+    return payload_scopes(event.subject_kind, event.payload)
+
+
+def payload_scopes(subject_kind: str, payload: Mapping[str, Any]) -> set[str]:
+    """`scopes_of` an event of `subject_kind` with this (normalised) payload."""
+    if subject_kind == "contract":
         found = {
             CONTRACT_SERVICE + s["service_id"]
             for s in payload.get("services") or ()
@@ -57,10 +61,10 @@ def scopes_of(event: InboundEvent) -> set[str]:
         }
         customer = payload.get("customer_id")
         return found | ({CONTRACT_CUSTOMER + customer} if isinstance(customer, str) else set())
-    if event.subject_kind == "incident":
+    if subject_kind == "incident":
         contract = payload.get("contract_id")
         return {SCOPE_CONTRACT + contract} if isinstance(contract, str) else set()
-    if event.subject_kind not in SCOPED_KINDS:
+    if subject_kind not in SCOPED_KINDS:
         return set()
     service = payload.get("service_id")
     if not isinstance(service, str):

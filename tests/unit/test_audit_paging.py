@@ -10,14 +10,20 @@ from typing import Any
 
 import pytest
 
-from ledger.chain import GENESIS, ChainHead, encoding, link, record_sha256
+from ledger.chain import (
+    GENESIS,
+    ChainHead,
+    encoding,
+    event_record_sha256,
+    link,
+    record_sha256,
+)
 from projections import audit_rebuild, audit_verify
-from projections.audit_rebuild import _merge, _pages
+from projections.audit_rebuild import _differing, _pages
 from projections.audit_verify import _consecutive_events, event_originator_hex
 from projections.store.chain_append import event_content, library_state
 from projections.store.ledger_store import (
     TOPIC_EVENT_ACCEPTED,
-    event_originator,
     originator_of,
 )
 
@@ -76,9 +82,26 @@ def test_the_written_out_encoding_is_the_json_encoders(text: str) -> None:
     assert b",true," in encoding("event", 3, {**fields, "recorded_us": True})
 
 
+@pytest.mark.parametrize("text", TRICKY)
+def test_a_rebuilds_event_digest_is_the_chains(text: str) -> None:
+    """A rebuild seals each event from its record with `event_record_sha256`: the same
+    digest as `record_sha256` of its fields, whatever its strings hold."""
+    fields = {**_event(), "event_id": text, "subject_id": text, "content_sha256": "ab" * 32}
+    assert event_record_sha256(
+        7,
+        text,
+        fields["type"],
+        fields["subject_kind"],
+        text,
+        fields["occurred_at"],
+        1_000,
+        "ab" * 32,
+        library_state("event", fields),
+    ) == record_sha256("event", 7, fields)
+
+
 @pytest.mark.parametrize("event_id", ["e-1", str(uuid.uuid4()), "é"])
 def test_the_fast_originator_ids_are_the_name_based_uuids(event_id: str) -> None:
-    assert event_originator(event_id) == originator_of("event", event_id)
     assert event_originator_hex(event_id) == originator_of("event", event_id).hex
 
 
@@ -131,16 +154,22 @@ def test_the_fast_path_verifies_a_run_of_events_and_stops_at_the_first_bad_one()
 class _Table:
     """A store's `rows_after` over rows in memory, recording what each call asked."""
 
-    def __init__(self, rows: list[dict[str, Any]]) -> None:
+    def __init__(self, rows: list[tuple[Any, ...]]) -> None:
         self.rows = rows
         self.calls: list[tuple[Any, int]] = []
 
     def rows_after(
-        self, table: str, key: Sequence[str], after: Sequence[Any] | None, limit: int
-    ) -> list[dict[str, Any]]:
+        self,
+        table: str,
+        key: Sequence[str],
+        after: Sequence[Any] | None,
+        limit: int,
+        values: Sequence[str] = (),
+    ) -> list[tuple[Any, ...]]:
         self.calls.append((None if after is None else tuple(after), limit))
-        ordered = sorted(self.rows, key=lambda r: tuple(r[c] for c in key))
-        found = [r for r in ordered if after is None or tuple(r[c] for c in key) > tuple(after)]
+        width = len(key)
+        ordered = sorted(self.rows)
+        found = [r for r in ordered if after is None or r[:width] > tuple(after)]
         return found[:limit]
 
 
@@ -148,20 +177,32 @@ def test_a_table_is_read_in_pages_of_bounded_size_after_the_last_key(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(audit_rebuild, "PAGE", 3)
-    table = _Table([{"k": f"k{i}"} for i in range(6, -1, -1)])
-    read = [row["k"] for row in _pages(table, "t", ("k",))]  # type: ignore[arg-type]
-    assert read == [f"k{i}" for i in range(7)]
+    table = _Table([(f"k{i}", i) for i in range(6, -1, -1)])
+    pages = list(_pages(table, "t", ("k",), ("v",)))  # type: ignore[arg-type]
+    assert [row[0] for page in pages for row in page] == [f"k{i}" for i in range(7)]
+    assert [len(page) for page in pages] == [3, 3, 1]
     assert table.calls == [(None, 3), (("k2",), 3), (("k5",), 3), (("k6",), 3)]
 
 
 def test_two_streams_in_key_order_are_paired_by_key() -> None:
-    live = iter([{"k": 1}, {"k": 2}, {"k": 4}, {"k": 6}])
-    rebuilt = iter([{"k": 2}, {"k": 3}, {"k": 4}, {"k": 7}])
+    """Pages of two rows: the streams fall out of step at the first row only one holds.
+    Pairs of equal rows are counted, not listed; a pair with a differing value is."""
+    live = iter([[(1, "a"), (2, "a")], [(4, "a"), (5, "a")], [(6, "a")]])
+    rebuilt = iter([[(2, "a"), (3, "a")], [(4, "a"), (5, "b")], [(7, "a")]])
+    compared = [0]
     pairs = [
-        (None if a is None else a["k"], None if b is None else b["k"])
-        for a, b in _merge(live, rebuilt, lambda row: row["k"])
+        (None if a is None else a[0], None if b is None else b[0])
+        for a, b in _differing(live, rebuilt, 1, compared)
     ]
-    assert pairs == [(1, None), (2, 2), (None, 3), (4, 4), (6, None), (None, 7)]
+    assert pairs == [(1, None), (None, 3), (5, 5), (6, None), (None, 7)]
+    assert compared == [7]
+
+
+def test_equal_pages_are_passed_over_whole() -> None:
+    page = [(1, "a"), (2, "b")]
+    compared = [0]
+    assert list(_differing(iter([page, page]), iter([list(page), list(page)]), 1, compared)) == []
+    assert compared == [4]
 
 
 def test_verify_reads_the_chain_in_pages_of_positions(monkeypatch: pytest.MonkeyPatch) -> None:
