@@ -31,7 +31,6 @@ from consumers.cli_options import (
     seconds,
     store_option,
 )
-from consumers.intake import STDIN, ingest_file, input_name
 from consumers.kafka_config import (
     CREDITS_TOPIC,
     DEAD_LETTER_TOPIC,
@@ -47,10 +46,12 @@ from ledger.periods import Period, from_us, to_us
 from ledger.timeformat import format_utc, parse_date, parse_rfc3339
 from ledger.wording import counted
 from projections.attainment import period_report
-from projections.credit_entries import close_period
 from projections.store import LedgerStore
 from projections.store.ledger_store import DEFAULT_SQLITE_PATH, Access, StoredRejection, redact
 
+# Not imported above: the intake (validation, and pydantic with it) and the close; the
+# commands that use them import them, so that a reading command such as `report` starts
+# without loading them.
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 
@@ -523,6 +524,8 @@ class ProgressBar:
 def input_path(path: Path, command: str) -> Path:
     """`--from-file`'s value, if there is something to read: a file, a device such as
     /dev/null (an empty input), a pipe, or `-` for standard input."""
+    from consumers.intake import STDIN
+
     if path == STDIN:
         if sys.stdin is None:  # started with `<&-`
             raise UsageError(
@@ -540,10 +543,14 @@ def input_path(path: Path, command: str) -> Path:
 
 
 def input_label(path: Path) -> str:
+    from consumers.intake import STDIN
+
     return "stdin" if path == STDIN else path.name
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from consumers.intake import ingest_file, input_name
+
     if args.bootstrap_servers and args.from_file is not None:
         raise UsageError("ingest: give either --from-file or --bootstrap-servers, not both")
     if args.bootstrap_servers:
@@ -647,6 +654,7 @@ class KafkaProgress:
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
+    from consumers.intake import input_name
     from consumers.publish import publish_file
 
     path = input_path(args.from_file, "publish")
@@ -672,6 +680,8 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
 
 def cmd_close(args: argparse.Namespace) -> int:
+    from projections.credit_entries import close_period
+
     period = parse_period(args.period)
     store = open_store(args)
     try:
@@ -837,6 +847,8 @@ def export_rejections(stored: Sequence[StoredRejection], path: Path, url: str) -
     The file is created, never overwritten: `rejections` only reads, and an existing
     path (the store itself, a previous export) is refused untouched.
     """
+    from consumers.intake import STDIN
+
     lines = b"".join(r.raw.replace(b"\n", b" ") + b"\n" for r in stored)
     if path == STDIN:
         sys.stdout.buffer.write(lines)
