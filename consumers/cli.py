@@ -41,12 +41,13 @@ from consumers.kafka_config import (
     TOPIC_OF_FAMILY,
     KafkaSettings,
 )
+from consumers.report_rows import row_documents
 from consumers.shell_commands import command_line
 from ledger.errors import InvalidInputError, LedgerError, StoreError
 from ledger.periods import Period, from_us, to_us
 from ledger.timeformat import format_utc, parse_date, parse_rfc3339
 from ledger.wording import counted
-from projections.attainment import period_report
+from projections.attainment import load_period_inputs
 from projections.store import LedgerStore
 from projections.store.ledger_store import DEFAULT_SQLITE_PATH, Access, StoredRejection, redact
 
@@ -736,28 +737,28 @@ def cmd_report(args: argparse.Namespace) -> int:
         # Always only what was recorded by the moment asked about (now by default), so
         # that this output is exactly what `--as-of` that moment gives later.
         asked = moment(store, as_of, text=args.as_of)
-        report = period_report(store, period, asked, recorded_filter=True)
-    finally:
-        store.close()
-    rows = [
-        r.as_dict()
-        for r in report.rows
-        if args.contract is None or r.contract.contract_id == args.contract
-    ]
-    if args.format == "json":
-        print(
-            render.to_json(
-                {"period": period.label, "as_of": format_utc(report.as_of), "rows": rows}
-            )
+        # One contract's rows read only its own subjects: the same rows as in the
+        # whole period's report (see `load_period_inputs`).
+        inputs = load_period_inputs(
+            store,
+            period,
+            asked,
+            recorded_filter=True,
+            contract_ids=None if args.contract is None else [args.contract],
         )
+    finally:
+        store.close()  # before the rows are computed: no connection to share with a child
+    rows = row_documents(inputs)
+    if args.format == "json":
+        print(render.to_json({"period": period.label, "as_of": format_utc(asked), "rows": rows}))
     elif args.format == "csv":
         fields = list(rows[0]) if rows else list(render.REPORT_CSV_HEADER_WITHOUT_ROWS)
         sys.stdout.write(render.to_csv(rows, fields))
     else:
-        state = f"closed at {format_utc(report.closed_at)}" if report.closed_at else "provisional"
+        state = f"closed at {format_utc(inputs.closed_at)}" if inputs.closed_at else "provisional"
         print(
             render.for_humans(
-                f"Period {period.label} ({state}), as of {format_utc(report.as_of)}: "
+                f"Period {period.label} ({state}), as of {format_utc(asked)}: "
                 f"{counted(len(rows), 'row')}"
             )
         )
