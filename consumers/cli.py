@@ -47,7 +47,7 @@ from ledger.errors import InvalidInputError, LedgerError, StoreError
 from ledger.periods import Period, from_us, to_us
 from ledger.timeformat import format_utc, parse_date, parse_rfc3339
 from ledger.wording import counted
-from projections.attainment import load_period_inputs
+from projections.attainment import load_some_contracts
 from projections.store import LedgerStore
 from projections.store.ledger_store import DEFAULT_SQLITE_PATH, Access, StoredRejection, redact
 
@@ -738,24 +738,27 @@ def cmd_report(args: argparse.Namespace) -> int:
         # that this output is exactly what `--as-of` that moment gives later.
         asked = moment(store, as_of, text=args.as_of)
         # One contract's rows read only its own subjects: the same rows as in the
-        # whole period's report (see `load_period_inputs`).
-        inputs = load_period_inputs(
-            store,
-            period,
-            asked,
-            recorded_filter=True,
-            contract_ids=None if args.contract is None else [args.contract],
-        )
+        # whole period's report (see `load_subjects`).
+        contract_ids = None if args.contract is None else [args.contract]
+        contracts = load_some_contracts(store, to_us(asked), contract_ids)
+        closed_at = store.closes(to_us(asked)).get(period.label)
     finally:
-        store.close()  # before the rows are computed: no connection to share with a child
-    rows = row_documents(inputs)
+        store.close()  # the rows' subjects are read on connections of their own
+    rows = row_documents(
+        lambda: open_store(args),
+        period,
+        asked,
+        contracts,
+        closed_at,
+        every_contract=contract_ids is None,
+    )
     if args.format == "json":
         print(render.to_json({"period": period.label, "as_of": format_utc(asked), "rows": rows}))
     elif args.format == "csv":
         fields = list(rows[0]) if rows else list(render.REPORT_CSV_HEADER_WITHOUT_ROWS)
         sys.stdout.write(render.to_csv(rows, fields))
     else:
-        state = f"closed at {format_utc(inputs.closed_at)}" if inputs.closed_at else "provisional"
+        state = f"closed at {format_utc(closed_at)}" if closed_at else "provisional"
         print(
             render.for_humans(
                 f"Period {period.label} ({state}), as of {format_utc(asked)}: "

@@ -1,18 +1,21 @@
-"""A period's report rows as documents (`Row.as_dict`), computed on two cores.
+"""A period's report rows as documents (`Row.as_dict`), read and computed on two cores.
 
-Once a period's inputs are loaded and folded, each row is a pure function of its
-contract, the folded subjects and the horizon (`ledger.period_rows`), and computing the
-rows of a 30,000-row report took as long as loading them. So the contracts (sorted by
-id) are split into two contiguous halves: a forked child computes the second half's
-documents and sends them back through a pipe while this process computes the first.
+A row only ever reads its own contract's subjects, so the rows of some contracts are
+the same whether they are computed with the whole period's subjects or with only the
+subjects that can reach those contracts (`load_subjects(..., scoped=True)`, what
+`explain` and the reconciliation of a few contracts rely on). Reading, folding and
+computing the subjects took most of a 30,000-row report, so once the contracts are
+folded they are split into two contiguous halves (sorted by id): a forked child reads
+the second half's subjects on a connection of its own, computes their rows and sends
+the documents back through a pipe, while this process does the same for the first half.
 Each half's rows come sorted by contract then service, and every contract of the first
-half sorts before those of the second, so the halves joined are the rows in the order
-of `PeriodInputs.rows`, the very same documents.
+half sorts before those of the second, so the halves joined are the rows in the order of
+`PeriodInputs.rows`: the very same documents.
 
-The fork happens only with the store closed (no connection or pool thread to share)
-and only where it pays: two cores, and enough contracts to outweigh starting a child
-and sending its documents back. The child does nothing but compute and write; if it
-fails for any reason, this process computes its half itself.
+The fork happens with no store open (no connection or pool thread to share), and only
+where it pays: two cores, and enough contracts to outweigh starting a child and sending
+its documents back. The child does nothing but read, compute and write; if it fails for
+any reason, this process computes its half itself.
 """
 
 from __future__ import annotations
@@ -20,36 +23,50 @@ from __future__ import annotations
 import os
 import pickle
 import signal
+from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
-from ledger.period_rows import PeriodInputs
+from ledger.contracts import ContractState
+from ledger.periods import Period
+from projections.attainment import load_subjects
+from projections.store import LedgerStore
 
 # Below this many contracts (3 rows each) the child costs about what it saves.
 FORK_FROM_CONTRACTS = 1_000
 CHILD_FAILED = 1
 
 
-def row_documents(inputs: PeriodInputs) -> list[dict[str, Any]]:
-    """`[row.as_dict() for row in inputs.rows()]`, the second half on another core."""
-    contracts = inputs.contracts
+def row_documents(
+    open_store: Callable[[], LedgerStore],
+    period: Period,
+    as_of: datetime,
+    contracts: list[ContractState],
+    closed_at: datetime | None,
+    *,
+    every_contract: bool,
+) -> list[dict[str, Any]]:
+    """The documents of every row of `contracts` in `period`, as of `as_of` (what was
+    recorded by then, with horizon `as_of`), in report order. `every_contract`: these
+    are all the period's contracts, so in one process the subjects are read without
+    asking whom they reach."""
     if len(contracts) < FORK_FROM_CONTRACTS or (os.cpu_count() or 1) < 2 or not _can_fork():
-        return _documents(inputs)
+        scoped = not every_contract
+        return _documents(open_store, period, as_of, contracts, closed_at, scoped=scoped)
     half = len(contracts) // 2
-    first = replace(inputs, contracts=contracts[:half])
-    second = replace(inputs, contracts=contracts[half:])
+    first, second = contracts[:half], contracts[half:]
     read_end, write_end = os.pipe()
     pid = os.fork()
-    if pid == 0:  # the child: compute, write, and leave without running any cleanup
-        _child(second, read_end, write_end)
+    if pid == 0:  # the child: read, compute, write, and leave without running any cleanup
+        _child(read_end, write_end, open_store, period, as_of, second, closed_at)
     os.close(write_end)
     try:
-        mine = _documents(first)
+        mine = _documents(open_store, period, as_of, first, closed_at, scoped=True)
         with os.fdopen(read_end, "rb") as pipe:
             received = pipe.read()  # to the end: the child has written all and closed
     except BaseException:
-        # Interrupted (a signal, a failure here): a child still computing must not
+        # Interrupted (a signal, a failure here): a child still working must not
         # outlive this process, nor wait for a reader that is gone.
         with suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
@@ -57,18 +74,43 @@ def row_documents(inputs: PeriodInputs) -> list[dict[str, Any]]:
     finally:
         os.waitpid(pid, 0)
     theirs = _unpickled(received)
-    return mine + (theirs if theirs is not None else _documents(second))
+    if theirs is None:
+        theirs = _documents(open_store, period, as_of, second, closed_at, scoped=True)
+    return mine + theirs
 
 
 def _can_fork() -> bool:
     return hasattr(os, "fork")
 
 
-def _documents(inputs: PeriodInputs) -> list[dict[str, Any]]:
+def _documents(
+    open_store: Callable[[], LedgerStore],
+    period: Period,
+    as_of: datetime,
+    contracts: list[ContractState],
+    closed_at: datetime | None,
+    *,
+    scoped: bool,
+) -> list[dict[str, Any]]:
+    store = open_store()
+    try:
+        inputs = load_subjects(
+            store, period, as_of, contracts, closed_at, recorded_filter=True, scoped=scoped
+        )
+    finally:
+        store.close()
     return [row.as_dict() for row in inputs.rows()]
 
 
-def _child(inputs: PeriodInputs, read_end: int, write_end: int) -> None:
+def _child(
+    read_end: int,
+    write_end: int,
+    open_store: Callable[[], LedgerStore],
+    period: Period,
+    as_of: datetime,
+    contracts: list[ContractState],
+    closed_at: datetime | None,
+) -> None:
     status = CHILD_FAILED
     try:
         os.close(read_end)
@@ -76,7 +118,8 @@ def _child(inputs: PeriodInputs, read_end: int, write_end: int) -> None:
         # ends, and the parent reports the signal.
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        data = pickle.dumps(_documents(inputs), protocol=pickle.HIGHEST_PROTOCOL)
+        documents = _documents(open_store, period, as_of, contracts, closed_at, scoped=True)
+        data = pickle.dumps(documents, protocol=pickle.HIGHEST_PROTOCOL)
         with os.fdopen(write_end, "wb") as pipe:
             pipe.write(data)
         status = 0
