@@ -47,7 +47,6 @@ from ledger.errors import InvalidInputError, LedgerError, StoreError
 from ledger.periods import Period, from_us, to_us
 from ledger.timeformat import format_utc, parse_date, parse_rfc3339
 from ledger.wording import counted
-from projections.attainment import load_some_contracts
 from projections.store import LedgerStore
 from projections.store.ledger_store import DEFAULT_SQLITE_PATH, Access, StoredRejection, redact
 
@@ -739,18 +738,20 @@ def cmd_report(args: argparse.Namespace) -> int:
         asked = moment(store, as_of, text=args.as_of)
         # One contract's rows read only its own subjects: the same rows as in the
         # whole period's report (see `load_subjects`).
-        contract_ids = None if args.contract is None else [args.contract]
-        contracts = load_some_contracts(store, to_us(asked), contract_ids)
+        every_contract = args.contract is None
+        contract_ids = (
+            store.subject_ids("contract", to_us(asked)) if every_contract else [args.contract]
+        )
         closed_at = store.closes(to_us(asked)).get(period.label)
     finally:
-        store.close()  # the rows' subjects are read on connections of their own
+        store.close()  # the rows are read on connections of their own
     rows = row_documents(
         lambda: open_store(args),
         period,
         asked,
-        contracts,
+        contract_ids,
         closed_at,
-        every_contract=contract_ids is None,
+        every_contract=every_contract,
     )
     if args.format == "json":
         print(render.to_json({"period": period.label, "as_of": format_utc(asked), "rows": rows}))

@@ -3,13 +3,14 @@
 A row only ever reads its own contract's subjects, so the rows of some contracts are
 the same whether they are computed with the whole period's subjects or with only the
 subjects that can reach those contracts (`load_subjects(..., scoped=True)`, what
-`explain` and the reconciliation of a few contracts rely on). Reading, folding and
-computing the subjects took most of a 30,000-row report, so once the contracts are
-folded they are split into two contiguous halves (sorted by id): a forked child reads
-the second half's subjects on a connection of its own, computes their rows and sends
-the documents back through a pipe, while this process does the same for the first half.
-Each half's rows come sorted by contract then service, and every contract of the first
-half sorts before those of the second, so the halves joined are the rows in the order of
+`explain` and the reconciliation of a few contracts rely on). Reading, decoding and
+folding the contracts and subjects and computing the rows is nearly all of a
+30,000-row report, so the ids of the contracts are split into two contiguous halves
+(sorted): a forked child reads the second half's contracts and the subjects that can
+reach them on a connection of its own, computes their rows and sends the documents back
+through a pipe, while this process does the same for the first half. Each half's rows
+come sorted by contract then service, and every contract of the first half sorts before
+those of the second, so the halves joined are the rows in the order of
 `PeriodInputs.rows`: the very same documents.
 
 The fork happens with no store open (no connection or pool thread to share), and only
@@ -28,9 +29,8 @@ from contextlib import suppress
 from datetime import datetime
 from typing import Any
 
-from ledger.contracts import ContractState
-from ledger.periods import Period
-from projections.attainment import load_subjects
+from ledger.periods import Period, to_us
+from projections.attainment import load_some_contracts, load_subjects
 from projections.store import LedgerStore
 
 # Below this many contracts (3 rows each) the child costs about what it saves.
@@ -42,27 +42,27 @@ def row_documents(
     open_store: Callable[[], LedgerStore],
     period: Period,
     as_of: datetime,
-    contracts: list[ContractState],
+    contract_ids: list[str],
     closed_at: datetime | None,
     *,
     every_contract: bool,
 ) -> list[dict[str, Any]]:
-    """The documents of every row of `contracts` in `period`, as of `as_of` (what was
-    recorded by then, with horizon `as_of`), in report order. `every_contract`: these
-    are all the period's contracts, so in one process the subjects are read without
-    asking whom they reach."""
-    if len(contracts) < FORK_FROM_CONTRACTS or (os.cpu_count() or 1) < 2 or not _can_fork():
-        scoped = not every_contract
-        return _documents(open_store, period, as_of, contracts, closed_at, scoped=scoped)
-    half = len(contracts) // 2
-    first, second = contracts[:half], contracts[half:]
+    """The documents of every row of the contracts `contract_ids` (sorted) in `period`,
+    as of `as_of` (what was recorded by then, with horizon `as_of`), in report order.
+    `every_contract`: these are all the contracts recorded by then, so in one process
+    they and the subjects are read without asking whom they reach."""
+    if len(contract_ids) < FORK_FROM_CONTRACTS or (os.cpu_count() or 1) < 2 or not _can_fork():
+        every = None if every_contract else contract_ids
+        return _documents(open_store, period, as_of, every, closed_at)
+    half = len(contract_ids) // 2
+    first, second = contract_ids[:half], contract_ids[half:]
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: read, compute, write, and leave without running any cleanup
         _child(read_end, write_end, open_store, period, as_of, second, closed_at)
     os.close(write_end)
     try:
-        mine = _documents(open_store, period, as_of, first, closed_at, scoped=True)
+        mine = _documents(open_store, period, as_of, first, closed_at)
         with os.fdopen(read_end, "rb") as pipe:
             received = pipe.read()  # to the end: the child has written all and closed
     except BaseException:
@@ -75,7 +75,7 @@ def row_documents(
         os.waitpid(pid, 0)
     theirs = _unpickled(received)
     if theirs is None:
-        theirs = _documents(open_store, period, as_of, second, closed_at, scoped=True)
+        theirs = _documents(open_store, period, as_of, second, closed_at)
     return mine + theirs
 
 
@@ -87,15 +87,22 @@ def _documents(
     open_store: Callable[[], LedgerStore],
     period: Period,
     as_of: datetime,
-    contracts: list[ContractState],
+    contract_ids: list[str] | None,
     closed_at: datetime | None,
-    *,
-    scoped: bool,
 ) -> list[dict[str, Any]]:
+    """The documents of these contracts' rows (None: every contract), read on a
+    connection of their own."""
     store = open_store()
     try:
+        contracts = load_some_contracts(store, to_us(as_of), contract_ids)
         inputs = load_subjects(
-            store, period, as_of, contracts, closed_at, recorded_filter=True, scoped=scoped
+            store,
+            period,
+            as_of,
+            contracts,
+            closed_at,
+            recorded_filter=True,
+            scoped=contract_ids is not None,
         )
     finally:
         store.close()
@@ -108,7 +115,7 @@ def _child(
     open_store: Callable[[], LedgerStore],
     period: Period,
     as_of: datetime,
-    contracts: list[ContractState],
+    contract_ids: list[str],
     closed_at: datetime | None,
 ) -> None:
     status = CHILD_FAILED
@@ -118,7 +125,7 @@ def _child(
         # ends, and the parent reports the signal.
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        documents = _documents(open_store, period, as_of, contracts, closed_at, scoped=True)
+        documents = _documents(open_store, period, as_of, contract_ids, closed_at)
         data = pickle.dumps(documents, protocol=pickle.HIGHEST_PROTOCOL)
         with os.fdopen(write_end, "wb") as pipe:
             pipe.write(data)

@@ -14,7 +14,7 @@ import pytest
 
 from consumers import report_rows
 from ledger.periods import Period, to_us
-from projections.attainment import load_some_contracts, period_report
+from projections.attainment import period_report
 from projections.store import LedgerStore
 from tests.builders import contract, ev, outage, service
 from tests.cli_process import run_cli as run
@@ -78,17 +78,15 @@ def march_store(store_url: str, tmp_path: Path) -> str:
 
 
 def two_processes(url: str, as_of: datetime) -> list[dict[str, Any]]:
-    store = LedgerStore(url, access="read")
-    try:
-        contracts = load_some_contracts(store, to_us(as_of), None)
+    with LedgerStore(url, access="read") as store:
+        contract_ids = store.subject_ids("contract", to_us(as_of))
         closed_at = store.closes(to_us(as_of)).get(MARCH.label)
-    finally:
-        store.close()
+    assert contract_ids == [f"C-{n}" for n in range(CONTRACTS)]
     return report_rows.row_documents(
         lambda: LedgerStore(url, access="read"),
         MARCH,
         as_of,
-        contracts,
+        contract_ids,
         closed_at,
         every_contract=True,
     )
@@ -139,3 +137,13 @@ def test_few_contracts_stay_in_one_process(
     monkeypatch.setattr(os, "fork", no_fork)
     now = datetime.now(UTC)
     assert two_processes(march_store, now) == one_process(march_store, now)
+
+
+def test_subject_ids_are_those_recorded_by_the_moment_sorted(march_store: str) -> None:
+    with LedgerStore(march_store, access="read") as store:
+        assert store.subject_ids("contract") == [f"C-{n}" for n in range(CONTRACTS)]
+        assert store.subject_ids("contract", to_us(datetime.now(UTC))) == [
+            f"C-{n}" for n in range(CONTRACTS)
+        ]
+        assert store.subject_ids("contract", 0) == []
+        assert store.subject_ids("incident") == sorted(f"I-{n}" for n in range(CONTRACTS))
