@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import gc
 import os
 import re
 import signal
@@ -31,7 +32,6 @@ from consumers.cli_options import (
     seconds,
     store_option,
 )
-from consumers.intake import STDIN, ingest_file, input_name
 from consumers.kafka_config import (
     CREDITS_TOPIC,
     DEAD_LETTER_TOPIC,
@@ -41,16 +41,18 @@ from consumers.kafka_config import (
     TOPIC_OF_FAMILY,
     KafkaSettings,
 )
+from consumers.report_rows import row_documents
 from consumers.shell_commands import command_line
 from ledger.errors import InvalidInputError, LedgerError, StoreError
 from ledger.periods import Period, from_us, to_us
 from ledger.timeformat import format_utc, parse_date, parse_rfc3339
 from ledger.wording import counted
-from projections.attainment import period_report
-from projections.credit_entries import close_period
 from projections.store import LedgerStore
 from projections.store.ledger_store import DEFAULT_SQLITE_PATH, Access, StoredRejection, redact
 
+# Not imported above: the intake (validation, and pydantic with it) and the close; the
+# commands that use them import them, so that a reading command such as `report` starts
+# without loading them.
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 
@@ -523,6 +525,8 @@ class ProgressBar:
 def input_path(path: Path, command: str) -> Path:
     """`--from-file`'s value, if there is something to read: a file, a device such as
     /dev/null (an empty input), a pipe, or `-` for standard input."""
+    from consumers.intake import STDIN
+
     if path == STDIN:
         if sys.stdin is None:  # started with `<&-`
             raise UsageError(
@@ -540,10 +544,14 @@ def input_path(path: Path, command: str) -> Path:
 
 
 def input_label(path: Path) -> str:
+    from consumers.intake import STDIN
+
     return "stdin" if path == STDIN else path.name
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from consumers.intake import ingest_file, input_name
+
     if args.bootstrap_servers and args.from_file is not None:
         raise UsageError("ingest: give either --from-file or --bootstrap-servers, not both")
     if args.bootstrap_servers:
@@ -647,6 +655,7 @@ class KafkaProgress:
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
+    from consumers.intake import input_name
     from consumers.publish import publish_file
 
     path = input_path(args.from_file, "publish")
@@ -672,6 +681,8 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
 
 def cmd_close(args: argparse.Namespace) -> int:
+    from projections.credit_entries import close_period
+
     period = parse_period(args.period)
     store = open_store(args)
     try:
@@ -725,28 +736,33 @@ def cmd_report(args: argparse.Namespace) -> int:
         # Always only what was recorded by the moment asked about (now by default), so
         # that this output is exactly what `--as-of` that moment gives later.
         asked = moment(store, as_of, text=args.as_of)
-        report = period_report(store, period, asked, recorded_filter=True)
-    finally:
-        store.close()
-    rows = [
-        r.as_dict()
-        for r in report.rows
-        if args.contract is None or r.contract.contract_id == args.contract
-    ]
-    if args.format == "json":
-        print(
-            render.to_json(
-                {"period": period.label, "as_of": format_utc(report.as_of), "rows": rows}
-            )
+        # One contract's rows read only its own subjects: the same rows as in the
+        # whole period's report (see `load_subjects`).
+        every_contract = args.contract is None
+        contract_ids = (
+            store.subject_ids("contract", to_us(asked)) if every_contract else [args.contract]
         )
+        closed_at = store.closes(to_us(asked)).get(period.label)
+    finally:
+        store.close()  # the rows are read on connections of their own
+    rows = row_documents(
+        lambda: open_store(args),
+        period,
+        asked,
+        contract_ids,
+        closed_at,
+        every_contract=every_contract,
+    )
+    if args.format == "json":
+        print(render.to_json({"period": period.label, "as_of": format_utc(asked), "rows": rows}))
     elif args.format == "csv":
         fields = list(rows[0]) if rows else list(render.REPORT_CSV_HEADER_WITHOUT_ROWS)
         sys.stdout.write(render.to_csv(rows, fields))
     else:
-        state = f"closed at {format_utc(report.closed_at)}" if report.closed_at else "provisional"
+        state = f"closed at {format_utc(closed_at)}" if closed_at else "provisional"
         print(
             render.for_humans(
-                f"Period {period.label} ({state}), as of {format_utc(report.as_of)}: "
+                f"Period {period.label} ({state}), as of {format_utc(asked)}: "
                 f"{counted(len(rows), 'row')}"
             )
         )
@@ -837,6 +853,8 @@ def export_rejections(stored: Sequence[StoredRejection], path: Path, url: str) -
     The file is created, never overwritten: `rejections` only reads, and an existing
     path (the store itself, a previous export) is refused untouched.
     """
+    from consumers.intake import STDIN
+
     lines = b"".join(r.raw.replace(b"\n", b" ") + b"\n" for r in stored)
     if path == STDIN:
         sys.stdout.buffer.write(lines)
@@ -908,6 +926,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(args.dir, args.store, args.bootstrap_servers, force=args.force)
 
 
+# Commands that read one bounded question's records (a period, a contract, the entries)
+# into memory, answer it and exit. The cyclic garbage collector would walk their
+# millions of live objects (parsed envelopes, folded subjects, rows) again and again as
+# they pile up, and find no garbage: a third of a 30,000-row report went there. Their
+# garbage is acyclic and freed as ever, by reference counting. The audits page through
+# the whole store and ingest runs for hours: those keep the collector.
+WITHOUT_CYCLE_COLLECTION = frozenset({"report", "credits", "explain", "diff", "incidents"})
+
 COMMANDS = {
     "ingest": cmd_ingest,
     "publish": cmd_publish,
@@ -931,7 +957,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         # (argv None), the process exits next: the signals stay ignored until it has.
         with interrupts.raising(then_ignore=argv is None):
             args = parse_arguments(build_parser(), argv)
-            return COMMANDS[args.command](args)
+            paused = args.command in WITHOUT_CYCLE_COLLECTION and gc.isenabled()
+            if paused:
+                gc.disable()
+            try:
+                return COMMANDS[args.command](args)
+            finally:
+                if paused:  # main() called in a process that goes on (tests)
+                    gc.enable()
     except UsageError as exc:
         say(f"error: {exc}")
         return EXIT_USAGE

@@ -31,6 +31,17 @@ def load_contracts(store: LedgerStore, recorded_by_us: int | None) -> list[Contr
     return fold_contracts(store.events_of_kind("contract", recorded_by_us))
 
 
+def load_some_contracts(
+    store: LedgerStore, recorded_by_us: int | None, contract_ids: Collection[str] | None
+) -> list[ContractState]:
+    """The contracts `contract_ids` names (every contract for None), folded, by id."""
+    if contract_ids is None:
+        return load_contracts(store, recorded_by_us)
+    return fold_contracts(
+        store.events_of_subjects("contract", sorted(contract_ids), recorded_by_us)
+    )
+
+
 @dataclass(frozen=True)
 class PeriodReport:
     period: Period
@@ -50,16 +61,37 @@ def load_period_inputs(
     """The folded inputs of `period` with horizon `as_of` (see `period_report`); with
     `contract_ids`, of those contracts only (their rows are the same as in the whole
     period's: a row only ever reads its own contract's subjects)."""
+    recorded_by = to_us(as_of) if recorded_filter else None
+    contracts = load_some_contracts(store, recorded_by, contract_ids)
+    closed_at = store.closes(recorded_by).get(period.label)
+    return load_subjects(
+        store,
+        period,
+        as_of,
+        contracts,
+        closed_at,
+        recorded_filter=recorded_filter,
+        scoped=contract_ids is not None,
+    )
+
+
+def load_subjects(
+    store: LedgerStore,
+    period: Period,
+    as_of: datetime,
+    contracts: list[ContractState],
+    closed_at: datetime | None,
+    *,
+    recorded_filter: bool = False,
+    scoped: bool = True,
+) -> PeriodInputs:
+    """`contracts` (folded already) with the subjects near `period` folded beside them;
+    `scoped`: only the subjects that can reach these contracts' rows, which are then the
+    same rows as in the whole period's report (a row only ever reads its own contract's
+    subjects)."""
     horizon_us = to_us(as_of)
     recorded_by = horizon_us if recorded_filter else None
-    scopes: set[str] | None = None
-    if contract_ids is None:
-        contracts = load_contracts(store, recorded_by)
-    else:
-        contracts = fold_contracts(
-            store.events_of_subjects("contract", sorted(contract_ids), recorded_by)
-        )
-        scopes = set().union(*(contract_scopes(c) for c in contracts))
+    scopes = set().union(*(contract_scopes(c) for c in contracts)) if scoped else None
     windows = [coverage(c, period).window for c in contracts]
     if windows:
         lo = min(w[0] for w in windows)
@@ -70,7 +102,6 @@ def load_period_inputs(
     near = [
         e for kind in SUBJECT_KINDS for e in store.events_near(kind, lo, hi, recorded_by, scopes)
     ]
-    closed_at = store.closes(recorded_by).get(period.label)
     return fold_period(period, horizon_us, contracts, near, closed_at)
 
 

@@ -988,6 +988,15 @@ class LedgerStore:
         rows.sort(key=lambda r: int(r["chain_pos"]))
         return [_row_event(r) for r in rows]
 
+    def subject_ids(self, kind: str, recorded_by_us: int | None = None) -> list[str]:
+        """The ids of the subjects of `kind` with an event recorded (by then), sorted."""
+        statement = "SELECT DISTINCT subject_id FROM sla_events WHERE subject_kind = ?"
+        params: list[Any] = [kind]
+        if recorded_by_us is not None:
+            statement += " AND recorded_us <= ?"
+            params.append(recorded_by_us)
+        return sorted(r["subject_id"] for r in self._query(statement, params))
+
     def changed_subjects(self, after: int, through: int) -> set[tuple[str, str]]:
         """(kind, subject) of every event at a chain position in `(after, through]`."""
         return {
