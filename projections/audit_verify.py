@@ -52,6 +52,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -63,7 +64,14 @@ import projections
 from ledger.chain import EMPTY, ChainHead
 from ledger.errors import StoreError
 from ledger.wording import counted
-from projections.chain_walk import Finding, RangeReport, Walked, job, walk
+from projections.chain_walk import (
+    Finding,
+    RangeReport,
+    Walked,
+    walk,
+    worker_header,
+    worker_range,
+)
 from projections.store import LedgerStore
 
 CHUNK = 5_000  # positions read per round trip
@@ -163,7 +171,8 @@ def _verify(
         )
 
     threshold = PARALLEL_FROM if parallel_from is None else parallel_from
-    count = _worker_count(workers) if end >= threshold else 0
+    # No more workers than pages: each walks a page at a time.
+    count = min(_worker_count(workers), -(-end // size)) if end >= threshold else 0
     walked = _walk_in_workers(store, end, anchors, size, count) if count >= 2 else None
     used = count if walked is not None else 0
     if walked is None:
@@ -237,44 +246,77 @@ def _worker_command() -> list[str] | None:
 def _walk_in_workers(
     store: LedgerStore, end: int, anchors: Mapping[int, str], page_size: int, count: int
 ) -> Walked | None:
-    """The chain walked in `count` ranges, a worker process each; None when that could
-    not be done or its results do not join up (the caller then walks it itself)."""
+    """The chain walked in ranges of a page by `count` worker processes, each taking the
+    next range as it finishes one (a worker slowed by anything else running keeps up);
+    None when that could not be done or the results do not join up (the caller then
+    walks the chain itself)."""
     database, command = store.reader_uri(), _worker_command()
     if database is None or command is None:
         return None
-    bounds = [end * i // count for i in range(count + 1)]
-    jobs = [
-        job(database, store.chain_queries, after, through, anchors, page_size)
-        for after, through in pairwise(bounds)
-    ]
-    started: list[subprocess.Popen[bytes]] = []
+    ranges = list(pairwise([*range(0, end, page_size), end]))
+    header = worker_header(database, store.chain_queries, page_size)
+    reports: list[RangeReport | None] = [None] * len(ranges)
+    handing = threading.Lock()
+    state = {"next": 0, "last": len(ranges) - 1}  # the next range, the last one needed
 
-    def run(given: bytes) -> RangeReport | None:
+    def take() -> int | None:
+        with handing:
+            index = state["next"]
+            if index > state["last"]:
+                return None
+            state["next"] = index + 1
+            return index
+
+    def drive(process: subprocess.Popen[bytes]) -> None:
+        stdin, stdout = process.stdin, process.stdout
+        assert stdin is not None
+        assert stdout is not None
         try:
-            process = subprocess.Popen(
-                command,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
+            stdin.write(header)
+            while (index := take()) is not None:
+                after, through = ranges[index]
+                stdin.write(worker_range(after, through, anchors))
+                stdin.flush()
+                report = RangeReport.loads(stdout.readline())
+                reports[index] = report
+                if report.walked is None or report.walked.finding is not None:
+                    with handing:  # the ranges after this one no longer matter
+                        state["last"] = min(state["last"], index)
+            stdin.close()
+            process.wait()
+        except (OSError, ValueError, KeyError, TypeError):
+            # The worker failed (its problem, a damaged file say, is the walk here to
+            # report) or was stopped: the results will not join, so hand out no more.
+            with handing:
+                state["last"] = -1
+            process.kill()
+
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        for _ in range(count):
+            processes.append(
+                subprocess.Popen(
+                    command,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                )
             )
-        except OSError:
-            return None
-        started.append(process)
-        report, _problem = process.communicate(given)
-        if process.returncode != 0:
-            return None  # its problem (a damaged file, say) is the walk here to report
-        try:
-            return RangeReport.loads(report)
-        except (ValueError, KeyError, TypeError):
-            return None
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        try:
-            reports = list(pool.map(run, jobs))
-        finally:  # interrupted: stop the workers (the threads then return at once)
-            for process in started:
-                if process.poll() is None:
-                    process.kill()
+        with ThreadPoolExecutor(max_workers=len(processes)) as pool:
+            try:
+                for done in [pool.submit(drive, process) for process in processes]:
+                    done.result()
+            finally:  # interrupted: stop the workers, so that their threads return
+                for process in processes:
+                    if process.poll() is None:
+                        process.kill()
+    except OSError:  # a worker could not be started
+        return None
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
     return _joined(store, reports, end, anchors, page_size)
 
 

@@ -309,56 +309,55 @@ def walk(
 
 
 # -- the worker process ------------------------------------------------------------
+#
+# A worker reads lines of JSON on its standard input: first the database (a SQLite URI
+# that never writes) with the statements and the page size, then one range a line
+# (`after`, `through` and the checkpoints inside it); it answers each range with a line,
+# its `RangeReport`, and stops at the end of its input. Every range it walks is read in
+# one snapshot (one read transaction, begun with its first range).
 
 
-def job(
-    database: str,
-    queries: PageQueries,
-    after: int,
-    through: int,
-    anchors: Mapping[int, str],
-    page_size: int,
-) -> bytes:
-    """What a worker is given (on its standard input): a SQLite database to open (a URI
-    that never writes), the statements, its range and the checkpoints inside it."""
-    return json.dumps(
-        {
-            "database": database,
-            "queries": asdict(queries),
-            "after": after,
-            "through": through,
-            "anchors": [[p, d] for p, d in anchors.items() if after < p <= through],
-            "page_size": page_size,
-        }
+def worker_header(database: str, queries: PageQueries, page_size: int) -> bytes:
+    return (
+        json.dumps({"database": database, "queries": asdict(queries), "page_size": page_size})
+        + "\n"
     ).encode()
+
+
+def worker_range(after: int, through: int, anchors: Mapping[int, str]) -> bytes:
+    inside = [[p, d] for p, d in anchors.items() if after < p <= through]
+    return (json.dumps([after, through, inside]) + "\n").encode()
 
 
 @dataclass(frozen=True)
 class RangeReport:
-    """What a worker found: the link and the record time it read at the position before
-    its range (None: not exactly one row claims it), and where its walk got to."""
+    """What a worker found in a range: the link and the record time it read at the
+    position before it (None: not exactly one row claims that position, and it walked
+    nothing), and where its walk from there got to."""
 
     seed: tuple[str, int] | None
     walked: Walked | None
 
     def dumps(self) -> str:
         walked = self.walked
-        return json.dumps(
-            {
-                "seed": self.seed,
-                "head": None
-                if walked is None
-                else [walked.head.position, walked.head.sha256, walked.head.recorded_us],
-                "closes": 0 if walked is None else walked.closes,
-                "finding": None
-                if walked is None or walked.finding is None
-                else [walked.finding.position, walked.finding.problem],
-            }
+        if self.seed is None or walked is None:
+            return json.dumps({"seed": None}) + "\n"
+        head, finding = walked.head, walked.finding
+        return (
+            json.dumps(
+                {
+                    "seed": self.seed,
+                    "head": [head.position, head.sha256, head.recorded_us],
+                    "closes": walked.closes,
+                    "finding": None if finding is None else [finding.position, finding.problem],
+                }
+            )
+            + "\n"
         )
 
     @staticmethod
     def loads(text: bytes) -> RangeReport:
-        """The report a worker wrote (ValueError, KeyError or TypeError if it is not one)."""
+        """A report a worker wrote (ValueError, KeyError or TypeError if it is not one)."""
         found = json.loads(text)
         seed = found["seed"]
         if seed is None:
@@ -394,9 +393,8 @@ def walk_range(
 
 
 def serve() -> None:
-    """A worker process: walk the range of the job on standard input, in one read
-    transaction of a connection of its own, and write the report to standard output."""
-    given = json.load(sys.stdin.buffer)
+    """A worker process's main (see above)."""
+    given = json.loads(sys.stdin.buffer.readline())
     spec = given["queries"]
     queries = PageQueries(
         **{
@@ -405,21 +403,19 @@ def serve() -> None:
             "close_columns": tuple(spec["close_columns"]),
         }
     )
+    page_size = int(given["page_size"])
     connection = sqlite3.connect(given["database"], uri=True, isolation_level=None)
     try:
-        connection.execute("BEGIN")  # every page from one snapshot
+        connection.execute("BEGIN")  # one snapshot for every range
 
         def rows(statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
             return connection.execute(statement, params).fetchall()
 
-        report = walk_range(
-            rows,
-            queries,
-            int(given["after"]),
-            int(given["through"]),
-            {int(p): str(d) for p, d in given["anchors"]},
-            int(given["page_size"]),
-        )
+        for line in sys.stdin.buffer:
+            after, through, inside = json.loads(line)
+            anchors = {int(p): str(d) for p, d in inside}
+            report = walk_range(rows, queries, int(after), int(through), anchors, page_size)
+            sys.stdout.write(report.dumps())
+            sys.stdout.flush()
     finally:
         connection.close()
-    sys.stdout.write(report.dumps())

@@ -1,12 +1,13 @@
-"""`audit verify` in worker processes, on SQLite and on PostgreSQL: a store walked in
-ranges side by side gives exactly the result of the walk in one process (the same first
-position, the same problem, the same head and closes), wherever the tampering sits
-relative to the ranges and their pages; what is appended or edited while the workers
-read is judged as of the verify's own snapshot; and a worker that fails only costs time.
+"""`audit verify` in worker processes, on SQLite and on PostgreSQL: a store walked a page
+per range by workers side by side gives exactly the result of the walk in one process
+(the same first position, the same problem, the same head and closes), wherever the
+tampering sits relative to the pages; what is appended or edited while the workers read
+is judged as of the verify's own snapshot; and a worker that fails only costs time.
 
 The threshold and the page size are lowered (parameters of `verify`), so that a small
-store takes the path a large one takes: on SQLite it is walked by the workers (`workers`
-in the result), on PostgreSQL in the process (which these tests check just the same).
+store takes the path a large one takes: on SQLite it is walked by three workers, each
+taking pages as it finishes one (`workers` in the result), on PostgreSQL in the process
+(which these tests check just the same).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import sqlite3
 from contextlib import closing
 from dataclasses import replace
 from datetime import UTC, datetime
-from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -82,11 +82,6 @@ def _layout(url: str) -> list[str]:
         return [kind for kind, _ in store.chain_rows(0, 10_000)]
 
 
-def _ranges(end: int) -> list[tuple[int, int]]:
-    bounds = [end * i // WORKERS for i in range(WORKERS + 1)]
-    return list(pairwise(bounds))
-
-
 def _both(url: str, checkpoints: dict[int, str] | None = None) -> VerifyResult:
     """The result of the walk in this process, checked to be the workers' result."""
     with LedgerStore(url) as store:
@@ -100,10 +95,12 @@ def _both(url: str, checkpoints: dict[int, str] | None = None) -> VerifyResult:
 
 def test_the_workers_verify_what_one_process_verifies(ledger: str) -> None:
     kinds = _layout(ledger)
-    assert {"event", "entry", "close"} <= set(kinds)
-    # Each range holds events and entries or closes: both paths run in the workers.
-    for after, through in _ranges(len(kinds)):
-        assert "event" in kinds[after:through]
+    # Pages of events only and pages with entries or closes: both paths run in the
+    # workers, and each worker takes several pages.
+    pages = [kinds[start : start + PAGE] for start in range(0, len(kinds), PAGE)]
+    assert any(set(page) == {"event"} for page in pages)
+    assert sum("close" in page for page in pages) == 2
+    assert len(pages) > 3 * WORKERS
     result = _both(ledger)
     assert result.ok, result.finding
     assert result.records == len(kinds)
@@ -111,32 +108,36 @@ def test_the_workers_verify_what_one_process_verifies(ledger: str) -> None:
 
 
 def _where(kinds: list[str], place: str) -> int:
-    """A position, by its place relative to the workers' ranges and pages."""
-    (_, first_end), (second_start, _), (third_start, _) = _ranges(len(kinds))
+    """A position, by its place relative to the pages (the workers' ranges) and kinds."""
     events = [p for p, kind in enumerate(kinds, start=1) if kind == "event"]
+    closes = [p for p, kind in enumerate(kinds, start=1) if kind == "close"]
+    middle = len(kinds) // 2 // PAGE * PAGE
     places = {
         "the first position": 1,
-        "the last position of the first range": first_end,
-        "the first position of the second range": second_start + 1,
-        "a page boundary inside the second range": second_start + PAGE + 1,
-        "the middle of a page of the third range": third_start + PAGE + 2,
+        "the last position of the first page": PAGE,
+        "the first position of the second page": PAGE + 1,
+        "the first position of a page in the middle": middle + 1,
+        "the middle of a page in the middle": middle + 2,
+        "the first close": closes[0],
+        "an event after the first close": next(p for p in events if p > closes[0]),
+        "the last event": events[-1],
         "the last position": len(kinds),
-        "an event in the second range": next(p for p in events if p > second_start + 1),
-        "the last event of the third range": max(p for p in events if p > third_start),
     }
     return places[place]
 
 
 PLACES = [
     "the first position",
-    "the last position of the first range",
-    "the first position of the second range",
-    "a page boundary inside the second range",
-    "the middle of a page of the third range",
+    "the last position of the first page",
+    "the first position of the second page",
+    "the first position of a page in the middle",
+    "the middle of a page in the middle",
+    "the first close",
+    "an event after the first close",
+    "the last event",
     "the last position",
-    "an event in the second range",
-    "the last event of the third range",
 ]
+INSIDE = PLACES[1:-1]
 
 
 def _edit(url: str, kind: str, position: int) -> str:
@@ -163,11 +164,9 @@ def test_an_edited_record_is_named_wherever_it_sits(ledger: str, place: str) -> 
     assert result.records == position - 1
 
 
-@pytest.mark.parametrize(
-    "place", [p for p in PLACES if p not in ("the first position", "the last position")]
-)
+@pytest.mark.parametrize("place", INSIDE)
 def test_a_deleted_record_is_named_wherever_it_sits(ledger: str, place: str) -> None:
-    # Deleting the last position of a range also takes the next worker's starting link.
+    # Deleting the last position of a page also takes the link the next page starts from.
     kinds = _layout(ledger)
     position = _where(kinds, place)
     table = {"event": "sla_events", "entry": "sla_credit_entries", "close": "sla_closes"}
@@ -180,9 +179,9 @@ def test_a_deleted_record_is_named_wherever_it_sits(ledger: str, place: str) -> 
     )
 
 
-def test_an_edited_event_content_in_the_last_range_is_named(ledger: str) -> None:
+def test_an_edited_event_content_is_named(ledger: str) -> None:
     kinds = _layout(ledger)
-    position = _where(kinds, "the last event of the third range")
+    position = _where(kinds, "the last event")
     tamper(ledger, edit_record(ledger, position, '"line":', '"line":9'))
     result = _both(ledger)
     assert result.finding is not None
@@ -191,7 +190,7 @@ def test_an_edited_event_content_in_the_last_range_is_named(ledger: str) -> None
 
 def test_an_event_store_record_of_another_topic_is_named(ledger: str) -> None:
     kinds = _layout(ledger)
-    position = _where(kinds, "an event in the second range")
+    position = _where(kinds, "an event after the first close")
     table, key = library_table(ledger), record_id(ledger)
     tamper(ledger, f"UPDATE {table} SET topic = 'other' WHERE {key} = {position}")
     result = _both(ledger)
@@ -200,17 +199,17 @@ def test_an_event_store_record_of_another_topic_is_named(ledger: str) -> None:
     assert "event store's copy differs" in result.finding.problem
 
 
-def test_of_two_edits_in_different_ranges_the_first_is_named(ledger: str) -> None:
+def test_of_two_edits_in_different_pages_the_first_is_named(ledger: str) -> None:
     kinds = _layout(ledger)
-    second = _where(kinds, "an event in the second range")
-    third = _where(kinds, "the last event of the third range")
-    tamper(ledger, _edit(ledger, "event", third), _edit(ledger, "event", second))
-    assert _both(ledger).finding.position == second  # type: ignore[union-attr]
+    earlier = _where(kinds, "an event after the first close")
+    later = _where(kinds, "the last event")
+    tamper(ledger, _edit(ledger, "event", later), _edit(ledger, "event", earlier))
+    assert _both(ledger).finding.position == earlier  # type: ignore[union-attr]
     tamper(ledger, _edit(ledger, "event", 1))
     assert _both(ledger).finding.position == 1  # type: ignore[union-attr]
 
 
-def test_checkpoints_are_compared_in_every_range(ledger: str) -> None:
+def test_checkpoints_are_compared_in_every_page(ledger: str) -> None:
     kinds = _layout(ledger)
     good = _both(ledger)
     with LedgerStore(ledger) as store:
@@ -218,16 +217,16 @@ def test_checkpoints_are_compared_in_every_range(ledger: str) -> None:
             int(fields["chain_pos"]): str(fields["chain_sha256"])
             for _, fields in store.chain_rows(0, len(kinds))
         }
-    inside = [_where(kinds, place) for place in PLACES]
-    matched = _both(ledger, {p: links[p] for p in inside})
+    kept = {_where(kinds, place) for place in PLACES}
+    matched = _both(ledger, {p: links[p] for p in kept})
     assert matched.ok
-    assert matched.checkpoints_matched == tuple(sorted((p, links[p]) for p in set(inside)))
+    assert matched.checkpoints_matched == tuple(sorted((p, links[p]) for p in kept))
     for place in (
-        "the first position of the second range",
-        "the middle of a page of the third range",
+        "the first position of the second page",
+        "the middle of a page in the middle",
     ):
         position = _where(kinds, place)
-        mismatch = _both(ledger, {**{p: links[p] for p in inside}, position: "f" * 64})
+        mismatch = _both(ledger, {**{p: links[p] for p in kept}, position: "f" * 64})
         assert mismatch.finding is not None
         assert (mismatch.finding.position, mismatch.finding.problem) == (
             position,
@@ -262,7 +261,7 @@ def test_an_edit_made_while_the_workers_read_is_judged_as_of_the_snapshot(
     """The workers see an edit the verify's own snapshot does not: it names it again in
     that snapshot, cannot, and walks the chain there itself."""
     kinds = _layout(ledger)
-    position = _where(kinds, "an event in the second range")
+    position = _where(kinds, "an event after the first close")
     with LedgerStore(ledger) as store, store.snapshot():
         store.chain_end()  # the snapshot begins here
         tamper(ledger, _edit(ledger, "event", position))
@@ -277,7 +276,8 @@ def test_an_edit_made_while_the_workers_read_is_judged_as_of_the_snapshot(
     [
         "raise SystemExit(3)",  # fails
         "print('no report')",  # says something else
-        "import sys; sys.stdin.read(); print('{\"seed\": null}')",  # cannot start its range
+        # cannot start its ranges (reads another state before each)
+        "import sys\nfor _ in sys.stdin: print('{\"seed\": null}', flush=True)",
     ],
 )
 def test_a_worker_that_fails_leaves_the_walk_to_this_process(
