@@ -14,15 +14,17 @@ index's derived columns, the entries) are `audit rebuild`'s to compare.
 
 In worker processes. Each position's check needs only the link and the record time
 stored at the one before it (`chain_walk`), so a SQLite store of `PARALLEL_FROM`
-positions or more is walked in as many ranges as there are CPUs, each by a process of
-its own with a read-only connection of its own, while this one runs SQLite's own check
-of the file. The ranges' results are joined in order: each must start from the link at
-which the one before it ended, and the last end at the link this process's snapshot
-holds at the chain's end; the first range with a finding names the position, and this
-process names its problem again, in its own snapshot, from the head the worker reached
-there. Whatever else happens (a worker that fails or cannot start, ranges that do not
-join up) the chain is walked here instead, as for a smaller store and on PostgreSQL:
-workers only ever save time, never decide.
+positions or more is walked by one worker process per CPU, each with a read-only
+connection of its own, while this one runs SQLite's own check of the file. The chain is
+handed out a page at a time, each worker taking the next page as it finishes one (one
+slowed by whatever else runs on the machine does not hold the others up), and the
+pages' results are joined in order: each must start from the link at which the one
+before it ended, and the last end at the link this process's snapshot holds at the
+chain's end; the first page with a finding names the position, and this process names
+its problem again, in its own snapshot, from the head the worker reached there.
+Whatever else happens (a worker that fails or cannot start, pages that do not join up)
+the chain is walked here instead, as for a smaller store and on PostgreSQL: workers only
+ever save time, never decide.
 
 One moment. The verdict is about the store as this process's snapshot holds it: its
 chain end bounds the walk, and the head and the event store's count are read in it. A
@@ -30,13 +32,16 @@ worker's snapshot begins later (SQLite cannot share one between connections), bu
 ledger only ever appends after the head and its triggers refuse any change to a chained
 row, so every position up to that end reads the same in it: what a writer commits
 meanwhile lies beyond the end and is not looked at. Only an edit behind the ledger's
-back in the moment between (tampering itself) could make them differ; the joins then
-fail and the chain is walked again in this snapshot, or the tampering is named as of
-that slightly later moment. (PostgreSQL could share one snapshot between connections,
-`pg_export_snapshot`; it is walked in this process for now.)
+back in the moment between (tampering itself) could make them differ. An edit the
+workers see and this snapshot does not is not found again here, and the chain is then
+walked here; one this snapshot holds and theirs no longer do (undone within that
+moment) leaves the links as they were, so the pages still join up and the verdict is
+that of the moment the workers read, as if the verify had begun a moment later.
+(PostgreSQL could share one snapshot between connections, `pg_export_snapshot`; it is
+walked in this process for now.)
 
 Fresh processes. A worker is a new interpreter (`python -I -S`) importing only the
-standard library and `chain_walk`: about 30 ms to start, in parallel with the others.
+standard library and `chain_walk`: some 50 ms to start, in parallel with the others.
 Forking this process would be quicker to start but is unsafe here: it holds SQLite
 connections, which SQLite forbids using across a fork (a child opening the same file
 inherits the parent's record of its locks and shared-memory index, and may read without
@@ -55,8 +60,7 @@ import sys
 import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
-from itertools import pairwise
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import ledger
@@ -224,7 +228,7 @@ def _worker_count(asked: int | None) -> int:
 
 # A worker: a fresh interpreter, isolated (`-I`: no environment, no user site) and
 # without `site` (`-S`: nothing but the standard library and the roots given), which
-# runs `chain_walk.serve` on the job given on its standard input.
+# runs `chain_walk.serve` on the lines given on its standard input.
 _BOOT = "import sys; sys.path[:0] = sys.argv[1:]; from projections.chain_walk import serve; serve()"
 
 
@@ -246,18 +250,18 @@ def _worker_command() -> list[str] | None:
 def _walk_in_workers(
     store: LedgerStore, end: int, anchors: Mapping[int, str], page_size: int, count: int
 ) -> Walked | None:
-    """The chain walked in ranges of a page by `count` worker processes, each taking the
-    next range as it finishes one (a worker slowed by anything else running keeps up);
+    """The chain walked a page at a time by `count` worker processes, each taking the
+    next page as it finishes one (a worker slowed by anything else running keeps up);
     None when that could not be done or the results do not join up (the caller then
     walks the chain itself)."""
     database, command = store.reader_uri(), _worker_command()
     if database is None or command is None:
         return None
-    ranges = list(pairwise([*range(0, end, page_size), end]))
+    pages = -(-end // page_size)
     header = worker_header(database, store.chain_queries, page_size)
-    reports: list[RangeReport | None] = [None] * len(ranges)
+    joined = _Joined()
     handing = threading.Lock()
-    state = {"next": 0, "last": len(ranges) - 1}  # the next range, the last one needed
+    state = {"next": 0, "last": pages - 1}  # the next page to hand out, the last needed
 
     def take() -> int | None:
         with handing:
@@ -274,13 +278,12 @@ def _walk_in_workers(
         try:
             stdin.write(header)
             while (index := take()) is not None:
-                after, through = ranges[index]
-                stdin.write(worker_range(after, through, anchors))
+                after = index * page_size
+                stdin.write(worker_range(after, min(after + page_size, end), anchors))
                 stdin.flush()
                 report = RangeReport.loads(stdout.readline())
-                reports[index] = report
-                if report.walked is None or report.walked.finding is not None:
-                    with handing:  # the ranges after this one no longer matter
+                with handing:
+                    if not joined.add(index, report):  # no page after this one matters
                         state["last"] = min(state["last"], index)
             stdin.close()
             process.wait()
@@ -288,6 +291,7 @@ def _walk_in_workers(
             # The worker failed (its problem, a damaged file say, is the walk here to
             # report) or was stopped: the results will not join, so hand out no more.
             with handing:
+                joined.broken = True
                 state["last"] = -1
             process.kill()
 
@@ -317,7 +321,66 @@ def _walk_in_workers(
             if process.poll() is None:
                 process.kill()
             process.wait()
-    return _joined(store, reports, end, anchors, page_size)
+    return _finish(store, joined, end, anchors, page_size)
+
+
+@dataclass
+class _Joined:
+    """The pages' walks joined in order as their reports come in, in any order: only
+    those that came before an earlier one are held, so memory does not grow with the
+    chain. Each page must start from the link and the record time at which the one
+    before it ended (`broken` otherwise, or when a report is missing)."""
+
+    head: ChainHead = EMPTY
+    closes: int = 0
+    pages: int = 0  # joined so far
+    early: dict[int, RangeReport | None] = field(default_factory=dict)
+    finding: Walked | None = None  # the walk of the page with the first finding
+    broken: bool = False
+
+    def add(self, index: int, report: RangeReport | None) -> bool:
+        """Join a page's report (and those held after it); False once no later page
+        matters (a finding, or pages that do not join up)."""
+        self.early[index] = report
+        while self.pages in self.early and self.finding is None and not self.broken:
+            report = self.early.pop(self.pages)
+            self.pages += 1
+            if (
+                report is None
+                or report.walked is None
+                or report.seed != (self.head.sha256, self.head.recorded_us)
+            ):
+                self.broken = True  # this page's worker read another link before it
+            elif report.walked.finding is not None:
+                self.closes += report.walked.closes
+                self.finding = report.walked
+            else:
+                self.closes += report.walked.closes
+                self.head = report.walked.head
+        return self.finding is None and not self.broken
+
+
+def _finish(
+    store: LedgerStore, joined: _Joined, end: int, anchors: Mapping[int, str], page_size: int
+) -> Walked | None:
+    """The joined pages as one walk of the chain, or None if they do not join up with
+    each other or with this process's snapshot."""
+    if joined.broken:
+        return None
+    if joined.finding is not None:
+        # Named again in this process's snapshot, from where the worker got to.
+        head, finding = joined.finding.head, joined.finding.finding
+        assert finding is not None
+        if head.position != finding.position - 1 or finding.position > end:
+            return None
+        named = walk(store.chain_page, head.position, finding.position, head, anchors, page_size)
+        if named.finding is None or named.finding.position != finding.position:
+            return None
+        return Walked(head, joined.closes, named.finding)
+    head = joined.head
+    if head.position != end or store.chain_link(end) != (head.sha256, head.recorded_us):
+        return None
+    return Walked(head, joined.closes, None)
 
 
 def _joined(
@@ -327,25 +390,9 @@ def _joined(
     anchors: Mapping[int, str],
     page_size: int,
 ) -> Walked | None:
-    """The ranges' walks as one walk of the chain, or None if they do not join up."""
-    head, closes = EMPTY, 0
-    for report in reports:
-        if report is None or report.walked is None:
-            return None
-        if report.seed != (head.sha256, head.recorded_us):
-            return None  # this range's worker read another link before it
-        walked = report.walked
-        closes += walked.closes
-        if walked.finding is not None:
-            # Named again in this process's snapshot, from where the worker got to.
-            position = walked.finding.position
-            if walked.head.position != position - 1 or position > end:
-                return None
-            named = walk(store.chain_page, position - 1, position, walked.head, anchors, page_size)
-            if named.finding is None or named.finding.position != position:
-                return None
-            return Walked(walked.head, closes, named.finding)
-        head = walked.head
-    if head.position != end or store.chain_link(end) != (head.sha256, head.recorded_us):
-        return None
-    return Walked(head, closes, None)
+    """Reports of consecutive ranges from the genesis, joined (`_Joined`, `_finish`)."""
+    joined = _Joined()
+    for index, report in enumerate(reports):
+        if not joined.add(index, report):
+            break
+    return _finish(store, joined, end, anchors, page_size)

@@ -268,3 +268,24 @@ def test_ranges_that_do_not_join_up_are_not_joined() -> None:
     ):
         unconfirmed = [first, replace(second, walked=walked)]
         assert audit_verify._joined(store, unconfirmed, 7, {}, 2) is None
+
+
+def test_pages_reported_in_any_order_are_joined_in_order() -> None:
+    """Only the reports that came before an earlier page's are held."""
+    rows = _rows([_event(f"e-{n}", f"O-{n}") for n in range(1, 9)])
+    store: Any = _Snapshot(rows)
+    reports = [_report(rows, after, after + 2) for after in range(0, 8, 2)]
+    joined = audit_verify._Joined()
+    for index in (2, 1, 3):
+        assert joined.add(index, reports[index])
+    assert (joined.pages, sorted(joined.early)) == (0, [1, 2, 3])
+    assert joined.add(0, reports[0])
+    assert (joined.pages, joined.early) == (4, {})
+    whole = walk(store.chain_page, 0, 8, EMPTY, {}, 2)
+    assert audit_verify._finish(store, joined, 8, {}, 2) == whole
+    # A page that does not join up stops the handing out, whenever it comes.
+    joined = audit_verify._Joined()
+    assert joined.add(1, replace(reports[1], seed=("f" * 64, 1_000)))
+    assert not joined.add(0, reports[0])
+    assert joined.broken
+    assert audit_verify._finish(store, joined, 8, {}, 2) is None
