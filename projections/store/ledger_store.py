@@ -1451,8 +1451,8 @@ class LedgerStore:
             entry=statements["entry"],
             close=statements["close"],
             link=" UNION ALL ".join(
-                f"SELECT chain_sha256, {RECORD_TIME[kind]} FROM {table} WHERE chain_pos = ?"
-                for kind, table in CHAINED_TABLES.items()
+                f"SELECT chain_sha256, {RECORD_TIME[kind]} FROM {chained} WHERE chain_pos = ?"
+                for kind, chained in CHAINED_TABLES.items()
             ),
             entry_columns=columns["entry"],
             close_columns=columns["close"],
