@@ -190,7 +190,9 @@ def audit(store: LedgerStore, directory: Path) -> None:
     integrity = time.perf_counter() - started
     print(
         f"  audit verify: {verified.records:,} chain records in {seconds:.2f} s = "
-        f"{verified.records / seconds:,.0f} records/s ({'ok' if verified.ok else 'BROKEN'})"
+        f"{verified.records / seconds:,.0f} records/s"
+        + (f" in {verified.workers} worker processes" if verified.workers else "")
+        + f" ({'ok' if verified.ok else 'BROKEN'})"
         + (f"; of which SQLite quick_check {integrity:.2f} s" if quick_checked else "")
     )
     started = time.perf_counter()

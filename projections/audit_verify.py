@@ -1,57 +1,88 @@
 """`audit verify`: recompute the hash chain from the stored rows and name the first
-position that does not match (spec: `ledger/chain.py`).
-
-At each position, in order, exactly one row must claim it; the link recomputed from the
-previous link and the record's fields must equal the stored one; record times must not
-go backwards; a close's checkpoint must equal the chain just before it; and the event
-store's own record at that position (the eventsourcing table, whose notification id is
-the chain position) must be the record's: an event's record holds its content (envelope
-and origin, whose digest is its `content_sha256`), which the link covers byte for byte;
-an entry's or a close's must be the very bytes its row implies. After the last position,
-the head the writers keep must agree with where the chain ends, and the event store must
-hold no record the chain lacks. Checkpoints kept elsewhere (`--checkpoint POS:SHA`) are
-compared too: only they can reveal a history rewritten consistently from its start by
-someone who can write every table.
+position that does not match (spec: `ledger/chain.py`; the checks of each position:
+`projections.chain_walk`). After the last position, the head the writers keep must agree
+with where the chain ends, and the event store must hold no record the chain lacks.
+Checkpoints kept elsewhere (`--checkpoint POS:SHA`) are compared too: only they can
+reveal a history rewritten consistently from its start by someone who can write every
+table.
 
 The chain is read in pages of positions (memory does not grow with the store), and an
 event costs two digests and a few comparisons: its envelope is not parsed again, since
 whether it is a valid event is the intake's question, and the link already proves it is
 the one accepted. The projections derived from the events (the span table, the event
 index's derived columns, the entries) are `audit rebuild`'s to compare.
+
+In worker processes. Each position's check needs only the link and the record time
+stored at the one before it (`chain_walk`), so a SQLite store of `PARALLEL_FROM`
+positions or more is walked by one worker process per CPU, each with a read-only
+connection of its own, while this one runs SQLite's own check of the file. The chain is
+handed out a page at a time, each worker taking the next page as it finishes one (one
+slowed by whatever else runs on the machine does not hold the others up), and the
+pages' results are joined in order: each must start from the link at which the one
+before it ended, and the last end at the link this process's snapshot holds at the
+chain's end; the first page with a finding names the position, and this process names
+its problem again, in its own snapshot, from the head the worker reached there.
+Whatever else happens (a worker that fails or cannot start, pages that do not join up)
+the chain is walked here instead, as for a smaller store and on PostgreSQL: workers only
+ever save time, never decide.
+
+One moment. The verdict is about the store as this process's snapshot holds it: its
+chain end bounds the walk, and the head and the event store's count are read in it. A
+worker's snapshot begins later (SQLite cannot share one between connections), but the
+ledger only ever appends after the head and its triggers refuse any change to a chained
+row, so every position up to that end reads the same in it: what a writer commits
+meanwhile lies beyond the end and is not looked at. Only an edit behind the ledger's
+back in the moment between (tampering itself) could make them differ. An edit the
+workers see and this snapshot does not is not found again here, and the chain is then
+walked here; one this snapshot holds and theirs no longer do (undone within that
+moment) leaves the links as they were, so the pages still join up and the verdict is
+that of the moment the workers read, as if the verify had begun a moment later.
+(PostgreSQL could share one snapshot between connections, `pg_export_snapshot`; it is
+walked in this process for now.)
+
+Fresh processes. A worker is a new interpreter (`python -I -S`) importing only the
+standard library and `chain_walk`: some 50 ms to start, in parallel with the others.
+Forking this process would be quicker to start but is unsafe here: it holds SQLite
+connections, which SQLite forbids using across a fork (a child opening the same file
+inherits the parent's record of its locks and shared-memory index, and may read without
+the locks it thinks it holds), and threads (SQLite's own check runs in one), any of
+which may hold a lock of SQLite or of Python's allocator at the fork that no thread of
+the child would ever release. multiprocessing's spawn and forkserver start a fresh
+interpreter too, but import the parent's main module and the function's module again,
+which here means the store and its drivers (half a second); `chain_walk` imports none.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections import defaultdict
-from collections.abc import Mapping
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
-from json.encoder import encode_basestring as esc
-from typing import Any
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
-from ledger.chain import GENESIS, RECORD_TIME, ChainHead, RecordKind, link, record_sha256
+import ledger
+import projections
+from ledger.chain import EMPTY, ChainHead
 from ledger.errors import StoreError
 from ledger.wording import counted
-from projections.store import LedgerStore
-from projections.store.chain_append import event_content, library_state
-from projections.store.ledger_store import (
-    EVENT_NAMESPACE,
-    RECORD_KEY,
-    TOPIC_CREDIT_ENTRY,
-    TOPIC_EVENT_ACCEPTED,
-    TOPIC_PERIOD_CLOSED,
-    originator_of,
+from projections.chain_walk import (
+    Finding,
+    RangeReport,
+    Walked,
+    walk,
+    worker_header,
+    worker_range,
 )
-from projections.store.schema import CHAINED_TABLES
+from projections.store import LedgerStore
 
 CHUNK = 5_000  # positions read per round trip
-
-
-@dataclass(frozen=True)
-class Finding:
-    position: int
-    problem: str
+# From how many positions a SQLite store's chain is walked in worker processes (below,
+# starting them costs more than they save), and at most how many.
+PARALLEL_FROM = 20_000
+MAX_WORKERS = 8
 
 
 @dataclass(frozen=True)
@@ -66,167 +97,27 @@ class VerifyResult:
     database_checked: bool = False
     # The checkpoints given (`--checkpoint`) the chain was found to pass through.
     checkpoints_matched: tuple[tuple[int, str], ...] = ()
+    # How many worker processes walked the chain (0: this process did).
+    workers: int = 0
 
     @property
     def ok(self) -> bool:
         return self.finding is None and self.damage is None
 
 
-TOPICS: dict[RecordKind, str] = {
-    "event": TOPIC_EVENT_ACCEPTED,
-    "entry": TOPIC_CREDIT_ENTRY,
-    "close": TOPIC_PERIOD_CLOSED,
-}
-_NAMESPACE = EVENT_NAMESPACE.bytes
-_sha256 = hashlib.sha256
-_sha1 = hashlib.sha1
-# A library record as read: state, topic, originator id (32 hex digits), version.
-Record = tuple[Any, Any, Any, Any]
+def verify(
+    store: LedgerStore,
+    checkpoints: Mapping[int, str] | None = None,
+    *,
+    page_size: int | None = None,
+    parallel_from: int | None = None,
+    workers: int | None = None,
+) -> VerifyResult:
+    """Verify the chain as the store stands at one moment (writers may go on meanwhile).
 
-
-def event_originator_hex(event_id: str) -> str:
-    """`originator_of("event", event_id).hex`, computed without building UUID objects
-    (it runs once per event): the name-based UUID (version 5) of RFC 4122."""
-    digest = bytearray(_sha1(_NAMESPACE + event_id.encode()).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50
-    digest[8] = (digest[8] & 0x3F) | 0x80
-    return digest.hex()
-
-
-def _describe(kind: RecordKind, fields: Mapping[str, Any]) -> str:
-    return f"{kind} {fields[RECORD_KEY[kind]]} (table {CHAINED_TABLES[kind]})"
-
-
-def _library_problem(kind: RecordKind, fields: Mapping[str, Any], record: Record) -> str | None:
-    """What is wrong with the event store's record of a row, if anything. An event's
-    state is its content, which the link covers: here only its shape counts."""
-    state, topic, originator, version = record
-    what = _describe(kind, fields)
-    if state is None:
-        return f"{what}: missing from the event store"
-    key = str(fields[RECORD_KEY[kind]])
-    if (
-        topic != TOPICS[kind]
-        or version is None
-        or int(version) != 1
-        or str(originator) != originator_of(kind, key).hex
-    ):
-        return f"{what}: the event store's copy differs (its topic, id or version)"
-    if kind != "event" and bytes(state) != library_state(kind, fields):
-        return f"{what}: the event store's copy differs"
-    return None
-
-
-def _check(
-    position: int,
-    claims: list[tuple[RecordKind, dict[str, Any], Record]],
-    previous: ChainHead,
-) -> tuple[str | None, str]:
-    """(problem or None, recomputed link) of one position: the general case, for a page
-    that holds anything but consecutive events."""
-    if not claims:
-        return "no record holds this position: a record was deleted", previous.sha256
-    if len(claims) > 1:
-        named = ", ".join(_describe(kind, fields) for kind, fields, _ in claims)
-        return f"{len(claims)} records claim this position ({named}): one was inserted", ""
-    kind, fields, record = claims[0]
-    what = _describe(kind, fields)
-    problem = _library_problem(kind, fields, record)
-    if problem is not None:
-        return problem, ""
-    if kind == "event":
-        content = event_content(bytes(record[0]))
-        if content is None:
-            return f"{what}: its record in the event store is not [envelope, origin]", ""
-        fields = {
-            **fields,
-            "envelope": content[0],
-            "origin": content[1],
-            "content_sha256": _sha256(content[0].encode()).hexdigest(),
-        }
-    recomputed = link(previous.sha256, record_sha256(kind, position, fields))
-    if recomputed != fields["chain_sha256"]:
-        return f"{what}: its fields do not give its recorded link: edited or inserted", ""
-    if int(fields[RECORD_TIME[kind]]) < previous.recorded_us:
-        return f"{what}: its record time is earlier than the record before it", ""
-    if kind == "close" and (
-        int(fields["checkpoint_pos"]) != position - 1
-        or fields["checkpoint_sha256"] != previous.sha256
-    ):
-        return f"{what}: its checkpoint does not match the chain before it", ""
-    return None, recomputed
-
-
-def _event_fields(row: tuple[Any, ...]) -> dict[str, Any]:
-    pos, event_id, type_, kind, subject, occurred, recorded, chain_sha = row[:8]
-    return {
-        "event_id": event_id,
-        "type": type_,
-        "subject_kind": kind,
-        "subject_id": subject,
-        "occurred_at": occurred,
-        "recorded_us": recorded,
-        "chain_pos": pos,
-        "chain_sha256": chain_sha,
-    }
-
-
-def _consecutive_events(
-    rows: list[tuple[Any, ...]], head: ChainHead, anchors: Mapping[int, str]
-) -> tuple[ChainHead, int | None]:
-    """The fast path: a page of events only, at consecutive positions after `head`.
-
-    Returns the head after the last event that verified, and the position of the first
-    that did not (None: all did); the general path then names its problem. This is
-    `_check` unrolled for one kind, which is nearly every record: the encoding is the
-    plain fields as JSON followed by the record's own bytes (`ledger.chain.encoding`).
-    """
-    previous, previous_us = head.sha256, head.recorded_us
-    position = head.position
-    sha256, originator_hex, topic_event = _sha256, event_originator_hex, TOPIC_EVENT_ACCEPTED
-    for (
-        pos,
-        event_id,
-        type_,
-        kind,
-        subject,
-        occurred,
-        recorded,
-        chain_sha,
-        state,
-        topic,
-        originator,
-        version,
-    ) in rows:
-        if state is None or topic != topic_event or version != 1 or type(recorded) is not int:
-            break
-        state = bytes(state)
-        cut = state.rfind(b',{"')
-        if state[:1] != b"[" or cut < 1 or originator != originator_hex(event_id):
-            break
-        try:
-            # The chain's encoding of an event (`ledger.chain.encoding`), written out:
-            # `esc` is the JSON encoder's own string escaping, and refuses a non-string.
-            plain = (
-                f'["event",{pos},{esc(event_id)},{esc(type_)},{esc(kind)},{esc(subject)},'
-                f'{esc(occurred)},{recorded},"{sha256(state[1:cut]).hexdigest()}",'
-            )
-        except TypeError:
-            break
-        digest = sha256(plain.encode() + state[1:]).hexdigest()
-        recomputed = sha256(f"{previous}\n{digest}".encode()).hexdigest()
-        if recomputed != chain_sha or recorded < previous_us:
-            break
-        if pos in anchors and anchors[pos] != recomputed:
-            break
-        position, previous, previous_us = pos, recomputed, recorded
-    else:
-        return ChainHead(position, previous, previous_us), None
-    return ChainHead(position, previous, previous_us), position + 1
-
-
-def verify(store: LedgerStore, checkpoints: Mapping[int, str] | None = None) -> VerifyResult:
-    """Verify the chain as the store stands at one moment (writers may go on meanwhile)."""
+    `page_size` positions are read at a time (`CHUNK`); a SQLite store of `parallel_from`
+    positions or more (`PARALLEL_FROM`) is walked by `workers` processes (as many as
+    there are CPUs, up to `MAX_WORKERS`; fewer than 2: in this process)."""
     # The database's own check too: a damaged file's chain may read as intact while
     # reports, rebuilds and exports stop with "database disk image is malformed". A chain
     # finding is the more precise (a row forged past a CHECK constraint fails both); a
@@ -236,60 +127,63 @@ def verify(store: LedgerStore, checkpoints: Mapping[int, str] | None = None) -> 
         integrity = beside.submit(store.integrity, separate=True)
         with store.snapshot():
             try:
-                result = _verify(store, checkpoints)
+                result = _verify(
+                    store,
+                    checkpoints,
+                    page_size=page_size,
+                    parallel_from=parallel_from,
+                    workers=workers,
+                )
             except StoreError:
                 checked, damage = integrity.result()
                 if damage is None:
                     raise
-                return VerifyResult(0, ChainHead(0, GENESIS, 0), 0, None, damage, checked)
+                return VerifyResult(0, EMPTY, 0, None, damage, checked)
         checked, damage = integrity.result()
         return replace(result, damage=damage, database_checked=checked)
 
 
-def _verify(store: LedgerStore, checkpoints: Mapping[int, str] | None) -> VerifyResult:
+def _verify(
+    store: LedgerStore,
+    checkpoints: Mapping[int, str] | None,
+    *,
+    page_size: int | None = None,
+    parallel_from: int | None = None,
+    workers: int | None = None,
+) -> VerifyResult:
     anchors = dict(checkpoints or {})
+    size = page_size or CHUNK
     end = store.chain_end()
-    head = ChainHead(0, GENESIS, 0)
-    closes = 0
 
-    def result(finding: Finding | None) -> VerifyResult:
+    def result(walked: Walked, finding: Finding | None, used: int = 0) -> VerifyResult:
+        head = walked.head
         matched = tuple(sorted((p, d) for p, d in anchors.items() if 1 <= p <= head.position))
-        return VerifyResult(head.position, head, closes, finding, checkpoints_matched=matched)
+        return VerifyResult(
+            head.position, head, walked.closes, finding, checkpoints_matched=matched, workers=used
+        )
 
+    nothing = Walked(EMPTY, 0, None)
     before = sorted(p for p in anchors if p < 1)
     if before:  # the parser refuses these; a caller passing one gets a finding, not a pass
-        return result(Finding(before[0], "a checkpoint before position 1: no record has it"))
+        problem = "a checkpoint before position 1: no record has it"
+        return result(nothing, Finding(before[0], problem))
     start = store.min_chain_position()
     if start is not None and start < 1:
         return result(
-            Finding(start, "a row claims a position before the chain's first: it was inserted")
+            nothing,
+            Finding(start, "a row claims a position before the chain's first: it was inserted"),
         )
 
-    for after in range(0, end, CHUNK):
-        through = min(after + CHUNK, end)
-        events, others = store.chain_page(after, through)
-        if not others and len(events) == through - after and events[0][0] == after + 1:
-            head, failed = _consecutive_events(events, head, anchors)
-            if failed is None:
-                continue
-            # Only the records from the failed one on go the general way (to be named).
-            events = [row for row in events if row[0] >= failed]
-            after = failed - 1
-        by_position: dict[int, list[tuple[RecordKind, dict[str, Any], Record]]] = defaultdict(list)
-        for row in events:
-            by_position[int(row[0])].append(("event", _event_fields(row), row[8:12]))
-        for kind, fields, record in others:
-            by_position[int(fields["chain_pos"])].append((kind, fields, record))
-        for position in range(after + 1, through + 1):
-            claims = by_position.get(position, [])
-            problem, recomputed = _check(position, claims, head)
-            if problem is None and position in anchors and anchors[position] != recomputed:
-                problem = "the chain here differs from the checkpoint given"
-            if problem is not None:
-                return result(Finding(position, problem))
-            kind, fields, _ = claims[0]
-            closes += kind == "close"
-            head = ChainHead(position, recomputed, int(fields[RECORD_TIME[kind]]))
+    threshold = PARALLEL_FROM if parallel_from is None else parallel_from
+    # No more workers than pages: each walks a page at a time.
+    count = min(_worker_count(workers), -(-end // size)) if end >= threshold else 0
+    walked = _walk_in_workers(store, end, anchors, size, count) if count >= 2 else None
+    used = count if walked is not None else 0
+    if walked is None:
+        walked = walk(store.chain_page, 0, end, EMPTY, anchors, size)
+    if walked.finding is not None:
+        return result(walked, walked.finding, used)
+    head = walked.head
 
     stored_head = store.chain_head()
     if (stored_head.position, stored_head.sha256) != (head.position, head.sha256):
@@ -298,21 +192,207 @@ def _verify(store: LedgerStore, checkpoints: Mapping[int, str] | None) -> Verify
                 f"the writers' head is at position {stored_head.position} but the chain "
                 f"ends at {head.position}: the records after it were deleted"
             )
-            return result(Finding(head.position + 1, problem))
+            return result(walked, Finding(head.position + 1, problem), used)
         problem = f"the writers' head ({stored_head.checkpoint}) does not match the chain"
-        return result(Finding(head.position, problem))
+        return result(walked, Finding(head.position, problem), used)
     beyond = sorted(p for p in anchors if p > head.position)
     if beyond:
         return result(
-            Finding(beyond[0], f"the chain ends at {head.position}, before this checkpoint")
+            walked,
+            Finding(beyond[0], f"the chain ends at {head.position}, before this checkpoint"),
+            used,
         )
     extra = store.library_count() - head.position
     if extra > 0:
         return result(
+            walked,
             Finding(
                 head.position + 1,
                 f"the event store holds {counted(extra, 'record')} in no chained table: "
                 "inserted, or their rows deleted",
-            )
+            ),
+            used,
         )
-    return result(None)
+    return result(walked, None, used)
+
+
+def _worker_count(asked: int | None) -> int:
+    if asked is not None:
+        return asked
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return min(cpus, MAX_WORKERS)
+
+
+# A worker: a fresh interpreter, isolated (`-I`: no environment, no user site) and
+# without `site` (`-S`: nothing but the standard library and the roots given), which
+# runs `chain_walk.serve` on the lines given on its standard input.
+_BOOT = "import sys; sys.path[:0] = sys.argv[1:]; from projections.chain_walk import serve; serve()"
+
+
+def _worker_command() -> list[str] | None:
+    """How to start a worker: this interpreter, and the directories this process
+    imports `projections` and `ledger` from (None if that cannot be told)."""
+    roots: list[str] = []
+    for package in (projections, ledger):
+        if package.__file__ is None:
+            return None
+        root = str(Path(package.__file__).resolve().parent.parent)
+        if root not in roots:
+            roots.append(root)
+    if not sys.executable:
+        return None
+    return [sys.executable, "-I", "-S", "-c", _BOOT, *roots]
+
+
+def _walk_in_workers(
+    store: LedgerStore, end: int, anchors: Mapping[int, str], page_size: int, count: int
+) -> Walked | None:
+    """The chain walked a page at a time by `count` worker processes, each taking the
+    next page as it finishes one (a worker slowed by anything else running keeps up);
+    None when that could not be done or the results do not join up (the caller then
+    walks the chain itself)."""
+    database, command = store.reader_uri(), _worker_command()
+    if database is None or command is None:
+        return None
+    pages = -(-end // page_size)
+    header = worker_header(database, store.chain_queries, page_size)
+    joined = _Joined()
+    handing = threading.Lock()
+    state = {"next": 0, "last": pages - 1}  # the next page to hand out, the last needed
+
+    def take() -> int | None:
+        with handing:
+            index = state["next"]
+            if index > state["last"]:
+                return None
+            state["next"] = index + 1
+            return index
+
+    def drive(process: subprocess.Popen[bytes]) -> None:
+        stdin, stdout = process.stdin, process.stdout
+        assert stdin is not None
+        assert stdout is not None
+        try:
+            stdin.write(header)
+            while (index := take()) is not None:
+                after = index * page_size
+                stdin.write(worker_range(after, min(after + page_size, end), anchors))
+                stdin.flush()
+                report = RangeReport.loads(stdout.readline())
+                with handing:
+                    if not joined.add(index, report):  # no page after this one matters
+                        state["last"] = min(state["last"], index)
+            stdin.close()
+            process.wait()
+        except (OSError, ValueError, KeyError, TypeError):
+            # The worker failed (its problem, a damaged file say, is the walk here to
+            # report) or was stopped: the results will not join, so hand out no more.
+            with handing:
+                joined.broken = True
+                state["last"] = -1
+            process.kill()
+
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        for _ in range(count):
+            processes.append(
+                subprocess.Popen(
+                    command,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        with ThreadPoolExecutor(max_workers=len(processes)) as pool:
+            try:
+                for done in [pool.submit(drive, process) for process in processes]:
+                    done.result()
+            finally:  # interrupted: stop the workers, so that their threads return
+                for process in processes:
+                    if process.poll() is None:
+                        process.kill()
+    except OSError:  # a worker could not be started
+        return None
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+    return _finish(store, joined, end, anchors, page_size)
+
+
+@dataclass
+class _Joined:
+    """The pages' walks joined in order as their reports come in, in any order: only
+    those that came before an earlier one are held, so memory does not grow with the
+    chain. Each page must start from the link and the record time at which the one
+    before it ended (`broken` otherwise, or when a report is missing)."""
+
+    head: ChainHead = EMPTY
+    closes: int = 0
+    pages: int = 0  # joined so far
+    early: dict[int, RangeReport | None] = field(default_factory=dict)
+    finding: Walked | None = None  # the walk of the page with the first finding
+    broken: bool = False
+
+    def add(self, index: int, report: RangeReport | None) -> bool:
+        """Join a page's report (and those held after it); False once no later page
+        matters (a finding, or pages that do not join up)."""
+        self.early[index] = report
+        while self.pages in self.early and self.finding is None and not self.broken:
+            report = self.early.pop(self.pages)
+            self.pages += 1
+            if (
+                report is None
+                or report.walked is None
+                or report.seed != (self.head.sha256, self.head.recorded_us)
+            ):
+                self.broken = True  # this page's worker read another link before it
+            elif report.walked.finding is not None:
+                self.closes += report.walked.closes
+                self.finding = report.walked
+            else:
+                self.closes += report.walked.closes
+                self.head = report.walked.head
+        return self.finding is None and not self.broken
+
+
+def _finish(
+    store: LedgerStore, joined: _Joined, end: int, anchors: Mapping[int, str], page_size: int
+) -> Walked | None:
+    """The joined pages as one walk of the chain, or None if they do not join up with
+    each other or with this process's snapshot."""
+    if joined.broken:
+        return None
+    if joined.finding is not None:
+        # Named again in this process's snapshot, from where the worker got to.
+        head, finding = joined.finding.head, joined.finding.finding
+        assert finding is not None
+        if head.position != finding.position - 1 or finding.position > end:
+            return None
+        named = walk(store.chain_page, head.position, finding.position, head, anchors, page_size)
+        if named.finding is None or named.finding.position != finding.position:
+            return None
+        return Walked(head, joined.closes, named.finding)
+    head = joined.head
+    if head.position != end or store.chain_link(end) != (head.sha256, head.recorded_us):
+        return None
+    return Walked(head, joined.closes, None)
+
+
+def _joined(
+    store: LedgerStore,
+    reports: Sequence[RangeReport | None],
+    end: int,
+    anchors: Mapping[int, str],
+    page_size: int,
+) -> Walked | None:
+    """Reports of consecutive ranges from the genesis, joined (`_Joined`, `_finish`)."""
+    joined = _Joined()
+    for index, report in enumerate(reports):
+        if not joined.add(index, report):
+            break
+    return _finish(store, joined, end, anchors, page_size)

@@ -14,7 +14,7 @@ from typing import Any
 
 from ledger.events import EVENT_TYPES
 from ledger.timeformat import parse_utc
-from projections.audit_verify import event_originator_hex
+from projections.chain_records import event_originator_hex
 from projections.store.chain_append import event_content
 from projections.store.ledger_store import Span, subject_rows
 from projections.store.schema import EVENT_COLUMNS

@@ -15,14 +15,15 @@ entries: `seal` refuses with `ChainMovedError`, and the caller computes again.
 
 from __future__ import annotations
 
-import json
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
 
 from ledger.chain import ChainHead, RecordKind, event_record_sha256, link, record_sha256
+from projections.chain_records import event_content as event_content
+from projections.chain_records import library_state as library_state
 from projections.store.schema import CHAINED_TABLES, CLOSE_COLUMNS, ENTRY_COLUMNS, EVENT_COLUMNS
 
 COLUMNS = {"event": EVENT_COLUMNS, "entry": ENTRY_COLUMNS, "close": CLOSE_COLUMNS}
@@ -50,39 +51,6 @@ class PendingRecord:
     fields: dict[str, Any]  # every field of FIELDS[kind] except those `seal` fills in
     originator_id: uuid.UUID
     topic: str
-
-
-def library_state(kind: RecordKind, fields: Mapping[str, Any]) -> bytes:
-    """The eventsourcing record of a chained record.
-
-    An event's record is its content, and the only copy of it: the JSON array
-    `[envelope, origin]` (both canonical JSON already, embedded as they are), so the event
-    store reads as a log of the envelopes accepted. These are exactly the last bytes of
-    the event's chain encoding (`ledger.chain.encoding`), so a link is computed from the
-    record without parsing it. The record's notification id is its chain position: its
-    row in `sla_events` (same position) holds the index columns, the record time and the
-    chain's digests. An entry's or a close's record is its fields, position and link.
-    """
-    if kind != "event":
-        return json.dumps(dict(fields), sort_keys=True, separators=(",", ":")).encode()
-    return f"[{fields['envelope']},{fields['origin']}]".encode()
-
-
-# Where an event's origin starts in its record: the last `,{"` (an origin is a flat
-# object, and inside a JSON string a `"` is always escaped, so none follows it).
-_ORIGIN_START = b',{"'
-
-
-def event_content(state: bytes) -> tuple[str, str] | None:
-    """(envelope, origin) of an event's record, as the texts it embeds; None when the
-    bytes are not of that shape (an edited record, which its link names)."""
-    cut = state.rfind(_ORIGIN_START)
-    if cut < 1 or state[:1] != b"[" or state[-1:] != b"]":
-        return None
-    try:
-        return state[1:cut].decode(), state[cut + 1 : -1].decode()
-    except UnicodeDecodeError:
-        return None
 
 
 @dataclass

@@ -7,6 +7,7 @@ a few functions, handled in `schema` and `recorders`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -40,6 +41,13 @@ from ledger.errors import StoreError, StoreRefusedError
 from ledger.events import END_FIELDS, INSTANT_FIELDS, InboundEvent, Origin, RecordedEvent
 from ledger.periods import from_us, to_us
 from ledger.timeformat import format_utc, parse_utc
+from projections.chain_records import EVENT_NAMESPACE as EVENT_NAMESPACE
+from projections.chain_records import RECORD_KEY as RECORD_KEY
+from projections.chain_records import TOPIC_CREDIT_ENTRY as TOPIC_CREDIT_ENTRY
+from projections.chain_records import TOPIC_EVENT_ACCEPTED as TOPIC_EVENT_ACCEPTED
+from projections.chain_records import TOPIC_PERIOD_CLOSED as TOPIC_PERIOD_CLOSED
+from projections.chain_records import originator_of as originator_of
+from projections.chain_walk import Page, PageQueries, read_link, read_page
 from projections.store.chain_append import (
     COLUMNS,
     ChainAppend,
@@ -73,10 +81,6 @@ from projections.store.schema import (
 )
 from projections.store.subject_index import bucket_rows, payload_scopes
 
-EVENT_NAMESPACE = uuid.UUID("0d6f7a52-9c1e-5b3a-8e47-2a9b6c1d4e8f")
-TOPIC_EVENT_ACCEPTED = "sla_ledger:InboundEventAccepted"
-TOPIC_PERIOD_CLOSED = "sla_ledger:PeriodClosed"
-TOPIC_CREDIT_ENTRY = "sla_ledger:CreditEntryRecorded"
 DEFAULT_SQLITE_PATH = "sla-ledger.db"
 IN_CHUNK = 500  # ids per `IN (...)` query: far below SQLite's variable limit
 NUMERIC_KEYS = ("chain_pos", "bucket")  # key columns that are numbers, not text
@@ -121,15 +125,6 @@ class AppendOutcome:
     # True when the tracking position was already recorded: another consumer (or an
     # earlier life of this one) stored this batch, so nothing was written.
     already_tracked: bool = False
-
-
-def originator_of(kind: RecordKind, key: str) -> uuid.UUID:
-    """The eventsourcing originator id of a chained record: its event id, entry id or
-    the period it closes."""
-    return uuid.uuid5(EVENT_NAMESPACE, key if kind == "event" else f"{kind}:{key}")
-
-
-RECORD_KEY: dict[RecordKind, str] = {"event": "event_id", "entry": "entry_id", "close": "period"}
 
 
 POSTGRES_FORM = (
@@ -1481,17 +1476,9 @@ class LedgerStore:
                 found[uuid.UUID(str(r["originator_id"]))] = unpack(bytes(r["state"]))
         return found
 
-    def chain_page(
-        self, after: int, through: int
-    ) -> tuple[list[tuple[Any, ...]], list[tuple[RecordKind, dict[str, Any], tuple[Any, ...]]]]:
-        """What `audit verify` reads of the positions `after < p <= through`, as stored.
-
-        The events, in position order, as tuples: `EVENT_COLUMNS` (chain_pos first) and
-        then their eventsourcing record's state, topic, originator id (32 hex digits)
-        and version (all None when no record has that position). And the entries and
-        closes there, each with its fields and its record's (state, topic, originator,
-        version). A row per record, whatever the rows claim: the caller judges them.
-        """
+    @functools.cached_property
+    def chain_queries(self) -> PageQueries:
+        """The statements `audit verify` reads the chain with (`chain_walk.PageQueries`)."""
         table = self.recorder.events_table_name
         key = "rowid" if self.dialect == "sqlite" else "notification_id"
         originator = (
@@ -1499,36 +1486,64 @@ class LedgerStore:
             if self.dialect == "sqlite"
             else "replace(CAST(c.originator_id AS TEXT), '-', '')"
         )
-        library = f"c.state, c.topic, {originator} AS originator, c.originator_version"
+        # The record's originator only when its topic (the parameter) and version are
+        # the kind's: one value to fetch instead of three.
+        library = (
+            f"c.state, CASE WHEN c.topic = ? AND c.originator_version = 1 THEN {originator} END"
+        )
         join = f"LEFT JOIN {table} c ON c.{key} = e.chain_pos"
+        within = "WHERE e.chain_pos > ? AND e.chain_pos <= ?"
         names = ["chain_pos", *(name for name, _ in EVENT_COLUMNS if name != "chain_pos")]
-        events = [
-            tuple(r) if self.dialect == "sqlite" else tuple(r.values())
-            for r in self._query(
-                f"SELECT {', '.join(f'e.{n}' for n in names)}, {library} FROM sla_events e "
-                f"{join} WHERE e.chain_pos > ? AND e.chain_pos <= ? ORDER BY e.chain_pos",
-                [after, through],
-            )
-        ]
-        if self.dialect == "postgresql":  # records are packed there (`content_codec`)
-            events = [
-                (*row[:8], None if row[8] is None else unpack(bytes(row[8])), *row[9:])
-                for row in events
-            ]
-        others: list[tuple[RecordKind, dict[str, Any], tuple[Any, ...]]] = []
         kinds: tuple[RecordKind, ...] = ("entry", "close")
-        for kind in kinds:
-            columns = [name for name, _ in COLUMNS[kind]]
-            for r in self._query(
-                f"SELECT {', '.join(f'e.{n}' for n in columns)}, {library} "
-                f"FROM {CHAINED_TABLES[kind]} e {join} "
-                "WHERE e.chain_pos > ? AND e.chain_pos <= ?",
-                [after, through],
-            ):
-                state = None if r["state"] is None else unpack(bytes(r["state"]))
-                record = (state, r["topic"], r["originator"], r["originator_version"])
-                others.append((kind, {name: r[name] for name in columns}, record))
-        return events, others
+        columns = {kind: tuple(name for name, _ in COLUMNS[kind]) for kind in kinds}
+        statements = {
+            kind: f"SELECT {', '.join(f'e.{n}' for n in columns[kind])}, {library} "
+            f"FROM {CHAINED_TABLES[kind]} e {join} {within}"
+            for kind in columns
+        }
+        return PageQueries(
+            events=f"SELECT {', '.join(f'e.{n}' for n in names)}, {library} FROM sla_events e "
+            f"{join} {within} ORDER BY e.chain_pos",
+            entry=statements["entry"],
+            close=statements["close"],
+            link=" UNION ALL ".join(
+                f"SELECT chain_sha256, {RECORD_TIME[kind]} FROM {chained} WHERE chain_pos = ?"
+                for kind, chained in CHAINED_TABLES.items()
+            ),
+            entry_columns=columns["entry"],
+            close_columns=columns["close"],
+        )
+
+    def chain_page(self, after: int, through: int) -> Page:
+        """What `audit verify` reads of the positions `after < p <= through`, as stored
+        (`chain_walk.read_page`), each record's state unpacked (`content_codec`)."""
+        events, others = read_page(self._tuples, self.chain_queries, after, through)
+        if self.dialect != "postgresql":  # only PostgreSQL packs records
+            return events, others
+        state = len(EVENT_COLUMNS)  # the record's state follows the event's columns
+        return (
+            [(*row[:state], _unpacked(row[state]), *row[state + 1 :]) for row in events],
+            [(kind, fields, (_unpacked(record[0]), record[1])) for kind, fields, record in others],
+        )
+
+    def chain_link(self, position: int) -> tuple[str, int] | None:
+        """The link and the record time stored at a position, if exactly one row claims
+        it (`chain_walk.read_link`)."""
+        return read_link(self._tuples, self.chain_queries, position)
+
+    def reader_uri(self) -> str | None:
+        """A SQLite URI another process can read this store with, never writing it (the
+        one a reader opens it with); None for PostgreSQL."""
+        if self.dialect != "sqlite":
+            return None
+        path = Path(parse_store_url(self.url)[1]["path"])
+        return _read_only_uri(path, _sqlite_writable(path))
+
+    def _tuples(self, statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        rows = self._query(statement, params)
+        if self.dialect == "sqlite":
+            return [tuple(r) for r in rows]
+        return [tuple(r.values()) for r in rows]
 
     def log_records(
         self, after: int, limit: int
@@ -1817,6 +1832,10 @@ def redact(url: str) -> str:
         netloc = f"{user.partition(':')[0]}:***@{host}"
     tail = re.sub(r"([?&]password=)[^&#]*", r"\1***", tail)
     return f"{scheme}://{netloc}{tail}"
+
+
+def _unpacked(state: Any) -> bytes | None:
+    return None if state is None else unpack(bytes(state))
 
 
 def _plain_rows(

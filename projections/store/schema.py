@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Literal
 
 from ledger.chain import FIELDS, GENESIS, JSON_TEXT_FIELDS
+from projections.chain_records import CHAINED_TABLES as CHAINED_TABLES
 
 Dialect = Literal["sqlite", "postgresql"]
 
@@ -249,7 +250,8 @@ EVENT_CONTENT_FIELDS = ("content_sha256", *JSON_TEXT_FIELDS["event"])
 assert tuple(name for name, _ in EVENT_COLUMNS[:-2]) + EVENT_CONTENT_FIELDS == FIELDS["event"]
 assert tuple(name for name, _ in ENTRY_COLUMNS[:-2]) == FIELDS["entry"]
 assert tuple(name for name, _ in CLOSE_COLUMNS[:-2]) == FIELDS["close"]
-CHAINED_TABLES = {"event": "sla_events", "entry": "sla_credit_entries", "close": "sla_closes"}
+# CHAINED_TABLES (kind -> its table) is defined in `projections.chain_records`, which
+# verify's worker processes import without the store.
 
 # A span only widens: commutative, so arrival order cannot matter. A batch must hold
 # each subject once (PostgreSQL refuses to update one row twice in one statement).

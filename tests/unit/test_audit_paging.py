@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from ledger.chain import (
+    EMPTY,
     GENESIS,
     ChainHead,
     encoding,
@@ -20,12 +22,13 @@ from ledger.chain import (
 )
 from projections import audit_rebuild, audit_verify
 from projections.audit_rebuild import _differing, _pages
-from projections.audit_verify import _consecutive_events, event_originator_hex
-from projections.store.chain_append import event_content, library_state
-from projections.store.ledger_store import (
-    TOPIC_EVENT_ACCEPTED,
-    originator_of,
+from projections.chain_records import (
+    event_content,
+    event_originator_hex,
+    library_state,
 )
+from projections.chain_walk import Finding, RangeReport, Walked, consecutive_events, walk
+from projections.store.ledger_store import originator_of
 
 TRICKY = ["plain", 'quote " and \\ backslash', "é ✓ \u2028", "control \x01\n\t", ""]
 
@@ -121,9 +124,7 @@ def _rows(fields_by_position: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]
                 fields["recorded_us"],
                 previous,
                 library_state("event", fields),
-                TOPIC_EVENT_ACCEPTED,
                 event_originator_hex(fields["event_id"]),
-                1,
             )
         )
     return rows
@@ -131,23 +132,27 @@ def _rows(fields_by_position: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]
 
 def test_the_fast_path_verifies_a_run_of_events_and_stops_at_the_first_bad_one() -> None:
     rows = _rows([_event(f"e-{n}", f"O-{n}") for n in range(1, 6)])
-    head, failed = _consecutive_events(rows, ChainHead(0, GENESIS, 0), {})
+    head, failed = consecutive_events(rows, ChainHead(0, GENESIS, 0), {})
     assert (head.position, failed) == (5, None)
     assert head.sha256 == rows[-1][7]
-    edits = (
+    edits: tuple[tuple[int, Any], ...] = (
         (3, "incident"),  # an index column
+        (6, str(rows[2][6])),  # the record time, as text
         (8, rows[2][8].replace(b"O-3", b"O-9")),  # the content
         (8, b" " + rows[2][8][1:]),  # the record's first byte, which the encoding skips
-        (9, "x"),  # the record's topic
-        (10, "0" * 32),  # the record's originator id
-        (11, 2),  # the record's version
+        (8, None),  # no record at that position
+        (8, rows[2][8].decode()),  # the record as text
+        (9, None),  # the record's topic or version are not an event's (the query's None)
+        (9, "0" * 32),  # the record's originator id
+        (1, b"e-3"),  # an event id that is no text
+        (2, 7),  # a type that is no text
     )
     for column, value in edits:
         broken = [*rows]
         broken[2] = (*rows[2][:column], value, *rows[2][column + 1 :])
-        head, failed = _consecutive_events(broken, ChainHead(0, GENESIS, 0), {})
+        head, failed = consecutive_events(broken, ChainHead(0, GENESIS, 0), {})
         assert (head.position, failed) == (2, 3), column
-    head, failed = _consecutive_events(rows, ChainHead(0, GENESIS, 0), {4: "f" * 64})
+    head, failed = consecutive_events(rows, ChainHead(0, GENESIS, 0), {4: "f" * 64})
     assert (head.position, failed) == (3, 4)
 
 
@@ -231,3 +236,103 @@ def test_verify_reads_the_chain_in_pages_of_positions(monkeypatch: pytest.Monkey
     assert result.finding is None
     assert result.records == 7
     assert asked == [(0, 3), (3, 6), (6, 7)]
+
+
+def _chain_pages(rows: list[tuple[Any, ...]]) -> Any:
+    def page(after: int, through: int) -> tuple[list[Any], list[Any]]:
+        return [r for r in rows if after < r[0] <= through], []
+
+    return page
+
+
+def test_a_page_whose_positions_repeat_goes_the_general_way() -> None:
+    """Two rows of one position and none of the next (a store whose uniqueness was
+    dropped): as many rows as positions, but the fast path is not taken."""
+    rows = _rows([_event(f"e-{n}", f"O-{n}") for n in range(1, 5)])
+    rows[2] = (2, *rows[1][1:])
+    walked = walk(_chain_pages(rows), 0, 4, EMPTY, {}, 4)
+    assert walked.finding is not None
+    assert walked.finding.position == 2
+    assert walked.finding.problem.startswith("2 records claim this position")
+
+
+class _Snapshot:
+    """This process's snapshot, for `_joined`: the pages and the link at a position."""
+
+    def __init__(self, rows: list[tuple[Any, ...]]) -> None:
+        self.chain_page = _chain_pages(rows)
+        self.rows = rows
+
+    def chain_link(self, position: int) -> tuple[str, int] | None:
+        return self.rows[position - 1][7], self.rows[position - 1][6]
+
+
+def _report(rows: list[tuple[Any, ...]], after: int, through: int) -> RangeReport:
+    seed = (GENESIS, 0) if after == 0 else (rows[after - 1][7], rows[after - 1][6])
+    head = ChainHead(after, *seed) if after else EMPTY
+    return RangeReport(seed, walk(_chain_pages(rows), after, through, head, {}, 2))
+
+
+def test_ranges_walked_apart_join_into_the_walk_from_the_genesis() -> None:
+    rows = _rows([_event(f"e-{n}", f"O-{n}") for n in range(1, 8)])
+    store: Any = _Snapshot(rows)
+    whole = walk(store.chain_page, 0, 7, EMPTY, {}, 2)
+    reports: list[RangeReport | None] = [_report(rows, 0, 3), _report(rows, 3, 7)]
+    assert audit_verify._joined(store, reports, 7, {}, 2) == whole
+    # Bytes edited in the second range: named, again in this process's snapshot.
+    rows[4] = (*rows[4][:8], rows[4][8].replace(b"O-5", b"O-9"), rows[4][9])
+    reports = [_report(rows, 0, 3), _report(rows, 3, 7)]
+    joined = audit_verify._joined(store, reports, 7, {}, 2)
+    assert joined == walk(store.chain_page, 0, 7, EMPTY, {}, 2)
+    assert joined is not None
+    assert joined.finding is not None
+    assert joined.finding.position == 5
+
+
+def test_ranges_that_do_not_join_up_are_not_joined() -> None:
+    """Each range must start from the link the one before it ended at, and the last end
+    at the link this process reads at the end; a finding must be found here too."""
+    rows = _rows([_event(f"e-{n}", f"O-{n}") for n in range(1, 8)])
+    store: Any = _Snapshot(rows)
+    first, second = _report(rows, 0, 3), _report(rows, 3, 7)
+    assert second.seed is not None
+    assert second.walked is not None
+    for reports in (
+        [first, replace(second, seed=("f" * 64, second.seed[1]))],  # another link before it
+        [first, replace(second, seed=(second.seed[0], second.seed[1] - 1))],  # another time
+        [first, RangeReport(None, None)],  # not exactly one row before it, for that worker
+        [first, None],  # a worker that failed
+        [first],  # a range missing
+    ):
+        assert audit_verify._joined(store, reports, 7, {}, 2) is None
+    other: Any = _Snapshot([*rows[:6], (*rows[6][:7], "f" * 64, *rows[6][8:])])
+    assert audit_verify._joined(other, [first, second], 7, {}, 2) is None
+    # A finding a worker made that this process's snapshot does not show, or past the end.
+    at_four = ChainHead(4, rows[3][7], rows[3][6])
+    for walked in (
+        Walked(at_four, 0, Finding(5, "x")),
+        Walked(second.walked.head, 0, Finding(8, "x")),
+    ):
+        unconfirmed = [first, replace(second, walked=walked)]
+        assert audit_verify._joined(store, unconfirmed, 7, {}, 2) is None
+
+
+def test_pages_reported_in_any_order_are_joined_in_order() -> None:
+    """Only the reports that came before an earlier page's are held."""
+    rows = _rows([_event(f"e-{n}", f"O-{n}") for n in range(1, 9)])
+    store: Any = _Snapshot(rows)
+    reports = [_report(rows, after, after + 2) for after in range(0, 8, 2)]
+    joined = audit_verify._Joined()
+    for index in (2, 1, 3):
+        assert joined.add(index, reports[index])
+    assert (joined.pages, sorted(joined.early)) == (0, [1, 2, 3])
+    assert joined.add(0, reports[0])
+    assert (joined.pages, joined.early) == (4, {})
+    whole = walk(store.chain_page, 0, 8, EMPTY, {}, 2)
+    assert audit_verify._finish(store, joined, 8, {}, 2) == whole
+    # A page that does not join up stops the handing out, whenever it comes.
+    joined = audit_verify._Joined()
+    assert joined.add(1, replace(reports[1], seed=("f" * 64, 1_000)))
+    assert not joined.add(0, reports[0])
+    assert joined.broken
+    assert audit_verify._finish(store, joined, 8, {}, 2) is None
