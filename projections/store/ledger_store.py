@@ -820,7 +820,8 @@ class LedgerStore:
         envelope their record holds)."""
         found: dict[str, str] = {}
         for row in self._of_event_ids("e.event_id, c.state", event_ids):
-            content = None if row["state"] is None else event_content(unpack(bytes(row["state"])))
+            state = _unpacked(row["state"])
+            content = None if state is None else event_content(state)
             # A record gone or edited out of shape: nothing a new event could duplicate.
             found[row["event_id"]] = (
                 "" if content is None else hashlib.sha256(content[0].encode()).hexdigest()
@@ -1413,7 +1414,8 @@ class LedgerStore:
             f"SELECT {listed}, c.state FROM {table} e {self._content_join} WHERE {condition}",
             params,
         ):
-            content = None if r["state"] is None else event_content(unpack(bytes(r["state"])))
+            state = _unpacked(r["state"])
+            content = None if state is None else event_content(state)
             envelope, origin = content or ("", "")
             derived = {
                 "content_sha256": hashlib.sha256(envelope.encode()).hexdigest(),
