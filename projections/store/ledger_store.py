@@ -13,6 +13,7 @@ import json
 import os
 import re
 import sqlite3
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -21,19 +22,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-import psycopg
 from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEvent, Tracking
-from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import (
     SQLiteConnection,
     SQLiteConnectionPool,
     SQLiteCursor,
     SQLiteDatastore,
 )
-from psycopg.conninfo import make_conninfo
 
 from ledger.chain import FIELDS, RECORD_TIME, ChainHead, RecordKind
 from ledger.credits import CreditEntry
@@ -58,7 +56,6 @@ from projections.store.chain_append import (
 from projections.store.content_codec import unpack
 from projections.store.recorders import (
     BulkInsert,
-    LedgerPostgresRecorder,
     LedgerSQLiteRecorder,
     SideRows,
     to_dialect,
@@ -80,6 +77,9 @@ from projections.store.schema import (
     Dialect,
 )
 from projections.store.subject_index import bucket_rows, payload_scopes
+
+if TYPE_CHECKING:  # imported where a PostgreSQL store is opened (`postgres`), not before
+    from projections.store.postgres import LedgerPostgresRecorder
 
 DEFAULT_SQLITE_PATH = "sla-ledger.db"
 IN_CHUNK = 500  # ids per `IN (...)` query: far below SQLite's variable limit
@@ -174,15 +174,15 @@ def _postgres_parameters(url: str) -> dict[str, Any]:
     if not re.fullmatch(r"[0-9]{1,5}", port) or not 1 <= int(port) <= 65535:
         raise refuse(f'has port "{port}", not a number from 1 to 65535')
     libpq = {k: v for k, v in query.items() if k not in URL_PARAMETERS}
+    from projections.store.postgres import is_libpq_parameter
+
     for name in libpq:
-        try:
-            make_conninfo("", **{name: libpq[name]})
-        except psycopg.ProgrammingError:
+        if not is_libpq_parameter(name, libpq[name]):
             raise refuse(
                 f'has the parameter "{name}", which is no libpq connection parameter',
                 "besides host, port, user, password and dbname, a query parameter is "
                 "passed to libpq as it is (sslmode, sslrootcert, application_name, ...)",
-            ) from None
+            )
     return {
         "dbname": unquote(parsed.path.lstrip("/")) or query.get("dbname", "postgres"),
         "host": query.get("host") or hostname or "localhost",
@@ -483,63 +483,6 @@ def _how_path_reads(path: Path) -> str:
     )
 
 
-# What libpq says when it never reached a server (nothing listens, no such socket, no
-# such host, no answer in time): only then is "is the server running" the question.
-UNREACHABLE = (
-    "Is the server running",
-    "Connection refused",
-    "No such file or directory",
-    "could not translate host name",
-    "timeout expired",
-    "Network is unreachable",
-    "No route to host",
-)
-# A server that answered but cannot take a connection now: worth retrying.
-BUSY = ("starting up", "shutting down", "in recovery mode", "too many clients", "remaining")
-
-
-def _postgres_failure(url: str, params: dict[str, Any], exc: PersistenceError) -> StoreError:
-    """Why a PostgreSQL store could not be opened, in the server's (or libpq's) own words.
-
-    The pool only says it got no connection in time. One direct connection with the same
-    parameters gets the real answer: a database or role that does not exist, a failed
-    password, a bad sslmode is a refusal (a Kafka worker does not retry it); a server
-    that could not be reached, or is busy, is a plain StoreError (retried).
-    """
-    try:
-        psycopg.connect(
-            dbname=params["dbname"],
-            host=params["host"],
-            port=params["port"],
-            user=params["user"],
-            password=params["password"],
-            **{"connect_timeout": "3", **params["libpq"]},
-        ).close()
-    except psycopg.Error as probe:
-        text = str(probe).strip()
-        lines = [line.strip() for line in text.splitlines() if line.strip()]
-        first = lines[0] if lines else type(probe).__name__
-        reason = first.partition("FATAL:")[2].strip() if "FATAL:" in first else first
-        for prefix in ("connection failed: ", "connection is bad: "):
-            reason = reason.removeprefix(prefix)
-        if any(marker in text for marker in UNREACHABLE):
-            return StoreError(
-                f"cannot open store {redact(url)}: {reason}; check the host and port in "
-                "--store (or SLA_LEDGER_STORE) and that the database server is running"
-            )
-        if any(marker in text for marker in BUSY):
-            return StoreError(f"cannot open store {redact(url)}: the server says: {reason}")
-        if "FATAL:" in text:
-            return StoreRefusedError(
-                f"cannot open store {redact(url)}: the server says: {reason}; check the "
-                "database, user and password in --store (or SLA_LEDGER_STORE)"
-            )
-        return StoreRefusedError(
-            f"cannot open store {redact(url)}: {reason}; check --store (or SLA_LEDGER_STORE)"
-        )
-    return StoreError(f"cannot open store {redact(url)}: {_first_line(exc)}")
-
-
 class LedgerStore:
     def __init__(self, url: str, *, access: Access = "create", throwaway: bool = False) -> None:
         """`throwaway`: a store its caller deletes after use, which nothing else reads (a
@@ -557,36 +500,17 @@ class LedgerStore:
                 if access != "read":
                     self.recorder.create_table()
             else:
-                # No pool_open_timeout: with one, every checkout calls the pool's wait(),
-                # which blocks until the pool is full again (serialising the writer thread
-                # with readers) and asserts when two threads wait at once.
-                datastore = PostgresDatastore(
-                    dbname=params["dbname"],
-                    host=params["host"],
-                    port=params["port"],
-                    user=params["user"],
-                    password=params["password"],
-                    pool_size=2,
-                    max_overflow=2,
-                    connect_timeout=3,
-                    lock_timeout=30,
-                )
-                # The pool's background reconnection backs off exponentially up to this
-                # limit, so after an outage of a minute its next try could come a minute
-                # later. Giving up after a few seconds instead makes every later checkout
-                # start a fresh attempt: reconnection follows the server's return closely.
-                datastore.pool.reconnect_timeout = 8.0
-                # The URL's libpq parameters (sslmode, ...): the library takes only the
-                # five above, and its pool connects with these keyword arguments.
-                assert isinstance(datastore.pool.kwargs, dict)
-                datastore.pool.kwargs.update(params["libpq"])
-                self.recorder = LedgerPostgresRecorder(datastore)
+                from projections.store.postgres import open_recorder
+
+                self.recorder = open_recorder(params)
                 self._open_postgres(params["dbname"])
         except PersistenceError as exc:
             self.close()
             if self.dialect == "sqlite":
                 raise StoreError(f"cannot open store {url}: {_first_line(exc)}") from None
-            raise _postgres_failure(url, params, exc) from None
+            from projections.store.postgres import failure
+
+            raise failure(redact(url), params, _first_line(exc)) from None
         except (OSError, sqlite3.Error) as exc:
             self.close()
             raise StoreError(f"cannot open store {redact(url)}: {exc}") from None
@@ -652,7 +576,7 @@ class LedgerStore:
         """A reader only checks that the ledger is there; a writer may create or upgrade
         its schema (`create_table` runs no DDL when it is current) and must be allowed
         to write to it."""
-        assert isinstance(self.recorder, LedgerPostgresRecorder)
+        assert not isinstance(self.recorder, LedgerSQLiteRecorder)
         if self.access != "create" and not self._postgres_has_ledger():
             raise StoreRefusedError(
                 f'no store in database "{dbname}" of {redact(self.url)} (it holds no '
@@ -675,7 +599,7 @@ class LedgerStore:
             )
 
     def _opening_probe(self, statement: str) -> None:
-        assert isinstance(self.recorder, LedgerPostgresRecorder)
+        assert not isinstance(self.recorder, LedgerSQLiteRecorder)
         with self.recorder.datastore.transaction(commit=False) as cursor:
             cursor.execute(statement)
 
@@ -685,7 +609,7 @@ class LedgerStore:
     def _opening_query(self, statement: str) -> Any:
         """One row about the ledger's table, its errors left to the opening's handler
         (an unreachable server is "cannot open store", not a failed query)."""
-        assert isinstance(self.recorder, LedgerPostgresRecorder)
+        assert not isinstance(self.recorder, LedgerSQLiteRecorder)
         table = f'"{self.recorder.datastore.schema}".{LEDGER_TABLE}'
         with self.recorder.datastore.transaction(commit=False) as cursor:
             cursor.execute(statement, [table])
@@ -712,10 +636,15 @@ class LedgerStore:
     def _probe_layout(self, execute: Callable[[str], object]) -> None:
         """Before a writer's schema creation touches an existing ledger: refuse one of an
         earlier layout in one line (its DDL would fail on the missing columns)."""
+        failures: tuple[type[Exception], ...] = (
+            sqlite3.Error,
+            PersistenceError,
+            *_postgres_errors(),
+        )
         for what, probe in LAYOUT_PROBES:
             try:
                 execute(probe)
-            except (sqlite3.Error, PersistenceError, psycopg.Error) as exc:
+            except failures as exc:
                 if _missing_in_layout(str(exc)):
                     raise self._earlier_layout(what) from None
                 raise
@@ -1853,6 +1782,13 @@ def _plain_rows(
         raise StoreError(f"store {redact(url)} failed: {_first_line(exc)}") from None
     finally:
         sqlite_cursor.row_factory = factory
+
+
+def _postgres_errors() -> tuple[type[Exception], ...]:
+    """The PostgreSQL driver's errors, once a PostgreSQL store has loaded it (before,
+    none can be raised)."""
+    postgres = sys.modules.get("projections.store.postgres")
+    return () if postgres is None else (postgres.DRIVER_ERROR,)
 
 
 def _first_line(exc: BaseException) -> str:

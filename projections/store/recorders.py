@@ -21,39 +21,25 @@ from uuid import UUID
 
 from eventsourcing.persistence import (
     IntegrityError,
-    InterfaceError,
     OperationalError,
     ProgrammingError,
     StoredEvent,
     Tracking,
 )
-from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
 from eventsourcing.sqlite import (
     SQLiteCursor,
     SQLiteDatastore,
     SQLiteProcessRecorder,
 )
-from eventsourcing.utils import retry
-from psycopg import Connection, Cursor
-from psycopg.errors import InsufficientPrivilege
-from psycopg.rows import DictRow
-from psycopg.sql import SQL, Composed, Identifier, Literal
 
 from ledger.chain import ChainHead
-from ledger.errors import StoreError
 from ledger.periods import to_us
 from projections.store.chain_append import COLUMNS, ChainAppend
 from projections.store.content_codec import pack
-from projections.store.immutability import (
-    OWNER_ROLE,
-    postgres_statements,
-    schema_marker,
-    sqlite_statements,
-)
+from projections.store.immutability import sqlite_statements
 from projections.store.schema import CHAINED_TABLES, Dialect, create_statements
 
 SCHEMA_ATTEMPTS = 20
-SCHEMA_LOCK = 0x534C_415F_4C45_4447  # "SLA_LEDG": the advisory lock key of schema creation
 
 
 @dataclass(frozen=True)
@@ -146,7 +132,7 @@ def seal_chain(cursor: Any, side: SideRows | None, dialect: Dialect, library_tab
                 cursor.executemany(insert.sqlite(), insert.rows)
             else:
                 statement, arrays = insert.postgresql()
-                cursor.execute(Composed([SQL(statement)]), arrays)
+                cursor.execute(statement, arrays)
     positions = range(head.position + 1, head.position + 1 + len(stored))
     if dialect == "sqlite":
         cursor.executemany(
@@ -159,11 +145,9 @@ def seal_chain(cursor: Any, side: SideRows | None, dialect: Dialect, library_tab
         )
     else:
         cursor.execute(
-            SQL(
-                "INSERT INTO {table} (notification_id, originator_id, originator_version, "
-                "topic, state) SELECT * FROM unnest(%b::bigint[], %b::uuid[], %b::bigint[], "
-                "%b::text[], %b::bytea[])"
-            ).format(table=Identifier(library_table)),
+            f'INSERT INTO "{library_table}" (notification_id, originator_id, '
+            "originator_version, topic, state) SELECT * FROM unnest(%b::bigint[], "
+            "%b::uuid[], %b::bigint[], %b::text[], %b::bytea[])",
             [
                 list(positions),
                 [_uuid(originator) for originator, _, _ in stored],
@@ -193,7 +177,7 @@ def _uuid(originator_id: UUID | str) -> UUID:
     return originator_id if isinstance(originator_id, UUID) else UUID(originator_id)
 
 
-def _only_chained(stored_events: Sequence[StoredEvent]) -> None:
+def only_chained(stored_events: Sequence[StoredEvent]) -> None:
     """Every record of the event store is chained: its notification id is its chain
     position, so a record from elsewhere would take a position the chain has not given."""
     if stored_events:
@@ -237,7 +221,7 @@ class LedgerSQLiteRecorder(SQLiteProcessRecorder):
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         side: SideRows | None = kwargs.get("side_rows")
-        _only_chained(stored_events)
+        only_chained(stored_events)
         seal_chain(c, side, self.dialect, self.events_table_name)
         if side is not None:
             for insert in side.inserts:
@@ -249,137 +233,3 @@ class LedgerSQLiteRecorder(SQLiteProcessRecorder):
         if tracking is not None:
             self._insert_tracking(c, tracking)
         return None
-
-
-class LedgerPostgresRecorder(PostgresProcessRecorder):
-    dialect: Dialect = "postgresql"
-
-    def __init__(self, datastore: PostgresDatastore) -> None:
-        super().__init__(
-            datastore,
-            events_table_name="sla_ledger_events",
-            tracking_table_name="sla_ledger_tracking",
-        )
-        for statement in create_statements("postgresql"):
-            self.sql_create_statements.append(SQL(statement))  # type: ignore[arg-type]
-
-    def create_table(self) -> None:
-        """The library's schema creation and the ledger's, one process at a time, and
-        only when the schema is missing or older than this code.
-
-        Its `CREATE TYPE`, `CREATE ... IF NOT EXISTS` and function statements are not
-        safe to run concurrently (PostgreSQL fails one side with "tuple concurrently
-        updated"), and several ingest workers may start at once: a session advisory lock
-        on a connection of its own serialises them.
-
-        A complete schema is marked (the comment of the events table names its version,
-        `immutability.schema_marker`). A store whose mark is current opens without any
-        DDL, so roles that own nothing (the ingest and reader roles of docker/roles.sql)
-        can open it. One that finds no schema, or an older one, and may not create it
-        fails with one line naming the owner role.
-        """
-        marker = self.schema_marker()
-        with self.datastore.get_connection() as conn:
-            autocommit = conn.autocommit
-            conn.autocommit = True
-            try:
-                if self._stored_marker(conn) != marker:
-                    conn.execute("SELECT pg_advisory_lock(%s)", [SCHEMA_LOCK])
-                    try:
-                        if self._stored_marker(conn) != marker:
-                            self._create_schema(conn)
-                    finally:
-                        conn.execute("SELECT pg_advisory_unlock(%s)", [SCHEMA_LOCK])
-            finally:
-                conn.autocommit = autocommit
-        self.datastore.register_type_adapters()
-
-    def _immutability_statements(self) -> list[str]:
-        return postgres_statements(
-            self.datastore.schema, self.events_table_name, self.tracking_table_name
-        )
-
-    def schema_marker(self) -> str:
-        return schema_marker([*create_statements("postgresql"), *self._immutability_statements()])
-
-    def _stored_marker(self, conn: Connection[DictRow]) -> str | None:
-        row = conn.execute(
-            "SELECT obj_description(to_regclass(%s), 'pg_class') AS marker",
-            [f'"{self.datastore.schema}"."{self.events_table_name}"'],
-        ).fetchone()
-        return None if row is None else row["marker"]
-
-    def _create_schema(self, conn: Connection[DictRow]) -> None:
-        try:
-            super().create_table()
-        except ProgrammingError as exc:
-            if not isinstance(exc.__cause__, InsufficientPrivilege):
-                raise
-            reason = str(exc).strip().splitlines()[0]
-            raise StoreError(
-                f'cannot open store: database "{conn.info.dbname}" has no ledger schema of '
-                f'this version and role "{conn.info.user}" may not create it ({reason}): '
-                f"create or upgrade it first as the owner role ({OWNER_ROLE}; see "
-                "docker/roles.sql), then open the store with this role"
-            ) from None
-
-    def _create_table(self, curs: Cursor[DictRow]) -> None:
-        """The tables, then their triggers and grants, then the mark, in one transaction."""
-        super()._create_table(curs)
-        for statement in self._immutability_statements():
-            curs.execute(SQL(statement), prepare=False)
-        curs.execute(
-            SQL("COMMENT ON TABLE {schema}.{table} IS {marker}").format(
-                schema=Identifier(self.datastore.schema),
-                table=Identifier(self.events_table_name),
-                marker=Literal(self.schema_marker()),
-            )
-        )
-
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
-    def insert_events(
-        self, stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int] | None:
-        """The library's insert, without psycopg pipeline mode.
-
-        In pipeline mode, a batch of a few thousand side rows plus the events left the
-        client waiting in `Pipeline.sync()` while the server waited to read (observed
-        with the 100k-event benchmark, both sides idle forever). Plain statements in one
-        explicit transaction keep the same atomicity. A retry after a connection error
-        cannot double anything: every row has a unique key, so a batch that did commit
-        fails on it and is classified again upstream.
-        """
-        notification_ids: Sequence[int] | None = None
-        side: SideRows | None = kwargs.get("side_rows")
-        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
-            if stored_events or (side is not None and (side.inserts or side.chain)):
-                # Once, first: concurrent writers are serialised before they touch any
-                # table, so they cannot deadlock on each other's side rows, and the
-                # notification ids are assigned in commit order (the library's reason).
-                # The chain is sealed under this lock too.
-                self._lock_table(curs)
-            _only_chained(stored_events)
-            sealed = seal_chain(curs, side, self.dialect, self.events_table_name)
-            self._insert_events(curs, [], **kwargs)
-            if sealed:
-                self._notify_channel(curs)
-                sealed_head = side.chain.sealed_head if side and side.chain else None
-                assert sealed_head is not None
-                notification_ids = list(
-                    range(sealed_head.position - sealed + 1, sealed_head.position + 1)
-                )
-        return notification_ids
-
-    def _insert_events(
-        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> None:
-        side: SideRows | None = kwargs.get("side_rows")
-        if side is not None:
-            for insert in side.inserts:
-                statement, arrays = insert.postgresql()
-                curs.execute(Composed([SQL(statement)]), arrays)
-            for follow_up in side.follow_ups:
-                for insert in follow_up(curs, self.dialect):
-                    statement, arrays = insert.postgresql()
-                    curs.execute(Composed([SQL(statement)]), arrays)
-        super()._insert_events(curs, stored_events, **kwargs)
