@@ -3,8 +3,9 @@
 The signal handlers go in before anything heavy is imported: loading the CLI (the
 domain, eventsourcing, and for some commands pydantic, psycopg, kafka-python) takes a
 noticeable moment, more on a busy machine, and a SIGINT there would end the process
-with a traceback, a SIGTERM by the signal itself. A signal in that moment is only recorded; the command then does nothing and says
-so. `main()` installs its own handlers first thing (consumers/interrupts.py).
+with a traceback, a SIGTERM by the signal itself. A signal in that moment is only
+recorded; the command then does nothing and says so. `main()` installs its own
+handlers first thing (consumers/interrupts.py).
 """
 
 import signal
