@@ -232,9 +232,10 @@ def _worker_count(asked: int | None) -> int:
 _BOOT = "import sys; sys.path[:0] = sys.argv[1:]; from projections.chain_walk import serve; serve()"
 
 
-def _worker_command() -> list[str] | None:
+def _worker_command(boot: str | None = None) -> list[str] | None:
     """How to start a worker: this interpreter, and the directories this process
-    imports `projections` and `ledger` from (None if that cannot be told)."""
+    imports `projections` and `ledger` from (None if that cannot be told). `boot`: the
+    worker's code (default: a walk of the chain's pages, `_BOOT`)."""
     roots: list[str] = []
     for package in (projections, ledger):
         if package.__file__ is None:
@@ -244,7 +245,7 @@ def _worker_command() -> list[str] | None:
             roots.append(root)
     if not sys.executable:
         return None
-    return [sys.executable, "-I", "-S", "-c", _BOOT, *roots]
+    return [sys.executable, "-I", "-S", "-c", boot or _BOOT, *roots]
 
 
 def _walk_in_workers(

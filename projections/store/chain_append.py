@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
 
-from ledger.chain import ChainHead, RecordKind, event_record_sha256, link, record_sha256
+from ledger.chain import ChainHead, RecordKind, link, record_sha256
 from projections.chain_records import event_content as event_content
 from projections.chain_records import library_state as library_state
 from projections.store.schema import CHAINED_TABLES, CLOSE_COLUMNS, ENTRY_COLUMNS, EVENT_COLUMNS
@@ -36,9 +36,11 @@ class ChainMovedError(Exception):
 
 
 # An event replayed from the log by a rebuild, derived again from its record: event_id,
-# type, subject_kind, subject_id, occurred_at, recorded_us (the log's record time),
-# content_sha256, the record itself (`[envelope,origin]`, its bytes as the log holds
-# them) and its originator id (32 hex digits). A tuple: a rebuild seals every event.
+# type, subject_kind, subject_id, occurred_at, recorded_us (the log's record time), the
+# record's digest in the chain at the position it is replayed at (`event_record_sha256`
+# of these fields and the record), the record itself (`[envelope,origin]`, its bytes as
+# the log holds them) and its originator id (32 hex digits). A tuple: a rebuild seals
+# every event.
 ReplayedEvent = tuple[str, str, str, str, str, int, str, bytes, str]
 # An eventsourcing record to insert: originator id (a UUID, or 32 hex digits), topic,
 # state. Its version is always 1 and its notification id its chain position.
@@ -110,8 +112,11 @@ class ChainAppend:
     def _seal_replayed(
         self, head: ChainHead, insert: Callable[[str, tuple[Any, ...]], None]
     ) -> list[LibraryRecord]:
-        """`seal` of a rebuild's events: the same links (`event_record_sha256` is
-        `record_sha256` of an event), from tuples, as every event of the log passes here."""
+        """`seal` of a rebuild's events: the same links, from tuples, as every event of
+        the log passes here. Each record's digest (`record_sha256` of an event, which
+        `event_record_sha256` computes from its fields and record) comes with it, computed
+        for the position it takes here (the rebuild derives each event for the position
+        it has in the log, and replays the log in order from an empty chain)."""
         position, previous, last_us = head.position, head.sha256, head.recorded_us
         table, topic = CHAINED_TABLES["event"], self.replayed_topic
         stored: list[LibraryRecord] = []
@@ -122,7 +127,7 @@ class ChainAppend:
             subject,
             occurred,
             recorded_us,
-            content,
+            digest,
             record,
             originator,
         ) in self.replayed:
@@ -132,12 +137,7 @@ class ChainAppend:
                     f"the record time of position {position} is earlier than the one before"
                 )
             last_us = recorded_us
-            previous = link(
-                previous,
-                event_record_sha256(
-                    position, event_id, type_, kind, subject, occurred, recorded_us, content, record
-                ),
-            )
+            previous = link(previous, digest)
             insert(
                 table, (event_id, type_, kind, subject, occurred, recorded_us, position, previous)
             )

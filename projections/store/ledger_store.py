@@ -16,7 +16,7 @@ import sqlite3
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -36,9 +36,9 @@ from eventsourcing.sqlite import (
 from ledger.chain import FIELDS, RECORD_TIME, ChainHead, RecordKind
 from ledger.credits import CreditEntry
 from ledger.errors import StoreError, StoreRefusedError
-from ledger.events import END_FIELDS, INSTANT_FIELDS, InboundEvent, Origin, RecordedEvent
+from ledger.events import InboundEvent, Origin, RecordedEvent
 from ledger.periods import from_us, to_us
-from ledger.timeformat import format_utc, parse_utc
+from ledger.timeformat import format_utc
 from projections.chain_records import EVENT_NAMESPACE as EVENT_NAMESPACE
 from projections.chain_records import RECORD_KEY as RECORD_KEY
 from projections.chain_records import TOPIC_CREDIT_ENTRY as TOPIC_CREDIT_ENTRY
@@ -76,7 +76,10 @@ from projections.store.schema import (
     WIDE_SPAN,
     Dialect,
 )
-from projections.store.subject_index import bucket_rows, payload_scopes
+from projections.store.subject_index import bucket_rows
+from projections.subject_rules import Span as Span
+from projections.subject_rules import payload_span as payload_span
+from projections.subject_rules import subject_rows as subject_rows
 
 if TYPE_CHECKING:  # imported where a PostgreSQL store is opened (`postgres`), not before
     from projections.store.postgres import LedgerPostgresRecorder
@@ -306,15 +309,6 @@ def span_of(event: InboundEvent) -> tuple[int, int, int] | None:
     """(lo, hi, has_end) over the instants an event names: a superset of the time its
     subject can matter to (an outage with no end yet matters up to any horizon)."""
     return payload_span(event.subject_kind, event.payload)
-
-
-def payload_span(subject_kind: str, payload: Mapping[str, Any]) -> tuple[int, int, int] | None:
-    """`span_of` an event of `subject_kind` with this (normalised) payload."""
-    instants = [to_us(parse_utc(v)) for f in INSTANT_FIELDS if (v := payload.get(f)) is not None]
-    if not instants:
-        return None
-    has_end = int(subject_kind == "incident" or any(payload.get(f) is not None for f in END_FIELDS))
-    return min(instants), max(instants), has_end
 
 
 def _sqlite_contents(path: Path) -> Literal["missing", "empty", "ledger", "foreign"]:
@@ -1664,9 +1658,6 @@ def entry_fields(e: CreditEntry) -> dict[str, Any]:
     }
 
 
-Span = tuple[str, str, int, int, int, int]  # kind, subject, lo, hi, has_end, ended_us
-
-
 def subject_of(
     event: InboundEvent,
     recorded_us: int | None,
@@ -1676,25 +1667,6 @@ def subject_of(
     """Add what `event` says about where its subject matters: its span (with the record
     time its end became known, if it names one and that time is given) and its scopes."""
     subject_rows(event.subject_kind, event.subject_id, event.payload, recorded_us, spans, scopes)
-
-
-def subject_rows(
-    kind: str,
-    subject: str,
-    payload: Mapping[str, Any],
-    recorded_us: int | None,
-    spans: list[Span],
-    scopes: set[tuple[str, str, str]],
-) -> None:
-    """`subject_of` an event of subject `kind` `subject` with this payload (a rebuild
-    reads every event of the log this way, without an `InboundEvent` for each)."""
-    span = payload_span(kind, payload)
-    if span is not None:
-        lo, hi, has_end = span
-        ended = recorded_us if has_end and recorded_us is not None else NOT_ENDED_US
-        spans.append((kind, subject, lo, hi, has_end, ended))
-    for scope in payload_scopes(kind, payload):
-        scopes.add((kind, subject, scope))
 
 
 def _add_subject_rows(

@@ -16,6 +16,12 @@ from typing import Literal
 
 from ledger.chain import FIELDS, GENESIS, JSON_TEXT_FIELDS
 from projections.chain_records import CHAINED_TABLES as CHAINED_TABLES
+from projections.subject_rules import CONTRACT_CUSTOMER as CONTRACT_CUSTOMER
+from projections.subject_rules import CONTRACT_SERVICE as CONTRACT_SERVICE
+from projections.subject_rules import NOT_ENDED_US as NOT_ENDED_US
+from projections.subject_rules import SCOPE_CONTRACT as SCOPE_CONTRACT
+from projections.subject_rules import SCOPE_SEP as SCOPE_SEP
+from projections.subject_rules import SCOPE_SERVICE as SCOPE_SERVICE
 
 Dialect = Literal["sqlite", "postgresql"]
 
@@ -23,19 +29,10 @@ Dialect = Literal["sqlite", "postgresql"]
 # their span reaches; a span wider than BUCKETS_MAX buckets is "wide" and found through
 # the spans table instead (a hostile 9,999-year outage adds one row, not half a million).
 BUCKET_US = 7 * 86_400 * 1_000_000
-# A span's `ended_us` while no end is known: the record time at which its end became
-# known, once it is (an end never becomes unknown again).
-NOT_ENDED_US = 2**62
 BUCKETS_MAX = 64
 WIDE_SPAN = f"(has_end = 0 OR hi_us - lo_us > {BUCKET_US * BUCKETS_MAX})"
-# A subject's scopes: `SCOPE_SERVICE` + service + SEP + customer ('' for every customer)
-# for outages and maintenance windows, `SCOPE_CONTRACT` + contract for incidents.
-SCOPE_SEP = "\x1f"
-SCOPE_SERVICE = "s" + SCOPE_SEP
-SCOPE_CONTRACT = "c" + SCOPE_SEP
-# A contract's own scopes: the services and the customer its terms name.
-CONTRACT_SERVICE = "service" + SCOPE_SEP
-CONTRACT_CUSTOMER = "customer" + SCOPE_SEP
+# A span's `ended_us` while no end is known (`NOT_ENDED_US`), and the spelling of the
+# subjects' and contracts' scopes (`SCOPE_*`, `CONTRACT_*`): `projections.subject_rules`.
 CONTRACT_SCOPE_COLUMNS = (("scope", "text"), ("contract_id", "text"))
 
 

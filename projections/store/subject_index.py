@@ -22,7 +22,7 @@ test and the row computation decide what counts).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ledger.contracts import ContractState
@@ -40,8 +40,10 @@ from projections.store.schema import (
     SCOPE_SERVICE,
     Dialect,
 )
+from projections.subject_rules import SCOPED_KINDS as SCOPED_KINDS
+from projections.subject_rules import payload_scopes as payload_scopes
+from projections.subject_rules import service_scope as service_scope
 
-SCOPED_KINDS = ("outage", "maintenance")
 CHUNK = 500  # ids per `IN (...)`
 
 
@@ -49,34 +51,6 @@ def scopes_of(event: InboundEvent) -> set[str]:
     """The scopes an event gives its subject (empty: it names none); for a contract,
     the services and the customer its terms name."""
     return payload_scopes(event.subject_kind, event.payload)
-
-
-def payload_scopes(subject_kind: str, payload: Mapping[str, Any]) -> set[str]:
-    """`scopes_of` an event of `subject_kind` with this (normalised) payload."""
-    if subject_kind == "contract":
-        found = {
-            CONTRACT_SERVICE + s["service_id"]
-            for s in payload.get("services") or ()
-            if isinstance(s, dict) and isinstance(s.get("service_id"), str)
-        }
-        customer = payload.get("customer_id")
-        return found | ({CONTRACT_CUSTOMER + customer} if isinstance(customer, str) else set())
-    if subject_kind == "incident":
-        contract = payload.get("contract_id")
-        return {SCOPE_CONTRACT + contract} if isinstance(contract, str) else set()
-    if subject_kind not in SCOPED_KINDS:
-        return set()
-    service = payload.get("service_id")
-    if not isinstance(service, str):
-        return set()
-    customers = payload.get("customer_ids")
-    if customers is None:
-        return {service_scope(service, None)}
-    return {service_scope(service, c) for c in customers if isinstance(c, str)}
-
-
-def service_scope(service_id: str, customer_id: str | None) -> str:
-    return f"{SCOPE_SERVICE}{service_id}{SCOPE_SEP}{customer_id or ''}"
 
 
 def contract_scopes(contract: ContractState) -> set[str]:

@@ -134,6 +134,15 @@ def holds_open(process: subprocess.Popen[str], path: Path) -> bool:
     return str(path) in links
 
 
+def holds_scratch_store(process: subprocess.Popen[str]) -> bool:
+    """Whether `audit rebuild` has its default scratch store open (Linux: /proc/<pid>/fd)."""
+    try:
+        links = [os.readlink(fd) for fd in Path(f"/proc/{process.pid}/fd").iterdir()]
+    except OSError:
+        return False
+    return any("sla-ledger-rebuild-" in link and link.endswith("rebuild.db") for link in links)
+
+
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "SLA_LEDGER_STORE"}
     return subprocess.run(
@@ -405,13 +414,13 @@ def test_interrupted_audit_rebuild_ends_with_one_line_not_a_signal(
     url = sqlite_url(tmp_path)
     assert run("ingest", "--from-file", str(feed.path), "--store", url).returncode == 0
     for sig in (signal.SIGINT, signal.SIGTERM):
-        # `audit rebuild` replays 8,000 events into a scratch store: it takes seconds.
+        # `audit rebuild` replays 8,000 events into its scratch store: a good part of a
+        # second once that store is open (the signal then comes into the replay).
         process = start("audit", "rebuild", "--store", url)
         wait_until(
-            lambda: process.poll() is not None or holds_open(process, tmp_path / "ledger.db"),  # noqa: B023
-            what="audit rebuild to open the store",
+            lambda: process.poll() is not None or holds_scratch_store(process),  # noqa: B023
+            what="audit rebuild to open its scratch store",
         )
-        time.sleep(0.3)  # into the replay
         process.send_signal(sig)
         _, err = process.communicate(timeout=60)
         assert process.returncode == 128 + sig, f"{sig.name}: exit {process.returncode}: {err}"
