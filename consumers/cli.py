@@ -16,7 +16,7 @@ import signal
 import sys
 import textwrap
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
@@ -41,7 +41,7 @@ from consumers.kafka_config import (
     TOPIC_OF_FAMILY,
     KafkaSettings,
 )
-from consumers.report_rows import row_documents
+from consumers.report_rows import Part, row_documents, row_parts
 from consumers.shell_commands import command_line
 from ledger.errors import InvalidInputError, LedgerError, StoreError
 from ledger.periods import Period, from_us, to_us
@@ -745,30 +745,64 @@ def cmd_report(args: argparse.Namespace) -> int:
         closed_at = store.closes(to_us(asked)).get(period.label)
     finally:
         store.close()  # the rows are read on connections of their own
-    rows = row_documents(
-        lambda: open_store(args),
-        period,
-        asked,
-        contract_ids,
-        closed_at,
-        every_contract=every_contract,
-    )
+
+    def parts(render_part: Callable[[list[dict[str, Any]]], Part]) -> list[Part]:
+        """The rows' documents, rendered part by part where they are computed."""
+        return row_parts(
+            lambda: open_store(args),
+            period,
+            asked,
+            contract_ids,
+            closed_at,
+            every_contract=every_contract,
+            render_part=render_part,
+        )
+
     if args.format == "json":
+        rows = render.joined_json_lists(parts(render.to_json))
         print(render.to_json({"period": period.label, "as_of": format_utc(asked), "rows": rows}))
     elif args.format == "csv":
-        fields = list(rows[0]) if rows else list(render.REPORT_CSV_HEADER_WITHOUT_ROWS)
-        sys.stdout.write(render.to_csv(rows, fields))
+        # Each part in the fields of its first row; every row has the same (`Row.as_dict`).
+        written = [part for part in parts(_csv_part) if part is not None]
+        if len({tuple(fields) for fields, _ in written}) > 1:  # never so far
+            documents = row_documents(
+                lambda: open_store(args),
+                period,
+                asked,
+                contract_ids,
+                closed_at,
+                every_contract=every_contract,
+            )
+            sys.stdout.write(render.to_csv(documents, list(documents[0])))
+        else:
+            fields = written[0][0] if written else list(render.REPORT_CSV_HEADER_WITHOUT_ROWS)
+            sys.stdout.write(render.to_csv([], fields) + "".join(text for _, text in written))
     else:
+        cells = parts(_table_part)
+        count = sum(len(part.rows) for part in cells)
         state = f"closed at {format_utc(closed_at)}" if closed_at else "provisional"
         print(
             render.for_humans(
                 f"Period {period.label} ({state}), as of {format_utc(asked)}: "
-                f"{counted(len(rows), 'row')}"
+                f"{counted(count, 'row')}"
             )
         )
-        if rows:
-            print(render.to_table(rows, render.REPORT_COLUMNS, render.REPORT_NUMERIC))
+        if count:
+            print(render.table_of_cells(cells, render.REPORT_COLUMNS, render.REPORT_NUMERIC))
     return 0
+
+
+def _csv_part(documents: list[dict[str, Any]]) -> tuple[list[str], str] | None:
+    """The fields of the first of `documents` and the CSV lines of all of them in those
+    fields; None for no document."""
+    if not documents:
+        return None
+    fields = list(documents[0])
+    return fields, render.csv_rows(documents, fields)
+
+
+def _table_part(documents: list[dict[str, Any]]) -> render.TableCells:
+    return render.table_cells(documents, render.REPORT_COLUMNS)
 
 
 def cmd_credits(args: argparse.Namespace) -> int:

@@ -16,7 +16,7 @@ import io
 import json
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 
 def to_json(document: Any) -> str:
@@ -26,18 +26,39 @@ def to_json(document: Any) -> str:
     of rows spent more time there than computing them. The documents printed here are
     dicts with text keys, lists, text, whole numbers, booleans and nulls: those are
     written directly below (strings by `json`'s own encoder). Anything else (a float, a
-    non-text key, an int or str subclass) is left to `json.dumps` itself.
+    dict with a key that is not text, an int or str subclass) is left to `json.dumps`
+    itself, value by value. A `JsonText` is JSON written already (see there).
     """
     parts: list[str] = []
-    try:
-        _write_json(document, "\n", parts)
-    except _NotPlainError:
-        return json.dumps(document, indent=2, ensure_ascii=False)
+    _write_json(document, "\n", parts)
     return "".join(parts)
 
 
-class _NotPlainError(Exception):
-    """A value `_write_json` leaves to `json.dumps`."""
+class JsonText:
+    """A value as `to_json` writes it on its own, to place inside a document given to
+    `to_json`: the same text as if the value itself were there. JSON breaks lines only
+    between items, never inside a string (a newline there is written `\\n`), so a value
+    written deeper is its own text with each line break followed by the indentation of
+    where it stands. (Not for `json.dumps`, which does not know it.)"""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+_LIST_OPENS = "[\n  "  # how `to_json` opens a list with items, at the top level
+_LIST_CLOSES = "\n]"
+
+
+def joined_json_lists(texts: Iterable[str]) -> JsonText:
+    """The list of the items of the lists `texts`, in order, each list as `to_json`
+    writes it: `to_json(a + b)` from `to_json(a)` and `to_json(b)`, without writing
+    their items again."""
+    bodies = [text[len(_LIST_OPENS) : -len(_LIST_CLOSES)] for text in texts if text != "[]"]
+    if not bodies:
+        return JsonText("[]")
+    return JsonText(_LIST_OPENS + ",\n  ".join(bodies) + _LIST_CLOSES)
 
 
 _JSON_TEXT = json.encoder.encode_basestring  # what `json.dumps(ensure_ascii=False)` uses
@@ -58,15 +79,26 @@ def _write_json(value: Any, newline: str, parts: list[str]) -> None:
         if not value:
             parts.append("{}")
             return
+        start = len(parts)
         inner = newline + "  "
         separator = "{" + inner
         for key, item in value.items():
-            if type(key) is not str:
-                raise _NotPlainError
-            parts.append(separator)
-            parts.append(_JSON_TEXT(key))
-            parts.append(": ")
-            _write_json(item, inner, parts)
+            if type(key) is not str:  # json.dumps writes such a dict (keys turned to text)
+                del parts[start:]
+                parts.append(_dumped(value, newline))
+                return
+            # A text, null, boolean or whole number (most values) is written here, with
+            # its key, in one piece.
+            item_kind = type(item)
+            if item_kind is str:
+                parts.append(f"{separator}{_JSON_TEXT(key)}: {_JSON_TEXT(item)}")
+            elif item is None or item_kind is bool:
+                parts.append(f"{separator}{_JSON_TEXT(key)}: {_JSON_CONSTANTS[item]}")
+            elif item_kind is int:
+                parts.append(f"{separator}{_JSON_TEXT(key)}: {int.__repr__(item)}")
+            else:
+                parts.append(f"{separator}{_JSON_TEXT(key)}: ")
+                _write_json(item, inner, parts)
             separator = "," + inner
         parts.append(newline + "}")
     elif kind is list or kind is tuple:
@@ -80,8 +112,15 @@ def _write_json(value: Any, newline: str, parts: list[str]) -> None:
             _write_json(item, inner, parts)
             separator = "," + inner
         parts.append(newline + "]")
+    elif kind is JsonText:
+        parts.append(value.text.replace("\n", newline))
     else:
-        raise _NotPlainError
+        parts.append(_dumped(value, newline))
+
+
+def _dumped(value: Any, newline: str) -> str:
+    """`value` as `json.dumps(..., indent=2)` writes it where `newline` breaks lines."""
+    return json.dumps(value, indent=2, ensure_ascii=False).replace("\n", newline)
 
 
 # Characters a terminal would act on instead of showing: controls (Cc: C0, DEL, C1),
@@ -128,26 +167,75 @@ def display_width(text: str) -> int:
     return width
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(value)
-
-
 def to_table(
     rows: Sequence[Mapping[str, Any]],
     columns: Sequence[tuple[str, str]],
     numeric: frozenset[str] = frozenset(),
 ) -> str:
     """Aligned columns: text left, numbers right. `columns` = (field, heading)."""
-    cells = [[for_humans(_cell(row.get(key))) for key, _ in columns] for row in rows]
+    return table_of_cells([table_cells(rows, columns)], columns, numeric)
+
+
+class TableCells(NamedTuple):
+    """Rows as `to_table` shows them, measured: enough to align them with other rows."""
+
+    # Each row's cells, in column order: null as "-", booleans as yes/no, the rest as
+    # text, neutralised (`for_humans`).
+    rows: list[list[str]]
+    # Each column's widest cell on a terminal (`display_width`); 0 without rows.
+    widths: list[int]
+    # The width of each cell of the rows that are not all ASCII, by their index. A row all
+    # ASCII (most) is as wide as its text is long, cell by cell.
+    measured: dict[int, list[int]]
+
+
+def table_cells(
+    rows: Iterable[Mapping[str, Any]], columns: Sequence[tuple[str, str]]
+) -> TableCells:
+    """The cells of `rows`, to show in `columns`, measured."""
+    keys = [key for key, _ in columns]
+    table = []
+    for row in rows:
+        # Inline, as a report has hundreds of thousands of cells (bool has no subclasses).
+        cells = [
+            "-"
+            if value is None
+            else ("yes" if value else "no")
+            if type(value) is bool
+            else str(value)
+            for value in map(row.get, keys)
+        ]
+        # Text is printable when each of its pieces is: the common case, nothing to escape.
+        if not "".join(cells).isprintable():
+            cells = [for_humans(cell) for cell in cells]
+        table.append(cells)
+    measured = {
+        n: [display_width(value) for value in cells]
+        for n, cells in enumerate(table)
+        if not "".join(cells).isascii()
+    }
+    ascii_rows = (
+        [cells for n, cells in enumerate(table) if n not in measured] if measured else table
+    )
+    widths = [max(map(len, column)) for column in zip(*ascii_rows, strict=True)] or [0] * len(keys)
+    for cell_widths in measured.values():
+        widths = [max(w, c) for w, c in zip(widths, cell_widths, strict=True)]
+    return TableCells(table, widths, measured)
+
+
+def table_of_cells(
+    parts: Iterable[TableCells],
+    columns: Sequence[tuple[str, str]],
+    numeric: frozenset[str] = frozenset(),
+) -> str:
+    """`to_table` of the rows of `parts` (`table_cells`), one part after the other: each
+    column is as wide as its widest cell in any part, or its heading."""
     headings = [heading for _, heading in columns]
-    # Each cell's width is measured once, for the column widths and for its padding.
-    cell_widths = [[display_width(value) for value in r] for r in cells]
-    widths = [max([display_width(h)] + [w[i] for w in cell_widths]) for i, h in enumerate(headings)]
     right = [key in numeric for key, _ in columns]
+    widths = [display_width(h) for h in headings]
+    parts = list(parts)
+    for part in parts:
+        widths = [max(w, c) for w, c in zip(widths, part.widths, strict=True)]
 
     def line(values: Sequence[str], value_widths: Sequence[int]) -> str:
         out = []
@@ -156,25 +244,48 @@ def to_table(
             out.append(pad + value if right[i] else value + pad)
         return "  ".join(out).rstrip()
 
+    # An ASCII row is padded by `str.format`. A column 0 wide holds only empty cells:
+    # nothing to pad ("{:<0}" would not say so).
+    ascii_line = "  ".join(
+        ("{:>%d}" if r else "{:<%d}") % w if w else "{}" for r, w in zip(right, widths, strict=True)
+    ).format
     rule = "  ".join("-" * w for w in widths)
-    heading_line = line(headings, [display_width(h) for h in headings])
-    body = (line(r, w) for r, w in zip(cells, cell_widths, strict=True))
-    return "\n".join([heading_line, rule, *body])
+    lines = [line(headings, [display_width(h) for h in headings]), rule]
+    for part in parts:
+        measured = part.measured
+        if not measured:
+            lines += [ascii_line(*cells).rstrip() for cells in part.rows]
+        else:
+            lines += [
+                line(cells, measured[n]) if n in measured else ascii_line(*cells).rstrip()
+                for n, cells in enumerate(part.rows)
+            ]
+    return "\n".join(lines)
 
 
 def to_csv(rows: Sequence[Mapping[str, Any]], fields: Sequence[str]) -> str:
+    """A header of `fields`, then each row's values of them (`csv_rows`)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(fields)
-    for row in rows:
-        writer.writerow(["" if row.get(f) is None else _csv_value(row.get(f)) for f in fields])
+    csv.writer(buffer, lineterminator="\n").writerow(fields)
+    return buffer.getvalue() + csv_rows(rows, fields)
+
+
+def csv_rows(rows: Iterable[Mapping[str, Any]], fields: Sequence[str]) -> str:
+    """The CSV lines of `rows`, each the row's values of `fields`: null as nothing,
+    booleans as true/false, the rest as text."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(
+        [
+            ""
+            if value is None
+            else ("true" if value else "false")
+            if type(value) is bool
+            else str(value)
+            for value in map(row.get, fields)
+        ]
+        for row in rows
+    )
     return buffer.getvalue()
-
-
-def _csv_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 # The report table: the row's figures in its as_dict order (outputs.md), the incident

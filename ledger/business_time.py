@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ledger.errors import InvalidInputError
 from ledger.timeformat import parse_date, to_microseconds
+from ledger.value_keys import value_key
 
 WEEKDAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ALWAYS: Final = "24x7"
@@ -295,8 +296,12 @@ class BusinessCalendar:
         return timedelta(microseconds=self.business_microseconds(a, b))
 
 
-_CALENDARS: dict[tuple[str, bool, str], BusinessCalendar] = {}
+_CALENDARS: dict[tuple[str, bool, bytes | str], BusinessCalendar] = {}
 _CALENDARS_KEPT: Final = 1024
+# The calendar of a weekly schedule by the schedule object itself (kept here with it, so
+# its id stays its own): a report's contracts share their terms (`contracts._kept`), so
+# most rows name one of a few schedule objects, found without computing any key.
+_BY_SCHEDULE: dict[tuple[str, int], tuple[object, BusinessCalendar]] = {}
 
 
 def calendar_for(timezone: str, business_hours: str | Mapping[str, Any]) -> BusinessCalendar:
@@ -304,19 +309,27 @@ def calendar_for(timezone: str, business_hours: str | Mapping[str, Any]) -> Busi
 
     Every row of a report needs its contract's calendar, and most contracts share a
     handful of schedules: parsing one per row cost more than the arithmetic. A calendar
-    is immutable, so sharing one is safe. A weekly schedule is keyed by its `repr`: the
-    terms hold it as parsed JSON (dicts, lists, strings), whose `repr` tells any two apart.
-    Invalid input raises as the constructor does, and is not kept.
+    is immutable, so sharing one is safe. A weekly schedule is keyed by `value_key`: the
+    terms hold it as parsed JSON (dicts, lists, strings), which that key tells apart;
+    like the terms that hold it, a schedule is never changed once parsed. Invalid input
+    raises as the constructor does, and is not kept.
     """
-    # A text schedule is its own key ("24x7"); a weekly one is keyed by its repr.
+    # A text schedule is its own key ("24x7"); a weekly one is keyed by its value.
     if isinstance(business_hours, str):
-        key = (timezone, True, business_hours)
+        key: tuple[str, bool, bytes | str] = (timezone, True, business_hours)
     else:
-        key = (timezone, False, repr(business_hours))
+        seen = _BY_SCHEDULE.get((timezone, id(business_hours)))
+        if seen is not None and seen[0] is business_hours:
+            return seen[1]
+        key = (timezone, False, value_key(business_hours))
     calendar = _CALENDARS.get(key)
     if calendar is None:
         calendar = BusinessCalendar(timezone, business_hours)
         if len(_CALENDARS) >= _CALENDARS_KEPT:
             _CALENDARS.clear()
         _CALENDARS[key] = calendar
+    if not isinstance(business_hours, str):
+        if len(_BY_SCHEDULE) >= _CALENDARS_KEPT:
+            _BY_SCHEDULE.clear()
+        _BY_SCHEDULE[(timezone, id(business_hours))] = (business_hours, calendar)
     return calendar

@@ -16,6 +16,7 @@ from typing import Any, Final, TypeVar, cast
 
 from ledger.events import InboundEvent
 from ledger.timeformat import parse_date, parse_duration, to_microseconds
+from ledger.value_keys import value_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,16 +121,16 @@ def _response_terms(response: Mapping[str, Any]) -> ResponseTerms:
 
 
 T = TypeVar("T")
-_KEPT: dict[tuple[Callable[..., Any], str], Any] = {}
+_KEPT: dict[tuple[Callable[..., Any], bytes | str], Any] = {}
 _KEPT_AT_MOST: Final = 4096
 
 
 def _kept(parse: Callable[[Mapping[str, Any]], T], raw: Mapping[str, Any]) -> T:
     """`parse(raw)`, once per distinct `raw`: most contracts repeat a few sets of terms,
     and folding every contract of a report parsed each again. The parsed terms are
-    never changed, so sharing them is safe; the key is `repr(raw)`, which tells any two
-    parsed JSON values apart. What `parse` refuses raises each time and is not kept."""
-    key = (parse, repr(raw))
+    never changed, so sharing them is safe; the key is `value_key(raw)`, which tells any
+    two parsed JSON values apart. What `parse` refuses raises each time and is not kept."""
+    key = (parse, value_key(raw))
     found = _KEPT.get(key)
     if found is None:
         found = parse(raw)

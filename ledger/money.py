@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 
 from ledger.currencies import minor_units
 
@@ -18,7 +19,14 @@ def round_half_up(value: Fraction, places: int) -> Decimal:
     numerator, denominator = exact.numerator, exact.denominator
     magnitude = (2 * abs(numerator) * 10**places + denominator) // (2 * denominator)
     units = magnitude if numerator >= 0 else -magnitude
-    return Decimal(units).scaleb(-places).quantize(Decimal(1).scaleb(-places))
+    return Decimal(units).scaleb(-places).quantize(_unit(places))
+
+
+@lru_cache(maxsize=16)
+def _unit(places: int) -> Decimal:
+    """`Decimal(1).scaleb(-places)`: the exponent results are quantized to (one per
+    number of places, not one per value rounded)."""
+    return Decimal(1).scaleb(-places)
 
 
 def to_minor_unit(value: Fraction, currency: str) -> Decimal:
@@ -35,4 +43,4 @@ def round_half_even(value: Fraction, places: int) -> Decimal:
     twice, denominator = 2 * remainder, exact.denominator
     round_up = twice > denominator or (twice == denominator and floor % 2 == 1)
     units = floor + 1 if round_up else floor
-    return Decimal(units).scaleb(-places).quantize(Decimal(1).scaleb(-places))
+    return Decimal(units).scaleb(-places).quantize(_unit(places))

@@ -8,7 +8,7 @@ from the same events, to the byte.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
@@ -124,22 +124,28 @@ def fold_period(
     closed_at: datetime | None,
 ) -> PeriodInputs:
     """Fold the outages, maintenance windows and incidents among `subject_events`."""
-    kinds: dict[str, list[RecordedEvent]] = defaultdict(list)
+    # Each subject's events, subjects in the order they first appear (as `by_subject`
+    # of each kind's events gives them): one look at each event's kind and subject.
     events: dict[tuple[str, str], list[RecordedEvent]] = defaultdict(list)
     for recorded in subject_events:
-        kinds[recorded.event.subject_kind].append(recorded)
-        events[(recorded.event.subject_kind, recorded.event.subject_id)].append(recorded)
+        event = recorded.event
+        events[(event.subject_kind, event.subject_id)].append(recorded)
+
+    def of_kind(kind: str) -> Iterator[list[InboundEvent]]:
+        for (subject_kind, _), recorded_events in events.items():
+            if subject_kind == kind:
+                yield [recorded.event for recorded in recorded_events]
 
     outage_index = SubjectIndex[OutageState]()
-    for evs in by_subject(kinds["outage"]).values():
+    for evs in of_kind("outage"):
         outage = fold_outage(evs)
         outage_index.add(outage.service_id, outage.customer_ids, outage)
     maintenance_index = SubjectIndex[MaintenanceState]()
-    for evs in by_subject(kinds["maintenance"]).values():
+    for evs in of_kind("maintenance"):
         window = fold_maintenance(evs)
         maintenance_index.add(window.service_id, window.customer_ids, window)
     incidents_by_contract: dict[str, list[IncidentState]] = defaultdict(list)
-    for evs in by_subject(kinds["incident"]).values():
+    for evs in of_kind("incident"):
         incident = fold_incident(evs)
         if incident.contract_id is not None:
             incidents_by_contract[incident.contract_id].append(incident)

@@ -1,6 +1,7 @@
-"""The report's rows read and computed on two cores (each half of the contracts with only
+"""The report's rows read and computed on two cores (each part of the contracts with only
 the subjects that reach it, in a forked child and here) are the rows of the whole
-period computed in one process, in order; a child that fails leaves the report whole."""
+period computed in one process, in order; so are the outputs rendered part by part
+where the rows are computed; a child that fails leaves the report whole."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from typing import Any
 import pytest
 
 from consumers import report_rows
+from consumers.cli import main
 from ledger.periods import Period, to_us
+from ledger.timeformat import format_utc
 from projections.attainment import period_report
 from projections.store import LedgerStore
 from tests.builders import contract, ev, outage, service
@@ -147,3 +150,58 @@ def test_subject_ids_are_those_recorded_by_the_moment_sorted(march_store: str) -
         ]
         assert store.subject_ids("contract", 0) == []
         assert store.subject_ids("incident") == sorted(f"I-{n}" for n in range(CONTRACTS))
+
+
+def report_output(url: str, output: str, as_of: str, capsys: pytest.CaptureFixture[str]) -> str:
+    status = main(
+        ["report", "--store", url, "--period", MARCH.label, "--format", output, "--as-of", as_of]
+    )
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    return captured.out
+
+
+@pytest.mark.parametrize("output", ["table", "json", "csv"])
+@pytest.mark.parametrize("child", ["works", "fails"])
+def test_each_output_rendered_in_parts_is_the_one_rendered_whole(
+    march_store: str,
+    output: str,
+    child: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    now = format_utc(datetime.now(UTC))
+    whole = report_output(march_store, output, now, capsys)  # few contracts: one process
+    assert "C-0" in whole
+    assert "C-8" in whole
+    monkeypatch.setattr(report_rows, "FORK_FROM_CONTRACTS", 2)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    parent = os.getpid()
+    real_dumps = pickle.dumps
+    forked: list[int] = []
+
+    def dumps_in_the_child(value: Any, *args: Any, **kwargs: Any) -> bytes:
+        if os.getpid() != parent and child == "fails":
+            raise RuntimeError("the child fails")
+        return real_dumps(value, *args, **kwargs)
+
+    real_fork = os.fork
+
+    def fork() -> int:
+        pid = real_fork()
+        forked.append(pid)
+        return pid
+
+    monkeypatch.setattr(pickle, "dumps", dumps_in_the_child)
+    monkeypatch.setattr(os, "fork", fork)
+    assert report_output(march_store, output, now, capsys) == whole
+    assert len(forked) == 1
+
+
+@pytest.mark.parametrize("share", [0.0, 0.3, 1.0])
+def test_any_share_of_the_child_gives_the_same_rows(
+    march_store: str, fork_from_two: None, monkeypatch: pytest.MonkeyPatch, share: float
+) -> None:
+    now = datetime.now(UTC)
+    monkeypatch.setattr(report_rows, "CHILD_SHARE", share)
+    assert two_processes(march_store, now) == one_process(march_store, now)

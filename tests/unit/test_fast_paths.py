@@ -7,8 +7,11 @@ to the last digit and character.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
+import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
@@ -19,13 +22,25 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from consumers.render import display_width, for_humans, to_json, to_table
+from consumers.render import (
+    JsonText,
+    display_width,
+    for_humans,
+    joined_json_lists,
+    table_cells,
+    table_of_cells,
+    to_csv,
+    to_json,
+    to_table,
+)
 from ledger import contracts, intervals
 from ledger.attainment import HUNDRED, _downtime, above_floor, below
 from ledger.business_time import BusinessCalendar, calendar_for
 from ledger.errors import InvalidInputError
 from ledger.money import round_half_even, round_half_up
 from ledger.timeformat import decimal_text, exact_seconds, parse_duration
+from ledger.value_keys import value_key
+from projections.store.ledger_store import _parsed
 
 # -- references: the general paths, as they were ------------------------------------
 
@@ -76,6 +91,42 @@ def reference_to_table(
 
     rule = "  ".join("-" * w for w in widths)
     return "\n".join([line(headings), rule, *(line(r) for r in cells)])
+
+
+def reference_cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def reference_full_table(
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[tuple[str, str]],
+    numeric: frozenset[str] = frozenset(),
+) -> str:
+    """`reference_to_table` with the cells of the report (null, booleans)."""
+    shown = [{key: reference_cell(row.get(key)) for key, _ in columns} for row in rows]
+    return reference_to_table(shown, columns, numeric)
+
+
+def reference_to_csv(rows: Sequence[Mapping[str, Any]], fields: Sequence[str]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(fields)
+    for row in rows:
+        writer.writerow(
+            [
+                ""
+                if row.get(f) is None
+                else ("true" if row.get(f) else "false")
+                if isinstance(row.get(f), bool)
+                else str(row.get(f))
+                for f in fields
+            ]
+        )
+    return buffer.getvalue()
 
 
 def reference_downtime(
@@ -294,3 +345,103 @@ def test_terms_parsed_once_are_the_terms_parsed_each_time() -> None:
     assert contracts._kept(contracts._response_terms, response) == contracts._response_terms(
         response
     )
+
+
+cell_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-999, 99_999),
+    st.text(max_size=6),
+    st.sampled_from(["", "漢字", "e\u0301", "a\u202eb", "\x1b[31m", "x y", "{0}", "a,b", 'q"']),
+)
+table_rows = st.lists(
+    st.fixed_dictionaries({"name": cell_values, "amount": cell_values, "empty": st.just("")}),
+    max_size=8,
+)
+TABLE_COLUMNS = [("name", "name"), ("amount", "amount ¥"), ("empty", ""), ("gone", "gone")]
+
+
+@settings(max_examples=300)
+@given(table_rows, st.integers(0, 8))
+def test_a_table_of_parts_is_the_table_of_all_their_rows(
+    rows: list[dict[str, Any]], cut: int
+) -> None:
+    numeric = frozenset({"amount"})
+    expected = reference_full_table(rows, TABLE_COLUMNS, numeric)
+    assert to_table(rows, TABLE_COLUMNS, numeric) == expected
+    parts = [table_cells(rows[:cut], TABLE_COLUMNS), table_cells(rows[cut:], TABLE_COLUMNS)]
+    assert table_of_cells(parts, TABLE_COLUMNS, numeric) == expected
+
+
+@settings(max_examples=300)
+@given(st.lists(json_values, max_size=6), st.integers(0, 6), st.integers(0, 6))
+def test_json_lists_joined_are_the_list_of_all_their_items(
+    items: list[Any], cut: int, other: int
+) -> None:
+    first, second, third = items[:cut], items[cut : max(cut, other)], items[max(cut, other) :]
+    joined = joined_json_lists([to_json(first), to_json(second), to_json(third)])
+    document = {"period": "2026-03", "rows": joined, "after": [1, {"deeper": joined}]}
+    expected = {"period": "2026-03", "rows": items, "after": [1, {"deeper": items}]}
+    assert to_json(document) == json.dumps(expected, indent=2, ensure_ascii=False)
+    assert to_json(joined) == json.dumps(items, indent=2, ensure_ascii=False)
+    assert to_json([JsonText(to_json(items))]) == json.dumps([items], indent=2, ensure_ascii=False)
+
+
+@settings(max_examples=300)
+@given(table_rows)
+def test_csv_is_the_csv_written_value_by_value(rows: list[dict[str, Any]]) -> None:
+    fields = ["name", "amount", "empty", "gone"]
+    assert to_csv(rows, fields) == reference_to_csv(rows, fields)
+
+
+@settings(max_examples=500)
+@given(
+    json_values,
+    st.sampled_from([None, 0, 2]),
+    st.sampled_from(["", " ", "\n", "\ufeff"]),
+    st.sampled_from(["", " ", "\r\n", "x", "]"]),
+    st.sampled_from(["utf-8", "utf-16", "utf-32-le", "utf-8-sig", None]),
+)
+def test_parsed_is_json_loads(
+    value: Any, indent: int | None, before: str, after: str, encoding: str | None
+) -> None:
+    text = before + json.dumps(value, indent=indent, ensure_ascii=indent == 2) + after
+    given_as: str | bytes = text if encoding is None else text.encode(encoding)
+    try:
+        expected = json.loads(given_as)
+    except ValueError as exc:
+        with pytest.raises(type(exc), match="^" + re.escape(str(exc)) + "$"):
+            _parsed(given_as)
+        return
+    assert repr(_parsed(given_as)) == repr(expected)
+
+
+def test_parsed_takes_what_json_loads_takes_and_refuses_what_it_refuses() -> None:
+    assert _parsed('[{"a":1},{"b":"\\ud800"}]') == [{"a": 1}, {"b": "\ud800"}]
+    assert _parsed(b'[1,"\xed\xa0\x80"]') == json.loads(b'[1,"\xed\xa0\x80"]')  # surrogate
+    for damaged in ("", "[1,]", "[1] [2]", "{", "nul", b"\xff[1]"):
+        try:
+            json.loads(damaged)
+        except ValueError as exc:
+            refused = exc
+        with pytest.raises(type(refused), match="^" + re.escape(str(refused)) + "$"):
+            _parsed(damaged)
+    with pytest.raises(RecursionError):
+        _parsed("[" * 100_000 + "]" * 100_000)
+
+
+@settings(max_examples=500)
+@given(json_values, json_values)
+def test_value_key_tells_parsed_json_values_apart(a: Any, b: Any) -> None:
+    a, b = json.loads(json.dumps(a)), json.loads(json.dumps(b))
+    assert value_key(a) == value_key(json.loads(json.dumps(a)))
+    if value_key(a) == value_key(b):
+        assert repr(a) == repr(b)
+    if repr(a) != repr(b):
+        assert value_key(a) != value_key(b)
+
+
+def test_value_key_tells_types_apart_and_keys_other_values_by_repr() -> None:
+    assert len({value_key(1), value_key(True), value_key(1.0), value_key("1")}) == 4
+    assert value_key([1]) != value_key((1,))
+    assert value_key({"a": Decimal(1)}) == repr({"a": Decimal(1)})  # not JSON: its repr
