@@ -14,20 +14,17 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import asdict
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from consumers.intake import ingest_file
-from ledger.periods import Period
 from projections import audit_rebuild, replay_worker
 from projections.audit_rebuild import rebuild
-from projections.credit_entries import close_period
 from projections.replay_derivation import derive
 from projections.store import LedgerStore
-from tests.builders import contract, ev, outage
+from tests.integration.test_audit_workers import two_closed_months
 from tests.tampering import edit_record, query, tamper
 
 pytestmark = pytest.mark.integration
@@ -44,34 +41,8 @@ def _ingest(store: LedgerStore, path: Path, docs: list[dict[str, Any]]) -> None:
 
 @pytest.fixture
 def ledger(store_url: str, tmp_path: Path) -> str:
-    """Some sixty positions: a contract, outages through March, March closed (its entry
-    and close), outages through April and an amendment of a March outage (a reversal
-    and a re-issue, reconciled), April closed."""
-    with LedgerStore(store_url) as store:
-        march = [
-            doc
-            for day in range(2, 14)
-            for doc in outage(
-                f"M-{day}", f"2026-03-{day:02}T10:00:00Z", f"2026-03-{day:02}T10:20:00Z"
-            )
-        ]
-        _ingest(store, tmp_path / "a.jsonl", [contract(), *march])
-        close_period(store, Period(2026, 3), datetime.now(UTC))
-        april = [
-            doc
-            for day in range(2, 14)
-            for doc in outage(
-                f"A-{day}", f"2026-04-{day:02}T10:00:00Z", f"2026-04-{day:02}T10:20:00Z"
-            )
-        ]
-        amended = ev(
-            "outage.amended",
-            "2026-04-20T09:00:00Z",
-            {"outage_id": "M-2", "ended_at": "2026-03-03T10:00:00Z", "reason": "review"},
-        )
-        _ingest(store, tmp_path / "b.jsonl", [*april, amended])
-        close_period(store, Period(2026, 4), datetime.now(UTC))
-    return store_url
+    """The chain of `test_audit_workers`: two months closed, a correction between."""
+    return two_closed_months(store_url, tmp_path)
 
 
 @pytest.fixture(autouse=True)

@@ -46,6 +46,10 @@ def _ingest(store: LedgerStore, path: Path, docs: list[dict[str, Any]]) -> None:
 
 @pytest.fixture
 def ledger(store_url: str, tmp_path: Path) -> str:
+    return two_closed_months(store_url, tmp_path)
+
+
+def two_closed_months(store_url: str, tmp_path: Path) -> str:
     """Some sixty positions: a contract, outages through March, March closed (its entry
     and close), outages through April and an amendment of a March outage (a reversal
     and a re-issue), April closed."""
