@@ -11,7 +11,6 @@ large one takes, a page of four records at a time.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -19,7 +18,6 @@ from typing import Any
 
 import pytest
 
-from consumers.intake import ingest_file
 from projections import audit_rebuild, replay_worker
 from projections.audit_rebuild import rebuild
 from projections.replay_derivation import derive
@@ -32,11 +30,6 @@ pytestmark = pytest.mark.integration
 PAGE = 4
 WITH_WORKER: dict[str, Any] = {"workers": 2, "parallel_from": 1}
 IN_PROCESS: dict[str, Any] = {"workers": 1}
-
-
-def _ingest(store: LedgerStore, path: Path, docs: list[dict[str, Any]]) -> None:
-    path.write_text("".join(json.dumps(d) + "\n" for d in docs))
-    ingest_file(store, path)
 
 
 @pytest.fixture
