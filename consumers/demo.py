@@ -27,8 +27,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from kafka import KafkaProducer
-
 from consumers import render
 from consumers.cli import UsageError
 from consumers.embedded_broker import embedded_broker
@@ -40,7 +38,7 @@ from consumers.kafka_config import (
     KafkaSettings,
 )
 from consumers.kafka_intake import IngestCounts, KafkaIngest
-from consumers.publish import publish_file
+from consumers.publish import publish_file, send_raw
 from consumers.shell_commands import command_line, shown_path
 from ledger.chain import parse_checkpoint
 from ledger.errors import LedgerError
@@ -661,7 +659,7 @@ def run_demo(
                 f"{settings.dead_letter_topic}; consumer group {settings.group_id}"
             )
             print("   " + publish_file(month_file, settings, topic_override=renamed).line())
-            _send_raw(settings, renamed[TOPIC_OF_FAMILY["outage"]], noise)
+            send_raw(settings, renamed[TOPIC_OF_FAMILY["outage"]], b"OUT-X", noise)
             print(
                 f"   and {len(noise)} messages from a misbehaving producer "
                 "(a re-sent event, an impossible impact, bytes that are not text)"
@@ -739,16 +737,6 @@ def follow_up_commands(
         ["audit", "verify", *store, *anchor],
         ["audit", "check", shown_path(bundle), *anchor],
     ]
-
-
-def _send_raw(settings: KafkaSettings, topic: str, messages: Sequence[bytes]) -> None:
-    producer = KafkaProducer(**settings.client_config(), acks="all")
-    try:
-        for raw in messages:
-            producer.send(topic, key=b"OUT-X", value=raw)
-        producer.flush()
-    finally:
-        producer.close(timeout=10)
 
 
 def _consume(store: LedgerStore, settings: KafkaSettings) -> IngestCounts:

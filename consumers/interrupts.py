@@ -28,7 +28,9 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from types import FrameType
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -178,3 +180,30 @@ def deferred() -> Iterator[StopRequest]:
         yield stop
     finally:
         _restore(previous)
+
+
+def off_the_main_thread(work: Callable[[], T], name: str) -> T:
+    """Run `work` in a daemon thread while the main thread waits for it; its result, or
+    its exception.
+
+    For work inside kafka-python, whose event loop logs and drops any exception raised in
+    its tasks: the `Interrupted` a signal raises in the main thread (`raising()`) would
+    vanish there, and a producer bootstrapping from a broker the same Ctrl-C stopped
+    (the demo's embedded one) would retry for its 30 s. Here the signal raises in the
+    main thread's wait, which ends at once; the work is abandoned with the process.
+    """
+    outcome: list[T] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            outcome.append(work())
+        except BaseException as exc:  # handed to the waiting main thread, raised there
+            failure.append(exc)
+
+    thread = threading.Thread(target=run, name=name, daemon=True)
+    thread.start()
+    thread.join()  # a signal's handler runs, and raises, during this wait
+    if failure:
+        raise failure[0]
+    return outcome[0]

@@ -509,7 +509,10 @@ class KafkaIngest:
                         release_leases(self.store, self.holder)
                     self._leave_group()
                     if self.producer is not None:
-                        self.producer.close(timeout=10)
+                        # Its close flushes, and raises when the broker is gone; what it
+                        # could not deliver stays in the outbox for the next run.
+                        with suppress(KafkaError):
+                            self.producer.close(timeout=10)
 
     def _finish(self, stop: StopRequest) -> None:
         """Record the batch in hand, leave the group, let the background work end (at a

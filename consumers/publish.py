@@ -9,13 +9,17 @@ file directly).
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from kafka import KafkaProducer
 from kafka.errors import KafkaError, KafkaTimeoutError
 
 from consumers.intake import Progress, file_lines, input_size
+from consumers.interrupts import off_the_main_thread
 from consumers.kafka_config import TOPIC_OF_FAMILY, KafkaSettings
 from consumers.validation import oversize_reason, parse_document
 from ledger.errors import LedgerError
@@ -71,29 +75,65 @@ def route(raw: bytes) -> tuple[str, bytes] | str:
     return TOPIC_OF_FAMILY[family], key
 
 
+@contextmanager
+def _producer(settings: KafkaSettings, **options: Any) -> Iterator[KafkaProducer]:
+    """A producer for one publishing run, closed after it: with up to 10 s to deliver
+    what is still buffered when the run went well, at once when it failed (a close must
+    not hide, nor wait behind, the error or the interrupt that ended the run)."""
+    try:
+        producer = KafkaProducer(**settings.client_config(), **options)
+    except KafkaTimeoutError:
+        raise PublishError(
+            f"no Kafka broker reachable at {settings.bootstrap_servers}; check --bootstrap-servers"
+        ) from None
+    ended_well = False
+    try:
+        yield producer
+        ended_well = True
+    except KafkaError as exc:
+        raise PublishError(f"publishing failed: {exc}") from None
+    finally:
+        # kafka-python's close flushes first, and raises when that times out.
+        with suppress(KafkaError):
+            producer.close(timeout=10 if ended_well else 0)
+
+
 def publish_file(
     path: Path,
     settings: KafkaSettings,
     progress: Progress | None = None,
     topic_override: dict[str, str] | None = None,
 ) -> PublishSummary:
+    """Send each routable line of `path` to its topic; in a thread of its own, so that a
+    signal ends the wait at once (see `interrupts.off_the_main_thread`)."""
+    return off_the_main_thread(
+        lambda: _publish_file(path, settings, progress, topic_override or {}), "publish"
+    )
+
+
+def send_raw(settings: KafkaSettings, topic: str, key: bytes, messages: Sequence[bytes]) -> None:
+    """Send `messages` to `topic` as they are, unchecked, as a misbehaving producer does."""
+
+    def send() -> None:
+        with _producer(settings, acks="all") as producer:
+            for raw in messages:
+                producer.send(topic, key=key, value=raw)
+            producer.flush()
+
+    off_the_main_thread(send, "publish")
+
+
+def _publish_file(
+    path: Path,
+    settings: KafkaSettings,
+    progress: Progress | None,
+    topic_override: dict[str, str],
+) -> PublishSummary:
     summary = PublishSummary()
-    try:
-        producer = KafkaProducer(
-            **settings.client_config(),
-            acks="all",
-            linger_ms=10,
-            batch_size=256 * 1024,
-            retries=5,
-            enable_idempotence=True,
-        )
-    except KafkaTimeoutError:
-        raise PublishError(
-            f"no Kafka broker reachable at {settings.bootstrap_servers}; check --bootstrap-servers"
-        ) from None
     total = input_size(path)
     done = 0
-    try:
+    options = {"linger_ms": 10, "batch_size": 256 * 1024, "retries": 5}
+    with _producer(settings, acks="all", enable_idempotence=True, **options) as producer:
         for line in file_lines(path):
             number, raw = line.number, line.raw
             done += line.size + 1
@@ -108,17 +148,13 @@ def publish_file(
                 summary.unroutable.append((number, routed))
                 continue
             topic, key = routed
-            topic = (topic_override or {}).get(topic, topic)
+            topic = topic_override.get(topic, topic)
             producer.send(topic, key=key, value=raw)
             summary.sent += 1
             summary.by_topic[topic] = summary.by_topic.get(topic, 0) + 1
             if progress is not None and summary.sent % 1000 == 0:
                 progress(done, total, summary.sent)
         producer.flush()
-    except KafkaError as exc:
-        raise PublishError(f"publishing failed: {exc}") from None
-    finally:
-        producer.close(timeout=10)
     if progress is not None:
         progress(done, done, summary.sent)
     return summary

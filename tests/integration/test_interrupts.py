@@ -25,6 +25,7 @@ import os
 import random
 import re
 import signal
+import socket
 import sqlite3
 import subprocess
 import time
@@ -38,6 +39,7 @@ import psycopg
 import pytest
 
 from benchmarks.ingest_and_report import generate
+from tests.builders import contract
 from tests.infrastructure import sqlite_url, wait_until
 from tests.integration.test_kafka_intake import (
     SLA_LEDGER,
@@ -488,6 +490,35 @@ def test_ctrl_c_while_the_demo_consumes_ends_the_demo_promptly_after_a_clean_sto
     line = assert_one_clean_line(err, "demo")
     assert line.startswith("sla-ledger: interrupted by SIGINT"), line
     assert stored(url, "sla_closes") == 0, "the demo went on and closed the month"
+
+
+def test_ctrl_c_while_publish_waits_for_the_broker_ends_it_at_once(tmp_path: Path) -> None:
+    """A Ctrl-C while the producer waits for the broker (here one that accepts the
+    connection and never answers) ends `publish` at once, in one line. The producer works
+    in a thread of its own: kafka-python's event loop drops any exception raised in its
+    tasks, and a Ctrl-C landing there was lost, leaving the command (and the demo, whose
+    embedded broker the same Ctrl-C stops) to wait 30 s for the bootstrap to time out."""
+    path = tmp_path / "feed.jsonl"
+    path.write_text(json.dumps(contract()) + "\n")
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        silent.settimeout(RUN_TIMEOUT_SECONDS)
+        port = silent.getsockname()[1]
+        process = start(
+            "publish", "--from-file", str(path), "--bootstrap-servers", f"127.0.0.1:{port}"
+        )
+        try:
+            connection, _ = silent.accept()  # the producer is bootstrapping
+            with connection:
+                time.sleep(0.3)
+                signalled = time.monotonic()
+                process.send_signal(signal.SIGINT)
+                _, err = process.communicate(timeout=RUN_TIMEOUT_SECONDS)
+                took = time.monotonic() - signalled
+        finally:
+            process.kill()
+    assert process.returncode == 130, f"exit {process.returncode}: {err}"
+    assert_one_clean_line(err, "publish")
+    assert took < 5.0, f"publish ended {took:.1f}s after the Ctrl-C"
 
 
 # ----------------------------------------------------------------------------- Kafka worker

@@ -17,6 +17,12 @@ period owe new entries, so the pass that follows lasts several intervals. They j
 - a rebalance while the pass is in flight (another member joins and leaves), and a stop
   while it is in flight (it ends at once; a restart completes everything).
 
+How long the pass lasts is not left to the machine's speed alone: the store the worker
+is given answers the pass's first question (which periods are closed) only after a hold,
+as a slow store would, and the real work follows. The first test holds for twice the
+poll interval; the rebalance test holds until the other member has joined, been given
+partitions and left, so the rejoin happens during the real work.
+
 The history is built once per module (file ingest and `close_period`, a few seconds) and
 copied for each test.
 """
@@ -30,6 +36,7 @@ import shutil
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -135,6 +142,23 @@ def store_url(history: History, tmp_path: Path) -> str:
     for file in history.path.parent.glob("ledger.db*"):
         shutil.copy(file, tmp_path / file.name)
     return f"sqlite:///{tmp_path / 'ledger.db'}"
+
+
+class HeldPasses(LedgerStore):
+    """A store whose first reconciliation pass begins with `hold()`: the pass, on the
+    worker's writer thread, is the only caller of `closes` off the main thread."""
+
+    def __init__(self, url: str, hold: Callable[[], object]) -> None:
+        super().__init__(url)
+        self._hold: Callable[[], object] | None = hold
+
+    def closes(self, recorded_by_us: int | None = None) -> dict[str, datetime]:
+        hold, self._hold = self._hold, None
+        if hold is not None and threading.current_thread() is not threading.main_thread():
+            hold()
+        elif hold is not None:
+            self._hold = hold
+        return super().closes(recorded_by_us)
 
 
 def spanning_outage(history: History) -> list[dict[str, Any]]:
@@ -277,7 +301,7 @@ def test_a_pass_longer_than_the_poll_interval_neither_evicts_the_worker_nor_lose
     caplog.set_level(logging.WARNING, logger="kafka")
     inbound = publish_inbound(kafka_bootstrap, "long-pass", history, spanning=True)
     lines: list[str] = []
-    with LedgerStore(store_url) as store:
+    with HeldPasses(store_url, lambda: time.sleep(2 * INTERVAL_MS / 1000)) as store:
         ingest = worker(
             store,
             kafka_bootstrap,
@@ -312,6 +336,7 @@ def test_a_rebalance_while_a_pass_is_in_flight_keeps_positions_and_counts_exact(
     group = new_group()
     lines: list[str] = []
     seen: dict[str, Any] = {}
+    intruded = threading.Event()
 
     def intrude(ingest: KafkaIngest) -> None:
         wait_until(
@@ -336,8 +361,9 @@ def test_a_rebalance_while_a_pass_is_in_flight_keeps_positions_and_counts_exact(
             seen["during_pass"] = ingest.reconciling
         finally:
             other.close(autocommit=False)  # leaves the group: the worker takes all back
+            intruded.set()
 
-    with LedgerStore(store_url) as store:
+    with HeldPasses(store_url, lambda: intruded.wait(90)) as store:
         ingest = worker(store, kafka_bootstrap, inbound, group, lines)
         thread = threading.Thread(target=intrude, args=(ingest,))
         thread.start()

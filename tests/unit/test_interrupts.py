@@ -8,6 +8,7 @@ import os
 import signal
 import threading
 import time
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -137,6 +138,35 @@ def test_raising_turns_sigterm_into_interrupted_and_restores_the_handlers() -> N
     assert raised.value.exit_code == 143
     assert str(raised.value) == "interrupted by SIGTERM"
     assert {s: signal.getsignal(s) for s in interrupts.SIGNALS} == before
+
+
+def swallowing_work(seconds: float) -> str:
+    """Like kafka-python's event loop: whatever is raised inside it is dropped."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with suppress(BaseException):
+            time.sleep(0.01)
+    return "finished"
+
+
+def test_a_signal_is_lost_in_work_that_swallows_exceptions_unless_it_runs_off_the_main_thread() -> (
+    None
+):
+    with interrupts.raising():
+        threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT)).start()
+        assert swallowing_work(0.6) == "finished"  # the Ctrl-C vanished in it
+        threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT)).start()
+        started = time.monotonic()
+        with pytest.raises(interrupts.Interrupted) as raised:
+            interrupts.off_the_main_thread(lambda: swallowing_work(30), "test")
+    assert time.monotonic() - started < 5
+    assert raised.value.exit_code == 130
+
+
+def test_off_the_main_thread_returns_the_result_or_raises_the_exception_of_the_work() -> None:
+    assert interrupts.off_the_main_thread(lambda: 42, "test") == 42
+    with pytest.raises(StoreError, match="gone"):
+        interrupts.off_the_main_thread(lambda: (_ for _ in ()).throw(StoreError("gone")), "test")
 
 
 def test_the_line_for_one_input_committed_speaks_of_one_input(tmp_path: Path) -> None:
