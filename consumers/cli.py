@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from consumers import cli_audit, cli_diff, cli_explain, interrupts, render
 from consumers.cli_options import (
@@ -41,7 +41,6 @@ from consumers.kafka_config import (
     TOPIC_OF_FAMILY,
     KafkaSettings,
 )
-from consumers.report_rows import Part, row_parts
 from consumers.shell_commands import command_line
 from ledger.errors import InvalidInputError, LedgerError, StoreError
 from ledger.periods import Period, from_us, to_us
@@ -49,6 +48,9 @@ from ledger.timeformat import format_utc, parse_date, parse_rfc3339
 from ledger.wording import counted
 from projections.store import LedgerStore
 from projections.store.ledger_store import DEFAULT_SQLITE_PATH, Access, StoredRejection, redact
+
+if TYPE_CHECKING:
+    from consumers.report_rows import Part
 
 # Not imported above: the intake (validation, and pydantic with it) and the close; the
 # commands that use them import them, so that a reading command such as `report` starts
@@ -729,6 +731,9 @@ def cmd_close(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    # Imported here: the SLA arithmetic is no other command's start-up cost.
+    from consumers.report_rows import row_parts
+
     period = parse_period(args.period)
     as_of = as_of_instant(args.as_of)
     store = open_store(args)

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from importlib.metadata import version
 
 OWNER_ROLE = "sla_owner"
 INGEST_ROLE = "sla_ingest"
@@ -292,6 +291,8 @@ def sqlite_statements(
 def schema_marker(statements: Sequence[str]) -> str:
     """Names a version of the schema: the statements that create it and the library's
     version. Stored as the comment of the events table once the schema is complete."""
+    from importlib.metadata import version  # some 30 ms to import: only when asked
+
     digest = hashlib.sha256(version("eventsourcing").encode())
     for statement in statements:
         digest.update(b"\x00")

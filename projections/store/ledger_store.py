@@ -34,7 +34,6 @@ from eventsourcing.sqlite import (
 )
 
 from ledger.chain import FIELDS, RECORD_TIME, ChainHead, RecordKind
-from ledger.credits import CreditEntry
 from ledger.errors import StoreError, StoreRefusedError
 from ledger.events import InboundEvent, Origin, RecordedEvent
 from ledger.periods import from_us, to_us
@@ -82,6 +81,7 @@ from projections.subject_rules import payload_span as payload_span
 from projections.subject_rules import subject_rows as subject_rows
 
 if TYPE_CHECKING:  # imported where a PostgreSQL store is opened (`postgres`), not before
+    from ledger.credits import CreditEntry
     from projections.store.postgres import LedgerPostgresRecorder
 
 DEFAULT_SQLITE_PATH = "sla-ledger.db"
@@ -307,6 +307,10 @@ def _recorded_after(recorded_us: int, origin: dict[str, Any], rejection: StoredR
 
 
 def _row_entry(r: Any) -> CreditEntry:
+    # Imported here: `ledger.credits` brings the whole of the SLA arithmetic (some 40 ms
+    # to import), which commands that read no entries (`audit verify`) do without.
+    from ledger.credits import CreditEntry
+
     return CreditEntry(
         entry_id=r["entry_id"],
         kind=r["kind"],
