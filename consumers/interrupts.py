@@ -182,7 +182,9 @@ def deferred() -> Iterator[StopRequest]:
         _restore(previous)
 
 
-def off_the_main_thread(work: Callable[[], T], name: str) -> T:
+def off_the_main_thread(
+    work: Callable[[], T], name: str, stop: StopRequest | None = None, stopped: str = ""
+) -> T:
     """Run `work` in a daemon thread while the main thread waits for it; its result, or
     its exception.
 
@@ -191,6 +193,8 @@ def off_the_main_thread(work: Callable[[], T], name: str) -> T:
     vanish there, and a producer bootstrapping from a broker the same Ctrl-C stopped
     (the demo's embedded one) would retry for its 30 s. Here the signal raises in the
     main thread's wait, which ends at once; the work is abandoned with the process.
+    Under `deferred()`, whose handler raises nothing, give its `stop`: a stop requested
+    meanwhile ends the wait with `Interrupted`, saying `stopped`.
     """
     outcome: list[T] = []
     failure: list[BaseException] = []
@@ -203,7 +207,10 @@ def off_the_main_thread(work: Callable[[], T], name: str) -> T:
 
     thread = threading.Thread(target=run, name=name, daemon=True)
     thread.start()
-    thread.join()  # a signal's handler runs, and raises, during this wait
+    while thread.is_alive():
+        thread.join(None if stop is None else 0.1)  # a signal's handler runs in this wait
+        if stop is not None and stop.signum is not None and thread.is_alive():
+            raise Interrupted(stop.signum, stopped)
     if failure:
         raise failure[0]
     return outcome[0]

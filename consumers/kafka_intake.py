@@ -39,7 +39,7 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from eventsourcing.persistence import Tracking
 from kafka import ConsumerRebalanceListener, KafkaConsumer, KafkaProducer, TopicPartition
@@ -68,6 +68,8 @@ POLL_TIMEOUT_MS = 500
 FLUSH_SLICE_SECONDS = 0.2
 JOIN_ALLOWANCE_SECONDS = 30.0
 UNASSIGNED_ALLOWANCE_SECONDS = 120.0
+
+T = TypeVar("T")
 
 
 class BrokerUnavailableError(LedgerError):
@@ -353,9 +355,20 @@ class KafkaIngest:
         def producer() -> KafkaProducer:
             return KafkaProducer(**config, acks="all", linger_ms=5, retries=5)
 
+        def connecting(make: Callable[[], T]) -> Callable[[], T]:
+            # Off the main thread: connecting to a broker that does not answer takes
+            # kafka-python 30 s, which a stop requested meanwhile does not wait out.
+            return lambda: interrupts.off_the_main_thread(
+                make,
+                "kafka-connect",
+                self.stop,
+                f"stopped while connecting to the Kafka broker at "
+                f"{self.settings.bootstrap_servers}; nothing was consumed",
+            )
+
         try:
             self.consumer = with_backoff(
-                consumer,
+                connecting(consumer),
                 "Kafka broker",
                 self.retry_budget_seconds,
                 (KafkaTimeoutError,),
@@ -363,7 +376,7 @@ class KafkaIngest:
                 self.stop,
             )
             self.producer = with_backoff(
-                producer,
+                connecting(producer),
                 "Kafka broker",
                 self.retry_budget_seconds,
                 (KafkaTimeoutError,),

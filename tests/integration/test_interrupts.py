@@ -521,6 +521,34 @@ def test_ctrl_c_while_publish_waits_for_the_broker_ends_it_at_once(tmp_path: Pat
     assert took < 5.0, f"publish ended {took:.1f}s after the Ctrl-C"
 
 
+def test_a_stop_while_the_worker_connects_to_a_silent_broker_ends_it_at_once(
+    tmp_path: Path,
+) -> None:
+    """kafka-python gives a broker that does not answer 30 s to do so; a stop requested
+    meanwhile (under the worker's deferred signals, which raise nothing) ends the wait."""
+    url = sqlite_url(tmp_path)
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        silent.settimeout(RUN_TIMEOUT_SECONDS)
+        port = silent.getsockname()[1]
+        process = start(
+            "ingest", "--bootstrap-servers", f"127.0.0.1:{port}", "--store", url, "--no-progress"
+        )
+        try:
+            connection, _ = silent.accept()  # the worker is connecting
+            with connection:
+                time.sleep(0.3)
+                signalled = time.monotonic()
+                process.send_signal(signal.SIGTERM)
+                _, err = process.communicate(timeout=RUN_TIMEOUT_SECONDS)
+                took = time.monotonic() - signalled
+        finally:
+            process.kill()
+    assert process.returncode == 143, f"exit {process.returncode}: {err}"
+    line = assert_one_clean_line(err, "ingest")
+    assert "while connecting to the Kafka broker" in line, line
+    assert took < 5.0, f"the worker ended {took:.1f}s after SIGTERM"
+
+
 # ----------------------------------------------------------------------------- Kafka worker
 
 STOPPED = re.compile(
