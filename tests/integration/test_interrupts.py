@@ -492,33 +492,44 @@ def test_ctrl_c_while_the_demo_consumes_ends_the_demo_promptly_after_a_clean_sto
     assert stored(url, "sla_closes") == 0, "the demo went on and closed the month"
 
 
-def test_ctrl_c_while_publish_waits_for_the_broker_ends_it_at_once(tmp_path: Path) -> None:
-    """A Ctrl-C while the producer waits for the broker (here one that accepts the
-    connection and never answers) ends `publish` at once, in one line. The producer works
-    in a thread of its own: kafka-python's event loop drops any exception raised in its
-    tasks, and a Ctrl-C landing there was lost, leaving the command (and the demo, whose
-    embedded broker the same Ctrl-C stops) to wait 30 s for the bootstrap to time out."""
-    path = tmp_path / "feed.jsonl"
-    path.write_text(json.dumps(contract()) + "\n")
+@dataclass(frozen=True)
+class Signalled:
+    exit_code: int
+    stderr: str
+    seconds: float  # from the signal to the exit
+
+
+def signal_while_connecting(sig: signal.Signals, *args: str) -> Signalled:
+    """Run `sla-ledger *args --bootstrap-servers <a broker that accepts the connection
+    and never answers>`, and send `sig` once it has connected."""
     with socket.create_server(("127.0.0.1", 0)) as silent:
         silent.settimeout(RUN_TIMEOUT_SECONDS)
         port = silent.getsockname()[1]
-        process = start(
-            "publish", "--from-file", str(path), "--bootstrap-servers", f"127.0.0.1:{port}"
-        )
+        process = start(*args, "--bootstrap-servers", f"127.0.0.1:{port}")
         try:
-            connection, _ = silent.accept()  # the producer is bootstrapping
+            connection, _ = silent.accept()  # the client waits for the broker's answer
             with connection:
                 time.sleep(0.3)
                 signalled = time.monotonic()
-                process.send_signal(signal.SIGINT)
+                process.send_signal(sig)
                 _, err = process.communicate(timeout=RUN_TIMEOUT_SECONDS)
-                took = time.monotonic() - signalled
+                return Signalled(process.returncode, err, time.monotonic() - signalled)
         finally:
             process.kill()
-    assert process.returncode == 130, f"exit {process.returncode}: {err}"
-    assert_one_clean_line(err, "publish")
-    assert took < 5.0, f"publish ended {took:.1f}s after the Ctrl-C"
+
+
+def test_ctrl_c_while_publish_waits_for_the_broker_ends_it_at_once(tmp_path: Path) -> None:
+    """A Ctrl-C while the producer waits for the broker ends `publish` at once, in one
+    line. The producer works in a thread of its own: kafka-python's event loop drops any
+    exception raised in its tasks, and a Ctrl-C landing there was lost, leaving the
+    command (and the demo, whose embedded broker the same Ctrl-C stops) to wait 30 s for
+    the bootstrap to time out."""
+    path = tmp_path / "feed.jsonl"
+    path.write_text(json.dumps(contract()) + "\n")
+    ended = signal_while_connecting(signal.SIGINT, "publish", "--from-file", str(path))
+    assert ended.exit_code == 130, f"exit {ended.exit_code}: {ended.stderr}"
+    assert_one_clean_line(ended.stderr, "publish")
+    assert ended.seconds < 5.0, f"publish ended {ended.seconds:.1f}s after the Ctrl-C"
 
 
 def test_a_stop_while_the_worker_connects_to_a_silent_broker_ends_it_at_once(
@@ -526,27 +537,13 @@ def test_a_stop_while_the_worker_connects_to_a_silent_broker_ends_it_at_once(
 ) -> None:
     """kafka-python gives a broker that does not answer 30 s to do so; a stop requested
     meanwhile (under the worker's deferred signals, which raise nothing) ends the wait."""
-    url = sqlite_url(tmp_path)
-    with socket.create_server(("127.0.0.1", 0)) as silent:
-        silent.settimeout(RUN_TIMEOUT_SECONDS)
-        port = silent.getsockname()[1]
-        process = start(
-            "ingest", "--bootstrap-servers", f"127.0.0.1:{port}", "--store", url, "--no-progress"
-        )
-        try:
-            connection, _ = silent.accept()  # the worker is connecting
-            with connection:
-                time.sleep(0.3)
-                signalled = time.monotonic()
-                process.send_signal(signal.SIGTERM)
-                _, err = process.communicate(timeout=RUN_TIMEOUT_SECONDS)
-                took = time.monotonic() - signalled
-        finally:
-            process.kill()
-    assert process.returncode == 143, f"exit {process.returncode}: {err}"
-    line = assert_one_clean_line(err, "ingest")
+    ended = signal_while_connecting(
+        signal.SIGTERM, "ingest", "--store", sqlite_url(tmp_path), "--no-progress"
+    )
+    assert ended.exit_code == 143, f"exit {ended.exit_code}: {ended.stderr}"
+    line = assert_one_clean_line(ended.stderr, "ingest")
     assert "while connecting to the Kafka broker" in line, line
-    assert took < 5.0, f"the worker ended {took:.1f}s after SIGTERM"
+    assert ended.seconds < 5.0, f"the worker ended {ended.seconds:.1f}s after SIGTERM"
 
 
 # ----------------------------------------------------------------------------- Kafka worker
