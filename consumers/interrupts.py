@@ -183,7 +183,11 @@ def deferred() -> Iterator[StopRequest]:
 
 
 def off_the_main_thread(
-    work: Callable[[], T], name: str, stop: StopRequest | None = None, stopped: str = ""
+    work: Callable[[], T],
+    name: str,
+    stop: StopRequest | None = None,
+    stopped: str = "",
+    abandoned: threading.Event | None = None,
 ) -> T:
     """Run `work` in a daemon thread while the main thread waits for it; its result, or
     its exception.
@@ -194,7 +198,8 @@ def off_the_main_thread(
     (the demo's embedded one) would retry for its 30 s. Here the signal raises in the
     main thread's wait, which ends at once; the work is abandoned with the process.
     Under `deferred()`, whose handler raises nothing, give its `stop`: a stop requested
-    meanwhile ends the wait with `Interrupted`, saying `stopped`.
+    meanwhile ends the wait with `Interrupted`, saying `stopped`. `abandoned` is set when
+    the wait ends before the work: the work may look at it, and stop.
     """
     outcome: list[T] = []
     failure: list[BaseException] = []
@@ -207,10 +212,15 @@ def off_the_main_thread(
 
     thread = threading.Thread(target=run, name=name, daemon=True)
     thread.start()
-    while thread.is_alive():
-        thread.join(None if stop is None else 0.1)  # a signal's handler runs in this wait
-        if stop is not None and stop.signum is not None and thread.is_alive():
-            raise Interrupted(stop.signum, stopped)
+    try:
+        while thread.is_alive():
+            thread.join(None if stop is None else 0.1)  # a signal's handler runs in this wait
+            if stop is not None and stop.signum is not None and thread.is_alive():
+                raise Interrupted(stop.signum, stopped)
+    except BaseException:
+        if abandoned is not None:
+            abandoned.set()
+        raise
     if failure:
         raise failure[0]
     return outcome[0]

@@ -9,6 +9,8 @@ file directly).
 
 from __future__ import annotations
 
+import atexit
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -78,24 +80,33 @@ def route(raw: bytes) -> tuple[str, bytes] | str:
 @contextmanager
 def _producer(settings: KafkaSettings, **options: Any) -> Iterator[KafkaProducer]:
     """A producer for one publishing run, closed after it: with up to 10 s to deliver
-    what is still buffered when the run went well, at once when it failed (a close must
-    not hide, nor wait behind, the error or the interrupt that ended the run)."""
+    what is still buffered, unless the run ended with the broker's error or an interrupt
+    (then at once: a close must not hide, nor wait behind, what ended the run)."""
     try:
         producer = KafkaProducer(**settings.client_config(), **options)
     except KafkaTimeoutError:
         raise PublishError(
             f"no Kafka broker reachable at {settings.bootstrap_servers}; check --bootstrap-servers"
         ) from None
-    ended_well = False
+    # kafka-python closes each producer at exit too, with a flush that raises (printed
+    # as a traceback) when the broker is gone; this one is closed here, and a producer
+    # still working in a thread abandoned at an interrupt ends with the process.
+    with suppress(AttributeError):
+        atexit.unregister(producer._cleanup)
+    wait = 0
     try:
         yield producer
-        ended_well = True
+        wait = 10
     except KafkaError as exc:
         raise PublishError(f"publishing failed: {exc}") from None
+    except Exception:
+        wait = 10  # not the broker's doing: what is buffered may still be delivered
+        raise
     finally:
-        # kafka-python's close flushes first, and raises when that times out.
+        # kafka-python's close flushes first, and raises when that times out (its
+        # sender thread, a daemon, then ends with the process).
         with suppress(KafkaError):
-            producer.close(timeout=10 if ended_well else 0)
+            producer.close(timeout=wait)
 
 
 def publish_file(
@@ -105,22 +116,29 @@ def publish_file(
     topic_override: dict[str, str] | None = None,
 ) -> PublishSummary:
     """Send each routable line of `path` to its topic; in a thread of its own, so that a
-    signal ends the wait at once (see `interrupts.off_the_main_thread`)."""
+    signal ends the wait at once (see `interrupts.off_the_main_thread`), after which
+    the thread sends no more."""
+    abandoned = threading.Event()
     return off_the_main_thread(
-        lambda: _publish_file(path, settings, progress, topic_override or {}), "publish"
+        lambda: _publish_file(path, settings, progress, topic_override or {}, abandoned),
+        "publish",
+        abandoned=abandoned,
     )
 
 
 def send_raw(settings: KafkaSettings, topic: str, key: bytes, messages: Sequence[bytes]) -> None:
     """Send `messages` to `topic` as they are, unchecked, as a misbehaving producer does."""
+    abandoned = threading.Event()
 
     def send() -> None:
         with _producer(settings, acks="all") as producer:
             for raw in messages:
+                if abandoned.is_set():
+                    return
                 producer.send(topic, key=key, value=raw)
             producer.flush()
 
-    off_the_main_thread(send, "publish")
+    off_the_main_thread(send, "publish", abandoned=abandoned)
 
 
 def _publish_file(
@@ -128,6 +146,7 @@ def _publish_file(
     settings: KafkaSettings,
     progress: Progress | None,
     topic_override: dict[str, str],
+    abandoned: threading.Event,
 ) -> PublishSummary:
     summary = PublishSummary()
     total = input_size(path)
@@ -135,6 +154,8 @@ def _publish_file(
     options = {"linger_ms": 10, "batch_size": 256 * 1024, "retries": 5}
     with _producer(settings, acks="all", enable_idempotence=True, **options) as producer:
         for line in file_lines(path):
+            if abandoned.is_set():  # interrupted: nothing more is sent, nor shown
+                return summary
             number, raw = line.number, line.raw
             done += line.size + 1
             if not line.oversize and is_blank(raw):

@@ -516,6 +516,7 @@ def signal_while_connecting(sig: signal.Signals, *args: str) -> Signalled:
                 return Signalled(process.returncode, err, time.monotonic() - signalled)
         finally:
             process.kill()
+            process.communicate()
 
 
 def test_ctrl_c_while_publish_waits_for_the_broker_ends_it_at_once(tmp_path: Path) -> None:

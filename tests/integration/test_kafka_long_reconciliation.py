@@ -19,9 +19,10 @@ period owe new entries, so the pass that follows lasts several intervals. They j
 
 How long the pass lasts is not left to the machine's speed alone: the store the worker
 is given answers the pass's first question (which periods are closed) only after a hold,
-as a slow store would, and the real work follows. The first test holds for twice the
-poll interval; the rebalance test holds until the other member has joined, been given
-partitions and left, so the rejoin happens during the real work.
+as a slow store would, and the real work follows. The first test holds, once the worker
+has its partitions, for twice the poll interval; the rebalance test holds until the
+other member has joined, been given partitions and left, so the rejoin happens during
+the real work.
 
 The history is built once per module (file ingest and `close_period`, a few seconds) and
 copied for each test.
@@ -301,7 +302,18 @@ def test_a_pass_longer_than_the_poll_interval_neither_evicts_the_worker_nor_lose
     caplog.set_level(logging.WARNING, logger="kafka")
     inbound = publish_inbound(kafka_bootstrap, "long-pass", history, spanning=True)
     lines: list[str] = []
-    with HeldPasses(store_url, lambda: time.sleep(2 * INTERVAL_MS / 1000)) as store:
+    workers: list[KafkaIngest] = []
+
+    def hold() -> None:
+        """Once the worker is in its group (it polls during the pass), twice the interval."""
+        wait_until(
+            lambda: bool(workers) and workers[0].assignments >= 1,
+            what="the worker to be assigned its partitions during its pass",
+            timeout_seconds=60,
+        )
+        time.sleep(2 * INTERVAL_MS / 1000)
+
+    with HeldPasses(store_url, hold) as store:
         ingest = worker(
             store,
             kafka_bootstrap,
@@ -312,6 +324,7 @@ def test_a_pass_longer_than_the_poll_interval_neither_evicts_the_worker_nor_lose
             idle_timeout_seconds=2.0,
             reconcile_every_seconds=0.5,
         )
+        workers.append(ingest)
         counts = ingest.run()
     diagnostics = "\n".join(lines)
     assert ingest.passes >= 2, diagnostics  # at start-up, and after the spanning outage
@@ -339,29 +352,31 @@ def test_a_rebalance_while_a_pass_is_in_flight_keeps_positions_and_counts_exact(
     intruded = threading.Event()
 
     def intrude(ingest: KafkaIngest) -> None:
-        wait_until(
-            lambda: ingest.reconciling and ingest.assignments >= 1,
-            what="the worker to be assigned its partitions during its pass",
-            timeout_seconds=60,
-        )
-        other = KafkaConsumer(
-            bootstrap_servers=kafka_bootstrap.split(","),
-            group_id=group,
-            enable_auto_commit=False,
-            session_timeout_ms=INTERVAL_MS,
-            heartbeat_interval_ms=INTERVAL_MS // 5,
-            max_poll_interval_ms=INTERVAL_MS,
-        )
         try:
-            other.subscribe(list(inbound.topics.inbound))
-            deadline = time.monotonic() + 60
-            while not other.assignment() and time.monotonic() < deadline:
-                other.poll(timeout_ms=200)  # fetched records are dropped: it records nothing
-            seen["assigned"] = other.assignment()
-            seen["during_pass"] = ingest.reconciling
+            wait_until(
+                lambda: ingest.reconciling and ingest.assignments >= 1,
+                what="the worker to be assigned its partitions during its pass",
+                timeout_seconds=60,
+            )
+            other = KafkaConsumer(
+                bootstrap_servers=kafka_bootstrap.split(","),
+                group_id=group,
+                enable_auto_commit=False,
+                session_timeout_ms=INTERVAL_MS,
+                heartbeat_interval_ms=INTERVAL_MS // 5,
+                max_poll_interval_ms=INTERVAL_MS,
+            )
+            try:
+                other.subscribe(list(inbound.topics.inbound))
+                deadline = time.monotonic() + 60
+                while not other.assignment() and time.monotonic() < deadline:
+                    other.poll(timeout_ms=200)  # fetched records are dropped
+                seen["assigned"] = other.assignment()
+                seen["during_pass"] = ingest.reconciling
+            finally:
+                other.close(autocommit=False)  # leaves the group: the worker takes all back
         finally:
-            other.close(autocommit=False)  # leaves the group: the worker takes all back
-            intruded.set()
+            intruded.set()  # the held pass goes on, whatever happened here
 
     with HeldPasses(store_url, lambda: intruded.wait(90)) as store:
         ingest = worker(store, kafka_bootstrap, inbound, group, lines)
