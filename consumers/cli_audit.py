@@ -198,11 +198,14 @@ def _rebuild(args: argparse.Namespace) -> int:
 
     with tempfile.TemporaryDirectory(prefix="sla-ledger-rebuild-") as scratch_dir:
         scratch_url = args.scratch or f"sqlite:///{Path(scratch_dir) / 'rebuild.db'}"
-        # The default scratch is this command's own temporary file, deleted at its end.
+        # The default scratch is this command's own temporary file, deleted at its end;
+        # it reads the replayed events' contents from the live file, not a copy of them.
         throwaway = args.scratch is None
         with (
             open_store(args) as live,
-            LedgerStore(scratch_url, throwaway=throwaway) as scratch,
+            LedgerStore(
+                scratch_url, throwaway=throwaway, contents_of=live if throwaway else None
+            ) as scratch,
         ):
             if scratch.chain_head().position != 0:
                 raise StoreError(f"--scratch {scratch_url} is not empty: give an empty store")

@@ -11,7 +11,13 @@ it happened:
   it is replayed. Consecutive events are written in large transactions (`WRITE_PAGES`
   pages), whatever transactions they came in: only the chain order and the record
   times count, and both are kept. Each event is sealed from its record as it stands
-  (`event_record_sha256`), so the scratch store holds the log's very bytes;
+  (`event_record_sha256`), so the scratch store's chain is the log's. The command's own
+  scratch store reads the events' contents from the live SQLite file at the same
+  positions instead of holding a copy (`LedgerStore(contents_of=...)`): a faithful
+  replay keeps the positions, and the ledger's triggers refuse any change to a chained
+  record, so what it reads there is what was replayed here (only an edit behind the
+  ledger's back during the command itself could differ, as for `audit verify`'s workers;
+  the edit is then tampering that verify and the next rebuild name);
 - each close at its record time (`close_period` at that moment);
 - each moment at which credit entries were recorded: the period's full reconciliation
   (`reconcile_period`) at that moment. Only the moments come from the log; which

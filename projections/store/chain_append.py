@@ -73,6 +73,9 @@ class ChainAppend:
     # transactions then seal as one. `replayed_topic`: their records' topic.
     replayed: list[ReplayedEvent] = field(default_factory=list)
     replayed_topic: str = ""
+    # Whether the replayed events' eventsourcing records are written too (False: the
+    # store reads their contents from the store replayed, `LedgerStore(contents_of=)`).
+    replayed_records: bool = True
 
     def seal(
         self, head: ChainHead, now_us: int, insert: Callable[[str, tuple[Any, ...]], None]

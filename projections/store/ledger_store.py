@@ -436,9 +436,16 @@ def _use_wal(path: Path, wait_seconds: float = 30.0) -> None:
 THROWAWAY_CACHE_KIB = 32 * 1024
 
 
+CONTENTS_SCHEMA = "contents"  # where a throwaway store reads its events' contents from
+
+
 class ThrowawayPool(SQLiteConnectionPool):
     """The connections of a throwaway store (`LedgerStore(throwaway=True)`): committed
-    writes are handed to the operating system without waiting for the disk."""
+    writes are handed to the operating system without waiting for the disk. With
+    `contents_uri` (`LedgerStore(contents_of=...)`), each connection also reads that
+    SQLite file, never writing it, as the schema `CONTENTS_SCHEMA`."""
+
+    contents_uri: str | None = None
 
     def _create_connection(self) -> SQLiteConnection:
         connection = super()._create_connection()
@@ -448,6 +455,8 @@ class ThrowawayPool(SQLiteConnectionPool):
         # order (the event ids', the records' originator ids') from being written and
         # read again in each transaction.
         cursor.execute(f"PRAGMA cache_size = -{THROWAWAY_CACHE_KIB}")
+        if self.contents_uri is not None:
+            cursor.execute(f"ATTACH DATABASE ? AS {CONTENTS_SCHEMA}", [self.contents_uri])
         return connection
 
 
@@ -503,15 +512,31 @@ def _how_path_reads(path: Path) -> str:
 
 
 class LedgerStore:
-    def __init__(self, url: str, *, access: Access = "create", throwaway: bool = False) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        access: Access = "create",
+        throwaway: bool = False,
+        contents_of: LedgerStore | None = None,
+    ) -> None:
         """`throwaway`: a store its caller deletes after use, which nothing else reads (a
         rebuild's temporary scratch file): SQLite then writes it without waiting for the
-        disk (`synchronous = OFF`), since a crash would lose nothing worth keeping."""
+        disk (`synchronous = OFF`), since a crash would lose nothing worth keeping.
+
+        `contents_of`: for a throwaway SQLite store into which that SQLite store's log is
+        replayed (a rebuild's scratch store). The replayed events' contents are not
+        copied: their records are read from that store's file, at the same chain
+        positions (a faithful replay keeps them), and `contents_elsewhere` is True.
+        Ignored unless both are SQLite files."""
         self.url = url
         self.access = access
         self.throwaway = throwaway
-        self._snapshot: Any = None
         self.dialect, params = parse_store_url(url)
+        contents_uri = None if contents_of is None else contents_of.reader_uri()
+        self._contents_uri = contents_uri if throwaway and self.dialect == "sqlite" else None
+        self.contents_elsewhere = self._contents_uri is not None
+        self._snapshot: Any = None
         self.recorder: LedgerSQLiteRecorder | LedgerPostgresRecorder
         try:
             if self.dialect == "sqlite":
@@ -588,7 +613,9 @@ class LedgerStore:
         datastore = SQLiteDatastore(db_name=str(path))
         if self.throwaway:
             datastore.pool.close()
-            datastore.pool = ThrowawayPool(db_name=str(path))
+            pool = ThrowawayPool(db_name=str(path))
+            pool.contents_uri = self._contents_uri
+            datastore.pool = pool
         return datastore
 
     def _open_postgres(self, dbname: str) -> None:
@@ -678,6 +705,8 @@ class LedgerStore:
         """Joins each event row `e` to its eventsourcing record `c` (its content), whose
         notification id is the event's chain position."""
         table = self.recorder.events_table_name
+        if self.contents_elsewhere:
+            table = f"{CONTENTS_SCHEMA}.{table}"
         return f"LEFT JOIN {table} c ON c.{self._record_key} = e.chain_pos"
 
     @property
@@ -1526,7 +1555,11 @@ class LedgerStore:
         """A rebuild's events, in one transaction: each keeps the record time it gives
         (the log's), and the subject index grows as at intake, from `spans` and `scopes`
         (`subject_of` of each event with its record time)."""
-        chain = ChainAppend(replayed=list(events), replayed_topic=TOPIC_EVENT_ACCEPTED)
+        chain = ChainAppend(
+            replayed=list(events),
+            replayed_topic=TOPIC_EVENT_ACCEPTED,
+            replayed_records=not self.contents_elsewhere,
+        )
         side = SideRows(chain=chain)
         _add_subject_rows(side, spans, scopes, chain)
         self._write([], side)

@@ -34,7 +34,7 @@ from eventsourcing.sqlite import (
 
 from ledger.chain import ChainHead
 from ledger.periods import to_us
-from projections.store.chain_append import COLUMNS, ChainAppend
+from projections.store.chain_append import COLUMNS, ChainAppend, LibraryRecord
 from projections.store.content_codec import pack
 from projections.store.immutability import sqlite_statements
 from projections.store.schema import CHAINED_TABLES, Dialect, create_statements
@@ -133,7 +133,22 @@ def seal_chain(cursor: Any, side: SideRows | None, dialect: Dialect, library_tab
             else:
                 statement, arrays = insert.postgresql()
                 cursor.execute(statement, arrays)
-    positions = range(head.position + 1, head.position + 1 + len(stored))
+    if side.chain.replayed_records or not side.chain.replayed:
+        _insert_records(cursor, dialect, library_table, head.position, stored)
+    sealed = side.chain.sealed_head
+    assert sealed is not None
+    side.inserts = [insert.at_record_time(sealed.recorded_us) for insert in side.inserts]
+    cursor.execute(
+        to_dialect(HEAD_WRITE, dialect), [sealed.position, sealed.sha256, sealed.recorded_us]
+    )
+    return len(stored)
+
+
+def _insert_records(
+    cursor: Any, dialect: Dialect, library_table: str, after: int, stored: list[LibraryRecord]
+) -> None:
+    """The eventsourcing records of the sealed records, at the positions after `after`."""
+    positions = range(after + 1, after + 1 + len(stored))
     if dialect == "sqlite":
         cursor.executemany(
             f"INSERT INTO {library_table} (rowid, originator_id, originator_version, topic, "
@@ -156,13 +171,6 @@ def seal_chain(cursor: Any, side: SideRows | None, dialect: Dialect, library_tab
                 [pack(state) for _, _, state in stored],
             ],
         )
-    sealed = side.chain.sealed_head
-    assert sealed is not None
-    side.inserts = [insert.at_record_time(sealed.recorded_us) for insert in side.inserts]
-    cursor.execute(
-        to_dialect(HEAD_WRITE, dialect), [sealed.position, sealed.sha256, sealed.recorded_us]
-    )
-    return len(stored)
 
 
 def _hex(originator_id: UUID | str) -> str:

@@ -267,23 +267,60 @@ def test_the_command_exits_non_zero_naming_the_position(history: str) -> None:
     assert broken.stderr.strip() == "sla-ledger: audit verify failed at position 1"
 
 
-def _rebuild(url: str) -> RebuildResult:
+@pytest.fixture(params=["copied", "read from the live file"])
+def scratch_reads_live(request: pytest.FixtureRequest) -> bool:
+    """Whether the scratch store reads the replayed events' contents from the live store
+    (`audit rebuild`'s own temporary scratch, `contents_of`; on a SQLite live store
+    only) rather than holding a copy (a `--scratch` store)."""
+    return bool(request.param != "copied")
+
+
+def _rebuild(url: str, reads_live: bool) -> RebuildResult:
     with (
         LedgerStore(url) as live,
         tempfile.TemporaryDirectory() as scratch_dir,
-        LedgerStore(f"sqlite:///{Path(scratch_dir) / 'scratch.db'}") as scratch,
+        LedgerStore(
+            f"sqlite:///{Path(scratch_dir) / 'scratch.db'}",
+            throwaway=reads_live,
+            contents_of=live if reads_live else None,
+        ) as scratch,
     ):
+        assert scratch.contents_elsewhere == (reads_live and live.dialect == "sqlite")
         return rebuild(live, scratch)
 
 
-def test_a_rebuild_reproduces_the_chain_entries_and_rows(history: str) -> None:
-    result = _rebuild(history)
+def test_a_rebuild_reproduces_the_chain_entries_and_rows(
+    history: str, scratch_reads_live: bool
+) -> None:
+    result = _rebuild(history, scratch_reads_live)
     assert result.differences == []
     assert result.rebuilt_head == result.live_head
     assert result.records == 11
     assert result.entries_compared == 5
     assert result.events_compared == 5
     assert result.spans_compared == 2
+
+
+def test_the_commands_own_scratch_store_holds_no_copy_of_the_events(history: str) -> None:
+    """Its events' contents are read from the live SQLite file at the same positions (a
+    PostgreSQL live store's are copied): only the entries' and closes' records are its
+    own, and the rebuild is as complete."""
+    with (
+        LedgerStore(history) as live,
+        tempfile.TemporaryDirectory() as scratch_dir,
+        LedgerStore(
+            f"sqlite:///{Path(scratch_dir) / 'scratch.db'}", throwaway=True, contents_of=live
+        ) as scratch,
+    ):
+        result = rebuild(live, scratch)
+        events = live.event_count()
+        own_records = scratch.library_count()
+        copied = not scratch.contents_elsewhere
+    assert result.ok, result.differences
+    assert result.rebuilt_head == result.live_head
+    assert events == 5
+    assert own_records == (11 if copied else 11 - events)
+    assert copied == history.startswith("postgresql")
 
 
 def test_a_rebuild_into_a_postgresql_scratch_store(history: str, postgres_url: str) -> None:
@@ -296,10 +333,12 @@ def test_a_rebuild_into_a_postgresql_scratch_store(history: str, postgres_url: s
     assert result.ok, result.differences
 
 
-def test_an_edited_event_index_is_named_by_the_rebuild(history: str) -> None:
+def test_an_edited_event_index_is_named_by_the_rebuild(
+    history: str, scratch_reads_live: bool
+) -> None:
     # Reports select events by the index (sla_events); the log says O-2.
     tamper(history, "UPDATE sla_events SET subject_id = 'O-3' WHERE chain_pos = 9")
-    result = _rebuild(history)
+    result = _rebuild(history, scratch_reads_live)
     assert not result.ok
     assert any(
         d.startswith("event at position 9 (")
@@ -308,19 +347,21 @@ def test_an_edited_event_index_is_named_by_the_rebuild(history: str) -> None:
     ), result.differences
 
 
-def test_an_edited_event_content_is_named_by_the_rebuild(history: str) -> None:
+def test_an_edited_event_content_is_named_by_the_rebuild(
+    history: str, scratch_reads_live: bool
+) -> None:
     tamper(history, edit_record(history, 9, "2026-03-20T00:00:00Z", "2026-03-31T00:00:00Z"))
-    result = _rebuild(history)
+    result = _rebuild(history, scratch_reads_live)
     assert any(d.startswith("chain: live head ") for d in result.differences), result.differences
 
 
-def test_a_deleted_and_an_edited_entry_are_reported(history: str) -> None:
+def test_a_deleted_and_an_edited_entry_are_reported(history: str, scratch_reads_live: bool) -> None:
     tamper(
         history,
         "DELETE FROM sla_credit_entries WHERE chain_pos = 11",
         "UPDATE sla_credit_entries SET amount = '99.00' WHERE chain_pos = 4",
     )
-    result = _rebuild(history)
+    result = _rebuild(history, scratch_reads_live)
     assert any("amount is 99.00 live, 100.00 rebuilt" in d for d in result.differences)
     assert any("in the rebuild, not in the live ledger" in d for d in result.differences)
 
@@ -492,21 +533,25 @@ def test_a_row_forged_before_the_first_position_is_named(history: str) -> None:
     assert "inserted" in problem
 
 
-def test_a_deleted_or_narrowed_span_is_named_by_the_rebuild(history: str) -> None:
+def test_a_deleted_or_narrowed_span_is_named_by_the_rebuild(
+    history: str, scratch_reads_live: bool
+) -> None:
     # Without its span, O-2 would vanish from every report: the span table is a
     # projection of the events, which the rebuild derives again and compares.
     tamper(history, "DELETE FROM sla_subject_spans WHERE subject_id = 'O-2'")
-    result = _rebuild(history)
+    result = _rebuild(history, scratch_reads_live)
     assert "span of outage O-2 in sla_subject_spans: only in the rebuild" in result.differences
     tamper(history, "UPDATE sla_subject_spans SET hi_us = lo_us WHERE subject_id = 'O-1'")
-    result = _rebuild(history)
+    result = _rebuild(history, scratch_reads_live)
     assert any(
         d.startswith("span of outage O-1 in sla_subject_spans: hi_us is ")
         for d in result.differences
     ), result.differences
 
 
-def test_a_deleted_bucket_or_scope_is_named_by_the_rebuild(history: str) -> None:
+def test_a_deleted_bucket_or_scope_is_named_by_the_rebuild(
+    history: str, scratch_reads_live: bool
+) -> None:
     # A bucket or a scope decides whether a report or a reconciliation finds a subject.
     tamper(
         history,
@@ -514,7 +559,7 @@ def test_a_deleted_bucket_or_scope_is_named_by_the_rebuild(history: str) -> None
         "DELETE FROM sla_subject_scopes WHERE subject_id = 'O-2'",
         "UPDATE sla_subject_spans SET ended_us = ended_us - 1 WHERE subject_id = 'O-1'",
     )
-    result = _rebuild(history)
+    result = _rebuild(history, scratch_reads_live)
     assert any(
         d.startswith("sla_subject_buckets: outage O-1 reaches bucket ") for d in result.differences
     ), result.differences
@@ -539,7 +584,7 @@ def test_a_store_of_the_earlier_layout_is_refused_in_one_line(history: str) -> N
 
 
 def test_a_rebuild_tells_a_reconciliation_from_the_close_that_follows_it(
-    store_url: str, tmp_path: Path
+    store_url: str, tmp_path: Path, scratch_reads_live: bool
 ) -> None:
     """February's reversal and re-issue are followed directly by March's close, which
     issues nothing: the rebuild must not take them for the close's own entries."""
@@ -559,7 +604,7 @@ def test_a_rebuild_tells_a_reconciliation_from_the_close_that_follows_it(
         close_period(store, MARCH, datetime.now(UTC))
         kinds = [kind for kind, _ in store.chain_rows(0, 100)]
     assert kinds[-4:] == ["event", "entry", "entry", "close"]
-    result = _rebuild(store_url)
+    result = _rebuild(store_url, scratch_reads_live)
     assert result.differences == []
     assert result.entries_compared == 3
 
@@ -612,12 +657,14 @@ def test_a_malformed_bundle_fails_its_check_in_words(history: str, tmp_path: Pat
     assert "not a bundle manifest" in listed.stderr
 
 
-def test_the_audits_read_and_write_in_pages(history: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_audits_read_and_write_in_pages(
+    history: str, monkeypatch: pytest.MonkeyPatch, scratch_reads_live: bool
+) -> None:
     """Pages of two positions: every page boundary of the small history is crossed."""
     monkeypatch.setattr(audit_verify, "CHUNK", 2)
     monkeypatch.setattr(audit_rebuild, "PAGE", 2)
     assert _verify(history) == (None, "ok 11")
-    result = _rebuild(history)
+    result = _rebuild(history, scratch_reads_live)
     assert result.differences == []
     assert (result.events_compared, result.spans_compared, result.entries_compared) == (5, 2, 5)
     tamper(history, edit_record(history, 6, "review", "reviewed"))
