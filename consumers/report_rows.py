@@ -51,35 +51,6 @@ Document = dict[str, Any]
 Part = TypeVar("Part")
 
 
-def row_documents(
-    open_store: Callable[[], LedgerStore],
-    period: Period,
-    as_of: datetime,
-    contract_ids: list[str],
-    closed_at: datetime | None,
-    *,
-    every_contract: bool,
-) -> list[Document]:
-    """The documents of every row of the contracts `contract_ids` (sorted) in `period`,
-    as of `as_of` (what was recorded by then, with horizon `as_of`), in report order.
-    `every_contract`: these are all the contracts recorded by then, so in one process
-    they and the subjects are read without asking whom they reach."""
-    parts = row_parts(
-        open_store,
-        period,
-        as_of,
-        contract_ids,
-        closed_at,
-        every_contract=every_contract,
-        render_part=_as_they_are,
-    )
-    return [document for part in parts for document in part]
-
-
-def _as_they_are(documents: list[Document]) -> list[Document]:
-    return documents
-
-
 def row_parts(
     open_store: Callable[[], LedgerStore],
     period: Period,
@@ -90,9 +61,12 @@ def row_parts(
     every_contract: bool,
     render_part: Callable[[list[Document]], Part],
 ) -> list[Part]:
-    """`render_part` of the documents of `row_documents`, part by part, in order: the
-    documents of the parts joined are those of `row_documents`. A part may have no row.
-    What `render_part` returns comes back from the child pickled."""
+    """`render_part` of the documents of every row of the contracts `contract_ids`
+    (sorted) in `period`, as of `as_of` (what was recorded by then, with horizon
+    `as_of`), part by part: the parts' documents joined are the rows in report order. A
+    part may have no row. What `render_part` returns comes back from the child pickled.
+    `every_contract`: these are all the contracts recorded by then, so in one process
+    they and the subjects are read without asking whom they reach."""
     if len(contract_ids) < FORK_FROM_CONTRACTS or (os.cpu_count() or 1) < 2 or not _can_fork():
         every = None if every_contract else contract_ids
         return [render_part(_documents(open_store, period, as_of, every, closed_at))]

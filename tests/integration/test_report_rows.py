@@ -85,14 +85,16 @@ def two_processes(url: str, as_of: datetime) -> list[dict[str, Any]]:
         contract_ids = store.subject_ids("contract", to_us(as_of))
         closed_at = store.closes(to_us(as_of)).get(MARCH.label)
     assert contract_ids == [f"C-{n}" for n in range(CONTRACTS)]
-    return report_rows.row_documents(
+    parts = report_rows.row_parts(
         lambda: LedgerStore(url, access="read"),
         MARCH,
         as_of,
         contract_ids,
         closed_at,
         every_contract=True,
+        render_part=lambda documents: documents,
     )
+    return [document for part in parts for document in part]
 
 
 def one_process(url: str, as_of: datetime) -> list[dict[str, Any]]:
