@@ -39,24 +39,26 @@ is reported and the command exits non-zero: either the live projections (the eve
 index, the spans, the entries) were altered behind the ledger's back, or the derivation
 changed since the entries were recorded.
 
-In two processes. Deriving the events (parsing each envelope, its span and scopes, the
-digests) is most of the work that does not touch the scratch store, and needs nothing
-but each record: a log of `PARALLEL_FROM` records or more is read here, in this
-process's snapshot, and its pages are handed to a worker process (`replay_worker`, a fresh
-interpreter importing only `replay_derivation` and what it needs, as `audit verify`'s
-workers do), which derives them while this process writes the scratch store; the two
-share the pages out as they go, so that neither waits for the other, and the worker
-yields its CPU to anything else that wants it. The worker derives exactly what this
-process would, from the very records this process read: it only ever saves time (if it
-fails, this process derives the rest itself). The cycle collector is paused meanwhile:
-the replay makes no reference cycles.
+In two processes. Reading the log and deriving its events (parsing each envelope, its
+span and scopes, the digests, the index row compared) is most of the work that does not
+touch the scratch store, and needs nothing but each record: the log is replayed a page at
+a time (`replay_derivation.replay_page`), and a log of `PARALLEL_FROM` records or more
+has its pages replayed by a worker process (`replay_worker`, a fresh interpreter
+importing only `replay_derivation` and what it needs, as `audit verify`'s workers do)
+while this process writes the scratch store; the two share the pages out as they go, so
+that neither waits for the other, and the worker yields its CPU to anything else that
+wants it. This process's snapshot decides the pages (their ranges of positions); on
+SQLite the worker reads those positions itself from the live file, in a snapshot of its
+own that holds the same records there (`_worker`), and on PostgreSQL it is handed the
+records this process read. It derives exactly what this process would, with the same
+functions: it only ever saves time (if it fails, this process replays the rest itself).
+The cycle collector is paused meanwhile: the replay makes no reference cycles.
 """
 
 from __future__ import annotations
 
 import gc
 import json
-from collections import deque
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -65,23 +67,15 @@ from typing import TYPE_CHECKING, Any
 from ledger.chain import ChainHead
 from ledger.periods import Period, from_us
 from projections.credit_entries import close_period, reconcile_period
-from projections.replay_derivation import (
-    INDEXED,
-    Derivation,
-    IndexColumns,
-    LogRecord,
-    ReplayError,
-    derive,
-)
+from projections.replay_derivation import Piece, ReplayError, replay_page
 from projections.store import LedgerStore
 from projections.store.chain_append import ReplayedEvent
 from projections.store.ledger_store import (
     TOPIC_CREDIT_ENTRY,
-    TOPIC_EVENT_ACCEPTED,
     TOPIC_PERIOD_CLOSED,
     Span,
 )
-from projections.store.schema import ENTRY_COLUMNS, EVENT_COLUMNS, SCOPE_SEP
+from projections.store.schema import ENTRY_COLUMNS, SCOPE_SEP
 
 if TYPE_CHECKING:
     from projections.replay_worker import Worker
@@ -95,8 +89,6 @@ WRITE_PAGES = 4  # pages of events written to the scratch store per transaction
 # 40 MB more at the peak).
 PARALLEL_FROM = 20_000
 AHEAD = (WRITE_PAGES + 1) * PAGE
-EVENT = TOPIC_EVENT_ACCEPTED
-EVENT_NAMES = [name for name, _ in EVENT_COLUMNS]
 SPAN_KEY = ("subject_kind", "subject_id")
 SPAN_NAMES = ("lo_us", "hi_us", "has_end", "ended_us")
 BUCKET_KEY = ("subject_kind", "bucket", "subject_id")
@@ -136,22 +128,26 @@ class RebuildResult:
             self.more_differences += 1
 
 
-def _log_pages(store: LedgerStore) -> Iterator[list[LogRecord]]:
+def _log_pages(live: LedgerStore) -> Iterator[tuple[int, int]]:
+    """The log's pages in order, as ranges of positions `(after, through)` of `PAGE`
+    records each (the last: what is left), as this process's snapshot holds it."""
     after = 0
-    while True:
-        page = store.log_records(after, PAGE)
-        if not page:
-            return
-        yield page
-        after = page[-1][0]
+    while (through := live.log_page_end(after, PAGE)) is not None:
+        yield after, through
+        after = through
 
 
 @contextmanager
 def _worker(
-    live: LedgerStore, parallel_from: int | None, workers: int | None
+    live: LedgerStore, with_records: bool, parallel_from: int | None, workers: int | None
 ) -> Iterator[Worker | None]:
     """A worker for a log of `parallel_from` records or more (`PARALLEL_FROM`) when there
-    are 2 CPUs or more (`workers`: how many there may be; fewer than 2: none)."""
+    are 2 CPUs or more (`workers`: how many there may be; fewer than 2: none). On SQLite
+    it reads the pages itself from the live file, in a snapshot of its own: the positions
+    of a page hold the same records there as in this process's snapshot, since the
+    ledger only appends after the head and its triggers refuse any change to a chained
+    record (only an edit behind the ledger's back in the moment between could differ, as
+    for `audit verify`'s workers; that is tampering verify and the next rebuild name)."""
     threshold = PARALLEL_FROM if parallel_from is None else parallel_from
     if live.chain_head().position < threshold:
         yield None
@@ -159,35 +155,33 @@ def _worker(
     # Its own imports (and `audit verify`'s way of starting workers): only when it is used.
     from projections.replay_worker import started
 
-    with started(workers) as worker:
+    with started(
+        workers, live.log_records, with_records, live.reader_uri(), live.log_statement
+    ) as worker:
         yield worker
 
 
-def _derived_pages(
-    live: LedgerStore, worker: Worker | None
-) -> Iterator[tuple[list[LogRecord], list[Derivation | str | None] | None]]:
-    """The log's pages in order, each with its events' derivations from the worker, in
-    order (None: derived here). With a worker, pages are read and handed to it up to
-    `AHEAD` records before the one given out; memory holds those pages, and no more."""
+def _replayed_pages(
+    live: LedgerStore, worker: Worker | None, with_records: bool
+) -> Iterator[tuple[int, list[Piece]]]:
+    """The log's pages in order, replayed (`replay_page`): each the number of records it
+    holds and its pieces. With a worker, pages are handed to it up to `AHEAD` records
+    before the one given out; memory holds those pages (on SQLite only their ranges),
+    and no more."""
     if worker is None:
-        for page in _log_pages(live):
-            yield page, None
+        for after, through in _log_pages(live):
+            records = live.log_records(after, through)
+            yield len(records), replay_page(records, with_records)
         return
-    pending: deque[tuple[list[LogRecord], int]] = deque()  # pages read, events handed over
-    held = 0
-    for page in _log_pages(live):
-        count = sum(1 for record in page if record[1] == EVENT)
-        if count and not worker.broken:
-            worker.send(page)
-        pending.append((page, count if not worker.broken else 0))
-        held += len(page)
-        while held > AHEAD:
-            handed, count = pending.popleft()
-            held -= len(handed)
-            yield handed, worker.receive(count) if count else None
-    while pending:
-        handed, count = pending.popleft()
-        yield handed, worker.receive(count) if count else None
+    ahead = 0  # pages handed over and not received
+    for after, through in _log_pages(live):
+        worker.send((after, through) if worker.reads_log else live.log_records(after, through))
+        ahead += 1
+        while ahead * PAGE > AHEAD:
+            ahead -= 1
+            yield worker.receive()
+    for _ in range(ahead):
+        yield worker.receive()
 
 
 def replay(
@@ -200,8 +194,8 @@ def replay(
 ) -> int:
     """Replay the live event log into an empty scratch store; returns records read. The
     live index row of each event replayed is compared on the way (into `result`). The
-    events of a log of `parallel_from` records or more are derived in a worker process
-    (`_worker`)."""
+    pages of a log of `parallel_from` records or more are replayed in a worker process
+    (`_worker`) while this one writes the scratch store."""
     result = result if result is not None else RebuildResult()
     events: list[ReplayedEvent] = []
     spans: list[Span] = []
@@ -219,40 +213,28 @@ def replay(
             scopes.clear()
 
     pending_entries: tuple[str, int] | None = None  # (period, record time) being read
-    with _worker(live, parallel_from, workers) as worker:
-        for page, derived in _derived_pages(live, worker):
-            read += len(page)
-            given = iter(derived) if derived is not None else None
-            for position, topic, state, index in page:
-                if topic == EVENT:
+    with_records = not scratch.contents_elsewhere
+    with _worker(live, with_records, parallel_from, workers) as worker:
+        for count, pieces in _replayed_pages(live, worker, with_records):
+            read += count
+            for piece in pieces:
+                if isinstance(piece, str):
+                    raise ReplayError(piece)
+                if len(piece) == 4:  # a run of events
                     if pending_entries is not None:
                         _reconcile(scratch, *pending_entries)
                         pending_entries = None
-                    derivation = next(given) if given is not None else None
-                    if derivation is None:
-                        derivation = derive(position, state, index)
-                    elif isinstance(derivation, str):
-                        raise ReplayError(derivation)
-                    columns, record_sha256, originator, span, scope_rows = derivation
-                    assert index is not None  # else `derive` refused it
-                    if columns is not None:
-                        _index_differs(position, index, columns, result)
-                    events.append(
-                        (
-                            *(columns or index[:INDEXED]),
-                            int(index[INDEXED]),
-                            record_sha256,
-                            state,
-                            originator,
-                        )
-                    )
-                    if span is not None:
-                        spans.append(span)
-                    scopes.update(scope_rows)
-                    result.events_compared += 1
+                    run, run_spans, run_scopes, differences = piece
+                    for difference in differences:
+                        result.differ(difference)
+                    events += run
+                    spans += run_spans
+                    scopes |= run_scopes
+                    result.events_compared += len(run)
                     if len(events) >= WRITE_PAGES * PAGE:
                         flush()
                     continue
+                position, topic, state = piece
                 moment = _moment(position, topic, state)
                 if topic == TOPIC_CREDIT_ENTRY:
                     flush()
@@ -290,15 +272,6 @@ def _moment(position: int, topic: str, state: bytes) -> tuple[str, int]:
     if topic not in (TOPIC_CREDIT_ENTRY, TOPIC_PERIOD_CLOSED):
         raise ReplayError(f"position {position}: the event store's record has topic {topic}")
     return moment
-
-
-def _index_differs(
-    position: int, index: tuple[Any, ...], derived: IndexColumns, result: RebuildResult
-) -> None:
-    where = f"event at position {position} ({index[0]}) in sla_events"
-    for name, mine, theirs in zip(EVENT_NAMES, index, derived, strict=False):
-        if mine != theirs:
-            result.differ(f"{where}: {name} is {mine} live, {theirs} rebuilt")
 
 
 def _reconcile(scratch: LedgerStore, period: str, recorded_us: int) -> None:

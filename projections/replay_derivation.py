@@ -5,11 +5,12 @@ digest in the chain, with the intake's own rules (`subject_rows`, `event_origina
 `event_record_sha256`), from the record alone: the envelope is parsed once, and nothing
 is built per event beyond the tuples the scratch store is written from.
 
-Pure and light (the standard library, `ledger`, and the store-free `chain_records` and
-`subject_rules`), so that a rebuild derives the events in a worker process (`serve`)
-that starts in milliseconds, beside the process writing the scratch store. The worker is
-handed the very records that process read from the log, in its snapshot, and derives
-them with these same functions.
+A page of the log is replayed whole (`replay_page`): its events derived, their live index
+rows compared, the rows the scratch store is written with built. Pure and light (the
+standard library, `ledger`, and the store-free `chain_records` and `subject_rules`), so
+that a rebuild replays pages in a worker process (`serve`) that starts in milliseconds,
+beside the process writing the scratch store. The worker replays the very positions that
+process chose, as it would, with these same functions.
 """
 
 from __future__ import annotations
@@ -32,21 +33,32 @@ from projections.chain_records import TOPIC_EVENT_ACCEPTED as EVENT
 from projections.chain_records import event_content, event_originator_hex
 from projections.subject_rules import Span, subject_rows
 
-# The index row (`sla_events`) holds the event's fields in the chain's order: the
-# derived columns first, then the record time.
+# The index row (`sla_events`) holds the event's fields in the chain's order, the
+# derived columns first, then the record time; then the event's place in the chain.
 INDEXED = FIELDS["event"].index("recorded_us")
+INDEX_NAMES = (*FIELDS["event"][: INDEXED + 1], "chain_pos", "chain_sha256")
 IndexColumns = tuple[str, str, str, str, str]  # event_id, type, subject kind and id, occurred
 # An event derived again: its index columns when they differ from the live row's (None:
 # equal, and the live row's are then used as they are), its record's digest in the chain
 # at its position (`event_record_sha256`, over the columns derived and the record as it
 # stands), originator id (32 hex digits), span (None: the event names no instant) and
 # scopes.
-Derivation = tuple[IndexColumns | None, str, str, Span | None, tuple[tuple[str, str, str], ...]]
+ScopeRow = tuple[str, str, str]
+Derivation = tuple[IndexColumns | None, str, str, Span | None, tuple[ScopeRow, ...]]
 # A record of the log: position, topic, state, index row (an event's `sla_events` row at
-# that position; None: there is none).
+# that position, `INDEX_NAMES`; None: there is none).
 LogRecord = tuple[int, str, bytes, tuple[Any, ...] | None]
-# An event record of the log: position, state, index row.
-EventRecord = tuple[int, bytes, tuple[Any, ...] | None]
+# An event as the scratch store is written with it: its index columns, record time,
+# record's digest, record (None: the scratch store does not hold the records) and
+# originator id (`chain_append.ReplayedEvent`).
+ReplayedRow = tuple[str, str, str, str, str, int, str, bytes | None, str]
+# A run of consecutive events of the log, replayed: their rows, spans, scopes, and how
+# their live index rows differ from the columns derived again.
+EventRun = tuple[list[ReplayedRow], list[Span], set[ScopeRow], list[str]]
+# A record of the log that is no event (an entry's or a close's): position, topic, state.
+OtherRecord = tuple[int, str, bytes]
+# A piece of a page replayed: a run of events, another record, or why the replay stops.
+Piece = EventRun | OtherRecord | str
 
 
 class ReplayError(Exception):
@@ -103,50 +115,143 @@ def derive(position: int, state: bytes, index: tuple[Any, ...] | None) -> Deriva
     )
 
 
-def derive_page(records: Sequence[EventRecord]) -> list[Derivation | str | None]:
-    """`derive` of each record: its derivation, or the message of the `ReplayError` it
-    raises, or None if it raises anything else (the caller derives that one again, and
-    so raises it itself)."""
-    derived: list[Derivation | str | None] = []
-    for position, state, index in records:
+def replay_page(records: Sequence[LogRecord], with_records: bool) -> list[Piece]:
+    """A page of the log made ready to replay, in position order: each run of events
+    derived (`derive`), their index rows compared with the live ones, and the rows to
+    write the scratch store with built (`with_records`: each with its record, for a
+    scratch store that holds the event store's records; otherwise None); each other
+    record as it is (`OtherRecord`); and where an event cannot be derived, the reason,
+    after which nothing of the page counts (the replay stops there)."""
+    pieces: list[Piece] = []
+    run: EventRun = ([], [], set(), [])
+    for position, topic, state, index in records:
+        if topic != EVENT:
+            if run[0]:
+                pieces.append(run)
+                run = ([], [], set(), [])
+            pieces.append((position, topic, state))
+            continue
         try:
-            derived.append(derive(position, state, index))
+            columns, record_sha256, originator, span, scope_rows = derive(position, state, index)
         except ReplayError as exc:
-            derived.append(str(exc))
-        except Exception:  # raised again where it is derived again
-            derived.append(None)
-    return derived
+            if run[0]:
+                pieces.append(run)
+            pieces.append(str(exc))
+            return pieces
+        assert index is not None  # else `derive` refused it
+        events, spans, scopes, differences = run
+        if columns is not None:
+            differences += index_differences(position, index, columns)
+        events.append(
+            (
+                *(columns or index[:INDEXED]),
+                int(index[INDEXED]),
+                record_sha256,
+                state if with_records else None,
+                originator,
+            )
+        )
+        if span is not None:
+            spans.append(span)
+        scopes.update(scope_rows)
+    if run[0]:
+        pieces.append(run)
+    return pieces
+
+
+def index_differences(position: int, index: Sequence[Any], derived: IndexColumns) -> list[str]:
+    """How an event's live index row differs from the columns derived again."""
+    where = f"event at position {position} ({index[0]}) in sla_events"
+    return [
+        f"{where}: {name} is {mine} live, {theirs} rebuilt"
+        for name, mine, theirs in zip(INDEX_NAMES, index, derived, strict=False)
+        if mine != theirs
+    ]
 
 
 def serve() -> None:
-    """A worker process's main. Its first line of input names a directory; each line
-    after it, a page `N`, whose records (a pickled list of log records: position,
-    topic, state, index row) the file `in-N` there holds. The worker takes the file (a
-    rename: the process that handed it over may have taken it back to derive the page
-    itself, and the worker then answers `N -`), writes the derivations of the page's
-    events (`derive_page`, pickled) to `out-N`, and answers `N` on its output. It stops
-    at the end of its input. It runs at the lowest priority: it only uses a CPU nothing
-    else wants."""
+    """A worker process's main. Its first line of input is a JSON object: the directory
+    the pages are handed over in (`directory`), whether the rows it builds carry the
+    records (`with_records`), and, when it reads the log itself, the live SQLite store
+    (`database`, a URI that never writes) and the statement that reads a range of it
+    (`statement`: positions after, through; rows as `LogRecord`s, the index row's
+    columns following the state). Each line after it is a page `N`, which the file
+    `in-N` there holds, pickled: a list of log records, or the range `(after, through)`
+    of positions to read in the worker's own snapshot (one read transaction, begun with
+    its first range). The worker takes the file (a rename: the process that handed it
+    over may have taken it back to replay the page itself, and the worker then answers
+    `N -`), writes `(records read, replay_page of them)` pickled to `out-N`, and answers
+    `N` on its output (`N !` if the page raised anything: the other process replays it
+    itself, and so raises it). It stops at the end of its input. It runs at the lowest
+    priority: it only uses a CPU nothing else wants."""
     if hasattr(os, "nice"):
         with suppress(OSError):
             os.nice(19)
     gc.disable()  # a derivation makes no reference cycles: nothing for it to collect
     lines = iter(sys.stdin.buffer.readline, b"")
-    directory = Path(next(lines).decode().strip())
-    for line in lines:
-        page = line.strip().decode()
-        given, taken = directory / f"in-{page}", directory / f"work-{page}"
-        try:
-            given.rename(taken)
-        except FileNotFoundError:
-            sys.stdout.buffer.write(f"{page} -\n".encode())
-            sys.stdout.buffer.flush()
-            continue
-        records = pickle.loads(taken.read_bytes())
-        taken.unlink()
-        derived = derive_page(
-            [(pos, state, index) for pos, kind, state, index in records if kind == EVENT]
-        )
-        (directory / f"out-{page}").write_bytes(pickle.dumps(derived, pickle.HIGHEST_PROTOCOL))
-        sys.stdout.buffer.write(f"{page}\n".encode())
-        sys.stdout.buffer.flush()
+    given = json.loads(next(lines))
+    directory, with_records = Path(given["directory"]), bool(given["with_records"])
+    reader = _LogReader(given["database"], given["statement"]) if given.get("database") else None
+    try:
+        for line in lines:
+            page = line.strip().decode()
+            handed, taken = directory / f"in-{page}", directory / f"work-{page}"
+            try:
+                handed.rename(taken)
+            except FileNotFoundError:
+                _answer(f"{page} -")
+                continue
+            try:
+                what = pickle.loads(taken.read_bytes())
+                taken.unlink()
+                if isinstance(what, list):
+                    records = what
+                elif reader is not None:
+                    records = reader.read(*what)
+                else:
+                    raise ValueError("a range of the log, and no store to read it from")
+                replayed = (len(records), replay_page(records, with_records))
+                (directory / f"out-{page}").write_bytes(
+                    pickle.dumps(replayed, pickle.HIGHEST_PROTOCOL)
+                )
+            except Exception:  # replayed by the other process, which names the problem
+                _answer(f"{page} !")
+                continue
+            _answer(page)
+    finally:
+        if reader is not None:
+            reader.close()
+
+
+def _answer(line: str) -> None:
+    sys.stdout.buffer.write(f"{line}\n".encode())
+    sys.stdout.buffer.flush()
+
+
+class _LogReader:
+    """The worker's reads of the live SQLite store: one snapshot for every range."""
+
+    def __init__(self, database: str, statement: str) -> None:
+        import sqlite3  # only a worker that reads the store itself
+
+        self._connection = sqlite3.connect(database, uri=True, isolation_level=None)
+        self._statement = statement
+        self._begun = False
+
+    def read(self, after: int, through: int) -> list[LogRecord]:
+        if not self._begun:
+            self._connection.execute("BEGIN")
+            self._begun = True
+        rows = self._connection.execute(self._statement, [after, through]).fetchall()
+        return [log_record(row) for row in rows]
+
+    def close(self) -> None:
+        self._connection.close()
+
+
+def log_record(row: Sequence[Any]) -> LogRecord:
+    """A log record from a row of the store's log statement: position, topic, state (as
+    stored), then the index row's columns (all None: the position has no index row)."""
+    index = tuple(row[3:])
+    present = index[INDEX_NAMES.index("chain_pos")] is not None
+    return int(row[0]), row[1], bytes(row[2]), index if present else None

@@ -39,9 +39,9 @@ class ChainMovedError(Exception):
 # type, subject_kind, subject_id, occurred_at, recorded_us (the log's record time), the
 # record's digest in the chain at the position it is replayed at (`event_record_sha256`
 # of these fields and the record), the record itself (`[envelope,origin]`, its bytes as
-# the log holds them) and its originator id (32 hex digits). A tuple: a rebuild seals
-# every event.
-ReplayedEvent = tuple[str, str, str, str, str, int, str, bytes, str]
+# the log holds them; None when the store does not keep them, `replayed_records`) and its
+# originator id (32 hex digits). A tuple: a rebuild seals every event.
+ReplayedEvent = tuple[str, str, str, str, str, int, str, bytes | None, str]
 # An eventsourcing record to insert: originator id (a UUID, or 32 hex digits), topic,
 # state. Its version is always 1 and its notification id its chain position.
 LibraryRecord = tuple[uuid.UUID | str, str, bytes]
@@ -122,6 +122,7 @@ class ChainAppend:
         it has in the log, and replays the log in order from an empty chain)."""
         position, previous, last_us = head.position, head.sha256, head.recorded_us
         table, topic = CHAINED_TABLES["event"], self.replayed_topic
+        keep = self.replayed_records  # else the records are not inserted: none are kept
         stored: list[LibraryRecord] = []
         for (
             event_id,
@@ -144,6 +145,9 @@ class ChainAppend:
             insert(
                 table, (event_id, type_, kind, subject, occurred, recorded_us, position, previous)
             )
-            stored.append((originator, topic, record))
+            if keep:
+                if record is None:
+                    raise ValueError(f"position {position}: the event's record was not given")
+                stored.append((originator, topic, record))
         self.sealed_head = ChainHead(position, previous, last_us)
         return stored

@@ -45,6 +45,7 @@ from projections.chain_records import TOPIC_EVENT_ACCEPTED as TOPIC_EVENT_ACCEPT
 from projections.chain_records import TOPIC_PERIOD_CLOSED as TOPIC_PERIOD_CLOSED
 from projections.chain_records import originator_of as originator_of
 from projections.chain_walk import Page, PageQueries, read_link, read_page
+from projections.replay_derivation import LogRecord, log_record
 from projections.store.chain_append import (
     COLUMNS,
     ChainAppend,
@@ -1524,27 +1525,45 @@ class LedgerStore:
             return [tuple(r) for r in rows]
         return [tuple(r.values()) for r in rows]
 
-    def log_records(
-        self, after: int, limit: int
-    ) -> list[tuple[int, str, bytes, tuple[Any, ...] | None]]:
-        """The event store itself, in commit order, for a rebuild: (position, topic,
-        state, index row) of up to `limit` records after position `after`. A record's
-        notification id is its position; the index row is the `sla_events` row at that
-        position (`EVENT_COLUMNS`, None without one)."""
+    def log_records(self, after: int, through: int) -> list[LogRecord]:
+        """The event store itself, in commit order, for a rebuild: the records at
+        positions `after < p <= through` (a record's notification id is its position),
+        each with the `sla_events` row at its position (`replay_derivation.log_record`).
+        Records are read as stored, as `audit verify` reads them: unpacked only where
+        the store packs them (PostgreSQL)."""
+        rows = self._rows(self.log_statement, [after, through])
+        if self.dialect == "sqlite":
+            return [log_record(row) for row in rows]
+        return [
+            (position, topic, unpack(state), index)
+            for position, topic, state, index in map(log_record, rows)
+        ]
+
+    @property
+    def log_statement(self) -> str:
+        """The statement `log_records` reads with (parameters: after, through; `?`
+        placeholders): each row a record's position, topic and state, then the
+        columns of the `sla_events` row at that position (`EVENT_COLUMNS`, all NULL
+        without one)."""
         table = self.recorder.events_table_name
         key = "rowid" if self.dialect == "sqlite" else "notification_id"
-        names = [name for name, _ in EVENT_COLUMNS]
-        rows = self._rows(
-            f"SELECT c.{key} AS pos, c.topic, c.state, {', '.join(f'e.{n}' for n in names)} "
+        columns = ", ".join(f"e.{name}" for name, _ in EVENT_COLUMNS)
+        return (
+            f"SELECT c.{key}, c.topic, c.state, {columns} "
             f"FROM {table} c LEFT JOIN sla_events e ON e.chain_pos = c.{key} "
-            f"WHERE c.{key} > ? ORDER BY c.{key} LIMIT ?",
-            [after, limit],
+            f"WHERE c.{key} > ? AND c.{key} <= ? ORDER BY c.{key}"
         )
-        present = 3 + names.index("chain_pos")
-        return [
-            (int(r[0]), r[1], unpack(bytes(r[2])), r[3:] if r[present] is not None else None)
-            for r in rows
-        ]
+
+    def log_page_end(self, after: int, size: int) -> int | None:
+        """The position of the `size`-th record of the event store after position
+        `after`, or of its last if there are fewer; None if there is none."""
+        table = self.recorder.events_table_name
+        key = "rowid" if self.dialect == "sqlite" else "notification_id"
+        found = self._rows(
+            f"SELECT {key} FROM {table} WHERE {key} > ? ORDER BY {key} LIMIT 1 OFFSET ?",
+            [after, size - 1],
+        ) or self._rows(f"SELECT MAX({key}) FROM {table} WHERE {key} > ?", [after])
+        return None if found[0][0] is None else int(found[0][0])
 
     def append_replayed(
         self,

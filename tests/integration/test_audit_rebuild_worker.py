@@ -20,7 +20,8 @@ import pytest
 
 from projections import audit_rebuild, replay_worker
 from projections.audit_rebuild import rebuild
-from projections.replay_derivation import derive
+from projections.chain_records import TOPIC_EVENT_ACCEPTED as EVENT
+from projections.replay_derivation import LogRecord, Piece, replay_page
 from projections.store import LedgerStore
 from tests.integration.test_audit_workers import two_closed_months
 from tests.tampering import edit_record, query, tamper
@@ -46,14 +47,15 @@ def small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def derived_here(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The positions of the events this process derives itself."""
+    """The positions of the events this process replays itself."""
     positions: list[int] = []
 
-    def counted(position: int, *args: Any) -> Any:
-        positions.append(position)
-        return derive(position, *args)
+    def counted(records: list[LogRecord], with_records: bool) -> list[Piece]:
+        positions.extend(position for position, topic, _, _ in records if topic == EVENT)
+        return replay_page(records, with_records)
 
-    monkeypatch.setattr(audit_rebuild, "derive", counted)
+    monkeypatch.setattr(audit_rebuild, "replay_page", counted)
+    monkeypatch.setattr(replay_worker, "replay_page", counted)
     return positions
 
 
@@ -125,6 +127,9 @@ def test_a_tampered_store_gets_the_same_findings_from_the_worker(
         "import sys; sys.stdin.readline(); print('0')",  # answers a page it never derived
         "import sys\nfor line in sys.stdin: print('nonsense', flush=True)",
         "import time; time.sleep(30)",  # never answers
+        # every page raises there (answered `N !`): each is replayed here
+        "import sys; sys.path[:0] = sys.argv[1:]; import projections.replay_derivation as d; "
+        "d.replay_page = lambda *a: 1 / 0; d.serve()",
     ],
 )
 def test_a_worker_that_fails_leaves_the_replay_to_this_process(
@@ -149,10 +154,10 @@ def test_pages_the_worker_has_not_begun_are_taken_back(
     monkeypatch.setattr(replay_worker, "BOOT", late)
     slowed = replay_worker.Worker.receive
 
-    def slow(self: replay_worker.Worker, count: int) -> Any:
+    def slow(self: replay_worker.Worker) -> Any:
         if self._next == 3:
             time.sleep(1.0)  # the worker catches up meanwhile
-        return slowed(self, count)
+        return slowed(self)
 
     monkeypatch.setattr(replay_worker.Worker, "receive", slow)
     derived_here.clear()

@@ -28,7 +28,9 @@ from projections.chain_records import (
     library_state,
 )
 from projections.chain_walk import Finding, RangeReport, Walked, consecutive_events, walk
+from projections.replay_derivation import INDEX_NAMES
 from projections.store.ledger_store import originator_of
+from projections.store.schema import EVENT_COLUMNS
 
 TRICKY = ["plain", 'quote " and \\ backslash', "é ✓ \u2028", "control \x01\n\t", ""]
 
@@ -336,3 +338,9 @@ def test_pages_reported_in_any_order_are_joined_in_order() -> None:
     assert not joined.add(0, reports[0])
     assert joined.broken
     assert audit_verify._finish(store, joined, 8, {}, 2) is None
+
+
+def test_a_rebuild_reads_the_index_row_in_the_tables_column_order() -> None:
+    """`replay_derivation` reads the `sla_events` columns the store's log statement
+    selects (`EVENT_COLUMNS`) by their places: the two must name the same columns."""
+    assert [name for name, _ in EVENT_COLUMNS] == list(INDEX_NAMES)
