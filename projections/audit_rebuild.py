@@ -62,11 +62,22 @@ import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ledger.chain import ChainHead
 from ledger.periods import Period, from_us
 from projections.credit_entries import close_period, reconcile_period
+from projections.rebuild_compare import (
+    MAX_DIFFERENCES,
+    Differences,
+    Row,
+    SubjectIndexComparison,
+    differing,
+    fields_differ,
+    only_in,
+    pages,
+    subject_index_differences,
+)
 from projections.replay_derivation import Piece, ReplayError, replay_page
 from projections.store import LedgerStore
 from projections.store.chain_append import ReplayedEvent
@@ -75,7 +86,7 @@ from projections.store.ledger_store import (
     TOPIC_PERIOD_CLOSED,
     Span,
 )
-from projections.store.schema import ENTRY_COLUMNS, SCOPE_SEP
+from projections.store.schema import ENTRY_COLUMNS
 
 if TYPE_CHECKING:
     from projections.replay_worker import Worker
@@ -89,20 +100,11 @@ WRITE_PAGES = 4  # pages of events written to the scratch store per transaction
 # 40 MB more at the peak).
 PARALLEL_FROM = 20_000
 AHEAD = (WRITE_PAGES + 1) * PAGE
-SPAN_KEY = ("subject_kind", "subject_id")
-SPAN_NAMES = ("lo_us", "hi_us", "has_end", "ended_us")
-BUCKET_KEY = ("subject_kind", "bucket", "subject_id")
-SCOPE_TABLES = {
-    "sla_subject_scopes": ("subject_kind", "subject_id", "scope"),
-    "sla_contract_scopes": ("scope", "contract_id"),
-}
 # Every field of an entry but its key and its place in the chain (which the chain heads
 # compare): `seq` is the order the rows were inserted in, no figure of the ledger.
 ENTRY_NAMES = tuple(
     name for name, _ in ENTRY_COLUMNS if name not in ("entry_id", "chain_pos", "chain_sha256")
 )
-MAX_DIFFERENCES = 1_000  # listed; more are counted
-Row = tuple[Any, ...]
 
 
 @dataclass
@@ -278,69 +280,14 @@ def _reconcile(scratch: LedgerStore, period: str, recorded_us: int) -> None:
     reconcile_period(scratch, Period.from_label(period), from_us(recorded_us))
 
 
-def _pages(
-    store: LedgerStore, table: str, key: Sequence[str], values: Sequence[str] = ()
-) -> Iterator[list[Row]]:
-    """A table in pages, in key order: each row its `key` columns, then `values`."""
-    after: Row | None = None
-    while True:
-        page = store.rows_after(table, key, after, PAGE, values)
-        if not page:
-            return
-        yield page
-        after = page[-1][: len(key)]
-
-
-def _differing(
-    live: Iterator[list[Row]], rebuilt: Iterator[list[Row]], width: int, compared: list[int]
-) -> Iterator[tuple[Row | None, Row | None]]:
-    """The pairs of rows with equal keys (their first `width` values) from two streams of
-    pages in key order that are not equal (None: no twin); `compared[0]` counts every
-    pair. Equal tables give equal pages, passed over whole without walking their rows."""
-    mine_page: list[Row] = []
-    theirs_page: list[Row] = []
-    i = j = 0
-    while True:
-        if i == len(mine_page):
-            mine_page, i = next(live, []), 0
-        if j == len(theirs_page):
-            theirs_page, j = next(rebuilt, []), 0
-        if not mine_page and not theirs_page:
-            return
-        if i == 0 and j == 0 and mine_page == theirs_page:
-            compared[0] += len(mine_page)
-            i = j = len(mine_page)
-            continue
-        compared[0] += 1
-        mine = mine_page[i] if mine_page else None
-        theirs = theirs_page[j] if theirs_page else None
-        if theirs is None or (mine is not None and mine[:width] < theirs[:width]):
-            yield mine, None
-            i += 1
-        elif mine is None or theirs[:width] < mine[:width]:
-            yield None, theirs
-            j += 1
-        else:
-            if mine != theirs:
-                yield mine, theirs
-            i += 1
-            j += 1
-
-
-def _fields_differ(
-    result: RebuildResult, where: str, mine: Row, theirs: Row, names: Sequence[str], skip: int
+def compare(
+    live: LedgerStore,
+    scratch: LedgerStore,
+    result: RebuildResult,
+    subject_index: SubjectIndexComparison | None = None,
 ) -> None:
-    """The fields that differ, of two rows whose first `skip` values (the key) agree."""
-    for name, ours, rebuilt in zip(names, mine[skip:], theirs[skip:], strict=True):
-        if ours != rebuilt:
-            result.differ(f"{where}: {name} is {ours} live, {rebuilt} rebuilt")
-
-
-def _only_in(mine: Row | None) -> str:
-    return f"only in the {'rebuild' if mine is None else 'live ledger'}"
-
-
-def compare(live: LedgerStore, scratch: LedgerStore, result: RebuildResult) -> None:
+    """The scratch store against the live one (see above). `subject_index`: that part of
+    the comparison made already (by the worker), or None to make it here."""
     live_head, rebuilt_head = live.chain_head(), scratch.chain_head()
     result.live_head, result.rebuilt_head = live_head, rebuilt_head
     if (live_head.position, live_head.sha256) != (rebuilt_head.position, rebuilt_head.sha256):
@@ -348,12 +295,12 @@ def compare(live: LedgerStore, scratch: LedgerStore, result: RebuildResult) -> N
             f"chain: live head {live_head.checkpoint}, rebuilt head {rebuilt_head.checkpoint}"
         )
 
-    def differing(
+    def paired(
         table: str, key: Sequence[str], values: Sequence[str], compared: list[int]
     ) -> Iterator[tuple[Row | None, Row | None]]:
-        return _differing(
-            _pages(live, table, key, values),
-            _pages(scratch, table, key, values),
+        return differing(
+            pages(live.rows_after, table, key, values, PAGE),
+            pages(scratch.rows_after, table, key, values, PAGE),
             len(key),
             compared,
         )
@@ -361,47 +308,26 @@ def compare(live: LedgerStore, scratch: LedgerStore, result: RebuildResult) -> N
     # Each event's index row was compared as it was replayed; rows of positions that
     # hold no event in the log (inserted, or the log's record deleted) are found here.
     if live.event_count() != result.events_compared:
-        for mine, theirs in differing("sla_events", ("chain_pos",), ("event_id",), [0]):
+        for mine, theirs in paired("sla_events", ("chain_pos",), ("event_id",), [0]):
             if mine is None or theirs is None:
                 position, event_id = mine or theirs or ()
                 result.differ(
-                    f"event at position {position} ({event_id}) in sla_events: {_only_in(mine)}"
+                    f"event at position {position} ({event_id}) in sla_events: {only_in(mine)}"
                 )
 
-    spans = [0]
-    for mine, theirs in differing("sla_subject_spans", SPAN_KEY, SPAN_NAMES, spans):
-        kind, subject, *_ = mine or theirs or ()
-        where = f"span of {kind} {subject} in sla_subject_spans"
-        if mine is None or theirs is None:
-            # Without its span a subject vanishes from every report.
-            result.differ(f"{where}: {_only_in(mine)}")
-        else:
-            _fields_differ(result, where, mine, theirs, SPAN_NAMES, len(SPAN_KEY))
-    result.spans_compared = spans[0]
-
-    # Whose rows each subject reaches, and what each contract's terms name: the union of
-    # what the events say, whatever the batches they came in.
-    index_rows = [0]
-    for table, key in SCOPE_TABLES.items():
-        for mine, theirs in differing(table, key, (), index_rows):
-            named = ", ".join(str(value).replace(SCOPE_SEP, "/") for value in mine or theirs or ())
-            result.differ(f"{table} row ({named}): {_only_in(mine)}")
-    # The buckets each subject's span reaches: the live ledger may hold more (a span
-    # that widened past BUCKETS_MAX keeps the buckets it had), never fewer, or a report
-    # of those weeks would not find the subject.
-    for mine, theirs in differing("sla_subject_buckets", BUCKET_KEY, (), index_rows):
-        if mine is None and theirs is not None:
-            kind, bucket, subject = theirs
-            result.differ(
-                f"sla_subject_buckets: {kind} {subject} reaches bucket {bucket}, which only "
-                "the rebuild holds"
-            )
-    result.index_rows_compared = index_rows[0]
+    if subject_index is None:
+        subject_index = subject_index_differences(live.rows_after, scratch.rows_after, PAGE)
+    for difference in subject_index.differences.listed:
+        result.differ(difference)
+    result.more_differences += subject_index.differences.more
+    result.spans_compared = subject_index.spans_compared
+    result.index_rows_compared = subject_index.index_rows_compared
 
     entries = [0]
-    for mine, theirs in differing("sla_credit_entries", ("entry_id",), ENTRY_NAMES, entries):
+    found = Differences()
+    for mine, theirs in paired("sla_credit_entries", ("entry_id",), ENTRY_NAMES, entries):
         if mine is not None and theirs is not None:
-            _fields_differ(result, f"entry {mine[0]}", mine, theirs, ENTRY_NAMES, 1)
+            fields_differ(found, f"entry {mine[0]}", mine, theirs, ENTRY_NAMES, 1)
             continue
         entry = dict(zip(("entry_id", *ENTRY_NAMES), mine or theirs or (), strict=True))
         described = (
@@ -409,11 +335,12 @@ def compare(live: LedgerStore, scratch: LedgerStore, result: RebuildResult) -> N
             f"{entry['contract_id']}/{entry['service_id']} {entry['period']}"
         )
         if theirs is None:
-            result.differ(f"{described}): in the live ledger, not in the rebuild")
+            found.differ(f"{described}): in the live ledger, not in the rebuild")
         else:
-            result.differ(
-                f"{described}, {entry['amount']}): in the rebuild, not in the live ledger"
-            )
+            found.differ(f"{described}, {entry['amount']}): in the rebuild, not in the live ledger")
+    for difference in found.listed:
+        result.differ(difference)
+    result.more_differences += found.more
     result.entries_compared = entries[0]
 
 

@@ -45,6 +45,7 @@ from projections.chain_records import TOPIC_EVENT_ACCEPTED as TOPIC_EVENT_ACCEPT
 from projections.chain_records import TOPIC_PERIOD_CLOSED as TOPIC_PERIOD_CLOSED
 from projections.chain_records import originator_of as originator_of
 from projections.chain_walk import Page, PageQueries, read_link, read_page
+from projections.rebuild_compare import rows_after_statement
 from projections.replay_derivation import LogRecord, log_record
 from projections.store.chain_append import (
     COLUMNS,
@@ -1594,16 +1595,14 @@ class LedgerStore:
         """Up to `limit` rows of a ledger table in the order of its unique `key` columns
         (strings in code-point order, as Python orders them), after the key `after`: each
         row its key's values, then those of the columns `values`."""
-        ordered = ", ".join(
-            f'{c} COLLATE "C"' if self.dialect == "postgresql" and c not in NUMERIC_KEYS else c
-            for c in key
-        )
-        statement = f"SELECT {', '.join([*key, *values])} FROM {table}"
-        params: list[Any] = []
-        if after is not None:
-            statement += f" WHERE ({ordered}) > ({_placeholders(len(key))})"
-            params += list(after)
-        return self._rows(f"{statement} ORDER BY {ordered} LIMIT ?", [*params, limit])
+
+        def ordered(column: str) -> str:
+            if self.dialect == "postgresql" and column not in NUMERIC_KEYS:
+                return f'{column} COLLATE "C"'
+            return column
+
+        statement = rows_after_statement(table, key, values, after is not None, ordered)
+        return self._rows(statement, [*(after or ()), limit])
 
     def library_count(self) -> int:
         table = self.recorder.events_table_name

@@ -20,14 +20,14 @@ from ledger.chain import (
     link,
     record_sha256,
 )
-from projections import audit_rebuild, audit_verify
-from projections.audit_rebuild import _differing, _pages
+from projections import audit_verify
 from projections.chain_records import (
     event_content,
     event_originator_hex,
     library_state,
 )
 from projections.chain_walk import Finding, RangeReport, Walked, consecutive_events, walk
+from projections.rebuild_compare import differing, pages
 from projections.replay_derivation import INDEX_NAMES
 from projections.store.ledger_store import originator_of
 from projections.store.schema import EVENT_COLUMNS
@@ -180,14 +180,11 @@ class _Table:
         return found[:limit]
 
 
-def test_a_table_is_read_in_pages_of_bounded_size_after_the_last_key(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(audit_rebuild, "PAGE", 3)
+def test_a_table_is_read_in_pages_of_bounded_size_after_the_last_key() -> None:
     table = _Table([(f"k{i}", i) for i in range(6, -1, -1)])
-    pages = list(_pages(table, "t", ("k",), ("v",)))  # type: ignore[arg-type]
-    assert [row[0] for page in pages for row in page] == [f"k{i}" for i in range(7)]
-    assert [len(page) for page in pages] == [3, 3, 1]
+    read = list(pages(table.rows_after, "t", ("k",), ("v",), 3))
+    assert [row[0] for page in read for row in page] == [f"k{i}" for i in range(7)]
+    assert [len(page) for page in read] == [3, 3, 1]
     assert table.calls == [(None, 3), (("k2",), 3), (("k5",), 3), (("k6",), 3)]
 
 
@@ -199,7 +196,7 @@ def test_two_streams_in_key_order_are_paired_by_key() -> None:
     compared = [0]
     pairs = [
         (None if a is None else a[0], None if b is None else b[0])
-        for a, b in _differing(live, rebuilt, 1, compared)
+        for a, b in differing(live, rebuilt, 1, compared)
     ]
     assert pairs == [(1, None), (None, 3), (5, 5), (6, None), (None, 7)]
     assert compared == [7]
@@ -208,7 +205,7 @@ def test_two_streams_in_key_order_are_paired_by_key() -> None:
 def test_equal_pages_are_passed_over_whole() -> None:
     page = [(1, "a"), (2, "b")]
     compared = [0]
-    assert list(_differing(iter([page, page]), iter([list(page), list(page)]), 1, compared)) == []
+    assert list(differing(iter([page, page]), iter([list(page), list(page)]), 1, compared)) == []
     assert compared == [4]
 
 
