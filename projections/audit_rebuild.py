@@ -52,7 +52,10 @@ SQLite the worker reads those positions itself from the live file, in a snapshot
 own that holds the same records there (`_worker`), and on PostgreSQL it is handed the
 records this process read. It derives exactly what this process would, with the same
 functions: it only ever saves time (if it fails, this process replays the rest itself).
-The cycle collector is paused meanwhile: the replay makes no reference cycles.
+On SQLite it also compares the subject index, as soon as the log holds no more events,
+while this process computes the closes and reconciliations at its end
+(`_SubjectIndexByWorker`). The cycle collector is paused meanwhile: the replay makes no
+reference cycles.
 """
 
 from __future__ import annotations
@@ -83,6 +86,7 @@ from projections.store import LedgerStore
 from projections.store.chain_append import ReplayedEvent
 from projections.store.ledger_store import (
     TOPIC_CREDIT_ENTRY,
+    TOPIC_EVENT_ACCEPTED,
     TOPIC_PERIOD_CLOSED,
     Span,
 )
@@ -189,16 +193,17 @@ def _replayed_pages(
 def replay(
     live: LedgerStore,
     scratch: LedgerStore,
-    result: RebuildResult | None = None,
-    *,
-    parallel_from: int | None = None,
-    workers: int | None = None,
-) -> int:
-    """Replay the live event log into an empty scratch store; returns records read. The
-    live index row of each event replayed is compared on the way (into `result`). The
-    pages of a log of `parallel_from` records or more are replayed in a worker process
-    (`_worker`) while this one writes the scratch store."""
-    result = result if result is not None else RebuildResult()
+    result: RebuildResult,
+    worker: Worker | None = None,
+) -> tuple[int, _SubjectIndexByWorker]:
+    """Replay the live event log into an empty scratch store; returns records read (and
+    the worker's comparison of the subject index, if it was asked for one). The
+    live index row of each event replayed is compared on the way (into `result`). With
+    a worker (`_worker`), it replays the pages while this process writes the scratch
+    store, and once the log holds no more events (the subject index is complete), it is
+    asked to compare the subject index (`_SubjectIndexByWorker`) while this process
+    replays the rest (the closes and reconciliations at the end of the log)."""
+    by_worker = _SubjectIndexByWorker(live, scratch, worker)
     events: list[ReplayedEvent] = []
     spans: list[Span] = []
     scopes: set[tuple[str, str, str]] = set()
@@ -206,6 +211,7 @@ def replay(
 
     def flush() -> None:
         if events:
+            by_worker.written()
             try:
                 scratch.append_replayed(events, spans, scopes)
             except ValueError as exc:  # record times going back
@@ -216,48 +222,92 @@ def replay(
 
     pending_entries: tuple[str, int] | None = None  # (period, record time) being read
     with_records = not scratch.contents_elsewhere
-    with _worker(live, with_records, parallel_from, workers) as worker:
-        for count, pieces in _replayed_pages(live, worker, with_records):
-            read += count
-            for piece in pieces:
-                if isinstance(piece, str):
-                    raise ReplayError(piece)
-                if len(piece) == 4:  # a run of events
-                    if pending_entries is not None:
-                        _reconcile(scratch, *pending_entries)
-                        pending_entries = None
-                    run, run_spans, run_scopes, differences = piece
-                    for difference in differences:
-                        result.differ(difference)
-                    events += run
-                    spans += run_spans
-                    scopes |= run_scopes
-                    result.events_compared += len(run)
-                    if len(events) >= WRITE_PAGES * PAGE:
-                        flush()
-                    continue
-                position, topic, state = piece
-                moment = _moment(position, topic, state)
-                if topic == TOPIC_CREDIT_ENTRY:
-                    flush()
-                    if pending_entries is not None and pending_entries != moment:
-                        _reconcile(scratch, *pending_entries)
-                    pending_entries = moment
-                elif topic == TOPIC_PERIOD_CLOSED:
-                    # A close is chained right after the entries it issued (same period,
-                    # same moment): those are its own. Entries of another moment before
-                    # it are a reconciliation's.
-                    flush()
-                    if pending_entries is not None and pending_entries != moment:
-                        _reconcile(scratch, *pending_entries)
+    for count, pieces in _replayed_pages(live, worker, with_records):
+        read += count
+        for piece in pieces:
+            if isinstance(piece, str):
+                raise ReplayError(piece)
+            if len(piece) == 4:  # a run of events
+                if pending_entries is not None:
+                    _reconcile(scratch, *pending_entries)
                     pending_entries = None
-                    close_period(
-                        scratch, Period.from_label(moment[0]), from_us(moment[1]), replaying=True
-                    )
+                run, run_spans, run_scopes, differences = piece
+                for difference in differences:
+                    result.differ(difference)
+                events += run
+                spans += run_spans
+                scopes |= run_scopes
+                result.events_compared += len(run)
+                if len(events) >= WRITE_PAGES * PAGE:
+                    flush()
+                continue
+            position, topic, state = piece
+            moment = _moment(position, topic, state)
+            flush()
+            by_worker.ask_after(position)
+            if topic == TOPIC_CREDIT_ENTRY:
+                if pending_entries is not None and pending_entries != moment:
+                    _reconcile(scratch, *pending_entries)
+                pending_entries = moment
+            elif topic == TOPIC_PERIOD_CLOSED:
+                # A close is chained right after the entries it issued (same period,
+                # same moment): those are its own. Entries of another moment before
+                # it are a reconciliation's.
+                if pending_entries is not None and pending_entries != moment:
+                    _reconcile(scratch, *pending_entries)
+                pending_entries = None
+                close_period(
+                    scratch, Period.from_label(moment[0]), from_us(moment[1]), replaying=True
+                )
     flush()
     if pending_entries is not None:
         _reconcile(scratch, *pending_entries)
-    return read
+    return read, by_worker
+
+
+class _SubjectIndexByWorker:
+    """The comparison of the subject index, asked of the worker (on SQLite, where it
+    reads the live file) as soon as the log holds no event after the records replayed:
+    the scratch store's subject index is then complete (closes and reconciliations do
+    not touch it), and the worker compares it while this process replays the closes and
+    reconciliations left. The worker compares in its own snapshot of the live file,
+    which must hold the very chain head this process's snapshot holds (every write that
+    changes the subject index moves the head); otherwise, or if it fails, or if events
+    were written after all, this process compares it itself."""
+
+    def __init__(self, live: LedgerStore, scratch: LedgerStore, worker: Worker | None) -> None:
+        self._live, self._scratch = live, scratch
+        self._worker = worker if worker is not None and worker.reads_log else None
+        self._scratch_uri = scratch.reader_uri() if self._worker is not None else None
+        self._asked = self._spoiled = False
+        self._next_event = 0  # a position of an event in the log (checked up to it)
+
+    def ask_after(self, position: int) -> None:
+        """Ask the worker now if the log holds no event after `position`, all of whose
+        events up to it are written."""
+        if self._asked or self._scratch_uri is None or position < self._next_event:
+            return
+        after = self._live.next_log_position(position, TOPIC_EVENT_ACCEPTED)
+        if after is not None:
+            self._next_event = after
+            return
+        assert self._worker is not None
+        self._asked = True
+        head = self._live.chain_head()
+        self._worker.compare_subject_index(
+            self._scratch_uri, (head.position, head.sha256), self._live.HEAD_STATEMENT, PAGE
+        )
+
+    def written(self) -> None:
+        """Events are being written to the scratch store: any comparison asked for
+        before is of an incomplete subject index."""
+        self._spoiled = self._spoiled or self._asked
+
+    def result(self) -> SubjectIndexComparison | None:
+        """The worker's comparison (None: there is none, and this process compares)."""
+        if not self._asked or self._spoiled or self._worker is None:
+            return None
+        return self._worker.subject_index_compared()
 
 
 def _moment(position: int, topic: str, state: bytes) -> tuple[str, int]:
@@ -371,12 +421,16 @@ def rebuild(
     if scratch.chain_head().position != 0:
         raise ValueError("the scratch store must be empty")
     result = RebuildResult()
-    with live.snapshot(), _collection_paused():
+    with_records = not scratch.contents_elsewhere
+    with (
+        live.snapshot(),
+        _collection_paused(),
+        _worker(live, with_records, parallel_from, workers) as worker,
+    ):
+        by_worker: _SubjectIndexByWorker | None = None
         try:
-            result.records = replay(
-                live, scratch, result, parallel_from=parallel_from, workers=workers
-            )
+            result.records, by_worker = replay(live, scratch, result, worker)
         except ReplayError as exc:
             result.differ(f"the log does not replay: {exc}")
-        compare(live, scratch, result)
+        compare(live, scratch, result, by_worker.result() if by_worker is not None else None)
     return result

@@ -31,6 +31,12 @@ from ledger.events import EVENT_TYPES
 from ledger.timeformat import parse_utc
 from projections.chain_records import TOPIC_EVENT_ACCEPTED as EVENT
 from projections.chain_records import event_content, event_originator_hex
+from projections.rebuild_compare import (
+    Row,
+    SQLiteRows,
+    SubjectIndexComparison,
+    subject_index_differences,
+)
 from projections.subject_rules import Span, subject_rows
 
 # The index row (`sla_events`) holds the event's fields in the chain's order, the
@@ -182,8 +188,9 @@ def serve() -> None:
     over may have taken it back to replay the page itself, and the worker then answers
     `N -`), writes `(records read, replay_page of them)` pickled to `out-N`, and answers
     `N` on its output (`N !` if the page raised anything: the other process replays it
-    itself, and so raises it). It stops at the end of its input. It runs at the lowest
-    priority: it only uses a CPU nothing else wants."""
+    itself, and so raises it). A line `compare {...}` asks it to compare the subject
+    index once the log is replayed (`_compare`). It stops at the end of its input. It
+    runs at the lowest priority: it only uses a CPU nothing else wants."""
     if hasattr(os, "nice"):
         with suppress(OSError):
             os.nice(19)
@@ -194,6 +201,9 @@ def serve() -> None:
     reader = _LogReader(given["database"], given["statement"]) if given.get("database") else None
     try:
         for line in lines:
+            if line.startswith(b"compare "):
+                _answer(_compare(reader, json.loads(line[len(b"compare ") :]), directory))
+                continue
             page = line.strip().decode()
             handed, taken = directory / f"in-{page}", directory / f"work-{page}"
             try:
@@ -223,6 +233,27 @@ def serve() -> None:
             reader.close()
 
 
+def _compare(reader: _LogReader | None, request: dict[str, Any], directory: Path) -> str:
+    """A `compare` request: the subject index of the live store (in the snapshot the
+    pages were read in, which must hold the chain head given) against the scratch
+    store's (`rebuild_compare.subject_index_differences`), pickled to `out-compare`.
+    The answer: `compare` (done), or `compare !` (not done: the other process compares);
+    meanwhile `compare .` for each page of the live store read."""
+    try:
+        if reader is None:
+            return "compare !"
+        head = (int(request["head"][0]), str(request["head"][1]))
+        comparison = reader.compare(
+            str(request["scratch"]), head, str(request["head_statement"]), int(request["page"])
+        )
+        if comparison is None:
+            return "compare !"
+        (directory / "out-compare").write_bytes(pickle.dumps(comparison, pickle.HIGHEST_PROTOCOL))
+    except Exception:  # compared by the other process, which names the problem
+        return "compare !"
+    return "compare"
+
+
 def _answer(line: str) -> None:
     sys.stdout.buffer.write(f"{line}\n".encode())
     sys.stdout.buffer.flush()
@@ -238,12 +269,40 @@ class _LogReader:
         self._statement = statement
         self._begun = False
 
-    def read(self, after: int, through: int) -> list[LogRecord]:
+    def _begin(self) -> None:
         if not self._begun:
             self._connection.execute("BEGIN")
             self._begun = True
+
+    def read(self, after: int, through: int) -> list[LogRecord]:
+        self._begin()
         rows = self._connection.execute(self._statement, [after, through]).fetchall()
         return [log_record(row) for row in rows]
+
+    def compare(
+        self, scratch: str, head: tuple[int, str], head_statement: str, page: int
+    ) -> SubjectIndexComparison | None:
+        """The subject index compared with the scratch store's (`scratch`, a SQLite URI
+        that never writes) in this snapshot; None if it does not hold the chain head
+        `head` (position, link)."""
+        self._begin()
+        found = self._connection.execute(head_statement).fetchall()
+        if len(found) != 1 or (found[0][0], found[0][1]) != head:
+            return None
+        import sqlite3
+
+        rebuilt = sqlite3.connect(scratch, uri=True, isolation_level=None)
+        try:
+            rebuilt.execute("BEGIN")
+            live = SQLiteRows(self._connection)
+
+            def read_live(*args: Any) -> list[Row]:
+                _answer("compare .")  # one more page: still at work
+                return live(*args)
+
+            return subject_index_differences(read_live, SQLiteRows(rebuilt), page)
+        finally:
+            rebuilt.close()
 
     def close(self) -> None:
         self._connection.close()

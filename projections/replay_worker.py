@@ -22,11 +22,15 @@ from pathlib import Path
 from typing import Any
 
 from projections.audit_verify import _worker_command, _worker_count
+from projections.rebuild_compare import SubjectIndexComparison
 from projections.replay_derivation import LogRecord, Piece, replay_page
 
 # Seconds to wait for a page the worker has begun before replaying it here instead (about
 # the time it takes to replay a page).
 PAGE_PATIENCE = 0.1
+# Seconds to wait for the worker's next sign of progress in comparing the subject index
+# (it answers one for each page of it read) before comparing it here instead.
+COMPARE_PATIENCE = 1.0
 BOOT = (
     "import sys; sys.path[:0] = sys.argv[1:]; "
     "from projections.replay_derivation import serve; serve()"
@@ -107,7 +111,8 @@ class Worker:
         self._sent = self._next = 0  # pages handed over; the next page to receive
         self._handed: dict[int, Handed] = {}  # pages handed over, not received
         self._replayed: dict[int, Replayed] = {}  # taken back, replayed here
-        self._lines: deque[bytes] = deque()  # the worker's answers read so far
+        self._lines: deque[bytes] = deque()  # the worker's answers about pages read so far
+        self._compare_answers: deque[bytes] = deque()  # and about the comparison
         self._partial = b""
         self._process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
@@ -160,7 +165,11 @@ class Worker:
             raise EOFError("the worker stopped")
         lines = (self._partial + data).split(b"\n")
         self._partial = lines.pop()
-        self._lines.extend(lines)
+        for line in lines:
+            if line.startswith(b"compare"):
+                self._compare_answers.append(line[len(b"compare ") :])
+            else:
+                self._lines.append(line)
         return True
 
     def _answered(self, page: int, timeout: float) -> bytes | None:
@@ -243,6 +252,52 @@ class Worker:
         if not _is_replayed(found):
             raise ValueError("the worker answered something else")
         return found  # type: ignore[no-any-return]
+
+    def compare_subject_index(
+        self, scratch: str, head: tuple[int, str], head_statement: str, page: int
+    ) -> None:
+        """Ask the worker to compare the live store's subject index, in the snapshot it
+        reads the pages in, with the scratch store's (`scratch`: a SQLite URI that never
+        writes), if that snapshot holds the chain head `head` (position, link) read with
+        `head_statement` (see `replay_derivation.serve`)."""
+        if self.broken:
+            return
+        request = {
+            "scratch": scratch,
+            "head": list(head),
+            "head_statement": head_statement,
+            "page": page,
+        }
+        try:
+            self._tell(f"compare {json.dumps(request)}")
+        except OSError:
+            self.stop()
+
+    def subject_index_compared(self) -> SubjectIndexComparison | None:
+        """The worker's comparison of the subject index, once it is done; None if it
+        did not make it (or stops making progress for `COMPARE_PATIENCE` seconds: it is
+        stopped, and this process compares it itself)."""
+        if self.broken:
+            return None
+        try:
+            while True:
+                while self._compare_answers:
+                    answer = self._compare_answers.popleft()
+                    if answer == b".":
+                        continue
+                    if answer != b"":
+                        return None
+                    result = self._directory / "out-compare"
+                    found = pickle.loads(result.read_bytes())
+                    result.unlink()
+                    if not isinstance(found, SubjectIndexComparison):
+                        raise ValueError("the worker answered something else")
+                    return found
+                if not self._read(COMPARE_PATIENCE):
+                    raise TimeoutError("the worker is slow")
+        except Exception:
+            self.stop()
+            return None
 
     def stop(self) -> None:
         self.broken = True

@@ -1555,6 +1555,17 @@ class LedgerStore:
             f"WHERE c.{key} > ? AND c.{key} <= ? ORDER BY c.{key}"
         )
 
+    def next_log_position(self, after: int, topic: str) -> int | None:
+        """The position of the event store's first record of `topic` after position
+        `after` (None: there is none)."""
+        table = self.recorder.events_table_name
+        key = "rowid" if self.dialect == "sqlite" else "notification_id"
+        found = self._rows(
+            f"SELECT {key} FROM {table} WHERE {key} > ? AND topic = ? ORDER BY {key} LIMIT 1",
+            [after, topic],
+        )
+        return int(found[0][0]) if found else None
+
     def log_page_end(self, after: int, size: int) -> int | None:
         """The position of the `size`-th record of the event store after position
         `after`, or of its last if there are fewer; None if there is none."""
@@ -1637,8 +1648,11 @@ class LedgerStore:
         ]
         return True, None if lines == ["ok"] else "; ".join(lines)
 
+    # The writers' head of the chain: position, link, record time.
+    HEAD_STATEMENT = "SELECT position, chain_sha256, recorded_us FROM sla_chain_head"
+
     def chain_head(self) -> ChainHead:
-        row = self._query("SELECT position, chain_sha256, recorded_us FROM sla_chain_head")[0]
+        row = self._query(self.HEAD_STATEMENT)[0]
         return ChainHead(int(row["position"]), row["chain_sha256"], int(row["recorded_us"]))
 
     def record_close(

@@ -21,6 +21,7 @@ import pytest
 from projections import audit_rebuild, replay_worker
 from projections.audit_rebuild import rebuild
 from projections.chain_records import TOPIC_EVENT_ACCEPTED as EVENT
+from projections.rebuild_compare import subject_index_differences
 from projections.replay_derivation import LogRecord, Piece, replay_page
 from projections.store import LedgerStore
 from tests.integration.test_audit_workers import two_closed_months
@@ -60,6 +61,19 @@ def derived_here(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 @pytest.fixture
+def compared_here(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """One item for each comparison of the subject index this process makes itself."""
+    made: list[int] = []
+
+    def counted(*args: Any) -> Any:
+        made.append(1)
+        return subject_index_differences(*args)
+
+    monkeypatch.setattr(audit_rebuild, "subject_index_differences", counted)
+    return made
+
+
+@pytest.fixture
 def patient(monkeypatch: pytest.MonkeyPatch) -> None:
     """This process never takes a page back and waits for the worker's answer: the
     worker derives every page (and a test of it does not depend on timing)."""
@@ -80,14 +94,48 @@ def _events(url: str) -> int:
 
 @pytest.mark.usefixtures("patient")
 def test_the_worker_rebuilds_what_one_process_rebuilds(
-    ledger: str, tmp_path: Path, derived_here: list[int]
+    ledger: str, tmp_path: Path, derived_here: list[int], compared_here: list[int]
 ) -> None:
     alone = _rebuild(ledger, tmp_path, **IN_PROCESS)
     assert alone["differences"] == []
     assert len(derived_here) == alone["events_compared"] == _events(ledger)
+    assert len(compared_here) == 1
     derived_here.clear()
+    compared_here.clear()
     assert _rebuild(ledger, tmp_path, **WITH_WORKER) == alone
     assert derived_here == []  # every event derived by the worker
+    # On SQLite the worker, which reads the live file, compared the subject index too.
+    assert len(compared_here) == (0 if ledger.startswith("sqlite") else 1)
+
+
+@pytest.mark.usefixtures("patient")
+@pytest.mark.parametrize("trouble", ["head moved", "worker stopped"])
+def test_a_subject_index_the_worker_did_not_compare_is_compared_here(
+    ledger: str,
+    tmp_path: Path,
+    compared_here: list[int],
+    monkeypatch: pytest.MonkeyPatch,
+    trouble: str,
+) -> None:
+    """The worker compares only in a snapshot holding the chain head this process's
+    holds (a writer committing in between moves it): otherwise, or if it stops, the
+    subject index is compared here, with the same findings."""
+    tamper(ledger, "DELETE FROM sla_subject_spans WHERE subject_id = 'M-5'")
+    alone = _rebuild(ledger, tmp_path, **IN_PROCESS)
+    assert alone["differences"] != []
+    asked = replay_worker.Worker.compare_subject_index
+
+    def troubled(self: replay_worker.Worker, scratch: str, head: Any, *args: Any) -> None:
+        if trouble == "head moved":
+            asked(self, scratch, (head[0] + 1, head[1]), *args)
+        else:
+            self._process.kill()
+            asked(self, scratch, head, *args)
+
+    monkeypatch.setattr(replay_worker.Worker, "compare_subject_index", troubled)
+    compared_here.clear()
+    assert _rebuild(ledger, tmp_path, **WITH_WORKER) == alone
+    assert len(compared_here) == 1
 
 
 @pytest.mark.usefixtures("patient")
