@@ -22,10 +22,6 @@ from ledger.chain import parse_checkpoint
 from ledger.wording import counted
 
 
-class AuditFailedError(Exception):
-    """The audit found a difference: reported on stdout, exit status 1."""
-
-
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     audit = sub.add_parser(
         "audit",

@@ -1,4 +1,4 @@
-"""`sla-ledger explain`: the full derivation of one row (issue #5, point 3).
+"""`sla-ledger explain`: the full derivation of one row.
 
 The derivation is built once (`projections.explanation.explain`) as a JSON-ready
 document; `--format json` prints it as is and the text form is rendered from that same

@@ -1,8 +1,10 @@
 """The intake pipeline: raw inputs in, accepted events or kept rejections out.
 
-Files now, Kafka later: both hand raw bytes with their origin to `Intake.submit`, which
-validates, batches and appends (one transaction per batch). Nothing is dropped: every
-input ends as accepted, duplicate or rejected-and-kept, and the counts always add up.
+A file's lines go to `Intake.submit` with their origin, which validates (`classify`),
+batches and appends (one transaction per batch). The Kafka worker (`kafka_intake`)
+classifies its messages with the same `classify` and writes its batches, each with its
+offsets, through the same `BatchWriter`. Nothing is dropped: every input ends as
+accepted, duplicate or rejected-and-kept, and the counts always add up.
 """
 
 from __future__ import annotations

@@ -26,3 +26,8 @@ class StoreRefusedError(StoreError):
     a read-only copy, a role that may not write, a store of an earlier version): waiting
     and trying again cannot help, so a worker that retries an unreachable store gives up
     on this one at once."""
+
+
+class ChainMovedError(LedgerError):
+    """Records were added to the chain since the figures being written were computed:
+    the caller computes them again (a close, a reconciliation)."""

@@ -113,7 +113,8 @@ class InboundEvent:
 
 @dataclass(frozen=True, slots=True)
 class Origin:
-    """Where an input came from: a file and line now; a Kafka topic, partition, offset later."""
+    """Where an input came from: a file and its line, or a Kafka topic, partition and
+    offset (with the message's key)."""
 
     file: str | None = None
     line: int | None = None

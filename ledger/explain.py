@@ -1,4 +1,4 @@
-"""The full derivation of one report row: what `sla-ledger explain` shows (issue #5).
+"""The full derivation of one report row: what `sla-ledger explain` shows.
 
 Dispute handlers and auditors know SLA contracts, not this code. For one (contract,
 service, period) this module lays out every step from events to money: the terms in

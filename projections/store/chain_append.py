@@ -22,6 +22,7 @@ from operator import itemgetter
 from typing import Any
 
 from ledger.chain import ChainHead, RecordKind, link, record_sha256
+from ledger.errors import ChainMovedError as ChainMovedError
 from projections.chain_records import event_content as event_content
 from projections.chain_records import library_state as library_state
 from projections.store.schema import CHAINED_TABLES, CLOSE_COLUMNS, ENTRY_COLUMNS, EVENT_COLUMNS
@@ -29,10 +30,6 @@ from projections.store.schema import CHAINED_TABLES, CLOSE_COLUMNS, ENTRY_COLUMN
 COLUMNS = {"event": EVENT_COLUMNS, "entry": ENTRY_COLUMNS, "close": CLOSE_COLUMNS}
 # A record's table row, in column order, from its fields.
 ROW_OF = {kind: itemgetter(*(name for name, _ in columns)) for kind, columns in COLUMNS.items()}
-
-
-class ChainMovedError(Exception):
-    """Records were added since the figures being written were computed."""
 
 
 # An event replayed from the log by a rebuild, derived again from its record: event_id,
