@@ -29,9 +29,9 @@ from benchmarks.common import postgres_url
 from consumers.intake import ingest_file
 from ledger.periods import Period
 from projections.attainment import period_report
-from projections.audit_bundle import check, export
-from projections.audit_rebuild import rebuild
-from projections.audit_verify import verify
+from projections.audit.bundle import check, export
+from projections.audit.rebuild import rebuild
+from projections.audit.verify import verify
 from projections.credit_entries import close_period
 from projections.store import LedgerStore
 

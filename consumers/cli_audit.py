@@ -133,7 +133,7 @@ DAMAGED = (
 
 
 def _verify(store: Any, anchors: dict[int, str], output: str) -> int:
-    from projections.audit_verify import verify
+    from projections.audit.verify import verify
 
     with store:
         result = verify(store, anchors)
@@ -189,7 +189,7 @@ def _verify(store: Any, anchors: dict[int, str], output: str) -> int:
 def _rebuild(args: argparse.Namespace) -> int:
     from consumers.cli import open_store
     from ledger.errors import StoreError
-    from projections.audit_rebuild import rebuild
+    from projections.audit.rebuild import rebuild
     from projections.store import LedgerStore
 
     with tempfile.TemporaryDirectory(prefix="sla-ledger-rebuild-") as scratch_dir:
@@ -248,8 +248,8 @@ def _rebuild(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from consumers.cli import open_store, parse_period
     from ledger.errors import StoreError
-    from projections.audit_bundle import export
-    from projections.audit_verify import verify
+    from projections.audit.bundle import export
+    from projections.audit.verify import verify
 
     period = parse_period(args.period)
     with open_store(args) as store, store.snapshot():
@@ -279,7 +279,7 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace, anchors: dict[int, str]) -> int:
-    from projections.audit_bundle import check
+    from projections.audit.bundle import check
 
     result = check(args.directory, anchors)
     if args.format == "json":

@@ -47,8 +47,8 @@ from ledger.periods import Period
 from ledger.strict_json import parse_strict_json
 from ledger.timeformat import format_utc
 from projections.attainment import period_report
-from projections.audit_bundle import export
-from projections.audit_verify import verify
+from projections.audit.bundle import export
+from projections.audit.verify import verify
 from projections.credit_entries import close_checkpoint, close_period
 from projections.history_diff import period_diff
 from projections.store import LedgerStore

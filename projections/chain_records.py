@@ -2,7 +2,7 @@
 id, state) and the bytes of that record.
 
 Pure and free of the store's code (standard library and `ledger.chain` only), so that a
-process verifying part of the chain (`projections.chain_walk`) starts in milliseconds;
+process verifying part of the chain (`projections.audit.chain_walk`) starts in milliseconds;
 the store and the audits import these from here.
 """
 

@@ -38,15 +38,15 @@ from ledger.errors import StoreError, StoreRefusedError
 from ledger.events import InboundEvent, Origin, RecordedEvent
 from ledger.periods import from_us, to_us
 from ledger.timeformat import format_utc
+from projections.audit.chain_walk import Page, PageQueries, read_link, read_page
+from projections.audit.rebuild_compare import rows_after_statement
+from projections.audit.replay_derivation import LogRecord, log_record
 from projections.chain_records import EVENT_NAMESPACE as EVENT_NAMESPACE
 from projections.chain_records import RECORD_KEY as RECORD_KEY
 from projections.chain_records import TOPIC_CREDIT_ENTRY as TOPIC_CREDIT_ENTRY
 from projections.chain_records import TOPIC_EVENT_ACCEPTED as TOPIC_EVENT_ACCEPTED
 from projections.chain_records import TOPIC_PERIOD_CLOSED as TOPIC_PERIOD_CLOSED
 from projections.chain_records import originator_of as originator_of
-from projections.chain_walk import Page, PageQueries, read_link, read_page
-from projections.rebuild_compare import rows_after_statement
-from projections.replay_derivation import LogRecord, log_record
 from projections.store.chain_append import (
     COLUMNS,
     ChainAppend,

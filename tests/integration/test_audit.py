@@ -17,9 +17,10 @@ from consumers.intake import classify, ingest_file
 from ledger.chain import link, record_sha256
 from ledger.events import Origin
 from ledger.periods import Period
-from projections import audit_rebuild, audit_verify
-from projections.audit_rebuild import RebuildResult, rebuild
-from projections.audit_verify import verify
+from projections.audit import rebuild as audit_rebuild
+from projections.audit import verify as audit_verify
+from projections.audit.rebuild import RebuildResult, rebuild
+from projections.audit.verify import verify
 from projections.credit_entries import close_checkpoint, close_period
 from projections.store import LedgerStore, Rejection
 from tests.builders import contract, ev, outage

@@ -18,11 +18,12 @@ from typing import Any
 
 import pytest
 
-from projections import audit_rebuild, replay_worker
-from projections.audit_rebuild import rebuild
+from projections.audit import rebuild as audit_rebuild
+from projections.audit import replay_worker
+from projections.audit.rebuild import rebuild
+from projections.audit.rebuild_compare import subject_index_differences
+from projections.audit.replay_derivation import LogRecord, Piece, replay_page
 from projections.chain_records import TOPIC_EVENT_ACCEPTED as EVENT
-from projections.rebuild_compare import subject_index_differences
-from projections.replay_derivation import LogRecord, Piece, replay_page
 from projections.store import LedgerStore
 from tests.integration.test_audit_workers import two_closed_months
 from tests.tampering import edit_record, query, tamper
@@ -176,7 +177,7 @@ def test_a_tampered_store_gets_the_same_findings_from_the_worker(
         "import sys\nfor line in sys.stdin: print('nonsense', flush=True)",
         "import time; time.sleep(30)",  # never answers
         # every page raises there (answered `N !`): each is replayed here
-        "import sys; sys.path[:0] = sys.argv[1:]; import projections.replay_derivation as d; "
+        "import sys; sys.path[:0] = sys.argv[1:]; import projections.audit.replay_derivation as d; "
         "d.replay_page = lambda *a: 1 / 0; d.serve()",
     ],
 )
@@ -197,7 +198,7 @@ def test_pages_the_worker_has_not_begun_are_taken_back(
     alone = _rebuild(ledger, tmp_path, **IN_PROCESS)
     late = (
         "import sys, time; sys.path[:0] = sys.argv[1:]; time.sleep(0.5); "
-        "from projections.replay_derivation import serve; serve()"
+        "from projections.audit.replay_derivation import serve; serve()"
     )
     monkeypatch.setattr(replay_worker, "BOOT", late)
     slowed = replay_worker.Worker.receive

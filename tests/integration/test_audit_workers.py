@@ -24,8 +24,8 @@ import pytest
 
 from consumers.intake import ingest_file
 from ledger.periods import Period
-from projections import audit_verify
-from projections.audit_verify import VerifyResult, verify
+from projections.audit import verify as audit_verify
+from projections.audit.verify import VerifyResult, verify
 from projections.credit_entries import close_period
 from projections.store import LedgerStore
 from tests.builders import contract, ev, outage

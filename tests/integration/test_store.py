@@ -18,7 +18,7 @@ from ledger.errors import PeriodNotEndedError, StoreError
 from ledger.periods import Period
 from projections import credit_entries
 from projections.attainment import period_report
-from projections.audit_verify import verify
+from projections.audit.verify import verify
 from projections.credit_entries import close_period
 from projections.store import LedgerStore
 from tests.builders import contract, ev, outage, service

@@ -20,15 +20,15 @@ from ledger.chain import (
     link,
     record_sha256,
 )
-from projections import audit_verify
+from projections.audit import verify as audit_verify
+from projections.audit.chain_walk import Finding, RangeReport, Walked, consecutive_events, walk
+from projections.audit.rebuild_compare import differing, pages
+from projections.audit.replay_derivation import INDEX_NAMES
 from projections.chain_records import (
     event_content,
     event_originator_hex,
     library_state,
 )
-from projections.chain_walk import Finding, RangeReport, Walked, consecutive_events, walk
-from projections.rebuild_compare import differing, pages
-from projections.replay_derivation import INDEX_NAMES
 from projections.store.ledger_store import originator_of
 from projections.store.schema import EVENT_COLUMNS
 

@@ -69,8 +69,7 @@ from typing import TYPE_CHECKING
 
 from ledger.chain import ChainHead
 from ledger.periods import Period, from_us
-from projections.credit_entries import close_period, reconcile_period
-from projections.rebuild_compare import (
+from projections.audit.rebuild_compare import (
     MAX_DIFFERENCES,
     Differences,
     Row,
@@ -81,7 +80,8 @@ from projections.rebuild_compare import (
     pages,
     subject_index_differences,
 )
-from projections.replay_derivation import Piece, ReplayError, replay_page
+from projections.audit.replay_derivation import Piece, ReplayError, replay_page
+from projections.credit_entries import close_period, reconcile_period
 from projections.store import LedgerStore
 from projections.store.chain_append import ReplayedEvent
 from projections.store.ledger_store import (
@@ -93,7 +93,7 @@ from projections.store.ledger_store import (
 from projections.store.schema import ENTRY_COLUMNS
 
 if TYPE_CHECKING:
-    from projections.replay_worker import Worker
+    from projections.audit.replay_worker import Worker
 
 PAGE = 5_000  # records read per round trip
 WRITE_PAGES = 4  # pages of events written to the scratch store per transaction
@@ -159,7 +159,7 @@ def _worker(
         yield None
         return
     # Its own imports (and `audit verify`'s way of starting workers): only when it is used.
-    from projections.replay_worker import started
+    from projections.audit.replay_worker import started
 
     with started(
         workers, live.log_records, with_records, live.reader_uri(), live.log_statement

@@ -29,14 +29,14 @@ from typing import Any
 from ledger.chain import FIELDS, event_record_sha256
 from ledger.events import EVENT_TYPES
 from ledger.timeformat import parse_utc
-from projections.chain_records import TOPIC_EVENT_ACCEPTED as EVENT
-from projections.chain_records import event_content, event_originator_hex
-from projections.rebuild_compare import (
+from projections.audit.rebuild_compare import (
     Row,
     SQLiteRows,
     SubjectIndexComparison,
     subject_index_differences,
 )
+from projections.chain_records import TOPIC_EVENT_ACCEPTED as EVENT
+from projections.chain_records import event_content, event_originator_hex
 from projections.subject_rules import Span, subject_rows
 
 # The index row (`sla_events`) holds the event's fields in the chain's order, the

@@ -49,7 +49,7 @@ from ledger.strict_json import parse_strict_json
 from ledger.timeformat import format_utc, parse_utc
 from ledger.wording import counted
 from projections.attainment import period_report
-from projections.bundle_shape import (
+from projections.audit.bundle_shape import (
     CHAIN_LINE,
     CLOSE,
     ENTRY,
@@ -296,7 +296,7 @@ def _read_lines(path: Path, shape: Shape) -> list[dict[str, Any]]:
     return lines
 
 
-# Every value is checked for its shape before it is used (`projections.bundle_shape`):
+# Every value is checked for its shape before it is used (`projections.audit.bundle_shape`):
 # what the check can still raise is a file that cannot be read, or a value of the right
 # shape the ledger's own derivation refuses (`LedgerError`). The rest are caught too, as
 # a last resort, and said without Python's own words.

@@ -15,7 +15,7 @@ is the link of the stored link before it and its record's digest, and its record
 not earlier than the one before. When every position passes, the recomputed chain is
 the stored one (by induction from the genesis); otherwise the first position that fails
 is the one a single walk from the genesis names, with the same head before it. So
-ranges are walked side by side, and their results joined in order (`audit_verify`).
+ranges are walked side by side, and their results joined in order (`verify`).
 
 Pure but for `serve`, and free of the store's code (standard library, `ledger.chain` and
 `chain_records` only): a worker process imports this module and starts in milliseconds.

@@ -1,5 +1,5 @@
 """The worker process of `audit rebuild`: pages of the log handed to it, replayed there
-(`replay_derivation.replay_page`) and handed back (see `audit_rebuild`).
+(`replay_derivation.replay_page`) and handed back (see `rebuild`).
 
 Imported only when a rebuild uses a worker. The worker itself is a fresh interpreter
 (`python -I -S`, as `audit verify`'s workers) running `replay_derivation.serve`, which
@@ -21,9 +21,9 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from projections.audit_verify import _worker_command, _worker_count
-from projections.rebuild_compare import SubjectIndexComparison
-from projections.replay_derivation import LogRecord, Piece, replay_page
+from projections.audit.rebuild_compare import SubjectIndexComparison
+from projections.audit.replay_derivation import LogRecord, Piece, replay_page
+from projections.audit.verify import _worker_command, _worker_count
 
 # Seconds to wait for a page the worker has begun before replaying it here instead (about
 # the time it takes to replay a page).
@@ -33,7 +33,7 @@ PAGE_PATIENCE = 0.1
 COMPARE_PATIENCE = 1.0
 BOOT = (
     "import sys; sys.path[:0] = sys.argv[1:]; "
-    "from projections.replay_derivation import serve; serve()"
+    "from projections.audit.replay_derivation import serve; serve()"
 )
 # A page of the log handed over: its records, or the range of positions `(after,
 # through)` for the worker to read itself.
@@ -97,7 +97,7 @@ class Worker:
 
     Workers only save time, never decide: it replays the very records this process
     would (the ones it read in this process's snapshot, or the same positions in the
-    live file, which the ledger only appends to: see `audit_rebuild`) with the same
+    live file, which the ledger only appends to: see `rebuild`) with the same
     functions; if it fails, or answers anything but a page replayed, it is stopped and
     this process replays the rest itself (`broken`)."""
 

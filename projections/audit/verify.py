@@ -1,6 +1,6 @@
 """`audit verify`: recompute the hash chain from the stored rows and name the first
 position that does not match (spec: `ledger/chain.py`; the checks of each position:
-`projections.chain_walk`). After the last position, the head the writers keep must agree
+`projections.audit.chain_walk`). After the last position, the head the writers keep must agree
 with where the chain ends, and the event store must hold no record the chain lacks.
 Checkpoints kept elsewhere (`--checkpoint POS:SHA`) are compared too: only they can
 reveal a history rewritten consistently from its start by someone who can write every
@@ -68,7 +68,7 @@ import projections
 from ledger.chain import EMPTY, ChainHead
 from ledger.errors import StoreError
 from ledger.wording import counted
-from projections.chain_walk import (
+from projections.audit.chain_walk import (
     Finding,
     RangeReport,
     Walked,
@@ -229,7 +229,10 @@ def _worker_count(asked: int | None) -> int:
 # A worker: a fresh interpreter, isolated (`-I`: no environment, no user site) and
 # without `site` (`-S`: nothing but the standard library and the roots given), which
 # runs `chain_walk.serve` on the lines given on its standard input.
-_BOOT = "import sys; sys.path[:0] = sys.argv[1:]; from projections.chain_walk import serve; serve()"
+_BOOT = (
+    "import sys; sys.path[:0] = sys.argv[1:]; "
+    "from projections.audit.chain_walk import serve; serve()"
+)
 
 
 def _worker_command(boot: str | None = None) -> list[str] | None:
