@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from typing import Any
+
+from ledger.attainment import Row, compute_rows
+from ledger.contracts import fold_contract
+from ledger.events import InboundEvent
+from ledger.incidents import fold_incident
+from ledger.outages import fold_maintenance, fold_outage
+from ledger.periods import Period
 
 TIERS = [
     {"below_percent": "99.9", "credit_percent": "10"},
@@ -126,3 +134,19 @@ def maintenance(
             "customer_ids": None,
         },
     )
+
+
+def period_rows(events: list[InboundEvent], period: Period, horizon_us: int) -> list[Row]:
+    """The rows of `period` the events give, computed as of `horizon_us` with the pure
+    folds alone (no store): each subject's events folded, each contract's rows."""
+    by_subject: dict[tuple[str, str], list[InboundEvent]] = defaultdict(list)
+    for event in events:
+        by_subject[(event.subject_kind, event.subject_id)].append(event)
+    contracts = [fold_contract(v) for (k, _), v in by_subject.items() if k == "contract"]
+    outages = [fold_outage(v) for (k, _), v in by_subject.items() if k == "outage"]
+    windows = [fold_maintenance(v) for (k, _), v in by_subject.items() if k == "maintenance"]
+    incidents = [fold_incident(v) for (k, _), v in by_subject.items() if k == "incident"]
+    rows: list[Row] = []
+    for state in sorted((c for c in contracts if c), key=lambda c: c.contract_id):
+        rows += compute_rows(state, period, outages, windows, incidents, horizon_us)
+    return rows

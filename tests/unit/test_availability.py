@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import random
-from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.attainment import Row, compute_rows
-from ledger.contracts import fold_contract
-from ledger.events import InboundEvent
 from ledger.inbound import validate_envelope
-from ledger.incidents import fold_incident
-from ledger.outages import fold_maintenance, fold_outage
 from ledger.periods import Period, to_us
 from ledger.timeformat import parse_rfc3339
-from tests.builders import contract, ev, maintenance, outage, service
+from tests.builders import contract, ev, maintenance, outage, period_rows, service
 
 MARCH = Period(2026, 3)
 APRIL_2 = to_us(parse_rfc3339("2026-04-02T00:00:00Z"))
@@ -28,21 +22,7 @@ def rows_for(
     documents: list[dict[str, Any]], period: Period = MARCH, horizon: int = APRIL_2
 ) -> list[dict[str, Any]]:
     events = [validate_envelope(d) for d in documents]
-    return [r.as_dict() for r in _rows(events, period, horizon)]
-
-
-def _rows(events: list[InboundEvent], period: Period, horizon: int) -> list[Row]:
-    by_subject: dict[tuple[str, str], list[InboundEvent]] = defaultdict(list)
-    for event in events:
-        by_subject[(event.subject_kind, event.subject_id)].append(event)
-    contracts = [fold_contract(v) for (k, _), v in by_subject.items() if k == "contract"]
-    outages = [fold_outage(v) for (k, _), v in by_subject.items() if k == "outage"]
-    windows = [fold_maintenance(v) for (k, _), v in by_subject.items() if k == "maintenance"]
-    incidents = [fold_incident(v) for (k, _), v in by_subject.items() if k == "incident"]
-    rows: list[Row] = []
-    for state in sorted((c for c in contracts if c), key=lambda c: c.contract_id):
-        rows += compute_rows(state, period, outages, windows, incidents, horizon)
-    return rows
+    return [r.as_dict() for r in period_rows(events, period, horizon)]
 
 
 def one(documents: list[dict[str, Any]], **kwargs: Any) -> dict[str, Any]:
