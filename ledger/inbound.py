@@ -43,6 +43,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from ledger.business_time import WEEKDAYS
 from ledger.currencies import MINOR_UNITS
 from ledger.errors import InvalidInputError
 from ledger.events import EVENT_TYPES, InboundEvent
@@ -67,7 +68,6 @@ SUPPORTED_SCHEMA_VERSIONS: Final = (1,)
 CAUSES: Final = ("provider", "customer_caused", "force_majeure", "third_party")
 PRIORITIES: Final = ("P1", "P2", "P3", "P4")
 REMEDIES: Final = ("credit", "cash")
-WEEKDAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DOCUMENT: Final = "(document)"
 
 # Decimal strings: at most this many digits on either side of the point.
@@ -498,8 +498,8 @@ Priority = Annotated[str, PlainValidator(_one_of(PRIORITIES))]
 PriorityKey = Annotated[str, PlainValidator(_key_of(PRIORITIES))]
 WeekdayKey = Annotated[str, PlainValidator(_key_of(WEEKDAYS))]
 NonNegativeInt = Annotated[int, PlainValidator(_non_negative_int)]
-Interval = Annotated[list[str], PlainValidator(_interval)]
-DayIntervals = Annotated[list[Interval], AfterValidator(_no_overlap)]
+HoursRange = Annotated[list[str], PlainValidator(_interval)]
+DayHours = Annotated[list[HoursRange], AfterValidator(_no_overlap)]
 CustomerIds = Annotated[
     list[Identifier], Field(min_length=1), AfterValidator(_unique("customer id"))
 ]
@@ -511,12 +511,12 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
-class CreditTier(_Strict):
+class CreditTierDocument(_Strict):
     below_percent: PercentOpen
     credit_percent: PercentClosed
 
 
-def _distinct_tiers(tiers: list[CreditTier]) -> list[CreditTier]:
+def _distinct_tiers(tiers: list[CreditTierDocument]) -> list[CreditTierDocument]:
     seen: dict[Decimal, int] = {}
     for index, tier in enumerate(tiers):
         value = Decimal(tier.below_percent)
@@ -531,7 +531,7 @@ def _distinct_tiers(tiers: list[CreditTier]) -> list[CreditTier]:
     return tiers
 
 
-CreditTiers = Annotated[list[CreditTier], AfterValidator(_distinct_tiers)]
+CreditTiers = Annotated[list[CreditTierDocument], AfterValidator(_distinct_tiers)]
 
 
 class Availability(_Strict):
@@ -543,7 +543,7 @@ class Availability(_Strict):
 
 
 class WeeklySchedule(_Strict):
-    weekly: dict[WeekdayKey, DayIntervals]
+    weekly: dict[WeekdayKey, DayHours]
     holidays: Holidays = Field(default_factory=list)
 
 

@@ -18,7 +18,7 @@ TIERS = [
     {"below_percent": "99.0", "credit_percent": "25"},
     {"below_percent": "95.0", "credit_percent": "100"},
 ]
-WEEKDAYS = {d: [["08:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
+OFFICE_HOURS = {d: [["08:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
 
 
 def ev(

@@ -17,13 +17,13 @@ from projections.attainment import period_report
 from projections.credit_entries import close_period
 from projections.incident_placement import incident_placements
 from projections.store import LedgerStore
-from tests.builders import WEEKDAYS, contract, ev, service
+from tests.builders import OFFICE_HOURS, contract, ev, service
 
 pytestmark = pytest.mark.integration
 MARCH = Period(2026, 3)
 RESPONSE = {
     "targets": {"P1": "PT15M", "P2": "PT1H"},
-    "business_hours": {"weekly": WEEKDAYS, "holidays": []},
+    "business_hours": {"weekly": OFFICE_HOURS, "holidays": []},
     "credit_tiers": [{"below_percent": "100", "credit_percent": "5"}],
 }
 

@@ -37,7 +37,7 @@ from projections.credit_entries import (
     reconcile_period,
 )
 from projections.store import LedgerStore
-from tests.builders import WEEKDAYS, contract, ev, outage, service
+from tests.builders import OFFICE_HOURS, contract, ev, outage, service
 from tests.infrastructure import fresh_postgres_database, sqlite_url
 
 MONTHS = ("2026-01", "2026-02", "2026-03")
@@ -46,7 +46,7 @@ MONTHS = ("2026-01", "2026-02", "2026-03")
 START = datetime(2026, 2, 1, 6, tzinfo=UTC)
 RESPONSE = {
     "targets": {"P1": "PT15M", "P2": "PT1H", "P3": "PT4H"},
-    "business_hours": {"weekly": WEEKDAYS, "holidays": []},
+    "business_hours": {"weekly": OFFICE_HOURS, "holidays": []},
     "credit_tiers": [{"below_percent": "100", "credit_percent": "5"}],
 }
 ALWAYS = {**RESPONSE, "business_hours": "24x7"}
