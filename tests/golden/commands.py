@@ -48,93 +48,43 @@ def moments(store: Path) -> dict[str, str]:
 
 
 def commands(store: Path) -> dict[str, list[str]]:
-    """Each output's name and the arguments of `sla-ledger` that print it."""
+    """Each output's name and the arguments of `sla-ledger` that print it (no argument
+    holds a space: each command is written as one line)."""
     at = moments(store)
     last, closed = at["last"], at[f"closed:{DEMO_PERIOD}"]
-    found: dict[str, list[str]] = {}
+    lines: dict[str, str] = {}
     for form in ("table", "json", "csv"):
-        found[f"report-{DEMO_PERIOD}.{form}"] = [
-            "report",
-            "--period",
-            DEMO_PERIOD,
-            "--as-of",
-            last,
-            "--format",
-            form,
-        ]
-        found[f"credits.{form}"] = ["credits", "--as-of", last, "--format", form]
-    found[f"report-{DEMO_PERIOD}-at-close.json"] = [
-        "report",
-        "--period",
-        DEMO_PERIOD,
-        "--as-of",
-        closed,
-        "--format",
-        "json",
-    ]
+        lines[f"report-{DEMO_PERIOD}.{form}"] = (
+            f"report --period {DEMO_PERIOD} --as-of {last} --format {form}"
+        )
+        lines[f"credits.{form}"] = f"credits --as-of {last} --format {form}"
+    lines[f"report-{DEMO_PERIOD}-at-close.json"] = (
+        f"report --period {DEMO_PERIOD} --as-of {closed} --format json"
+    )
     for period in GENERATED_PERIODS:
-        found[f"report-{period}.json"] = [
-            "report",
-            "--period",
-            period,
-            "--as-of",
-            last,
-            "--format",
-            "json",
-        ]
-        found[f"credits-{period}.csv"] = [
-            "credits",
-            "--period",
-            period,
-            "--as-of",
-            last,
-            "--format",
-            "csv",
-        ]
-        found[f"incidents-{period}.json"] = ["incidents", "--period", period, "--format", "json"]
-    found["report-2026-06-one-contract.table"] = [
-        "report",
-        "--period",
-        "2026-06",
-        "--contract",
-        "C-000003",
-        "--as-of",
-        last,
-    ]
-    found["incidents-unplaced.table"] = ["incidents", "--unplaced"]
-    found["rejections.table"] = ["rejections"]
-    found["rejections.json"] = ["rejections", "--format", "json"]
+        lines[f"report-{period}.json"] = f"report --period {period} --as-of {last} --format json"
+        lines[f"credits-{period}.csv"] = f"credits --period {period} --as-of {last} --format csv"
+        lines[f"incidents-{period}.json"] = f"incidents --period {period} --format json"
+    lines["report-2026-06-one-contract.table"] = (
+        f"report --period 2026-06 --contract C-000003 --as-of {last}"
+    )
+    lines["incidents-unplaced.table"] = "incidents --unplaced"
+    lines["rejections.table"] = "rejections"
+    lines["rejections.json"] = "rejections --format json"
     for contract, service, period in EXPLAINED:
         for form in ("text", "json"):
-            found[f"explain-{contract}-{service}-{period}.{form}"] = [
-                "explain",
-                "--contract",
-                contract,
-                "--service",
-                service,
-                "--period",
-                period,
-                "--as-of",
-                last,
-                "--format",
-                form,
-            ]
+            lines[f"explain-{contract}-{service}-{period}.{form}"] = (
+                f"explain --contract {contract} --service {service} --period {period} "
+                f"--as-of {last} --format {form}"
+            )
     for form in ("text", "json"):
-        found[f"diff-{DEMO_PERIOD}.{form}"] = [
-            "diff",
-            "--period",
-            DEMO_PERIOD,
-            "--from",
-            closed,
-            "--to",
-            last,
-            "--format",
-            form,
-        ]
-    found["audit-verify.text"] = ["audit", "verify"]
-    found["audit-rebuild.text"] = ["audit", "rebuild"]
-    found["audit-export.text"] = ["audit", "export", "--period", DEMO_PERIOD, "--out", BUNDLE_MARK]
-    return found
+        lines[f"diff-{DEMO_PERIOD}.{form}"] = (
+            f"diff --period {DEMO_PERIOD} --from {closed} --to {last} --format {form}"
+        )
+    lines["audit-verify.text"] = "audit verify"
+    lines["audit-rebuild.text"] = "audit rebuild"
+    lines["audit-export.text"] = f"audit export --period {DEMO_PERIOD} --out {BUNDLE_MARK}"
+    return {name: line.split() for name, line in lines.items()}
 
 
 def outputs(store: Path, scratch: Path) -> dict[str, bytes]:
