@@ -97,11 +97,11 @@ if TYPE_CHECKING:
 
 PAGE = 5_000  # records read per round trip
 WRITE_PAGES = 4  # pages of events written to the scratch store per transaction
-# A log of this many records or more has its events derived in a worker process (on a
+# A log of this many records or more has its pages replayed in a worker process (on a
 # machine of two CPUs or more), which is handed pages up to `AHEAD` records ahead of the
-# replay: it derives the next transaction's events while this process writes one. The
-# pages ahead are held in memory, with their derivations (some 1.5 KB a record: about
-# 40 MB more at the peak).
+# replay: it replays the next transaction's events while this process writes one. The
+# pages ahead are held as ranges of positions on SQLite, as records on PostgreSQL; their
+# replays wait in the worker's files until this process takes them.
 PARALLEL_FROM = 20_000
 AHEAD = (WRITE_PAGES + 1) * PAGE
 # Every field of an entry but its key and its place in the chain (which the chain heads

@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import pickle
+import sqlite3
 import sys
 from collections.abc import Sequence
 from contextlib import suppress
@@ -263,8 +264,6 @@ class _LogReader:
     """The worker's reads of the live SQLite store: one snapshot for every range."""
 
     def __init__(self, database: str, statement: str) -> None:
-        import sqlite3  # only a worker that reads the store itself
-
         self._connection = sqlite3.connect(database, uri=True, isolation_level=None)
         self._statement = statement
         self._begun = False
@@ -289,8 +288,6 @@ class _LogReader:
         found = self._connection.execute(head_statement).fetchall()
         if len(found) != 1 or (found[0][0], found[0][1]) != head:
             return None
-        import sqlite3
-
         rebuilt = sqlite3.connect(scratch, uri=True, isolation_level=None)
         try:
             rebuilt.execute("BEGIN")
