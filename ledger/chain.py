@@ -9,7 +9,9 @@ commit order. Its link is
 (hex digests as ASCII text), with `chain_sha256(0)` = 64 zeros, where `encoding(p)` is
 the record's canonical encoding: a JSON array (no spaces, UTF-8) of its kind, its
 position and its stored fields in the order `FIELDS[kind]` gives (an event's envelope
-and origin, stored as canonical JSON text, are embedded as JSON values). Linking the record's
+and origin, stored as canonical JSON text, are embedded as JSON values; a field the kind
+gained later, such as an entry's `basis_version`, only where it differs from the value
+records held before it existed, `LATER_FIELDS`). Linking the record's
 digest rather than the record lets an audit bundle carry the whole chain as digests and
 the content of only the records that concern it. Editing, deleting or inserting a
 record changes the links from its position on, so recomputing the chain names the first
@@ -65,13 +67,24 @@ FIELDS: dict[RecordKind, tuple[str, ...]] = {
         "terms_version",
         "recorded_us",
         "basis_sha256",
+        "basis_version",
     ),
     "close": ("period", "closed_us", "checkpoint_pos", "checkpoint_sha256"),
 }
 
+# Fields a kind gained after records of it were chained, each with the value a record
+# without it holds: an entry recorded before basis versions existed was computed with
+# basis version 1 (`ledger.credits.BASIS_FIELDS`). They come last in FIELDS, and the
+# encoding leaves out those that hold that value at its end (`encoding`), so every
+# record chained before the field existed keeps its digest, and so does every later one
+# that holds the same value.
+LATER_FIELDS: dict[RecordKind, dict[str, Any]] = {"entry": {"basis_version": 1}}
+assert all(FIELDS[kind][-len(later) :] == tuple(later) for kind, later in LATER_FIELDS.items())
+
 # Fields holding canonical JSON text, embedded as they are (they come last in FIELDS).
 JSON_TEXT_FIELDS: dict[RecordKind, tuple[str, ...]] = {"event": ("envelope", "origin")}
 assert all(FIELDS[kind][-len(names) :] == names for kind, names in JSON_TEXT_FIELDS.items())
+assert not set(LATER_FIELDS) & set(JSON_TEXT_FIELDS)
 
 _compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _escape = encode_basestring  # what `_compact` writes for a string
@@ -82,7 +95,8 @@ def _getters(
 ) -> tuple[Callable[[Mapping[str, Any]], tuple[Any, ...]], Callable[[Any], Any] | None]:
     """Fast field pickers for `encoding` (it runs once per event on the write path)."""
     embedded = JSON_TEXT_FIELDS.get(kind, ())
-    plain = FIELDS[kind][: len(FIELDS[kind]) - len(embedded)]
+    later = LATER_FIELDS.get(kind, {})
+    plain = FIELDS[kind][: len(FIELDS[kind]) - len(embedded) - len(later)]
     pick = itemgetter(*plain)
     return (lambda fields: pick(fields)), (itemgetter(*embedded) if embedded else None)
 
@@ -113,14 +127,42 @@ class ChainHead:
 EMPTY = ChainHead(0, GENESIS, 0)
 
 
+def later_values(kind: RecordKind, fields: Mapping[str, Any]) -> tuple[Any, ...]:
+    """The values of the kind's `LATER_FIELDS` that its encoding holds: all of them up to
+    the last one that differs from its value before it existed (a missing one holds that
+    value), so the trailing ones that do not are left out."""
+    later = LATER_FIELDS.get(kind)
+    if not later:
+        return ()
+    values = [fields.get(name, before) for name, before in later.items()]
+    kept = len(values)
+    while kept and values[kept - 1] == list(later.values())[kept - 1]:
+        kept -= 1
+    return tuple(values[:kept])
+
+
+def with_later_fields(kind: RecordKind, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """`fields` with every one of the kind's `LATER_FIELDS` it lacks, at its value before
+    it existed: a record as the current layout reads it, whenever it was chained."""
+    return {**LATER_FIELDS.get(kind, {}), **fields}
+
+
+def without_later_defaults(kind: RecordKind, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """`fields` without those of the kind's `LATER_FIELDS` that hold their value before
+    they existed: a record as it was written before them (its eventsourcing record)."""
+    later = LATER_FIELDS.get(kind, {})
+    return {k: v for k, v in fields.items() if k not in later or v != later[k]}
+
+
 def encoding(kind: RecordKind, position: int, fields: Mapping[str, Any]) -> bytes:
     """`[kind, position, field, ...]` as compact JSON. Fields that hold canonical JSON
     text already (an event's envelope and origin, the last two) are embedded as JSON
-    values, not as strings: the same bytes, without escaping half a kilobyte per event."""
+    values, not as strings: the same bytes, without escaping half a kilobyte per event.
+    Fields a kind gained later follow only where they differ from before (`later_values`)."""
     plain, embedded = _GETTERS[kind]
     values = plain(fields)
     if embedded is None:
-        return _compact([kind, position, *values]).encode()
+        return _compact([kind, position, *values, *later_values(kind, fields)]).encode()
     if all(type(v) is str or type(v) is int for v in values) and type(position) is int:
         # The same text, written out (an event's fields are strings and integers): the
         # encoder's own string escaping, without building a list for it to walk.

@@ -35,22 +35,76 @@ def entry_id(key: RowKey, kind: EntryKind, revision: int) -> str:
     )
 
 
-def basis(row: Row) -> dict[str, Any]:
-    """The canonical derivation an entry is computed from: the row's figures (without
-    the moment-dependent status) and the ids of every event that fed them."""
+# The figures of a row each basis version hashes. A version is frozen once entries
+# carry it: an entry's basis_sha256 must recompute from its events for as long as the
+# books are kept, so a new report field never joins an existing version (it would
+# silently change every later digest of the same figures). A basis that must cover more
+# becomes a new version with its own list here; each entry keeps the version it was
+# computed with and is verified with that version's list.
+#
+# Version 1 is the report row as it stood when versions were introduced, less `status`
+# (it depends on the moment the row is read, not on its figures): every entry recorded
+# before then carries no version and was computed with exactly this list.
+BASIS_FIELDS: dict[int, tuple[str, ...]] = {
+    1: (
+        "contract_id",
+        "customer_id",
+        "service_id",
+        "period",
+        "terms_version",
+        "currency",
+        "remedy",
+        "window_seconds",
+        "covered_seconds",
+        "excluded_seconds",
+        "measured_seconds",
+        "downtime_seconds",
+        "availability_percent",
+        "availability_target_percent",
+        "availability_met",
+        "availability_credit_percent",
+        "incidents_met",
+        "incidents_missed",
+        "incidents_pending",
+        "response_attainment_percent",
+        "response_credit_percent",
+        "credit_percent",
+        "fee_basis",
+        "credit_amount",
+    ),
+}
+# The version new entries are computed with.
+BASIS_VERSION = 1
+
+
+def basis(row: Row, version: int = BASIS_VERSION) -> dict[str, Any]:
+    """The canonical derivation an entry is computed from: the row's figures that basis
+    `version` lists and the ids of every event that fed them. The figures are keyed by
+    name and canonical JSON sorts keys, so which names a version lists matters to the
+    digest, not their order."""
+    try:
+        listed = BASIS_FIELDS[version]
+    except KeyError:
+        raise ValueError(f"no basis version {version} (known: {sorted(BASIS_FIELDS)})") from None
     figures = row.as_dict()
-    figures.pop("status")
-    return {"row": figures, "event_ids": sorted(row.event_ids)}
+    return {"row": {name: figures[name] for name in listed}, "event_ids": sorted(row.event_ids)}
 
 
-def basis_sha256(row: Row) -> str:
-    return hashlib.sha256(canonical_json(basis(row)).encode()).hexdigest()
+def basis_sha256(row: Row, version: int = BASIS_VERSION) -> str:
+    return hashlib.sha256(canonical_json(basis(row, version)).encode()).hexdigest()
 
 
 def vanished_basis_sha256(key: RowKey) -> str:
     """The basis of a reversal whose row no longer exists (its coverage was withdrawn)."""
     document = {"row": None, "key": [key.contract_id, key.service_id, key.period]}
     return hashlib.sha256(canonical_json(document).encode()).hexdigest()
+
+
+def entry_basis_sha256(key: RowKey, row: Row | None, version: int = BASIS_VERSION) -> str:
+    """The `basis_sha256` an entry of row `key` carries, computed with basis `version`:
+    the row's basis, or the vanished basis when the row no longer exists. Recording an
+    entry and every later check of it (explain, the audit bundle) compute it here."""
+    return basis_sha256(row, version) if row is not None else vanished_basis_sha256(key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +124,9 @@ class CreditEntry:
     terms_version: int
     recorded_at: datetime
     basis_sha256: str
+    # The `BASIS_FIELDS` version `basis_sha256` hashes (an entry recorded before versions
+    # existed is of version 1). Not defaulted: every maker of an entry says which.
+    basis_version: int
 
     @property
     def key(self) -> RowKey:
@@ -92,6 +149,7 @@ class CreditEntry:
             "terms_version": self.terms_version,
             "recorded_at": format_utc_micro(self.recorded_at),
             "basis_sha256": self.basis_sha256,
+            "basis_version": self.basis_version,
         }
 
 
@@ -130,7 +188,7 @@ def reconcile(
         booked = active.amount if active is not None else Decimal(0)
         if owed == booked:
             continue
-        digest = basis_sha256(row) if row is not None else vanished_basis_sha256(key)
+        digest = entry_basis_sha256(key, row)
         last_revision = max((e.revision for e in history), default=0)
         if active is not None:
             new.append(
@@ -150,6 +208,7 @@ def reconcile(
                     terms_version=active.terms_version,
                     recorded_at=recorded_at,
                     basis_sha256=digest,
+                    basis_version=BASIS_VERSION,
                 )
             )
         if row is not None and owed > 0:
@@ -171,6 +230,7 @@ def reconcile(
                     terms_version=row.terms.version,
                     recorded_at=recorded_at,
                     basis_sha256=digest,
+                    basis_version=BASIS_VERSION,
                 )
             )
     return new

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from ledger.chain import RecordKind
+from ledger.chain import RecordKind, without_later_defaults
 
 EVENT_NAMESPACE = uuid.UUID("0d6f7a52-9c1e-5b3a-8e47-2a9b6c1d4e8f")
 TOPIC_EVENT_ACCEPTED = "sla_ledger:InboundEventAccepted"
@@ -64,10 +64,13 @@ def library_state(kind: RecordKind, fields: Mapping[str, Any]) -> bytes:
     the event's chain encoding (`ledger.chain.encoding`), so a link is computed from the
     record without parsing it. The record's notification id is its chain position: its
     row in `sla_events` (same position) holds the index columns, the record time and the
-    chain's digests. An entry's or a close's record is its fields, position and link.
+    chain's digests. An entry's or a close's record is its fields, position and link,
+    less the fields it gained later that hold their value from before (`LATER_FIELDS`):
+    the bytes of the records written before those fields existed.
     """
     if kind != "event":
-        return json.dumps(dict(fields), sort_keys=True, separators=(",", ":")).encode()
+        kept = without_later_defaults(kind, fields)
+        return json.dumps(kept, sort_keys=True, separators=(",", ":")).encode()
     return f"[{fields['envelope']},{fields['origin']}]".encode()
 
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from ledger.attainment import Row
-from ledger.credits import CreditEntry, basis, basis_sha256, vanished_basis_sha256
+from ledger.credits import CreditEntry, basis, entry_basis_sha256
 from ledger.events import RecordedEvent
 from ledger.explain import RowNotFoundError, explain_row, locate
 from ledger.outages import OutageState, fold_outage
@@ -121,11 +121,11 @@ def entry_facts(
                 (r.contract.contract_id, r.service.service_id): r for r in inputs.rows()
             }
         row = rows_then[entry.recorded_at].get((entry.contract_id, entry.service_id))
-        digest = basis_sha256(row) if row is not None else vanished_basis_sha256(entry.key)
+        digest = entry_basis_sha256(entry.key, row, entry.basis_version)
         facts.append(
             {
                 **entry.as_dict(),
-                "basis_at_recording": None if row is None else basis(row),
+                "basis_at_recording": None if row is None else basis(row, entry.basis_version),
                 "basis_sha256_recomputed": digest,
                 "basis_reproduced": digest == entry.basis_sha256,
             }

@@ -38,8 +38,8 @@ from pathlib import Path
 from typing import Any
 
 from ledger.attainment import Row, RowKey
-from ledger.chain import GENESIS, ChainHead, RecordKind, link, record_sha256
-from ledger.credits import CreditEntry, basis_sha256, vanished_basis_sha256
+from ledger.chain import GENESIS, ChainHead, RecordKind, link, record_sha256, with_later_fields
+from ledger.credits import CreditEntry, entry_basis_sha256
 from ledger.errors import LedgerError
 from ledger.events import InboundEvent, Origin, RecordedEvent, canonical_json
 from ledger.inbound import DOCUMENT, RejectedInputError
@@ -526,7 +526,8 @@ def _check_figures(
             at_moment[moment_us] = {row.key: row for row in then}
         key = RowKey(entry["contract_id"], entry["service_id"], entry["period"])
         row = at_moment[moment_us].get(key)
-        digest = basis_sha256(row) if row is not None else vanished_basis_sha256(key)
+        version = with_later_fields("entry", entry)["basis_version"]
+        digest = entry_basis_sha256(key, row, version)
         if digest != entry["basis_sha256"]:
             problems.append(f"entry {entry['entry_id']}: basis_sha256 does not recompute")
     booked: dict[RowKey, Decimal] = defaultdict(Decimal)

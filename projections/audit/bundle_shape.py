@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
+from ledger.credits import BASIS_FIELDS
 from ledger.inbound import RejectedInputError, validate_envelope
 from ledger.periods import from_us
 from ledger.timeformat import parse_utc
@@ -53,6 +54,9 @@ class Kind:
 
     words: str
     test: Callable[[Any], bool]
+    # A field a record gained later (`ledger.chain.LATER_FIELDS`): a bundle exported
+    # before it existed lacks it, and its record then holds the earlier value.
+    may_be_absent: bool = False
 
 
 # A document's shape: each field and what it must hold; a nested `dict` is an object of
@@ -144,6 +148,11 @@ _NARROWER: dict[str, Kind] = {
     "amount": DECIMAL,
     "period": PERIOD,
     "supersedes": OPTIONAL_TEXT,  # null for a first issue (the column may be NULL)
+    "basis_version": Kind(
+        f"a basis version ({', '.join(map(str, sorted(BASIS_FIELDS)))})",
+        lambda v: _is_integer(v) and v in BASIS_FIELDS,
+        may_be_absent=True,
+    ),
 }
 
 
@@ -215,6 +224,8 @@ def check_shape(document: Mapping[str, Any], shape: Shape, where: str, prefix: s
     for name, kind in shape.items():
         path = f"{prefix}{name}"
         if name not in document:
+            if isinstance(kind, Kind) and kind.may_be_absent:
+                continue
             raise MalformedBundleError(f"{where}: field {path} is missing")
         value = document[name]
         if isinstance(kind, Kind):

@@ -62,6 +62,7 @@ from projections.store.recorders import (
     to_dialect,
 )
 from projections.store.schema import (
+    ADD_LATER_COLUMN,
     BUCKET_US,
     CHAINED_TABLES,
     CONTRACT_SCOPE_COLUMNS,
@@ -69,6 +70,7 @@ from projections.store.schema import (
     DUE_NEWER,
     EVENT_COLUMNS,
     KEEP_FIRST,
+    LATER_COLUMNS,
     NOT_ENDED_US,
     REJECTION_COLUMNS,
     SCOPE_COLUMNS,
@@ -76,6 +78,7 @@ from projections.store.schema import (
     SPAN_WIDENING,
     WIDE_SPAN,
     Dialect,
+    later_selected,
 )
 from projections.store.subject_index import bucket_rows
 from projections.subject_rules import Span as Span
@@ -329,6 +332,7 @@ def _row_entry(r: Any) -> CreditEntry:
         terms_version=int(r["terms_version"]),
         recorded_at=from_us(int(r["recorded_us"])),
         basis_sha256=r["basis_sha256"],
+        basis_version=int(r["basis_version"]),
     )
 
 
@@ -565,6 +569,7 @@ class LedgerStore:
             raise
         self._require_chain()
         self._require_content_layout()
+        self._missing = self._later_columns()
 
     def _sqlite_datastore(self, path: Path) -> SQLiteDatastore:
         """The datastore of a SQLite file, after checking that what is there may be
@@ -674,6 +679,37 @@ class LedgerStore:
                 if not _missing_in_layout(str(exc)):
                     raise  # e.g. a role without privileges: that is the message to give
                 raise self._earlier_layout(what) from None
+
+    def _later_columns(self) -> dict[str, frozenset[str]]:
+        """The columns of `LATER_COLUMNS` this store lacks, by table. A writer adds them
+        (each existing row taking the value it held before the column existed); a reader
+        leaves the store as it is and reads that value in their place (`_column`)."""
+        missing: dict[str, frozenset[str]] = {}
+        for table, columns in LATER_COLUMNS.items():
+            for name, before in columns.items():
+                try:
+                    self._query(f"SELECT {name} FROM {table} WHERE 1 = 0")
+                    continue
+                except StoreError as exc:
+                    if not _missing_in_layout(str(exc)):
+                        raise
+                if self.access == "read":
+                    missing[table] = missing.get(table, frozenset()) | {name}
+                    continue
+                statement = ADD_LATER_COLUMN.format(table=table, name=name, before=before)
+                with self._transaction(commit=True) as cursor:
+                    cursor.execute(statement)
+        return missing
+
+    def _column(self, table: str, name: str, prefix: str = "") -> str:
+        """A column in a SELECT list, read as its earlier value where the store lacks it."""
+        return later_selected(table, name, self._missing.get(table, frozenset()), prefix)
+
+    def _all_columns(self, table: str) -> str:
+        """`*` in a SELECT list, with the columns the store lacks read as their earlier
+        values."""
+        lacking = self._missing.get(table, frozenset())
+        return ", ".join(["*", *(later_selected(table, name, lacking) for name in sorted(lacking))])
 
     def _earlier_layout(self, what: str) -> StoreRefusedError:
         return StoreRefusedError(
@@ -1156,7 +1192,9 @@ class LedgerStore:
 
     def entries_after(self, seq: int, limit: int) -> list[tuple[int, CreditEntry]]:
         rows = self._query(
-            "SELECT * FROM sla_credit_entries WHERE seq > ? ORDER BY seq LIMIT ?", [seq, limit]
+            f"SELECT {self._all_columns('sla_credit_entries')} FROM sla_credit_entries "
+            "WHERE seq > ? ORDER BY seq LIMIT ?",
+            [seq, limit],
         )
         return [(int(r["seq"]), _row_entry(r)) for r in rows]
 
@@ -1211,7 +1249,9 @@ class LedgerStore:
     ) -> list[CreditEntry]:
         """Entries in record order, filtered by any of: period, one contract, record
         time, and (`contract_ids`) a set of contracts."""
-        statement = "SELECT * FROM sla_credit_entries WHERE 1 = 1"
+        statement = (
+            f"SELECT {self._all_columns('sla_credit_entries')} FROM sla_credit_entries WHERE 1 = 1"
+        )
         params: list[Any] = []
         for column, value in (("period", period), ("contract_id", contract_id)):
             if value is not None:
@@ -1382,7 +1422,7 @@ class LedgerStore:
     ) -> list[dict[str, Any]]:
         table = CHAINED_TABLES[kind]
         columns = [name for name, _ in COLUMNS[kind]]
-        listed = ", ".join(f"e.{name}" for name in columns)
+        listed = ", ".join(self._column(table, name, "e.") for name in columns)
         if kind != "event":
             return [
                 {name: r[name] for name in columns}
@@ -1478,7 +1518,9 @@ class LedgerStore:
         kinds: tuple[RecordKind, ...] = ("entry", "close")
         columns = {kind: tuple(name for name, _ in COLUMNS[kind]) for kind in kinds}
         statements = {
-            kind: f"SELECT {', '.join(f'e.{n}' for n in columns[kind])}, {library} "
+            kind: "SELECT "
+            + ", ".join(self._column(CHAINED_TABLES[kind], n, "e.") for n in columns[kind])
+            + f", {library} "
             f"FROM {CHAINED_TABLES[kind]} e {join} {within}"
             for kind in columns
         }
@@ -1612,7 +1654,8 @@ class LedgerStore:
                 return f'{column} COLLATE "C"'
             return column
 
-        statement = rows_after_statement(table, key, values, after is not None, ordered)
+        selected = [self._column(table, name) for name in values]
+        statement = rows_after_statement(table, key, selected, after is not None, ordered)
         return self._rows(statement, [*(after or ()), limit])
 
     def library_count(self) -> int:
@@ -1745,6 +1788,7 @@ def entry_fields(e: CreditEntry) -> dict[str, Any]:
         "terms_version": e.terms_version,
         "recorded_us": to_us(e.recorded_at),
         "basis_sha256": e.basis_sha256,
+        "basis_version": e.basis_version,
     }
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from ledger.chain import FIELDS, GENESIS, JSON_TEXT_FIELDS
+from ledger.chain import FIELDS, GENESIS, JSON_TEXT_FIELDS, LATER_FIELDS
 from projections.chain_records import CHAINED_TABLES as CHAINED_TABLES
 from projections.subject_rules import CONTRACT_CUSTOMER as CONTRACT_CUSTOMER
 from projections.subject_rules import CONTRACT_SERVICE as CONTRACT_SERVICE
@@ -152,6 +152,7 @@ def create_statements(dialect: Dialect) -> list[str]:
             terms_version INTEGER NOT NULL,
             recorded_us BIGINT NOT NULL,
             basis_sha256 TEXT NOT NULL,
+            basis_version INTEGER NOT NULL DEFAULT 1,
             chain_pos BIGINT NOT NULL UNIQUE CHECK (chain_pos > 0),
             chain_sha256 TEXT NOT NULL)""",
         "CREATE INDEX IF NOT EXISTS sla_credit_entries_row "
@@ -236,6 +237,7 @@ ENTRY_COLUMNS = (
     ("terms_version", "integer"),
     ("recorded_us", "bigint"),
     ("basis_sha256", "text"),
+    ("basis_version", "integer"),
     ("chain_pos", "bigint"),
     ("chain_sha256", "text"),
 )
@@ -247,6 +249,24 @@ EVENT_CONTENT_FIELDS = ("content_sha256", *JSON_TEXT_FIELDS["event"])
 assert tuple(name for name, _ in EVENT_COLUMNS[:-2]) + EVENT_CONTENT_FIELDS == FIELDS["event"]
 assert tuple(name for name, _ in ENTRY_COLUMNS[:-2]) == FIELDS["entry"]
 assert tuple(name for name, _ in CLOSE_COLUMNS[:-2]) == FIELDS["close"]
+# The columns a chained table gained after stores were made without them, by table, each
+# with the value its rows held before (`ledger.chain.LATER_FIELDS`). A writer adds a
+# missing one to an existing store (`ADD_LATER_COLUMN`, its rows taking that value);
+# a reader of a store without it reads that value in its place (`later_selected`).
+LATER_COLUMNS: dict[str, dict[str, int]] = {
+    CHAINED_TABLES[kind]: dict(later) for kind, later in LATER_FIELDS.items()
+}
+ADD_LATER_COLUMN = "ALTER TABLE {table} ADD COLUMN {name} INTEGER NOT NULL DEFAULT {before}"
+
+
+def later_selected(table: str, name: str, missing: frozenset[str], prefix: str = "") -> str:
+    """A column of `table` in a SELECT list: itself (after `prefix`, a table alias), or,
+    where the store lacks it (`missing`), the value its rows held before it existed."""
+    if name in missing:
+        return f"{LATER_COLUMNS[table][name]} AS {name}"
+    return f"{prefix}{name}"
+
+
 # CHAINED_TABLES (kind -> its table) is defined in `projections.chain_records`, which
 # verify's worker processes import without the store.
 
