@@ -42,19 +42,32 @@ _MARGIN = timedelta(days=2)
 Slot = tuple[int, int]
 
 
-def _parse_clock(text: object, where: str, *, is_end: bool) -> int:
-    if not isinstance(text, str):
-        raise InvalidInputError(f'{where}: must be a local time "HH:MM", got {text!r}')
+def clock_minutes(text: str, *, is_end: bool) -> int | None:
+    """A local time of business hours as minutes after local midnight, or None when the
+    text is not one: `"HH:MM"` in ASCII digits from 00:00 to 23:59, and `"24:00"` (1440,
+    the end of the local day) as the end of a slot only. The one reading of a clock
+    time: the contract's validation (`ledger.inbound`) and the calendar both use it."""
     match = _CLOCK.fullmatch(text)
     if match is None:
-        raise InvalidInputError(f'{where}: must be a local time "HH:MM", got "{text}"')
+        return None
     hours, minutes = int(match.group(1)), int(match.group(2))
     if is_end and hours == 24 and minutes == 0:
         return MINUTES_PER_DAY
     if hours > 23 or minutes > 59:
-        allowed = '00:00 to 23:59, or "24:00"' if is_end else "00:00 to 23:59"
-        raise InvalidInputError(f'{where}: must be {allowed}, got "{text}"')
+        return None
     return hours * 60 + minutes
+
+
+def _parse_clock(text: object, where: str, *, is_end: bool) -> int:
+    if not isinstance(text, str):
+        raise InvalidInputError(f'{where}: must be a local time "HH:MM", got {text!r}')
+    minutes = clock_minutes(text, is_end=is_end)
+    if minutes is not None:
+        return minutes
+    if _CLOCK.fullmatch(text) is None:
+        raise InvalidInputError(f'{where}: must be a local time "HH:MM", got "{text}"')
+    allowed = '00:00 to 23:59, or "24:00"' if is_end else "00:00 to 23:59"
+    raise InvalidInputError(f'{where}: must be {allowed}, got "{text}"')
 
 
 def _merge(slots: list[Slot]) -> tuple[Slot, ...]:

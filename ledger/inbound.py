@@ -43,7 +43,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from ledger.business_time import WEEKDAYS
+from ledger.business_time import WEEKDAYS, clock_minutes
 from ledger.currencies import MINOR_UNITS
 from ledger.errors import InvalidInputError
 from ledger.events import EVENT_TYPES, InboundEvent
@@ -420,7 +420,6 @@ def _object(value: object) -> dict[str, Any]:
     raise _fail(f"must be an object, got {_describe(value)}")
 
 
-_TIME = re.compile(r"(?:[01][0-9]|2[0-3]):[0-5][0-9]")
 _END_OF_DAY: Final = "24:00"
 
 
@@ -430,17 +429,20 @@ def _interval(value: object) -> list[str]:
         shape = f"array of {len(value)}" if isinstance(value, list) else _describe(value)
         raise _fail(f'must be a pair ["HH:MM", "HH:MM"] (start, end), got {shape}')
     start, end = value
+    minutes: list[int] = []
     for index, time in enumerate(value):
         if not isinstance(time, str):
             raise _fail(f'must be a time "HH:MM", got {_describe(time)}', (index,))
-        if _TIME.fullmatch(time) is None and not (index == 1 and time == _END_OF_DAY):
+        found = clock_minutes(time, is_end=index == 1)
+        if found is None:
             rule = f'must be a time "HH:MM" from "00:00" to "23:59", got {_quote(time)}'
             if time == _END_OF_DAY:
                 rule = f'"24:00" is allowed only as the end of an interval, got {_quote(time)}'
             elif index == 1:
                 rule = f'must be a time "HH:MM" from "00:01" to "24:00", got {_quote(time)}'
             raise _fail(rule, (index,))
-    if not start < end:  # zero-padded HH:MM compare as text
+        minutes.append(found)
+    if not minutes[0] < minutes[1]:
         raise _fail(f'must be after the start "{start}", got "{end}"', (1,))
     return [start, end]
 
