@@ -113,8 +113,17 @@ class InboundEvent:
 
 @dataclass(frozen=True, slots=True)
 class Origin:
-    """Where an input came from: a file and its line, or a Kafka topic, partition and
-    offset (with the message's key)."""
+    """Where an input came from; the one description of an origin, which the store,
+    the audit bundle and the outputs refer to.
+
+    Two shapes: a line of a file (`file`, the absolute path or `<stdin>`, and `line`,
+    counted from 1), or a Kafka record (`topic`, `partition`, `offset`, and the message's
+    `key` when it has one). Unset fields are absent, never null: `as_dict()` is the
+    origin as every output and document shows it (an accepted event's stored record
+    embeds its `canonical()` JSON, which the hash chain covers; a kept rejection stores
+    it too, and `rejections` prints it), and `Origin(**as_dict())` reads one back.
+    The same input from the same origin is one rejection, however often it is re-read.
+    """
 
     file: str | None = None
     line: int | None = None

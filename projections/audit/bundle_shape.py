@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
 from ledger.credits import BASIS_FIELDS
+from ledger.events import Origin
 from ledger.inbound import RejectedInputError, validate_envelope
 from ledger.periods import from_us
 from ledger.timeformat import parse_utc
@@ -188,14 +189,9 @@ MANIFEST: Final[Shape] = {
 }
 CREDITS: Final[Shape] = {"entries": LIST}
 CREDITS_ENTRY: Final[Shape] = {"entry_id": TEXT}
-ORIGIN: Final[Shape] = {
-    "file": OPTIONAL_TEXT,
-    "line": OPTIONAL_INTEGER,
-    "topic": OPTIONAL_TEXT,
-    "partition": OPTIONAL_INTEGER,
-    "offset": OPTIONAL_INTEGER,
-    "key": OPTIONAL_TEXT,
-}
+# An event's origin: the fields of `ledger.events.Origin`, each of its type.
+_BY_ORIGIN_TYPE: Final = {"str | None": OPTIONAL_TEXT, "int | None": OPTIONAL_INTEGER}
+ORIGIN: Final[Shape] = {f.name: _BY_ORIGIN_TYPE[str(f.type)] for f in fields(Origin)}
 
 
 def found(value: Any) -> str:

@@ -118,7 +118,7 @@ class StoredRejection:
     seq: int
     rejection_id: str
     rejected_at: datetime
-    origin: dict[str, Any]
+    origin: dict[str, Any]  # `Origin.as_dict()` (`ledger.events.Origin`)
     raw: bytes
     field: str
     reason: str
