@@ -1,4 +1,4 @@
-"""Fixtures shared by every test: real PostgreSQL, a real Kafka-protocol broker, store URLs.
+"""Fixtures shared by every test: real PostgreSQL, a real Kafka-protocol broker, stores.
 
 The servers are session-scoped (started once, on first use) and resolved as
 `tests/infrastructure.py` explains: environment address, else Docker, else an embedded
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -19,6 +20,9 @@ from tests.infrastructure import (
     postgres_server,
     sqlite_url,
 )
+
+if TYPE_CHECKING:
+    from projections.store import LedgerStore
 
 # Start times of the servers this session used, shown once at the end of the run.
 _started: dict[str, Service] = {}
@@ -67,6 +71,17 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return sqlite_url(tmp_path)
     url: str = request.getfixturevalue("fresh_postgres_url")
     return url
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[LedgerStore]:
+    """The store at `store_url`, open for the test. (Imported here: a unit test session
+    need not load the store.)"""
+    from projections.store import LedgerStore
+
+    opened = LedgerStore(store_url)
+    yield opened
+    opened.close()
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -5,32 +5,27 @@ between and the recorded events that caused it. On SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
-import io
 import json
 import time
-from contextlib import redirect_stdout
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from consumers.cli import main
 from ledger.periods import Period
 from ledger.timeformat import format_utc
 from projections.credit_entries import close_period
 from projections.store import LedgerStore
 from tests.builders import contract, ev, outage
+from tests.cli_process import run_in_process
 
 pytestmark = pytest.mark.integration
 
 
 def cli(store: str, *args: str) -> str:
-    out = io.StringIO()
-    with redirect_stdout(out):
-        status = main([*args, "--store", store])
-    assert status == 0, out.getvalue()
-    return out.getvalue()
+    """A question to the store, asked in this process: a test of dozens of them."""
+    return run_in_process(*args, "--store", store)
 
 
 def ingest(store: str, path: Path, docs: list[dict[str, Any]]) -> None:

@@ -20,10 +20,9 @@ import pytest
 
 from benchmarks.ingest_and_report import generate
 from consumers.validation import MAX_EVENT_BYTES
-from tests.cli_process import run_cli
+from tests.cli_process import SLA_LEDGER, environment, run_cli
 from tests.infrastructure import wait_until
 from tests.integration.test_interrupts import catches_sigterm, stored
-from tests.integration.test_kafka_intake import SLA_LEDGER
 
 pytestmark = pytest.mark.integration
 
@@ -35,7 +34,7 @@ def good_lines(count: int) -> list[bytes]:
 
 
 def start(*args: str, **popen: object) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if k not in ("SLA_LEDGER_STORE", "SLA_LEDGER_DEBUG")}
+    env = environment(debug=False)
     options: dict[str, object] = {"stdin": subprocess.DEVNULL, **popen}
     return subprocess.Popen(  # type: ignore[call-overload,no-any-return]
         [*SLA_LEDGER, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **options

@@ -19,11 +19,11 @@ from consumers.kafka_config import KafkaSettings
 from consumers.publish import publish_file
 from tests.builders import contract, outage
 from tests.cli_process import run_cli as run
+from tests.cli_process import succeeded
 from tests.integration.test_kafka_intake import (
     Ingest,
     Message,
     TopicReader,
-    cli,
     headers_of,
     ingest_args,
     new_group,
@@ -228,7 +228,7 @@ def test_hostile_messages_are_dead_lettered_and_the_consumer_goes_on_after_a_res
     counts = ingest("second")
     assert (counts["accepted"], counts["rejected"]) == (2, 0), counts
 
-    listed = json.loads(cli("rejections", "--store", store_url, "--format", "json"))
+    listed = json.loads(succeeded("rejections", "--store", store_url, "--format", "json"))
     by_offset = sorted(listed["rejections"], key=lambda r: r["origin"]["offset"])
     assert len(by_offset) == len(HOSTILE)
     for rejection, (case, _, field, rule) in zip(by_offset, HOSTILE, strict=True):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,13 +25,6 @@ RESPONSE = {
     "business_hours": {"weekly": OFFICE_HOURS, "holidays": []},
     "credit_tiers": [{"below_percent": "100", "credit_percent": "5"}],
 }
-
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[LedgerStore]:
-    opened = LedgerStore(store_url)
-    yield opened
-    opened.close()
 
 
 def feed(store: LedgerStore, tmp_path: Path, name: str, docs: list[dict[str, Any]]) -> None:

@@ -40,9 +40,9 @@ import pytest
 
 from benchmarks.ingest_and_report import generate
 from tests.builders import contract
+from tests.cli_process import SLA_LEDGER, environment, run_cli
 from tests.infrastructure import sqlite_url, wait_until
 from tests.integration.test_kafka_intake import (
-    SLA_LEDGER,
     Spawn,
     build_stream,
     new_group,
@@ -104,7 +104,7 @@ def feed(tmp_path_factory: pytest.TempPathFactory) -> Feed:
 
 
 def start(*args: str) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("SLA_LEDGER_STORE", "SLA_LEDGER_DEBUG")}
+    env = environment(debug=False)
     return subprocess.Popen(
         [*SLA_LEDGER, *args],
         env=env,
@@ -146,16 +146,7 @@ def holds_scratch_store(process: subprocess.Popen[str]) -> bool:
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "SLA_LEDGER_STORE"}
-    return subprocess.run(
-        [*SLA_LEDGER, *args],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=RUN_TIMEOUT_SECONDS,
-        check=False,
-    )
+    return run_cli(*args, timeout=RUN_TIMEOUT_SECONDS)
 
 
 def stored(url: str, table: str) -> int:
@@ -465,7 +456,7 @@ def test_ctrl_c_while_the_demo_consumes_ends_the_demo_promptly_after_a_clean_sto
     waiting to publish to the broker that the same Ctrl-C stopped (that took a minute)."""
     directory = tmp_path / "demo"
     url = sqlite_url(directory)
-    env = {k: v for k, v in os.environ.items() if k not in ("SLA_LEDGER_STORE", "SLA_LEDGER_DEBUG")}
+    env = environment(debug=False)
     process = subprocess.Popen(
         [*SLA_LEDGER, "demo", "--dir", str(directory)],
         env=env,

@@ -32,7 +32,6 @@ import shutil
 import signal
 import sqlite3
 import subprocess
-import sys
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
@@ -54,6 +53,7 @@ from consumers.outbox import DEAD_LETTER_MAX_VALUE
 from consumers.publish import publish_file
 from consumers.validation import MAX_EVENT_BYTES
 from projections.store import LedgerStore
+from tests.cli_process import SLA_LEDGER, environment, succeeded
 from tests.infrastructure import fresh_postgres_database, sqlite_url, wait_until
 from tests.tampering import tamper
 
@@ -62,8 +62,6 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.integration
 
-_SCRIPT = Path(sys.executable).with_name("sla-ledger")
-SLA_LEDGER = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "consumers"]
 
 PARTITIONS = 4
 STREAM_SIZE = 20_000
@@ -455,22 +453,6 @@ def build_stream(
 # ----------------------------------------------------------------------------- processes
 
 
-def cli(*args: str) -> str:
-    """Run a `sla-ledger` command to its end; its stdout (it must succeed)."""
-    env = {k: v for k, v in os.environ.items() if k != "SLA_LEDGER_STORE"}
-    done = subprocess.run(
-        [*SLA_LEDGER, *args],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, f"sla-ledger {' '.join(args)}: {done.stderr}"
-    return done.stdout
-
-
 class Ingest:
     """One `sla-ledger ingest --bootstrap-servers` process; output goes to files (a pipe
     nobody reads could fill and block it)."""
@@ -479,7 +461,7 @@ class Ingest:
         self.name = name
         self.out = log_dir / f"{name}.out"
         self.err = log_dir / f"{name}.err"
-        env = {k: v for k, v in os.environ.items() if k != "SLA_LEDGER_STORE"}
+        env = environment()
         with self.out.open("wb") as out, self.err.open("wb") as err:
             self.process = subprocess.Popen(
                 [*SLA_LEDGER, "ingest", *args],
@@ -618,9 +600,9 @@ class Snapshot:
 
 
 def snapshot(url: str) -> Snapshot:
-    report = json.loads(cli("report", "--store", url, "--period", PERIOD, "--format", "json"))
+    report = json.loads(succeeded("report", "--store", url, "--period", PERIOD, "--format", "json"))
     del report["as_of"]
-    listed = json.loads(cli("rejections", "--store", url, "--format", "json"))["rejections"]
+    listed = json.loads(succeeded("rejections", "--store", url, "--format", "json"))["rejections"]
     rejections = sorted(
         (
             json.dumps(_unprefixed(r["origin"]), sort_keys=True),
@@ -1063,14 +1045,14 @@ def test_outbox_sends_committed_credit_entries_after_a_crash_and_dead_letters_po
 
     # `close` commits the entries while no publisher runs: the state a crash between the
     # commit and the send leaves behind.
-    closed = json.loads(cli("close", "--store", url, "--period", PERIOD, "--format", "json"))
+    closed = json.loads(succeeded("close", "--store", url, "--period", PERIOD, "--format", "json"))
     assert [e["amount"] for e in closed["entries"]] == ["100.00", "100.00", "100.00"]
     # A late correction for the first contract: its issue is reversed and re-issued.
     late = outage_pair(rnd, 9, 0, middle + timedelta(days=2), 9 * 3600, service="api", impact="100")
     produce(kafka_bootstrap, [routed(topics, d) for d in late])
 
     second = spawn(url, topics, group, "-second", idle=2.0).result()
-    entries = json.loads(cli("credits", "--store", url, "--format", "json"))["entries"]
+    entries = json.loads(succeeded("credits", "--store", url, "--format", "json"))["entries"]
     assert [e["kind"] for e in entries] == ["issue", "issue", "issue", "reversal", "issue"]
     assert second["credits_published"] == len(entries), second
     assert second["dead_letters_published"] == 0, second

@@ -4,7 +4,6 @@ never gets a partition of its topics."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import uuid
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.builders import contract, outage
-from tests.cli_process import run_cli
+from tests.cli_process import environment, run_cli
 from tests.integration.test_hostile_input import line
 from tests.integration.test_kafka_intake import new_group, new_topics
 
@@ -75,7 +74,7 @@ def test_a_batch_run_never_assigned_a_partition_fails_saying_so(
     """Before the fix it ended `consumed 0`, exit 0, as if the topics were drained."""
     topic = f"nosuch-{uuid.uuid4().hex[:10]}"
     group = new_group()
-    env = {k: v for k, v in os.environ.items() if k not in ("SLA_LEDGER_STORE", "SLA_LEDGER_DEBUG")}
+    env = environment(debug=False)
     result = subprocess.run(
         [
             sys.executable, "-c", _SHORT_ALLOWANCE, "ingest", "--bootstrap-servers",

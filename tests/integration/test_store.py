@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -25,13 +24,6 @@ from tests.builders import contract, ev, outage, service
 
 pytestmark = pytest.mark.integration
 MARCH = Period(2026, 3)
-
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[LedgerStore]:
-    opened = LedgerStore(store_url)
-    yield opened
-    opened.close()
 
 
 def write(path: Path, documents: list[dict[str, Any]], extra: list[bytes] | None = None) -> Path:
