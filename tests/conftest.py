@@ -84,6 +84,15 @@ def store(store_url: str) -> Iterator[LedgerStore]:
     opened.close()
 
 
+@pytest.fixture
+def ledger(store_url: str, tmp_path: Path) -> str:
+    """`store_url` holding two closed months with a correction between
+    (`tests.ledgers.two_closed_months`)."""
+    from tests.ledgers import two_closed_months
+
+    return two_closed_months(store_url, tmp_path)
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Say which servers the run used and how long each took to start."""
     if not _started:

@@ -25,7 +25,6 @@ from projections.audit.rebuild_compare import subject_index_differences
 from projections.audit.replay_derivation import LogRecord, Piece, replay_page
 from projections.chain_records import TOPIC_EVENT_ACCEPTED as EVENT
 from projections.store import LedgerStore
-from tests.integration.test_audit_workers import two_closed_months
 from tests.tampering import edit_record, query, tamper
 
 pytestmark = pytest.mark.integration
@@ -33,12 +32,6 @@ pytestmark = pytest.mark.integration
 PAGE = 4
 WITH_WORKER: dict[str, Any] = {"workers": 2, "parallel_from": 1}
 IN_PROCESS: dict[str, Any] = {"workers": 1}
-
-
-@pytest.fixture
-def ledger(store_url: str, tmp_path: Path) -> str:
-    """The chain of `test_audit_workers`: two months closed, a correction between."""
-    return two_closed_months(store_url, tmp_path)
 
 
 @pytest.fixture(autouse=True)

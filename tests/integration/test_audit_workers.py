@@ -12,23 +12,19 @@ taking pages as it finishes one (`workers` in the result), on PostgreSQL in the 
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from contextlib import closing
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from consumers.intake import ingest_file
-from ledger.periods import Period
 from projections.audit import verify as audit_verify
 from projections.audit.verify import VerifyResult, verify
-from projections.credit_entries import close_period
 from projections.store import LedgerStore
-from tests.builders import contract, ev, outage
+from tests.builders import contract, outage
+from tests.ledgers import ingest_docs
 from tests.tampering import edit_record, library_table, record_id, tamper
 
 pytestmark = pytest.mark.integration
@@ -37,47 +33,6 @@ WORKERS = 3
 PAGE = 4
 # Every store of these tests takes the workers' path (on SQLite), in pages of 4.
 SIDE_BY_SIDE: dict[str, Any] = {"workers": WORKERS, "parallel_from": 1, "page_size": PAGE}
-
-
-def _ingest(store: LedgerStore, path: Path, docs: list[dict[str, Any]]) -> None:
-    path.write_text("".join(json.dumps(d) + "\n" for d in docs))
-    ingest_file(store, path)
-
-
-@pytest.fixture
-def ledger(store_url: str, tmp_path: Path) -> str:
-    return two_closed_months(store_url, tmp_path)
-
-
-def two_closed_months(store_url: str, tmp_path: Path) -> str:
-    """Some sixty positions: a contract, outages through March, March closed (its entry
-    and close), outages through April and an amendment of a March outage (a reversal
-    and a re-issue), April closed."""
-    with LedgerStore(store_url) as store:
-        march = [
-            doc
-            for day in range(2, 14)
-            for doc in outage(
-                f"M-{day}", f"2026-03-{day:02}T10:00:00Z", f"2026-03-{day:02}T10:20:00Z"
-            )
-        ]
-        _ingest(store, tmp_path / "a.jsonl", [contract(), *march])
-        close_period(store, Period(2026, 3), datetime.now(UTC))
-        april = [
-            doc
-            for day in range(2, 14)
-            for doc in outage(
-                f"A-{day}", f"2026-04-{day:02}T10:00:00Z", f"2026-04-{day:02}T10:20:00Z"
-            )
-        ]
-        amended = ev(
-            "outage.amended",
-            "2026-04-20T09:00:00Z",
-            {"outage_id": "M-2", "ended_at": "2026-03-03T10:00:00Z", "reason": "review"},
-        )
-        _ingest(store, tmp_path / "b.jsonl", [*april, amended])
-        close_period(store, Period(2026, 4), datetime.now(UTC))
-    return store_url
 
 
 def _layout(url: str) -> list[str]:
@@ -251,7 +206,7 @@ def test_records_appended_while_the_workers_read_are_not_looked_at(
         assert store.chain_end() == end  # the snapshot begins here
         with LedgerStore(ledger) as writer:
             docs = outage("L-1", "2026-05-04T10:00:00Z", "2026-05-04T11:00:00Z")
-            _ingest(writer, tmp_path / "later.jsonl", docs)
+            ingest_docs(writer, tmp_path / "later.jsonl", docs)
         result = verify(store, **SIDE_BY_SIDE)
     assert result.ok, result.finding
     assert result.records == end
@@ -302,7 +257,7 @@ def test_a_damaged_file_is_reported_as_damaged_with_workers(tmp_path: Path) -> N
     url = f"sqlite:///{path}"
     with LedgerStore(url) as store:
         docs = [d for n in range(40) for d in outage(f"O-{n}", "2026-03-10T10:00:00Z", None)]
-        _ingest(store, tmp_path / "a.jsonl", [contract(), *docs])
+        ingest_docs(store, tmp_path / "a.jsonl", [contract(), *docs])
     with closing(sqlite3.connect(path)) as conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         page_size = conn.execute("PRAGMA page_size").fetchone()[0]

@@ -1,0 +1,72 @@
+"""A store written before entries carried `basis_version` (its entries table without the
+column) on SQLite and PostgreSQL: a reader reads its entries as version 1 and leaves the
+store as it is; a writer adds the column, every existing row taking 1; either way the
+chain verifies and its head does not move, since a version-1 entry is chained exactly as
+before the field existed."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from datetime import UTC, datetime
+
+import pytest
+
+from ledger.periods import Period
+from projections.audit.verify import verify
+from projections.credit_entries import close_period
+from projections.store import LedgerStore
+from projections.store.ledger_store import parse_store_url
+from tests.tampering import query
+
+pytestmark = pytest.mark.integration
+
+ENTRIES = "sla_credit_entries"
+
+
+def _without_the_column(url: str) -> None:
+    """Drop `basis_version` as the table's owner would have left it: triggers kept."""
+    statement = f"ALTER TABLE {ENTRIES} DROP COLUMN basis_version"
+    dialect, params = parse_store_url(url)
+    if dialect == "sqlite":
+        with closing(sqlite3.connect(params["path"])) as conn:
+            conn.execute(statement)
+            conn.commit()
+        return
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        conn.execute(statement.encode())
+
+
+def _has_the_column(url: str) -> bool:
+    try:
+        query(url, f"SELECT basis_version FROM {ENTRIES} WHERE 1 = 0")
+    except Exception:
+        return False
+    return True
+
+
+def test_an_older_store_reads_as_version_1_and_is_upgraded_by_a_writer(ledger: str) -> None:
+    with LedgerStore(ledger) as store:
+        head = store.chain_head()
+        entries = store.entries()
+    assert entries
+    assert {e.basis_version for e in entries} == {1}
+    _without_the_column(ledger)
+
+    with LedgerStore(ledger, access="read") as reader:
+        assert reader.entries() == entries
+        assert reader.chain_head() == head
+        assert verify(reader).ok
+    assert not _has_the_column(ledger), "a reader changed the store"
+
+    with LedgerStore(ledger) as writer:
+        assert writer.entries() == entries
+        assert verify(writer).ok
+        # It goes on working: April closed again appends nothing, a new month closes.
+        close_period(writer, Period(2026, 4), datetime.now(UTC))
+        close_period(writer, Period(2026, 5), datetime.now(UTC))
+        assert verify(writer).ok
+    assert _has_the_column(ledger)
+    assert query(ledger, f"SELECT DISTINCT basis_version FROM {ENTRIES}") == [(1,)]

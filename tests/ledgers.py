@@ -1,0 +1,53 @@
+"""Small stores that several integration tests share, built through the file intake and
+`close` as a user builds them. (Imported lazily by conftest: a unit test session need not
+load the store.)"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from consumers.intake import ingest_file
+from ledger.periods import Period
+from projections.credit_entries import close_period
+from projections.store import LedgerStore
+from tests.builders import contract, ev, outage
+
+
+def ingest_docs(store: LedgerStore, path: Path, docs: list[dict[str, Any]]) -> None:
+    """Write `docs` as JSON Lines to `path` and ingest that file."""
+    path.write_text("".join(json.dumps(d) + "\n" for d in docs))
+    ingest_file(store, path)
+
+
+def two_closed_months(store_url: str, tmp_path: Path) -> str:
+    """Some sixty positions: a contract, outages through March, March closed (its entry
+    and close), outages through April and an amendment of a March outage (a reversal
+    and a re-issue), April closed."""
+    with LedgerStore(store_url) as store:
+        march = [
+            doc
+            for day in range(2, 14)
+            for doc in outage(
+                f"M-{day}", f"2026-03-{day:02}T10:00:00Z", f"2026-03-{day:02}T10:20:00Z"
+            )
+        ]
+        ingest_docs(store, tmp_path / "a.jsonl", [contract(), *march])
+        close_period(store, Period(2026, 3), datetime.now(UTC))
+        april = [
+            doc
+            for day in range(2, 14)
+            for doc in outage(
+                f"A-{day}", f"2026-04-{day:02}T10:00:00Z", f"2026-04-{day:02}T10:20:00Z"
+            )
+        ]
+        amended = ev(
+            "outage.amended",
+            "2026-04-20T09:00:00Z",
+            {"outage_id": "M-2", "ended_at": "2026-03-03T10:00:00Z", "reason": "review"},
+        )
+        ingest_docs(store, tmp_path / "b.jsonl", [*april, amended])
+        close_period(store, Period(2026, 4), datetime.now(UTC))
+    return store_url
