@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from consumers.cli import main
+from consumers.cli.main import main
 from ledger.periods import Period
 from ledger.timeformat import format_utc
 from projections.credit_entries import close_period
