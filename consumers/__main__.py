@@ -22,7 +22,7 @@ def _record(signum: int, _frame: FrameType | None) -> None:
 def entry() -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _record)
-    from consumers.cli import main  # only now: a signal is recorded
+    from consumers.cli.main import main  # only now: a signal is recorded
 
     if _received:
         print(

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from consumers import render
-from consumers.cli import UsageError
+from consumers.cli.common import UsageError
 from consumers.embedded_broker import embedded_broker
 from consumers.kafka_config import (
     CREDITS_TOPIC,

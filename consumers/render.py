@@ -1,127 +1,19 @@
-"""Rendering for people (aligned tables) and for programs (JSON, CSV): outputs.md.
+"""Rendering for people: one-line messages and aligned tables (outputs.md). The documents
+for programs (JSON, CSV) are the queries' own (`projections.queries.encoding`).
 
 Everything printed for people goes through `for_humans` (one line) or `lines` (several):
 text that came from producers, files or the command line (ids, names, reasons, file
 names) may hold control or bidirectional characters. Printed raw, an ESC sequence
 recolours or clears the terminal, a newline forges a line, and U+202E reverses the
 rest of a row. So each such character is shown as a visible escape (`\\u202e`, `\\x1b`,
-`\\n`): the reader sees that something was there, and nothing else changes. JSON and CSV
-are data for programs and stay exact (JSON escapes control characters itself).
+`\\n`): the reader sees that something was there, and nothing else changes.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
-
-
-def to_json(document: Any) -> str:
-    """`json.dumps(document, indent=2, ensure_ascii=False)`, to the byte.
-
-    With an indent, `json` encodes in pure Python, piece by piece; a report of thousands
-    of rows spent more time there than computing them. The documents printed here are
-    dicts with text keys, lists, text, whole numbers, booleans and nulls: those are
-    written directly below (strings by `json`'s own encoder). Anything else (a float, a
-    dict with a key that is not text, an int or str subclass) is left to `json.dumps`
-    itself, value by value. A `JsonText` is JSON written already (see there).
-    """
-    parts: list[str] = []
-    _write_json(document, "\n", parts)
-    return "".join(parts)
-
-
-class JsonText:
-    """A value as `to_json` writes it on its own, to place inside a document given to
-    `to_json`: the same text as if the value itself were there. JSON breaks lines only
-    between items, never inside a string (a newline there is written `\\n`), so a value
-    written deeper is its own text with each line break followed by the indentation of
-    where it stands. (Not for `json.dumps`, which does not know it.)"""
-
-    __slots__ = ("text",)
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-
-_LIST_OPENS = "[\n  "  # how `to_json` opens a list with items, at the top level
-_LIST_CLOSES = "\n]"
-
-
-def joined_json_lists(texts: Iterable[str]) -> JsonText:
-    """The list of the items of the lists `texts`, in order, each list as `to_json`
-    writes it: `to_json(a + b)` from `to_json(a)` and `to_json(b)`, without writing
-    their items again."""
-    bodies = [text[len(_LIST_OPENS) : -len(_LIST_CLOSES)] for text in texts if text != "[]"]
-    if not bodies:
-        return JsonText("[]")
-    return JsonText(_LIST_OPENS + ",\n  ".join(bodies) + _LIST_CLOSES)
-
-
-_JSON_TEXT = json.encoder.encode_basestring  # what `json.dumps(ensure_ascii=False)` uses
-_JSON_CONSTANTS: dict[Any, str] = {True: "true", False: "false", None: "null"}
-
-
-def _write_json(value: Any, newline: str, parts: list[str]) -> None:
-    """Append `value` as `json.dumps(..., indent=2)` spells it; `newline` is a line
-    break followed by the current indentation."""
-    kind = type(value)
-    if kind is str:
-        parts.append(_JSON_TEXT(value))
-    elif value is None or kind is bool:
-        parts.append(_JSON_CONSTANTS[value])
-    elif kind is int:
-        parts.append(int.__repr__(value))
-    elif kind is dict:
-        if not value:
-            parts.append("{}")
-            return
-        start = len(parts)
-        inner = newline + "  "
-        separator = "{" + inner
-        for key, item in value.items():
-            if type(key) is not str:  # json.dumps writes such a dict (keys turned to text)
-                del parts[start:]
-                parts.append(_dumped(value, newline))
-                return
-            # A text, null, boolean or whole number (most values) is written here, with
-            # its key, in one piece.
-            item_kind = type(item)
-            if item_kind is str:
-                parts.append(f"{separator}{_JSON_TEXT(key)}: {_JSON_TEXT(item)}")
-            elif item is None or item_kind is bool:
-                parts.append(f"{separator}{_JSON_TEXT(key)}: {_JSON_CONSTANTS[item]}")
-            elif item_kind is int:
-                parts.append(f"{separator}{_JSON_TEXT(key)}: {int.__repr__(item)}")
-            else:
-                parts.append(f"{separator}{_JSON_TEXT(key)}: ")
-                _write_json(item, inner, parts)
-            separator = "," + inner
-        parts.append(newline + "}")
-    elif kind is list or kind is tuple:
-        if not value:
-            parts.append("[]")
-            return
-        inner = newline + "  "
-        separator = "[" + inner
-        for item in value:
-            parts.append(separator)
-            _write_json(item, inner, parts)
-            separator = "," + inner
-        parts.append(newline + "]")
-    elif kind is JsonText:
-        parts.append(value.text.replace("\n", newline))
-    else:
-        parts.append(_dumped(value, newline))
-
-
-def _dumped(value: Any, newline: str) -> str:
-    """`value` as `json.dumps(..., indent=2)` writes it where `newline` breaks lines."""
-    return json.dumps(value, indent=2, ensure_ascii=False).replace("\n", newline)
-
 
 # Characters a terminal would act on instead of showing: controls (Cc: C0, DEL, C1),
 # format characters (Cf: bidirectional overrides and isolates, zero-width joiners, the
@@ -263,31 +155,6 @@ def table_of_cells(
     return "\n".join(lines)
 
 
-def to_csv(rows: Sequence[Mapping[str, Any]], fields: Sequence[str]) -> str:
-    """A header of `fields`, then each row's values of them (`csv_rows`)."""
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow(fields)
-    return buffer.getvalue() + csv_rows(rows, fields)
-
-
-def csv_rows(rows: Iterable[Mapping[str, Any]], fields: Sequence[str]) -> str:
-    """The CSV lines of `rows`, each the row's values of `fields`: null as nothing,
-    booleans as true/false, the rest as text."""
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(
-        [
-            ""
-            if value is None
-            else ("true" if value else "false")
-            if type(value) is bool
-            else str(value)
-            for value in map(row.get, fields)
-        ]
-        for row in rows
-    )
-    return buffer.getvalue()
-
-
 # The report table: the row's figures in its as_dict order (outputs.md), the incident
 # tallies (met / missed / pending) and the excluded time next to the figures they explain.
 REPORT_COLUMNS = [
@@ -327,27 +194,6 @@ REPORT_NUMERIC = frozenset(
         "credit_amount",
     }
 )
-# The header `report --format csv` has always printed when there is no row. It is not
-# the table's columns (those may grow) and, unlike a CSV with rows, not every field:
-# kept as it was because the CSV is a public interface (outputs.md).
-REPORT_CSV_HEADER_WITHOUT_ROWS = (
-    "contract_id",
-    "service_id",
-    "status",
-    "terms_version",
-    "measured_seconds",
-    "downtime_seconds",
-    "availability_percent",
-    "availability_target_percent",
-    "incidents_missed",
-    "response_attainment_percent",
-    "credit_percent",
-    "fee_basis",
-    "credit_amount",
-    "currency",
-    "remedy",
-)
-
 ENTRY_COLUMNS = [
     ("recorded_at", "recorded at"),
     ("kind", "kind"),

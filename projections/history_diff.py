@@ -13,6 +13,8 @@ figures differ, the diff names every changed field and the causes:
   its record time (`caused_by_close`);
 - what finance was told: the credit entries recorded in between and the booked amount
   (sum of the row's entries) at T1 and at T2.
+
+The document a diff is told in is the query layer's (`projections.queries.diff`).
 """
 
 from __future__ import annotations
@@ -24,10 +26,9 @@ from decimal import Decimal
 from typing import Any
 
 from ledger.attainment import Row, RowKey
-from ledger.credits import CreditEntry, format_utc_micro
+from ledger.credits import CreditEntry
 from ledger.events import RecordedEvent
 from ledger.periods import Period, to_us
-from ledger.timeformat import format_utc
 from projections.attainment import PeriodReport, period_report
 from projections.store import LedgerStore
 
@@ -43,28 +44,6 @@ class RowDiff:
     entries: list[CreditEntry]
     booked: tuple[Decimal, Decimal]
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "contract_id": self.key.contract_id,
-            "service_id": self.key.service_id,
-            "change": self.change,
-            "fields": {name: {"from": old, "to": new} for name, (old, new) in self.fields.items()},
-            "caused_by_events": [
-                {
-                    "event_id": r.event.event_id,
-                    "type": r.event.type,
-                    "subject_id": r.event.subject_id,
-                    "occurred_at": format_utc(r.event.occurred_at),
-                    "recorded_at": format_utc_micro(r.recorded_at),
-                }
-                for r in self.events
-            ],
-            "caused_by_horizon": self.horizon_only,
-            "caused_by_close": None if self.closed is None else format_utc_micro(self.closed),
-            "booked_amount": {"from": str(self.booked[0]), "to": str(self.booked[1])},
-            "entries_recorded": [e.as_dict() for e in self.entries],
-        }
-
 
 @dataclass(frozen=True)
 class PeriodDiff:
@@ -72,22 +51,6 @@ class PeriodDiff:
     before: PeriodReport
     after: PeriodReport
     rows: list[RowDiff]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "period": self.period.label,
-            "from": format_utc(self.before.as_of),
-            "to": format_utc(self.after.as_of),
-            "status": {
-                "from": "closed" if self.before.closed_at else "provisional",
-                "to": "closed" if self.after.closed_at else "provisional",
-            },
-            "closed_at": None
-            if self.after.closed_at is None
-            else format_utc_micro(self.after.closed_at),
-            "rows_changed": len(self.rows),
-            "rows": [row.as_dict() for row in self.rows],
-        }
 
 
 def _booked(entries: list[CreditEntry]) -> Decimal:

@@ -71,7 +71,7 @@ def succeeded(*args: str, store: str | None = None, timeout: float = 120) -> str
 def run_in_process(*args: str) -> str:
     """The standard output of the CLI's `main(ARGS)` in this process, which must
     return 0: no interpreter start per command."""
-    from consumers.cli import main
+    from consumers.cli.main import main
 
     out = io.StringIO()
     with redirect_stdout(out):

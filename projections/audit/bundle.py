@@ -39,7 +39,7 @@ from typing import Any
 
 from ledger.attainment import Row, RowKey
 from ledger.chain import GENESIS, ChainHead, RecordKind, link, record_sha256, with_later_fields
-from ledger.credits import CreditEntry, entry_basis_sha256
+from ledger.credits import entry_basis_sha256
 from ledger.errors import LedgerError
 from ledger.events import InboundEvent, Origin, RecordedEvent, canonical_json
 from ledger.inbound import DOCUMENT, RejectedInputError
@@ -63,6 +63,8 @@ from projections.audit.bundle_shape import (
     check_shape,
     found,
 )
+from projections.queries.credits import Credits, credits_json
+from projections.queries.report import report_json, rows_report
 from projections.store import LedgerStore
 
 FORMAT = "sla-ledger-audit-bundle/1"
@@ -88,15 +90,6 @@ def _json(document: Any) -> str:
 
 def _lines(rows: Iterable[dict[str, Any]]) -> str:
     return "".join(canonical_json(row) + "\n" for row in rows)
-
-
-def report_document(period: Period, as_of: datetime, rows: list[dict[str, Any]]) -> str:
-    """The text `report --format json` prints, byte for byte."""
-    return _json({"period": period.label, "as_of": format_utc(as_of), "rows": rows})
-
-
-def credits_document(entries: list[CreditEntry]) -> str:
-    return _json({"entries": [e.as_dict() for e in entries]})
 
 
 README = """\
@@ -181,8 +174,10 @@ def export(store: LedgerStore, period: Period, out: Path, head: ChainHead) -> di
         "entries.jsonl": _lines(entry_rows),
         "close.json": _json(close_rows[0] if close_rows else None),
         "chain.jsonl": _lines(chain),
-        "report.json": report_document(period, as_of, [r.as_dict() for r in report.rows]),
-        "credits.json": credits_document(entries),
+        # What `report` and `credits` print: the same serialisers.
+        "report.json": report_json(rows_report(period, as_of, report.closed_at, report.rows))
+        + "\n",
+        "credits.json": credits_json(Credits(entries)) + "\n",
         "README.txt": README.format(
             period=period.label, as_of=format_utc(as_of), dirname=out, head=head.checkpoint
         ),
@@ -505,7 +500,7 @@ def _check_figures(
     recorded = _recorded(events)
     closed_at = None if close is None else from_us(int(close["closed_us"]))
     rows = _rows_at(recorded, period, as_of, closed_at)
-    expected = report_document(period, as_of, [r.as_dict() for r in rows])
+    expected = report_json(rows_report(period, as_of, closed_at, rows)) + "\n"
     actual = (directory / "report.json").read_text(encoding="utf-8")
     problems = [] if expected == actual else ["report.json differs from the recomputed report"]
     result.record(

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from consumers.cli import build_parser
+from consumers.cli.main import build_parser
 from tests.cli_process import run_cli
 
 pytestmark = pytest.mark.integration

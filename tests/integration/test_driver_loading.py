@@ -12,7 +12,7 @@ from tests.infrastructure import sqlite_url
 
 PROBE = """
 import sys
-from consumers.cli import main
+from consumers.cli.main import main
 code = main(sys.argv[1:])
 loaded = sorted(
     name for name in sys.modules

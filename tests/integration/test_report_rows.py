@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from consumers import report_rows
-from consumers.cli import main
+from consumers.cli.main import main
 from ledger.periods import Period, to_us
 from ledger.timeformat import format_utc
 from projections.attainment import period_report
+from projections.queries import report_rows
 from projections.store import LedgerStore
 from tests.builders import contract, ev, outage, service
 from tests.cli_process import run_cli as run
@@ -93,6 +93,7 @@ def two_processes(url: str, as_of: datetime) -> list[dict[str, Any]]:
         closed_at,
         every_contract=True,
         render_part=lambda documents: documents,
+        fork=True,
     )
     return [document for part in parts for document in part]
 

@@ -403,7 +403,7 @@ def test_the_document_is_deterministic_and_holds_no_binary_floats() -> None:
 
 
 def _text(doc: dict[str, Any]) -> list[str]:
-    from consumers.explain_text import render_text
+    from consumers.cli.explain_text import render_text
 
     return render_text(doc).splitlines()
 

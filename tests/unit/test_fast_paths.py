@@ -23,14 +23,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from consumers.render import (
-    JsonText,
     display_width,
     for_humans,
-    joined_json_lists,
     table_cells,
     table_of_cells,
-    to_csv,
-    to_json,
     to_table,
 )
 from ledger import contracts, intervals
@@ -40,6 +36,7 @@ from ledger.errors import InvalidInputError
 from ledger.money import round_half_even, round_half_up
 from ledger.timeformat import decimal_text, exact_seconds, parse_duration
 from ledger.value_keys import value_key
+from projections.queries.encoding import JsonText, joined_json_lists, to_csv, to_json
 from projections.store.ledger_store import _parsed
 
 # -- references: the general paths, as they were ------------------------------------

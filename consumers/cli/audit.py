@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from consumers import render
-from consumers.cli_options import format_option, period_option
+from consumers.cli.common import UsageError, open_store, parse_period
+from consumers.cli.options import format_option, period_option
 from ledger.chain import parse_checkpoint
 from ledger.wording import counted
+from projections.queries.encoding import to_json
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -109,8 +111,6 @@ def _checkpoint_option(parser: argparse.ArgumentParser, outside: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from consumers.cli import UsageError, open_store
-
     try:
         anchors = dict(parse_checkpoint(text) for text in getattr(args, "checkpoint", []))
     except ValueError as exc:
@@ -153,7 +153,7 @@ def _verify(store: Any, anchors: dict[int, str], output: str) -> int:
         ],
     }
     if output == "json":
-        print(render.to_json(document))
+        print(to_json(document))
     elif result.finding is None and result.damage is not None:
         print(render.for_humans(DAMAGED.format(problem=result.damage)))
     elif result.finding is None:
@@ -187,7 +187,6 @@ def _verify(store: Any, anchors: dict[int, str], output: str) -> int:
 
 
 def _rebuild(args: argparse.Namespace) -> int:
-    from consumers.cli import open_store
     from ledger.errors import StoreError
     from projections.audit.rebuild import rebuild
     from projections.store import LedgerStore
@@ -220,7 +219,7 @@ def _rebuild(args: argparse.Namespace) -> int:
         "differences_not_listed": result.more_differences,
     }
     if args.format == "json":
-        print(render.to_json(document))
+        print(to_json(document))
     else:
         print(
             render.for_humans(
@@ -246,7 +245,6 @@ def _rebuild(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from consumers.cli import open_store, parse_period
     from ledger.errors import StoreError
     from projections.audit.bundle import export
     from projections.audit.verify import verify
@@ -284,7 +282,7 @@ def _check(args: argparse.Namespace, anchors: dict[int, str]) -> int:
     result = check(args.directory, anchors)
     if args.format == "json":
         print(
-            render.to_json(
+            to_json(
                 {
                     "ok": result.ok,
                     "checks": [

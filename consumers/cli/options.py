@@ -13,6 +13,7 @@ import argparse
 import math
 from collections.abc import Sequence
 
+from projections.queries.as_of import INSTANT_FORMS
 from projections.store.ledger_store import DEFAULT_SQLITE_PATH
 
 STORE_ENV = "SLA_LEDGER_STORE"
@@ -29,10 +30,6 @@ STORE_HELP = (
     f"else sqlite:///{DEFAULT_SQLITE_PATH}"
 )
 
-# What `consumers.cli.as_of_instant` accepts.
-INSTANT_FORMS = (
-    "a date YYYY-MM-DD (meaning its 00:00 UTC) or an RFC 3339 instant such as 2026-11-05T09:30:00Z"
-)
 PERIOD_FORM = "YYYY-MM, a calendar month in each contract's own timezone"
 
 

@@ -1,6 +1,14 @@
 """A period's report rows as documents (`Row.as_dict`), read, computed and rendered on
 two cores.
 
+Query logic, not process plumbing, and so here under the query layer: which contracts
+each part reads, that a part read with only the subjects reaching its contracts has the
+very rows of the whole report, and that the parts in order are the rows in report order
+are rules of the report's derivation, and every asker of a report relies on them. The
+fork itself is only how the parts are computed, and an asker chooses it (`fork`): a
+command line, one process with no other thread; never a server with threads and
+connections of other requests, which a forked child would copy.
+
 A row only ever reads its own contract's subjects, so the rows of some contracts are
 the same whether they are computed with the whole period's subjects or with only the
 subjects that can reach those contracts (`load_subjects(..., scoped=True)`, what
@@ -60,14 +68,21 @@ def row_parts(
     *,
     every_contract: bool,
     render_part: Callable[[list[Document]], Part],
+    fork: bool,
 ) -> list[Part]:
     """`render_part` of the documents of every row of the contracts `contract_ids`
     (sorted) in `period`, as of `as_of` (what was recorded by then, with horizon
     `as_of`), part by part: the parts' documents joined are the rows in report order. A
     part may have no row. What `render_part` returns comes back from the child pickled.
     `every_contract`: these are all the contracts recorded by then, so in one process
-    they and the subjects are read without asking whom they reach."""
-    if len(contract_ids) < FORK_FROM_CONTRACTS or (os.cpu_count() or 1) < 2 or not _can_fork():
+    they and the subjects are read without asking whom they reach. `fork`: the asker
+    allows a forked child (see above)."""
+    if (
+        not fork
+        or len(contract_ids) < FORK_FROM_CONTRACTS
+        or (os.cpu_count() or 1) < 2
+        or not _can_fork()
+    ):
         every = None if every_contract else contract_ids
         return [render_part(_documents(open_store, period, as_of, every, closed_at))]
     split = len(contract_ids) - round(len(contract_ids) * CHILD_SHARE)

@@ -1,0 +1,86 @@
+"""`diff`: what the ledger said about a period's rows at one moment versus a later one,
+what finance was told, and which recorded events caused each change
+(`projections.history_diff` computes it; the document it answers with is decided here).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from ledger.credits import format_utc_micro
+from ledger.periods import Period
+from ledger.timeformat import format_utc
+from projections.history_diff import PeriodDiff, RowDiff, period_diff
+from projections.queries import as_of
+from projections.queries.encoding import to_json
+from projections.store import LedgerStore
+
+
+@dataclass(frozen=True)
+class Moment:
+    """A moment as asked for: the instant (None: now), what the asker called it and how
+    they wrote it, for a refusal."""
+
+    asked: datetime | None
+    name: str
+    typed: str | None = None
+
+
+def diff(
+    store: LedgerStore, period: Period, first: Moment, last: Moment, contract_id: str | None
+) -> PeriodDiff:
+    """The changes in `period` between `first` and `last` (`last` must not be before
+    `first`), of every contract or only `contract_id`'s rows."""
+    t1 = as_of.moment(store, first.asked, name=first.name, typed=first.typed)
+    t2 = as_of.moment(store, last.asked, name=last.name, typed=last.typed)
+    as_of.ordered(t1, t2, names=(first.name, last.name))
+    result = period_diff(store, period, t1, t2)
+    if contract_id is None:
+        return result
+    return replace(result, rows=[r for r in result.rows if r.key.contract_id == contract_id])
+
+
+def diff_document(result: PeriodDiff) -> dict[str, Any]:
+    return {
+        "period": result.period.label,
+        "from": format_utc(result.before.as_of),
+        "to": format_utc(result.after.as_of),
+        "status": {
+            "from": "closed" if result.before.closed_at else "provisional",
+            "to": "closed" if result.after.closed_at else "provisional",
+        },
+        "closed_at": None
+        if result.after.closed_at is None
+        else format_utc_micro(result.after.closed_at),
+        "rows_changed": len(result.rows),
+        "rows": [_row_document(row) for row in result.rows],
+    }
+
+
+def _row_document(row: RowDiff) -> dict[str, Any]:
+    return {
+        "contract_id": row.key.contract_id,
+        "service_id": row.key.service_id,
+        "change": row.change,
+        "fields": {name: {"from": old, "to": new} for name, (old, new) in row.fields.items()},
+        "caused_by_events": [
+            {
+                "event_id": r.event.event_id,
+                "type": r.event.type,
+                "subject_id": r.event.subject_id,
+                "occurred_at": format_utc(r.event.occurred_at),
+                "recorded_at": format_utc_micro(r.recorded_at),
+            }
+            for r in row.events
+        ],
+        "caused_by_horizon": row.horizon_only,
+        "caused_by_close": None if row.closed is None else format_utc_micro(row.closed),
+        "booked_amount": {"from": str(row.booked[0]), "to": str(row.booked[1])},
+        "entries_recorded": [e.as_dict() for e in row.entries],
+    }
+
+
+def diff_json(result: PeriodDiff) -> str:
+    return to_json(diff_document(result))

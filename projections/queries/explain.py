@@ -1,0 +1,40 @@
+"""`explain`: the full derivation of one row (contract, service, period) as of a moment,
+every fact with the event ids it comes from (`projections.explanation`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ledger.periods import Period
+from projections.explanation import explain
+from projections.queries import as_of
+from projections.queries.encoding import to_json
+from projections.store import LedgerStore
+
+
+@dataclass(frozen=True)
+class Explanation:
+    # The derivation as built once, JSON-ready: the JSON form is it as is, and the text
+    # for people is rendered from it, so the two can never tell different stories.
+    document: dict[str, Any]
+
+
+def explanation(
+    store: LedgerStore,
+    contract_id: str,
+    service_id: str,
+    period: Period,
+    asked: datetime | None,
+    *,
+    typed: str | None = None,
+) -> Explanation:
+    """The derivation of the row as of `asked` (None: now; `typed`: how the asker wrote
+    it). Raises `ledger.explain.RowNotFoundError` when the row does not exist then."""
+    moment = as_of.moment(store, asked, typed=typed)
+    return Explanation(explain(store, contract_id, service_id, period, moment))
+
+
+def explanation_json(result: Explanation) -> str:
+    return to_json(result.document)
