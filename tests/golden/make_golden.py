@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.history_growth import Month, Plan, correction_lines, write_month
-from consumers.demo import late_correction, month_events, write_jsonl
+from consumers.demo.run import late_correction, month_events, write_jsonl
 from ledger.periods import Period
 from tests.cli_process import run_cli
 from tests.golden.commands import OUTPUTS, STORE, outputs

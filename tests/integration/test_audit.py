@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from consumers.intake import classify, ingest_file
+from consumers.intake.file_ingest import classify, ingest_file
 from ledger.chain import link, record_sha256
 from ledger.events import Origin
 from ledger.periods import Period

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from consumers.intake import ingest_file
+from consumers.intake.file_ingest import ingest_file
 from ledger.periods import Period
 from projections.audit import verify as audit_verify
 from projections.audit.verify import VerifyResult, verify

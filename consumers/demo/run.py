@@ -29,16 +29,16 @@ from typing import Any
 
 from consumers import render
 from consumers.cli import UsageError
-from consumers.embedded_broker import embedded_broker
-from consumers.kafka_config import (
+from consumers.demo.broker import embedded_broker
+from consumers.intake.kafka_config import (
     CREDITS_TOPIC,
     DEAD_LETTER_TOPIC,
     INBOUND_TOPICS,
     TOPIC_OF_FAMILY,
     KafkaSettings,
 )
-from consumers.kafka_intake import IngestCounts, KafkaIngest
-from consumers.publish import publish_file, send_raw
+from consumers.intake.kafka_ingest import IngestCounts, KafkaIngest
+from consumers.intake.publish import publish_file, send_raw
 from consumers.shell_commands import command_line, shown_path
 from ledger.chain import parse_checkpoint
 from ledger.errors import LedgerError

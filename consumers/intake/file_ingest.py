@@ -1,7 +1,7 @@
 """The intake pipeline: raw inputs in, accepted events or kept rejections out.
 
 A file's lines go to `Intake.submit` with their origin, which validates (`classify`),
-batches and appends (one transaction per batch). The Kafka worker (`kafka_intake`)
+batches and appends (one transaction per batch). The Kafka worker (`kafka_ingest`)
 classifies its messages with the same `classify` and writes its batches, each with its
 offsets, through the same `BatchWriter`. Nothing is dropped: every input ends as
 accepted, duplicate or rejected-and-kept, and the counts always add up.
@@ -21,8 +21,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Final, TypeVar
 
+from consumers.intake.validation import (
+    MAX_EVENT_BYTES,
+    event_id_of,
+    oversize_reason,
+    parse_document,
+)
 from consumers.interrupts import Interrupted, StopReading, StopRequest
-from consumers.validation import MAX_EVENT_BYTES, event_id_of, oversize_reason, parse_document
 from ledger.errors import StoreError
 from ledger.events import InboundEvent, Origin
 from ledger.inbound import DOCUMENT, RejectedInputError, validate_envelope

@@ -47,11 +47,11 @@ from kafka.errors import KafkaError, KafkaTimeoutError
 from kafka.structs import OffsetAndMetadata
 
 from consumers import interrupts
-from consumers.intake import BatchWriter, classify
+from consumers.intake.file_ingest import BatchWriter, classify
+from consumers.intake.kafka_config import KafkaSettings
+from consumers.intake.outbox import publish_credits, publish_dead_letters, release_leases
+from consumers.intake.validation import MAX_EVENT_BYTES
 from consumers.interrupts import Interrupted, StopRequest
-from consumers.kafka_config import KafkaSettings
-from consumers.outbox import publish_credits, publish_dead_letters, release_leases
-from consumers.validation import MAX_EVENT_BYTES
 from ledger.errors import LedgerError, StoreError, StoreRefusedError
 from ledger.events import InboundEvent, Origin
 from projections.credit_entries import reconcile_closed_periods

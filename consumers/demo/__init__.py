@@ -1,0 +1,1 @@
+"""`sla-ledger demo`: one realistic month, end to end (see `run`)."""
