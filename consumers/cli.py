@@ -527,7 +527,7 @@ class ProgressBar:
 def input_path(path: Path, command: str) -> Path:
     """`--from-file`'s value, if there is something to read: a file, a device such as
     /dev/null (an empty input), a pipe, or `-` for standard input."""
-    from consumers.intake.file_ingest import STDIN
+    from consumers.intake.input_lines import STDIN
 
     if path == STDIN:
         if sys.stdin is None:  # started with `<&-`
@@ -546,13 +546,14 @@ def input_path(path: Path, command: str) -> Path:
 
 
 def input_label(path: Path) -> str:
-    from consumers.intake.file_ingest import STDIN
+    from consumers.intake.input_lines import STDIN
 
     return "stdin" if path == STDIN else path.name
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from consumers.intake.file_ingest import ingest_file, input_name
+    from consumers.intake.file_ingest import ingest_file
+    from consumers.intake.input_lines import input_name
 
     if args.bootstrap_servers and args.from_file is not None:
         raise UsageError("ingest: give either --from-file or --bootstrap-servers, not both")
@@ -589,7 +590,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def ingest_kafka(args: argparse.Namespace) -> int:
-    from consumers.intake.kafka_ingest import KafkaIngest, with_backoff
+    from consumers.intake.kafka_ingest import KafkaIngest
+    from consumers.intake.retry import with_backoff
 
     settings = kafka_settings(args)
     for name in ("max_messages", "batch_size"):
@@ -657,7 +659,7 @@ class KafkaProgress:
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    from consumers.intake.file_ingest import input_name
+    from consumers.intake.input_lines import input_name
     from consumers.intake.publish import publish_file
 
     path = input_path(args.from_file, "publish")
@@ -885,7 +887,7 @@ def export_rejections(stored: Sequence[StoredRejection], path: Path, url: str) -
     The file is created, never overwritten: `rejections` only reads, and an existing
     path (the store itself, a previous export) is refused untouched.
     """
-    from consumers.intake.file_ingest import STDIN
+    from consumers.intake.input_lines import STDIN
 
     lines = b"".join(r.raw.replace(b"\n", b" ") + b"\n" for r in stored)
     if path == STDIN:

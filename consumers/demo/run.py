@@ -30,6 +30,7 @@ from typing import Any
 from consumers import render
 from consumers.cli import UsageError
 from consumers.demo.broker import embedded_broker
+from consumers.intake.ingest_counts import IngestCounts
 from consumers.intake.kafka_config import (
     CREDITS_TOPIC,
     DEAD_LETTER_TOPIC,
@@ -37,7 +38,7 @@ from consumers.intake.kafka_config import (
     TOPIC_OF_FAMILY,
     KafkaSettings,
 )
-from consumers.intake.kafka_ingest import IngestCounts, KafkaIngest
+from consumers.intake.kafka_ingest import KafkaIngest
 from consumers.intake.publish import publish_file, send_raw
 from consumers.shell_commands import command_line, shown_path
 from ledger.chain import parse_checkpoint

@@ -20,7 +20,7 @@ from typing import Any
 from kafka import KafkaProducer
 from kafka.errors import KafkaError, KafkaTimeoutError
 
-from consumers.intake.file_ingest import Progress, file_lines, input_size
+from consumers.intake.input_lines import Progress, file_lines, input_size
 from consumers.intake.kafka_config import TOPIC_OF_FAMILY, KafkaSettings
 from consumers.intake.validation import oversize_reason, parse_document
 from consumers.interrupts import off_the_main_thread

@@ -16,7 +16,7 @@ import pytest
 
 from consumers import interrupts
 from consumers.intake.file_ingest import ingest_file
-from consumers.intake.kafka_ingest import with_backoff
+from consumers.intake.retry import with_backoff
 from ledger.errors import StoreError
 from projections.store import AppendOutcome
 from tests.builders import contract
