@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import postgres_url
-from consumers.intake import ingest_file
+from consumers.intake.file_ingest import ingest_file
 from ledger.periods import Period
 from projections.attainment import period_report
 from projections.audit.bundle import check, export

@@ -46,16 +46,17 @@ from kafka import __version__ as kafka_version
 
 from benchmarks.common import REPO, fresh_database, postgres_url, revision
 from benchmarks.ingest_and_report import write_feed
-from consumers.embedded_broker import embedded_broker
-from consumers.kafka_config import (
+from consumers.demo.broker import embedded_broker
+from consumers.intake.ingest_counts import IngestCounts
+from consumers.intake.kafka_config import (
     CREDITS_TOPIC,
     DEAD_LETTER_TOPIC,
     INBOUND_TOPICS,
     KafkaSettings,
 )
-from consumers.kafka_intake import IngestCounts, KafkaIngest
-from consumers.publish import publish_file
-from consumers.validation import MAX_EVENT_BYTES
+from consumers.intake.kafka_ingest import KafkaIngest
+from consumers.intake.publish import publish_file
+from consumers.intake.validation import MAX_EVENT_BYTES
 from projections.store import LedgerStore
 
 TARGET_PG_EVENTS_PER_SECOND = 10_000

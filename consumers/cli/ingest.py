@@ -16,7 +16,7 @@ from typing import Any
 from consumers import interrupts, render
 from consumers.cli.common import UsageError, open_store, say
 from consumers.cli.options import format_option, seconds
-from consumers.kafka_config import (
+from consumers.intake.kafka_config import (
     CREDITS_TOPIC,
     DEAD_LETTER_TOPIC,
     DEFAULT_GROUP,
@@ -251,7 +251,7 @@ class ProgressBar:
 def input_path(path: Path, command: str) -> Path:
     """`--from-file`'s value, if there is something to read: a file, a device such as
     /dev/null (an empty input), a pipe, or `-` for standard input."""
-    from consumers.intake import STDIN
+    from consumers.intake.input_lines import STDIN
 
     if path == STDIN:
         if sys.stdin is None:  # started with `<&-`
@@ -270,13 +270,14 @@ def input_path(path: Path, command: str) -> Path:
 
 
 def input_label(path: Path) -> str:
-    from consumers.intake import STDIN
+    from consumers.intake.input_lines import STDIN
 
     return "stdin" if path == STDIN else path.name
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from consumers.intake import ingest_file, input_name
+    from consumers.intake.file_ingest import ingest_file
+    from consumers.intake.input_lines import input_name
 
     if args.bootstrap_servers and args.from_file is not None:
         raise UsageError("ingest: give either --from-file or --bootstrap-servers, not both")
@@ -313,7 +314,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def ingest_kafka(args: argparse.Namespace) -> int:
-    from consumers.kafka_intake import KafkaIngest, with_backoff
+    from consumers.intake.kafka_ingest import KafkaIngest
+    from consumers.intake.retry import with_backoff
 
     settings = kafka_settings(args)
     for name in ("max_messages", "batch_size"):
@@ -381,8 +383,8 @@ class KafkaProgress:
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    from consumers.intake import input_name
-    from consumers.publish import publish_file
+    from consumers.intake.input_lines import input_name
+    from consumers.intake.publish import publish_file
 
     path = input_path(args.from_file, "publish")
     settings = kafka_settings(args)

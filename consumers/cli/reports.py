@@ -193,7 +193,7 @@ def export_rejections(answer: Rejections, path: Path, url: str) -> None:
     The file is created, never overwritten: `rejections` only reads, and an existing
     path (the store itself, a previous export) is refused untouched.
     """
-    from consumers.intake import STDIN
+    from consumers.intake.input_lines import STDIN
 
     lines = raw_lines(answer)
     count = len(answer.stored)

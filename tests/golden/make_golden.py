@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.history_growth import Month, Plan, correction_lines, write_month
-from consumers.demo import late_correction, month_events, write_jsonl
+from consumers.demo.month import CORRECTION_DATA, MONTH_DATA, data_lines, shipped
 from ledger.periods import Period
 from tests.cli_process import run_cli
 from tests.golden.commands import OUTPUTS, STORE, outputs
@@ -47,7 +47,7 @@ def build(directory: Path) -> Path:
         lines = correction_lines(PLAN, index, months)
         correction.write_text("".join(line + "\n" for line in lines))
         _run(url, "ingest", "--from-file", str(correction))
-    events = month_events()
+    events = [json.loads(line) for line in data_lines(MONTH_DATA)]
     conflicting = {**events[1], "occurred_at": "2026-10-01T00:00:01Z"}
     extra = [
         json.dumps(events[0]).encode(),  # a duplicate
@@ -57,11 +57,11 @@ def build(directory: Path) -> Path:
         "\N{SNOWMAN} ohne JSON".encode(),
     ]
     october = directory / "october.jsonl"
-    write_jsonl(october, events, extra)
+    october.write_bytes(shipped(MONTH_DATA) + b"".join(raw + b"\n" for raw in extra))
     _run(url, "ingest", "--from-file", str(october))
     _run(url, "close", "--period", "2026-10")
     correction = directory / "october-correction.jsonl"
-    write_jsonl(correction, late_correction())
+    correction.write_bytes(shipped(CORRECTION_DATA))
     _run(url, "ingest", "--from-file", str(correction))
     connection = sqlite3.connect(path)
     try:

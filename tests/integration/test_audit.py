@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from consumers.intake import classify, ingest_file
+from consumers.intake.file_ingest import ingest_file
+from consumers.intake.validation import classify
 from ledger.chain import link, record_sha256
 from ledger.events import Origin
 from ledger.periods import Period

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
-from consumers.kafka_config import CREDITS_TOPIC, DEAD_LETTER_TOPIC, INBOUND_TOPICS
+from consumers.intake.kafka_config import CREDITS_TOPIC, DEAD_LETTER_TOPIC, INBOUND_TOPICS
 from tests.builders import contract
 from tests.cli_process import run_cli as run
 from tests.integration.test_cli import feed

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.ingest_and_report import generate
-from consumers.validation import MAX_EVENT_BYTES
+from consumers.intake.validation import MAX_EVENT_BYTES
 from tests.cli_process import SLA_LEDGER, environment, run_cli
 from tests.infrastructure import wait_until
 from tests.integration.test_interrupts import catches_sigterm, stored

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from consumers.kafka_config import KafkaSettings
-from consumers.publish import publish_file
+from consumers.intake.kafka_config import KafkaSettings
+from consumers.intake.publish import publish_file
 from tests.builders import contract, outage
 from tests.cli_process import run_cli as run
 from tests.cli_process import succeeded

@@ -20,7 +20,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from consumers.intake import ingest_file
+from consumers.intake.file_ingest import ingest_file
 from ledger.errors import StoreError
 from ledger.periods import Period
 from projections.credit_entries import close_period

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from consumers.intake import ingest_file
+from consumers.intake.file_ingest import ingest_file
 from ledger.periods import Period
 from projections.attainment import period_report
 from projections.credit_entries import close_period

@@ -48,10 +48,10 @@ import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 
-from consumers.kafka_config import KafkaSettings
-from consumers.outbox import DEAD_LETTER_MAX_VALUE
-from consumers.publish import publish_file
-from consumers.validation import MAX_EVENT_BYTES
+from consumers.intake.kafka_config import KafkaSettings
+from consumers.intake.outbox import DEAD_LETTER_MAX_VALUE
+from consumers.intake.publish import publish_file
+from consumers.intake.validation import MAX_EVENT_BYTES
 from projections.store import LedgerStore
 from tests.cli_process import SLA_LEDGER, environment, succeeded
 from tests.infrastructure import fresh_postgres_database, sqlite_url, wait_until

@@ -46,11 +46,12 @@ from typing import Any
 import pytest
 from kafka import KafkaConsumer
 
-from consumers.intake import Intake, ingest_file
+from consumers.intake.file_ingest import Intake, ingest_file
+from consumers.intake.ingest_counts import IngestCounts
+from consumers.intake.kafka_config import KafkaSettings
+from consumers.intake.kafka_ingest import KafkaIngest
+from consumers.intake.outbox import CREDITS_POSITION
 from consumers.interrupts import StopRequest
-from consumers.kafka_config import KafkaSettings
-from consumers.kafka_intake import IngestCounts, KafkaIngest
-from consumers.outbox import CREDITS_POSITION
 from ledger.events import Origin
 from ledger.periods import Period
 from projections.credit_entries import close_period, reconcile_closed_periods

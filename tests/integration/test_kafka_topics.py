@@ -63,7 +63,7 @@ def test_publish_refuses_an_empty_topic_name(tmp_path: Path) -> None:
 # The real allowance is 120 s (a slow group join must not end a batch run): the child
 # runs the command line's `main` with it patched to a few seconds, and nothing else.
 _SHORT_ALLOWANCE = (
-    "import sys, consumers.kafka_intake as k; k.UNASSIGNED_ALLOWANCE_SECONDS = 3.0; "
+    "import sys, consumers.intake.kafka_ingest as k; k.UNASSIGNED_ALLOWANCE_SECONDS = 3.0; "
     "from consumers.cli.main import main; sys.exit(main())"
 )
 

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from consumers.intake import ingest_file
+from consumers.intake.file_ingest import ingest_file
 from ledger.periods import Period
 from projections.attainment import period_report
 from projections.store import LedgerStore

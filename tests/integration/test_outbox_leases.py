@@ -16,8 +16,8 @@ import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 
-from consumers import outbox
-from consumers.outbox import DEAD_LETTER_POSITION, publish_dead_letters, release_leases
+from consumers.intake import outbox
+from consumers.intake.outbox import DEAD_LETTER_POSITION, publish_dead_letters, release_leases
 from ledger.events import Origin
 from projections.store import LedgerStore, Rejection
 from tests.infrastructure import wait_until

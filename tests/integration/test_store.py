@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from consumers.intake import ingest_file
+from consumers.intake.file_ingest import ingest_file
 from ledger.credits import basis_sha256
 from ledger.errors import PeriodNotEndedError, StoreError
 from ledger.periods import Period

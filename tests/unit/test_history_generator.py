@@ -9,7 +9,7 @@ import json
 from collections import Counter
 
 from benchmarks.history_growth import Month, Plan, correction_lines, month_lines
-from consumers.validation import parse_line
+from consumers.intake.validation import parse_line
 from ledger.periods import Period
 
 PLAN = Plan(contracts=30, months=3, first=Period(2025, 11), seed=3)

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from consumers.validation import MAX_EVENT_BYTES, parse_line
+from consumers.intake.validation import MAX_EVENT_BYTES, parse_line
 from ledger.currencies import MINOR_UNITS, minor_units
 from ledger.errors import InvalidInputError
 from ledger.events import EVENT_TYPES, InboundEvent

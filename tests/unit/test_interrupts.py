@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from consumers import interrupts
-from consumers.intake import ingest_file
-from consumers.kafka_intake import with_backoff
+from consumers.intake.file_ingest import ingest_file
+from consumers.intake.retry import with_backoff
 from ledger.errors import StoreError
 from projections.store import AppendOutcome
 from tests.builders import contract

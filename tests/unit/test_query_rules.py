@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from consumers.intake import ingest_file
+from consumers.intake.file_ingest import ingest_file
 from ledger.errors import InvalidInputError, LedgerError, StoreRefusedError
 from ledger.periods import from_us
 from projections.queries import as_of, store_access

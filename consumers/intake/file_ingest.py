@@ -1,31 +1,34 @@
-"""The intake pipeline: raw inputs in, accepted events or kept rejections out.
+"""File intake (`sla-ledger ingest --from-file`): raw inputs in, accepted events or kept
+rejections out.
 
-A file's lines go to `Intake.submit` with their origin, which validates (`classify`),
-batches and appends (one transaction per batch). The Kafka worker (`kafka_intake`)
-classifies its messages with the same `classify` and writes its batches, each with its
-offsets, through the same `BatchWriter`. Nothing is dropped: every input ends as
-accepted, duplicate or rejected-and-kept, and the counts always add up.
+A file's lines (`input_lines.file_lines`) go to `Intake.submit` with their origin, which
+validates (`validation.classify`), batches and appends (one transaction per batch). The
+Kafka worker (`kafka_ingest`) classifies its messages with the same `classify` and writes
+its batches, each with its offsets, through the same `BatchWriter`. Nothing is dropped:
+every input ends as accepted, duplicate or rejected-and-kept, and the counts always add up.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import stat
-import sys
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO, Final, TypeVar
 
+from consumers.intake.batch_writer import BatchWriter
+from consumers.intake.input_lines import (
+    STDIN,
+    STDIN_ORIGIN,
+    Progress,
+    file_lines,
+    input_name,
+    input_size,
+)
+from consumers.intake.validation import classify, oversize_reason
 from consumers.interrupts import Interrupted, StopReading, StopRequest
-from consumers.validation import MAX_EVENT_BYTES, event_id_of, oversize_reason, parse_document
 from ledger.errors import StoreError
 from ledger.events import InboundEvent, Origin
-from ledger.inbound import DOCUMENT, RejectedInputError, validate_envelope
+from ledger.inbound import DOCUMENT, RejectedInputError
 from ledger.strict_json import is_blank
 from ledger.wording import counted
 from projections.credit_entries import reconcile_closed_periods
@@ -72,75 +75,6 @@ class IntakeSummary:
             "entries_appended": self.entries_appended,
             "seconds": round(self.seconds, 3),
         }
-
-
-def classify(raw: bytes, origin: Origin) -> InboundEvent | Rejection:
-    """A raw input becomes an event to append or a rejection to keep: never nothing.
-
-    The bytes are parsed once; a rejection of a document that parsed keeps the
-    `event_id` it claims (when well-formed), so `rejections` can tell a later fix.
-    """
-    document: object = None
-    try:
-        document = parse_document(raw)
-        return validate_envelope(document)
-    except RejectedInputError as exc:
-        return Rejection(
-            raw=raw, origin=origin, field=exc.field, reason=str(exc), event_id=event_id_of(document)
-        )
-
-
-T = TypeVar("T")
-
-
-class BatchWriter:
-    """Runs batch writes on one background thread, one batch in flight at most.
-
-    Validation is Python work; a write is mostly waiting for the database (psycopg and
-    sqlite3 release the GIL while they wait). Handing the write to a thread lets the
-    next batch be validated meanwhile. Batches are written strictly in submission order,
-    and each result is handed to its callback on the caller's thread at the next
-    `submit` or `drain`, where a failure is raised too: nothing is silently dropped.
-
-    Whoever opened the store closes it only after `close()`: a store closed under a
-    write in flight crashed the process (sqlite3, signal 11). `close()` therefore waits
-    for that write and joins the thread however the caller is leaving, exception or not.
-    """
-
-    def __init__(self) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sla-ledger-writer")
-        self._pending: tuple[Future[Any], Callable[[Any], None]] | None = None
-
-    def submit(self, write: Callable[[], T], on_done: Callable[[T], None]) -> None:
-        self.drain()
-        self._pending = (self._pool.submit(write), on_done)
-
-    @property
-    def busy(self) -> bool:
-        """Whether a job was submitted whose result was not yet handed over."""
-        return self._pending is not None
-
-    def finished(self) -> bool:
-        """Whether the job in flight (if any) has ended, so `drain` would not wait."""
-        return self._pending is None or self._pending[0].done()
-
-    def drain(self) -> None:
-        if self._pending is not None:
-            future, on_done = self._pending
-            self._pending = None
-            on_done(future.result())
-
-    def close(self) -> None:
-        try:
-            self.drain()
-        finally:
-            self._pool.shutdown(wait=True)
-
-    def __enter__(self) -> BatchWriter:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
 
 class Intake:
@@ -224,110 +158,6 @@ class Intake:
         self.flush()
         self.close()
         return self.reconcile()
-
-
-STDIN: Final = Path("-")
-STDIN_ORIGIN: Final = "<stdin>"
-_BYTE_ORDER_MARK: Final = b"\xef\xbb\xbf"
-
-
-def input_name(path: Path) -> str:
-    """The file an input's origin names: the absolute path, or `<stdin>` for `-`."""
-    return STDIN_ORIGIN if path == STDIN else str(path.resolve())
-
-
-def input_size(path: Path) -> int | None:
-    """The bytes a file holds, when known before reading it (a regular file): a progress
-    bar's total. Standard input, a pipe or a device has none."""
-    if path == STDIN:
-        return None
-    status = path.stat()
-    return status.st_size if stat.S_ISREG(status.st_mode) else None
-
-
-_CHUNK: Final = 65_536
-
-
-@dataclass(frozen=True)
-class InputLine:
-    """One line of a JSON Lines input, without its line break. A line longer than
-    `MAX_EVENT_BYTES` is never held whole: `raw` is its first `MAX_EVENT_BYTES` bytes,
-    and `size` and `sha256` describe the whole line (`oversize` is then True)."""
-
-    number: int
-    raw: bytes
-    size: int
-    sha256: str | None = None
-
-    @property
-    def oversize(self) -> bool:
-        return self.sha256 is not None
-
-
-def file_lines(path: Path, stop: StopRequest | None = None) -> Iterator[InputLine]:
-    """The lines of a JSON Lines file (`-`: standard input), read with bounded memory
-    whatever the input (a line of 5 GiB, /dev/zero). A UTF-8 byte order mark that an
-    editor put at the start of the file is not part of the first line; anywhere else it
-    is part of the input (and rejected).
-
-    With `stop`, each open and read of the input is a window in which a signal ends the
-    wait at once (`StopReading`): standard input or a FIFO may wait for ever."""
-    window = stop.reading if stop is not None else contextlib.nullcontext
-    with contextlib.ExitStack() as stack:
-        if path == STDIN:
-            # A closed standard input (`<&-`) is refused before: `cli.input_path`.
-            assert sys.stdin is not None
-            handle: BinaryIO = sys.stdin.buffer
-        else:
-            with window():
-                handle = stack.enter_context(path.open("rb"))
-        number = 0
-        while True:
-            with window():
-                line = handle.readline(MAX_EVENT_BYTES + 2)  # + "\r\n"
-            if not line:
-                return
-            number += 1
-            whole = line.endswith(b"\n") or len(line) < MAX_EVENT_BYTES + 2
-            if number == 1:
-                line = line.removeprefix(_BYTE_ORDER_MARK)
-            if whole:
-                yield InputLine(number, _without_break(line), len(_without_break(line)))
-                continue
-            # Longer than any input may be: keep its head, count and hash the rest as it
-            # streams past, up to its line break, never holding it.
-            digest = hashlib.sha256()
-            size = 0
-            held = b""  # a "\r" that may end the line, held back until the next chunk
-            chunk = line
-            while True:
-                data = held + chunk
-                ended = data.endswith(b"\n")
-                if ended:
-                    data = _without_break(data)
-                    held = b""
-                elif data.endswith(b"\r"):
-                    data, held = data[:-1], b"\r"
-                else:
-                    held = b""
-                digest.update(data)
-                size += len(data)
-                if ended:
-                    break
-                with window():
-                    chunk = handle.readline(_CHUNK)
-                if not chunk:
-                    digest.update(held)
-                    size += len(held)
-                    break
-            yield InputLine(number, line[:MAX_EVENT_BYTES], size, digest.hexdigest())
-
-
-def _without_break(line: bytes) -> bytes:
-    return line.rstrip(b"\n").rstrip(b"\r")
-
-
-Progress = Callable[[int, int | None, int], None]  # (bytes read, bytes in all, inputs read)
 
 
 def ingest_file(

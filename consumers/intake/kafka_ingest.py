@@ -37,7 +37,6 @@ import time
 import uuid
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
@@ -47,12 +46,15 @@ from kafka.errors import KafkaError, KafkaTimeoutError
 from kafka.structs import OffsetAndMetadata
 
 from consumers import interrupts
-from consumers.intake import BatchWriter, classify
+from consumers.intake.batch_writer import BatchWriter
+from consumers.intake.ingest_counts import IngestCounts
+from consumers.intake.kafka_config import KafkaSettings
+from consumers.intake.outbox import publish_credits, publish_dead_letters, release_leases
+from consumers.intake.retry import with_backoff
+from consumers.intake.stopping import ProducerUntilStopped, Stopping, StoreUntilStopped
+from consumers.intake.validation import MAX_EVENT_BYTES, classify
 from consumers.interrupts import Interrupted, StopRequest
-from consumers.kafka_config import KafkaSettings
-from consumers.outbox import publish_credits, publish_dead_letters, release_leases
-from consumers.validation import MAX_EVENT_BYTES
-from ledger.errors import LedgerError, StoreError, StoreRefusedError
+from ledger.errors import LedgerError, StoreError
 from ledger.events import InboundEvent, Origin
 from projections.credit_entries import reconcile_closed_periods
 from projections.store import AppendOutcome, LedgerStore, Rejection
@@ -63,9 +65,6 @@ RECONCILE_EVERY_SECONDS = 5.0
 RECONCILE_IDLE_SECONDS = 60.0
 # How long one poll waits for records (less when the poll interval allowed is shorter).
 POLL_TIMEOUT_MS = 500
-# A publishing round waits for the broker's acknowledgements in slices this long, so a
-# stop ends the wait at once.
-FLUSH_SLICE_SECONDS = 0.2
 JOIN_ALLOWANCE_SECONDS = 30.0
 UNASSIGNED_ALLOWANCE_SECONDS = 120.0
 
@@ -91,146 +90,6 @@ class NoPartitionsError(LedgerError):
 
 def tracking_name(topic: str, partition: int) -> str:
     return f"kafka:{topic}:{partition}"
-
-
-@dataclass
-class IngestCounts:
-    consumed: int = 0
-    accepted: int = 0
-    duplicates: int = 0
-    rejected: int = 0
-    redelivered_skipped: int = 0
-    credits_published: int = 0
-    dead_letters_published: int = 0
-    started: float = field(default_factory=time.monotonic)
-    first_message_at: float | None = None  # the rate excludes the group join before it
-    last_message_at: float | None = None
-
-    def rate(self) -> float:
-        if self.first_message_at is None or self.last_message_at is None:
-            return 0.0
-        return self.consumed / max(self.last_message_at - self.first_message_at, 1e-3)
-
-    def line(self) -> str:
-        return (
-            f"consumed {self.consumed}: accepted {self.accepted}, duplicates "
-            f"{self.duplicates}, rejected {self.rejected} ({self.rate():,.0f}/s)"
-        )
-
-    def as_dict(self) -> dict[str, int | float]:
-        return {
-            "consumed": self.consumed,
-            "accepted": self.accepted,
-            "duplicates": self.duplicates,
-            "rejected": self.rejected,
-            "redelivered_skipped": self.redelivered_skipped,
-            "credits_published": self.credits_published,
-            "dead_letters_published": self.dead_letters_published,
-            "events_per_second": round(self.rate(), 1),
-            "seconds": round(time.monotonic() - self.started, 3),
-        }
-
-
-def with_backoff(
-    action: Callable[[], Any],
-    what: str,
-    budget_seconds: float,
-    retry_on: tuple[type[BaseException], ...],
-    say: Callable[[str], None],
-    stop: StopRequest | None = None,
-) -> Any:
-    """Run `action`, retrying with exponential backoff while `retry_on` is raised.
-
-    A store that answered but refuses (`StoreRefusedError`: no store, a foreign or
-    read-only file, a role that may not write) is not retried: only time could help,
-    and time does not make it a store.
-
-    A stop requested meanwhile (SIGTERM/SIGINT) ends the waiting at once with
-    `Interrupted`: what could not be written is not recorded, and is read again on restart.
-    """
-    deadline = time.monotonic() + budget_seconds
-    delay = 0.25
-    while True:
-        try:
-            return action()
-        except retry_on as exc:
-            if isinstance(exc, StoreRefusedError) or time.monotonic() + delay > deadline:
-                raise
-            # The whole first line: cut at a fixed width, the reason lost its advice.
-            reason = (str(exc).strip() or type(exc).__name__).splitlines()[0]
-            say(f"{what} unavailable ({reason}); retrying in {delay:.1f}s")
-            waited_until = time.monotonic() + delay
-            while time.monotonic() < waited_until:
-                if stop is not None and stop.signum is not None:
-                    raise Interrupted(
-                        stop.signum,
-                        f"stopped while the {what} was unavailable ({reason}); nothing after "
-                        "the last recorded position was recorded: a restart reads it again",
-                    ) from None
-                time.sleep(min(0.1, max(waited_until - time.monotonic(), 0.0)))
-            delay = min(delay * 2, 10.0)
-
-
-class _Stopping(Exception):  # noqa: N818 - a stop, not an error
-    """Raised in a background pass or publishing round at its next store call (or
-    acknowledgement wait) once a stop was requested: it ends there, between two
-    transactions, as a crash there would end it. Nothing is lost: entries follow from the
-    recorded events alone and the outboxes keep what was not sent, so the next pass or
-    round does the rest."""
-
-
-class _StoreUntilStopped:
-    """The store as a background pass sees it: every call first checks for a stop."""
-
-    def __init__(self, store: LedgerStore, stop: StopRequest | None) -> None:
-        self._store = store
-        self._stop = stop
-
-    def __getattr__(self, name: str) -> Any:
-        found = getattr(self._store, name)
-        if not callable(found):
-            return found
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            if self._stop is not None and self._stop.signum is not None:
-                raise _Stopping
-            return found(*args, **kwargs)
-
-        return call
-
-
-class _ProducerUntilStopped:
-    """The producer as a publishing round sees it: a stop ends its waits at once."""
-
-    def __init__(self, producer: KafkaProducer, stop: StopRequest | None) -> None:
-        self._producer = producer
-        self._stop = stop
-
-    def _check(self) -> None:
-        if self._stop is not None and self._stop.signum is not None:
-            raise _Stopping
-
-    def send(
-        self,
-        topic: str,
-        value: bytes | None = None,
-        key: bytes | None = None,
-        headers: list[tuple[str, bytes]] | None = None,
-    ) -> Any:
-        self._check()
-        return self._producer.send(topic, value=value, key=key, headers=headers)
-
-    def flush(self, timeout: float | None = None) -> None:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            self._check()
-            left = FLUSH_SLICE_SECONDS if deadline is None else deadline - time.monotonic()
-            try:
-                self._producer.flush(timeout=max(0.0, min(FLUSH_SLICE_SECONDS, left)))
-                return
-            except KafkaTimeoutError:
-                if deadline is not None and time.monotonic() >= deadline:
-                    raise
 
 
 class _Positions(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -736,7 +595,7 @@ class KafkaIngest:
 
     def _reconcile(self) -> bool:
         """One reconciliation pass (whichever thread runs it); False if a stop ended it."""
-        store = cast(LedgerStore, _StoreUntilStopped(self.store, self.stop))
+        store = cast(LedgerStore, StoreUntilStopped(self.store, self.stop))
         try:
             with_backoff(
                 lambda: reconcile_closed_periods(store, datetime.now(UTC)),
@@ -746,7 +605,7 @@ class KafkaIngest:
                 self.log,
                 self.stop,
             )
-        except (_Stopping, Interrupted):
+        except (Stopping, Interrupted):
             return False
         return True
 
@@ -765,8 +624,8 @@ class KafkaIngest:
     def _publish(self) -> tuple[int, int]:
         """One publishing round of both outboxes (whichever thread runs it)."""
         assert self.producer is not None
-        store = cast(LedgerStore, _StoreUntilStopped(self.store, self.stop))
-        producer = _ProducerUntilStopped(self.producer, self.stop)
+        store = cast(LedgerStore, StoreUntilStopped(self.store, self.stop))
+        producer = ProducerUntilStopped(self.producer, self.stop)
         credits = dead_letters = 0
         try:
             credits = publish_credits(store, producer, self.settings.credits_topic, self.holder)
@@ -775,7 +634,7 @@ class KafkaIngest:
             )
         except (KafkaError, StoreError) as exc:  # the outbox keeps them: the next round resends
             self.log(f"publishing deferred: {exc}")
-        except _Stopping:
+        except Stopping:
             pass
         return credits, dead_letters
 

@@ -20,10 +20,10 @@ from typing import Any
 from kafka import KafkaProducer
 from kafka.errors import KafkaError, KafkaTimeoutError
 
-from consumers.intake import Progress, file_lines, input_size
+from consumers.intake.input_lines import Progress, file_lines, input_size
+from consumers.intake.kafka_config import TOPIC_OF_FAMILY, KafkaSettings
+from consumers.intake.validation import oversize_reason, parse_document
 from consumers.interrupts import off_the_main_thread
-from consumers.kafka_config import TOPIC_OF_FAMILY, KafkaSettings
-from consumers.validation import oversize_reason, parse_document
 from ledger.errors import LedgerError
 from ledger.events import EVENT_TYPES
 from ledger.inbound import DOCUMENT, RejectedInputError, require_object

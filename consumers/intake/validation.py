@@ -4,7 +4,8 @@ Decoding and parsing are strict (`ledger.strict_json`: UTF-8 only, one JSON text
 or Infinity, no key twice in one object, bounded nesting), and a message is at most
 1 MiB. What parses is then checked against the contract by
 `ledger.inbound.validate_envelope`. Every refusal is a `RejectedInputError` that names the
-field (`(document)` for the whole input) and the rule.
+field (`(document)` for the whole input) and the rule; `classify` turns it into a
+`Rejection` to keep, so that every input ends as an event or a rejection, never nothing.
 """
 
 from __future__ import annotations
@@ -12,13 +13,15 @@ from __future__ import annotations
 import contextlib
 from typing import Final
 
-from ledger.events import InboundEvent
+from ledger.events import InboundEvent, Origin
 from ledger.inbound import DOCUMENT, RejectedInputError, validate_envelope, validate_event_id
 from ledger.strict_json import MAX_NESTING, parse_strict_json
+from projections.store import Rejection
 
 __all__ = [
     "MAX_EVENT_BYTES",
     "MAX_NESTING",
+    "classify",
     "event_id_of",
     "oversize_reason",
     "parse_document",
@@ -58,3 +61,19 @@ def parse_document(raw: bytes) -> object:
     if len(raw) > MAX_EVENT_BYTES:
         raise RejectedInputError(DOCUMENT, f"larger than {MAX_EVENT_BYTES} bytes")
     return parse_strict_json(raw)
+
+
+def classify(raw: bytes, origin: Origin) -> InboundEvent | Rejection:
+    """A raw input becomes an event to append or a rejection to keep: never nothing.
+
+    The bytes are parsed once; a rejection of a document that parsed keeps the
+    `event_id` it claims (when well-formed), so `rejections` can tell a later fix.
+    """
+    document: object = None
+    try:
+        document = parse_document(raw)
+        return validate_envelope(document)
+    except RejectedInputError as exc:
+        return Rejection(
+            raw=raw, origin=origin, field=exc.field, reason=str(exc), event_id=event_id_of(document)
+        )
