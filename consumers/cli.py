@@ -46,8 +46,7 @@ from ledger.errors import InvalidInputError, LedgerError, StoreError
 from ledger.periods import Period, from_us, to_us
 from ledger.timeformat import format_utc, parse_date, parse_rfc3339
 from ledger.wording import counted
-from projections.store import LedgerStore
-from projections.store.ledger_store import DEFAULT_SQLITE_PATH, Access, StoredRejection, redact
+from projections.store import DEFAULT_SQLITE_PATH, Access, LedgerStore, StoredRejection, redact
 
 if TYPE_CHECKING:
     from consumers.report_rows import Part

@@ -13,7 +13,7 @@ import argparse
 import math
 from collections.abc import Sequence
 
-from projections.store.ledger_store import DEFAULT_SQLITE_PATH
+from projections.store import DEFAULT_SQLITE_PATH
 
 STORE_ENV = "SLA_LEDGER_STORE"
 

@@ -51,8 +51,7 @@ from projections.audit.bundle import export
 from projections.audit.verify import verify
 from projections.credit_entries import close_checkpoint, close_period
 from projections.history_diff import period_diff
-from projections.store import LedgerStore
-from projections.store.ledger_store import parse_store_url, redact
+from projections.store import LedgerStore, parse_store_url, redact
 
 DEMO_PERIOD = "2026-10"
 # What the demo writes into its directory, and nothing else.
@@ -750,16 +749,16 @@ def _print_audit(
     checkpoint = close_checkpoint(store, period.label)
     anchors = dict([parse_checkpoint(checkpoint)]) if checkpoint else {}
     print("\n== 5. Dispute and audit")
-    with store.snapshot():
+    with store.reader() as view:
         # One snapshot: the bundle holds exactly the history that was verified.
-        verified = verify(store, anchors)
+        verified = verify(view, anchors)
         print(
             f"   hash chain: {verified.records} records verified"
             + (f", the close's checkpoint {checkpoint} among them" if checkpoint else "")
             + ("" if verified.ok else f"; BROKEN: {verified.finding}")
         )
         if verified.ok:
-            manifest = export(store, period, bundle, verified.head)
+            manifest = export(view, period, bundle, verified.head)
             print(
                 f"   audit bundle of {period.label} written to {shown_path(bundle)}: "
                 f"{manifest['counts']['events']} events, {manifest['counts']['entries']} "

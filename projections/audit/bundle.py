@@ -63,7 +63,7 @@ from projections.audit.bundle_shape import (
     check_shape,
     found,
 )
-from projections.store import LedgerStore
+from projections.store import StoreSnapshot
 
 FORMAT = "sla-ledger-audit-bundle/1"
 FILES = (
@@ -127,7 +127,7 @@ as digests; the store's own `sla-ledger audit verify` and `audit rebuild` check 
 """
 
 
-def export(store: LedgerStore, period: Period, out: Path, head: ChainHead) -> dict[str, Any]:
+def export(store: StoreSnapshot, period: Period, out: Path, head: ChainHead) -> dict[str, Any]:
     """Write the bundle of `period` as of `head` (a verified chain head: its record time
     is the bundle's moment, and nothing recorded after it is read) into `out` (created,
     must be empty); returns the manifest.

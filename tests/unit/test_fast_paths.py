@@ -40,7 +40,7 @@ from ledger.errors import InvalidInputError
 from ledger.money import round_half_even, round_half_up
 from ledger.timeformat import decimal_text, exact_seconds, parse_duration
 from ledger.value_keys import value_key
-from projections.store.ledger_store import _parsed
+from projections.store.mappers import parsed as _parsed
 
 # -- references: the general paths, as they were ------------------------------------
 
