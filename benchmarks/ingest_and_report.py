@@ -182,11 +182,11 @@ def measure(url: str, feed: Path, n: int) -> None:
 def audit(store: LedgerStore, directory: Path) -> None:
     """The audit commands on the same store: verify, close, export, rebuild."""
     started = time.perf_counter()
-    verified = verify(store)
+    with store.reader() as view:
+        verified = verify(view)
     seconds = time.perf_counter() - started
     started = time.perf_counter()
-    with store.snapshot():
-        quick_checked, _damage = store.integrity()
+    quick_checked, _damage = store.integrity()
     integrity = time.perf_counter() - started
     print(
         f"  audit verify: {verified.records:,} chain records in {seconds:.2f} s = "
@@ -202,7 +202,8 @@ def audit(store: LedgerStore, directory: Path) -> None:
     )
     bundle = directory / f"bundle-{store.dialect}"
     started = time.perf_counter()
-    manifest = export(store, MARCH, bundle, verify(store).head)
+    with store.reader() as view:
+        manifest = export(view, MARCH, bundle, verify(view).head)
     exported = time.perf_counter() - started
     started = time.perf_counter()
     checked = check(bundle)

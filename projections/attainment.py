@@ -17,7 +17,7 @@ from ledger.attainment import Row, coverage
 from ledger.contracts import ContractState
 from ledger.period_rows import PeriodInputs, fold_contracts, fold_period
 from ledger.periods import Period, to_us
-from projections.store import LedgerStore
+from projections.store import StoreReads
 from projections.store.subject_index import contract_scopes
 
 # Timezones reach from UTC-12 to UTC+14: any window of a period lies within this margin
@@ -27,12 +27,12 @@ MARGIN_US = 15 * 3600 * 1_000_000
 SUBJECT_KINDS = ("outage", "maintenance", "incident")
 
 
-def load_contracts(store: LedgerStore, recorded_by_us: int | None) -> list[ContractState]:
+def load_contracts(store: StoreReads, recorded_by_us: int | None) -> list[ContractState]:
     return fold_contracts(store.events_of_kind("contract", recorded_by_us))
 
 
 def load_some_contracts(
-    store: LedgerStore, recorded_by_us: int | None, contract_ids: Collection[str] | None
+    store: StoreReads, recorded_by_us: int | None, contract_ids: Collection[str] | None
 ) -> list[ContractState]:
     """The contracts `contract_ids` names (every contract for None), folded, by id."""
     if contract_ids is None:
@@ -51,7 +51,7 @@ class PeriodReport:
 
 
 def load_period_inputs(
-    store: LedgerStore,
+    store: StoreReads,
     period: Period,
     as_of: datetime,
     *,
@@ -76,7 +76,7 @@ def load_period_inputs(
 
 
 def load_subjects(
-    store: LedgerStore,
+    store: StoreReads,
     period: Period,
     as_of: datetime,
     contracts: list[ContractState],
@@ -106,7 +106,7 @@ def load_subjects(
 
 
 def period_report(
-    store: LedgerStore, period: Period, as_of: datetime, *, recorded_filter: bool = False
+    store: StoreReads, period: Period, as_of: datetime, *, recorded_filter: bool = False
 ) -> PeriodReport:
     """The rows of `period` with horizon `as_of`.
 

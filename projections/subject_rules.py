@@ -1,6 +1,6 @@
 """Where an event says its subject matters: its span and its scopes, from its payload.
 
-The intake's rules, applied to each accepted event (`ledger_store.subject_of`) and again
+The intake's rules, applied to each accepted event (`appends.subject_of`) and again
 by `audit rebuild` to each event of the log (`replay_derivation`). Pure and free of the
 store's code (the standard library and `ledger` only), so that a rebuild's worker process
 (`replay_derivation.serve`) applies these very functions and starts in milliseconds; the

@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlite3
 from contextlib import closing
 
+from projections.store import parse_store_url
 from projections.store.content_codec import pack, unpack
-from projections.store.ledger_store import parse_store_url
 
 
 def library_table(url: str) -> str:

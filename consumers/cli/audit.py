@@ -135,8 +135,8 @@ DAMAGED = (
 def _verify(store: Any, anchors: dict[int, str], output: str) -> int:
     from projections.audit.verify import verify
 
-    with store:
-        result = verify(store, anchors)
+    with store, store.reader() as view:
+        result = verify(view, anchors)
     document = {
         "ok": result.ok,
         "records_verified": result.records,
@@ -250,9 +250,9 @@ def _export(args: argparse.Namespace) -> int:
     from projections.audit.verify import verify
 
     period = parse_period(args.period)
-    with open_store(args) as store, store.snapshot():
+    with open_store(args) as store, store.reader() as view:
         # One snapshot: the bundle holds exactly the history that was verified.
-        verified = verify(store)
+        verified = verify(view)
         if verified.finding is None and verified.damage is not None:
             raise StoreError(DAMAGED.format(problem=verified.damage) + "; no bundle was written")
         if verified.finding is not None:
@@ -260,7 +260,7 @@ def _export(args: argparse.Namespace) -> int:
                 f"audit verify fails at position {verified.finding.position} "
                 f"({verified.finding.problem}): no bundle was written; investigate first"
             )
-        manifest = export(store, period, args.out, verified.head)
+        manifest = export(view, period, args.out, verified.head)
     counts = manifest["counts"]
     head = manifest["head"]
     print(

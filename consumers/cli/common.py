@@ -17,8 +17,7 @@ from consumers.cli.options import STORE_ENV
 from ledger.errors import InvalidInputError
 from ledger.periods import Period
 from projections.queries import as_of, store_access
-from projections.store import LedgerStore
-from projections.store.ledger_store import DEFAULT_SQLITE_PATH
+from projections.store import DEFAULT_SQLITE_PATH, LedgerStore
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2

@@ -22,7 +22,7 @@ from consumers.cli.common import EXIT_FAILURE, EXIT_USAGE, UsageError, say
 from consumers.cli.options import STORE_ENV, STORE_FORMS, store_option
 from ledger.errors import LedgerError
 from projections.queries.as_of import MomentRefusedError
-from projections.store.ledger_store import DEFAULT_SQLITE_PATH
+from projections.store import DEFAULT_SQLITE_PATH
 
 
 class _HelpFormatter(argparse.HelpFormatter):

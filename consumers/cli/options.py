@@ -14,7 +14,7 @@ import math
 from collections.abc import Sequence
 
 from projections.queries.as_of import INSTANT_FORMS
-from projections.store.ledger_store import DEFAULT_SQLITE_PATH
+from projections.store import DEFAULT_SQLITE_PATH
 
 STORE_ENV = "SLA_LEDGER_STORE"
 

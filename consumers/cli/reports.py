@@ -28,7 +28,7 @@ from consumers.shell_commands import command_line
 from ledger.timeformat import format_utc
 from ledger.wording import counted
 from projections.queries.rejections import Rejections, raw_lines, rejections, rejections_json
-from projections.store.ledger_store import redact
+from projections.store import redact
 
 if TYPE_CHECKING:
     from projections.queries.report import Document, Part, Report

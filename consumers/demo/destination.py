@@ -17,8 +17,7 @@ from consumers.cli.common import UsageError
 from ledger.errors import LedgerError
 from ledger.inbound import RejectedInputError
 from ledger.strict_json import parse_strict_json
-from projections.store import LedgerStore
-from projections.store.ledger_store import parse_store_url
+from projections.store import LedgerStore, parse_store_url
 
 # What the demo writes into its directory, and nothing else.
 MARKER = ".sla-ledger-demo.json"

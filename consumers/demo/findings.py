@@ -48,16 +48,16 @@ def print_audit(
     checkpoint = close_checkpoint(store, period.label)
     anchors = dict([parse_checkpoint(checkpoint)]) if checkpoint else {}
     print("\n== 5. Dispute and audit")
-    with store.snapshot():
+    with store.reader() as view:
         # One snapshot: the bundle holds exactly the history that was verified.
-        verified = verify(store, anchors)
+        verified = verify(view, anchors)
         print(
             f"   hash chain: {verified.records} records verified"
             + (f", the close's checkpoint {checkpoint} among them" if checkpoint else "")
             + ("" if verified.ok else f"; BROKEN: {verified.finding}")
         )
         if verified.ok:
-            manifest = export(store, period, bundle, verified.head)
+            manifest = export(view, period, bundle, verified.head)
             print(
                 f"   audit bundle of {period.label} written to {shown_path(bundle)}: "
                 f"{manifest['counts']['events']} events, {manifest['counts']['entries']} "

@@ -54,8 +54,7 @@ from consumers.intake.publish import publish_file, send_raw
 from consumers.shell_commands import command_line, shown_path
 from ledger.periods import Period
 from projections.credit_entries import close_period
-from projections.store import LedgerStore
-from projections.store.ledger_store import redact
+from projections.store import LedgerStore, redact
 
 
 def run_demo(

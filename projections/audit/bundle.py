@@ -65,7 +65,7 @@ from projections.audit.bundle_shape import (
 )
 from projections.queries.credits import Credits, credits_json
 from projections.queries.report import report_json, rows_report
-from projections.store import LedgerStore
+from projections.store import StoreSnapshot
 
 FORMAT = "sla-ledger-audit-bundle/1"
 FILES = (
@@ -120,7 +120,7 @@ as digests; the store's own `sla-ledger audit verify` and `audit rebuild` check 
 """
 
 
-def export(store: LedgerStore, period: Period, out: Path, head: ChainHead) -> dict[str, Any]:
+def export(store: StoreSnapshot, period: Period, out: Path, head: ChainHead) -> dict[str, Any]:
     """Write the bundle of `period` as of `head` (a verified chain head: its record time
     is the bundle's moment, and nothing recorded after it is read) into `out` (created,
     must be empty); returns the manifest.

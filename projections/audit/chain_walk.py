@@ -17,8 +17,9 @@ the stored one (by induction from the genesis); otherwise the first position tha
 is the one a single walk from the genesis names, with the same head before it. So
 ranges are walked side by side, and their results joined in order (`verify`).
 
-Pure but for `serve`, and free of the store's code (standard library, `ledger.chain` and
-`chain_records` only): a worker process imports this module and starts in milliseconds.
+Pure but for `serve`, and free of the store's code (standard library, `ledger.chain`,
+`chain_records` and `audit_pages` only): a worker process imports this module and starts in
+milliseconds.
 """
 
 from __future__ import annotations
@@ -33,12 +34,12 @@ from dataclasses import asdict, dataclass
 from json.encoder import encode_basestring as esc
 from typing import Any
 
-from ledger.chain import EMPTY, GENESIS, RECORD_TIME, ChainHead, RecordKind, link, record_sha256
+from ledger.chain import EMPTY, RECORD_TIME, ChainHead, RecordKind, link, record_sha256
+from projections.audit_pages import Claim, Page, PageQueries, Rows, read_link, read_page
 from projections.chain_records import (
     CHAINED_TABLES,
     ORIGIN_START,
     RECORD_KEY,
-    TOPICS,
     event_content,
     event_originator_hex,
     library_state,
@@ -60,71 +61,6 @@ class Walked:
     head: ChainHead
     closes: int
     finding: Finding | None
-
-
-@dataclass(frozen=True)
-class PageQueries:
-    """The statements that read the chain, in a store's dialect (`?` placeholders).
-
-    `events` (parameters: the event topic, after, through): the events at positions
-    `after < p <= through` in position order, each `chain_pos, event_id, type,
-    subject_kind, subject_id, occurred_at, recorded_us, chain_sha256` and then its
-    eventsourcing record's state and originator id (32 hex digits); the state None when
-    no record has that position, the originator None also when the record's topic or
-    version is not an event's (the database compares those, cheaper than Python).
-    `entry`, `close` (parameters: the kind's topic, after, through): the entries and
-    closes there, in any order, each its table's columns (`entry_columns`,
-    `close_columns`) and then its record's state and originator, the same way.
-    `link` (parameters: a position, three times): the link and the record time of
-    every row claiming that position.
-    """
-
-    events: str
-    entry: str
-    close: str
-    link: str
-    entry_columns: tuple[str, ...]
-    close_columns: tuple[str, ...]
-
-
-# A query: (statement, parameters) -> rows as tuples.
-Rows = Callable[[str, Sequence[Any]], list[tuple[Any, ...]]]
-# An entry's or a close's row: its kind, its fields (columns), its record (state, originator).
-Claim = tuple[RecordKind, dict[str, Any], tuple[Any, Any]]
-Page = tuple[list[tuple[Any, ...]], list[Claim]]
-
-
-def read_page(rows: Rows, queries: PageQueries, after: int, through: int) -> Page:
-    """What `audit verify` reads of the positions `after < p <= through`, as stored:
-    the events as `queries.events` returns them, and the entries and closes as claims.
-    A row per record, whatever the rows claim: the walk judges them."""
-    events = rows(queries.events, [TOPICS["event"], after, through])
-    others: list[Claim] = []
-    kinds: tuple[tuple[RecordKind, str, tuple[str, ...]], ...] = (
-        ("entry", queries.entry, queries.entry_columns),
-        ("close", queries.close, queries.close_columns),
-    )
-    for kind, statement, columns in kinds:
-        width = len(columns)
-        for row in rows(statement, [TOPICS[kind], after, through]):
-            others.append(
-                (kind, dict(zip(columns, row, strict=False)), (row[width], row[width + 1]))
-            )
-    return events, others
-
-
-def read_link(rows: Rows, queries: PageQueries, position: int) -> tuple[str, int] | None:
-    """The link and the record time stored at a position (the genesis at 0); None unless
-    exactly one row claims it, with a link and a record time of the chain's types."""
-    if position == 0:
-        return GENESIS, 0
-    found = rows(queries.link, [position, position, position])
-    if len(found) != 1:
-        return None
-    sha, recorded = found[0]
-    if type(sha) is not str or type(recorded) is not int:
-        return None
-    return sha, recorded
 
 
 def _describe(kind: RecordKind, fields: Mapping[str, Any]) -> str:

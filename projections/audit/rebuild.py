@@ -81,16 +81,16 @@ from projections.audit.rebuild_compare import (
     subject_index_differences,
 )
 from projections.audit.replay_derivation import Piece, ReplayError, replay_page
-from projections.credit_entries import close_period, reconcile_period
-from projections.store import LedgerStore
-from projections.store.chain_append import ReplayedEvent
-from projections.store.ledger_store import (
+from projections.chain_records import (
     TOPIC_CREDIT_ENTRY,
     TOPIC_EVENT_ACCEPTED,
     TOPIC_PERIOD_CLOSED,
-    Span,
 )
+from projections.credit_entries import close_period, reconcile_period
+from projections.store import LedgerStore, StoreSnapshot
+from projections.store.chain_append import ReplayedEvent
 from projections.store.schema import ENTRY_COLUMNS
+from projections.subject_rules import Span
 
 if TYPE_CHECKING:
     from projections.audit.replay_worker import Worker
@@ -134,7 +134,7 @@ class RebuildResult:
             self.more_differences += 1
 
 
-def _log_pages(live: LedgerStore) -> Iterator[tuple[int, int]]:
+def _log_pages(live: StoreSnapshot) -> Iterator[tuple[int, int]]:
     """The log's pages in order, as ranges of positions `(after, through)` of `PAGE`
     records each (the last: what is left), as this process's snapshot holds it."""
     after = 0
@@ -145,7 +145,7 @@ def _log_pages(live: LedgerStore) -> Iterator[tuple[int, int]]:
 
 @contextmanager
 def _worker(
-    live: LedgerStore, with_records: bool, parallel_from: int | None, workers: int | None
+    live: StoreSnapshot, with_records: bool, parallel_from: int | None, workers: int | None
 ) -> Iterator[Worker | None]:
     """A worker for a log of `parallel_from` records or more (`PARALLEL_FROM`) when there
     are 2 CPUs or more (`workers`: how many there may be; fewer than 2: none). On SQLite
@@ -168,7 +168,7 @@ def _worker(
 
 
 def _replayed_pages(
-    live: LedgerStore, worker: Worker | None, with_records: bool
+    live: StoreSnapshot, worker: Worker | None, with_records: bool
 ) -> Iterator[tuple[int, list[Piece]]]:
     """The log's pages in order, replayed (`replay_page`): each the number of records it
     holds and its pieces. With a worker, pages are handed to it up to `AHEAD` records
@@ -191,7 +191,7 @@ def _replayed_pages(
 
 
 def replay(
-    live: LedgerStore,
+    live: StoreSnapshot,
     scratch: LedgerStore,
     result: RebuildResult,
     worker: Worker | None = None,
@@ -275,7 +275,7 @@ class _SubjectIndexByWorker:
     changes the subject index moves the head); otherwise, or if it fails, or if events
     were written after all, this process compares it itself."""
 
-    def __init__(self, live: LedgerStore, scratch: LedgerStore, worker: Worker | None) -> None:
+    def __init__(self, live: StoreSnapshot, scratch: LedgerStore, worker: Worker | None) -> None:
         self._live, self._scratch = live, scratch
         self._worker = worker if worker is not None and worker.reads_log else None
         self._scratch_uri = scratch.reader_uri() if self._worker is not None else None
@@ -331,7 +331,7 @@ def _reconcile(scratch: LedgerStore, period: str, recorded_us: int) -> None:
 
 
 def compare(
-    live: LedgerStore,
+    live: StoreSnapshot,
     scratch: LedgerStore,
     result: RebuildResult,
     subject_index: SubjectIndexComparison | None = None,
@@ -423,14 +423,14 @@ def rebuild(
     result = RebuildResult()
     with_records = not scratch.contents_elsewhere
     with (
-        live.snapshot(),
+        live.reader() as view,
         _collection_paused(),
-        _worker(live, with_records, parallel_from, workers) as worker,
+        _worker(view, with_records, parallel_from, workers) as worker,
     ):
         by_worker: _SubjectIndexByWorker | None = None
         try:
-            result.records, by_worker = replay(live, scratch, result, worker)
+            result.records, by_worker = replay(view, scratch, result, worker)
         except ReplayError as exc:
             result.differ(f"the log does not replay: {exc}")
-        compare(live, scratch, result, by_worker.result() if by_worker is not None else None)
+        compare(view, scratch, result, by_worker.result() if by_worker is not None else None)
     return result

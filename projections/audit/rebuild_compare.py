@@ -13,12 +13,13 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from projections.audit_pages import rows_after_statement
 from projections.subject_rules import SCOPE_SEP
 
 Row = tuple[Any, ...]
 # Up to `limit` rows of a table in the order of its unique `key` columns after the key
 # `after` (None: from the first): each row its key's values, then those of `values`
-# (`LedgerStore.rows_after`, `SQLiteRows`). Arguments: table, key, after, limit, values.
+# (`AuditReads.rows_after`, `SQLiteRows`). Arguments: table, key, after, limit, values.
 RowsAfter = Callable[[str, Sequence[str], Sequence[Any] | None, int, Sequence[str]], list[Row]]
 
 SPAN_KEY = ("subject_kind", "subject_id")
@@ -43,23 +44,6 @@ class Differences:
             self.listed.append(text)
         else:
             self.more += 1
-
-
-def rows_after_statement(
-    table: str,
-    key: Sequence[str],
-    values: Sequence[str],
-    after_given: bool,
-    ordered: Callable[[str], str] = str,
-) -> str:
-    """The statement of `RowsAfter` (`?` placeholders: the key after, when given, then the
-    limit). `ordered` spells a key column in the ORDER BY and the comparison (where the
-    database would not order its text by code point, it adds a collation)."""
-    keys = ", ".join(ordered(c) for c in key)
-    statement = f"SELECT {', '.join([*key, *values])} FROM {table}"
-    if after_given:
-        statement += f" WHERE ({keys}) > ({', '.join('?' * len(key))})"
-    return f"{statement} ORDER BY {keys} LIMIT ?"
 
 
 def pages(

@@ -7,10 +7,10 @@ is built per event beyond the tuples the scratch store is written from.
 
 A page of the log is replayed whole (`replay_page`): its events derived, their live index
 rows compared, the rows the scratch store is written with built. Pure and light (the
-standard library, `ledger`, and the store-free `chain_records` and `subject_rules`), so
-that a rebuild replays pages in a worker process (`serve`) that starts in milliseconds,
-beside the process writing the scratch store. The worker replays the very positions that
-process chose, as it would, with these same functions.
+standard library, `ledger`, and the store-free `chain_records`, `audit_pages` and
+`subject_rules`), so that a rebuild replays pages in a worker process (`serve`) that
+starts in milliseconds, beside the process writing the scratch store. The worker replays
+the very positions that process chose, as it would, with these same functions.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
-from ledger.chain import FIELDS, event_record_sha256
+from ledger.chain import event_record_sha256
 from ledger.events import EVENT_TYPES
 from ledger.timeformat import parse_utc
 from projections.audit.rebuild_compare import (
@@ -36,14 +36,11 @@ from projections.audit.rebuild_compare import (
     SubjectIndexComparison,
     subject_index_differences,
 )
+from projections.audit_pages import INDEX_NAMES, INDEXED, LogRecord, log_record
 from projections.chain_records import TOPIC_EVENT_ACCEPTED as EVENT
 from projections.chain_records import event_content, event_originator_hex
 from projections.subject_rules import Span, subject_rows
 
-# The index row (`sla_events`) holds the event's fields in the chain's order, the
-# derived columns first, then the record time; then the event's place in the chain.
-INDEXED = FIELDS["event"].index("recorded_us")
-INDEX_NAMES = (*FIELDS["event"][: INDEXED + 1], "chain_pos", "chain_sha256")
 IndexColumns = tuple[str, str, str, str, str]  # event_id, type, subject kind and id, occurred
 # An event derived again: its index columns when they differ from the live row's (None:
 # equal, and the live row's are then used as they are), its record's digest in the chain
@@ -52,9 +49,6 @@ IndexColumns = tuple[str, str, str, str, str]  # event_id, type, subject kind an
 # scopes.
 ScopeRow = tuple[str, str, str]
 Derivation = tuple[IndexColumns | None, str, str, Span | None, tuple[ScopeRow, ...]]
-# A record of the log: position, topic, state, index row (an event's `sla_events` row at
-# that position, `INDEX_NAMES`; None: there is none).
-LogRecord = tuple[int, str, bytes, tuple[Any, ...] | None]
 # An event as the scratch store is written with it: its index columns, record time,
 # record's digest, record (None: the scratch store does not hold the records) and
 # originator id (`chain_append.ReplayedEvent`).
@@ -303,11 +297,3 @@ class _LogReader:
 
     def close(self) -> None:
         self._connection.close()
-
-
-def log_record(row: Sequence[Any]) -> LogRecord:
-    """A log record from a row of the store's log statement: position, topic, state (as
-    stored), then the index row's columns (all None: the position has no index row)."""
-    index = tuple(row[3:])
-    present = index[INDEX_NAMES.index("chain_pos")] is not None
-    return int(row[0]), row[1], bytes(row[2]), index if present else None

@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from projections.audit.rebuild_compare import SubjectIndexComparison
-from projections.audit.replay_derivation import LogRecord, Piece, replay_page
+from projections.audit.replay_derivation import Piece, replay_page
 from projections.audit.verify import _worker_command, _worker_count
+from projections.audit_pages import LogRecord
 
 # Seconds to wait for a page the worker has begun before replaying it here instead (about
 # the time it takes to replay a page).

@@ -76,7 +76,7 @@ from projections.audit.chain_walk import (
     worker_header,
     worker_range,
 )
-from projections.store import LedgerStore
+from projections.store import StoreSnapshot
 
 CHUNK = 5_000  # positions read per round trip
 # From how many positions a SQLite store's chain is walked in worker processes (below,
@@ -106,14 +106,15 @@ class VerifyResult:
 
 
 def verify(
-    store: LedgerStore,
+    store: StoreSnapshot,
     checkpoints: Mapping[int, str] | None = None,
     *,
     page_size: int | None = None,
     parallel_from: int | None = None,
     workers: int | None = None,
 ) -> VerifyResult:
-    """Verify the chain as the store stands at one moment (writers may go on meanwhile).
+    """Verify the chain as the store stands in the snapshot `store` (writers may go on
+    meanwhile).
 
     `page_size` positions are read at a time (`CHUNK`); a SQLite store of `parallel_from`
     positions or more (`PARALLEL_FROM`) is walked by `workers` processes (as many as
@@ -124,27 +125,26 @@ def verify(
     # file too damaged to read the chain from is reported as damaged. It runs beside the
     # chain's walk, on a connection of its own (SQLite's check does not hold the GIL).
     with ThreadPoolExecutor(max_workers=1) as beside:
-        integrity = beside.submit(store.integrity, separate=True)
-        with store.snapshot():
-            try:
-                result = _verify(
-                    store,
-                    checkpoints,
-                    page_size=page_size,
-                    parallel_from=parallel_from,
-                    workers=workers,
-                )
-            except StoreError:
-                checked, damage = integrity.result()
-                if damage is None:
-                    raise
-                return VerifyResult(0, EMPTY, 0, None, damage, checked)
+        integrity = beside.submit(store.store.integrity)
+        try:
+            result = _verify(
+                store,
+                checkpoints,
+                page_size=page_size,
+                parallel_from=parallel_from,
+                workers=workers,
+            )
+        except StoreError:
+            checked, damage = integrity.result()
+            if damage is None:
+                raise
+            return VerifyResult(0, EMPTY, 0, None, damage, checked)
         checked, damage = integrity.result()
         return replace(result, damage=damage, database_checked=checked)
 
 
 def _verify(
-    store: LedgerStore,
+    store: StoreSnapshot,
     checkpoints: Mapping[int, str] | None,
     *,
     page_size: int | None = None,
@@ -252,7 +252,7 @@ def _worker_command(boot: str | None = None) -> list[str] | None:
 
 
 def _walk_in_workers(
-    store: LedgerStore, end: int, anchors: Mapping[int, str], page_size: int, count: int
+    store: StoreSnapshot, end: int, anchors: Mapping[int, str], page_size: int, count: int
 ) -> Walked | None:
     """The chain walked a page at a time by `count` worker processes, each taking the
     next page as it finishes one (a worker slowed by anything else running keeps up);
@@ -365,7 +365,7 @@ class _Joined:
 
 
 def _finish(
-    store: LedgerStore, joined: _Joined, end: int, anchors: Mapping[int, str], page_size: int
+    store: StoreSnapshot, joined: _Joined, end: int, anchors: Mapping[int, str], page_size: int
 ) -> Walked | None:
     """The joined pages as one walk of the chain, or None if they do not join up with
     each other or with this process's snapshot."""
@@ -388,7 +388,7 @@ def _finish(
 
 
 def _joined(
-    store: LedgerStore,
+    store: StoreSnapshot,
     reports: Sequence[RangeReport | None],
     end: int,
     anchors: Mapping[int, str],

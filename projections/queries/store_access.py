@@ -8,8 +8,7 @@ of answering from a new, empty ledger. A question asked over HTTP is a reader.
 
 from __future__ import annotations
 
-from projections.store import LedgerStore
-from projections.store.ledger_store import Access
+from projections.store import Access, LedgerStore
 
 # What each command does to the store; every other command only reads it.
 WRITERS: dict[str, Access] = {"ingest": "create", "close": "write"}

@@ -72,16 +72,16 @@ def _ingest(store: LedgerStore, path: Path, docs: list[dict[str, object]]) -> No
 
 
 def _verify(url: str, checkpoints: dict[int, str] | None = None) -> tuple[int | None, str]:
-    with LedgerStore(url) as store:
-        result = verify(store, checkpoints)
+    with LedgerStore(url) as store, store.reader() as view:
+        result = verify(view, checkpoints)
     if result.finding is None:
         return None, f"ok {result.records}"
     return result.finding.position, result.finding.problem
 
 
 def test_an_untouched_history_verifies_with_its_checkpoint(history: str) -> None:
-    with LedgerStore(history) as store:
-        result = verify(store)
+    with LedgerStore(history) as store, store.reader() as view:
+        result = verify(view)
         kinds = [kind for kind, _ in store.chain_rows(0, 100)]
     assert result.ok, result.finding
     # The amendment moves the credit from the 10% to the 25% tier; the outage O-2, still
@@ -247,8 +247,8 @@ def test_an_edited_event_store_copy_is_named(history: str) -> None:
 
 
 def test_a_checkpoint_kept_elsewhere_must_be_on_the_chain(history: str) -> None:
-    with LedgerStore(history) as store:
-        good = verify(store).head
+    with LedgerStore(history) as store, store.reader() as view:
+        good = verify(view).head
     assert _verify(history, {good.position: good.sha256})[0] is None
     assert _verify(history, {3: "f" * 64})[0] == 3
     assert _verify(history, {good.position + 5: "f" * 64})[0] == good.position + 5

@@ -22,7 +22,8 @@ from projections.audit import rebuild as audit_rebuild
 from projections.audit import replay_worker
 from projections.audit.rebuild import rebuild
 from projections.audit.rebuild_compare import subject_index_differences
-from projections.audit.replay_derivation import LogRecord, Piece, replay_page
+from projections.audit.replay_derivation import Piece, replay_page
+from projections.audit_pages import LogRecord
 from projections.chain_records import TOPIC_EVENT_ACCEPTED as EVENT
 from projections.store import LedgerStore
 from tests.tampering import edit_record, query, tamper

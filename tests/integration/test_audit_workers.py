@@ -43,9 +43,9 @@ def _layout(url: str) -> list[str]:
 
 def _both(url: str, checkpoints: dict[int, str] | None = None) -> VerifyResult:
     """The result of the walk in this process, checked to be the workers' result."""
-    with LedgerStore(url) as store:
-        here = verify(store, checkpoints, workers=1, page_size=PAGE)
-        there = verify(store, checkpoints, **SIDE_BY_SIDE)
+    with LedgerStore(url) as store, store.reader() as view:
+        here = verify(view, checkpoints, workers=1, page_size=PAGE)
+        there = verify(view, checkpoints, **SIDE_BY_SIDE)
     assert here.workers == 0
     assert there.workers == (WORKERS if url.startswith("sqlite") else 0)
     assert replace(there, workers=0) == here
@@ -202,12 +202,12 @@ def test_records_appended_while_the_workers_read_are_not_looked_at(
     """The workers' snapshots begin after the verify's own: the chain's end read in
     that one bounds what they check, and their ranges join up to its link there."""
     end = len(_layout(ledger))
-    with LedgerStore(ledger) as store, store.snapshot():
-        assert store.chain_end() == end  # the snapshot begins here
+    with LedgerStore(ledger) as store, store.reader() as view:
+        assert view.chain_end() == end
         with LedgerStore(ledger) as writer:
             docs = outage("L-1", "2026-05-04T10:00:00Z", "2026-05-04T11:00:00Z")
             ingest_docs(writer, tmp_path / "later.jsonl", docs)
-        result = verify(store, **SIDE_BY_SIDE)
+        result = verify(view, **SIDE_BY_SIDE)
     assert result.ok, result.finding
     assert result.records == end
     assert result.workers == (WORKERS if ledger.startswith("sqlite") else 0)
@@ -221,10 +221,9 @@ def test_an_edit_made_while_the_workers_read_is_judged_as_of_the_snapshot(
     that snapshot, cannot, and walks the chain there itself."""
     kinds = _layout(ledger)
     position = _where(kinds, "an event after the first close")
-    with LedgerStore(ledger) as store, store.snapshot():
-        store.chain_end()  # the snapshot begins here
+    with LedgerStore(ledger) as store, store.reader() as view:
         tamper(ledger, _edit(ledger, "event", position))
-        result = verify(store, **SIDE_BY_SIDE)
+        result = verify(view, **SIDE_BY_SIDE)
     assert result.ok, result.finding
     assert result.workers == 0
     assert _both(ledger).finding.position == position  # type: ignore[union-attr]
@@ -243,8 +242,8 @@ def test_a_worker_that_fails_leaves_the_walk_to_this_process(
     ledger: str, boot: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(audit_verify, "_BOOT", boot)
-    with LedgerStore(ledger) as store:
-        result = verify(store, **SIDE_BY_SIDE)
+    with LedgerStore(ledger) as store, store.reader() as view:
+        result = verify(view, **SIDE_BY_SIDE)
     assert result.ok, result.finding
     assert result.workers == 0
     assert result.records == len(_layout(ledger))
@@ -272,9 +271,13 @@ def test_a_damaged_file_is_reported_as_damaged_with_workers(tmp_path: Path) -> N
         started.append(1)
         return walk_in_workers(*args)
 
-    with pytest.MonkeyPatch.context() as patch, LedgerStore(url, access="read") as store:
+    with (
+        pytest.MonkeyPatch.context() as patch,
+        LedgerStore(url, access="read") as store,
+        store.reader() as view,
+    ):
         patch.setattr(audit_verify, "_walk_in_workers", counted)
-        result = verify(store, **SIDE_BY_SIDE)
+        result = verify(view, **SIDE_BY_SIDE)
     assert started == [1]
     assert not result.ok
     assert result.database_checked

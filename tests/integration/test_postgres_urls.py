@@ -9,8 +9,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from ledger.errors import StoreError, StoreRefusedError
-from projections.store import LedgerStore
-from projections.store.ledger_store import parse_store_url, redact
+from projections.store import LedgerStore, parse_store_url, redact
 from tests.cli_process import run_cli as run
 from tests.integration.test_store_access import one_line_error
 

@@ -23,13 +23,13 @@ from ledger.chain import (
 from projections.audit import verify as audit_verify
 from projections.audit.chain_walk import Finding, RangeReport, Walked, consecutive_events, walk
 from projections.audit.rebuild_compare import differing, pages
-from projections.audit.replay_derivation import INDEX_NAMES
+from projections.audit_pages import INDEX_NAMES
 from projections.chain_records import (
     event_content,
     event_originator_hex,
     library_state,
+    originator_of,
 )
-from projections.store.ledger_store import originator_of
 from projections.store.schema import EVENT_COLUMNS
 
 TRICKY = ["plain", 'quote " and \\ backslash', "é ✓ \u2028", "control \x01\n\t", ""]

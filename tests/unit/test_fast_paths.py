@@ -37,7 +37,7 @@ from ledger.money import round_half_even, round_half_up
 from ledger.timeformat import decimal_text, exact_seconds, parse_duration
 from ledger.value_keys import value_key
 from projections.queries.encoding import JsonText, joined_json_lists, to_csv, to_json
-from projections.store.ledger_store import _parsed
+from projections.store.mappers import parsed as _parsed
 
 # -- references: the general paths, as they were ------------------------------------
 

@@ -1,0 +1,68 @@
+"""Where a consumer stands: the upstream positions it tracked (a Kafka partition's
+offset, how far an outbox has been published) and the leases that let one worker at a
+time publish an outbox."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from eventsourcing.persistence import IntegrityError, PersistenceError, Tracking
+
+from ledger.periods import to_us
+from projections.store.failures import failed
+from projections.store.recorders import to_dialect
+
+if TYPE_CHECKING:
+    from projections.store.ledger_store import LedgerStore
+
+
+def tracked_position(store: LedgerStore, name: str) -> int | None:
+    """The last upstream position recorded under `name` (None: nothing yet).
+
+    Offset 0 is a real position, so callers must test `is None`, not truthiness.
+    """
+    try:
+        return store.recorder.max_tracking_id(name)
+    except PersistenceError as exc:
+        raise failed(store.url, exc) from None
+
+
+def record_position(store: LedgerStore, name: str, position: int) -> None:
+    """Record a position with no rows (e.g. how far an outbox has been published)."""
+    try:
+        store.recorder.insert_tracking(Tracking(name, position))
+    except IntegrityError:
+        return  # already at or beyond it
+    except PersistenceError as exc:
+        raise failed(store.url, exc) from None
+
+
+def hold_lease(store: LedgerStore, name: str, holder: str, seconds: float) -> bool:
+    """Take or renew the lease `name` for `holder` for `seconds`; False if another
+    holder has it and it has not expired. Clocks of the workers are compared, so a
+    lease should be far longer than their skew (leases here last tens of seconds)."""
+    now = to_us(datetime.now(UTC))
+    statement = to_dialect(
+        "INSERT INTO sla_outbox_leases (name, holder, expires_us) VALUES (?, ?, ?) "
+        "ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, "
+        "expires_us = excluded.expires_us WHERE sla_outbox_leases.holder = excluded.holder "
+        "OR sla_outbox_leases.expires_us < ?",
+        store.dialect,
+    )
+    with store.transaction(commit=True) as cursor:
+        cursor.execute(statement, [name, holder, now + int(seconds * 1_000_000), now])
+        cursor.execute(
+            to_dialect("SELECT holder FROM sla_outbox_leases WHERE name = ?", store.dialect),
+            [name],
+        )
+        return bool(cursor.fetchone()["holder"] == holder)
+
+
+def release_lease(store: LedgerStore, name: str, holder: str) -> None:
+    """Give the lease up now (a clean stop), so another worker need not wait it out."""
+    statement = to_dialect(
+        "DELETE FROM sla_outbox_leases WHERE name = ? AND holder = ?", store.dialect
+    )
+    with store.transaction(commit=True) as cursor:
+        cursor.execute(statement, [name, holder])

@@ -1,0 +1,513 @@
+"""The store's read queries: events, the subject index, credit entries, closes,
+rejections and the chain's head, as the domain's objects.
+
+`StoreReads` holds each query once; what it runs in is its subclass's: a snapshot's own
+transaction (`StoreSnapshot`, for a command or request that reads several times and must
+see one moment), or a transaction of its own per query (`LedgerStore`'s one-shot reads).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from eventsourcing.sqlite import SQLiteCursor
+
+from ledger.chain import ChainHead
+from ledger.events import RecordedEvent
+from ledger.periods import from_us, to_us
+from projections.chain_records import event_content, originator_of
+from projections.store.failures import failed
+from projections.store.mappers import (
+    StoredRejection,
+    record_content,
+    row_entry,
+    row_event,
+    row_rejection,
+    unpacked,
+)
+from projections.store.schema import BUCKET_US, NOT_ENDED_US, WIDE_SPAN, Dialect, later_selected
+from projections.store.sqlite_files import CONTENTS_SCHEMA, read_only_uri, sqlite_writable
+from projections.store.urls import parse_store_url
+
+if TYPE_CHECKING:
+    from ledger.credits import CreditEntry
+
+IN_CHUNK = 500  # ids per `IN (...)` query: far below SQLite's variable limit
+
+
+class StoreReads(ABC):
+    """The read queries of a store (`url`, `dialect`; its event store's table is
+    `events_table`, its events' contents read from another SQLite file's when
+    `contents_elsewhere`, see `LedgerStore`)."""
+
+    url: str
+    dialect: Dialect
+    events_table: str
+    contents_elsewhere: bool
+    # The columns of `schema.LATER_COLUMNS` an older store lacks, by table
+    # (`opening.later_columns`): read as the value their rows held before.
+    missing_columns: Mapping[str, frozenset[str]]
+
+    @abstractmethod
+    def _query(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
+        """The rows of `statement` (`?` placeholders), each by column name."""
+
+    @abstractmethod
+    def _rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """`_query`'s rows as plain tuples in the statement's column order, which SQLite
+        builds directly, without a row object for each (a rebuild reads every record of
+        the log and every row of the projections it compares)."""
+
+    def column(self, table: str, name: str, prefix: str = "") -> str:
+        """A column in a SELECT list, read as its earlier value where the store lacks it."""
+        return later_selected(table, name, self.missing_columns.get(table, frozenset()), prefix)
+
+    def all_columns(self, table: str) -> str:
+        """`*` in a SELECT list, with the columns the store lacks read as their earlier
+        values."""
+        lacking = self.missing_columns.get(table, frozenset())
+        return ", ".join(["*", *(later_selected(table, name, lacking) for name in sorted(lacking))])
+
+    def reader_uri(self) -> str | None:
+        """A SQLite URI another process can read this store with, never writing it (the
+        one a reader opens it with); None for PostgreSQL."""
+        if self.dialect != "sqlite":
+            return None
+        path = Path(parse_store_url(self.url)[1]["path"])
+        return read_only_uri(path, sqlite_writable(path))
+
+    @property
+    def _record_key(self) -> str:
+        """The column of the event store's records that is their notification id."""
+        return record_key(self.dialect)
+
+    @property
+    def _content_join(self) -> str:
+        """Joins each event row `e` to its eventsourcing record `c` (its content), whose
+        notification id is the event's chain position."""
+        table = self.events_table
+        if self.contents_elsewhere:
+            table = f"{CONTENTS_SCHEMA}.{table}"
+        return f"LEFT JOIN {table} c ON c.{self._record_key} = e.chain_pos"
+
+    @property
+    def _content_state(self) -> str:
+        """The content `c.state` (`state`): on SQLite as text (the database decodes it,
+        faster than Python's JSON parser detecting the encoding of bytes); on PostgreSQL
+        as stored, packed (`content_codec`), for `_content` to unpack."""
+        if self.dialect == "sqlite":
+            return "CAST(c.state AS TEXT) AS state"
+        return "c.state AS state"
+
+    def known_contents(self, event_ids: Sequence[str]) -> dict[str, str]:
+        """event_id -> content_sha256 of those already accepted (the digest of the
+        envelope their record holds)."""
+        found: dict[str, str] = {}
+        for row in self._of_event_ids("e.event_id, c.state", event_ids):
+            state = unpacked(row["state"])
+            content = None if state is None else event_content(state)
+            # A record gone or edited out of shape: nothing a new event could duplicate.
+            found[row["event_id"]] = (
+                "" if content is None else hashlib.sha256(content[0].encode()).hexdigest()
+            )
+        return found
+
+    def _of_event_ids(self, columns: str, event_ids: Sequence[str]) -> list[Any]:
+        """`columns` of the events with these ids: each `sla_events` row `e` with its
+        record `c`. Found through the event store's own key, (originator id, version 1),
+        whose originator id is the event id's name-based UUID: `sla_events` keeps no index
+        of its own on event_id (it would repeat that key, about 80 bytes an event). An
+        event whose record is gone (a damaged store, which `audit verify` names) is not
+        found."""
+        wanted = set(event_ids)
+        if not wanted:
+            return []
+        table, key = self.events_table, self._record_key
+        select = (
+            f"SELECT {columns} FROM {table} c JOIN sla_events e ON e.chain_pos = c.{key} "
+            "WHERE c.originator_version = 1 AND "
+        )
+        originators = [originator_of("event", event_id) for event_id in sorted(wanted)]
+        if self.dialect == "postgresql":
+            # One round trip for the whole batch: the ids go as one typed array.
+            rows = self._query(select + "c.originator_id = ANY(%b::uuid[])", [originators])
+        else:
+            rows = [
+                row
+                for chunk in chunks([originator.hex for originator in originators])
+                for row in self._query(
+                    select + f"c.originator_id IN ({placeholders(len(chunk))})", chunk
+                )
+            ]
+        return [row for row in rows if row["event_id"] in wanted]
+
+    def events_of_kind(self, kind: str, recorded_by_us: int | None = None) -> list[RecordedEvent]:
+        statement = (
+            f"SELECT {self._content_state}, e.recorded_us FROM sla_events e {self._content_join} "
+            "WHERE e.subject_kind = ?"
+        )
+        params: list[Any] = [kind]
+        if recorded_by_us is not None:
+            statement += " AND e.recorded_us <= ?"
+            params.append(recorded_by_us)
+        return [row_event(r) for r in self._query(statement + " ORDER BY e.chain_pos", params)]
+
+    def events_near(
+        self,
+        kind: str,
+        lo_us: int,
+        hi_us: int,
+        recorded_by_us: int | None = None,
+        scopes: set[str] | None = None,
+    ) -> list[RecordedEvent]:
+        """Every event of the subjects whose span reaches into `[lo, hi)`, in chain order;
+        with `scopes`, only of the subjects with one of those scopes (see subject_index).
+
+        A span touching `lo` counts too: an incident opened exactly at a window's start
+        belongs to that window, and its span is that single instant. The subjects are
+        found by the buckets `[lo, hi)` reaches, plus the wide ones, so the cost follows
+        the period's own activity, not the length of the history around it.
+        """
+        subjects = self._subjects_near(kind, lo_us, hi_us, scopes, recorded_by_us)
+        statement = (
+            f"SELECT {self._content_state}, e.recorded_us, e.chain_pos FROM sla_events e "
+            "JOIN sla_subject_spans s ON s.subject_kind = e.subject_kind "
+            f"AND s.subject_id = e.subject_id {self._content_join} "
+            "WHERE e.subject_kind = ? AND s.lo_us < ? AND (s.hi_us >= ? OR s.has_end = 0"
+        )
+        params: list[Any] = [kind, hi_us, lo_us]
+        if recorded_by_us is None:
+            statement += ")"
+        else:
+            # As of then, a subject whose end became known later was still open.
+            statement += " OR s.ended_us > ?) AND e.recorded_us <= ?"
+            params += [recorded_by_us, recorded_by_us]
+        rows = self._rows_of_subjects(statement, params, "e.subject_id", sorted(subjects))
+        rows.sort(key=lambda r: int(r["chain_pos"]))
+        return [row_event(r) for r in rows]
+
+    def _subjects_near(
+        self,
+        kind: str,
+        lo_us: int,
+        hi_us: int,
+        scopes: set[str] | None,
+        recorded_by_us: int | None,
+    ) -> set[str]:
+        """The ids of the subjects that may reach into `[lo, hi)`: those of its buckets,
+        the wide ones, and (as of a moment) those still open then (a superset;
+        `events_near` applies the exact span test)."""
+        first, last = lo_us // BUCKET_US, (hi_us - 1) // BUCKET_US
+        if scopes is None:
+            bucketed = self._query(
+                "SELECT DISTINCT subject_id FROM sla_subject_buckets "
+                "WHERE subject_kind = ? AND bucket >= ? AND bucket <= ?",
+                [kind, first, last],
+            )
+            found = {r["subject_id"] for r in bucketed}
+        else:
+            bucketed = self._query(
+                "SELECT b.subject_id, c.scope FROM sla_subject_buckets b "
+                "JOIN sla_subject_scopes c ON c.subject_kind = b.subject_kind "
+                "AND c.subject_id = b.subject_id "
+                "WHERE b.subject_kind = ? AND b.bucket >= ? AND b.bucket <= ?",
+                [kind, first, last],
+            )
+            found = {r["subject_id"] for r in bucketed if r["scope"] in scopes}
+        wide = {
+            r["subject_id"]
+            for r in self._query(
+                f"SELECT subject_id FROM sla_subject_spans WHERE subject_kind = ? "
+                f"AND {WIDE_SPAN} AND lo_us < ?",
+                [kind, hi_us],
+            )
+        }
+        if recorded_by_us is not None:
+            wide |= {
+                r["subject_id"]
+                for r in self._query(
+                    "SELECT subject_id FROM sla_subject_spans WHERE subject_kind = ? "
+                    "AND ended_us > ? AND ended_us < ? AND lo_us < ?",
+                    [kind, recorded_by_us, NOT_ENDED_US, hi_us],
+                )
+            }
+        if scopes is not None and wide:
+            held = self.scopes_of_subjects([(kind, subject) for subject in wide])
+            wide = {subject for subject in wide if held.get((kind, subject), set()) & scopes}
+        return found | wide
+
+    def _rows_of_subjects(
+        self, statement: str, params: list[Any], column: str, ids: Sequence[str]
+    ) -> list[Any]:
+        """`statement` (a WHERE clause open for one more condition) restricted to rows
+        whose `column` is one of `ids`: one query on PostgreSQL, chunks on SQLite."""
+        if not ids:
+            return []
+        if self.dialect == "postgresql":
+            return self._query(f"{statement} AND {column} = ANY(%b::text[])", [*params, list(ids)])
+        found: list[Any] = []
+        for chunk in chunks(ids):
+            found += self._query(
+                f"{statement} AND {column} IN ({placeholders(len(chunk))})", [*params, *chunk]
+            )
+        return found
+
+    def events_of_subjects(
+        self, kind: str, subject_ids: Sequence[str], recorded_by_us: int | None = None
+    ) -> list[RecordedEvent]:
+        """Every event of these subjects of `kind`, in chain order."""
+        statement = (
+            f"SELECT {self._content_state}, e.recorded_us, e.chain_pos FROM sla_events e "
+            f"{self._content_join} WHERE e.subject_kind = ?"
+        )
+        params: list[Any] = [kind]
+        if recorded_by_us is not None:
+            statement += " AND e.recorded_us <= ?"
+            params.append(recorded_by_us)
+        rows = self._rows_of_subjects(statement, params, "e.subject_id", sorted(set(subject_ids)))
+        rows.sort(key=lambda r: int(r["chain_pos"]))
+        return [row_event(r) for r in rows]
+
+    def subject_ids(self, kind: str, recorded_by_us: int | None = None) -> list[str]:
+        """The ids of the subjects of `kind` with an event recorded (by then), sorted."""
+        statement = "SELECT DISTINCT subject_id FROM sla_events WHERE subject_kind = ?"
+        params: list[Any] = [kind]
+        if recorded_by_us is not None:
+            statement += " AND recorded_us <= ?"
+            params.append(recorded_by_us)
+        return sorted(r["subject_id"] for r in self._query(statement, params))
+
+    def changed_subjects(self, after: int, through: int) -> set[tuple[str, str]]:
+        """(kind, subject) of every event at a chain position in `(after, through]`."""
+        return {
+            (r["subject_kind"], r["subject_id"])
+            for r in self._query(
+                "SELECT DISTINCT subject_kind, subject_id FROM sla_events "
+                "WHERE chain_pos > ? AND chain_pos <= ?",
+                [after, through],
+            )
+        }
+
+    def spans_of(
+        self, subjects: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], tuple[int, int, int, int]]:
+        """(kind, subject) -> (lo, hi, has_end, ended_us) of these subjects, where they
+        have a span."""
+        found: dict[tuple[str, str], tuple[int, int, int, int]] = {}
+        for kind in sorted({k for k, _ in subjects}):
+            ids = sorted({subject for k, subject in subjects if k == kind})
+            for r in self._rows_of_subjects(
+                "SELECT subject_id, lo_us, hi_us, has_end, ended_us FROM sla_subject_spans "
+                "WHERE subject_kind = ?",
+                [kind],
+                "subject_id",
+                ids,
+            ):
+                found[(kind, r["subject_id"])] = (
+                    int(r["lo_us"]),
+                    int(r["hi_us"]),
+                    int(r["has_end"]),
+                    int(r["ended_us"]),
+                )
+        return found
+
+    def recorded_at_position(self, position: int) -> int:
+        """The record time of the last event at or before chain `position` (0: none)."""
+        rows = self._query(
+            "SELECT recorded_us FROM sla_events WHERE chain_pos <= ? "
+            "ORDER BY chain_pos DESC LIMIT 1",
+            [position],
+        )
+        return int(rows[0]["recorded_us"]) if rows else 0
+
+    def scopes_of_subjects(
+        self, subjects: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], set[str]]:
+        """(kind, subject) -> the scopes its events gave it."""
+        found: dict[tuple[str, str], set[str]] = {}
+        for kind in sorted({k for k, _ in subjects}):
+            ids = sorted({subject for k, subject in subjects if k == kind})
+            for r in self._rows_of_subjects(
+                "SELECT subject_id, scope FROM sla_subject_scopes WHERE subject_kind = ?",
+                [kind],
+                "subject_id",
+                ids,
+            ):
+                found.setdefault((kind, r["subject_id"]), set()).add(r["scope"])
+        return found
+
+    def contract_terms(self, wanted: set[str]) -> dict[str, set[str]]:
+        """contract scope -> the contracts whose terms name it, for the `wanted` ones."""
+        found: dict[str, set[str]] = {}
+        for r in self._rows_of_subjects(
+            "SELECT scope, contract_id FROM sla_contract_scopes WHERE 1 = 1",
+            [],
+            "scope",
+            sorted(wanted),
+        ):
+            found.setdefault(r["scope"], set()).add(r["contract_id"])
+        return found
+
+    def due_rows(self, by_us: int) -> list[tuple[str, str]]:
+        """(period, contract) of the closed rows due to change by `by_us` with time alone."""
+        return [
+            (r["period"], r["contract_id"])
+            for r in self._query(
+                "SELECT period, contract_id FROM sla_due WHERE due_us <= ? "
+                "ORDER BY period, contract_id",
+                [by_us],
+            )
+        ]
+
+    def subjects_of(self, event_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """event_id -> (subject_kind, subject_id) of each of these events."""
+        return {
+            row["event_id"]: (row["subject_kind"], row["subject_id"])
+            for row in self._of_event_ids("e.event_id, e.subject_kind, e.subject_id", event_ids)
+        }
+
+    def events_recorded_between(self, after_us: int, through_us: int) -> list[RecordedEvent]:
+        """The events recorded in `(after, through]`, in chain order."""
+        return [
+            row_event(r)
+            for r in self._query(
+                f"SELECT {self._content_state}, e.recorded_us FROM sla_events e "
+                f"{self._content_join} "
+                "WHERE e.recorded_us > ? AND e.recorded_us <= ? ORDER BY e.chain_pos",
+                [after_us, through_us],
+            )
+        ]
+
+    def entries_after(self, seq: int, limit: int) -> list[tuple[int, CreditEntry]]:
+        rows = self._query(
+            f"SELECT {self.all_columns('sla_credit_entries')} FROM sla_credit_entries "
+            "WHERE seq > ? ORDER BY seq LIMIT ?",
+            [seq, limit],
+        )
+        return [(int(r["seq"]), row_entry(r)) for r in rows]
+
+    def rejections_after(self, seq: int, limit: int) -> list[StoredRejection]:
+        rows = self._query(
+            "SELECT * FROM sla_rejections WHERE seq > ? ORDER BY seq LIMIT ?", [seq, limit]
+        )
+        return [row_rejection(r) for r in rows]
+
+    def event_count(self) -> int:
+        return int(self._query("SELECT COUNT(*) AS n FROM sla_events")[0]["n"])
+
+    def rejections(self) -> list[StoredRejection]:
+        return [row_rejection(r) for r in self._query("SELECT * FROM sla_rejections ORDER BY seq")]
+
+    def resubmitted(self, rejections: Sequence[StoredRejection]) -> set[int]:
+        """The `seq`s of the rejections whose input was later accepted as its own.
+
+        A rejection is resubmitted when an event with the `event_id` it claims was
+        recorded after it: in a later transaction (a rejection that shares a transaction
+        with accepted events carries that transaction's record time), or in the same one
+        from a later line of the same file or a later offset of the same partition. So a
+        conflict, whose id was accepted before it, or an invalid copy of an accepted event,
+        is never resubmitted; a fix sent with a new `event_id` cannot be told from a new
+        event and is not linked to the rejection.
+        """
+        claimed = sorted({r.event_id for r in rejections if r.event_id is not None})
+        accepted: dict[str, tuple[int, dict[str, Any]]] = {}
+        columns = f"e.event_id, e.recorded_us, {self._content_state}"
+        for row in self._of_event_ids(columns, claimed):
+            accepted[row["event_id"]] = (int(row["recorded_us"]), record_content(row["state"])[1])
+        return {
+            r.seq
+            for r in rejections
+            if r.event_id in accepted and recorded_after(*accepted[r.event_id], r)
+        }
+
+    def closes(self, recorded_by_us: int | None = None) -> dict[str, datetime]:
+        rows = self._query("SELECT period, closed_us FROM sla_closes")
+        return {
+            r["period"]: from_us(int(r["closed_us"]))
+            for r in rows
+            if recorded_by_us is None or int(r["closed_us"]) <= recorded_by_us
+        }
+
+    def entries(
+        self,
+        period: str | None = None,
+        contract_id: str | None = None,
+        recorded_by_us: int | None = None,
+        contract_ids: Sequence[str] | None = None,
+    ) -> list[CreditEntry]:
+        """Entries in record order, filtered by any of: period, one contract, record
+        time, and (`contract_ids`) a set of contracts."""
+        statement = (
+            f"SELECT {self.all_columns('sla_credit_entries')} FROM sla_credit_entries WHERE 1 = 1"
+        )
+        params: list[Any] = []
+        for column, value in (("period", period), ("contract_id", contract_id)):
+            if value is not None:
+                statement += f" AND {column} = ?"
+                params.append(value)
+        if recorded_by_us is not None:
+            statement += " AND recorded_us <= ?"
+            params.append(recorded_by_us)
+        if contract_ids is None:
+            rows = self._query(statement + " ORDER BY seq", params)
+        else:
+            rows = self._rows_of_subjects(statement, params, "contract_id", sorted(contract_ids))
+            rows.sort(key=lambda r: int(r["seq"]))
+        return [row_entry(r) for r in rows]
+
+    # The writers' head of the chain: position, link, record time.
+    HEAD_STATEMENT = "SELECT position, chain_sha256, recorded_us FROM sla_chain_head"
+
+    def chain_head(self) -> ChainHead:
+        row = self._query(self.HEAD_STATEMENT)[0]
+        return ChainHead(int(row["position"]), row["chain_sha256"], int(row["recorded_us"]))
+
+
+def record_key(dialect: Dialect) -> str:
+    """The column of the event store's records that is their notification id (the
+    chain position of the record it holds)."""
+    return "rowid" if dialect == "sqlite" else "notification_id"
+
+
+def placeholders(n: int) -> str:
+    return ",".join("?" * n)
+
+
+def chunks(items: Sequence[str], size: int = IN_CHUNK) -> Iterator[Sequence[str]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def recorded_after(recorded_us: int, origin: dict[str, Any], rejection: StoredRejection) -> bool:
+    """Whether an event recorded at `recorded_us` from `origin` came after `rejection`."""
+    rejected_us = to_us(rejection.rejected_at)
+    if recorded_us != rejected_us:
+        return recorded_us > rejected_us
+    before = rejection.origin
+    if "file" in origin:
+        return bool(origin["file"] == before.get("file") and origin["line"] > before.get("line", 0))
+    return (origin.get("topic"), origin.get("partition")) == (
+        before.get("topic"),
+        before.get("partition"),
+    ) and int(origin.get("offset", -1)) > int(before.get("offset", -1))
+
+
+def plain_rows(
+    cursor: SQLiteCursor, statement: str, params: Sequence[Any], url: str
+) -> list[tuple[Any, ...]]:
+    sqlite_cursor = cursor.sqlite_cursor
+    factory = sqlite_cursor.row_factory
+    sqlite_cursor.row_factory = None
+    try:
+        sqlite_cursor.execute(statement, list(params))
+        return sqlite_cursor.fetchall()
+    except sqlite3.Error as exc:  # the driver's own errors: one line, as elsewhere
+        raise failed(url, exc) from None
+    finally:
+        sqlite_cursor.row_factory = factory

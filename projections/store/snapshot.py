@@ -1,0 +1,53 @@
+"""A read snapshot of a store: every read through it sees the store as of one moment,
+whatever is committed meanwhile.
+
+It owns its transaction (a read transaction; REPEATABLE READ on PostgreSQL), so any
+number of snapshots of one store may be open at once, each its own moment (a server has
+many readers). An audit reads the chain, the head, the event store and the spans in
+several queries: without one snapshot, records appended between them would look like
+tampering. Opened by `LedgerStore.reader()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from projections.store.audit_reads import AuditReads
+from projections.store.failures import failed
+from projections.store.reads import plain_rows
+from projections.store.recorders import to_dialect
+
+if TYPE_CHECKING:
+    from projections.store.ledger_store import LedgerStore
+
+
+class StoreSnapshot(AuditReads):
+    """The reads of `store` in the one transaction of `cursor` (its moment begins with
+    the first read, which `LedgerStore.reader` makes at once)."""
+
+    def __init__(self, store: LedgerStore, cursor: Any) -> None:
+        self.store = store
+        self.url = store.url
+        self.dialect = store.dialect
+        self.events_table = store.events_table
+        self.contents_elsewhere = store.contents_elsewhere
+        self.missing_columns = store.missing_columns
+        self._cursor = cursor
+
+    def _query(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
+        try:
+            self._cursor.execute(to_dialect(statement, self.dialect), list(params))
+            return list(self._cursor.fetchall())
+        except Exception as exc:  # the driver's own errors: one line, as elsewhere
+            raise failed(self.url, exc) from None
+
+    def _rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        if self.dialect != "sqlite":
+            return [tuple(r.values()) for r in self._query(statement, params)]
+        return plain_rows(self._cursor, statement, params, self.url)
+
+    def begin(self) -> None:
+        """Make the first read now, so the snapshot's moment is its opening's (a
+        transaction's snapshot is taken by its first read, on SQLite and PostgreSQL)."""
+        self._query("SELECT position FROM sla_chain_head")
