@@ -7,10 +7,11 @@ what was excluded and why, each maintenance window with the notice it was given,
 down intervals and the floor, the exact arithmetic, the tiers, the incidents, the fee
 pro-rating and the rounding. Every fact names the event ids it comes from.
 
-It never computes a figure its own way: the row comes from `compute_row` (the function
-`report` uses), the basis and its digest from `ledger.credits`, and each intermediate
-step is recomputed with the same interval and incident functions, then checked against
-the row. A derivation that disagrees with the report is a bug and raises.
+It computes no figure and takes no decision of its own: the row and every step of its
+derivation come from `compute_row(..., trace=True)` (the computation `report` runs, which
+records what it did: `ledger.derivation`), the basis and its digest from
+`ledger.credits`. This module only lays those facts out, in words; the wording of
+quantities is `ledger.explain_format`'s.
 
 Pure: no I/O, no clock. The document holds only strings, booleans, integers, None,
 lists and dicts; decimals are exact strings, instants RFC 3339 UTC, lists sorted.
@@ -18,26 +19,25 @@ lists and dicts; decimals are exact strings, instants RFC 3339 UTC, lists sorted
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from decimal import Decimal
+from datetime import date, datetime
 from fractions import Fraction
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from ledger import intervals
 from ledger.attainment import (
-    HUNDRED,
     Coverage,
     Row,
-    above_floor,
+    below,
+    cause_excluded,
     compute_row,
     coverage,
-    tier_credit,
+    exact,
+    meets_target,
+    notice_sufficient,
+    terms_in_force,
 )
-from ledger.business_time import BusinessCalendar
 from ledger.contracts import (
     AvailabilityTerms,
     ContractState,
@@ -48,18 +48,40 @@ from ledger.contracts import (
 )
 from ledger.credits import basis, basis_sha256
 from ledger.currencies import minor_units
+from ledger.derivation import (
+    AvailabilityTrace,
+    DownRun,
+    DownSegment,
+    ExcludedTime,
+    MoneyTrace,
+    ResponseTrace,
+    TierDecision,
+)
 from ledger.errors import LedgerError
 from ledger.events import InboundEvent, RecordedEvent
-from ledger.incidents import IncidentState, PriorityChange, incident_status, priority_used
+from ledger.explain_format import (
+    business_hours_text,
+    digits,
+    duration_exact,
+    duration_text,
+    ids,
+    instant,
+    local_range_text,
+    local_text,
+    money_value,
+    percent_value,
+    seconds_text,
+    span,
+    weight_percent,
+)
+from ledger.incidents import IncidentState, Judgement
 from ledger.money import round_half_even, to_minor_unit
 from ledger.outages import MaintenanceState, OutageState, fold_outage
-from ledger.periods import Period, from_us, local_date_of, to_us
-from ledger.timeformat import decimal_text, exact_seconds, format_utc, to_microseconds
+from ledger.periods import Period, local_date_of, to_us
+from ledger.timeformat import exact_seconds, format_utc, to_microseconds
 
 # Bumped when a field changes meaning; fields may be added without a bump.
 EXPLAIN_FORMAT = 1
-# How many decimal places of a non-terminating ratio are shown (truncated, with "…").
-DIGITS = 10
 
 # The recorded events of each subject, keyed by (subject kind, subject id): the history
 # behind raw versus corrected outages and the announcement of a maintenance window.
@@ -92,9 +114,9 @@ def locate(
     cover = coverage(contract, period)
     if cover.covered is None:
         raise RowNotFoundError(f"contract {contract_id} has no coverage in {period.label}")
-    first_day = local_date_of(cover.covered[0], contract.timezone)
-    terms = contract.terms_on(first_day)
+    terms = terms_in_force(contract, cover)
     if terms is None:
+        first_day = local_date_of(cover.covered[0], contract.timezone)
         raise RowNotFoundError(
             f"contract {contract_id} has no terms in force on {first_day.isoformat()}"
         )
@@ -106,150 +128,6 @@ def locate(
             f"{period.label} (terms version {terms.version} has: {known})"
         )
     return RowLocation(cover, terms, service)
-
-
-# -- rendering of quantities ---------------------------------------------------------
-
-
-def instant(microseconds: int) -> str:
-    return format_utc(from_us(microseconds))
-
-
-def span(start: int, end: int) -> dict[str, str]:
-    return {"start": instant(start), "end": instant(end), "seconds": exact_seconds(end - start)}
-
-
-def grouped(text: str) -> str:
-    """`2678400` -> `2,678,400`: thousands separated for people; the digits stay exact."""
-    sign = "-" if text.startswith("-") else ""
-    whole, dot, fraction = text.lstrip("-").partition(".")
-    return sign + f"{int(whole):,}" + dot + fraction
-
-
-def seconds_text(microseconds: int | Fraction) -> str:
-    return grouped(exact_seconds(microseconds)) + " s"
-
-
-def duration_text(microseconds: int) -> str:
-    """A duration as people say it, e.g. `72 h`, `17 min`, `1 h 30 min 15 s`."""
-    hours, rest = divmod(microseconds, 3_600_000_000)
-    minutes, rest = divmod(rest, 60_000_000)
-    parts = [f"{hours:,} h"] if hours else []
-    parts += [f"{minutes} min"] if minutes else []
-    parts += [f"{exact_seconds(rest)} s"] if rest or not parts else []
-    return " ".join(parts)
-
-
-def duration_exact(microseconds: int | Fraction) -> str:
-    """A duration for people and its exact seconds, e.g. `30 min (1,800 s)`, `45 s`."""
-    exact = seconds_text(microseconds)
-    if isinstance(microseconds, Fraction) and microseconds.denominator != 1:
-        return exact
-    spoken = duration_text(int(microseconds))
-    return exact if spoken == exact.replace(",", "") else f"{spoken} ({exact})"
-
-
-_WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-
-
-def local_text(microseconds: int, timezone: str) -> str:
-    """An instant as the contract's local wall time, then UTC.
-
-    E.g. `Fri 2026-10-16 17:50 CEST (2026-10-16T15:50:00Z)`; seconds are shown only
-    when they are not zero. Weekday names are fixed English, not the process locale.
-    """
-    local = from_us(microseconds).astimezone(ZoneInfo(timezone))
-    clock = f"{local:%H:%M}"
-    if local.second or local.microsecond:
-        clock += f":{local:%S}" + (f".{local:%f}".rstrip("0") if local.microsecond else "")
-    zone = local.tzname() or timezone
-    return (
-        f"{_WEEKDAY_NAMES[local.weekday()]} {local.date().isoformat()} {clock} {zone} "
-        f"({instant(microseconds)})"
-    )
-
-
-def local_range_text(start_us: int, end_us: int, timezone: str) -> str:
-    """`Fri 2026-10-16 17:50–18:00 CEST`: a range of local wall time, compact on one day."""
-    zone = ZoneInfo(timezone)
-    first, last = from_us(start_us).astimezone(zone), from_us(end_us).astimezone(zone)
-    whole = all(not (t.second or t.microsecond) for t in (first, last))
-    if whole and first.date() == last.date() and first.tzname() == last.tzname():
-        return (
-            f"{_WEEKDAY_NAMES[first.weekday()]} {first.date().isoformat()} "
-            f"{first:%H:%M}–{last:%H:%M} {first.tzname()}"
-        )
-    return f"{local_text(start_us, timezone)} to {local_text(end_us, timezone)}"
-
-
-def business_hours_text(hours: Any, timezone: str) -> str:
-    """The contract's business hours as people write them.
-
-    `24x7 (every hour counts)`, or e.g. `Mon–Fri 08:00–18:00 Europe/Berlin, minus
-    holidays 2026-10-03`: consecutive days with the same hours are grouped.
-    """
-    if hours == "24x7":
-        return "24x7 (every hour of every day counts)"
-    weekly = hours.get("weekly", {}) if isinstance(hours, Mapping) else {}
-    keys = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-    slots = [", ".join(f"{start}–{end}" for start, end in weekly.get(day) or ()) for day in keys]
-    groups: list[tuple[int, int, str]] = []
-    for index, text in enumerate(slots):
-        if not text:
-            continue
-        if groups and groups[-1][1] == index - 1 and groups[-1][2] == text:
-            groups[-1] = (groups[-1][0], index, text)
-        else:
-            groups.append((index, index, text))
-    days = [
-        (
-            _WEEKDAY_NAMES[first]
-            if first == last
-            else f"{_WEEKDAY_NAMES[first]}{'–' if last > first + 1 else ', '}{_WEEKDAY_NAMES[last]}"
-        )
-        + f" {text}"
-        for first, last, text in groups
-    ]
-    holidays = sorted(hours.get("holidays") or ()) if isinstance(hours, Mapping) else []
-    minus = f", minus holidays {', '.join(holidays)}" if holidays else ", no holidays listed"
-    return f"{'; '.join(days) or 'no business hours'} {timezone}{minus}"
-
-
-def fraction_text(value: Fraction) -> str:
-    return str(value.numerator) if value.denominator == 1 else f"{value}"
-
-
-def digits(value: Fraction, places: int = DIGITS) -> str:
-    """The exact decimal if it terminates within `places`, else truncated with `…`."""
-    units = math.trunc(value * 10**places)
-    if Fraction(units, 10**places) == value:
-        return decimal_text(value)
-    return format(Decimal(units).scaleb(-places), "f") + "…"
-
-
-def percent_value(value: Fraction) -> dict[str, str]:
-    """A ratio in percent: exact fraction, leading digits, and the 4-place display."""
-    return {
-        "fraction": fraction_text(value),
-        "digits": digits(value),
-        "rounded_4dp": str(round_half_even(value, 4)),
-    }
-
-
-def money_value(value: Fraction, currency: str) -> dict[str, str]:
-    return {
-        "fraction": fraction_text(value),
-        "digits": digits(value),
-        "rounded": str(to_minor_unit(value, currency)),
-    }
-
-
-def weight_percent(weight: Fraction) -> str:
-    return decimal_text(weight * HUNDRED)
-
-
-def ids(*groups: Sequence[str] | set[str] | frozenset[str]) -> list[str]:
-    return sorted({event_id for group in groups for event_id in group})
 
 
 # -- contract and terms --------------------------------------------------------------
@@ -326,7 +204,7 @@ def terms_facts(terms: TermsVersion, service: ServiceTerms, first_day: date) -> 
 
 
 def coverage_facts(
-    contract: ContractState, cover: Coverage, measured_range: list[Span], horizon_us: int
+    contract: ContractState, cover: Coverage, measured_range: Sequence[Span], horizon_us: int
 ) -> dict[str, Any]:
     assert cover.covered is not None
     window, covered = cover.window, cover.covered
@@ -399,32 +277,24 @@ def _announcement_id(window: MaintenanceState, histories: Histories) -> str | No
 def maintenance_facts(
     window: MaintenanceState,
     terms: AvailabilityTerms,
-    measured_range: list[Span],
+    measured_range: Sequence[Span],
     histories: Histories,
-) -> tuple[dict[str, Any], Exclusion | None]:
+) -> dict[str, Any]:
     """One window: notice given versus required, and whether its time is excluded."""
     assert window.start_us is not None
     assert window.end_us is not None
     notice = window.notice_us()
     required = terms.maintenance_notice_us
-    exclusion: Exclusion | None = None
+    excluded = not window.cancelled and notice_sufficient(window, terms)
     if window.cancelled:
         reason = "cancelled: it excludes nothing"
     elif required is None:
         reason = "the terms set no maintenance notice, so maintenance is never excluded"
-    elif notice is not None and notice >= required:
+    elif excluded:
+        assert notice is not None
         reason = (
             f"announced {duration_text(notice)} before it started; the terms require "
             f"{duration_text(required)}: excluded from measurement"
-        )
-        exclusion = Exclusion(
-            window.start_us,
-            window.end_us,
-            "maintenance",
-            window.maintenance_id,
-            f"maintenance {window.maintenance_id}, announced {duration_text(notice)} ahead "
-            f"(required {duration_text(required)})",
-            window.event_ids,
         )
     else:
         given = "no" if notice is None else duration_text(max(notice, 0))
@@ -441,11 +311,45 @@ def maintenance_facts(
         "notice_given_seconds": None if notice is None else exact_seconds(notice),
         "notice_required_seconds": None if required is None else exact_seconds(required),
         "cancelled": window.cancelled,
-        "excluded": exclusion is not None,
-        "excluded_measured": [span(*s) for s in effect] if exclusion is not None else [],
+        "excluded": excluded,
+        "excluded_measured": [span(*s) for s in effect] if excluded else [],
         "reason": reason,
         "event_ids": ids(window.event_ids),
-    }, exclusion
+    }
+
+
+def exclusion(source: ExcludedTime, terms: AvailabilityTerms, histories: Histories) -> Exclusion:
+    """The excluded time the computation recorded, with its reason and its events: a
+    window's announcement, or the classification that gave an outage its cause."""
+    if source.maintenance is not None:
+        window = source.maintenance
+        notice, required = window.notice_us(), terms.maintenance_notice_us
+        assert notice is not None
+        assert required is not None
+        return Exclusion(
+            source.start,
+            source.end,
+            "maintenance",
+            window.maintenance_id,
+            f"maintenance {window.maintenance_id}, announced {duration_text(notice)} ahead "
+            f"(required {duration_text(required)})",
+            window.event_ids,
+        )
+    outage = source.outage
+    assert outage is not None
+    classified = [
+        r.event.event_id
+        for r in _history(histories, "outage", outage.outage_id)
+        if r.event.type == "outage.classified"
+    ]
+    return Exclusion(
+        source.start,
+        source.end,
+        "outage",
+        outage.outage_id,
+        f"outage {outage.outage_id} has cause {outage.cause}, an excluded cause in the terms",
+        tuple(classified[-1:]) or outage.event_ids,
+    )
 
 
 # -- outages -------------------------------------------------------------------------
@@ -530,39 +434,6 @@ def _for_customer(outage: OutageState, customer_id: str) -> bool:
     return outage.customer_ids is None or customer_id in outage.customer_ids
 
 
-def excluded_cause(outage: OutageState, terms: AvailabilityTerms) -> bool:
-    return outage.cause is not None and outage.cause in terms.excluded_causes
-
-
-def cause_exclusion(
-    outage: OutageState,
-    terms: AvailabilityTerms,
-    horizon_us: int,
-    histories: Histories,
-    service_id: str,
-    customer_id: str,
-) -> Exclusion | None:
-    """An outage whose latest cause is an excluded cause is excluded time itself (§2)."""
-    found = outage.interval(horizon_us)
-    if not outage.applies_to(service_id, customer_id) or found is None:
-        return None
-    if not excluded_cause(outage, terms):
-        return None
-    classified = [
-        r.event.event_id
-        for r in _history(histories, "outage", outage.outage_id)
-        if r.event.type == "outage.classified"
-    ]
-    return Exclusion(
-        found[0],
-        found[1],
-        "outage",
-        outage.outage_id,
-        f"outage {outage.outage_id} has cause {outage.cause}, an excluded cause in the terms",
-        tuple(classified[-1:]) or outage.event_ids,
-    )
-
-
 def _spans_text(spans: Sequence[Span]) -> str:
     return "; ".join(f"{instant(a)} to {instant(b)}" for a, b in spans)
 
@@ -570,7 +441,7 @@ def _spans_text(spans: Sequence[Span]) -> str:
 def outage_facts(
     outage: OutageState,
     terms: AvailabilityTerms,
-    measured_range: list[Span],
+    measured_range: Sequence[Span],
     exclusions: Sequence[Exclusion],
     horizon_us: int,
     histories: Histories,
@@ -579,8 +450,10 @@ def outage_facts(
 ) -> dict[str, Any]:
     """Raw, corrected, clipped, excluded and counted time of one outage, and why.
 
-    Whether its time counts is read from `floor`, the fate `downtime_facts` gave each
-    down interval, so the outage's headline and the Downtime section cannot disagree.
+    Whether its time counts is read from `floor`, the fate the computation gave each
+    down interval (the Downtime section shows the same), so the outage's headline and
+    the row's downtime cannot disagree; the intervals here only apportion that fate to
+    this one outage.
     """
     history = _history(histories, "outage", outage.outage_id)
     raw = _first_report(history)
@@ -600,7 +473,7 @@ def outage_facts(
             )
     removed = intervals.normalise((s.start, s.end) for s in exclusions)
     for_customer = _for_customer(outage, customer_id)
-    counts = for_customer and not outage.retracted and not excluded_cause(outage, terms)
+    counts = for_customer and not outage.retracted and not cause_excluded(outage, terms)
     down = intervals.subtract(clipped, removed) if counts else []
     counted = intervals.normalise(p for kept in floor.kept for p in intervals.clip(down, *kept))
     dropped = intervals.normalise(
@@ -623,7 +496,7 @@ def outage_facts(
         status, reason = "empty", "does not count yet: it starts after the horizon"
     elif found is None:
         status, reason = "empty", "does not count: it ends at or before it starts"
-    elif excluded_cause(outage, terms):
+    elif cause_excluded(outage, terms):
         status = "excluded"
         reason = (
             f"does not count as downtime: its cause {outage.cause} is an excluded cause in "
@@ -722,25 +595,15 @@ def outage_facts(
 # -- downtime ------------------------------------------------------------------------
 
 
-def _segment_facts(
-    segment: intervals.WeightedInterval,
-    pieces: Sequence[tuple[OutageState, Span]],
-    *,
-    kept: bool,
-) -> dict[str, Any]:
+def _segment_facts(segment: DownSegment, *, kept: bool) -> dict[str, Any]:
     """One segment of a down interval; one the floor dropped weighs 0 s of downtime."""
-    start, end, weight = segment
-    setting = [
-        outage
-        for outage, (o_start, o_end) in pieces
-        if o_start < end and o_end > start and Fraction(outage.impact_percent) / HUNDRED == weight
-    ]
+    weight = segment.weight
     return {
-        "interval": span(start, end),
+        "interval": span(segment.start, segment.end),
         "weight_percent": weight_percent(weight),
-        "weighted_seconds": exact_seconds((end - start) * weight if kept else 0),
-        "outage_ids": sorted(o.outage_id for o in setting),
-        "event_ids": ids(*(o.event_ids for o in setting)),
+        "weighted_seconds": exact_seconds((segment.end - segment.start) * weight if kept else 0),
+        "outage_ids": sorted(o.outage_id for o in segment.outages),
+        "event_ids": ids(*(o.event_ids for o in segment.outages)),
     }
 
 
@@ -756,47 +619,49 @@ class FloorDecisions:
     covered_end: int
 
 
-def downtime_facts(
-    pieces: Sequence[tuple[OutageState, Span]], region: list[Span], floor_us: int
-) -> tuple[
-    dict[str, Any], Fraction, tuple[list[Span], list[Span], list[tuple[Span, frozenset[str]]]]
-]:
+def floor_decisions(runs: Sequence[DownRun], floor_us: int, covered_end: int) -> FloorDecisions:
+    """The floor's decisions as the computation recorded them, by interval."""
+    return FloorDecisions(
+        floor_us,
+        [(run.start, run.end) for run in runs if run.kept],
+        [(run.start, run.end) for run in runs if not run.kept],
+        [
+            ((segment.start, segment.end), frozenset(o.outage_id for o in segment.outages))
+            for run in runs
+            if run.kept
+            for segment in run.segments
+        ],
+        covered_end,
+    )
+
+
+def downtime_facts(runs: Sequence[DownRun], downtime: Fraction, floor_us: int) -> dict[str, Any]:
     """The maximal down intervals, those the floor dropped, and the integral `D` (§3)."""
-    weighted = [(s, e, Fraction(o.impact_percent) / HUNDRED) for o, (s, e) in pieces]
-    segments = intervals.intersect_weighted(intervals.max_weight_segments(weighted), region)
-    runs: list[dict[str, Any]] = []
+    shown: list[dict[str, Any]] = []
     terms: list[str] = []
-    downtime = Fraction(0)
-    kept_runs: list[Span] = []
-    dropped_runs: list[Span] = []
-    weight_set_by: list[tuple[Span, frozenset[str]]] = []
-    for run in intervals.maximal_runs(segments):
-        length = run[-1][1] - run[0][0]
-        kept = above_floor(run, floor_us)
-        (kept_runs if kept else dropped_runs).append((run[0][0], run[-1][1]))
-        weighted_sum = sum(((e - s) * w for s, e, w in run), Fraction(0))
-        facts = [_segment_facts(segment, pieces, kept=kept) for segment in run]
-        if kept:
-            weight_set_by += [
-                ((f[0], f[1]), frozenset(x["outage_ids"])) for f, x in zip(run, facts, strict=True)
+    for run in runs:
+        length = run.end - run.start
+        facts = [_segment_facts(segment, kept=run.kept) for segment in run.segments]
+        if run.kept:
+            terms += [
+                f"{seconds_text(s.end - s.start)} × {weight_percent(s.weight)}%"
+                for s in run.segments
             ]
-            downtime += weighted_sum
-            terms += [f"{seconds_text(e - s)} × {weight_percent(w)}%" for s, e, w in run]
-        runs.append(
+        shown.append(
             {
-                "interval": span(run[0][0], run[-1][1]),
-                "kept": kept,
+                "interval": span(run.start, run.end),
+                "kept": run.kept,
                 "reason": (
                     "counted: the terms set no downtime floor"
                     if floor_us == 0
                     else f"counted: {duration_exact(length)} is at least the floor of "
                     f"{duration_exact(floor_us)}"
                 )
-                if kept
+                if run.kept
                 else f"dropped: {duration_exact(length)} is shorter than the floor of "
                 f"{duration_exact(floor_us)}",
                 "segments": facts,
-                "downtime_seconds": exact_seconds(weighted_sum if kept else 0),
+                "downtime_seconds": exact_seconds(run.downtime_us),
                 "event_ids": ids(*(f["event_ids"] for f in facts)),
             }
         )
@@ -805,37 +670,29 @@ def downtime_facts(
         if terms
         else "D = 0 s (no down time counts)"
     )
-    return (
-        {
-            "floor_seconds": exact_seconds(floor_us),
-            "runs": runs,
-            "downtime_seconds": exact_seconds(downtime),
-            "arithmetic": arithmetic,
-            "event_ids": ids(*(r["event_ids"] for r in runs if r["kept"])),
-        },
-        downtime,
-        (kept_runs, dropped_runs, weight_set_by),
-    )
+    return {
+        "floor_seconds": exact_seconds(floor_us),
+        "runs": shown,
+        "downtime_seconds": exact_seconds(downtime),
+        "arithmetic": arithmetic,
+        "event_ids": ids(*(r["event_ids"] for r in shown if r["kept"])),
+    }
 
 
 # -- tiers ---------------------------------------------------------------------------
 
 
-def tier_decision(value: Fraction | None, tiers: Sequence[CreditTier], what: str) -> dict[str, Any]:
-    """Which tier applies and why its neighbours do not (§3: strict `<`, exact value)."""
-    credit = tier_credit(value, tiers)
+def tier_facts(decision: TierDecision, what: str) -> dict[str, Any]:
+    """Which tier applied and why its neighbours did not (§3: strict `<`, exact value)."""
+    value, tiers, chosen = decision.value, decision.tiers, decision.chosen
     table = [
         {
             "below_percent": str(t.below_percent),
             "credit_percent": str(t.credit_percent),
-            "value_is_below": None if value is None else value < Fraction(t.below_percent),
+            "value_is_below": None if value is None else below(value, exact(t.below_percent)),
         }
         for t in tiers
     ]
-    chosen = next(
-        (i for i, t in enumerate(tiers) if value is not None and value < Fraction(t.below_percent)),
-        None,
-    )
     lower = higher = None
     shown = None if value is None else f"{what} {digits(value)}%"
     if value is None:
@@ -854,10 +711,10 @@ def tier_decision(value: Fraction | None, tiers: Sequence[CreditTier], what: str
             "matches"
         )
         if chosen > 0:
-            below = tiers[chosen - 1]
+            under = tiers[chosen - 1]
             lower = (
-                f'the tier "below {below.below_percent}% → {below.credit_percent}% credit" '
-                f"does not apply: {shown} is not below {below.below_percent}%"
+                f'the tier "below {under.below_percent}% → {under.credit_percent}% credit" '
+                f"does not apply: {shown} is not below {under.below_percent}%"
             )
         if chosen + 1 < len(tiers):
             above = tiers[chosen + 1]
@@ -866,11 +723,10 @@ def tier_decision(value: Fraction | None, tiers: Sequence[CreditTier], what: str
                 f"does not apply: {shown} is below {above.below_percent}% too, but when "
                 "several tiers match only the one with the lowest threshold applies"
             )
-    assert chosen is None or tiers[chosen].credit_percent == credit
     return {
         "tiers": table,
         "chosen": None if chosen is None else table[chosen],
-        "credit_percent": str(credit),
+        "credit_percent": str(decision.credit_percent),
         "reason": reason,
         "next_lower_tier": lower,
         "next_higher_tier": higher,
@@ -883,56 +739,43 @@ def tier_decision(value: Fraction | None, tiers: Sequence[CreditTier], what: str
 def availability_facts(
     row: Row,
     terms: AvailabilityTerms,
-    cover: Coverage,
+    trace: AvailabilityTrace,
     outages: Sequence[OutageState],
     maintenances: Sequence[MaintenanceState],
     horizon_us: int,
     histories: Histories,
+    covered_end: int,
 ) -> dict[str, Any]:
-    """§2-§3 step by step; each total is checked against the report's row."""
-    assert cover.covered is not None
-    customer, service_id = row.contract.customer_id, row.service.service_id
-    measured_range = intervals.clip([cover.covered], -(2**62), horizon_us)
+    """§2-§3 step by step, as the computation recorded them.
 
-    windows, exclusions = [], []
-    for window in sorted(
-        (m for m in maintenances if _maintenance_matches(m, service_id, customer)),
-        key=lambda m: (m.start_us, m.maintenance_id),
-    ):
-        facts, exclusion = maintenance_facts(window, terms, measured_range, histories)
-        windows.append(facts)
-        exclusions += [exclusion] if exclusion is not None else []
+    Every maintenance window and outage of the service is shown (with why it does not
+    count, when it does not), not only those the computation used."""
+    customer, service_id = row.contract.customer_id, row.service.service_id
+    measured_range = trace.measured_range
+    windows = [
+        maintenance_facts(window, terms, measured_range, histories)
+        for window in sorted(
+            (m for m in maintenances if _maintenance_matches(m, service_id, customer)),
+            key=lambda m: (m.start_us, m.maintenance_id),
+        )
+    ]
     shown = sorted(
         (o for o in outages if _outage_of_service(o, service_id)),
         key=lambda o: (o.start_us, o.outage_id),
     )
-    for outage in shown:
-        found = cause_exclusion(outage, terms, horizon_us, histories, service_id, customer)
-        exclusions += [found] if found is not None else []
-
-    excluded_set = intervals.normalise(
-        intervals.clip([(e.start, e.end) for e in exclusions], *cover.covered)
-    )
-    region = intervals.subtract(measured_range, excluded_set)
-    measured = intervals.total(region)
-    excluded = intervals.total(measured_range) - measured
-    pieces: list[tuple[OutageState, Span]] = []
-    for outage in shown:
-        interval = outage.interval(horizon_us)
-        counts = outage.applies_to(service_id, customer) and not excluded_cause(outage, terms)
-        if interval is not None and counts:
-            pieces.append((outage, interval))
-    downtime, total_down, decided = downtime_facts(pieces, region, terms.min_downtime_us)
-    floor = FloorDecisions(terms.min_downtime_us, *decided, cover.covered[1])
-    availability = HUNDRED * (measured - total_down) / measured if measured > 0 else None
-    assert (row.measured_us, row.excluded_us, row.downtime_us, row.availability) == (
-        measured,
-        excluded,
-        total_down,
-        availability,
-    ), "explain disagrees with the report row: a bug"
-
-    target = Fraction(terms.target_percent)
+    # Windows first, then outages, each by start and id: the order they are listed in.
+    exclusions = [
+        exclusion(source, terms, histories)
+        for source in sorted(
+            trace.exclusions,
+            key=lambda e: (e.maintenance is None, e.start, e.subject_id),
+        )
+    ]
+    excluded_set, measured, excluded = trace.excluded_set, trace.measured_us, trace.excluded_us
+    total_down, availability = trace.downtime_us, trace.availability
+    downtime = downtime_facts(trace.runs, total_down, terms.min_downtime_us)
+    floor = floor_decisions(trace.runs, terms.min_downtime_us, covered_end)
+    met = None if availability is None else meets_target(availability, terms.target_percent)
     outage_list = [
         outage_facts(o, terms, measured_range, exclusions, horizon_us, histories, customer, floor)
         for o in shown
@@ -970,15 +813,15 @@ def availability_facts(
         f"{seconds_text(total_down)}) / {seconds_text(measured)} = {digits(availability)}% "
         f"(shown as {round_half_even(availability, 4)}%)",
         "target_percent": str(terms.target_percent),
-        "met": None if availability is None else availability >= target,
+        "met": met,
         "met_reason": "no availability figure"
         if availability is None
         else (
             f"met: {digits(availability)}% is at or above the target {terms.target_percent}%"
-            if availability >= target
+            if met
             else f"missed: {digits(availability)}% is below the target {terms.target_percent}%"
         ),
-        "tier": tier_decision(availability, terms.credit_tiers, "availability"),
+        "tier": tier_facts(trace.tier, "availability"),
         "credit_percent": str(row.availability_credit),
         "event_ids": ids(
             *(w["event_ids"] for w in windows),
@@ -988,16 +831,6 @@ def availability_facts(
 
 
 # -- incident response ---------------------------------------------------------------
-
-
-def _priority_setting(state: IncidentState) -> PriorityChange | None:
-    """The priority change `priority_used` picks, to name the event that set it (§4)."""
-    if not state.priorities:
-        return None
-    if state.first_response_at is None:
-        return state.priorities[-1]
-    in_force = [c for c in state.priorities if c.at <= state.first_response_at]
-    return in_force[-1] if in_force else state.priorities[0]
 
 
 def _response_event(state: IncidentState, histories: Histories) -> str | None:
@@ -1012,38 +845,6 @@ def _response_event(state: IncidentState, histories: Histories) -> str | None:
     return found[0] if found else None
 
 
-def business_pieces(calendar: BusinessCalendar, a: datetime, b: datetime) -> list[Span]:
-    """The pieces of `[a, b)` inside business hours, merged, as UTC microseconds (§4).
-
-    The same construction as `BusinessCalendar.business_microseconds` (local slots on
-    local dates, `fold=0`, holidays dropped), so the text can say which hours counted;
-    the caller checks that the pieces add up to that function's total.
-    """
-    start_us, end_us = to_us(a), to_us(b)
-    if end_us <= start_us:
-        return []
-    if calendar.is_24x7:
-        return [(start_us, end_us)]
-    zone = ZoneInfo(calendar.timezone)
-    day = a.astimezone(zone).date() - timedelta(days=2)
-    last = b.astimezone(zone).date() + timedelta(days=2)
-    pieces: list[Span] = []
-    while day <= last:
-        if day not in calendar.holidays:
-            for first_minute, end_minute in calendar.weekly_slots(day.weekday()):
-                bounds = []
-                for minute in (first_minute, end_minute):
-                    on = day + timedelta(days=minute // 1440)
-                    hours, minutes = divmod(minute % 1440, 60)
-                    local = datetime(on.year, on.month, on.day, hours, minutes, tzinfo=zone)
-                    bounds.append(to_us(local))
-                piece = (max(bounds[0], start_us), min(bounds[1], end_us))
-                if piece[0] < piece[1]:
-                    pieces.append(piece)
-        day += timedelta(days=1)
-    return intervals.normalise(pieces)
-
-
 def _local_piece(piece: Span, timezone: str) -> dict[str, str]:
     return {
         **span(*piece),
@@ -1052,25 +853,12 @@ def _local_piece(piece: Span, timezone: str) -> dict[str, str]:
 
 
 def incident_facts(
-    state: IncidentState,
-    terms: ResponseTerms,
-    calendar: BusinessCalendar,
-    horizon: datetime,
-    histories: Histories,
+    judgement: Judgement, terms: ResponseTerms, timezone: str, histories: Histories
 ) -> dict[str, Any]:
-    assert state.opened_at is not None
-    setting = _priority_setting(state)
-    priority = priority_used(state)
-    assert (setting.priority if setting else None) == priority
-    target = terms.targets.get(priority) if priority is not None else None
-    status = incident_status(state, terms.targets, calendar, horizon)
-    responded = state.first_response_at is not None
-    until = state.first_response_at if state.first_response_at is not None else horizon
-    taken = calendar.business_microseconds(state.opened_at, until)
-    pieces = business_pieces(calendar, state.opened_at, until)
-    assert intervals.total(pieces) == taken, "business hours disagree with business time"
-    timezone = calendar.timezone
-    target_us = None if target is None else to_microseconds(target)
+    """One incident as the computation judged it: priority, target, business time."""
+    state, setting, priority = judgement.incident, judgement.setting, judgement.priority
+    target_us, status, responded = judgement.target_us, judgement.status, judgement.responded
+    until, taken = judgement.measured_to, judgement.business_us
     took = duration_exact(taken)
     if responded:
         elapsed = f"the first response came after {took} of business time"
@@ -1092,10 +880,10 @@ def incident_facts(
                 "response or when the target runs out"
             )
     # Kept word for word from format 1 (a field's meaning does not change without a bump).
-    if target is None:
+    if target_us is None:
         reason = f"priority {priority} has no response target in the terms: not counted"
     else:
-        limit_text, took_text = duration_text(to_microseconds(target)), duration_text(taken)
+        limit_text, took_text = duration_text(target_us), duration_text(taken)
         if responded:
             reason = (
                 f"first response after {took_text} of business time, target {limit_text}: {status}"
@@ -1108,8 +896,8 @@ def incident_facts(
     until_us = to_us(until)
     return {
         "incident_id": state.incident_id,
-        "opened_at": format_utc(state.opened_at),
-        "opened_at_local": local_text(to_us(state.opened_at), timezone),
+        "opened_at": format_utc(judgement.opened_at),
+        "opened_at_local": local_text(to_us(judgement.opened_at), timezone),
         "priority_used": priority,
         "priority_set_by": None if setting is None else setting.event_id,
         "target_seconds": None if target_us is None else exact_seconds(target_us),
@@ -1122,7 +910,7 @@ def incident_facts(
         "measured_to": "first response" if responded else "horizon",
         "measured_to_at": format_utc(until),
         "measured_to_local": local_text(until_us, timezone),
-        "business_intervals": [_local_piece(p, timezone) for p in pieces],
+        "business_intervals": [_local_piece(p, timezone) for p in judgement.business_pieces],
         "resolved_at": None if state.resolved_at is None else format_utc(state.resolved_at),
         "status": status,
         "reason": reason,
@@ -1132,36 +920,16 @@ def incident_facts(
 
 
 def response_facts(
-    row: Row,
-    terms: ResponseTerms,
-    cover: Coverage,
-    incidents: Sequence[IncidentState],
-    horizon_us: int,
-    histories: Histories,
+    row: Row, terms: ResponseTerms, trace: ResponseTrace, histories: Histories
 ) -> dict[str, Any]:
-    """§4 incident by incident; the tallies are checked against the report's row."""
-    window_start, window_end = cover.window
-    mine = sorted(
-        (
-            i
-            for i in incidents
-            if i.contract_id == row.contract.contract_id
-            and i.service_id == row.service.service_id
-            and i.opened_at is not None
-            and window_start <= to_us(i.opened_at) < window_end
-        ),
-        key=lambda i: (i.opened_at, i.incident_id),
-    )
-    calendar = BusinessCalendar(row.contract.timezone, terms.business_hours)
-    facts = [incident_facts(i, terms, calendar, from_us(horizon_us), histories) for i in mine]
-    counts = {s: sum(1 for f in facts if f["status"] == s) for s in ("met", "missed", "pending")}
-    assert (counts["met"], counts["missed"], counts["pending"]) == (
-        row.incidents_met,
-        row.incidents_missed,
-        row.incidents_pending,
-    ), "explain disagrees with the report row: a bug"
+    """§4 incident by incident, as the computation judged them."""
+    timezone = row.contract.timezone
+    judgements = sorted(trace.judgements, key=lambda j: (j.opened_at, j.incident.incident_id))
+    facts = [incident_facts(j, terms, timezone, histories) for j in judgements]
+    figures = trace.figures
+    counts = {"met": figures.met, "missed": figures.missed, "pending": figures.pending}
     judged = counts["met"] + counts["missed"]
-    attainment = row.response_attainment
+    attainment = figures.attainment
     return {
         "business_hours": terms.business_hours,
         "business_hours_text": business_hours_text(terms.business_hours, row.contract.timezone),
@@ -1176,7 +944,7 @@ def response_facts(
         if attainment is None
         else f"attainment = 100 × met / (met + missed) = 100 × {counts['met']} / {judged} = "
         f"{digits(attainment)}% (shown as {round_half_even(attainment, 4)}%)",
-        "tier": tier_decision(attainment, terms.credit_tiers, "response attainment"),
+        "tier": tier_facts(trace.tier, "response attainment"),
         "credit_percent": str(row.response_credit),
         "event_ids": ids(*(f["event_ids"] for f in facts)),
     }
@@ -1185,21 +953,12 @@ def response_facts(
 # -- money ---------------------------------------------------------------------------
 
 
-def money_facts(row: Row) -> dict[str, Any]:
+def money_facts(row: Row, money: MoneyTrace) -> dict[str, Any]:
     """§5: the credit percent and its cap, fee pro-rating, and the one rounding."""
     currency = row.contract.currency
     places = minor_units(currency)
-    fee = Fraction(row.service.monthly_fee)
-    fee_basis = fee * row.covered_us / row.window_us
-    summed = row.availability_credit + row.response_credit
-    cap = row.service.credit_cap_percent
-    percent = min(summed, cap)
-    amount = fee_basis * Fraction(percent) / HUNDRED
-    assert (fee_basis, percent, to_minor_unit(amount, currency)) == (
-        row.fee_basis,
-        row.credit_percent,
-        row.credit_amount,
-    ), "explain disagrees with the report row: a bug"
+    fee_basis, amount = money.fee_basis, money.owed
+    summed, cap, percent = money.summed_percent, money.cap_percent, money.credit_percent
     rounding = f"half-up to {places} decimal places, the minor unit of {currency}"
     return {
         "currency": currency,
@@ -1220,7 +979,7 @@ def money_facts(row: Row) -> dict[str, Any]:
         f"{digits(fee_basis)} → {to_minor_unit(fee_basis, currency)} {currency}",
         "credit_amount": money_value(amount, currency),
         "arithmetic_amount": f"credit amount = {digits(fee_basis)} {currency} × {percent}% = "
-        f"{digits(amount)} → {row.credit_amount} {currency} ({rounding}; computed from "
+        f"{digits(amount)} → {money.credit_amount} {currency} ({rounding}; computed from "
         "the unrounded fee basis)",
     }
 
@@ -1248,10 +1007,20 @@ def explain_row(
     cover, terms, service = location.cover, location.terms, location.service
     assert cover.covered is not None
     row = compute_row(
-        contract, terms, service, period, cover, outages, maintenances, incidents, horizon_us
+        contract,
+        terms,
+        service,
+        period,
+        cover,
+        outages,
+        maintenances,
+        incidents,
+        horizon_us,
+        trace=True,
     )
+    derivation = row.trace
+    assert derivation is not None
     row.status = "closed" if closed_at is not None else "provisional"
-    measured_range = intervals.clip([cover.covered], -(2**62), horizon_us)
     first_day = local_date_of(cover.covered[0], contract.timezone)
     return {
         "explain_format": EXPLAIN_FORMAT,
@@ -1263,19 +1032,29 @@ def explain_row(
         "closed_at": None if closed_at is None else format_utc(closed_at),
         "contract": contract_facts(contract),
         "terms": terms_facts(terms, service, first_day),
-        "coverage": coverage_facts(contract, cover, measured_range, horizon_us),
+        "coverage": coverage_facts(contract, cover, derivation.measured_range, horizon_us),
         "availability": None
-        if service.availability is None
+        if service.availability is None or derivation.availability is None
         else availability_facts(
-            row, service.availability, cover, outages, maintenances, horizon_us, histories
+            row,
+            service.availability,
+            derivation.availability,
+            outages,
+            maintenances,
+            horizon_us,
+            histories,
+            cover.covered[1],
         ),
         "incident_response": None
-        if service.incident_response is None
-        else response_facts(
-            row, service.incident_response, cover, incidents, horizon_us, histories
-        ),
-        "money": money_facts(row),
+        if service.incident_response is None or derivation.response is None
+        else response_facts(row, service.incident_response, derivation.response, histories),
+        "money": money_facts(row, derivation.money),
         "row": row.as_dict(),
-        "basis": basis(row),
-        "basis_sha256": basis_sha256(row),
+        **basis_facts(row),
     }
+
+
+def basis_facts(row: Row) -> dict[str, Any]:
+    """The basis a credit entry of this row is computed from, and its digest: what
+    `explain` shows for the row now and for each entry as of its recording."""
+    return {"basis": basis(row), "basis_sha256": basis_sha256(row)}
