@@ -16,25 +16,20 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from benchmarks.history_growth import Month, Plan, correction_lines, month_lines
+from benchmarks.history_growth import Plan
 from consumers.validation import parse_line
 from ledger.events import RecordedEvent
 from ledger.explain import explain_row, locate
 from ledger.period_rows import PeriodInputs, fold_contracts, fold_period
 from ledger.periods import Period, to_us
+from tests.builders import generated_history
 
 FIRST = Period(2026, 2)
 RECORDED = datetime(2026, 6, 1, tzinfo=UTC)
 
 
 def _inputs(seed: int, contracts: int, period: Period, horizon_us: int) -> PeriodInputs:
-    plan = Plan(contracts=contracts, months=3, first=FIRST, seed=seed)
-    months: dict[int, Month] = {}
-    lines: list[str] = []
-    for index in range(plan.months):
-        months[index] = Month()
-        lines += month_lines(plan, index, months[index])
-        lines += correction_lines(plan, index, months)
+    lines = generated_history(Plan(contracts=contracts, months=3, first=FIRST, seed=seed))
     recorded = [RecordedEvent(parse_line(line.encode()), RECORDED) for line in lines]
     folded = fold_contracts(r for r in recorded if r.event.subject_kind == "contract")
     subjects = [r for r in recorded if r.event.subject_kind != "contract"]
