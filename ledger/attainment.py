@@ -162,13 +162,6 @@ def tier_credit(value: Fraction | None, tiers: Sequence[CreditTier]) -> Decimal:
     return Decimal(0) if chosen is None else tiers[chosen].credit_percent
 
 
-def tier_decision(value: Fraction | None, tiers: Sequence[CreditTier]) -> TierDecision:
-    """The tier decision on `value` and the credit it gives (0 when no tier applies)."""
-    chosen = tier_index(value, tiers)
-    credit = Decimal(0) if chosen is None else tiers[chosen].credit_percent
-    return TierDecision(value, tuple(tiers), chosen, credit)
-
-
 def meets_target(availability: Fraction, target_percent: Decimal) -> bool:
     """Whether availability met its target: at or above it, on the exact value."""
     return not below(availability, exact(target_percent))
@@ -363,7 +356,9 @@ def _availability(
     else:
         region = measured
     runs: list[DownRun] | None = [] if trace else None
-    downtime = _downtime(pieces, region, terms.min_downtime_us, runs) if pieces else Fraction(0)
+    downtime = (
+        _downtime(pieces, region, terms.min_downtime_us, runs, down) if pieces else Fraction(0)
+    )
 
     row.measured_us = intervals.total(region)
     row.excluded_us = intervals.total(measured) - row.measured_us
@@ -372,18 +367,20 @@ def _availability(
         # 100 × (M − D) / M, as one exact fraction of integers.
         scaled = row.measured_us * downtime.denominator
         row.availability = Fraction(100 * (scaled - downtime.numerator), scaled)
-    if not trace:
-        row.availability_credit = tier_credit(row.availability, terms.credit_tiers)
+    row.availability_credit = tier_credit(row.availability, terms.credit_tiers)
+    if runs is None:  # not asked to trace
         return None
-    tier = tier_decision(row.availability, terms.credit_tiers)
-    row.availability_credit = tier.credit_percent
+    tiers = terms.credit_tiers
+    tier = TierDecision(
+        row.availability, tuple(tiers), tier_index(row.availability, tiers), row.availability_credit
+    )
     return AvailabilityTrace(
         measured_range=tuple(measured),
         exclusions=tuple(sources),
         excluded_set=tuple(excluded_set),
         region=tuple(region),
         down=tuple(down),
-        runs=tuple(_attributed(runs or [], down)),
+        runs=tuple(runs),
         measured_us=row.measured_us,
         excluded_us=row.excluded_us,
         downtime_us=downtime,
@@ -397,6 +394,7 @@ def _downtime(
     region: list[intervals.Interval],
     floor_us: int,
     runs: list[DownRun] | None = None,
+    down: Sequence[tuple[OutageState, intervals.Interval]] = (),
 ) -> Fraction:
     """`D`: the integral of `w = impact_percent / 100` over the maximal down intervals
     of `region` not dropped by the floor (spec: sla-math §3).
@@ -406,8 +404,8 @@ def _downtime(
     of `impact × length` is divided by 100 once. The same exact fraction as summing
     `length × impact / 100` segment by segment.
 
-    With `runs`, each maximal down interval is appended to it as the floor decided it
-    (segments not yet attributed to outages: `_attributed` does that).
+    With `runs`, each maximal down interval is appended to it as the floor decided it,
+    each segment with the outages of `down` that set its weight.
     """
     length_by_impact: dict[Decimal, int] = {}
     segments = intervals.intersect_weighted(intervals.max_weight_segments(pieces), region)
@@ -415,13 +413,8 @@ def _downtime(
         kept = above_floor(run, floor_us)
         if runs is not None:
             weighted = sum(((e - s) * exact(w) for s, e, w in run), ZERO) / HUNDRED
-            runs.append(
-                DownRun(
-                    tuple(DownSegment(s, e, w, ()) for s, e, w in run),
-                    kept,
-                    weighted if kept else ZERO,
-                )
-            )
+            parts = tuple(DownSegment(s, e, w, _setting(s, e, w, down)) for s, e, w in run)
+            runs.append(DownRun(parts, kept, weighted if kept else ZERO))
         if not kept:
             continue
         for start, end, impact in run:
@@ -435,33 +428,19 @@ def _downtime(
     return Fraction(numerator, 100 * common)
 
 
-def _attributed(
-    runs: Sequence[DownRun], down: Sequence[tuple[OutageState, intervals.Interval]]
-) -> list[DownRun]:
-    """Each segment with the outages that set its weight: those down then whose impact
-    is the segment's (the highest, spec §3)."""
-    return [
-        DownRun(
-            tuple(
-                DownSegment(
-                    segment.start,
-                    segment.end,
-                    segment.impact_percent,
-                    tuple(
-                        outage
-                        for outage, (start, end) in down
-                        if start < segment.end
-                        and end > segment.start
-                        and outage.impact_percent == segment.impact_percent
-                    ),
-                )
-                for segment in run.segments
-            ),
-            run.kept,
-            run.downtime_us,
-        )
-        for run in runs
-    ]
+def _setting(
+    start: int,
+    end: int,
+    impact: Decimal,
+    down: Sequence[tuple[OutageState, intervals.Interval]],
+) -> tuple[OutageState, ...]:
+    """The outages that set a segment's weight: those down then at its impact, the
+    highest (spec §3)."""
+    return tuple(
+        outage
+        for outage, (o_start, o_end) in down
+        if o_start < end and o_end > start and outage.impact_percent == impact
+    )
 
 
 def above_floor(run: Sequence[tuple[int, int, object]], floor_us: int) -> bool:
@@ -507,9 +486,11 @@ def _response(
     row.response_attainment = figures.attainment
     if figures.changes_at is not None:
         row.changes_at_us = to_us(figures.changes_at)
+    row.response_credit = tier_credit(figures.attainment, terms.credit_tiers)
     if not trace:
-        row.response_credit = tier_credit(figures.attainment, terms.credit_tiers)
         return None
-    tier = tier_decision(figures.attainment, terms.credit_tiers)
-    row.response_credit = tier.credit_percent
+    tiers = terms.credit_tiers
+    tier = TierDecision(
+        figures.attainment, tuple(tiers), tier_index(figures.attainment, tiers), row.response_credit
+    )
     return ResponseTrace(tuple(judgements), figures, tier)
