@@ -255,15 +255,6 @@ def _history(histories: Histories, kind: str, subject_id: str) -> list[RecordedE
     return sorted(events, key=lambda r: (r.event.occurred_at, r.event.event_id))
 
 
-def _maintenance_matches(window: MaintenanceState, service_id: str, customer_id: str) -> bool:
-    """Applies, or would apply but for a cancellation: worth showing either way."""
-    return (
-        window.service_id == service_id
-        and window.start_us is not None
-        and (window.customer_ids is None or customer_id in window.customer_ids)
-    )
-
-
 def _announcement_id(window: MaintenanceState, histories: Histories) -> str | None:
     """The `maintenance.scheduled` in force: the last one applied (§2 "announcement in force")."""
     scheduled = [
@@ -430,10 +421,6 @@ def _outage_of_service(outage: OutageState, service_id: str) -> bool:
     return outage.service_id == service_id and outage.start_us is not None
 
 
-def _for_customer(outage: OutageState, customer_id: str) -> bool:
-    return outage.customer_ids is None or customer_id in outage.customer_ids
-
-
 def _spans_text(spans: Sequence[Span]) -> str:
     return "; ".join(f"{instant(a)} to {instant(b)}" for a, b in spans)
 
@@ -472,7 +459,7 @@ def outage_facts(
                 }
             )
     removed = intervals.normalise((s.start, s.end) for s in exclusions)
-    for_customer = _for_customer(outage, customer_id)
+    for_customer = outage.names_customer(customer_id)
     counts = for_customer and not outage.retracted and not cause_excluded(outage, terms)
     down = intervals.subtract(clipped, removed) if counts else []
     counted = intervals.normalise(p for kept in floor.kept for p in intervals.clip(down, *kept))
@@ -755,7 +742,7 @@ def availability_facts(
     windows = [
         maintenance_facts(window, terms, measured_range, histories)
         for window in sorted(
-            (m for m in maintenances if _maintenance_matches(m, service_id, customer)),
+            (m for m in maintenances if m.would_apply_to(service_id, customer)),
             key=lambda m: (m.start_us, m.maintenance_id),
         )
     ]

@@ -129,6 +129,7 @@ def test_explain_shows_the_reports_figures_for_generated_histories(
             horizon_us,
             histories=inputs.events,
         )
+        assert report_row.trace is None  # a report records no derivation
         row = report_row.as_dict()
         assert doc["row"] == row
         if doc["availability"] is not None:
