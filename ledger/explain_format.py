@@ -2,7 +2,8 @@
 thousands separators, durations as people say them, local wall time beside UTC, exact
 ratios with their leading digits, the contract's business hours in words.
 
-Only shaping of text: no rule of the ledger is decided here. The explain document
+Only shaping of text: no rule of the ledger is decided here (a tier decision is told as
+the computation took it). The explain document
 (`ledger.explain`) holds some of these strings as fields, and its text form
 (`consumers.explain_text`) writes the rest, so both share these helpers.
 """
@@ -16,7 +17,9 @@ from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ledger.attainment import below, exact
 from ledger.business_time import WEEKDAYS
+from ledger.derivation import TierDecision
 from ledger.money import round_half_even, to_minor_unit
 from ledger.periods import from_us
 from ledger.timeformat import decimal_text, exact_seconds, format_utc
@@ -165,3 +168,54 @@ def weight_percent(weight: Fraction) -> str:
 
 def ids(*groups: Sequence[str] | set[str] | frozenset[str]) -> list[str]:
     return sorted({event_id for group in groups for event_id in group})
+
+
+def tier_facts(decision: TierDecision, what: str) -> dict[str, Any]:
+    """Which tier applied and why its neighbours did not (§3: strict `<`, exact value)."""
+    value, tiers, chosen = decision.value, decision.tiers, decision.chosen
+    table = [
+        {
+            "below_percent": str(t.below_percent),
+            "credit_percent": str(t.credit_percent),
+            "value_is_below": None if value is None else below(value, exact(t.below_percent)),
+        }
+        for t in tiers
+    ]
+    lower = higher = None
+    shown = None if value is None else f"{what} {digits(value)}%"
+    if value is None:
+        reason = f"no tier applies: there is no {what} figure, so the {what} credit is 0%"
+    elif chosen is None:
+        top = f"{tiers[-1].below_percent}%" if tiers else "none"
+        reason = (
+            f"no tier applies: {shown} is not below any tier threshold (the highest is "
+            f"{top}), so the {what} credit is 0%"
+        )
+    else:
+        tier = tiers[chosen]
+        reason = (
+            f'the tier "below {tier.below_percent}% → {tier.credit_percent}% credit" applies: '
+            f"{shown} is below {tier.below_percent}%, and no tier with a lower threshold "
+            "matches"
+        )
+        if chosen > 0:
+            under = tiers[chosen - 1]
+            lower = (
+                f'the tier "below {under.below_percent}% → {under.credit_percent}% credit" '
+                f"does not apply: {shown} is not below {under.below_percent}%"
+            )
+        if chosen + 1 < len(tiers):
+            above = tiers[chosen + 1]
+            higher = (
+                f'the tier "below {above.below_percent}% → {above.credit_percent}% credit" '
+                f"does not apply: {shown} is below {above.below_percent}% too, but when "
+                "several tiers match only the one with the lowest threshold applies"
+            )
+    return {
+        "tiers": table,
+        "chosen": None if chosen is None else table[chosen],
+        "credit_percent": str(decision.credit_percent),
+        "reason": reason,
+        "next_lower_tier": lower,
+        "next_higher_tier": higher,
+    }
