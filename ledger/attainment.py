@@ -17,8 +17,24 @@ from typing import Any
 
 from ledger import intervals
 from ledger.business_time import calendar_for
-from ledger.contracts import ContractState, CreditTier, ServiceTerms, TermsVersion
-from ledger.incidents import IncidentState, ResponseFigures, response_figures
+from ledger.contracts import (
+    AvailabilityTerms,
+    ContractState,
+    CreditTier,
+    ServiceTerms,
+    TermsVersion,
+)
+from ledger.derivation import (
+    AvailabilityTrace,
+    DownRun,
+    DownSegment,
+    ExcludedTime,
+    MoneyTrace,
+    ResponseTrace,
+    RowTrace,
+    TierDecision,
+)
+from ledger.incidents import IncidentState, ResponseFigures, belongs_to_row, judge, tally
 from ledger.money import round_half_even, to_minor_unit
 from ledger.outages import MaintenanceState, OutageState
 from ledger.periods import Period, from_us, local_date_of, local_midnight_us, to_us
@@ -71,6 +87,9 @@ class Row:
     # When these figures change with time alone (a pending incident passing its target),
     # in microseconds; None: only a new event can change them.
     changes_at_us: int | None = None
+    # How the figures were derived, step by step: recorded only when asked
+    # (`compute_row(..., trace=True)`, what `explain` renders), never for a report.
+    trace: RowTrace | None = None
 
     @property
     def key(self) -> RowKey:
@@ -100,7 +119,7 @@ class Row:
             else str(availability.target_percent),
             "availability_met": None
             if self.availability is None or availability is None
-            else not below(self.availability, exact(availability.target_percent)),
+            else meets_target(self.availability, availability.target_percent),
             "availability_credit_percent": str(self.availability_credit),
             "incidents_met": self.incidents_met,
             "incidents_missed": self.incidents_missed,
@@ -123,17 +142,29 @@ def _percent(value: Fraction | None) -> str | None:
     return None if value is None else str(round_half_even(value, 4))
 
 
-def tier_credit(value: Fraction | None, tiers: Sequence[CreditTier]) -> Decimal:
-    """The tier with the smallest `below_percent` that the exact value is strictly under.
+def tier_index(value: Fraction | None, tiers: Sequence[CreditTier]) -> int | None:
+    """The index of the tier with the smallest `below_percent` that the exact value is
+    strictly under; None when none is (or there is no value).
 
     spec: sla-math §3, strict "below", decided on the exact value, not the rounded text.
     """
     if value is None:
-        return Decimal(0)
-    for tier in tiers:  # sorted by below_percent, smallest first
+        return None
+    for index, tier in enumerate(tiers):  # sorted by below_percent, smallest first
         if below(value, exact(tier.below_percent)):
-            return tier.credit_percent
-    return Decimal(0)
+            return index
+    return None
+
+
+def tier_credit(value: Fraction | None, tiers: Sequence[CreditTier]) -> Decimal:
+    """The credit percent of the tier `tier_index` chooses; 0 when none applies."""
+    chosen = tier_index(value, tiers)
+    return Decimal(0) if chosen is None else tiers[chosen].credit_percent
+
+
+def meets_target(availability: Fraction, target_percent: Decimal) -> bool:
+    """Whether availability met its target: at or above it, on the exact value."""
+    return not below(availability, exact(target_percent))
 
 
 def below(value: Fraction, bound: Fraction) -> bool:
@@ -157,6 +188,20 @@ def coverage(contract: ContractState, period: Period) -> Coverage:
     return Coverage(window, (lo, hi) if hi > lo else None)
 
 
+def terms_in_force(contract: ContractState, cover: Coverage) -> TermsVersion | None:
+    """The terms version a row is computed under: the one in force on its first covered
+    local day (spec: sla-math §1); None without coverage or terms."""
+    if cover.covered is None:
+        return None
+    return contract.terms_on(local_date_of(cover.covered[0], contract.timezone))
+
+
+def measured_range(cover: Coverage, horizon_us: int) -> list[intervals.Interval]:
+    """The covered range, cut at the horizon when it falls inside (spec: §3)."""
+    assert cover.covered is not None
+    return intervals.clip([cover.covered], -(2**62), horizon_us)
+
+
 def compute_rows(
     contract: ContractState,
     period: Period,
@@ -167,10 +212,7 @@ def compute_rows(
 ) -> list[Row]:
     """Every row of one contract in one period (one per service in the terms in force)."""
     cover = coverage(contract, period)
-    if cover.covered is None:
-        return []
-    first_covered_day = local_date_of(cover.covered[0], contract.timezone)
-    terms = contract.terms_on(first_covered_day)
+    terms = terms_in_force(contract, cover)
     if terms is None:
         return []
     return [
@@ -191,7 +233,10 @@ def compute_row(
     maintenances: Sequence[MaintenanceState],
     incidents: Sequence[IncidentState],
     horizon_us: int,
+    *,
+    trace: bool = False,
 ) -> Row:
+    """One row; with `trace`, `row.trace` records how each figure was derived."""
     assert cover.covered is not None
     window_start, window_end = cover.window
     covered_start, covered_end = cover.covered
@@ -205,20 +250,34 @@ def compute_row(
     )
     row.event_ids.update(contract.event_ids)
 
+    availability = response = None
     if service.availability is not None:
-        _availability(row, service, cover, outages, maintenances, horizon_us)
+        availability = _availability(
+            row, service.availability, cover, outages, maintenances, horizon_us, trace
+        )
     if service.incident_response is not None:
-        _response(row, service, cover, incidents, horizon_us)
+        response = _response(row, service, cover, incidents, horizon_us, trace)
 
     # spec: sla-math §5
-    row.credit_percent = min(
-        row.availability_credit + row.response_credit, service.credit_cap_percent
-    )
+    summed = row.availability_credit + row.response_credit
+    row.credit_percent = min(summed, service.credit_cap_percent)
     fee = exact(service.monthly_fee)
     # A fully covered row's basis is the fee itself (the common case: no arithmetic).
     row.fee_basis = fee if row.covered_us == row.window_us else fee * row.covered_us / row.window_us
     owed = row.fee_basis * exact(row.credit_percent) / HUNDRED if row.credit_percent else ZERO
     row.credit_amount = to_minor_unit(owed, contract.currency)
+    if trace:
+        money = MoneyTrace(
+            summed,
+            service.credit_cap_percent,
+            row.credit_percent,
+            row.fee_basis,
+            owed,
+            row.credit_amount,
+        )
+        row.trace = RowTrace(
+            tuple(measured_range(cover, horizon_us)), availability, response, money
+        )
     if horizon_us < covered_end:
         # Measurement stops at the horizon inside the window (§3): until the window ends,
         # the figures change as time passes (an open outage grows, a short one passes
@@ -228,71 +287,114 @@ def compute_row(
     return row
 
 
+def cause_excluded(outage: OutageState, terms: AvailabilityTerms) -> bool:
+    """An outage whose latest cause is an excluded cause is excluded time, not
+    downtime (spec: sla-math §2)."""
+    return outage.cause is not None and outage.cause in terms.excluded_causes
+
+
+def notice_sufficient(window: MaintenanceState, terms: AvailabilityTerms) -> bool:
+    """Whether a maintenance window was announced early enough to be excluded time
+    (spec: sla-math §2); never when the terms set no notice."""
+    required = terms.maintenance_notice_us
+    notice = window.notice_us()
+    return required is not None and notice is not None and notice >= required
+
+
 def _availability(
     row: Row,
-    service: ServiceTerms,
+    terms: AvailabilityTerms,
     cover: Coverage,
     outages: Sequence[OutageState],
     maintenances: Sequence[MaintenanceState],
     horizon_us: int,
-) -> None:
-    terms = service.availability
-    assert terms is not None
+    trace: bool,
+) -> AvailabilityTrace | None:
     assert cover.covered is not None
-    customer = row.contract.customer_id
-    # Measurement stops at the horizon when it falls inside the period (spec: §3).
-    measured_range = intervals.clip([cover.covered], -(2**62), horizon_us)
+    customer, service_id = row.contract.customer_id, row.service.service_id
+    measured = measured_range(cover, horizon_us)
 
     excluded: list[tuple[int, int]] = []
+    sources: list[ExcludedTime] = []
     if terms.maintenance_notice_us is not None:
         for window in maintenances:
-            if not window.applies_to(service.service_id, customer):
+            if not window.applies_to(service_id, customer):
                 continue
             if window.start_us is None or window.end_us is None:
                 continue
             if not _overlaps((window.start_us, window.end_us), cover.covered):
                 continue
             row.event_ids.update(window.event_ids)
-            notice = window.notice_us()
-            if notice is not None and notice >= terms.maintenance_notice_us:
-                assert window.start_us is not None
-                assert window.end_us is not None
+            if notice_sufficient(window, terms):
                 excluded.append((window.start_us, window.end_us))
+                if trace:
+                    sources.append(ExcludedTime(window.start_us, window.end_us, maintenance=window))
 
     # Weighted by `impact_percent` itself; `_downtime` divides by 100 once at the end.
     pieces: list[tuple[int, int, Decimal]] = []
+    down: list[tuple[OutageState, intervals.Interval]] = []
     for outage in outages:
-        if not outage.applies_to(service.service_id, customer):
+        if not outage.applies_to(service_id, customer):
             continue
         span = outage.interval(horizon_us)
         if span is None or not _overlaps(span, cover.covered):
             continue
         row.event_ids.update(outage.event_ids)
-        if outage.cause is not None and outage.cause in terms.excluded_causes:
+        if cause_excluded(outage, terms):
             excluded.append(span)
+            if trace:
+                sources.append(ExcludedTime(span[0], span[1], outage=outage))
         else:
             pieces.append((span[0], span[1], outage.impact_percent))
+            if trace:
+                down.append((outage, span))
 
+    excluded_set: list[intervals.Interval] = []
     if excluded:
         excluded_set = intervals.normalise(intervals.clip(excluded, *cover.covered))
-        region = intervals.subtract(measured_range, excluded_set)
+        region = intervals.subtract(measured, excluded_set)
     else:
-        region = measured_range
-    measured = intervals.total(region)
-    downtime = _downtime(pieces, region, terms.min_downtime_us) if pieces else Fraction(0)
+        region = measured
+    runs: list[DownRun] | None = [] if trace else None
+    downtime = (
+        _downtime(pieces, region, terms.min_downtime_us, runs, down) if pieces else Fraction(0)
+    )
 
-    row.excluded_us = intervals.total(measured_range) - measured
-    row.measured_us = measured
+    row.measured_us = intervals.total(region)
+    row.excluded_us = intervals.total(measured) - row.measured_us
     row.downtime_us = downtime
-    if measured > 0:
+    if row.measured_us > 0:
         # 100 × (M − D) / M, as one exact fraction of integers.
-        scaled = measured * downtime.denominator
+        scaled = row.measured_us * downtime.denominator
         row.availability = Fraction(100 * (scaled - downtime.numerator), scaled)
     row.availability_credit = tier_credit(row.availability, terms.credit_tiers)
+    if runs is None:  # not asked to trace
+        return None
+    tiers = terms.credit_tiers
+    tier = TierDecision(
+        row.availability, tuple(tiers), tier_index(row.availability, tiers), row.availability_credit
+    )
+    return AvailabilityTrace(
+        measured_range=tuple(measured),
+        exclusions=tuple(sources),
+        excluded_set=tuple(excluded_set),
+        region=tuple(region),
+        down=tuple(down),
+        runs=tuple(runs),
+        measured_us=row.measured_us,
+        excluded_us=row.excluded_us,
+        downtime_us=downtime,
+        availability=row.availability,
+        tier=tier,
+    )
 
 
 def _downtime(
-    pieces: Sequence[tuple[int, int, Decimal]], region: list[intervals.Interval], floor_us: int
+    pieces: Sequence[tuple[int, int, Decimal]],
+    region: list[intervals.Interval],
+    floor_us: int,
+    runs: list[DownRun] | None = None,
+    down: Sequence[tuple[OutageState, intervals.Interval]] = (),
 ) -> Fraction:
     """`D`: the integral of `w = impact_percent / 100` over the maximal down intervals
     of `region` not dropped by the floor (spec: sla-math §3).
@@ -301,11 +403,19 @@ def _downtime(
     the same as on `impact / 100`); integer lengths are summed per impact, and the sum
     of `impact × length` is divided by 100 once. The same exact fraction as summing
     `length × impact / 100` segment by segment.
+
+    With `runs`, each maximal down interval is appended to it as the floor decided it,
+    each segment with the outages of `down` that set its weight.
     """
     length_by_impact: dict[Decimal, int] = {}
     segments = intervals.intersect_weighted(intervals.max_weight_segments(pieces), region)
     for run in intervals.maximal_runs(segments):
-        if not above_floor(run, floor_us):
+        kept = above_floor(run, floor_us)
+        if runs is not None:
+            weighted = sum(((e - s) * exact(w) for s, e, w in run), ZERO) / HUNDRED
+            parts = tuple(DownSegment(s, e, w, _setting(s, e, w, down)) for s, e, w in run)
+            runs.append(DownRun(parts, kept, weighted if kept else ZERO))
+        if not kept:
             continue
         for start, end, impact in run:
             length_by_impact[impact] = length_by_impact.get(impact, 0) + (end - start)
@@ -316,6 +426,21 @@ def _downtime(
         length * impact.numerator * (common // impact.denominator) for impact, length in impacts
     )
     return Fraction(numerator, 100 * common)
+
+
+def _setting(
+    start: int,
+    end: int,
+    impact: Decimal,
+    down: Sequence[tuple[OutageState, intervals.Interval]],
+) -> tuple[OutageState, ...]:
+    """The outages that set a segment's weight: those down then at its impact, the
+    highest (spec §3)."""
+    return tuple(
+        outage
+        for outage, (o_start, o_end) in down
+        if o_start < end and o_end > start and outage.impact_percent == impact
+    )
 
 
 def above_floor(run: Sequence[tuple[int, int, object]], floor_us: int) -> bool:
@@ -338,33 +463,34 @@ def _response(
     cover: Coverage,
     incidents: Sequence[IncidentState],
     horizon_us: int,
-) -> None:
+    trace: bool,
+) -> ResponseTrace | None:
     terms = service.incident_response
     assert terms is not None
-    window_start, window_end = cover.window
-    mine = []
-    for incident in incidents:
-        # spec: §4, placed by `opened_at` in the whole window W, not only the covered part
-        if (
-            incident.contract_id != row.contract.contract_id
-            or incident.service_id != service.service_id
-            or incident.opened_at is None
-        ):
-            continue
-        if window_start <= to_us(incident.opened_at) < window_end:
-            mine.append(incident)
-            row.event_ids.update(incident.event_ids)
+    contract_id = row.contract.contract_id
+    mine = [
+        i for i in incidents if belongs_to_row(i, contract_id, service.service_id, cover.window)
+    ]
+    for incident in mine:
+        row.event_ids.update(incident.event_ids)
     calendar = calendar_for(row.contract.timezone, terms.business_hours)
-    # No incident (most rows): what `response_figures` gives for none, without the tally.
-    figures = (
-        response_figures(mine, terms.targets, calendar, from_us(horizon_us))
-        if mine
-        else NO_INCIDENTS
-    )
+    horizon = from_us(horizon_us)
+    judgements = [
+        j for j in (judge(i, terms.targets, calendar, horizon) for i in mine) if j is not None
+    ]
+    # No incident (most rows): what `tally` gives for none, without the tally.
+    figures = tally(judgements, calendar) if judgements else NO_INCIDENTS
     row.incidents_met = figures.met
     row.incidents_missed = figures.missed
     row.incidents_pending = figures.pending
     row.response_attainment = figures.attainment
-    row.response_credit = tier_credit(figures.attainment, terms.credit_tiers)
     if figures.changes_at is not None:
         row.changes_at_us = to_us(figures.changes_at)
+    row.response_credit = tier_credit(figures.attainment, terms.credit_tiers)
+    if not trace:
+        return None
+    tiers = terms.credit_tiers
+    tier = TierDecision(
+        figures.attainment, tuple(tiers), tier_index(figures.attainment, tiers), row.response_credit
+    )
+    return ResponseTrace(tuple(judgements), figures, tier)

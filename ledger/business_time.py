@@ -23,7 +23,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ledger import intervals
 from ledger.errors import InvalidInputError
+from ledger.intervals import Interval
+from ledger.periods import to_us
 from ledger.timeformat import parse_date, to_microseconds
 from ledger.value_keys import value_key
 
@@ -236,39 +239,52 @@ class BusinessCalendar:
         local = datetime(day.year, day.month, day.day, hours, minutes, tzinfo=self._zone)
         return local.astimezone(UTC)
 
-    def business_microseconds(self, a: datetime, b: datetime) -> int:
-        """Length of `[a, b)` within business hours, exact, in microseconds.
+    def _day_pieces(self, day: date) -> list[tuple[datetime, datetime]]:
+        """The slots of local `day` converted to UTC, sorted (none on a holiday): the one
+        place a local slot becomes real time."""
+        if day in self._holidays:
+            return []
+        return sorted(
+            (self._instant(day, start), self._instant(day, end))
+            for start, end in self._weekly[day.weekday()]
+        )
 
-        `a` and `b` must be timezone-aware. `b <= a` gives 0. `"24x7"` is `b - a`.
+    def business_pieces(self, a: datetime, b: datetime) -> list[Interval]:
+        """The pieces of `[a, b)` within business hours, as sorted, disjoint UTC
+        microsecond intervals: what `business_microseconds` adds up, and what `explain`
+        shows as the hours that counted.
+
+        `a` and `b` must be timezone-aware. `b <= a` gives none. The union of the
+        converted slots, so DST never makes a piece of real time count twice.
         """
         a = _require_aware(a, "a")
         b = _require_aware(b, "b")
         if b <= a:
-            return 0
+            return []
         if self._always:
-            return to_microseconds(b - a)
+            return [(to_us(a), to_us(b))]
         day = a.astimezone(self._zone).date() - _MARGIN
         last = b.astimezone(self._zone).date() + _MARGIN
-        pieces: list[tuple[datetime, datetime]] = []
+        pieces: list[Interval] = []
         while day <= last:
-            if day not in self._holidays:
-                for start_minute, end_minute in self._weekly[day.weekday()]:
-                    start = max(self._instant(day, start_minute), a)
-                    end = min(self._instant(day, end_minute), b)
-                    if start < end:
-                        pieces.append((start, end))
+            for start, end in self._day_pieces(day):
+                start, end = max(start, a), min(end, b)
+                if start < end:
+                    pieces.append((to_us(start), to_us(end)))
             day += _ONE_DAY
-        # Union of the pieces: DST can make converted slots overlap; count real time once.
-        pieces.sort()
-        total = 0
-        covered_to: datetime | None = None
-        for start, end in pieces:
-            if covered_to is not None and start < covered_to:
-                start = covered_to
-            if start < end:
-                total += to_microseconds(end - start)
-                covered_to = end
-        return total
+        return intervals.normalise(pieces)
+
+    def business_microseconds(self, a: datetime, b: datetime) -> int:
+        """Length of `[a, b)` within business hours, exact, in microseconds: the total
+        of `business_pieces` (`"24x7"` is `b - a`, without building any piece).
+
+        `a` and `b` must be timezone-aware. `b <= a` gives 0.
+        """
+        if self._always:
+            a = _require_aware(a, "a")
+            b = _require_aware(b, "b")
+            return to_microseconds(b - a) if b > a else 0
+        return intervals.total(self.business_pieces(a, b))
 
     def first_instant_over(self, a: datetime, target_us: int) -> datetime | None:
         """The earliest horizon `h` with `business_microseconds(a, h) > target_us`: the
@@ -276,8 +292,9 @@ class BusinessCalendar:
         target of `target_us` (spec: sla-math.md section 4). None: never (a schedule
         without any business hours).
 
-        Walks the local days from `a` as `business_microseconds` does: once business
-        time reaches the target inside a slot, `h` is one microsecond past that point.
+        Walks the same converted slots as `business_pieces`, day by day from `a`: once
+        business time reaches the target inside a slot, `h` is one microsecond past
+        that point.
         """
         a = _require_aware(a, "a")
         if self._always:
@@ -288,20 +305,15 @@ class BusinessCalendar:
         covered_to = a
         day = a.astimezone(self._zone).date() - _MARGIN
         while True:
-            if day not in self._holidays:
-                pieces = sorted(
-                    (self._instant(day, start), self._instant(day, end))
-                    for start, end in self._weekly[day.weekday()]
-                )
-                for piece_start, end in pieces:
-                    start = max(piece_start, covered_to)
-                    if start >= end:
-                        continue
-                    length = to_microseconds(end - start)
-                    if remaining < length:
-                        return start + timedelta(microseconds=remaining + 1)
-                    remaining -= length
-                    covered_to = end
+            for piece_start, end in self._day_pieces(day):
+                start = max(piece_start, covered_to)
+                if start >= end:
+                    continue
+                length = to_microseconds(end - start)
+                if remaining < length:
+                    return start + timedelta(microseconds=remaining + 1)
+                remaining -= length
+                covered_to = end
             day += _ONE_DAY
 
     def business_time(self, a: datetime, b: datetime) -> timedelta:

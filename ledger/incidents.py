@@ -12,8 +12,11 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Literal
 
+from ledger import intervals
 from ledger.business_time import BusinessCalendar
 from ledger.events import InboundEvent
+from ledger.intervals import Interval
+from ledger.periods import to_us
 from ledger.timeformat import parse_utc, to_microseconds
 
 ResponseStatus = Literal["met", "missed", "pending"]
@@ -134,8 +137,8 @@ def fold_incident(events: Sequence[InboundEvent]) -> IncidentState:
     )
 
 
-def priority_used(state: IncidentState) -> str | None:
-    """The priority an incident is judged at (spec: sla-math.md section 4).
+def priority_setting(state: IncidentState) -> PriorityChange | None:
+    """The priority change an incident is judged at (spec: sla-math.md section 4).
 
     The last priority set (by `at`, ties by `occurred_at`, then `event_id`) with
     `at <= first response`; with no response yet, the latest priority. None when no
@@ -148,28 +151,77 @@ def priority_used(state: IncidentState) -> str | None:
     if not state.priorities:
         return None
     if state.first_response_at is None:
-        return state.priorities[-1].priority
+        return state.priorities[-1]
     first_response = state.first_response_at
     in_force = [c for c in state.priorities if c.at <= first_response]
-    return (in_force[-1] if in_force else state.priorities[0]).priority
+    return in_force[-1] if in_force else state.priorities[0]
 
 
-def incident_status(
+def priority_used(state: IncidentState) -> str | None:
+    """The priority of `priority_setting`, or None when no priority was ever set."""
+    setting = priority_setting(state)
+    return None if setting is None else setting.priority
+
+
+def belongs_to_row(
+    state: IncidentState, contract_id: str, service_id: str, window: tuple[int, int]
+) -> bool:
+    """Whether an incident counts on the row (contract, service, period with window
+    `window`): spec §4, placed by `opened_at` in the whole window W, not only the
+    covered part. The one rule of where an incident counts."""
+    return (
+        state.opened_at is not None
+        and state.contract_id == contract_id
+        and state.service_id == service_id
+        and window[0] <= to_us(state.opened_at) < window[1]
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """How one incident was judged, and from what (spec: sla-math.md section 4).
+
+    `status` is met / missed / pending, or None when the incident is not counted (the
+    priority used has no target). `business_pieces` are the parts of `[opened_at,
+    measured_to)` within business hours; `business_us` is their total, the time the
+    status is decided on. `measured_to` is the first response, or the horizon when
+    there is none yet.
+    """
+
+    incident: IncidentState
+    opened_at: datetime
+    setting: PriorityChange | None
+    target_us: int | None
+    measured_to: datetime
+    business_pieces: tuple[Interval, ...]
+    business_us: int
+    status: ResponseStatus | None
+
+    @property
+    def responded(self) -> bool:
+        return self.incident.first_response_at is not None
+
+    @property
+    def priority(self) -> str | None:
+        return None if self.setting is None else self.setting.priority
+
+
+def judge(
     state: IncidentState,
     targets: Mapping[str, timedelta],
     calendar: BusinessCalendar,
     horizon: datetime,
-) -> ResponseStatus | None:
-    """met / missed / pending for one incident (spec: sla-math.md section 4).
+) -> Judgement | None:
+    """met / missed / pending for one incident, with what decided it (sla-math.md §4).
 
     - responded, business time from `opened_at` to the first response `<=` target: met;
     - responded and over the target: missed;
     - not responded and business time from `opened_at` to `horizon` already strictly
       over the target: missed; otherwise pending.
 
-    Returns None (the incident is not counted at all: neither met, missed nor pending)
-    when `opened_at` is unknown (no `incident.opened` yet) or when the priority used has
-    no target in `targets` (e.g. a P4 under terms that only set P1..P3).
+    None when `opened_at` is unknown (no `incident.opened` yet). The status is None (the
+    incident is not counted at all: neither met, missed nor pending) when the priority
+    used has no target in `targets` (e.g. a P4 under terms that only set P1..P3).
 
     A recorded response is judged as such whatever the horizon (the horizon only bounds
     the wait of an unanswered incident). Resolution does not stop the response clock:
@@ -177,15 +229,25 @@ def incident_status(
     """
     if state.opened_at is None:
         return None
-    priority = priority_used(state)
-    if priority is None or priority not in targets:
-        return None
-    target = to_microseconds(targets[priority])
-    if state.first_response_at is not None:
-        taken = calendar.business_microseconds(state.opened_at, state.first_response_at)
-        return "met" if taken <= target else "missed"
-    waited = calendar.business_microseconds(state.opened_at, horizon)
-    return "missed" if waited > target else "pending"
+    setting = priority_setting(state)
+    target = None if setting is None else targets.get(setting.priority)
+    target_us = None if target is None else to_microseconds(target)
+    until = state.first_response_at if state.first_response_at is not None else horizon
+    if calendar.is_24x7:
+        # Elapsed time itself: no piece to build (most terms are 24x7).
+        taken = calendar.business_microseconds(state.opened_at, until)
+        pieces: tuple[Interval, ...] = ((to_us(state.opened_at), to_us(until)),) if taken else ()
+    else:
+        pieces = tuple(calendar.business_pieces(state.opened_at, until))
+        taken = intervals.total(pieces)
+    status: ResponseStatus | None
+    if target_us is None:
+        status = None
+    elif state.first_response_at is not None:
+        status = "met" if taken <= target_us else "missed"
+    else:
+        status = "missed" if taken > target_us else "pending"
+    return Judgement(state, state.opened_at, setting, target_us, until, pieces, taken, status)
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,42 +266,23 @@ class ResponseFigures:
     changes_at: datetime | None = None
 
 
-def response_figures(
-    states: Iterable[IncidentState],
-    targets: Mapping[str, timedelta],
-    calendar: BusinessCalendar,
-    horizon: datetime,
-) -> ResponseFigures:
-    """Tally `incident_status` over a row's incidents; uncounted (None) incidents are skipped.
+def tally(judgements: Iterable[Judgement], calendar: BusinessCalendar) -> ResponseFigures:
+    """Count a row's judged incidents; uncounted ones (status None) are skipped.
 
-    Selecting the row's incidents (contract, service, `opened_at` in the period window)
-    is the caller's job.
+    Selecting the row's incidents (`belongs_to_row`) is the caller's job.
     """
     counts: dict[ResponseStatus, int] = {"met": 0, "missed": 0, "pending": 0}
     changes: list[datetime] = []
-    for state in states:
-        status = incident_status(state, targets, calendar, horizon)
-        if status is not None:
-            counts[status] += 1
-        if status == "pending":
-            missed_at = missed_from(state, targets, calendar)
+    for judgement in judgements:
+        status = judgement.status
+        if status is None:
+            continue
+        counts[status] += 1
+        if status == "pending" and judgement.target_us is not None:
+            missed_at = calendar.first_instant_over(judgement.opened_at, judgement.target_us)
             if missed_at is not None:
                 changes.append(missed_at)
     met, missed = counts["met"], counts["missed"]
     judged = met + missed
     attainment = Fraction(100 * met, judged) if judged else None
     return ResponseFigures(met, missed, counts["pending"], attainment, min(changes, default=None))
-
-
-def missed_from(
-    state: IncidentState, targets: Mapping[str, timedelta], calendar: BusinessCalendar
-) -> datetime | None:
-    """The first horizon at which `incident_status` calls this unanswered incident
-    missed (its business time strictly over the target), or None when it is answered,
-    not counted, or can never be over (a schedule without business hours)."""
-    if state.opened_at is None or state.first_response_at is not None:
-        return None
-    priority = priority_used(state)
-    if priority is None or priority not in targets:
-        return None
-    return calendar.first_instant_over(state.opened_at, to_microseconds(targets[priority]))

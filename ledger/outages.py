@@ -36,8 +36,12 @@ class OutageState:
             not self.retracted
             and self.service_id == service_id
             and self.start_us is not None
-            and (self.customer_ids is None or customer_id in self.customer_ids)
+            and self.names_customer(customer_id)
         )
+
+    def names_customer(self, customer_id: str) -> bool:
+        """Every customer of the service, or the customer among those named."""
+        return self.customer_ids is None or customer_id in self.customer_ids
 
     def interval(self, horizon_us: int) -> tuple[int, int] | None:
         """`[start, end)`, an ongoing outage ending at the horizon; None if empty."""
@@ -102,9 +106,12 @@ class MaintenanceState:
     event_ids: tuple[str, ...]
 
     def applies_to(self, service_id: str, customer_id: str) -> bool:
+        return not self.cancelled and self.would_apply_to(service_id, customer_id)
+
+    def would_apply_to(self, service_id: str, customer_id: str) -> bool:
+        """Applies, or would but for a cancellation."""
         return (
-            not self.cancelled
-            and self.service_id == service_id
+            self.service_id == service_id
             and self.start_us is not None
             and (self.customer_ids is None or customer_id in self.customer_ids)
         )

@@ -5,7 +5,8 @@ restricted to what was recorded by the moment, so `explain` and `report` can nev
 disagree. Each credit entry of the row is shown with the basis recomputed from the
 events recorded at or before its own `recorded_at` (horizon `recorded_at`): that is
 what the entry was computed from, and `basis_reproduced` says whether its digest
-matches the `basis_sha256` the entry carries.
+matches the `basis_sha256` the entry carries. The row explained and the row behind each
+entry are computed alike: `inputs_as_of`, then `compute_rows`, then `basis_facts`.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from datetime import datetime
 from typing import Any
 
 from ledger.attainment import Row
-from ledger.credits import CreditEntry, basis, entry_basis_sha256
+from ledger.credits import CreditEntry
 from ledger.events import RecordedEvent
-from ledger.explain import RowNotFoundError, explain_row, locate
+from ledger.explain import RowNotFoundError, basis_facts, explain_row, locate
 from ledger.outages import OutageState, fold_outage
-from ledger.period_rows import by_subject
+from ledger.period_rows import PeriodInputs, by_subject
 from ledger.periods import Period, to_us
 from ledger.timeformat import format_utc
 from projections.attainment import load_period_inputs
@@ -35,7 +36,7 @@ def explain(
 
     Raises `ledger.explain.RowNotFoundError` when the row does not exist then.
     """
-    inputs = load_period_inputs(store, period, as_of, recorded_filter=True)
+    inputs = inputs_as_of(store, period, as_of, contract_id)
     contract = next((c for c in inputs.contracts if c.contract_id == contract_id), None)
     try:
         location = locate(contract, contract_id, service_id, period)
@@ -44,17 +45,16 @@ def explain(
         raise RowNotFoundError(f"as of {format_utc(as_of)}: {exc}") from None
     assert contract is not None
     outages, maintenances, incidents = inputs.subjects_for(contract)
-    # The service's outages that name other customers only: they never reach the row
-    # (compute_row skips them), but a dispute handler must see them and why.
-    mine = {id(o) for o in outages}
-    others = [o for o in inputs.outages.of_service(service_id) if id(o) not in mine]
-    known = {o.outage_id for o in [*outages, *others]}
+    # The service's other outages near the period (those naming other customers only,
+    # or lying outside the coverage): they never reach the row (compute_row skips them),
+    # but a dispute handler must see them and why.
+    known = {o.outage_id for o in outages}
     nearby, nearby_events = outages_near(store, period, service_id, to_us(as_of), known)
     document = explain_row(
         contract,
         location,
         period,
-        [*outages, *others, *nearby],
+        [*outages, *nearby],
         maintenances,
         incidents,
         inputs.horizon_us,
@@ -70,6 +70,17 @@ def explain(
     ]
     document["entries"] = entry_facts(store, period, entries)
     return document
+
+
+def inputs_as_of(
+    store: LedgerStore, period: Period, moment: datetime, contract_id: str
+) -> PeriodInputs:
+    """What the ledger knew at `moment` of one contract's rows in `period`: its events
+    and closes recorded by then, horizon `moment`. The same rows as the whole period's
+    report of that moment (a row only ever reads its own contract's subjects)."""
+    return load_period_inputs(
+        store, period, moment, recorded_filter=True, contract_ids={contract_id}
+    )
 
 
 def outages_near(
@@ -104,30 +115,24 @@ def outages_near(
 def entry_facts(
     store: LedgerStore, period: Period, entries: list[CreditEntry]
 ) -> list[dict[str, Any]]:
-    """Each entry, in record order, with the basis recomputed as of its `recorded_at`."""
+    """Each entry of one row, in record order, with the basis recomputed as of its
+    `recorded_at`."""
     rows_then: dict[datetime, dict[tuple[str, str], Row]] = {}
     facts = []
     for entry in entries:
         if entry.recorded_at not in rows_then:
-            # The entries' contract's rows only: the same rows the whole period has.
-            inputs = load_period_inputs(
-                store,
-                period,
-                entry.recorded_at,
-                recorded_filter=True,
-                contract_ids={e.contract_id for e in entries},
-            )
+            inputs = inputs_as_of(store, period, entry.recorded_at, entry.contract_id)
             rows_then[entry.recorded_at] = {
                 (r.contract.contract_id, r.service.service_id): r for r in inputs.rows()
             }
         row = rows_then[entry.recorded_at].get((entry.contract_id, entry.service_id))
-        digest = entry_basis_sha256(entry.key, row, entry.basis_version)
+        then = basis_facts(entry.key, row, entry.basis_version)
         facts.append(
             {
                 **entry.as_dict(),
-                "basis_at_recording": None if row is None else basis(row, entry.basis_version),
-                "basis_sha256_recomputed": digest,
-                "basis_reproduced": digest == entry.basis_sha256,
+                "basis_at_recording": then["basis"],
+                "basis_sha256_recomputed": then["basis_sha256"],
+                "basis_reproduced": then["basis_sha256"] == entry.basis_sha256,
             }
         )
     return facts

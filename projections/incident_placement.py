@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ledger.attainment import coverage
-from ledger.business_time import BusinessCalendar
+from ledger.attainment import coverage, terms_in_force
+from ledger.business_time import calendar_for
 from ledger.contracts import ContractState
-from ledger.incidents import IncidentState, fold_incident, incident_status, priority_used
+from ledger.incidents import IncidentState, fold_incident, judge, priority_used
 from ledger.periods import Period, local_date_of, to_us
 from ledger.timeformat import format_utc
 from projections.attainment import load_contracts
@@ -54,6 +54,8 @@ class Placement:
 def place(
     incident: IncidentState, contracts: dict[str, ContractState], horizon: datetime
 ) -> Placement:
+    """The row an incident counts on and its status there, judged as the row's
+    computation judges it (`judge`); or why it counts nowhere."""
     priority = priority_used(incident)
 
     def unplaced(reason: str, period: str | None = None) -> Placement:
@@ -66,14 +68,15 @@ def place(
         return unplaced(
             f"contract {incident.contract_id} is not known (no contract.signed recorded)"
         )
-    day = local_date_of(to_us(incident.opened_at), contract.timezone)
-    period = Period.containing(day)
+    # The period whose window W holds `opened_at` in the contract's timezone: the only
+    # row of the contract and service that `belongs_to_row` admits the incident to.
+    period = Period.containing(local_date_of(to_us(incident.opened_at), contract.timezone))
     cover = coverage(contract, period)
     if cover.covered is None:
         return unplaced(
             f"contract {contract.contract_id} has no coverage in {period.label}", period.label
         )
-    terms = contract.terms_on(local_date_of(cover.covered[0], contract.timezone))
+    terms = terms_in_force(contract, cover)
     service = (
         None
         if terms is None
@@ -91,8 +94,9 @@ def place(
             period.label,
         )
     response = service.incident_response
-    calendar = BusinessCalendar(contract.timezone, response.business_hours)
-    status = incident_status(incident, response.targets, calendar, horizon)
+    calendar = calendar_for(contract.timezone, response.business_hours)
+    judgement = judge(incident, response.targets, calendar, horizon)
+    status = None if judgement is None else judgement.status
     if status is None:
         return unplaced(
             f"no response target for priority {priority} in the terms of {period.label}",

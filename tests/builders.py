@@ -6,6 +6,7 @@ import uuid
 from collections import defaultdict
 from typing import Any
 
+from benchmarks.history_growth import Month, Plan, correction_lines, month_lines
 from ledger.attainment import Row, compute_rows
 from ledger.contracts import fold_contract
 from ledger.events import InboundEvent
@@ -150,3 +151,15 @@ def period_rows(events: list[InboundEvent], period: Period, horizon_us: int) -> 
     for state in sorted((c for c in contracts if c), key=lambda c: c.contract_id):
         rows += compute_rows(state, period, outages, windows, incidents, horizon_us)
     return rows
+
+
+def generated_history(plan: Plan) -> list[str]:
+    """The lines of a whole generated history (`benchmarks.history_growth`): each month's
+    events, then the late correction that follows it; the same lines for one plan."""
+    months: dict[int, Month] = {}
+    lines: list[str] = []
+    for index in range(plan.months):
+        months[index] = Month()
+        lines += month_lines(plan, index, months[index])
+        lines += correction_lines(plan, index, months)
+    return lines

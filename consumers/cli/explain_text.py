@@ -9,7 +9,7 @@ from fractions import Fraction
 from typing import Any
 
 from consumers import render
-from ledger.explain import (
+from ledger.explain_format import (
     business_hours_text,
     duration_exact,
     duration_text,

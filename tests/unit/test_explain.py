@@ -553,7 +553,7 @@ def test_a_counted_outage_says_at_which_impact_it_counts_without_stutter() -> No
 
 
 def test_business_hours_are_written_as_people_write_them() -> None:
-    from ledger.explain import business_hours_text
+    from ledger.explain_format import business_hours_text
 
     office = {
         "weekly": {

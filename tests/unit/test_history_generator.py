@@ -11,22 +11,13 @@ from collections import Counter
 from benchmarks.history_growth import Month, Plan, correction_lines, month_lines
 from consumers.intake.validation import parse_line
 from ledger.periods import Period
+from tests.builders import generated_history
 
 PLAN = Plan(contracts=30, months=3, first=Period(2025, 11), seed=3)
 
 
-def _history(plan: Plan) -> list[str]:
-    months: dict[int, Month] = {}
-    lines: list[str] = []
-    for index in range(plan.months):
-        months[index] = Month()
-        lines += month_lines(plan, index, months[index])
-        lines += correction_lines(plan, index, months)
-    return lines
-
-
 def test_every_generated_event_passes_the_ledgers_validation() -> None:
-    lines = _history(PLAN)
+    lines = generated_history(PLAN)
     events = [parse_line(line.encode()) for line in lines]  # raises on any broken rule
     assert len(events) > 300
     assert len({event.event_id for event in events}) == len(events)
@@ -62,6 +53,6 @@ def test_each_correction_amends_five_outages_none_twice_earlier_ones_from_month_
 
 
 def test_the_same_seed_gives_the_same_bytes_and_another_seed_others() -> None:
-    assert _history(PLAN) == _history(PLAN)
+    assert generated_history(PLAN) == generated_history(PLAN)
     other = Plan(PLAN.contracts, PLAN.months, PLAN.first, seed=4)
-    assert _history(other) != _history(PLAN)
+    assert generated_history(other) != generated_history(PLAN)

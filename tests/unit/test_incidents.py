@@ -16,10 +16,11 @@ from ledger.events import InboundEvent
 from ledger.incidents import (
     IncidentState,
     ResponseFigures,
+    ResponseStatus,
     fold_incident,
-    incident_status,
+    judge,
     priority_used,
-    response_figures,
+    tally,
 )
 from ledger.timeformat import format_utc, parse_rfc3339
 
@@ -37,6 +38,22 @@ ALWAYS = BusinessCalendar("UTC", "24x7")
 
 def t(text: str) -> datetime:
     return parse_rfc3339(text)
+
+
+def incident_status(
+    state: IncidentState, calendar: BusinessCalendar, horizon: datetime
+) -> ResponseStatus | None:
+    """The status `judge` gives against `TARGETS`; None when not counted at all."""
+    judgement = judge(state, TARGETS, calendar, horizon)
+    return None if judgement is None else judgement.status
+
+
+def response_figures(
+    states: list[IncidentState], calendar: BusinessCalendar, horizon: datetime
+) -> ResponseFigures:
+    """The tally of a row's incidents, judged against `TARGETS`."""
+    judgements = [judge(state, TARGETS, calendar, horizon) for state in states]
+    return tally([j for j in judgements if j is not None], calendar)
 
 
 def event_id(n: int) -> str:
@@ -100,7 +117,7 @@ def status(
     horizon: str = "2027-01-01T00:00:00Z",
     calendar: BusinessCalendar = MON_FRI,
 ) -> str | None:
-    return incident_status(state, TARGETS, calendar, t(horizon))
+    return incident_status(state, calendar, t(horizon))
 
 
 # -- worked example 8 ---------------------------------------------------------------------
@@ -402,7 +419,7 @@ def test_response_figures() -> None:
     pending = fold_incident([opened(7, "2026-03-16T16:00:00Z", "P3", incident="INC-4")])
     uncounted = fold_incident([opened(8, "2026-03-16T08:00:00Z", "P4", incident="INC-5")])
     horizon = t("2026-03-16T17:00:00Z")
-    figures = response_figures([met, met2, missed, pending, uncounted], TARGETS, MON_FRI, horizon)
+    figures = response_figures([met, met2, missed, pending, uncounted], MON_FRI, horizon)
     # The pending P3 (4 business hours) has 2 on Monday (16:00-18:00) and reaches its
     # target at 10:00 on Tuesday: missed from one microsecond later, with no new event.
     missed_from = t("2026-03-17T10:00:00Z") + timedelta(microseconds=1)
@@ -410,16 +427,16 @@ def test_response_figures() -> None:
         met=2, missed=1, pending=1, attainment=Fraction(200, 3), changes_at=missed_from
     )
     assert isinstance(figures.attainment, Fraction)
-    assert response_figures([met, missed], TARGETS, MON_FRI, horizon).changes_at is None
+    assert response_figures([met, missed], MON_FRI, horizon).changes_at is None
 
 
 def test_attainment_is_null_with_nothing_judged() -> None:
     pending = fold_incident([opened(1, "2026-03-16T08:00:00Z", "P3")])
     horizon = t("2026-03-16T09:00:00Z")
-    assert response_figures([pending], TARGETS, MON_FRI, horizon) == ResponseFigures(
+    assert response_figures([pending], MON_FRI, horizon) == ResponseFigures(
         0, 0, 1, None, t("2026-03-16T12:00:00Z") + timedelta(microseconds=1)
     )
-    assert response_figures([], TARGETS, MON_FRI, horizon) == ResponseFigures(0, 0, 0, None)
+    assert response_figures([], MON_FRI, horizon) == ResponseFigures(0, 0, 0, None)
 
 
 def test_all_met_is_100_and_all_missed_is_0() -> None:
@@ -431,8 +448,8 @@ def test_all_met_is_100_and_all_missed_is_0() -> None:
         ]
     )
     horizon = t("2026-04-01T00:00:00Z")
-    assert response_figures([met], TARGETS, MON_FRI, horizon).attainment == 100
-    assert response_figures([missed], TARGETS, MON_FRI, horizon).attainment == 0
+    assert response_figures([met], MON_FRI, horizon).attainment == 100
+    assert response_figures([missed], MON_FRI, horizon).attainment == 0
 
 
 # -- property: input order does not matter ----------------------------------------------------
@@ -487,6 +504,6 @@ def test_fold_is_independent_of_input_order(events: list[InboundEvent], rnd: Any
     assert fold_incident(shuffled) == state
     horizon = START + timedelta(days=3)
     assert priority_used(fold_incident(shuffled)) == priority_used(state)
-    assert incident_status(fold_incident(shuffled), TARGETS, MON_FRI, horizon) == incident_status(
-        state, TARGETS, MON_FRI, horizon
+    assert incident_status(fold_incident(shuffled), MON_FRI, horizon) == incident_status(
+        state, MON_FRI, horizon
     )
