@@ -42,7 +42,7 @@ from ledger.timeformat import exact_seconds
 
 HUNDRED = Fraction(100)
 ZERO = Fraction(0)
-NO_INCIDENTS = ResponseFigures(met=0, missed=0, pending=0, attainment=None, changes_at=None)
+NO_INCIDENTS = ResponseFigures(met=0, missed=0, pending=0, attainment_percent=None, changes_at=None)
 
 
 @lru_cache(maxsize=4096)
@@ -72,16 +72,16 @@ class Row:
     excluded_us: int | None = None
     measured_us: int | None = None
     downtime_us: Fraction | None = None
-    availability: Fraction | None = None
-    availability_credit: Decimal = Decimal(0)
+    availability_percent: Fraction | None = None
+    availability_credit_percent: Decimal = Decimal(0)
     incidents_met: int | None = None
     incidents_missed: int | None = None
     incidents_pending: int | None = None
-    response_attainment: Fraction | None = None
-    response_credit: Decimal = Decimal(0)
+    response_attainment_percent: Fraction | None = None
+    response_credit_percent: Decimal = Decimal(0)
     credit_percent: Decimal = Decimal(0)
-    fee_basis: Fraction = Fraction(0)
-    credit_amount: Decimal = Decimal(0)
+    fee_basis_major: Fraction = Fraction(0)
+    credit_amount_major: Decimal = Decimal(0)
     event_ids: set[str] = field(default_factory=set)
     status: str = "provisional"
     # When these figures change with time alone (a pending incident passing its target),
@@ -113,24 +113,24 @@ class Row:
             "excluded_seconds": _seconds(self.excluded_us),
             "measured_seconds": _seconds(self.measured_us),
             "downtime_seconds": _seconds(self.downtime_us),
-            "availability_percent": _percent(self.availability),
+            "availability_percent": _percent(self.availability_percent),
             "availability_target_percent": None
             if availability is None
             else str(availability.target_percent),
             "availability_met": None
-            if self.availability is None or availability is None
-            else meets_target(self.availability, availability.target_percent),
-            "availability_credit_percent": str(self.availability_credit),
+            if self.availability_percent is None or availability is None
+            else meets_target(self.availability_percent, availability.target_percent),
+            "availability_credit_percent": str(self.availability_credit_percent),
             "incidents_met": self.incidents_met,
             "incidents_missed": self.incidents_missed,
             "incidents_pending": self.incidents_pending,
             "response_attainment_percent": None
             if response is None
-            else _percent(self.response_attainment),
-            "response_credit_percent": str(self.response_credit),
+            else _percent(self.response_attainment_percent),
+            "response_credit_percent": str(self.response_credit_percent),
             "credit_percent": str(self.credit_percent),
-            "fee_basis": str(to_minor_unit(self.fee_basis, currency)),
-            "credit_amount": str(self.credit_amount),
+            "fee_basis": str(to_minor_unit(self.fee_basis_major, currency)),
+            "credit_amount": str(self.credit_amount_major),
         }
 
 
@@ -259,21 +259,23 @@ def compute_row(
         response = _response(row, service, cover, incidents, horizon_us, trace)
 
     # spec: sla-math §5
-    summed = row.availability_credit + row.response_credit
+    summed = row.availability_credit_percent + row.response_credit_percent
     row.credit_percent = min(summed, service.credit_cap_percent)
-    fee = exact(service.monthly_fee)
+    fee = exact(service.monthly_fee_major)
     # A fully covered row's basis is the fee itself (the common case: no arithmetic).
-    row.fee_basis = fee if row.covered_us == row.window_us else fee * row.covered_us / row.window_us
-    owed = row.fee_basis * exact(row.credit_percent) / HUNDRED if row.credit_percent else ZERO
-    row.credit_amount = to_minor_unit(owed, contract.currency)
+    row.fee_basis_major = (
+        fee if row.covered_us == row.window_us else fee * row.covered_us / row.window_us
+    )
+    owed = row.fee_basis_major * exact(row.credit_percent) / HUNDRED if row.credit_percent else ZERO
+    row.credit_amount_major = to_minor_unit(owed, contract.currency)
     if trace:
         money = MoneyTrace(
             summed,
             service.credit_cap_percent,
             row.credit_percent,
-            row.fee_basis,
+            row.fee_basis_major,
             owed,
-            row.credit_amount,
+            row.credit_amount_major,
         )
         row.trace = RowTrace(
             tuple(measured_range(cover, horizon_us)), availability, response, money
@@ -366,13 +368,16 @@ def _availability(
     if row.measured_us > 0:
         # 100 × (M − D) / M, as one exact fraction of integers.
         scaled = row.measured_us * downtime.denominator
-        row.availability = Fraction(100 * (scaled - downtime.numerator), scaled)
-    row.availability_credit = tier_credit(row.availability, terms.credit_tiers)
+        row.availability_percent = Fraction(100 * (scaled - downtime.numerator), scaled)
+    row.availability_credit_percent = tier_credit(row.availability_percent, terms.credit_tiers)
     if runs is None:  # not asked to trace
         return None
     tiers = terms.credit_tiers
     tier = TierDecision(
-        row.availability, tuple(tiers), tier_index(row.availability, tiers), row.availability_credit
+        row.availability_percent,
+        tuple(tiers),
+        tier_index(row.availability_percent, tiers),
+        row.availability_credit_percent,
     )
     return AvailabilityTrace(
         measured_range=tuple(measured),
@@ -384,7 +389,7 @@ def _availability(
         measured_us=row.measured_us,
         excluded_us=row.excluded_us,
         downtime_us=downtime,
-        availability=row.availability,
+        availability_percent=row.availability_percent,
         tier=tier,
     )
 
@@ -483,14 +488,17 @@ def _response(
     row.incidents_met = figures.met
     row.incidents_missed = figures.missed
     row.incidents_pending = figures.pending
-    row.response_attainment = figures.attainment
+    row.response_attainment_percent = figures.attainment_percent
     if figures.changes_at is not None:
         row.changes_at_us = to_us(figures.changes_at)
-    row.response_credit = tier_credit(figures.attainment, terms.credit_tiers)
+    row.response_credit_percent = tier_credit(figures.attainment_percent, terms.credit_tiers)
     if not trace:
         return None
     tiers = terms.credit_tiers
     tier = TierDecision(
-        figures.attainment, tuple(tiers), tier_index(figures.attainment, tiers), row.response_credit
+        figures.attainment_percent,
+        tuple(tiers),
+        tier_index(figures.attainment_percent, tiers),
+        row.response_credit_percent,
     )
     return ResponseTrace(tuple(judgements), figures, tier)

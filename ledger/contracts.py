@@ -44,7 +44,7 @@ class ResponseTerms:
 @dataclass(frozen=True, slots=True)
 class ServiceTerms:
     service_id: str
-    monthly_fee: Decimal
+    monthly_fee_major: Decimal
     availability: AvailabilityTerms | None
     incident_response: ResponseTerms | None
     credit_cap_percent: Decimal
@@ -93,7 +93,7 @@ def _service_terms(raw: Mapping[str, Any]) -> ServiceTerms:
     response = raw.get("incident_response")
     return ServiceTerms(
         service_id=raw["service_id"],
-        monthly_fee=Decimal(raw["monthly_fee"]),
+        monthly_fee_major=Decimal(raw["monthly_fee"]),
         availability=None if availability is None else _kept(_availability_terms, availability),
         incident_response=None if response is None else _kept(_response_terms, response),
         credit_cap_percent=Decimal(raw.get("credit_cap_percent") or "100"),

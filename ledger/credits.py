@@ -117,7 +117,7 @@ class CreditEntry:
     customer_id: str
     service_id: str
     period: str
-    amount: Decimal
+    amount_major: Decimal
     currency: str
     remedy: str
     credit_percent: str
@@ -142,7 +142,7 @@ class CreditEntry:
             "customer_id": self.customer_id,
             "service_id": self.service_id,
             "period": self.period,
-            "amount": str(self.amount),
+            "amount": str(self.amount_major),
             "currency": self.currency,
             "remedy": self.remedy,
             "credit_percent": self.credit_percent,
@@ -183,9 +183,9 @@ def reconcile(
     for key in sorted(set(rows) | set(by_row), key=lambda k: (k.contract_id, k.service_id)):
         row = rows.get(key)
         history = by_row.get(key, [])
-        owed = row.credit_amount if row is not None else Decimal(0)
+        owed = row.credit_amount_major if row is not None else Decimal(0)
         active = active_issue(history)
-        booked = active.amount if active is not None else Decimal(0)
+        booked = active.amount_major if active is not None else Decimal(0)
         if owed == booked:
             continue
         digest = entry_basis_sha256(key, row)
@@ -201,7 +201,7 @@ def reconcile(
                     customer_id=active.customer_id,
                     service_id=active.service_id,
                     period=active.period,
-                    amount=-active.amount,
+                    amount_major=-active.amount_major,
                     currency=active.currency,
                     remedy=active.remedy,
                     credit_percent=active.credit_percent,
@@ -223,7 +223,7 @@ def reconcile(
                     customer_id=row.contract.customer_id,
                     service_id=key.service_id,
                     period=key.period,
-                    amount=owed,
+                    amount_major=owed,
                     currency=row.contract.currency,
                     remedy=row.contract.remedy,
                     credit_percent=str(row.credit_percent),

@@ -29,7 +29,7 @@ class TierDecision:
     tier applies, or there is no value at all.
     """
 
-    value: Fraction | None
+    value_percent: Fraction | None
     tiers: tuple[CreditTier, ...]
     chosen: int | None
     credit_percent: Decimal
@@ -40,8 +40,8 @@ class ExcludedTime:
     """One source of excluded time: a maintenance window announced with enough notice,
     or an outage whose cause the terms exclude (spec §2). `start`/`end` unclipped."""
 
-    start: int
-    end: int
+    start_us: int
+    end_us: int
     maintenance: MaintenanceState | None = None
     outage: OutageState | None = None
 
@@ -58,8 +58,8 @@ class DownSegment:
     """A stretch of a down interval at one weight: the highest `impact_percent` of the
     outages down then (spec §3), and the outages that set it."""
 
-    start: int
-    end: int
+    start_us: int
+    end_us: int
     impact_percent: Decimal
     outages: tuple[OutageState, ...]
 
@@ -79,11 +79,11 @@ class DownRun:
 
     @property
     def start(self) -> int:
-        return self.segments[0].start
+        return self.segments[0].start_us
 
     @property
     def end(self) -> int:
-        return self.segments[-1].end
+        return self.segments[-1].end_us
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +101,7 @@ class AvailabilityTrace:
     measured_us: int
     excluded_us: int
     downtime_us: Fraction
-    availability: Fraction | None
+    availability_percent: Fraction | None
     tier: TierDecision
 
 
@@ -121,9 +121,9 @@ class MoneyTrace:
     summed_percent: Decimal
     cap_percent: Decimal
     credit_percent: Decimal
-    fee_basis: Fraction
-    owed: Fraction  # unrounded credit amount
-    credit_amount: Decimal  # rounded half-up to the currency's minor unit
+    fee_basis_major: Fraction
+    owed_major: Fraction  # unrounded credit amount
+    credit_amount_major: Decimal  # rounded half-up to the currency's minor unit
 
 
 @dataclass(frozen=True, slots=True)

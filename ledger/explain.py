@@ -166,7 +166,7 @@ def terms_facts(terms: TermsVersion, service: ServiceTerms, first_day: date) -> 
         f"({first_day.isoformat()})",
         "service": {
             "service_id": service.service_id,
-            "monthly_fee": str(service.monthly_fee),
+            "monthly_fee": str(service.monthly_fee_major),
             "credit_cap_percent": str(service.credit_cap_percent),
             "availability": None
             if service.availability is None
@@ -313,7 +313,7 @@ def response_facts(
     figures = trace.figures
     counts = {"met": figures.met, "missed": figures.missed, "pending": figures.pending}
     judged = counts["met"] + counts["missed"]
-    attainment = figures.attainment
+    attainment = figures.attainment_percent
     return {
         "business_hours": terms.business_hours,
         "business_hours_text": business_hours_text(terms.business_hours, row.contract.timezone),
@@ -329,7 +329,7 @@ def response_facts(
         else f"attainment = 100 × met / (met + missed) = 100 × {counts['met']} / {judged} = "
         f"{digits(attainment)}% (shown as {round_half_even(attainment, 4)}%)",
         "tier": tier_facts(trace.tier, "response attainment"),
-        "credit_percent": str(row.response_credit),
+        "credit_percent": str(row.response_credit_percent),
         "event_ids": ids(*(f["event_ids"] for f in facts)),
     }
 
@@ -341,29 +341,29 @@ def money_facts(row: Row, money: MoneyTrace) -> dict[str, Any]:
     """§5: the credit percent and its cap, fee pro-rating, and the one rounding."""
     currency = row.contract.currency
     places = minor_units(currency)
-    fee_basis, amount = money.fee_basis, money.owed
+    fee_basis, amount = money.fee_basis_major, money.owed_major
     summed, cap, percent = money.summed_percent, money.cap_percent, money.credit_percent
     rounding = f"half-up to {places} decimal places, the minor unit of {currency}"
     return {
         "currency": currency,
         "minor_units": places,
         "rounding": rounding,
-        "availability_credit_percent": str(row.availability_credit),
-        "response_credit_percent": str(row.response_credit),
+        "availability_credit_percent": str(row.availability_credit_percent),
+        "response_credit_percent": str(row.response_credit_percent),
         "sum_percent": str(summed),
         "cap_percent": str(cap),
         "capped": summed > cap,
         "credit_percent": str(percent),
-        "arithmetic_percent": f"credit = min({row.availability_credit}% + "
-        f"{row.response_credit}% = {summed}%, cap {cap}%) = {percent}%",
-        "monthly_fee": str(row.service.monthly_fee),
+        "arithmetic_percent": f"credit = min({row.availability_credit_percent}% + "
+        f"{row.response_credit_percent}% = {summed}%, cap {cap}%) = {percent}%",
+        "monthly_fee": str(row.service.monthly_fee_major),
         "fee_basis": money_value(fee_basis, currency),
-        "arithmetic_fee_basis": f"fee basis = {row.service.monthly_fee} {currency} × covered "
+        "arithmetic_fee_basis": f"fee basis = {row.service.monthly_fee_major} {currency} × covered "
         f"{seconds_text(row.covered_us)} / window {seconds_text(row.window_us)} = "
         f"{digits(fee_basis)} → {to_minor_unit(fee_basis, currency)} {currency}",
         "credit_amount": money_value(amount, currency),
         "arithmetic_amount": f"credit amount = {digits(fee_basis)} {currency} × {percent}% = "
-        f"{digits(amount)} → {money.credit_amount} {currency} ({rounding}; computed from "
+        f"{digits(amount)} → {money.credit_amount_major} {currency} ({rounding}; computed from "
         "the unrounded fee basis)",
     }
 

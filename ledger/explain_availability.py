@@ -116,8 +116,8 @@ def exclusion(source: ExcludedTime, terms: AvailabilityTerms, histories: Histori
         assert notice is not None
         assert required is not None
         return Exclusion(
-            source.start,
-            source.end,
+            source.start_us,
+            source.end_us,
             "maintenance",
             window.maintenance_id,
             f"maintenance {window.maintenance_id}, announced {duration_text(notice)} ahead "
@@ -132,8 +132,8 @@ def exclusion(source: ExcludedTime, terms: AvailabilityTerms, histories: Histori
         if r.event.type == "outage.classified"
     ]
     return Exclusion(
-        source.start,
-        source.end,
+        source.start_us,
+        source.end_us,
         "outage",
         outage.outage_id,
         f"outage {outage.outage_id} has cause {outage.cause}, an excluded cause in the terms",
@@ -384,9 +384,11 @@ def _segment_facts(segment: DownSegment, *, kept: bool) -> dict[str, Any]:
     """One segment of a down interval; one the floor dropped weighs 0 s of downtime."""
     weight = segment.weight
     return {
-        "interval": span(segment.start, segment.end),
+        "interval": span(segment.start_us, segment.end_us),
         "weight_percent": weight_percent(weight),
-        "weighted_seconds": exact_seconds((segment.end - segment.start) * weight if kept else 0),
+        "weighted_seconds": exact_seconds(
+            (segment.end_us - segment.start_us) * weight if kept else 0
+        ),
         "outage_ids": sorted(o.outage_id for o in segment.outages),
         "event_ids": ids(*(o.event_ids for o in segment.outages)),
     }
@@ -411,7 +413,7 @@ def floor_decisions(runs: Sequence[DownRun], floor_us: int, covered_end: int) ->
         [(run.start, run.end) for run in runs if run.kept],
         [(run.start, run.end) for run in runs if not run.kept],
         [
-            ((segment.start, segment.end), frozenset(o.outage_id for o in segment.outages))
+            ((segment.start_us, segment.end_us), frozenset(o.outage_id for o in segment.outages))
             for run in runs
             if run.kept
             for segment in run.segments
@@ -429,7 +431,7 @@ def downtime_facts(runs: Sequence[DownRun], downtime: Fraction, floor_us: int) -
         facts = [_segment_facts(segment, kept=run.kept) for segment in run.segments]
         if run.kept:
             terms += [
-                f"{seconds_text(s.end - s.start)} × {weight_percent(s.weight)}%"
+                f"{seconds_text(s.end_us - s.start_us)} × {weight_percent(s.weight)}%"
                 for s in run.segments
             ]
         shown.append(
@@ -499,11 +501,11 @@ def availability_facts(
         exclusion(source, terms, histories)
         for source in sorted(
             trace.exclusions,
-            key=lambda e: (e.maintenance is None, e.start, e.subject_id),
+            key=lambda e: (e.maintenance is None, e.start_us, e.subject_id),
         )
     ]
     excluded_set, measured, excluded = trace.excluded_set, trace.measured_us, trace.excluded_us
-    total_down, availability = trace.downtime_us, trace.availability
+    total_down, availability = trace.downtime_us, trace.availability_percent
     downtime = downtime_facts(trace.runs, total_down, terms.min_downtime_us)
     floor = floor_decisions(trace.runs, terms.min_downtime_us, covered_end)
     met = None if availability is None else meets_target(availability, terms.target_percent)
@@ -553,7 +555,7 @@ def availability_facts(
             else f"missed: {digits(availability)}% is below the target {terms.target_percent}%"
         ),
         "tier": tier_facts(trace.tier, "availability"),
-        "credit_percent": str(row.availability_credit),
+        "credit_percent": str(row.availability_credit_percent),
         "event_ids": ids(
             *(w["event_ids"] for w in windows),
             *(o["event_ids"] for o in outage_list if o["applies_to_customer"]),

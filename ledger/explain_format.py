@@ -172,7 +172,7 @@ def ids(*groups: Sequence[str] | set[str] | frozenset[str]) -> list[str]:
 
 def tier_facts(decision: TierDecision, what: str) -> dict[str, Any]:
     """Which tier applied and why its neighbours did not (§3: strict `<`, exact value)."""
-    value, tiers, chosen = decision.value, decision.tiers, decision.chosen
+    value, tiers, chosen = decision.value_percent, decision.tiers, decision.chosen
     table = [
         {
             "below_percent": str(t.below_percent),

@@ -260,7 +260,7 @@ class ResponseFigures:
     met: int
     missed: int
     pending: int
-    attainment: Fraction | None
+    attainment_percent: Fraction | None
     # The earliest horizon at which a pending incident turns missed with no new event
     # (None: nothing pending): the moment these figures change by time alone.
     changes_at: datetime | None = None

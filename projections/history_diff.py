@@ -54,7 +54,7 @@ class PeriodDiff:
 
 
 def _booked(entries: list[CreditEntry]) -> Decimal:
-    return sum((e.amount for e in entries), Decimal(0))
+    return sum((e.amount_major for e in entries), Decimal(0))
 
 
 def period_diff(store: LedgerStore, period: Period, t1: datetime, t2: datetime) -> PeriodDiff:

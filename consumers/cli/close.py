@@ -50,7 +50,7 @@ def cmd_close(args: argparse.Namespace) -> int:
             )
         )
     elif outcome.newly_closed:
-        total = sum(e.amount for e in outcome.entries)
+        total = sum(e.amount_major for e in outcome.entries)
         print(
             f"closed {outcome.period} at {format_utc(outcome.closed_at)}: "
             f"{counted(len(outcome.entries), 'credit entry', 'credit entries')} issued"

@@ -530,7 +530,7 @@ def _check_figures(
         booked[RowKey(entry["contract_id"], entry["service_id"], entry["period"])] += Decimal(
             entry["amount"]
         )
-    owed = {row.key: row.credit_amount for row in rows}
+    owed = {row.key: row.credit_amount_major for row in rows}
     pending = [
         f"{key.contract_id}/{key.service_id}: entries sum to {booked.get(key, Decimal(0))}, "
         f"the row owes {owed.get(key, Decimal(0))}"

@@ -108,11 +108,11 @@ def test_late_response_after_close_posts_reversal_and_reissue(
     )
     # I-2 was never answered: missed against the horizon at close.
     first = close_period(store, MARCH, datetime(2026, 4, 2, tzinfo=UTC)).entries
-    assert [(e.kind, str(e.amount)) for e in first] == [("issue", "50.00")]
+    assert [(e.kind, str(e.amount_major)) for e in first] == [("issue", "50.00")]
     # The ITSM export catches up: I-2 was answered in 20 minutes after all.
     feed(store, tmp_path, "b.jsonl", [responded("I-2", "2026-03-11T09:20:00Z")])
     entries = store.entries(period="2026-03")
-    assert [(e.kind, e.revision, str(e.amount)) for e in entries] == [
+    assert [(e.kind, e.revision, str(e.amount_major)) for e in entries] == [
         ("issue", 1, "50.00"),
         ("reversal", 1, "-50.00"),
     ]
@@ -147,7 +147,7 @@ def test_reprioritisation_after_close_changes_the_target_and_the_credit(
         ],
     )
     entries = store.entries(period="2026-03")
-    assert [(e.kind, e.revision, str(e.amount)) for e in entries] == [("issue", 1, "50.00")]
+    assert [(e.kind, e.revision, str(e.amount_major)) for e in entries] == [("issue", 1, "50.00")]
 
 
 def test_closing_again_books_an_incident_that_missed_its_target_since(
@@ -175,5 +175,5 @@ def test_closing_again_books_an_incident_that_missed_its_target_since(
     time.sleep(seconds_left + 1)
     again = close_period(store, october, datetime.now(UTC))
     assert not again.newly_closed
-    assert [(e.kind, str(e.amount)) for e in again.entries] == [("issue", "50.00")]
+    assert [(e.kind, str(e.amount_major)) for e in again.entries] == [("issue", "50.00")]
     assert close_period(store, october, datetime.now(UTC)).entries == []

@@ -387,7 +387,7 @@ def test_an_outage_open_at_the_close_and_resolved_later_reconciles_every_month_i
     as_of = period_report(
         ledger.store, Period.from_label("2026-03"), before_end, recorded_filter=True
     )
-    assert [row.credit_amount for row in as_of.rows] == [Decimal("1000.00")]
+    assert [row.credit_amount_major for row in as_of.rows] == [Decimal("1000.00")]
 
 
 def test_a_pending_incident_passing_its_target_is_reconciled_with_no_new_event(

@@ -96,7 +96,7 @@ def test_close_issues_entries_and_late_correction_posts_reversal_and_reissue(
     docs = [contract(), *outage("O-1", "2026-03-10T10:00:00Z", "2026-03-10T10:50:00Z")]
     ingest_file(store, write(tmp_path / "a.jsonl", docs))
     outcome = close_period(store, MARCH, datetime(2026, 4, 2, tzinfo=UTC))
-    assert [(e.kind, e.revision, str(e.amount)) for e in outcome.entries] == [
+    assert [(e.kind, e.revision, str(e.amount_major)) for e in outcome.entries] == [
         ("issue", 1, "100.00")
     ]
     assert close_period(store, MARCH, datetime(2026, 4, 3, tzinfo=UTC)).newly_closed is False
@@ -109,13 +109,13 @@ def test_close_issues_entries_and_late_correction_posts_reversal_and_reissue(
     summary = ingest_file(store, write(tmp_path / "late.jsonl", [longer]))
     assert summary.entries_appended == 2
     entries = store.entries(period="2026-03")
-    assert [(e.kind, e.revision, str(e.amount)) for e in entries] == [
+    assert [(e.kind, e.revision, str(e.amount_major)) for e in entries] == [
         ("issue", 1, "100.00"),
         ("reversal", 1, "-100.00"),
         ("issue", 2, "250.00"),
     ]
     assert entries[1].supersedes == entries[0].entry_id
-    assert sum(e.amount for e in entries) == 250
+    assert sum(e.amount_major for e in entries) == 250
     assert report(store)[0]["status"] == "closed"
     # idempotent: nothing new when the same events arrive again
     assert ingest_file(store, write(tmp_path / "late2.jsonl", [longer])).entries_appended == 0
@@ -232,7 +232,7 @@ def test_an_event_recorded_while_a_close_computes_makes_it_compute_again(
     outcome = close_period(store, MARCH, datetime.now(UTC) + timedelta(minutes=1))
     assert len(computed) == 2
     # 3,000 s + 86,400 s down: below 99.0 but not 95.0, so 25%, not the first attempt's 10%.
-    assert [str(e.amount) for e in outcome.entries] == ["250.00"]
+    assert [str(e.amount_major) for e in outcome.entries] == ["250.00"]
     with LedgerStore(store.url) as fresh:
         with fresh.reader() as view:
             assert verify(view).ok
@@ -263,4 +263,4 @@ def test_events_after_a_close_from_a_clock_ahead_are_recorded_after_it(
         assert basis_sha256(then.rows[0]) == entry.basis_sha256
     assert period_report(store, MARCH, outcome.closed_at, recorded_filter=True).rows[
         0
-    ].credit_amount == Decimal("100.00")
+    ].credit_amount_major == Decimal("100.00")

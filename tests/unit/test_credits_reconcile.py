@@ -49,7 +49,7 @@ def rows(outage_minutes: int, *, covered: bool = True) -> dict[RowKey, Row]:
 
 
 def booked(entries: list[CreditEntry]) -> Decimal:
-    return sum((e.amount for e in entries), Decimal(0))
+    return sum((e.amount_major for e in entries), Decimal(0))
 
 
 def test_the_close_issues_revision_1_for_a_row_that_owes_a_credit() -> None:
@@ -57,7 +57,7 @@ def test_the_close_issues_revision_1_for_a_row_that_owes_a_credit() -> None:
     (issued,) = reconcile(now, [], CLOSED)
     assert (issued.kind, issued.revision, issued.supersedes) == ("issue", 1, None)
     assert issued.entry_id == entry_id(KEY, "issue", 1)
-    assert (issued.amount, issued.credit_percent, issued.currency) == (
+    assert (issued.amount_major, issued.credit_percent, issued.currency) == (
         Decimal("100.00"),
         "10",
         "USD",
@@ -86,8 +86,8 @@ def test_a_changed_credit_reverses_the_active_issue_and_issues_the_next_revision
         first[0].entry_id,
     )
     assert reversal.entry_id == entry_id(KEY, "reversal", 1)
-    assert reversal.amount == -first[0].amount
-    assert (reissue.kind, reissue.revision, reissue.amount) == ("issue", 2, Decimal("250.00"))
+    assert reversal.amount_major == -first[0].amount_major
+    assert (reissue.kind, reissue.revision, reissue.amount_major) == ("issue", 2, Decimal("250.00"))
     # Both carry the basis of the row as it stands now, and the moment of the correction.
     assert reversal.basis_sha256 == reissue.basis_sha256 == basis_sha256(now[KEY])
     assert reversal.recorded_at == reissue.recorded_at == later
@@ -135,10 +135,10 @@ def test_after_any_corrections_the_entries_sum_to_what_the_row_owes(
         now = rows(minutes, covered=covered)
         moment += timedelta(hours=1)
         entries += reconcile(now, entries, moment)
-        owed = now[KEY].credit_amount if KEY in now else Decimal(0)
+        owed = now[KEY].credit_amount_major if KEY in now else Decimal(0)
         assert booked(entries) == owed
         active = active_issue(entries)
-        assert (active.amount if active is not None else Decimal(0)) == owed
+        assert (active.amount_major if active is not None else Decimal(0)) == owed
         # Entries are only ever appended, each under an id of its own.
         assert len({e.entry_id for e in entries}) == len(entries)
         issues = [e.revision for e in entries if e.kind == "issue"]

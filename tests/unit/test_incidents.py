@@ -424,9 +424,9 @@ def test_response_figures() -> None:
     # target at 10:00 on Tuesday: missed from one microsecond later, with no new event.
     missed_from = t("2026-03-17T10:00:00Z") + timedelta(microseconds=1)
     assert figures == ResponseFigures(
-        met=2, missed=1, pending=1, attainment=Fraction(200, 3), changes_at=missed_from
+        met=2, missed=1, pending=1, attainment_percent=Fraction(200, 3), changes_at=missed_from
     )
-    assert isinstance(figures.attainment, Fraction)
+    assert isinstance(figures.attainment_percent, Fraction)
     assert response_figures([met, missed], MON_FRI, horizon).changes_at is None
 
 
@@ -448,8 +448,8 @@ def test_all_met_is_100_and_all_missed_is_0() -> None:
         ]
     )
     horizon = t("2026-04-01T00:00:00Z")
-    assert response_figures([met], MON_FRI, horizon).attainment == 100
-    assert response_figures([missed], MON_FRI, horizon).attainment == 0
+    assert response_figures([met], MON_FRI, horizon).attainment_percent == 100
+    assert response_figures([missed], MON_FRI, horizon).attainment_percent == 0
 
 
 # -- property: input order does not matter ----------------------------------------------------
