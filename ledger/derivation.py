@@ -2,8 +2,9 @@
 
 `compute_row(..., trace=True)` fills these as it computes the row: each step's inputs,
 decisions and results, each fact with the subjects (and so the event ids) it came from.
-`ledger.explain` only renders them; it never computes a figure or takes a decision of
-its own, so what `explain` shows is what `report` computed, by construction.
+`explain` (`projections.queries.explain`) only renders them; it never computes a
+figure or takes a decision of its own, so what `explain` shows is what `report`
+computed, by construction.
 
 Facts hold exact values (integer microseconds, `Fraction`, `Decimal`) and the folded
 subjects themselves; wording belongs to whoever renders them.

@@ -1,6 +1,6 @@
 """`sla-ledger explain`: the full derivation of one row.
 
-The derivation is built once (`projections.queries.explain`) as a JSON-ready
+The derivation is built once (`projections.queries.explain.query`) as a JSON-ready
 document; `--format json` prints it as is and the text form is rendered from that same
 document, so the two can never tell different stories. The text is for people who know
 SLA contracts but not this code: plain sentences, exact numbers, and after each fact
@@ -35,7 +35,7 @@ def add_parser(sub: argparse._SubParsersAction[Any], common: argparse.ArgumentPa
 def run(args: argparse.Namespace) -> int:
     # Imported here: the derivation and its text are no other command's start-up cost.
     from consumers.cli.explain_text import render_text
-    from projections.queries.explain import explanation, explanation_json
+    from projections.queries.explain.query import explanation, explanation_json
 
     period = parse_period(args.period)
     asked = as_of_instant(args.as_of)

@@ -1,5 +1,5 @@
 """`sla-ledger explain`'s text form, rendered from the derivation's JSON-ready document
-(`projections.explanation.explain`): plain sentences, exact numbers, and after each fact
+(`projections.queries.explain.inputs.explain`): plain sentences, exact numbers, and after each fact
 the events it comes from."""
 
 from __future__ import annotations
@@ -9,15 +9,15 @@ from fractions import Fraction
 from typing import Any
 
 from consumers import render
-from ledger.explain_format import (
+from ledger.periods import to_us
+from ledger.timeformat import parse_utc
+from projections.queries.explain.wording import (
     business_hours_text,
     duration_exact,
     duration_text,
     grouped,
     local_text,
 )
-from ledger.periods import to_us
-from ledger.timeformat import parse_utc
 
 
 def _events(event_ids: Iterable[str] | None) -> str:

@@ -12,12 +12,12 @@ import pytest
 from ledger.attainment import compute_rows
 from ledger.contracts import ContractState, fold_contract
 from ledger.events import InboundEvent, RecordedEvent, canonical_json
-from ledger.explain import RowNotFoundError, explain_row, locate
 from ledger.inbound import validate_envelope
 from ledger.incidents import fold_incident
 from ledger.outages import fold_maintenance, fold_outage
 from ledger.periods import Period, to_us
 from ledger.timeformat import parse_rfc3339
+from projections.queries.explain.document import RowNotFoundError, explain_row, locate
 from tests.builders import contract, ev, maintenance, outage, service
 
 MARCH = Period(2026, 3)
@@ -553,7 +553,7 @@ def test_a_counted_outage_says_at_which_impact_it_counts_without_stutter() -> No
 
 
 def test_business_hours_are_written_as_people_write_them() -> None:
-    from ledger.explain_format import business_hours_text
+    from projections.queries.explain.wording import business_hours_text
 
     office = {
         "weekly": {

@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 from benchmarks.history_growth import Plan
 from consumers.intake.validation import parse_line
 from ledger.events import RecordedEvent
-from ledger.explain import explain_row, locate
 from ledger.period_rows import PeriodInputs, fold_contracts, fold_period
 from ledger.periods import Period, to_us
+from projections.queries.explain.document import explain_row, locate
 from tests.builders import generated_history
 
 FIRST = Period(2026, 2)

@@ -1,5 +1,5 @@
 """`explain`: the full derivation of one row (contract, service, period) as of a moment,
-every fact with the event ids it comes from (`projections.explanation`)."""
+every fact with the event ids it comes from (`projections.queries.explain.inputs`)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from ledger.periods import Period
-from projections.explanation import explain
 from projections.queries import as_of
 from projections.queries.encoding import to_json
+from projections.queries.explain.inputs import explain
 from projections.store import LedgerStore
 
 
@@ -31,7 +31,7 @@ def explanation(
     typed: str | None = None,
 ) -> Explanation:
     """The derivation of the row as of `asked` (None: now; `typed`: how the asker wrote
-    it). Raises `ledger.explain.RowNotFoundError` when the row does not exist then."""
+    it). Raises `document.RowNotFoundError` when the row does not exist then."""
     moment = as_of.moment(store, asked, typed=typed)
     return Explanation(explain(store, contract_id, service_id, period, moment))
 

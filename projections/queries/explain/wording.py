@@ -4,7 +4,7 @@ ratios with their leading digits, the contract's business hours in words.
 
 Only shaping of text: no rule of the ledger is decided here (a tier decision is told as
 the computation took it). The explain document
-(`ledger.explain`) holds some of these strings as fields, and its text form
+(`projections.queries.explain.document`) holds some of these strings as fields, and its text form
 (`consumers.cli.explain_text`) writes the rest, so both share these helpers.
 """
 

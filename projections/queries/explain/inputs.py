@@ -17,12 +17,12 @@ from typing import Any
 from ledger.attainment import Row
 from ledger.credits import CreditEntry
 from ledger.events import RecordedEvent
-from ledger.explain import RowNotFoundError, basis_facts, explain_row, locate
 from ledger.outages import OutageState, fold_outage
 from ledger.period_rows import PeriodInputs, by_subject
 from ledger.periods import Period, to_us
 from ledger.timeformat import format_utc
 from projections.attainment import load_period_inputs
+from projections.queries.explain.document import RowNotFoundError, basis_facts, explain_row, locate
 from projections.store import LedgerStore
 
 # How far around the period's UTC month `explain` looks for the service's outages.
@@ -34,7 +34,7 @@ def explain(
 ) -> dict[str, Any]:
     """The derivation document of (contract, service, period) as of `as_of`.
 
-    Raises `ledger.explain.RowNotFoundError` when the row does not exist then.
+    Raises `projections.queries.explain.document.RowNotFoundError` when the row does not exist then.
     """
     inputs = inputs_as_of(store, period, as_of, contract_id)
     contract = next((c for c in inputs.contracts if c.contract_id == contract_id), None)

@@ -20,7 +20,12 @@ from ledger.attainment import Row, cause_excluded, meets_target, notice_sufficie
 from ledger.contracts import AvailabilityTerms
 from ledger.derivation import AvailabilityTrace, DownRun, DownSegment, ExcludedTime
 from ledger.events import InboundEvent, RecordedEvent
-from ledger.explain_format import (
+from ledger.intervals import Interval
+from ledger.money import round_half_even
+from ledger.outages import MaintenanceState, OutageState, fold_outage
+from ledger.timeformat import exact_seconds, format_utc
+from projections.queries.explain.histories import Histories, subject_history
+from projections.queries.explain.wording import (
     digits,
     duration_exact,
     duration_text,
@@ -32,11 +37,6 @@ from ledger.explain_format import (
     tier_facts,
     weight_percent,
 )
-from ledger.explain_history import Histories, subject_history
-from ledger.intervals import Interval
-from ledger.money import round_half_even
-from ledger.outages import MaintenanceState, OutageState, fold_outage
-from ledger.timeformat import exact_seconds, format_utc
 
 # -- maintenance and exclusions ------------------------------------------------------
 

@@ -11,7 +11,7 @@ It computes no figure and takes no decision of its own: the row and every step o
 derivation come from `compute_row(..., trace=True)` (the computation `report` runs, which
 records what it did: `ledger.derivation`), the basis and its digest from
 `ledger.credits`. This module only lays those facts out, in words (the availability part
-in `ledger.explain_availability`); the wording of quantities is `ledger.explain_format`'s.
+in `availability`); the wording of quantities is `wording`'s.
 
 Pure: no I/O, no clock. The document holds only strings, booleans, integers, None,
 lists and dicts; decimals are exact strings, instants RFC 3339 UTC, lists sorted.
@@ -37,8 +37,15 @@ from ledger.credits import BASIS_VERSION, basis, entry_basis_sha256
 from ledger.currencies import minor_units
 from ledger.derivation import MoneyTrace, ResponseTrace
 from ledger.errors import LedgerError
-from ledger.explain_availability import availability_facts
-from ledger.explain_format import (
+from ledger.incidents import IncidentState, Judgement
+from ledger.intervals import Interval
+from ledger.money import round_half_even, to_minor_unit
+from ledger.outages import MaintenanceState, OutageState
+from ledger.periods import Period, local_date_of, to_us
+from ledger.timeformat import exact_seconds, format_utc, to_microseconds
+from projections.queries.explain.availability import availability_facts
+from projections.queries.explain.histories import Histories, subject_history
+from projections.queries.explain.wording import (
     business_hours_text,
     digits,
     duration_exact,
@@ -53,13 +60,6 @@ from ledger.explain_format import (
     span,
     tier_facts,
 )
-from ledger.explain_history import Histories, subject_history
-from ledger.incidents import IncidentState, Judgement
-from ledger.intervals import Interval
-from ledger.money import round_half_even, to_minor_unit
-from ledger.outages import MaintenanceState, OutageState
-from ledger.periods import Period, local_date_of, to_us
-from ledger.timeformat import exact_seconds, format_utc, to_microseconds
 
 # Bumped when a field changes meaning; fields may be added without a bump.
 EXPLAIN_FORMAT = 1
