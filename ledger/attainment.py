@@ -158,8 +158,15 @@ def tier_index(value: Fraction | None, tiers: Sequence[CreditTier]) -> int | Non
 
 def tier_credit(value: Fraction | None, tiers: Sequence[CreditTier]) -> Decimal:
     """The credit percent of the tier `tier_index` chooses; 0 when none applies."""
+    return decided_tier(value, tiers).credit_percent
+
+
+def decided_tier(value: Fraction | None, tiers: Sequence[CreditTier]) -> TierDecision:
+    """The tier decision as the derivation records it: the value, the tiers, the one
+    chosen (`tier_index`) and its credit percent (0 when none applies)."""
     chosen = tier_index(value, tiers)
-    return Decimal(0) if chosen is None else tiers[chosen].credit_percent
+    credit = Decimal(0) if chosen is None else tiers[chosen].credit_percent
+    return TierDecision(value, tuple(tiers), chosen, credit)
 
 
 def meets_target(availability: Fraction, target_percent: Decimal) -> bool:
@@ -372,13 +379,7 @@ def _availability(
     row.availability_credit_percent = tier_credit(row.availability_percent, terms.credit_tiers)
     if runs is None:  # not asked to trace
         return None
-    tiers = terms.credit_tiers
-    tier = TierDecision(
-        row.availability_percent,
-        tuple(tiers),
-        tier_index(row.availability_percent, tiers),
-        row.availability_credit_percent,
-    )
+    tier = decided_tier(row.availability_percent, terms.credit_tiers)
     return AvailabilityTrace(
         measured_range=tuple(measured),
         exclusions=tuple(sources),
@@ -494,11 +495,5 @@ def _response(
     row.response_credit_percent = tier_credit(figures.attainment_percent, terms.credit_tiers)
     if not trace:
         return None
-    tiers = terms.credit_tiers
-    tier = TierDecision(
-        figures.attainment_percent,
-        tuple(tiers),
-        tier_index(figures.attainment_percent, tiers),
-        row.response_credit_percent,
-    )
+    tier = decided_tier(figures.attainment_percent, terms.credit_tiers)
     return ResponseTrace(tuple(judgements), figures, tier)
