@@ -40,7 +40,6 @@ from consumers.demo.month import (
     data_lines,
     shipped,
 )
-from consumers.intake.ingest_counts import IngestCounts
 from consumers.intake.kafka_config import (
     CREDITS_TOPIC,
     DEAD_LETTER_TOPIC,
@@ -48,6 +47,7 @@ from consumers.intake.kafka_config import (
     TOPIC_OF_FAMILY,
     KafkaSettings,
 )
+from consumers.intake.kafka_counts import IngestCounts
 from consumers.intake.kafka_ingest import KafkaIngest
 from consumers.intake.publish import publish_file, send_raw
 from consumers.shell_commands import command_line, shown_path
