@@ -47,13 +47,13 @@ from kafka import __version__ as kafka_version
 from benchmarks.common import REPO, fresh_database, postgres_url, revision
 from benchmarks.ingest_and_report import write_feed
 from consumers.demo.broker import embedded_broker
-from consumers.intake.ingest_counts import IngestCounts
 from consumers.intake.kafka_config import (
     CREDITS_TOPIC,
     DEAD_LETTER_TOPIC,
     INBOUND_TOPICS,
     KafkaSettings,
 )
+from consumers.intake.kafka_counts import IngestCounts
 from consumers.intake.kafka_ingest import KafkaIngest
 from consumers.intake.publish import publish_file
 from consumers.intake.validation import MAX_EVENT_BYTES

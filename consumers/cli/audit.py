@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from consumers import render
-from consumers.cli.common import UsageError, open_store, parse_period
+from consumers.cli.common import open_store, parse_period
 from consumers.cli.options import format_option, period_option
+from consumers.errors import UsageError
 from ledger.chain import parse_checkpoint
 from ledger.wording import counted
-from projections.queries.encoding import to_json
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -126,36 +126,15 @@ def run(args: argparse.Namespace) -> int:
     raise UsageError(f"audit: unknown action {args.action}")
 
 
-DAMAGED = (
-    "the SQLite database is damaged (quick_check: {problem}): reports, rebuilds and exports "
-    "of it fail; restore it from a backup or a fresh copy and verify that"
-)
-
-
 def _verify(store: Any, anchors: dict[int, str], output: str) -> int:
-    from projections.audit.verify import verify
+    from projections.audit.verify import damaged, verify, verify_json
 
     with store, store.reader() as view:
         result = verify(view, anchors)
-    document = {
-        "ok": result.ok,
-        "records_verified": result.records,
-        "closes_verified": result.closes,
-        "head": {"position": result.head.position, "chain_sha256": result.head.sha256},
-        "first_mismatch": None
-        if result.finding is None
-        else {"position": result.finding.position, "problem": result.finding.problem},
-        "database_integrity": {"checked": result.database_checked, "problem": result.damage},
-        "checkpoints_given": len(anchors),
-        "checkpoints_matched": [
-            {"position": position, "chain_sha256": digest}
-            for position, digest in result.checkpoints_matched
-        ],
-    }
     if output == "json":
-        print(to_json(document))
+        print(verify_json(result))
     elif result.finding is None and result.damage is not None:
-        print(render.for_humans(DAMAGED.format(problem=result.damage)))
+        print(render.for_humans(damaged(result.damage)))
     elif result.finding is None:
         print(
             render.for_humans(
@@ -188,11 +167,11 @@ def _verify(store: Any, anchors: dict[int, str], output: str) -> int:
 
 def _rebuild(args: argparse.Namespace) -> int:
     from ledger.errors import StoreError
-    from projections.audit.rebuild import rebuild
-    from projections.store import LedgerStore
+    from projections.audit.rebuild import rebuild, rebuild_json
+    from projections.store import LedgerStore, sqlite_url
 
     with tempfile.TemporaryDirectory(prefix="sla-ledger-rebuild-") as scratch_dir:
-        scratch_url = args.scratch or f"sqlite:///{Path(scratch_dir) / 'rebuild.db'}"
+        scratch_url = args.scratch or sqlite_url(str(Path(scratch_dir) / "rebuild.db"))
         # The default scratch is this command's own temporary file, deleted at its end;
         # it reads the replayed events' contents from the live file, not a copy of them.
         throwaway = args.scratch is None
@@ -202,25 +181,14 @@ def _rebuild(args: argparse.Namespace) -> int:
                 scratch_url, throwaway=throwaway, contents_of=live if throwaway else None
             ) as scratch,
         ):
-            if scratch.chain_head().position != 0:
+            if not scratch.is_empty():
                 raise StoreError(f"--scratch {scratch_url} is not empty: give an empty store")
             result = rebuild(live, scratch)
-    assert result.live_head is not None
-    assert result.rebuilt_head is not None
-    document = {
-        "ok": result.ok,
-        "records_replayed": result.records,
-        "live_head": result.live_head.checkpoint,
-        "rebuilt_head": result.rebuilt_head.checkpoint,
-        "events_compared": result.events_compared,
-        "spans_compared": result.spans_compared,
-        "entries_compared": result.entries_compared,
-        "differences": result.differences,
-        "differences_not_listed": result.more_differences,
-    }
     if args.format == "json":
-        print(to_json(document))
+        print(rebuild_json(result))
     else:
+        assert result.live_head is not None
+        assert result.rebuilt_head is not None
         print(
             render.for_humans(
                 f"rebuilt {counted(result.records, 'record')} from the event log: chain head "
@@ -245,22 +213,11 @@ def _rebuild(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from ledger.errors import StoreError
-    from projections.audit.bundle import export
-    from projections.audit.verify import verify
+    from projections.audit.bundle import export_verified
 
     period = parse_period(args.period)
     with open_store(args) as store, store.reader() as view:
-        # One snapshot: the bundle holds exactly the history that was verified.
-        verified = verify(view)
-        if verified.finding is None and verified.damage is not None:
-            raise StoreError(DAMAGED.format(problem=verified.damage) + "; no bundle was written")
-        if verified.finding is not None:
-            raise StoreError(
-                f"audit verify fails at position {verified.finding.position} "
-                f"({verified.finding.problem}): no bundle was written; investigate first"
-            )
-        manifest = export(view, period, args.out, verified.head)
+        manifest = export_verified(view, period, args.out).manifest
     counts = manifest["counts"]
     head = manifest["head"]
     print(
@@ -277,22 +234,11 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace, anchors: dict[int, str]) -> int:
-    from projections.audit.bundle import check
+    from projections.audit.bundle import check, check_json
 
     result = check(args.directory, anchors)
     if args.format == "json":
-        print(
-            to_json(
-                {
-                    "ok": result.ok,
-                    "checks": [
-                        {"check": name, "ok": passed, "detail": detail}
-                        for name, passed, detail in result.checks
-                    ],
-                    "notes": result.notes,
-                }
-            )
-        )
+        print(check_json(result))
     else:
         for name, passed, detail in result.checks:
             print(render.for_humans(f"{'ok  ' if passed else 'FAIL'} {name}: {detail}"))

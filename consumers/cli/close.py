@@ -11,7 +11,6 @@ from consumers.cli.common import open_store, parse_period
 from consumers.cli.options import format_option, period_option
 from ledger.timeformat import format_utc
 from ledger.wording import counted
-from projections.queries.encoding import to_json
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -29,7 +28,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def cmd_close(args: argparse.Namespace) -> int:
-    from projections.credit_entries import close_period
+    from projections.credit_entries import close_json, close_period
 
     period = parse_period(args.period)
     store = open_store(args)
@@ -38,17 +37,7 @@ def cmd_close(args: argparse.Namespace) -> int:
     finally:
         store.close()
     if args.format == "json":
-        print(
-            to_json(
-                {
-                    "period": outcome.period,
-                    "closed_at": format_utc(outcome.closed_at),
-                    "newly_closed": outcome.newly_closed,
-                    "checkpoint": outcome.checkpoint,
-                    "entries": [e.as_dict() for e in outcome.entries],
-                }
-            )
-        )
+        print(close_json(outcome))
     elif outcome.newly_closed:
         total = sum(e.amount_major for e in outcome.entries)
         print(

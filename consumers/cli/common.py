@@ -1,4 +1,4 @@
-"""What every command module shares: the usage error, the one-line message on stderr,
+"""What every command module shares: the one-line message on stderr,
 and reading the options every command has (the store, the period, a moment).
 
 Every failure the user can cause or fix (bad option, bad file, unreachable store, period
@@ -14,20 +14,17 @@ from datetime import datetime
 
 from consumers import interrupts, render
 from consumers.cli.options import STORE_ENV
+from consumers.errors import UsageError
 from ledger.errors import InvalidInputError
 from ledger.periods import Period
 from projections.queries import as_of, store_access
-from projections.store import DEFAULT_SQLITE_PATH, LedgerStore
+from projections.store import DEFAULT_SQLITE_PATH, LedgerStore, sqlite_url
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 
 # Ends every description of a command that only reads.
 READS_ONLY = "; changes nothing (it only reads the store)."
-
-
-class UsageError(Exception):
-    """Bad options: reported in one line with a pointer to --help."""
 
 
 def say(line: str) -> None:
@@ -40,7 +37,7 @@ def say(line: str) -> None:
 
 
 def default_store_url() -> str:
-    return os.environ.get(STORE_ENV) or f"sqlite:///{DEFAULT_SQLITE_PATH}"
+    return os.environ.get(STORE_ENV) or sqlite_url(DEFAULT_SQLITE_PATH)
 
 
 def store_url(args: argparse.Namespace) -> str:

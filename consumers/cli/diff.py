@@ -7,8 +7,9 @@ import argparse
 from typing import Any
 
 from consumers import render
-from consumers.cli.common import READS_ONLY, UsageError, as_of_instant, open_store, parse_period
+from consumers.cli.common import READS_ONLY, as_of_instant, open_store, parse_period
 from consumers.cli.options import contract_option, format_option, period_option
+from consumers.errors import UsageError
 from ledger.wording import counted
 from projections.queries.as_of import INSTANT_FORMS, MomentsReversedError
 

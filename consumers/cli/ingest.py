@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from consumers import interrupts, render
-from consumers.cli.common import UsageError, open_store, say
+from consumers.cli.common import open_store, say
 from consumers.cli.options import format_option, seconds
+from consumers.errors import UsageError
 from consumers.intake.kafka_config import (
     CREDITS_TOPIC,
     DEAD_LETTER_TOPIC,

@@ -18,8 +18,9 @@ from typing import Any, NoReturn
 
 from consumers import interrupts
 from consumers.cli import audit, close, demo, diff, explain, ingest, reports
-from consumers.cli.common import EXIT_FAILURE, EXIT_USAGE, UsageError, say
+from consumers.cli.common import EXIT_FAILURE, EXIT_USAGE, say
 from consumers.cli.options import STORE_ENV, STORE_FORMS, store_option
+from consumers.errors import UsageError
 from ledger.errors import LedgerError
 from projections.queries.as_of import MomentRefusedError
 from projections.store import DEFAULT_SQLITE_PATH

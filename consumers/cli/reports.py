@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 from consumers import render
 from consumers.cli.common import (
     READS_ONLY,
-    UsageError,
     as_of_instant,
     open_store,
     optional_period,
@@ -24,6 +23,7 @@ from consumers.cli.common import (
     store_url,
 )
 from consumers.cli.options import as_of_option, contract_option, format_option, period_option
+from consumers.errors import UsageError
 from consumers.shell_commands import command_line
 from ledger.timeformat import format_utc
 from ledger.wording import counted

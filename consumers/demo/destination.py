@@ -13,7 +13,7 @@ import shutil
 from contextlib import suppress
 from pathlib import Path
 
-from consumers.cli.common import UsageError
+from consumers.errors import UsageError
 from ledger.errors import LedgerError
 from ledger.inbound import RejectedInputError
 from ledger.strict_json import parse_strict_json
@@ -210,12 +210,6 @@ def _printable(name: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in name)
 
 
-def sqlite_url(path: str) -> str:
-    """The store URL of a SQLite path, relative or absolute (`sqlite:///` then the path).
-    `parse_store_url` percent-decodes the path, so a literal % is written as %25."""
-    return "sqlite:///" + path.replace("%", "%25")
-
-
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -245,8 +239,8 @@ def refuse_a_store_in_use(store_url: str) -> None:
             )
         return
     with LedgerStore(store_url) as store:
-        in_use = store.chain_head().position > 0 or bool(store.rejections())
-    if in_use:
+        empty = store.is_empty()
+    if not empty:
         raise UsageError(
             "demo: --store already holds records; the demo writes only into a new or empty "
             "store (its entries are permanent): give an empty database, or leave --store out "

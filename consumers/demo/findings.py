@@ -4,7 +4,7 @@ close, and the commands a user runs next."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from consumers import render
@@ -13,11 +13,12 @@ from consumers.shell_commands import shown_path
 from ledger.chain import parse_checkpoint
 from ledger.periods import Period
 from ledger.timeformat import format_utc
-from projections.attainment import period_report
-from projections.audit.bundle import export
-from projections.audit.verify import verify
+from projections.audit.bundle import UnverifiedChainError, VerifiedExport, export_verified
 from projections.credit_entries import close_checkpoint
-from projections.history_diff import period_diff
+from projections.queries.credits import credits
+from projections.queries.diff import Moment, diff
+from projections.queries.rejections import rejections
+from projections.queries.report import Document, report
 from projections.store import LedgerStore
 
 
@@ -48,22 +49,26 @@ def print_audit(
     checkpoint = close_checkpoint(store, period.label)
     anchors = dict([parse_checkpoint(checkpoint)]) if checkpoint else {}
     print("\n== 5. Dispute and audit")
+    exported: VerifiedExport | None
     with store.reader() as view:
-        # One snapshot: the bundle holds exactly the history that was verified.
-        verified = verify(view, anchors)
+        try:
+            exported = export_verified(view, period, bundle, anchors)
+            verified = exported.verified
+        except UnverifiedChainError as refused:
+            exported, verified = None, refused.verified
+    print(
+        f"   hash chain: {verified.records} records verified"
+        + (f", the close's checkpoint {checkpoint} among them" if checkpoint else "")
+        + ("" if exported is not None else f"; BROKEN: {verified.finding or verified.damage}")
+    )
+    if exported is not None:
+        counts = exported.manifest["counts"]
         print(
-            f"   hash chain: {verified.records} records verified"
-            + (f", the close's checkpoint {checkpoint} among them" if checkpoint else "")
-            + ("" if verified.ok else f"; BROKEN: {verified.finding}")
+            f"   audit bundle of {period.label} written to {shown_path(bundle)}: "
+            f"{counts['events']} events, {counts['entries']} "
+            "entries; an auditor checks it offline with `audit check`"
         )
-        if verified.ok:
-            manifest = export(view, period, bundle, verified.head)
-            print(
-                f"   audit bundle of {period.label} written to {shown_path(bundle)}: "
-                f"{manifest['counts']['events']} events, {manifest['counts']['entries']} "
-                "entries; an auditor checks it offline with `audit check`"
-            )
-    changes = period_diff(store, period, closed_at, datetime.now(UTC))
+    changes = diff(store, period, Moment(closed_at, "the close"), Moment(None, "now"), None)
     for row in changes.rows:
         amount = row.fields.get("credit_amount")
         causes = ", ".join(sorted({r.event.type for r in row.events})) or "time passing"
@@ -76,14 +81,15 @@ def print_audit(
 
 
 def print_results(store: LedgerStore, period: Period) -> None:
-    report = period_report(store, period, datetime.now(UTC), recorded_filter=True)
-    rows = [r.as_dict() for r in report.rows]
+    """The report, the credit entries and the rejections now, as the commands answer."""
+    answer = report(lambda: LedgerStore(store.url), period, None, None, render_part=_documents)
+    rows = [row for part in answer.parts for row in part]
     print(f"\n== Report {period.label}")
     print(render.to_table(rows, render.REPORT_COLUMNS, render.REPORT_NUMERIC))
-    entries = [e.as_dict() for e in store.entries(period=period.label)]
+    entries = credits(store, period, None, None).documents()
     print(f"\n== Credit entries {period.label} (issue, reversal, re-issue)")
     print(render.to_table(entries, render.ENTRY_COLUMNS, render.ENTRY_NUMERIC))
-    rejected = store.rejections()
+    rejected = rejections(store, with_resubmitted=False).stored
     print(f"\n== Rejected inputs ({len(rejected)}), kept for an operator to fix and resubmit")
     for r in rejected:
         origin = r.origin
@@ -93,3 +99,8 @@ def print_results(store: LedgerStore, period: Period) -> None:
             else f"{origin.get('file')}:{origin.get('line')}"
         )
         print(f"   {place}: {r.reason}")
+
+
+def _documents(documents: list[Document]) -> list[Document]:
+    """A report part's rows as they are, for a table of the whole report."""
+    return documents

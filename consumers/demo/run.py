@@ -30,7 +30,6 @@ from consumers.demo.destination import (
     MONTH_FILE,
     DemoDirectory,
     refuse_a_store_in_use,
-    sqlite_url,
 )
 from consumers.demo.findings import follow_up_commands, print_audit, print_results
 from consumers.demo.month import (
@@ -41,7 +40,6 @@ from consumers.demo.month import (
     data_lines,
     shipped,
 )
-from consumers.intake.ingest_counts import IngestCounts
 from consumers.intake.kafka_config import (
     CREDITS_TOPIC,
     DEAD_LETTER_TOPIC,
@@ -49,12 +47,13 @@ from consumers.intake.kafka_config import (
     TOPIC_OF_FAMILY,
     KafkaSettings,
 )
+from consumers.intake.kafka_counts import IngestCounts
 from consumers.intake.kafka_ingest import KafkaIngest
 from consumers.intake.publish import publish_file, send_raw
 from consumers.shell_commands import command_line, shown_path
 from ledger.periods import Period
 from projections.credit_entries import close_period
-from projections.store import LedgerStore, redact
+from projections.store import LedgerStore, redact, sqlite_url
 
 
 def run_demo(

@@ -6,7 +6,7 @@ ledger recorded published back to Kafka.
 - `batch_writer`: batch writes on a background thread, in order, beside the reading.
 - `file_ingest`: `ingest --from-file`, one transaction per batch.
 - `kafka_ingest`: `ingest --bootstrap-servers`, the worker; each batch's Kafka offset is
-  stored in the same transaction as its events. `ingest_counts`, `retry` and `stopping`
+  stored in the same transaction as its events. `kafka_counts`, `retry` and `stopping`
   are its counts, its waiting out an outage, and its background work's stop.
 - `outbox`: credit entries and rejected inputs published to Kafka, at least once.
 - `publish`: `publish --from-file`, a file's lines onto the inbound topics.

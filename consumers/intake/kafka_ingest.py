@@ -47,8 +47,8 @@ from kafka.structs import OffsetAndMetadata
 
 from consumers import interrupts
 from consumers.intake.batch_writer import BatchWriter
-from consumers.intake.ingest_counts import IngestCounts
 from consumers.intake.kafka_config import KafkaSettings
+from consumers.intake.kafka_counts import IngestCounts
 from consumers.intake.outbox import publish_credits, publish_dead_letters, release_leases
 from consumers.intake.retry import with_backoff
 from consumers.intake.stopping import ProducerUntilStopped, Stopping, StoreUntilStopped

@@ -100,6 +100,8 @@ def publish_credits(
         return producer.send(
             topic,
             key=entry.contract_id.encode(),
+            # The entry's fields as `credits --format json` has them, but compact: the
+            # bytes already published stay the wire format (README, "Credits to finance").
             value=json.dumps(entry.as_dict()).encode(),
             headers=[("entry_id", entry.entry_id.encode()), ("kind", entry.kind.encode())],
         )

@@ -29,7 +29,7 @@ import os
 import shutil
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -40,7 +40,7 @@ from typing import Any
 from ledger.attainment import Row, RowKey
 from ledger.chain import GENESIS, ChainHead, RecordKind, link, record_sha256, with_later_fields
 from ledger.credits import entry_basis_sha256
-from ledger.errors import LedgerError
+from ledger.errors import LedgerError, StoreError
 from ledger.events import InboundEvent, Origin, RecordedEvent, canonical_json
 from ledger.inbound import DOCUMENT, RejectedInputError
 from ledger.period_rows import fold_contracts, fold_period
@@ -63,7 +63,9 @@ from projections.audit.bundle_shape import (
     check_shape,
     found,
 )
+from projections.audit.verify import VerifyResult, damaged, verify
 from projections.queries.credits import Credits, credits_json
+from projections.queries.encoding import to_json
 from projections.queries.report import report_json, rows_report
 from projections.store import StoreSnapshot
 
@@ -118,6 +120,45 @@ What the check proves, and how to redo it by hand:
 What it cannot prove: that no event was left out. The rest of the history is here only
 as digests; the store's own `sla-ledger audit verify` and `audit rebuild` check that.
 """
+
+
+class UnverifiedChainError(StoreError):
+    """The chain does not verify (`verified` says why): no bundle is written from it."""
+
+    def __init__(self, verified: VerifyResult) -> None:
+        self.verified = verified
+        if verified.finding is None:
+            message = damaged(str(verified.damage)) + "; no bundle was written"
+        else:
+            message = (
+                f"audit verify fails at position {verified.finding.position} "
+                f"({verified.finding.problem}): no bundle was written; investigate first"
+            )
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class VerifiedExport:
+    verified: VerifyResult
+    manifest: dict[str, Any]
+
+
+def export_verified(
+    view: StoreSnapshot,
+    period: Period,
+    out: Path,
+    checkpoints: Mapping[int, str] | None = None,
+) -> VerifiedExport:
+    """Verify the chain (through `checkpoints`, if given), then write the bundle of
+    `period` into `out` as of the verified head; refused (`UnverifiedChainError`) when
+    the chain or the database fails verification, for a bundle vouches for its history.
+
+    Both in the one snapshot `view`: the bundle holds exactly the history that was
+    verified."""
+    verified = verify(view, checkpoints)
+    if not verified.ok:
+        raise UnverifiedChainError(verified)
+    return VerifiedExport(verified, export(view, period, out, verified.head))
 
 
 def export(store: StoreSnapshot, period: Period, out: Path, head: ChainHead) -> dict[str, Any]:
@@ -255,6 +296,22 @@ class CheckResult:
 
     def record(self, name: str, problems: list[str], detail: str) -> None:
         self.checks.append((name, not problems, "; ".join(problems[:5]) or detail))
+
+
+def check_document(result: CheckResult) -> dict[str, Any]:
+    """The offline check as a program reads it (`audit check --format json`)."""
+    return {
+        "ok": result.ok,
+        "checks": [
+            {"check": name, "ok": passed, "detail": detail}
+            for name, passed, detail in result.checks
+        ],
+        "notes": result.notes,
+    }
+
+
+def check_json(result: CheckResult) -> str:
+    return to_json(check_document(result))
 
 
 def _value(raw: bytes, where: str) -> Any:

@@ -65,7 +65,7 @@ import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ledger.chain import ChainHead
 from ledger.periods import Period, from_us
@@ -87,6 +87,7 @@ from projections.chain_records import (
     TOPIC_PERIOD_CLOSED,
 )
 from projections.credit_entries import close_period, reconcile_period
+from projections.queries.encoding import to_json
 from projections.store import LedgerStore, StoreSnapshot
 from projections.store.chain_append import ReplayedEvent
 from projections.store.schema import ENTRY_COLUMNS
@@ -132,6 +133,28 @@ class RebuildResult:
             self.differences.append(text)
         else:
             self.more_differences += 1
+
+
+def rebuild_document(result: RebuildResult) -> dict[str, Any]:
+    """The rebuild as a program reads it (`audit rebuild --format json`); of a finished
+    rebuild, which has both heads."""
+    assert result.live_head is not None, "not rebuilt"
+    assert result.rebuilt_head is not None, "not rebuilt"
+    return {
+        "ok": result.ok,
+        "records_replayed": result.records,
+        "live_head": result.live_head.checkpoint,
+        "rebuilt_head": result.rebuilt_head.checkpoint,
+        "events_compared": result.events_compared,
+        "spans_compared": result.spans_compared,
+        "entries_compared": result.entries_compared,
+        "differences": result.differences,
+        "differences_not_listed": result.more_differences,
+    }
+
+
+def rebuild_json(result: RebuildResult) -> str:
+    return to_json(rebuild_document(result))
 
 
 def _log_pages(live: StoreSnapshot) -> Iterator[tuple[int, int]]:

@@ -62,6 +62,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import ledger
 import projections
@@ -76,6 +77,7 @@ from projections.audit.chain_walk import (
     worker_header,
     worker_range,
 )
+from projections.queries.encoding import to_json
 from projections.store import StoreSnapshot
 
 CHUNK = 5_000  # positions read per round trip
@@ -97,6 +99,7 @@ class VerifyResult:
     database_checked: bool = False
     # The checkpoints given (`--checkpoint`) the chain was found to pass through.
     checkpoints_matched: tuple[tuple[int, str], ...] = ()
+    checkpoints_given: int = 0
     # How many worker processes walked the chain (0: this process did).
     workers: int = 0
 
@@ -138,9 +141,42 @@ def verify(
             checked, damage = integrity.result()
             if damage is None:
                 raise
-            return VerifyResult(0, EMPTY, 0, None, damage, checked)
+            return VerifyResult(
+                0, EMPTY, 0, None, damage, checked, checkpoints_given=len(checkpoints or {})
+            )
         checked, damage = integrity.result()
         return replace(result, damage=damage, database_checked=checked)
+
+
+def damaged(problem: str) -> str:
+    """What a damaged SQLite file means to its user, `problem` being its quick_check's."""
+    return (
+        f"the SQLite database is damaged (quick_check: {problem}): reports, rebuilds and "
+        "exports of it fail; restore it from a backup or a fresh copy and verify that"
+    )
+
+
+def verify_document(result: VerifyResult) -> dict[str, Any]:
+    """The verification as a program reads it (`audit verify --format json`)."""
+    return {
+        "ok": result.ok,
+        "records_verified": result.records,
+        "closes_verified": result.closes,
+        "head": {"position": result.head.position, "chain_sha256": result.head.sha256},
+        "first_mismatch": None
+        if result.finding is None
+        else {"position": result.finding.position, "problem": result.finding.problem},
+        "database_integrity": {"checked": result.database_checked, "problem": result.damage},
+        "checkpoints_given": result.checkpoints_given,
+        "checkpoints_matched": [
+            {"position": position, "chain_sha256": digest}
+            for position, digest in result.checkpoints_matched
+        ],
+    }
+
+
+def verify_json(result: VerifyResult) -> str:
+    return to_json(verify_document(result))
 
 
 def _verify(
@@ -159,7 +195,13 @@ def _verify(
         head = walked.head
         matched = tuple(sorted((p, d) for p, d in anchors.items() if 1 <= p <= head.position))
         return VerifyResult(
-            head.position, head, walked.closes, finding, checkpoints_matched=matched, workers=used
+            head.position,
+            head,
+            walked.closes,
+            finding,
+            checkpoints_matched=matched,
+            checkpoints_given=len(anchors),
+            workers=used,
         )
 
     nothing = Walked(EMPTY, 0, None)

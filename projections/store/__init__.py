@@ -14,7 +14,7 @@ from projections.store.mappers import StoredRejection
 from projections.store.opening import Access
 from projections.store.reads import StoreReads
 from projections.store.snapshot import StoreSnapshot
-from projections.store.urls import DEFAULT_SQLITE_PATH, parse_store_url, redact
+from projections.store.urls import DEFAULT_SQLITE_PATH, parse_store_url, redact, sqlite_url
 
 __all__ = [
     "DEFAULT_SQLITE_PATH",
@@ -28,4 +28,5 @@ __all__ = [
     "StoredRejection",
     "parse_store_url",
     "redact",
+    "sqlite_url",
 ]

@@ -468,6 +468,13 @@ class StoreReads(ABC):
         row = self._query(self.HEAD_STATEMENT)[0]
         return ChainHead(int(row["position"]), row["chain_sha256"], int(row["recorded_us"]))
 
+    def is_empty(self) -> bool:
+        """Whether the store holds nothing: no chained record (event, entry, close) and no
+        rejection (rejections are not chained, so the chain's head alone misses them)."""
+        if self.chain_head().position != 0:
+            return False
+        return not self._query("SELECT 1 FROM sla_rejections LIMIT 1")
+
 
 def record_key(dialect: Dialect) -> str:
     """The column of the event store's records that is their notification id (the

@@ -20,6 +20,12 @@ POSTGRES_FORM = (
 URL_PARAMETERS = ("host", "port", "user", "password", "dbname")
 
 
+def sqlite_url(path: str) -> str:
+    """The store URL of a SQLite path, relative or absolute (`sqlite:///` then the path).
+    `parse_store_url` percent-decodes the path, so a literal % is written as %25."""
+    return "sqlite:///" + path.replace("%", "%25")
+
+
 def parse_store_url(url: str) -> tuple[Dialect, dict[str, Any]]:
     """`sqlite:///path/to/ledger.db` or `postgresql://user:pass@host:port/db?param=value`.
 

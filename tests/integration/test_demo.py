@@ -17,6 +17,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
 from consumers.intake.kafka_config import CREDITS_TOPIC, DEAD_LETTER_TOPIC, INBOUND_TOPICS
 from tests.builders import contract
+from tests.cli_process import environment
 from tests.cli_process import run_cli as run
 from tests.integration.test_cli import feed
 
@@ -117,7 +118,8 @@ def run_as_printed(command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     path = os.pathsep.join(
         d for d in os.environ.get("PATH", "").split(os.pathsep) if d and d != venv_bin
     )
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "SLA_LEDGER_STORE")}
+    env = environment()
+    env.pop("VIRTUAL_ENV", None)
     env["PATH"] = path or os.defpath
     return subprocess.run(
         ["/bin/sh", "-c", command],

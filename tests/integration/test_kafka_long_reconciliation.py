@@ -47,8 +47,8 @@ import pytest
 from kafka import KafkaConsumer
 
 from consumers.intake.file_ingest import Intake, ingest_file
-from consumers.intake.ingest_counts import IngestCounts
 from consumers.intake.kafka_config import KafkaSettings
+from consumers.intake.kafka_counts import IngestCounts
 from consumers.intake.kafka_ingest import KafkaIngest
 from consumers.intake.outbox import CREDITS_POSITION
 from consumers.interrupts import StopRequest

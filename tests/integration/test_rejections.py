@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import uuid
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.builders import contract, outage
+from tests.cli_process import environment
 from tests.cli_process import run_cli as run
 from tests.integration.test_hostile_input import line
 
@@ -100,9 +100,8 @@ def test_export_prints_only_its_confirmation_with_a_command_that_runs_as_printed
     hint = _hint(result.stderr)
     assert "--store" in hint
     export.write_text(export.read_text().replace('"120"', '"100"'))
-    environment = {k: v for k, v in os.environ.items() if k != "SLA_LEDGER_STORE"}
     again = subprocess.run(
-        hint, shell=True, cwd=tmp_path, env=environment, capture_output=True, text=True
+        hint, shell=True, cwd=tmp_path, env=environment(), capture_output=True, text=True
     )
     assert again.returncode == 0, again.stderr
     assert "accepted 1, duplicates 0, rejected 0" in again.stdout

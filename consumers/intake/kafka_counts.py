@@ -1,5 +1,6 @@
-"""What a Kafka ingest run did, counted: the line the CLI and the demo print, the JSON
-document `ingest --format json` prints, and the rate a benchmark reads."""
+"""What a Kafka ingest run did, counted (a file ingest's are `file_ingest.IntakeSummary`):
+the line the CLI and the demo print, the JSON document `ingest --format json` prints,
+and the rate a benchmark reads."""
 
 from __future__ import annotations
 
