@@ -5,7 +5,6 @@ real PostgreSQL server."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -19,13 +18,6 @@ from projections.store import LedgerStore, StoreSnapshot
 from tests.builders import contract, outage
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[LedgerStore]:
-    opened = LedgerStore(store_url)
-    yield opened
-    opened.close()
 
 
 def _ingest(store: LedgerStore, path: Path, documents: list[dict[str, Any]]) -> None:
