@@ -3,8 +3,8 @@
 Where each job is: `urls` (a store's URL), `opening` and `sqlite_files` (opening it as
 asked), `mappers` (rows as the domain's objects), `reads` and `audit_reads` (the read
 queries), `snapshot` (a read snapshot, `LedgerStore.reader()`), `appends` (events,
-rejections, entries, closes), `leases` (tracked positions and leases), `ledger_store`
-(the `LedgerStore` front door).
+rejections, entries, closes), `positions` (tracked positions), `leases` (outbox
+leases), `ledger_store` (the `LedgerStore` front door).
 """
 
 from projections.store.appends import AppendOutcome, Rejection

@@ -6,7 +6,7 @@ a few functions, handled in `schema` and `recorders`.
 
 `LedgerStore` is the front door: it opens the store (`opening`), runs each read on its
 own (`reads`, `audit_reads`), opens read snapshots (`reader`, `snapshot`) and appends
-(`appends`, `leases`).
+(`appends`, `positions`, `leases`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from eventsourcing.persistence import PersistenceError, Tracking
 from ledger.chain import ChainHead
 from ledger.errors import StoreError
 from ledger.events import InboundEvent, Origin
-from projections.store import appends, leases
+from projections.store import appends, leases, positions
 from projections.store.appends import AppendOutcome, Rejection
 from projections.store.audit_reads import AuditReads
 from projections.store.chain_append import ReplayedEvent
@@ -121,7 +121,7 @@ class LedgerStore(AuditReads):
         with self.transaction() as cursor:
             return plain_rows(cursor, statement, params, self.url)
 
-    # -- writing (`appends`, `leases`) ------------------------------------------------
+    # -- writing (`appends`, `positions`, `leases`) -----------------------------------
 
     def append(
         self,
@@ -158,10 +158,10 @@ class LedgerStore(AuditReads):
         appends.record_due(self, period, computed_pos, due)
 
     def tracked_position(self, name: str) -> int | None:
-        return leases.tracked_position(self, name)
+        return positions.tracked_position(self, name)
 
     def record_position(self, name: str, position: int) -> None:
-        leases.record_position(self, name, position)
+        positions.record_position(self, name, position)
 
     def hold_lease(self, name: str, holder: str, seconds: float) -> bool:
         return leases.hold_lease(self, name, holder, seconds)
