@@ -7,7 +7,7 @@ rejections, entries, closes), `positions` (tracked positions), `leases` (outbox
 leases), `ledger_store` (the `LedgerStore` front door).
 """
 
-from projections.store.appends import AppendOutcome, Rejection
+from projections.store.appends import AppendOutcome
 from projections.store.audit_reads import AuditReads
 from projections.store.ledger_store import LedgerStore
 from projections.store.mappers import StoredRejection
@@ -22,7 +22,6 @@ __all__ = [
     "AppendOutcome",
     "AuditReads",
     "LedgerStore",
-    "Rejection",
     "StoreReads",
     "StoreSnapshot",
     "StoredRejection",

@@ -21,8 +21,9 @@ from eventsourcing.persistence import PersistenceError, Tracking
 from ledger.chain import ChainHead
 from ledger.errors import StoreError
 from ledger.events import InboundEvent, Origin
+from ledger.rejections import Rejection
 from projections.store import appends, leases, positions
-from projections.store.appends import AppendOutcome, Rejection
+from projections.store.appends import AppendOutcome
 from projections.store.audit_reads import AuditReads
 from projections.store.chain_append import ReplayedEvent
 from projections.store.failures import failed

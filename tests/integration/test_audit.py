@@ -18,12 +18,13 @@ from consumers.intake.validation import classify
 from ledger.chain import link, record_sha256
 from ledger.events import Origin
 from ledger.periods import Period
+from ledger.rejections import Rejection
 from projections.audit import rebuild as audit_rebuild
 from projections.audit import verify as audit_verify
 from projections.audit.rebuild import RebuildResult, rebuild
 from projections.audit.verify import verify
 from projections.credit_entries import close_checkpoint, close_period
-from projections.store import LedgerStore, Rejection
+from projections.store import LedgerStore
 from tests.builders import contract, ev, outage
 from tests.cli_process import run_cli as run
 from tests.infrastructure import fresh_postgres_database

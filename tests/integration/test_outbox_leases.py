@@ -19,7 +19,8 @@ from kafka.admin import NewTopic
 from consumers.intake import outbox
 from consumers.intake.outbox import DEAD_LETTER_POSITION, publish_dead_letters, release_leases
 from ledger.events import Origin
-from projections.store import LedgerStore, Rejection
+from ledger.rejections import Rejection
+from projections.store import LedgerStore
 from tests.infrastructure import wait_until
 
 pytestmark = pytest.mark.integration
