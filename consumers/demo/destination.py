@@ -244,7 +244,7 @@ def refuse_a_store_in_use(store_url: str) -> None:
                 "leave --store out to use the store in --dir"
             )
         return
-    with LedgerStore(store_url) as store:
+    with LedgerStore(store_url, access="create") as store:
         in_use = store.chain_head().position > 0 or bool(store.rejections())
     if in_use:
         raise UsageError(

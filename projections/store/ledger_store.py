@@ -48,11 +48,14 @@ class LedgerStore(AuditReads):
         self,
         url: str,
         *,
-        access: Access = "create",
+        access: Access,
         throwaway: bool = False,
         contents_of: LedgerStore | None = None,
     ) -> None:
-        """`throwaway`: a store its caller deletes after use, which nothing else reads (a
+        """`access`: how it is opened (`opening.Access`), always said: a store is created
+        only where the caller means to (the open-store rule, `queries.store_access`).
+
+        `throwaway`: a store its caller deletes after use, which nothing else reads (a
         rebuild's temporary scratch file): SQLite then writes it without waiting for the
         disk (`synchronous = OFF`), since a crash would lose nothing worth keeping.
 

@@ -125,7 +125,7 @@ def _answers(
     first, last = moments
     url = reads.url
     opened = report(
-        (lambda: LedgerStore(url)) if source is None else source,
+        (lambda: LedgerStore(url, access="read")) if source is None else source,
         march,
         last,
         None,
@@ -146,7 +146,7 @@ def test_every_query_answers_the_same_through_a_snapshot(ledger: str, tmp_path: 
     """The query layer reads through any `StoreReads`: a request's own snapshot gives the
     answers the store's one-shot reads give (the report from the snapshot alone, never
     forked, and from stores it opens itself)."""
-    with LedgerStore(ledger) as store:
+    with LedgerStore(ledger, access="create") as store:
         closed = as_of.now(store)
         opened = ev(
             "incident.opened",
