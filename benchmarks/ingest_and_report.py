@@ -157,7 +157,7 @@ MARCH = Period(2026, 3)
 
 
 def measure(url: str, feed: Path, n: int) -> None:
-    store = LedgerStore(url)
+    store = LedgerStore(url, access="create")
     try:
         started = time.perf_counter()
         summary = ingest_file(store, feed)
@@ -215,7 +215,7 @@ def audit(store: LedgerStore, directory: Path) -> None:
     started = time.perf_counter()
     scratch_url = f"sqlite:///{directory / f'rebuild-{store.dialect}.db'}"
     # A scratch file thrown away after, as the command's own (`audit rebuild`).
-    with LedgerStore(scratch_url, throwaway=True) as scratch:
+    with LedgerStore(scratch_url, access="create", throwaway=True) as scratch:
         rebuilt = rebuild(store, scratch)
     print(
         f"  audit rebuild: {rebuilt.records:,} records replayed, {rebuilt.events_compared:,} "

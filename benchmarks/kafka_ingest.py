@@ -231,7 +231,11 @@ class _ProfiledStore(LedgerStore):
 def child_ingest(spec: dict[str, Any]) -> dict[str, Any]:
     settings = bench_settings(spec["bootstrap"], spec["prefix"], spec["group_id"])
     profile: str | None = spec.get("profile")
-    store = _ProfiledStore(spec["store_url"]) if profile else LedgerStore(spec["store_url"])
+    store = (
+        _ProfiledStore(spec["store_url"], access="create")
+        if profile
+        else LedgerStore(spec["store_url"], access="create")
+    )
     if isinstance(store, _ProfiledStore):
         store.profiler = cProfile.Profile()
     marks = _Checkpoints(spec["events"])

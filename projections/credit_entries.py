@@ -21,7 +21,6 @@ from ledger.errors import NothingToCloseError, PeriodNotEndedError, StoreError
 from ledger.periods import Period, from_us, to_us
 from ledger.timeformat import format_utc
 from projections.attainment import MARGIN_US, load_contracts, load_period_inputs, period_report
-from projections.queries.encoding import to_json
 from projections.store import LedgerStore
 from projections.store.chain_append import ChainMovedError
 from projections.store.subject_index import contract_terms_wanted, contracts_reached
@@ -38,19 +37,6 @@ class CloseOutcome:
     newly_closed: bool
     entries: list[CreditEntry]
     checkpoint: str | None = None  # "POSITION:SHA256", the chain just before the close
-
-
-def close_json(outcome: CloseOutcome) -> str:
-    """The close as a program reads it (`close --format json`)."""
-    return to_json(
-        {
-            "period": outcome.period,
-            "closed_at": format_utc(outcome.closed_at),
-            "newly_closed": outcome.newly_closed,
-            "checkpoint": outcome.checkpoint,
-            "entries": [e.as_dict() for e in outcome.entries],
-        }
-    )
 
 
 def close_checkpoint(store: LedgerStore, period: str) -> str | None:

@@ -30,7 +30,7 @@ from ledger.credits import CreditEntry
 from ledger.events import RecordedEvent
 from ledger.periods import Period, to_us
 from projections.attainment import PeriodReport, period_report
-from projections.store import LedgerStore
+from projections.store import StoreReads
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ def _booked(entries: list[CreditEntry]) -> Decimal:
     return sum((e.amount_major for e in entries), Decimal(0))
 
 
-def period_diff(store: LedgerStore, period: Period, t1: datetime, t2: datetime) -> PeriodDiff:
+def period_diff(store: StoreReads, period: Period, t1: datetime, t2: datetime) -> PeriodDiff:
     before = period_report(store, period, t1, recorded_filter=True)
     after = period_report(store, period, t2, recorded_filter=True)
     recorded = store.events_recorded_between(to_us(t1), to_us(t2))

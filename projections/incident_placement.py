@@ -21,7 +21,7 @@ from ledger.incidents import IncidentState, fold_incident, judge, priority_used
 from ledger.periods import Period, local_date_of, to_us
 from ledger.timeformat import format_utc
 from projections.attainment import load_contracts
-from projections.store import LedgerStore
+from projections.store import StoreReads
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ def place(
     return Placement(incident, period.label, priority, status, None)
 
 
-def incident_placements(store: LedgerStore, horizon: datetime) -> list[Placement]:
+def incident_placements(store: StoreReads, horizon: datetime) -> list[Placement]:
     contracts = {c.contract_id: c for c in load_contracts(store, None)}
     grouped: dict[str, list[Any]] = defaultdict(list)
     for recorded in store.events_of_kind("incident"):

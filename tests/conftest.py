@@ -79,7 +79,7 @@ def store(store_url: str) -> Iterator[LedgerStore]:
     need not load the store.)"""
     from projections.store import LedgerStore
 
-    opened = LedgerStore(store_url)
+    opened = LedgerStore(store_url, access="create")
     yield opened
     opened.close()
 

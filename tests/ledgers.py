@@ -26,7 +26,7 @@ def two_closed_months(store_url: str, tmp_path: Path) -> str:
     """Some sixty positions: a contract, outages through March, March closed (its entry
     and close), outages through April and an amendment of a March outage (a reversal
     and a re-issue), April closed."""
-    with LedgerStore(store_url) as store:
+    with LedgerStore(store_url, access="create") as store:
         march = [
             doc
             for day in range(2, 14)

@@ -178,7 +178,10 @@ def _rebuild(args: argparse.Namespace) -> int:
         with (
             open_store(args) as live,
             LedgerStore(
-                scratch_url, throwaway=throwaway, contents_of=live if throwaway else None
+                scratch_url,
+                access="create",
+                throwaway=throwaway,
+                contents_of=live if throwaway else None,
             ) as scratch,
         ):
             if not scratch.is_empty():

@@ -28,7 +28,8 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def cmd_close(args: argparse.Namespace) -> int:
-    from projections.credit_entries import close_json, close_period
+    from projections.credit_entries import close_period
+    from projections.queries.close import close_json
 
     period = parse_period(args.period)
     store = open_store(args)

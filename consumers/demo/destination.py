@@ -238,7 +238,7 @@ def refuse_a_store_in_use(store_url: str) -> None:
                 "leave --store out to use the store in --dir"
             )
         return
-    with LedgerStore(store_url) as store:
+    with LedgerStore(store_url, access="create") as store:
         empty = store.is_empty()
     if not empty:
         raise UsageError(

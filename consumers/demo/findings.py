@@ -82,14 +82,15 @@ def print_audit(
 
 def print_results(store: LedgerStore, period: Period) -> None:
     """The report, the credit entries and the rejections now, as the commands answer."""
-    answer = report(lambda: LedgerStore(store.url), period, None, None, render_part=_documents)
+    with store.reader() as view:  # one moment for the three answers
+        answer = report(view, period, None, None, render_part=_documents)
+        entries = credits(view, period, None, None).documents()
+        rejected = rejections(view, with_resubmitted=False).stored
     rows = [row for part in answer.parts for row in part]
     print(f"\n== Report {period.label}")
     print(render.to_table(rows, render.REPORT_COLUMNS, render.REPORT_NUMERIC))
-    entries = credits(store, period, None, None).documents()
     print(f"\n== Credit entries {period.label} (issue, reversal, re-issue)")
     print(render.to_table(entries, render.ENTRY_COLUMNS, render.ENTRY_NUMERIC))
-    rejected = rejections(store, with_resubmitted=False).stored
     print(f"\n== Rejected inputs ({len(rejected)}), kept for an operator to fix and resubmit")
     for r in rejected:
         origin = r.origin

@@ -94,7 +94,7 @@ def run_demo(
     with broker as servers:
         where = servers if bootstrap_servers else f"{servers} (embedded broker)"
         settings, renamed = demo_settings(servers, uuid.uuid4().hex[:12])
-        store = LedgerStore(store_url)
+        store = LedgerStore(store_url, access="create")
         try:
             print(f"== 1. Publish the month of {DEMO_PERIOD} to Kafka at {where}")
             print(

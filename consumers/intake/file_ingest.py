@@ -29,10 +29,11 @@ from consumers.interrupts import Interrupted, StopReading, StopRequest
 from ledger.errors import StoreError
 from ledger.events import InboundEvent, Origin
 from ledger.inbound import DOCUMENT, RejectedInputError
+from ledger.rejections import Rejection
 from ledger.strict_json import is_blank
 from ledger.wording import counted
 from projections.credit_entries import reconcile_closed_periods
-from projections.store import AppendOutcome, LedgerStore, Rejection
+from projections.store import AppendOutcome, LedgerStore
 
 DEFAULT_BATCH_SIZE = 2_000
 

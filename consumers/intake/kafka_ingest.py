@@ -56,8 +56,9 @@ from consumers.intake.validation import MAX_EVENT_BYTES, classify
 from consumers.interrupts import Interrupted, StopRequest
 from ledger.errors import LedgerError, StoreError
 from ledger.events import InboundEvent, Origin
+from ledger.rejections import Rejection
 from projections.credit_entries import reconcile_closed_periods
-from projections.store import AppendOutcome, LedgerStore, Rejection
+from projections.store import AppendOutcome, LedgerStore
 
 RECONCILE_EVERY_SECONDS = 5.0
 # Closed rows can change with no event at all (a pending incident passes its target):

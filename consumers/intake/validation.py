@@ -15,8 +15,8 @@ from typing import Final
 
 from ledger.events import InboundEvent, Origin
 from ledger.inbound import DOCUMENT, RejectedInputError, validate_envelope, validate_event_id
+from ledger.rejections import Rejection
 from ledger.strict_json import MAX_NESTING, parse_strict_json
-from projections.store import Rejection
 
 __all__ = [
     "MAX_EVENT_BYTES",

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from ledger.errors import LedgerError
 from ledger.periods import from_us
 from ledger.timeformat import format_utc, parse_date, parse_rfc3339
-from projections.store import LedgerStore
+from projections.store import StoreReads
 
 # What `parse_moment` accepts, for help texts and messages.
 INSTANT_FORMS = (
@@ -45,13 +45,13 @@ def parse_moment(text: str) -> datetime:
     return parse_rfc3339(text)
 
 
-def now(store: LedgerStore) -> datetime:
+def now(store: StoreReads) -> datetime:
     """The later of the wall clock and the store's last record time."""
     return max(datetime.now(UTC), from_us(store.chain_head().recorded_us))
 
 
 def moment(
-    store: LedgerStore, asked: datetime | None, *, name: str = "--as-of", typed: str | None = None
+    store: StoreReads, asked: datetime | None, *, name: str = "--as-of", typed: str | None = None
 ) -> datetime:
     """The moment a question is about: `asked`, or now if none was given.
 

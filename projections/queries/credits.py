@@ -11,7 +11,7 @@ from ledger.credits import CreditEntry
 from ledger.periods import Period, to_us
 from projections.queries import as_of
 from projections.queries.encoding import to_csv, to_json
-from projections.store import LedgerStore
+from projections.store import StoreReads
 
 # The header `credits --format csv` has always printed when there is no entry: the
 # columns of the entries' table when it was written, not every field. Kept as it was,
@@ -41,7 +41,7 @@ class Credits:
 
 
 def credits(
-    store: LedgerStore,
+    store: StoreReads,
     period: Period | None,
     contract_id: str | None,
     asked: datetime | None,

@@ -15,7 +15,7 @@ from ledger.timeformat import format_utc
 from projections.history_diff import PeriodDiff, RowDiff, period_diff
 from projections.queries import as_of
 from projections.queries.encoding import to_json
-from projections.store import LedgerStore
+from projections.store import StoreReads
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class Moment:
 
 
 def diff(
-    store: LedgerStore, period: Period, first: Moment, last: Moment, contract_id: str | None
+    store: StoreReads, period: Period, first: Moment, last: Moment, contract_id: str | None
 ) -> PeriodDiff:
     """The changes in `period` between `first` and `last` (`last` must not be before
     `first`), of every contract or only `contract_id`'s rows."""

@@ -4,12 +4,12 @@ status (met, missed or pending), or the reason it counts on no row yet."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from ledger.periods import Period
 from projections.incident_placement import Placement, incident_placements
+from projections.queries import as_of
 from projections.queries.encoding import to_json
-from projections.store import LedgerStore
+from projections.store import StoreReads
 
 
 @dataclass(frozen=True)
@@ -17,10 +17,10 @@ class Incidents:
     placements: list[Placement]  # by incident id
 
 
-def incidents(store: LedgerStore, period: Period | None, *, unplaced_only: bool) -> Incidents:
-    """The incidents as of the wall clock (the horizon of a pending response), of
+def incidents(store: StoreReads, period: Period | None, *, unplaced_only: bool) -> Incidents:
+    """The incidents as of now (`as_of.now`: the horizon of a pending response), of
     `period` if given, and with `unplaced_only` only those that count on no row."""
-    placements = incident_placements(store, datetime.now(UTC))
+    placements = incident_placements(store, as_of.now(store))
     return Incidents(
         [
             p

@@ -9,20 +9,20 @@ from typing import Any
 
 from ledger.timeformat import format_utc
 from projections.queries.encoding import to_json
-from projections.store import LedgerStore, StoredRejection
+from projections.store import StoredRejection, StoreReads
 
 
 @dataclass(frozen=True)
 class Rejections:
     stored: list[StoredRejection]  # in the order they were rejected
-    # The `seq`s of those whose input was accepted later (`LedgerStore.resubmitted`).
+    # The `seq`s of those whose input was accepted later (`StoreReads.resubmitted`).
     resubmitted: frozenset[int]
 
     def documents(self) -> list[dict[str, Any]]:
         return [_document(r, r.seq in self.resubmitted) for r in self.stored]
 
 
-def rejections(store: LedgerStore, *, with_resubmitted: bool = True) -> Rejections:
+def rejections(store: StoreReads, *, with_resubmitted: bool = True) -> Rejections:
     """The rejections; `with_resubmitted=False` leaves out which were resubmitted (a
     search through the events that an export of the raw inputs does not need)."""
     stored = store.rejections()

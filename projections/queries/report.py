@@ -21,8 +21,7 @@ from ledger.periods import Period, to_us
 from ledger.timeformat import format_utc
 from projections.queries import as_of
 from projections.queries.encoding import csv_rows, joined_json_lists, to_csv, to_json
-from projections.queries.report_rows import row_parts
-from projections.store import LedgerStore
+from projections.queries.report_rows import Source, reading, row_parts
 
 Document = dict[str, Any]
 Part = TypeVar("Part")
@@ -63,7 +62,7 @@ class Report(Generic[Part]):
 
 
 def report(
-    open_store: Callable[[], LedgerStore],
+    source: Source,
     period: Period,
     asked: datetime | None,
     contract_id: str | None,
@@ -76,13 +75,13 @@ def report(
     it), of every contract or only `contract_id`'s rows, each part's documents rendered
     by `render_part`.
 
-    `open_store` opens a store of its own for each part (and one to resolve the
-    question, closed before any part is read). `fork`: compute half of the rows in a
-    forked child when there are enough of them (`report_rows`); only for a process that
-    holds no other thread or connection, such as a command line.
+    `source` is a read snapshot that every read goes through, or a function that opens
+    a store of its own for each part (and one to resolve the question, closed before any
+    part is read). `fork`: compute half of the rows in a forked child when there are
+    enough of them (`report_rows`); only for a process that holds no other thread or
+    connection, such as a command line, and never with a snapshot.
     """
-    store = open_store()
-    try:
+    with reading(source) as store:
         moment = as_of.moment(store, asked, typed=typed)
         # One contract's rows read only its own subjects: the same rows as in the
         # whole period's report (see `load_subjects`).
@@ -91,10 +90,9 @@ def report(
             store.subject_ids("contract", to_us(moment)) if contract_id is None else [contract_id]
         )
         closed_at = store.closes(to_us(moment)).get(period.label)
-    finally:
-        store.close()  # the rows are read on connections of their own
+    # A store opened here is closed before the rows are read on connections of their own.
     parts = row_parts(
-        open_store,
+        source,
         period,
         moment,
         contract_ids,

@@ -40,14 +40,14 @@ from __future__ import annotations
 import os
 import pickle
 import signal
-from collections.abc import Callable
-from contextlib import suppress
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from typing import Any, TypeVar
 
 from ledger.periods import Period, to_us
 from projections.attainment import load_some_contracts, load_subjects
-from projections.store import LedgerStore
+from projections.store import LedgerStore, StoreReads
 
 # Below this many contracts (3 rows each) the child costs about what it saves.
 FORK_FROM_CONTRACTS = 1_000
@@ -57,10 +57,29 @@ CHILD_FAILED = 1
 
 Document = dict[str, Any]
 Part = TypeVar("Part")
+# Where a report reads: a function opening a store of its own each time (each part, and
+# a forked child, reads on its own connection), or one read snapshot that every part
+# shares (a request's): a snapshot's transaction cannot be carried into a child, so a
+# report read from one is never forked.
+Source = Callable[[], LedgerStore] | StoreReads
+
+
+@contextmanager
+def reading(source: Source) -> Iterator[StoreReads]:
+    """The reads of `source`: the snapshot itself (left open, its owner's to close), or
+    a store opened for the block and closed after it."""
+    if isinstance(source, StoreReads):
+        yield source
+        return
+    store = source()
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 def row_parts(
-    open_store: Callable[[], LedgerStore],
+    source: Source,
     period: Period,
     as_of: datetime,
     contract_ids: list[str],
@@ -76,24 +95,25 @@ def row_parts(
     part may have no row. What `render_part` returns comes back from the child pickled.
     `every_contract`: these are all the contracts recorded by then, so in one process
     they and the subjects are read without asking whom they reach. `fork`: the asker
-    allows a forked child (see above)."""
+    allows a forked child (see above); a snapshot `source` is never forked."""
     if (
         not fork
+        or isinstance(source, StoreReads)
         or len(contract_ids) < FORK_FROM_CONTRACTS
         or (os.cpu_count() or 1) < 2
         or not _can_fork()
     ):
         every = None if every_contract else contract_ids
-        return [render_part(_documents(open_store, period, as_of, every, closed_at))]
+        return [render_part(_documents(source, period, as_of, every, closed_at))]
     split = len(contract_ids) - round(len(contract_ids) * CHILD_SHARE)
     first, second = contract_ids[:split], contract_ids[split:]
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: read, compute, write, and leave without running any cleanup
-        _child(read_end, write_end, open_store, period, as_of, second, closed_at, render_part)
+        _child(read_end, write_end, source, period, as_of, second, closed_at, render_part)
     os.close(write_end)
     try:
-        mine = render_part(_documents(open_store, period, as_of, first, closed_at))
+        mine = render_part(_documents(source, period, as_of, first, closed_at))
         with os.fdopen(read_end, "rb") as pipe:
             received = pipe.read()  # to the end: the child has written all and closed
     except BaseException:
@@ -106,7 +126,7 @@ def row_parts(
         os.waitpid(pid, 0)
     theirs = _unpickled(received)
     if theirs is None:
-        return [mine, render_part(_documents(open_store, period, as_of, second, closed_at))]
+        return [mine, render_part(_documents(source, period, as_of, second, closed_at))]
     return [mine, theirs[0]]
 
 
@@ -115,16 +135,15 @@ def _can_fork() -> bool:
 
 
 def _documents(
-    open_store: Callable[[], LedgerStore],
+    source: Source,
     period: Period,
     as_of: datetime,
     contract_ids: list[str] | None,
     closed_at: datetime | None,
 ) -> list[dict[str, Any]]:
-    """The documents of these contracts' rows (None: every contract), read on a
-    connection of their own."""
-    store = open_store()
-    try:
+    """The documents of these contracts' rows (None: every contract), read from
+    `source` (`reading`)."""
+    with reading(source) as store:
         contracts = load_some_contracts(store, to_us(as_of), contract_ids)
         inputs = load_subjects(
             store,
@@ -135,15 +154,13 @@ def _documents(
             recorded_filter=True,
             scoped=contract_ids is not None,
         )
-    finally:
-        store.close()
     return [row.as_dict() for row in inputs.rows()]
 
 
 def _child(
     read_end: int,
     write_end: int,
-    open_store: Callable[[], LedgerStore],
+    source: Source,
     period: Period,
     as_of: datetime,
     contract_ids: list[str],
@@ -157,7 +174,7 @@ def _child(
         # ends, and the parent reports the signal.
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        part = render_part(_documents(open_store, period, as_of, contract_ids, closed_at))
+        part = render_part(_documents(source, period, as_of, contract_ids, closed_at))
         data = pickle.dumps([part], protocol=pickle.HIGHEST_PROTOCOL)
         with os.fdopen(write_end, "wb") as pipe:
             pipe.write(data)

@@ -20,6 +20,7 @@ from ledger.chain import ChainHead
 from ledger.errors import StoreError
 from ledger.events import InboundEvent, Origin
 from ledger.periods import to_us
+from ledger.rejections import Rejection
 from ledger.timeformat import format_utc
 from projections.chain_records import (
     TOPIC_CREDIT_ENTRY,
@@ -49,27 +50,6 @@ from projections.subject_rules import Span, subject_rows
 if TYPE_CHECKING:
     from ledger.credits import CreditEntry
     from projections.store.ledger_store import LedgerStore
-
-
-@dataclass(frozen=True, slots=True)
-class Rejection:
-    """An input refused (invalid, or a conflicting re-use of an id), to be kept as it
-    was received, with where it came from and why."""
-
-    raw: bytes
-    origin: Origin
-    field: str
-    reason: str
-    event_id: str | None = None
-
-    @property
-    def rejection_id(self) -> str:
-        """Same input from the same place is one rejection, however often it is re-read."""
-        digest = hashlib.sha256()
-        digest.update(json.dumps(self.origin.as_dict(), sort_keys=True).encode())
-        digest.update(b"\x00")
-        digest.update(self.raw)
-        return digest.hexdigest()
 
 
 @dataclass(slots=True)

@@ -1,41 +1,16 @@
-"""Where a consumer stands: the upstream positions it tracked (a Kafka partition's
-offset, how far an outbox has been published) and the leases that let one worker at a
-time publish an outbox."""
+"""The outbox leases: one worker at a time publishes an outbox (how far it has published
+is a tracked position, `positions`)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from eventsourcing.persistence import IntegrityError, PersistenceError, Tracking
-
 from ledger.periods import to_us
-from projections.store.failures import failed
 from projections.store.recorders import to_dialect
 
 if TYPE_CHECKING:
     from projections.store.ledger_store import LedgerStore
-
-
-def tracked_position(store: LedgerStore, name: str) -> int | None:
-    """The last upstream position recorded under `name` (None: nothing yet).
-
-    Offset 0 is a real position, so callers must test `is None`, not truthiness.
-    """
-    try:
-        return store.recorder.max_tracking_id(name)
-    except PersistenceError as exc:
-        raise failed(store.url, exc) from None
-
-
-def record_position(store: LedgerStore, name: str, position: int) -> None:
-    """Record a position with no rows (e.g. how far an outbox has been published)."""
-    try:
-        store.recorder.insert_tracking(Tracking(name, position))
-    except IntegrityError:
-        return  # already at or beyond it
-    except PersistenceError as exc:
-        raise failed(store.url, exc) from None
 
 
 def hold_lease(store: LedgerStore, name: str, holder: str, seconds: float) -> bool:

@@ -6,7 +6,7 @@ a few functions, handled in `schema` and `recorders`.
 
 `LedgerStore` is the front door: it opens the store (`opening`), runs each read on its
 own (`reads`, `audit_reads`), opens read snapshots (`reader`, `snapshot`) and appends
-(`appends`, `leases`).
+(`appends`, `positions`, `leases`).
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ from eventsourcing.persistence import PersistenceError, Tracking
 from ledger.chain import ChainHead
 from ledger.errors import StoreError
 from ledger.events import InboundEvent, Origin
-from projections.store import appends, leases
-from projections.store.appends import AppendOutcome, Rejection
+from ledger.rejections import Rejection
+from projections.store import appends, leases, positions
+from projections.store.appends import AppendOutcome
 from projections.store.audit_reads import AuditReads
 from projections.store.chain_append import ReplayedEvent
 from projections.store.failures import failed
@@ -47,11 +48,14 @@ class LedgerStore(AuditReads):
         self,
         url: str,
         *,
-        access: Access = "create",
+        access: Access,
         throwaway: bool = False,
         contents_of: LedgerStore | None = None,
     ) -> None:
-        """`throwaway`: a store its caller deletes after use, which nothing else reads (a
+        """`access`: how it is opened (`opening.Access`), always said: a store is created
+        only where the caller means to (the open-store rule, `queries.store_access`).
+
+        `throwaway`: a store its caller deletes after use, which nothing else reads (a
         rebuild's temporary scratch file): SQLite then writes it without waiting for the
         disk (`synchronous = OFF`), since a crash would lose nothing worth keeping.
 
@@ -121,7 +125,7 @@ class LedgerStore(AuditReads):
         with self.transaction() as cursor:
             return plain_rows(cursor, statement, params, self.url)
 
-    # -- writing (`appends`, `leases`) ------------------------------------------------
+    # -- writing (`appends`, `positions`, `leases`) -----------------------------------
 
     def append(
         self,
@@ -158,10 +162,10 @@ class LedgerStore(AuditReads):
         appends.record_due(self, period, computed_pos, due)
 
     def tracked_position(self, name: str) -> int | None:
-        return leases.tracked_position(self, name)
+        return positions.tracked_position(self, name)
 
     def record_position(self, name: str, position: int) -> None:
-        leases.record_position(self, name, position)
+        positions.record_position(self, name, position)
 
     def hold_lease(self, name: str, holder: str, seconds: float) -> bool:
         return leases.hold_lease(self, name, holder, seconds)

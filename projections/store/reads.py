@@ -100,7 +100,7 @@ class StoreReads(ABC):
     def _content_state(self) -> str:
         """The content `c.state` (`state`): on SQLite as text (the database decodes it,
         faster than Python's JSON parser detecting the encoding of bytes); on PostgreSQL
-        as stored, packed (`content_codec`), for `_content` to unpack."""
+        as stored, packed (`content_codec`), for `mappers.record_content` to unpack."""
         if self.dialect == "sqlite":
             return "CAST(c.state AS TEXT) AS state"
         return "c.state AS state"

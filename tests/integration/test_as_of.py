@@ -170,7 +170,7 @@ def test_a_writer_whose_clock_runs_ahead_hides_nothing(store_url: str, tmp_path:
         tmp_path / "a.jsonl",
         [contract(), *outage("O-1", "2026-03-10T10:00:00Z", "2026-03-10T10:50:00Z")],
     )
-    with LedgerStore(store_url) as store:
+    with LedgerStore(store_url, access="create") as store:
         closed = close_period(store, Period(2026, 3), datetime.now(UTC) + timedelta(minutes=1))
     ingest(
         store_url,

@@ -18,12 +18,13 @@ from consumers.intake.validation import classify
 from ledger.chain import link, record_sha256
 from ledger.events import Origin
 from ledger.periods import Period
+from ledger.rejections import Rejection
 from projections.audit import rebuild as audit_rebuild
 from projections.audit import verify as audit_verify
 from projections.audit.rebuild import RebuildResult, rebuild
 from projections.audit.verify import verify
 from projections.credit_entries import close_checkpoint, close_period
-from projections.store import LedgerStore, Rejection
+from projections.store import LedgerStore
 from tests.builders import contract, ev, outage
 from tests.cli_process import run_cli as run
 from tests.infrastructure import fresh_postgres_database
@@ -37,7 +38,7 @@ MARCH = Period(2026, 3)
 def history(store_url: str, tmp_path: Path) -> str:
     """Positions: 1 contract, 2-3 outage, 4 issue, 5 close, 6 amendment, 7 reversal,
     8 re-issue, 9 a second outage, 10-11 its reversal and re-issue."""
-    with LedgerStore(store_url) as store:
+    with LedgerStore(store_url, access="create") as store:
         docs = [contract(), *outage("O-1", "2026-03-10T10:00:00Z", "2026-03-10T10:50:00Z")]
         _ingest(store, tmp_path / "a.jsonl", docs)
         close_period(store, MARCH, datetime.now(UTC))
@@ -72,7 +73,7 @@ def _ingest(store: LedgerStore, path: Path, docs: list[dict[str, object]]) -> No
 
 
 def _verify(url: str, checkpoints: dict[int, str] | None = None) -> tuple[int | None, str]:
-    with LedgerStore(url) as store, store.reader() as view:
+    with LedgerStore(url, access="create") as store, store.reader() as view:
         result = verify(view, checkpoints)
     if result.finding is None:
         return None, f"ok {result.records}"
@@ -80,7 +81,7 @@ def _verify(url: str, checkpoints: dict[int, str] | None = None) -> tuple[int | 
 
 
 def test_an_untouched_history_verifies_with_its_checkpoint(history: str) -> None:
-    with LedgerStore(history) as store, store.reader() as view:
+    with LedgerStore(history, access="create") as store, store.reader() as view:
         result = verify(view)
         kinds = [kind for kind, _ in store.chain_rows(0, 100)]
     assert result.ok, result.finding
@@ -247,7 +248,7 @@ def test_an_edited_event_store_copy_is_named(history: str) -> None:
 
 
 def test_a_checkpoint_kept_elsewhere_must_be_on_the_chain(history: str) -> None:
-    with LedgerStore(history) as store, store.reader() as view:
+    with LedgerStore(history, access="create") as store, store.reader() as view:
         good = verify(view).head
     assert _verify(history, {good.position: good.sha256})[0] is None
     assert _verify(history, {3: "f" * 64})[0] == 3
@@ -279,10 +280,11 @@ def scratch_reads_live(request: pytest.FixtureRequest) -> bool:
 
 def _rebuild(url: str, reads_live: bool) -> RebuildResult:
     with (
-        LedgerStore(url) as live,
+        LedgerStore(url, access="create") as live,
         tempfile.TemporaryDirectory() as scratch_dir,
         LedgerStore(
             f"sqlite:///{Path(scratch_dir) / 'scratch.db'}",
+            access="create",
             throwaway=reads_live,
             contents_of=live if reads_live else None,
         ) as scratch,
@@ -308,10 +310,13 @@ def test_the_commands_own_scratch_store_holds_no_copy_of_the_events(history: str
     PostgreSQL live store's are copied): only the entries' and closes' records are its
     own, and the rebuild is as complete."""
     with (
-        LedgerStore(history) as live,
+        LedgerStore(history, access="create") as live,
         tempfile.TemporaryDirectory() as scratch_dir,
         LedgerStore(
-            f"sqlite:///{Path(scratch_dir) / 'scratch.db'}", throwaway=True, contents_of=live
+            f"sqlite:///{Path(scratch_dir) / 'scratch.db'}",
+            access="create",
+            throwaway=True,
+            contents_of=live,
         ) as scratch,
     ):
         result = rebuild(live, scratch)
@@ -328,8 +333,8 @@ def test_the_commands_own_scratch_store_holds_no_copy_of_the_events(history: str
 def test_a_rebuild_into_a_postgresql_scratch_store(history: str, postgres_url: str) -> None:
     with (
         fresh_postgres_database(postgres_url) as scratch_url,
-        LedgerStore(history) as live,
-        LedgerStore(scratch_url) as scratch,
+        LedgerStore(history, access="create") as live,
+        LedgerStore(scratch_url, access="create") as scratch,
     ):
         result = rebuild(live, scratch)
     assert result.ok, result.differences
@@ -440,7 +445,7 @@ def test_a_bundle_checks_offline_on_another_machine(history: str, tmp_path: Path
     assert checked.stdout.splitlines()[-1] == "bundle verified"
     assert "ok   entries: 5 entries: every basis_sha256 recomputed" in checked.stdout
     # The checkpoint the close printed, kept by finance, must lie on the bundle's chain.
-    with LedgerStore(history) as store:
+    with LedgerStore(history, access="create") as store:
         kept = close_checkpoint(store, "2026-03")
     assert kept is not None
     anchored = run("audit", "check", str(elsewhere), "--checkpoint", kept)
@@ -590,7 +595,7 @@ def test_a_rebuild_tells_a_reconciliation_from_the_close_that_follows_it(
 ) -> None:
     """February's reversal and re-issue are followed directly by March's close, which
     issues nothing: the rebuild must not take them for the close's own entries."""
-    with LedgerStore(store_url) as store:
+    with LedgerStore(store_url, access="create") as store:
         docs = [
             contract(effective_from="2026-02-01"),
             *outage("O-F", "2026-02-10T10:00:00Z", "2026-02-10T10:50:00Z"),
@@ -619,7 +624,7 @@ def test_a_bundle_taken_before_reconciliation_passes_with_a_note(
     retracted = ev("outage.retracted", "2026-04-22T00:00:00Z", {"outage_id": "O-2", "reason": "x"})
     event = classify(json.dumps(retracted).encode(), Origin(file="late", line=1))
     assert not isinstance(event, Rejection)
-    with LedgerStore(history) as store:
+    with LedgerStore(history, access="create") as store:
         store.append([(event, Origin(file="late", line=1), b"")], [])  # no reconciliation
     bundle = tmp_path / "b"
     assert (

@@ -39,7 +39,7 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
     docs = [contract(), *outage("O-1", "2026-03-10T10:00:00Z", "2026-03-10T10:50:00Z")]
     events.write_text("".join(json.dumps(d) + "\n" for d in docs))
     assert run("ingest", "--from-file", str(events), store=store_url).returncode == 0
-    with LedgerStore(store_url) as store:
+    with LedgerStore(store_url, access="create") as store:
         close_period(store, Period(2026, 3), datetime.now(UTC))
     bundle = base / "b"
     exported = run("audit", "export", "--period", "2026-03", "--out", str(bundle), store=store_url)
@@ -216,7 +216,7 @@ def test_a_nested_envelope_forged_consistently_into_the_store_does_not_crash_the
     docs = [contract(), *outage("O-1", "2026-03-10T10:00:00Z", "2026-03-10T10:50:00Z")]
     events.write_text("".join(json.dumps(d) + "\n" for d in docs))
     assert run("ingest", "--from-file", str(events), store=store_url).returncode == 0
-    with LedgerStore(store_url) as store:
+    with LedgerStore(store_url, access="create") as store:
         [(_, before), (_, fields)] = store.chain_rows(1, 3)
     fields["envelope"] = (NESTED[:-1] + b"]").decode()
     fields["content_sha256"] = hashlib.sha256(fields["envelope"].encode()).hexdigest()

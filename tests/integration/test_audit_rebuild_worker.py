@@ -78,7 +78,10 @@ def patient(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _rebuild(url: str, tmp_path: Path, **options: Any) -> dict[str, Any]:
     scratch_path = tmp_path / f"scratch-{len(list(tmp_path.glob('scratch-*')))}.db"
-    with LedgerStore(url) as live, LedgerStore(f"sqlite:///{scratch_path}") as scratch:
+    with (
+        LedgerStore(url, access="create") as live,
+        LedgerStore(f"sqlite:///{scratch_path}", access="create") as scratch,
+    ):
         return asdict(rebuild(live, scratch, **options))
 
 

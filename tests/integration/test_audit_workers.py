@@ -37,13 +37,13 @@ SIDE_BY_SIDE: dict[str, Any] = {"workers": WORKERS, "parallel_from": 1, "page_si
 
 def _layout(url: str) -> list[str]:
     """The kind at each position (index 0: position 1)."""
-    with LedgerStore(url) as store:
+    with LedgerStore(url, access="create") as store:
         return [kind for kind, _ in store.chain_rows(0, 10_000)]
 
 
 def _both(url: str, checkpoints: dict[int, str] | None = None) -> VerifyResult:
     """The result of the walk in this process, checked to be the workers' result."""
-    with LedgerStore(url) as store, store.reader() as view:
+    with LedgerStore(url, access="create") as store, store.reader() as view:
         here = verify(view, checkpoints, workers=1, page_size=PAGE)
         there = verify(view, checkpoints, **SIDE_BY_SIDE)
     assert here.workers == 0
@@ -171,7 +171,7 @@ def test_of_two_edits_in_different_pages_the_first_is_named(ledger: str) -> None
 def test_checkpoints_are_compared_in_every_page(ledger: str) -> None:
     kinds = _layout(ledger)
     good = _both(ledger)
-    with LedgerStore(ledger) as store:
+    with LedgerStore(ledger, access="create") as store:
         links = {
             int(fields["chain_pos"]): str(fields["chain_sha256"])
             for _, fields in store.chain_rows(0, len(kinds))
@@ -202,9 +202,9 @@ def test_records_appended_while_the_workers_read_are_not_looked_at(
     """The workers' snapshots begin after the verify's own: the chain's end read in
     that one bounds what they check, and their ranges join up to its link there."""
     end = len(_layout(ledger))
-    with LedgerStore(ledger) as store, store.reader() as view:
+    with LedgerStore(ledger, access="create") as store, store.reader() as view:
         assert view.chain_end() == end
-        with LedgerStore(ledger) as writer:
+        with LedgerStore(ledger, access="create") as writer:
             docs = outage("L-1", "2026-05-04T10:00:00Z", "2026-05-04T11:00:00Z")
             ingest_docs(writer, tmp_path / "later.jsonl", docs)
         result = verify(view, **SIDE_BY_SIDE)
@@ -221,7 +221,7 @@ def test_an_edit_made_while_the_workers_read_is_judged_as_of_the_snapshot(
     that snapshot, cannot, and walks the chain there itself."""
     kinds = _layout(ledger)
     position = _where(kinds, "an event after the first close")
-    with LedgerStore(ledger) as store, store.reader() as view:
+    with LedgerStore(ledger, access="create") as store, store.reader() as view:
         tamper(ledger, _edit(ledger, "event", position))
         result = verify(view, **SIDE_BY_SIDE)
     assert result.ok, result.finding
@@ -242,7 +242,7 @@ def test_a_worker_that_fails_leaves_the_walk_to_this_process(
     ledger: str, boot: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(audit_verify, "_BOOT", boot)
-    with LedgerStore(ledger) as store, store.reader() as view:
+    with LedgerStore(ledger, access="create") as store, store.reader() as view:
         result = verify(view, **SIDE_BY_SIDE)
     assert result.ok, result.finding
     assert result.workers == 0
@@ -254,7 +254,7 @@ def test_a_damaged_file_is_reported_as_damaged_with_workers(tmp_path: Path) -> N
     reading it, the walk here fails too, and SQLite's own check names the damage."""
     path = tmp_path / "led.db"
     url = f"sqlite:///{path}"
-    with LedgerStore(url) as store:
+    with LedgerStore(url, access="create") as store:
         docs = [d for n in range(40) for d in outage(f"O-{n}", "2026-03-10T10:00:00Z", None)]
         ingest_docs(store, tmp_path / "a.jsonl", [contract(), *docs])
     with closing(sqlite3.connect(path)) as conn:

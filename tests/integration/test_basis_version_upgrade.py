@@ -47,7 +47,7 @@ def _has_the_column(url: str) -> bool:
 
 
 def test_an_older_store_reads_as_version_1_and_is_upgraded_by_a_writer(ledger: str) -> None:
-    with LedgerStore(ledger) as store:
+    with LedgerStore(ledger, access="create") as store:
         head = store.chain_head()
         entries = store.entries()
     assert entries
@@ -61,7 +61,7 @@ def test_an_older_store_reads_as_version_1_and_is_upgraded_by_a_writer(ledger: s
             assert verify(view).ok
     assert not _has_the_column(ledger), "a reader changed the store"
 
-    with LedgerStore(ledger) as writer:
+    with LedgerStore(ledger, access="create") as writer:
         assert writer.entries() == entries
         with writer.reader() as view:
             assert verify(view).ok

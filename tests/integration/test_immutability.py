@@ -99,7 +99,7 @@ def write_events(path: Path, documents: list[dict[str, Any]], extra: list[bytes]
 def populate(url: str, tmp_path: Path) -> None:
     """Events, a rejection, a close with its entry, a tracked position and a lease."""
     docs = [contract(), *outage("O-1", "2026-03-10T10:00:00Z", "2026-03-10T10:50:00Z")]
-    with LedgerStore(url) as store:
+    with LedgerStore(url, access="create") as store:
         summary = ingest_file(store, write_events(tmp_path / "in.jsonl", docs, [b"{broken"]))
         assert (summary.accepted, summary.rejected) == (3, 1)
         assert close_period(store, MARCH, datetime(2026, 4, 2, tzinfo=UTC)).entries
@@ -149,7 +149,7 @@ def test_positions_only_move_forward(store_url: str, tmp_path: Path) -> None:
         if dialect == "postgresql":
             for table in (tracking, "sla_chain_head"):
                 assert "TRUNCATE refused" in refusal(conn, f"TRUNCATE {table}")
-    with LedgerStore(store_url) as store:
+    with LedgerStore(store_url, access="create") as store:
         store.record_position(name, 9)  # the library's upsert moves it forward
         assert store.tracked_position(name) == 9
         store.record_position(name, 3)  # behind: a no-op, not an error
@@ -158,7 +158,7 @@ def test_positions_only_move_forward(store_url: str, tmp_path: Path) -> None:
 
 def test_operational_tables_still_change(store_url: str, tmp_path: Path) -> None:
     populate(store_url, tmp_path)
-    with LedgerStore(store_url) as store:
+    with LedgerStore(store_url, access="create") as store:
         assert store.hold_lease("outbox:credits", "worker-a", 60), "renewed (an UPDATE)"
         store.release_lease("outbox:credits", "worker-a")  # a DELETE
         assert store.hold_lease("outbox:credits", "worker-b", 60)
@@ -187,8 +187,8 @@ def test_spans_only_widen(store_url: str, tmp_path: Path) -> None:
 
 def test_sqlite_triggers_are_all_installed(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'ledger.db'}"
-    LedgerStore(url).close()
-    LedgerStore(url).close()  # reopening is harmless
+    LedgerStore(url, access="create").close()
+    LedgerStore(url, access="create").close()  # reopening is harmless
     with raw(url) as conn:
         found = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
     assert set(sqlite_triggers()) <= found
@@ -249,7 +249,7 @@ def test_ingest_role_writes_history_but_cannot_change_it(
         as_role(fresh_postgres_url, "sla_owner"),
         as_role(fresh_postgres_url, "sla_ingest"),
     )
-    LedgerStore(owner).close()  # the migration step: the owner creates the schema
+    LedgerStore(owner, access="create").close()  # the migration step: the owner creates the schema
     with raw(fresh_postgres_url) as admin:
         owners = admin.execute(
             "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'"
@@ -264,7 +264,7 @@ def test_ingest_role_writes_history_but_cannot_change_it(
     assert "accepted 3, duplicates 0, rejected 1" in ingested.stdout
     closed = cli("close", "--period", "2026-03", store=ingest)
     assert closed.returncode == 0, closed.stderr
-    with LedgerStore(ingest) as store:
+    with LedgerStore(ingest, access="create") as store:
         assert len(store.entries()) == 1
         store.record_position("kafka:sla.outages:0", 1)
         store.record_position("kafka:sla.outages:0", 2)
@@ -346,7 +346,7 @@ def test_a_role_that_may_not_create_the_schema_is_told_to_use_the_owner(
     apply_roles(fresh_postgres_url)
     ingest = as_role(fresh_postgres_url, "sla_ingest")
     with pytest.raises(StoreError) as refused:
-        LedgerStore(ingest)
+        LedgerStore(ingest, access="create")
     message = str(refused.value)
     assert "\n" not in message
     assert 'role "sla_ingest" may not create it' in message
@@ -363,15 +363,17 @@ def test_a_role_that_may_not_create_the_schema_is_told_to_use_the_owner(
     assert result.stderr.count("\n") == 1
     assert "sla_owner" in result.stderr
     # Once the owner has created it, the same role opens it.
-    LedgerStore(as_role(fresh_postgres_url, "sla_owner")).close()
-    LedgerStore(ingest).close()
+    LedgerStore(as_role(fresh_postgres_url, "sla_owner"), access="create").close()
+    LedgerStore(ingest, access="create").close()
 
 
 def test_roles_applied_after_the_schema_exists_get_their_privileges(
     fresh_postgres_url: str, tmp_path: Path
 ) -> None:
     apply_roles(fresh_postgres_url)
-    LedgerStore(fresh_postgres_url).close()  # created by another role (a superuser)
+    LedgerStore(
+        fresh_postgres_url, access="create"
+    ).close()  # created by another role (a superuser)
     with raw(fresh_postgres_url) as admin:
         for role in ("sla_ingest", "sla_reader"):
             admin.execute(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {role}")
@@ -379,10 +381,13 @@ def test_roles_applied_after_the_schema_exists_get_their_privileges(
     ingest = as_role(fresh_postgres_url, "sla_ingest")
     path = write_events(tmp_path / "in.jsonl", [contract()], [])
     # Without its privileges the role is refused at once, when it opens the store.
-    with pytest.raises(StoreError, match="permission denied"), LedgerStore(ingest) as store:
+    with (
+        pytest.raises(StoreError, match="permission denied"),
+        LedgerStore(ingest, access="create") as store,
+    ):
         ingest_file(store, path)
     apply_roles(fresh_postgres_url)
-    with LedgerStore(ingest) as store:
+    with LedgerStore(ingest, access="create") as store:
         assert ingest_file(store, path).accepted == 1
     with raw(ingest) as conn:
         assert "permission denied" in refusal(conn, "DELETE FROM sla_events")
@@ -390,7 +395,7 @@ def test_roles_applied_after_the_schema_exists_get_their_privileges(
 
 def test_schema_creation_is_skipped_when_current(fresh_postgres_url: str) -> None:
     """A current schema is opened without DDL: the triggers are not even re-created."""
-    LedgerStore(fresh_postgres_url).close()
+    LedgerStore(fresh_postgres_url, access="create").close()
     query = (
         "SELECT tgname, oid FROM pg_trigger "
         "WHERE tgrelid = 'sla_credit_entries'::regclass AND NOT tgisinternal ORDER BY 1"
@@ -398,11 +403,13 @@ def test_schema_creation_is_skipped_when_current(fresh_postgres_url: str) -> Non
     with raw(fresh_postgres_url) as conn:
         before = conn.execute(query)
     assert [name for name, _ in before] == ["sla_ledger_append_only", "sla_ledger_no_truncate"]
-    LedgerStore(fresh_postgres_url).close()
+    LedgerStore(fresh_postgres_url, access="create").close()
     with raw(fresh_postgres_url) as conn:
         assert conn.execute(query) == before
         conn.execute("COMMENT ON TABLE sla_ledger_events IS 'sla-ledger schema older'")
-    LedgerStore(fresh_postgres_url).close()  # an older mark: created again, by the owner
+    LedgerStore(
+        fresh_postgres_url, access="create"
+    ).close()  # an older mark: created again, by the owner
     with raw(fresh_postgres_url) as conn:
         assert conn.execute(query) != before
         assert "append-only" in refusal(conn, "TRUNCATE sla_credit_entries")

@@ -222,7 +222,7 @@ class Ledger:
     """One store driven on a simulated clock: every record time is chosen by the test."""
 
     def __init__(self, url: str, reconcile: Callable[[LedgerStore, datetime], object]) -> None:
-        self.store = LedgerStore(url)
+        self.store = LedgerStore(url, access="create")
         self.reconcile = reconcile
 
     def record(self, documents: list[str], at: datetime) -> None:

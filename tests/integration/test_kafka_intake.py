@@ -623,7 +623,10 @@ def _unprefixed(origin: dict[str, Any]) -> dict[str, Any]:
 
 def stored_event_ids(url: str) -> list[str]:
     """Every `event_id` in the ledger's index, and as many eventsourcing records."""
-    with LedgerStore(url) as store, store.recorder.datastore.transaction(commit=False) as cursor:
+    with (
+        LedgerStore(url, access="create") as store,
+        store.recorder.datastore.transaction(commit=False) as cursor,
+    ):
         cursor.execute("SELECT event_id FROM sla_events")
         ids = [str(row["event_id"]) for row in cursor.fetchall()]
         cursor.execute(
@@ -864,7 +867,7 @@ def test_two_consumers_in_one_group_one_killed_neither_loses_nor_doubles(
     stream = build_stream(new_topics(kafka_bootstrap, "group"), STREAM_SIZE, seed=STREAM_SEED)
     total = len(stream.messages)
     url = fresh_postgres_url
-    with LedgerStore(url):
+    with LedgerStore(url, access="create"):
         pass  # the schema exists before both start, so neither loses time creating it
     group = new_group()
     consumers = [spawn(url, stream.topics, group, f"-{n}", batch_size=500) for n in (1, 2)]

@@ -129,7 +129,7 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> History:
     feed = folder / "history.jsonl"
     feed.write_text("".join(json.dumps(d) + "\n" for d in documents))
     path = folder / "ledger.db"
-    with LedgerStore(f"sqlite:///{path}") as store:
+    with LedgerStore(f"sqlite:///{path}", access="create") as store:
         ingest_file(store, feed)
         now = datetime.now(UTC)
         for label in labels:
@@ -151,7 +151,7 @@ class HeldPasses(LedgerStore):
     worker's writer thread, is the only caller of `closes` off the main thread."""
 
     def __init__(self, url: str, hold: Callable[[], object]) -> None:
-        super().__init__(url)
+        super().__init__(url, access="create")
         self._hold: Callable[[], object] | None = hold
 
     def closes(self, recorded_by_us: int | None = None) -> dict[str, datetime]:
@@ -174,7 +174,7 @@ def spanning_outage(history: History) -> list[dict[str, Any]]:
 def owe_every_period(url: str, history: History) -> int:
     """Record the spanning outage without the reconciliation an ingest runs after it:
     the worker's first pass has every entry to append. Returns the events recorded."""
-    with LedgerStore(url) as store, Intake(store) as intake:
+    with LedgerStore(url, access="create") as store, Intake(store) as intake:
         for line, document in enumerate(spanning_outage(history), 1):
             intake.submit(json.dumps(document).encode(), Origin(file="spanning", line=line))
         intake.flush()
@@ -266,7 +266,7 @@ def assert_everything_recorded(
     assert sum(c.accepted for c in counts) == inbound.valid, counts
     assert sum(c.duplicates for c in counts) == inbound.duplicates, counts
     assert sum(c.rejected for c in counts) == inbound.poison, counts
-    with LedgerStore(url) as store:
+    with LedgerStore(url, access="create") as store:
         assert store.event_count() == history.events + recorded + inbound.valid
         assert len(store.rejections()) == inbound.poison
         for name, last in inbound.ends.items():
@@ -416,7 +416,7 @@ def test_a_stop_during_a_pass_ends_the_worker_at_once_and_a_restart_completes_ev
         asked.append(time.monotonic())
         stop(signal.SIGTERM, None)  # as the handler `interrupts.deferred` installs does
 
-    with LedgerStore(store_url) as store:
+    with LedgerStore(store_url, access="create") as store:
         ingest = worker(store, kafka_bootstrap, inbound, group, lines, stop=stop)
         thread = threading.Thread(target=stop_during_pass, args=(ingest,))
         thread.start()
@@ -431,7 +431,7 @@ def test_a_stop_during_a_pass_ends_the_worker_at_once_and_a_restart_completes_ev
     assert first.consumed == 0, "nothing is read while the partitions are paused"
     # A restart in the same group: its first pass appends what the stopped one did not.
     lines.clear()
-    with LedgerStore(store_url) as store:
+    with LedgerStore(store_url, access="create") as store:
         restarted = worker(store, kafka_bootstrap, inbound, group, lines)
         second = restarted.run()
     assert_everything_recorded(store_url, history, inbound, [first, second], recorded)

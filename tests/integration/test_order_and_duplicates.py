@@ -60,7 +60,7 @@ def _history(rnd: random.Random) -> list[dict[str, Any]]:
 def _store(kind: str, postgres_url: str | None) -> Iterator[LedgerStore]:
     if kind == "sqlite":
         with tempfile.TemporaryDirectory() as directory:
-            store = LedgerStore(f"sqlite:///{directory}/ledger.db")
+            store = LedgerStore(f"sqlite:///{directory}/ledger.db", access="create")
             try:
                 yield store
             finally:
@@ -68,7 +68,7 @@ def _store(kind: str, postgres_url: str | None) -> Iterator[LedgerStore]:
     else:
         assert postgres_url is not None
         with fresh_postgres_database(postgres_url) as url:
-            store = LedgerStore(url)
+            store = LedgerStore(url, access="create")
             try:
                 yield store
             finally:

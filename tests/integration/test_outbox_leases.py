@@ -19,14 +19,15 @@ from kafka.admin import NewTopic
 from consumers.intake import outbox
 from consumers.intake.outbox import DEAD_LETTER_POSITION, publish_dead_letters, release_leases
 from ledger.events import Origin
-from projections.store import LedgerStore, Rejection
+from ledger.rejections import Rejection
+from projections.store import LedgerStore
 from tests.infrastructure import wait_until
 
 pytestmark = pytest.mark.integration
 
 
 def test_a_lease_has_one_holder_until_it_expires_or_is_released(store_url: str) -> None:
-    with LedgerStore(store_url) as store:
+    with LedgerStore(store_url, access="create") as store:
         assert store.hold_lease("outbox:x", "a", 30)
         assert not store.hold_lease("outbox:x", "b", 30)
         assert store.hold_lease("outbox:x", "a", 30), "the holder renews its own lease"
@@ -88,7 +89,7 @@ def test_concurrent_workers_send_each_dead_letter_once(
     finally:
         admin.close()
     count = 400
-    with LedgerStore(store_url) as store:
+    with LedgerStore(store_url, access="create") as store:
         store.append([], _rejections("leases.sla.outages", count))
 
     sent: dict[str, int] = {}
@@ -97,7 +98,7 @@ def test_concurrent_workers_send_each_dead_letter_once(
 
     def worker(name: str) -> None:
         try:
-            with LedgerStore(store_url) as store:
+            with LedgerStore(store_url, access="create") as store:
                 producer = KafkaProducer(bootstrap_servers=kafka_bootstrap.split(","), acks="all")
                 try:
                     start.wait()
@@ -124,7 +125,7 @@ def test_concurrent_workers_send_each_dead_letter_once(
     records = _read_all(kafka_bootstrap, topic, count)
     assert len(records) == count
     assert sorted(r.value for r in records) == sorted(f"poison {n}".encode() for n in range(count))
-    with LedgerStore(store_url) as store:
+    with LedgerStore(store_url, access="create") as store:
         assert store.tracked_position(DEAD_LETTER_POSITION) is not None
         # Both released their lease: a third worker may publish at once.
         assert store.hold_lease(DEAD_LETTER_POSITION, "worker-3", 30)

@@ -147,7 +147,7 @@ def test_an_empty_close_recorded_earlier_is_still_rebuilt_and_reconciled(
     from projections.store import LedgerStore
 
     store = ingested(store_url, tmp_path)
-    with LedgerStore(store) as ledger:
+    with LedgerStore(store, access="create") as ledger:
         earlier = close_period(ledger, Period(1969, 12), datetime.now(UTC), replaying=True)
         assert earlier.newly_closed
         assert earlier.entries == []

@@ -64,7 +64,7 @@ def test_libpq_parameters_in_the_url_reach_the_connection(fresh_postgres_url: st
     url = _add_query(
         fresh_postgres_url, "application_name=sla-ledger-probe&options=-cwork_mem%3D7MB"
     )
-    with LedgerStore(url) as store:
+    with LedgerStore(url, access="create") as store:
         [row] = store._query(
             "SELECT current_setting('application_name') AS name, "
             "current_setting('work_mem') AS work_mem"

@@ -125,7 +125,7 @@ def test_entry_ids_are_deterministic_across_stores(store: LedgerStore, tmp_path:
     docs = [contract(), *outage("O-1", "2026-03-10T10:00:00Z", "2026-03-10T10:50:00Z")]
     ingest_file(store, write(tmp_path / "a.jsonl", docs))
     first = close_period(store, MARCH, datetime(2026, 4, 2, tzinfo=UTC)).entries
-    other = LedgerStore(f"sqlite:///{tmp_path / 'other.db'}")
+    other = LedgerStore(f"sqlite:///{tmp_path / 'other.db'}", access="create")
     try:
         ingest_file(other, write(tmp_path / "b.jsonl", list(reversed(docs))))
         second = close_period(other, MARCH, datetime(2026, 4, 9, tzinfo=UTC)).entries
@@ -156,9 +156,9 @@ def test_as_of_sees_only_what_was_recorded_by_then(store: LedgerStore, tmp_path:
 
 def test_unreachable_store_is_a_store_error(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="cannot open store"):
-        LedgerStore("postgresql://nobody:secret@127.0.0.1:1/none")
+        LedgerStore("postgresql://nobody:secret@127.0.0.1:1/none", access="create")
     with pytest.raises(StoreError, match="no directory"):
-        LedgerStore(f"sqlite:///{tmp_path}/missing/dir/ledger.db")
+        LedgerStore(f"sqlite:///{tmp_path}/missing/dir/ledger.db", access="create")
 
 
 def test_incident_opened_exactly_at_the_window_start_belongs_to_that_period(
@@ -198,7 +198,7 @@ def test_workers_starting_at_once_on_a_fresh_store_all_open_it(
     feed = write(tmp_path / "feed.jsonl", [contract()])
 
     def open_and_ingest(_n: int) -> int:
-        with LedgerStore(store_url) as opened:
+        with LedgerStore(store_url, access="create") as opened:
             ingest_file(opened, feed)
             return opened.event_count()
 
@@ -222,7 +222,7 @@ def test_an_event_recorded_while_a_close_computes_makes_it_compute_again(
         result = real_report(*args, **kwargs)
         computed.append(len(result.rows))
         if len(computed) == 1:  # another writer records an event right now
-            with LedgerStore(store.url) as other:
+            with LedgerStore(store.url, access="create") as other:
                 ingest_file(other, write(tmp_path / "late.jsonl", late))
         return result
 
@@ -233,7 +233,7 @@ def test_an_event_recorded_while_a_close_computes_makes_it_compute_again(
     assert len(computed) == 2
     # 3,000 s + 86,400 s down: below 99.0 but not 95.0, so 25%, not the first attempt's 10%.
     assert [str(e.amount_major) for e in outcome.entries] == ["250.00"]
-    with LedgerStore(store.url) as fresh:
+    with LedgerStore(store.url, access="create") as fresh:
         with fresh.reader() as view:
             assert verify(view).ok
         [entry] = fresh.entries(period="2026-03")

@@ -25,15 +25,15 @@ def test_a_store_holding_only_a_rejection_is_not_empty(tmp_path: Path) -> None:
     url = sqlite_url(str(tmp_path / "ledger.db"))
     result = run("ingest", "--from-file", str(feed(tmp_path, [], [b'{"broken": '])), store=url)
     assert result.returncode == 0, result.stderr
-    with LedgerStore(url) as store:
+    with LedgerStore(url, access="create") as store:
         assert store.chain_head().position == 0
         assert not store.is_empty()
 
 
 def test_a_new_store_is_empty_and_one_with_an_event_is_not(store_url: str, tmp_path: Path) -> None:
-    with LedgerStore(store_url) as store:
+    with LedgerStore(store_url, access="create") as store:
         assert store.is_empty()
     result = run("ingest", "--from-file", str(feed(tmp_path, [contract()])), store=store_url)
     assert result.returncode == 0, result.stderr
-    with LedgerStore(store_url) as store:
+    with LedgerStore(store_url, access="create") as store:
         assert not store.is_empty()

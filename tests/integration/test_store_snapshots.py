@@ -5,8 +5,8 @@ real PostgreSQL server."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,17 +15,18 @@ import pytest
 from consumers.intake.file_ingest import ingest_file
 from ledger.admission import conflict_reason
 from ledger.errors import StoreError
-from projections.store import LedgerStore, StoreSnapshot
-from tests.builders import contract, outage
+from ledger.periods import Period
+from projections.queries import as_of
+from projections.queries.credits import credits, credits_json
+from projections.queries.diff import Moment, diff, diff_json
+from projections.queries.explain.query import explanation, explanation_json
+from projections.queries.incidents import incidents, incidents_json
+from projections.queries.rejections import rejections, rejections_json
+from projections.queries.report import report, report_json, rows_json
+from projections.store import LedgerStore, StoreReads, StoreSnapshot
+from tests.builders import contract, ev, outage
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[LedgerStore]:
-    opened = LedgerStore(store_url)
-    yield opened
-    opened.close()
 
 
 def _ingest(store: LedgerStore, path: Path, documents: list[dict[str, Any]]) -> None:
@@ -112,3 +113,58 @@ def test_a_conflict_is_rejected_with_the_admission_rule_reason(
     [rejection] = store.rejections()
     assert rejection.reason == conflict_reason(started[0]["event_id"])
     assert store.event_count() == 2
+
+
+def _answers(
+    reads: StoreReads, moments: tuple[datetime, datetime], source: StoreReads | None = None
+) -> list[str]:
+    """Every query's answer read through `reads` (a report from `source`, else opening
+    stores of its own like the command line), as the documents they print, as of the
+    `moments` (between April's close and now: "now" itself moves with the clock)."""
+    march, april = Period(2026, 3), Period(2026, 4)
+    first, last = moments
+    url = reads.url
+    opened = report(
+        (lambda: LedgerStore(url, access="read")) if source is None else source,
+        march,
+        last,
+        None,
+        render_part=rows_json,
+    )
+    return [
+        report_json(opened),
+        credits_json(credits(reads, None, None, last)),
+        credits_json(credits(reads, april, "C-1", first)),
+        rejections_json(rejections(reads)),
+        incidents_json(incidents(reads, None, unplaced_only=False)),
+        diff_json(diff(reads, march, Moment(first, "--from"), Moment(last, "--to"), None)),
+        explanation_json(explanation(reads, "C-1", "crm", march, last)),
+    ]
+
+
+def test_every_query_answers_the_same_through_a_snapshot(ledger: str, tmp_path: Path) -> None:
+    """The query layer reads through any `StoreReads`: a request's own snapshot gives the
+    answers the store's one-shot reads give (the report from the snapshot alone, never
+    forked, and from stores it opens itself)."""
+    with LedgerStore(ledger, access="create") as store:
+        closed = as_of.now(store)
+        opened = ev(
+            "incident.opened",
+            "2026-03-05T09:00:00Z",
+            {
+                "incident_id": "INC-1",
+                "contract_id": "C-1",
+                "service_id": "crm",
+                "priority": "P1",
+                "opened_at": "2026-03-05T09:00:00Z",
+            },
+        )
+        path = tmp_path / "c.jsonl"
+        path.write_text(json.dumps(opened) + "\nnot json\n")
+        ingest_file(store, path)
+        moments = (closed, as_of.now(store))
+        with store.reader() as view:
+            through_snapshot = _answers(view, moments, view)
+        assert _answers(store, moments) == through_snapshot
+    assert '"INC-1"' in through_snapshot[4]
+    assert '"not json"' in through_snapshot[3]

@@ -23,14 +23,14 @@ from ledger.periods import Period, to_us
 from ledger.timeformat import format_utc
 from projections.attainment import load_period_inputs
 from projections.queries.explain.document import RowNotFoundError, basis_facts, explain_row, locate
-from projections.store import LedgerStore
+from projections.store import StoreReads
 
 # How far around the period's UTC month `explain` looks for the service's outages.
 NEAR_US = 24 * 3600 * 1_000_000
 
 
 def explain(
-    store: LedgerStore, contract_id: str, service_id: str, period: Period, as_of: datetime
+    store: StoreReads, contract_id: str, service_id: str, period: Period, as_of: datetime
 ) -> dict[str, Any]:
     """The derivation document of (contract, service, period) as of `as_of`.
 
@@ -73,7 +73,7 @@ def explain(
 
 
 def inputs_as_of(
-    store: LedgerStore, period: Period, moment: datetime, contract_id: str
+    store: StoreReads, period: Period, moment: datetime, contract_id: str
 ) -> PeriodInputs:
     """What the ledger knew at `moment` of one contract's rows in `period`: its events
     and closes recorded by then, horizon `moment`. The same rows as the whole period's
@@ -84,7 +84,7 @@ def inputs_as_of(
 
 
 def outages_near(
-    store: LedgerStore, period: Period, service_id: str, recorded_by_us: int, known: set[str]
+    store: StoreReads, period: Period, service_id: str, recorded_by_us: int, known: set[str]
 ) -> tuple[list[OutageState], dict[tuple[str, str], list[RecordedEvent]]]:
     """The service's outages near the period that the report's inputs do not hold, with
     their events: those whose span reaches the period's UTC month widened by a day on each
@@ -113,7 +113,7 @@ def outages_near(
 
 
 def entry_facts(
-    store: LedgerStore, period: Period, entries: list[CreditEntry]
+    store: StoreReads, period: Period, entries: list[CreditEntry]
 ) -> list[dict[str, Any]]:
     """Each entry of one row, in record order, with the basis recomputed as of its
     `recorded_at`."""

@@ -11,7 +11,7 @@ from ledger.periods import Period
 from projections.queries import as_of
 from projections.queries.encoding import to_json
 from projections.queries.explain.inputs import explain
-from projections.store import LedgerStore
+from projections.store import StoreReads
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class Explanation:
 
 
 def explanation(
-    store: LedgerStore,
+    store: StoreReads,
     contract_id: str,
     service_id: str,
     period: Period,
