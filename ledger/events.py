@@ -121,7 +121,7 @@ class Origin:
     `key` when it has one). Unset fields are absent, never null: `as_dict()` is the
     origin as every output and document shows it (an accepted event's stored record
     embeds its `canonical()` JSON, which the hash chain covers; a kept rejection stores
-    it too, and `rejections` prints it), and `Origin(**as_dict())` reads one back.
+    it too, and `rejections` prints it), and `Origin.from_dict(as_dict())` reads one back.
     The same input from the same origin is one rejection, however often it is re-read.
     """
 
@@ -131,6 +131,11 @@ class Origin:
     partition: int | None = None
     offset: int | None = None
     key: str | None = None  # the Kafka message key, kept so a dead letter can carry it
+
+    @classmethod
+    def from_dict(cls, origin: Mapping[str, Any]) -> Origin:
+        """An origin as `as_dict()` wrote it (a stored record, a rejection, a bundle)."""
+        return cls(**origin)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -170,6 +175,7 @@ class Origin:
         return canonical_json(self.as_dict())
 
     def describe(self) -> str:
+        """The origin in one short phrase, as outputs list it: `file:line` or `topic[partition]@offset`."""
         if self.topic is not None:
             return f"{self.topic}[{self.partition}]@{self.offset}"
         return f"{self.file}:{self.line}"
