@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
@@ -83,7 +84,7 @@ class Row:
     fee_basis_major: Fraction = Fraction(0)
     credit_amount_major: Decimal = Decimal(0)
     event_ids: set[str] = field(default_factory=set)
-    status: str = "provisional"
+    status: str = "provisional"  # see row_status
     # When these figures change with time alone (a pending incident passing its target),
     # in microseconds; None: only a new event can change them.
     changes_at_us: int | None = None
@@ -177,6 +178,11 @@ def meets_target(availability: Fraction, target_percent: Decimal) -> bool:
 def below(value: Fraction, bound: Fraction) -> bool:
     """`value < bound`, by cross-multiplying the integers (denominators are positive)."""
     return value.numerator * bound.denominator < bound.numerator * value.denominator
+
+
+def row_status(closed_at: datetime | None) -> str:
+    """A row is "closed" once its period is closed (whenever that was), "provisional" before."""
+    return "provisional" if closed_at is None else "closed"
 
 
 @dataclass(frozen=True, slots=True)

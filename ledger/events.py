@@ -175,7 +175,7 @@ class Origin:
         return canonical_json(self.as_dict())
 
     def describe(self) -> str:
-        """The origin in one short phrase, as outputs list it: `file:line` or `topic[partition]@offset`."""
+        """The origin as outputs list it: `file:line` or `topic[partition]@offset`."""
         if self.topic is not None:
             return f"{self.topic}[{self.partition}]@{self.offset}"
         return f"{self.file}:{self.line}"

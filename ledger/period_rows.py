@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from ledger.attainment import Row, compute_rows
+from ledger.attainment import Row, compute_rows, row_status
 from ledger.contracts import ContractState, fold_contract
 from ledger.events import InboundEvent, RecordedEvent
 from ledger.incidents import IncidentState, fold_incident
@@ -110,7 +110,7 @@ class PeriodInputs:
                 contract, self.period, *self.subjects_for(contract), self.horizon_us
             )
             for row in contract_rows:
-                row.status = "closed" if self.closed_at is not None else "provisional"
+                row.status = row_status(self.closed_at)
             rows.extend(contract_rows)
         rows.sort(key=lambda r: (r.contract.contract_id, r.service.service_id))
         return rows

@@ -24,7 +24,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from ledger.attainment import Coverage, Row, RowKey, compute_row, coverage, terms_in_force
+from ledger.attainment import (
+    Coverage,
+    Row,
+    RowKey,
+    compute_row,
+    coverage,
+    row_status,
+    terms_in_force,
+)
 from ledger.contracts import (
     AvailabilityTerms,
     ContractState,
@@ -404,7 +412,7 @@ def explain_row(
     )
     derivation = row.trace
     assert derivation is not None
-    row.status = "closed" if closed_at is not None else "provisional"
+    row.status = row_status(closed_at)
     first_day = local_date_of(cover.covered[0], contract.timezone)
     return {
         "explain_format": EXPLAIN_FORMAT,
