@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
@@ -190,6 +190,13 @@ class Coverage:
     window: tuple[int, int]
     covered: tuple[int, int] | None
 
+    def first_day(self, timezone: str) -> date:
+        """The first covered local day in the contract's `timezone`: the day whose terms
+        the row is computed under (spec: sla-math §1). Only for a row with coverage."""
+        if self.covered is None:
+            raise ValueError("a period without coverage has no first covered day")
+        return local_date_of(self.covered[0], timezone)
+
 
 def coverage(contract: ContractState, period: Period) -> Coverage:
     """`C = W ∩ [start of effective_from, start of effective_to)` (spec: sla-math §1)."""
@@ -206,7 +213,7 @@ def terms_in_force(contract: ContractState, cover: Coverage) -> TermsVersion | N
     local day (spec: sla-math §1); None without coverage or terms."""
     if cover.covered is None:
         return None
-    return contract.terms_on(local_date_of(cover.covered[0], contract.timezone))
+    return contract.terms_on(cover.first_day(contract.timezone))
 
 
 def measured_range(cover: Coverage, horizon_us: int) -> list[intervals.Interval]:

@@ -49,7 +49,7 @@ from ledger.incidents import IncidentState, Judgement
 from ledger.intervals import Interval
 from ledger.money import round_half_even, to_minor_unit
 from ledger.outages import MaintenanceState, OutageState
-from ledger.periods import Period, local_date_of, to_us
+from ledger.periods import Period, to_us
 from ledger.timeformat import exact_seconds, format_utc, to_microseconds
 from projections.queries.explain.availability import availability_facts
 from projections.queries.explain.histories import Histories, subject_history
@@ -100,7 +100,7 @@ def locate(
         raise RowNotFoundError(f"contract {contract_id} has no coverage in {period.label}")
     terms = terms_in_force(contract, cover)
     if terms is None:
-        first_day = local_date_of(cover.covered[0], contract.timezone)
+        first_day = cover.first_day(contract.timezone)
         raise RowNotFoundError(
             f"contract {contract_id} has no terms in force on {first_day.isoformat()}"
         )
@@ -413,7 +413,7 @@ def explain_row(
     derivation = row.trace
     assert derivation is not None
     row.status = row_status(closed_at)
-    first_day = local_date_of(cover.covered[0], contract.timezone)
+    first_day = cover.first_day(contract.timezone)
     return {
         "explain_format": EXPLAIN_FORMAT,
         "contract_id": contract.contract_id,
