@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from ledger.attainment import Row, RowKey
-from ledger.events import canonical_json
+from ledger.canonical import canonical_json
 from ledger.timeformat import format_utc
 
 ENTRY_NAMESPACE = uuid.UUID("6f2b8e4c-3a1d-5e7f-9b0c-1d2e3f4a5b6c")

@@ -18,6 +18,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, Literal
 
+from ledger.canonical import canonical_json
 from ledger.timeformat import format_utc, parse_utc
 
 SubjectKind = Literal["contract", "outage", "maintenance", "incident"]
@@ -57,11 +58,6 @@ END_FIELDS = ("ended_at", "ends_at")
 @lru_cache(maxsize=64)
 def _json_text(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
-
-
-def canonical_json(value: Any) -> str:
-    """Sorted keys, no insignificant white space, UTF-8 kept: one text per value."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,10 +38,11 @@ from pathlib import Path
 from typing import Any
 
 from ledger.attainment import Row, RowKey
+from ledger.canonical import canonical_json
 from ledger.chain import GENESIS, ChainHead, RecordKind, link, record_sha256, with_later_fields
 from ledger.credits import entry_basis_sha256
 from ledger.errors import LedgerError
-from ledger.events import InboundEvent, Origin, RecordedEvent, canonical_json
+from ledger.events import InboundEvent, Origin, RecordedEvent
 from ledger.inbound import DOCUMENT, RejectedInputError
 from ledger.period_rows import fold_contracts, fold_period
 from ledger.periods import Period, from_us, to_us
