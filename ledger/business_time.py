@@ -316,10 +316,6 @@ class BusinessCalendar:
                 covered_to = end
             day += _ONE_DAY
 
-    def business_time(self, a: datetime, b: datetime) -> timedelta:
-        """`business_microseconds` as a `timedelta` (exact)."""
-        return timedelta(microseconds=self.business_microseconds(a, b))
-
 
 _CALENDARS: dict[tuple[str, bool, bytes | str], BusinessCalendar] = {}
 _CALENDARS_KEPT: Final = 1024

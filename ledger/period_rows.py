@@ -54,17 +54,6 @@ class SubjectIndex(Generic[S]):
             for customer in customers:
                 self.by_customer[(service_id, customer)].append(subject)
 
-    def of_service(self, service_id: str) -> list[S]:
-        """Every subject of the service, whichever customers it names (each once)."""
-        found = list(self.everyone.get(service_id, []))
-        seen = {id(subject) for subject in found}
-        for (service, _), subjects in self.by_customer.items():
-            for subject in subjects if service == service_id else ():
-                if id(subject) not in seen:
-                    seen.add(id(subject))
-                    found.append(subject)
-        return found
-
     def relevant(self, services: set[str], customer_id: str) -> list[S]:
         found: list[S] = []
         for service in sorted(services):
