@@ -323,7 +323,7 @@ def check(directory: Path, checkpoints: dict[int, str] | None = None) -> CheckRe
         raise BundleError(f"{directory} holds no manifest.json: not an audit bundle")
     try:
         manifest = _value(manifest_path.read_bytes(), manifest_path.name)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, MalformedBundleError) as exc:
         raise BundleError(f"{manifest_path} cannot be read: {exc}") from None
     if not isinstance(manifest, dict):
         raise BundleError(
@@ -342,7 +342,7 @@ def check(directory: Path, checkpoints: dict[int, str] | None = None) -> CheckRe
     except _MALFORMED as exc:
         # A file that parses but is not shaped as the format says: a failed check, told
         # in words, never a crash.
-        if isinstance(exc, (MalformedBundleError, LedgerError)):
+        if isinstance(exc, LedgerError):  # MalformedBundleError among them
             what = str(exc)
         elif isinstance(exc, OSError):
             what = f"a file cannot be read: {exc.strerror or 'an input/output error'}"
