@@ -423,8 +423,9 @@ def _object(value: object) -> dict[str, Any]:
 _END_OF_DAY: Final = "24:00"
 
 
-def _interval(value: object) -> list[str]:
-    """`["08:00", "18:00"]`: local `[start, end)`, start before end, `"24:00"` only as end."""
+def _slot(value: object) -> list[str]:
+    """A business-hours slot, `["08:00", "18:00"]`: local `[start, end)`, start before
+    end, `"24:00"` only as end."""
     if not isinstance(value, list) or len(value) != 2:
         shape = f"array of {len(value)}" if isinstance(value, list) else _describe(value)
         raise _fail(f'must be a pair ["HH:MM", "HH:MM"] (start, end), got {shape}')
@@ -447,14 +448,14 @@ def _interval(value: object) -> list[str]:
     return [start, end]
 
 
-def _no_overlap(intervals: list[list[str]]) -> list[list[str]]:
-    order = sorted(range(len(intervals)), key=lambda index: intervals[index][0])
+def _no_overlap(slots: list[list[str]]) -> list[list[str]]:
+    order = sorted(range(len(slots)), key=lambda index: slots[index][0])
     for before, after in itertools.pairwise(order):
-        if intervals[after][0] < intervals[before][1]:
+        if slots[after][0] < slots[before][1]:
             later = max(before, after)
             other = min(before, after)
-            raise _fail(f"overlaps interval [{other}] {json.dumps(intervals[other])}", (later,))
-    return intervals
+            raise _fail(f"overlaps interval [{other}] {json.dumps(slots[other])}", (later,))
+    return slots
 
 
 _T = TypeVar("_T", str, date)
@@ -500,8 +501,8 @@ Priority = Annotated[str, PlainValidator(_one_of(PRIORITIES))]
 PriorityKey = Annotated[str, PlainValidator(_key_of(PRIORITIES))]
 WeekdayKey = Annotated[str, PlainValidator(_key_of(WEEKDAYS))]
 NonNegativeInt = Annotated[int, PlainValidator(_non_negative_int)]
-HoursRange = Annotated[list[str], PlainValidator(_interval)]
-DayHours = Annotated[list[HoursRange], AfterValidator(_no_overlap)]
+HoursSlot = Annotated[list[str], PlainValidator(_slot)]
+DayHours = Annotated[list[HoursSlot], AfterValidator(_no_overlap)]
 CustomerIds = Annotated[
     list[Identifier], Field(min_length=1), AfterValidator(_unique("customer id"))
 ]

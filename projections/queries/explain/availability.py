@@ -31,9 +31,9 @@ from projections.queries.explain.wording import (
     duration_text,
     ids,
     instant,
+    interval_shown,
     percent_value,
     seconds_text,
-    span,
     tier_facts,
     weight_percent,
 )
@@ -94,14 +94,14 @@ def maintenance_facts(
     effect = intervals.clip(measured_range, window.start_us, window.end_us)
     return {
         "maintenance_id": window.maintenance_id,
-        "scheduled": span(window.start_us, window.end_us),
+        "scheduled": interval_shown(window.start_us, window.end_us),
         "announced_at": None if window.announced_us is None else instant(window.announced_us),
         "announcement_event_id": _announcement_id(window, histories),
         "notice_given_seconds": None if notice is None else exact_seconds(notice),
         "notice_required_seconds": None if required is None else exact_seconds(required),
         "cancelled": window.cancelled,
         "excluded": excluded,
-        "excluded_measured": [span(*s) for s in effect] if excluded else [],
+        "excluded_measured": [interval_shown(*s) for s in effect] if excluded else [],
         "reason": reason,
         "event_ids": ids(window.event_ids),
     }
@@ -249,7 +249,7 @@ def outage_facts(
         for start, end in intervals.clip(clipped, source.start, source.end):
             excluded_parts.append(
                 {
-                    "interval": span(start, end),
+                    "interval": interval_shown(start, end),
                     "source": source.source,
                     "subject_id": source.subject_id,
                     "reason": source.reason,
@@ -366,11 +366,11 @@ def outage_facts(
         },
         "corrected": _outage_interval(outage, horizon_us),
         "corrections": _corrections(history, raw),
-        "clipped": [span(*s) for s in clipped],
+        "clipped": [interval_shown(*s) for s in clipped],
         "excluded": excluded_parts,
-        "counted": [span(*s) for s in counted],
+        "counted": [interval_shown(*s) for s in counted],
         "counted_seconds": exact_seconds(intervals.total(counted)),
-        "below_floor": [span(*s) for s in dropped],
+        "below_floor": [interval_shown(*s) for s in dropped],
         "applies_to_customer": for_customer,
         "weight_percent": str(outage.impact_percent),
         "event_ids": ids(outage.event_ids),
@@ -384,7 +384,7 @@ def _segment_facts(segment: DownSegment, *, kept: bool) -> dict[str, Any]:
     """One segment of a down interval; one the floor dropped weighs 0 s of downtime."""
     weight = segment.weight
     return {
-        "interval": span(segment.start_us, segment.end_us),
+        "interval": interval_shown(segment.start_us, segment.end_us),
         "weight_percent": weight_percent(weight),
         "weighted_seconds": exact_seconds(
             (segment.end_us - segment.start_us) * weight if kept else 0
@@ -436,7 +436,7 @@ def downtime_facts(runs: Sequence[DownRun], downtime: Fraction, floor_us: int) -
             ]
         shown.append(
             {
-                "interval": span(run.start, run.end),
+                "interval": interval_shown(run.start, run.end),
                 "kept": run.kept,
                 "reason": (
                     "counted: the terms set no downtime floor"
@@ -519,7 +519,7 @@ def availability_facts(
         "exclusions": {
             "intervals": [
                 {
-                    "interval": span(start, end),
+                    "interval": interval_shown(start, end),
                     "sources": [
                         {"source": e.source, "subject_id": e.subject_id, "reason": e.reason}
                         for e in exclusions

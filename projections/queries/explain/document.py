@@ -60,12 +60,12 @@ from projections.queries.explain.wording import (
     duration_text,
     ids,
     instant,
+    interval_shown,
     local_range_text,
     local_text,
     money_value,
     percent_value,
     seconds_text,
-    span,
     tier_facts,
 )
 
@@ -211,12 +211,12 @@ def coverage_facts(
         measured_note = "the whole covered period is measured"
     return {
         "timezone": contract.timezone,
-        "window": span(*window),
-        "covered": span(*covered),
+        "window": interval_shown(*window),
+        "covered": interval_shown(*covered),
         "pro_rated": covered != window,
         "reason": reason,
         "horizon": instant(horizon_us),
-        "measured_range": span(*measured_range[0]) if measured_range else None,
+        "measured_range": interval_shown(*measured_range[0]) if measured_range else None,
         "measured_range_reason": measured_note,
         "event_ids": ids(contract.event_ids),
     }
@@ -239,7 +239,7 @@ def _response_event(state: IncidentState, histories: Histories) -> str | None:
 
 def _local_piece(piece: Interval, timezone: str) -> dict[str, str]:
     return {
-        **span(*piece),
+        **interval_shown(*piece),
         "local": local_range_text(piece[0], piece[1], timezone),
     }
 
