@@ -31,6 +31,8 @@ from ledger.derivation import (
     DownSegment,
     ExcludedTime,
     MoneyTrace,
+    NotDown,
+    OutageFate,
     ResponseTrace,
     RowTrace,
     TierDecision,
@@ -315,6 +317,34 @@ def cause_excluded(outage: OutageState, terms: AvailabilityTerms) -> bool:
     return outage.cause is not None and outage.cause in terms.excluded_causes
 
 
+def not_down(outage: OutageState, terms: AvailabilityTerms, customer_id: str) -> NotDown | None:
+    """Why an outage of the row's service is not down time for `customer_id`, or None:
+    the rule `_availability` applies (`applies_to`, then `cause_excluded`), in words."""
+    if not outage.names_customer(customer_id):
+        return "other_customers"
+    if outage.retracted:
+        return "retracted"
+    if cause_excluded(outage, terms):
+        return "cause_excluded"
+    return None
+
+
+def _outage_fate(
+    outage: OutageState,
+    terms: AvailabilityTerms,
+    customer_id: str,
+    measured: Sequence[intervals.Interval],
+    excluded_set: Sequence[intervals.Interval],
+    horizon_us: int,
+) -> OutageFate:
+    """One outage's fate for the trace (never for a report)."""
+    why = not_down(outage, terms, customer_id)
+    found = outage.interval(horizon_us)
+    clipped = intervals.clip([found], *measured[0]) if found and measured else []
+    down = intervals.subtract(clipped, list(excluded_set)) if why is None else []
+    return OutageFate(outage, why, found, tuple(clipped), tuple(down))
+
+
 def notice_sufficient(window: MaintenanceState, terms: AvailabilityTerms) -> bool:
     """Whether a maintenance window was announced early enough to be excluded time
     (spec: sla-math §2); never when the terms set no notice."""
@@ -399,6 +429,11 @@ def _availability(
         excluded_set=tuple(excluded_set),
         region=tuple(region),
         down=tuple(down),
+        outages=tuple(
+            _outage_fate(outage, terms, customer, measured, excluded_set, horizon_us)
+            for outage in outages
+            if outage.service_id == service_id and outage.start_us is not None
+        ),
         runs=tuple(runs),
         measured_us=row.measured_us,
         excluded_us=row.excluded_us,

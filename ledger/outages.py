@@ -48,11 +48,15 @@ class OutageState:
     def names_customer(self, customer_id: str) -> bool:
         return names_customer(self.customer_ids, customer_id)
 
+    def end_at(self, horizon_us: int) -> int:
+        """Its end: an ongoing outage ends at the horizon."""
+        return self.end_us if self.end_us is not None else horizon_us
+
     def interval(self, horizon_us: int) -> tuple[int, int] | None:
-        """`[start, end)`, an ongoing outage ending at the horizon; None if empty."""
+        """`[start, end)` (see `end_at`); None if empty."""
         if self.start_us is None:
             return None
-        end = self.end_us if self.end_us is not None else horizon_us
+        end = self.end_at(horizon_us)
         return (self.start_us, end) if end > self.start_us else None
 
 

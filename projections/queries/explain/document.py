@@ -431,7 +431,6 @@ def explain_row(
             row,
             service.availability,
             derivation.availability,
-            outages,
             maintenances,
             horizon_us,
             histories,
