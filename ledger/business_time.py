@@ -246,10 +246,6 @@ class BusinessCalendar:
     def holidays(self) -> frozenset[date]:
         return self._holidays
 
-    def weekly_slots(self, weekday: int) -> tuple[Slot, ...]:
-        """Merged local slots of a weekday (0 = Monday) as minutes after local midnight."""
-        return self._weekly[weekday]
-
     def _key(self) -> tuple[str, bool, tuple[tuple[Slot, ...], ...], frozenset[date]]:
         return (self._timezone, self._always, self._weekly, self._holidays)
 
