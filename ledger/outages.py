@@ -42,7 +42,7 @@ class OutageState:
             not self.retracted
             and self.service_id == service_id
             and self.start_us is not None
-            and self.names_customer(customer_id)
+            and names_customer(self.customer_ids, customer_id)
         )
 
     def names_customer(self, customer_id: str) -> bool:
