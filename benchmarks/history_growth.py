@@ -113,7 +113,7 @@ RESPONSE_TIERS: tuple[list[dict[str, str]], ...] = (
         {"below_percent": "80", "credit_percent": "10"},
     ],
 )
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
+WORKING_DAYS = ("mon", "tue", "wed", "thu", "fri")
 SCHEDULES: tuple[list[list[str]], ...] = (
     [["08:00", "18:00"]],
     [["09:00", "12:30"], ["13:30", "17:30"]],
@@ -213,7 +213,7 @@ def contract_lines(plan: Plan) -> Iterator[str]:
                 hours = "24x7"
             else:
                 schedule = rnd.choice(SCHEDULES)
-                hours = {"weekly": dict.fromkeys(WEEKDAYS, schedule), "holidays": holidays}
+                hours = {"weekly": dict.fromkeys(WORKING_DAYS, schedule), "holidays": holidays}
             services.append(
                 {
                     "service_id": service,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
@@ -30,6 +31,8 @@ from ledger.derivation import (
     DownSegment,
     ExcludedTime,
     MoneyTrace,
+    NotDown,
+    OutageFate,
     ResponseTrace,
     RowTrace,
     TierDecision,
@@ -83,7 +86,7 @@ class Row:
     fee_basis_major: Fraction = Fraction(0)
     credit_amount_major: Decimal = Decimal(0)
     event_ids: set[str] = field(default_factory=set)
-    status: str = "provisional"
+    status: str = "provisional"  # see row_status
     # When these figures change with time alone (a pending incident passing its target),
     # in microseconds; None: only a new event can change them.
     changes_at_us: int | None = None
@@ -179,10 +182,22 @@ def below(value: Fraction, bound: Fraction) -> bool:
     return value.numerator * bound.denominator < bound.numerator * value.denominator
 
 
+def row_status(closed_at: datetime | None) -> str:
+    """A row is "closed" once its period is closed (whenever that was), "provisional" before."""
+    return "provisional" if closed_at is None else "closed"
+
+
 @dataclass(frozen=True, slots=True)
 class Coverage:
     window: tuple[int, int]
     covered: tuple[int, int] | None
+
+    def first_day(self, timezone: str) -> date:
+        """The first covered local day in the contract's `timezone`: the day whose terms
+        the row is computed under (spec: sla-math §1). Only for a row with coverage."""
+        if self.covered is None:
+            raise ValueError("a period without coverage has no first covered day")
+        return local_date_of(self.covered[0], timezone)
 
 
 def coverage(contract: ContractState, period: Period) -> Coverage:
@@ -200,7 +215,7 @@ def terms_in_force(contract: ContractState, cover: Coverage) -> TermsVersion | N
     local day (spec: sla-math §1); None without coverage or terms."""
     if cover.covered is None:
         return None
-    return contract.terms_on(local_date_of(cover.covered[0], contract.timezone))
+    return contract.terms_on(cover.first_day(contract.timezone))
 
 
 def measured_range(cover: Coverage, horizon_us: int) -> list[intervals.Interval]:
@@ -302,6 +317,34 @@ def cause_excluded(outage: OutageState, terms: AvailabilityTerms) -> bool:
     return outage.cause is not None and outage.cause in terms.excluded_causes
 
 
+def not_down(outage: OutageState, terms: AvailabilityTerms, customer_id: str) -> NotDown | None:
+    """Why an outage of the row's service is not down time for `customer_id`, or None:
+    the rule `_availability` applies (`applies_to`, then `cause_excluded`), in words."""
+    if not outage.names_customer(customer_id):
+        return "other_customers"
+    if outage.retracted:
+        return "retracted"
+    if cause_excluded(outage, terms):
+        return "cause_excluded"
+    return None
+
+
+def _outage_fate(
+    outage: OutageState,
+    terms: AvailabilityTerms,
+    customer_id: str,
+    measured: Sequence[intervals.Interval],
+    excluded_set: Sequence[intervals.Interval],
+    horizon_us: int,
+) -> OutageFate:
+    """One outage's fate for the trace (never for a report)."""
+    why = not_down(outage, terms, customer_id)
+    found = outage.interval(horizon_us)
+    clipped = intervals.clip([found], *measured[0]) if found and measured else []
+    down = intervals.subtract(clipped, list(excluded_set)) if why is None else []
+    return OutageFate(outage, why, found, tuple(clipped), tuple(down))
+
+
 def notice_sufficient(window: MaintenanceState, terms: AvailabilityTerms) -> bool:
     """Whether a maintenance window was announced early enough to be excluded time
     (spec: sla-math §2); never when the terms set no notice."""
@@ -386,6 +429,11 @@ def _availability(
         excluded_set=tuple(excluded_set),
         region=tuple(region),
         down=tuple(down),
+        outages=tuple(
+            _outage_fate(outage, terms, customer, measured, excluded_set, horizon_us)
+            for outage in outages
+            if outage.service_id == service_id and outage.start_us is not None
+        ),
         runs=tuple(runs),
         measured_us=row.measured_us,
         excluded_us=row.excluded_us,

@@ -17,10 +17,11 @@ Pure: no I/O, no clock. Cost is O(local days in the interval), not O(minutes).
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ledger import intervals
@@ -61,27 +62,65 @@ def clock_minutes(text: str, *, is_end: bool) -> int | None:
     return hours * 60 + minutes
 
 
-def _parse_clock(text: object, where: str, *, is_end: bool) -> int:
-    if not isinstance(text, str):
-        raise InvalidInputError(f'{where}: must be a local time "HH:MM", got {text!r}')
-    minutes = clock_minutes(text, is_end=is_end)
-    if minutes is not None:
-        return minutes
-    if _CLOCK.fullmatch(text) is None:
-        raise InvalidInputError(f'{where}: must be a local time "HH:MM", got "{text}"')
-    allowed = '00:00 to 23:59, or "24:00"' if is_end else "00:00 to 23:59"
-    raise InvalidInputError(f'{where}: must be {allowed}, got "{text}"')
+SlotProblem = Literal["not_pair", "not_text", "not_clock", "not_after_start", "overlap"]
 
 
-def _merge(slots: list[Slot]) -> tuple[Slot, ...]:
-    """Sorted, non-overlapping, non-touching union of local slots (empty ones dropped)."""
-    merged: list[Slot] = []
-    for start, end in sorted(s for s in slots if s[0] < s[1]):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return tuple(merged)
+class ScheduleError(InvalidInputError):
+    """A slot or a day of business hours that the schedule refuses. `problem` names the
+    rule broken; `at` is where: the clock time within the slot (0 start, 1 end), or the
+    slot within the day. The calendar raises it with the field named; validation
+    (`ledger.inbound`) words it for a rejection."""
+
+    def __init__(self, problem: SlotProblem, message: str, at: int | None = None) -> None:
+        super().__init__(message)
+        self.problem = problem
+        self.at = at
+
+
+class SlotOverlapError(ScheduleError):
+    """Slot `at` of a day overlaps the earlier-written slot `other`."""
+
+    def __init__(self, at: int, other: int) -> None:
+        super().__init__("overlap", f"overlaps slot [{other}]", at)
+        self.later = at
+        self.earlier = other
+
+
+def parse_slot(value: object) -> Slot:
+    """A slot `["HH:MM", "HH:MM"]` as minutes after local midnight: a local `[start,
+    end)` that starts before it ends, `"24:00"` only as an end. The one reading of a
+    slot, for validation and the calendar."""
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        raise ScheduleError("not_pair", 'must be a pair ["HH:MM", "HH:MM"]')
+    minutes: list[int] = []
+    for index, text in enumerate(value):
+        if not isinstance(text, str):
+            raise ScheduleError("not_text", f'must be a local time "HH:MM", got {text!r}', index)
+        found = clock_minutes(text, is_end=index == 1)
+        if found is None:
+            allowed = "00:01 to 24:00" if index == 1 else "00:00 to 23:59"
+            raise ScheduleError(
+                "not_clock", f'must be a local time "HH:MM" from {allowed}, got "{text}"', index
+            )
+        minutes.append(found)
+    start, end = minutes
+    if not start < end:
+        raise ScheduleError(
+            "not_after_start", f'must end after it starts, got ["{value[0]}", "{value[1]}"]', 1
+        )
+    return (start, end)
+
+
+def day_slots(slots: Sequence[Slot]) -> tuple[Slot, ...]:
+    """A day's slots in order of their starts, refused if two overlap (touching is
+    fine): the one rule of a day's slots, for validation and the calendar. An overlap
+    is reported at the later-written slot of the first overlapping pair in start order."""
+    order = sorted(range(len(slots)), key=lambda index: slots[index][0])
+    for before, after in itertools.pairwise(order):
+        if slots[after][0] < slots[before][1]:
+            other, later = min(before, after), max(before, after)
+            raise SlotOverlapError(later, other)
+    return tuple(slots[index] for index in order)
 
 
 def _parse_weekly(weekly: object) -> tuple[tuple[Slot, ...], ...]:
@@ -99,24 +138,24 @@ def _parse_weekly(weekly: object) -> tuple[tuple[Slot, ...], ...]:
     days: list[tuple[Slot, ...]] = []
     for name in WEEKDAYS:
         raw = weekly.get(name, [])
+        where = f"business_hours.weekly.{name}"
         if not isinstance(raw, list | tuple):
-            raise InvalidInputError(
-                f"business_hours.weekly.{name}: must be a list of [start, end] pairs"
-            )
+            raise InvalidInputError(f"{where}: must be a list of [start, end] pairs")
         slots: list[Slot] = []
         for index, pair in enumerate(raw):
-            where = f"business_hours.weekly.{name}[{index}]"
-            if not isinstance(pair, list | tuple) or len(pair) != 2:
-                raise InvalidInputError(f'{where}: must be a pair ["HH:MM", "HH:MM"]')
-            start = _parse_clock(pair[0], f"{where}[0]", is_end=False)
-            end = _parse_clock(pair[1], f"{where}[1]", is_end=True)
-            if end < start:
-                raise InvalidInputError(
-                    f'{where}: must not end before it starts, got ["{pair[0]}", "{pair[1]}"]'
-                )
-            slots.append((start, end))
-        days.append(_merge(slots))
+            try:
+                slots.append(parse_slot(pair))
+            except ScheduleError as exc:
+                raise InvalidInputError(f"{where}[{index}]{_place(exc)}: {exc}") from None
+        try:
+            days.append(day_slots(slots))
+        except ScheduleError as exc:
+            raise InvalidInputError(f"{where}{_place(exc)}: {exc}") from None
     return tuple(days)
+
+
+def _place(error: ScheduleError) -> str:
+    return "" if error.at is None else f"[{error.at}]"
 
 
 def _parse_holidays(holidays: object) -> frozenset[date]:
@@ -151,8 +190,9 @@ class BusinessCalendar:
 
     `business_hours` is `"24x7"` or `{"weekly": {"mon": [["08:00", "18:00"]], ...},
     "holidays": ["2026-12-25", ...]}`. A weekday missing from `weekly` has no business
-    time; `"24:00"` as an end means the end of that local day; overlapping slots of one
-    day are merged; a holiday is a local date on which no business time accrues.
+    time; `"24:00"` as an end means the end of that local day; a day's slots are read by
+    `parse_slot` and `day_slots`, the rules validation applies (no empty slot, no
+    overlap); a holiday is a local date on which no business time accrues.
     Invalid input raises `InvalidInputError` naming the field.
     """
 
@@ -205,10 +245,6 @@ class BusinessCalendar:
     @property
     def holidays(self) -> frozenset[date]:
         return self._holidays
-
-    def weekly_slots(self, weekday: int) -> tuple[Slot, ...]:
-        """Merged local slots of a weekday (0 = Monday) as minutes after local midnight."""
-        return self._weekly[weekday]
 
     def _key(self) -> tuple[str, bool, tuple[tuple[Slot, ...], ...], frozenset[date]]:
         return (self._timezone, self._always, self._weekly, self._holidays)
@@ -315,10 +351,6 @@ class BusinessCalendar:
                 remaining -= length
                 covered_to = end
             day += _ONE_DAY
-
-    def business_time(self, a: datetime, b: datetime) -> timedelta:
-        """`business_microseconds` as a `timedelta` (exact)."""
-        return timedelta(microseconds=self.business_microseconds(a, b))
 
 
 _CALENDARS: dict[tuple[str, bool, bytes | str], BusinessCalendar] = {}

@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from ledger.attainment import Row, RowKey
-from ledger.events import canonical_json
+from ledger.canonical import canonical_json
 from ledger.timeformat import format_utc
 
 ENTRY_NAMESPACE = uuid.UUID("6f2b8e4c-3a1d-5e7f-9b0c-1d2e3f4a5b6c")
@@ -120,7 +120,7 @@ class CreditEntry:
     amount_major: Decimal
     currency: str
     remedy: str
-    credit_percent: str
+    credit_percent: Decimal  # as the row's; chained and printed as its exact text
     terms_version: int
     recorded_at: datetime
     basis_sha256: str
@@ -145,7 +145,7 @@ class CreditEntry:
             "amount": str(self.amount_major),
             "currency": self.currency,
             "remedy": self.remedy,
-            "credit_percent": self.credit_percent,
+            "credit_percent": str(self.credit_percent),
             "terms_version": self.terms_version,
             "recorded_at": format_utc_micro(self.recorded_at),
             "basis_sha256": self.basis_sha256,
@@ -226,7 +226,7 @@ def reconcile(
                     amount_major=owed,
                     currency=row.contract.currency,
                     remedy=row.contract.remedy,
-                    credit_percent=str(row.credit_percent),
+                    credit_percent=row.credit_percent,
                     terms_version=row.terms.version,
                     recorded_at=recorded_at,
                     basis_sha256=digest,

@@ -59,7 +59,3 @@ def minor_units(code: str) -> int:
         return MINOR_UNITS[code]
     except KeyError:
         raise KeyError(f"unknown ISO 4217 currency code {code!r}") from None
-
-
-def is_currency(code: str) -> bool:
-    return code in MINOR_UNITS

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from typing import Literal
 
 from ledger.contracts import CreditTier
 from ledger.incidents import Judgement, ResponseFigures
@@ -87,6 +88,28 @@ class DownRun:
         return self.segments[-1].end_us
 
 
+# Why an outage of the row's service is not down time: it names other customers only,
+# it was retracted, or its cause is an excluded one (its time is excluded time then).
+NotDown = Literal["other_customers", "retracted", "cause_excluded"]
+
+
+@dataclass(frozen=True, slots=True)
+class OutageFate:
+    """How the computation took one outage of the row's service (spec §2-§3).
+
+    `not_down` is None when its time counts as down time. `interval` is its `[start,
+    end)` (an ongoing one ending at the horizon; None if empty), `clipped` that within
+    the measured range, `down` what of `clipped` lies outside the excluded set (none
+    unless it counts): the floor then keeps or drops it with its down interval.
+    """
+
+    outage: OutageState
+    not_down: NotDown | None
+    interval: Interval | None
+    clipped: tuple[Interval, ...]
+    down: tuple[Interval, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class AvailabilityTrace:
     """Spec §2-§3: what was excluded and measured, the down intervals, the figure."""
@@ -98,6 +121,8 @@ class AvailabilityTrace:
     region: tuple[Interval, ...]  # the measured range less the excluded set
     # The outages that count as down time, with their (unclipped) spans.
     down: tuple[tuple[OutageState, Interval], ...]
+    # Every outage of the service that has a start, in input order, with its fate.
+    outages: tuple[OutageFate, ...]
     runs: tuple[DownRun, ...]
     measured_us: int
     excluded_us: int

@@ -18,6 +18,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, Literal
 
+from ledger.canonical import canonical_json
 from ledger.timeformat import format_utc, parse_utc
 
 SubjectKind = Literal["contract", "outage", "maintenance", "incident"]
@@ -57,11 +58,6 @@ END_FIELDS = ("ended_at", "ends_at")
 @lru_cache(maxsize=64)
 def _json_text(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
-
-
-def canonical_json(value: Any) -> str:
-    """Sorted keys, no insignificant white space, UTF-8 kept: one text per value."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +117,7 @@ class Origin:
     `key` when it has one). Unset fields are absent, never null: `as_dict()` is the
     origin as every output and document shows it (an accepted event's stored record
     embeds its `canonical()` JSON, which the hash chain covers; a kept rejection stores
-    it too, and `rejections` prints it), and `Origin(**as_dict())` reads one back.
+    it too, and `rejections` prints it), and `Origin.from_dict(as_dict())` reads one back.
     The same input from the same origin is one rejection, however often it is re-read.
     """
 
@@ -131,6 +127,11 @@ class Origin:
     partition: int | None = None
     offset: int | None = None
     key: str | None = None  # the Kafka message key, kept so a dead letter can carry it
+
+    @classmethod
+    def from_dict(cls, origin: Mapping[str, Any]) -> Origin:
+        """An origin as `as_dict()` wrote it (a stored record, a rejection, a bundle)."""
+        return cls(**origin)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -170,6 +171,7 @@ class Origin:
         return canonical_json(self.as_dict())
 
     def describe(self) -> str:
+        """The origin as outputs list it: `file:line` or `topic[partition]@offset`."""
         if self.topic is not None:
             return f"{self.topic}[{self.partition}]@{self.offset}"
         return f"{self.file}:{self.line}"

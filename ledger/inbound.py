@@ -19,14 +19,13 @@ Normalised payloads hold plain JSON values only (str, int, None, list, dict):
 
 from __future__ import annotations
 
-import itertools
 import json
 import re
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from importlib import resources
-from typing import Annotated, Any, Final, NoReturn, TypeVar
+from typing import Annotated, Any, Final, NoReturn, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 from pydantic import (
@@ -43,7 +42,13 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from ledger.business_time import WEEKDAYS, clock_minutes
+from ledger.business_time import (
+    WEEKDAYS,
+    ScheduleError,
+    SlotOverlapError,
+    day_slots,
+    parse_slot,
+)
 from ledger.currencies import MINOR_UNITS
 from ledger.errors import InvalidInputError
 from ledger.events import EVENT_TYPES, InboundEvent
@@ -423,38 +428,41 @@ def _object(value: object) -> dict[str, Any]:
 _END_OF_DAY: Final = "24:00"
 
 
-def _interval(value: object) -> list[str]:
-    """`["08:00", "18:00"]`: local `[start, end)`, start before end, `"24:00"` only as end."""
-    if not isinstance(value, list) or len(value) != 2:
+def _slot(value: object) -> list[str]:
+    """A business-hours slot, `["08:00", "18:00"]`, as `parse_slot` reads it; its
+    refusals worded for a rejection."""
+    try:
+        parse_slot(value)
+    except ScheduleError as exc:
+        raise _fail(_slot_rule(exc, value), () if exc.at is None else (exc.at,)) from None
+    return list(cast(list[str], value))
+
+
+def _slot_rule(error: ScheduleError, value: object) -> str:
+    if error.problem == "not_pair" or not isinstance(value, list | tuple):
         shape = f"array of {len(value)}" if isinstance(value, list) else _describe(value)
-        raise _fail(f'must be a pair ["HH:MM", "HH:MM"] (start, end), got {shape}')
+        return f'must be a pair ["HH:MM", "HH:MM"] (start, end), got {shape}'
     start, end = value
-    minutes: list[int] = []
-    for index, time in enumerate(value):
-        if not isinstance(time, str):
-            raise _fail(f'must be a time "HH:MM", got {_describe(time)}', (index,))
-        found = clock_minutes(time, is_end=index == 1)
-        if found is None:
-            rule = f'must be a time "HH:MM" from "00:00" to "23:59", got {_quote(time)}'
-            if time == _END_OF_DAY:
-                rule = f'"24:00" is allowed only as the end of an interval, got {_quote(time)}'
-            elif index == 1:
-                rule = f'must be a time "HH:MM" from "00:01" to "24:00", got {_quote(time)}'
-            raise _fail(rule, (index,))
-        minutes.append(found)
-    if not minutes[0] < minutes[1]:
-        raise _fail(f'must be after the start "{start}", got "{end}"', (1,))
-    return [start, end]
+    if error.problem == "not_after_start":
+        return f'must be after the start "{start}", got "{end}"'
+    time = value[error.at or 0]
+    if error.problem == "not_text":
+        return f'must be a time "HH:MM", got {_describe(time)}'
+    if time == _END_OF_DAY:
+        return f'"24:00" is allowed only as the end of an interval, got {_quote(time)}'
+    if error.at == 1:
+        return f'must be a time "HH:MM" from "00:01" to "24:00", got {_quote(time)}'
+    return f'must be a time "HH:MM" from "00:00" to "23:59", got {_quote(time)}'
 
 
-def _no_overlap(intervals: list[list[str]]) -> list[list[str]]:
-    order = sorted(range(len(intervals)), key=lambda index: intervals[index][0])
-    for before, after in itertools.pairwise(order):
-        if intervals[after][0] < intervals[before][1]:
-            later = max(before, after)
-            other = min(before, after)
-            raise _fail(f"overlaps interval [{other}] {json.dumps(intervals[other])}", (later,))
-    return intervals
+def _no_overlap(slots: list[list[str]]) -> list[list[str]]:
+    """A day's slots, as `day_slots` takes them; an overlap worded for a rejection."""
+    try:
+        day_slots([parse_slot(slot) for slot in slots])
+    except SlotOverlapError as exc:
+        shown = json.dumps(slots[exc.earlier])
+        raise _fail(f"overlaps interval [{exc.earlier}] {shown}", (exc.later,)) from None
+    return slots
 
 
 _T = TypeVar("_T", str, date)
@@ -500,8 +508,8 @@ Priority = Annotated[str, PlainValidator(_one_of(PRIORITIES))]
 PriorityKey = Annotated[str, PlainValidator(_key_of(PRIORITIES))]
 WeekdayKey = Annotated[str, PlainValidator(_key_of(WEEKDAYS))]
 NonNegativeInt = Annotated[int, PlainValidator(_non_negative_int)]
-HoursRange = Annotated[list[str], PlainValidator(_interval)]
-DayHours = Annotated[list[HoursRange], AfterValidator(_no_overlap)]
+HoursSlot = Annotated[list[str], PlainValidator(_slot)]
+DayHours = Annotated[list[HoursSlot], AfterValidator(_no_overlap)]
 CustomerIds = Annotated[
     list[Identifier], Field(min_length=1), AfterValidator(_unique("customer id"))
 ]

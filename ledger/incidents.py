@@ -16,7 +16,7 @@ from ledger import intervals
 from ledger.business_time import BusinessCalendar
 from ledger.events import InboundEvent
 from ledger.intervals import Interval
-from ledger.periods import to_us
+from ledger.periods import Period, local_date_of, to_us
 from ledger.timeformat import parse_utc, to_microseconds
 
 ResponseStatus = Literal["met", "missed", "pending"]
@@ -163,12 +163,22 @@ def priority_used(state: IncidentState) -> str | None:
     return None if setting is None else setting.priority
 
 
+def period_of(state: IncidentState, timezone: str) -> Period | None:
+    """The period an incident counts in (spec §4): the one whose window W, in the
+    contract's `timezone`, holds its `opened_at` (W runs from local midnight to local
+    midnight, so the local date of `opened_at` names it). None before it is opened.
+    The one rule of where an incident belongs; `belongs_to_row` is its test per row."""
+    if state.opened_at is None:
+        return None
+    return Period.containing(local_date_of(to_us(state.opened_at), timezone))
+
+
 def belongs_to_row(
     state: IncidentState, contract_id: str, service_id: str, window: tuple[int, int]
 ) -> bool:
     """Whether an incident counts on the row (contract, service, period with window
-    `window`): spec §4, placed by `opened_at` in the whole window W, not only the
-    covered part. The one rule of where an incident counts."""
+    `window`): `period_of` is that period, tested here against the row's window W (the
+    same rule without converting `opened_at` to a local date, run for every row)."""
     return (
         state.opened_at is not None
         and state.contract_id == contract_id

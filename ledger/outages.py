@@ -19,6 +19,12 @@ def _us(text: str) -> int:
     return to_us(parse_utc(text))
 
 
+def names_customer(customer_ids: frozenset[str] | None, customer_id: str) -> bool:
+    """Whether an outage or maintenance window scoped to `customer_ids` concerns the
+    customer: every customer of the service (None), or the customer among those named."""
+    return customer_ids is None or customer_id in customer_ids
+
+
 @dataclass(frozen=True, slots=True)
 class OutageState:
     outage_id: str
@@ -36,18 +42,21 @@ class OutageState:
             not self.retracted
             and self.service_id == service_id
             and self.start_us is not None
-            and self.names_customer(customer_id)
+            and names_customer(self.customer_ids, customer_id)
         )
 
     def names_customer(self, customer_id: str) -> bool:
-        """Every customer of the service, or the customer among those named."""
-        return self.customer_ids is None or customer_id in self.customer_ids
+        return names_customer(self.customer_ids, customer_id)
+
+    def end_at(self, horizon_us: int) -> int:
+        """Its end: an ongoing outage ends at the horizon."""
+        return self.end_us if self.end_us is not None else horizon_us
 
     def interval(self, horizon_us: int) -> tuple[int, int] | None:
-        """`[start, end)`, an ongoing outage ending at the horizon; None if empty."""
+        """`[start, end)` (see `end_at`); None if empty."""
         if self.start_us is None:
             return None
-        end = self.end_us if self.end_us is not None else horizon_us
+        end = self.end_at(horizon_us)
         return (self.start_us, end) if end > self.start_us else None
 
 
@@ -113,7 +122,7 @@ class MaintenanceState:
         return (
             self.service_id == service_id
             and self.start_us is not None
-            and (self.customer_ids is None or customer_id in self.customer_ids)
+            and names_customer(self.customer_ids, customer_id)
         )
 
     def notice_us(self) -> int | None:

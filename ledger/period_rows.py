@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from ledger.attainment import Row, compute_rows
+from ledger.attainment import Row, compute_rows, row_status
 from ledger.contracts import ContractState, fold_contract
 from ledger.events import InboundEvent, RecordedEvent
 from ledger.incidents import IncidentState, fold_incident
@@ -53,17 +53,6 @@ class SubjectIndex(Generic[S]):
         else:
             for customer in customers:
                 self.by_customer[(service_id, customer)].append(subject)
-
-    def of_service(self, service_id: str) -> list[S]:
-        """Every subject of the service, whichever customers it names (each once)."""
-        found = list(self.everyone.get(service_id, []))
-        seen = {id(subject) for subject in found}
-        for (service, _), subjects in self.by_customer.items():
-            for subject in subjects if service == service_id else ():
-                if id(subject) not in seen:
-                    seen.add(id(subject))
-                    found.append(subject)
-        return found
 
     def relevant(self, services: set[str], customer_id: str) -> list[S]:
         found: list[S] = []
@@ -110,7 +99,7 @@ class PeriodInputs:
                 contract, self.period, *self.subjects_for(contract), self.horizon_us
             )
             for row in contract_rows:
-                row.status = "closed" if self.closed_at is not None else "provisional"
+                row.status = row_status(self.closed_at)
             rows.extend(contract_rows)
         rows.sort(key=lambda r: (r.contract.contract_id, r.service.service_id))
         return rows

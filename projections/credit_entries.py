@@ -17,12 +17,11 @@ from datetime import datetime
 from ledger.attainment import Row
 from ledger.chain import ChainHead
 from ledger.credits import CreditEntry, reconcile
-from ledger.errors import NothingToCloseError, PeriodNotEndedError, StoreError
+from ledger.errors import ChainMovedError, NothingToCloseError, PeriodNotEndedError, StoreError
 from ledger.periods import Period, from_us, to_us
 from ledger.timeformat import format_utc
 from projections.attainment import MARGIN_US, load_contracts, load_period_inputs, period_report
 from projections.store import LedgerStore
-from projections.store.chain_append import ChainMovedError
 from projections.store.subject_index import contract_terms_wanted, contracts_reached
 
 ATTEMPTS = 20

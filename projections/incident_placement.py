@@ -17,8 +17,7 @@ from typing import Any
 from ledger.attainment import coverage, terms_in_force
 from ledger.business_time import calendar_for
 from ledger.contracts import ContractState
-from ledger.incidents import IncidentState, fold_incident, judge, priority_used
-from ledger.periods import Period, local_date_of, to_us
+from ledger.incidents import IncidentState, fold_incident, judge, period_of, priority_used
 from ledger.timeformat import format_utc
 from projections.attainment import load_contracts
 from projections.store import StoreReads
@@ -68,9 +67,8 @@ def place(
         return unplaced(
             f"contract {incident.contract_id} is not known (no contract.signed recorded)"
         )
-    # The period whose window W holds `opened_at` in the contract's timezone: the only
-    # row of the contract and service that `belongs_to_row` admits the incident to.
-    period = Period.containing(local_date_of(to_us(incident.opened_at), contract.timezone))
+    period = period_of(incident, contract.timezone)
+    assert period is not None  # opened_at is set
     cover = coverage(contract, period)
     if cover.covered is None:
         return unplaced(

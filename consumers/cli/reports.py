@@ -25,6 +25,7 @@ from consumers.cli.common import (
 from consumers.cli.options import as_of_option, contract_option, format_option, period_option
 from consumers.errors import UsageError
 from consumers.shell_commands import command_line
+from ledger.events import Origin
 from ledger.timeformat import format_utc
 from ledger.wording import counted
 from projections.queries.rejections import Rejections, raw_lines, rejections, rejections_json
@@ -177,7 +178,7 @@ def cmd_rejections(args: argparse.Namespace) -> int:
         table = [
             {
                 **d,
-                "origin": _origin_text(d["origin"]),
+                "origin": Origin.from_dict(d["origin"]).describe(),
                 "reason": d["reason"] + (" [resubmitted]" if d["resubmitted"] else ""),
             }
             for d in docs
@@ -221,12 +222,6 @@ def export_rejections(answer: Rejections, path: Path, url: str) -> None:
         ),
         file=sys.stderr,
     )
-
-
-def _origin_text(origin: dict[str, Any]) -> str:
-    if "topic" in origin:
-        return f"{origin['topic']}[{origin.get('partition')}]@{origin.get('offset')}"
-    return f"{origin.get('file')}:{origin.get('line')}"
 
 
 def cmd_incidents(args: argparse.Namespace) -> int:

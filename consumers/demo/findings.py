@@ -11,6 +11,7 @@ from consumers import render
 from consumers.demo.month import DEMO_PERIOD
 from consumers.shell_commands import shown_path
 from ledger.chain import parse_checkpoint
+from ledger.events import Origin
 from ledger.periods import Period
 from ledger.timeformat import format_utc
 from projections.audit.bundle import UnverifiedChainError, VerifiedExport, export_verified
@@ -93,13 +94,7 @@ def print_results(store: LedgerStore, period: Period) -> None:
     print(render.to_table(entries, render.ENTRY_COLUMNS, render.ENTRY_NUMERIC))
     print(f"\n== Rejected inputs ({len(rejected)}), kept for an operator to fix and resubmit")
     for r in rejected:
-        origin = r.origin
-        place = (
-            f"{origin.get('topic')}[{origin.get('partition')}]@{origin.get('offset')}"
-            if "topic" in origin
-            else f"{origin.get('file')}:{origin.get('line')}"
-        )
-        print(f"   {place}: {r.reason}")
+        print(f"   {Origin.from_dict(r.origin).describe()}: {r.reason}")
 
 
 def _documents(documents: list[Document]) -> list[Document]:

@@ -38,10 +38,11 @@ from pathlib import Path
 from typing import Any
 
 from ledger.attainment import Row, RowKey
+from ledger.canonical import canonical_json
 from ledger.chain import GENESIS, ChainHead, RecordKind, link, record_sha256, with_later_fields
 from ledger.credits import entry_basis_sha256
 from ledger.errors import LedgerError, StoreError
-from ledger.events import InboundEvent, Origin, RecordedEvent, canonical_json
+from ledger.events import InboundEvent, Origin, RecordedEvent
 from ledger.inbound import DOCUMENT, RejectedInputError
 from ledger.period_rows import fold_contracts, fold_period
 from ledger.periods import Period, from_us, to_us
@@ -379,7 +380,7 @@ def check(directory: Path, checkpoints: dict[int, str] | None = None) -> CheckRe
         raise BundleError(f"{directory} holds no manifest.json: not an audit bundle")
     try:
         manifest = _value(manifest_path.read_bytes(), manifest_path.name)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, MalformedBundleError) as exc:
         raise BundleError(f"{manifest_path} cannot be read: {exc}") from None
     if not isinstance(manifest, dict):
         raise BundleError(
@@ -398,7 +399,7 @@ def check(directory: Path, checkpoints: dict[int, str] | None = None) -> CheckRe
     except _MALFORMED as exc:
         # A file that parses but is not shaped as the format says: a failed check, told
         # in words, never a crash.
-        if isinstance(exc, (MalformedBundleError, LedgerError)):
+        if isinstance(exc, LedgerError):  # MalformedBundleError among them
             what = str(exc)
         elif isinstance(exc, OSError):
             what = f"a file cannot be read: {exc.strerror or 'an input/output error'}"

@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
 from ledger.credits import BASIS_FIELDS
+from ledger.errors import LedgerError
 from ledger.events import Origin
 from ledger.inbound import RejectedInputError, validate_envelope
 from ledger.periods import from_us
@@ -45,7 +46,7 @@ __all__ = [
 ]
 
 
-class MalformedBundleError(ValueError):
+class MalformedBundleError(LedgerError):
     """A bundle file that is not strict JSON of the bundle's shape."""
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ledger.chain import event_record_sha256
+from ledger.errors import LedgerError
 from ledger.events import EVENT_TYPES
 from ledger.timeformat import parse_utc
 from projections.audit.rebuild_compare import (
@@ -62,7 +63,7 @@ OtherRecord = tuple[int, str, bytes]
 Piece = EventRun | OtherRecord | str
 
 
-class ReplayError(Exception):
+class ReplayError(LedgerError):
     """The log cannot be replayed as it stands (a record that is no event the ledger
     wrote, record times going back): the rebuild stops there and says why."""
 

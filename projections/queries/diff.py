@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from ledger.attainment import row_status
 from ledger.credits import format_utc_micro
 from ledger.periods import Period
 from ledger.timeformat import format_utc
@@ -48,8 +49,8 @@ def diff_document(result: PeriodDiff) -> dict[str, Any]:
         "from": format_utc(result.before.as_of),
         "to": format_utc(result.after.as_of),
         "status": {
-            "from": "closed" if result.before.closed_at else "provisional",
-            "to": "closed" if result.after.closed_at else "provisional",
+            "from": row_status(result.before.closed_at),
+            "to": row_status(result.after.closed_at),
         },
         "closed_at": None
         if result.after.closed_at is None

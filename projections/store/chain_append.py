@@ -22,7 +22,7 @@ from operator import itemgetter
 from typing import Any
 
 from ledger.chain import ChainHead, RecordKind, link, record_sha256
-from ledger.errors import ChainMovedError as ChainMovedError
+from ledger.errors import ChainMovedError
 from projections.chain_records import event_content as event_content
 from projections.chain_records import library_state as library_state
 from projections.store.schema import CHAINED_TABLES, CLOSE_COLUMNS, ENTRY_COLUMNS, EVENT_COLUMNS

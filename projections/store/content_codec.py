@@ -21,9 +21,10 @@ same forever. Another dictionary would be a new tag, never a change to this one.
 from __future__ import annotations
 
 import hashlib
-import json
 import zlib
 from typing import Any
+
+from ledger.canonical import canonical_json
 
 # The event types, payloads and terms of `events.md`, the fields of entries and closes,
 # and both origins, as canonical JSON (sorted keys, no spaces: what records hold). DEFLATE
@@ -157,13 +158,9 @@ _ORIGINS: tuple[dict[str, Any], ...] = (
 )
 
 
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
 def _preset_v1() -> bytes:
     envelopes = (
-        _canonical(
+        canonical_json(
             {
                 "event_id": "00000000-0000-4000-8000-000000000000",
                 "occurred_at": "2026-01-01T00:00:00Z",
@@ -175,7 +172,7 @@ def _preset_v1() -> bytes:
         )
         for kind, payload in _PAYLOADS
     )
-    parts = [*map(_canonical, _RECORDS), *envelopes, *map(_canonical, _ORIGINS)]
+    parts = [*map(canonical_json, _RECORDS), *envelopes, *map(canonical_json, _ORIGINS)]
     return "".join(parts).encode()
 
 

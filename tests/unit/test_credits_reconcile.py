@@ -59,9 +59,10 @@ def test_the_close_issues_revision_1_for_a_row_that_owes_a_credit() -> None:
     assert issued.entry_id == entry_id(KEY, "issue", 1)
     assert (issued.amount_major, issued.credit_percent, issued.currency) == (
         Decimal("100.00"),
-        "10",
+        Decimal("10"),
         "USD",
     )
+    assert issued.as_dict()["credit_percent"] == "10"  # the text chained and printed
     assert issued.basis_sha256 == basis_sha256(now[KEY])
     assert issued.recorded_at == CLOSED
 

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from ledger.attainment import compute_rows
+from ledger.canonical import canonical_json
 from ledger.contracts import ContractState, fold_contract
-from ledger.events import InboundEvent, RecordedEvent, canonical_json
+from ledger.events import InboundEvent, RecordedEvent
 from ledger.inbound import validate_envelope
 from ledger.incidents import fold_incident
 from ledger.outages import fold_maintenance, fold_outage

@@ -16,9 +16,9 @@ from fractions import Fraction
 from typing import Any
 
 from ledger import intervals
-from ledger.attainment import Row, cause_excluded, meets_target, notice_sufficient
+from ledger.attainment import Row, meets_target, notice_sufficient
 from ledger.contracts import AvailabilityTerms
-from ledger.derivation import AvailabilityTrace, DownRun, DownSegment, ExcludedTime
+from ledger.derivation import AvailabilityTrace, DownRun, DownSegment, ExcludedTime, OutageFate
 from ledger.events import InboundEvent, RecordedEvent
 from ledger.intervals import Interval
 from ledger.money import round_half_even
@@ -31,9 +31,9 @@ from projections.queries.explain.wording import (
     duration_text,
     ids,
     instant,
+    interval_shown,
     percent_value,
     seconds_text,
-    span,
     tier_facts,
     weight_percent,
 )
@@ -94,14 +94,14 @@ def maintenance_facts(
     effect = intervals.clip(measured_range, window.start_us, window.end_us)
     return {
         "maintenance_id": window.maintenance_id,
-        "scheduled": span(window.start_us, window.end_us),
+        "scheduled": interval_shown(window.start_us, window.end_us),
         "announced_at": None if window.announced_us is None else instant(window.announced_us),
         "announcement_event_id": _announcement_id(window, histories),
         "notice_given_seconds": None if notice is None else exact_seconds(notice),
         "notice_required_seconds": None if required is None else exact_seconds(required),
         "cancelled": window.cancelled,
         "excluded": excluded,
-        "excluded_measured": [span(*s) for s in effect] if excluded else [],
+        "excluded_measured": [interval_shown(*s) for s in effect] if excluded else [],
         "reason": reason,
         "event_ids": ids(window.event_ids),
     }
@@ -203,7 +203,7 @@ def _corrections(history: list[RecordedEvent], raw: OutageState | None) -> list[
 def _outage_interval(state: OutageState, horizon_us: int) -> dict[str, Any] | None:
     if state.start_us is None:
         return None
-    end = state.end_us if state.end_us is not None else horizon_us
+    end = state.end_at(horizon_us)
     return {
         "start": instant(state.start_us),
         "end": instant(end),
@@ -213,19 +213,12 @@ def _outage_interval(state: OutageState, horizon_us: int) -> dict[str, Any] | No
     }
 
 
-def _outage_of_service(outage: OutageState, service_id: str) -> bool:
-    """An outage of the row's service: shown whether or not it counts, with the reason
-    (another customer's, retracted, outside the coverage, excluded, under the floor)."""
-    return outage.service_id == service_id and outage.start_us is not None
-
-
 def _spans_text(spans: Sequence[Interval]) -> str:
     return "; ".join(f"{instant(a)} to {instant(b)}" for a, b in spans)
 
 
 def outage_facts(
-    outage: OutageState,
-    terms: AvailabilityTerms,
+    fate: OutageFate,
     measured_range: Sequence[Interval],
     exclusions: Sequence[Exclusion],
     horizon_us: int,
@@ -235,31 +228,28 @@ def outage_facts(
 ) -> dict[str, Any]:
     """Raw, corrected, clipped, excluded and counted time of one outage, and why.
 
-    Whether its time counts is read from `floor`, the fate the computation gave each
-    down interval (the Downtime section shows the same), so the outage's headline and
-    the row's downtime cannot disagree; the intervals here only apportion that fate to
-    this one outage.
+    Whether it is down time, and its clipped and down intervals, are the computation's
+    (`fate`); whether its time counts is read from `floor`, the fate the computation
+    gave each down interval (the Downtime section shows the same), so the outage's
+    headline and the row's downtime cannot disagree; the intervals here only apportion
+    that fate to this one outage.
     """
+    outage, found, clipped, down = fate.outage, fate.interval, fate.clipped, fate.down
     history = subject_history(histories, "outage", outage.outage_id)
     raw = _first_report(history)
-    found = outage.interval(horizon_us)
-    clipped = intervals.clip([found], *measured_range[0]) if found and measured_range else []
     excluded_parts: list[dict[str, Any]] = []
     for source in exclusions:
         for start, end in intervals.clip(clipped, source.start, source.end):
             excluded_parts.append(
                 {
-                    "interval": span(start, end),
+                    "interval": interval_shown(start, end),
                     "source": source.source,
                     "subject_id": source.subject_id,
                     "reason": source.reason,
                     "event_ids": ids(source.event_ids),
                 }
             )
-    removed = intervals.normalise((s.start, s.end) for s in exclusions)
-    for_customer = outage.names_customer(customer_id)
-    counts = for_customer and not outage.retracted and not cause_excluded(outage, terms)
-    down = intervals.subtract(clipped, removed) if counts else []
+    for_customer = fate.not_down != "other_customers"
     counted = intervals.normalise(p for kept in floor.kept for p in intervals.clip(down, *kept))
     dropped = intervals.normalise(
         p for short in floor.dropped for p in intervals.clip(down, *short)
@@ -272,7 +262,7 @@ def outage_facts(
             f"does not count: it was reported for other customers of the service only, "
             f"not for {customer_id}"
         )
-    elif outage.retracted:
+    elif fate.not_down == "retracted":
         by = "" if retraction is None else f" by event {retraction.event.event_id}"
         why = "" if retraction is None else retraction.event.payload.get("reason")
         status = "retracted"
@@ -281,7 +271,7 @@ def outage_facts(
         status, reason = "empty", "does not count yet: it starts after the horizon"
     elif found is None:
         status, reason = "empty", "does not count: it ends at or before it starts"
-    elif cause_excluded(outage, terms):
+    elif fate.not_down == "cause_excluded":
         status = "excluded"
         reason = (
             f"does not count as downtime: its cause {outage.cause} is an excluded cause in "
@@ -366,11 +356,11 @@ def outage_facts(
         },
         "corrected": _outage_interval(outage, horizon_us),
         "corrections": _corrections(history, raw),
-        "clipped": [span(*s) for s in clipped],
+        "clipped": [interval_shown(*s) for s in clipped],
         "excluded": excluded_parts,
-        "counted": [span(*s) for s in counted],
+        "counted": [interval_shown(*s) for s in counted],
         "counted_seconds": exact_seconds(intervals.total(counted)),
-        "below_floor": [span(*s) for s in dropped],
+        "below_floor": [interval_shown(*s) for s in dropped],
         "applies_to_customer": for_customer,
         "weight_percent": str(outage.impact_percent),
         "event_ids": ids(outage.event_ids),
@@ -384,7 +374,7 @@ def _segment_facts(segment: DownSegment, *, kept: bool) -> dict[str, Any]:
     """One segment of a down interval; one the floor dropped weighs 0 s of downtime."""
     weight = segment.weight
     return {
-        "interval": span(segment.start_us, segment.end_us),
+        "interval": interval_shown(segment.start_us, segment.end_us),
         "weight_percent": weight_percent(weight),
         "weighted_seconds": exact_seconds(
             (segment.end_us - segment.start_us) * weight if kept else 0
@@ -436,7 +426,7 @@ def downtime_facts(runs: Sequence[DownRun], downtime: Fraction, floor_us: int) -
             ]
         shown.append(
             {
-                "interval": span(run.start, run.end),
+                "interval": interval_shown(run.start, run.end),
                 "kept": run.kept,
                 "reason": (
                     "counted: the terms set no downtime floor"
@@ -473,7 +463,6 @@ def availability_facts(
     row: Row,
     terms: AvailabilityTerms,
     trace: AvailabilityTrace,
-    outages: Sequence[OutageState],
     maintenances: Sequence[MaintenanceState],
     horizon_us: int,
     histories: Histories,
@@ -492,10 +481,7 @@ def availability_facts(
             key=lambda m: (m.start_us, m.maintenance_id),
         )
     ]
-    shown = sorted(
-        (o for o in outages if _outage_of_service(o, service_id)),
-        key=lambda o: (o.start_us, o.outage_id),
-    )
+    shown = sorted(trace.outages, key=lambda f: (f.outage.start_us, f.outage.outage_id))
     # Windows first, then outages, each by start and id: the order they are listed in.
     exclusions = [
         exclusion(source, terms, histories)
@@ -510,8 +496,8 @@ def availability_facts(
     floor = floor_decisions(trace.runs, terms.min_downtime_us, covered_end)
     met = None if availability is None else meets_target(availability, terms.target_percent)
     outage_list = [
-        outage_facts(o, terms, measured_range, exclusions, horizon_us, histories, customer, floor)
-        for o in shown
+        outage_facts(fate, measured_range, exclusions, horizon_us, histories, customer, floor)
+        for fate in shown
     ]
     return {
         "maintenance": windows,
@@ -519,7 +505,7 @@ def availability_facts(
         "exclusions": {
             "intervals": [
                 {
-                    "interval": span(start, end),
+                    "interval": interval_shown(start, end),
                     "sources": [
                         {"source": e.source, "subject_id": e.subject_id, "reason": e.reason}
                         for e in exclusions

@@ -24,7 +24,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from ledger.attainment import Coverage, Row, RowKey, compute_row, coverage, terms_in_force
+from ledger.attainment import (
+    Coverage,
+    Row,
+    RowKey,
+    compute_row,
+    coverage,
+    row_status,
+    terms_in_force,
+)
 from ledger.contracts import (
     AvailabilityTerms,
     ContractState,
@@ -41,7 +49,7 @@ from ledger.incidents import IncidentState, Judgement
 from ledger.intervals import Interval
 from ledger.money import round_half_even, to_minor_unit
 from ledger.outages import MaintenanceState, OutageState
-from ledger.periods import Period, local_date_of, to_us
+from ledger.periods import Period, to_us
 from ledger.timeformat import exact_seconds, format_utc, to_microseconds
 from projections.queries.explain.availability import availability_facts
 from projections.queries.explain.histories import Histories, subject_history
@@ -52,12 +60,12 @@ from projections.queries.explain.wording import (
     duration_text,
     ids,
     instant,
+    interval_shown,
     local_range_text,
     local_text,
     money_value,
     percent_value,
     seconds_text,
-    span,
     tier_facts,
 )
 
@@ -92,7 +100,7 @@ def locate(
         raise RowNotFoundError(f"contract {contract_id} has no coverage in {period.label}")
     terms = terms_in_force(contract, cover)
     if terms is None:
-        first_day = local_date_of(cover.covered[0], contract.timezone)
+        first_day = cover.first_day(contract.timezone)
         raise RowNotFoundError(
             f"contract {contract_id} has no terms in force on {first_day.isoformat()}"
         )
@@ -203,12 +211,12 @@ def coverage_facts(
         measured_note = "the whole covered period is measured"
     return {
         "timezone": contract.timezone,
-        "window": span(*window),
-        "covered": span(*covered),
+        "window": interval_shown(*window),
+        "covered": interval_shown(*covered),
         "pro_rated": covered != window,
         "reason": reason,
         "horizon": instant(horizon_us),
-        "measured_range": span(*measured_range[0]) if measured_range else None,
+        "measured_range": interval_shown(*measured_range[0]) if measured_range else None,
         "measured_range_reason": measured_note,
         "event_ids": ids(contract.event_ids),
     }
@@ -231,7 +239,7 @@ def _response_event(state: IncidentState, histories: Histories) -> str | None:
 
 def _local_piece(piece: Interval, timezone: str) -> dict[str, str]:
     return {
-        **span(*piece),
+        **interval_shown(*piece),
         "local": local_range_text(piece[0], piece[1], timezone),
     }
 
@@ -404,8 +412,8 @@ def explain_row(
     )
     derivation = row.trace
     assert derivation is not None
-    row.status = "closed" if closed_at is not None else "provisional"
-    first_day = local_date_of(cover.covered[0], contract.timezone)
+    row.status = row_status(closed_at)
+    first_day = cover.first_day(contract.timezone)
     return {
         "explain_format": EXPLAIN_FORMAT,
         "contract_id": contract.contract_id,
@@ -423,7 +431,6 @@ def explain_row(
             row,
             service.availability,
             derivation.availability,
-            outages,
             maintenances,
             horizon_us,
             histories,

@@ -32,7 +32,8 @@ def instant(microseconds: int) -> str:
     return format_utc(from_us(microseconds))
 
 
-def span(start: int, end: int) -> dict[str, str]:
+def interval_shown(start: int, end: int) -> dict[str, str]:
+    """An interval of microseconds as explain shows it: its ends and its exact length."""
     return {"start": instant(start), "end": instant(end), "seconds": exact_seconds(end - start)}
 
 
