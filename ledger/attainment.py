@@ -318,8 +318,9 @@ def cause_excluded(outage: OutageState, terms: AvailabilityTerms) -> bool:
 
 
 def not_down(outage: OutageState, terms: AvailabilityTerms, customer_id: str) -> NotDown | None:
-    """Why an outage of the row's service is not down time for `customer_id`, or None:
-    the rule `_availability` applies (`applies_to`, then `cause_excluded`), in words."""
+    """Why an outage of the row's service is not down time for `customer_id`, or None
+    when it is: the one rule `_availability` applies and the trace records. An excluded
+    cause is still excluded time; the other reasons leave the row untouched."""
     if not outage.names_customer(customer_id):
         return "other_customers"
     if outage.retracted:
@@ -386,13 +387,16 @@ def _availability(
     pieces: list[tuple[int, int, Decimal]] = []
     down: list[tuple[OutageState, intervals.Interval]] = []
     for outage in outages:
-        if not outage.applies_to(service_id, customer):
+        if outage.service_id != service_id or outage.start_us is None:
+            continue
+        why = not_down(outage, terms, customer)
+        if why == "other_customers" or why == "retracted":
             continue
         span = outage.interval(horizon_us)
         if span is None or not _overlaps(span, cover.covered):
             continue
         row.event_ids.update(outage.event_ids)
-        if cause_excluded(outage, terms):
+        if why == "cause_excluded":
             excluded.append(span)
             if trace:
                 sources.append(ExcludedTime(span[0], span[1], outage=outage))

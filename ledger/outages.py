@@ -37,14 +37,6 @@ class OutageState:
     cause: str | None
     event_ids: tuple[str, ...]
 
-    def applies_to(self, service_id: str, customer_id: str) -> bool:
-        return (
-            not self.retracted
-            and self.service_id == service_id
-            and self.start_us is not None
-            and names_customer(self.customer_ids, customer_id)
-        )
-
     def names_customer(self, customer_id: str) -> bool:
         return names_customer(self.customer_ids, customer_id)
 

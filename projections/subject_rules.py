@@ -29,7 +29,7 @@ CONTRACT_SERVICE = "service" + SCOPE_SEP
 CONTRACT_CUSTOMER = "customer" + SCOPE_SEP
 SCOPED_KINDS = ("outage", "maintenance")
 
-Span = tuple[str, str, int, int, int, int]  # kind, subject, lo, hi, has_end, ended_us
+SpanRow = tuple[str, str, int, int, int, int]  # kind, subject, lo, hi, has_end, ended_us
 
 
 def payload_span(subject_kind: str, payload: Mapping[str, Any]) -> tuple[int, int, int] | None:
@@ -78,7 +78,7 @@ def subject_rows(
     subject: str,
     payload: Mapping[str, Any],
     recorded_us: int | None,
-    spans: list[Span],
+    spans: list[SpanRow],
     scopes: set[tuple[str, str, str]],
 ) -> None:
     """Add what an event of subject `kind` `subject` with this payload says about where

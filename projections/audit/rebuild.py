@@ -91,7 +91,7 @@ from projections.queries.encoding import to_json
 from projections.store import LedgerStore, StoreSnapshot
 from projections.store.chain_append import ReplayedEvent
 from projections.store.schema import ENTRY_COLUMNS
-from projections.subject_rules import Span
+from projections.subject_rules import SpanRow
 
 if TYPE_CHECKING:
     from projections.audit.replay_worker import Worker
@@ -228,7 +228,7 @@ def replay(
     replays the rest (the closes and reconciliations at the end of the log)."""
     by_worker = _SubjectIndexByWorker(live, scratch, worker)
     events: list[ReplayedEvent] = []
-    spans: list[Span] = []
+    spans: list[SpanRow] = []
     scopes: set[tuple[str, str, str]] = set()
     read = 0
 

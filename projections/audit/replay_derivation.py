@@ -40,7 +40,7 @@ from projections.audit.rebuild_compare import (
 from projections.audit_pages import INDEX_NAMES, INDEXED, LogRecord, log_record
 from projections.chain_records import TOPIC_EVENT_ACCEPTED as EVENT
 from projections.chain_records import event_content, event_originator_hex
-from projections.subject_rules import Span, subject_rows
+from projections.subject_rules import SpanRow, subject_rows
 
 IndexColumns = tuple[str, str, str, str, str]  # event_id, type, subject kind and id, occurred
 # An event derived again: its index columns when they differ from the live row's (None:
@@ -49,14 +49,14 @@ IndexColumns = tuple[str, str, str, str, str]  # event_id, type, subject kind an
 # stands), originator id (32 hex digits), span (None: the event names no instant) and
 # scopes.
 ScopeRow = tuple[str, str, str]
-Derivation = tuple[IndexColumns | None, str, str, Span | None, tuple[ScopeRow, ...]]
+Derivation = tuple[IndexColumns | None, str, str, SpanRow | None, tuple[ScopeRow, ...]]
 # An event as the scratch store is written with it: its index columns, record time,
 # record's digest, record (None: the scratch store does not hold the records) and
 # originator id (`chain_append.ReplayedEvent`).
 ReplayedRow = tuple[str, str, str, str, str, int, str, bytes | None, str]
 # A run of consecutive events of the log, replayed: their rows, spans, scopes, and how
 # their live index rows differ from the columns derived again.
-EventRun = tuple[list[ReplayedRow], list[Span], set[ScopeRow], list[str]]
+EventRun = tuple[list[ReplayedRow], list[SpanRow], set[ScopeRow], list[str]]
 # A record of the log that is no event (an entry's or a close's): position, topic, state.
 OtherRecord = tuple[int, str, bytes]
 # A piece of a page replayed: a run of events, another record, or why the replay stops.
@@ -79,7 +79,7 @@ def derive(position: int, state: bytes, index: tuple[Any, ...] | None) -> Deriva
         )
     envelope = content[0]
     recorded_us = int(index[INDEXED])
-    spans: list[Span] = []
+    spans: list[SpanRow] = []
     scopes: set[tuple[str, str, str]] = set()
     try:
         # Read as `InboundEvent.from_envelope` reads an envelope (every key it needs, the

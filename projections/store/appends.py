@@ -45,7 +45,7 @@ from projections.store.schema import (
     SPAN_WIDENING,
 )
 from projections.store.subject_index import bucket_rows
-from projections.subject_rules import Span, subject_rows
+from projections.subject_rules import SpanRow, subject_rows
 
 if TYPE_CHECKING:
     from ledger.credits import CreditEntry
@@ -128,7 +128,7 @@ def _append_once(
     # the log gives it (`recorded_us`, each event's original record time).
     chain = ChainAppend(at_us=recorded_us)
     side = SideRows(chain=chain)
-    spans: list[Span] = []
+    spans: list[SpanRow] = []
     scopes: set[tuple[str, str, str]] = set()
     envelopes = [event.canonical() for event, _, _ in events]
     digests = [hashlib.sha256(envelope.encode()).hexdigest() for envelope in envelopes]
@@ -205,7 +205,7 @@ def _append_once(
 def append_replayed(
     store: LedgerStore,
     events: Sequence[ReplayedEvent],
-    spans: list[Span],
+    spans: list[SpanRow],
     scopes: set[tuple[str, str, str]],
 ) -> None:
     """A rebuild's events, in one transaction: each keeps the record time it gives
@@ -321,7 +321,7 @@ def due_insert(period: str, computed_pos: int, due: dict[str, int | None]) -> Bu
 def subject_of(
     event: InboundEvent,
     recorded_us: int | None,
-    spans: list[Span],
+    spans: list[SpanRow],
     scopes: set[tuple[str, str, str]],
 ) -> None:
     """Add what `event` says about where its subject matters: its span (with the record
@@ -330,7 +330,7 @@ def subject_of(
 
 
 def add_subject_rows(
-    side: SideRows, spans: list[Span], scopes: set[tuple[str, str, str]], chain: ChainAppend
+    side: SideRows, spans: list[SpanRow], scopes: set[tuple[str, str, str]], chain: ChainAppend
 ) -> None:
     """The subject index rows of a batch: scopes, spans widened (an end named in a batch
     without record times given is known from the seal's), and then the buckets of the
@@ -361,7 +361,7 @@ def add_subject_rows(
     ]
 
 
-def _span_insert(widest: Sequence[Span], chain: ChainAppend) -> BulkInsert:
+def _span_insert(widest: Sequence[SpanRow], chain: ChainAppend) -> BulkInsert:
     """The spans of a sealed batch: an end known with no record time given is known from
     the batch's."""
     assert chain.sealed_head is not None
@@ -370,9 +370,9 @@ def _span_insert(widest: Sequence[Span], chain: ChainAppend) -> BulkInsert:
     return BulkInsert("sla_subject_spans", SPAN_COLUMNS, rows, SPAN_WIDENING)
 
 
-def _widest(spans: Sequence[Span]) -> list[Span]:
+def _widest(spans: Sequence[SpanRow]) -> list[SpanRow]:
     """One span per subject: the union of a batch's spans, sorted for a stable lock order."""
-    merged: dict[tuple[str, str], Span] = {}
+    merged: dict[tuple[str, str], SpanRow] = {}
     for kind, subject, lo, hi, has_end, ended in spans:
         seen = merged.get((kind, subject))
         if seen is not None:

@@ -32,7 +32,7 @@ from projections.store.reads import plain_rows
 from projections.store.recorders import to_dialect
 from projections.store.snapshot import StoreSnapshot
 from projections.store.urls import parse_store_url
-from projections.subject_rules import Span
+from projections.subject_rules import SpanRow
 
 if TYPE_CHECKING:
     from ledger.credits import CreditEntry
@@ -140,7 +140,7 @@ class LedgerStore(AuditReads):
     def append_replayed(
         self,
         events: Sequence[ReplayedEvent],
-        spans: list[Span],
+        spans: list[SpanRow],
         scopes: set[tuple[str, str, str]],
     ) -> None:
         appends.append_replayed(self, events, spans, scopes)
