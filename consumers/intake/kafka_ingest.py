@@ -50,6 +50,7 @@ from consumers.intake.batch_writer import BatchWriter
 from consumers.intake.kafka_config import KafkaSettings
 from consumers.intake.kafka_counts import IngestCounts
 from consumers.intake.outbox import publish_credits, publish_dead_letters, release_leases
+from consumers.intake.producers import close_producer
 from consumers.intake.retry import with_backoff
 from consumers.intake.stopping import ProducerUntilStopped, Stopping, StoreUntilStopped
 from consumers.intake.validation import MAX_EVENT_BYTES, classify
@@ -382,10 +383,11 @@ class KafkaIngest:
                         release_leases(self.store, self.holder)
                     self._leave_group()
                     if self.producer is not None:
-                        # Its close flushes, and raises when the broker is gone; what it
-                        # could not deliver stays in the outbox for the next run.
-                        with suppress(KafkaError):
-                            self.producer.close(timeout=10)
+                        # What it could not deliver stays in the outbox for the next
+                        # run; at a stop it is not waited for (the broker may be
+                        # stopped by the same Ctrl-C).
+                        stopping = self.stop is not None and self.stop.signum is not None
+                        close_producer(self.producer, 0 if stopping else 10)
 
     def _finish(self, stop: StopRequest) -> None:
         """Record the batch in hand, leave the group, let the background work end (at a

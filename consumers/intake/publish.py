@@ -9,10 +9,9 @@ file directly).
 
 from __future__ import annotations
 
-import atexit
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from kafka.errors import KafkaError, KafkaTimeoutError
 
 from consumers.intake.input_lines import Progress, file_lines, input_size
 from consumers.intake.kafka_config import TOPIC_OF_FAMILY, KafkaSettings
+from consumers.intake.producers import close_producer
 from consumers.intake.validation import oversize_reason, parse_document
 from consumers.interrupts import off_the_main_thread
 from ledger.errors import LedgerError
@@ -88,11 +88,6 @@ def _producer(settings: KafkaSettings, **options: Any) -> Iterator[KafkaProducer
         raise PublishError(
             f"no Kafka broker reachable at {settings.bootstrap_servers}; check --bootstrap-servers"
         ) from None
-    # kafka-python closes each producer at exit too, with a flush that raises (printed
-    # as a traceback) when the broker is gone; this one is closed here, and a producer
-    # still working in a thread abandoned at an interrupt ends with the process.
-    with suppress(AttributeError):
-        atexit.unregister(producer._cleanup)
     wait = 0
     try:
         yield producer
@@ -103,10 +98,9 @@ def _producer(settings: KafkaSettings, **options: Any) -> Iterator[KafkaProducer
         wait = 10  # not the broker's doing: what is buffered may still be delivered
         raise
     finally:
-        # kafka-python's close flushes first, and raises when that times out (its
-        # sender thread, a daemon, then ends with the process).
-        with suppress(KafkaError):
-            producer.close(timeout=wait)
+        # Closed once, here (`close_producer`); a producer still working in a thread
+        # abandoned at an interrupt ends with the process.
+        close_producer(producer, wait)
 
 
 def publish_file(
