@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ledger import intervals
 from ledger.business_time import calendar_for
@@ -25,23 +25,25 @@ from ledger.contracts import (
     ServiceTerms,
     TermsVersion,
 )
-from ledger.derivation import (
-    AvailabilityTrace,
-    DownRun,
-    DownSegment,
-    ExcludedTime,
-    MoneyTrace,
-    NotDown,
-    OutageFate,
-    ResponseTrace,
-    RowTrace,
-    TierDecision,
-)
 from ledger.incidents import IncidentState, ResponseFigures, belongs_to_row, judge, tally
 from ledger.money import round_half_even, to_minor_unit
 from ledger.outages import MaintenanceState, OutageState
 from ledger.periods import Period, from_us, local_date_of, local_midnight_us, to_us
+from ledger.row_key import RowKey
 from ledger.timeformat import exact_seconds
+
+if TYPE_CHECKING:
+    # Loaded only to trace (`trace=True`, for explain): a report never builds one, and
+    # the nine classes cost a reading command milliseconds to create at import.
+    from ledger.derivation import (
+        AvailabilityTrace,
+        DownRun,
+        NotDown,
+        OutageFate,
+        ResponseTrace,
+        RowTrace,
+        TierDecision,
+    )
 
 HUNDRED = Fraction(100)
 ZERO = Fraction(0)
@@ -53,13 +55,6 @@ def exact(value: Decimal) -> Fraction:
     """`Fraction(value)`, kept: the terms' few distinct percentages and fees are
     converted once, not once per row and tier."""
     return Fraction(value)
-
-
-@dataclass(frozen=True, slots=True)
-class RowKey:
-    contract_id: str
-    service_id: str
-    period: str
 
 
 @dataclass(slots=True)
@@ -161,15 +156,20 @@ def tier_index(value: Fraction | None, tiers: Sequence[CreditTier]) -> int | Non
 
 def tier_credit(value: Fraction | None, tiers: Sequence[CreditTier]) -> Decimal:
     """The credit percent of the tier `tier_index` chooses; 0 when none applies."""
-    return decided_tier(value, tiers).credit_percent
+    return _credit_of(tiers, tier_index(value, tiers))
+
+
+def _credit_of(tiers: Sequence[CreditTier], chosen: int | None) -> Decimal:
+    return Decimal(0) if chosen is None else tiers[chosen].credit_percent
 
 
 def decided_tier(value: Fraction | None, tiers: Sequence[CreditTier]) -> TierDecision:
     """The tier decision as the derivation records it: the value, the tiers, the one
-    chosen (`tier_index`) and its credit percent (0 when none applies)."""
+    chosen (`tier_index`) and its credit percent (`tier_credit`'s)."""
+    from ledger.derivation import TierDecision
+
     chosen = tier_index(value, tiers)
-    credit = Decimal(0) if chosen is None else tiers[chosen].credit_percent
-    return TierDecision(value, tuple(tiers), chosen, credit)
+    return TierDecision(value, tuple(tiers), chosen, _credit_of(tiers, chosen))
 
 
 def meets_target(availability: Fraction, target_percent: Decimal) -> bool:
@@ -291,6 +291,8 @@ def compute_row(
     owed = row.fee_basis_major * exact(row.credit_percent) / HUNDRED if row.credit_percent else ZERO
     row.credit_amount_major = to_minor_unit(owed, contract.currency)
     if trace:
+        from ledger.derivation import MoneyTrace, RowTrace
+
         money = MoneyTrace(
             summed,
             service.credit_cap_percent,
@@ -339,6 +341,8 @@ def _outage_fate(
     horizon_us: int,
 ) -> OutageFate:
     """One outage's fate for the trace (never for a report)."""
+    from ledger.derivation import OutageFate
+
     why = not_down(outage, terms, customer_id)
     found = outage.interval(horizon_us)
     clipped = intervals.clip([found], *measured[0]) if found and measured else []
@@ -364,6 +368,8 @@ def _availability(
     trace: bool,
 ) -> AvailabilityTrace | None:
     assert cover.covered is not None
+    if trace:
+        from ledger.derivation import AvailabilityTrace, ExcludedTime
     customer, service_id = row.contract.customer_id, row.service.service_id
     measured = measured_range(cover, horizon_us)
 
@@ -470,6 +476,8 @@ def _downtime(
     for run in intervals.maximal_runs(segments):
         kept = above_floor(run, floor_us)
         if runs is not None:
+            from ledger.derivation import DownRun, DownSegment
+
             weighted = sum(((e - s) * exact(w) for s, e, w in run), ZERO) / HUNDRED
             parts = tuple(DownSegment(s, e, w, _setting(s, e, w, down)) for s, e, w in run)
             runs.append(DownRun(parts, kept, weighted if kept else ZERO))
@@ -547,5 +555,7 @@ def _response(
     row.response_credit_percent = tier_credit(figures.attainment_percent, terms.credit_tiers)
     if not trace:
         return None
+    from ledger.derivation import ResponseTrace
+
     tier = decided_tier(figures.attainment_percent, terms.credit_tiers)
     return ResponseTrace(tuple(judgements), figures, tier)

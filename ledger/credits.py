@@ -15,11 +15,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from ledger.attainment import Row, RowKey
 from ledger.canonical import canonical_json
+from ledger.row_key import RowKey
 from ledger.timeformat import format_utc
+
+if TYPE_CHECKING:  # the row computation is not loaded to read or print entries
+    from ledger.attainment import Row
 
 ENTRY_NAMESPACE = uuid.UUID("6f2b8e4c-3a1d-5e7f-9b0c-1d2e3f4a5b6c")
 

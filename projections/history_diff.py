@@ -25,10 +25,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from ledger.attainment import Row, RowKey
+from ledger.attainment import Row
 from ledger.credits import CreditEntry
 from ledger.events import RecordedEvent
 from ledger.periods import Period, to_us
+from ledger.row_key import RowKey
 from projections.attainment import PeriodReport, period_report
 from projections.store import StoreReads
 

@@ -37,7 +37,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ledger.attainment import Row, RowKey
+from ledger.attainment import Row
 from ledger.canonical import canonical_json
 from ledger.chain import GENESIS, ChainHead, RecordKind, link, record_sha256, with_later_fields
 from ledger.credits import entry_basis_sha256
@@ -46,6 +46,7 @@ from ledger.events import InboundEvent, Origin, RecordedEvent
 from ledger.inbound import DOCUMENT, RejectedInputError
 from ledger.period_rows import fold_contracts, fold_period
 from ledger.periods import Period, from_us, to_us
+from ledger.row_key import RowKey
 from ledger.strict_json import parse_strict_json
 from ledger.timeformat import format_utc, parse_utc
 from ledger.wording import counted

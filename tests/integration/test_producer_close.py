@@ -23,7 +23,9 @@ CHILD = textwrap.dedent(
     from kafka import KafkaProducer
     from consumers.intake.producers import close_producer
 
-    producer = KafkaProducer(bootstrap_servers=sys.argv[1], linger_ms=600_000, delivery_timeout_ms=700_000)
+    producer = KafkaProducer(
+        bootstrap_servers=sys.argv[1], linger_ms=600_000, delivery_timeout_ms=700_000
+    )
     for n in range(20):
         producer.send(sys.argv[2], value=b"held %d" % n)
     started = time.monotonic()

@@ -15,7 +15,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.attainment import Row, RowKey
+from ledger.attainment import Row
 from ledger.credits import (
     CreditEntry,
     active_issue,
@@ -26,6 +26,7 @@ from ledger.credits import (
 )
 from ledger.inbound import validate_envelope
 from ledger.periods import Period, to_us
+from ledger.row_key import RowKey
 from ledger.timeformat import parse_rfc3339
 from tests.builders import contract, outage, period_rows, service
 

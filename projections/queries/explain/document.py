@@ -27,7 +27,6 @@ from typing import Any
 from ledger.attainment import (
     Coverage,
     Row,
-    RowKey,
     compute_row,
     coverage,
     row_status,
@@ -50,6 +49,7 @@ from ledger.intervals import Interval
 from ledger.money import round_half_even, to_minor_unit
 from ledger.outages import MaintenanceState, OutageState
 from ledger.periods import Period, to_us
+from ledger.row_key import RowKey
 from ledger.timeformat import exact_seconds, format_utc, to_microseconds
 from projections.queries.explain.availability import availability_facts
 from projections.queries.explain.histories import Histories, subject_history
