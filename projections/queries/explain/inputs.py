@@ -18,7 +18,7 @@ from ledger.attainment import Row
 from ledger.credits import CreditEntry
 from ledger.events import RecordedEvent
 from ledger.outages import OutageState, fold_outage
-from ledger.period_rows import PeriodInputs, by_subject
+from ledger.period_rows import PeriodInputs
 from ledger.periods import Period, to_us
 from ledger.timeformat import format_utc
 from projections.attainment import load_period_inputs
@@ -100,15 +100,16 @@ def outages_near(
     events = store.events_near("outage", lo - NEAR_US, hi + NEAR_US, recorded_by_us)
     found: list[OutageState] = []
     histories: dict[tuple[str, str], list[RecordedEvent]] = {}
-    for subject_id, subject_events in by_subject(events).items():
+    recorded_by: dict[str, list[RecordedEvent]] = {}
+    for recorded in events:
+        recorded_by.setdefault(recorded.event.subject_id, []).append(recorded)
+    for subject_id, recorded_events in recorded_by.items():
         if subject_id in known:
             continue
-        outage = fold_outage(subject_events)
+        outage = fold_outage([recorded.event for recorded in recorded_events])
         if outage.service_id == service_id:
             found.append(outage)
-            histories[("outage", subject_id)] = [
-                e for e in events if e.event.subject_id == subject_id
-            ]
+            histories[("outage", subject_id)] = recorded_events
     return found, histories
 
 
