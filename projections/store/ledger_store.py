@@ -27,7 +27,7 @@ from projections.store.appends import AppendOutcome
 from projections.store.audit_reads import AuditReads
 from projections.store.chain_append import ReplayedEvent
 from projections.store.failures import failed
-from projections.store.opening import Access, later_columns, open_recorder
+from projections.store.opening import Access, missing_later_columns, open_recorder
 from projections.store.reads import plain_rows
 from projections.store.recorders import to_dialect
 from projections.store.snapshot import StoreSnapshot
@@ -77,7 +77,9 @@ class LedgerStore(AuditReads):
         )
         self.events_table = self.recorder.events_table_name
         try:
-            self.missing_columns = later_columns(self.recorder, url, access)
+            self.missing_columns = (
+                missing_later_columns(self.recorder, url) if access == "read" else {}
+            )
         except StoreError:
             self.close()
             raise

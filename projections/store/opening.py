@@ -16,7 +16,7 @@ from eventsourcing.sqlite import SQLiteDatastore
 from ledger.errors import StoreError, StoreRefusedError
 from projections.store.failures import failed, first_line, postgres_errors
 from projections.store.recorders import LedgerSQLiteRecorder
-from projections.store.schema import ADD_LATER_COLUMN, LATER_COLUMNS
+from projections.store.schema import LATER_COLUMNS
 from projections.store.sqlite_files import (
     LEDGER_TABLE,
     ThrowawayPool,
@@ -257,29 +257,20 @@ def _require_layout(recorder: Recorder, url: str) -> None:
         )
 
 
-def later_columns(recorder: Recorder, url: str, access: Access) -> dict[str, frozenset[str]]:
-    """The columns of `LATER_COLUMNS` the store lacks, by table. A writer adds them
-    (each existing row taking the value it held before the column existed); a reader
-    leaves the store as it is and reads that value in their place
-    (`StoreReads.column`). On PostgreSQL only the tables' owner gets this far with an
-    older schema (`postgres.LedgerPostgresRecorder.create_table`)."""
+def missing_later_columns(recorder: Recorder, url: str) -> dict[str, frozenset[str]]:
+    """The columns of `LATER_COLUMNS` an older store lacks, by table, for a reader, which
+    leaves the store as it is and reads their earlier value in their place
+    (`StoreReads.column`). A writer never lacks them: its schema creation adds them
+    (`recorders.LedgerSQLiteRecorder.create_table`, `postgres.LedgerPostgresRecorder`)."""
     missing: dict[str, frozenset[str]] = {}
     for table, columns in LATER_COLUMNS.items():
-        for name, before in columns.items():
+        for name in columns:
             try:
                 with recorder.datastore.transaction(commit=False) as cursor:
                     cursor.execute(f"SELECT {name} FROM {table} WHERE 1 = 0")
-                continue
             except PersistenceError as exc:
                 problem = failed(url, exc)
                 if not missing_in_layout(str(problem)):
                     raise problem from None
-            if access == "read":
                 missing[table] = missing.get(table, frozenset()) | {name}
-                continue
-            try:
-                with recorder.datastore.transaction(commit=True) as cursor:
-                    cursor.execute(ADD_LATER_COLUMN.format(table=table, name=name, before=before))
-            except PersistenceError as exc:
-                raise failed(url, exc) from None
     return missing

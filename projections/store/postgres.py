@@ -29,7 +29,7 @@ from psycopg.sql import SQL, Composed, Identifier, Literal
 from ledger.errors import StoreError, StoreRefusedError
 from projections.store.immutability import OWNER_ROLE, postgres_statements, schema_marker
 from projections.store.recorders import SideRows, only_chained, seal_chain
-from projections.store.schema import Dialect, create_statements
+from projections.store.schema import LATER_COLUMNS, Dialect, add_later_column, create_statements
 
 SCHEMA_LOCK = 0x534C_415F_4C45_4447  # "SLA_LEDG": the advisory lock key of schema creation
 # The driver's own errors, for a caller that catches them beside SQLite's.
@@ -210,6 +210,10 @@ class LedgerPostgresRecorder(PostgresProcessRecorder):
         super()._create_table(curs)
         for statement in self._immutability_statements():
             curs.execute(SQL(statement), prepare=False)
+        # An older store's tables gain the later columns before it is marked current.
+        for table, columns in LATER_COLUMNS.items():
+            for name in columns:
+                curs.execute(SQL(add_later_column("postgresql", table, name)), prepare=False)
         curs.execute(
             SQL("COMMENT ON TABLE {schema}.{table} IS {marker}").format(
                 schema=Identifier(self.datastore.schema),

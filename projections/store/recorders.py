@@ -37,7 +37,13 @@ from ledger.periods import to_us
 from projections.store.chain_append import COLUMNS, ChainAppend, LibraryRecord
 from projections.store.content_codec import pack
 from projections.store.immutability import sqlite_statements
-from projections.store.schema import CHAINED_TABLES, Dialect, create_statements
+from projections.store.schema import (
+    CHAINED_TABLES,
+    LATER_COLUMNS,
+    Dialect,
+    add_later_column,
+    create_statements,
+)
 
 SCHEMA_ATTEMPTS = 20
 
@@ -218,12 +224,24 @@ class LedgerSQLiteRecorder(SQLiteProcessRecorder):
         for attempt in range(SCHEMA_ATTEMPTS):
             try:
                 super().create_table()
+                self._add_later_columns()
                 return
             except (IntegrityError, OperationalError) as exc:
                 retry = isinstance(exc, IntegrityError) or "locked" in str(exc)
                 if not retry or attempt == SCHEMA_ATTEMPTS - 1:
                     raise
                 time.sleep(0.05 * (attempt + 1))
+
+    def _add_later_columns(self) -> None:
+        """An older store's tables gain the later columns (`schema.LATER_COLUMNS`). A
+        process that finds one added meanwhile by another leaves it: the same column."""
+        with self.datastore.transaction(commit=True) as c:
+            for table, columns in LATER_COLUMNS.items():
+                c.execute(f"PRAGMA table_info({table})")
+                present = {row["name"] for row in c.fetchall()}
+                for name in columns:
+                    if name not in present:
+                        c.execute(add_later_column("sqlite", table, name))
 
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any

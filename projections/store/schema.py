@@ -250,13 +250,21 @@ assert tuple(name for name, _ in EVENT_COLUMNS[:-2]) + EVENT_CONTENT_FIELDS == F
 assert tuple(name for name, _ in ENTRY_COLUMNS[:-2]) == FIELDS["entry"]
 assert tuple(name for name, _ in CLOSE_COLUMNS[:-2]) == FIELDS["close"]
 # The columns a chained table gained after stores were made without them, by table, each
-# with the value its rows held before (`ledger.chain.LATER_FIELDS`). A writer adds a
-# missing one to an existing store (`ADD_LATER_COLUMN`, its rows taking that value);
-# a reader of a store without it reads that value in its place (`later_selected`).
+# with the value its rows held before (`ledger.chain.LATER_FIELDS`). A writer's schema
+# creation adds a missing one to an existing store (`add_later_column`, its rows taking
+# that value); a reader of a store without it reads that value in its place
+# (`later_selected`).
 LATER_COLUMNS: dict[str, dict[str, int]] = {
     CHAINED_TABLES[kind]: dict(later) for kind, later in LATER_FIELDS.items()
 }
-ADD_LATER_COLUMN = "ALTER TABLE {table} ADD COLUMN {name} INTEGER NOT NULL DEFAULT {before}"
+
+
+def add_later_column(dialect: Dialect, table: str, name: str) -> str:
+    """The DDL that adds a later column, its existing rows taking their earlier value
+    (PostgreSQL's only when missing; SQLite has no such clause: its caller checks)."""
+    missing_only = "IF NOT EXISTS " if dialect == "postgresql" else ""
+    before = LATER_COLUMNS[table][name]
+    return f"ALTER TABLE {table} ADD COLUMN {missing_only}{name} INTEGER NOT NULL DEFAULT {before}"
 
 
 def later_selected(table: str, name: str, missing: frozenset[str], prefix: str = "") -> str:

@@ -24,7 +24,8 @@ ENTRIES = "sla_credit_entries"
 
 
 def _without_the_column(url: str) -> None:
-    """Drop `basis_version` as the table's owner would have left it: triggers kept."""
+    """Make the store one an earlier sla-ledger left: no `basis_version` column (its
+    triggers kept) and, on PostgreSQL, an earlier schema mark."""
     statement = f"ALTER TABLE {ENTRIES} DROP COLUMN basis_version"
     dialect, params = parse_store_url(url)
     if dialect == "sqlite":
@@ -36,6 +37,9 @@ def _without_the_column(url: str) -> None:
 
     with psycopg.connect(url) as conn:
         conn.execute(statement.encode())
+        # An older schema carries an older mark (`postgres.LedgerPostgresRecorder`):
+        # a writer upgrades only a store whose mark is not this code's.
+        conn.execute(b"COMMENT ON TABLE sla_ledger_events IS 'an earlier schema'")
 
 
 def _has_the_column(url: str) -> bool:
