@@ -50,7 +50,7 @@ from consumers.intake.batch_writer import BatchWriter
 from consumers.intake.kafka_config import KafkaSettings
 from consumers.intake.kafka_counts import IngestCounts
 from consumers.intake.outbox import publish_credits, publish_dead_letters, release_leases
-from consumers.intake.producers import close_producer
+from consumers.intake.producers import close_producer, new_producer
 from consumers.intake.retry import with_backoff
 from consumers.intake.stopping import ProducerUntilStopped, Stopping, StoreUntilStopped
 from consumers.intake.validation import MAX_EVENT_BYTES, classify
@@ -214,7 +214,7 @@ class KafkaIngest:
             )
 
         def producer() -> KafkaProducer:
-            return KafkaProducer(**config, acks="all", linger_ms=5, retries=5)
+            return new_producer(**config, acks="all", linger_ms=5, retries=5)
 
         def connecting(make: Callable[[], T]) -> Callable[[], T]:
             # Off the main thread: connecting to a broker that does not answer takes

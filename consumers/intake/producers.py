@@ -13,15 +13,24 @@ from __future__ import annotations
 
 import atexit
 from contextlib import suppress
+from typing import Any
 
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
 
+def new_producer(**config: Any) -> KafkaProducer:
+    """A producer whose only close is `close_producer`: kafka-python's own exit-time
+    close is dropped at once, since a producer left working in a thread abandoned at an
+    interrupt would otherwise be closed at exit, with a flush that raises."""
+    producer = KafkaProducer(**config)
+    with suppress(AttributeError):
+        atexit.unregister(producer._cleanup)
+    return producer
+
+
 def close_producer(producer: KafkaProducer, timeout: float) -> None:
     """Close `producer`, waiting up to `timeout` seconds to deliver what it buffers."""
-    with suppress(AttributeError):  # its exit-time close: this is the one close
-        atexit.unregister(producer._cleanup)
     try:
         producer.close(timeout=timeout)
         return

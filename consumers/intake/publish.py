@@ -21,7 +21,7 @@ from kafka.errors import KafkaError, KafkaTimeoutError
 
 from consumers.intake.input_lines import Progress, file_lines, input_size
 from consumers.intake.kafka_config import TOPIC_OF_FAMILY, KafkaSettings
-from consumers.intake.producers import close_producer
+from consumers.intake.producers import close_producer, new_producer
 from consumers.intake.validation import oversize_reason, parse_document
 from consumers.interrupts import off_the_main_thread
 from ledger.errors import LedgerError
@@ -83,7 +83,7 @@ def _producer(settings: KafkaSettings, **options: Any) -> Iterator[KafkaProducer
     what is still buffered, unless the run ended with the broker's error or an interrupt
     (then at once: a close must not hide, nor wait behind, what ended the run)."""
     try:
-        producer = KafkaProducer(**settings.client_config(), **options)
+        producer = new_producer(**settings.client_config(), **options)
     except KafkaTimeoutError:
         raise PublishError(
             f"no Kafka broker reachable at {settings.bootstrap_servers}; check --bootstrap-servers"

@@ -9,6 +9,7 @@ from typing import Any
 
 from consumers.interrupts import Interrupted, StopRequest
 from ledger.errors import StoreRefusedError
+from projections.store.failures import first_line
 
 
 def with_backoff(
@@ -37,7 +38,7 @@ def with_backoff(
             if isinstance(exc, StoreRefusedError) or time.monotonic() + delay > deadline:
                 raise
             # The whole first line: cut at a fixed width, the reason lost its advice.
-            reason = (str(exc).strip() or type(exc).__name__).splitlines()[0]
+            reason = first_line(exc)
             say(f"{what} unavailable ({reason}); retrying in {delay:.1f}s")
             waited_until = time.monotonic() + delay
             while time.monotonic() < waited_until:

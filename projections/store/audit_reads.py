@@ -125,7 +125,7 @@ class AuditReads(StoreReads):
     def chain_page(self, after: int, through: int) -> Page:
         """What `audit verify` reads of the positions `after < p <= through`, as stored
         (`audit_pages.read_page`), each record's state unpacked (`content_codec`)."""
-        events, others = read_page(self._tuples, self.chain_queries, after, through)
+        events, others = read_page(self._rows, self.chain_queries, after, through)
         if self.dialect != "postgresql":  # only PostgreSQL packs records
             return events, others
         state = len(EVENT_COLUMNS)  # the record's state follows the event's columns
@@ -137,13 +137,7 @@ class AuditReads(StoreReads):
     def chain_link(self, position: int) -> tuple[str, int] | None:
         """The link and the record time stored at a position, if exactly one row claims
         it (`audit_pages.read_link`)."""
-        return read_link(self._tuples, self.chain_queries, position)
-
-    def _tuples(self, statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        rows = self._query(statement, params)
-        if self.dialect == "sqlite":
-            return [tuple(r) for r in rows]
-        return [tuple(r.values()) for r in rows]
+        return read_link(self._rows, self.chain_queries, position)
 
     def log_records(self, after: int, through: int) -> list[LogRecord]:
         """The event store itself, in commit order, for a rebuild: the records at
