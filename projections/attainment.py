@@ -106,12 +106,19 @@ def load_subjects(
 
 
 def period_report(
-    store: StoreReads, period: Period, as_of: datetime, *, recorded_filter: bool = False
+    store: StoreReads,
+    period: Period,
+    as_of: datetime,
+    *,
+    recorded_filter: bool = False,
+    contract_ids: Collection[str] | None = None,
 ) -> PeriodReport:
-    """The rows of `period` with horizon `as_of`.
+    """The rows of `period` with horizon `as_of`, of every contract or `contract_ids`'.
 
     `recorded_filter` restricts the inputs to what was recorded by `as_of` (a question
     about the past); without it every recorded event counts (the ledger now).
     """
-    inputs = load_period_inputs(store, period, as_of, recorded_filter=recorded_filter)
+    inputs = load_period_inputs(
+        store, period, as_of, recorded_filter=recorded_filter, contract_ids=contract_ids
+    )
     return PeriodReport(period=period, as_of=as_of, rows=inputs.rows(), closed_at=inputs.closed_at)

@@ -58,12 +58,22 @@ def _booked(entries: list[CreditEntry]) -> Decimal:
     return sum((e.amount_major for e in entries), Decimal(0))
 
 
-def period_diff(store: StoreReads, period: Period, t1: datetime, t2: datetime) -> PeriodDiff:
-    before = period_report(store, period, t1, recorded_filter=True)
-    after = period_report(store, period, t2, recorded_filter=True)
+def period_diff(
+    store: StoreReads,
+    period: Period,
+    t1: datetime,
+    t2: datetime,
+    contract_id: str | None = None,
+) -> PeriodDiff:
+    """What changed in `period`'s rows (every contract's, or only `contract_id`'s: a
+    row reads only its own contract's subjects) between `t1` and `t2`."""
+    only = None if contract_id is None else {contract_id}
+    before = period_report(store, period, t1, recorded_filter=True, contract_ids=only)
+    after = period_report(store, period, t2, recorded_filter=True, contract_ids=only)
     recorded = store.events_recorded_between(to_us(t1), to_us(t2))
     entries_by_row: dict[RowKey, list[CreditEntry]] = defaultdict(list)
-    for entry in store.entries(period=period.label, recorded_by_us=to_us(t2)):
+    booked = store.entries(period=period.label, contract_id=contract_id, recorded_by_us=to_us(t2))
+    for entry in booked:
         entries_by_row[entry.key].append(entry)
 
     old = {row.key: row for row in before.rows}

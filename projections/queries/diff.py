@@ -5,7 +5,7 @@ what finance was told, and which recorded events caused each change
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -37,10 +37,7 @@ def diff(
     t1 = as_of.moment(store, first.asked, name=first.name, typed=first.typed)
     t2 = as_of.moment(store, last.asked, name=last.name, typed=last.typed)
     as_of.ordered(t1, t2, names=(first.name, last.name))
-    result = period_diff(store, period, t1, t2)
-    if contract_id is None:
-        return result
-    return replace(result, rows=[r for r in result.rows if r.key.contract_id == contract_id])
+    return period_diff(store, period, t1, t2, contract_id)
 
 
 def diff_document(result: PeriodDiff) -> dict[str, Any]:
