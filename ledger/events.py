@@ -147,6 +147,11 @@ class Origin:
             if v is not None
         }
 
+    def rejection_json(self) -> str:
+        """`as_dict()` as a rejection keeps it: sorted keys, Python's default separators
+        and ASCII escapes. Rejection ids are digests of these bytes, so they never change."""
+        return json.dumps(self.as_dict(), sort_keys=True)
+
     def canonical(self) -> str:
         """`as_dict()` as canonical JSON, built directly for the two usual shapes (a file
         line, a Kafka record): this runs once per accepted event."""

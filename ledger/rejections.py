@@ -5,7 +5,6 @@ read. Kept as received, so it can be fixed and sent again."""
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 
 from ledger.events import Origin
@@ -26,7 +25,7 @@ class Rejection:
     def rejection_id(self) -> str:
         """Same input from the same place is one rejection, however often it is re-read."""
         digest = hashlib.sha256()
-        digest.update(json.dumps(self.origin.as_dict(), sort_keys=True).encode())
+        digest.update(self.origin.rejection_json().encode())
         digest.update(b"\x00")
         digest.update(self.raw)
         return digest.hexdigest()

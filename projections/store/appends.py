@@ -7,7 +7,6 @@ its chained records sealed under the write lock (`chain_append`).
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -180,7 +179,7 @@ def _append_once(
         (
             r.rejection_id,
             rejected_us,
-            json.dumps(r.origin.as_dict(), sort_keys=True),
+            r.origin.rejection_json(),
             r.raw,
             r.field,
             r.reason,

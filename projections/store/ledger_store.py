@@ -12,7 +12,7 @@ own (`reads`, `audit_reads`), opens read snapshots (`reader`, `snapshot`) and ap
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -28,8 +28,6 @@ from projections.store.audit_reads import AuditReads
 from projections.store.chain_append import ReplayedEvent
 from projections.store.failures import failed
 from projections.store.opening import Access, missing_later_columns, open_recorder
-from projections.store.reads import plain_rows
-from projections.store.recorders import to_dialect
 from projections.store.snapshot import StoreSnapshot
 from projections.store.urls import parse_store_url
 from projections.subject_rules import SpanRow
@@ -116,16 +114,8 @@ class LedgerStore(AuditReads):
 
     # -- one-shot reads: each query in a transaction of its own -----------------------
 
-    def _query(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
-        with self.transaction() as cursor:
-            cursor.execute(to_dialect(statement, self.dialect), list(params))
-            return list(cursor.fetchall())
-
-    def _rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        if self.dialect != "sqlite":
-            return [tuple(r.values()) for r in self._query(statement, params)]
-        with self.transaction() as cursor:
-            return plain_rows(cursor, statement, params, self.url)
+    def _reading(self) -> AbstractContextManager[Any]:
+        return self.transaction()
 
     # -- writing (`appends`, `positions`, `leases`) -----------------------------------
 

@@ -12,6 +12,7 @@ import hashlib
 import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,6 +32,7 @@ from projections.store.mappers import (
     row_rejection,
     unpacked,
 )
+from projections.store.recorders import to_dialect
 from projections.store.schema import BUCKET_US, NOT_ENDED_US, WIDE_SPAN, Dialect, later_selected
 from projections.store.sqlite_files import CONTENTS_SCHEMA, read_only_uri, sqlite_writable
 from projections.store.urls import parse_store_url
@@ -55,14 +57,24 @@ class StoreReads(ABC):
     missing_columns: Mapping[str, frozenset[str]]
 
     @abstractmethod
+    def _reading(self) -> AbstractContextManager[Any]:
+        """A cursor to read with, its failures said in one line: a transaction of its
+        own per query (`LedgerStore`), or the snapshot's one (`StoreSnapshot`)."""
+
     def _query(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
         """The rows of `statement` (`?` placeholders), each by column name."""
+        with self._reading() as cursor:
+            cursor.execute(to_dialect(statement, self.dialect), list(params))
+            return list(cursor.fetchall())
 
-    @abstractmethod
     def _rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """`_query`'s rows as plain tuples in the statement's column order, which SQLite
         builds directly, without a row object for each (a rebuild reads every record of
         the log and every row of the projections it compares)."""
+        if self.dialect != "sqlite":
+            return [tuple(r.values()) for r in self._query(statement, params)]
+        with self._reading() as cursor:
+            return plain_rows(cursor, statement, params, self.url)
 
     def column(self, table: str, name: str, prefix: str = "") -> str:
         """A column in a SELECT list, read as its earlier value where the store lacks it."""

@@ -10,13 +10,13 @@ tampering. Opened by `LedgerStore.reader()`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from ledger.errors import StoreError
 from projections.store.audit_reads import AuditReads
 from projections.store.failures import failed
-from projections.store.reads import plain_rows
-from projections.store.recorders import to_dialect
 
 if TYPE_CHECKING:
     from projections.store.ledger_store import LedgerStore
@@ -35,17 +35,14 @@ class StoreSnapshot(AuditReads):
         self.missing_columns = store.missing_columns
         self._cursor = cursor
 
-    def _query(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
+    @contextmanager
+    def _reading(self) -> Iterator[Any]:
         try:
-            self._cursor.execute(to_dialect(statement, self.dialect), list(params))
-            return list(self._cursor.fetchall())
+            yield self._cursor
+        except StoreError:
+            raise
         except Exception as exc:  # the driver's own errors: one line, as elsewhere
             raise failed(self.url, exc) from None
-
-    def _rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        if self.dialect != "sqlite":
-            return [tuple(r.values()) for r in self._query(statement, params)]
-        return plain_rows(self._cursor, statement, params, self.url)
 
     def begin(self) -> None:
         """Make the first read now, so the snapshot's moment is its opening's (a
