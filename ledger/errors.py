@@ -9,6 +9,11 @@ class InvalidInputError(LedgerError):
     """A value does not follow the inbound contract (spec: events.md)."""
 
 
+class NotFoundError(LedgerError):
+    """What was asked about does not exist (as of the moment asked about): a row, an
+    entry, a contract."""
+
+
 class PeriodNotEndedError(LedgerError):
     """`close` was asked for a period whose window has not ended for every contract."""
 

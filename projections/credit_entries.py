@@ -18,10 +18,16 @@ from ledger.attainment import Row
 from ledger.chain import ChainHead
 from ledger.credits import CreditEntry, reconcile
 from ledger.errors import ChainMovedError, NothingToCloseError, PeriodNotEndedError, StoreError
+from ledger.period_rows import PeriodInputs
 from ledger.periods import Period, from_us, to_us
 from ledger.timeformat import format_utc
-from projections.attainment import MARGIN_US, load_contracts, load_period_inputs, period_report
-from projections.store import LedgerStore
+from projections.attainment import (
+    MARGIN_US,
+    load_contracts,
+    load_period_inputs,
+    period_report,
+)
+from projections.store import LedgerStore, StoreReads
 from projections.store.subject_index import contract_terms_wanted, contracts_reached
 
 ATTEMPTS = 20
@@ -43,13 +49,13 @@ def close_checkpoint(store: LedgerStore, period: str) -> str | None:
     return f"{rows[0]['checkpoint_pos']}:{rows[0]['checkpoint_sha256']}" if rows else None
 
 
-def period_end(store: LedgerStore, period: Period) -> datetime:
+def period_end(store: StoreReads, period: Period) -> datetime:
     """When the period's window has ended for every contract (the latest local end)."""
     timezones = {c.timezone for c in load_contracts(store, None)} or {"Etc/GMT+12"}
     return from_us(max(period.window(tz)[1] for tz in timezones))
 
 
-def _computed_at(store: LedgerStore, now: datetime) -> tuple[ChainHead, datetime]:
+def _computed_at(store: StoreReads, now: datetime) -> tuple[ChainHead, datetime]:
     """The chain head figures are computed at, and their record time: `now`, or just
     after the head's if the clock is behind it (record times only go forward)."""
     head = store.chain_head()
@@ -80,22 +86,11 @@ def close_period(
         return CloseOutcome(
             period.label, already, False, more, close_checkpoint(store, period.label)
         )
-    if now < ends:
-        raise PeriodNotEndedError(
-            f"period {period.label} has not ended for every contract: it ends at "
-            f"{format_utc(ends)}; close it after that"
-        )
+    _refuse_unended(period, ends, now)
     for _attempt in range(ATTEMPTS):
         head, at = _computed_at(store, now)
-        report = period_report(store, period, at, recorded_filter=True)
-        if not report.rows and not replaying:
-            raise NothingToCloseError(
-                f"period {period.label} has no rows: no contract is in force in it (as "
-                "recorded now), so there is nothing to close; a close is permanent, so "
-                "close it once its contracts are ingested"
-            )
-        entries = reconcile({row.key: row for row in report.rows}, [], at)
-        due = due_times(report.rows, {row.contract.contract_id for row in report.rows})
+        rows, entries = _first_entries(store, period, at, replaying=replaying)
+        due = due_times(rows, {row.contract.contract_id for row in rows})
         try:
             newly = store.record_close(period.label, at, entries, head, due)
         except ChainMovedError:
@@ -108,6 +103,68 @@ def close_period(
         f"could not close {period.label}: events kept arriving while its figures were "
         "computed; try again when ingest is quieter"
     )
+
+
+def _refuse_unended(period: Period, ends: datetime, now: datetime) -> None:
+    if now < ends:
+        raise PeriodNotEndedError(
+            f"period {period.label} has not ended for every contract: it ends at "
+            f"{format_utc(ends)}; close it after that"
+        )
+
+
+def _first_entries(
+    store: StoreReads, period: Period, at: datetime, *, replaying: bool = False
+) -> tuple[list[Row], list[CreditEntry]]:
+    """The rows of a period being closed at `at`, and the entries its close issues."""
+    report = period_report(store, period, at, recorded_filter=True)
+    if not report.rows and not replaying:
+        raise NothingToCloseError(
+            f"period {period.label} has no rows: no contract is in force in it (as "
+            "recorded now), so there is nothing to close; a close is permanent, so "
+            "close it once its contracts are ingested"
+        )
+    return report.rows, reconcile({row.key: row for row in report.rows}, [], at)
+
+
+def _due_entries(
+    store: StoreReads, period: Period, contract_ids: Collection[str] | None, at: datetime
+) -> tuple[PeriodInputs, list[Row], list[CreditEntry]]:
+    """A closed period's inputs and rows at `at` (of `contract_ids`; None: all) and the
+    entries that bring the rows' booked entries in line with them."""
+    inputs = load_period_inputs(store, period, at, recorded_filter=True, contract_ids=contract_ids)
+    rows = inputs.rows()
+    booked = store.entries(
+        period=period.label,
+        recorded_by_us=to_us(at),
+        contract_ids=None if contract_ids is None else sorted(contract_ids),
+    )
+    return inputs, rows, reconcile({row.key: row for row in rows}, booked, at)
+
+
+@dataclass(frozen=True)
+class ClosePreview:
+    """What closing a period now would record, computed and not recorded: the entries a
+    close would issue or, for a closed period, those a reconciliation would append."""
+
+    period: str
+    closed_at: datetime | None  # when it was closed, if it was
+    computed_at: datetime  # the moment the figures are computed as of
+    chain_position: int  # the chain head they are computed from
+    entries: list[CreditEntry]
+
+
+def preview_close(store: StoreReads, period: Period, now: datetime) -> ClosePreview:
+    """`close_period` as a dry run on a read snapshot: the same refusals, the same
+    figures and entries (entry ids are deterministic), nothing recorded."""
+    closed_at = store.closes().get(period.label)
+    head, at = _computed_at(store, now)
+    if closed_at is not None:
+        entries = _due_entries(store, period, None, at)[2]
+    else:
+        _refuse_unended(period, period_end(store, period), now)
+        entries = _first_entries(store, period, at)[1]
+    return ClosePreview(period.label, closed_at, at, head.position, entries)
 
 
 def reconcile_period(store: LedgerStore, period: Period, now: datetime) -> list[CreditEntry]:
@@ -129,16 +186,7 @@ def reconcile_rows(
     moving and nothing was done (see `reconcile_period`)."""
     for _attempt in range(ATTEMPTS):
         head, at = _computed_at(store, now)
-        inputs = load_period_inputs(
-            store, period, at, recorded_filter=True, contract_ids=contract_ids
-        )
-        rows = inputs.rows()
-        booked = store.entries(
-            period=period.label,
-            recorded_by_us=to_us(at),
-            contract_ids=None if contract_ids is None else sorted(contract_ids),
-        )
-        new = reconcile({row.key: row for row in rows}, booked, at)
+        inputs, rows, new = _due_entries(store, period, contract_ids, at)
         try:
             store.append_entries(new, head)
         except ChainMovedError:

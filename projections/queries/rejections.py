@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from ledger.periods import to_us
 from ledger.timeformat import format_utc
 from projections.queries.encoding import to_json
 from projections.store import StoredRejection, StoreReads
@@ -28,6 +30,23 @@ def rejections(store: StoreReads, *, with_resubmitted: bool = True) -> Rejection
     stored = store.rejections()
     resubmitted = store.resubmitted(stored) if with_resubmitted else set()
     return Rejections(stored, frozenset(resubmitted))
+
+
+@dataclass(frozen=True)
+class RejectionsPage:
+    rejections: Rejections
+    more: bool  # whether a rejection of the same question follows this page
+
+
+def rejections_page(
+    store: StoreReads, after: int, through: int, moment: datetime, limit: int
+) -> RejectionsPage:
+    """The rejections kept by `moment` with `seq` in (`after`, `through`], at most
+    `limit` (`through`: the last `seq` when a client began paging, so that rejections kept
+    meanwhile are not in that walk: `last_rejection_seq`)."""
+    stored = store.rejections_through(after, through, to_us(moment), limit + 1)
+    page = stored[:limit]
+    return RejectionsPage(Rejections(page, frozenset(store.resubmitted(page))), len(stored) > limit)
 
 
 def _document(r: StoredRejection, resubmitted: bool) -> dict[str, Any]:

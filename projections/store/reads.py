@@ -410,6 +410,25 @@ class StoreReads(ABC):
         )
         return [row_rejection(r) for r in rows]
 
+    def rejections_through(
+        self, after: int, through: int, rejected_by_us: int, limit: int
+    ) -> list[StoredRejection]:
+        """A page of the rejections kept by `rejected_by_us` with `seq` after `after` and
+        at most `through`, in the order they were kept."""
+        rows = self._query(
+            "SELECT * FROM sla_rejections WHERE seq > ? AND seq <= ? AND rejected_us <= ? "
+            "ORDER BY seq LIMIT ?",
+            [after, through, rejected_by_us, limit],
+        )
+        return [row_rejection(r) for r in rows]
+
+    def last_rejection_seq(self, rejected_by_us: int) -> int:
+        """The `seq` of the last rejection kept by `rejected_by_us` (0: none)."""
+        rows = self._query(
+            "SELECT MAX(seq) AS seq FROM sla_rejections WHERE rejected_us <= ?", [rejected_by_us]
+        )
+        return int(rows[0]["seq"] or 0)
+
     def event_count(self) -> int:
         return int(self._query("SELECT COUNT(*) AS n FROM sla_events")[0]["n"])
 

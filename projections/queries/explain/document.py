@@ -43,7 +43,7 @@ from ledger.contracts import (
 from ledger.credits import BASIS_VERSION, basis, entry_basis_sha256
 from ledger.currencies import minor_units
 from ledger.derivation import MoneyTrace, ResponseTrace
-from ledger.errors import LedgerError
+from ledger.errors import NotFoundError
 from ledger.incidents import IncidentState, Judgement
 from ledger.intervals import Interval
 from ledger.money import round_half_even, to_minor_unit
@@ -73,7 +73,7 @@ from projections.queries.explain.wording import (
 EXPLAIN_FORMAT = 1
 
 
-class RowNotFoundError(LedgerError):
+class RowNotFoundError(NotFoundError):
     """The asked row does not exist: unknown contract, no coverage, service not in terms."""
 
 
