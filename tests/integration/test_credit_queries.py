@@ -1,0 +1,120 @@
+"""The credit queries an API serves: the entries filtered and in pages, on both stores."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from ledger.credits import CreditEntry
+from ledger.periods import Period
+from projections.credit_entries import close_period
+from projections.queries.credits import CreditFilter, credits_page
+from projections.store import LedgerStore, StoreReads
+from tests.builders import contract, outage
+from tests.ledgers import ingest_docs
+
+MARCH, APRIL, MAY = Period(2026, 3), Period(2026, 4), Period(2026, 5)
+
+
+@pytest.fixture
+def two_customers(ledger: str, tmp_path: Path) -> str:
+    """The shared ledger (C-1 of K-1: March issued, reversed and re-issued, April issued)
+    and a contract C-2 of K-2 recorded after both closes: its March and April entries
+    are issued by the reconciliation."""
+    with LedgerStore(ledger, access="write") as store:
+        ingest_docs(store, tmp_path / "c2.jsonl", [contract("C-2", "K-2")])
+    return ledger
+
+
+def walk(
+    store: StoreReads,
+    filters: CreditFilter,
+    moment: datetime,
+    position: int,
+    limit: int,
+    after: int = 0,
+) -> list[CreditEntry]:
+    """Every page of `filters` after `after` in turn, none empty before the end."""
+    found: list[CreditEntry] = []
+    more = True
+    while more:
+        page = credits_page(store, filters, moment, position, after, limit)
+        assert page.entries, "an empty page before the end"
+        assert len(page.entries) <= limit
+        found += page.entries
+        after, more = page.last_seq or after, page.more
+    return found
+
+
+def everything(store: StoreReads) -> tuple[list[CreditEntry], datetime, int]:
+    return store.entries(), datetime.now(UTC), store.chain_head().position
+
+
+def ids(entries: list[CreditEntry]) -> list[str]:
+    return [e.entry_id for e in entries]
+
+
+def test_each_filter_alone_and_combined(two_customers: str) -> None:
+    with LedgerStore(two_customers, access="read") as store:
+        entries, now, position = everything(store)
+        assert len(entries) == 6
+        first_close = entries[0].recorded_at
+        cases: dict[CreditFilter, Callable[[CreditEntry], bool]] = {
+            CreditFilter(period=MARCH): lambda e: e.period == "2026-03",
+            CreditFilter(contract_id="C-2"): lambda e: e.contract_id == "C-2",
+            CreditFilter(customer_id="K-1"): lambda e: e.customer_id == "K-1",
+            CreditFilter(kind="reversal"): lambda e: e.kind == "reversal",
+            CreditFilter(kind="issue"): lambda e: e.kind == "issue",
+            # Inclusive from, exclusive to: the first close's entry is in the first
+            # case and not in the second.
+            CreditFilter(recorded_from=first_close): lambda e: True,
+            CreditFilter(recorded_to=first_close): lambda e: False,
+            CreditFilter(recorded_to=entries[1].recorded_at): lambda e: e == entries[0],
+            CreditFilter(
+                period=MARCH, customer_id="K-1", kind="issue", recorded_from=entries[1].recorded_at
+            ): lambda e: e.period == "2026-03" and e.contract_id == "C-1" and e.revision == 2,
+            CreditFilter(period=APRIL, contract_id="C-2", customer_id="K-1"): lambda e: False,
+        }
+        for filters, wanted in cases.items():
+            page = credits_page(store, filters, now, position, 0, 100)
+            assert ids(page.entries) == ids([e for e in entries if wanted(e)]), filters
+            assert page.more is False
+            assert (page.last_seq is None) == (not page.entries)
+        for single in list(cases)[:4]:
+            found = credits_page(store, single, now, position, 0, 100).entries
+            assert 0 < len(found) < len(entries), single
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3])
+def test_paging_through_equals_the_unpaged_list(two_customers: str, limit: int) -> None:
+    with LedgerStore(two_customers, access="read") as store:
+        entries, now, position = everything(store)
+        assert walk(store, CreditFilter(), now, position, limit) == entries
+        march = [e for e in entries if e.period == "2026-03"]
+        assert walk(store, CreditFilter(period=MARCH), now, position, limit) == march
+        empty = credits_page(store, CreditFilter(contract_id="C-9"), now, position, 0, limit)
+        assert (empty.entries, empty.last_seq, empty.more) == ([], None, False)
+
+
+def test_entries_appended_between_pages_are_not_seen(two_customers: str, tmp_path: Path) -> None:
+    with LedgerStore(two_customers, access="write") as store:
+        entries, then, position = everything(store)
+        first = credits_page(store, CreditFilter(), then, position, 0, 2)
+        # While the client pages: a close and a reconciliation append entries.
+        may = outage("Y-1", "2026-05-04T10:00:00Z", "2026-05-04T12:00:00Z")
+        ingest_docs(store, tmp_path / "may.jsonl", may)
+        assert len(close_period(store, MAY, datetime.now(UTC)).entries) == 2
+        ingest_docs(store, tmp_path / "c3.jsonl", [contract("C-3", "K-1")])
+        assert len(store.entries()) == len(entries) + 2 + 3
+        # Even asked as of a later moment, the walk's position bounds it.
+        later = datetime.now(UTC) + timedelta(seconds=1)
+        rest = walk(store, CreditFilter(), later, position, 2, after=first.last_seq or 0)
+        assert first.entries + rest == entries
+
+
+def test_a_page_of_no_entries_is_refused() -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        credits_page(None, CreditFilter(), datetime.now(UTC), 1, 0, 0)  # type: ignore[arg-type]
