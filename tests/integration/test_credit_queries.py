@@ -1,7 +1,9 @@
-"""The credit queries an API serves: the entries filtered and in pages, on both stores."""
+"""The credit queries an API serves: the entries filtered and in pages, and an entry's
+lineage, on both stores."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,6 +14,7 @@ from ledger.credits import CreditEntry
 from ledger.periods import Period
 from projections.credit_entries import close_period
 from projections.queries.credits import CreditFilter, credits_page
+from projections.queries.lineage import EntryNotFoundError, credit_lineage, lineage_json
 from projections.store import LedgerStore, StoreReads
 from tests.builders import contract, outage
 from tests.ledgers import ingest_docs
@@ -118,3 +121,61 @@ def test_entries_appended_between_pages_are_not_seen(two_customers: str, tmp_pat
 def test_a_page_of_no_entries_is_refused() -> None:
     with pytest.raises(ValueError, match="at least one"):
         credits_page(None, CreditFilter(), datetime.now(UTC), 1, 0, 0)  # type: ignore[arg-type]
+
+
+def test_lineage_of_a_late_correction(ledger: str) -> None:
+    with LedgerStore(ledger, access="read") as store:
+        now = datetime.now(UTC)
+        issue, reversal, reissue, april = store.entries()
+        assert (issue.kind, reversal.kind, reissue.kind) == ("issue", "reversal", "issue")
+
+        first = credit_lineage(store, issue.entry_id, now)
+        assert first.reversed_by == reversal
+        assert first.reissued_by == reissue
+        assert (first.reverses, first.reissue_of, first.caused_by) == (None, None, [])
+
+        undone = credit_lineage(store, reversal.entry_id, now)
+        assert undone.reverses == issue.entry_id
+        assert undone.reissued_by == reissue
+        assert undone.reversed_by is None
+        assert undone.reissue_of is None
+        # The amendment of March's outage M-2, and none of April's outages.
+        causes = [(r.event.type, r.event.subject_id) for r in undone.caused_by]
+        assert causes == [("outage.amended", "M-2")]
+        assert undone.caused_by_horizon is False
+
+        again = credit_lineage(store, reissue.entry_id, now)
+        assert again.reissue_of == issue.entry_id
+        assert again.caused_by == undone.caused_by
+        assert again.reversed_by is None
+        assert again.reissued_by is None
+
+        document = json.loads(lineage_json(undone))
+        assert document["entry"] == reversal.as_dict()
+        assert document["reverses"] == issue.entry_id
+        assert document["reissued_by"]["entry_id"] == reissue.entry_id
+        assert document["reversed_by"] is None
+        assert document["reissue_of"] is None
+        assert [c["type"] for c in document["caused_by"]] == ["outage.amended"]
+        assert set(document["caused_by"][0]) == {
+            "event_id",
+            "type",
+            "subject_id",
+            "occurred_at",
+            "recorded_at",
+        }
+
+        # As known when March closed, the issue had no reversal yet.
+        at_close = credit_lineage(store, issue.entry_id, issue.recorded_at)
+        assert at_close.reversed_by is None
+        assert at_close.reissued_by is None
+        assert credit_lineage(store, april.entry_id, now).caused_by == []
+
+
+def test_an_entry_not_recorded_by_the_moment_is_not_found(ledger: str) -> None:
+    with LedgerStore(ledger, access="read") as store:
+        issue, reversal, *_ = store.entries()
+        with pytest.raises(EntryNotFoundError, match="no credit entry nope was recorded by"):
+            credit_lineage(store, "nope", datetime.now(UTC))
+        with pytest.raises(EntryNotFoundError, match=reversal.entry_id):
+            credit_lineage(store, reversal.entry_id, issue.recorded_at)
