@@ -1,11 +1,12 @@
-"""The credit queries an API serves: the entries filtered and in pages, and an entry's
-lineage, on both stores."""
+"""The credit queries an API serves: the entries filtered and in pages, an entry's
+lineage, and a contract's statement for a period, on both stores."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,10 @@ from ledger.periods import Period
 from projections.credit_entries import close_period
 from projections.queries.credits import CreditFilter, credits_page
 from projections.queries.lineage import EntryNotFoundError, credit_lineage, lineage_json
+from projections.queries.report import report
+from projections.queries.statements import ContractNotFoundError, statement, statement_json
 from projections.store import LedgerStore, StoreReads
-from tests.builders import contract, outage
+from tests.builders import contract, ev, outage
 from tests.ledgers import ingest_docs
 
 MARCH, APRIL, MAY = Period(2026, 3), Period(2026, 4), Period(2026, 5)
@@ -179,3 +182,60 @@ def test_an_entry_not_recorded_by_the_moment_is_not_found(ledger: str) -> None:
             credit_lineage(store, "nope", datetime.now(UTC))
         with pytest.raises(EntryNotFoundError, match=reversal.entry_id):
             credit_lineage(store, reversal.entry_id, issue.recorded_at)
+
+
+def test_statement_nets_the_entries_of_the_report_rows(two_customers: str) -> None:
+    with LedgerStore(two_customers, access="read") as store:
+        now = datetime.now(UTC)
+        result = statement(store, "C-1", MARCH, now)
+        rows = report(store, MARCH, now, "C-1", render_part=list)
+        assert [row.document for row in result.rows] == [d for part in rows.parts for d in part]
+        document = json.loads(statement_json(result))
+        assert (document["contract_id"], document["customer_id"]) == ("C-1", "K-1")
+        assert (document["period"], document["status"]) == ("2026-03", "closed")
+        (row,) = document["rows"]
+        assert [e["kind"] for e in row["entries"]] == ["issue", "reversal", "issue"]
+        net = sum((Decimal(e["amount"]) for e in row["entries"]), Decimal(0))
+        assert row["net_amount"] == str(net) == row["credit_amount"] == "250.00"
+        assert document["totals"] == [{"currency": "USD", "net_amount": "250.00"}]
+        assert document["withdrawn_rows"] == []
+
+        # As of March's close: the first issue alone.
+        issue = store.entries()[0]
+        then = json.loads(statement_json(statement(store, "C-1", MARCH, issue.recorded_at)))
+        assert [e["entry_id"] for e in then["rows"][0]["entries"]] == [issue.entry_id]
+        assert then["totals"] == [{"currency": "USD", "net_amount": "100.00"}]
+
+        # An open period: its rows, nothing booked, the net written in cents.
+        open_month = json.loads(statement_json(statement(store, "C-2", MAY, None)))
+        assert open_month["status"] == "provisional"
+        assert [r["entries"] for r in open_month["rows"]] == [[]]
+        assert open_month["rows"][0]["net_amount"] == "0.00"
+        assert open_month["totals"] == [{"currency": "USD", "net_amount": "0.00"}]
+
+
+def test_a_contract_not_recorded_by_the_moment_is_not_found(two_customers: str) -> None:
+    with LedgerStore(two_customers, access="read") as store:
+        march_issue = store.entries()[0]
+        with pytest.raises(ContractNotFoundError, match="no contract C-9 was recorded by"):
+            statement(store, "C-9", MARCH, None)
+        # C-2 was recorded after both closes.
+        with pytest.raises(ContractNotFoundError, match="C-2"):
+            statement(store, "C-2", MARCH, march_issue.recorded_at)
+
+
+def test_entries_of_a_withdrawn_row_count_in_the_totals(two_customers: str, tmp_path: Path) -> None:
+    with LedgerStore(two_customers, access="write") as store:
+        ended = ev(
+            "contract.terminated",
+            "2026-06-01T00:00:00Z",
+            {"contract_id": "C-2", "effective_to": "2026-04-01"},
+        )
+        ingest_docs(store, tmp_path / "end.jsonl", [ended])
+        document = json.loads(statement_json(statement(store, "C-2", APRIL, None)))
+        assert document["rows"] == []
+        (withdrawn,) = document["withdrawn_rows"]
+        assert withdrawn["service_id"] == "crm"
+        assert [e["kind"] for e in withdrawn["entries"]] == ["issue", "reversal"]
+        assert withdrawn["net_amount"] == "0.00"
+        assert document["totals"] == [{"currency": "USD", "net_amount": "0.00"}]
