@@ -11,6 +11,7 @@ from typing import Any
 
 from ledger.attainment import row_status
 from ledger.credits import format_utc_micro
+from ledger.events import RecordedEvent
 from ledger.periods import Period
 from ledger.timeformat import format_utc
 from projections.history_diff import PeriodDiff, RowDiff, period_diff
@@ -63,20 +64,22 @@ def _row_document(row: RowDiff) -> dict[str, Any]:
         "service_id": row.key.service_id,
         "change": row.change,
         "fields": {name: {"from": old, "to": new} for name, (old, new) in row.fields.items()},
-        "caused_by_events": [
-            {
-                "event_id": r.event.event_id,
-                "type": r.event.type,
-                "subject_id": r.event.subject_id,
-                "occurred_at": format_utc(r.event.occurred_at),
-                "recorded_at": format_utc_micro(r.recorded_at),
-            }
-            for r in row.events
-        ],
+        "caused_by_events": [cause_document(r) for r in row.events],
         "caused_by_horizon": row.horizon_only,
         "caused_by_close": None if row.closed is None else format_utc_micro(row.closed),
         "booked_amount": {"from": str(row.booked[0]), "to": str(row.booked[1])},
         "entries_recorded": [e.as_dict() for e in row.entries],
+    }
+
+
+def cause_document(recorded: RecordedEvent) -> dict[str, Any]:
+    """A recorded event named as the cause of a change (a row's, an entry's)."""
+    return {
+        "event_id": recorded.event.event_id,
+        "type": recorded.event.type,
+        "subject_id": recorded.event.subject_id,
+        "occurred_at": format_utc(recorded.event.occurred_at),
+        "recorded_at": format_utc_micro(recorded.recorded_at),
     }
 
 

@@ -474,23 +474,78 @@ class StoreReads(ABC):
     ) -> list[CreditEntry]:
         """Entries in record order, filtered by any of: period, one contract, record
         time, and (`contract_ids`) a set of contracts."""
-        statement = (
-            f"SELECT {self.all_columns('sla_credit_entries')} FROM sla_credit_entries WHERE 1 = 1"
+        statement, params = self._entries_where(
+            [
+                ("period", "=", period),
+                ("contract_id", "=", contract_id),
+                ("recorded_us", "<=", recorded_by_us),
+            ]
         )
-        params: list[Any] = []
-        for column, value in (("period", period), ("contract_id", contract_id)):
-            if value is not None:
-                statement += f" AND {column} = ?"
-                params.append(value)
-        if recorded_by_us is not None:
-            statement += " AND recorded_us <= ?"
-            params.append(recorded_by_us)
         if contract_ids is None:
             rows = self._query(statement + " ORDER BY seq", params)
         else:
             rows = self._rows_of_subjects(statement, params, "contract_id", sorted(contract_ids))
             rows.sort(key=lambda r: int(r["seq"]))
         return [row_entry(r) for r in rows]
+
+    def entries_page(
+        self,
+        *,
+        after_seq: int,
+        limit: int,
+        through_position: int,
+        recorded_by_us: int,
+        period: str | None = None,
+        contract_id: str | None = None,
+        customer_id: str | None = None,
+        kind: str | None = None,
+        recorded_from_us: int | None = None,
+        recorded_before_us: int | None = None,
+    ) -> list[tuple[int, CreditEntry]]:
+        """(seq, entry) of the first `limit` entries after `after_seq` in record order,
+        recorded by `recorded_by_us` at chain positions up to `through_position`, that
+        match every filter given (record time in `[from, before)`): one query.
+
+        The bounds fix the set a reader pages through: entries appended while it pages
+        (a close, a reconciliation) lie beyond the position, so no page skips or repeats
+        one, and the record order is the order of `seq`."""
+        statement, params = self._entries_where(
+            [
+                ("seq", ">", after_seq),
+                ("chain_pos", "<=", through_position),
+                ("recorded_us", "<=", recorded_by_us),
+                ("recorded_us", ">=", recorded_from_us),
+                ("recorded_us", "<", recorded_before_us),
+                ("period", "=", period),
+                ("contract_id", "=", contract_id),
+                ("customer_id", "=", customer_id),
+                ("kind", "=", kind),
+            ]
+        )
+        rows = self._query(statement + " ORDER BY seq LIMIT ?", [*params, limit])
+        return [(int(r["seq"]), row_entry(r)) for r in rows]
+
+    def entry(self, entry_id: str) -> CreditEntry | None:
+        """The entry with this id, if one was recorded."""
+        statement, params = self._entries_where([("entry_id", "=", entry_id)])
+        rows = self._query(statement, params)
+        return row_entry(rows[0]) if rows else None
+
+    def _entries_where(
+        self, conditions: Sequence[tuple[str, str, str | int | None]]
+    ) -> tuple[str, list[Any]]:
+        """A SELECT of the entries' rows (a WHERE clause open for more conditions) and
+        its parameters: each (column, operator, value) whose value is given. The columns
+        and operators are this module's own, never an asker's."""
+        statement = (
+            f"SELECT {self.all_columns('sla_credit_entries')} FROM sla_credit_entries WHERE 1 = 1"
+        )
+        params: list[Any] = []
+        for column, operator, value in conditions:
+            if value is not None:
+                statement += f" AND {column} {operator} ?"
+                params.append(value)
+        return statement, params
 
     # The writers' head of the chain: position, link, record time.
     HEAD_STATEMENT = "SELECT position, chain_sha256, recorded_us FROM sla_chain_head"
