@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from ledger.credits import CreditEntry, format_utc_micro
-from ledger.errors import LedgerError
+from ledger.errors import NotFoundError
 from ledger.events import RecordedEvent
 from ledger.periods import Period, to_us
 from ledger.timeformat import format_utc
@@ -28,7 +28,7 @@ from projections.queries.encoding import to_json
 from projections.store import StoreReads
 
 
-class EntryNotFoundError(LedgerError):
+class EntryNotFoundError(NotFoundError):
     """No credit entry with the id asked about was recorded by the moment asked about."""
 
 

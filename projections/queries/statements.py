@@ -20,7 +20,7 @@ from typing import Any
 
 from ledger.attainment import row_status
 from ledger.credits import CreditEntry
-from ledger.errors import LedgerError
+from ledger.errors import NotFoundError
 from ledger.money import to_minor_unit
 from ledger.periods import Period, to_us
 from ledger.timeformat import format_utc
@@ -31,7 +31,7 @@ from projections.queries.report import Document, report
 from projections.store import StoreReads
 
 
-class ContractNotFoundError(LedgerError):
+class ContractNotFoundError(NotFoundError):
     """No contract with the id asked about was recorded by the moment asked about."""
 
 
