@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from eventsourcing.sqlite import SQLiteCursor
 
-from ledger.chain import ChainHead
+from ledger.chain import RECORD_TIME, ChainHead
 from ledger.events import RecordedEvent
 from ledger.periods import from_us, to_us
 from projections.chain_records import event_content, originator_of
@@ -33,7 +33,14 @@ from projections.store.mappers import (
     unpacked,
 )
 from projections.store.recorders import to_dialect
-from projections.store.schema import BUCKET_US, NOT_ENDED_US, WIDE_SPAN, Dialect, later_selected
+from projections.store.schema import (
+    BUCKET_US,
+    CHAINED_TABLES,
+    NOT_ENDED_US,
+    WIDE_SPAN,
+    Dialect,
+    later_selected,
+)
 from projections.store.sqlite_files import CONTENTS_SCHEMA, read_only_uri, sqlite_writable
 from projections.store.urls import parse_store_url
 
@@ -337,6 +344,20 @@ class StoreReads(ABC):
             [position],
         )
         return int(rows[0]["recorded_us"]) if rows else 0
+
+    def position_recorded_by(self, recorded_by_us: int) -> int:
+        """The highest chain position of any chained record (event, entry, close)
+        recorded by `recorded_by_us` (0: none). Record times never go back along the
+        chain (`chain_append`), so each table's answer is its last row by position whose
+        time is not later: read backwards along its position key from the end, the
+        cost follows the records after the moment, not the whole history."""
+        latest = ", ".join(
+            f"(SELECT chain_pos FROM {table} WHERE {RECORD_TIME[kind]} <= ? "
+            f"ORDER BY chain_pos DESC LIMIT 1) AS {kind}_pos"
+            for kind, table in CHAINED_TABLES.items()
+        )
+        row = self._rows(f"SELECT {latest}", [recorded_by_us] * len(CHAINED_TABLES))[0]
+        return max((int(position) for position in row if position is not None), default=0)
 
     def scopes_of_subjects(
         self, subjects: Sequence[tuple[str, str]]

@@ -74,7 +74,7 @@ def test_unplaced_incidents_are_listed_with_a_reason_and_count_once_the_contract
     )
     reasons = {
         p.incident.incident_id: p.unplaced_reason
-        for p in incident_placements(store, datetime(2026, 4, 2, tzinfo=UTC))
+        for p in incident_placements(store, datetime(2026, 4, 2, tzinfo=UTC), None)
     }
     assert "contract C-1 is not known" in (reasons["I-1"] or "")
     assert reasons["I-3"] == "no incident.opened recorded yet"
@@ -82,7 +82,7 @@ def test_unplaced_incidents_are_listed_with_a_reason_and_count_once_the_contract
     feed(store, tmp_path, "b.jsonl", [contract(services=[service(incident_response=RESPONSE)])])
     placements = {
         p.incident.incident_id: p
-        for p in incident_placements(store, datetime(2026, 4, 2, tzinfo=UTC))
+        for p in incident_placements(store, datetime(2026, 4, 2, tzinfo=UTC), None)
     }
     assert placements["I-1"].unplaced_reason is None
     assert placements["I-1"].status == "missed"
