@@ -66,6 +66,7 @@ from projections.audit.bundle_shape import (
     found,
 )
 from projections.audit.verify import VerifyResult, damaged, verify
+from projections.chain_records import chain_line
 from projections.queries.credits import Credits, credits_json
 from projections.queries.encoding import to_json
 from projections.queries.report import report_json, rows_report
@@ -199,18 +200,11 @@ def export(store: StoreSnapshot, period: Period, out: Path, head: ChainHead) -> 
     entry_rows = store.chained_rows("entry", "period", [period.label], head.recorded_us)
     close_rows = store.chained_rows("close", "period", [period.label], head.recorded_us)
 
-    chain: list[dict[str, Any]] = []
-    for after in range(0, head.position, PAGE):
-        for kind, fields in store.chain_rows(after, min(after + PAGE, head.position)):
-            position = int(fields["chain_pos"])
-            chain.append(
-                {
-                    "position": position,
-                    "kind": kind,
-                    "record_sha256": record_sha256(kind, position, fields),
-                    "chain_sha256": fields["chain_sha256"],
-                }
-            )
+    chain = [
+        chain_line(kind, fields)
+        for after in range(0, head.position, PAGE)
+        for kind, fields in store.chain_rows(after, min(after + PAGE, head.position))
+    ]
 
     texts = {
         "events.jsonl": _lines(event_rows),
