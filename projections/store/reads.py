@@ -467,6 +467,32 @@ class StoreReads(ABC):
             if recorded_by_us is None or int(r["closed_us"]) <= recorded_by_us
         }
 
+    def close_checkpoints(self, recorded_by_us: int) -> dict[str, tuple[datetime, int, str]]:
+        """period -> (closed at, checkpoint position, checkpoint chain_sha256) of every
+        close recorded by `recorded_by_us`."""
+        rows = self._query(
+            "SELECT period, closed_us, checkpoint_pos, checkpoint_sha256 FROM sla_closes "
+            "WHERE closed_us <= ?",
+            [recorded_by_us],
+        )
+        return {
+            r["period"]: (
+                from_us(int(r["closed_us"])),
+                int(r["checkpoint_pos"]),
+                r["checkpoint_sha256"],
+            )
+            for r in rows
+        }
+
+    def entry_counts(self, recorded_by_us: int) -> dict[str, int]:
+        """period -> how many credit entries of it were recorded by `recorded_by_us`."""
+        rows = self._query(
+            "SELECT period, COUNT(*) AS n FROM sla_credit_entries WHERE recorded_us <= ? "
+            "GROUP BY period",
+            [recorded_by_us],
+        )
+        return {r["period"]: int(r["n"]) for r in rows}
+
     def entries(
         self,
         period: str | None = None,
