@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from ledger.chain import RecordKind, without_later_defaults
+from ledger.chain import RecordKind, record_sha256, without_later_defaults
 
 EVENT_NAMESPACE = uuid.UUID("0d6f7a52-9c1e-5b3a-8e47-2a9b6c1d4e8f")
 TOPIC_EVENT_ACCEPTED = "sla_ledger:InboundEventAccepted"
@@ -89,3 +89,17 @@ def event_content(state: bytes) -> tuple[str, str] | None:
         return state[1:cut].decode(), state[cut + 1 : -1].decode()
     except UnicodeDecodeError:
         return None
+
+
+def chain_line(kind: RecordKind, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """A chained record's place in the chain as the audit bundle's `chain.jsonl` lists
+    it, and the chained log serves it to replaying consumers: its position, kind, digest
+    (`record_sha256` of its fields) and link. `fields`: its chained row, every field the
+    chain covers with its position and link (`AuditReads.chain_rows`)."""
+    position = int(fields["chain_pos"])
+    return {
+        "position": position,
+        "kind": kind,
+        "record_sha256": record_sha256(kind, position, fields),
+        "chain_sha256": fields["chain_sha256"],
+    }

@@ -103,10 +103,14 @@ def place(
     return Placement(incident, period.label, priority, status, None)
 
 
-def incident_placements(store: StoreReads, horizon: datetime) -> list[Placement]:
-    contracts = {c.contract_id: c for c in load_contracts(store, None)}
+def incident_placements(
+    store: StoreReads, horizon: datetime, recorded_by_us: int | None
+) -> list[Placement]:
+    """Every incident placed as of `horizon`, from the contracts and incidents recorded
+    by `recorded_by_us` (None: every record), by incident id."""
+    contracts = {c.contract_id: c for c in load_contracts(store, recorded_by_us)}
     grouped: dict[str, list[Any]] = defaultdict(list)
-    for recorded in store.events_of_kind("incident"):
+    for recorded in store.events_of_kind("incident", recorded_by_us):
         grouped[recorded.event.subject_id].append(recorded.event)
     placements = [place(fold_incident(events), contracts, horizon) for events in grouped.values()]
     return sorted(placements, key=lambda p: p.incident.incident_id)

@@ -94,6 +94,7 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
         help="only incidents that count on no row, with the reason",
     )
     period_option(incidents, required=False, meaning="only the incidents of this period")
+    as_of_option(incidents)
     format_option(incidents, ["table", "json"], "table")
 
 
@@ -228,8 +229,11 @@ def cmd_incidents(args: argparse.Namespace) -> int:
     from projections.queries.incidents import incidents, incidents_json
 
     period = optional_period(args.period)
+    asked = as_of_instant(args.as_of)
     with open_store(args) as store:
-        answer = incidents(store, period, unplaced_only=args.unplaced)
+        answer = incidents(
+            store, period, unplaced_only=args.unplaced, asked=asked, typed=args.as_of
+        )
     if args.format == "json":
         print(incidents_json(answer))
         return 0

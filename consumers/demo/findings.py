@@ -70,7 +70,7 @@ def print_audit(
             "entries; an auditor checks it offline with `audit check`"
         )
     changes = diff(store, period, Moment(closed_at, "the close"), Moment(None, "now"), None)
-    for row in changes.rows:
+    for row in changes.changes.rows:
         amount = row.fields.get("credit_amount")
         causes = ", ".join(sorted({r.event.type for r in row.events})) or "time passing"
         if amount is not None:

@@ -66,6 +66,7 @@ from projections.audit.bundle_shape import (
     found,
 )
 from projections.audit.verify import VerifyResult, damaged, verify
+from projections.chain_records import chain_line
 from projections.queries.credits import Credits, credits_json
 from projections.queries.encoding import to_json
 from projections.queries.report import report_json, rows_report
@@ -199,18 +200,11 @@ def export(store: StoreSnapshot, period: Period, out: Path, head: ChainHead) -> 
     entry_rows = store.chained_rows("entry", "period", [period.label], head.recorded_us)
     close_rows = store.chained_rows("close", "period", [period.label], head.recorded_us)
 
-    chain: list[dict[str, Any]] = []
-    for after in range(0, head.position, PAGE):
-        for kind, fields in store.chain_rows(after, min(after + PAGE, head.position)):
-            position = int(fields["chain_pos"])
-            chain.append(
-                {
-                    "position": position,
-                    "kind": kind,
-                    "record_sha256": record_sha256(kind, position, fields),
-                    "chain_sha256": fields["chain_sha256"],
-                }
-            )
+    chain = [
+        chain_line(kind, fields)
+        for after in range(0, head.position, PAGE)
+        for kind, fields in store.chain_rows(after, min(after + PAGE, head.position))
+    ]
 
     texts = {
         "events.jsonl": _lines(event_rows),
@@ -218,9 +212,12 @@ def export(store: StoreSnapshot, period: Period, out: Path, head: ChainHead) -> 
         "close.json": _json(close_rows[0] if close_rows else None),
         "chain.jsonl": _lines(chain),
         # What `report` and `credits` print: the same serialisers.
-        "report.json": report_json(rows_report(period, as_of, report.closed_at, report.rows))
+        # Their moment is the head's record time: their chain position is the head's.
+        "report.json": report_json(
+            rows_report(period, as_of, head.position, report.closed_at, report.rows)
+        )
         + "\n",
-        "credits.json": credits_json(Credits(entries)) + "\n",
+        "credits.json": credits_json(Credits(entries, head.position)) + "\n",
         "README.txt": README.format(
             period=period.label, as_of=format_utc(as_of), dirname=out, head=head.checkpoint
         ),
@@ -559,7 +556,8 @@ def _check_figures(
     recorded = _recorded(events)
     closed_at = None if close is None else from_us(int(close["closed_us"]))
     rows = _rows_at(recorded, period, as_of, closed_at)
-    expected = report_json(rows_report(period, as_of, closed_at, rows)) + "\n"
+    position = int(manifest["head"]["position"])
+    expected = report_json(rows_report(period, as_of, position, closed_at, rows)) + "\n"
     actual = (directory / "report.json").read_text(encoding="utf-8")
     problems = [] if expected == actual else ["report.json differs from the recomputed report"]
     result.record(
@@ -569,9 +567,12 @@ def _check_figures(
     )
 
     problems = []
-    credits = _read_json(directory / "credits.json")["entries"]
+    listed = _read_json(directory / "credits.json")
+    credits = listed["entries"]
     if [e["entry_id"] for e in credits] != [e["entry_id"] for e in entries]:
         problems.append("credits.json and entries.jsonl list different entries")
+    if listed["chain_position"] != position:
+        problems.append("credits.json names another chain position than the bundle's head")
     at_moment: dict[int, dict[RowKey, Any]] = {}
     for entry in entries:
         moment_us = int(entry["recorded_us"])

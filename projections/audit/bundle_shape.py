@@ -188,7 +188,7 @@ MANIFEST: Final[Shape] = {
         lambda v: isinstance(v, dict) and all(isinstance(d, str) for d in v.values()),
     ),
 }
-CREDITS: Final[Shape] = {"entries": LIST}
+CREDITS: Final[Shape] = {"chain_position": COUNT, "entries": LIST}
 CREDITS_ENTRY: Final[Shape] = {"entry_id": TEXT}
 # An event's origin: the fields of `ledger.events.Origin`, each of its type.
 _BY_ORIGIN_TYPE: Final = {"str | None": OPTIONAL_TEXT, "int | None": OPTIONAL_INTEGER}
@@ -237,7 +237,8 @@ def check_shape(document: Mapping[str, Any], shape: Shape, where: str, prefix: s
 
 
 def check_credits(document: Mapping[str, Any], where: str) -> None:
-    """credits.json: an object whose `entries` is a list of objects with an `entry_id`."""
+    """credits.json: an object with a `chain_position` and `entries`, a list of objects
+    with an `entry_id`."""
     check_shape(document, CREDITS, where)
     for number, entry in enumerate(document["entries"], start=1):
         if not isinstance(entry, dict):

@@ -5,6 +5,11 @@ clock ran ahead of this one recorded at a time the clock has not reached yet, an
 question about now must not hide what it recorded. A moment after now is refused:
 about the future the ledger would answer again, differently, as records arrive, so an
 answer "as of" it would not be one the ledger can give again.
+
+Every answer as of a moment names the chain position it was computed at
+(`position_at`): what the ledger knew then is exactly the chain up to that position, so
+a reader can tell two answers of one moment apart from two of different knowledge, and
+check the answer against the chain.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import re
 from datetime import UTC, datetime
 
 from ledger.errors import LedgerError
-from ledger.periods import from_us
+from ledger.periods import from_us, to_us
 from ledger.timeformat import format_utc, parse_date, parse_rfc3339
 from projections.store import StoreReads
 
@@ -74,3 +79,17 @@ def ordered(earlier: datetime, later: datetime, *, names: tuple[str, str]) -> No
     does not."""
     if later < earlier:
         raise MomentsReversedError(f"{names[1]} must not be before {names[0]}")
+
+
+def position_at(store: StoreReads, moment: datetime) -> int:
+    """The chain position an answer as of `moment` is computed at: the highest position
+    of any chained record (event, entry, close) recorded by then (0: none).
+
+    Record times never go back along the chain, so that is the head itself whenever the
+    moment is not before the head's record time (a question about now), and otherwise
+    the last record not after the moment."""
+    head = store.chain_head()
+    moment_us = to_us(moment)
+    if moment_us >= head.recorded_us:
+        return head.position
+    return store.position_recorded_by(moment_us)

@@ -55,6 +55,7 @@ class CreditsPage:
 @dataclass(frozen=True)
 class Credits:
     entries: list[CreditEntry]  # in record order
+    chain_position: int  # the chain position of the moment they were listed at
 
     def documents(self) -> list[dict[str, Any]]:
         return [entry.as_dict() for entry in self.entries]
@@ -76,12 +77,13 @@ def credits(
             period=None if period is None else period.label,
             contract_id=contract_id,
             recorded_by_us=to_us(moment),
-        )
+        ),
+        as_of.position_at(store, moment),
     )
 
 
 def credits_json(result: Credits) -> str:
-    return to_json({"entries": result.documents()})
+    return to_json({"chain_position": result.chain_position, "entries": result.documents()})
 
 
 def credits_csv(result: Credits) -> str:

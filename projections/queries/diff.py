@@ -30,22 +30,39 @@ class Moment:
     typed: str | None = None
 
 
+@dataclass(frozen=True)
+class Diff:
+    """The changes between two moments, and the chain position each moment's answer
+    was computed at."""
+
+    changes: PeriodDiff
+    from_chain_position: int
+    to_chain_position: int
+
+
 def diff(
     store: StoreReads, period: Period, first: Moment, last: Moment, contract_id: str | None
-) -> PeriodDiff:
+) -> Diff:
     """The changes in `period` between `first` and `last` (`last` must not be before
     `first`), of every contract or only `contract_id`'s rows."""
     t1 = as_of.moment(store, first.asked, name=first.name, typed=first.typed)
     t2 = as_of.moment(store, last.asked, name=last.name, typed=last.typed)
     as_of.ordered(t1, t2, names=(first.name, last.name))
-    return period_diff(store, period, t1, t2, contract_id)
+    return Diff(
+        period_diff(store, period, t1, t2, contract_id),
+        as_of.position_at(store, t1),
+        as_of.position_at(store, t2),
+    )
 
 
-def diff_document(result: PeriodDiff) -> dict[str, Any]:
+def diff_document(answer: Diff) -> dict[str, Any]:
+    result = answer.changes
     return {
         "period": result.period.label,
         "from": format_utc(result.before.as_of),
         "to": format_utc(result.after.as_of),
+        "from_chain_position": answer.from_chain_position,
+        "to_chain_position": answer.to_chain_position,
         "status": {
             "from": row_status(result.before.closed_at),
             "to": row_status(result.after.closed_at),
@@ -83,5 +100,5 @@ def cause_document(recorded: RecordedEvent) -> dict[str, Any]:
     }
 
 
-def diff_json(result: PeriodDiff) -> str:
-    return to_json(diff_document(result))
+def diff_json(answer: Diff) -> str:
+    return to_json(diff_document(answer))

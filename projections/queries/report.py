@@ -55,6 +55,7 @@ REPORT_CSV_HEADER_WITHOUT_ROWS = (
 class Report(Generic[Part]):
     period: Period
     as_of: datetime
+    chain_position: int  # what the ledger knew at `as_of`: its chain up to here
     closed_at: datetime | None  # the period's close recorded by `as_of`, if any
     # The rows' documents (`Row.as_dict`), rendered part by part: the parts in order are
     # the rows in report order (by contract, then service). A part may have no row.
@@ -83,6 +84,7 @@ def report(
     """
     with reading(source) as store:
         moment = as_of.moment(store, asked, typed=typed)
+        position = as_of.position_at(store, moment)
         # One contract's rows read only its own subjects: the same rows as in the
         # whole period's report (see `load_subjects`).
         every_contract = contract_id is None
@@ -101,14 +103,21 @@ def report(
         render_part=render_part,
         fork=fork,
     )
-    return Report(period, moment, closed_at, parts)
+    return Report(period, moment, position, closed_at, parts)
 
 
 def rows_report(
-    period: Period, moment: datetime, closed_at: datetime | None, rows: Sequence[Row]
+    period: Period,
+    moment: datetime,
+    chain_position: int,
+    closed_at: datetime | None,
+    rows: Sequence[Row],
 ) -> Report[str]:
-    """A report of rows computed already (the audit bundle's), in one JSON part."""
-    return Report(period, moment, closed_at, [rows_json([row.as_dict() for row in rows])])
+    """A report of rows computed already (the audit bundle's) as of `moment`, the chain
+    then ending at `chain_position`, in one JSON part."""
+    return Report(
+        period, moment, chain_position, closed_at, [rows_json([row.as_dict() for row in rows])]
+    )
 
 
 def rows_json(documents: list[Document]) -> str:
@@ -117,9 +126,17 @@ def rows_json(documents: list[Document]) -> str:
 
 
 def report_json(report: Report[str]) -> str:
-    """The report as JSON (`rows_json` parts): period, moment and the rows."""
+    """The report as JSON (`rows_json` parts): period, moment, the chain position it was
+    computed at and the rows."""
     rows = joined_json_lists(report.parts)
-    return to_json({"period": report.period.label, "as_of": format_utc(report.as_of), "rows": rows})
+    return to_json(
+        {
+            "period": report.period.label,
+            "as_of": format_utc(report.as_of),
+            "chain_position": report.chain_position,
+            "rows": rows,
+        }
+    )
 
 
 def rows_csv(documents: list[Document]) -> CsvPart:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from eventsourcing.sqlite import SQLiteCursor
 
-from ledger.chain import ChainHead
+from ledger.chain import RECORD_TIME, ChainHead
 from ledger.events import RecordedEvent
 from ledger.periods import from_us, to_us
 from projections.chain_records import event_content, originator_of
@@ -33,7 +33,14 @@ from projections.store.mappers import (
     unpacked,
 )
 from projections.store.recorders import to_dialect
-from projections.store.schema import BUCKET_US, NOT_ENDED_US, WIDE_SPAN, Dialect, later_selected
+from projections.store.schema import (
+    BUCKET_US,
+    CHAINED_TABLES,
+    NOT_ENDED_US,
+    WIDE_SPAN,
+    Dialect,
+    later_selected,
+)
 from projections.store.sqlite_files import CONTENTS_SCHEMA, read_only_uri, sqlite_writable
 from projections.store.urls import parse_store_url
 
@@ -338,6 +345,20 @@ class StoreReads(ABC):
         )
         return int(rows[0]["recorded_us"]) if rows else 0
 
+    def position_recorded_by(self, recorded_by_us: int) -> int:
+        """The highest chain position of any chained record (event, entry, close)
+        recorded by `recorded_by_us` (0: none). Record times never go back along the
+        chain (`chain_append`), so each table's answer is its last row by position whose
+        time is not later: read backwards along its position key from the end, the
+        cost follows the records after the moment, not the whole history."""
+        latest = ", ".join(
+            f"(SELECT chain_pos FROM {table} WHERE {RECORD_TIME[kind]} <= ? "
+            f"ORDER BY chain_pos DESC LIMIT 1) AS {kind}_pos"
+            for kind, table in CHAINED_TABLES.items()
+        )
+        row = self._rows(f"SELECT {latest}", [recorded_by_us] * len(CHAINED_TABLES))[0]
+        return max((int(position) for position in row if position is not None), default=0)
+
     def scopes_of_subjects(
         self, subjects: Sequence[tuple[str, str]]
     ) -> dict[tuple[str, str], set[str]]:
@@ -464,6 +485,32 @@ class StoreReads(ABC):
             for r in rows
             if recorded_by_us is None or int(r["closed_us"]) <= recorded_by_us
         }
+
+    def close_checkpoints(self, recorded_by_us: int) -> dict[str, tuple[datetime, int, str]]:
+        """period -> (closed at, checkpoint position, checkpoint chain_sha256) of every
+        close recorded by `recorded_by_us`."""
+        rows = self._query(
+            "SELECT period, closed_us, checkpoint_pos, checkpoint_sha256 FROM sla_closes "
+            "WHERE closed_us <= ?",
+            [recorded_by_us],
+        )
+        return {
+            r["period"]: (
+                from_us(int(r["closed_us"])),
+                int(r["checkpoint_pos"]),
+                r["checkpoint_sha256"],
+            )
+            for r in rows
+        }
+
+    def entry_counts(self, recorded_by_us: int) -> dict[str, int]:
+        """period -> how many credit entries of it were recorded by `recorded_by_us`."""
+        rows = self._query(
+            "SELECT period, COUNT(*) AS n FROM sla_credit_entries WHERE recorded_us <= ? "
+            "GROUP BY period",
+            [recorded_by_us],
+        )
+        return {r["period"]: int(r["n"]) for r in rows}
 
     def entries(
         self,

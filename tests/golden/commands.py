@@ -64,7 +64,9 @@ def commands(store: Path) -> dict[str, list[str]]:
     for period in GENERATED_PERIODS:
         lines[f"report-{period}.json"] = f"report --period {period} --as-of {last} --format json"
         lines[f"credits-{period}.csv"] = f"credits --period {period} --as-of {last} --format csv"
-        lines[f"incidents-{period}.json"] = f"incidents --period {period} --format json"
+        lines[f"incidents-{period}.json"] = (
+            f"incidents --period {period} --as-of {last} --format json"
+        )
     lines["report-2026-06-one-contract.table"] = (
         f"report --period 2026-06 --contract C-000003 --as-of {last}"
     )

@@ -507,6 +507,16 @@ def test_a_forged_bundle_fails_its_check(history: str, tmp_path: Path) -> None:
         "entries": True,
     }
 
+    # Each answer names the chain position of the bundle's moment: its head.
+    head = json.loads((pristine / "manifest.json").read_text())["head"]["position"]
+    for name, check in (("report.json", "report"), ("credits.json", "entries")):
+        shutil.rmtree(bundle)
+        shutil.copytree(pristine, bundle)
+        _rewrite(bundle, name, f'"chain_position": {head},', f'"chain_position": {head - 1},')
+        failed = run("audit", "check", "--format", "json", str(bundle))
+        assert failed.returncode == 1
+        assert [c["check"] for c in json.loads(failed.stdout)["checks"] if not c["ok"]] == [check]
+
     shutil.rmtree(bundle)
     shutil.copytree(pristine, bundle)
     _rewrite(bundle, "events.jsonl", "2026-03-10T10:00:00Z", "2026-03-10T10:30:00Z")

@@ -484,20 +484,33 @@ HOSTILE_FILES: list[tuple[str, str, Callable[[bytes], bytes], str]] = [
     (
         "credits entries as an object",
         "credits.json",
-        lambda text: json.dumps({"entries": {"entry_id": "x"}}).encode(),
+        lambda text: json.dumps({"chain_position": 1, "entries": {"entry_id": "x"}}).encode(),
         "credits.json: entries must be a list, got an object",
     ),
     (
         "credits entries of strings",
         "credits.json",
-        lambda text: json.dumps({"entries": ["x"]}).encode(),
+        lambda text: json.dumps({"chain_position": 1, "entries": ["x"]}).encode(),
         'credits.json: entries item 1 must be an object, got the string "x"',
     ),
     (
         "a credits entry without its id",
         "credits.json",
-        lambda text: json.dumps({"entries": [{"id": "x"}]}).encode(),
+        lambda text: json.dumps({"chain_position": 1, "entries": [{"id": "x"}]}).encode(),
         "credits.json entries item 1: field entry_id is missing",
+    ),
+    (
+        "credits without their chain position",
+        "credits.json",
+        lambda text: json.dumps({"entries": []}).encode(),
+        "credits.json: field chain_position is missing",
+    ),
+    (
+        "a credits chain position as a string",
+        "credits.json",
+        lambda text: json.dumps({"chain_position": "1", "entries": []}).encode(),
+        "credits.json: chain_position must be a chain position or 0 (an integer), got the "
+        'string "1"',
     ),
 ]
 

@@ -74,7 +74,7 @@ def test_unplaced_incidents_are_listed_with_a_reason_and_count_once_the_contract
     )
     reasons = {
         p.incident.incident_id: p.unplaced_reason
-        for p in incident_placements(store, datetime(2026, 4, 2, tzinfo=UTC))
+        for p in incident_placements(store, datetime(2026, 4, 2, tzinfo=UTC), None)
     }
     assert "contract C-1 is not known" in (reasons["I-1"] or "")
     assert reasons["I-3"] == "no incident.opened recorded yet"
@@ -82,7 +82,7 @@ def test_unplaced_incidents_are_listed_with_a_reason_and_count_once_the_contract
     feed(store, tmp_path, "b.jsonl", [contract(services=[service(incident_response=RESPONSE)])])
     placements = {
         p.incident.incident_id: p
-        for p in incident_placements(store, datetime(2026, 4, 2, tzinfo=UTC))
+        for p in incident_placements(store, datetime(2026, 4, 2, tzinfo=UTC), None)
     }
     assert placements["I-1"].unplaced_reason is None
     assert placements["I-1"].status == "missed"
@@ -177,3 +177,36 @@ def test_closing_again_books_an_incident_that_missed_its_target_since(
     assert not again.newly_closed
     assert [(e.kind, str(e.amount_major)) for e in again.entries] == [("issue", "50.00")]
     assert close_period(store, october, datetime.now(UTC)).entries == []
+
+
+def test_incidents_as_of_a_moment_count_only_what_was_recorded_by_then(
+    store: LedgerStore, tmp_path: Path
+) -> None:
+    from projections.queries import as_of
+    from projections.queries.incidents import incidents, incidents_json
+    from tests.cli_process import run_in_process
+
+    feed(store, tmp_path, "a.jsonl", [opened("I-1", "2026-03-13T17:55:00Z")])
+    before = as_of.now(store)
+    time.sleep(0.002)
+    feed(
+        store,
+        tmp_path,
+        "b.jsonl",
+        [
+            contract(services=[service(incident_response=RESPONSE)]),
+            opened("I-2", "2026-03-14T09:00:00Z"),
+        ],
+    )
+    then = incidents(store, None, unplaced_only=False, asked=before)
+    assert [p.incident.incident_id for p in then.placements] == ["I-1"]
+    assert "contract C-1 is not known" in (then.placements[0].unplaced_reason or "")
+    assert then.chain_position == as_of.position_at(store, before) == 1
+    now = incidents(store, None, unplaced_only=False)
+    assert [p.incident.incident_id for p in now.placements] == ["I-1", "I-2"]
+    assert now.chain_position == store.chain_head().position
+    typed = before.isoformat().replace("+00:00", "Z")
+    printed = run_in_process(
+        "incidents", "--as-of", typed, "--format", "json", "--store", store.url
+    )
+    assert printed.strip() == incidents_json(then)

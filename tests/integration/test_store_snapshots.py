@@ -136,7 +136,7 @@ def _answers(
         credits_json(credits(reads, None, None, last)),
         credits_json(credits(reads, april, "C-1", first)),
         rejections_json(rejections(reads)),
-        incidents_json(incidents(reads, None, unplaced_only=False)),
+        incidents_json(incidents(reads, None, unplaced_only=False, asked=last)),
         diff_json(diff(reads, march, Moment(first, "--from"), Moment(last, "--to"), None)),
         explanation_json(explanation(reads, "C-1", "crm", march, last)),
     ]
