@@ -188,7 +188,11 @@ MANIFEST: Final[Shape] = {
         lambda v: isinstance(v, dict) and all(isinstance(d, str) for d in v.values()),
     ),
 }
-CREDITS: Final[Shape] = {"chain_position": COUNT, "entries": LIST}
+# A bundle exported before answers named their chain position has none (same format).
+CREDITS: Final[Shape] = {
+    "chain_position": Kind(COUNT.words, COUNT.test, may_be_absent=True),
+    "entries": LIST,
+}
 CREDITS_ENTRY: Final[Shape] = {"entry_id": TEXT}
 # An event's origin: the fields of `ledger.events.Origin`, each of its type.
 _BY_ORIGIN_TYPE: Final = {"str | None": OPTIONAL_TEXT, "int | None": OPTIONAL_INTEGER}
@@ -237,8 +241,8 @@ def check_shape(document: Mapping[str, Any], shape: Shape, where: str, prefix: s
 
 
 def check_credits(document: Mapping[str, Any], where: str) -> None:
-    """credits.json: an object with a `chain_position` and `entries`, a list of objects
-    with an `entry_id`."""
+    """credits.json: an object with `entries`, a list of objects with an `entry_id`, and
+    a `chain_position` (absent from bundles exported before answers named it)."""
     check_shape(document, CREDITS, where)
     for number, entry in enumerate(document["entries"], start=1):
         if not isinstance(entry, dict):

@@ -9,8 +9,12 @@ golden files (`python -m tests.golden.make_golden --outputs-only`), and the diff
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
+from tests.cli_process import succeeded
 from tests.golden.commands import OUTPUTS, STORE, outputs
 
 pytestmark = pytest.mark.integration
@@ -42,3 +46,11 @@ def test_each_output_is_byte_identical(printed: dict[str, bytes], name: str) -> 
             f"  now:    {got[first] if first < len(got) else '(nothing)'}\n"
             f"  golden: {want[first] if first < len(want) else '(nothing)'}"
         )
+
+
+def test_a_bundle_exported_before_chain_positions_still_checks() -> None:
+    """Bundles auditors hold from before answers named their chain position (report.json
+    and credits.json without `chain_position`, the same format otherwise) still verify."""
+    older = Path(__file__).resolve().parents[1] / "golden" / "older-bundle"
+    checked = succeeded("audit", "check", str(older), "--format", "json")
+    assert json.loads(checked)["ok"] is True
