@@ -1,0 +1,86 @@
+"""Who is asking: the API key of a request (`Authorization: Bearer`), and whether its
+roles allow the operation (`roles.ALLOWED`). A missing or unknown key is 401, a key
+whose roles do not allow the call is 403; the key is never logged or echoed. A caller
+let in is then held to the operation's parameters (`refuse_unknown_parameters`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.routing import APIRoute
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from consumers.http.keys import ApiKey, Keyring
+from consumers.http.problems import ProblemError
+from consumers.http.roles import ALLOWED, may
+
+bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer <key>`")
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="sla-ledger"'}
+
+
+def allow(operation: str) -> Callable[..., ApiKey]:
+    """A dependency that admits a key whose roles may call `operation`."""
+    assert operation in ALLOWED, operation
+
+    def admitted(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    ) -> ApiKey:
+        keyring: Keyring = request.app.state.keyring
+        if credentials is None:
+            raise ProblemError(
+                "unauthorized",
+                "no API key: send `Authorization: Bearer <key>`",
+                headers=CHALLENGE,
+            )
+        holder = keyring.holder(credentials.credentials)
+        if holder is None:
+            raise ProblemError(
+                "unauthorized",
+                "the API key is not configured on this server: check it, or ask for one",
+                headers=CHALLENGE,
+            )
+        if not may(holder.roles, operation):
+            roles = ", ".join(sorted(r.value for r in ALLOWED[operation]))
+            raise ProblemError(
+                "forbidden",
+                f"key {holder.name!r} may not call {operation}: it needs the role {roles}"
+                if len(ALLOWED[operation]) == 1
+                else f"key {holder.name!r} may not call {operation}: it needs one of the "
+                f"roles {roles}",
+            )
+        refuse_unknown_parameters(request)
+        return holder
+
+    return admitted
+
+
+def _parameters_of(route: APIRoute) -> frozenset[str]:
+    """The query parameters `route` takes, its dependencies' included."""
+    names: set[str] = set()
+    waiting = [route.dependant]
+    while waiting:
+        dependant = waiting.pop()
+        names |= {p.alias for p in dependant.query_params}
+        waiting += dependant.dependencies
+    return frozenset(names)
+
+
+def refuse_unknown_parameters(request: Request) -> None:
+    """A query parameter the operation does not take is refused, not ignored: a misspelt
+    filter (`?perod=2026-03`) would otherwise answer a wider question than was asked."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    known = _parameters_of(route)
+    for name in request.query_params:
+        if name not in known:
+            takes = ", ".join(sorted(known)) or "none"
+            raise ProblemError(
+                "unknown-parameter",
+                f"{name}: {route.operation_id} takes no such parameter (it takes: {takes})",
+                field=name,
+                rule=f"one of: {takes}",
+            )

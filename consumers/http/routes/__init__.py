@@ -1,0 +1,1 @@
+"""One module per resource group; each route names its operation (`roles.ALLOWED`)."""

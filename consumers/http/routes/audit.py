@@ -1,0 +1,150 @@
+"""What compliance audits: the chain verified, a period's audit bundle as a download, and
+the chained log itself, paged, for consumers that replay it."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import zipfile
+from pathlib import Path as FilePath
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from consumers.http import answers, params
+from consumers.http.auth import allow
+from consumers.http.cursors import Cursor, decode, filters_of
+from consumers.http.problems import invalid
+from consumers.http.routes.common import (
+    PROBLEMS,
+    CursorParam,
+    answer,
+    formed,
+    period_query,
+    stores,
+)
+from consumers.http.schemas import ChainPageDocument, VerifyDocument
+from ledger.chain import parse_checkpoint
+from ledger.periods import from_us
+from projections.audit.bundle import export_verified
+from projections.audit.verify import verify, verify_json
+from projections.queries.chain_log import chain_page, chain_page_json
+
+router = APIRouter(prefix="/v1", tags=["compliance"])
+
+Checkpoints = Annotated[
+    list[str] | None,
+    Query(
+        json_schema_extra={"items": formed(r"^[0-9]+:[0-9a-f]{64}$")},
+        alias="checkpoint",
+        description="A checkpoint POSITION:SHA256 (as `close` prints it) the chain must pass "
+        "through; repeatable.",
+    ),
+]
+ZIP = "application/zip"
+BUNDLE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The bundle's files in a zip archive; check it offline with "
+        "`sla-ledger audit check DIR` once unpacked.",
+        "content": {ZIP: {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
+def _anchors(given: list[str] | None) -> dict[int, str]:
+    anchors: dict[int, str] = {}
+    for text in given or []:
+        try:
+            position, digest = parse_checkpoint(text)
+        except ValueError as exc:
+            raise invalid("checkpoint", "POSITION:SHA256", f"checkpoint: {exc}") from None
+        anchors[position] = digest
+    return anchors
+
+
+@router.get(
+    "/audit/verify",
+    operation_id="audit_verify",
+    summary="Recompute the hash chain; name the first position that does not match",
+    response_class=Response,
+    responses=answer(VerifyDocument, "The verification (`ok` false names the finding)."),
+    dependencies=[Depends(allow("audit_verify"))],
+)
+def audit_verify(request: Request, checkpoint: Checkpoints = None) -> Response:
+    anchors = _anchors(checkpoint)
+    with stores(request).reader() as snapshot:
+        result = verify(snapshot, anchors)
+    return answers.document(request, verify_json(result), chain_position=result.head.position)
+
+
+@router.post(
+    "/audit/exports",
+    operation_id="audit_export",
+    summary="A period's audit bundle, verified, as a zip download (`audit export`)",
+    response_class=Response,
+    responses=BUNDLE
+    | PROBLEMS
+    | {
+        409: PROBLEMS[400] | {"description": "The chain does not verify (through the checkpoints)."}
+    },
+    dependencies=[Depends(allow("audit_export"))],
+)
+def audit_export(
+    request: Request,
+    period: Annotated[str, period_query("The period to bundle, YYYY-MM.")],
+    checkpoint: Checkpoints = None,
+) -> Response:
+    asked = params.period(period)
+    anchors = _anchors(checkpoint)
+    with tempfile.TemporaryDirectory(prefix="sla-ledger-bundle-") as scratch:
+        out = FilePath(scratch) / "bundle"
+        with stores(request).reader() as snapshot:
+            exported = export_verified(snapshot, asked, out, anchors)
+        archive = io.BytesIO()
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
+            for path in sorted(out.rglob("*")):
+                if path.is_file():
+                    bundle.write(path, f"sla-ledger-{asked.label}/{path.relative_to(out)}")
+    head = exported.manifest["head"]
+    return Response(
+        archive.getvalue(),
+        media_type=ZIP,
+        headers={
+            "Content-Disposition": f'attachment; filename="sla-ledger-{asked.label}.zip"',
+            answers.POSITION_HEADER: str(head["position"]),
+        },
+    )
+
+
+@router.get(
+    "/events",
+    operation_id="chained_log",
+    summary="The chained log (events, entries, closes) by position, paged, for replay",
+    response_class=Response,
+    responses=answer(ChainPageDocument, "A page of chained records.", paged=True),
+    dependencies=[Depends(allow("chained_log"))],
+)
+def chained_log(
+    request: Request,
+    after: Annotated[
+        int, Query(ge=0, description="Start after this chain position (0: the beginning).")
+    ] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Records per page (1-1000).")] = 100,
+    cursor: CursorParam = None,
+) -> Response:
+    given = filters_of()
+    with stores(request).reader() as snapshot:
+        if cursor is not None:
+            walk = decode(cursor, "chained_log", given)
+        else:
+            head = snapshot.chain_head()
+            walk = Cursor("chained_log", given, from_us(head.recorded_us), head.position, after)
+        page = chain_page(snapshot, walk.after, limit, walk.through)
+    return answers.document(
+        request,
+        chain_page_json(page),
+        chain_position=walk.through,
+        next_url=None
+        if page.next_after is None
+        else answers.next_page_url(request, walk.next(page.next_after).encode()),
+    )
