@@ -1,0 +1,72 @@
+"""`sla-ledger serve` as an operator runs it: SIGTERM drains the requests in flight, the
+keys never reach the log, and `keys new` makes a key the server admits."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from consumers.http.keys import parse_keyring
+from tests.builders import outage
+from tests.cli_process import succeeded
+from tests.http_server import start, stop
+from tests.ledgers import two_closed_months
+
+pytestmark = pytest.mark.integration
+
+
+def test_sigterm_answers_the_request_in_flight_then_exits_0(store_url: str, tmp_path: Path) -> None:
+    served = start(two_closed_months(store_url, tmp_path), tmp_path)
+    try:
+        body = b"\n".join(
+            json.dumps(d).encode() for d in outage("D-1", "2026-05-02T10:00:00Z", None)
+        )
+        address = urlsplit(served.base)
+        with socket.create_connection((address.hostname, address.port), timeout=60) as client:
+            head = (
+                "POST /v1/events HTTP/1.1\r\n"
+                f"Host: {address.netloc}\r\n"
+                f"Authorization: Bearer {served.keys['ingest']}\r\n"
+                "Content-Type: application/x-ndjson\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n"
+            ).encode()
+            # The request is in flight (half its body sent) when the server is told to stop.
+            client.sendall(head + body[: len(body) // 2])
+            time.sleep(0.3)
+            served.process.send_signal(signal.SIGTERM)
+            time.sleep(0.5)
+            assert served.process.poll() is None, "the server quit with a request in flight"
+            client.sendall(body[len(body) // 2 :])
+            answer = b""
+            while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
+                chunk = client.recv(65536)
+                if not chunk:
+                    break
+                answer += chunk
+        assert answer.startswith(b"HTTP/1.1 200"), answer
+        assert b'"accepted": 1' in answer
+        assert served.process.wait(60) == 0
+    finally:
+        stop(served)
+    assert "requests in flight were answered" in served.log()
+    for key in served.keys.values():
+        assert key not in served.log()
+    assert succeeded("report", "--period", "2026-05", store=store_url)
+
+
+def test_keys_new_makes_a_key_the_configuration_admits() -> None:
+    printed = succeeded("keys", "new", "--name", "billing", "--role", "finance")
+    key = printed.split(": ", 1)[1].splitlines()[0].strip()
+    entry = json.loads(printed.strip().splitlines()[-1])
+    assert key not in json.dumps(entry)
+    keyring = parse_keyring(json.dumps({"keys": [entry]}), "test")
+    holder = keyring.holder(key)
+    assert holder is not None
+    assert holder.name == "billing"
+    assert [role.value for role in holder.roles] == ["finance"]
