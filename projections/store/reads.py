@@ -410,6 +410,16 @@ class StoreReads(ABC):
         )
         return [row_rejection(r) for r in rows]
 
+    def entries_count_after(self, seq: int) -> int:
+        """How many credit entries follow `seq` (an outbox's backlog)."""
+        rows = self._query("SELECT COUNT(*) AS n FROM sla_credit_entries WHERE seq > ?", [seq])
+        return int(rows[0]["n"])
+
+    def rejections_count_after(self, seq: int) -> int:
+        """How many rejections follow `seq` (an outbox's backlog)."""
+        rows = self._query("SELECT COUNT(*) AS n FROM sla_rejections WHERE seq > ?", [seq])
+        return int(rows[0]["n"])
+
     def event_count(self) -> int:
         return int(self._query("SELECT COUNT(*) AS n FROM sla_events")[0]["n"])
 
