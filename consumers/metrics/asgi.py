@@ -22,6 +22,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from consumers.metrics.definitions import Metrics
 
 UNMATCHED = "<unmatched>"
+# A client may send any token as a method: others are counted together.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER_METHOD = "OTHER"
 
 
 def route_template(scope: Scope) -> str:
@@ -58,8 +61,9 @@ class RequestMetrics:
         finally:
             self.metrics.http_in_flight.dec()
             # The router wrote the matched route into this same scope on the way in.
+            method = scope["method"] if scope["method"] in METHODS else OTHER_METHOD
             self.metrics.http_request_seconds.labels(
-                scope["method"], route_template(scope), str(status)
+                method, route_template(scope), str(status)
             ).observe(time.perf_counter() - started)
 
 

@@ -66,6 +66,20 @@ def test_requests_are_labelled_by_route_template_and_status() -> None:
     assert metrics.registry.get_sample_value("sla_ledger_http_requests_in_flight") == 0
 
 
+def test_unknown_methods_are_counted_together() -> None:
+    metrics = Metrics()
+    app = tiny_app(metrics)
+
+    async def odd() -> int:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return (await client.request("BREW", "/v1/credits/a")).status_code
+
+    assert asyncio.run(odd()) == 405
+    labels = {"method": "OTHER", "route": "/v1/credits/{entry_id}", "status": "405"}
+    assert metrics.registry.get_sample_value(LATENCY, labels) == 1
+
+
 def test_metrics_endpoint_serves_the_registry() -> None:
     metrics = Metrics()
     app = tiny_app(metrics)
