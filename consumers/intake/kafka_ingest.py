@@ -27,9 +27,10 @@ written yet; when the pass ends they are resumed. So however long a pass or a pu
 round takes, the gap between two polls stays far below `max_poll_interval_ms`.
 
 What it does is measured on `metrics` (consumers.metrics): the intake counters as batches
-commit, the lag per partition (end offsets against the recorded positions, refreshed
-every `LAG_REFRESH_SECONDS`), each pass's duration, the outboxes' backlogs after each
-publishing round. A poll that never returns ends the process (`poll_watchdog`).
+commit, the lag per partition (end offsets against the recorded positions) and the
+outboxes' backlogs (after a publishing round), each refreshed at most every
+`GAUGES_REFRESH_SECONDS`, and each pass's duration. A poll that never returns ends the
+process (`poll_watchdog`).
 """
 
 from __future__ import annotations
@@ -76,8 +77,9 @@ RECONCILE_IDLE_SECONDS = 60.0
 POLL_TIMEOUT_MS = 500
 JOIN_ALLOWANCE_SECONDS = 30.0
 UNASSIGNED_ALLOWANCE_SECONDS = 120.0
-# The lag costs the broker a request: asked at most this often.
-LAG_REFRESH_SECONDS = 5.0
+# The lag costs the broker a request, the backlogs the store two counts: each is
+# measured at most this often.
+GAUGES_REFRESH_SECONDS = 5.0
 # A poll that has not returned after this long is hung (poll_watchdog), not slow: a poll
 # waits POLL_TIMEOUT_MS, and a group (re)join inside it seconds.
 POLL_HANG_SECONDS = 60.0
@@ -162,6 +164,7 @@ class KafkaIngest:
         self.metrics = metrics if metrics is not None else Metrics()
         self.counter = self.metrics.intake("kafka")
         self._lag_refreshed: float | None = None
+        self._backlog_measured: float | None = None  # on the publisher thread
         self.watchdog = PollWatchdog(poll_hang_seconds)
         self.positions: dict[TopicPartition, int | None] = {}
         # SIGTERM/SIGINT, recorded by `interrupts.deferred` (the caller's, or run()'s own).
@@ -662,12 +665,23 @@ class KafkaIngest:
             dead_letters = publish_dead_letters(
                 store, producer, self.settings.dead_letter_topic, self.holder
             )
-            self.metrics.set_outbox_backlog(backlog(store))
         except (KafkaError, StoreError) as exc:  # the outbox keeps them: the next round resends
             self.log(f"publishing deferred: {exc}")
         except Stopping:
             pass
+        self._measure_backlog(store)
         return credits, dead_letters
+
+    def _measure_backlog(self, store: LedgerStore) -> None:
+        """The outboxes' backlog gauges, after a round, at most every GAUGES_REFRESH_SECONDS
+        (a store that does not answer leaves the last values)."""
+        now = time.monotonic()
+        measured = self._backlog_measured
+        if measured is not None and now - measured < GAUGES_REFRESH_SECONDS:
+            return
+        self._backlog_measured = now
+        with suppress(StoreError, Stopping):
+            self.metrics.set_outbox_backlog(backlog(store))
 
     def _published(self, sent: tuple[int, int]) -> None:
         self.counts.credits_published += sent[0]
@@ -682,11 +696,11 @@ class KafkaIngest:
 
     def _refresh_lag(self) -> None:
         """The lag gauge per assigned partition, from the broker's end offsets and the
-        recorded positions; at most every LAG_REFRESH_SECONDS, each request bounded by
+        recorded positions; at most every GAUGES_REFRESH_SECONDS, each request bounded by
         the poll timeout (a broker that does not answer leaves the last values)."""
         assert self.consumer is not None
         now = time.monotonic()
-        if self._lag_refreshed is not None and now - self._lag_refreshed < LAG_REFRESH_SECONDS:
+        if self._lag_refreshed is not None and now - self._lag_refreshed < GAUGES_REFRESH_SECONDS:
             return
         self._lag_refreshed = now
         assigned = [tp for tp in self.consumer.assignment() if tp not in self.unpositioned]
