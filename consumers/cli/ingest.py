@@ -10,8 +10,9 @@ import argparse
 import os
 import sys
 import time
+from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from consumers import interrupts, render
 from consumers.cli.common import open_store, say
@@ -28,6 +29,10 @@ from consumers.intake.kafka_config import (
 )
 from ledger.errors import StoreError
 from projections.queries.encoding import to_json
+
+if TYPE_CHECKING:
+    from consumers.intake.kafka_counts import IngestCounts
+    from consumers.metrics import Metrics
 
 # Not imported above: the intake (validation, and pydantic with it); the commands import
 # it when they run, so that `--help` and the reading commands start without loading it.
@@ -84,6 +89,21 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
         metavar="S",
         help="Kafka: how long to keep retrying an unreachable store or broker before giving "
         "up (default %(default)s)",
+    )
+    ingest.add_argument(
+        "--metrics-listen",
+        metavar="HOST:PORT",
+        help="Kafka: serve Prometheus metrics at http://HOST:PORT/metrics while consuming "
+        "(default: none)",
+    )
+    ingest.add_argument(
+        "--poll-hang-seconds",
+        type=seconds,
+        default=60.0,
+        metavar="S",
+        help="Kafka: a poll of the broker that has not returned after S seconds is hung "
+        "(a known kafka-python fault): exit with status 75 for a supervisor to restart the "
+        "worker; nothing recorded is lost (default %(default)s)",
     )
     progress_options(ingest)
 
@@ -286,6 +306,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         return ingest_kafka(args)
     if args.from_file is None:
         raise UsageError("ingest: give --from-file F.jsonl")
+    if args.metrics_listen is not None:
+        raise UsageError("ingest: --metrics-listen is for a worker (--bootstrap-servers)")
     path = input_path(args.from_file, "ingest")
     if args.batch_size < 1:
         raise UsageError("ingest: --batch-size must be at least 1")
@@ -315,15 +337,49 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def ingest_kafka(args: argparse.Namespace) -> int:
-    from consumers.intake.kafka_ingest import KafkaIngest
-    from consumers.intake.retry import with_backoff
+    from consumers.metrics import Metrics
+    from consumers.metrics.listener import listen_address, metrics_listener
 
     settings = kafka_settings(args)
     for name in ("max_messages", "batch_size"):
         value = getattr(args, name)
         if value is not None and value < 1:
             raise UsageError(f"ingest: --{name.replace('_', '-')} must be at least 1")
+    if args.poll_hang_seconds <= 0:
+        raise UsageError("ingest: --poll-hang-seconds must be more than 0")
+    listen = None if args.metrics_listen is None else listen_address(args.metrics_listen)
     show = args.progress if args.progress is not None else sys.stderr.isatty()
+    metrics = Metrics()
+    # The listener first: a port already taken is said before anything is consumed; it
+    # stops (and frees its port) when the worker has stopped.
+    with ExitStack() as listening:
+        if listen is not None:
+            host, port = listening.enter_context(metrics_listener(listen, metrics))
+            say(f"metrics at http://{host}:{port}/metrics")
+        counts, stop = consume(args, settings, metrics, show)
+    sys.stderr.write(interrupts.end_open_line())
+    if args.format == "json":
+        print(to_json(counts.as_dict()))
+    else:
+        print(render.for_humans(counts.line()))
+    if stop.signum is not None:
+        # A worker's normal way to end: everything it consumed is recorded, so exit 0.
+        say(
+            f"stopped by {interrupts.signal_name(stop.signum)}: {counts.consumed:,} messages "
+            f"recorded with their offsets (accepted {counts.accepted:,}, duplicates "
+            f"{counts.duplicates:,}, rejected {counts.rejected:,}); a restart continues "
+            "after them"
+        )
+    return 0
+
+
+def consume(
+    args: argparse.Namespace, settings: KafkaSettings, metrics: Metrics, show: bool
+) -> tuple[IngestCounts, interrupts.StopRequest]:
+    """Run the worker until a stop condition or a signal; its counts and the stop."""
+    from consumers.intake.kafka_ingest import KafkaIngest
+    from consumers.intake.retry import with_backoff
+
     # The store is opened while a signal still raises (no writer thread exists yet):
     # opening can wait, for a locked SQLite file or a store being retried.
     try:
@@ -349,24 +405,12 @@ def ingest_kafka(args: argparse.Namespace) -> int:
                 progress=KafkaProgress() if show else None,
                 log=say,
                 stop=stop,
+                metrics=metrics,
+                poll_hang_seconds=args.poll_hang_seconds,
             )
-            counts = ingest.run()
+            return ingest.run(), stop
         finally:
             store.close()
-    sys.stderr.write(interrupts.end_open_line())
-    if args.format == "json":
-        print(to_json(counts.as_dict()))
-    else:
-        print(render.for_humans(counts.line()))
-    if stop.signum is not None:
-        # A worker's normal way to end: everything it consumed is recorded, so exit 0.
-        say(
-            f"stopped by {interrupts.signal_name(stop.signum)}: {counts.consumed:,} messages "
-            f"recorded with their offsets (accepted {counts.accepted:,}, duplicates "
-            f"{counts.duplicates:,}, rejected {counts.rejected:,}); a restart continues "
-            "after them"
-        )
-    return 0
 
 
 class KafkaProgress:

@@ -25,6 +25,12 @@ thread-safe). While a pass is in flight the assigned partitions are paused and t
 keeps polling, so the group sees a live member and nothing is fetched that could not be
 written yet; when the pass ends they are resumed. So however long a pass or a publishing
 round takes, the gap between two polls stays far below `max_poll_interval_ms`.
+
+What it does is measured on `metrics` (consumers.metrics): the intake counters as batches
+commit, the lag per partition (end offsets against the recorded positions) and the
+outboxes' backlogs (after a publishing round), each refreshed at most every
+`GAUGES_REFRESH_SECONDS`, and each pass's duration. A poll that never returns ends the
+process (`poll_watchdog`).
 """
 
 from __future__ import annotations
@@ -49,12 +55,14 @@ from consumers import interrupts
 from consumers.intake.batch_writer import BatchWriter
 from consumers.intake.kafka_config import KafkaSettings
 from consumers.intake.kafka_counts import IngestCounts
-from consumers.intake.outbox import publish_credits, publish_dead_letters, release_leases
+from consumers.intake.outbox import backlog, publish_credits, publish_dead_letters, release_leases
+from consumers.intake.poll_watchdog import PollWatchdog
 from consumers.intake.producers import close_producer, new_producer
 from consumers.intake.retry import with_backoff
 from consumers.intake.stopping import ProducerUntilStopped, Stopping, StoreUntilStopped
 from consumers.intake.validation import MAX_EVENT_BYTES, classify
 from consumers.interrupts import Interrupted, StopRequest
+from consumers.metrics import Metrics
 from ledger.errors import LedgerError, StoreError
 from ledger.events import InboundEvent, Origin
 from ledger.rejections import Rejection
@@ -69,6 +77,12 @@ RECONCILE_IDLE_SECONDS = 60.0
 POLL_TIMEOUT_MS = 500
 JOIN_ALLOWANCE_SECONDS = 30.0
 UNASSIGNED_ALLOWANCE_SECONDS = 120.0
+# The lag costs the broker a request, the backlogs the store two counts: each is
+# measured at most this often.
+GAUGES_REFRESH_SECONDS = 5.0
+# A poll that has not returned after this long is hung (poll_watchdog), not slow: a poll
+# waits POLL_TIMEOUT_MS, and a group (re)join inside it seconds.
+POLL_HANG_SECONDS = 60.0
 
 T = TypeVar("T")
 
@@ -135,6 +149,8 @@ class KafkaIngest:
         heartbeat_interval_ms: int = 3_000,
         max_poll_interval_ms: int = 60_000,
         reconcile_every_seconds: float = RECONCILE_EVERY_SECONDS,
+        metrics: Metrics | None = None,
+        poll_hang_seconds: float = POLL_HANG_SECONDS,
     ) -> None:
         self.store = store
         self.settings = settings
@@ -145,6 +161,11 @@ class KafkaIngest:
         self.progress = progress
         self.log = log or (lambda line: print(line, file=sys.stderr, flush=True))
         self.counts = IngestCounts()
+        self.metrics = metrics if metrics is not None else Metrics()
+        self.counter = self.metrics.intake("kafka")
+        self._lag_refreshed: float | None = None
+        self._backlog_measured: float | None = None  # on the publisher thread
+        self.watchdog = PollWatchdog(poll_hang_seconds)
         self.positions: dict[TopicPartition, int | None] = {}
         # SIGTERM/SIGINT, recorded by `interrupts.deferred` (the caller's, or run()'s own).
         self.stop = stop
@@ -322,6 +343,10 @@ class KafkaIngest:
         return counts
 
     def _run(self, stop: StopRequest) -> IngestCounts:
+        with self.watchdog:
+            return self._run_watched(stop)
+
+    def _run_watched(self, stop: StopRequest) -> IngestCounts:
         try:
             self.connect()
             assert self.consumer is not None
@@ -351,6 +376,7 @@ class KafkaIngest:
                             self._ingest_partition_batch(tp, records)
                     self._commit_hint(polled)
                 self._after_batches()
+                self._refresh_lag()
                 if self.progress is not None:
                     self.progress(self.counts, self._lag())
                 if (
@@ -423,9 +449,10 @@ class KafkaIngest:
         if self._last_poll_returned is not None:
             gap = time.monotonic() - self._last_poll_returned
             self.longest_poll_gap = max(self.longest_poll_gap, gap)
-        polled: dict[TopicPartition, list[Any]] = self.consumer.poll(
-            timeout_ms=self.poll_timeout_ms, max_records=self._room()
-        )
+        with self.watchdog.polling():
+            polled: dict[TopicPartition, list[Any]] = self.consumer.poll(
+                timeout_ms=self.poll_timeout_ms, max_records=self._room()
+            )
         self._last_poll_returned = time.monotonic()
         return polled
 
@@ -542,6 +569,7 @@ class KafkaIngest:
             self.counts.accepted += outcome.accepted
             self.counts.duplicates += outcome.duplicates
             self.counts.rejected += len(outcome.rejected)
+            self.counter.add(outcome.accepted, outcome.duplicates, len(outcome.rejected))
             self._dirty = self._dirty or outcome.accepted > 0
 
         # The write runs on the writer thread while the next batch is polled and
@@ -599,6 +627,7 @@ class KafkaIngest:
     def _reconcile(self) -> bool:
         """One reconciliation pass (whichever thread runs it); False if a stop ended it."""
         store = cast(LedgerStore, StoreUntilStopped(self.store, self.stop))
+        started = time.monotonic()
         try:
             with_backoff(
                 lambda: reconcile_closed_periods(store, datetime.now(UTC)),
@@ -610,6 +639,7 @@ class KafkaIngest:
             )
         except (Stopping, Interrupted):
             return False
+        self.metrics.reconcile_seconds.observe(time.monotonic() - started)
         return True
 
     def _passed(self, done: bool, started: float) -> None:
@@ -639,7 +669,19 @@ class KafkaIngest:
             self.log(f"publishing deferred: {exc}")
         except Stopping:
             pass
+        self._measure_backlog(store)
         return credits, dead_letters
+
+    def _measure_backlog(self, store: LedgerStore) -> None:
+        """The outboxes' backlog gauges, after a round, at most every GAUGES_REFRESH_SECONDS
+        (a store that does not answer leaves the last values)."""
+        now = time.monotonic()
+        measured = self._backlog_measured
+        if measured is not None and now - measured < GAUGES_REFRESH_SECONDS:
+            return
+        self._backlog_measured = now
+        with suppress(StoreError, Stopping):
+            self.metrics.set_outbox_backlog(backlog(store))
 
     def _published(self, sent: tuple[int, int]) -> None:
         self.counts.credits_published += sent[0]
@@ -651,6 +693,26 @@ class KafkaIngest:
             self.writer.drain()
         if self.publisher.busy and self.publisher.finished():
             self.publisher.drain()
+
+    def _refresh_lag(self) -> None:
+        """The lag gauge per assigned partition, from the broker's end offsets and the
+        recorded positions; at most every GAUGES_REFRESH_SECONDS, each request bounded by
+        the poll timeout (a broker that does not answer leaves the last values)."""
+        assert self.consumer is not None
+        now = time.monotonic()
+        if self._lag_refreshed is not None and now - self._lag_refreshed < GAUGES_REFRESH_SECONDS:
+            return
+        self._lag_refreshed = now
+        assigned = [tp for tp in self.consumer.assignment() if tp not in self.unpositioned]
+        try:
+            ends = self.consumer.end_offsets(assigned, timeout_ms=self.poll_timeout_ms)
+        except KafkaError:
+            return
+        lag: dict[tuple[str, int], int] = {}
+        for tp, end in ends.items():
+            position = self.positions.get(tp)
+            lag[(tp.topic, tp.partition)] = max(0, end - (0 if position is None else position + 1))
+        self.metrics.set_lag(lag)
 
     def _lag(self) -> int | None:
         """Messages behind the high watermarks the fetches reported (not end_offsets)."""

@@ -156,6 +156,16 @@ def publish_dead_letters(
     )
 
 
+def backlog(store: LedgerStore) -> dict[str, int]:
+    """Rows of each outbox recorded after its published position: not yet published."""
+    credits = store.tracked_position(CREDITS_POSITION)
+    dead_letters = store.tracked_position(DEAD_LETTER_POSITION)
+    return {
+        "credits": store.entries_count_after(-1 if credits is None else credits),
+        "dead_letters": store.rejections_count_after(-1 if dead_letters is None else dead_letters),
+    }
+
+
 def release_leases(store: LedgerStore, holder: str) -> None:
     """A clean stop: let another worker publish at once instead of after the expiry."""
     for name in (CREDITS_POSITION, DEAD_LETTER_POSITION):

@@ -450,6 +450,16 @@ class StoreReads(ABC):
         )
         return int(rows[0]["seq"] or 0)
 
+    def entries_count_after(self, seq: int) -> int:
+        """How many credit entries follow `seq` (an outbox's backlog)."""
+        rows = self._query("SELECT COUNT(*) AS n FROM sla_credit_entries WHERE seq > ?", [seq])
+        return int(rows[0]["n"])
+
+    def rejections_count_after(self, seq: int) -> int:
+        """How many rejections follow `seq` (an outbox's backlog)."""
+        rows = self._query("SELECT COUNT(*) AS n FROM sla_rejections WHERE seq > ?", [seq])
+        return int(rows[0]["n"])
+
     def event_count(self) -> int:
         return int(self._query("SELECT COUNT(*) AS n FROM sla_events")[0]["n"])
 
