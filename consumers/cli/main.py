@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from consumers import interrupts
-from consumers.cli import audit, close, demo, diff, explain, ingest, reports
+from consumers.cli import audit, close, demo, diff, explain, ingest, reports, webhooks
 from consumers.cli.common import EXIT_FAILURE, EXIT_USAGE, say
 from consumers.cli.options import STORE_ENV, STORE_FORMS, store_option
 from consumers.errors import UsageError
@@ -97,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_parser(sub, common)
     audit.add_parser(sub, common)
     diff.add_parser(sub, common)
+    webhooks.add_parser(sub, common)
     demo.add_parser(sub)
     return parser
 
@@ -121,6 +122,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "explain": explain.run,
     "audit": audit.run,
     "diff": diff.run,
+    "webhooks": webhooks.run,
 }
 
 
