@@ -6,9 +6,10 @@ runs rounds: each subscription's pending entries (`delivery.deliver_pending`), t
 short wait (`poll_seconds`) for new ones. A subscription whose receiver keeps failing
 is tried again after a wait that doubles from `RetryPolicy.max_delay` up to
 `MAX_PENDING_SECONDS`, its entries pending meanwhile; a store failure (the database
-restarting) is logged and the round tried again the same way. `stop()` ends the wait
-or the backoff at once, lets a request in flight finish, records how far delivery got
-and gives the leases up so another deliverer may take over at once.
+restarting) is logged and the round tried again after `RetryPolicy.max_delay`, as is
+any other failure (with its traceback): the thread never dies while the process runs.
+`stop()` ends the wait or the backoff at once, lets a request in flight finish, records
+how far delivery got and gives the leases up so another deliverer may take over at once.
 """
 
 from __future__ import annotations
@@ -95,8 +96,11 @@ class WebhookDeliverer:
                             source = ledger_source(store)
                         if source is not None:
                             self._round(store, client, source, backoff)
-                    except LedgerError as exc:
-                        log.warning("webhook delivery: %s; trying again", exc)
+                    except Exception as exc:  # the thread must outlive any one failure
+                        if isinstance(exc, LedgerError):
+                            log.warning("webhook delivery: %s; trying again", exc)
+                        else:  # a bug: its traceback, once per round it happens in
+                            log.exception("webhook delivery: internal error; trying again")
                         if store is not None:
                             store.close()
                             store = None

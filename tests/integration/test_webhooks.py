@@ -27,6 +27,7 @@ from consumers.webhooks import (
     DeliveryFailedError,
     RetryPolicy,
     Subscription,
+    WebhookDeliverer,
     deliver_pending,
     load_subscriptions,
     redeliver,
@@ -256,3 +257,19 @@ def test_the_configuration_is_checked_and_keeps_its_secret(tmp_path: Path) -> No
     assert loaded.secret == SECRET
     assert SECRET not in repr(loaded)
     assert loaded.event_types == {"sla.credit.issued", "sla.credit.reversed"}
+
+
+def test_the_deliverer_thread_delivers_new_entries_and_stops(
+    ledger: str, receiver: Receiver
+) -> None:
+    entries = {e["entry_id"] for e in _entries(ledger)}
+    deliverer = WebhookDeliverer(ledger, [_subscription(receiver)], poll_seconds=0.05)
+    deliverer.start()
+    try:
+        _until(lambda: receiver.delivered_ids() == entries, 30, "every entry")
+    finally:
+        deliverer.stop(timeout=30)
+    assert deliverer.delivered == len(entries)
+    with LedgerStore(ledger, access="write") as store:
+        # Stopped cleanly: its lease is released, so another may deliver at once.
+        assert store.hold_lease("webhooks:billing", "another", 30)
