@@ -17,6 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
+from ledger.booking import booking_fields
 from ledger.canonical import canonical_json
 from ledger.row_key import RowKey
 from ledger.timeformat import format_utc
@@ -153,6 +154,7 @@ class CreditEntry:
             "recorded_at": format_utc_micro(self.recorded_at),
             "basis_sha256": self.basis_sha256,
             "basis_version": self.basis_version,
+            **booking_fields(self),
         }
 
 

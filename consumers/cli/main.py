@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from consumers import interrupts
-from consumers.cli import audit, close, demo, diff, explain, ingest, reports, serve
+from consumers.cli import audit, close, demo, diff, explain, ingest, reports, serve, webhooks
 from consumers.cli.common import EXIT_FAILURE, EXIT_USAGE, say
 from consumers.cli.options import STORE_ENV, STORE_FORMS, store_option
 from consumers.errors import UsageError
@@ -98,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_parser(sub, common)
     diff.add_parser(sub, common)
     serve.add_parsers(sub, common)
+    webhooks.add_parser(sub, common)
     demo.add_parser(sub)
     return parser
 
@@ -124,6 +125,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "diff": diff.run,
     "serve": serve.cmd_serve,
     "keys": serve.cmd_keys,
+    "webhooks": webhooks.run,
 }
 
 

@@ -9,6 +9,10 @@ leaves the position where it was, and the page is sent again next round. A crash
 send and record sends those rows again too: delivery is at least once, and consumers
 de-duplicate by `entry_id` (credits) or by the `rejection_id` header (dead letters).
 
+A credit entry is a CloudEvent in binary mode (`consumers.credit_events`): its document
+is the value, its attributes the `ce_*` and `content-type` headers, next to the
+`entry_id` and `kind` headers it carried before.
+
 With several ingest workers, one publishes an outbox at a time: the holder of its lease
 (`LedgerStore.hold_lease`), taken or renewed before every page, the position read after
 it. A worker that dies keeps the lease until it expires (`LEASE_SECONDS`); then another
@@ -28,6 +32,7 @@ import json
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from consumers.credit_events import kafka_headers, ledger_source
 from ledger.credits import CreditEntry
 from projections.store import LedgerStore, StoredRejection
 
@@ -96,14 +101,22 @@ def _publish(
 def publish_credits(
     store: LedgerStore, producer: Producer, topic: str, holder: str | None = None
 ) -> int:
+    source: list[str] = []  # read once, when there is a first entry to send
+
     def send(entry: CreditEntry) -> Any:
+        if not source:
+            source.append(ledger_source(store))
         return producer.send(
             topic,
             key=entry.contract_id.encode(),
             # The entry's fields as `credits --format json` has them, but compact: the
             # bytes already published stay the wire format (README, "Credits to finance").
             value=json.dumps(entry.as_dict()).encode(),
-            headers=[("entry_id", entry.entry_id.encode()), ("kind", entry.kind.encode())],
+            headers=[
+                ("entry_id", entry.entry_id.encode()),
+                ("kind", entry.kind.encode()),
+                *kafka_headers(entry, source[0]),
+            ],
         )
 
     return _publish(

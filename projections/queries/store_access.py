@@ -11,7 +11,8 @@ from __future__ import annotations
 from projections.store import Access, LedgerStore
 
 # What each command does to the store; every other command only reads it.
-WRITERS: dict[str, Access] = {"ingest": "create", "close": "write"}
+# (`webhooks` records how far each subscription was delivered.)
+WRITERS: dict[str, Access] = {"ingest": "create", "close": "write", "webhooks": "write"}
 
 
 def access_for(command: str) -> Access:

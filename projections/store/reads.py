@@ -425,6 +425,11 @@ class StoreReads(ABC):
         )
         return [(int(r["seq"]), row_entry(r)) for r in rows]
 
+    def entry_seq(self, entry_id: str) -> int | None:
+        """The outbox seq of an entry (where `entries_after` finds it), if recorded."""
+        rows = self._rows("SELECT seq FROM sla_credit_entries WHERE entry_id = ?", [entry_id])
+        return int(rows[0][0]) if rows else None
+
     def rejections_after(self, seq: int, limit: int) -> list[StoredRejection]:
         rows = self._query(
             "SELECT * FROM sla_rejections WHERE seq > ? ORDER BY seq LIMIT ?", [seq, limit]

@@ -28,6 +28,7 @@ import itertools
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import sqlite3
@@ -1022,6 +1023,23 @@ def headers_of(record: Any) -> dict[str, bytes]:
     return {str(k): bytes(v) for k, v in record.headers}
 
 
+def assert_cloud_event(headers: dict[str, bytes], entry: dict[str, Any]) -> None:
+    """A credit entry's message is a CloudEvent in binary mode, its value the data."""
+    kind = {"issue": "sla.credit.issued", "reversal": "sla.credit.reversed"}[entry["kind"]]
+    subject = f"{entry['contract_id']}/{entry['service_id']}/{entry['period']}"
+    assert {k: v.decode() for k, v in headers.items() if k != "ce_source"} == {
+        "entry_id": entry["entry_id"],
+        "kind": entry["kind"],
+        "content-type": "application/json",
+        "ce_specversion": "1.0",
+        "ce_id": entry["entry_id"],
+        "ce_type": kind,
+        "ce_time": entry["recorded_at"],
+        "ce_subject": subject,
+    }
+    assert re.fullmatch(rb"urn:sla-ledger:[0-9a-f]{64}", headers["ce_source"]), headers
+
+
 def test_outbox_sends_committed_credit_entries_after_a_crash_and_dead_letters_poison(
     kafka_bootstrap: str, spawn: Spawn, fresh_postgres_url: str
 ) -> None:
@@ -1070,6 +1088,8 @@ def test_outbox_sends_committed_credit_entries_after_a_crash_and_dead_letters_po
             assert record.key == value["contract_id"].encode()
             assert headers_of(record)["entry_id"] == value["entry_id"].encode()
             assert value == by_id[value["entry_id"]]
+            assert_cloud_event(headers_of(record), value)
+        assert len({headers_of(r)["ce_source"] for r in received}) == 1
         assert {json.loads(r.value)["entry_id"] for r in received} == set(by_id)
 
         # A crash after the send but before the outbox position was recorded: the restart
