@@ -12,12 +12,14 @@ import json
 import os
 import socket
 import sys
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
 from consumers import interrupts
 from consumers.cli.common import store_url
 from consumers.errors import UsageError
+from ledger.wording import counted
 from projections.store import redact
 
 DEFAULT_LISTEN = "127.0.0.1:8080"
@@ -26,6 +28,7 @@ READ_STORE_ENV = "SLA_LEDGER_READ_STORE"
 
 def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     from consumers.http.keys import KEYS_ENV
+    from consumers.webhooks import CONFIG_ENV as WEBHOOKS_ENV
 
     serve = sub.add_parser(
         "serve",
@@ -55,6 +58,13 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help=f"the API keys (JSON, keys held as SHA-256; see `keys new`); default ${KEYS_ENV}, "
         "else none (every protected call is then refused with 401)",
+    )
+    serve.add_argument(
+        "--webhooks",
+        type=Path,
+        metavar="FILE",
+        help=f"deliver credit entries to these webhook subscriptions while serving (JSON, "
+        f"as `webhooks deliver --config`; default ${WEBHOOKS_ENV}, else none)",
     )
     serve.add_argument(
         "--drain-seconds",
@@ -97,11 +107,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from consumers.http.app import Settings, create_app
     from consumers.http.keys import KEYS_ENV, load_keyring
+    from consumers.webhooks import load_subscriptions
 
     host, port = listen_address(args.listen)
     keyring = load_keyring(args.keys, os.environ.get(KEYS_ENV))
     url = store_url(args)
-    app = create_app(Settings(url, args.read_store, keyring))
+    subscriptions = load_subscriptions(args.webhooks)
+    app = create_app(Settings(url, args.read_store, keyring, subscriptions))
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     listener = socket.socket(family, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -113,7 +125,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     shown = f"[{host}]" if family == socket.AF_INET6 else host
     print(
         f"sla-ledger: serving {redact(url)} on http://{shown}:{bound} "
-        f"({len(keyring)} API key{'' if len(keyring) == 1 else 's'}; docs at /docs)",
+        f"({counted(len(keyring), 'API key')}, "
+        f"{counted(len(subscriptions), 'webhook subscription')}; docs at /docs)",
         file=sys.stderr,
         flush=True,
     )
@@ -124,12 +137,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         server_header=False,
     )
     server = uvicorn.Server(config)
-    try:
+    # uvicorn drains, then passes the signal on to the handler it found: a stop asked for.
+    with suppress(interrupts.Interrupted):
         server.run(sockets=[listener])
-    except interrupts.Interrupted:
-        pass  # uvicorn drained, then passed the signal on: a requested stop
-    finally:
-        app.state.stores.close()
     print("sla-ledger: stopped; requests in flight were answered", file=sys.stderr, flush=True)
     return 0
 

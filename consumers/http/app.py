@@ -8,11 +8,14 @@ event loop that accepts other requests.
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
@@ -27,6 +30,9 @@ from consumers.http.problems import MEDIA_TYPE, TYPES, ProblemError, problem_of
 from consumers.http.routes import audit, disputes, finance, intake, operations
 from consumers.http.schemas import Health
 from consumers.http.stores import Stores
+from consumers.metrics import Metrics
+from consumers.metrics.asgi import expose_metrics, instrument
+from consumers.webhooks import Subscription, WebhookDeliverer
 from ledger.errors import LedgerError, StoreError
 
 log = logging.getLogger("sla_ledger.http")
@@ -46,17 +52,42 @@ class Settings:
     store_url: str
     read_store_url: str | None
     keyring: Keyring
+    # Webhook subscriptions to deliver credit entries to from this process (none: none).
+    subscriptions: Sequence[Subscription] = ()
 
 
 def create_app(settings: Settings) -> FastAPI:
+    deliverer = (
+        WebhookDeliverer(settings.store_url, settings.subscriptions)
+        if settings.subscriptions
+        else None
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        """Webhook delivery runs while the server does; on shutdown it records how far it
+        got and gives up its leases, after the requests in flight were answered."""
+        if deliverer is not None:
+            deliverer.start()
+        try:
+            yield
+        finally:
+            if deliverer is not None:
+                await run_in_threadpool(deliverer.stop, 30)
+            app.state.stores.close()
+
     app = FastAPI(
         title="sla-ledger",
         version="1",
         description=DESCRIPTION,
         docs_url=None,
         redoc_url=None,
+        lifespan=lifespan,
     )
     app.state.stores = Stores(settings.store_url, settings.read_store_url)
+    app.state.metrics = Metrics()
+    instrument(app, app.state.metrics)
+    expose_metrics(app, app.state.metrics)
     app.state.keyring = settings.keyring
     app.state.answers = AnswerCache()
     for module in (finance, disputes, audit, operations, intake):

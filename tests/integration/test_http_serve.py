@@ -70,3 +70,28 @@ def test_keys_new_makes_a_key_the_configuration_admits() -> None:
     assert holder is not None
     assert holder.name == "billing"
     assert [role.value for role in holder.roles] == ["finance"]
+
+
+def test_metrics_count_events_in_and_requests_by_route(store_url: str, tmp_path: Path) -> None:
+    served = start(two_closed_months(store_url, tmp_path), tmp_path)
+    try:
+        with served.client("ingest") as writer:
+            lines = b"\n".join(
+                json.dumps(d).encode() for d in outage("M-9", "2026-05-02T10:00:00Z", None)
+            )
+            writer.post(
+                "/v1/events",
+                content=lines + b"\n{bad",
+                headers={"Content-Type": "application/x-ndjson"},
+            )
+        served.get("/v1/credits/no-such-entry")
+        metrics = served.get("/metrics", role=None)
+    finally:
+        stop(served)
+    assert metrics.status_code == 200
+    text = metrics.text
+    assert 'sla_ledger_intake_events_total{outcome="accepted",source="http"} 1.0' in text
+    assert 'sla_ledger_intake_events_total{outcome="rejected",source="http"} 1.0' in text
+    # Latency by route template, never by the raw path (bounded label values).
+    assert 'route="/v1/credits/{entry_id}",status="404"' in text
+    assert "no-such-entry" not in text

@@ -273,3 +273,31 @@ def test_the_deliverer_thread_delivers_new_entries_and_stops(
     with LedgerStore(ledger, access="write") as store:
         # Stopped cleanly: its lease is released, so another may deliver at once.
         assert store.hold_lease("webhooks:billing", "another", 30)
+
+
+def test_serve_killed_mid_delivery_loses_nothing(
+    ledger: str, receiver: Receiver, tmp_path: Path
+) -> None:
+    """`serve --webhooks` delivers from the same outbox: killed with SIGKILL between two
+    deliveries and started again, every entry arrives, and the receiver sees each once
+    after de-duplicating by webhook-id."""
+    from tests.http_server import start, stop
+
+    receiver.delay = 0.5
+    entries = {e["entry_id"] for e in _entries(ledger)}
+    config = _config_file(tmp_path, receiver)
+    first = start(ledger, tmp_path, "--webhooks", str(config))
+    try:
+        _until(lambda: len(receiver.delivered_ids()) >= 1, 30, "a first delivery")
+        first.process.send_signal(signal.SIGKILL)
+        first.process.wait(10)
+    finally:
+        first.process.kill()
+    assert receiver.delivered_ids() < entries, "killed before it had delivered everything"
+    second = start(ledger, tmp_path, "--webhooks", str(config))
+    try:
+        _until(lambda: receiver.delivered_ids() == entries, 60, "every entry")
+    finally:
+        assert stop(second) == 0
+    assert receiver.refused == 0
+    assert SECRET.removeprefix("whsec_") not in second.log()

@@ -17,6 +17,7 @@ from consumers.http.routes.common import PROBLEMS, stores
 from consumers.http.schemas import IntakeDocument
 from consumers.intake.request_intake import RequestOutcome, ingest_inputs, request_origin
 from consumers.intake.validation import MAX_EVENT_BYTES
+from consumers.metrics import Metrics
 from ledger.events import Origin
 from ledger.rejections import Rejection
 from projections.queries.encoding import to_json
@@ -122,7 +123,10 @@ async def post_events(
 
 def _ingest(request: Request, inputs: list[tuple[bytes, Origin]]) -> RequestOutcome:
     with stores(request).writing() as store:
-        return ingest_inputs(store, inputs)
+        outcome = ingest_inputs(store, inputs)
+    metrics: Metrics = request.app.state.metrics
+    metrics.intake("http").add(outcome.accepted, outcome.duplicates, len(outcome.rejected))
+    return outcome
 
 
 async def _body(request: Request) -> bytes:
