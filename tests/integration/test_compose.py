@@ -111,3 +111,37 @@ def test_compose_database_setup_gives_writes_and_reads_their_roles(
     message = one_line_error(run_cli("ingest", "--from-file", str(MONTH), store=reader))
     assert 'permission denied: role "sla_reader" may not write to store' in message
     assert PASSWORD not in message
+
+
+def test_the_api_reads_as_the_reader_and_writes_as_the_writer(
+    fresh_postgres_url: str, tmp_path: Path
+) -> None:
+    """`serve` as compose runs it: reads on `sla_reader` (SELECT only), events and closes
+    on `sla_ingest`."""
+    from tests.http_server import start, stop
+
+    run_init_scripts(fresh_postgres_url)
+    owner, writer, reader = (
+        as_role(fresh_postgres_url, role) for role in ("sla_owner", "sla_ingest", "sla_reader")
+    )
+    assert run_cli(*services()["schema"]["command"][1:], store=owner).returncode == 0
+    served = start(writer, tmp_path, "--read-store", reader)
+    try:
+        with served.client("ingest") as ingest:
+            posted = ingest.post(
+                "/v1/events",
+                content=MONTH.read_bytes(),
+                headers={"Content-Type": "application/x-ndjson"},
+            )
+        assert posted.status_code == 200, posted.text
+        assert posted.json()["accepted"] > 0
+        report = served.get("/v1/periods/2026-03/report")
+        assert report.status_code == 200, report.text
+        assert report.json()["rows"]
+        with served.client("operator") as operator:
+            closed = operator.post("/v1/periods/2026-03/close")
+        assert closed.status_code == 200, closed.text
+        assert served.get("/v1/credits").json()["entries"] == closed.json()["entries"]
+    finally:
+        stop(served)
+    assert PASSWORD not in served.log()
