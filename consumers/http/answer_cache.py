@@ -6,7 +6,9 @@ The key is the question as asked (path and query), the moment it resolved to, an
 chain head the answer was computed under: any record appended since (an event, an entry,
 a close) makes a different key, so an answer is never served from before a change,
 whatever the writer's clock said (a record stamped before the moment asked about would
-otherwise be missed). Questions about now are not kept: their moment is new each time.
+otherwise be missed). Questions about now are not kept when their answer names its
+moment (new each time); a list of chained records (the credit entries) names none, and
+its answer as of now is that of the chain head, so it is kept too.
 Bounded by size; the least recently used answers go first.
 """
 
@@ -22,8 +24,11 @@ DEFAULT_BYTES = 256 * 1024 * 1024
 
 @dataclass(frozen=True)
 class Kept:
+    """An answer: its document, its chain position and, for a page, the next one's URL."""
+
     text: str
     chain_position: int
+    next_url: str | None = None
 
 
 class AnswerCache:

@@ -1,13 +1,17 @@
-"""The stores a server reads and writes: opened when first needed, opened again after the
-store was unreachable, so that a server started while its database is down answers 503
-until it is back, and then answers without a restart.
+"""The stores a server reads and writes: opened when first needed, and tried again by
+the next request while opening fails, so that a server started while its database is
+down answers 503 until it is back, and then answers without a restart. Once open, a
+store stays open: its connection pool replaces a connection that failed, and one
+request's failure never closes the store under the others.
 
 Reads may go to their own URL (`serve --read-store`: a database role that may only
 read); writes (events, closes) go to `--store`. Each request reads through a snapshot of
 its own (`reader`), so it sees one moment of the ledger however long it takes and
-whatever is written meanwhile. Writes in this process take turns (`writing`): the store
-serialises writers anyway (the chain has one head), and a queue in Python costs less
-than retries in the database.
+whatever is written meanwhile. At most `READERS` snapshots are open at once, the other
+requests waiting their turn: the computations hold Python's one interpreter lock anyway,
+so more at once would only exhaust the connection pool. Writes in this process take
+turns (`writing`): the store serialises writers anyway (the chain has one head), and a
+queue in Python costs less than retries in the database.
 """
 
 from __future__ import annotations
@@ -16,12 +20,14 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from ledger.errors import StoreError, StoreRefusedError
 from projections.store import Access, LedgerStore, StoreSnapshot
+
+# Snapshots open at once; within the pools of both kinds of store (PostgreSQL's: 4).
+READERS = 3
 
 
 class _Opened:
-    """One store, opened on first use and again after it failed."""
+    """One store, opened on first use (and by each use until opening succeeds)."""
 
     def __init__(self, url: str, access: Access) -> None:
         self.url = url
@@ -35,16 +41,11 @@ class _Opened:
                 self._store = LedgerStore(self.url, access=self.access)
             return self._store
 
-    def failed(self) -> None:
-        """Forget the store after an error that may mean its connections are gone: the
-        next request opens it again."""
+    def close(self) -> None:
         with self._lock:
             store, self._store = self._store, None
         if store is not None:
             store.close()
-
-    def close(self) -> None:
-        self.failed()
 
 
 class Stores:
@@ -53,28 +54,19 @@ class Stores:
         self._reads = _Opened(read_url or url, "read")
         self._writes = _Opened(url, "write")
         self._write_turns = threading.Lock()
+        self._read_turns = threading.BoundedSemaphore(READERS)
 
     @contextmanager
     def reader(self) -> Iterator[StoreSnapshot]:
         """A read snapshot for one request."""
-        with self._using(self._reads) as store, store.reader() as snapshot:
+        with self._read_turns, self._reads.get().reader() as snapshot:
             yield snapshot
 
     @contextmanager
     def writing(self) -> Iterator[LedgerStore]:
         """The writable store, this process's writers taking turns."""
-        with self._write_turns, self._using(self._writes) as store:
-            yield store
-
-    @contextmanager
-    def _using(self, opened: _Opened) -> Iterator[LedgerStore]:
-        try:
-            yield opened.get()
-        except StoreRefusedError:
-            raise
-        except StoreError:
-            opened.failed()
-            raise
+        with self._write_turns:
+            yield self._writes.get()
 
     def ready(self) -> None:
         """Raise `StoreError` unless the read store answers a query now."""

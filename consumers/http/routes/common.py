@@ -14,8 +14,10 @@ from consumers.http.schemas import ProblemDocument
 from consumers.http.stores import Stores
 from projections.store import StoreSnapshot
 
-# A read's computation in its snapshot: the document's JSON and its chain position.
+# A read's computation in its snapshot: the document's JSON and its chain position (and
+# for a page, the next page's URL).
 Compute = Callable[[StoreSnapshot], tuple[str, int]]
+ComputePage = Callable[[StoreSnapshot], Kept]
 
 # The forms of a period and of a moment, documented for clients (and for generated
 # tests); the values are read by `params`, whose messages name the rule broken.
@@ -66,19 +68,30 @@ def read(request: Request, compute: Compute, *, about_the_past: bool) -> Respons
     """The answer `compute` gives in a snapshot of its own. A question `about_the_past`
     (a moment given) is answered from the answers kept (`answer_cache`) when it was asked
     under the same chain head before."""
+
+    def computed(snapshot: StoreSnapshot) -> Kept:
+        return Kept(*compute(snapshot))
+
+    return read_page(request, computed, keep=about_the_past)
+
+
+def read_page(request: Request, compute: ComputePage, *, keep: bool) -> Response:
+    """`read` for an answer that may have a next page; `keep`: the answer is the same for
+    the same question under the same chain head, so it is kept and given again."""
     cache: AnswerCache = request.app.state.answers
     with stores(request).reader() as snapshot:
         key: tuple[Any, ...] | None = None
-        if about_the_past:
+        if keep:
             query = tuple(sorted(request.query_params.multi_items()))
             key = (request.url.path, query, snapshot.chain_head().position)
             kept = cache.get(key)
-            if kept is not None:
-                return answers.document(request, kept.text, chain_position=kept.chain_position)
-        text, position = compute(snapshot)
-    if key is not None:
-        cache.put(key, Kept(text, position))
-    return answers.document(request, text, chain_position=position)
+        if key is None or kept is None:
+            kept = compute(snapshot)
+            if key is not None:
+                cache.put(key, kept)
+    return answers.document(
+        request, kept.text, chain_position=kept.chain_position, next_url=kept.next_url
+    )
 
 
 def _problem(description: str) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from consumers.http import answers, params
+from consumers.http.answer_cache import Kept
 from consumers.http.auth import allow
 from consumers.http.cursors import Cursor, decode, filters_of
 from consumers.http.problems import invalid
@@ -21,7 +22,7 @@ from consumers.http.routes.common import (
     moment_query,
     period_query,
     read,
-    stores,
+    read_page,
 )
 from consumers.http.schemas import (
     CreditsDocument,
@@ -123,7 +124,8 @@ def list_credits(
         recorded_to=recorded_to,
         as_of=as_of,
     )
-    with stores(request).reader() as snapshot:
+
+    def compute(snapshot: StoreSnapshot) -> Kept:
         if cursor is not None:
             walk = decode(cursor, "list_credits", given)
         else:
@@ -139,15 +141,15 @@ def list_credits(
             recorded_to=params.moment(asked.get("recorded_to"), "recorded_to"),
         )
         page = credits_page(snapshot, filters, walk.moment, walk.through, walk.after, limit)
-    more = page.more and page.last_seq is not None
-    return answers.document(
-        request,
-        credits_json(Credits(entries=page.entries, chain_position=walk.through)),
-        chain_position=walk.through,
-        next_url=answers.next_page_url(request, walk.next(page.last_seq).encode())
-        if more and page.last_seq is not None
-        else None,
-    )
+        following = None
+        if page.more and page.last_seq is not None:
+            following = answers.next_page_url(request, walk.next(page.last_seq).encode())
+        text = credits_json(Credits(entries=page.entries, chain_position=walk.through))
+        return Kept(text, walk.through, following)
+
+    # Entries are chained records and the document names no moment: the same question
+    # under the same chain head has the same answer, as of now too.
+    return read_page(request, compute, keep=True)
 
 
 def _kind(text: str | None) -> Literal["issue", "reversal"] | None:
