@@ -1,52 +1,76 @@
 """Answers kept for the questions asked again: a question about a past moment (`as_of`
-given) has one answer until the store changes, so a server keeps the answer's text and
-gives it again without computing it.
+given) has one answer until the store changes, so a server keeps the answer, ready to
+send, and gives it again without computing it; many asking at once wait for one
+computation.
 
-The key is the question as asked (path and query), the moment it resolved to, and the
+The key is the question as asked (path and query; a moment given is in it) and the
 chain head the answer was computed under: any record appended since (an event, an entry,
 a close) makes a different key, so an answer is never served from before a change,
 whatever the writer's clock said (a record stamped before the moment asked about would
 otherwise be missed). Questions about now are not kept when their answer names its
 moment (new each time); a list of chained records (the credit entries) names none, and
-its answer as of now is that of the chain head, so it is kept too.
-Bounded by size; the least recently used answers go first.
+its answer as of now is that of the chain head, so it is kept too. Bounded by size; the least recently used answers go first.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+
+from consumers.http.answers import Answer
 
 DEFAULT_BYTES = 256 * 1024 * 1024
 
 
-@dataclass(frozen=True)
-class Kept:
-    """An answer: its document, its chain position and, for a page, the next one's URL."""
+@dataclass
+class _Flight:
+    """An answer being computed; those asking the same meanwhile wait for it."""
 
-    text: str
-    chain_position: int
-    next_url: str | None = None
+    done: threading.Event = field(default_factory=threading.Event)
+    answer: Answer | None = None
 
 
 class AnswerCache:
     def __init__(self, max_bytes: int = DEFAULT_BYTES) -> None:
         self.max_bytes = max_bytes
-        self._answers: OrderedDict[Hashable, Kept] = OrderedDict()
+        self._answers: OrderedDict[Hashable, Answer] = OrderedDict()
+        self._flights: dict[Hashable, _Flight] = {}
         self._bytes = 0
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable) -> Kept | None:
+    def answer(self, key: Hashable, compute: Callable[[], tuple[Answer, bool]]) -> Answer:
+        """The answer kept under `key`, else `compute`'s, kept if it says it may be (it
+        was computed under the head the key names). Computed once however many ask at
+        the same moment: the first computes, the others wait for its answer."""
         with self._lock:
             kept = self._answers.get(key)
             if kept is not None:
                 self._answers.move_to_end(key)
-            return kept
+                return kept
+            flight = self._flights.get(key)
+            leading = flight is None
+            if flight is None:
+                flight = self._flights[key] = _Flight()
+        if not leading:
+            flight.done.wait()
+            if flight.answer is not None:
+                return flight.answer
+            return compute()[0]  # the first one failed: its error was its own
+        try:
+            computed, keep = compute()
+            if keep:
+                self._put(key, computed)
+                flight.answer = computed
+            return computed
+        finally:
+            with self._lock:
+                del self._flights[key]
+            flight.done.set()
 
-    def put(self, key: Hashable, kept: Kept) -> None:
-        size = len(kept.text)
+    def _put(self, key: Hashable, kept: Answer) -> None:
+        size = len(kept.body)
         if size > self.max_bytes:
             return
         with self._lock:
@@ -56,4 +80,4 @@ class AnswerCache:
             self._bytes += size
             while self._bytes > self.max_bytes:
                 _, dropped = self._answers.popitem(last=False)
-                self._bytes -= len(dropped.text)
+                self._bytes -= len(dropped.body)

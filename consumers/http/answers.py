@@ -11,6 +11,7 @@ time it is asked, so a client holding it asks with `If-None-Match` and gets 304.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 from fastapi import Request, Response
 
@@ -29,25 +30,40 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
     return "*" in candidates or etag in candidates
 
 
+@dataclass(frozen=True)
+class Answer:
+    """A document made ready to send: its bytes, their ETag, its chain position and, for
+    a page, the next page's URL. Made once, sent as often as it is asked for."""
+
+    body: bytes
+    etag: str
+    chain_position: int | None
+    next_url: str | None = None
+
+
+def answer(text: str, chain_position: int | None, next_url: str | None = None) -> Answer:
+    """`text` (a query's JSON) as the command line prints it, with its newline."""
+    body = (text + "\n").encode("utf-8")
+    return Answer(body, etag_of(body), chain_position, next_url)
+
+
+def respond(request: Request, ready: Answer, media_type: str = JSON) -> Response:
+    """`ready` as the answer to `request`, or 304 if the client holds it already."""
+    headers = {"ETag": ready.etag, "Cache-Control": "no-cache"}
+    if ready.chain_position is not None:
+        headers[POSITION_HEADER] = str(ready.chain_position)
+    if ready.next_url is not None:
+        headers["Link"] = f'<{ready.next_url}>; rel="next"'
+    if _matches(request.headers.get("if-none-match"), ready.etag):
+        return Response(status_code=304, headers=headers)
+    return Response(content=ready.body, media_type=media_type, headers=headers)
+
+
 def document(
-    request: Request,
-    text: str,
-    *,
-    chain_position: int | None,
-    next_url: str | None = None,
-    media_type: str = JSON,
+    request: Request, text: str, *, chain_position: int | None, next_url: str | None = None
 ) -> Response:
     """`text` (a query's JSON) as the answer to `request`, or 304 if the client holds it."""
-    body = (text + "\n").encode("utf-8")
-    etag = etag_of(body)
-    headers = {"ETag": etag, "Cache-Control": "no-cache"}
-    if chain_position is not None:
-        headers[POSITION_HEADER] = str(chain_position)
-    if next_url is not None:
-        headers["Link"] = f'<{next_url}>; rel="next"'
-    if _matches(request.headers.get("if-none-match"), etag):
-        return Response(status_code=304, headers=headers)
-    return Response(content=body, media_type=media_type, headers=headers)
+    return respond(request, answer(text, chain_position, next_url))
 
 
 def next_page_url(request: Request, cursor: str) -> str:

@@ -62,6 +62,11 @@ class Stores:
         with self._read_turns, self._reads.get().reader() as snapshot:
             yield snapshot
 
+    def head_position(self) -> int:
+        """The chain head's position now (one read, taking a reader's turn)."""
+        with self._read_turns:
+            return self._reads.get().chain_head().position
+
     @contextmanager
     def writing(self) -> Iterator[LedgerStore]:
         """The writable store, this process's writers taking turns."""

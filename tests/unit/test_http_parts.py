@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from consumers.http import event_body
+from consumers.http.answers import Answer
 from consumers.http.cursors import Cursor, decode
 from consumers.http.keys import KeysConfigError, config_entry, new_key, parse_keyring
 from consumers.http.problems import ProblemError
@@ -102,3 +103,49 @@ def test_a_bad_keys_configuration_names_the_entry_and_rule(text: str, names: str
         parse_keyring(text, "--keys f")
     assert names in str(raised.value)
     assert str(raised.value).startswith("--keys f")
+
+
+def test_many_asking_at_once_wait_for_one_computation() -> None:
+    import threading
+    import time
+
+    from consumers.http.answer_cache import AnswerCache
+    from consumers.http.answers import answer
+
+    cache = AnswerCache()
+    computed: list[int] = []
+
+    def compute() -> tuple[Answer, bool]:
+        computed.append(1)
+        time.sleep(0.2)
+        return answer('{"a": 1}', 7), True
+
+    results: list[Answer] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(cache.answer("k", compute)))
+        for _ in range(8)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(computed) == 1
+    assert len({id(r) for r in results}) == 1
+    assert cache.answer("k", compute) is results[0]
+    assert len(computed) == 1
+
+
+def test_an_answer_computed_under_another_head_is_not_kept() -> None:
+    from consumers.http.answer_cache import AnswerCache
+    from consumers.http.answers import answer
+
+    cache = AnswerCache()
+    calls: list[int] = []
+
+    def compute() -> tuple[Answer, bool]:
+        calls.append(1)
+        return answer("{}", 1), False
+
+    cache.answer("k", compute)
+    cache.answer("k", compute)
+    assert len(calls) == 2

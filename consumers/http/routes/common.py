@@ -9,15 +9,16 @@ from typing import Annotated, Any
 from fastapi import Query, Request, Response
 
 from consumers.http import answers
-from consumers.http.answer_cache import AnswerCache, Kept
+from consumers.http.answer_cache import AnswerCache
+from consumers.http.answers import Answer
 from consumers.http.schemas import ProblemDocument
 from consumers.http.stores import Stores
 from projections.store import StoreSnapshot
 
-# A read's computation in its snapshot: the document's JSON and its chain position (and
-# for a page, the next page's URL).
+# A read's computation in its snapshot: the document's JSON and its chain position; or
+# (a page) the answer made ready, with the next page's URL.
 Compute = Callable[[StoreSnapshot], tuple[str, int]]
-ComputePage = Callable[[StoreSnapshot], Kept]
+ComputePage = Callable[[StoreSnapshot], Answer]
 
 # The forms of a period and of a moment, documented for clients (and for generated
 # tests); the values are read by `params`, whose messages name the rule broken.
@@ -69,8 +70,9 @@ def read(request: Request, compute: Compute, *, about_the_past: bool) -> Respons
     (a moment given) is answered from the answers kept (`answer_cache`) when it was asked
     under the same chain head before."""
 
-    def computed(snapshot: StoreSnapshot) -> Kept:
-        return Kept(*compute(snapshot))
+    def computed(snapshot: StoreSnapshot) -> Answer:
+        text, position = compute(snapshot)
+        return answers.answer(text, position)
 
     return read_page(request, computed, keep=about_the_past)
 
@@ -78,20 +80,21 @@ def read(request: Request, compute: Compute, *, about_the_past: bool) -> Respons
 def read_page(request: Request, compute: ComputePage, *, keep: bool) -> Response:
     """`read` for an answer that may have a next page; `keep`: the answer is the same for
     the same question under the same chain head, so it is kept and given again."""
+    reads = stores(request)
+    if not keep:
+        with reads.reader() as snapshot:
+            return answers.respond(request, compute(snapshot))
+    head = reads.head_position()
+    query = tuple(sorted(request.query_params.multi_items()))
+
+    def computed() -> tuple[Answer, bool]:
+        with reads.reader() as snapshot:
+            ready = compute(snapshot)
+            # Kept only if nothing was recorded since the head the key names.
+            return ready, snapshot.chain_head().position == head
+
     cache: AnswerCache = request.app.state.answers
-    with stores(request).reader() as snapshot:
-        key: tuple[Any, ...] | None = None
-        if keep:
-            query = tuple(sorted(request.query_params.multi_items()))
-            key = (request.url.path, query, snapshot.chain_head().position)
-            kept = cache.get(key)
-        if key is None or kept is None:
-            kept = compute(snapshot)
-            if key is not None:
-                cache.put(key, kept)
-    return answers.document(
-        request, kept.text, chain_position=kept.chain_position, next_url=kept.next_url
-    )
+    return answers.respond(request, cache.answer((request.url.path, query, head), computed))
 
 
 def _problem(description: str) -> dict[str, Any]:

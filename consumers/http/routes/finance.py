@@ -8,7 +8,6 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from consumers.http import answers, params
-from consumers.http.answer_cache import Kept
 from consumers.http.auth import allow
 from consumers.http.cursors import Cursor, decode, filters_of
 from consumers.http.problems import invalid
@@ -125,7 +124,7 @@ def list_credits(
         as_of=as_of,
     )
 
-    def compute(snapshot: StoreSnapshot) -> Kept:
+    def compute(snapshot: StoreSnapshot) -> answers.Answer:
         if cursor is not None:
             walk = decode(cursor, "list_credits", given)
         else:
@@ -145,7 +144,7 @@ def list_credits(
         if page.more and page.last_seq is not None:
             following = answers.next_page_url(request, walk.next(page.last_seq).encode())
         text = credits_json(Credits(entries=page.entries, chain_position=walk.through))
-        return Kept(text, walk.through, following)
+        return answers.answer(text, walk.through, following)
 
     # Entries are chained records and the document names no moment: the same question
     # under the same chain head has the same answer, as of now too.
