@@ -9,7 +9,9 @@ a close) makes a different key, so an answer is never served from before a chang
 whatever the writer's clock said (a record stamped before the moment asked about would
 otherwise be missed). Questions about now are not kept when their answer names its
 moment (new each time); a list of chained records (the credit entries) names none, and
-its answer as of now is that of the chain head, so it is kept too. Bounded by size; the least recently used answers go first.
+its answer as of now is that of the chain head, so it is kept too; a report as of now
+keeps its rows, to be written as of a later moment while they stay the same. Bounded by
+size; the least recently used answers go first.
 """
 
 from __future__ import annotations
@@ -18,29 +20,41 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from consumers.http.answers import Answer
 
 DEFAULT_BYTES = 256 * 1024 * 1024
 
 
+V = TypeVar("V")
+
+
 @dataclass
-class _Flight:
+class _Flight(Generic[V]):
     """An answer being computed; those asking the same meanwhile wait for it."""
 
     done: threading.Event = field(default_factory=threading.Event)
-    answer: Answer | None = None
+    answer: V | None = None
 
 
-class AnswerCache:
-    def __init__(self, max_bytes: int = DEFAULT_BYTES) -> None:
+def answer_size(answer: Answer) -> int:
+    return len(answer.body)
+
+
+class AnswerCache(Generic[V]):
+    """Answers (`V`: ready to send, or a report's rows to send as of a later moment),
+    at most `max_bytes` of them by `size`."""
+
+    def __init__(self, size: Callable[[V], int], max_bytes: int = DEFAULT_BYTES) -> None:
+        self.size = size
         self.max_bytes = max_bytes
-        self._answers: OrderedDict[Hashable, Answer] = OrderedDict()
-        self._flights: dict[Hashable, _Flight] = {}
+        self._answers: OrderedDict[Hashable, V] = OrderedDict()
+        self._flights: dict[Hashable, _Flight[V]] = {}
         self._bytes = 0
         self._lock = threading.Lock()
 
-    def answer(self, key: Hashable, compute: Callable[[], tuple[Answer, bool]]) -> Answer:
+    def answer(self, key: Hashable, compute: Callable[[], tuple[V, bool]]) -> V:
         """The answer kept under `key`, else `compute`'s, kept if it says it may be (it
         was computed under the head the key names). Computed once however many ask at
         the same moment: the first computes, the others wait for its answer."""
@@ -52,7 +66,7 @@ class AnswerCache:
             flight = self._flights.get(key)
             leading = flight is None
             if flight is None:
-                flight = self._flights[key] = _Flight()
+                flight = self._flights[key] = _Flight[V]()
         if not leading:
             flight.done.wait()
             if flight.answer is not None:
@@ -69,8 +83,8 @@ class AnswerCache:
                 del self._flights[key]
             flight.done.set()
 
-    def _put(self, key: Hashable, kept: Answer) -> None:
-        size = len(kept.body)
+    def _put(self, key: Hashable, kept: V) -> None:
+        size = self.size(kept)
         if size > self.max_bytes:
             return
         with self._lock:
@@ -80,4 +94,4 @@ class AnswerCache:
             self._bytes += size
             while self._bytes > self.max_bytes:
                 _, dropped = self._answers.popitem(last=False)
-                self._bytes -= len(dropped.body)
+                self._bytes -= self.size(dropped)

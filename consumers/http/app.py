@@ -23,11 +23,12 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
-from consumers.http.answer_cache import AnswerCache
+from consumers.http.answer_cache import AnswerCache, answer_size
 from consumers.http.auth import refuse_unknown_parameters
 from consumers.http.keys import Keyring
 from consumers.http.problems import MEDIA_TYPE, TYPES, ProblemError, problem_of
 from consumers.http.routes import audit, disputes, finance, intake, operations
+from consumers.http.routes.finance import report_size
 from consumers.http.schemas import Health
 from consumers.http.stores import Stores
 from consumers.metrics import Metrics
@@ -89,7 +90,8 @@ def create_app(settings: Settings) -> FastAPI:
     instrument(app, app.state.metrics)
     expose_metrics(app, app.state.metrics)
     app.state.keyring = settings.keyring
-    app.state.answers = AnswerCache()
+    app.state.answers = AnswerCache(answer_size)
+    app.state.reports_now = AnswerCache(report_size)
     for module in (finance, disputes, audit, operations, intake):
         app.include_router(module.router)
     _errors(app)

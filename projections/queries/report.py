@@ -12,12 +12,12 @@ the command line's `report --format json` to the byte.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from ledger.attainment import Row
-from ledger.periods import Period, to_us
+from ledger.periods import Period, from_us, to_us
 from ledger.timeformat import format_utc
 from projections.queries import as_of
 from projections.queries.encoding import csv_rows, joined_json_lists, to_csv, to_json
@@ -60,6 +60,10 @@ class Report(Generic[Part]):
     # The rows' documents (`Row.as_dict`), rendered part by part: the parts in order are
     # the rows in report order (by contract, then service). A part may have no row.
     parts: list[Part]
+    # When the earliest row changes with time alone (None: only a new record changes
+    # them, or not known): as of any moment before it with the same records, the rows
+    # are these (`as_of_later`).
+    changes_at: datetime | None = None
 
 
 def report(
@@ -93,7 +97,7 @@ def report(
         )
         closed_at = store.closes(to_us(moment)).get(period.label)
     # A store opened here is closed before the rows are read on connections of their own.
-    parts = row_parts(
+    rows = row_parts(
         source,
         period,
         moment,
@@ -103,7 +107,17 @@ def report(
         render_part=render_part,
         fork=fork,
     )
-    return Report(period, moment, position, closed_at, parts)
+    changes_at = None if rows.changes_at_us is None else from_us(rows.changes_at_us)
+    return Report(period, moment, position, closed_at, rows.parts, changes_at)
+
+
+def as_of_later(report: Report[Part], moment: datetime) -> Report[Part] | None:
+    """The same report as of a later `moment` when nothing was recorded in between: the
+    same rows, if none of them changes with time alone by then (None if one does, or
+    `moment` is earlier)."""
+    if moment < report.as_of or (report.changes_at is not None and moment >= report.changes_at):
+        return None
+    return replace(report, as_of=moment)
 
 
 def rows_report(

@@ -42,8 +42,9 @@ import pickle
 import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from ledger.periods import Period, to_us
 from projections.attainment import load_some_contracts, load_subjects
@@ -78,6 +79,19 @@ def reading(source: Source) -> Iterator[StoreReads]:
         store.close()
 
 
+@dataclass(frozen=True)
+class RowParts(Generic[Part]):
+    parts: list[Part]
+    # The earliest moment one of the rows changes with time alone (`Row.changes_at_us`;
+    # None: only a new record can change them): until then, as of any later moment, the
+    # same records give these same rows.
+    changes_at_us: int | None
+
+
+def _earliest(first: int | None, second: int | None) -> int | None:
+    return first if second is None else second if first is None else min(first, second)
+
+
 def row_parts(
     source: Source,
     period: Period,
@@ -88,7 +102,7 @@ def row_parts(
     every_contract: bool,
     render_part: Callable[[list[Document]], Part],
     fork: bool,
-) -> list[Part]:
+) -> RowParts[Part]:
     """`render_part` of the documents of every row of the contracts `contract_ids`
     (sorted) in `period`, as of `as_of` (what was recorded by then, with horizon
     `as_of`), part by part: the parts' documents joined are the rows in report order. A
@@ -104,7 +118,8 @@ def row_parts(
         or not _can_fork()
     ):
         every = None if every_contract else contract_ids
-        return [render_part(_documents(source, period, as_of, every, closed_at))]
+        documents, changes_at = _documents(source, period, as_of, every, closed_at)
+        return RowParts([render_part(documents)], changes_at)
     split = len(contract_ids) - round(len(contract_ids) * CHILD_SHARE)
     first, second = contract_ids[:split], contract_ids[split:]
     read_end, write_end = os.pipe()
@@ -113,7 +128,8 @@ def row_parts(
         _child(read_end, write_end, source, period, as_of, second, closed_at, render_part)
     os.close(write_end)
     try:
-        mine = render_part(_documents(source, period, as_of, first, closed_at))
+        documents, changes_at = _documents(source, period, as_of, first, closed_at)
+        mine = render_part(documents)
         with os.fdopen(read_end, "rb") as pipe:
             received = pipe.read()  # to the end: the child has written all and closed
     except BaseException:
@@ -126,8 +142,9 @@ def row_parts(
         os.waitpid(pid, 0)
     theirs = _unpickled(received)
     if theirs is None:
-        return [mine, render_part(_documents(source, period, as_of, second, closed_at))]
-    return [mine, theirs[0]]
+        documents, later = _documents(source, period, as_of, second, closed_at)
+        return RowParts([mine, render_part(documents)], _earliest(changes_at, later))
+    return RowParts([mine, theirs[0]], _earliest(changes_at, theirs[1]))
 
 
 def _can_fork() -> bool:
@@ -140,9 +157,9 @@ def _documents(
     as_of: datetime,
     contract_ids: list[str] | None,
     closed_at: datetime | None,
-) -> list[dict[str, Any]]:
+) -> tuple[list[dict[str, Any]], int | None]:
     """The documents of these contracts' rows (None: every contract), read from
-    `source` (`reading`)."""
+    `source` (`reading`), and when the earliest of them changes with time alone."""
     with reading(source) as store:
         contracts = load_some_contracts(store, to_us(as_of), contract_ids)
         inputs = load_subjects(
@@ -154,7 +171,11 @@ def _documents(
             recorded_filter=True,
             scoped=contract_ids is not None,
         )
-    return [row.as_dict() for row in inputs.rows()]
+    rows = inputs.rows()
+    changes_at: int | None = None
+    for row in rows:
+        changes_at = _earliest(changes_at, row.changes_at_us)
+    return [row.as_dict() for row in rows], changes_at
 
 
 def _child(
@@ -174,8 +195,8 @@ def _child(
         # ends, and the parent reports the signal.
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        part = render_part(_documents(source, period, as_of, contract_ids, closed_at))
-        data = pickle.dumps([part], protocol=pickle.HIGHEST_PROTOCOL)
+        documents, changes_at = _documents(source, period, as_of, contract_ids, closed_at)
+        data = pickle.dumps([render_part(documents), changes_at], protocol=pickle.HIGHEST_PROTOCOL)
         with os.fdopen(write_end, "wb") as pipe:
             pipe.write(data)
         status = 0
@@ -186,10 +207,10 @@ def _child(
 
 
 def _unpickled(data: bytes) -> list[Any] | None:
-    """`[part]` from the child, or None if it failed: a pickle ends with its own stop
-    mark, so what a child cut short wrote does not load."""
+    """`[part, changes_at_us]` from the child, or None if it failed: a pickle ends with
+    its own stop mark, so what a child cut short wrote does not load."""
     try:
         sent = pickle.loads(data)  # our own child's, just now: nothing foreign
     except Exception:
         return None
-    return sent if isinstance(sent, list) and len(sent) == 1 else None
+    return sent if isinstance(sent, list) and len(sent) == 2 else None

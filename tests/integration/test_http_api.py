@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -394,3 +395,44 @@ def test_an_unreachable_store_is_503_with_retry_after(tmp_path: Path) -> None:
         assert served.get("/readyz", role=None).status_code == 503
         assert served.get("/healthz", role=None).status_code == 200
     assert "secret" not in served.log()
+
+
+def test_a_report_asked_again_now_is_the_clis_as_of_its_moment(
+    served: Served, ledger_url: str
+) -> None:
+    """Asked again as of now, a report whose rows stay the same is written from the rows
+    kept (a closed month's change only with a record): still the CLI's bytes as of the
+    moment it names."""
+    for _ in range(3):
+        answer = served.get("/v1/periods/2026-03/report")
+        moment = answer.json()["as_of"]
+        cli = succeeded(
+            "report",
+            "--period",
+            "2026-03",
+            "--as-of",
+            moment,
+            "--format",
+            "json",
+            store=ledger_url,
+        )
+        assert answer.content == cli.encode("utf-8")
+
+
+def test_a_report_of_a_running_outage_is_computed_each_time(served_fresh: Served) -> None:
+    """An ongoing outage's downtime grows with time alone: each answer as of now is of
+    its own moment (the kept rows are not used for it)."""
+    started = datetime.now(UTC) - timedelta(seconds=5)
+    period = started.strftime("%Y-%m")  # the month running now, whatever day this runs
+    running = outage("R-1", started.strftime("%Y-%m-%dT%H:%M:%SZ"), None)
+    with served_fresh.client(Role.INGEST.value) as writer:
+        writer.post(
+            "/v1/events",
+            content=b"\n".join(json.dumps(d).encode() for d in running),
+            headers={"Content-Type": "application/x-ndjson"},
+        )
+    downtimes = []
+    for _ in range(2):
+        rows = served_fresh.get(f"/v1/periods/{period}/report").json()["rows"]
+        downtimes.append(Decimal(rows[0]["downtime_seconds"]))
+    assert downtimes[1] > downtimes[0] > 0

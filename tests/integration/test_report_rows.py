@@ -95,7 +95,7 @@ def two_processes(url: str, as_of: datetime) -> list[dict[str, Any]]:
         render_part=lambda documents: documents,
         fork=True,
     )
-    return [document for part in parts for document in part]
+    return [document for part in parts.parts for document in part]
 
 
 def one_process(url: str, as_of: datetime) -> list[dict[str, Any]]:

@@ -109,10 +109,10 @@ def test_many_asking_at_once_wait_for_one_computation() -> None:
     import threading
     import time
 
-    from consumers.http.answer_cache import AnswerCache
+    from consumers.http.answer_cache import AnswerCache, answer_size
     from consumers.http.answers import answer
 
-    cache = AnswerCache()
+    cache: AnswerCache[Answer] = AnswerCache(answer_size)
     computed: list[int] = []
 
     def compute() -> tuple[Answer, bool]:
@@ -136,10 +136,10 @@ def test_many_asking_at_once_wait_for_one_computation() -> None:
 
 
 def test_an_answer_computed_under_another_head_is_not_kept() -> None:
-    from consumers.http.answer_cache import AnswerCache
+    from consumers.http.answer_cache import AnswerCache, answer_size
     from consumers.http.answers import answer
 
-    cache = AnswerCache()
+    cache: AnswerCache[Answer] = AnswerCache(answer_size)
     calls: list[int] = []
 
     def compute() -> tuple[Answer, bool]:

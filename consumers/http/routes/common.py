@@ -93,7 +93,7 @@ def read_page(request: Request, compute: ComputePage, *, keep: bool) -> Response
             # Kept only if nothing was recorded since the head the key names.
             return ready, snapshot.chain_head().position == head
 
-    cache: AnswerCache = request.app.state.answers
+    cache: AnswerCache[Answer] = request.app.state.answers
     return answers.respond(request, cache.answer((request.url.path, query, head), computed))
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from consumers.http import answers, params
+from consumers.http.answer_cache import AnswerCache
 from consumers.http.auth import allow
 from consumers.http.cursors import Cursor, decode, filters_of
 from consumers.http.problems import invalid
@@ -22,6 +23,7 @@ from consumers.http.routes.common import (
     period_query,
     read,
     read_page,
+    stores,
 )
 from consumers.http.schemas import (
     CreditsDocument,
@@ -30,11 +32,12 @@ from consumers.http.schemas import (
     ReportDocument,
     StatementDocument,
 )
+from ledger.periods import Period
 from projections.queries import as_of as moments
 from projections.queries.credits import CreditFilter, Credits, credits_json, credits_page
 from projections.queries.lineage import credit_lineage, lineage_json
 from projections.queries.periods import periods, periods_json
-from projections.queries.report import report, report_json, rows_json
+from projections.queries.report import Report, as_of_later, report, report_json, rows_json
 from projections.queries.statements import statement, statement_json
 from projections.store import StoreSnapshot
 
@@ -79,13 +82,44 @@ def period_report(
     request: Request, period: PeriodPath, as_of: AsOf = None, contract: Contract = None
 ) -> Response:
     asked_period = params.period(period)
+    if as_of is None:
+        text, position = _report_now(request, asked_period, contract)
+        return answers.document(request, text, chain_position=position)
 
     def compute(snapshot: StoreSnapshot) -> tuple[str, int]:
         asked = params.as_of(snapshot, as_of)
         result = report(snapshot, asked_period, asked, contract, render_part=rows_json)
         return report_json(result), result.chain_position
 
-    return read(request, compute, about_the_past=as_of is not None)
+    return read(request, compute, about_the_past=True)
+
+
+def report_size(kept: Report[str]) -> int:
+    return sum(len(part) for part in kept.parts)
+
+
+def _report_now(request: Request, period: Period, contract: str | None) -> tuple[str, int]:
+    """The report as of now. Its rows, computed under the chain head, stay those of any
+    later moment until the first of them changes with time alone (an ongoing outage at
+    once; a closed month's only by a new record): asked again before that, the kept rows
+    are written as of the new moment, the command line's bytes for it, not computed
+    again."""
+    reads = stores(request)
+    head = reads.head_position()
+
+    def compute() -> tuple[Report[str], bool]:
+        with reads.reader() as snapshot:
+            computed = report(snapshot, period, None, contract, render_part=rows_json)
+            return computed, snapshot.chain_head().position == head
+
+    kept: AnswerCache[Report[str]] = request.app.state.reports_now
+    rows = kept.answer((period.label, contract, head), compute)
+    with reads.reader() as snapshot:
+        now = moments.now(snapshot)
+        later = as_of_later(rows, now) if snapshot.chain_head().position == head else None
+        if later is None:  # a row changed with time, or a record arrived: compute it now
+            later = report(snapshot, period, None, contract, render_part=rows_json)
+    return report_json(later), later.chain_position
 
 
 @router.get(
