@@ -15,8 +15,10 @@ kind of question at a time:
 - the same report as of a past moment (`?as_of=`): computed once, then served from the
   answers kept under the same chain head.
 
-For each it prints requests/s and the p50 and p99 latency seen by the clients (the whole
-request, as a client sees it, on the same 2-core machine as the server). Prints numbers;
+For each it prints requests/s, the p50 and p99 latency seen by the clients (the whole
+request, on the same 2-core machine as the server: the clients' own Python time is in
+it), and the server's own timing of the same requests from its /metrics histogram (from
+the app receiving a request to its answer). Prints numbers;
 asserts nothing (speed is measured here, not in timed tests).
 """
 
@@ -51,6 +53,8 @@ from projections.credit_entries import close_period
 from projections.store import LedgerStore
 
 SERVING = re.compile(r"serving .* on (http://\S+) ")
+STATEMENT = "/v1/statements/{contract_id}/{period}"
+REPORT = "/v1/periods/{period}/report"
 
 
 def build(url: str, feed: Path) -> list[str]:
@@ -126,12 +130,53 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def measure(name: str, base: str, key: str, paths: list[str], clients: int) -> None:
+BUCKET = re.compile(r'sla_ledger_http_request_seconds_bucket\{le="([^"]+)",[^}]*route="([^"]+)"')
+
+
+def server_buckets(base: str) -> dict[tuple[str, str], float]:
+    """(route, bucket bound) -> requests the server answered within it (its /metrics)."""
+    text = httpx.get(base + "/metrics").text
+    found: dict[tuple[str, str], float] = {}
+    for line in text.splitlines():
+        match = BUCKET.match(line)
+        if match:
+            bound, route = match.groups()
+            found[(route, bound)] = found.get((route, bound), 0.0) + float(line.split()[-1])
+    return found
+
+
+def server_quantiles(
+    before: dict[tuple[str, str], float], after: dict[tuple[str, str], float], route: str
+) -> str:
+    """The server's own timing of `route`'s requests between two scrapes: the bucket
+    bounds its p50 and p99 fall under (the time from the app receiving a request to its
+    answer, without the client's or the network's)."""
+    counts = sorted(
+        (float(bound), after[(r, bound)] - before.get((r, bound), 0.0))
+        for (r, bound) in after
+        if r == route and bound != "+Inf"
+    )
+    total = after.get((route, "+Inf"), 0.0) - before.get((route, "+Inf"), 0.0)
+    if not total:
+        return "no requests"
+
+    def under(share: float) -> str:
+        for bound, count in counts:
+            if count >= share * total:
+                return f"<= {bound * 1000:,.0f} ms"
+        return "> 10 s"
+
+    return f"server p50 {under(0.5)}, p99 {under(0.99)}"
+
+
+def measure(name: str, base: str, key: str, paths: list[str], clients: int, route: str) -> None:
+    before = server_buckets(base)
     seconds, latencies, failures = asyncio.run(load(base, key, paths, clients))
+    server = server_quantiles(before, server_buckets(base), route)
     print(
         f"  {name}: {len(paths):,} requests in {seconds:.1f} s = {len(paths) / seconds:,.1f} "
-        f"req/s; p50 {percentile(latencies, 0.50) * 1000:,.0f} ms, "
-        f"p99 {percentile(latencies, 0.99) * 1000:,.0f} ms"
+        f"req/s; client p50 {percentile(latencies, 0.50) * 1000:,.0f} ms, "
+        f"p99 {percentile(latencies, 0.99) * 1000:,.0f} ms; {server}"
         + (f"; {failures} not 200" if failures else "")
     )
 
@@ -152,18 +197,16 @@ def run(url: str, feed: Path, directory: Path, clients: int, requests: int) -> N
     with server(url, directory) as (base, key):
         moment = format_utc(datetime.now(UTC))
         chosen = random.Random(7)
-        measure("credits page (100 entries)", base, key, credit_pages(base, key, requests), clients)
+        pages = credit_pages(base, key, requests)
+        measure("credits page (100 entries)", base, key, pages, clients, "/v1/credits")
         statements = [f"/v1/statements/{chosen.choice(contracts)}/2026-03" for _ in range(requests)]
-        measure("statement", base, key, statements, clients)
-        measure(
-            "report, 3,000 rows, as of now",
-            base,
-            key,
-            ["/v1/periods/2026-03/report"] * clients,
-            clients,
-        )
+        measure("statement", base, key, statements, clients, STATEMENT)
+        now = ["/v1/periods/2026-03/report"] * requests
+        measure("report, 3,000 rows, as of now", base, key, now, clients, REPORT)
         past = f"/v1/periods/2026-03/report?as_of={moment}"
-        measure("report, 3,000 rows, as of a past moment", base, key, [past] * requests, clients)
+        measure(
+            "report, 3,000 rows, as of a past moment", base, key, [past] * requests, clients, REPORT
+        )
 
 
 def main() -> None:

@@ -106,11 +106,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from consumers.http.app import Settings, create_app
-    from consumers.http.keys import KEYS_ENV, load_keyring
+    from consumers.http.keys import load_keyring
     from consumers.webhooks import load_subscriptions
 
     host, port = listen_address(args.listen)
-    keyring = load_keyring(args.keys, os.environ.get(KEYS_ENV))
+    keyring = load_keyring(args.keys, os.environ)
     url = store_url(args)
     subscriptions = load_subscriptions(args.webhooks)
     app = create_app(Settings(url, args.read_store, keyring, subscriptions))

@@ -16,13 +16,14 @@ neither the key nor its digest is ever logged or echoed.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from consumers.configuration import configured_list
 from consumers.http.roles import Role, parse_role
 from ledger.errors import LedgerError
 
@@ -69,28 +70,15 @@ class Keyring:
         return self._by_digest.get(digest(key))
 
 
-def load_keyring(path: Path | None, environment: str | None) -> Keyring:
-    """The keys of the file at `path`, else of the environment's JSON text, else none
-    (a server without keys answers every protected call with 401)."""
-    if path is not None:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise KeysConfigError(f"--keys {path}: cannot read it: {exc.strerror}") from None
-        return parse_keyring(text, f"--keys {path}")
-    if environment:
-        return parse_keyring(environment, f"${KEYS_ENV}")
-    return Keyring({})
+def load_keyring(path: Path | None, environ: Mapping[str, str]) -> Keyring:
+    """The keys of the file at `path`, else of `$SLA_LEDGER_API_KEYS`, else none (a
+    server without keys answers every protected call with 401)."""
+    found = configured_list(path, "--keys", environ, KEYS_ENV, "keys", KeysConfigError)
+    return Keyring({}) if found is None else parse_entries(*found)
 
 
-def parse_keyring(text: str, where: str) -> Keyring:
-    try:
-        document = json.loads(text)
-    except ValueError as exc:
-        raise KeysConfigError(f"{where}: not JSON ({exc})") from None
-    entries = document.get("keys") if isinstance(document, dict) else None
-    if not isinstance(entries, list):
-        raise KeysConfigError(f'{where}: expected {{"keys": [...]}} (see `sla-ledger keys new`)')
+def parse_entries(where: str, entries: list[Any]) -> Keyring:
+    """The keys of the configuration's list (`where`: what to call it in errors)."""
     keys: dict[str, ApiKey] = {}
     names: set[str] = set()
     for index, entry in enumerate(entries):

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import os
 import re
 from collections.abc import Mapping
@@ -25,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from consumers.configuration import configured_list
 from consumers.credit_events import EVENT_TYPES
 from consumers.errors import UsageError
 
@@ -53,24 +53,10 @@ def load_subscriptions(
     path: Path | None, environ: Mapping[str, str] = os.environ
 ) -> list[Subscription]:
     """The subscriptions `path` lists, else `$SLA_LEDGER_WEBHOOKS`'s (none if unset)."""
-    if path is not None:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"--config: cannot read {path}: {exc.strerror}") from None
-        where = str(path)
-    else:
-        text = environ.get(CONFIG_ENV, "")
-        if not text.strip():
-            return []
-        where = f"${CONFIG_ENV}"
-    try:
-        document = json.loads(text)
-    except ValueError as exc:
-        raise UsageError(f"{where}: not JSON ({exc})") from None
-    listed = document.get("subscriptions") if isinstance(document, dict) else None
-    if not isinstance(listed, list):
-        raise UsageError(f'{where}: expected {{"subscriptions": [...]}}')
+    found = configured_list(path, "--config", environ, CONFIG_ENV, "subscriptions", UsageError)
+    if found is None:
+        return []
+    where, listed = found
     subscriptions = [_subscription(where, n, item, environ) for n, item in enumerate(listed)]
     names = [s.name for s in subscriptions]
     if len(set(names)) != len(names):

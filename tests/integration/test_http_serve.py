@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from consumers.http.keys import parse_keyring
+from consumers.http.keys import KEYS_ENV, load_keyring
 from tests.builders import outage
 from tests.cli_process import succeeded
 from tests.http_server import start, stop
@@ -65,7 +65,7 @@ def test_keys_new_makes_a_key_the_configuration_admits() -> None:
     key = printed.split(": ", 1)[1].splitlines()[0].strip()
     entry = json.loads(printed.strip().splitlines()[-1])
     assert key not in json.dumps(entry)
-    keyring = parse_keyring(json.dumps({"keys": [entry]}), "test")
+    keyring = load_keyring(None, {KEYS_ENV: json.dumps({"keys": [entry]})})
     holder = keyring.holder(key)
     assert holder is not None
     assert holder.name == "billing"

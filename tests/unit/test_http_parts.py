@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from consumers.http import event_body
 from consumers.http.answers import Answer
 from consumers.http.cursors import Cursor, decode
-from consumers.http.keys import KeysConfigError, config_entry, new_key, parse_keyring
+from consumers.http.keys import KEYS_ENV, KeysConfigError, config_entry, load_keyring, new_key
 from consumers.http.problems import ProblemError
 from consumers.http.roles import Role
 
@@ -81,7 +81,7 @@ def test_keys_are_held_by_digest_and_admit_their_holder() -> None:
     key = new_key()
     entry = config_entry("billing", [Role.FINANCE, Role.DISPUTES], key)
     assert key not in json.dumps(entry)
-    keyring = parse_keyring(json.dumps({"keys": [entry]}), "test")
+    keyring = load_keyring(None, {KEYS_ENV: json.dumps({"keys": [entry]})})
     holder = keyring.holder(key)
     assert holder is not None
     assert holder.roles == {Role.FINANCE, Role.DISPUTES}
@@ -100,9 +100,9 @@ def test_keys_are_held_by_digest_and_admit_their_holder() -> None:
 )
 def test_a_bad_keys_configuration_names_the_entry_and_rule(text: str, names: str) -> None:
     with pytest.raises(KeysConfigError) as raised:
-        parse_keyring(text, "--keys f")
+        load_keyring(None, {KEYS_ENV: text})
     assert names in str(raised.value)
-    assert str(raised.value).startswith("--keys f")
+    assert str(raised.value).startswith(f"${KEYS_ENV}")
 
 
 def test_many_asking_at_once_wait_for_one_computation() -> None:
