@@ -436,3 +436,19 @@ def test_a_report_of_a_running_outage_is_computed_each_time(served_fresh: Served
         rows = served_fresh.get(f"/v1/periods/{period}/report").json()["rows"]
         downtimes.append(Decimal(rows[0]["downtime_seconds"]))
     assert downtimes[1] > downtimes[0] > 0
+
+
+def test_the_chained_log_as_of_a_moment_ends_at_that_moments_position(served: Served) -> None:
+    everything = served.get("/v1/events", limit=1000).json()["records"]
+    recorded = [
+        (r["position"], r["record"].get("recorded_us") or r["record"].get("closed_us"))
+        for r in everything
+    ]
+    middle = everything[len(everything) // 2]["record"]["recorded_us"]
+    moment = format_utc(datetime.fromtimestamp(middle / 1_000_000, UTC))
+    answer = served.get("/v1/events", limit=1000, as_of=moment)
+    assert answer.status_code == 200, answer.text
+    expected = max(p for p, at in recorded if at is not None and at <= middle)
+    positions = [r["position"] for r in answer.json()["records"]]
+    assert positions == list(range(1, expected + 1))
+    assert answer.headers["SLA-Ledger-Chain-Position"] == str(expected)

@@ -17,6 +17,7 @@ from consumers.http.cursors import Cursor, decode, filters_of
 from consumers.http.problems import invalid
 from consumers.http.routes.common import (
     PROBLEMS,
+    AsOf,
     CursorParam,
     answer,
     formed,
@@ -25,9 +26,9 @@ from consumers.http.routes.common import (
 )
 from consumers.http.schemas import ChainPageDocument, VerifyDocument
 from ledger.chain import parse_checkpoint
-from ledger.periods import from_us
 from projections.audit.bundle import export_verified
 from projections.audit.verify import verify, verify_json
+from projections.queries import as_of as moments
 from projections.queries.chain_log import chain_page, chain_page_json
 
 router = APIRouter(prefix="/v1", tags=["compliance"])
@@ -130,15 +131,18 @@ def chained_log(
         int, Query(ge=0, description="Start after this chain position (0: the beginning).")
     ] = 0,
     limit: Annotated[int, Query(ge=1, le=1000, description="Records per page (1-1000).")] = 100,
+    as_of: AsOf = None,
     cursor: CursorParam = None,
 ) -> Response:
-    given = filters_of()
+    given = filters_of(as_of=as_of)
     with stores(request).reader() as snapshot:
         if cursor is not None:
             walk = decode(cursor, "chained_log", given)
         else:
-            head = snapshot.chain_head()
-            walk = Cursor("chained_log", given, from_us(head.recorded_us), head.position, after)
+            # The log as recorded by the moment: up to that moment's chain position.
+            moment = params.as_of(snapshot, as_of)
+            through = moments.position_at(snapshot, moment)
+            walk = Cursor("chained_log", given, moment, through, after)
         page = chain_page(snapshot, walk.after, limit, walk.through)
     return answers.document(
         request,

@@ -3,6 +3,7 @@ filters), one entry with its lineage, and a contract's statement for a period.""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -104,6 +105,7 @@ def _report_now(request: Request, period: Period, contract: str | None) -> tuple
     once; a closed month's only by a new record): asked again before that, the kept rows
     are written as of the new moment, the command line's bytes for it, not computed
     again."""
+    asked_at = datetime.now(UTC)
     reads = stores(request)
     head = reads.head_position()
 
@@ -114,6 +116,8 @@ def _report_now(request: Request, period: Period, contract: str | None) -> tuple
 
     kept: AnswerCache[Report[str]] = request.app.state.reports_now
     rows = kept.answer((period.label, contract, head), compute)
+    if rows.as_of >= asked_at:  # computed since this request came: its answer as it is
+        return report_json(rows), rows.chain_position
     with reads.reader() as snapshot:
         now = moments.now(snapshot)
         later = as_of_later(rows, now) if snapshot.chain_head().position == head else None
