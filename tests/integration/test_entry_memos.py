@@ -16,6 +16,7 @@ import pytest
 
 from consumers.intake.file_ingest import ingest_file
 from ledger.credits import CreditEntry
+from ledger.errors import StoreError
 from ledger.periods import Period
 from projections.attainment import period_report
 from projections.audit.rebuild import rebuild
@@ -90,7 +91,8 @@ def test_an_availability_credit_states_the_availability(store: LedgerStore, tmp_
     assert memos(store) == [memo]
     (entry,) = entries
     found = store.entry(entry.entry_id)
-    assert found is not None and found.as_dict()["memo"] == memo
+    assert found is not None
+    assert found.as_dict()["memo"] == memo
     assert [e.as_dict()["memo"] for _, e in store.entries_after(0, 10)] == [memo]
     head = store.chain_head()
     page = store.entries_page(
@@ -164,7 +166,8 @@ def test_an_edited_basis_is_not_believed_and_verify_names_it(ledger: str) -> Non
     wording = "SLA credit of 10% for crm, March 2026: 100.00 USD as a credit note"
     assert issue_memo == wording
     assert reversal_memo == f"Reversal of {issue.entry_id}: {wording}"
-    assert not result.ok and result.finding_in_basis
+    assert not result.ok
+    assert result.finding_in_basis
     assert result.finding is not None
     assert f"the stored basis of entry {issue.entry_id} does not hash" in result.finding.problem
     position = query(
@@ -176,10 +179,10 @@ def test_an_edited_basis_is_not_believed_and_verify_names_it(ledger: str) -> Non
 def test_the_table_refuses_changes(ledger: str) -> None:
     with (
         LedgerStore(ledger, access="write") as store,
-        pytest.raises(Exception, match="append-only"),
+        pytest.raises(StoreError, match="append-only"),
+        store.transaction(commit=True) as cursor,
     ):
-        with store.transaction(commit=True) as cursor:
-            cursor.execute("UPDATE sla_entry_bases SET basis = 'x'")
+        cursor.execute("UPDATE sla_entry_bases SET basis = 'x'")
 
 
 def test_a_store_made_before_bases_reads_as_it_is_and_a_writer_adds_them(
