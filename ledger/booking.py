@@ -1,25 +1,30 @@
-"""What a billing system needs to book a credit entry, derived from the entry alone.
+"""What a billing system needs to book a credit entry, derived from the entry.
 
-Every field here is a pure function of the entry's stored, chained fields, computed
-when the entry is printed or published, never stored. That choice keeps three promises
-at once: entries recorded before these fields existed show every one of them; no chain
-digest, record encoding or rebuilt entry changes (a stored field would make a rebuild's
-entries differ from the old ones it is compared with); and a page of entries costs no
-row recomputation and no read beyond the entries themselves.
+Every field here is a function of the entry's stored, chained fields, computed when the
+entry is printed or published, never stored: entries recorded before these fields
+existed show every one of them, no chain digest, record encoding or rebuilt entry
+changes, and a page of entries costs no row recomputation.
 
-Its price is what the entry does not hold: the memo names the credit percent, the
-amount, the service and the month, not the measured availability or response figures
-behind them (`explain` gives those, down to event ids), and the service period is the
-contract's calendar month as RFC 3339 dates (`service_period_end` exclusive), in the
-contract's own timezone, which the entry does not carry.
+The memo also states the measured figures behind the credit ("Availability 99.41% below
+99.9% target, crm, March 2026: 10% of 1,200.00 AUD"). Those come from the entry's basis
+document, which the ledger stores beside the entry when it records it and which counts
+only when it hashes to the entry's chained `basis_sha256` (`ledger.entry_bases`): the
+entry's `memo_figures`. Where there are none (an entry recorded before bases were
+stored, a reversal of a row that no longer exists, an edited basis), the memo says what
+the entry alone says: "SLA credit of 10% for crm, March 2026: 1,200.00 AUD as a credit
+note". The service period is the contract's calendar month as RFC 3339 dates
+(`service_period_end` exclusive), in the contract's own timezone, which the entry does
+not carry.
 
-The memo is exact text (decimal strings, no floats) and the same for the same entry
-every time; a reversal's memo names the entry it reverses and repeats that entry's
-wording, since a reversal carries the reversed entry's percent and (negated) amount.
+The memo is exact text (decimal strings, no floats) and the same for the same entry and
+stored basis every time. A reversal's memo names the entry it reverses and describes
+that entry's figures (a reversal carries its percent and, negated, its amount); a
+re-issue (an issue of revision 2 or later) says so.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -59,16 +64,70 @@ def amount_minor(amount: Decimal, currency: str) -> int:
 
 
 def memo(entry: CreditEntry) -> str:
-    """E.g. "SLA credit of 10% for crm, March 2026: 1,200.00 AUD as a credit note"."""
+    """E.g. "Availability 99.41% below 99.9% target, crm, March 2026: 10% of 1,200.00
+    AUD"; without figures, "SLA credit of 10% for crm, March 2026: 1,200.00 AUD as a
+    credit note"."""
     period = Period.from_label(entry.period)
-    places = minor_units(entry.currency)
-    amount = abs(entry.amount_major).quantize(Decimal(1).scaleb(-places))
-    remedy = "a credit note" if entry.remedy == "credit" else entry.remedy
-    text = (
-        f"SLA credit of {entry.credit_percent}% for {entry.service_id}, "
-        f"{_MONTHS[period.month - 1]} {period.year}: {amount:,} {entry.currency} as {remedy}"
-    )
-    return text if entry.supersedes is None else f"Reversal of {entry.supersedes}: {text}"
+    month = f"{_MONTHS[period.month - 1]} {period.year}"
+    figures = entry.memo_figures
+    measured = None if figures is None else _measured(figures, entry.service_id, month)
+    text = measured
+    if text is None:
+        amount = _money(abs(entry.amount_major), entry.currency)
+        remedy = "a credit note" if entry.remedy == "credit" else entry.remedy
+        text = (
+            f"SLA credit of {entry.credit_percent}% for {entry.service_id}, "
+            f"{month}: {amount} as {remedy}"
+        )
+    if entry.supersedes is not None:
+        return f"Reversal of {entry.supersedes}: {text}"
+    if entry.revision > 1 and measured is not None:
+        return f"Re-issue (revision {entry.revision}): {text}"
+    return text
+
+
+def _measured(figures: Mapping[str, Any], service_id: str, month: str) -> str | None:
+    """The memo from a basis row's figures (its names as in basis version 1); None when
+    they name no credit to explain (then the entry's own wording is used)."""
+    try:
+        by_availability = Decimal(figures["availability_credit_percent"]) > 0
+        by_response = Decimal(figures["response_credit_percent"]) > 0
+        credit = _percent(figures["credit_percent"])
+        fee = _money(Decimal(figures["fee_basis"]), figures["currency"])
+        if by_availability:
+            measured = (
+                f"Availability {_percent(figures['availability_percent'])}% below "
+                f"{_percent(figures['availability_target_percent'])}% target"
+            )
+            if by_response:
+                missed = int(figures["incidents_missed"])
+                responses = "incident response" if missed == 1 else "incident responses"
+                measured += f" and {missed} {responses} missed"
+        elif by_response:
+            measured = (
+                f"Incident response {_percent(figures['response_attainment_percent'])}% of "
+                f"incidents answered in time ({int(figures['incidents_missed'])} missed)"
+            )
+        else:
+            return None
+    except (KeyError, TypeError, ValueError, ArithmeticError):
+        return None
+    return f"{measured}, {service_id}, {month}: {credit}% of {fee}"
+
+
+def _percent(text: str) -> str:
+    """A percent's exact decimal text without trailing zeros ("99.4100" -> "99.41")."""
+    if "." not in text:
+        return text
+    return text.rstrip("0").rstrip(".")
+
+
+def _money(amount: Decimal, currency: str) -> str:
+    """E.g. "1,200.00 AUD": the currency's minor units, thousands separated (an amount
+    with finer digits keeps them rather than being rounded)."""
+    places = Decimal(1).scaleb(-minor_units(currency))
+    shown = amount.quantize(places) if amount == amount.quantize(places) else amount
+    return f"{shown:,} {currency}"
 
 
 def booking_fields(entry: CreditEntry) -> dict[str, Any]:

@@ -9,16 +9,16 @@ and downstream systems can de-duplicate a rebuild or a re-publication by `entry_
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
 from ledger.booking import booking_fields
 from ledger.canonical import canonical_json
+from ledger.entry_bases import document_sha256
 from ledger.row_key import RowKey
 from ledger.timeformat import format_utc
 
@@ -95,20 +95,31 @@ def basis(row: Row, version: int = BASIS_VERSION) -> dict[str, Any]:
 
 
 def basis_sha256(row: Row, version: int = BASIS_VERSION) -> str:
-    return hashlib.sha256(canonical_json(basis(row, version)).encode()).hexdigest()
+    return document_sha256(canonical_json(basis(row, version)))
+
+
+def vanished_basis(key: RowKey) -> dict[str, Any]:
+    """The basis of a reversal whose row no longer exists (its coverage was withdrawn)."""
+    return {"row": None, "key": [key.contract_id, key.service_id, key.period]}
 
 
 def vanished_basis_sha256(key: RowKey) -> str:
-    """The basis of a reversal whose row no longer exists (its coverage was withdrawn)."""
-    document = {"row": None, "key": [key.contract_id, key.service_id, key.period]}
-    return hashlib.sha256(canonical_json(document).encode()).hexdigest()
+    return document_sha256(canonical_json(vanished_basis(key)))
+
+
+def entry_basis_document(key: RowKey, row: Row | None, version: int = BASIS_VERSION) -> str:
+    """The canonical text of the basis an entry of row `key` is computed from, with basis
+    `version`: the row's basis, or the vanished basis when the row no longer exists. The
+    ledger stores it beside the entry (`CreditEntry.basis_document`)."""
+    document = basis(row, version) if row is not None else vanished_basis(key)
+    return canonical_json(document)
 
 
 def entry_basis_sha256(key: RowKey, row: Row | None, version: int = BASIS_VERSION) -> str:
-    """The `basis_sha256` an entry of row `key` carries, computed with basis `version`:
-    the row's basis, or the vanished basis when the row no longer exists. Recording an
-    entry and every later check of it (explain, the audit bundle) compute it here."""
-    return basis_sha256(row, version) if row is not None else vanished_basis_sha256(key)
+    """The `basis_sha256` an entry of row `key` carries (see `entry_basis_document`).
+    Recording an entry and every later check of it (explain, the audit bundle) compute
+    it here."""
+    return document_sha256(entry_basis_document(key, row, version))
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +142,15 @@ class CreditEntry:
     # The `BASIS_FIELDS` version `basis_sha256` hashes (an entry recorded before versions
     # existed is of version 1). Not defaulted: every maker of an entry says which.
     basis_version: int
+    # Neither is part of the entry (its equality, hash, id or chain record): what the
+    # ledger knows beside it. `basis_document`: the canonical text `basis_sha256`
+    # hashes, which a writer stores with the entry (`entry_basis_document`); None where
+    # not at hand (an entry read back). `memo_figures`: the basis row figures the memo
+    # describes (`ledger.booking.memo`): an issue's own, a reversal's those of the issue
+    # it reverses; None where no stored basis proves them (`entry_bases.verified_figures`:
+    # an entry recorded before bases were stored, a vanished row's, an edited one).
+    basis_document: str | None = field(default=None, compare=False, repr=False)
+    memo_figures: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def key(self) -> RowKey:
@@ -193,7 +213,8 @@ def reconcile(
         booked = active.amount_major if active is not None else Decimal(0)
         if owed == booked:
             continue
-        digest = entry_basis_sha256(key, row)
+        document = entry_basis_document(key, row)
+        digest = document_sha256(document)
         last_revision = max((e.revision for e in history), default=0)
         if active is not None:
             new.append(
@@ -214,6 +235,8 @@ def reconcile(
                     recorded_at=recorded_at,
                     basis_sha256=digest,
                     basis_version=BASIS_VERSION,
+                    basis_document=document,
+                    memo_figures=active.memo_figures,
                 )
             )
         if row is not None and owed > 0:
@@ -236,6 +259,8 @@ def reconcile(
                     recorded_at=recorded_at,
                     basis_sha256=digest,
                     basis_version=BASIS_VERSION,
+                    basis_document=document,
+                    memo_figures=basis(row)["row"],
                 )
             )
     return new

@@ -149,6 +149,14 @@ def _verify(store: Any, anchors: dict[int, str], output: str) -> int:
                 + f"; head {result.head.checkpoint}"
             )
         )
+    elif result.finding_in_basis:
+        print(
+            render.for_humans(
+                f"entry basis mismatch at position {result.finding.position}: "
+                f"{result.finding.problem} (the chain of {counted(result.records, 'record')} "
+                "verified)"
+            )
+        )
     else:
         print(
             render.for_humans(

@@ -67,6 +67,7 @@ from typing import Any
 import ledger
 import projections
 from ledger.chain import EMPTY, ChainHead
+from ledger.entry_bases import basis_matches
 from ledger.errors import StoreError
 from ledger.wording import counted
 from projections.audit.chain_walk import (
@@ -102,6 +103,9 @@ class VerifyResult:
     checkpoints_given: int = 0
     # How many worker processes walked the chain (0: this process did).
     workers: int = 0
+    # Whether `finding` is about a stored entry basis (`_basis_finding`), the chain
+    # itself having verified: `records` and `head` are then the whole chain's.
+    finding_in_basis: bool = False
 
     @property
     def ok(self) -> bool:
@@ -255,7 +259,43 @@ def _verify(
             ),
             used,
         )
+    basis = _basis_finding(store, head.position, size)
+    if basis is not None:
+        return replace(result(walked, basis, used), finding_in_basis=True)
     return result(walked, None, used)
+
+
+def _basis_finding(store: StoreSnapshot, end: int, size: int) -> Finding | None:
+    """The first (by position) entry whose stored basis document (`sla_entry_bases`) does
+    not hash to the basis_sha256 it chains, or a stored basis of no entry. Either was
+    edited or inserted: the memo of such an entry falls back to the entry's own wording
+    (`ledger.entry_bases.verified_figures`), and this says so. Read in pages."""
+    found: list[Finding] = []
+    after = ""
+    while True:
+        page = store.entry_bases_page(after, size)
+        for entry_id, position, digest, text in page:
+            if position is None or digest is None:
+                found.append(
+                    Finding(
+                        end + 1,
+                        f"a stored basis names entry {entry_id}, which the ledger does not "
+                        "hold: inserted, or its entry deleted",
+                    )
+                )
+            elif not basis_matches(text, digest):
+                found.append(
+                    Finding(
+                        position,
+                        f"the stored basis of entry {entry_id} does not hash to the "
+                        "basis_sha256 it chains: edited (its memo shows the entry's own "
+                        "wording instead)",
+                    )
+                )
+        if len(page) < size:
+            break
+        after = page[-1][0]
+    return min(found, key=lambda finding: finding.position, default=None)
 
 
 def _worker_count(asked: int | None) -> int:

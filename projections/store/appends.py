@@ -36,6 +36,7 @@ from projections.store.schema import (
     CONTRACT_SCOPE_COLUMNS,
     DUE_COLUMNS,
     DUE_NEWER,
+    ENTRY_BASIS_COLUMNS,
     KEEP_FIRST,
     NOT_ENDED_US,
     REJECTION_COLUMNS,
@@ -247,7 +248,7 @@ def record_close(
             topic=TOPIC_PERIOD_CLOSED,
         )
     )
-    side = SideRows(chain=chain)
+    side = _with_bases(chain, entries)
     side.add(due_insert(period, head.position, due or {}))
     try:
         write(store, side)
@@ -261,7 +262,8 @@ def append_entries(store: LedgerStore, entries: Sequence[CreditEntry], head: Cha
     if not entries:
         return
     try:
-        write(store, SideRows(chain=_entry_chain(entries, entries[0].recorded_at, head)))
+        chain = _entry_chain(entries, entries[0].recorded_at, head)
+        write(store, _with_bases(chain, entries))
     except IntegrityError:
         # Another process appended the same deterministic entries first.
         return
@@ -283,6 +285,15 @@ def _entry_chain(entries: Sequence[CreditEntry], at: datetime, head: ChainHead) 
         at_us=to_us(at),
         expected_position=head.position,
     )
+
+
+def _with_bases(chain: ChainAppend, entries: Sequence[CreditEntry]) -> SideRows:
+    """`chain`'s records and, beside them, the basis document of each entry that carries
+    one (`sla_entry_bases`): committed together or not at all."""
+    side = SideRows(chain=chain)
+    bases = [(e.entry_id, e.basis_document) for e in entries if e.basis_document is not None]
+    side.add(BulkInsert("sla_entry_bases", ENTRY_BASIS_COLUMNS, bases))
+    return side
 
 
 def record_due(

@@ -48,6 +48,25 @@ class AuditReads(StoreReads):
         ]
         return max((int(end) for end in ends if end is not None), default=0)
 
+    def entry_bases_page(
+        self, after: str, limit: int
+    ) -> list[tuple[str, int | None, str | None, str]]:
+        """(entry_id, its entry's chain_pos, its entry's basis_sha256, stored basis text)
+        of the first `limit` stored bases with an entry id after `after`, by entry id;
+        the entry's columns None where no entry has that id. Empty in a store without
+        the table (`missing_tables`)."""
+        if "sla_entry_bases" in self.missing_tables:
+            return []
+        return [
+            (str(entry_id), None if position is None else int(position), digest, str(text))
+            for entry_id, position, digest, text in self._rows(
+                "SELECT b.entry_id, e.chain_pos, e.basis_sha256, b.basis FROM sla_entry_bases b "
+                "LEFT JOIN sla_credit_entries e ON e.entry_id = b.entry_id "
+                "WHERE b.entry_id > ? ORDER BY b.entry_id LIMIT ?",
+                [after, limit],
+            )
+        ]
+
     def chain_rows(self, after: int, through: int) -> list[tuple[RecordKind, dict[str, Any]]]:
         """The chained rows with `after < chain_pos <= through`, in position order, with
         every field the chain covers (an event's envelope and origin from its record)."""

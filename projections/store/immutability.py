@@ -3,7 +3,8 @@
 Three kinds of table hold the ledger's data:
 
 - history, append-only: the event log (the library's events table), `sla_events`,
-  `sla_rejections`, `sla_closes`, `sla_credit_entries`, and the subject indexes that
+  `sla_rejections`, `sla_closes`, `sla_credit_entries`, `sla_entry_bases`, and the
+  subject indexes that
   only ever gain rows (`sla_subject_buckets`, `sla_subject_scopes`,
   `sla_contract_scopes`). UPDATE, DELETE and
   TRUNCATE are refused.
@@ -44,6 +45,7 @@ HISTORY_TABLES = (
     "sla_rejections",
     "sla_closes",
     "sla_credit_entries",
+    "sla_entry_bases",
     "sla_subject_buckets",
     "sla_subject_scopes",
     "sla_contract_scopes",

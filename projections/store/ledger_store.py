@@ -27,7 +27,12 @@ from projections.store.appends import AppendOutcome
 from projections.store.audit_reads import AuditReads
 from projections.store.chain_append import ReplayedEvent
 from projections.store.failures import failed
-from projections.store.opening import Access, missing_later_columns, open_recorder
+from projections.store.opening import (
+    Access,
+    missing_later_columns,
+    missing_later_tables,
+    open_recorder,
+)
 from projections.store.snapshot import StoreSnapshot
 from projections.store.urls import parse_store_url
 from projections.subject_rules import SpanRow
@@ -77,6 +82,9 @@ class LedgerStore(AuditReads):
         try:
             self.missing_columns = (
                 missing_later_columns(self.recorder, url) if access == "read" else {}
+            )
+            self.missing_tables = (
+                missing_later_tables(self.recorder, url) if access == "read" else frozenset()
             )
         except StoreError:
             self.close()

@@ -10,6 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from ledger.entry_bases import verified_figures
 from ledger.errors import StoreError
 from ledger.events import InboundEvent, Origin, RecordedEvent
 from ledger.periods import from_us, to_us
@@ -116,6 +117,9 @@ def row_entry(r: Any) -> CreditEntry:
     # to import), which commands that read no entries (`audit verify`) do without.
     from ledger.credits import CreditEntry
 
+    # The figures its memo describes, when a stored basis proves them (`StoreReads`
+    # selects the described basis and the digest it must hash to).
+    figures = verified_figures(r["described_basis"], r["described_sha256"])
     return CreditEntry(
         entry_id=r["entry_id"],
         kind=r["kind"],
@@ -133,6 +137,7 @@ def row_entry(r: Any) -> CreditEntry:
         recorded_at=from_us(int(r["recorded_us"])),
         basis_sha256=r["basis_sha256"],
         basis_version=int(r["basis_version"]),
+        memo_figures=figures,
     )
 
 

@@ -16,7 +16,7 @@ from eventsourcing.sqlite import SQLiteDatastore
 from ledger.errors import StoreError, StoreRefusedError
 from projections.store.failures import failed, first_line, postgres_errors
 from projections.store.recorders import LedgerSQLiteRecorder
-from projections.store.schema import LATER_COLUMNS
+from projections.store.schema import LATER_COLUMNS, LATER_TABLES
 from projections.store.sqlite_files import (
     LEDGER_TABLE,
     ThrowawayPool,
@@ -274,3 +274,19 @@ def missing_later_columns(recorder: Recorder, url: str) -> dict[str, frozenset[s
                     raise problem from None
                 missing[table] = missing.get(table, frozenset()) | {name}
     return missing
+
+
+def missing_later_tables(recorder: Recorder, url: str) -> frozenset[str]:
+    """The tables of `LATER_TABLES` an older store lacks, for a reader, which leaves the
+    store as it is and reads them as empty (`StoreReads.missing_tables`)."""
+    missing: set[str] = set()
+    for table in LATER_TABLES:
+        try:
+            with recorder.datastore.transaction(commit=False) as cursor:
+                cursor.execute(f"SELECT 1 FROM {table} WHERE 1 = 0")
+        except PersistenceError as exc:
+            problem = failed(url, exc)
+            if not missing_in_layout(str(problem)):
+                raise problem from None
+            missing.add(table)
+    return frozenset(missing)

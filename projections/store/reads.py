@@ -62,6 +62,9 @@ class StoreReads(ABC):
     # The columns of `schema.LATER_COLUMNS` an older store lacks, by table
     # (`opening.later_columns`): read as the value their rows held before.
     missing_columns: Mapping[str, frozenset[str]]
+    # The tables of `schema.LATER_TABLES` an older store lacks (`opening.missing_later_tables`):
+    # read as empty.
+    missing_tables: frozenset[str]
 
     @abstractmethod
     def _reading(self) -> AbstractContextManager[Any]:
@@ -87,11 +90,13 @@ class StoreReads(ABC):
         """A column in a SELECT list, read as its earlier value where the store lacks it."""
         return later_selected(table, name, self.missing_columns.get(table, frozenset()), prefix)
 
-    def all_columns(self, table: str) -> str:
-        """`*` in a SELECT list, with the columns the store lacks read as their earlier
-        values."""
+    def all_columns(self, table: str, prefix: str = "") -> str:
+        """`*` in a SELECT list (of the table aliased `prefix`), with the columns the
+        store lacks read as their earlier values."""
         lacking = self.missing_columns.get(table, frozenset())
-        return ", ".join(["*", *(later_selected(table, name, lacking) for name in sorted(lacking))])
+        return ", ".join(
+            [f"{prefix}*", *(later_selected(table, name, lacking) for name in sorted(lacking))]
+        )
 
     def reader_uri(self) -> str | None:
         """A SQLite URI another process can read this store with, never writing it (the
@@ -418,11 +423,8 @@ class StoreReads(ABC):
         ]
 
     def entries_after(self, seq: int, limit: int) -> list[tuple[int, CreditEntry]]:
-        rows = self._query(
-            f"SELECT {self.all_columns('sla_credit_entries')} FROM sla_credit_entries "
-            "WHERE seq > ? ORDER BY seq LIMIT ?",
-            [seq, limit],
-        )
+        statement, params = self._entries_where([("seq", ">", seq)])
+        rows = self._query(statement + " ORDER BY e.seq LIMIT ?", [*params, limit])
         return [(int(r["seq"]), row_entry(r)) for r in rows]
 
     def entry_seq(self, entry_id: str) -> int | None:
@@ -544,9 +546,9 @@ class StoreReads(ABC):
             ]
         )
         if contract_ids is None:
-            rows = self._query(statement + " ORDER BY seq", params)
+            rows = self._query(statement + " ORDER BY e.seq", params)
         else:
-            rows = self._rows_of_subjects(statement, params, "contract_id", sorted(contract_ids))
+            rows = self._rows_of_subjects(statement, params, "e.contract_id", sorted(contract_ids))
             rows.sort(key=lambda r: int(r["seq"]))
         return [row_entry(r) for r in rows]
 
@@ -584,7 +586,7 @@ class StoreReads(ABC):
                 ("kind", "=", kind),
             ]
         )
-        rows = self._query(statement + " ORDER BY seq LIMIT ?", [*params, limit])
+        rows = self._query(statement + " ORDER BY e.seq LIMIT ?", [*params, limit])
         return [(int(r["seq"]), row_entry(r)) for r in rows]
 
     def entry(self, entry_id: str) -> CreditEntry | None:
@@ -596,16 +598,35 @@ class StoreReads(ABC):
     def _entries_where(
         self, conditions: Sequence[tuple[str, str, str | int | None]]
     ) -> tuple[str, list[Any]]:
-        """A SELECT of the entries' rows (a WHERE clause open for more conditions) and
-        its parameters: each (column, operator, value) whose value is given. The columns
-        and operators are this module's own, never an asker's."""
+        """A SELECT of the entries' rows `e` (a WHERE clause open for more conditions) and
+        its parameters: each (column of `e`, operator, value) whose value is given. The
+        columns and operators are this module's own, never an asker's.
+
+        Each row comes with the stored basis its memo describes (`mappers.row_entry`):
+        `described_basis`, the text of the issue's own basis or, for a reversal, of the
+        issue it reverses, and `described_sha256`, the chained digest that text must
+        hash to. Joined in the same query: a page of entries is one query, whatever its
+        size."""
+        if "sla_entry_bases" in self.missing_tables:
+            described = "NULL AS described_basis, NULL AS described_sha256"
+            joins = ""
+        else:
+            described = (
+                "b.basis AS described_basis, CASE WHEN e.supersedes IS NULL "
+                "THEN e.basis_sha256 ELSE r.basis_sha256 END AS described_sha256"
+            )
+            joins = (
+                " LEFT JOIN sla_credit_entries r ON r.entry_id = e.supersedes"
+                " LEFT JOIN sla_entry_bases b ON b.entry_id = COALESCE(e.supersedes, e.entry_id)"
+            )
         statement = (
-            f"SELECT {self.all_columns('sla_credit_entries')} FROM sla_credit_entries WHERE 1 = 1"
+            f"SELECT {self.all_columns('sla_credit_entries', 'e.')}, {described} "
+            f"FROM sla_credit_entries e{joins} WHERE 1 = 1"
         )
         params: list[Any] = []
         for column, operator, value in conditions:
             if value is not None:
-                statement += f" AND {column} {operator} ?"
+                statement += f" AND e.{column} {operator} ?"
                 params.append(value)
         return statement, params
 

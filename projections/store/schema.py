@@ -5,9 +5,10 @@ eventsourcing record, so the two can never disagree); `sla_subject_spans` bounds
 time each outage, maintenance window or incident can matter to, so a report reads only
 the subjects near its period; `sla_rejections`, `sla_closes` and `sla_credit_entries`
 are append-only, and the events, entries and closes carry their position and link in
-the hash chain (`ledger/chain.py`). Nothing here is ever updated except the spans, which
-only widen, the outbox leases (`sla_outbox_leases`), which say which worker publishes,
-and the chain's head (`sla_chain_head`).
+the hash chain (`ledger/chain.py`); `sla_entry_bases` (append-only, not chained) keeps
+each entry's basis document, whose digest the entry chains. Nothing here is ever
+updated except the spans, which only widen, the outbox leases (`sla_outbox_leases`),
+which say which worker publishes, and the chain's head (`sla_chain_head`).
 """
 
 from __future__ import annotations
@@ -157,6 +158,14 @@ def create_statements(dialect: Dialect) -> list[str]:
             chain_sha256 TEXT NOT NULL)""",
         "CREATE INDEX IF NOT EXISTS sla_credit_entries_row "
         "ON sla_credit_entries (period, contract_id)",
+        # Each entry's basis document, the canonical text its `basis_sha256` hashes,
+        # written in the entry's transaction: not chained, and needing no chain, since
+        # it counts only while it hashes to that chained digest (`ledger.entry_bases`).
+        # Entries recorded before this table existed have none.
+        """CREATE TABLE IF NOT EXISTS sla_entry_bases (
+            entry_id TEXT PRIMARY KEY,
+            basis TEXT NOT NULL)"""
+        + keyed,
         # The chain's head: where the next record links on. One row, updated under the
         # write lock by every transaction that adds records (it is also that lock on
         # SQLite: the first statement of such a transaction updates it). `audit verify`
@@ -241,6 +250,7 @@ ENTRY_COLUMNS = (
     ("chain_pos", "bigint"),
     ("chain_sha256", "text"),
 )
+ENTRY_BASIS_COLUMNS = (("entry_id", "text"), ("basis", "text"))
 
 # The chained tables hold each record's fields (in the chain's encoding order) and then
 # its position and link; an event's content (envelope, origin) is its eventsourcing
@@ -257,6 +267,12 @@ assert tuple(name for name, _ in CLOSE_COLUMNS[:-2]) == FIELDS["close"]
 LATER_COLUMNS: dict[str, dict[str, int]] = {
     CHAINED_TABLES[kind]: dict(later) for kind, later in LATER_FIELDS.items()
 }
+
+
+# The tables added after stores were made without them. A writer's schema creation
+# creates a missing one (`CREATE TABLE IF NOT EXISTS`); a reader of a store without it
+# reads it as empty (`opening.missing_later_tables`).
+LATER_TABLES = ("sla_entry_bases",)
 
 
 def add_later_column(dialect: Dialect, table: str, name: str) -> str:

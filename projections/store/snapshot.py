@@ -33,6 +33,7 @@ class StoreSnapshot(AuditReads):
         self.events_table = store.events_table
         self.contents_elsewhere = store.contents_elsewhere
         self.missing_columns = store.missing_columns
+        self.missing_tables = store.missing_tables
         self._cursor = cursor
 
     @contextmanager

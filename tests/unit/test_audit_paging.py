@@ -230,6 +230,9 @@ def test_verify_reads_the_chain_in_pages_of_positions(monkeypatch: pytest.Monkey
         def library_count(self) -> int:
             return 7
 
+        def entry_bases_page(self, after: str, limit: int) -> list[Any]:
+            return []
+
     monkeypatch.setattr(audit_verify, "CHUNK", 3)
     result = audit_verify._verify(Store(), None)  # type: ignore[arg-type]
     assert result.finding is None
