@@ -265,13 +265,7 @@ def missing_later_columns(recorder: Recorder, url: str) -> dict[str, frozenset[s
     missing: dict[str, frozenset[str]] = {}
     for table, columns in LATER_COLUMNS.items():
         for name in columns:
-            try:
-                with recorder.datastore.transaction(commit=False) as cursor:
-                    cursor.execute(f"SELECT {name} FROM {table} WHERE 1 = 0")
-            except PersistenceError as exc:
-                problem = failed(url, exc)
-                if not missing_in_layout(str(problem)):
-                    raise problem from None
+            if _lacks(recorder, url, f"SELECT {name} FROM {table} WHERE 1 = 0"):
                 missing[table] = missing.get(table, frozenset()) | {name}
     return missing
 
@@ -279,14 +273,22 @@ def missing_later_columns(recorder: Recorder, url: str) -> dict[str, frozenset[s
 def missing_later_tables(recorder: Recorder, url: str) -> frozenset[str]:
     """The tables of `LATER_TABLES` an older store lacks, for a reader, which leaves the
     store as it is and reads them as empty (`StoreReads.missing_tables`)."""
-    missing: set[str] = set()
-    for table in LATER_TABLES:
-        try:
-            with recorder.datastore.transaction(commit=False) as cursor:
-                cursor.execute(f"SELECT 1 FROM {table} WHERE 1 = 0")
-        except PersistenceError as exc:
-            problem = failed(url, exc)
-            if not missing_in_layout(str(problem)):
-                raise problem from None
-            missing.add(table)
-    return frozenset(missing)
+    return frozenset(
+        table
+        for table in LATER_TABLES
+        if _lacks(recorder, url, f"SELECT 1 FROM {table} WHERE 1 = 0")
+    )
+
+
+def _lacks(recorder: Recorder, url: str, probe: str) -> bool:
+    """Whether `probe` fails because the store's layout lacks what it names (a store of
+    an earlier version); any other failure is raised, in one line."""
+    try:
+        with recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(probe)
+    except PersistenceError as exc:
+        problem = failed(url, exc)
+        if not missing_in_layout(str(problem)):
+            raise problem from None
+        return True
+    return False
