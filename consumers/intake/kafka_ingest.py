@@ -695,24 +695,25 @@ class KafkaIngest:
             self.publisher.drain()
 
     def _refresh_lag(self) -> None:
-        """The lag gauge per assigned partition, from the broker's end offsets and the
-        recorded positions; at most every GAUGES_REFRESH_SECONDS, each request bounded by
-        the poll timeout (a broker that does not answer leaves the last values)."""
+        """The lag gauge per assigned partition: the high watermarks the fetches reported
+        against the recorded positions, at most every GAUGES_REFRESH_SECONDS. No request
+        of its own: an `end_offsets` call from inside the poll loop left the worker
+        polling forever with nothing assigned after a rebalance during a held pass."""
         assert self.consumer is not None
         now = time.monotonic()
         if self._lag_refreshed is not None and now - self._lag_refreshed < GAUGES_REFRESH_SECONDS:
             return
         self._lag_refreshed = now
-        assigned = [tp for tp in self.consumer.assignment() if tp not in self.unpositioned]
-        try:
-            ends = self.consumer.end_offsets(assigned, timeout_ms=self.poll_timeout_ms)
-        except KafkaError:
-            return
         lag: dict[tuple[str, int], int] = {}
-        for tp, end in ends.items():
-            position = self.positions.get(tp)
-            lag[(tp.topic, tp.partition)] = max(0, end - (0 if position is None else position + 1))
+        for tp in self.consumer.assignment():
+            high = self.consumer.highwater(tp)
+            if high is not None:
+                lag[(tp.topic, tp.partition)] = self._behind(tp, high)
         self.metrics.set_lag(lag)
+
+    def _behind(self, tp: TopicPartition, high: int) -> int:
+        position = self.positions.get(tp)
+        return max(0, high - (0 if position is None else position + 1))
 
     def _lag(self) -> int | None:
         """Messages behind the high watermarks the fetches reported (not end_offsets)."""
@@ -720,8 +721,7 @@ class KafkaIngest:
         lag = 0
         for tp in self.consumer.assignment():
             high = self.consumer.highwater(tp)
-            position = self.positions.get(tp)
             if high is None:
                 return None
-            lag += max(0, high - (0 if position is None else position + 1))
+            lag += self._behind(tp, high)
         return lag
