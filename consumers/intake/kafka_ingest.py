@@ -27,8 +27,9 @@ written yet; when the pass ends they are resumed. So however long a pass or a pu
 round takes, the gap between two polls stays far below `max_poll_interval_ms`.
 
 What it does is measured on `metrics` (consumers.metrics): the intake counters as batches
-commit, the lag per partition (end offsets against the recorded positions) and the
-outboxes' backlogs (after a publishing round), each refreshed at most every
+commit, the lag per partition (the high watermarks the fetches report against the
+recorded positions) and the outboxes' backlogs (after a publishing round), each
+refreshed at most every
 `GAUGES_REFRESH_SECONDS`, and each pass's duration. A poll that never returns ends the
 process (`poll_watchdog`).
 """
