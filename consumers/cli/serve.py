@@ -34,9 +34,9 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
         "serve",
         parents=[common],
         help="serve the HTTP API (reads, events in, closes) until SIGTERM",
-        description="Serve the HTTP API: every read of the command line as JSON, with "
-        "as-of, ETags and paging; events in (POST /v1/events); closes. Writes only what "
-        "those requests write. OpenAPI at /openapi.json, docs at /docs.",
+        description="Serve the HTTP API, which writes to the store only what its requests "
+        "ask (events in, closes): every read of the command line as JSON, with as-of, "
+        "ETags and paging. OpenAPI at /openapi.json, docs at /docs.",
     )
     serve.add_argument(
         "--read-store",
@@ -49,8 +49,8 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
         "--listen",
         default=DEFAULT_LISTEN,
         metavar="HOST:PORT",
-        help=f"the address to listen on, [::1]:PORT for IPv6; port 0 picks a free one "
-        f"(default {DEFAULT_LISTEN})",
+        help="the address to listen on, [::1]:PORT for IPv6; port 0 picks a free one "
+        "(default %(default)s)",
     )
     serve.add_argument(
         "--keys",
@@ -71,18 +71,21 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
         type=int,
         default=30,
         metavar="N",
-        help="on SIGTERM, wait at most N seconds for requests in flight (default 30)",
+        help="on SIGTERM, wait at most N seconds for requests in flight (default %(default)s)",
     )
 
     keys = sub.add_parser(
         "keys",
         help="make an API key for `serve`",
-        description="Make an API key: prints the key (give it to its holder; it is shown "
-        "once) and the entry to add to the keys file, which holds only its SHA-256.",
+        description="Make an API key; changes nothing (it writes no file and opens no "
+        "store): prints the key (give it to its holder; it is shown once) and the entry to "
+        "add to the keys file, which holds only its SHA-256.",
     )
     actions = keys.add_subparsers(dest="action", required=True, metavar="ACTION")
     new = actions.add_parser(
-        "new", help="a new key", description="Make a new API key with its roles."
+        "new",
+        help="a new key",
+        description="Make a new API key with its roles; changes nothing (it only prints).",
     )
     new.add_argument("--name", required=True, help="who holds it, e.g. billing")
     new.add_argument(

@@ -49,6 +49,7 @@ def test_ingest_report_close_credits_round_trip(store_url: str, tmp_path: Path) 
     assert json.loads(before.stdout) == {
         "period": "2026-03",
         "as_of": "2026-04-02T00:00:00Z",
+        "chain_position": 0,
         "rows": [],
     }
     [row] = document["rows"]
