@@ -19,7 +19,7 @@ from consumers.http.routes.common import (
     PROBLEMS,
     AsOf,
     CursorParam,
-    answer,
+    documented_read,
     formed,
     period_query,
     stores,
@@ -68,7 +68,7 @@ def _anchors(given: list[str] | None) -> dict[int, str]:
     operation_id="audit_verify",
     summary="Recompute the hash chain; name the first position that does not match",
     response_class=Response,
-    responses=answer(VerifyDocument, "The verification (`ok` false names the finding)."),
+    responses=documented_read(VerifyDocument, "The verification (`ok` false names the finding)."),
     dependencies=[Depends(allow("audit_verify"))],
 )
 def audit_verify(request: Request, checkpoint: Checkpoints = None) -> Response:
@@ -122,7 +122,7 @@ def audit_export(
     operation_id="chained_log",
     summary="The chained log (events, entries, closes) by position, paged, for replay",
     response_class=Response,
-    responses=answer(ChainPageDocument, "A page of chained records.", paged=True),
+    responses=documented_read(ChainPageDocument, "A page of chained records.", paged=True),
     dependencies=[Depends(allow("chained_log"))],
 )
 def chained_log(

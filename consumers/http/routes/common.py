@@ -124,7 +124,9 @@ POSITION_HEADER_DOC = {
 }
 
 
-def answer(model: type[Any], description: str, *, paged: bool = False) -> dict[int | str, Any]:
+def documented_read(
+    model: type[Any], description: str, *, paged: bool = False
+) -> dict[int | str, Any]:
     """The documented responses of a read answering with `model`."""
     headers = dict(POSITION_HEADER_DOC)
     if paged:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from consumers.http import params
 from consumers.http.auth import allow
-from consumers.http.routes.common import AsOf, answer, moment_query, period_query, read
+from consumers.http.routes.common import AsOf, documented_read, moment_query, period_query, read
 from consumers.http.routes.finance import PeriodPath
 from consumers.http.schemas import DiffDocument, ExplainDocument, IncidentsDocument
 from projections.queries.diff import Moment, diff, diff_json
@@ -25,7 +25,7 @@ router = APIRouter(prefix="/v1", tags=["disputes"])
     operation_id="explain_row",
     summary="The full derivation of one row, every fact with its event ids (`explain`)",
     response_class=Response,
-    responses=answer(ExplainDocument, "The derivation."),
+    responses=documented_read(ExplainDocument, "The derivation."),
     dependencies=[Depends(allow("explain_row"))],
 )
 def explain_row(
@@ -46,7 +46,7 @@ def explain_row(
     operation_id="period_diff",
     summary="What changed in a period's rows between two moments, and which events caused it",
     response_class=Response,
-    responses=answer(DiffDocument, "The changes."),
+    responses=documented_read(DiffDocument, "The changes."),
     dependencies=[Depends(allow("period_diff"))],
 )
 def period_diff(
@@ -72,7 +72,7 @@ def period_diff(
     operation_id="list_incidents",
     summary="Each incident with its row, priority and status, or why it counts nowhere",
     response_class=Response,
-    responses=answer(IncidentsDocument, "The incidents."),
+    responses=documented_read(IncidentsDocument, "The incidents."),
     dependencies=[Depends(allow("list_incidents"))],
 )
 def list_incidents(

@@ -18,7 +18,7 @@ from consumers.http.routes.common import (
     AsOf,
     CursorParam,
     Limit,
-    answer,
+    documented_read,
     formed,
     moment_query,
     period_query,
@@ -60,7 +60,7 @@ Contract = Annotated[str | None, Query(description="Only this contract's rows or
     operation_id="list_periods",
     summary="Every period the ledger knows: open or closed, close time, checkpoint",
     response_class=Response,
-    responses=answer(PeriodsDocument, "The periods."),
+    responses=documented_read(PeriodsDocument, "The periods."),
     dependencies=[Depends(allow("list_periods"))],
 )
 def list_periods(request: Request, as_of: AsOf = None) -> Response:
@@ -76,7 +76,7 @@ def list_periods(request: Request, as_of: AsOf = None) -> Response:
     operation_id="period_report",
     summary="Attainment and credit for each row of a period (`report --format json`)",
     response_class=Response,
-    responses=answer(ReportDocument, "The report."),
+    responses=documented_read(ReportDocument, "The report."),
     dependencies=[Depends(allow("period_report"))],
 )
 def period_report(
@@ -131,7 +131,7 @@ def _report_now(request: Request, period: Period, contract: str | None) -> tuple
     operation_id="list_credits",
     summary="The credit entries in record order, paged (`credits --format json`)",
     response_class=Response,
-    responses=answer(CreditsDocument, "A page of entries.", paged=True),
+    responses=documented_read(CreditsDocument, "A page of entries.", paged=True),
     dependencies=[Depends(allow("list_credits"))],
 )
 def list_credits(
@@ -204,7 +204,7 @@ def _kind(text: str | None) -> Literal["issue", "reversal"] | None:
     operation_id="credit_entry",
     summary="One entry with its lineage: what it reverses, what reversed and re-issued it, why",
     response_class=Response,
-    responses=answer(LineageDocument, "The entry and its lineage."),
+    responses=documented_read(LineageDocument, "The entry and its lineage."),
     dependencies=[Depends(allow("credit_entry"))],
 )
 def credit_entry(request: Request, entry_id: str, as_of: AsOf = None) -> Response:
@@ -221,7 +221,7 @@ def credit_entry(request: Request, entry_id: str, as_of: AsOf = None) -> Respons
     operation_id="statement",
     summary="What finance books for a contract and period: its rows, entries and net amount",
     response_class=Response,
-    responses=answer(StatementDocument, "The statement."),
+    responses=documented_read(StatementDocument, "The statement."),
     dependencies=[Depends(allow("statement"))],
 )
 def contract_statement(

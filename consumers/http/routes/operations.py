@@ -9,7 +9,14 @@ from fastapi import APIRouter, Depends, Request, Response
 from consumers.http import answers, params
 from consumers.http.auth import allow
 from consumers.http.cursors import Cursor, decode, filters_of
-from consumers.http.routes.common import PROBLEMS, AsOf, CursorParam, Limit, answer, stores
+from consumers.http.routes.common import (
+    PROBLEMS,
+    AsOf,
+    CursorParam,
+    Limit,
+    documented_read,
+    stores,
+)
 from consumers.http.routes.finance import PeriodPath
 from consumers.http.schemas import CloseDocument, ClosePreviewDocument, RejectionsDocument
 from ledger.periods import to_us
@@ -25,7 +32,7 @@ router = APIRouter(prefix="/v1", tags=["operator"])
     operation_id="list_rejections",
     summary="Every rejected input with its origin, field and reason, paged",
     response_class=Response,
-    responses=answer(RejectionsDocument, "A page of rejected inputs.", paged=True),
+    responses=documented_read(RejectionsDocument, "A page of rejected inputs.", paged=True),
     dependencies=[Depends(allow("list_rejections"))],
 )
 def list_rejections(
