@@ -2,8 +2,9 @@
 """One entry point for a fresh machine: set up `.venv`, then run the demo or the checks.
 
     python3 dev.py demo [args]      install if needed, then `sla-ledger demo [args]`
-    python3 dev.py test [args]      install if needed, then ruff check, ruff format --check,
-                                    mypy, lint-imports, pytest [args]; stops at the first failure
+    python3 dev.py test [args]      install if needed (and Chromium for the web view's browser
+                                    tests), then ruff check, ruff format --check, mypy,
+                                    lint-imports, pytest [args]; stops at the first failure
     python3 dev.py lint             install if needed, then the static checks only
     python3 dev.py install          (re)install now, even if pyproject.toml did not change
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -41,6 +43,12 @@ STATIC_CHECKS: list[tuple[str, list[str]]] = [
     ("mypy", ["mypy"]),  # files and --strict come from [tool.mypy] in pyproject.toml
     ("lint-imports", ["lint-imports"]),
 ]
+
+# The browser the web view's tests drive (Playwright for Python launches it: it never
+# downloads one of its own). Debian's package, installed with apt-get when missing; set
+# SLA_LEDGER_BROWSER to use another Chromium instead.
+BROWSER = Path("/usr/bin/chromium")
+BROWSER_PACKAGES = ("chromium",)
 
 # pytest's "no tests were collected". A suite that runs nothing proves nothing.
 PYTEST_NO_TESTS_COLLECTED = 5
@@ -105,6 +113,41 @@ def ensure_installed(*, force: bool = False) -> int:
             pip.returncode,
         )
     STAMP.write_text(wanted + "\n")
+    return 0
+
+
+def ensure_browser() -> int:
+    """Install Debian's chromium unless it (or $SLA_LEDGER_BROWSER) is there: `apt-get`
+    as root, or through `sudo -n` (never a password prompt: CI has no stdin)."""
+    chosen = os.environ.get("SLA_LEDGER_BROWSER")
+    if chosen:
+        if Path(chosen).exists():
+            return 0
+        return fail(f"SLA_LEDGER_BROWSER names {chosen}, which does not exist: fix or unset it", 2)
+    if BROWSER.exists():
+        return 0
+    apt = shutil.which("apt-get")
+    if apt is None:
+        return fail(
+            f"the web view's browser tests need Chromium at {BROWSER}, and this machine has no "
+            "apt-get: install Chromium and set SLA_LEDGER_BROWSER to its path",
+            2,
+        )
+    prefix = [] if os.name != "posix" or os.geteuid() == 0 else ["sudo", "-n"]
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    steps = (
+        [*prefix, apt, "-q", "update"],
+        [*prefix, apt, "-q", "-y", "install", "--no-install-recommends", *BROWSER_PACKAGES],
+    )
+    say(f"installing the web tests' browser: apt-get install {' '.join(BROWSER_PACKAGES)}")
+    for command in steps:
+        done = subprocess.run(command, stdin=subprocess.DEVNULL, env=env, check=False)
+        if done.returncode != 0:
+            return fail(
+                f"{' '.join(command)} exited with {done.returncode}: install Chromium yourself "
+                "(or set SLA_LEDGER_BROWSER to one) and run again",
+                done.returncode,
+            )
     return 0
 
 
@@ -175,6 +218,9 @@ def main(argv: list[str]) -> int:
         if args:
             return fail(f"lint takes no arguments, found {args}", 2)
         return run_steps(STATIC_CHECKS)
+    browser = ensure_browser()
+    if browser != 0:
+        return browser
     return run_steps([*STATIC_CHECKS, ("pytest", ["pytest", *args])])
 
 

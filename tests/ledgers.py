@@ -51,3 +51,19 @@ def two_closed_months(store_url: str, tmp_path: Path) -> str:
         ingest_docs(store, tmp_path / "b.jsonl", [*april, amended])
         close_period(store, Period(2026, 4), datetime.now(UTC))
     return store_url
+
+
+DEMO = Path(__file__).resolve().parent.parent / "consumers" / "demo"
+
+
+def demo_ledger(store_url: str, tmp_path: Path) -> datetime:
+    """The demo's month as its files hold it: October 2026 of three contracts (one in
+    Sydney across its DST change, one of incident response in Berlin), closed, then the
+    post-incident review's late correction, which reverses and re-issues C-2002/crm's
+    credit. The moment of the close."""
+    with LedgerStore(store_url, access="create") as store:
+        ingest_file(store, DEMO / "month.jsonl")
+        closed = datetime.now(UTC)
+        close_period(store, Period(2026, 10), closed)
+        ingest_file(store, DEMO / "late-correction.jsonl")
+    return closed

@@ -31,6 +31,9 @@ from consumers.http.routes import audit, disputes, finance, intake, operations
 from consumers.http.routes.finance import report_size
 from consumers.http.schemas import Health
 from consumers.http.stores import Stores
+from consumers.http.web import errors as page_errors
+from consumers.http.web import pages
+from consumers.http.web.session import Sessions
 from consumers.metrics import Metrics
 from consumers.metrics.asgi import expose_metrics, instrument
 from consumers.webhooks import Subscription, WebhookDeliverer
@@ -92,9 +95,12 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.keyring = settings.keyring
     app.state.answers = AnswerCache(answer_size)
     app.state.reports_now = AnswerCache(report_size)
+    app.state.sessions = Sessions()
     for module in (finance, disputes, audit, operations, intake):
         app.include_router(module.router)
+    pages.install(app)
     _errors(app)
+    page_errors.install(app)
     _operations(app)
     _docs(app)
     _plain_parameters(app)
@@ -138,6 +144,9 @@ def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def problem_response(problem: ProblemError, request: Request) -> Response:
+    """The problem document, or on a page of the web view the page saying the same."""
+    if page_errors.is_page(request):
+        return page_errors.problem_page(request, problem)
     return JSONResponse(
         problem.document(request.url.path),
         status_code=problem.type.status,
