@@ -1,0 +1,54 @@
+"""The web view's fixtures: one headless chromium for the session, and the demo's
+month (closed, then corrected late) served by a real `serve` process on each store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+import pytest
+from playwright.sync_api import Browser
+
+from ledger.timeformat import format_utc
+from tests.http_server import Served, serving
+from tests.infrastructure import fresh_postgres_database, sqlite_url
+from tests.ledgers import demo_ledger
+from tests.web_browser import chromium
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with chromium() as launched:
+        yield launched
+
+
+@dataclass(frozen=True)
+class Desk:
+    served: Served
+    store_url: str
+    closed_at: datetime  # the close of 2026-10, before the late correction
+    kind: str  # "sqlite" or "postgresql"
+
+    @property
+    def close_moment(self) -> str:
+        return format_utc(self.closed_at)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def desk(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Desk]:
+    """The demo's month on each store, served (read-only use: tests must not write)."""
+    directory = tmp_path_factory.mktemp("desk")
+    if request.param == "sqlite":
+        url = sqlite_url(directory)
+        closed = demo_ledger(url, directory)
+        with serving(url, directory) as served:
+            yield Desk(served, url, closed, "sqlite")
+        return
+    postgres: str = request.getfixturevalue("postgres_url")
+    with fresh_postgres_database(postgres) as url:
+        closed = demo_ledger(url, directory)
+        with serving(url, directory) as served:
+            yield Desk(served, url, closed, "postgresql")
