@@ -85,7 +85,9 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     new = actions.add_parser(
         "new",
         help="a new key",
-        description="Make a new API key with its roles; changes nothing (it only prints).",
+        description="Make a new API key with its roles and print it; changes nothing "
+        "unless --add-to names a keys file, which then gains its entry (its SHA-256, never "
+        "the key).",
     )
     new.add_argument("--name", required=True, help="who holds it, e.g. billing")
     new.add_argument(
@@ -94,6 +96,13 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
         required=True,
         metavar="ROLE",
         help="a role: finance, disputes, compliance, operator or ingest (repeatable)",
+    )
+    new.add_argument(
+        "--add-to",
+        type=Path,
+        metavar="FILE",
+        help="add the key's entry to this keys file for `serve --keys` (made if missing, "
+        "readable by its owner only); default: only print it",
     )
 
 
@@ -151,7 +160,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_keys(args: argparse.Namespace) -> int:
-    from consumers.http.keys import config_entry, new_key
+    from consumers.http.keys import add_entry, config_entry, new_key
     from consumers.http.roles import parse_role
 
     try:
@@ -159,7 +168,13 @@ def cmd_keys(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(f"--role: {exc}") from None
     key = new_key()
+    entry = config_entry(args.name, roles, key)
+    if args.add_to is not None:
+        add_entry(args.add_to, entry)
     print(f"key (give it to {args.name}; it is not kept anywhere): {key}")
+    if args.add_to is not None:
+        print(f"added its entry (its SHA-256) to {args.add_to}")
+        return 0
     print('add to the keys file\'s "keys" list:')
-    print(json.dumps(config_entry(args.name, roles, key)))
+    print(json.dumps(entry))
     return 0

@@ -43,6 +43,21 @@ def follow_up_commands(
     ]
 
 
+DESK_ADDRESS = "127.0.0.1:8080"
+DESK_KEYS = "sla-ledger-keys.json"
+
+
+def desk_commands(store_url: str) -> list[list[str]]:
+    """How to open the demo's store in the web view: a key for a dispute handler (who
+    also audits, in the demo), kept in a keys file outside the demo's directory, then
+    `serve` (it runs until Ctrl-C)."""
+    roles = ["--role", "disputes", "--role", "compliance"]
+    return [
+        ["keys", "new", "--name", "desk", *roles, "--add-to", DESK_KEYS],
+        ["serve", "--store", store_url, "--keys", DESK_KEYS, "--listen", DESK_ADDRESS],
+    ]
+
+
 def print_audit(
     store: LedgerStore, period: Period, closed_at: datetime, bundle: Path
 ) -> str | None:

@@ -31,7 +31,13 @@ from consumers.demo.destination import (
     DemoDirectory,
     refuse_a_store_in_use,
 )
-from consumers.demo.findings import follow_up_commands, print_audit, print_results
+from consumers.demo.findings import (
+    DESK_ADDRESS,
+    desk_commands,
+    follow_up_commands,
+    print_audit,
+    print_results,
+)
 from consumers.demo.month import (
     CORRECTION_DATA,
     DEMO_PERIOD,
@@ -136,6 +142,10 @@ def run_demo(
     demo_dir.finish()
     if password_hidden:
         print("\nThe password of --store is not printed: put it in place of *** to run these.")
+    print("\nSee the month in a browser (the dispute desk): make a key, serve the store, then")
+    print(f"open http://{DESK_ADDRESS}/web and sign in with the key it printed:")
+    for command in desk_commands(shown_store):
+        print("   " + command_line(*command))
     print("\nThe store stays behind; ask it yourself from this directory, e.g.:")
     for command in follow_up_commands(shown_store, bundle, closed_at, checkpoint):
         print("   " + command_line(*command))

@@ -16,6 +16,8 @@ neither the key nor its digest is ever logged or echoed.
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import re
 import secrets
 from collections.abc import Mapping
@@ -75,6 +77,28 @@ def load_keyring(path: Path | None, environ: Mapping[str, str]) -> Keyring:
     server without keys answers every protected call with 401)."""
     found = configured_list(path, "--keys", environ, KEYS_ENV, "keys", KeysConfigError)
     return Keyring({}) if found is None else parse_entries(*found)
+
+
+def add_entry(path: Path, entry: dict[str, Any]) -> None:
+    """Add `entry` to the keys file at `path` (made, readable by its owner only, if
+    missing). The file is checked as `serve` reads it, with the entry added, before it
+    is replaced whole, so a name used twice or a damaged file changes nothing."""
+    entries: list[Any] = []
+    if path.exists():
+        found = configured_list(path, "--add-to", {}, KEYS_ENV, "keys", KeysConfigError)
+        assert found is not None
+        entries = found[1]
+    parse_entries(f"--add-to {path}", [*entries, entry])
+    text = json.dumps({"keys": [*entries, entry]}, indent=2) + "\n"
+    partial = path.with_name(path.name + ".partial")
+    try:
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(partial, path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise KeysConfigError(f"--add-to {path}: cannot write it: {exc.strerror}") from None
 
 
 def parse_entries(where: str, entries: list[Any]) -> Keyring:

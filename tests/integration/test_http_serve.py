@@ -14,7 +14,7 @@ import pytest
 
 from consumers.http.keys import KEYS_ENV, load_keyring
 from tests.builders import outage
-from tests.cli_process import succeeded
+from tests.cli_process import run_cli, succeeded
 from tests.http_server import start, stop
 from tests.ledgers import two_closed_months
 
@@ -70,6 +70,27 @@ def test_keys_new_makes_a_key_the_configuration_admits() -> None:
     assert holder is not None
     assert holder.name == "billing"
     assert [role.value for role in holder.roles] == ["finance"]
+
+
+def test_keys_new_adds_to_a_keys_file_and_refuses_a_name_twice(tmp_path: Path) -> None:
+    path = tmp_path / "keys.json"
+    first = succeeded("keys", "new", "--name", "desk", "--role", "disputes", "--add-to", str(path))
+    second = succeeded(
+        "keys", "new", "--name", "audit", "--role", "compliance", "--add-to", str(path)
+    )
+    keys = [printed.split(": ", 1)[1].splitlines()[0].strip() for printed in (first, second)]
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert all(key not in path.read_text() for key in keys)
+    keyring = load_keyring(path, {})
+    assert [keyring.holder(key).name for key in keys] == ["desk", "audit"]  # type: ignore[union-attr]
+    before = path.read_bytes()
+    again = run_cli("keys", "new", "--name", "desk", "--role", "finance", "--add-to", str(path))
+    assert again.returncode == 1
+    assert again.stderr.strip().splitlines() == [
+        f"sla-ledger: error: --add-to {path}: keys[2].name: 'desk' is used twice; give each "
+        "key its own"
+    ]
+    assert path.read_bytes() == before
 
 
 def test_metrics_count_events_in_and_requests_by_route(store_url: str, tmp_path: Path) -> None:
