@@ -80,7 +80,8 @@ def refuse_unknown_parameters(request: Request) -> None:
             takes = ", ".join(sorted(known)) or "none"
             raise ProblemError(
                 "unknown-parameter",
-                f"{name}: {route.operation_id} takes no such parameter (it takes: {takes})",
+                f"{name}: {route.operation_id or route.path} takes no such parameter "
+                f"(it takes: {takes})",
                 field=name,
                 rule=f"one of: {takes}",
             )

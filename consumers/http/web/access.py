@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from fastapi import Request
 
+from consumers.http.auth import refuse_unknown_parameters
 from consumers.http.keys import ApiKey
 from consumers.http.roles import ALLOWED, may
 from consumers.http.web.session import COOKIE, Sessions
@@ -63,6 +64,8 @@ def reader(operation: str) -> Callable[[Request], ApiKey]:
                 holder,
                 f"the key {holder.name!r} may not read this page: it needs the role {needed}",
             )
+        # As the API does: a misspelt filter would show a wider page than was asked for.
+        refuse_unknown_parameters(request)
         return holder
 
     return admitted
