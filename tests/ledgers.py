@@ -13,7 +13,7 @@ from consumers.intake.file_ingest import ingest_file
 from ledger.periods import Period
 from projections.credit_entries import close_period
 from projections.store import LedgerStore
-from tests.builders import contract, ev, outage
+from tests.builders import contract, ev, outage, service
 
 
 def ingest_docs(store: LedgerStore, path: Path, docs: list[dict[str, Any]]) -> None:
@@ -67,3 +67,37 @@ def demo_ledger(store_url: str, tmp_path: Path) -> datetime:
         close_period(store, Period(2026, 10), closed)
         ingest_file(store, DEMO / "late-correction.jsonl")
     return closed
+
+
+LOOSER_TIERS = [
+    {"below_percent": "99.5", "credit_percent": "10"},
+    {"below_percent": "99.0", "credit_percent": "25"},
+]
+
+
+def amended_mid_year(store_url: str, tmp_path: Path) -> None:
+    """A New York contract (its clocks go forward on 8 March 2026) signed for 2026 at
+    1,000.00 USD a month and a 99.9% target, amended from 1 July to 2,000.00 USD and
+    99.5% with tiers from 99.5%; one outage in March across the DST change, one in June,
+    one in July (a 50% degradation: July's credit is none under the new terms)."""
+    amendment = ev(
+        "contract.amended",
+        "2026-06-15T12:00:00Z",
+        {
+            "contract_id": "C-NY",
+            "effective_from": "2026-07-01",
+            "services": [service(fee="2000.00", target="99.5", tiers=LOOSER_TIERS)],
+        },
+    )
+    docs = [
+        contract("C-NY", "K-NY", tz="America/New_York"),
+        # 01:30 EST to 03:30 EDT is one hour of real time.
+        *outage("NY-3", "2026-03-08T06:30:00Z", "2026-03-08T07:30:00Z"),
+        *outage("NY-6", "2026-06-10T14:00:00Z", "2026-06-10T16:00:00Z"),
+        amendment,
+        *outage("NY-7", "2026-07-10T14:00:00Z", "2026-07-10T16:00:00Z", impact="50"),
+    ]
+    with LedgerStore(store_url, access="create") as store:
+        ingest_docs(store, tmp_path / "amended.jsonl", docs)
+        for month in (3, 6, 7):
+            close_period(store, Period(2026, month), datetime.now(UTC))
