@@ -185,12 +185,11 @@ class StoreReads(ABC):
         store's own key (`_of_event_ids`): one indexed read, whatever the store's size."""
         listed = ", ".join(self.column("sla_events", name, "e.") for name, _ in EVENT_COLUMNS)
         rows = self._of_event_ids(f"{listed}, c.state", [event_id])
-        if not rows:
+        if not rows or (
+            recorded_by_us is not None and int(rows[0]["recorded_us"]) > recorded_by_us
+        ):
             return None
-        accepted = row_accepted(rows[0], EVENT_CHAINED_FIELDS)
-        if recorded_by_us is not None and int(rows[0]["recorded_us"]) > recorded_by_us:
-            return None
-        return accepted
+        return row_accepted(rows[0], EVENT_CHAINED_FIELDS)
 
     def events_of_kind(self, kind: str, recorded_by_us: int | None = None) -> list[RecordedEvent]:
         statement = (
