@@ -10,7 +10,11 @@ Where the roles overlap, it is on purpose: a dispute ("you owe us more for March
 starts from the report, the entries and the statement that finance booked, so the
 `disputes` role reads those too; every reading role may list the periods, the index of
 everything else. The chained log and audit exports are compliance's alone: they hold
-every event's full envelope.
+every event's full envelope, walked in bulk. One event's envelope by its id
+(`event_record`) is compliance's too, and also the dispute handler's: the derivation
+`explain_row` shows names every event id a figure came from, and the dispute is settled
+by what those events said, exactly as accepted. A dispute handler reads the events it is
+shown the ids of, one at a time: it cannot walk the log.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ ALLOWED: dict[str, frozenset[Role]] = {
     "audit_verify": frozenset({COMPLIANCE}),
     "audit_export": frozenset({COMPLIANCE}),
     "chained_log": frozenset({COMPLIANCE}),
+    "event_record": frozenset({DISPUTES, COMPLIANCE}),
     "list_rejections": frozenset({OPERATOR}),
     "close_period": frozenset({OPERATOR}),
     "preview_close": frozenset({OPERATOR}),

@@ -143,6 +143,29 @@ class VerifyDocument(Open):
     first_mismatch: dict[str, Any] | None
 
 
+class EventRecordDocument(Open):
+    as_of: str
+    chain_position: int
+    event_id: str
+    type: str
+    subject_kind: str
+    subject_id: str
+    occurred_at: str
+    recorded_at: str
+    origin: dict[str, Any] = Field(
+        description="Where it came from: `file` and `line`, or `topic`, `partition`, "
+        "`offset` (and `key`)."
+    )
+    chain: dict[str, Any] = Field(
+        description="Its chain line: `position`, `record_sha256`, `chain_sha256`."
+    )
+    content_sha256: str
+    envelope: dict[str, Any] = Field(description="The envelope as accepted (canonical).")
+    canonical_envelope: str = Field(
+        description="The envelope's canonical JSON text, the bytes the chain covers."
+    )
+
+
 class ChainPageDocument(Open):
     chain_position: int
     records: list[dict[str, Any]]

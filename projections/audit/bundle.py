@@ -151,20 +151,30 @@ def export_verified(
     period: Period,
     out: Path,
     checkpoints: Mapping[int, str] | None = None,
+    *,
+    named: str | None = None,
 ) -> VerifiedExport:
     """Verify the chain (through `checkpoints`, if given), then write the bundle of
     `period` into `out` as of the verified head; refused (`UnverifiedChainError`) when
     the chain or the database fails verification, for a bundle vouches for its history.
 
     Both in the one snapshot `view`: the bundle holds exactly the history that was
-    verified."""
+    verified. `named`: the directory its README tells the auditor to check, when that is
+    not `out` (a download, unpacked under that name wherever its reader puts it)."""
     verified = verify(view, checkpoints)
     if not verified.ok:
         raise UnverifiedChainError(verified)
-    return VerifiedExport(verified, export(view, period, out, verified.head))
+    return VerifiedExport(verified, export(view, period, out, verified.head, named=named))
 
 
-def export(store: StoreSnapshot, period: Period, out: Path, head: ChainHead) -> dict[str, Any]:
+def export(
+    store: StoreSnapshot,
+    period: Period,
+    out: Path,
+    head: ChainHead,
+    *,
+    named: str | None = None,
+) -> dict[str, Any]:
     """Write the bundle of `period` as of `head` (a verified chain head: its record time
     is the bundle's moment, and nothing recorded after it is read) into `out` (created,
     must be empty); returns the manifest.
@@ -219,7 +229,10 @@ def export(store: StoreSnapshot, period: Period, out: Path, head: ChainHead) -> 
         + "\n",
         "credits.json": credits_json(Credits(entries, head.position)) + "\n",
         "README.txt": README.format(
-            period=period.label, as_of=format_utc(as_of), dirname=out, head=head.checkpoint
+            period=period.label,
+            as_of=format_utc(as_of),
+            dirname=out if named is None else named,
+            head=head.checkpoint,
         ),
     }
     manifest = {

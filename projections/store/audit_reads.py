@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from ledger.chain import FIELDS, RECORD_TIME, RecordKind
+from ledger.chain import RECORD_TIME, RecordKind
 from ledger.errors import StoreError
 from projections.audit_pages import (
     LogRecord,
@@ -30,11 +30,16 @@ from projections.store.chain_append import COLUMNS
 from projections.store.content_codec import unpack
 from projections.store.failures import first_line
 from projections.store.mappers import unpacked
-from projections.store.reads import StoreReads, chunks, placeholders, record_key
+from projections.store.reads import (
+    EVENT_CHAINED_FIELDS,
+    StoreReads,
+    chunks,
+    placeholders,
+    record_key,
+)
 from projections.store.schema import CHAINED_TABLES, EVENT_COLUMNS, Dialect, later_selected
 
 NUMERIC_KEYS = ("chain_pos", "bucket")  # key columns that are numbers, not text
-EVENT_FIELDS = (*FIELDS["event"], "chain_pos", "chain_sha256")
 
 
 class AuditReads(StoreReads):
@@ -107,7 +112,10 @@ class AuditReads(StoreReads):
             }
             # In the chain's field order, then position and link, as the columns were.
             found.append(
-                {name: derived[name] if name in derived else r[name] for name in EVENT_FIELDS}
+                {
+                    name: derived[name] if name in derived else r[name]
+                    for name in EVENT_CHAINED_FIELDS
+                }
             )
         return found
 

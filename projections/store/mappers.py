@@ -4,6 +4,7 @@ refused in one line when it is not what the ledger wrote."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,10 +15,23 @@ from ledger.entry_bases import verified_figures
 from ledger.errors import StoreError
 from ledger.events import InboundEvent, Origin, RecordedEvent
 from ledger.periods import from_us, to_us
+from projections.chain_records import event_content
 from projections.store.content_codec import unpack
 
 if TYPE_CHECKING:
     from ledger.credits import CreditEntry
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptedEvent:
+    """An accepted event as the store holds it: the event with its record time and
+    origin, its chain position, and `fields`, its chained row (every field the chain
+    covers, in the chain's order, then `chain_pos` and `chain_sha256`: the envelope and
+    origin as the exact canonical JSON texts its record embeds)."""
+
+    recorded: RecordedEvent
+    chain_position: int
+    fields: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +111,29 @@ def row_event(row: Any) -> RecordedEvent:
             "the store holds an event that is not the envelope the ledger wrote (edited or "
             "damaged): run `sla-ledger audit verify` to find it"
         ) from None
+
+
+def row_accepted(row: Any, field_names: tuple[str, ...]) -> AcceptedEvent:
+    """An `sla_events` row with its record's `state` (as stored) as an `AcceptedEvent`:
+    `field_names` are the chained fields in the chain's order, each a column of the row
+    except the three the record holds (`content_sha256`, `envelope`, `origin`)."""
+    state = unpacked(row["state"])
+    content = None if state is None else event_content(state)
+    if content is None:
+        raise StoreError(
+            "the store holds an event whose record in the event store is missing or not "
+            "the JSON the ledger wrote (edited or damaged): run `sla-ledger audit verify` "
+            "to find it"
+        )
+    envelope, origin = content
+    derived = {
+        "content_sha256": hashlib.sha256(envelope.encode()).hexdigest(),
+        "envelope": envelope,
+        "origin": origin,
+    }
+    fields = {name: derived[name] if name in derived else row[name] for name in field_names}
+    recorded = row_event({"state": f"[{envelope},{origin}]", "recorded_us": row["recorded_us"]})
+    return AcceptedEvent(recorded, int(row["chain_pos"]), fields)
 
 
 def row_rejection(r: Any) -> StoredRejection:

@@ -19,14 +19,16 @@ from typing import TYPE_CHECKING, Any
 
 from eventsourcing.sqlite import SQLiteCursor
 
-from ledger.chain import RECORD_TIME, ChainHead
+from ledger.chain import FIELDS, RECORD_TIME, ChainHead
 from ledger.events import RecordedEvent
 from ledger.periods import from_us, to_us
 from projections.chain_records import event_content, originator_of
 from projections.store.failures import failed
 from projections.store.mappers import (
+    AcceptedEvent,
     StoredRejection,
     record_content,
+    row_accepted,
     row_entry,
     row_event,
     row_rejection,
@@ -36,6 +38,7 @@ from projections.store.recorders import to_dialect
 from projections.store.schema import (
     BUCKET_US,
     CHAINED_TABLES,
+    EVENT_COLUMNS,
     NOT_ENDED_US,
     WIDE_SPAN,
     Dialect,
@@ -48,6 +51,8 @@ if TYPE_CHECKING:
     from ledger.credits import CreditEntry
 
 IN_CHUNK = 500  # ids per `IN (...)` query: far below SQLite's variable limit
+# An event's chained row: the fields the chain covers, in its order, then position and link.
+EVENT_CHAINED_FIELDS = (*FIELDS["event"], "chain_pos", "chain_sha256")
 
 
 class StoreReads(ABC):
@@ -170,6 +175,21 @@ class StoreReads(ABC):
                 )
             ]
         return [row for row in rows if row["event_id"] in wanted]
+
+    def accepted_event(
+        self, event_id: str, recorded_by_us: int | None = None
+    ) -> AcceptedEvent | None:
+        """The event accepted with this id, with its record time, origin, chain position
+        and chained fields (`mappers.AcceptedEvent`); None if no such event was accepted,
+        or (`recorded_by_us`) it was recorded after that moment. Found through the event
+        store's own key (`_of_event_ids`): one indexed read, whatever the store's size."""
+        listed = ", ".join(self.column("sla_events", name, "e.") for name, _ in EVENT_COLUMNS)
+        rows = self._of_event_ids(f"{listed}, c.state", [event_id])
+        if not rows or (
+            recorded_by_us is not None and int(rows[0]["recorded_us"]) > recorded_by_us
+        ):
+            return None
+        return row_accepted(rows[0], EVENT_CHAINED_FIELDS)
 
     def events_of_kind(self, kind: str, recorded_by_us: int | None = None) -> list[RecordedEvent]:
         statement = (

@@ -59,7 +59,8 @@ def entry_ids(document: dict[str, Any]) -> list[str]:
     return [entry["entry_id"] for entry in document["entries"]]
 
 
-# One request per operation, against the two closed months (`{entry}`: a real entry id).
+# One request per operation, against the two closed months (`{entry}`: a real entry id;
+# `{event}`: a real event id).
 REQUESTS: dict[str, tuple[str, str, dict[str, str]]] = {
     "list_periods": ("GET", "/v1/periods", {}),
     "period_report": ("GET", "/v1/periods/2026-03/report", {}),
@@ -72,6 +73,7 @@ REQUESTS: dict[str, tuple[str, str, dict[str, str]]] = {
     "audit_verify": ("GET", "/v1/audit/verify", {}),
     "audit_export": ("POST", "/v1/audit/exports", {"period": "2026-03"}),
     "chained_log": ("GET", "/v1/events", {}),
+    "event_record": ("GET", "/v1/events/{event}", {}),
     "list_rejections": ("GET", "/v1/rejections", {}),
     "close_period": ("POST", "/v1/periods/2026-03/close", {}),
     "preview_close": ("POST", "/v1/periods/2026-03/close/preview", {}),
@@ -83,6 +85,9 @@ def call(served: Served, operation: str, role: str | None) -> httpx.Response:
     method, path, params = REQUESTS[operation]
     if "{entry}" in path:
         path = path.replace("{entry}", served.get("/v1/credits").json()["entries"][0]["entry_id"])
+    if "{event}" in path:
+        log = served.get("/v1/events", limit=1).json()["records"]
+        path = path.replace("{event}", log[0]["record"]["event_id"])
     with served.client(role) as client:
         if operation == "post_events":
             return client.post(path, content=b"", headers={"Content-Type": "application/x-ndjson"})
@@ -110,7 +115,7 @@ def test_who_may_do_what(served: Served, operation: str) -> None:
                 method, path, params = REQUESTS[operation]
                 answer = client.request(
                     method,
-                    path.replace("{entry}", "x"),
+                    path.replace("{entry}", "x").replace("{event}", "x"),
                     params=params,
                     headers={"Authorization": "Bearer slk_not-a-key"},
                 )

@@ -1,5 +1,6 @@
-"""What compliance audits: the chain verified, a period's audit bundle as a download, and
-the chained log itself, paged, for consumers that replay it."""
+"""What compliance audits: the chain verified, a period's audit bundle as a download, the
+chained log itself, paged, for consumers that replay it, and one event's envelope as
+accepted (which a dispute handler reads too, following a derivation's event ids)."""
 
 from __future__ import annotations
 
@@ -22,14 +23,18 @@ from consumers.http.routes.common import (
     documented_read,
     formed,
     period_query,
+    read,
     stores,
 )
-from consumers.http.schemas import ChainPageDocument, VerifyDocument
+from consumers.http.schemas import ChainPageDocument, EventRecordDocument, VerifyDocument
 from ledger.chain import parse_checkpoint
+from ledger.periods import Period
 from projections.audit.bundle import export_verified
 from projections.audit.verify import verify, verify_json
 from projections.queries import as_of as moments
 from projections.queries.chain_log import chain_page, chain_page_json
+from projections.queries.event_record import event_record, event_record_json
+from projections.store import StoreSnapshot
 
 router = APIRouter(prefix="/v1", tags=["compliance"])
 
@@ -95,23 +100,31 @@ def audit_export(
     period: Annotated[str, period_query("The period to bundle, YYYY-MM.")],
     checkpoint: Checkpoints = None,
 ) -> Response:
-    asked = params.period(period)
-    anchors = _anchors(checkpoint)
+    return bundle_download(request, params.period(period), _anchors(checkpoint))
+
+
+def bundle_download(request: Request, asked: Period, anchors: dict[int, str]) -> Response:
+    """The audit bundle of `asked`, verified (through `anchors`), as a zip attachment:
+    the API's export and the desk's download are this one answer. A chain that does not
+    verify raises `UnverifiedChainError` (409)."""
     with tempfile.TemporaryDirectory(prefix="sla-ledger-bundle-") as scratch:
         out = FilePath(scratch) / "bundle"
+        # Its README names the directory the zip unpacks to, not this scratch one: the
+        # same head gives the same files, whoever downloads them.
+        named = f"sla-ledger-{asked.label}"
         with stores(request).reader() as snapshot:
-            exported = export_verified(snapshot, asked, out, anchors)
+            exported = export_verified(snapshot, asked, out, anchors, named=named)
         archive = io.BytesIO()
         with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
             for path in sorted(out.rglob("*")):
                 if path.is_file():
-                    bundle.write(path, f"sla-ledger-{asked.label}/{path.relative_to(out)}")
+                    bundle.write(path, f"{named}/{path.relative_to(out)}")
     head = exported.manifest["head"]
     return Response(
         archive.getvalue(),
         media_type=ZIP,
         headers={
-            "Content-Disposition": f'attachment; filename="sla-ledger-{asked.label}.zip"',
+            "Content-Disposition": f'attachment; filename="{named}.zip"',
             answers.POSITION_HEADER: str(head["position"]),
         },
     )
@@ -152,3 +165,20 @@ def chained_log(
         if page.next_after is None
         else answers.next_page_url(request, walk.next(page.next_after).encode()),
     )
+
+
+@router.get(
+    "/events/{event_id}",
+    operation_id="event_record",
+    summary="One accepted event: its envelope as accepted, record time, origin, chain line",
+    response_class=Response,
+    responses=documented_read(EventRecordDocument, "The event as recorded."),
+    dependencies=[Depends(allow("event_record"))],
+)
+def event_record_read(request: Request, event_id: str, as_of: AsOf = None) -> Response:
+    def compute(snapshot: StoreSnapshot) -> tuple[str, int]:
+        moment = params.as_of(snapshot, as_of)
+        result = event_record(snapshot, event_id, moment)
+        return event_record_json(result), result.chain_position
+
+    return read(request, compute, about_the_past=as_of is not None)
