@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from html.parser import HTMLParser
@@ -477,3 +477,25 @@ def test_the_partial_keeps_the_dom_contract_the_row_page_relies_on() -> None:
     caption = html[html.index("<figcaption") : html.index("</figcaption>")]
     for words in ("October 2026", "Australia/Sydney", "AEST/AEDT", "that day has 23 hours"):
         assert words in caption
+
+
+def test_names_beside_marks_never_cover_another_mark_or_name() -> None:
+    # A crowded month: an outage every 20 hours, some short, some long.
+    docs: list[dict[str, Any]] = [contract()]
+    start = datetime(2026, 10, 1, 6, tzinfo=UTC)
+    for n in range(36):
+        begins = start + timedelta(hours=20 * n)
+        ends = begins + timedelta(minutes=30 if n % 3 else 600)
+        docs += outage(f"O-{n}", f"{begins:%Y-%m-%dT%H:%M:%SZ}", f"{ends:%Y-%m-%dT%H:%M:%SZ}")
+    drawn = timeline(document(docs))
+    named = [m for m in drawn.marks if m.name is not None]
+    assert 0 < len(named) < len(drawn.marks)
+    for mark in named:
+        low, high = mark.name_span
+        assert 0 <= low < high <= WIDTH
+        for other in drawn.marks:
+            if other is not mark and other.lane == mark.lane:
+                assert other.x_end + 6 < low or other.x - 6 > high
+                if other.name is not None and other.name_row == mark.name_row:
+                    a, b = other.name_span
+                    assert b < low or a > high

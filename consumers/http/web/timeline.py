@@ -102,15 +102,14 @@ class Mark:
     ongoing: bool = False
     # The short name drawn beside the mark (its id), where the lane has room for it.
     name: str | None = None
+    # The name is drawn before the mark rather than after it: an incident's always (its
+    # wait line runs after it), another's when there is no room after it.
+    name_left: bool = False
+    name_row: int = 0  # 0: the lane's upper half, 1: its lower half (when the upper is full)
 
     @property
     def width(self) -> Decimal:
         return self.x_end - self.x
-
-    @property
-    def name_left(self) -> bool:
-        """An incident's name goes before its opening (its wait line runs after it)."""
-        return self.kind == "incident-opened"
 
     @property
     def name_x(self) -> Decimal:
@@ -610,7 +609,8 @@ NAMED = ("outage", "maintenance", "incident-opened")
 
 def _named(marks: Sequence[Mark]) -> list[Mark]:
     """The marks with the names that fit: in each lane, a subject's first mark gets its
-    id beside it when no other shape of the lane, and no name already placed, is where
+    id beside it (after it, else before it; in the lane's upper half, else its lower)
+    when no other shape of the lane, and no name already placed in that half, is where
     the name would be drawn."""
     by_lane: dict[int, list[Mark]] = {}
     for mark in marks:
@@ -618,19 +618,20 @@ def _named(marks: Sequence[Mark]) -> list[Mark]:
     named: dict[tuple[str, str], Mark] = {}
     for lane in by_lane.values():
         lane.sort(key=lambda m: (m.x, m.x_end))
-        taken: list[tuple[Decimal, Decimal]] = [(m.x - 6, m.x_end + 6) for m in lane]
+        shapes = [(m.x - 6, m.x_end + 6) for m in lane]
+        names: tuple[list[tuple[Decimal, Decimal]], ...] = ([], [])
         for index, mark in enumerate(lane):
             if mark.kind not in NAMED:
                 continue
-            low, high = mark.name_span
-            free = (
-                low >= 0
-                and high <= WIDTH
-                and all(b < low or a > high for at, (a, b) in enumerate(taken) if at != index)
-            )
-            if free:
-                named[(mark.kind, mark.id)] = replace(mark, name=mark.name_text)
-                taken.append((low, high))
+            sides = (True,) if mark.kind == "incident-opened" else (False, True)
+            for row, left in ((row, left) for row in (0, 1) for left in sides):
+                candidate = replace(mark, name=mark.name_text, name_left=left, name_row=row)
+                low, high = candidate.name_span
+                others = [span for at, span in enumerate(shapes) if at != index] + names[row]
+                if low >= 0 and high <= WIDTH and all(b < low or a > high for a, b in others):
+                    named[(mark.kind, mark.id)] = candidate
+                    names[row].append((low, high))
+                    break
     return [named.get((m.kind, m.id), m) for m in marks]
 
 
