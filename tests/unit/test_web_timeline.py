@@ -369,6 +369,10 @@ def test_incidents_are_opened_responded_and_target_marks_in_business_time() -> N
     )
     assert response["INC-1"].event_ids == (incident_1["first_response_event_id"],)
     assert "Missed: the first response came after" in opened["INC-1"].label
+    # On the chart, the verdict is a word beside the incident, not only a colour.
+    assert (opened["INC-1"].name, opened["INC-1"].name_left) == ("INC-1 (missed)", True)
+    # Incidents take sub-lanes with room for their names, so every one is named.
+    assert {m.name for m in opened.values()} == {"INC-1 (missed)", "INC-2 (met)", "INC-3 (pending)"}
 
 
 # -- the partial's DOM contract --------------------------------------------------------

@@ -117,7 +117,8 @@ class Mark:
 
     @property
     def name_text(self) -> str:
-        """The id, and a short word when the mark does not simply count."""
+        """The id, and a short word when the mark does not simply count (an incident's
+        verdict always)."""
         word = SHORT_WORDS.get((self.kind, self.status))
         return self.id if word is None else f"{self.id} ({word})"
 
@@ -279,7 +280,8 @@ def _without_status(why: str, words: str) -> str:
     return why[len(prefix) :] if why.startswith(prefix) else why
 
 
-# The word beside a mark's name on the chart, when it does not simply count.
+# The word beside a mark's name on the chart: an outage's or a window's when it does not
+# simply count, an incident's verdict always (its shapes' fill is only colour).
 SHORT_WORDS: Mapping[tuple[str, str], str] = {
     ("outage", "excluded"): "excluded",
     ("outage", "below_floor"): "below floor",
@@ -290,6 +292,10 @@ SHORT_WORDS: Mapping[tuple[str, str], str] = {
     ("maintenance", "excluded"): "excluded",
     ("maintenance", "not_excluded"): "not excluded",
     ("maintenance", "cancelled"): "cancelled",
+    ("incident-opened", "met"): "met",
+    ("incident-opened", "missed"): "missed",
+    ("incident-opened", "pending"): "pending",
+    ("incident-opened", "not_counted"): "not counted",
 }
 
 
@@ -325,7 +331,7 @@ def _us(text: str) -> int:
 
 def _pack(spans: Sequence[tuple[int, int]]) -> list[int]:
     """A sub-lane for each span (in order) so that overlapping spans never share one:
-    each takes the first sub-lane free at its start (spans sorted by start)."""
+    each takes the first sub-lane free at its start (`spans` must be sorted by start)."""
     ends: list[int] = []
     lanes: list[int] = []
     for start, end in spans:
@@ -546,8 +552,18 @@ class _Builder:
             if incident.get("target_at"):
                 ends.append(_us(incident["target_at"]))
             spans.append((opened, max(ends), incident))
-        spans.sort(key=lambda s: (s[0], s[2]["incident_id"]))
-        subs = _pack([(a, b) for a, b, _ in spans])
+        # Incidents are few: each gets room for its name (drawn before it, with its
+        # verdict) when sub-lanes are shared, so no incident goes unnamed on the chart.
+        window = self.window[1] - self.window[0]
+
+        def room(incident: Mapping[str, Any]) -> int:
+            word = SHORT_WORDS[("incident-opened", incident["status"] or "not_counted")]
+            units = NAME_GAP + 12 + NAME_CHARACTER * len(f"{incident['incident_id']} ({word})")
+            return int(units * window / WIDTH) + 1
+
+        pad = int(12 * Fraction(window, WIDTH))
+        spans.sort(key=lambda s: (s[0] - room(s[2]), s[2]["incident_id"]))
+        subs = _pack([(a - room(i), b + pad) for a, b, i in spans])
         lanes = [self.lane("Incidents" if i == 0 else "") for i in range(max(subs) + 1)]
         for (opened, _, incident), sub in zip(spans, subs, strict=True):
             ident, lane = incident["incident_id"], lanes[sub]
