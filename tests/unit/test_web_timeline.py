@@ -505,3 +505,21 @@ def test_names_beside_marks_never_cover_another_mark_or_name() -> None:
                 if other.name is not None and other.name_row == mark.name_row:
                     a, b = other.name_span
                     assert b < low or a > high
+
+
+def test_an_outage_across_the_month_boundary_is_cut_at_the_window_edge() -> None:
+    doc = document(
+        [
+            contract(),
+            *outage("O-1", "2026-09-30T20:00:00Z", "2026-10-01T04:00:00Z"),
+            *outage("O-2", "2026-10-31T22:00:00Z", "2026-11-01T02:00:00Z"),
+        ]
+    )
+    shown = marks(timeline(doc), "outage")
+    first, last = shown["O-1"], shown["O-2"]
+    # The mark keeps the outage's own instants; only its drawing is cut at the edge.
+    assert (first.start, first.before, first.after) == ("2026-09-30T20:00:00Z", True, False)
+    assert (first.x, first.x_end) == (Decimal("0.00"), _two_places(Fraction(1000 * 4, 744)))
+    assert (last.end, last.before, last.after) == ("2026-11-01T02:00:00Z", False, True)
+    assert last.x_end == Decimal(WIDTH)
+    assert first.duration == "8 h (28,800 s)"
