@@ -474,6 +474,8 @@ def test_the_partial_keeps_the_dom_contract_the_row_page_relies_on() -> None:
     }
     rows = [a for t, a, _ in elements if t == "tr" and "data-kind" in a]
     assert [(r["data-kind"], r["data-id"]) for r in rows] == [(m.kind, m.id) for m in drawn.marks]
+    # The row says the mark's one-line label too, word for word.
+    assert [r["title"] for r in rows] == [m.label for m in drawn.marks]
     [table] = [a for t, a, _ in elements if t == "table"]
     assert table["class"] == "data timeline-facts"
     links = [a["href"] for t, a, _ in elements if t == "a"]
