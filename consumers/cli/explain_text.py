@@ -337,6 +337,10 @@ def _incident(i: Mapping[str, Any], hours: str) -> list[str]:
             f"its target: {i['target_text'] or 'none in the terms'}."
         )
     lines.append(f"    opened:         {i['opened_at_local']}.")
+    if i.get("target_at_local") is not None:
+        lines.append(
+            f"    target reached: {i['target_at_local']} (a first response by then meets it)."
+        )
     if i["first_response_at_local"] is not None:
         event = i["first_response_event_id"]
         lines.append(

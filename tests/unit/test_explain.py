@@ -454,6 +454,9 @@ def test_an_incident_says_when_it_was_answered_and_which_business_hours_counted(
         ("Fri 2026-03-13 17:55–18:00 UTC", "300"),
         ("Mon 2026-03-16 08:00–08:12 UTC", "720"),
     ]
+    # 5 min on Friday and 10 on Monday morning: the last instant a response still met it.
+    assert incident["target_at"] == "2026-03-16T08:10:00Z"
+    assert incident["target_at_local"] == "Mon 2026-03-16 08:10 UTC (2026-03-16T08:10:00Z)"
     assert incident["verdict"] == (
         "missed: the first response came after 17 min (1,020 s) of business time, "
         "2 min (120 s) over the P1 target of 15 min (900 s)"
@@ -461,10 +464,12 @@ def test_an_incident_says_when_it_was_answered_and_which_business_hours_counted(
     text = _text(doc)
     start = text.index(next(line for line in text if line.startswith("INC-8: ")))
     assert text[start].startswith(f"INC-8: {incident['verdict']}.  [events: ")
-    assert text[start + 1 : start + 6] == [
+    assert text[start + 1 : start + 7] == [
         f"    priority used: P1 (set by event {incident['priority_set_by']}); "
         "its target: 15 min (900 s).",
         "    opened:         Fri 2026-03-13 17:55 UTC (2026-03-13T17:55:00Z).",
+        "    target reached: Mon 2026-03-16 08:10 UTC (2026-03-16T08:10:00Z) "
+        "(a first response by then meets it).",
         "    first response: Mon 2026-03-16 08:12 UTC (2026-03-16T08:12:00Z) "
         f"(event {incident['first_response_event_id']}).",
         "    business hours: Mon–Fri 08:00–18:00 UTC, no holidays listed.",
@@ -479,6 +484,11 @@ def test_an_unanswered_incident_is_counted_up_to_the_horizon() -> None:
     [incident] = doc["incident_response"]["incidents"]
     assert (incident["status"], incident["first_response_at"]) == ("pending", None)
     assert incident["measured_to_at"] == "2026-03-16T08:10:00Z"
+    # The horizon is the target instant itself: still pending (not yet over the target),
+    # and a microsecond later, with no response, it is missed.
+    assert incident["target_at"] == incident["measured_to_at"]
+    later = _incident_8(None, horizon=horizon + 1)["incident_response"]["incidents"][0]
+    assert (later["status"], later["target_at"]) == ("missed", incident["target_at"])
     assert incident["verdict"].startswith(
         "pending: no response yet: 15 min (900 s) of business time had passed by the horizon, "
         "still within the P1 target of 15 min (900 s)"

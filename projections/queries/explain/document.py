@@ -32,6 +32,7 @@ from ledger.attainment import (
     row_status,
     terms_in_force,
 )
+from ledger.business_time import calendar_for
 from ledger.contracts import (
     AvailabilityTerms,
     ContractState,
@@ -244,6 +245,23 @@ def _local_piece(piece: Interval, timezone: str) -> dict[str, str]:
     }
 
 
+def _target_at(judgement: Judgement, terms: ResponseTerms, timezone: str) -> int | None:
+    """The deadline of an incident's first response, in microseconds: the last instant at
+    which business time since it opened has not passed the target, so a first response
+    then is still met, and one microsecond later an unanswered incident is missed.
+
+    The moment `BusinessCalendar.first_instant_over` finds (the rule `tally` uses for
+    when a pending incident turns missed, over the computation's own calendar), one
+    microsecond earlier. None when the priority has no target or the business hours
+    never reach it (a schedule without any business hours).
+    """
+    if judgement.target_us is None:
+        return None
+    calendar = calendar_for(timezone, terms.business_hours)
+    missed_at = calendar.first_instant_over(judgement.opened_at, judgement.target_us)
+    return None if missed_at is None else to_us(missed_at) - 1
+
+
 def incident_facts(
     judgement: Judgement, terms: ResponseTerms, timezone: str, histories: Histories
 ) -> dict[str, Any]:
@@ -286,6 +304,7 @@ def incident_facts(
                 f"target {limit_text}: {status}"
             )
     until_us = to_us(until)
+    deadline = _target_at(judgement, terms, timezone)
     return {
         "incident_id": state.incident_id,
         "opened_at": format_utc(judgement.opened_at),
@@ -294,6 +313,8 @@ def incident_facts(
         "priority_set_by": None if setting is None else setting.event_id,
         "target_seconds": None if target_us is None else exact_seconds(target_us),
         "target_text": None if target_us is None else duration_exact(target_us),
+        "target_at": None if deadline is None else instant(deadline),
+        "target_at_local": None if deadline is None else local_text(deadline, timezone),
         "first_response_at": None if not responded else format_utc(until),
         "first_response_at_local": None if not responded else local_text(until_us, timezone),
         "first_response_event_id": _response_event(state, histories),

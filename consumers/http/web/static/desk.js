@@ -17,3 +17,52 @@ document.querySelectorAll("pre[data-copyable]").forEach(function (block) {
   });
   block.parentNode.insertBefore(button, block);
 });
+
+// The timeline (templates/timeline.html): focusing or pointing at a mark of the chart
+// highlights its row in the table under it, and the other way round; Enter on a mark
+// brings its row into view. Mark and row share data-kind and data-id.
+(function () {
+  function key(element) {
+    return element.getAttribute("data-kind") + "\u0000" + element.getAttribute("data-id");
+  }
+
+  function wire(figure) {
+    var pairs = {};
+    figure.querySelectorAll("g.mark[data-kind]").forEach(function (mark) {
+      pairs[key(mark)] = { mark: mark, row: null };
+    });
+    figure.querySelectorAll("table.timeline-facts tr[data-kind]").forEach(function (row) {
+      var pair = pairs[key(row)];
+      if (pair) {
+        pair.row = row;
+      }
+    });
+    function show(element, on) {
+      var pair = pairs[key(element)];
+      if (!pair || !pair.row) {
+        return;
+      }
+      pair.mark.classList.toggle("is-linked", on);
+      pair.row.classList.toggle("is-linked", on);
+    }
+    Object.keys(pairs).forEach(function (name) {
+      var pair = pairs[name];
+      [pair.mark, pair.row].forEach(function (element) {
+        if (!element) {
+          return;
+        }
+        element.addEventListener("focusin", function () { show(element, true); });
+        element.addEventListener("focusout", function () { show(element, false); });
+        element.addEventListener("mouseenter", function () { show(element, true); });
+        element.addEventListener("mouseleave", function () { show(element, false); });
+      });
+      pair.mark.addEventListener("keydown", function (event) {
+        if (event.key === "Enter" && pair.row) {
+          pair.row.scrollIntoView({ block: "nearest" });
+        }
+      });
+    });
+  }
+
+  document.querySelectorAll("figure.timeline").forEach(wire);
+})();
