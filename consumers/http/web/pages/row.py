@@ -13,6 +13,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -27,7 +28,7 @@ from consumers.http.web.templating import local, render
 from consumers.http.web.timeline import timeline
 from projections.queries.explain.query import explanation, explanation_json
 from projections.queries.explain.wording import duration_exact, duration_text, grouped
-from projections.queries.lineage import credit_lineage, lineage_json
+from projections.queries.lineage import Causes, credit_lineage, lineage_json
 from projections.store import StoreSnapshot
 
 router = APIRouter(include_in_schema=False)
@@ -73,7 +74,9 @@ class Words:
         return duration_text(int(micro)) if micro.denominator == 1 else f"{grouped(seconds)} s"
 
     def when(self, instant: str | None) -> str:
-        return local(instant, self.timezone)
+        # A row's page writes the same few instants many times (an outage's start in
+        # its report, its correction, its down run): each is worked out once.
+        return _local(instant, self.timezone)
 
     def span(self, value: Mapping[str, Any] | None) -> str:
         if value is None:
@@ -97,6 +100,11 @@ class Words:
 
     def negated(self, seconds: str) -> str:
         return str(-Fraction(seconds))
+
+
+@lru_cache(maxsize=4096)
+def _local(instant: str | None, timezone: str) -> str:
+    return local(instant, timezone)
 
 
 def api_value(value: object) -> str:
@@ -126,8 +134,11 @@ def row_page(
         document = json.loads(
             explanation_json(explanation(snapshot, contract_id, service_id, asked_period, moment))
         )
+        shared: Causes = {}
         lineages = {
-            e["entry_id"]: json.loads(lineage_json(credit_lineage(snapshot, e["entry_id"], moment)))
+            e["entry_id"]: json.loads(
+                lineage_json(credit_lineage(snapshot, e["entry_id"], moment, shared=shared))
+            )
             for e in document["entries"]
         }
         return document, lineages
