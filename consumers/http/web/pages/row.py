@@ -33,25 +33,26 @@ from projections.store import StoreSnapshot
 
 router = APIRouter(include_in_schema=False)
 
-# The row's figures shown as key figures, in the order a dispute letter reads them.
+# The row's figures shown as key figures, in the order a dispute letter reads them:
+# (the row field, its label for people).
 KEY_FIGURES = (
-    "availability_percent",
-    "availability_target_percent",
-    "availability_met",
-    "downtime_seconds",
-    "measured_seconds",
-    "excluded_seconds",
-    "covered_seconds",
-    "window_seconds",
-    "availability_credit_percent",
-    "incidents_met",
-    "incidents_missed",
-    "incidents_pending",
-    "response_attainment_percent",
-    "response_credit_percent",
-    "credit_percent",
-    "fee_basis",
-    "credit_amount",
+    ("availability_percent", "Availability"),
+    ("availability_target_percent", "Availability target"),
+    ("availability_met", "Target met"),
+    ("downtime_seconds", "Downtime (weighted)"),
+    ("measured_seconds", "Measured time"),
+    ("excluded_seconds", "Excluded time"),
+    ("covered_seconds", "Covered time"),
+    ("window_seconds", "Period window"),
+    ("availability_credit_percent", "Availability credit"),
+    ("incidents_met", "Incidents met"),
+    ("incidents_missed", "Incidents missed"),
+    ("incidents_pending", "Incidents pending"),
+    ("response_attainment_percent", "Response attainment"),
+    ("response_credit_percent", "Response credit"),
+    ("credit_percent", "Credit"),
+    ("fee_basis", "Fee basis"),
+    ("credit_amount", "Credit amount"),
 )
 REMEDIES = {"credit": "service credit", "cash": "cash refund"}
 
