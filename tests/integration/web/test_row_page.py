@@ -192,12 +192,12 @@ def test_every_event_id_links_to_its_event(desk: Desk, disputes: Page) -> None:
             text = link.inner_text().strip()
             assert link.get_attribute("href") == f"/web/events/{text}"
             linked.add(text)
-        assert event_ids(explained(desk, api)) <= linked
-        # No event id shown unlinked: every UUID-like code on the page is in a link.
+        named = event_ids(explained(desk, api))
+        assert named <= linked
+        # No event id is shown without its link.
         for code in disputes.locator("code").all():
-            text = code.inner_text().strip()
-            if text in linked:
-                assert code.evaluate("c => c.closest('a') !== null")
+            if code.inner_text().strip() in named:
+                assert code.evaluate("c => c.closest('a.event-id') !== null")
 
 
 def test_a_role_that_may_not_explain_sees_nothing(desk: Desk, browser: Browser) -> None:
@@ -218,6 +218,15 @@ def test_an_unknown_row_is_a_404_page(desk: Desk, disputes: Page) -> None:
     api = desk.served.get("/v1/rows/C-9999/crm/2026-10/explain").json()
     shown = disputes.get_by_role("alert").inner_text()
     assert shown.split(": ", 1)[1] == api["detail"].split(": ", 1)[1]
+
+
+def test_a_moment_the_api_refuses_is_refused_as_a_page(desk: Desk, disputes: Page) -> None:
+    answer = disputes.goto(desk.served.base + ROW + "?as_of=2026-13-45")
+    assert answer is not None
+    api = desk.served.get(EXPLAIN, as_of="2026-13-45")
+    assert answer.status == api.status_code == 400
+    assert disputes.get_by_role("alert").inner_text() == api.json()["detail"]
+    assert disputes.locator("[data-field]").count() == 0
 
 
 def test_screenshots(desk: Desk, disputes: Page) -> None:
