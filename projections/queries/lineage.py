@@ -21,6 +21,7 @@ from ledger.credits import CreditEntry, format_utc_micro
 from ledger.errors import NotFoundError
 from ledger.events import RecordedEvent
 from ledger.periods import Period, to_us
+from ledger.row_key import RowKey
 from ledger.timeformat import format_utc
 from projections.history_diff import period_diff
 from projections.queries.diff import cause_document
@@ -48,9 +49,19 @@ class Lineage:
     caused_by_horizon: bool
 
 
-def credit_lineage(store: StoreReads, entry_id: str, moment: datetime) -> Lineage:
+# The causes found between two record times of a row (see `_causes`), by the row's key
+# and those times: the lineages of one row's entries (a reversal and the re-issue
+# recorded with it replace the same issue) may share them instead of asking the diff
+# again.
+Causes = dict[tuple[RowKey, datetime, datetime], tuple[list[RecordedEvent], bool]]
+
+
+def credit_lineage(
+    store: StoreReads, entry_id: str, moment: datetime, *, shared: Causes | None = None
+) -> Lineage:
     """The lineage of entry `entry_id` as known at `moment` (`EntryNotFoundError` if no
-    such entry was recorded by then)."""
+    such entry was recorded by then). `shared`: causes already found for the same row
+    in the same read (the lineages of one row's entries asked together)."""
     entry = store.entry(entry_id)
     if entry is None or entry.recorded_at > moment:
         raise EntryNotFoundError(f"no credit entry {entry_id} was recorded by {format_utc(moment)}")
@@ -70,7 +81,14 @@ def credit_lineage(store: StoreReads, entry_id: str, moment: datetime) -> Lineag
         reversal = next(
             (e for e in row if e.kind == "reversal" and e.supersedes == entry.entry_id), None
         )
-    causes, horizon = _causes(store, entry, replaced)
+    causes: list[RecordedEvent] = []
+    horizon = False
+    if replaced is not None:
+        key = (entry.key, replaced.recorded_at, entry.recorded_at)
+        found = shared.get(key) if shared is not None else None
+        causes, horizon = found or _causes(store, entry, replaced)
+        if shared is not None:
+            shared[key] = (causes, horizon)
     return Lineage(
         as_of=moment,
         entry=entry,
@@ -91,13 +109,11 @@ def _issue_after(row: Sequence[CreditEntry], reversal: CreditEntry) -> CreditEnt
 
 
 def _causes(
-    store: StoreReads, entry: CreditEntry, replaced: CreditEntry | None
+    store: StoreReads, entry: CreditEntry, replaced: CreditEntry
 ) -> tuple[list[RecordedEvent], bool]:
     """The events that changed the row between `replaced` (the issue `entry` reverses or
     replaces) and `entry`, and whether time alone changed it, as the diff of the row's
     contract between their record times says."""
-    if replaced is None:
-        return [], False
     changes = period_diff(
         store,
         Period.from_label(entry.period),

@@ -175,6 +175,32 @@ def test_lineage_of_a_late_correction(ledger: str) -> None:
         assert credit_lineage(store, april.entry_id, now).caused_by == []
 
 
+def test_lineages_asked_together_share_their_causes(
+    ledger: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A row's reversal and its re-issue replace the same issue: asked together (the
+    row page), their causes are found once and are the ones each finds alone."""
+    from projections.queries import lineage
+
+    with LedgerStore(ledger, access="read") as store:
+        now = datetime.now(UTC)
+        entries = store.entries()
+        alone = [credit_lineage(store, e.entry_id, now) for e in entries]
+        asked: list[str] = []
+        found_alone = lineage._causes
+
+        def counted(store: StoreReads, entry: CreditEntry, replaced: CreditEntry) -> object:
+            asked.append(entry.entry_id)
+            return found_alone(store, entry, replaced)
+
+        monkeypatch.setattr(lineage, "_causes", counted)
+        shared: lineage.Causes = {}
+        together = [credit_lineage(store, e.entry_id, now, shared=shared) for e in entries]
+        assert together == alone
+        # The reversal asks; the re-issue, recorded with it, reuses its answer.
+        assert asked == [entries[1].entry_id]
+
+
 def test_an_entry_not_recorded_by_the_moment_is_not_found(ledger: str) -> None:
     with LedgerStore(ledger, access="read") as store:
         issue, reversal, *_ = store.entries()

@@ -66,3 +66,17 @@ document.querySelectorAll("pre[data-copyable]").forEach(function (block) {
 
   document.querySelectorAll("figure.timeline").forEach(wire);
 })();
+// The row page prints whole: a section folded on screen opens for printing, and folds
+// back after (without this script the print CSS still prints every open section).
+window.addEventListener("beforeprint", function () {
+  document.querySelectorAll(".row-page details:not([open])").forEach(function (d) {
+    d.setAttribute("open", "");
+    d.dataset.foldedForPrint = "yes";
+  });
+});
+window.addEventListener("afterprint", function () {
+  document.querySelectorAll(".row-page details[data-folded-for-print]").forEach(function (d) {
+    d.removeAttribute("open");
+    delete d.dataset.foldedForPrint;
+  });
+});
