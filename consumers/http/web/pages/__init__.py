@@ -7,10 +7,10 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from consumers.http.web.pages import periods, sign_in
+from consumers.http.web.pages import diff, overview, periods, sign_in
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
-ROUTERS = (sign_in.router, periods.router)
+ROUTERS = (sign_in.router, periods.router, overview.router, diff.router)
 
 
 def install(app: FastAPI) -> None:
