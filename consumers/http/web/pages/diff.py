@@ -25,11 +25,11 @@ from consumers.http.problems import invalid
 from consumers.http.web.access import reader
 from consumers.http.web.pages.common import blank_as_none, in_snapshot
 from consumers.http.web.templating import render
-from ledger.periods import Period
-from ledger.timeformat import parse_utc
+from ledger.periods import Period, to_us
+from ledger.timeformat import format_utc, parse_utc
+from projections.queries import as_of as moments
 from projections.queries.diff import Moment, diff, diff_json
 from projections.queries.explain.query import explanation, explanation_json
-from projections.queries.periods import periods, periods_json
 from projections.store import StoreSnapshot
 
 router = APIRouter(include_in_schema=False)
@@ -89,10 +89,9 @@ def diff_page(
     last = Moment(params.moment(last_text, "to"), "to", last_text)
 
     def compute(snapshot: StoreSnapshot) -> dict[str, Any]:
-        listed = json.loads(periods_json(periods(snapshot, None)))
-        closed_at = next(
-            (p["closed_at"] for p in listed["periods"] if p["period"] == asked_period.label), None
-        )
+        # The period's close known now, for the "since the close" link.
+        close_known = snapshot.closes(to_us(moments.now(snapshot))).get(asked_period.label)
+        closed_at = None if close_known is None else format_utc(close_known)
         if first.asked is None:  # the form alone: "from" is needed
             return {"document": None, "closed_at": closed_at, "rows": [], "pages": 1}
         document = json.loads(diff_json(diff(snapshot, asked_period, first, last, contract)))

@@ -31,11 +31,10 @@ from consumers.http.reports_now import report_now
 from consumers.http.web.access import reader
 from consumers.http.web.pages.common import AsOfField, blank_as_none, in_snapshot
 from consumers.http.web.templating import render
-from ledger.periods import Period
-from ledger.timeformat import parse_utc
+from ledger.periods import Period, to_us
+from ledger.timeformat import format_utc, parse_utc
 from projections.queries import as_of as moments
 from projections.queries.credits import credits, credits_json
-from projections.queries.periods import periods, periods_json
 from projections.queries.report import Report, report, report_json, rows_json
 from projections.store import StoreSnapshot
 
@@ -192,10 +191,10 @@ def overview(request: Request, period: Period, as_of: str | None) -> Overview:
     kept: AnswerCache[Report[str]] = request.app.state.reports_at_close
 
     def compute(snapshot: StoreSnapshot) -> tuple[str | None, Counter[tuple[str, str]], set[Any]]:
-        listed = json.loads(periods_json(periods(snapshot, moment)))
-        closed_at = next(
-            (p["closed_at"] for p in listed["periods"] if p["period"] == period.label), None
-        )
+        # The close the report's status comes from (`report` reads it so): the periods
+        # query would name it too, after folding every contract for its calendar.
+        close_known = snapshot.closes(to_us(moment)).get(period.label)
+        closed_at = None if close_known is None else format_utc(close_known)
         entries = json.loads(credits_json(credits(snapshot, period, None, moment)))["entries"]
         counted = Counter(_key(entry) for entry in entries)
         if closed_at is None:
