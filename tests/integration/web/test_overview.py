@@ -129,6 +129,9 @@ def test_sorts_by_credit_amount_both_ways(desk: Desk, browser: Browser) -> None:
     assert amounts == sorted(amounts)
     assert len(set(amounts)) > 1
     assert header.get_attribute("aria-sort") == "ascending"
+    # A screen reader hears the order and what the link does next.
+    named = "Credit (sorted ascending; sort descending)"
+    assert page.get_by_role("link", name=named, exact=True).count() == 1
     with page.expect_navigation():
         header.locator("a").click()
     shown = shown_rows(page)

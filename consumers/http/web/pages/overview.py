@@ -105,7 +105,12 @@ class Asked:
             "as_of": self.as_of,
         }
         given.update(changes)
-        kept = {name: str(value) for name, value in given.items() if value not in (None, "", 1)}
+        defaults = {"sort": "contract", "order": "asc", "page": 1}  # left out: shorter links
+        kept = {
+            name: str(value)
+            for name, value in given.items()
+            if value not in (None, "") and defaults.get(name) != value
+        }
         return "?" + urlencode(kept) if kept else "?"
 
     def sorted_by(self, key: str) -> str:
