@@ -27,8 +27,8 @@ from consumers.http.answer_cache import AnswerCache, answer_size
 from consumers.http.auth import refuse_unknown_parameters
 from consumers.http.keys import Keyring
 from consumers.http.problems import MEDIA_TYPE, TYPES, ProblemError, problem_of
+from consumers.http.reports_now import kept_reports
 from consumers.http.routes import audit, disputes, finance, intake, operations
-from consumers.http.routes.finance import report_size
 from consumers.http.schemas import Health
 from consumers.http.stores import Stores
 from consumers.http.web import errors as page_errors
@@ -94,7 +94,9 @@ def create_app(settings: Settings) -> FastAPI:
     expose_metrics(app, app.state.metrics)
     app.state.keyring = settings.keyring
     app.state.answers = AnswerCache(answer_size)
-    app.state.reports_now = AnswerCache(report_size)
+    app.state.reports_now = kept_reports()
+    # The reports as of a close, for the desk's marks of rows changed since (never change).
+    app.state.reports_at_close = kept_reports()
     app.state.sessions = Sessions()
     for module in (finance, disputes, audit, operations, intake):
         app.include_router(module.router)

@@ -3,16 +3,15 @@ filters), one entry with its lineage, and a contract's statement for a period.""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from consumers.http import answers, params
-from consumers.http.answer_cache import AnswerCache
 from consumers.http.auth import allow
 from consumers.http.cursors import Cursor, decode, filters_of
 from consumers.http.problems import invalid
+from consumers.http.reports_now import report_now
 from consumers.http.routes.common import (
     PERIOD_FORM,
     AsOf,
@@ -24,7 +23,6 @@ from consumers.http.routes.common import (
     period_query,
     read,
     read_page,
-    stores,
 )
 from consumers.http.schemas import (
     CreditsDocument,
@@ -33,12 +31,11 @@ from consumers.http.schemas import (
     ReportDocument,
     StatementDocument,
 )
-from ledger.periods import Period
 from projections.queries import as_of as moments
 from projections.queries.credits import CreditFilter, Credits, credits_json, credits_page
 from projections.queries.lineage import credit_lineage, lineage_json
 from projections.queries.periods import periods, periods_json
-from projections.queries.report import Report, as_of_later, report, report_json, rows_json
+from projections.queries.report import report, report_json, rows_json
 from projections.queries.statements import statement, statement_json
 from projections.store import StoreSnapshot
 
@@ -84,7 +81,7 @@ def period_report(
 ) -> Response:
     asked_period = params.period(period)
     if as_of is None:
-        text, position = _report_now(request, asked_period, contract)
+        text, position = report_now(request, asked_period, contract)
         return answers.document(request, text, chain_position=position)
 
     def compute(snapshot: StoreSnapshot) -> tuple[str, int]:
@@ -93,37 +90,6 @@ def period_report(
         return report_json(result), result.chain_position
 
     return read(request, compute, about_the_past=True)
-
-
-def report_size(kept: Report[str]) -> int:
-    return sum(len(part) for part in kept.parts)
-
-
-def _report_now(request: Request, period: Period, contract: str | None) -> tuple[str, int]:
-    """The report as of now. Its rows, computed under the chain head, stay those of any
-    later moment until the first of them changes with time alone (an ongoing outage at
-    once; a closed month's only by a new record): asked again before that, the kept rows
-    are written as of the new moment, the command line's bytes for it, not computed
-    again."""
-    asked_at = datetime.now(UTC)
-    reads = stores(request)
-    head = reads.head_position()
-
-    def compute() -> tuple[Report[str], bool]:
-        with reads.reader() as snapshot:
-            computed = report(snapshot, period, None, contract, render_part=rows_json)
-            return computed, snapshot.chain_head().position == head
-
-    kept: AnswerCache[Report[str]] = request.app.state.reports_now
-    rows = kept.answer((period.label, contract, head), compute)
-    if rows.as_of >= asked_at:  # computed since this request came: its answer as it is
-        return report_json(rows), rows.chain_position
-    with reads.reader() as snapshot:
-        now = moments.now(snapshot)
-        later = as_of_later(rows, now) if snapshot.chain_head().position == head else None
-        if later is None:  # a row changed with time, or a record arrived: compute it now
-            later = report(snapshot, period, None, contract, render_part=rows_json)
-    return report_json(later), later.chain_position
 
 
 @router.get(

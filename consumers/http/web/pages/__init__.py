@@ -7,10 +7,18 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from consumers.http.web.pages import audit, event, periods, row, sign_in
+from consumers.http.web.pages import audit, diff, event, overview, periods, row, sign_in
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
-ROUTERS = (sign_in.router, periods.router, row.router, event.router, audit.router)
+ROUTERS = (
+    sign_in.router,
+    periods.router,
+    overview.router,
+    row.router,
+    diff.router,
+    event.router,
+    audit.router,
+)
 
 
 def install(app: FastAPI) -> None:
