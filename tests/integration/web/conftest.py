@@ -1,4 +1,4 @@
-"""The web view's fixtures: one headless chromium for the session, and the demo's
+"""The web view's fixtures: one headless chromium per module, and the demo's
 month (closed, then corrected late) served by a real `serve` process on each store."""
 
 from __future__ import annotations
@@ -17,8 +17,11 @@ from tests.ledgers import demo_ledger
 from tests.web_browser import chromium
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """One chromium per module, not per session: Playwright's synchronous API keeps an
+    event loop running on this thread while it is open, and a later test's
+    `asyncio.run` would then refuse to start."""
     with chromium() as launched:
         yield launched
 
