@@ -8,6 +8,7 @@ Screenshots are test artifacts, written under `test-artifacts/web/` (or
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -67,3 +68,21 @@ def screenshot(page: Page, name: str) -> Path:
     path = artifacts() / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def as_answered(value: object) -> str:
+    """A figure as the API's JSON writes it: what a page's `data-value` must hold."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def figures(page: Page) -> dict[str, str]:
+    """Every `data-field` on the page: its name and the exact value it holds (a field
+    shown twice must hold the same value both times)."""
+    found: dict[str, str] = {}
+    for element in page.locator("[data-field]").all():
+        name = element.get_attribute("data-field")
+        value = element.get_attribute("data-value")
+        assert name is not None
+        assert value is not None
+        assert found.setdefault(name, value) == value, name
+    return found

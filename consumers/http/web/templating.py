@@ -10,11 +10,14 @@ Filters write values as people read them; none computes a figure:
 - `money`: an amount (already rounded by the ledger to its currency's minor unit) as
   that currency is written, e.g. `A$300.00`, `¥1,200`, `BHD1.500` (Babel's CLDR data);
 - `local`: an instant as the contract's wall time with its zone named, then UTC;
-- `grouped`: exact digits with thousands separators.
+- `grouped`: exact digits with thousands separators;
+- `as_answered`: a figure exactly as the API's JSON has it (the pages' `data-value`,
+  which the tests compare with the API).
 """
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -60,6 +63,12 @@ def local(instant: str | None, timezone: str) -> str:
     return local_text(to_us(parse_utc(instant)), timezone)
 
 
+def as_answered(value: object) -> str:
+    """A figure as the API's JSON answer writes it, for a `data-value` attribute: a
+    string as it is, anything else (a number, a boolean, null) as its JSON text."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
 def digits(text: str | None) -> str:
     return "–" if text is None else grouped(text)
 
@@ -71,7 +80,7 @@ ENVIRONMENT = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-ENVIRONMENT.filters.update(money=money, local=local, grouped=digits)
+ENVIRONMENT.filters.update(money=money, local=local, grouped=digits, as_answered=as_answered)
 
 
 def navigation(holder: ApiKey | None) -> list[tuple[str, str]]:

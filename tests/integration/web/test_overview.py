@@ -10,7 +10,6 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any
 
 import httpx
 import pytest
@@ -23,7 +22,7 @@ from projections.store import LedgerStore
 from tests.http_server import Served, serving
 from tests.infrastructure import sqlite_url
 from tests.integration.web.conftest import Desk
-from tests.web_browser import screenshot, sign_in
+from tests.web_browser import as_answered, screenshot, sign_in
 
 pytestmark = pytest.mark.integration
 
@@ -56,10 +55,6 @@ def shown_rows(page: Page) -> list[dict[str, str]]:
     return rows
 
 
-def api_value(value: Any) -> str:
-    return "" if value is None else str(value)
-
-
 def entries_per_row(served: Served, **params: str) -> Counter[tuple[str, str]]:
     listed = served.get("/v1/credits", period="2026-10", limit=1000, **params).json()
     return Counter((e["contract_id"], e["service_id"]) for e in listed["entries"])
@@ -76,7 +71,7 @@ def test_every_figure_is_the_apis_and_the_corrected_row_is_marked(
     entries = entries_per_row(desk.served)
     for row, expected in zip(shown, api["rows"], strict=True):
         for field in FIGURES:
-            assert row[field] == api_value(expected[field]), (field, row, expected)
+            assert row[field] == as_answered(expected[field]), (field, row, expected)
         key = (expected["contract_id"], expected["service_id"])
         assert row["entries"] == str(entries[key])
         assert row["mark"] == ("changed" if key == ("C-2002", "crm") else "same")
@@ -173,7 +168,7 @@ def test_as_of_the_close_shows_the_closes_figures(desk: Desk, browser: Browser) 
             assert key not in shown
             continue
         for field in FIGURES:
-            assert shown[key][field] == api_value(expected[field])
+            assert shown[key][field] == as_answered(expected[field])
         assert shown[key]["mark"] == "same"  # as of the close nothing changed since it
     assert shown[("C-2002", "crm")]["credit_amount"] == "120.00"
     corrected = page.locator('tr[data-row="C-2002/crm"] [data-field="credit_amount"]')

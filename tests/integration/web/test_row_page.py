@@ -6,7 +6,6 @@ rows sees nothing of it."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,7 +15,7 @@ from playwright.sync_api import Browser, Page
 from ledger.periods import to_us
 from ledger.timeformat import parse_utc
 from tests.integration.web.conftest import Desk
-from tests.web_browser import screenshot, sign_in
+from tests.web_browser import as_answered, figures, screenshot, sign_in
 
 pytestmark = pytest.mark.integration
 
@@ -25,27 +24,11 @@ INCIDENTS_ROW = "/web/periods/2026-10/rows/C-3003/managed-ops"
 EXPLAIN = "/v1/rows/C-2002/crm/2026-10/explain"
 
 
-def api_value(value: object) -> str:
-    return value if isinstance(value, str) else json.dumps(value)
-
-
 def explained(desk: Desk, path: str = EXPLAIN, **params: Any) -> dict[str, Any]:
     answer = desk.served.get(path, **params)
     assert answer.status_code == 200, answer.text
     document: dict[str, Any] = answer.json()
     return document
-
-
-def figures(page: Page) -> dict[str, str]:
-    """Every data-field on the page: its name and the exact value it holds."""
-    found: dict[str, str] = {}
-    for element in page.locator("[data-field]").all():
-        name = element.get_attribute("data-field")
-        value = element.get_attribute("data-value")
-        assert name is not None
-        assert value is not None
-        assert found.setdefault(name, value) == value, name
-    return found
 
 
 def event_ids(value: object) -> set[str]:
@@ -93,7 +76,7 @@ def test_every_figure_is_the_apis(desk: Desk, disputes: Page) -> None:
         "terms_version",
     }
     assert expected <= shown.keys()
-    assert shown == {name: api_value(row[name]) for name in shown}
+    assert shown == {name: as_answered(row[name]) for name in shown}
     assert shown["credit_amount"] == "300.00"
     key_figures = disputes.locator(".key-figures").inner_text()
     assert "A$300.00" in key_figures
@@ -148,7 +131,7 @@ def test_the_as_of_control_shows_the_close(desk: Desk, disputes: Page) -> None:
     then = figures(disputes)
     assert (then["credit_amount"], then["credit_percent"]) == ("120.00", "10")
     closed = explained(desk, as_of=desk.close_moment)["row"]
-    assert then == {name: api_value(closed[name]) for name in then}
+    assert then == {name: as_answered(closed[name]) for name in then}
     banner = disputes.locator(".past-banner").inner_text()
     assert "past moment" in banner
     assert "A$120.00" in disputes.locator(".key-figures").inner_text()

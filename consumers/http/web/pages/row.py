@@ -108,11 +108,6 @@ def _local(instant: str | None, timezone: str) -> str:
     return local(instant, timezone)
 
 
-def api_value(value: object) -> str:
-    """A row field as its JSON answer writes it (strings as they are)."""
-    return value if isinstance(value, str) else json.dumps(value)
-
-
 def _query(**values: str | None) -> str:
     kept = {k: v for k, v in values.items() if v}
     return ("?" + urlencode(kept)) if kept else ""
@@ -163,7 +158,6 @@ def row_page(
             "timeline": timeline(document),
             "words": Words(document["contract"]["timezone"]),
             "key_figures": KEY_FIGURES,
-            "api_value": api_value,
             "remedies": REMEDIES,
             "diff_link": diff_link,
             "as_of_query": _query(as_of=asked),
