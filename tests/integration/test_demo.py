@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import httpx
 import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
@@ -19,6 +20,7 @@ from consumers.intake.kafka_config import CREDITS_TOPIC, DEAD_LETTER_TOPIC, INBO
 from tests.builders import contract
 from tests.cli_process import environment
 from tests.cli_process import run_cli as run
+from tests.http_server import SERVING
 from tests.integration.test_cli import feed
 
 pytestmark = pytest.mark.integration
@@ -112,6 +114,44 @@ def printed_commands(stdout: str) -> list[str]:
     return [line.strip() for line in lines[start + 1 :] if line.strip()]
 
 
+def desk_commands(stdout: str) -> list[str]:
+    lines = stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("See the month in a"))
+    end = next(i for i, line in enumerate(lines) if line.startswith("The store stays behind"))
+    return [line.strip() for line in lines[start + 2 : end] if line.strip()]
+
+
+def open_the_desk_as_printed(stdout: str, cwd: Path) -> None:
+    """The demo's two desk commands as printed (serve on a free port rather than 8080,
+    which another program may hold), then the late correction in the desk's row page."""
+    make_key, serve = desk_commands(stdout)
+    made = run_as_printed(make_key, cwd)
+    assert made.returncode == 0, made.stderr
+    key = made.stdout.split(": ", 1)[1].splitlines()[0].strip()
+    assert serve.endswith("--listen 127.0.0.1:8080"), serve
+    process = subprocess.Popen(
+        ["/bin/sh", "-c", "exec " + serve.removesuffix("8080") + "0"],
+        cwd=cwd,
+        env=environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        base = next(m.group(1) for line in process.stdout if (m := SERVING.search(line)))
+        with httpx.Client(base_url=base, timeout=60) as browser:
+            signed = browser.post("/web/sign-in", data={"api_key": key, "then": "/web/periods"})
+            assert signed.status_code == 303, signed.text
+            row = browser.get("/web/periods/2026-10/rows/C-2002/crm")
+            assert row.status_code == 200, row.text
+            assert "A$300.00" in row.text
+            assert "outage.amended" in row.text
+    finally:
+        process.terminate()
+        assert process.wait(60) == 0
+
+
 def run_as_printed(command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """In a shell whose PATH lacks the venv, as after `python3 dev.py demo`."""
     venv_bin = str(Path(sys.executable).parent)
@@ -149,6 +189,8 @@ def test_demo_runs_again_over_its_own_output_and_its_printed_commands_run_as_pri
         assert ran.returncode == 0, f"{command}\n{ran.stderr}"
         assert ran.stdout.strip(), command
         assert ran.stderr == "", f"{command}\n{ran.stderr}"
+
+    open_the_desk_as_printed(first.stdout, tmp_path)
 
     # Reading the demo's store left it the demo's: a second run needs no --force.
     second = run("demo", "--dir", DIR, cwd=tmp_path)
