@@ -96,7 +96,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.answers = AnswerCache(answer_size)
     app.state.reports_now = kept_reports()
     # The reports as of a close, for the desk's marks of rows changed since (never change).
-    app.state.reports_at_close = kept_reports()
+    app.state.reports_past = kept_reports()
     app.state.sessions = Sessions()
     for module in (finance, disputes, audit, operations, intake):
         app.include_router(module.router)

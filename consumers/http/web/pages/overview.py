@@ -7,8 +7,11 @@ sorted and paged on the server, so a period of thousands of rows is sent 100 at 
 (the same query as of that moment): one report more, and none at all when nothing was
 recorded after the close (its chain position is the page's). A diff between the two
 moments would compute both reports again and their causes besides; the causes are the
-diff view's (`diff.py`), linked from here. The report as of a close never changes, so it
-is kept (`app.state.reports_at_close`), keyed by the chain position of the close moment.
+diff view's (`diff.py`), linked from here. A report as of a past moment (the close, or
+the moment asked with `as_of`) never changes once that moment's records are all in, so
+it is kept (`app.state.reports_past`), keyed by the moment and the chain position it
+reaches: a record landing at or before that moment later moves the position, and so
+asks for a new report.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -171,6 +175,19 @@ class Overview:
     rows: list[Row]  # every row with `entries` and `changed` added
 
 
+def past_report(
+    request: Request, snapshot: StoreSnapshot, period: Period, moment: datetime
+) -> Report[str]:
+    """The report of `period` as of the past `moment`, kept once computed."""
+    kept: AnswerCache[Report[str]] = request.app.state.reports_past
+    position = moments.position_at(snapshot, moment)
+
+    def computed() -> tuple[Report[str], bool]:
+        return report(snapshot, period, moment, None, render_part=rows_json), True
+
+    return kept.answer((period.label, format_utc(moment), position), computed)
+
+
 def _report(request: Request, period: Period, as_of: str | None) -> dict[str, Any]:
     """The report document the API answers `GET /v1/periods/{period}/report` with."""
     if as_of is None:
@@ -178,8 +195,9 @@ def _report(request: Request, period: Period, as_of: str | None) -> dict[str, An
     else:
 
         def compute(snapshot: StoreSnapshot) -> str:
-            asked = params.as_of(snapshot, as_of)
-            return report_json(report(snapshot, period, asked, None, render_part=rows_json))
+            return report_json(
+                past_report(request, snapshot, period, params.as_of(snapshot, as_of))
+            )
 
         text = in_snapshot(request, compute)
     document: dict[str, Any] = json.loads(text)
@@ -193,7 +211,6 @@ def _key(row: Row) -> tuple[str, str]:
 def overview(request: Request, period: Period, as_of: str | None) -> Overview:
     document = _report(request, period, as_of)
     moment = parse_utc(document["as_of"])
-    kept: AnswerCache[Report[str]] = request.app.state.reports_at_close
 
     def compute(snapshot: StoreSnapshot) -> tuple[str | None, Counter[tuple[str, str]], set[Any]]:
         # The close the report's status comes from (`report` reads it so): the periods
@@ -205,14 +222,9 @@ def overview(request: Request, period: Period, as_of: str | None) -> Overview:
         if closed_at is None:
             return None, counted, set()
         close = parse_utc(closed_at)
-        at_close = moments.position_at(snapshot, close)
-        if at_close == document["chain_position"]:  # nothing recorded since the close
-            return closed_at, counted, set()
-
-        def closing() -> tuple[Report[str], bool]:
-            return report(snapshot, period, close, None, render_part=rows_json), True
-
-        then = json.loads(report_json(kept.answer((period.label, closed_at, at_close), closing)))
+        if moments.position_at(snapshot, close) == document["chain_position"]:
+            return closed_at, counted, set()  # nothing recorded since the close
+        then = json.loads(report_json(past_report(request, snapshot, period, close)))
         before = {_key(row): row for row in then["rows"]}
         changed = {_key(row) for row in document["rows"] if before.get(_key(row)) != row}
         return closed_at, counted, changed
