@@ -8,7 +8,8 @@ or a proxy, and a content policy that lets the page load only the ledger's own a
 Filters write values as people read them; none computes a figure:
 
 - `money`: an amount (already rounded by the ledger to its currency's minor unit) as
-  that currency is written, e.g. `A$300.00`, `¥1,200`, `BHD1.500` (Babel's CLDR data);
+  that currency is written, e.g. `A$300.00`, `¥1,200`, `BHD1.500`, `HUF12,345.67`
+  (symbols and grouping from Babel's CLDR data, decimals from ISO 4217);
 - `local`: an instant as the contract's wall time with its zone named, then UTC;
 - `grouped`: exact digits with thousands separators;
 - `as_answered`: a figure exactly as the API's JSON has it (the pages' `data-value`,
@@ -28,6 +29,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from consumers.http.keys import ApiKey
 from consumers.http.roles import may
+from ledger.currencies import minor_units
 from ledger.periods import to_us
 from ledger.timeformat import parse_utc
 from projections.queries.explain.wording import grouped, local_text
@@ -52,9 +54,21 @@ NAVIGATION = (
 
 
 def money(amount: str | Decimal | None, currency: str) -> str:
+    """The amount with its currency's symbol and grouping (CLDR, through Babel), and
+    exactly its digits: as many decimals as the currency's ISO 4217 minor units (the
+    ledger's own table, `ledger.currencies`, not CLDR's, which differs for some), never
+    rounded (the ledger rounded it once already; finer digits are kept, not hidden)."""
     if amount is None:
         return "–"
-    return format_currency(Decimal(amount), currency, locale=LOCALE)
+    places = minor_units(currency)
+    return format_currency(
+        Decimal(amount),
+        currency,
+        format="¤#,##0" + ("." + "0" * places if places else ""),
+        locale=LOCALE,
+        currency_digits=False,
+        decimal_quantization=False,
+    )
 
 
 def local(instant: str | None, timezone: str) -> str:
