@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from consumers.http.web.templating import as_answered, money
+from consumers.http.web.templating import as_answered, event_href, money, segment
 
 
 @pytest.mark.parametrize(
@@ -44,3 +44,11 @@ def test_no_amount_is_a_dash() -> None:
 def test_figures_are_kept_as_the_api_answers_them() -> None:
     assert as_answered("99.8315") == "99.8315"
     assert [as_answered(v) for v in (None, True, False, 3)] == ["null", "true", "false", "3"]
+
+
+def test_an_id_in_a_link_stays_one_segment_of_its_path() -> None:
+    assert segment("a/b#c?d e%") == "a%2Fb%23c%3Fd%20e%25"
+    assert event_href("e/1#x") == "/web/events/e%2F1%23x"
+    assert (
+        event_href("e1", "2026-03-05T09:00:00Z") == "/web/events/e1?as_of=2026-03-05T09%3A00%3A00Z"
+    )

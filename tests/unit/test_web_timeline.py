@@ -402,7 +402,7 @@ class _Dom(HTMLParser):
 
 
 def _rendered(drawn: Timeline) -> str:
-    return ENVIRONMENT.get_template("timeline.html").render(timeline=drawn)
+    return ENVIRONMENT.get_template("timeline.html").render(timeline=drawn, as_of=None)
 
 
 def test_the_partial_keeps_the_dom_contract_the_row_page_relies_on() -> None:

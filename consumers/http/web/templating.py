@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 from babel.numbers import format_currency
 from fastapi import Request
@@ -83,6 +84,17 @@ def as_answered(value: object) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
+def segment(text: object) -> str:
+    """An id as one segment of a link's path: every character that is not plain
+    (`/`, `?`, `#`, `%`, spaces, ...) escaped, so an id never reaches another page."""
+    return quote(str(text), safe="")
+
+
+def event_href(event_id: str, as_of: str | None = None) -> str:
+    """The link to an event's envelope, as of the moment the page shows (if asked)."""
+    return f"/web/events/{segment(event_id)}" + (f"?as_of={quote(as_of)}" if as_of else "")
+
+
 def digits(text: str | None) -> str:
     return "–" if text is None else grouped(text)
 
@@ -94,7 +106,10 @@ ENVIRONMENT = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-ENVIRONMENT.filters.update(money=money, local=local, grouped=digits, as_answered=as_answered)
+ENVIRONMENT.filters.update(
+    money=money, local=local, grouped=digits, as_answered=as_answered, segment=segment
+)
+ENVIRONMENT.globals.update(event_href=event_href)
 
 
 def navigation(holder: ApiKey | None) -> list[tuple[str, str]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 from playwright.sync_api import Browser, Page
@@ -137,6 +138,14 @@ def test_the_as_of_control_shows_the_close(desk: Desk, disputes: Page) -> None:
     assert "A$120.00" in disputes.locator(".key-figures").inner_text()
     # At the close only the first issue was recorded.
     assert disputes.locator("section.entry").count() == 1
+    # Its links keep the moment: an event as known then, the changes up to it.
+    moment = quote(desk.close_moment)
+    hrefs = disputes.eval_on_selector_all("a.event-id, a.id", "links => links.map(a => a.href)")
+    assert hrefs
+    assert all(href.endswith(f"?as_of={moment}") for href in hrefs)
+    changes = disputes.get_by_role("link", name="What changed since the close")
+    asked = parse_qs(urlsplit(changes.get_attribute("href") or "").query)
+    assert asked["to"] == [desk.close_moment]
 
 
 def test_the_lineage_shows_issue_reversal_and_reissue(desk: Desk, disputes: Page) -> None:

@@ -145,7 +145,14 @@ def row_page(
         None
         if closed_at is None
         else f"/web/periods/{document['period']}/diff"
-        + _query(**{"from": closed_at, "contract": document["contract_id"]})
+        # As of the moment shown: what changed from the close up to it.
+        + _query(
+            **{
+                "from": closed_at,
+                "to": document["as_of"] if asked else None,
+                "contract": document["contract_id"],
+            }
+        )
     )
     return render(
         request,
