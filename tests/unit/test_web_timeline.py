@@ -165,7 +165,7 @@ def test_sydney_october_has_a_23_hour_day_and_every_tick_at_a_true_local_midnigh
         assert midnight.astimezone(sydney).hour == 0
         assert d.x == _two_places(exact_x(f"{midnight:%Y-%m-%dT%H:%M:%SZ}", window))
     fourth = drawn.days[3]
-    assert (fourth.day, fourth.hours) == (date(2026, 10, 4), 23)
+    assert (fourth.day, fourth.hours) == (date(2026, 10, 4), Fraction(23))
     assert [d.day for d in drawn.clock_changes] == [date(2026, 10, 4)]
     # Midnight of the 5th is 2026-10-04T13:00Z (AEDT, +11): 95 hours into the window.
     assert drawn.days[4].x == Decimal("127.86")  # 1000 × 342,000 / 2,674,800 = 127.860…
@@ -177,8 +177,20 @@ def test_sydney_october_has_a_23_hour_day_and_every_tick_at_a_true_local_midnigh
 
 def test_berlin_october_has_a_25_hour_day() -> None:
     drawn = timeline(document([contract(tz="Europe/Berlin")]))
-    assert [(d.day, d.hours) for d in drawn.clock_changes] == [(date(2026, 10, 25), 25)]
+    assert [(d.day, d.hours) for d in drawn.clock_changes] == [(date(2026, 10, 25), Fraction(25))]
     assert drawn.zones == "CEST/CET"
+
+
+def test_lord_howe_october_has_a_day_of_23_and_a_half_hours() -> None:
+    """Clocks there move by half an hour: the day is said exactly, never rounded."""
+    drawn = timeline(document([contract(tz="Australia/Lord_Howe")]))
+    [changed] = drawn.clock_changes
+    assert (changed.day, changed.hours, changed.hours_text) == (
+        date(2026, 10, 4),
+        Fraction(47, 2),
+        "23.5",
+    )
+    assert changed.title == "Sun 2026-10-04, 23.5 hours"
 
 
 # -- statuses --------------------------------------------------------------------------

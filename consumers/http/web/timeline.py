@@ -38,7 +38,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ledger.periods import Period, from_us, local_date_of, local_midnight_us, to_us
-from ledger.timeformat import format_utc, parse_utc
+from ledger.timeformat import decimal_text, format_utc, parse_utc
 from projections.queries.explain.wording import (
     duration_exact,
     local_range_text,
@@ -168,8 +168,14 @@ class Day:
     day: date
     x: Decimal
     x_end: Decimal
-    hours: int  # 23, 24 or 25 (a DST change), or fewer at a window edge
+    # 23, 24 or 25 (a DST change; 23.5 or 24.5 where clocks move half an hour, as on
+    # Lord Howe Island), or fewer at a window edge: exact, never rounded.
+    hours: Fraction
     weekend: bool
+
+    @property
+    def hours_text(self) -> str:
+        return decimal_text(self.hours)
 
     @property
     def label(self) -> str:
@@ -181,7 +187,7 @@ class Day:
 
     @property
     def title(self) -> str:
-        return f"{self.day:%a} {self.day.isoformat()}, {self.hours} hours"
+        return f"{self.day:%a} {self.day.isoformat()}, {self.hours_text} hours"
 
 
 @dataclass(frozen=True, slots=True)
@@ -667,7 +673,7 @@ def _days(scale: _Scale, window: tuple[int, int], timezone: str) -> list[Day]:
         start = max(local_midnight_us(day, timezone), window[0])
         end = min(local_midnight_us(day + timedelta(days=1), timezone), window[1])
         hours = Fraction(end - start, 3_600_000_000)
-        days.append(Day(day, scale.x(start), scale.x(end), round(hours), day.weekday() >= 5))
+        days.append(Day(day, scale.x(start), scale.x(end), hours, day.weekday() >= 5))
         day += timedelta(days=1)
     return days
 
