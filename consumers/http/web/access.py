@@ -15,6 +15,7 @@ from fastapi import Request
 
 from consumers.http.auth import refuse_unknown_parameters
 from consumers.http.keys import ApiKey
+from consumers.http.problems import ProblemError
 from consumers.http.roles import ALLOWED, may
 from consumers.http.web.session import COOKIE, Sessions
 
@@ -43,6 +44,24 @@ def sessions(request: Request) -> Sessions:
 
 def signed_in(request: Request) -> ApiKey | None:
     return sessions(request).holder(request.cookies.get(COOKIE))
+
+
+def refuse_other_sites(request: Request) -> None:
+    """A form posted from another site is refused: a page elsewhere could otherwise sign
+    a visitor in with its own key (and show them its holder's view) or sign them out.
+    Browsers say where a request comes from (`Sec-Fetch-Site`, else `Origin`); a
+    client that says neither is not a browser visiting another site."""
+    site = request.headers.get("sec-fetch-site")
+    origin = request.headers.get("origin")
+    ours = f"{request.url.scheme}://{request.url.netloc}"
+    if (site is not None and site not in ("same-origin", "none")) or (
+        site is None and origin is not None and origin != ours
+    ):
+        raise ProblemError(
+            "forbidden",
+            "a sign-in or sign-out form sent from another site is refused: use this "
+            "server's own sign-in page",
+        )
 
 
 def sign_in_url(then: str) -> str:

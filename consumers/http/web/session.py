@@ -2,9 +2,10 @@
 token in a cookie (HttpOnly, SameSite=Strict), so the key never sits in the browser.
 
 Sessions live in this process's memory: a restart signs everyone out, which for a desk
-of dispute handlers is a sign-in again, not a loss. A session idle for `IDLE_SECONDS`
-ends; at most `MOST` are kept (the longest idle goes first), so no number of sign-ins
-can grow the process without bound.
+of dispute handlers is a sign-in again, not a loss. A session ends `LIFETIME_SECONDS`
+after signing in (when the cookie does too), or sooner when idle for `IDLE_SECONDS`, so
+a copied token does not live on by being used; at most `MOST` are kept (the longest idle
+goes first), so no number of sign-ins can grow the process without bound.
 """
 
 from __future__ import annotations
@@ -17,22 +18,32 @@ from collections import OrderedDict
 from consumers.http.keys import ApiKey
 
 COOKIE = "sla_ledger_session"
-IDLE_SECONDS = 8 * 3600
+LIFETIME_SECONDS = 8 * 3600
+IDLE_SECONDS = 2 * 3600
 MOST = 10_000
 
 
 class Sessions:
-    def __init__(self, *, idle_seconds: float = IDLE_SECONDS, most: int = MOST) -> None:
+    def __init__(
+        self,
+        *,
+        lifetime_seconds: float = LIFETIME_SECONDS,
+        idle_seconds: float = IDLE_SECONDS,
+        most: int = MOST,
+    ) -> None:
+        self._lifetime = lifetime_seconds
         self._idle = idle_seconds
         self._most = most
-        self._held: OrderedDict[str, tuple[ApiKey, float]] = OrderedDict()
+        # token -> (holder, opened, last used), the longest idle first
+        self._held: OrderedDict[str, tuple[ApiKey, float, float]] = OrderedDict()
         self._lock = threading.Lock()
 
     def open(self, holder: ApiKey) -> str:
         """A new session for `holder`: its token, for the cookie."""
         token = secrets.token_urlsafe(32)
+        now = time.monotonic()
         with self._lock:
-            self._held[token] = (holder, time.monotonic())
+            self._held[token] = (holder, now, now)
             while len(self._held) > self._most:
                 self._held.popitem(last=False)
         return token
@@ -47,11 +58,11 @@ class Sessions:
             found = self._held.get(token)
             if found is None:
                 return None
-            holder, seen = found
-            if now - seen > self._idle:
+            holder, opened, used = found
+            if now - used > self._idle or now - opened > self._lifetime:
                 del self._held[token]
                 return None
-            self._held[token] = (holder, now)
+            self._held[token] = (holder, opened, now)
             self._held.move_to_end(token)
             return holder
 

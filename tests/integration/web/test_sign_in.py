@@ -57,3 +57,51 @@ def test_the_key_is_never_in_the_page_or_the_log(desk: Desk, browser: Browser) -
     assert all(key not in c["value"] for c in page.context.cookies())
     assert key not in desk.served.log()
     page.context.close()
+
+
+def test_a_form_from_another_site_neither_signs_in_nor_out(desk: Desk) -> None:
+    key = desk.served.keys["disputes"]
+    with httpx.Client(base_url=desk.served.base) as client:
+        for header in ({"Origin": "https://elsewhere.example"}, {"Sec-Fetch-Site": "cross-site"}):
+            answer = client.post("/web/sign-in", data={"api_key": key}, headers=header)
+            assert answer.status_code == 403
+            assert "another site" in answer.text
+            assert "set-cookie" not in answer.headers
+        signed = client.post("/web/sign-in", data={"api_key": key})
+        assert signed.status_code == 303
+        refused = client.post("/web/sign-out", headers={"Sec-Fetch-Site": "cross-site"})
+        assert refused.status_code == 403
+        assert client.get("/web/periods").status_code == 200  # still signed in
+
+
+def test_signing_out_or_in_again_ends_the_old_session_on_the_server(desk: Desk) -> None:
+    key = desk.served.keys["disputes"]
+    with httpx.Client(base_url=desk.served.base) as client:
+        client.post("/web/sign-in", data={"api_key": key})
+        first = client.cookies["sla_ledger_session"]
+        client.post("/web/sign-in", data={"api_key": key})
+        second = client.cookies["sla_ledger_session"]
+        assert second != first
+        client.post("/web/sign-out")
+    for token in (first, second):  # replayed, as a copied cookie would be
+        with httpx.Client(
+            base_url=desk.served.base, cookies={"sla_ledger_session": token}
+        ) as replay:
+            assert replay.get("/web/periods").status_code == 303
+
+
+def test_hostile_paths_and_values_are_one_line_4xx_pages(desk: Desk) -> None:
+    key = desk.served.keys["all"]
+    with httpx.Client(base_url=desk.served.base) as client:
+        client.post("/web/sign-in", data={"api_key": key})
+        for path in (
+            "/web/periods/2026-10/rows/" + "C" * 5000 + "/crm",
+            "/web/events/" + "e" * 5000,
+            "/web/sign-in?then=" + "x" * 5000,
+            "/web/periods/2026-10/rows/C-2002/crm?as_of=" + "9" * 100,
+        ):
+            answer = client.get(path)
+            assert 400 <= answer.status_code < 500, (path[:60], answer.status_code)
+            assert "Traceback" not in answer.text
+            assert "C" * 300 not in answer.text
+            assert "e" * 300 not in answer.text

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, TypeVar
 
-from fastapi import Query, Request
+from fastapi import Path, Query, Request
 
 from consumers.http.routes.common import stores
+from ledger.inbound import MAX_IDENTIFIER_CHARS
 from projections.store import StoreSnapshot
 
 T = TypeVar("T")
@@ -17,6 +18,11 @@ AsOfField = Annotated[
     str | None,
     Query(max_length=40, description="Show the page as the ledger knew it at this moment."),
 ]
+
+
+# An id in a page's path: no longer than the intake lets any identifier be, so a hostile
+# path is refused in one line rather than echoed back at length.
+IdPath = Annotated[str, Path(max_length=MAX_IDENTIFIER_CHARS)]
 
 
 def in_snapshot(request: Request, compute: Callable[[StoreSnapshot], T]) -> T:

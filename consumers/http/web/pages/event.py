@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from consumers.http import params
 from consumers.http.keys import ApiKey
 from consumers.http.web.access import reader
-from consumers.http.web.pages.common import AsOfField, blank_as_none, in_snapshot
+from consumers.http.web.pages.common import AsOfField, IdPath, blank_as_none, in_snapshot
 from consumers.http.web.templating import render
 from projections.queries.event_record import event_record, event_record_json
 from projections.store import StoreSnapshot
@@ -28,7 +28,7 @@ router = APIRouter(include_in_schema=False)
 @router.get("/web/events/{event_id}")
 def event_page(
     request: Request,
-    event_id: str,
+    event_id: IdPath,
     holder: Annotated[ApiKey, Depends(reader("event_record"))],
     as_of: AsOfField = None,
 ) -> Response:

@@ -23,7 +23,7 @@ from consumers.http import params
 from consumers.http.keys import ApiKey
 from consumers.http.routes.finance import PeriodPath
 from consumers.http.web.access import reader
-from consumers.http.web.pages.common import AsOfField, blank_as_none, in_snapshot
+from consumers.http.web.pages.common import AsOfField, IdPath, blank_as_none, in_snapshot
 from consumers.http.web.templating import local, render
 from consumers.http.web.timeline import timeline
 from projections.queries.explain.query import explanation, explanation_json
@@ -118,8 +118,8 @@ def row_page(
     request: Request,
     holder: Annotated[ApiKey, Depends(reader("explain_row"))],
     period: PeriodPath,
-    contract_id: str,
-    service_id: str,
+    contract_id: IdPath,
+    service_id: IdPath,
     as_of: AsOfField = None,
 ) -> Response:
     asked_period = params.period(period)

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from consumers.http.keys import Keyring
-from consumers.http.web.access import sessions, signed_in
-from consumers.http.web.session import COOKIE, IDLE_SECONDS
+from consumers.http.web.access import refuse_other_sites, sessions, signed_in
+from consumers.http.web.session import COOKIE, LIFETIME_SECONDS
 from consumers.http.web.templating import HEADERS, render
 
 router = APIRouter(include_in_schema=False)
@@ -31,7 +31,9 @@ def web_home() -> Response:
 
 
 @router.get("/web/sign-in")
-def sign_in_form(request: Request, then: str | None = None) -> Response:
+def sign_in_form(
+    request: Request, then: Annotated[str | None, Query(max_length=2000)] = None
+) -> Response:
     return render(
         request, "sign_in.html", {"then": _then(then), "error": None}, holder=signed_in(request)
     )
@@ -43,6 +45,7 @@ def sign_in(
     api_key: Annotated[str, Form(max_length=200)] = "",
     then: Annotated[str, Form(max_length=2000)] = HOME,
 ) -> Response:
+    refuse_other_sites(request)
     keyring: Keyring = request.app.state.keyring
     holder = keyring.holder(api_key.strip()) if api_key.strip() else None
     if holder is None:
@@ -53,11 +56,13 @@ def sign_in(
             "this server: check it, or ask the ledger's operator for one"
         )
         return render(request, "sign_in.html", {"then": _then(then), "error": error}, status=401)
+    kept = sessions(request)
+    kept.close(request.cookies.get(COOKIE))  # a sign-in replaces the browser's session
     response = RedirectResponse(_then(then), status_code=303, headers=HEADERS)
     response.set_cookie(
         COOKIE,
-        sessions(request).open(holder),
-        max_age=IDLE_SECONDS,
+        kept.open(holder),
+        max_age=LIFETIME_SECONDS,
         path="/web",
         httponly=True,
         samesite="strict",
@@ -68,6 +73,7 @@ def sign_in(
 
 @router.post("/web/sign-out")
 def sign_out(request: Request) -> Response:
+    refuse_other_sites(request)
     sessions(request).close(request.cookies.get(COOKIE))
     response = RedirectResponse("/web/sign-in", status_code=303, headers=HEADERS)
     response.delete_cookie(COOKIE, path="/web")
