@@ -105,3 +105,11 @@ def test_hostile_paths_and_values_are_one_line_4xx_pages(desk: Desk) -> None:
             assert "Traceback" not in answer.text
             assert "C" * 300 not in answer.text
             assert "e" * 300 not in answer.text
+
+
+def test_the_assets_are_the_ledgers_own_and_never_sniffed(desk: Desk) -> None:
+    for asset, kind in (("desk.css", "text/css"), ("desk.js", "javascript")):
+        answer = httpx.get(f"{desk.served.base}/web/static/{asset}")
+        assert answer.status_code == 200
+        assert kind in answer.headers["content-type"]
+        assert answer.headers["x-content-type-options"] == "nosniff"

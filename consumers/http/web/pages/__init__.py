@@ -6,6 +6,8 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.responses import Response
+from starlette.types import Scope
 
 from consumers.http.web.pages import audit, diff, event, overview, periods, row, sign_in
 
@@ -21,7 +23,16 @@ ROUTERS = (
 )
 
 
+class Assets(StaticFiles):
+    """The desk's stylesheet and script, never sniffed as another type."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
 def install(app: FastAPI) -> None:
-    app.mount("/web/static", StaticFiles(directory=STATIC), name="web-static")
+    app.mount("/web/static", Assets(directory=STATIC), name="web-static")
     for router in ROUTERS:
         app.include_router(router)
