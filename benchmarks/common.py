@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -34,6 +34,19 @@ def postgres_url(given: str | None) -> Iterator[str]:
             conn.execute("CREATE DATABASE sla_bench")
         yield uri.replace("/postgres?", "/sla_bench?", 1)
         server.cleanup()
+
+
+def on_each_store(
+    measure: Callable[[str, Path, str], None], postgres: str | None, prefix: str
+) -> None:
+    """`measure(url, directory, store)` on a new SQLite file, then, if `postgres` names
+    a server, on a new database there, each with a scratch directory of its own."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as name:
+        directory = Path(name)
+        measure(f"sqlite:///{directory / 'ledger.db'}", directory, "sqlite")
+    if postgres:
+        with tempfile.TemporaryDirectory(prefix=prefix) as name, fresh_database(postgres) as url:
+            measure(url, Path(name), "postgresql")
 
 
 def revision() -> str:

@@ -16,20 +16,19 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 
-from benchmarks.common import fresh_database, revision
+from benchmarks.common import on_each_store, revision
 from benchmarks.history_growth import Plan, month_lines
 from consumers.intake.file_ingest import ingest_file
 from ledger.periods import Period
 from ledger.timeformat import format_utc
 from projections.credit_entries import close_period
-from projections.store import LedgerStore, sqlite_url
+from projections.store import LedgerStore
 from tests.http_server import serving
 
 PERIOD = Period(2026, 9)
@@ -89,15 +88,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10)
     args = parser.parse_args()
     print(f"commit {revision()}")
-    with tempfile.TemporaryDirectory(prefix="sla-bench-overview-") as name:
-        directory = Path(name)
-        measure(sqlite_url(str(directory / "ledger.db")), directory, args.runs, "sqlite")
-    if args.postgres:
-        with (
-            tempfile.TemporaryDirectory(prefix="sla-bench-overview-") as name,
-            fresh_database(args.postgres) as url,
-        ):
-            measure(url, Path(name), args.runs, "postgresql")
+    on_each_store(
+        lambda url, directory, store: measure(url, directory, args.runs, store),
+        args.postgres,
+        "sla-bench-overview-",
+    )
 
 
 if __name__ == "__main__":

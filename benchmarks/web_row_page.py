@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
 import time
 import warnings
 from datetime import UTC, datetime, timedelta
@@ -29,14 +28,14 @@ from pathlib import Path
 
 import httpx
 
-from benchmarks.common import fresh_database, revision
+from benchmarks.common import on_each_store, revision
 from consumers.http.app import Settings, create_app
 from consumers.http.keys import config_entry, new_key, parse_entries
 from consumers.http.roles import Role
 from ledger.periods import Period
 from ledger.timeformat import format_utc
 from projections.credit_entries import close_period
-from projections.store import LedgerStore, sqlite_url
+from projections.store import LedgerStore
 from tests.builders import contract, ev, maintenance, outage
 from tests.http_server import Served, serving
 from tests.ledgers import ingest_docs
@@ -159,15 +158,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
     print(f"commit {revision()}")
-    with tempfile.TemporaryDirectory(prefix="sla-bench-row-") as name:
-        directory = Path(name)
-        measure(sqlite_url(str(directory / "ledger.db")), directory, args.runs, "sqlite")
-    if args.postgres:
-        with (
-            tempfile.TemporaryDirectory(prefix="sla-bench-row-") as name,
-            fresh_database(args.postgres) as url,
-        ):
-            measure(url, Path(name), args.runs, "postgresql")
+    on_each_store(
+        lambda url, directory, store: measure(url, directory, args.runs, store),
+        args.postgres,
+        "sla-bench-row-",
+    )
 
 
 if __name__ == "__main__":

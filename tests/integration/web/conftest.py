@@ -3,9 +3,12 @@ month (closed, then corrected late) served by a real `serve` process on each sto
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from playwright.sync_api import Browser
@@ -15,6 +18,8 @@ from tests.http_server import Served, serving
 from tests.infrastructure import fresh_postgres_database, sqlite_url
 from tests.ledgers import demo_ledger
 from tests.web_browser import chromium
+
+T = TypeVar("T")
 
 
 @pytest.fixture(scope="module")
@@ -38,20 +43,34 @@ class Desk:
         return format_utc(self.closed_at)
 
 
+@contextmanager
+def served_ledger(
+    request: pytest.FixtureRequest,
+    directory: Path,
+    build: Callable[[str, Path], T],
+) -> Iterator[tuple[Served, str, T]]:
+    """A store of the kind `request.param` names ("sqlite" or "postgresql", a new
+    database), filled by `build(url, directory)`, then served: the server, the store's
+    URL and what `build` returned."""
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            url = sqlite_url(directory)
+        else:
+            postgres: str = request.getfixturevalue("postgres_url")
+            url = stack.enter_context(fresh_postgres_database(postgres))
+        built = build(url, directory)
+        served = stack.enter_context(serving(url, directory))
+        yield served, url, built
+
+
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def desk(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Desk]:
     """The demo's month on each store, served (read-only use: tests must not write)."""
-    directory = tmp_path_factory.mktemp("desk")
-    if request.param == "sqlite":
-        url = sqlite_url(directory)
-        closed = demo_ledger(url, directory)
-        with serving(url, directory) as served:
-            yield Desk(served, url, closed, "sqlite")
-        return
-    postgres: str = request.getfixturevalue("postgres_url")
-    with fresh_postgres_database(postgres) as url:
-        closed = demo_ledger(url, directory)
-        with serving(url, directory) as served:
-            yield Desk(served, url, closed, "postgresql")
+    with served_ledger(request, tmp_path_factory.mktemp("desk"), demo_ledger) as (
+        served,
+        url,
+        closed,
+    ):
+        yield Desk(served, url, closed, request.param)

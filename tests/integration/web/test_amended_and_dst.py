@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import Browser, Page
 
-from tests.http_server import Served, serving
-from tests.infrastructure import fresh_postgres_database, sqlite_url
+from tests.http_server import Served
+from tests.integration.web.conftest import served_ledger
 from tests.ledgers import amended_mid_year
 from tests.web_browser import as_answered, figures, sign_in
 
@@ -28,18 +28,8 @@ NEW_YORK = ZoneInfo("America/New_York")
 def served(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Served]:
-    directory = tmp_path_factory.mktemp("amended")
-    if request.param == "sqlite":
-        url = sqlite_url(directory)
-        amended_mid_year(url, directory)
-        with serving(url, directory) as server:
-            yield server
-        return
-    postgres: str = request.getfixturevalue("postgres_url")
-    with fresh_postgres_database(postgres) as url:
-        amended_mid_year(url, directory)
-        with serving(url, directory) as server:
-            yield server
+    with served_ledger(request, tmp_path_factory.mktemp("amended"), amended_mid_year) as built:
+        yield built[0]
 
 
 @pytest.fixture(scope="module")

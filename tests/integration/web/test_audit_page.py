@@ -16,9 +16,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser
 
-from tests.http_server import Served, serving
-from tests.infrastructure import fresh_postgres_database, sqlite_url
-from tests.integration.web.conftest import Desk
+from tests.http_server import Served
+from tests.integration.web.conftest import Desk, served_ledger
 from tests.ledgers import demo_ledger
 from tests.tampering import tamper
 from tests.web_browser import screenshot, sign_in
@@ -122,14 +121,12 @@ def test_a_dispute_handler_cannot_open_the_audit(desk: Desk, browser: Browser) -
     assert "Not for this key" in bundle.text
 
 
-def _tampered(url: str, directory: Path) -> Iterator[Served]:
+def _tampered(url: str, directory: Path) -> None:
     demo_ledger(url, directory)
     tamper(
         url,
         f"UPDATE sla_events SET occurred_at = '2026-10-07T14:06:00Z' WHERE chain_pos = {EDITED}",
     )
-    with serving(url, directory) as served:
-        yield served
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -137,13 +134,8 @@ def tampered(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Served]:
     """The demo's month with one event's indexed time edited behind the ledger's back."""
-    directory = tmp_path_factory.mktemp("tampered")
-    if request.param == "sqlite":
-        yield from _tampered(sqlite_url(directory), directory)
-        return
-    postgres: str = request.getfixturevalue("postgres_url")
-    with fresh_postgres_database(postgres) as url:
-        yield from _tampered(url, directory)
+    with served_ledger(request, tmp_path_factory.mktemp("tampered"), _tampered) as (served, _, _):
+        yield served
 
 
 def test_a_chain_that_does_not_verify_is_said_and_not_exported(
