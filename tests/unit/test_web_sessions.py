@@ -42,3 +42,11 @@ def test_closed_unknown_and_evicted_sessions_hold_no_one() -> None:
     sessions.open(HOLDER)
     sessions.open(HOLDER)  # a third held: the longest idle, `first`, goes
     assert sessions.holder(first) is None
+
+
+def test_one_key_signing_in_again_and_again_pushes_out_only_its_own_sessions() -> None:
+    sessions = Sessions(most=10, per_key=3)
+    other = sessions.open(ApiKey("audit", frozenset({Role.COMPLIANCE})))
+    mine = [sessions.open(HOLDER) for _ in range(50)]
+    assert sessions.holder(other) is not None
+    assert [sessions.holder(t) is not None for t in mine[-4:]] == [False, True, True, True]
