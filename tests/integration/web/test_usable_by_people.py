@@ -473,3 +473,31 @@ def test_row_page_prints(desk: Desk, everyone: Page) -> None:
     assert pdf.startswith(b"%PDF-")
     count = len(re.findall(rb"/Type\s*/Page(?!s)\b", pdf))
     assert 0 < count < 15, count
+
+
+def test_the_table_under_each_timeline_has_the_same_facts(desk: Desk, everyone: Page) -> None:
+    """Every mark of the chart, on every row page, is a row of the table under it (same
+    kind, id and status, with the status in words), and the table has no other row;
+    every mark carries its words in a <title> and an aria-label as well."""
+    for currency, path in ROWS.items():
+        page = opened(everyone, desk, path)
+        marks = page.evaluate(
+            """() => [...document.querySelectorAll('svg.timeline-chart g.mark')].map((m) => [
+                 m.getAttribute('data-kind'), m.getAttribute('data-id'),
+                 m.getAttribute('data-status'),
+                 (m.querySelector(':scope > title') || {textContent: ''}).textContent.trim(),
+                 (m.getAttribute('aria-label') || '').trim()])"""
+        )
+        rows = page.evaluate(
+            """() => [...document.querySelectorAll('table.timeline-facts tbody tr[data-kind]')]
+                 .map((r) => [r.getAttribute('data-kind'), r.getAttribute('data-id'),
+                              r.getAttribute('data-status'),
+                              r.querySelector('.status').textContent.trim()])"""
+        )
+        assert marks, currency
+        assert sorted(m[:3] for m in marks) == sorted(r[:3] for r in rows), currency
+        for kind, ident, status, title, label in marks:
+            assert title, (currency, kind, ident, status)
+            assert label == title, (currency, kind, ident)
+        for kind, ident, status, words in rows:
+            assert words, (currency, kind, ident, status)
