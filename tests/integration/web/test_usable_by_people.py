@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Browser, Page
@@ -67,6 +69,11 @@ ISO_INSTANT = re.compile(
     r"\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?P<zone>Z|[+-]\d{2}:\d{2})?"
 )
 UTC_ZONES = {"UTC", "GMT"}
+# A local time with its zone, then the same instant in UTC: "… 12:00 AEDT (…T01:00:00Z)".
+LOCAL_THEN_UTC = re.compile(
+    r"(\d{4}-\d{2}-\d{2} \d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?) ([A-Z]{2,5}) "
+    r"\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z)\)"
+)
 
 # Every element a person must be able to reach with Tab (those shown: not in a closed
 # <details>, not display:none, not disabled).
@@ -363,11 +370,20 @@ def test_every_time_names_its_zone_and_the_footer_says_which(
             assert "UTC" in footer, (name, footer)
             assert "contract's timezone" not in footer, (name, footer)
 
-    # The row pages' local times are the contracts' own zones' (by their abbreviations).
-    expected = {"AUD": {"AEST", "AEDT"}, "EUR": {"CEST", "CET"}}
-    for currency, zones in expected.items():
-        named, _ = zones_shown(opened(everyone, desk, ROWS[currency]).inner_text("main"))
-        assert set(named) - UTC_ZONES == zones, currency
+    # Each local time on a row page is its UTC instant's wall time in the contract's
+    # zone, under that zone's own abbreviation then (computed here with zoneinfo).
+    for currency, path in ROWS.items():
+        contract, service = path.rsplit("/", 2)[-2:]
+        answer = desk.served.get(f"/v1/rows/{contract}/{service}/2026-10/explain")
+        assert answer.status_code == 200, answer.text
+        zone = ZoneInfo(answer.json()["contract"]["timezone"])
+        text = opened(everyone, desk, path).inner_text("main")
+        pairs = LOCAL_THEN_UTC.findall(text)
+        assert len(pairs) >= 10, currency
+        for wall, abbreviation, instant in pairs:
+            there = datetime.fromisoformat(instant.replace("Z", "+00:00")).astimezone(zone)
+            written = there.strftime("%Y-%m-%d %H:%M:%S.%f")[: len(wall)]
+            assert (wall, abbreviation) == (written, there.tzname()), (currency, instant)
 
 
 def test_money_is_written_per_currency(desk: Desk, everyone: Page) -> None:
