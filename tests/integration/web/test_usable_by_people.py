@@ -480,6 +480,9 @@ def test_row_page_prints(desk: Desk, everyone: Page) -> None:
         for hidden in (".masthead nav", "form.who", "form.as-of", ".skip", ".timeline-skip"):
             assert page.locator(hidden).count() >= 1, hidden
             assert not page.locator(hidden).first.is_visible(), hidden
+        # No form of any kind, no control, is printed: paper cannot be clicked.
+        for control in page.locator("form, button, input, select").all():
+            assert not control.is_visible(), control.evaluate("(e) => e.outerHTML.slice(0, 80)")
         for shown in ("svg.timeline-chart", "table.timeline-facts", "h1", ".key-figures"):
             assert page.locator(shown).first.is_visible(), shown
         path = artifacts() / f"row-page{'' if desk.kind == 'sqlite' else '-' + desk.kind}.pdf"
