@@ -18,7 +18,11 @@ from consumers.http.web.templating import as_answered, event_href, money, segmen
         ("-120.00", "AUD", "-A$120.00"),
         ("400.00", "EUR", "€400.00"),
         ("1200", "JPY", "¥1,200"),
+        ("1234567", "JPY", "¥1,234,567"),
+        ("-1200", "JPY", "-¥1,200"),
         ("1.500", "BHD", "BHD1.500"),
+        ("1234.567", "BHD", "BHD1,234.567"),
+        ("-0.50", "EUR", "-€0.50"),
         # CLDR writes these without decimals; their ISO 4217 minor units are 2 and 3,
         # and the ledger's amounts have them: shown, never rounded away.
         ("12345.67", "HUF", "HUF12,345.67"),
