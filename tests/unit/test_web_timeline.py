@@ -14,7 +14,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from consumers.http.web.templating import ENVIRONMENT
-from consumers.http.web.timeline import WIDTH, Mark, Timeline, _two_places, timeline
+from consumers.http.web.timeline import WIDTH, Mark, Timeline, timeline
+from consumers.http.web.timeline.scale import two_places
 from ledger.contracts import fold_contract
 from ledger.events import InboundEvent, RecordedEvent
 from ledger.inbound import validate_envelope
@@ -81,12 +82,12 @@ def exact_x(instant: str, window: tuple[str, str]) -> Fraction:
 
 
 def test_rounding_is_once_and_half_even_to_two_places() -> None:
-    assert _two_places(Fraction(1, 200)) == Decimal("0.00")  # 0.005: to the even 0.00
-    assert _two_places(Fraction(3, 200)) == Decimal("0.02")  # 0.015: to the even 0.02
-    assert _two_places(Fraction(1000 * 3600, 2_678_400)) == Decimal("1.34")  # 1.3440…
-    assert _two_places(Fraction(1000 * 3_599_999_999, 2_678_400_000_000)) == Decimal("1.34")
-    assert _two_places(Fraction(2001, 2000)) == Decimal("1.00")  # 1.0005
-    assert _two_places(Fraction(1000)) == Decimal("1000.00")
+    assert two_places(Fraction(1, 200)) == Decimal("0.00")  # 0.005: to the even 0.00
+    assert two_places(Fraction(3, 200)) == Decimal("0.02")  # 0.015: to the even 0.02
+    assert two_places(Fraction(1000 * 3600, 2_678_400)) == Decimal("1.34")  # 1.3440…
+    assert two_places(Fraction(1000 * 3_599_999_999, 2_678_400_000_000)) == Decimal("1.34")
+    assert two_places(Fraction(2001, 2000)) == Decimal("1.00")  # 1.0005
+    assert two_places(Fraction(1000)) == Decimal("1000.00")
 
 
 def test_an_outage_over_the_second_quarter_of_a_utc_month_is_drawn_from_x_250_to_500() -> None:
@@ -163,7 +164,7 @@ def test_sydney_october_has_a_23_hour_day_and_every_tick_at_a_true_local_midnigh
         # Independently: the UTC instant of 00:00 local, by zoneinfo itself.
         midnight = datetime(2026, 10, d.day.day, tzinfo=sydney).astimezone(UTC)
         assert midnight.astimezone(sydney).hour == 0
-        assert d.x == _two_places(exact_x(f"{midnight:%Y-%m-%dT%H:%M:%SZ}", window))
+        assert d.x == two_places(exact_x(f"{midnight:%Y-%m-%dT%H:%M:%SZ}", window))
     fourth = drawn.days[3]
     assert (fourth.day, fourth.hours) == (date(2026, 10, 4), Fraction(23))
     assert [d.day for d in drawn.clock_changes] == [date(2026, 10, 4)]
@@ -278,7 +279,7 @@ def test_a_pro_rated_row_marks_its_coverage_start_and_its_terms_version() -> Non
     assert (
         terms.x
         == start.x
-        == _two_places(exact_x("2026-10-14T22:00:00Z", (drawn.window_start, drawn.window_end)))
+        == two_places(exact_x("2026-10-14T22:00:00Z", (drawn.window_start, drawn.window_end)))
     )
     [uncovered] = drawn.uncovered
     assert (uncovered.x, uncovered.x_end) == (Decimal("0.00"), start.x)
@@ -312,7 +313,7 @@ def test_an_ongoing_outage_ends_at_the_horizon_and_the_rest_is_not_measured() ->
     assert (o.end, o.ongoing, o.status) == (horizon, True, "counted")
     assert "12 h (43,200 s) so far, ongoing at the horizon" in o.label
     window = (drawn.window_start, drawn.window_end)
-    assert o.x_end == drawn.horizon_x == _two_places(exact_x(horizon, window))
+    assert o.x_end == drawn.horizon_x == two_places(exact_x(horizon, window))
     assert drawn.unmeasured is not None
     assert (drawn.unmeasured.x, drawn.unmeasured.x_end) == (o.x_end, Decimal(WIDTH))
 
@@ -533,7 +534,7 @@ def test_an_outage_across_the_month_boundary_is_cut_at_the_window_edge() -> None
     first, last = shown["O-1"], shown["O-2"]
     # The mark keeps the outage's own instants; only its drawing is cut at the edge.
     assert (first.start, first.before, first.after) == ("2026-09-30T20:00:00Z", True, False)
-    assert (first.x, first.x_end) == (Decimal("0.00"), _two_places(Fraction(1000 * 4, 744)))
+    assert (first.x, first.x_end) == (Decimal("0.00"), two_places(Fraction(1000 * 4, 744)))
     assert (last.end, last.before, last.after) == ("2026-11-01T02:00:00Z", False, True)
     assert last.x_end == Decimal(WIDTH)
     assert first.duration == "8 h (28,800 s)"
