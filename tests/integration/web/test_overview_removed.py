@@ -113,4 +113,6 @@ def test_rows_gone_since_the_close_are_counted_and_listed(
     table = page.get_by_role("table", name=re.compile("^Rows at the close that are gone now"))
     assert table.locator("tbody tr").count() == len(gone)
     assert table.get_by_role("link").count() == 0
+    assert page.locator("table.overview a").count() == len(page.locator("th a.sort").all())
+    screenshot(page, "overview-removed-finance")
     page.context.close()
