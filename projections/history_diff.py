@@ -20,6 +20,7 @@ The document a diff is told in is the query layer's (`projections.queries.diff`)
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -85,19 +86,15 @@ def period_diff(
     cut = to_us(t1)
     diffs = []
     for key in sorted(set(old) | set(new), key=lambda k: (k.contract_id, k.service_id)):
-        old_doc = _figures(old.get(key))
-        new_doc = _figures(new.get(key))
+        old_doc = None if key not in old else _figures(old[key])
+        new_doc = None if key not in new else _figures(new[key])
         row_entries = entries_by_row.get(key, [])
         told_then = [e for e in row_entries if to_us(e.recorded_at) <= cut]
         told_since = [e for e in row_entries if to_us(e.recorded_at) > cut]
-        # In the report's field order (the row's as_dict), as finance reads a row.
-        fields = {
-            name: (old_doc.get(name), new_doc.get(name))
-            for name in dict.fromkeys([*new_doc, *old_doc])
-            if old_doc.get(name) != new_doc.get(name)
-        }
-        if not fields and not told_since:
+        change = row_change(old_doc, new_doc, bool(told_since))
+        if change is None:
             continue
+        fields = changed_fields(old_doc, new_doc)
         # An event counts as a cause if it is about a subject that fed the row at either
         # moment: a retraction removes its outage from the row, but still caused that.
         feeding = {
@@ -108,7 +105,6 @@ def period_diff(
             if event_id in subject_of
         }
         events = [r for r in recorded if (r.event.subject_kind, r.event.subject_id) in feeding]
-        change = "changed" if key in old and key in new else ("added" if key in new else "removed")
         diffs.append(
             RowDiff(
                 key=key,
@@ -125,9 +121,35 @@ def period_diff(
     return PeriodDiff(period, before, after, diffs)
 
 
-def _figures(row: Row | None) -> dict[str, Any]:
-    if row is None:
-        return {}
+def changed_fields(
+    before: Mapping[str, Any] | None, after: Mapping[str, Any] | None
+) -> dict[str, tuple[Any, Any]]:
+    """Each field whose value differs between a row's figures `before` and `after` (None:
+    no row then), with both values, in the row's field order (as finance reads a row)."""
+    old, new = before or {}, after or {}
+    return {
+        name: (old.get(name), new.get(name))
+        for name in dict.fromkeys([*new, *old])
+        if old.get(name) != new.get(name)
+    }
+
+
+def row_change(
+    before: Mapping[str, Any] | None, after: Mapping[str, Any] | None, told_since: bool
+) -> str | None:
+    """The one rule of "this row changed between two moments", for the diff and every
+    page that marks a row changed: its figures differ (a row that appeared or was
+    removed, e.g. by a backdated termination, differs), or finance was told something
+    about it in between (`told_since`: an entry recorded after the earlier moment).
+    "changed", "added" (no row before), "removed" (no row after), or None."""
+    if not changed_fields(before, after) and not told_since:
+        return None
+    if before is not None and after is not None:
+        return "changed"
+    return "added" if after is not None else "removed"
+
+
+def _figures(row: Row) -> dict[str, Any]:
     figures = row.as_dict()
     for name in ("contract_id", "service_id", "period"):
         figures.pop(name)

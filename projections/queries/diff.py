@@ -1,6 +1,8 @@
 """`diff`: what the ledger said about a period's rows at one moment versus a later one,
 what finance was told, and which recorded events caused each change
 (`projections.history_diff` computes it; the document it answers with is decided here).
+Its rule of "a row changed" (`row_change`) is offered here too, the front door a page
+marking rows changed since the close comes through.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from ledger.events import RecordedEvent
 from ledger.periods import Period
 from ledger.timeformat import format_utc
 from projections.history_diff import PeriodDiff, RowDiff, period_diff
+from projections.history_diff import row_change as row_change  # offered to the pages
 from projections.queries import as_of
 from projections.queries.encoding import to_json
 from projections.store import StoreReads

@@ -1,6 +1,8 @@
 """The period overview's own logic, without a server: what a bad filter, sort or page
-is refused with, the order rows are sorted in (ties by contract then service, missing
-figures first), and the pages they are cut into."""
+is refused with (the page number read by the one reader the diff view shares), the
+order rows are sorted in (ties by contract then service, missing figures first, money by
+currency then amount), the pages they are cut into, and the one rule of "a row changed"
+the overview shares with the diff."""
 
 from __future__ import annotations
 
@@ -9,7 +11,10 @@ from typing import Any
 import pytest
 
 from consumers.http.problems import ProblemError
-from consumers.http.web.pages.overview import PAGE_ROWS, Asked, _asked, _chosen, _paged
+from consumers.http.web.pages import diff, overview
+from consumers.http.web.pages.common import PAGE_ROWS, page_number, query_string
+from consumers.http.web.pages.overview import Asked, _asked, _chosen, _paged
+from projections.queries.diff import row_change
 
 
 def asked(**given: str | None) -> Asked:
@@ -31,6 +36,7 @@ def row(contract: str, service: str, credit: str | None, **rest: Any) -> dict[st
         "response_attainment_percent": None,
         "credit_percent": "0",
         "credit_amount": credit,
+        "currency": rest.get("currency", "USD"),
         "entries": 0,
         "changed": False,
     }
@@ -45,6 +51,7 @@ def row(contract: str, service: str, credit: str | None, **rest: Any) -> dict[st
         ({"page": "0"}, "page", "page: a whole number from 1"),
         ({"page": "-1"}, "page", "page: a whole number from 1"),
         ({"page": "1e3"}, "page", "page: a whole number from 1"),
+        ({"page": "²"}, "page", "page: a whole number from 1"),
     ],
 )
 def test_bad_values_are_refused_naming_the_field(
@@ -133,3 +140,68 @@ def test_links_keep_the_filters_and_flip_the_order() -> None:
     )
     assert found.sorted_by("entries") == "?customer=CUST+ACME&sort=entries&as_of=2026-11-03"
     assert found.query(page=2) == "?customer=CUST+ACME&sort=credit_amount&page=2&as_of=2026-11-03"
+
+
+# Digits `str.isdigit` accepts that no link writes: a superscript two (`int` refuses it:
+# a 500 once), an Arabic-Indic one and a mathematical bold one (`int` reads both as 1).
+HOSTILE_PAGES = ["²", "١", "𝟙", "0", "-1", "+1", "01", "1e3", "1.0", " 1 2", "1234567"]
+
+
+@pytest.mark.parametrize("text", HOSTILE_PAGES)
+def test_a_page_number_is_ascii_digits_from_1_or_refused_in_one_line(text: str) -> None:
+    with pytest.raises(ProblemError) as refused:
+        page_number(text)
+    assert refused.value.type.status == 400
+    assert refused.value.field == "page"
+    assert refused.value.detail == "page: a whole number from 1 to 999999, in the digits 0-9"
+    with pytest.raises(ProblemError):  # the overview reads it so
+        asked(page=text)
+
+
+@pytest.mark.parametrize(("text", "number"), [(None, 1), ("", 1), (" 7 ", 7), ("999999", 999999)])
+def test_a_page_number_read(text: str | None, number: int) -> None:
+    assert page_number(text) == number
+
+
+def test_both_paged_pages_share_the_page_size_and_the_reader() -> None:
+    for module in (overview, diff):
+        assert module.PAGE_ROWS is PAGE_ROWS
+        assert module.page_number is page_number
+        assert module.query_string is query_string
+
+
+def test_query_strings_leave_the_empty_values_out() -> None:
+    assert query_string({}) == ""
+    assert query_string({"as_of": None, "contract": ""}) == ""
+    assert query_string({"from": "2026-11-03T09:00:00Z", "contract": "C 1", "page": 2}) == (
+        "?from=2026-11-03T09%3A00%3A00Z&contract=C+1&page=2"
+    )
+
+
+def test_money_sorts_by_currency_then_amount() -> None:
+    rows = [
+        row("C-1", "a", "300.00", currency="AUD"),
+        row("C-2", "a", "1200", currency="JPY"),
+        row("C-3", "a", "10.00", currency="AUD"),
+        row("C-4", "a", "50.00", currency="EUR"),
+        row("C-5", "a", None, currency="JPY"),
+    ]
+    up = _chosen(rows, asked(sort="credit_amount"))
+    # Never ¥1,200 against A$300 as bare numbers: AUD's amounts, EUR's, then JPY's.
+    assert [r["contract_id"] for r in up] == ["C-3", "C-1", "C-4", "C-5", "C-2"]
+    down = _chosen(rows, asked(sort="credit_amount", order="desc"))
+    assert [r["contract_id"] for r in down] == ["C-2", "C-5", "C-4", "C-1", "C-3"]
+    (column,) = [c for c in overview.COLUMNS if c.key == "credit_amount"]
+    assert column.order_note == "by currency, then amount"
+
+
+def test_a_row_changed_by_the_diffs_one_rule() -> None:
+    then = row("C-1", "a", "10.00")
+    assert row_change(then, dict(then), told_since=False) is None
+    # The same figures, but finance was told something since: an entry recorded after.
+    assert row_change(then, dict(then), told_since=True) == "changed"
+    assert row_change(then, {**then, "credit_amount": "20.00"}, told_since=False) == "changed"
+    assert row_change(None, then, told_since=False) == "added"
+    # Gone at the later moment (a backdated termination): removed, not unchanged.
+    assert row_change(then, None, told_since=False) == "removed"
+    assert row_change(None, None, told_since=False) is None

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Browser
 
 from tests.integration.web.conftest import Desk
-from tests.web_browser import screenshot, sign_in
+from tests.web_browser import as_answered, screenshot, sign_in
 
 pytestmark = pytest.mark.integration
 
@@ -29,8 +29,11 @@ def test_changes_since_the_close_with_their_causes(desk: Desk, browser: Browser)
     assert page.locator("section.diff-row").count() == 1
     for name, change in row["fields"].items():
         shown = section.locator(f'tr[data-field="{name}"]')
-        assert shown.get_attribute("data-from") == str(change["from"])
-        assert shown.get_attribute("data-to") == str(change["to"])
+        assert shown.get_attribute("data-from") == as_answered(change["from"])
+        assert shown.get_attribute("data-to") == as_answered(change["to"])
+    booked = section.locator('tr[data-field="booked_amount"]')
+    assert booked.get_attribute("data-from") == as_answered(row["booked_amount"]["from"])
+    assert booked.get_attribute("data-to") == as_answered(row["booked_amount"]["to"])
     credit = section.locator('tr[data-field="credit_amount"]')
     assert credit.get_attribute("data-from") == "120.00"
     assert credit.get_attribute("data-to") == "300.00"
@@ -80,6 +83,14 @@ def test_bad_moments_are_refused_in_one_line(desk: Desk, browser: Browser) -> No
     assert response is not None
     assert response.status == 422
     assert "Traceback" not in page.content()
+    # A page number `str.isdigit` accepts but `int` refuses: a one-line 400, not a 500.
+    for number in ("²", "١", "0"):
+        response = page.goto(
+            desk.served.base + OVERVIEW + "/diff?from=" + desk.close_moment + "&page=" + number
+        )
+        assert response is not None
+        assert response.status == 400
+        assert page.get_by_role("alert").inner_text().startswith("page: a whole number from 1")
     page.context.close()
 
 

@@ -113,24 +113,31 @@ def test_filters_by_customer_and_status(desk: Desk, browser: Browser) -> None:
     page.context.close()
 
 
+def keys_of(rows: list[dict[str, str]]) -> list[tuple[str, str]]:
+    return [(r["contract_id"], r["service_id"]) for r in rows]
+
+
 def test_sorts_by_credit_amount_both_ways(desk: Desk, browser: Browser) -> None:
     page = sign_in(browser, desk.served, "disputes", then=OVERVIEW)
     header = page.locator('thead th[data-column="credit_amount"]')
     assert header.get_attribute("aria-sort") is None
+    assert header.locator("a").get_attribute("title") == "Sorts by currency, then amount"
     header.locator("a").focus()
     with page.expect_navigation():
         page.keyboard.press("Enter")  # the headers are links: keyboard reachable
-    amounts = [Decimal(r["credit_amount"]) for r in shown_rows(page)]
-    assert amounts == sorted(amounts)
-    assert len(set(amounts)) > 1
+    # The API's rows in the order asked: by currency (A$, EUR, US$ are not comparable
+    # as bare numbers), then amount; ties by contract, then service.
+    api = desk.served.get("/v1/periods/2026-10/report").json()["rows"]
+    expected = sorted(api, key=lambda r: (r["currency"], Decimal(r["credit_amount"])))
+    assert len({r["currency"] for r in api}) > 1
+    assert keys_of(shown_rows(page)) == keys_of(expected)
     assert header.get_attribute("aria-sort") == "ascending"
-    # A screen reader hears the order and what the link does next.
-    named = "Credit (sorted ascending; sort descending)"
+    # A screen reader hears how it sorts, the order and what the link does next.
+    named = "Credit (by currency, then amount; sorted ascending; sort descending)"
     assert page.get_by_role("link", name=named, exact=True).count() == 1
     with page.expect_navigation():
         header.locator("a").click()
-    shown = shown_rows(page)
-    assert [Decimal(r["credit_amount"]) for r in shown] == sorted(amounts, reverse=True)
+    assert keys_of(shown_rows(page)) == keys_of(expected[::-1])
     assert header.get_attribute("aria-sort") == "descending"
     # Ties (none here by amount) would stay by contract, then service: check the
     # secondary order on a column with ties, the status.
@@ -182,12 +189,41 @@ def test_bad_filter_and_sort_values_are_refused_in_one_line(desk: Desk, browser:
     page = sign_in(browser, desk.served, "disputes", then=OVERVIEW + "?sort=amount")
     assert page.get_by_role("heading", level=1).inner_text() == "A parameter is invalid"
     assert page.get_by_role("alert").inner_text().startswith("sort: one of contract, customer")
-    for query, field in (("status=open", "status"), ("page=x", "page"), ("order=up", "order")):
+    for query, field in (
+        ("status=open", "status"),
+        ("page=x", "page"),
+        ("page=²", "page"),  # `str.isdigit` says yes, `int` refuses: a 500 once
+        ("order=up", "order"),
+    ):
         response = page.goto(desk.served.base + OVERVIEW + "?" + query)
         assert response is not None
         assert response.status == 400
         assert page.get_by_role("alert").inner_text().startswith(field + ":")
         assert "Traceback" not in page.content()
+    page.context.close()
+
+
+def test_finance_reads_the_overview_without_links_it_may_not_open(
+    desk: Desk, browser: Browser
+) -> None:
+    # Finance may read the report, not a row's derivation nor the diff (403 for it):
+    # the page shows no link there, the contract as plain text.
+    page = sign_in(browser, desk.served, "finance", then=OVERVIEW)
+    assert page.get_by_role("heading", level=1).inner_text() == "Period 2026-10"
+    corrected = page.locator('tr[data-row="C-2002/crm"]')
+    assert corrected.locator("th").inner_text() == "C-2002"
+    assert page.locator("table.overview a[href*='/rows/']").count() == 0
+    assert page.locator("a[href*='/diff']").count() == 0
+    assert "rows changed" in page.locator(".period-facts").inner_text()
+    for path in ("/web/periods/2026-10/rows/C-2002/crm", OVERVIEW + "/diff"):
+        response = page.goto(desk.served.base + path)
+        assert response is not None
+        assert response.status == 403  # why the links are not shown
+    page.context.close()
+    # The dispute handler's page has both.
+    page = sign_in(browser, desk.served, "disputes", then=OVERVIEW)
+    assert page.locator("table.overview a[href*='/rows/']").count() == 4
+    assert page.locator(".period-facts a[href*='/diff']").count() == 1
     page.context.close()
 
 

@@ -15,18 +15,25 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from consumers.http import params
 from consumers.http.keys import ApiKey
 from consumers.http.problems import invalid
+from consumers.http.roles import may
 from consumers.http.web.access import reader
-from consumers.http.web.pages.common import blank_as_none, in_snapshot
+from consumers.http.web.pages.common import (
+    PAGE_ROWS,
+    blank_as_none,
+    closed_at,
+    in_snapshot,
+    page_number,
+    query_string,
+)
 from consumers.http.web.templating import render
-from ledger.periods import Period, to_us
-from ledger.timeformat import format_utc, parse_utc
+from ledger.periods import Period
+from ledger.timeformat import parse_utc
 from projections.queries import as_of as moments
 from projections.queries.diff import Moment, diff, diff_json
 from projections.queries.explain.query import explanation, explanation_json
@@ -34,7 +41,6 @@ from projections.store import StoreSnapshot
 
 router = APIRouter(include_in_schema=False)
 
-PAGE_ROWS = 100
 MomentText = Annotated[str | None, Query(max_length=40)]
 # The figures shown for a row, in this order, when they changed (money ones by currency).
 MONEY_FIELDS = frozenset({"credit_amount", "fee_basis"})
@@ -82,23 +88,20 @@ def diff_page(
     asked_period = params.period(period)
     first_text, last_text = blank_as_none(from_), blank_as_none(to)
     contract = blank_as_none(contract)
-    number = blank_as_none(page) or "1"
-    if not number.isdigit() or not 1 <= int(number) <= 999_999:
-        raise invalid("page", "a whole number from 1")
+    number = page_number(page)
     first = Moment(params.moment(first_text, "from"), "from", first_text)
     last = Moment(params.moment(last_text, "to"), "to", last_text)
 
     def compute(snapshot: StoreSnapshot) -> dict[str, Any]:
         # The period's close known now, for the "since the close" link.
-        close_known = snapshot.closes(to_us(moments.now(snapshot))).get(asked_period.label)
-        closed_at = None if close_known is None else format_utc(close_known)
+        close = closed_at(snapshot, asked_period, moments.now(snapshot))
         if first.asked is None:  # the form alone: "from" is needed
-            return {"document": None, "closed_at": closed_at, "rows": [], "pages": 1}
+            return {"document": None, "closed_at": close, "rows": [], "pages": 1}
         document = json.loads(diff_json(diff(snapshot, asked_period, first, last, contract)))
         pages = max(1, -(-len(document["rows"]) // PAGE_ROWS))
-        if int(number) > pages:
+        if number > pages:
             raise invalid("page", f"a page from 1 to {pages}")
-        start = (int(number) - 1) * PAGE_ROWS
+        start = (number - 1) * PAGE_ROWS
         shown = document["rows"][start : start + PAGE_ROWS]
         rows = [
             {
@@ -112,7 +115,7 @@ def diff_page(
             }
             for row in shown
         ]
-        return {"document": document, "closed_at": closed_at, "rows": rows, "pages": pages}
+        return {"document": document, "closed_at": close, "rows": rows, "pages": pages}
 
     found = in_snapshot(request, compute)
 
@@ -124,7 +127,7 @@ def diff_page(
             "page": None,
         }
         given.update(changes)
-        return "?" + urlencode({k: str(v) for k, v in given.items() if v not in (None, "")})
+        return query_string(given) or "?"
 
     return render(
         request,
@@ -134,7 +137,8 @@ def diff_page(
             "first": first_text,
             "last": last_text,
             "contract": contract,
-            "page": int(number),
+            "page": number,
+            "may_explain": may(holder.roles, "explain_row"),
             "money_fields": MONEY_FIELDS,
             "link": link,
             **found,

@@ -4,8 +4,11 @@ credit entries counted and a mark when it changed since the period's close; filt
 sorted and paged on the server, so a period of thousands of rows is sent 100 at a time.
 
 "Changed since the close" compares each row with the report as of the close moment
-(the same query as of that moment): one report more, and none at all when nothing was
-recorded after the close (its chain position is the page's). A diff between the two
+(the same query as of that moment) by the diff's own rule (`history_diff.row_change`:
+its figures differ, or an entry about it was recorded since), and lists the rows of the
+close that are gone (removed, e.g. by a backdated termination): one report more, and
+none at all when nothing was recorded after the close (its chain position is the
+page's). A diff between the two
 moments would compute both reports again and their causes besides; the causes are the
 diff view's (`diff.py`), linked from here. A report as of a past moment (the close, or
 the moment asked with `as_of`) never changes once that moment's records are all in, so
@@ -23,7 +26,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
@@ -32,19 +34,28 @@ from consumers.http.answer_cache import AnswerCache
 from consumers.http.keys import ApiKey
 from consumers.http.problems import invalid
 from consumers.http.reports_now import report_now
+from consumers.http.roles import may
 from consumers.http.web.access import reader
-from consumers.http.web.pages.common import AsOfField, blank_as_none, in_snapshot
+from consumers.http.web.pages.common import (
+    PAGE_ROWS,
+    AsOfField,
+    blank_as_none,
+    closed_at,
+    in_snapshot,
+    page_number,
+    query_string,
+)
 from consumers.http.web.templating import render
-from ledger.periods import Period, to_us
+from ledger.periods import Period
 from ledger.timeformat import format_utc, parse_utc
 from projections.queries import as_of as moments
 from projections.queries.credits import credits, credits_json
+from projections.queries.diff import row_change
 from projections.queries.report import Report, report, report_json, rows_json
 from projections.store import StoreSnapshot
 
 router = APIRouter(include_in_schema=False)
 
-PAGE_ROWS = 100
 STATUSES = ("provisional", "closed")
 Row = dict[str, Any]
 
@@ -58,12 +69,20 @@ def _number(field: str) -> Callable[[Row], Any]:
     return lambda row: (0, Decimal(0)) if row[field] is None else (1, Decimal(row[field]))
 
 
+def _money(field: str) -> Callable[[Row], Any]:
+    # Amounts of different currencies are not comparable as numbers (A$300 is not less
+    # than ¥1,200): by the currency's code first, then the amount within it.
+    number = _number(field)
+    return lambda row: (row["currency"], number(row))
+
+
 @dataclass(frozen=True)
 class Column:
     key: str  # the sort parameter's value
     label: str
     sort_key: Callable[[Row], Any]
     numeric: bool = False
+    order_note: str | None = None  # how the column sorts, when not plainly by its values
 
 
 COLUMNS = (
@@ -75,7 +94,7 @@ COLUMNS = (
     Column("target", "Target %", _number("availability_target_percent"), True),
     Column("response", "Response %", _number("response_attainment_percent"), True),
     Column("credit_percent", "Credit %", _number("credit_percent"), True),
-    Column("credit_amount", "Credit", _number("credit_amount"), True),
+    Column("credit_amount", "Credit", _money("credit_amount"), True, "by currency, then amount"),
     Column("entries", "Entries", _text("entries"), True),
     Column("changed", "Since the close", _text("changed")),
 )
@@ -110,12 +129,9 @@ class Asked:
         }
         given.update(changes)
         defaults = {"sort": "contract", "order": "asc", "page": 1}  # left out: shorter links
-        kept = {
-            name: str(value)
-            for name, value in given.items()
-            if value not in (None, "") and defaults.get(name) != value
-        }
-        return "?" + urlencode(kept) if kept else "?"
+        kept = {name: value for name, value in given.items() if defaults.get(name) != value}
+        # "?" alone, not "": an empty href would keep this page's query.
+        return query_string(kept) or "?"
 
     def sorted_by(self, key: str) -> str:
         """The link of a column header: sorted by it, ascending first, then flipping."""
@@ -153,9 +169,7 @@ def _asked(
     order = blank_as_none(order) or "asc"
     if order not in ("asc", "desc"):
         raise invalid("order", "asc or desc")
-    number = blank_as_none(page) or "1"
-    if not number.isdigit() or int(number) < 1 or len(number) > 6:
-        raise invalid("page", "a whole number from 1")
+    number = page_number(page)
     return Asked(
         blank_as_none(contract),
         blank_as_none(customer),
@@ -163,7 +177,7 @@ def _asked(
         status,
         sort,
         order,
-        int(number),
+        number,
         blank_as_none(as_of),
     )
 
@@ -173,6 +187,7 @@ class Overview:
     document: dict[str, Any]  # the report, as the API answers it
     closed_at: str | None  # the period's close known at the report's moment, if any
     rows: list[Row]  # every row with `entries` and `changed` added
+    removed: list[Row]  # the rows at the close that are gone at the report's moment
 
 
 def past_report(
@@ -212,29 +227,36 @@ def overview(request: Request, period: Period, as_of: str | None) -> Overview:
     document = _report(request, period, as_of)
     moment = parse_utc(document["as_of"])
 
-    def compute(snapshot: StoreSnapshot) -> tuple[str | None, Counter[tuple[str, str]], set[Any]]:
+    def compute(snapshot: StoreSnapshot) -> Overview:
         # The close the report's status comes from (`report` reads it so): the periods
         # query would name it too, after folding every contract for its calendar.
-        close_known = snapshot.closes(to_us(moment)).get(period.label)
-        closed_at = None if close_known is None else format_utc(close_known)
+        close = closed_at(snapshot, period, moment)
         entries = json.loads(credits_json(credits(snapshot, period, None, moment)))["entries"]
         counted = Counter(_key(entry) for entry in entries)
-        if closed_at is None:
-            return None, counted, set()
-        close = parse_utc(closed_at)
-        if moments.position_at(snapshot, close) == document["chain_position"]:
-            return closed_at, counted, set()  # nothing recorded since the close
-        then = json.loads(report_json(past_report(request, snapshot, period, close)))
+        rows = [
+            {**row, "entries": counted.get(_key(row), 0), "changed": False}
+            for row in document["rows"]
+        ]
+        if close is None:
+            return Overview(document, None, rows, [])
+        if moments.position_at(snapshot, parse_utc(close)) == document["chain_position"]:
+            return Overview(document, close, rows, [])  # nothing recorded since the close
+        then = json.loads(report_json(past_report(request, snapshot, period, parse_utc(close))))
         before = {_key(row): row for row in then["rows"]}
-        changed = {_key(row) for row in document["rows"] if before.get(_key(row)) != row}
-        return closed_at, counted, changed
+        # Finance told something since the close: an entry recorded after it.
+        told = {_key(e) for e in entries if parse_utc(e["recorded_at"]) > parse_utc(close)}
+        now = {_key(row) for row in document["rows"]}
+        for row, answered in zip(rows, document["rows"], strict=True):
+            key = _key(row)
+            row["changed"] = row_change(before.get(key), answered, key in told) is not None
+        removed = [
+            row
+            for key, row in before.items()
+            if key not in now and row_change(row, None, key in told) == "removed"
+        ]
+        return Overview(document, close, rows, sorted(removed, key=_key))
 
-    closed_at, counted, changed = in_snapshot(request, compute)
-    rows = [
-        {**row, "entries": counted.get(_key(row), 0), "changed": _key(row) in changed}
-        for row in document["rows"]
-    ]
-    return Overview(document, closed_at, rows)
+    return in_snapshot(request, compute)
 
 
 def _chosen(rows: list[Row], asked: Asked) -> list[Row]:
@@ -312,6 +334,11 @@ def overview_page(
             "statuses": STATUSES,
             "changed_count": sum(1 for row in found.rows if row["changed"]),
             "row_count": len(found.rows),
+            "removed": found.removed,
+            # Links only to the pages this key may open (finance reads the overview,
+            # not a row's derivation nor the diff).
+            "may_explain": may(holder.roles, "explain_row"),
+            "may_diff": may(holder.roles, "period_diff"),
         },
         holder=holder,
     )

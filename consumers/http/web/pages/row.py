@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request, Response
 
@@ -23,7 +22,13 @@ from consumers.http import params
 from consumers.http.keys import ApiKey
 from consumers.http.routes.finance import PeriodPath
 from consumers.http.web.access import reader
-from consumers.http.web.pages.common import AsOfField, IdPath, blank_as_none, in_snapshot
+from consumers.http.web.pages.common import (
+    AsOfField,
+    IdPath,
+    blank_as_none,
+    in_snapshot,
+    query_string,
+)
 from consumers.http.web.templating import local, render
 from consumers.http.web.timeline import timeline
 from projections.queries.explain.query import explanation, explanation_json
@@ -108,11 +113,6 @@ def _local(instant: str | None, timezone: str) -> str:
     return local(instant, timezone)
 
 
-def _query(**values: str | None) -> str:
-    kept = {k: v for k, v in values.items() if v}
-    return ("?" + urlencode(kept)) if kept else ""
-
-
 @router.get("/web/periods/{period}/rows/{contract_id}/{service_id}")
 def row_page(
     request: Request,
@@ -146,8 +146,8 @@ def row_page(
         if closed_at is None
         else f"/web/periods/{document['period']}/diff"
         # As of the moment shown: what changed from the close up to it.
-        + _query(
-            **{
+        + query_string(
+            {
                 "from": closed_at,
                 "to": document["as_of"] if asked else None,
                 "contract": document["contract_id"],
@@ -167,7 +167,7 @@ def row_page(
             "key_figures": KEY_FIGURES,
             "remedies": REMEDIES,
             "diff_link": diff_link,
-            "as_of_query": _query(as_of=asked),
+            "as_of_query": query_string({"as_of": asked}),
         },
         holder=holder,
     )
