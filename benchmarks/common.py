@@ -3,6 +3,7 @@ fresh databases on it, and the commit being measured."""
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
@@ -47,6 +48,27 @@ def on_each_store(
     if postgres:
         with tempfile.TemporaryDirectory(prefix=prefix) as name, fresh_database(postgres) as url:
             measure(url, Path(name), "postgresql")
+
+
+def benchmark_main(
+    description: str,
+    measure: Callable[[str, Path, int, str], None],
+    *,
+    runs: int,
+    prefix: str,
+) -> None:
+    """The command line of a benchmark measured on each store (`on_each_store`):
+    `--postgres URL` to add PostgreSQL, `--runs N` requests per question."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--postgres", metavar="URL", help="also on this PostgreSQL server")
+    parser.add_argument("--runs", type=int, default=runs)
+    args = parser.parse_args()
+    print(f"commit {revision()}")
+    on_each_store(
+        lambda url, directory, store: measure(url, directory, args.runs, store),
+        args.postgres,
+        prefix,
+    )
 
 
 def revision() -> str:

@@ -14,7 +14,6 @@ them all. Prints numbers; asserts nothing.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import time
 from datetime import UTC, datetime
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import httpx
 
-from benchmarks.common import on_each_store, revision
+from benchmarks.common import benchmark_main
 from benchmarks.history_growth import Plan, month_lines
 from consumers.intake.file_ingest import ingest_file
 from ledger.periods import Period
@@ -83,16 +82,7 @@ def measure(url: str, directory: Path, runs: int, store: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--postgres", metavar="URL", help="also on this PostgreSQL server")
-    parser.add_argument("--runs", type=int, default=10)
-    args = parser.parse_args()
-    print(f"commit {revision()}")
-    on_each_store(
-        lambda url, directory, store: measure(url, directory, args.runs, store),
-        args.postgres,
-        "sla-bench-overview-",
-    )
+    benchmark_main(__doc__.splitlines()[0], measure, runs=10, prefix="sla-bench-overview-")
 
 
 if __name__ == "__main__":

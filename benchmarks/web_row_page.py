@@ -19,7 +19,6 @@ server-side. Prints numbers; asserts nothing.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import time
 import warnings
@@ -28,7 +27,7 @@ from pathlib import Path
 
 import httpx
 
-from benchmarks.common import on_each_store, revision
+from benchmarks.common import benchmark_main
 from consumers.http.app import Settings, create_app
 from consumers.http.keys import config_entry, new_key, parse_entries
 from consumers.http.roles import Role
@@ -153,16 +152,7 @@ def measure(url: str, directory: Path, runs: int, store: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--postgres", metavar="URL", help="also on this PostgreSQL server")
-    parser.add_argument("--runs", type=int, default=20)
-    args = parser.parse_args()
-    print(f"commit {revision()}")
-    on_each_store(
-        lambda url, directory, store: measure(url, directory, args.runs, store),
-        args.postgres,
-        "sla-bench-row-",
-    )
+    benchmark_main(__doc__.splitlines()[0], measure, runs=20, prefix="sla-bench-row-")
 
 
 if __name__ == "__main__":

@@ -118,12 +118,7 @@ class Asked:
     def query(self, **changes: object) -> str:
         """This page's query string with `changes`, the empty ones left out."""
         given: dict[str, object] = {
-            "contract": self.contract,
-            "customer": self.customer,
-            "service": self.service,
-            "status": self.status,
-            "sort": None if self.sort == "contract" else self.sort,
-            "order": None if self.order == "asc" else self.order,
+            **self.keep(),
             "page": None if self.page == 1 else self.page,
             "as_of": self.as_of,
         }
