@@ -95,7 +95,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.keyring = settings.keyring
     app.state.answers = AnswerCache(answer_size)
     app.state.reports_now = kept_reports()
-    # The reports as of a close, for the desk's marks of rows changed since (never change).
+    # Reports as of a past moment (the close, an as_of): the desk's overview; they never change.
     app.state.reports_past = kept_reports()
     app.state.sessions = Sessions()
     for module in (finance, disputes, audit, operations, intake):
