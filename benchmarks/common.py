@@ -6,9 +6,12 @@ from __future__ import annotations
 import argparse
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+import httpx
 
 from tests.infrastructure import fresh_postgres_database
 
@@ -69,6 +72,20 @@ def benchmark_main(
         args.postgres,
         prefix,
     )
+
+
+def timed(client: httpx.Client, url: str, runs: int, *, warm: int = 2) -> list[float]:
+    """Wall-clock seconds of `runs` GETs of `url` (each must answer 200), after `warm`
+    untimed ones."""
+    for _ in range(warm):
+        assert client.get(url).status_code == 200
+    seconds = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        answer = client.get(url)
+        seconds.append(time.perf_counter() - started)
+        assert answer.status_code == 200, answer.status_code
+    return seconds
 
 
 def revision() -> str:

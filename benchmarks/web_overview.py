@@ -15,13 +15,12 @@ them all. Prints numbers; asserts nothing.
 from __future__ import annotations
 
 import statistics
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 
-from benchmarks.common import benchmark_main
+from benchmarks.common import benchmark_main, timed
 from benchmarks.history_growth import Plan, month_lines
 from consumers.intake.file_ingest import ingest_file
 from ledger.periods import Period
@@ -65,19 +64,12 @@ def measure(url: str, directory: Path, runs: int, store: str) -> None:
         )
         assert signed.status_code == 303, signed.status_code
         for label, path in paths:
-            started = time.perf_counter()
-            first = client.get(served.base + path)
-            cold = time.perf_counter() - started
-            assert first.status_code == 200, first.status_code
-            seconds = []
-            for _ in range(runs):
-                started = time.perf_counter()
-                answer = client.get(served.base + path)
-                seconds.append(time.perf_counter() - started)
-                assert answer.status_code == 200, answer.status_code
+            [cold] = timed(client, served.base + path, 1, warm=0)
+            seconds = timed(client, served.base + path, runs, warm=0)
+            size = len(client.get(served.base + path).content)
             print(
                 f"  {label:>22}: first {_ms(cold)}, then median {_ms(statistics.median(seconds))}"
-                f", worst {_ms(max(seconds))} ({runs} requests); {len(first.content):,} bytes"
+                f", worst {_ms(max(seconds))} ({runs} requests); {size:,} bytes"
             )
 
 

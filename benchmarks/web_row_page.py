@@ -27,7 +27,7 @@ from pathlib import Path
 
 import httpx
 
-from benchmarks.common import benchmark_main
+from benchmarks.common import benchmark_main, timed
 from consumers.http.app import Settings, create_app
 from consumers.http.keys import config_entry, new_key, parse_entries
 from consumers.http.roles import Role
@@ -36,7 +36,7 @@ from ledger.timeformat import format_utc
 from projections.credit_entries import close_period
 from projections.store import LedgerStore
 from tests.builders import contract, ev, maintenance, outage
-from tests.http_server import Served, serving
+from tests.http_server import serving
 from tests.ledgers import ingest_docs
 
 CONTRACT, SERVICE, PERIOD = "C-BENCH", "crm", Period(2026, 3)
@@ -87,18 +87,6 @@ def build(url: str, directory: Path) -> tuple[datetime, int]:
     return closed, len(first) + len(amendments[20:])
 
 
-def timed(served: Served, client: httpx.Client, path: str, runs: int) -> list[float]:
-    for _ in range(2):
-        assert client.get(served.base + path).status_code == 200
-    seconds = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        answer = client.get(served.base + path)
-        seconds.append(time.perf_counter() - started)
-        assert answer.status_code == 200, answer.status_code
-    return seconds
-
-
 def in_process(url: str, path: str, runs: int) -> tuple[list[float], list[float]]:
     """Wall-clock and CPU seconds of `runs` requests for `path` through the app itself."""
     with warnings.catch_warnings():  # Starlette's notice about its httpx client
@@ -142,7 +130,7 @@ def measure(url: str, directory: Path, runs: int, store: str) -> None:
         entries = page.count('class="entry entry-')
         print(f"{store}: a row of {events} events, {entries} entries, page {len(page):,} bytes")
         for label, path in paths:
-            seconds = timed(served, client, path, runs)
+            seconds = timed(client, served.base + path, runs)
             print(f"  served, over the socket, {label:>15}: {_ms(seconds)} ({runs} requests)")
     for label, path in paths:
         wall, cpu = in_process(url, path, runs)

@@ -121,6 +121,30 @@ def outage(
     return events
 
 
+def incident(
+    iid: str, priority: str, opened: str, responded: str | None, service_id: str = "crm"
+) -> list[dict[str, Any]]:
+    """An incident of C-1's service opened at `opened`, and its first response if any."""
+    events = [
+        ev(
+            "incident.opened",
+            opened,
+            {
+                "incident_id": iid,
+                "contract_id": "C-1",
+                "service_id": service_id,
+                "priority": priority,
+                "opened_at": opened,
+            },
+        )
+    ]
+    if responded is not None:
+        events.append(
+            ev("incident.responded", responded, {"incident_id": iid, "responded_at": responded})
+        )
+    return events
+
+
 def maintenance(
     mid: str, announced: str, starts: str, ends: str, service_id: str = "crm"
 ) -> dict[str, Any]:

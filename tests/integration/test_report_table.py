@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.builders import contract, ev, maintenance, outage, service
+from tests.builders import contract, incident, maintenance, outage, service
 from tests.cli_process import run_cli as run
 from tests.integration.test_cli import feed
 from tests.integration.test_human_output import json_of, table_cells, text_of
@@ -19,27 +18,6 @@ RESPONSE = {
     "business_hours": "24x7",
     "credit_tiers": [{"below_percent": "100", "credit_percent": "5"}],
 }
-
-
-def incident(iid: str, priority: str, opened: str, responded: str | None) -> list[dict[str, Any]]:
-    events = [
-        ev(
-            "incident.opened",
-            opened,
-            {
-                "incident_id": iid,
-                "contract_id": "C-1",
-                "service_id": "crm",
-                "priority": priority,
-                "opened_at": opened,
-            },
-        )
-    ]
-    if responded is not None:
-        events.append(
-            ev("incident.responded", responded, {"incident_id": iid, "responded_at": responded})
-        )
-    return events
 
 
 def test_the_report_table_shows_met_missed_pending_and_excluded_time_under_1_row(

@@ -25,7 +25,7 @@ from ledger.periods import Period, to_us
 from ledger.timeformat import parse_rfc3339
 from projections.queries.encoding import to_json
 from projections.queries.explain.document import explain_row, locate
-from tests.builders import OFFICE_HOURS, contract, ev, maintenance, outage, service
+from tests.builders import OFFICE_HOURS, contract, ev, incident, maintenance, outage, service
 
 OCTOBER = Period(2026, 10)
 NOVEMBER_2 = "2026-11-02T00:00:00Z"
@@ -321,27 +321,6 @@ def test_an_ongoing_outage_ends_at_the_horizon_and_the_rest_is_not_measured() ->
 # -- incidents -------------------------------------------------------------------------
 
 
-def _incident(iid: str, opened: str, priority: str, responded: str | None) -> list[dict[str, Any]]:
-    docs = [
-        ev(
-            "incident.opened",
-            opened,
-            {
-                "incident_id": iid,
-                "contract_id": "C-1",
-                "service_id": "crm",
-                "priority": priority,
-                "opened_at": opened,
-            },
-        )
-    ]
-    if responded is not None:
-        docs.append(
-            ev("incident.responded", responded, {"incident_id": iid, "responded_at": responded})
-        )
-    return docs
-
-
 def test_incidents_are_opened_responded_and_target_marks_in_business_time() -> None:
     office = {
         "targets": {"P1": "PT15M", "P2": "PT1H"},
@@ -351,10 +330,10 @@ def test_incidents_are_opened_responded_and_target_marks_in_business_time() -> N
     docs = [
         contract(tz="Europe/Berlin", services=[service(incident_response=office)]),
         # Fri 17:50 CEST: 10 min on Friday, the other 5 on Monday from 08:00.
-        *_incident("INC-1", "2026-10-16T15:50:00Z", "P1", "2026-10-19T06:20:00Z"),
-        *_incident("INC-2", "2026-10-21T09:00:00Z", "P2", "2026-10-21T09:25:00Z"),
+        *incident("INC-1", "P1", "2026-10-16T15:50:00Z", "2026-10-19T06:20:00Z"),
+        *incident("INC-2", "P2", "2026-10-21T09:00:00Z", "2026-10-21T09:25:00Z"),
         # Fri 31st 17:30 CET: its hour runs out on Monday 2 November, after the window.
-        *_incident("INC-3", "2026-10-30T16:30:00Z", "P2", None),
+        *incident("INC-3", "P2", "2026-10-30T16:30:00Z", None),
     ]
     doc = document(docs, horizon="2026-10-31T12:00:00Z")
     drawn = timeline(doc)
@@ -433,7 +412,7 @@ def test_the_partial_keeps_the_dom_contract_the_row_page_relies_on() -> None:
         *outage("O-1", "2026-10-12T01:00:00Z", "2026-10-12T04:00:00Z", "50"),
         *outage("O-2", "2026-10-13T01:00:00Z", "2026-10-13T01:05:00Z"),
         maintenance("M-1", "2026-10-01T00:00:00Z", "2026-10-20T00:00:00Z", "2026-10-20T02:00:00Z"),
-        *_incident("INC-1", "2026-10-22T00:00:00Z", "P1", "2026-10-22T00:10:00Z"),
+        *incident("INC-1", "P1", "2026-10-22T00:00:00Z", "2026-10-22T00:10:00Z"),
     ]
     drawn = timeline(document(docs))
     html = _rendered(drawn)
