@@ -103,7 +103,9 @@ class Condition:
         key = row.key
         exposure = row.exposure
         return Alert(
-            alert_id=alert_id(key.contract_id, key.service_id, key.period, self.kind, self.threshold),
+            alert_id=alert_id(
+                key.contract_id, key.service_id, key.period, self.kind, self.threshold
+            ),
             kind=self.kind,
             threshold=self.threshold,
             contract_id=key.contract_id,
@@ -141,4 +143,3 @@ def conditions(row: Row) -> Iterator[Condition]:
                     yield Condition("availability.tier", decimal_text(tier.below_percent), shown)
     for incident_id in row.missed_incidents:
         yield Condition("response.missed", incident_id, MISSED)
-

@@ -25,7 +25,7 @@ from ledger.contracts import (
     ServiceTerms,
     TermsVersion,
 )
-from ledger.incidents import IncidentState, ResponseFigures, belongs_to_row, judge, tally
+from ledger.incidents import Deadline, IncidentState, ResponseFigures, belongs_to_row, judge, tally
 from ledger.money import round_half_even, to_minor_unit
 from ledger.outages import MaintenanceState, OutageState
 from ledger.periods import Period, from_us, local_date_of, local_midnight_us, to_us
@@ -44,6 +44,7 @@ if TYPE_CHECKING:
         RowTrace,
         TierDecision,
     )
+    from ledger.exposure import Exposure
 
 HUNDRED = Fraction(100)
 ZERO = Fraction(0)
@@ -88,6 +89,11 @@ class Row:
     # How the figures were derived, step by step: recorded only when asked
     # (`compute_row(..., trace=True)`, what `explain` renders), never for a report.
     trace: RowTrace | None = None
+    # Each pending incident's deadline and the missed incidents' ids (spec §8).
+    response_deadlines: tuple[Deadline, ...] = ()
+    missed_incidents: tuple[str, ...] = ()
+    # Where a provisional row is heading (`ledger.exposure`); None for a closed row.
+    exposure: Exposure | None = None
 
     @property
     def key(self) -> RowKey:
@@ -129,7 +135,14 @@ class Row:
             "credit_percent": str(self.credit_percent),
             "fee_basis": str(to_minor_unit(self.fee_basis_major, currency)),
             "credit_amount": str(self.credit_amount_major),
+            **self.exposure_fields(),
         }
+
+    def exposure_fields(self) -> dict[str, Any]:
+        """outputs.md "Additions": the exposure of a provisional row, nulls for a closed one."""
+        from ledger.exposure import NO_EXPOSURE
+
+        return NO_EXPOSURE if self.exposure is None else self.exposure.as_dict()
 
 
 def _seconds(microseconds: int | Fraction | None) -> str | None:
@@ -358,6 +371,26 @@ def notice_sufficient(window: MaintenanceState, terms: AvailabilityTerms) -> boo
     return required is not None and notice is not None and notice >= required
 
 
+def availability_figures(
+    row: Row,
+    terms: AvailabilityTerms,
+    cover: Coverage,
+    outages: Sequence[OutageState],
+    maintenances: Sequence[MaintenanceState],
+    horizon_us: int,
+    *,
+    measured_to_us: int,
+) -> tuple[int, Fraction]:
+    """`M` and `D` (§3) of `row`'s service with measurement cut at `measured_to_us`
+    rather than at the horizon, an outage without an end still ending at the horizon:
+    the projection of §8 passes the end of coverage. `row` itself is left untouched."""
+    scratch = Row(row.contract, row.terms, row.service, row.period, row.window_us, row.covered_us)
+    _availability(scratch, terms, cover, outages, maintenances, horizon_us, False, measured_to_us)
+    assert scratch.measured_us is not None
+    assert scratch.downtime_us is not None
+    return scratch.measured_us, scratch.downtime_us
+
+
 def _availability(
     row: Row,
     terms: AvailabilityTerms,
@@ -366,12 +399,13 @@ def _availability(
     maintenances: Sequence[MaintenanceState],
     horizon_us: int,
     trace: bool,
+    measured_to_us: int | None = None,
 ) -> AvailabilityTrace | None:
     assert cover.covered is not None
     if trace:
         from ledger.derivation import AvailabilityTrace, ExcludedTime
     customer, service_id = row.contract.customer_id, row.service.service_id
-    measured = measured_range(cover, horizon_us)
+    measured = measured_range(cover, horizon_us if measured_to_us is None else measured_to_us)
 
     excluded: list[tuple[int, int]] = []
     sources: list[ExcludedTime] = []
@@ -550,6 +584,8 @@ def _response(
     row.incidents_missed = figures.missed
     row.incidents_pending = figures.pending
     row.response_attainment_percent = figures.attainment_percent
+    row.response_deadlines = figures.deadlines
+    row.missed_incidents = figures.missed_ids
     if figures.changes_at is not None:
         row.changes_at_us = to_us(figures.changes_at)
     row.response_credit_percent = tier_credit(figures.attainment_percent, terms.credit_tiers)

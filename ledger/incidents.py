@@ -274,6 +274,23 @@ class ResponseFigures:
     # The earliest horizon at which a pending incident turns missed with no new event
     # (None: nothing pending): the moment these figures change by time alone.
     changes_at: datetime | None = None
+    # Each pending incident's deadline (spec §8) and the ids of the missed ones, in the
+    # order judged: what early warning reads.
+    deadlines: tuple[Deadline, ...] = ()
+    missed_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """A pending incident's `respond_by`: the latest instant `t` at which the business
+    time of `[opened_at, t)` does not exceed its target (spec: sla-math §8). Responding
+    at `respond_by` is met; from one microsecond later it is missed (§4)."""
+
+    incident_id: str
+    priority: str | None
+    opened_at: datetime
+    target_us: int
+    respond_by: datetime
 
 
 def tally(judgements: Iterable[Judgement], calendar: BusinessCalendar) -> ResponseFigures:
@@ -282,17 +299,40 @@ def tally(judgements: Iterable[Judgement], calendar: BusinessCalendar) -> Respon
     Selecting the row's incidents (`belongs_to_row`) is the caller's job.
     """
     counts: dict[ResponseStatus, int] = {"met": 0, "missed": 0, "pending": 0}
-    changes: list[datetime] = []
+    deadlines: list[Deadline] = []
+    missed_ids: list[str] = []
     for judgement in judgements:
         status = judgement.status
         if status is None:
             continue
         counts[status] += 1
-        if status == "pending" and judgement.target_us is not None:
+        if status == "missed":
+            missed_ids.append(judgement.incident.incident_id)
+        elif status == "pending" and judgement.target_us is not None:
             missed_at = calendar.first_instant_over(judgement.opened_at, judgement.target_us)
             if missed_at is not None:
-                changes.append(missed_at)
+                deadlines.append(
+                    Deadline(
+                        judgement.incident.incident_id,
+                        judgement.priority,
+                        judgement.opened_at,
+                        judgement.target_us,
+                        missed_at - ONE_MICROSECOND,
+                    )
+                )
     met, missed = counts["met"], counts["missed"]
     judged = met + missed
     attainment = Fraction(100 * met, judged) if judged else None
-    return ResponseFigures(met, missed, counts["pending"], attainment, min(changes, default=None))
+    changes = min((d.respond_by for d in deadlines), default=None)
+    return ResponseFigures(
+        met,
+        missed,
+        counts["pending"],
+        attainment,
+        None if changes is None else changes + ONE_MICROSECOND,
+        tuple(deadlines),
+        tuple(missed_ids),
+    )
+
+
+ONE_MICROSECOND = timedelta(microseconds=1)

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from ledger.attainment import Row, compute_rows, row_status
+from ledger.attainment import Coverage, Row, compute_rows, coverage, row_status
 from ledger.contracts import ContractState, fold_contract
 from ledger.events import InboundEvent, RecordedEvent
+from ledger.exposure import expose
 from ledger.incidents import IncidentState, fold_incident
 from ledger.outages import MaintenanceState, OutageState, fold_maintenance, fold_outage
 from ledger.periods import Period
@@ -95,14 +96,45 @@ class PeriodInputs:
         """Every row of the period, sorted by contract then service, with its status."""
         rows: list[Row] = []
         for contract in self.contracts:
-            contract_rows = compute_rows(
-                contract, self.period, *self.subjects_for(contract), self.horizon_us
+            rows += contract_rows(
+                contract, self.period, *self.subjects_for(contract), self.horizon_us, self.closed_at
             )
-            for row in contract_rows:
-                row.status = row_status(self.closed_at)
-            rows.extend(contract_rows)
         rows.sort(key=lambda r: (r.contract.contract_id, r.service.service_id))
         return rows
+
+
+def contract_rows(
+    contract: ContractState,
+    period: Period,
+    outages: Sequence[OutageState],
+    maintenances: Sequence[MaintenanceState],
+    incidents: Sequence[IncidentState],
+    horizon_us: int,
+    closed_at: datetime | None,
+) -> list[Row]:
+    """One contract's rows of `period` with their status and, while provisional, their
+    exposure (spec: sla-math §8)."""
+    rows = compute_rows(contract, period, outages, maintenances, incidents, horizon_us)
+    if rows:
+        cover = coverage(contract, period)
+        for row in rows:
+            settle(row, cover, outages, maintenances, horizon_us, closed_at)
+    return rows
+
+
+def settle(
+    row: Row,
+    cover: Coverage,
+    outages: Sequence[OutageState],
+    maintenances: Sequence[MaintenanceState],
+    horizon_us: int,
+    closed_at: datetime | None,
+) -> None:
+    """A computed row's status and, while it is provisional, its exposure (spec: §6, §8):
+    what the report and `explain` both show."""
+    row.status = row_status(closed_at)
+    if row.status == "provisional":
+        row.exposure = expose(row, cover, outages, maintenances, horizon_us)
 
 
 def fold_period(

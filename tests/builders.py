@@ -7,11 +7,12 @@ from collections import defaultdict
 from typing import Any
 
 from benchmarks.history_growth import Month, Plan, correction_lines, month_lines
-from ledger.attainment import Row, compute_rows
+from ledger.attainment import Row
 from ledger.contracts import fold_contract
 from ledger.events import InboundEvent
 from ledger.incidents import fold_incident
 from ledger.outages import fold_maintenance, fold_outage
+from ledger.period_rows import contract_rows
 from ledger.periods import Period
 
 TIERS = [
@@ -173,7 +174,7 @@ def period_rows(events: list[InboundEvent], period: Period, horizon_us: int) -> 
     incidents = [fold_incident(v) for (k, _), v in by_subject.items() if k == "incident"]
     rows: list[Row] = []
     for state in sorted((c for c in contracts if c), key=lambda c: c.contract_id):
-        rows += compute_rows(state, period, outages, windows, incidents, horizon_us)
+        rows += contract_rows(state, period, outages, windows, incidents, horizon_us, None)
     return rows
 
 

@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from ledger.attainment import compute_rows
 from ledger.canonical import canonical_json
 from ledger.contracts import ContractState, fold_contract
 from ledger.events import InboundEvent, RecordedEvent
 from ledger.inbound import validate_envelope
 from ledger.incidents import fold_incident
 from ledger.outages import fold_maintenance, fold_outage
+from ledger.period_rows import contract_rows
 from ledger.periods import Period, to_us
 from ledger.timeformat import parse_rfc3339
 from projections.queries.explain.document import RowNotFoundError, explain_row, locate
@@ -55,7 +55,7 @@ def explained(
     )
     [row] = [
         r
-        for r in compute_rows(state, MARCH, outages, windows, incidents, horizon)
+        for r in contract_rows(state, MARCH, outages, windows, incidents, horizon, None)
         if r.service.service_id == service_id
     ]
     assert document["row"] == row.as_dict()

@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 from ledger.business_time import BusinessCalendar
 from ledger.events import InboundEvent
 from ledger.incidents import (
+    ONE_MICROSECOND,
+    Deadline,
     IncidentState,
     ResponseFigures,
     ResponseStatus,
@@ -423,8 +425,19 @@ def test_response_figures() -> None:
     # The pending P3 (4 business hours) has 2 on Monday (16:00-18:00) and reaches its
     # target at 10:00 on Tuesday: missed from one microsecond later, with no new event.
     missed_from = t("2026-03-17T10:00:00Z") + timedelta(microseconds=1)
+    # Its deadline is 10:00 itself (sla-math §8: answering then is still met), and the
+    # late P1 is the one missed.
+    deadline = Deadline(
+        "INC-4", "P3", t("2026-03-16T16:00:00Z"), 4 * 3600 * 10**6, missed_from - ONE_MICROSECOND
+    )
     assert figures == ResponseFigures(
-        met=2, missed=1, pending=1, attainment_percent=Fraction(200, 3), changes_at=missed_from
+        met=2,
+        missed=1,
+        pending=1,
+        attainment_percent=Fraction(200, 3),
+        changes_at=missed_from,
+        deadlines=(deadline,),
+        missed_ids=("INC-3",),
     )
     assert isinstance(figures.attainment_percent, Fraction)
     assert response_figures([met, missed], MON_FRI, horizon).changes_at is None
@@ -433,8 +446,14 @@ def test_response_figures() -> None:
 def test_attainment_is_null_with_nothing_judged() -> None:
     pending = fold_incident([opened(1, "2026-03-16T08:00:00Z", "P3")])
     horizon = t("2026-03-16T09:00:00Z")
+    noon = t("2026-03-16T12:00:00Z")
     assert response_figures([pending], MON_FRI, horizon) == ResponseFigures(
-        0, 0, 1, None, t("2026-03-16T12:00:00Z") + timedelta(microseconds=1)
+        0,
+        0,
+        1,
+        None,
+        noon + ONE_MICROSECOND,
+        (Deadline("INC-1", "P3", t("2026-03-16T08:00:00Z"), 4 * 3600 * 10**6, noon),),
     )
     assert response_figures([], MON_FRI, horizon) == ResponseFigures(0, 0, 0, None)
 

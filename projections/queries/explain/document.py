@@ -29,7 +29,6 @@ from ledger.attainment import (
     Row,
     compute_row,
     coverage,
-    row_status,
     terms_in_force,
 )
 from ledger.business_time import calendar_for
@@ -49,6 +48,7 @@ from ledger.incidents import IncidentState, Judgement
 from ledger.intervals import Interval
 from ledger.money import round_half_even, to_minor_unit
 from ledger.outages import MaintenanceState, OutageState
+from ledger.period_rows import settle
 from ledger.periods import Period, to_us
 from ledger.row_key import RowKey
 from ledger.timeformat import exact_seconds, format_utc, to_microseconds
@@ -433,7 +433,7 @@ def explain_row(
     )
     derivation = row.trace
     assert derivation is not None
-    row.status = row_status(closed_at)
+    settle(row, cover, outages, maintenances, horizon_us, closed_at)
     first_day = cover.first_day(contract.timezone)
     return {
         "explain_format": EXPLAIN_FORMAT,

@@ -1,0 +1,144 @@
+"""Exposure: where a provisional row is heading, and what it stands to cost
+(spec: sla-math §8).
+
+The projection is the row's figures at the end of its window if nothing more happened
+than what is recorded now: an outage without an end ends at the horizon, every other
+interval counts in full, and measurement is not cut at the horizon. From it: the error
+budget consumed, the next tier's threshold, the full-impact downtime left before it,
+that tier's credit and the money at risk. Exact throughout; percentages are rounded for
+display only (`Row.as_dict`), money once, as §5 says.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from ledger.attainment import HUNDRED, Coverage, Row, availability_figures, exact, tier_credit
+from ledger.contracts import AvailabilityTerms, CreditTier
+from ledger.incidents import Deadline
+from ledger.money import round_half_even, to_minor_unit
+from ledger.outages import MaintenanceState, OutageState
+from ledger.timeformat import exact_seconds, format_utc
+
+
+@dataclass(frozen=True, slots=True)
+class Exposure:
+    """A provisional row's projection (None fields: the spec's nulls)."""
+
+    projected_availability_percent: Fraction | None = None
+    budget_consumed_percent: Fraction | None = None
+    next_threshold_percent: Decimal | None = None  # `b`
+    downtime_left_us: int | None = None
+    next_tier_credit_percent: Decimal | None = None
+    projected_credit_amount: Decimal | None = None
+    credit_at_risk: Decimal | None = None
+    deadlines: tuple[Deadline, ...] = ()
+
+    @property
+    def next_response_deadline(self) -> datetime | None:
+        return min((d.respond_by for d in self.deadlines), default=None)
+
+    @property
+    def downtime_left_text(self) -> str | None:
+        return None if self.downtime_left_us is None else exact_seconds(self.downtime_left_us)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The report row's fields of outputs.md "Additions"."""
+        deadline = self.next_response_deadline
+        return {
+            "projected_availability_percent": _percent(self.projected_availability_percent),
+            "budget_consumed_percent": _percent(self.budget_consumed_percent),
+            "downtime_left_seconds": self.downtime_left_text,
+            "next_tier_credit_percent": _text(self.next_tier_credit_percent),
+            "projected_credit_amount": _text(self.projected_credit_amount),
+            "credit_at_risk": _text(self.credit_at_risk),
+            "next_response_deadline": None if deadline is None else format_utc(deadline),
+        }
+
+
+def _percent(value: Fraction | None) -> str | None:
+    return None if value is None else str(round_half_even(value, 4))
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+# The fields a row without a projection (a closed row) reports, all null.
+NO_EXPOSURE: dict[str, Any] = dict.fromkeys(Exposure().as_dict())
+
+
+def expose(
+    row: Row,
+    cover: Coverage,
+    outages: Sequence[OutageState],
+    maintenances: Sequence[MaintenanceState],
+    horizon_us: int,
+) -> Exposure:
+    """The exposure of a provisional `row` computed at `horizon_us` from these subjects
+    (the ones its figures were computed from)."""
+    deadlines = row.response_deadlines
+    terms = row.service.availability
+    if terms is None:
+        return Exposure(deadlines=deadlines)
+    assert cover.covered is not None
+    if horizon_us >= cover.covered[1]:
+        # Nothing is cut at the horizon any more: the projection is the row itself.
+        measured, downtime = row.measured_us or 0, row.downtime_us or Fraction(0)
+    else:
+        measured, downtime = availability_figures(
+            row, terms, cover, outages, maintenances, horizon_us, measured_to_us=cover.covered[1]
+        )
+    return project(row, terms, measured, downtime, deadlines)
+
+
+def project(
+    row: Row,
+    terms: AvailabilityTerms,
+    measured_us: int,
+    downtime_us: Fraction,
+    deadlines: tuple[Deadline, ...] = (),
+) -> Exposure:
+    """§8's figures from `M_end` and `D_end`, with the row's other credits and fee."""
+    projected = None if measured_us == 0 else HUNDRED * (measured_us - downtime_us) / measured_us
+    amount = _owed(row, tier_credit(projected, terms.credit_tiers))
+    budget = measured_us * (HUNDRED - exact(terms.target_percent)) / HUNDRED
+    consumed = None if budget == 0 else HUNDRED * downtime_us / budget
+    tier = None if projected is None else next_tier(projected, terms.credit_tiers)
+    if tier is None:
+        return Exposure(projected, consumed, projected_credit_amount=amount, deadlines=deadlines)
+    bound = exact(tier.below_percent)
+    left = measured_us * (HUNDRED - bound) / HUNDRED - downtime_us
+    return Exposure(
+        projected_availability_percent=projected,
+        budget_consumed_percent=consumed,
+        next_threshold_percent=tier.below_percent,
+        downtime_left_us=math.trunc(left),
+        next_tier_credit_percent=tier.credit_percent,
+        projected_credit_amount=amount,
+        credit_at_risk=_owed(row, tier.credit_percent) - amount,
+        deadlines=deadlines,
+    )
+
+
+def next_tier(projected: Fraction, tiers: Sequence[CreditTier]) -> CreditTier | None:
+    """The tier of the next threshold `b`: the greatest `below_percent` the projected
+    availability is at or above; None when the row is in its worst tier already."""
+    found = None
+    for tier in tiers:  # sorted by below_percent, smallest first
+        if projected >= exact(tier.below_percent):
+            found = tier
+    return found
+
+
+def _owed(row: Row, availability_credit: Decimal) -> Decimal:
+    """§5's amount with this availability credit and the row's other credits."""
+    percent = min(availability_credit + row.response_credit_percent, row.service.credit_cap_percent)
+    owed = row.fee_basis_major * exact(percent) / HUNDRED
+    return to_minor_unit(owed, row.contract.currency)
