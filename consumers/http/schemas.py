@@ -90,6 +90,7 @@ class ExposureRow(Open):
     projected_credit_amount: Text
     credit_at_risk: Text
     next_response_deadline: Text
+    timezone: str = Field(description="The contract's IANA timezone.")
     pending_incidents: list[PendingIncident]
 
 

@@ -51,9 +51,9 @@ ROW_FIELDS = (
     "credit_at_risk",
     "next_response_deadline",
 )
-# The CSV's columns: the fields above, then the pending incidents in one column
-# (`pending_text`).
-CSV_FIELDS = (*ROW_FIELDS, "pending_incidents")
+# The CSV's columns: the fields above, the contract's timezone (the one its deadlines
+# are read in by people), then the pending incidents in one column (`pending_text`).
+CSV_FIELDS = (*ROW_FIELDS, "timezone", "pending_incidents")
 
 # An exposure row's place in the order: (budget unknown, -budget, risk unknown, -risk,
 # contract, service, period), so that sorting ascending puts the most exposed first.
@@ -121,6 +121,7 @@ def exposed(row: Row) -> ExposedRow | None:
         return None
     full = row.as_dict()
     document = {name: full[name] for name in ROW_FIELDS}
+    document["timezone"] = row.contract.timezone
     pending = sorted(exposure.deadlines, key=lambda d: (d.respond_by, d.incident_id))
     document["pending_incidents"] = [deadline_document(d) for d in pending]
     key = row.key
