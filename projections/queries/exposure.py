@@ -55,9 +55,12 @@ ROW_FIELDS = (
 # are read in by people), then the pending incidents in one column (`pending_text`).
 CSV_FIELDS = (*ROW_FIELDS, "timezone", "pending_incidents")
 
-# An exposure row's place in the order: (budget unknown, -budget, risk unknown, -risk,
-# contract, service, period), so that sorting ascending puts the most exposed first.
-OrderKey = tuple[bool, Fraction, bool, Decimal, str, str, str]
+# An exposure row's place in the order: (budget unknown, -whole part of budget x 10^9,
+# -budget, risk unknown, -risk, contract, service, period), so that sorting ascending
+# puts the most exposed first. The integer before the exact budget decides nearly every
+# comparison at the speed of integers; only rows equal in it compare the fractions.
+OrderKey = tuple[bool, int, Fraction, bool, Decimal, str, str, str]
+SCALE = 10**9
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,9 +96,11 @@ def order_key(
 ) -> OrderKey:
     """Most exposed first: exact budget consumed descending, then credit at risk
     descending, nulls last in both; then contract, service, period."""
+    exact = Fraction(0) if consumed is None else consumed
     return (
         consumed is None,
-        -consumed if consumed is not None else Fraction(0),
+        -(exact.numerator * SCALE // exact.denominator),
+        -exact,
         at_risk is None,
         -at_risk if at_risk is not None else Decimal(0),
         contract_id,

@@ -88,6 +88,16 @@ def test_the_order_is_decided_on_the_exact_budget_not_its_rounded_text() -> None
     assert names(rows) == ["C-b/crm", "C-a/crm"]
 
 
+def test_budgets_equal_to_a_billionth_are_told_apart_exactly() -> None:
+    base = Fraction(50)
+    rows = [
+        row("C-a", base + Fraction(1, 10**12), "1.00"),
+        row("C-b", base + Fraction(2, 10**12), "1.00"),
+        row("C-c", base, "900.00"),
+    ]
+    assert names(rows) == ["C-b/crm", "C-a/crm", "C-c/crm"]
+
+
 def test_full_ties_go_by_contract_then_service_then_period() -> None:
     rows = [
         row("C-2", Fraction(50), "10.00", "api"),
@@ -139,7 +149,7 @@ def test_a_provisional_row_carries_its_exposure_and_its_pending_deadlines() -> N
     assert document["credit_at_risk"] == "100.00"
     assert document["pending_incidents"] == []  # Monday 9 March 08:00 has passed: missed
     # Sorted on the exact figure: 100 x D_end / B, B = M_end x 0.1 / 100.
-    assert item.order[:2] == (False, -Fraction(100 * 1800 * 1000, 2_678_400))
+    assert item.order[2] == -Fraction(100 * 1800 * 1000, 2_678_400)
 
 
 def test_a_pending_incident_shows_its_respond_by() -> None:
