@@ -479,6 +479,8 @@ class Down:
     end: int | None  # None: still going, ends at the horizon
     impact: str = "100"
     excluded: bool = False  # classified `customer_caused`, an excluded cause
+    # Counts for nothing at all: "retracted" (a false alarm) or "other" (another customer's)
+    ignored: str | None = None
 
 
 @dataclass(frozen=True)
@@ -492,7 +494,7 @@ class Scenario:
     cap: str
     horizon: int
     outages: tuple[Down, ...]
-    maintenances: tuple[tuple[int, int, int], ...]  # start, end, notice
+    maintenances: tuple[tuple[int, int, int, bool], ...]  # start, end, notice, cancelled
     incidents: tuple[tuple[int, int | None], ...]  # opened, answered after
     extra: tuple[Down, ...] = field(default=())
 
@@ -517,13 +519,19 @@ class Scenario:
         documents = [contract(tz=self.tz, effective_from=self.effective_from, services=[terms])]
         for n, down in enumerate((*self.outages, *self.extra)):
             end = None if down.end is None else stamp(down.end)
-            documents += outage(f"O-{n}", stamp(down.start), end, down.impact)
+            customers = ["K-2"] if down.ignored == "other" else None
+            documents += outage(f"O-{n}", stamp(down.start), end, down.impact, customers=customers)
             if down.excluded:
                 documents.append(classified(f"O-{n}", stamp(down.start), "customer_caused"))
-        for n, (begins, ends, notice) in enumerate(self.maintenances):
-            documents.append(
-                maintenance(f"M-{n}", stamp(begins - notice), stamp(begins), stamp(ends))
-            )
+            if down.ignored == "retracted":
+                retraction = {"outage_id": f"O-{n}", "reason": "false alarm"}
+                documents.append(ev("outage.retracted", stamp(down.start + 1), retraction))
+        for n, (begins, ends, notice, cancelled) in enumerate(self.maintenances):
+            announced = stamp(begins - notice)
+            documents.append(maintenance(f"M-{n}", announced, stamp(begins), stamp(ends)))
+            if cancelled:
+                cancel = {"maintenance_id": f"M-{n}"}
+                documents.append(ev("maintenance.cancelled", stamp(begins - notice + 1), cancel))
         for n, (opened, after) in enumerate(self.incidents):
             answered = None if after is None else stamp(opened + after)
             documents += incident(f"I-{n}", "P1", stamp(opened), answered)
@@ -553,13 +561,15 @@ def scenarios(draw: st.DrawFn) -> Scenario:
                 None if ongoing else begins + length,
                 draw(st.sampled_from(["100", "50", "25.5", "0.01"])),
                 draw(st.integers(0, 4)) == 0,
+                draw(st.sampled_from([None, None, None, None, "retracted", "other"])),
             )
         )
     maintenances = []
     for _ in range(draw(st.integers(0, 2))):
         begins = draw(st.integers(start - HOUR, end))
         notice = draw(st.sampled_from([24 * HOUR, NOTICE_TERM, 72 * HOUR]))
-        maintenances.append((begins, begins + draw(st.integers(MINUTE, 4 * HOUR)), notice))
+        ends = begins + draw(st.integers(MINUTE, 4 * HOUR))
+        maintenances.append((begins, ends, notice, draw(st.integers(0, 3)) == 0))
     incidents = []
     for _ in range(draw(st.integers(0, 2))):
         opened = draw(st.integers(start, end - 1))
@@ -586,9 +596,12 @@ def independent_projection(s: Scenario) -> tuple[int, Fraction]:
     the ledger's interval code): open outages end at the horizon, everything else counts
     in full, nothing is cut at the horizon, runs shorter than the floor are dropped."""
     lo, hi = s.covered
-    excluded = [s.span(d) for d in s.outages + s.extra if d.excluded]
-    excluded += [(b, e) for b, e, notice in s.maintenances if notice >= NOTICE_TERM]
-    down = [(*s.span(d), Fraction(d.impact) / 100) for d in s.outages + s.extra if not d.excluded]
+    counted = [d for d in s.outages + s.extra if d.ignored is None]
+    excluded = [s.span(d) for d in counted if d.excluded]
+    excluded += [
+        (b, e) for b, e, notice, off in s.maintenances if notice >= NOTICE_TERM and not off
+    ]
+    down = [(*s.span(d), Fraction(d.impact) / 100) for d in counted if not d.excluded]
     cuts = {lo, hi}
     for a, b in [*excluded, *((x, y) for x, y, _ in down)]:
         cuts.update(min(max(x, lo), hi) for x in (a, b))
@@ -660,7 +673,7 @@ def free_gaps(s: Scenario, length: int) -> list[tuple[int, int]]:
     and counts fully as downtime, not as excluded time."""
     taken = sorted(
         [(a - 1, b + 1) for a, b in map(s.span, s.outages) if b > a]
-        + [(a - 1, b + 1) for a, b, _ in s.maintenances]
+        + [(a - 1, b + 1) for a, b, *_ in s.maintenances]
     )
     gaps, cursor = [], s.covered[0]
     for a, b in [*taken, (s.covered[1], s.covered[1])]:
@@ -716,7 +729,7 @@ def test_downtime_left_is_exactly_what_the_projected_tier_can_take(
 def more_downtime(draw: st.DrawFn, s: Scenario) -> Scenario:
     """The same month with more downtime: one more outage, or one of its own (not an
     excluded one: that would change measured time, not downtime) longer or heavier."""
-    own = [n for n, d in enumerate(s.outages) if not d.excluded]
+    own = [n for n, d in enumerate(s.outages) if not d.excluded and d.ignored is None]
     how = draw(st.sampled_from(["add", "longer", "heavier"] if own else ["add"]))
     if how == "add":
         start, end = s.window
