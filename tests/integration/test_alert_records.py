@@ -501,3 +501,50 @@ def test_a_store_made_before_alerts_opens_and_gains_them(ledger: str) -> None:
         ):
             conn.execute(b"DELETE FROM sla_alerts")
     assert _rebuild(ledger).ok
+
+
+# ------------------------------------------------------------- roles, the chained log
+
+
+def test_the_ingest_role_records_alerts_and_cannot_change_them(
+    fresh_postgres_url: str, tmp_path: Path
+) -> None:
+    """The deployment's roles (docker/roles.sql): the ingest role records alerts and
+    their due times; neither it nor the reader may change a recorded alert."""
+    import psycopg
+
+    from tests.integration.test_immutability import apply_roles, as_role
+
+    apply_roles(fresh_postgres_url)
+    LedgerStore(as_role(fresh_postgres_url, "sla_owner"), access="create").close()
+    ingest = as_role(fresh_postgres_url, "sla_ingest")
+    with LedgerStore(ingest, access="write") as store:
+        _ingest(store, tmp_path / "a.jsonl", [contract()])
+        recorded = store.append_alerts([_alert(_next_moment(store))], store.chain_head())
+        assert len(recorded) == 1
+        store.record_alert_due("2026-03", 1, {"C-1": 5})
+        store.record_alert_due("2026-03", 2, {"C-1": None})  # the index is rewritten
+    with LedgerStore(as_role(fresh_postgres_url, "sla_reader"), access="read") as reader:
+        assert reader.alerts() == recorded
+    for role in ("sla_ingest", "sla_reader"):
+        with psycopg.connect(as_role(fresh_postgres_url, role), autocommit=True) as conn:
+            for statement in ("UPDATE sla_alerts SET observed = '0'", "DELETE FROM sla_alerts"):
+                with pytest.raises(psycopg.Error, match="permission denied for table sla_alerts"):
+                    conn.execute(statement.encode())
+
+
+def test_the_chained_log_serves_alerts_with_their_digests(alerted: str) -> None:
+    from ledger.chain import link, record_sha256
+    from projections.queries.chain_log import chain_page
+
+    with LedgerStore(alerted, access="read") as store:
+        page = chain_page(store, 0, 100, None)
+    previous = "0" * 64
+    for line in page.records:
+        digest = record_sha256(line["kind"], line["position"], line["record"])
+        assert digest == line["record_sha256"]
+        previous = link(previous, digest)
+        assert previous == line["chain_sha256"]
+    alerts = [line for line in page.records if line["kind"] == "alert"]
+    assert [line["position"] for line in alerts] == [4, 5, 11]
+    assert alerts[2]["record"]["credit_at_risk"] is None
