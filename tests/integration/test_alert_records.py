@@ -548,3 +548,24 @@ def test_the_chained_log_serves_alerts_with_their_digests(alerted: str) -> None:
     alerts = [line for line in page.records if line["kind"] == "alert"]
     assert [line["position"] for line in alerts] == [4, 5, 11]
     assert alerts[2]["record"]["credit_at_risk"] is None
+
+
+def test_a_bundle_exported_before_alerts_existed_still_checks(alerted: str, tmp_path: Path) -> None:
+    """Its manifest names no alerts.jsonl, and it has none: checked as before. A bundle
+    whose manifest names the file must hold it."""
+    bundle = tmp_path / "b"
+    exported = run("audit", "export", "--period", "2026-03", "--out", str(bundle), store=alerted)
+    assert exported.returncode == 0, exported.stderr
+    older = tmp_path / "older"
+    shutil.copytree(bundle, older)
+    (older / "alerts.jsonl").unlink()
+    manifest = json.loads((older / "manifest.json").read_text())
+    del manifest["files"]["alerts.jsonl"]
+    (older / "manifest.json").write_text(json.dumps(manifest))
+    checked = run("audit", "check", str(older))
+    assert checked.returncode == 0, checked.stdout
+    assert "ok   files: all 7 files match the manifest" in checked.stdout
+    (bundle / "alerts.jsonl").unlink()
+    failed = run("audit", "check", str(bundle))
+    assert failed.returncode == 1
+    assert "FAIL files: alerts.jsonl is missing" in failed.stdout
