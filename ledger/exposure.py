@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
@@ -24,6 +24,7 @@ from ledger.contracts import AvailabilityTerms, CreditTier
 from ledger.incidents import Deadline
 from ledger.money import round_half_even, to_minor_unit
 from ledger.outages import MaintenanceState, OutageState
+from ledger.periods import to_us
 from ledger.timeformat import exact_seconds, format_utc
 
 
@@ -43,6 +44,10 @@ class Exposure:
     projected_credit_amount: Decimal | None = None
     credit_at_risk: Decimal | None = None
     deadlines: tuple[Deadline, ...] = ()
+    # When these figures next change with time alone, in microseconds (None: only a new
+    # event can change them): a pending incident passing its deadline, or any moment at
+    # all while an outage without an end grows with the horizon.
+    changes_at_us: int | None = None
 
     @property
     def next_response_deadline(self) -> datetime | None:
@@ -117,9 +122,12 @@ def expose(
     (the ones its figures were computed from)."""
     deadlines = row.response_deadlines
     terms = row.service.availability
+    changes = [to_us(d.respond_by) + 1 for d in deadlines]
     if terms is None:
-        return Exposure(deadlines=deadlines)
+        return Exposure(deadlines=deadlines, changes_at_us=min(changes, default=None))
     assert cover.covered is not None
+    if any(_growing(o, row, cover, horizon_us) for o in outages):
+        changes.append(horizon_us + 1)
     if horizon_us >= cover.covered[1]:
         # Nothing is cut at the horizon any more: the projection is the row itself.
         measured, downtime = row.measured_us or 0, row.downtime_us or Fraction(0)
@@ -127,7 +135,24 @@ def expose(
         measured, downtime = availability_figures(
             row, terms, cover, outages, maintenances, horizon_us, measured_to_us=cover.covered[1]
         )
-    return project(row, terms, measured, downtime, deadlines)
+    return replace(
+        project(row, terms, measured, downtime, deadlines), changes_at_us=min(changes, default=None)
+    )
+
+
+def _growing(outage: OutageState, row: Row, cover: Coverage, horizon_us: int) -> bool:
+    """Whether an outage of the row's service ends at the horizon inside the covered
+    range, so the projection moves as time passes (excluded or not: excluded time moves
+    the measured time)."""
+    assert cover.covered is not None
+    return (
+        outage.end_us is None
+        and outage.start_us is not None
+        and outage.start_us < horizon_us < cover.covered[1]
+        and outage.service_id == row.service.service_id
+        and not outage.retracted
+        and outage.names_customer(row.contract.customer_id)
+    )
 
 
 def project(
