@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
@@ -24,6 +24,7 @@ from ledger.contracts import AvailabilityTerms, CreditTier
 from ledger.incidents import Deadline
 from ledger.money import round_half_even, to_minor_unit
 from ledger.outages import MaintenanceState, OutageState
+from ledger.periods import to_us
 from ledger.timeformat import exact_seconds, format_utc
 
 
@@ -31,6 +32,10 @@ from ledger.timeformat import exact_seconds, format_utc
 class Exposure:
     """A provisional row's projection (None fields: the spec's nulls)."""
 
+    # `M_end` and `D_end`: what the projection is computed from (explain shows them).
+    measured_end_us: int | None = None
+    downtime_end_us: Fraction | None = None
+    budget_us: Fraction | None = None  # `B`, the error budget at the target
     projected_availability_percent: Fraction | None = None
     budget_consumed_percent: Fraction | None = None
     next_threshold_percent: Decimal | None = None  # `b`
@@ -39,6 +44,10 @@ class Exposure:
     projected_credit_amount: Decimal | None = None
     credit_at_risk: Decimal | None = None
     deadlines: tuple[Deadline, ...] = ()
+    # When these figures next change with time alone, in microseconds (None: only a new
+    # event can change them): a pending incident passing its deadline, or any moment at
+    # all while an outage without an end grows with the horizon.
+    changes_at_us: int | None = None
 
     @property
     def next_response_deadline(self) -> datetime | None:
@@ -59,6 +68,34 @@ class Exposure:
             "projected_credit_amount": _text(self.projected_credit_amount),
             "credit_at_risk": _text(self.credit_at_risk),
             "next_response_deadline": None if deadline is None else format_utc(deadline),
+        }
+
+    def pending_incidents(self) -> list[dict[str, Any]]:
+        """Each pending incident with its deadline, in the order judged."""
+        return [
+            {
+                "incident_id": d.incident_id,
+                "priority": d.priority,
+                "opened_at": format_utc(d.opened_at),
+                "target_seconds": exact_seconds(d.target_us),
+                "respond_by": format_utc(d.respond_by),
+            }
+            for d in self.deadlines
+        ]
+
+    def derivation(self) -> dict[str, Any]:
+        """How the figures follow from `M_end` and `D_end` (spec §8), for `explain`:
+        every quantity exact, as the other derivations show them."""
+        measured, downtime, budget = self.measured_end_us, self.downtime_end_us, self.budget_us
+        return {
+            "rule": "outages without an end end at the horizon; every other interval counts "
+            "in full; measurement runs to the end of the covered window",
+            "measured_end_seconds": None if measured is None else exact_seconds(measured),
+            "downtime_end_seconds": None if downtime is None else exact_seconds(downtime),
+            "budget_seconds": None if budget is None else exact_seconds(budget),
+            "next_threshold_percent": _text(self.next_threshold_percent),
+            "pending_incidents": self.pending_incidents(),
+            **self.as_dict(),
         }
 
 
@@ -85,9 +122,12 @@ def expose(
     (the ones its figures were computed from)."""
     deadlines = row.response_deadlines
     terms = row.service.availability
+    changes = [to_us(d.respond_by) + 1 for d in deadlines]
     if terms is None:
-        return Exposure(deadlines=deadlines)
+        return Exposure(deadlines=deadlines, changes_at_us=min(changes, default=None))
     assert cover.covered is not None
+    if any(_growing(o, row, cover, horizon_us) for o in outages):
+        changes.append(horizon_us + 1)
     if horizon_us >= cover.covered[1]:
         # Nothing is cut at the horizon any more: the projection is the row itself.
         measured, downtime = row.measured_us or 0, row.downtime_us or Fraction(0)
@@ -95,7 +135,24 @@ def expose(
         measured, downtime = availability_figures(
             row, terms, cover, outages, maintenances, horizon_us, measured_to_us=cover.covered[1]
         )
-    return project(row, terms, measured, downtime, deadlines)
+    return replace(
+        project(row, terms, measured, downtime, deadlines), changes_at_us=min(changes, default=None)
+    )
+
+
+def _growing(outage: OutageState, row: Row, cover: Coverage, horizon_us: int) -> bool:
+    """Whether an outage of the row's service ends at the horizon inside the covered
+    range, so the projection moves as time passes (excluded or not: excluded time moves
+    the measured time)."""
+    assert cover.covered is not None
+    return (
+        outage.end_us is None
+        and outage.start_us is not None
+        and outage.start_us < horizon_us < cover.covered[1]
+        and outage.service_id == row.service.service_id
+        and not outage.retracted
+        and outage.names_customer(row.contract.customer_id)
+    )
 
 
 def project(
@@ -112,10 +169,21 @@ def project(
     consumed = None if budget == 0 else HUNDRED * downtime_us / budget
     tier = None if projected is None else next_tier(projected, terms.credit_tiers)
     if tier is None:
-        return Exposure(projected, consumed, projected_credit_amount=amount, deadlines=deadlines)
+        return Exposure(
+            measured_us,
+            downtime_us,
+            budget,
+            projected,
+            consumed,
+            projected_credit_amount=amount,
+            deadlines=deadlines,
+        )
     bound = exact(tier.below_percent)
     left = measured_us * (HUNDRED - bound) / HUNDRED - downtime_us
     return Exposure(
+        measured_end_us=measured_us,
+        downtime_end_us=downtime_us,
+        budget_us=budget,
         projected_availability_percent=projected,
         budget_consumed_percent=consumed,
         next_threshold_percent=tier.below_percent,

@@ -244,6 +244,7 @@ class IntakeDocument(Open):
     rejected: int
     blank_lines: int
     entries_appended: int
+    alerts_raised: int
     rejections: list[IntakeRejection]
 
 

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from consumers.intake.batch_writer import BatchWriter
+from consumers.intake.follow_up import follow_up
 from consumers.intake.input_lines import (
     STDIN,
     STDIN_ORIGIN,
@@ -33,7 +34,6 @@ from ledger.inbound import DOCUMENT, RejectedInputError
 from ledger.rejections import Rejection
 from ledger.strict_json import is_blank
 from ledger.wording import counted
-from projections.credit_entries import reconcile_closed_periods
 from projections.store import AppendOutcome, LedgerStore
 
 DEFAULT_BATCH_SIZE = 2_000
@@ -47,6 +47,7 @@ class IntakeSummary:
     rejected: int = 0
     blank_lines: int = 0
     entries_appended: int = 0
+    alerts_raised: int = 0
     seconds: float = 0.0
 
     def line(self) -> str:
@@ -65,6 +66,8 @@ class IntakeSummary:
                 f"; {counted(self.entries_appended, 'credit entry', 'credit entries')} "
                 "appended to closed periods"
             )
+        if self.alerts_raised:
+            text += f"; {counted(self.alerts_raised, 'alert')} raised (see `sla-ledger alerts`)"
         return text
 
     def as_dict(self) -> dict[str, int | float]:
@@ -75,6 +78,7 @@ class IntakeSummary:
             "rejected": self.rejected,
             "blank_lines": self.blank_lines,
             "entries_appended": self.entries_appended,
+            "alerts_raised": self.alerts_raised,
             "seconds": round(self.seconds, 3),
         }
 
@@ -160,11 +164,12 @@ class Intake:
         self._writer.close()
 
     def reconcile(self) -> IntakeSummary:
-        """Bring closed periods' entries in line with what was committed."""
+        """Bring closed periods' entries in line with what was committed, and raise the
+        alerts provisional rows now meet."""
         started = time.monotonic()
-        self.summary.entries_appended += len(
-            reconcile_closed_periods(self.store, datetime.now(UTC))
-        )
+        done = follow_up(self.store, datetime.now(UTC))
+        self.summary.entries_appended += len(done.entries)
+        self.summary.alerts_raised += len(done.check.alerts)
         if self.metrics is not None:
             self.metrics.reconcile_seconds.observe(time.monotonic() - started)
         return self.summary

@@ -54,6 +54,7 @@ from kafka.structs import OffsetAndMetadata
 
 from consumers import interrupts
 from consumers.intake.batch_writer import BatchWriter
+from consumers.intake.follow_up import follow_up
 from consumers.intake.kafka_config import KafkaSettings
 from consumers.intake.kafka_counts import IngestCounts
 from consumers.intake.outbox import backlog, publish_credits, publish_dead_letters, release_leases
@@ -67,13 +68,14 @@ from consumers.metrics import Metrics
 from ledger.errors import LedgerError, StoreError
 from ledger.events import InboundEvent, Origin
 from ledger.rejections import Rejection
-from projections.credit_entries import reconcile_closed_periods
 from projections.store import AppendOutcome, LedgerStore
 
 RECONCILE_EVERY_SECONDS = 5.0
-# Closed rows can change with no event at all (a pending incident passes its target):
-# reconcile at least this often even when nothing was accepted.
-RECONCILE_IDLE_SECONDS = 60.0
+# Rows can change with no event at all (a pending incident passes its deadline, an open
+# outage grows): reconcile and check for alerts at least this often even when nothing
+# was accepted, so an alert due by time alone is raised well within a minute (§8). A
+# check with nothing due reads two small indexes.
+RECONCILE_IDLE_SECONDS = 15.0
 # How long one poll waits for records (less when the poll interval allowed is shorter).
 POLL_TIMEOUT_MS = 500
 JOIN_ALLOWANCE_SECONDS = 30.0
@@ -150,6 +152,7 @@ class KafkaIngest:
         heartbeat_interval_ms: int = 3_000,
         max_poll_interval_ms: int = 60_000,
         reconcile_every_seconds: float = RECONCILE_EVERY_SECONDS,
+        check_every_seconds: float = RECONCILE_IDLE_SECONDS,
         metrics: Metrics | None = None,
         poll_hang_seconds: float = POLL_HANG_SECONDS,
     ) -> None:
@@ -180,6 +183,7 @@ class KafkaIngest:
         self.heartbeat_interval_ms = heartbeat_interval_ms
         self.max_poll_interval_ms = max_poll_interval_ms
         self.reconcile_every_seconds = reconcile_every_seconds
+        self.check_every_seconds = check_every_seconds
         self.poll_timeout_ms = min(POLL_TIMEOUT_MS, max(max_poll_interval_ms // 4, 1))
         self._unassigned_since: float | None = None
         self._ever_assigned = False  # whether a partition was ever assigned in this run
@@ -607,12 +611,12 @@ class KafkaIngest:
 
     def _pass_due(self, now: float) -> bool:
         """At start-up; after anything was accepted, `reconcile_every_seconds` after the
-        last pass ended; and RECONCILE_IDLE_SECONDS after it regardless."""
+        last pass ended; and `check_every_seconds` after it regardless."""
         if self._last_pass_ended is None:
             return True
         since = now - self._last_pass_ended
         return (self._dirty and since >= self.reconcile_every_seconds) or (
-            since >= RECONCILE_IDLE_SECONDS
+            since >= self.check_every_seconds
         )
 
     def _start_pass(self, now: float) -> None:
@@ -631,7 +635,7 @@ class KafkaIngest:
         started = time.monotonic()
         try:
             with_backoff(
-                lambda: reconcile_closed_periods(store, datetime.now(UTC)),
+                lambda: follow_up(store, datetime.now(UTC)),
                 "store",
                 self.retry_budget_seconds,
                 (StoreError,),

@@ -1,6 +1,7 @@
 """Inputs that arrive together (an HTTP request's events) appended in one transaction,
 with the same validation (`validation.classify`), idempotency and kept rejections as a
-file or Kafka intake, then closed periods reconciled with them, as after any intake.
+file or Kafka intake, then followed up as any intake is (`follow_up`): closed periods
+reconciled with them, alerts raised.
 
 Each input's origin is a line of the request (`Origin.file` = `http:<request key>`,
 `line` = its place in the request, from 1): a client that sends the same request again
@@ -14,10 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from consumers.intake.follow_up import follow_up
 from consumers.intake.validation import classify
 from ledger.events import InboundEvent, Origin
 from ledger.rejections import Rejection
-from projections.credit_entries import reconcile_closed_periods
 from projections.store import LedgerStore
 
 ORIGIN_PREFIX = "http:"
@@ -34,6 +35,7 @@ class RequestOutcome:
     duplicates: int = 0
     rejected: list[Rejection] = field(default_factory=list)  # in input order
     entries_appended: int = 0
+    alerts_raised: int = 0
 
 
 def ingest_inputs(store: LedgerStore, inputs: Sequence[tuple[bytes, Origin]]) -> RequestOutcome:
@@ -48,11 +50,12 @@ def ingest_inputs(store: LedgerStore, inputs: Sequence[tuple[bytes, Origin]]) ->
         else:
             events.append((outcome, origin, raw))
     appended = store.append(events, refused)
-    entries = reconcile_closed_periods(store, datetime.now(UTC))
+    done = follow_up(store, datetime.now(UTC))
     return RequestOutcome(
         len(inputs),
         appended.accepted,
         appended.duplicates,
         sorted(appended.rejected, key=lambda r: r.origin.line or 0),
-        len(entries),
+        len(done.entries),
+        len(done.check.alerts),
     )

@@ -161,6 +161,7 @@ def _document(key: str, outcome: RequestOutcome, blank_lines: int) -> dict[str, 
         "rejected": len(outcome.rejected),
         "blank_lines": blank_lines,
         "entries_appended": outcome.entries_appended,
+        "alerts_raised": outcome.alerts_raised,
         "rejections": [_rejection(r) for r in outcome.rejected],
     }
 

@@ -1,0 +1,185 @@
+"""Raising alerts: after each committed intake and on each periodic check (sla-math §8).
+
+`raise_alerts` looks at the provisional rows that what was recorded since its last
+check can change, and at those due to change with time alone (a pending incident
+passing its deadline, an outage without an end growing), and records, once, each alert
+whose condition one of them now meets. It runs only after an intake has committed,
+never between the events of one, and never for an `--as-of` question: an alert is a
+record of what the ledger saw, not a figure derived again.
+
+Which rows: the chain position checked through is kept (`ALERTED`), like the position
+reconciled through. A contract's events reach its rows in every provisional period of
+its coverage; an outage's, maintenance window's or incident's events reach its
+contracts' rows in the provisional periods its span reaches. A store never checked
+before is checked in full. The rows' next moment of change with time alone is kept in
+a due-time index (`record_alert_due`), so a periodic check reads only those.
+
+Provisional periods are the months not closed, from the first covered month to the
+latest month any window has begun in (`latest_begun`); a month not begun yet has no
+measured time, and nothing in it can be late.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from ledger.alerts import Alert, conditions
+from ledger.attainment import Row, coverage
+from ledger.contracts import ContractState
+from ledger.errors import ChainMovedError
+from ledger.periods import Period, from_us, to_us
+from projections.attainment import MARGIN_US, load_period_inputs, load_some_contracts
+from projections.store import LedgerStore, StoreReads
+from projections.store.subject_index import contract_terms_wanted, contracts_reached
+
+# The tracking name under which the chain position checked for alerts through is kept.
+ALERTED = "sla-ledger:alerted"
+ATTEMPTS = 20
+# The most easterly offset there is (UTC+14): a month has begun somewhere once UTC is
+# this close to its first day.
+EARLIEST_OFFSET = timedelta(hours=14)
+
+
+@dataclass
+class AlertCheck:
+    """What one check did: the alerts it recorded and the rows it looked at (the gauges
+    of money at risk read these)."""
+
+    alerts: list[Alert] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)
+    complete: bool = True
+
+
+def latest_begun(now: datetime) -> Period:
+    """The latest period whose window has begun somewhere by `now`."""
+    return Period.containing((now + EARLIEST_OFFSET).date())
+
+
+def months(first: Period, last: Period) -> Iterator[Period]:
+    period = first
+    while period <= last:
+        yield period
+        period = period.next()
+
+
+def raise_alerts(store: LedgerStore, now: datetime) -> AlertCheck:
+    """Record each alert a provisional row now meets and none has raised before.
+
+    If other writers keep moving the chain, the check gives up after a few attempts and
+    records nothing: the next check does it again, and since an alert's id is its
+    condition's, nothing it would have raised is lost or doubled.
+    """
+    for _attempt in range(ATTEMPTS):
+        head = store.chain_head()
+        at = max(now, from_us(head.recorded_us + 1))
+        mark = store.tracked_position(ALERTED) or 0
+        work = alert_plan(store, mark, head.position, at)
+        check = AlertCheck()
+        due: dict[str, dict[str, int | None]] = {}
+        known = store.alert_ids(list(work)) if work else set()
+        for label in sorted(work):
+            rows = _provisional_rows(store, Period.from_label(label), work[label], at)
+            check.rows += rows
+            due[label] = _due_times(rows, work[label])
+            for row in rows:
+                for condition in conditions(row):
+                    alert = condition.alert(row, at)
+                    if alert.alert_id not in known:
+                        known.add(alert.alert_id)
+                        check.alerts.append(alert)
+        try:
+            check.alerts = store.append_alerts(check.alerts, head) if check.alerts else []
+        except ChainMovedError:
+            continue
+        for label, times in due.items():
+            store.record_alert_due(label, head.position, times)
+        if head.position > mark:
+            store.record_position(ALERTED, head.position)
+        return check
+    return AlertCheck(complete=False)
+
+
+def _provisional_rows(
+    store: StoreReads, period: Period, contract_ids: set[str] | None, at: datetime
+) -> list[Row]:
+    inputs = load_period_inputs(store, period, at, contract_ids=contract_ids)
+    if inputs.closed_at is not None:
+        return []
+    return inputs.rows()
+
+
+def _due_times(rows: Iterable[Row], contract_ids: Collection[str] | None) -> dict[str, int | None]:
+    """contract -> the earliest moment one of its rows' alert conditions can change with
+    time alone (None: only an event can change them), for every contract looked at."""
+    due: dict[str, int | None] = dict.fromkeys(contract_ids or ())
+    for row in rows:
+        contract = row.contract.contract_id
+        at = None if row.exposure is None else row.exposure.changes_at_us
+        held = due.get(contract)
+        if at is None:
+            due.setdefault(contract, None)
+        else:
+            due[contract] = at if held is None else min(held, at)
+    return due
+
+
+def alert_plan(
+    store: StoreReads, mark: int, head_position: int, at: datetime
+) -> dict[str, set[str] | None]:
+    """provisional period -> the contracts whose rows to look at (None: all of them)."""
+    closes = store.closes()
+    last = latest_begun(at)
+    work: dict[str, set[str] | None] = {}
+
+    def add(period: Period, contracts: Iterable[str] | None) -> None:
+        label = period.label
+        if label in closes or period > last:
+            return
+        if contracts is None:
+            work[label] = None
+        elif label not in work or work[label] is not None:
+            held = work.setdefault(label, set())
+            assert held is not None
+            held.update(contracts)
+
+    if mark == 0:
+        for contract in load_some_contracts(store, None, None):
+            for period in covered_months(contract, last):
+                add(period, None)
+        return work
+    changed = store.changed_subjects(mark, head_position) if head_position > mark else set()
+    amended = sorted(subject for kind, subject in changed if kind == "contract")
+    if amended:
+        for contract in load_some_contracts(store, None, amended):
+            for period in covered_months(contract, last):
+                add(period, [contract.contract_id])
+    others = sorted((kind, subject) for kind, subject in changed if kind != "contract")
+    if others:
+        spans = store.spans_of(others)
+        held = store.scopes_of_subjects(others)
+        terms = store.contract_terms(contract_terms_wanted(set().union(*held.values())))
+        for subject in others:
+            span = spans.get(subject)
+            contracts = contracts_reached(held.get(subject, ()), terms)
+            if span is None or not contracts:
+                continue
+            lo, hi, _has_end, _ended_us = span
+            first = Period.containing(from_us(lo - MARGIN_US).date())
+            end = min(hi + MARGIN_US, to_us(at) + MARGIN_US)
+            for period in months(first, min(Period.containing(from_us(end).date()), last)):
+                add(period, contracts)
+    for label, contract_id in store.alert_due_rows(to_us(at)):
+        add(Period.from_label(label), [contract_id])
+    return work
+
+
+def covered_months(contract: ContractState, last: Period) -> Iterator[Period]:
+    """The months of `contract`'s coverage up to `last`."""
+    first = Period.containing(contract.effective_from)
+    if contract.effective_to is not None:
+        last = min(last, Period.containing(contract.effective_to))
+    for period in months(first, last):
+        if coverage(contract, period).covered is not None:
+            yield period
