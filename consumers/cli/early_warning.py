@@ -12,9 +12,15 @@ from typing import Any
 
 from consumers import render
 from consumers.cli.common import READS_ONLY, as_of_instant, open_store, optional_period
-from consumers.cli.options import as_of_option, contract_option, format_option
+from consumers.cli.options import (
+    as_of_option,
+    contract_option,
+    format_option,
+    period_option,
+)
 from ledger.timeformat import format_utc
 from ledger.wording import counted
+from projections.queries.as_of import INSTANT_FORMS
 
 
 def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -36,6 +42,26 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     contract_option(exposure)
     as_of_option(exposure)
     format_option(exposure, ["table", "json", "csv"], "table")
+
+    alerts = sub.add_parser(
+        "alerts",
+        parents=[common],
+        help="the alerts raised, in the order they were recorded",
+        description="List the alerts raised (error budget used at 50, 75, 90 and 100%, a "
+        "projected tier crossed, an incident's response missed), each once, in the order "
+        "they were recorded" + READS_ONLY,
+    )
+    period_option(alerts, required=False, meaning="only the alerts of this period")
+    alerts.add_argument(
+        "--contract", metavar="ID", help="only this contract's alerts (default: every contract)"
+    )
+    alerts.add_argument(
+        "--since",
+        metavar="T",
+        help=f"only the alerts recorded at or after T: {INSTANT_FORMS} (default: all)",
+    )
+    as_of_option(alerts)
+    format_option(alerts, ["table", "json", "csv"], "table")
 
 
 def cmd_exposure(args: argparse.Namespace) -> int:
@@ -93,4 +119,27 @@ def cmd_exposure(args: argparse.Namespace) -> int:
                     frozenset({"target_seconds"}),
                 )
             )
+    return 0
+
+
+def cmd_alerts(args: argparse.Namespace) -> int:
+    from projections.queries.alerts import AlertFilter, alerts, alerts_csv, alerts_json
+
+    filters = AlertFilter(
+        period=optional_period(args.period),
+        contract_id=args.contract,
+        since=as_of_instant(args.since, "--since"),
+    )
+    asked = as_of_instant(args.as_of)
+    with open_store(args) as store:
+        answer = alerts(store, filters, asked, typed=args.as_of)
+    if args.format == "json":
+        print(alerts_json(answer))
+    elif args.format == "csv":
+        sys.stdout.write(alerts_csv(answer))
+    else:
+        docs = answer.documents()
+        print(counted(len(docs), "alert"))
+        if docs:
+            print(render.to_table(docs, render.ALERT_COLUMNS, render.ALERT_NUMERIC))
     return 0

@@ -134,6 +134,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "rejections": reports.cmd_rejections,
     "incidents": reports.cmd_incidents,
     "exposure": early_warning.cmd_exposure,
+    "alerts": early_warning.cmd_alerts,
     "demo": demo.cmd_demo,
     "explain": explain.run,
     "audit": audit.run,

@@ -51,6 +51,7 @@ ALLOWED: dict[str, frozenset[Role]] = {
     "period_diff": frozenset({DISPUTES}),
     "list_incidents": frozenset({DISPUTES}),
     "period_exposure": frozenset({FINANCE, OPERATOR}),
+    "list_alerts": frozenset({FINANCE, OPERATOR}),
     "audit_verify": frozenset({COMPLIANCE}),
     "audit_export": frozenset({COMPLIANCE}),
     "chained_log": frozenset({COMPLIANCE}),

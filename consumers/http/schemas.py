@@ -103,6 +103,26 @@ class ExposureDocument(Open):
     )
 
 
+class AlertDocument(Open):
+    alert_id: str
+    kind: Literal["availability.budget", "availability.tier", "response.missed"]
+    threshold: str = Field(description="A percent, or the missed incident's id.")
+    contract_id: str
+    customer_id: str
+    service_id: str
+    period: str
+    observed: str = Field(description="The value that met the condition, or `missed`.")
+    downtime_left_seconds: Text
+    credit_at_risk: Text
+    currency: str
+    recorded_at: str
+
+
+class AlertsDocument(Open):
+    chain_position: int
+    alerts: list[AlertDocument]
+
+
 class CreditEntryDocument(Open):
     entry_id: str
     kind: Literal["issue", "reversal"]

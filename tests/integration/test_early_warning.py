@@ -194,3 +194,112 @@ def test_the_api_answers_the_command_lines_document(
             assert answer.headers["etag"]
         now = served.get(f"/v1/periods/{period.label}/exposure", contract="C-1")
         assert [row["contract_id"] for row in now.json()["rows"]] == ["C-1"]
+
+
+# ---- alerts ----
+
+
+def alert_list(store_url: str, *args: str) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(
+        succeeded("alerts", *args, "--format", "json", store=store_url)
+    )
+    return document
+
+
+def described(document: dict[str, Any]) -> list[tuple[str, str, str]]:
+    return [(a["period"], a["kind"], a["threshold"]) for a in document["alerts"]]
+
+
+MARCH_ALERTS = [
+    ("2026-03", "availability.budget", "50"),
+    ("2026-03", "availability.budget", "75"),
+    ("2026-03", "availability.budget", "90"),
+    ("2026-03", "availability.budget", "100"),
+    ("2026-03", "availability.tier", "99.9"),
+]
+
+
+@pytest.fixture
+def alerted(store_url: str, tmp_path: Path) -> tuple[str, str]:
+    """March (not closed) loses 50 minutes, past its whole error budget (2,678.4 s):
+    four budget alerts and the 99.9 tier's; then April loses 30 minutes, 69% of its
+    budget: one more. The store and a moment between the two intakes."""
+    ingest(
+        store_url,
+        tmp_path,
+        [contract(), *outage("O-3", "2026-03-10T10:00:00Z", "2026-03-10T10:50:00Z")],
+    )
+    between = json.loads(succeeded("alerts", "--format", "json", store=store_url))
+    assert between["alerts"], "the first intake raised no alert"
+    moment = max(a["recorded_at"] for a in between["alerts"])
+    ingest(store_url, tmp_path, outage("O-4", "2026-04-10T10:00:00Z", "2026-04-10T10:30:00Z"))
+    return store_url, moment
+
+
+def test_alerts_are_listed_in_the_order_recorded_and_filtered(
+    alerted: tuple[str, str],
+) -> None:
+    store_url, between = alerted
+    every = alert_list(store_url)
+    april = [("2026-04", "availability.budget", "50")]
+    assert sorted(described(every)[:5]) == sorted(MARCH_ALERTS)
+    assert described(every)[5:] == april
+    first = every["alerts"][0]
+    assert list(first) == [
+        "alert_id",
+        "kind",
+        "threshold",
+        "contract_id",
+        "customer_id",
+        "service_id",
+        "period",
+        "observed",
+        "downtime_left_seconds",
+        "credit_at_risk",
+        "currency",
+        "recorded_at",
+    ]
+    times = [a["recorded_at"] for a in every["alerts"]]
+    assert times == sorted(times)
+    assert described(alert_list(store_url, "--period", "2026-04")) == april
+    assert alert_list(store_url, "--contract", "C-2")["alerts"] == []
+    # As of the moment between the intakes: March's alerts only; since a moment after
+    # it: April's only.
+    assert sorted(described(alert_list(store_url, "--as-of", between))) == sorted(MARCH_ALERTS)
+    after = every["alerts"][5]["recorded_at"]
+    assert described(alert_list(store_url, "--since", after)) == april
+    table = succeeded("alerts", store=store_url).splitlines()
+    assert table[0] == "6 alerts"
+    assert table[1].split()[:3] == ["recorded", "at", "kind"]
+    csv_lines = succeeded("alerts", "--format", "csv", store=store_url).splitlines()
+    assert len(csv_lines) == 7
+    assert csv_lines[0].startswith("alert_id,kind,threshold,")
+
+
+def test_alerts_over_http_are_the_command_lines_and_page_without_a_gap(
+    alerted: tuple[str, str], tmp_path: Path
+) -> None:
+    store_url, _ = alerted
+    cli = succeeded("alerts", "--format", "json", store=store_url)
+    with serving(store_url, tmp_path) as served:
+        whole = served.get("/v1/alerts", role="finance", limit=1000)
+        assert whole.status_code == 200, whole.text
+        assert whole.content == cli.encode()
+        assert "link" not in whole.headers
+        # Pages of two: the walk keeps its first page's position, so an alert raised
+        # while it pages (May's) is not in it, and none is skipped or repeated.
+        first = served.get("/v1/alerts", role="operator", limit=2)
+        ingest(store_url, tmp_path, outage("O-5", "2026-05-10T10:00:00Z", "2026-05-10T10:30:00Z"))
+        walked = first.json()["alerts"]
+        link = first.headers.get("link")
+        while link is not None:
+            url = link.split(";")[0].strip("<>")
+            with served.client("operator") as client:
+                page = client.get(url)
+            assert page.status_code == 200, page.text
+            walked += page.json()["alerts"]
+            link = page.headers.get("link")
+        assert walked == json.loads(cli)["alerts"]
+        assert len(alert_list(store_url)["alerts"]) == 7  # May's is there now
+        april = served.get("/v1/alerts", role="finance", period="2026-04")
+        assert [a["period"] for a in april.json()["alerts"]] == ["2026-04"]
