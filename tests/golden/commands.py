@@ -78,6 +78,8 @@ def commands(store: Path) -> dict[str, list[str]]:
             f"exposure --period {DEMO_PERIOD} --as-of {before} --format {form}"
         )
     lines[f"exposure-{DEMO_PERIOD}.table"] = f"exposure --period {DEMO_PERIOD} --as-of {last}"
+    for form in ("table", "json", "csv"):
+        lines[f"alerts.{form}"] = f"alerts --as-of {last} --format {form}"
     lines["incidents-unplaced.table"] = "incidents --unplaced"
     lines["rejections.table"] = "rejections"
     lines["rejections.json"] = "rejections --format json"

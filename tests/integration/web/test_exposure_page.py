@@ -222,3 +222,21 @@ def test_a_pending_deadline_is_shown_in_the_contracts_time_and_utc(
     assert due in summary
     assert "contract's timezone" in page.inner_text("footer")
     page.context.close()
+
+
+def test_the_alerts_raised_for_the_period_are_listed_below(desk: Desk, browser: Browser) -> None:
+    moment = before_close(desk)
+    page = sign_in(browser, desk.served, "finance", then=f"{PAGE}?as_of={moment}")
+    api = desk.served.get("/v1/alerts", role="finance", period=PERIOD, as_of=moment)
+    assert api.status_code == 200, api.text
+    expected = api.json()["alerts"]
+    assert expected, "the demo's month raised no alert"
+    shown = page.eval_on_selector_all(
+        "table.alerts tbody tr[data-alert]",
+        """rows => rows.map(r => ({id: r.dataset.alert, kind: r.dataset.kind,
+             words: r.querySelector('[data-field="threshold"]').textContent}))""",
+    )
+    assert [s["id"] for s in shown] == [a["alert_id"] for a in expected]
+    for row, alert in zip(shown, expected, strict=True):
+        assert alert["threshold"] in row["words"], (row, alert)
+    page.context.close()

@@ -1,7 +1,8 @@
 """A period's exposure: its provisional rows, most exposed first, from the document the
 API answers with (`/v1/periods/{period}/exposure`), each with its error budget in words
 and a bar, the downtime it can still take, the money at risk and its next response
-deadline in the contract's time and UTC. `/web/exposure` opens the current period's.
+deadline in the contract's time and UTC; below them, the alerts raised for the period
+(`/v1/alerts?period=`). `/web/exposure` opens the current period's.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from consumers.http.web.access import reader
 from consumers.http.web.pages.common import AsOfField, blank_as_none, in_snapshot, query_string
 from consumers.http.web.templating import render
 from ledger.timeformat import format_utc
+from projections.queries.alerts import AlertFilter, alerts, alerts_json
 from projections.queries.exposure import current_period, exposure, exposure_json
 from projections.store import StoreSnapshot
 
@@ -53,13 +55,15 @@ def exposure_page(
     asked_period = params.period(period)
     asked = blank_as_none(as_of)
 
-    def compute(snapshot: StoreSnapshot) -> tuple[dict[str, Any], str | None]:
+    def compute(snapshot: StoreSnapshot) -> tuple[dict[str, Any], str | None, Any]:
         moment = params.as_of(snapshot, asked)
         result = exposure(snapshot, asked_period, moment, None)
         closed = None if result.closed_at is None else format_utc(result.closed_at)
-        return json.loads(exposure_json(result)), closed
+        # The alerts raised for the period by the same moment (`alerts --period`).
+        raised = alerts(snapshot, AlertFilter(period=asked_period), moment)
+        return json.loads(exposure_json(result)), closed, json.loads(alerts_json(raised))
 
-    document, closed_at = in_snapshot(request, compute)
+    document, closed_at, raised = in_snapshot(request, compute)
     rows = document["rows"]
     return render(
         request,
@@ -70,6 +74,7 @@ def exposure_page(
             "closed_at": closed_at,
             "rows": rows,
             "next_deadline": _next_deadline(rows),
+            "alerts": raised["alerts"],
             "as_of": asked,
             # Links only to the pages this key may open (a row's derivation is the
             # dispute handler's).
