@@ -228,3 +228,62 @@ INCIDENT_COLUMNS = [
     ("status", "status"),
     ("unplaced_reason", "unplaced because"),
 ]
+
+# The exposure table: each row's key, how much of its error budget is gone, the downtime
+# it can still take before the next tier, what that tier would cost, and its next
+# response deadline; then the actual figures beside the projected ones.
+EXPOSURE_COLUMNS = [
+    ("contract_id", "contract"),
+    ("service_id", "service"),
+    ("budget_consumed_percent", "budget used %"),
+    ("downtime_left_seconds", "downtime left s"),
+    ("next_tier_credit_percent", "next tier %"),
+    ("credit_at_risk", "at risk"),
+    ("currency", "cur"),
+    ("availability_percent", "avail %"),
+    ("projected_availability_percent", "projected %"),
+    ("availability_target_percent", "target %"),
+    ("credit_amount", "credit"),
+    ("projected_credit_amount", "projected credit"),
+    ("pending", "pending"),
+    ("next_response_deadline", "next response due"),
+]
+EXPOSURE_NUMERIC = frozenset(
+    {
+        "budget_consumed_percent",
+        "downtime_left_seconds",
+        "next_tier_credit_percent",
+        "credit_at_risk",
+        "availability_percent",
+        "projected_availability_percent",
+        "availability_target_percent",
+        "credit_amount",
+        "projected_credit_amount",
+        "pending",
+    }
+)
+
+ALERT_COLUMNS = [
+    ("recorded_at", "recorded at"),
+    ("kind", "kind"),
+    ("threshold", "threshold"),
+    ("contract_id", "contract"),
+    ("service_id", "service"),
+    ("period", "period"),
+    ("observed", "observed"),
+    ("downtime_left_seconds", "downtime left s"),
+    ("credit_at_risk", "at risk"),
+    ("currency", "cur"),
+    ("alert_id", "alert id"),
+]
+ALERT_NUMERIC = frozenset({"downtime_left_seconds", "credit_at_risk"})
+
+DEADLINE_COLUMNS = [
+    ("respond_by", "respond by"),
+    ("incident_id", "incident"),
+    ("priority", "prio"),
+    ("contract_id", "contract"),
+    ("service_id", "service"),
+    ("opened_at", "opened at"),
+    ("target_seconds", "target s"),
+]
