@@ -15,6 +15,8 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
+from ledger.wording import counted
+
 # Characters a terminal would act on instead of showing: controls (Cc: C0, DEL, C1),
 # format characters (Cf: bidirectional overrides and isolates, zero-width joiners, the
 # BOM, soft hyphen), line and paragraph separators (Zl, Zp) and lone surrogates (Cs).
@@ -287,3 +289,30 @@ DEADLINE_COLUMNS = [
     ("opened_at", "opened at"),
     ("target_seconds", "target s"),
 ]
+
+
+def exposure_tables(rows: list[dict[str, Any]]) -> str:
+    """`exposure`'s rows for people, then their pending incidents, earliest deadline
+    first (what the command and the demo print)."""
+    table = [{**row, "pending": len(row["pending_incidents"])} for row in rows]
+    text = to_table(table, EXPOSURE_COLUMNS, EXPOSURE_NUMERIC)
+    deadlines = [(pending, row) for row in rows for pending in row["pending_incidents"]]
+    if deadlines:
+        deadlines.sort(key=lambda found: (found[0]["respond_by"], found[0]["incident_id"]))
+        listed = [
+            {**pending, "contract_id": row["contract_id"], "service_id": row["service_id"]}
+            for pending, row in deadlines
+        ]
+        text += (
+            f"\n\n{counted(len(deadlines), 'pending incident')}, earliest deadline first:\n"
+            + to_table(listed, DEADLINE_COLUMNS, frozenset({"target_seconds"}))
+        )
+    return text
+
+
+def alerts_table(alerts: list[dict[str, Any]]) -> str:
+    """The alerts' count, then the alerts, in the order recorded, for people."""
+    text = counted(len(alerts), "alert")
+    if alerts:
+        text += "\n" + to_table(alerts, ALERT_COLUMNS, ALERT_NUMERIC)
+    return text

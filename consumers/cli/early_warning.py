@@ -98,27 +98,7 @@ def cmd_exposure(args: argparse.Namespace) -> int:
         )
     )
     if count:
-        table = [{**row, "pending": len(row["pending_incidents"])} for row in answer.rows]
-        print(render.to_table(table, render.EXPOSURE_COLUMNS, render.EXPOSURE_NUMERIC))
-        deadlines = [(pending, row) for row in answer.rows for pending in row["pending_incidents"]]
-        if deadlines:
-            deadlines.sort(key=lambda found: (found[0]["respond_by"], found[0]["incident_id"]))
-            print()
-            print(counted(len(deadlines), "pending incident") + ", earliest deadline first:")
-            print(
-                render.to_table(
-                    [
-                        {
-                            **pending,
-                            "contract_id": row["contract_id"],
-                            "service_id": row["service_id"],
-                        }
-                        for pending, row in deadlines
-                    ],
-                    render.DEADLINE_COLUMNS,
-                    frozenset({"target_seconds"}),
-                )
-            )
+        print(render.exposure_tables(answer.rows))
     return 0
 
 
@@ -138,8 +118,5 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     elif args.format == "csv":
         sys.stdout.write(alerts_csv(answer))
     else:
-        docs = answer.documents()
-        print(counted(len(docs), "alert"))
-        if docs:
-            print(render.to_table(docs, render.ALERT_COLUMNS, render.ALERT_NUMERIC))
+        print(render.alerts_table(answer.documents()))
     return 0
