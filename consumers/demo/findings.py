@@ -64,7 +64,7 @@ def print_audit(
     """What a dispute handler and an auditor would ask next; returns the close's checkpoint."""
     checkpoint = close_checkpoint(store, period.label)
     anchors = dict([parse_checkpoint(checkpoint)]) if checkpoint else {}
-    print("\n== 5. Dispute and audit")
+    print("\n== 6. Dispute and audit")
     exported: VerifiedExport | None
     with store.reader() as view:
         try:
