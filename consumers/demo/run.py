@@ -40,12 +40,12 @@ from consumers.demo.findings import (
     print_results,
 )
 from consumers.demo.month import (
-    PART_WAY,
-    month_parts,
     CORRECTION_DATA,
     DEMO_PERIOD,
     MISBEHAVING_DATA,
+    PART_WAY,
     data_lines,
+    month_parts,
     shipped,
 )
 from consumers.intake.kafka_config import (
