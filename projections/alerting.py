@@ -158,6 +158,7 @@ def alert_plan(
     others = sorted((kind, subject) for kind, subject in changed if kind != "contract")
     if others:
         spans = store.spans_of(others)
+        marked_us = store.recorded_at_position(mark)
         held = store.scopes_of_subjects(others)
         terms = store.contract_terms(contract_terms_wanted(set().union(*held.values())))
         for subject in others:
@@ -165,10 +166,13 @@ def alert_plan(
             contracts = contracts_reached(held.get(subject, ()), terms)
             if span is None or not contracts:
                 continue
-            lo, hi, _has_end, _ended_us = span
+            lo, hi, has_end, ended_us = span
             first = Period.containing(from_us(lo - MARGIN_US).date())
-            end = min(hi + MARGIN_US, to_us(at) + MARGIN_US)
-            for period in months(first, min(Period.containing(from_us(end).date()), last)):
+            # A subject without an end reaches every period since its start, and so did
+            # one whose end became known since the last check (as in reconciliation).
+            was_open = not has_end or ended_us > marked_us
+            end = last if was_open else Period.containing(from_us(hi + MARGIN_US).date())
+            for period in months(first, min(end, last)):
                 add(period, contracts)
     for label, contract_id in store.alert_due_rows(to_us(at)):
         add(Period.from_label(label), [contract_id])
