@@ -57,7 +57,13 @@ from consumers.intake.batch_writer import BatchWriter
 from consumers.intake.follow_up import follow_up
 from consumers.intake.kafka_config import KafkaSettings
 from consumers.intake.kafka_counts import IngestCounts
-from consumers.intake.outbox import backlog, publish_credits, publish_dead_letters, release_leases
+from consumers.intake.outbox import (
+    backlog,
+    publish_alerts,
+    publish_credits,
+    publish_dead_letters,
+    release_leases,
+)
 from consumers.intake.poll_watchdog import PollWatchdog
 from consumers.intake.producers import close_producer, new_producer
 from consumers.intake.retry import with_backoff
@@ -659,14 +665,15 @@ class KafkaIngest:
             if paused:
                 self.consumer.resume(*paused)
 
-    def _publish(self) -> tuple[int, int]:
-        """One publishing round of both outboxes (whichever thread runs it)."""
+    def _publish(self) -> tuple[int, int, int]:
+        """One publishing round of the outboxes (whichever thread runs it)."""
         assert self.producer is not None
         store = cast(LedgerStore, StoreUntilStopped(self.store, self.stop))
         producer = ProducerUntilStopped(self.producer, self.stop)
-        credits = dead_letters = 0
+        credits = alerts = dead_letters = 0
         try:
             credits = publish_credits(store, producer, self.settings.credits_topic, self.holder)
+            alerts = publish_alerts(store, producer, self.settings.alerts_topic, self.holder)
             dead_letters = publish_dead_letters(
                 store, producer, self.settings.dead_letter_topic, self.holder
             )
@@ -675,7 +682,7 @@ class KafkaIngest:
         except Stopping:
             pass
         self._measure_backlog(store)
-        return credits, dead_letters
+        return credits, alerts, dead_letters
 
     def _measure_backlog(self, store: LedgerStore) -> None:
         """The outboxes' backlog gauges, after a round, at most every GAUGES_REFRESH_SECONDS
@@ -688,9 +695,10 @@ class KafkaIngest:
         with suppress(StoreError, Stopping):
             self.metrics.set_outbox_backlog(backlog(store))
 
-    def _published(self, sent: tuple[int, int]) -> None:
+    def _published(self, sent: tuple[int, int, int]) -> None:
         self.counts.credits_published += sent[0]
-        self.counts.dead_letters_published += sent[1]
+        self.counts.alerts_published += sent[1]
+        self.counts.dead_letters_published += sent[2]
 
     def _collect_background(self) -> None:
         """Hand over what a finished pass or publishing round did, without waiting."""

@@ -14,7 +14,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 PREFIX = "sla_ledger_"
 SOURCES = ("file", "kafka", "http")
 OUTCOMES = ("accepted", "duplicate", "rejected")
-OUTBOXES = ("credits", "dead_letters")
+OUTBOXES = ("credits", "alerts", "dead_letters")
 
 # A reconciliation pass takes milliseconds on a small store and minutes on a large one.
 RECONCILE_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
@@ -72,7 +72,7 @@ class Metrics:
         self.outbox_backlog = Gauge(
             PREFIX + "outbox_backlog",
             "Rows recorded in an outbox and not yet published (credits to the credits "
-            "topic, rejections to the dead-letter topic)",
+            "topic, alerts to the alerts topic, rejections to the dead-letter topic)",
             ["outbox"],
             registry=registry,
         )

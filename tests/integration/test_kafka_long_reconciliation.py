@@ -236,6 +236,7 @@ def worker(
         group_id=group,
         dead_letter_topic=inbound.topics.rejected,
         credits_topic=inbound.topics.credits,
+        alerts_topic=inbound.topics.alerts,
     )
     options.setdefault("max_messages", len(inbound.messages))
     return KafkaIngest(
