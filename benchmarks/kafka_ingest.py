@@ -157,9 +157,7 @@ def bench_settings(bootstrap: str, prefix: str, group_id: str) -> KafkaSettings:
 def create_topics(bootstrap: str, prefix: str, partitions: int) -> None:
     from kafka.admin import KafkaAdminClient, NewTopic
 
-    names = [
-        prefix + t for t in (*INBOUND_TOPICS, DEAD_LETTER_TOPIC, CREDITS_TOPIC, ALERTS_TOPIC)
-    ]
+    names = [prefix + t for t in (*INBOUND_TOPICS, DEAD_LETTER_TOPIC, CREDITS_TOPIC, ALERTS_TOPIC)]
     admin = KafkaAdminClient(bootstrap_servers=bootstrap.split(","))
     try:
         admin.create_topics(

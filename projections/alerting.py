@@ -101,6 +101,15 @@ def raise_alerts(store: LedgerStore, now: datetime) -> AlertCheck:
     return AlertCheck(complete=False)
 
 
+def provisional_rows(store: StoreReads, at: datetime) -> list[Row]:
+    """Every provisional row as of `at`, with its exposure: what a full check looks at
+    (the gauges of money at risk are seeded and refreshed from these)."""
+    rows: list[Row] = []
+    for label, contracts in sorted(alert_plan(store, 0, 0, at).items()):
+        rows += _provisional_rows(store, Period.from_label(label), contracts, at)
+    return rows
+
+
 def _provisional_rows(
     store: StoreReads, period: Period, contract_ids: set[str] | None, at: datetime
 ) -> list[Row]:

@@ -32,6 +32,14 @@ recorded positions) and the outboxes' backlogs (after a publishing round), each
 refreshed at most every
 `GAUGES_REFRESH_SECONDS`, and each pass's duration. A poll that never returns ends the
 process (`poll_watchdog`).
+
+The worker also holds the exposure gauges (budget consumed and credit at risk per
+provisional row): it is the process that checks the rows on a timer, so it has their
+figures without computing anything more. After each pass it sets the rows that pass's
+alert check looked at (what changed, what was due with time alone) and drops the series
+of periods closed since; at start and every `EXPOSURE_REFRESH_SECONDS` it sets every
+provisional row afresh, which catches the rows another worker's checks looked at (they
+share one checked-through position) and drops rows that no longer exist.
 """
 
 from __future__ import annotations
@@ -74,6 +82,7 @@ from consumers.metrics import Metrics
 from ledger.errors import LedgerError, StoreError
 from ledger.events import InboundEvent, Origin
 from ledger.rejections import Rejection
+from projections.alerting import AlertCheck, provisional_rows
 from projections.store import AppendOutcome, LedgerStore
 
 RECONCILE_EVERY_SECONDS = 5.0
@@ -89,6 +98,9 @@ UNASSIGNED_ALLOWANCE_SECONDS = 120.0
 # The lag costs the broker a request, the backlogs the store two counts: each is
 # measured at most this often.
 GAUGES_REFRESH_SECONDS = 5.0
+# How often the exposure gauges are set from every provisional row, not only from those a
+# check looked at (module docstring): a full computation of the open periods.
+EXPOSURE_REFRESH_SECONDS = 300.0
 # A poll that has not returned after this long is hung (poll_watchdog), not slow: a poll
 # waits POLL_TIMEOUT_MS, and a group (re)join inside it seconds.
 POLL_HANG_SECONDS = 60.0
@@ -175,6 +187,7 @@ class KafkaIngest:
         self.counter = self.metrics.intake("kafka")
         self._lag_refreshed: float | None = None
         self._backlog_measured: float | None = None  # on the publisher thread
+        self._exposure_measured: float | None = None  # on the writer thread
         self.watchdog = PollWatchdog(poll_hang_seconds)
         self.positions: dict[TopicPartition, int | None] = {}
         # SIGTERM/SIGINT, recorded by `interrupts.deferred` (the caller's, or run()'s own).
@@ -640,7 +653,7 @@ class KafkaIngest:
         store = cast(LedgerStore, StoreUntilStopped(self.store, self.stop))
         started = time.monotonic()
         try:
-            with_backoff(
+            done = with_backoff(
                 lambda: follow_up(store, datetime.now(UTC)),
                 "store",
                 self.retry_budget_seconds,
@@ -648,10 +661,24 @@ class KafkaIngest:
                 self.log,
                 self.stop,
             )
+            self._measure_exposure(store, done.check)
         except (Stopping, Interrupted):
             return False
         self.metrics.reconcile_seconds.observe(time.monotonic() - started)
         return True
+
+    def _measure_exposure(self, store: LedgerStore, check: AlertCheck) -> None:
+        """The exposure gauges after a pass (module docstring); a store that does not
+        answer leaves the last values."""
+        now = time.monotonic()
+        measured = self._exposure_measured
+        with suppress(StoreError):
+            if measured is None or now - measured >= EXPOSURE_REFRESH_SECONDS:
+                rows = provisional_rows(store, datetime.now(UTC))
+                self.metrics.set_exposure(rows, every_row=True)
+                self._exposure_measured = now
+            elif check.complete:
+                self.metrics.set_exposure(check.rows, closed=store.closes())
 
     def _passed(self, done: bool, started: float) -> None:
         ended = time.monotonic()
