@@ -1,4 +1,4 @@
-"""The hash chain: tamper evidence over every accepted event, close and credit entry.
+"""The hash chain: tamper evidence over every accepted event, close, credit entry and alert.
 
 Every record the ledger keeps as history gets a position `1, 2, 3, ...` in one chain, in
 commit order. Its link is
@@ -34,7 +34,8 @@ from json.encoder import encode_basestring
 from operator import itemgetter
 from typing import Any, Literal
 
-RecordKind = Literal["event", "entry", "close"]
+RecordKind = Literal["event", "entry", "close", "alert"]
+KINDS: tuple[RecordKind, ...] = ("event", "entry", "close", "alert")
 
 GENESIS = "0" * 64
 
@@ -70,6 +71,22 @@ FIELDS: dict[RecordKind, tuple[str, ...]] = {
         "basis_version",
     ),
     "close": ("period", "closed_us", "checkpoint_pos", "checkpoint_sha256"),
+    # An early warning raised once (sla-math §8, `ledger.alerts.Alert`): the row's
+    # exposure fields are JSON null where the row had none.
+    "alert": (
+        "alert_id",
+        "kind",
+        "threshold",
+        "contract_id",
+        "customer_id",
+        "service_id",
+        "period",
+        "observed",
+        "downtime_left_seconds",
+        "credit_at_risk",
+        "currency",
+        "recorded_us",
+    ),
 }
 
 # Fields a kind gained after records of it were chained, each with the value a record
@@ -108,6 +125,7 @@ RECORD_TIME: dict[RecordKind, str] = {
     "event": "recorded_us",
     "entry": "recorded_us",
     "close": "closed_us",
+    "alert": "recorded_us",
 }
 
 

@@ -36,39 +36,48 @@ class PageQueries:
     eventsourcing record's state and originator id (32 hex digits); the state None when
     no record has that position, the originator None also when the record's topic or
     version is not an event's (the database compares those, cheaper than Python).
-    `entry`, `close` (parameters: the kind's topic, after, through): the entries and
-    closes there, in any order, each its table's columns (`entry_columns`,
-    `close_columns`) and then its record's state and originator, the same way.
-    `link` (parameters: a position, three times): the link and the record time of
-    every row claiming that position.
+    `others`: for each other kind the store holds (entries, closes, alerts), its kind,
+    its statement (parameters: the kind's topic, after, through: its rows there, in any
+    order, each its table's columns and then its record's state and originator, the same
+    way) and its columns.
+    `link` (parameters: a position, once per chained table the store holds,
+    `link_tables`): the link and the record time of every row claiming that position.
     """
 
     events: str
-    entry: str
-    close: str
+    others: tuple[tuple[RecordKind, str, tuple[str, ...]], ...]
     link: str
-    entry_columns: tuple[str, ...]
-    close_columns: tuple[str, ...]
+    link_tables: int
+
+    @staticmethod
+    def from_json(spec: dict[str, Any]) -> PageQueries:
+        """The queries from `dataclasses.asdict` of them, sent as JSON (to a worker)."""
+        return PageQueries(
+            events=str(spec["events"]),
+            others=tuple(
+                (kind, str(statement), tuple(columns))
+                for kind, statement, columns in spec["others"]
+            ),
+            link=str(spec["link"]),
+            link_tables=int(spec["link_tables"]),
+        )
 
 
 # A query: (statement, parameters) -> rows as tuples.
 Rows = Callable[[str, Sequence[Any]], list[tuple[Any, ...]]]
-# An entry's or a close's row: its kind, its fields (columns), its record (state, originator).
+# Another kind's row (an entry's, a close's, an alert's): its kind, its fields (columns),
+# its record (state, originator).
 Claim = tuple[RecordKind, dict[str, Any], tuple[Any, Any]]
 Page = tuple[list[tuple[Any, ...]], list[Claim]]
 
 
 def read_page(rows: Rows, queries: PageQueries, after: int, through: int) -> Page:
     """What `audit verify` reads of the positions `after < p <= through`, as stored:
-    the events as `queries.events` returns them, and the entries and closes as claims.
+    the events as `queries.events` returns them, and the other records as claims.
     A row per record, whatever the rows claim: the walk judges them."""
     events = rows(queries.events, [TOPICS["event"], after, through])
     others: list[Claim] = []
-    kinds: tuple[tuple[RecordKind, str, tuple[str, ...]], ...] = (
-        ("entry", queries.entry, queries.entry_columns),
-        ("close", queries.close, queries.close_columns),
-    )
-    for kind, statement, columns in kinds:
+    for kind, statement, columns in queries.others:
         width = len(columns)
         for row in rows(statement, [TOPICS[kind], after, through]):
             others.append(
@@ -82,7 +91,7 @@ def read_link(rows: Rows, queries: PageQueries, position: int) -> tuple[str, int
     exactly one row claims it, with a link and a record time of the chain's types."""
     if position == 0:
         return GENESIS, 0
-    found = rows(queries.link, [position, position, position])
+    found = rows(queries.link, [position] * queries.link_tables)
     if len(found) != 1:
         return None
     sha, recorded = found[0]

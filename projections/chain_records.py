@@ -20,23 +20,31 @@ EVENT_NAMESPACE = uuid.UUID("0d6f7a52-9c1e-5b3a-8e47-2a9b6c1d4e8f")
 TOPIC_EVENT_ACCEPTED = "sla_ledger:InboundEventAccepted"
 TOPIC_PERIOD_CLOSED = "sla_ledger:PeriodClosed"
 TOPIC_CREDIT_ENTRY = "sla_ledger:CreditEntryRecorded"
+TOPIC_ALERT_RAISED = "sla_ledger:AlertRaised"
 TOPICS: dict[RecordKind, str] = {
     "event": TOPIC_EVENT_ACCEPTED,
     "entry": TOPIC_CREDIT_ENTRY,
     "close": TOPIC_PERIOD_CLOSED,
+    "alert": TOPIC_ALERT_RAISED,
 }
 # The table holding each kind's rows (their fields, position and link).
 CHAINED_TABLES: dict[RecordKind, str] = {
     "event": "sla_events",
     "entry": "sla_credit_entries",
     "close": "sla_closes",
+    "alert": "sla_alerts",
 }
-RECORD_KEY: dict[RecordKind, str] = {"event": "event_id", "entry": "entry_id", "close": "period"}
+RECORD_KEY: dict[RecordKind, str] = {
+    "event": "event_id",
+    "entry": "entry_id",
+    "close": "period",
+    "alert": "alert_id",
+}
 
 
 def originator_of(kind: RecordKind, key: str) -> uuid.UUID:
-    """The eventsourcing originator id of a chained record: its event id, entry id or
-    the period it closes."""
+    """The eventsourcing originator id of a chained record: its event id, entry id,
+    the period it closes or its alert id."""
     return uuid.uuid5(EVENT_NAMESPACE, key if kind == "event" else f"{kind}:{key}")
 
 
@@ -64,9 +72,9 @@ def library_state(kind: RecordKind, fields: Mapping[str, Any]) -> bytes:
     the event's chain encoding (`ledger.chain.encoding`), so a link is computed from the
     record without parsing it. The record's notification id is its chain position: its
     row in `sla_events` (same position) holds the index columns, the record time and the
-    chain's digests. An entry's or a close's record is its fields, position and link,
-    less the fields it gained later that hold their value from before (`LATER_FIELDS`):
-    the bytes of the records written before those fields existed.
+    chain's digests. An entry's, a close's or an alert's record is its fields, position
+    and link, less the fields it gained later that hold their value from before
+    (`LATER_FIELDS`): the bytes of the records written before those fields existed.
     """
     if kind != "event":
         kept = without_later_defaults(kind, fields)

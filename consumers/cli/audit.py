@@ -200,14 +200,19 @@ def _rebuild(args: argparse.Namespace) -> int:
     else:
         assert result.live_head is not None
         assert result.rebuilt_head is not None
+        compared = [
+            counted(result.events_compared, "event index row"),
+            counted(result.spans_compared, "span"),
+            counted(result.entries_compared, "entry", "entries"),
+        ]
+        if result.alerts_compared:  # a ledger without alerts reads as it always did
+            compared.append(counted(result.alerts_compared, "alert"))
         print(
             render.for_humans(
                 f"rebuilt {counted(result.records, 'record')} from the event log: chain head "
                 f"{'reproduced' if result.live_head == result.rebuilt_head else 'DIFFERENT'} "
                 f"({result.rebuilt_head.checkpoint}); "
-                f"{counted(result.events_compared, 'event index row')}, "
-                f"{counted(result.spans_compared, 'span')} and "
-                f"{counted(result.entries_compared, 'entry', 'entries')} compared; "
+                f"{_listed(compared)} compared; "
                 f"{counted(len(result.differences) + result.more_differences, 'difference')}"
             )
         )
@@ -266,3 +271,8 @@ def _outcome(failure: str | None) -> int:
         return 0
     print(f"sla-ledger: {render.for_humans(failure)}", file=sys.stderr)
     return 1
+
+
+def _listed(parts: list[str]) -> str:
+    """`a, b and c`."""
+    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"

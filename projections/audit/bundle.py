@@ -6,6 +6,8 @@
   or at the moment any of its credit entries was recorded (contracts, outages,
   maintenance windows, incidents), each as its chained row: the fields, position, link;
 - `entries.jsonl` and `close.json`: the period's credit entries and close, chained rows;
+- `alerts.jsonl`: the period's alerts raised (sla-math §8), chained rows (a bundle
+  exported before alerts existed has none, and its manifest does not name the file);
 - `chain.jsonl`: the whole chain from position 1 to the head at export, as
   `{position, kind, record_sha256, chain_sha256}`: digests only, so it proves where
   each record above sits without carrying the rest of the history;
@@ -16,7 +18,8 @@
 
 `check` verifies such a directory offline: file digests; the chain recomputed from
 position 1 through the head; each bundled record's digest and place in it; every close
-checkpoint in it; the report recomputed from the bundled events with the ledger's own
+checkpoint in it (alerts are records, not derived figures: they are placed on the
+chain, not recomputed); the report recomputed from the bundled events with the ledger's own
 derivation; every entry's `basis_sha256` recomputed as of its record time; and that
 each closed row's entries sum to its credit amount.
 """
@@ -52,6 +55,7 @@ from ledger.timeformat import format_utc, parse_utc
 from ledger.wording import counted
 from projections.attainment import period_report
 from projections.audit.bundle_shape import (
+    ALERT,
     CHAIN_LINE,
     CLOSE,
     ENTRY,
@@ -77,11 +81,15 @@ FILES = (
     "events.jsonl",
     "entries.jsonl",
     "close.json",
+    "alerts.jsonl",
     "chain.jsonl",
     "report.json",
     "credits.json",
     "README.txt",
 )
+# Files a bundle gained after bundles were exported without them (the same format): a
+# bundle whose manifest does not name one lacks it, and holds nothing of it.
+LATER_FILES = ("alerts.jsonl",)
 PAGE = 5_000
 
 
@@ -108,7 +116,7 @@ What the check proves, and how to redo it by hand:
    line chain_sha256 = SHA-256(previous chain_sha256 + "\\n" + record_sha256), hex text,
    starting from 64 zeros. Compare the head with a copy kept elsewhere (e.g. the
    checkpoint `close` printed, or one published to finance) to exclude a rewrite.
-3. Each record in events.jsonl, entries.jsonl and close.json hashes to the
+3. Each record in events.jsonl, entries.jsonl, close.json and alerts.jsonl hashes to the
    record_sha256 listed at its position: SHA-256 of the JSON array
    [kind, position, fields in the order of ledger/chain.py FIELDS] with no spaces,
    an event's envelope and origin (JSON text) embedded as JSON values.
@@ -209,6 +217,7 @@ def export(
     ]
     entry_rows = store.chained_rows("entry", "period", [period.label], head.recorded_us)
     close_rows = store.chained_rows("close", "period", [period.label], head.recorded_us)
+    alert_rows = store.chained_rows("alert", "period", [period.label], head.recorded_us)
 
     chain = [
         chain_line(kind, fields)
@@ -220,6 +229,7 @@ def export(
         "events.jsonl": _lines(event_rows),
         "entries.jsonl": _lines(entry_rows),
         "close.json": _json(close_rows[0] if close_rows else None),
+        "alerts.jsonl": _lines(alert_rows),
         "chain.jsonl": _lines(chain),
         # What `report` and `credits` print: the same serialisers.
         # Their moment is the head's record time: their chain position is the head's.
@@ -249,6 +259,7 @@ def export(
         "counts": {
             "events": len(event_rows),
             "entries": len(entry_rows),
+            "alerts": len(alert_rows),
             "rows": len(report.rows),
             "chain": len(chain),
         },
@@ -424,13 +435,14 @@ def _check_bundle(
     result: CheckResult, directory: Path, manifest: dict[str, Any], checkpoints: dict[int, str]
 ) -> None:
     problems = []
-    for name in FILES:
+    files = [name for name in FILES if name not in LATER_FILES or name in manifest["files"]]
+    for name in files:
         path = directory / name
         if not path.is_file():
             problems.append(f"{name} is missing")
         elif hashlib.sha256(path.read_bytes()).hexdigest() != manifest["files"].get(name):
             problems.append(f"{name} differs from its digest in the manifest")
-    result.record("files", problems, f"all {len(FILES)} files match the manifest")
+    result.record("files", problems, f"all {len(files)} files match the manifest")
     if problems:
         return  # nothing else can be trusted
 
@@ -441,8 +453,9 @@ def _check_bundle(
     close = _parse((directory / "close.json").read_bytes(), "close.json", or_null=True)
     if close is not None:
         check_shape(close, CLOSE, "close.json")
+    alerts = _read_lines(directory / "alerts.jsonl", ALERT) if "alerts.jsonl" in files else []
     check_credits(_read_json(directory / "credits.json"), "credits.json")
-    _check_records(result, links, events, entries, close)
+    _check_records(result, links, events, entries, close, alerts)
     _check_figures(result, directory, manifest, events, entries, close)
 
 
@@ -491,12 +504,14 @@ def _check_records(
     events: list[dict[str, Any]],
     entries: list[dict[str, Any]],
     close: dict[str, Any] | None,
+    alerts: list[dict[str, Any]],
 ) -> None:
     problems = []
     bundled: list[tuple[RecordKind, dict[str, Any]]] = [("event", e) for e in events]
     bundled += [("entry", e) for e in entries]
     if close is not None:
         bundled.append(("close", close))
+    bundled += [("alert", a) for a in alerts]
     for kind, fields in bundled:
         position = int(fields["chain_pos"])
         listed = links.get(position)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, fields
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
+from ledger.chain import KINDS
 from ledger.credits import BASIS_FIELDS
 from ledger.errors import LedgerError
 from ledger.events import Origin
@@ -23,6 +24,7 @@ from ledger.inbound import RejectedInputError, validate_envelope
 from ledger.periods import from_us
 from ledger.timeformat import parse_utc
 from projections.store.schema import (
+    ALERT_COLUMNS,
     CLOSE_COLUMNS,
     ENTRY_COLUMNS,
     EVENT_COLUMNS,
@@ -30,6 +32,7 @@ from projections.store.schema import (
 )
 
 __all__ = [
+    "ALERT",
     "CHAIN_LINE",
     "CLOSE",
     "CREDITS",
@@ -128,6 +131,9 @@ RECORD_TIME: Final = Kind(
     _is_record_time,
 )
 DECIMAL: Final = Kind('a decimal string such as "12.50"', _is_decimal)
+OPTIONAL_DECIMAL: Final = Kind(
+    'a decimal string such as "12.50", or null', lambda v: v is None or _is_decimal(v)
+)
 PERIOD: Final = Kind(
     'a period such as "2026-03"',
     lambda v: isinstance(v, str) and re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", v) is not None,
@@ -150,6 +156,9 @@ _NARROWER: dict[str, Kind] = {
     "amount": DECIMAL,
     "period": PERIOD,
     "supersedes": OPTIONAL_TEXT,  # null for a first issue (the column may be NULL)
+    # An alert's exposure when it was raised: null where the row had none.
+    "downtime_left_seconds": OPTIONAL_DECIMAL,
+    "credit_at_risk": OPTIONAL_DECIMAL,
     "basis_version": Kind(
         f"a basis version ({', '.join(map(str, sorted(BASIS_FIELDS)))})",
         lambda v: _is_integer(v) and v in BASIS_FIELDS,
@@ -173,9 +182,13 @@ EVENT: Final[Shape] = _record(
 )
 ENTRY: Final[Shape] = _record(ENTRY_COLUMNS)
 CLOSE: Final[Shape] = _record(CLOSE_COLUMNS)
+ALERT: Final[Shape] = _record(ALERT_COLUMNS)
 CHAIN_LINE: Final[Shape] = {
     "position": POSITION,
-    "kind": Kind('"event", "entry" or "close"', lambda v: v in ("event", "entry", "close")),
+    "kind": Kind(
+        ", ".join(f'"{kind}"' for kind in KINDS[:-1]) + f' or "{KINDS[-1]}"',
+        lambda v: v in KINDS,
+    ),
     "record_sha256": SHA256,
     "chain_sha256": SHA256,
 }

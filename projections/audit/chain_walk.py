@@ -7,7 +7,7 @@ go backwards; a close's checkpoint must equal the chain just before it; and the 
 store's own record at that position (the eventsourcing table, whose notification id is
 the chain position) must be the record's: an event's record holds its content (envelope
 and origin, whose digest is its `content_sha256`), which the link covers byte for byte;
-an entry's or a close's must be the very bytes its row implies.
+an entry's, a close's or an alert's must be the very bytes its row implies.
 
 A range can be walked on its own, from the link and the record time stored at the
 position before it: a position passes exactly when its record is sound, its stored link
@@ -331,14 +331,7 @@ def walk_range(
 def serve() -> None:
     """A worker process's main (see above)."""
     given = json.loads(sys.stdin.buffer.readline())
-    spec = given["queries"]
-    queries = PageQueries(
-        **{
-            **spec,
-            "entry_columns": tuple(spec["entry_columns"]),
-            "close_columns": tuple(spec["close_columns"]),
-        }
-    )
+    queries = PageQueries.from_json(given["queries"])
     page_size = int(given["page_size"])
     connection = sqlite3.connect(given["database"], uri=True, isolation_level=None)
     try:

@@ -24,13 +24,19 @@ it happened:
   entries are due, their amounts, ids and `basis_sha256` are derived again from the
   replayed events. Nothing is computed at any other moment: a moment without entries
   needs none, and if one were due there, the live ledger lacks it and the comparison
-  of the entries says so.
+  of the entries says so;
+- each alert as recorded, from its record in the log, at its position (the alerts of
+  one record time in one transaction, as they were written). An alert cannot be derived
+  again: it was raised when its condition was first observed, after an intake or on a
+  periodic check, which the log does not replay (sla-math §8: "a rebuild compares them
+  as recorded").
 
 Then the scratch store is compared with the live one, table against table, as sorted
 streams of pages (memory does not grow with the store): the chain (a faithful rebuild
 reproduces every link, so the heads must be equal), every row of the event index
-(`sla_events`) column by column, every subject's span, scopes and buckets, and the
-credit entries field by field. A page equal on both sides is passed over whole; rows
+(`sla_events`) column by column, every subject's span, scopes and buckets, the
+credit entries field by field, and the alerts (`sla_alerts`) field by field against
+their records. A page equal on both sides is passed over whole; rows
 are paired one by one only where the tables differ. A report reads
 nothing else: the events' content (the very records replayed), their index rows and the
 spans, the closes (in the chain) and the entries, so equal tables give equal report rows
@@ -68,6 +74,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ledger.chain import ChainHead
+from ledger.errors import ChainMovedError
 from ledger.periods import Period, from_us
 from projections.audit.rebuild_compare import (
     MAX_DIFFERENCES,
@@ -82,6 +89,7 @@ from projections.audit.rebuild_compare import (
 )
 from projections.audit.replay_derivation import Piece, ReplayError, replay_page
 from projections.chain_records import (
+    TOPIC_ALERT_RAISED,
     TOPIC_CREDIT_ENTRY,
     TOPIC_EVENT_ACCEPTED,
     TOPIC_PERIOD_CLOSED,
@@ -90,10 +98,12 @@ from projections.credit_entries import close_period, reconcile_period
 from projections.queries.encoding import to_json
 from projections.store import LedgerStore, StoreSnapshot
 from projections.store.chain_append import ReplayedEvent
-from projections.store.schema import ENTRY_COLUMNS
+from projections.store.mappers import row_alert
+from projections.store.schema import ALERT_COLUMNS, ENTRY_COLUMNS
 from projections.subject_rules import SpanRow
 
 if TYPE_CHECKING:
+    from ledger.alerts import Alert
     from projections.audit.replay_worker import Worker
 
 PAGE = 5_000  # records read per round trip
@@ -110,6 +120,9 @@ AHEAD = (WRITE_PAGES + 1) * PAGE
 ENTRY_NAMES = tuple(
     name for name, _ in ENTRY_COLUMNS if name not in ("entry_id", "chain_pos", "chain_sha256")
 )
+# Every field of an alert but its key, its place in the chain included: an alert is
+# carried over as recorded, so it must sit where it sat.
+ALERT_NAMES = tuple(name for name, _ in ALERT_COLUMNS if name != "alert_id")
 
 
 @dataclass
@@ -121,6 +134,7 @@ class RebuildResult:
     spans_compared: int = 0
     index_rows_compared: int = 0  # scopes and buckets of the subject index
     entries_compared: int = 0
+    alerts_compared: int = 0
     differences: list[str] = field(default_factory=list)
     more_differences: int = 0  # beyond the ones listed
 
@@ -148,6 +162,7 @@ def rebuild_document(result: RebuildResult) -> dict[str, Any]:
         "events_compared": result.events_compared,
         "spans_compared": result.spans_compared,
         "entries_compared": result.entries_compared,
+        "alerts_compared": result.alerts_compared,
         "differences": result.differences,
         "differences_not_listed": result.more_differences,
     }
@@ -244,6 +259,13 @@ def replay(
             scopes.clear()
 
     pending_entries: tuple[str, int] | None = None  # (period, record time) being read
+    pending_alerts: list[tuple[int, Alert]] = []  # (position, alert) of one record time
+
+    def carry_alerts() -> None:
+        if pending_alerts:
+            _carry_alerts(scratch, pending_alerts)
+            pending_alerts.clear()
+
     with_records = not scratch.contents_elsewhere
     for count, pieces in _replayed_pages(live, worker, with_records):
         read += count
@@ -251,6 +273,7 @@ def replay(
             if isinstance(piece, str):
                 raise ReplayError(piece)
             if len(piece) == 4:  # a run of events
+                carry_alerts()
                 if pending_entries is not None:
                     _reconcile(scratch, *pending_entries)
                     pending_entries = None
@@ -265,9 +288,21 @@ def replay(
                     flush()
                 continue
             position, topic, state = piece
-            moment = _moment(position, topic, state)
             flush()
             by_worker.ask_after(position)
+            if topic == TOPIC_ALERT_RAISED:
+                # Carried over as recorded (it depends on when its condition was seen,
+                # which the log does not replay), at its place: after what came before.
+                if pending_entries is not None:
+                    _reconcile(scratch, *pending_entries)
+                    pending_entries = None
+                alert = _alert(position, state)
+                if pending_alerts and pending_alerts[0][1].recorded_at != alert.recorded_at:
+                    carry_alerts()
+                pending_alerts.append((position, alert))
+                continue
+            carry_alerts()
+            moment = _moment(position, topic, state)
             if topic == TOPIC_CREDIT_ENTRY:
                 if pending_entries is not None and pending_entries != moment:
                     _reconcile(scratch, *pending_entries)
@@ -283,6 +318,7 @@ def replay(
                     scratch, Period.from_label(moment[0]), from_us(moment[1]), replaying=True
                 )
     flush()
+    carry_alerts()
     if pending_entries is not None:
         _reconcile(scratch, *pending_entries)
     return read, by_worker
@@ -347,6 +383,32 @@ def _moment(position: int, topic: str, state: bytes) -> tuple[str, int]:
     if topic not in (TOPIC_CREDIT_ENTRY, TOPIC_PERIOD_CLOSED):
         raise ReplayError(f"position {position}: the event store's record has topic {topic}")
     return moment
+
+
+def _alert(position: int, state: bytes) -> Alert:
+    """The alert an alert's record holds (its chained fields)."""
+    try:
+        return row_alert(json.loads(state))
+    except (ValueError, KeyError, TypeError, RecursionError, OverflowError):
+        raise ReplayError(
+            f"position {position}: the event store's record is no alert the ledger wrote: "
+            "run `sla-ledger audit verify`"
+        ) from None
+
+
+def _carry_alerts(scratch: LedgerStore, alerts: Sequence[tuple[int, Alert]]) -> None:
+    """Alerts of one record time, chained into the scratch store after its head, as the
+    live ledger chained them (one transaction, the same order): each must be recorded,
+    at the position it has in the log."""
+    first = alerts[0][0]
+    try:
+        recorded = scratch.append_alerts([alert for _, alert in alerts], scratch.chain_head())
+    except ChainMovedError:
+        raise ReplayError(
+            f"position {first}: the alert's record time is not after the record before it"
+        ) from None
+    if len(recorded) != len(alerts):
+        raise ReplayError(f"position {first}: an alert recorded twice in the log")
 
 
 def _reconcile(scratch: LedgerStore, period: str, recorded_us: int) -> None:
@@ -415,6 +477,32 @@ def compare(
         result.differ(difference)
     result.more_differences += found.more
     result.entries_compared = entries[0]
+
+    # Alerts are carried over from the log as recorded: a live row that differs from its
+    # record was edited behind the ledger's back (or its record was).
+    alerts = [0]
+    found = Differences()
+    if "sla_alerts" in live.missing_tables:  # an older store, read as it is: none live
+        pairs: Iterator[tuple[Row | None, Row | None]] = (
+            (None, theirs)
+            for page in pages(scratch.rows_after, "sla_alerts", ("alert_id",), ALERT_NAMES, PAGE)
+            for theirs in page
+        )
+    else:
+        pairs = paired("sla_alerts", ("alert_id",), ALERT_NAMES, alerts)
+    for mine, theirs in pairs:
+        if mine is not None and theirs is not None:
+            fields_differ(found, f"alert {mine[0]}", mine, theirs, ALERT_NAMES, 1)
+            continue
+        alert = dict(zip(("alert_id", *ALERT_NAMES), mine or theirs or (), strict=True))
+        found.differ(
+            f"alert {alert['alert_id']} ({alert['kind']} {alert['threshold']} of "
+            f"{alert['contract_id']}/{alert['service_id']} {alert['period']}): {only_in(mine)}"
+        )
+    for difference in found.listed:
+        result.differ(difference)
+    result.more_differences += found.more
+    result.alerts_compared = alerts[0]
 
 
 @contextmanager

@@ -1,7 +1,7 @@
 """Appending to the store: a batch of events and rejections (the admission rule of
 `ledger.admission` applied to what is already accepted), a rebuild's replayed events,
-credit entries and closes, and the due times of closed rows. Each is one transaction,
-its chained records sealed under the write lock (`chain_append`).
+credit entries and closes, alerts, and the due times of closed and of provisional rows.
+Each is one transaction, its chained records sealed under the write lock (`chain_append`).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from ledger.periods import to_us
 from ledger.rejections import Rejection
 from ledger.timeformat import format_utc
 from projections.chain_records import (
+    TOPIC_ALERT_RAISED,
     TOPIC_CREDIT_ENTRY,
     TOPIC_EVENT_ACCEPTED,
     TOPIC_PERIOD_CLOSED,
@@ -29,13 +30,12 @@ from projections.chain_records import (
 )
 from projections.store.chain_append import ChainAppend, PendingRecord, ReplayedEvent
 from projections.store.failures import failed
-from projections.store.mappers import entry_fields
+from projections.store.mappers import alert_fields, entry_fields
 from projections.store.reads import chunks, placeholders
 from projections.store.recorders import BulkInsert, SideRows, to_dialect
 from projections.store.schema import (
     CONTRACT_SCOPE_COLUMNS,
     DUE_COLUMNS,
-    DUE_NEWER,
     ENTRY_BASIS_COLUMNS,
     KEEP_FIRST,
     NOT_ENDED_US,
@@ -43,11 +43,14 @@ from projections.store.schema import (
     SCOPE_COLUMNS,
     SPAN_COLUMNS,
     SPAN_WIDENING,
+    DueTable,
+    due_newer,
 )
 from projections.store.subject_index import bucket_rows
 from projections.subject_rules import SpanRow, subject_rows
 
 if TYPE_CHECKING:
+    from ledger.alerts import Alert
     from ledger.credits import CreditEntry
     from projections.store.ledger_store import LedgerStore
 
@@ -296,24 +299,71 @@ def _with_bases(chain: ChainAppend, entries: Sequence[CreditEntry]) -> SideRows:
     return side
 
 
+def append_alerts(store: LedgerStore, alerts: Sequence[Alert], head: ChainHead) -> list[Alert]:
+    """Record alerts raised from figures computed at chain head `head`, in one
+    transaction, chained in the order given; returns those this call recorded.
+
+    They share one record time, which must be after the head's; if anything was recorded
+    since `head`, `ChainMovedError` says to compute again (as for entries). An alert is
+    raised once: one whose id is already recorded (or repeated in `alerts`) is left out.
+    The unique key on `alert_id` is the last guard: should another process record one of
+    these ids in between, this transaction fails on it and records nothing (an empty
+    list; the other process has recorded them)."""
+    if not alerts:
+        return []
+    at = alerts[0].recorded_at
+    if any(a.recorded_at != at for a in alerts):
+        raise ValueError("the alerts of one transaction share one record time")
+    known = store.known_alert_ids([a.alert_id for a in alerts])
+    fresh: dict[str, Alert] = {}
+    for a in alerts:
+        if a.alert_id not in known and a.alert_id not in fresh:
+            fresh[a.alert_id] = a
+    if not fresh:
+        return []
+    chain = ChainAppend(
+        records=[
+            PendingRecord(
+                kind="alert",
+                fields=alert_fields(a),
+                originator_id=originator_of("alert", a.alert_id),
+                topic=TOPIC_ALERT_RAISED,
+            )
+            for a in fresh.values()
+        ],
+        at_us=to_us(at),
+        expected_position=head.position,
+    )
+    try:
+        write(store, SideRows(chain=chain))
+    except IntegrityError:
+        return []
+    return list(fresh.values())
+
+
 def record_due(
-    store: LedgerStore, period: str, computed_pos: int, due: dict[str, int | None]
+    store: LedgerStore,
+    period: str,
+    computed_pos: int,
+    due: dict[str, int | None],
+    table: DueTable = "sla_due",
 ) -> None:
-    """Set the due times of these contracts' rows of a closed `period`, computed at
-    chain position `computed_pos` (None: none due). A due time computed at a later
-    position is never replaced by one computed earlier."""
+    """Set the due times of these contracts' rows of `period` in the due-time index
+    `table` (`sla_due`: closed rows; `sla_alert_due`: provisional rows), computed at chain
+    position `computed_pos` (None: none due). A due time computed at a later position is
+    never replaced by one computed earlier."""
     cleared = sorted(c for c, us in due.items() if us is None)
     with store.transaction(commit=True) as cursor:
         for chunk in chunks(cleared):
             cursor.execute(
                 to_dialect(
-                    "DELETE FROM sla_due WHERE period = ? AND computed_pos <= ? AND "
+                    f"DELETE FROM {table} WHERE period = ? AND computed_pos <= ? AND "
                     f"contract_id IN ({placeholders(len(chunk))})",
                     store.dialect,
                 ),
                 [period, computed_pos, *chunk],
             )
-        insert = due_insert(period, computed_pos, due)
+        insert = due_insert(period, computed_pos, due, table)
         if insert.rows:
             if store.dialect == "sqlite":
                 cursor.executemany(insert.sqlite(), insert.rows)
@@ -322,10 +372,12 @@ def record_due(
                 cursor.execute(statement, arrays)
 
 
-def due_insert(period: str, computed_pos: int, due: dict[str, int | None]) -> BulkInsert:
-    """The due-time rows of a period's contracts that have one."""
+def due_insert(
+    period: str, computed_pos: int, due: dict[str, int | None], table: DueTable = "sla_due"
+) -> BulkInsert:
+    """The due-time rows of a period's contracts that have one, for the index `table`."""
     rows = [(period, c, us, computed_pos) for c, us in sorted(due.items()) if us is not None]
-    return BulkInsert("sla_due", DUE_COLUMNS, rows, DUE_NEWER)
+    return BulkInsert(table, DUE_COLUMNS, rows, due_newer(table))
 
 
 def subject_of(

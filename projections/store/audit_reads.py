@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from ledger.chain import RECORD_TIME, RecordKind
+from ledger.chain import KINDS, RECORD_TIME, RecordKind
 from ledger.errors import StoreError
 from projections.audit_pages import (
     LogRecord,
@@ -49,7 +49,7 @@ class AuditReads(StoreReads):
         """The greatest position any chained row claims (the head, unless tampered)."""
         ends = [
             self._query(f"SELECT MAX(chain_pos) AS p FROM {table}")[0]["p"]
-            for table in CHAINED_TABLES.values()
+            for table in self.chained_tables.values()
         ]
         return max((int(end) for end in ends if end is not None), default=0)
 
@@ -76,8 +76,7 @@ class AuditReads(StoreReads):
         """The chained rows with `after < chain_pos <= through`, in position order, with
         every field the chain covers (an event's envelope and origin from its record)."""
         found: list[tuple[RecordKind, dict[str, Any]]] = []
-        kinds: tuple[RecordKind, ...] = ("event", "entry", "close")
-        for kind in kinds:
+        for kind in self.chained_tables:
             found += [
                 (kind, fields)
                 for fields in self._chained(
@@ -125,6 +124,8 @@ class AuditReads(StoreReads):
         """The chained rows of `kind` whose `column` is one of `values`, recorded by then,
         with every field the chain covers plus position and link, in chain order."""
         found: list[dict[str, Any]] = []
+        if kind not in self.chained_tables:
+            return found
         for chunk in chunks(list(values)):
             found += self._chained(
                 kind,
@@ -137,7 +138,7 @@ class AuditReads(StoreReads):
         """The smallest position any chained row claims (1, unless rows were forged)."""
         starts = [
             self._query(f"SELECT MIN(chain_pos) AS p FROM {table}")[0]["p"]
-            for table in CHAINED_TABLES.values()
+            for table in self.chained_tables.values()
         ]
         return min((int(start) for start in starts if start is not None), default=None)
 
@@ -147,7 +148,7 @@ class AuditReads(StoreReads):
         lacking = frozenset(
             (table, name) for table, names in self.missing_columns.items() for name in names
         )
-        return chain_queries(self.dialect, self.events_table, lacking)
+        return chain_queries(self.dialect, self.events_table, lacking, tuple(self.chained_tables))
 
     def chain_page(self, after: int, through: int) -> Page:
         """What `audit verify` reads of the positions `after < p <= through`, as stored
@@ -267,11 +268,15 @@ class AuditReads(StoreReads):
 
 @functools.cache
 def chain_queries(
-    dialect: Dialect, table: str, lacking: frozenset[tuple[str, str]] = frozenset()
+    dialect: Dialect,
+    table: str,
+    lacking: frozenset[tuple[str, str]] = frozenset(),
+    kinds: tuple[RecordKind, ...] = KINDS,
 ) -> PageQueries:
     """The statements `audit verify` reads the chain with (`audit_pages.PageQueries`),
     in `dialect`, the event store's records in `table`, the (table, column) pairs of an
-    older store's `lacking` read as their earlier values."""
+    older store's `lacking` read as their earlier values, the chained tables those of
+    `kinds` (an older store, read as it is, may lack a later one)."""
     key = record_key(dialect)
     originator = (
         "c.originator_id"
@@ -284,31 +289,25 @@ def chain_queries(
     join = f"LEFT JOIN {table} c ON c.{key} = e.chain_pos"
     within = "WHERE e.chain_pos > ? AND e.chain_pos <= ?"
     names = ["chain_pos", *(name for name, _ in EVENT_COLUMNS if name != "chain_pos")]
-    kinds: tuple[RecordKind, ...] = ("entry", "close")
-    columns = {kind: tuple(name for name, _ in COLUMNS[kind]) for kind in kinds}
-    statements = {
-        kind: "SELECT "
-        + ", ".join(
-            later_selected(
-                CHAINED_TABLES[kind],
-                n,
-                frozenset(name for owner, name in lacking if owner == CHAINED_TABLES[kind]),
-                "e.",
-            )
-            for n in columns[kind]
+    others: list[tuple[RecordKind, str, tuple[str, ...]]] = []
+    for kind in kinds:
+        if kind == "event":
+            continue
+        chained = CHAINED_TABLES[kind]
+        columns = tuple(name for name, _ in COLUMNS[kind])
+        missing = frozenset(name for owner, name in lacking if owner == chained)
+        listed = ", ".join(later_selected(chained, n, missing, "e.") for n in columns)
+        others.append(
+            (kind, f"SELECT {listed}, {library} FROM {chained} e {join} {within}", columns)
         )
-        + f", {library} FROM {CHAINED_TABLES[kind]} e {join} {within}"
-        for kind in columns
-    }
     return PageQueries(
         events=f"SELECT {', '.join(f'e.{n}' for n in names)}, {library} FROM sla_events e "
         f"{join} {within} ORDER BY e.chain_pos",
-        entry=statements["entry"],
-        close=statements["close"],
+        others=tuple(others),
         link=" UNION ALL ".join(
-            f"SELECT chain_sha256, {RECORD_TIME[kind]} FROM {chained} WHERE chain_pos = ?"
-            for kind, chained in CHAINED_TABLES.items()
+            f"SELECT chain_sha256, {RECORD_TIME[kind]} FROM {CHAINED_TABLES[kind]} "
+            "WHERE chain_pos = ?"
+            for kind in kinds
         ),
-        entry_columns=columns["entry"],
-        close_columns=columns["close"],
+        link_tables=len(kinds),
     )

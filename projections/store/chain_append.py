@@ -7,8 +7,8 @@ eventsourcing records to insert. Because this happens under the lock, positions 
 commit order, and record times never go backwards along the chain: a question "as of T"
 is always a prefix of the chain.
 
-Credit entries and closes carry a record time chosen by the caller, who computed their
-figures from exactly the records up to a head it read (`expected_position`). If the
+Credit entries, closes and alerts carry a record time chosen by the caller, who computed
+their figures from exactly the records up to a head it read (`expected_position`). If the
 chain moved on in between, those figures might miss an event recorded before the
 entries: `seal` refuses with `ChainMovedError`, and the caller computes again.
 """
@@ -25,9 +25,20 @@ from ledger.chain import ChainHead, RecordKind, link, record_sha256
 from ledger.errors import ChainMovedError
 from projections.chain_records import event_content as event_content
 from projections.chain_records import library_state as library_state
-from projections.store.schema import CHAINED_TABLES, CLOSE_COLUMNS, ENTRY_COLUMNS, EVENT_COLUMNS
+from projections.store.schema import (
+    ALERT_COLUMNS,
+    CHAINED_TABLES,
+    CLOSE_COLUMNS,
+    ENTRY_COLUMNS,
+    EVENT_COLUMNS,
+)
 
-COLUMNS = {"event": EVENT_COLUMNS, "entry": ENTRY_COLUMNS, "close": CLOSE_COLUMNS}
+COLUMNS: dict[RecordKind, tuple[tuple[str, str], ...]] = {
+    "event": EVENT_COLUMNS,
+    "entry": ENTRY_COLUMNS,
+    "close": CLOSE_COLUMNS,
+    "alert": ALERT_COLUMNS,
+}
 # A record's table row, in column order, from its fields.
 ROW_OF = {kind: itemgetter(*(name for name, _ in columns)) for kind, columns in COLUMNS.items()}
 

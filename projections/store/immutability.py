@@ -3,7 +3,8 @@
 Three kinds of table hold the ledger's data:
 
 - history, append-only: the event log (the library's events table), `sla_events`,
-  `sla_rejections`, `sla_closes`, `sla_credit_entries`, `sla_entry_bases`, and the
+  `sla_rejections`, `sla_closes`, `sla_credit_entries`, `sla_entry_bases`,
+  `sla_alerts`, and the
   subject indexes that
   only ever gain rows (`sla_subject_buckets`, `sla_subject_scopes`,
   `sla_contract_scopes`). UPDATE, DELETE and
@@ -16,7 +17,8 @@ Three kinds of table hold the ledger's data:
   span may only grow (an earlier start, a later end, an end becoming known), never
   shrink or disappear.
 - operational state, mutable: `sla_outbox_leases` (taken, renewed, released) and the
-  due-time index `sla_due` (rewritten whenever its rows are computed again).
+  due-time indexes `sla_due` and `sla_alert_due` (rewritten whenever their rows are
+  computed again).
 
 PostgreSQL: ordinary (not ALWAYS) triggers raise an exception, and `sla_ledger_grant_roles`
 gives the deployment's roles (`docker/roles.sql`) exactly the privileges they need: the
@@ -46,6 +48,7 @@ HISTORY_TABLES = (
     "sla_closes",
     "sla_credit_entries",
     "sla_entry_bases",
+    "sla_alerts",
     "sla_subject_buckets",
     "sla_subject_scopes",
     "sla_contract_scopes",
@@ -61,7 +64,7 @@ WIDEN_ONLY_TABLES = {
         ("hi_us", "has_end"),
     )
 }
-MUTABLE_TABLES = ("sla_outbox_leases", "sla_due")
+MUTABLE_TABLES = ("sla_outbox_leases", "sla_due", "sla_alert_due")
 # (table, column) of every generated key: the ingest role needs USAGE on its sequence.
 SEQUENCES = (("sla_rejections", "seq"), ("sla_credit_entries", "seq"))
 

@@ -38,6 +38,7 @@ from projections.store.urls import parse_store_url
 from projections.subject_rules import SpanRow
 
 if TYPE_CHECKING:
+    from ledger.alerts import Alert
     from ledger.credits import CreditEntry
     from projections.store.opening import Recorder
 
@@ -160,6 +161,12 @@ class LedgerStore(AuditReads):
 
     def record_due(self, period: str, computed_pos: int, due: dict[str, int | None]) -> None:
         appends.record_due(self, period, computed_pos, due)
+
+    def append_alerts(self, alerts: Sequence[Alert], head: ChainHead) -> list[Alert]:
+        return appends.append_alerts(self, alerts, head)
+
+    def record_alert_due(self, period: str, computed_pos: int, due: dict[str, int | None]) -> None:
+        appends.record_due(self, period, computed_pos, due, "sla_alert_due")
 
     def tracked_position(self, name: str) -> int | None:
         return positions.tracked_position(self, name)

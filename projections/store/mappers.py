@@ -1,5 +1,5 @@
 """Rows of the store as the domain's objects, and back: events (from their eventsourcing
-record), credit entries, rejections, and the JSON the ledger wrote itself, read fast and
+record), credit entries, alerts, rejections, and the JSON the ledger wrote itself, read fast and
 refused in one line when it is not what the ledger wrote."""
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from projections.chain_records import event_content
 from projections.store.content_codec import unpack
 
 if TYPE_CHECKING:
+    from ledger.alerts import Alert
     from ledger.credits import CreditEntry
 
 
@@ -198,6 +199,54 @@ def entry_fields(e: CreditEntry) -> dict[str, Any]:
         "basis_sha256": e.basis_sha256,
         "basis_version": e.basis_version,
     }
+
+
+def alert_fields(a: Alert) -> dict[str, Any]:
+    """An alert as its table row holds it (the chain's `alert` fields)."""
+    return {
+        "alert_id": a.alert_id,
+        "kind": a.kind,
+        "threshold": a.threshold,
+        "contract_id": a.contract_id,
+        "customer_id": a.customer_id,
+        "service_id": a.service_id,
+        "period": a.period,
+        "observed": a.observed,
+        "downtime_left_seconds": a.downtime_left_seconds,
+        "credit_at_risk": a.credit_at_risk,
+        "currency": a.currency,
+        "recorded_us": to_us(a.recorded_at),
+    }
+
+
+def row_alert(r: Any) -> Alert:
+    """An alert from its table row, or from its chained fields (its log record's, which a
+    rebuild carries over): KeyError, TypeError or ValueError if they are not an alert's."""
+    from ledger.alerts import Alert
+
+    def text(name: str) -> str:
+        value = r[name]
+        if type(value) is not str:
+            raise TypeError(f"{name} is not a string")
+        return value
+
+    def optional(name: str) -> str | None:
+        return None if r[name] is None else text(name)
+
+    return Alert(
+        alert_id=text("alert_id"),
+        kind=text("kind"),
+        threshold=text("threshold"),
+        contract_id=text("contract_id"),
+        customer_id=text("customer_id"),
+        service_id=text("service_id"),
+        period=text("period"),
+        observed=text("observed"),
+        downtime_left_seconds=optional("downtime_left_seconds"),
+        credit_at_risk=optional("credit_at_risk"),
+        currency=text("currency"),
+        recorded_at=from_us(int(r["recorded_us"])),
+    )
 
 
 def unpacked(state: Any) -> bytes | None:

@@ -1,4 +1,4 @@
-"""The store's read queries: events, the subject index, credit entries, closes,
+"""The store's read queries: events, the subject index, credit entries, closes, alerts,
 rejections and the chain's head, as the domain's objects.
 
 `StoreReads` holds each query once; what it runs in is its subclass's: a snapshot's own
@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from eventsourcing.sqlite import SQLiteCursor
 
-from ledger.chain import FIELDS, RECORD_TIME, ChainHead
+from ledger.chain import FIELDS, RECORD_TIME, ChainHead, RecordKind
 from ledger.events import RecordedEvent
 from ledger.periods import from_us, to_us
 from projections.chain_records import event_content, originator_of
@@ -29,6 +29,7 @@ from projections.store.mappers import (
     StoredRejection,
     record_content,
     row_accepted,
+    row_alert,
     row_entry,
     row_event,
     row_rejection,
@@ -42,12 +43,14 @@ from projections.store.schema import (
     NOT_ENDED_US,
     WIDE_SPAN,
     Dialect,
+    DueTable,
     later_selected,
 )
 from projections.store.sqlite_files import CONTENTS_SCHEMA, read_only_uri, sqlite_writable
 from projections.store.urls import parse_store_url
 
 if TYPE_CHECKING:
+    from ledger.alerts import Alert
     from ledger.credits import CreditEntry
 
 IN_CHUNK = 500  # ids per `IN (...)` query: far below SQLite's variable limit
@@ -90,6 +93,16 @@ class StoreReads(ABC):
             return [tuple(r.values()) for r in self._query(statement, params)]
         with self._reading() as cursor:
             return plain_rows(cursor, statement, params, self.url)
+
+    @property
+    def chained_tables(self) -> dict[RecordKind, str]:
+        """Each chained kind's table that this store holds (an older store, read as it
+        is, may lack a later one: `missing_tables`, read as empty)."""
+        return {
+            kind: table
+            for kind, table in CHAINED_TABLES.items()
+            if table not in self.missing_tables
+        }
 
     def column(self, table: str, name: str, prefix: str = "") -> str:
         """A column in a SELECT list, read as its earlier value where the store lacks it."""
@@ -371,17 +384,18 @@ class StoreReads(ABC):
         return int(rows[0]["recorded_us"]) if rows else 0
 
     def position_recorded_by(self, recorded_by_us: int) -> int:
-        """The highest chain position of any chained record (event, entry, close)
+        """The highest chain position of any chained record (event, entry, close, alert)
         recorded by `recorded_by_us` (0: none). Record times never go back along the
         chain (`chain_append`), so each table's answer is its last row by position whose
         time is not later: read backwards along its position key from the end, the
         cost follows the records after the moment, not the whole history."""
+        tables = self.chained_tables
         latest = ", ".join(
             f"(SELECT chain_pos FROM {table} WHERE {RECORD_TIME[kind]} <= ? "
             f"ORDER BY chain_pos DESC LIMIT 1) AS {kind}_pos"
-            for kind, table in CHAINED_TABLES.items()
+            for kind, table in tables.items()
         )
-        row = self._rows(f"SELECT {latest}", [recorded_by_us] * len(CHAINED_TABLES))[0]
+        row = self._rows(f"SELECT {latest}", [recorded_by_us] * len(tables))[0]
         return max((int(position) for position in row if position is not None), default=0)
 
     def scopes_of_subjects(
@@ -414,14 +428,116 @@ class StoreReads(ABC):
 
     def due_rows(self, by_us: int) -> list[tuple[str, str]]:
         """(period, contract) of the closed rows due to change by `by_us` with time alone."""
+        return self._due(by_us, "sla_due")
+
+    def alert_due_rows(self, by_us: int) -> list[tuple[str, str]]:
+        """(period, contract) of the provisional rows due by `by_us` to be checked for
+        alerts with time alone (`LedgerStore.record_alert_due`)."""
+        return self._due(by_us, "sla_alert_due")
+
+    def _due(self, by_us: int, table: DueTable) -> list[tuple[str, str]]:
+        if table in self.missing_tables:
+            return []
         return [
             (r["period"], r["contract_id"])
             for r in self._query(
-                "SELECT period, contract_id FROM sla_due WHERE due_us <= ? "
+                f"SELECT period, contract_id FROM {table} WHERE due_us <= ? "
                 "ORDER BY period, contract_id",
                 [by_us],
             )
         ]
+
+    # -- alerts (sla-math §8) -----------------------------------------------------------
+
+    def alerts(
+        self,
+        recorded_by_us: int | None = None,
+        *,
+        period: str | None = None,
+        contract_id: str | None = None,
+        since_us: int | None = None,
+    ) -> list[Alert]:
+        """The alerts raised, in chain order (the order recorded), filtered by any of:
+        recorded at or before `recorded_by_us` (`--as-of`), period, contract, and
+        recorded at or after `since_us` (`--since`: the moment itself included, as
+        `--as-of` includes its own)."""
+        return [
+            row_alert(r)
+            for r in self._alerts_where(
+                [
+                    ("recorded_us", "<=", recorded_by_us),
+                    ("recorded_us", ">=", since_us),
+                    ("period", "=", period),
+                    ("contract_id", "=", contract_id),
+                ],
+                "",
+            )
+        ]
+
+    def alert_ids(self, periods: Collection[str]) -> set[str]:
+        """The ids of the alerts recorded for these periods (all of them, whenever
+        recorded): what a raiser need not raise again."""
+        if "sla_alerts" in self.missing_tables:
+            return set()
+        return {
+            r["alert_id"]
+            for r in self._rows_of_subjects(
+                "SELECT alert_id FROM sla_alerts WHERE 1 = 1", [], "period", sorted(set(periods))
+            )
+        }
+
+    def known_alert_ids(self, alert_ids: Sequence[str]) -> set[str]:
+        """Those of these ids that are recorded already."""
+        if "sla_alerts" in self.missing_tables:
+            return set()
+        return {
+            r["alert_id"]
+            for r in self._rows_of_subjects(
+                "SELECT alert_id FROM sla_alerts WHERE 1 = 1",
+                [],
+                "alert_id",
+                sorted(set(alert_ids)),
+            )
+        }
+
+    def alerts_after(self, position: int, limit: int) -> list[tuple[int, Alert]]:
+        """(chain position, alert) of the first `limit` alerts chained after `position`,
+        in chain order: an outbox's page (the position is what it records as published;
+        positions follow commit order, so none is ever skipped)."""
+        rows = self._alerts_where([("chain_pos", ">", position)], " LIMIT ?", [limit])
+        return [(int(r["chain_pos"]), row_alert(r)) for r in rows]
+
+    def alerts_count_after(self, position: int) -> int:
+        """How many alerts are chained after `position` (an outbox's backlog)."""
+        if "sla_alerts" in self.missing_tables:
+            return 0
+        rows = self._query("SELECT COUNT(*) AS n FROM sla_alerts WHERE chain_pos > ?", [position])
+        return int(rows[0]["n"])
+
+    def alert_position(self, alert_id: str) -> int | None:
+        """The chain position of an alert (where `alerts_after` finds it), if recorded."""
+        if "sla_alerts" in self.missing_tables:
+            return None
+        rows = self._rows("SELECT chain_pos FROM sla_alerts WHERE alert_id = ?", [alert_id])
+        return int(rows[0][0]) if rows else None
+
+    def _alerts_where(
+        self,
+        conditions: Sequence[tuple[str, str, str | int | None]],
+        tail: str,
+        tail_params: Sequence[Any] = (),
+    ) -> list[Any]:
+        """The alerts' rows matching every condition whose value is given (column,
+        operator: this module's own, never an asker's), in chain order, then `tail`."""
+        if "sla_alerts" in self.missing_tables:
+            return []
+        statement = "SELECT * FROM sla_alerts WHERE 1 = 1"
+        params: list[Any] = []
+        for column, operator, value in conditions:
+            if value is not None:
+                statement += f" AND {column} {operator} ?"
+                params.append(value)
+        return self._query(statement + " ORDER BY chain_pos" + tail, [*params, *tail_params])
 
     def subjects_of(self, event_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
         """event_id -> (subject_kind, subject_id) of each of these events."""
@@ -658,7 +774,7 @@ class StoreReads(ABC):
         return ChainHead(int(row["position"]), row["chain_sha256"], int(row["recorded_us"]))
 
     def is_empty(self) -> bool:
-        """Whether the store holds nothing: no chained record (event, entry, close) and no
+        """Whether the store holds nothing: no chained record (of any kind) and no
         rejection (rejections are not chained, so the chain's head alone misses them)."""
         if self.chain_head().position != 0:
             return False

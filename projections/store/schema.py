@@ -5,7 +5,8 @@ eventsourcing record, so the two can never disagree); `sla_subject_spans` bounds
 time each outage, maintenance window or incident can matter to, so a report reads only
 the subjects near its period; `sla_rejections`, `sla_closes` and `sla_credit_entries`
 are append-only, and the events, entries and closes carry their position and link in
-the hash chain (`ledger/chain.py`); `sla_entry_bases` (append-only, not chained) keeps
+the hash chain (`ledger/chain.py`), as do the alerts raised (`sla_alerts`);
+`sla_entry_bases` (append-only, not chained) keeps
 each entry's basis document, whose digest the entry chains. Nothing here is ever
 updated except the spans, which only widen, the outbox leases (`sla_outbox_leases`),
 which say which worker publishes, and the chain's head (`sla_chain_head`).
@@ -113,13 +114,11 @@ def create_statements(dialect: Dialect) -> list[str]:
         # closed period change with time alone (a pending incident passing its target),
         # as computed at chain position `computed_pos`. Not ledger data: an index for
         # reconciliation, rewritten whenever those rows are computed again.
-        """CREATE TABLE IF NOT EXISTS sla_due (
-            period TEXT NOT NULL,
-            contract_id TEXT NOT NULL,
-            due_us BIGINT NOT NULL,
-            computed_pos BIGINT NOT NULL,
-            PRIMARY KEY (period, contract_id))""",
-        "CREATE INDEX IF NOT EXISTS sla_due_at ON sla_due (due_us)",
+        *_due_table("sla_due"),
+        # The same index for provisional rows (`DUE_TABLES`): the earliest moment a
+        # contract's rows of a running period may meet an alert's condition with time
+        # alone (an incident passing its response deadline), for the periodic check.
+        *_due_table("sla_alert_due"),
         f"""CREATE TABLE IF NOT EXISTS sla_rejections (
             seq {serial},
             rejection_id TEXT NOT NULL UNIQUE,
@@ -158,6 +157,24 @@ def create_statements(dialect: Dialect) -> list[str]:
             chain_sha256 TEXT NOT NULL)""",
         "CREATE INDEX IF NOT EXISTS sla_credit_entries_row "
         "ON sla_credit_entries (period, contract_id)",
+        # The alerts raised (sla-math §8), chained like the entries; raised once each
+        # (`alert_id` is deterministic), never updated. Listed by period and contract.
+        f"""CREATE TABLE IF NOT EXISTS sla_alerts (
+            alert_id TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            threshold TEXT NOT NULL,
+            contract_id TEXT NOT NULL,
+            customer_id TEXT NOT NULL,
+            service_id TEXT NOT NULL,
+            period TEXT NOT NULL,
+            observed TEXT NOT NULL,
+            downtime_left_seconds TEXT,
+            credit_at_risk TEXT,
+            currency TEXT NOT NULL,
+            recorded_us BIGINT NOT NULL,
+            chain_pos {position_key} NOT NULL UNIQUE CHECK (chain_pos > 0),
+            chain_sha256 TEXT NOT NULL)""",
+        "CREATE INDEX IF NOT EXISTS sla_alerts_row ON sla_alerts (period, contract_id)",
         # Each entry's basis document, the canonical text its `basis_sha256` hashes,
         # written in the entry's transaction: not chained, and needing no chain, since
         # it counts only while it hashes to that chained digest (`ledger.entry_bases`).
@@ -184,6 +201,25 @@ def create_statements(dialect: Dialect) -> list[str]:
             holder TEXT NOT NULL,
             expires_us BIGINT NOT NULL)""",
     ]
+
+
+def _due_table(table: str) -> list[str]:
+    """A due-time index (`DUE_TABLES`): per period and contract, the earliest moment its
+    rows change with time alone, as computed at chain position `computed_pos`."""
+    return [
+        f"""CREATE TABLE IF NOT EXISTS {table} (
+            period TEXT NOT NULL,
+            contract_id TEXT NOT NULL,
+            due_us BIGINT NOT NULL,
+            computed_pos BIGINT NOT NULL,
+            PRIMARY KEY (period, contract_id))""",
+        f"CREATE INDEX IF NOT EXISTS {table}_at ON {table} (due_us)",
+    ]
+
+
+# The due-time indexes: of closed rows (reconciliation) and of provisional rows (alerts).
+DueTable = Literal["sla_due", "sla_alert_due"]
+DUE_TABLES: tuple[DueTable, ...] = ("sla_due", "sla_alert_due")
 
 
 # Each table's columns with their PostgreSQL types, in insert order.
@@ -251,6 +287,22 @@ ENTRY_COLUMNS = (
     ("chain_sha256", "text"),
 )
 ENTRY_BASIS_COLUMNS = (("entry_id", "text"), ("basis", "text"))
+ALERT_COLUMNS = (
+    ("alert_id", "text"),
+    ("kind", "text"),
+    ("threshold", "text"),
+    ("contract_id", "text"),
+    ("customer_id", "text"),
+    ("service_id", "text"),
+    ("period", "text"),
+    ("observed", "text"),
+    ("downtime_left_seconds", "text"),
+    ("credit_at_risk", "text"),
+    ("currency", "text"),
+    ("recorded_us", "bigint"),
+    ("chain_pos", "bigint"),
+    ("chain_sha256", "text"),
+)
 
 # The chained tables hold each record's fields (in the chain's encoding order) and then
 # its position and link; an event's content (envelope, origin) is its eventsourcing
@@ -259,6 +311,7 @@ EVENT_CONTENT_FIELDS = ("content_sha256", *JSON_TEXT_FIELDS["event"])
 assert tuple(name for name, _ in EVENT_COLUMNS[:-2]) + EVENT_CONTENT_FIELDS == FIELDS["event"]
 assert tuple(name for name, _ in ENTRY_COLUMNS[:-2]) == FIELDS["entry"]
 assert tuple(name for name, _ in CLOSE_COLUMNS[:-2]) == FIELDS["close"]
+assert tuple(name for name, _ in ALERT_COLUMNS[:-2]) == FIELDS["alert"]
 # The columns a chained table gained after stores were made without them, by table, each
 # with the value its rows held before (`ledger.chain.LATER_FIELDS`). A writer's schema
 # creation adds a missing one to an existing store (`add_later_column`, its rows taking
@@ -272,7 +325,7 @@ LATER_COLUMNS: dict[str, dict[str, int]] = {
 # The tables added after stores were made without them. A writer's schema creation
 # creates a missing one (`CREATE TABLE IF NOT EXISTS`); a reader of a store without it
 # reads it as empty (`opening.missing_later_tables`).
-LATER_TABLES = ("sla_entry_bases",)
+LATER_TABLES = ("sla_entry_bases", "sla_alerts", "sla_alert_due")
 
 
 def add_later_column(dialect: Dialect, table: str, name: str) -> str:
@@ -311,10 +364,13 @@ _DUE_UPSERT = (
     "ON CONFLICT (period, contract_id) DO UPDATE SET due_us = excluded.due_us, "
     "computed_pos = excluded.computed_pos WHERE excluded.computed_pos >= {table}.computed_pos"
 )
-DUE_NEWER: dict[Dialect, str] = {
-    "sqlite": _DUE_UPSERT.format(table="sla_due"),
-    "postgresql": _DUE_UPSERT.format(table="t"),
-}
+
+
+def due_newer(table: DueTable) -> dict[Dialect, str]:
+    """The conflict clause of a due-time index's insert (`DUE_TABLES`)."""
+    return {"sqlite": _DUE_UPSERT.format(table=table), "postgresql": _DUE_UPSERT.format(table="t")}
+
+
 # The same rejected input from the same origin is kept once, however often it is re-read.
 KEEP_FIRST: dict[Dialect, str] = {
     "sqlite": "ON CONFLICT DO NOTHING",
