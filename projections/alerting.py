@@ -179,8 +179,8 @@ def alert_plan(
             end = min(hi + MARGIN_US, to_us(at) + MARGIN_US)
             for period in months(first, min(Period.containing(from_us(end).date()), last)):
                 add(period, contracts)
-    for label, contract in store.alert_due_rows(to_us(at)):
-        add(Period.from_label(label), [contract])
+    for label, contract_id in store.alert_due_rows(to_us(at)):
+        add(Period.from_label(label), [contract_id])
     return work
 
 
