@@ -32,6 +32,10 @@ from ledger.timeformat import exact_seconds, format_utc
 class Exposure:
     """A provisional row's projection (None fields: the spec's nulls)."""
 
+    # `M_end` and `D_end`: what the projection is computed from (explain shows them).
+    measured_end_us: int | None = None
+    downtime_end_us: Fraction | None = None
+    budget_us: Fraction | None = None  # `B`, the error budget at the target
     projected_availability_percent: Fraction | None = None
     budget_consumed_percent: Fraction | None = None
     next_threshold_percent: Decimal | None = None  # `b`
@@ -64,6 +68,34 @@ class Exposure:
             "projected_credit_amount": _text(self.projected_credit_amount),
             "credit_at_risk": _text(self.credit_at_risk),
             "next_response_deadline": None if deadline is None else format_utc(deadline),
+        }
+
+    def pending_incidents(self) -> list[dict[str, Any]]:
+        """Each pending incident with its deadline, in the order judged."""
+        return [
+            {
+                "incident_id": d.incident_id,
+                "priority": d.priority,
+                "opened_at": format_utc(d.opened_at),
+                "target_seconds": exact_seconds(d.target_us),
+                "respond_by": format_utc(d.respond_by),
+            }
+            for d in self.deadlines
+        ]
+
+    def derivation(self) -> dict[str, Any]:
+        """How the figures follow from `M_end` and `D_end` (spec §8), for `explain`:
+        every quantity exact, as the other derivations show them."""
+        measured, downtime, budget = self.measured_end_us, self.downtime_end_us, self.budget_us
+        return {
+            "rule": "outages without an end end at the horizon; every other interval counts "
+            "in full; measurement runs to the end of the covered window",
+            "measured_end_seconds": None if measured is None else exact_seconds(measured),
+            "downtime_end_seconds": None if downtime is None else exact_seconds(downtime),
+            "budget_seconds": None if budget is None else exact_seconds(budget),
+            "next_threshold_percent": _text(self.next_threshold_percent),
+            "pending_incidents": self.pending_incidents(),
+            **self.as_dict(),
         }
 
 
@@ -137,10 +169,21 @@ def project(
     consumed = None if budget == 0 else HUNDRED * downtime_us / budget
     tier = None if projected is None else next_tier(projected, terms.credit_tiers)
     if tier is None:
-        return Exposure(projected, consumed, projected_credit_amount=amount, deadlines=deadlines)
+        return Exposure(
+            measured_us,
+            downtime_us,
+            budget,
+            projected,
+            consumed,
+            projected_credit_amount=amount,
+            deadlines=deadlines,
+        )
     bound = exact(tier.below_percent)
     left = measured_us * (HUNDRED - bound) / HUNDRED - downtime_us
     return Exposure(
+        measured_end_us=measured_us,
+        downtime_end_us=downtime_us,
+        budget_us=budget,
         projected_availability_percent=projected,
         budget_consumed_percent=consumed,
         next_threshold_percent=tier.below_percent,

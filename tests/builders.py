@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from datetime import datetime
 from typing import Any
 
 from benchmarks.history_growth import Month, Plan, correction_lines, month_lines
@@ -162,9 +163,15 @@ def maintenance(
     )
 
 
-def period_rows(events: list[InboundEvent], period: Period, horizon_us: int) -> list[Row]:
+def period_rows(
+    events: list[InboundEvent],
+    period: Period,
+    horizon_us: int,
+    closed_at: datetime | None = None,
+) -> list[Row]:
     """The rows of `period` the events give, computed as of `horizon_us` with the pure
-    folds alone (no store): each subject's events folded, each contract's rows."""
+    folds alone (no store): each subject's events folded, each contract's rows, closed
+    when `closed_at` says the period was."""
     by_subject: dict[tuple[str, str], list[InboundEvent]] = defaultdict(list)
     for event in events:
         by_subject[(event.subject_kind, event.subject_id)].append(event)
@@ -174,7 +181,7 @@ def period_rows(events: list[InboundEvent], period: Period, horizon_us: int) -> 
     incidents = [fold_incident(v) for (k, _), v in by_subject.items() if k == "incident"]
     rows: list[Row] = []
     for state in sorted((c for c in contracts if c), key=lambda c: c.contract_id):
-        rows += contract_rows(state, period, outages, windows, incidents, horizon_us, None)
+        rows += contract_rows(state, period, outages, windows, incidents, horizon_us, closed_at)
     return rows
 
 

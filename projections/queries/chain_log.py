@@ -1,5 +1,5 @@
 """The chained log, paged, for consumers that replay it: every chained record (event,
-credit entry, close) in chain order, each with its place in the chain and its record.
+credit entry, close, alert) in chain order, each with its place in the chain and its record.
 
 A walk through the log is bounded by `through`, the head's position when its first
 page was asked: a consumer pages up to it and never sees a record appended during the
@@ -10,10 +10,10 @@ end is never empty.
 
 Each record is its chain line as the audit bundle's `chain.jsonl` lists it (position,
 kind, record_sha256, chain_sha256: `chain_records.chain_line`, one rule for both), plus
-`record`: the chained row as the bundle's `events.jsonl`, `entries.jsonl` and
-`close.json` hold it (every field the chain covers, an event's envelope and origin as
-their JSON text, its position and link), so a consumer replays the records and can
-recompute every digest and link from them.
+`record`: the chained row as the bundle's `events.jsonl`, `entries.jsonl`,
+`close.json` and `alerts.jsonl` hold it (every field the chain covers, an event's
+envelope and origin as their JSON text, its position and link), so a consumer replays
+the records and can recompute every digest and link from them.
 """
 
 from __future__ import annotations

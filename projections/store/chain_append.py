@@ -67,8 +67,8 @@ class PendingRecord:
 class ChainAppend:
     """The chained records of one transaction, in chain order.
 
-    `at_us`: the record time of entries and closes (None for a batch of events, which
-    get the time of the seal). `expected_position`: the head their figures were
+    `at_us`: the record time of entries, closes and alerts (None for a batch of events,
+    which get the time of the seal). `expected_position`: the head their figures were
     computed at (None: events, which depend on nothing before them).
     """
 

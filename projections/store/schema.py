@@ -3,13 +3,14 @@
 `sla_events` indexes every accepted event (written in the same transaction as its
 eventsourcing record, so the two can never disagree); `sla_subject_spans` bounds the
 time each outage, maintenance window or incident can matter to, so a report reads only
-the subjects near its period; `sla_rejections`, `sla_closes` and `sla_credit_entries`
-are append-only, and the events, entries and closes carry their position and link in
-the hash chain (`ledger/chain.py`), as do the alerts raised (`sla_alerts`);
-`sla_entry_bases` (append-only, not chained) keeps
-each entry's basis document, whose digest the entry chains. Nothing here is ever
-updated except the spans, which only widen, the outbox leases (`sla_outbox_leases`),
-which say which worker publishes, and the chain's head (`sla_chain_head`).
+the subjects near its period; `sla_rejections`, `sla_closes`, `sla_credit_entries` and
+`sla_alerts` are append-only, and the events, entries, closes and alerts carry their
+position and link in the hash chain (`ledger/chain.py`); `sla_entry_bases`
+(append-only, not chained) keeps each entry's basis document, whose digest the entry
+chains. Nothing here is ever updated except the spans, which only widen, the outbox
+leases (`sla_outbox_leases`), which say which worker publishes, the due-time indexes
+(`sla_due`, `sla_alert_due`), rewritten whenever their rows are computed again, and the
+chain's head (`sla_chain_head`).
 """
 
 from __future__ import annotations

@@ -394,7 +394,7 @@ HOSTILE_FILES: list[tuple[str, str, Callable[[bytes], bytes], str]] = [
         "a chain kind as a list",
         "chain.jsonl",
         _replaced(b'"kind":"event"', b'"kind":["event"]'),
-        'chain.jsonl line 1: kind must be "event", "entry" or "close", got a list',
+        'chain.jsonl line 1: kind must be "event", "entry", "close" or "alert", got a list',
     ),
     (
         "a chain link missing",

@@ -344,3 +344,24 @@ def test_a_rebuild_reads_the_index_row_in_the_tables_column_order() -> None:
     """`replay_derivation` reads the `sla_events` columns the store's log statement
     selects (`EVENT_COLUMNS`) by their places: the two must name the same columns."""
     assert [name for name, _ in EVENT_COLUMNS] == list(INDEX_NAMES)
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_a_worker_reads_the_statements_it_is_handed_as_they_were_made(dialect: str) -> None:
+    """`audit verify` hands its workers the chain's statements as JSON: one per kind the
+    store holds (an older store, read as it is, may lack the alerts' table)."""
+    from dataclasses import asdict
+
+    from projections.audit_pages import PageQueries
+    from projections.store.audit_reads import chain_queries
+
+    table = "stored_events" if dialect == "sqlite" else "sla_ledger_events"
+    every = chain_queries(dialect, table)
+    older = chain_queries(dialect, table, frozenset(), ("event", "entry", "close"))
+    assert [kind for kind, _, _ in every.others] == ["entry", "close", "alert"]
+    assert [kind for kind, _, _ in older.others] == ["entry", "close"]
+    assert (every.link_tables, older.link_tables) == (4, 3)
+    assert "sla_alerts" not in older.link
+    for queries in (every, older):
+        assert queries.link.count("?") == queries.link_tables
+        assert PageQueries.from_json(json.loads(json.dumps(asdict(queries)))) == queries

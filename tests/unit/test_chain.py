@@ -19,6 +19,8 @@ from ledger.chain import (
     FIELDS,
     GENESIS,
     JSON_TEXT_FIELDS,
+    KINDS,
+    RECORD_TIME,
     encoding,
     event_record_sha256,
     link,
@@ -76,7 +78,39 @@ def close(**changes: Any) -> dict[str, Any]:
     return {**fields, **changes}
 
 
-RECORDS = {"event": event, "entry": entry, "close": close}
+def alert(**changes: Any) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "alert_id": "a-1",
+        "kind": "availability.budget",
+        "threshold": "50",
+        "contract_id": "C-1",
+        "customer_id": "K-1",
+        "service_id": "crm",
+        "period": "2026-03",
+        "observed": "67.2043",
+        "downtime_left_seconds": None,
+        "credit_at_risk": "100.00",
+        "currency": "USD",
+        "recorded_us": 1_773_144_000_000_000,
+    }
+    return {**fields, **changes}
+
+
+RECORDS = {"event": event, "entry": entry, "close": close, "alert": alert}
+
+
+def test_every_kind_of_record_is_exercised_here() -> None:
+    assert set(RECORDS) == set(KINDS) == set(FIELDS) == set(RECORD_TIME)
+
+
+def test_an_alerts_missing_exposure_is_encoded_as_null() -> None:
+    assert encoding("alert", 4, alert()) == (
+        b'["alert",4,"a-1","availability.budget","50","C-1","K-1","crm","2026-03",'
+        b'"67.2043",null,"100.00","USD",1773144000000000]'
+    )
+    assert record_sha256("alert", 4, alert()) != record_sha256(
+        "alert", 4, alert(downtime_left_seconds="0")
+    )
 
 
 def test_a_record_is_its_kind_position_and_fields_as_compact_json() -> None:

@@ -461,6 +461,7 @@ def explain_row(
         if service.incident_response is None or derivation.response is None
         else response_facts(row, service.incident_response, derivation.response, histories),
         "money": money_facts(row, derivation.money),
+        "exposure": None if row.exposure is None else row.exposure.derivation(),
         "row": row.as_dict(),
         **basis_facts(row.key, row),
     }
