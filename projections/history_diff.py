@@ -29,6 +29,7 @@ from typing import Any
 from ledger.attainment import Row
 from ledger.credits import CreditEntry
 from ledger.events import RecordedEvent
+from ledger.exposure import NO_EXPOSURE
 from ledger.periods import Period, to_us
 from ledger.row_key import RowKey
 from projections.attainment import PeriodReport, period_report
@@ -150,7 +151,10 @@ def row_change(
 
 
 def _figures(row: Row) -> dict[str, Any]:
+    """The row's figures a diff compares: what it is, not where it is heading (a
+    provisional row's exposure moves with the clock alone, and a close nulls it: neither
+    is a change finance acts on; `exposure` answers that question)."""
     figures = row.as_dict()
-    for name in ("contract_id", "service_id", "period"):
+    for name in ("contract_id", "service_id", "period", *NO_EXPOSURE):
         figures.pop(name)
     return figures
