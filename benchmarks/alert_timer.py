@@ -15,7 +15,8 @@ closed (3,000 provisional rows, events all month long). Then measures the CPU ti
 - with a few rows due: three outages of three contracts opened since the last check
   (each call after that looks at their rows again: an open outage grows);
 - the exposure gauges' full refresh (every provisional row, `provisional_rows`), which
-  the worker runs at start and every `EXPOSURE_REFRESH_SECONDS` (300 s).
+  a worker serving `--metrics-listen` runs in its first publishing round and every
+  `EXPOSURE_REFRESH_SECONDS` (300 s) after (a worker without it does not).
 
 CPU per minute = 4 x a check + a full refresh / 5. Prints each median and the total;
 asserts nothing.

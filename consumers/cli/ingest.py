@@ -94,8 +94,8 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     ingest.add_argument(
         "--metrics-listen",
         metavar="HOST:PORT",
-        help="Kafka: serve Prometheus metrics at http://HOST:PORT/metrics while consuming "
-        "(default: none)",
+        help="Kafka: serve Prometheus metrics at http://HOST:PORT/metrics while consuming, "
+        "the exposure gauges of every provisional row among them (default: none)",
     )
     ingest.add_argument(
         "--poll-hang-seconds",
@@ -416,6 +416,7 @@ def consume(
                 stop=stop,
                 metrics=metrics,
                 poll_hang_seconds=args.poll_hang_seconds,
+                exposure_gauges=args.metrics_listen is not None,
             )
             return ingest.run(), stop
         finally:

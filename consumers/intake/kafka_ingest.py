@@ -34,12 +34,17 @@ refreshed at most every
 process (`poll_watchdog`).
 
 The worker also holds the exposure gauges (budget consumed and credit at risk per
-provisional row): it is the process that checks the rows on a timer, so it has their
-figures without computing anything more. After each pass it sets the rows that pass's
+provisional row) when asked to (`exposure_gauges`: the CLI asks when it serves
+`--metrics-listen`, so nobody pays for figures nobody can scrape): it is the process
+that checks the rows on a timer, so it has their figures without computing anything
+more. After each pass it sets the rows that pass's
 alert check looked at (what changed, what was due with time alone) and drops the series
-of periods closed since; at start and every `EXPOSURE_REFRESH_SECONDS` it sets every
-provisional row afresh, which catches the rows another worker's checks looked at (they
-share one checked-through position) and drops rows that no longer exist.
+of periods closed since; in its first publishing round and every
+`EXPOSURE_REFRESH_SECONDS` after it sets every provisional row afresh, which catches the
+rows another worker's checks looked at (they share one checked-through position) and
+drops rows that no longer exist. That full refresh runs on the publisher thread, between
+passes (never beside one), so it lengthens no pass: the partitions stay paused only for
+what a pass must do.
 """
 
 from __future__ import annotations
@@ -82,7 +87,7 @@ from consumers.metrics import Metrics
 from ledger.errors import LedgerError, StoreError
 from ledger.events import InboundEvent, Origin
 from ledger.rejections import Rejection
-from projections.alerting import AlertCheck, provisional_rows
+from projections.alerting import provisional_rows
 from projections.store import AppendOutcome, LedgerStore
 
 RECONCILE_EVERY_SECONDS = 5.0
@@ -173,6 +178,7 @@ class KafkaIngest:
         check_every_seconds: float = RECONCILE_IDLE_SECONDS,
         metrics: Metrics | None = None,
         poll_hang_seconds: float = POLL_HANG_SECONDS,
+        exposure_gauges: bool = False,
     ) -> None:
         self.store = store
         self.settings = settings
@@ -187,7 +193,8 @@ class KafkaIngest:
         self.counter = self.metrics.intake("kafka")
         self._lag_refreshed: float | None = None
         self._backlog_measured: float | None = None  # on the publisher thread
-        self._exposure_measured: float | None = None  # on the writer thread
+        self.exposure_gauges = exposure_gauges
+        self._exposure_measured: float | None = None  # on the publisher thread
         self.watchdog = PollWatchdog(poll_hang_seconds)
         self.positions: dict[TopicPartition, int | None] = {}
         # SIGTERM/SIGINT, recorded by `interrupts.deferred` (the caller's, or run()'s own).
@@ -661,24 +668,27 @@ class KafkaIngest:
                 self.log,
                 self.stop,
             )
-            self._measure_exposure(store, done.check)
+            if self.exposure_gauges:
+                with suppress(StoreError):  # the gauges keep their last values
+                    self.metrics.set_exposure(done.check.rows, closed=store.closes())
         except (Stopping, Interrupted):
             return False
         self.metrics.reconcile_seconds.observe(time.monotonic() - started)
         return True
 
-    def _measure_exposure(self, store: LedgerStore, check: AlertCheck) -> None:
-        """The exposure gauges after a pass (module docstring); a store that does not
-        answer leaves the last values."""
+    def _refresh_exposure(self, store: LedgerStore) -> None:
+        """The exposure gauges of every provisional row, in the first round and every
+        EXPOSURE_REFRESH_SECONDS after (module docstring); a store that does not answer
+        leaves the last values, and the next round tries again."""
         now = time.monotonic()
         measured = self._exposure_measured
+        if not self.exposure_gauges or (
+            measured is not None and now - measured < EXPOSURE_REFRESH_SECONDS
+        ):
+            return
         with suppress(StoreError):
-            if measured is None or now - measured >= EXPOSURE_REFRESH_SECONDS:
-                rows = provisional_rows(store, datetime.now(UTC))
-                self.metrics.set_exposure(rows, every_row=True)
-                self._exposure_measured = now
-            elif check.complete:
-                self.metrics.set_exposure(check.rows, closed=store.closes())
+            self.metrics.set_exposure(provisional_rows(store, datetime.now(UTC)), every_row=True)
+            self._exposure_measured = now
 
     def _passed(self, done: bool, started: float) -> None:
         ended = time.monotonic()
@@ -709,6 +719,8 @@ class KafkaIngest:
         except Stopping:
             pass
         self._measure_backlog(store)
+        with suppress(Stopping):
+            self._refresh_exposure(store)
         return credits, alerts, dead_letters
 
     def _measure_backlog(self, store: LedgerStore) -> None:

@@ -118,6 +118,7 @@ def worker(store_url: str, bootstrap: str, topics: Topics, **options: Any) -> It
         metrics=metrics,
         log=log.append,
         reconcile_every_seconds=0.2,
+        exposure_gauges=True,
         **options,
     )
     with metrics_listener(("127.0.0.1", 0), metrics) as (host, port):
