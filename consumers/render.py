@@ -15,6 +15,8 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
+from ledger.wording import counted
+
 # Characters a terminal would act on instead of showing: controls (Cc: C0, DEL, C1),
 # format characters (Cf: bidirectional overrides and isolates, zero-width joiners, the
 # BOM, soft hyphen), line and paragraph separators (Zl, Zp) and lone surrogates (Cs).
@@ -228,3 +230,89 @@ INCIDENT_COLUMNS = [
     ("status", "status"),
     ("unplaced_reason", "unplaced because"),
 ]
+
+# The exposure table: each row's key, how much of its error budget is gone, the downtime
+# it can still take before the next tier, what that tier would cost, and its next
+# response deadline; then the actual figures beside the projected ones.
+EXPOSURE_COLUMNS = [
+    ("contract_id", "contract"),
+    ("service_id", "service"),
+    ("budget_consumed_percent", "budget used %"),
+    ("downtime_left_seconds", "downtime left s"),
+    ("next_tier_credit_percent", "next tier %"),
+    ("credit_at_risk", "at risk"),
+    ("currency", "cur"),
+    ("availability_percent", "avail %"),
+    ("projected_availability_percent", "projected %"),
+    ("availability_target_percent", "target %"),
+    ("credit_amount", "credit"),
+    ("projected_credit_amount", "projected credit"),
+    ("pending", "pending"),
+    ("next_response_deadline", "next response due"),
+]
+EXPOSURE_NUMERIC = frozenset(
+    {
+        "budget_consumed_percent",
+        "downtime_left_seconds",
+        "next_tier_credit_percent",
+        "credit_at_risk",
+        "availability_percent",
+        "projected_availability_percent",
+        "availability_target_percent",
+        "credit_amount",
+        "projected_credit_amount",
+        "pending",
+    }
+)
+
+ALERT_COLUMNS = [
+    ("recorded_at", "recorded at"),
+    ("kind", "kind"),
+    ("threshold", "threshold"),
+    ("contract_id", "contract"),
+    ("service_id", "service"),
+    ("period", "period"),
+    ("observed", "observed"),
+    ("downtime_left_seconds", "downtime left s"),
+    ("credit_at_risk", "at risk"),
+    ("currency", "cur"),
+    ("alert_id", "alert id"),
+]
+ALERT_NUMERIC = frozenset({"downtime_left_seconds", "credit_at_risk"})
+
+DEADLINE_COLUMNS = [
+    ("respond_by", "respond by"),
+    ("incident_id", "incident"),
+    ("priority", "prio"),
+    ("contract_id", "contract"),
+    ("service_id", "service"),
+    ("opened_at", "opened at"),
+    ("target_seconds", "target s"),
+]
+
+
+def exposure_tables(rows: list[dict[str, Any]]) -> str:
+    """`exposure`'s rows for people, then their pending incidents, earliest deadline
+    first (what the command and the demo print)."""
+    table = [{**row, "pending": len(row["pending_incidents"])} for row in rows]
+    text = to_table(table, EXPOSURE_COLUMNS, EXPOSURE_NUMERIC)
+    deadlines = [(pending, row) for row in rows for pending in row["pending_incidents"]]
+    if deadlines:
+        deadlines.sort(key=lambda found: (found[0]["respond_by"], found[0]["incident_id"]))
+        listed = [
+            {**pending, "contract_id": row["contract_id"], "service_id": row["service_id"]}
+            for pending, row in deadlines
+        ]
+        text += (
+            f"\n\n{counted(len(deadlines), 'pending incident')}, earliest deadline first:\n"
+            + to_table(listed, DEADLINE_COLUMNS, frozenset({"target_seconds"}))
+        )
+    return text
+
+
+def alerts_table(alerts: list[dict[str, Any]]) -> str:
+    """The alerts' count, then the alerts, in the order recorded, for people."""
+    text = counted(len(alerts), "alert")
+    if alerts:
+        text += "\n" + to_table(alerts, ALERT_COLUMNS, ALERT_NUMERIC)
+    return text

@@ -17,7 +17,18 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from consumers import interrupts
-from consumers.cli import audit, close, demo, diff, explain, ingest, reports, serve, webhooks
+from consumers.cli import (
+    audit,
+    close,
+    demo,
+    diff,
+    early_warning,
+    explain,
+    ingest,
+    reports,
+    serve,
+    webhooks,
+)
 from consumers.cli.common import EXIT_FAILURE, EXIT_USAGE, say
 from consumers.cli.options import STORE_ENV, STORE_FORMS, store_option
 from consumers.errors import UsageError
@@ -94,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_parsers(sub, common)
     close.add_parser(sub, common)
     reports.add_parsers(sub, common)
+    early_warning.add_parsers(sub, common)
     explain.add_parser(sub, common)
     audit.add_parser(sub, common)
     diff.add_parser(sub, common)
@@ -109,7 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
 # they pile up, and find no garbage: a third of a 30,000-row report went there. Their
 # garbage is acyclic and freed as ever, by reference counting. The audits page through
 # the whole store and ingest runs for hours: those keep the collector.
-WITHOUT_CYCLE_COLLECTION = frozenset({"report", "credits", "explain", "diff", "incidents"})
+WITHOUT_CYCLE_COLLECTION = frozenset(
+    {"report", "credits", "explain", "diff", "incidents", "exposure", "alerts"}
+)
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "ingest": ingest.cmd_ingest,
@@ -119,6 +133,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "credits": reports.cmd_credits,
     "rejections": reports.cmd_rejections,
     "incidents": reports.cmd_incidents,
+    "exposure": early_warning.cmd_exposure,
+    "alerts": early_warning.cmd_alerts,
     "demo": demo.cmd_demo,
     "explain": explain.run,
     "audit": audit.run,

@@ -24,10 +24,11 @@ MARKER = ".sla-ledger-demo.json"
 LEDGER_FILE = "ledger.db"
 # SQLite's companions of the store file: there while it is open, or after a crash.
 LEDGER_COMPANIONS = ("ledger.db-wal", "ledger.db-shm", "ledger.db-journal")
-MONTH_FILE = "events-2026-10.jsonl"
+# The month in two parts: what producers sent up to part-way through it, then the rest.
+MONTH_FILES = ("events-2026-10-part-1.jsonl", "events-2026-10-part-2.jsonl")
 CORRECTION_FILE = "late-correction.jsonl"
 BUNDLE_DIR = "audit-bundle"
-DEMO_PATHS = (LEDGER_FILE, *LEDGER_COMPANIONS, MONTH_FILE, CORRECTION_FILE, BUNDLE_DIR)
+DEMO_PATHS = (LEDGER_FILE, *LEDGER_COMPANIONS, *MONTH_FILES, CORRECTION_FILE, BUNDLE_DIR)
 
 
 class DemoDirectory:
@@ -64,7 +65,8 @@ class DemoDirectory:
                 f"demo: --dir {_printable(str(self.directory))} holds {listed}, which the demo "
                 "did not write: "
                 f"choose another --dir, or pass --force (it replaces {LEDGER_FILE}, "
-                f"{MONTH_FILE}, {CORRECTION_FILE} and {BUNDLE_DIR}/ there, nothing else)"
+                f"{', '.join(MONTH_FILES)}, {CORRECTION_FILE} and {BUNDLE_DIR}/ there, nothing "
+                "else)"
             )
 
     def foreign_entries(self) -> list[str]:
@@ -107,7 +109,7 @@ class DemoDirectory:
         removed again.
         """
         created = _missing_directories(self.directory)
-        planned = [MONTH_FILE, CORRECTION_FILE, *LEDGER_COMPANIONS]
+        planned = [*MONTH_FILES, CORRECTION_FILE, *LEDGER_COMPANIONS]
         if with_store:
             planned.append(LEDGER_FILE)
         # The bundle's files are not known before it is written: claim its directory.

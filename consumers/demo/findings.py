@@ -16,8 +16,10 @@ from ledger.periods import Period
 from ledger.timeformat import format_utc
 from projections.audit.bundle import UnverifiedChainError, VerifiedExport, export_verified
 from projections.credit_entries import close_checkpoint
+from projections.queries.alerts import AlertFilter, alerts
 from projections.queries.credits import credits
 from projections.queries.diff import Moment, diff
+from projections.queries.exposure import exposure
 from projections.queries.rejections import rejections
 from projections.queries.report import Document, report
 from projections.store import LedgerStore
@@ -36,6 +38,7 @@ def follow_up_commands(
         ["credits", *store, *period, "--format", "json"],
         ["rejections", *store],
         ["incidents", *store, *period],
+        ["alerts", *store, *period],
         ["explain", *store, "--contract", "C-2002", "--service", "crm", *period],
         ["diff", *store, *period, "--from", format_utc(closed_at)],
         ["audit", "verify", *store, *anchor],
@@ -64,7 +67,7 @@ def print_audit(
     """What a dispute handler and an auditor would ask next; returns the close's checkpoint."""
     checkpoint = close_checkpoint(store, period.label)
     anchors = dict([parse_checkpoint(checkpoint)]) if checkpoint else {}
-    print("\n== 5. Dispute and audit")
+    print("\n== 6. Dispute and audit")
     exported: VerifiedExport | None
     with store.reader() as view:
         try:
@@ -94,6 +97,23 @@ def print_audit(
                 f"close, {amount[1]} now, because of: {causes}"
             )
     return checkpoint
+
+
+def print_early_warning(store: LedgerStore, period: Period) -> None:
+    """Part-way through the month, before it closes: where each row is heading and
+    the alerts raised so far (sla-math §8)."""
+    answer = exposure(store, period, None, None)
+    print(f"\n== Early warning, before {period.label} closes: exposure and alerts so far")
+    print(
+        "   The demo replays a past month, so the clock is already past its end: each\n"
+        "   projection is the month as recorded so far, and an incident not yet answered\n"
+        "   is already late. In a running month the same figures say what can still be\n"
+        "   saved: the downtime left before the next tier, and the money at risk."
+    )
+    print(render.exposure_tables(answer.rows))
+    raised = alerts(store, AlertFilter(period=period), None)
+    print("\n== Alerts raised so far, each once, in the order recorded")
+    print(render.alerts_table(raised.documents()))
 
 
 def print_results(store: LedgerStore, period: Period) -> None:

@@ -32,9 +32,15 @@ events, entries and digests.
 
 from __future__ import annotations
 
+import json
 from importlib import resources
 
+from ledger.timeformat import parse_rfc3339
+
 DEMO_PERIOD = "2026-10"
+# Part-way through the month: the demo publishes what producers sent before this, shows
+# the exposure and the alerts raised so far, then publishes the rest.
+PART_WAY = "2026-10-17T00:00:00Z"
 MONTH_DATA = "month.jsonl"
 CORRECTION_DATA = "late-correction.jsonl"
 MISBEHAVING_DATA = "misbehaving-producer.jsonl"
@@ -48,3 +54,15 @@ def shipped(name: str) -> bytes:
 def data_lines(name: str) -> list[bytes]:
     """The lines of a data file, split at "\\n" only: a hostile line keeps any other byte."""
     return shipped(name).removesuffix(b"\n").split(b"\n")
+
+
+def month_parts() -> tuple[bytes, bytes]:
+    """`month.jsonl` in two: the events that occurred before `PART_WAY`, then the rest,
+    each in the file's order (every line of the shipped month is a valid event)."""
+    cut = parse_rfc3339(PART_WAY)
+    before: list[bytes] = []
+    after: list[bytes] = []
+    for line in data_lines(MONTH_DATA):
+        occurred = parse_rfc3339(json.loads(line)["occurred_at"])
+        (before if occurred < cut else after).append(line + b"\n")
+    return b"".join(before), b"".join(after)

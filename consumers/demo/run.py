@@ -27,7 +27,7 @@ from consumers.demo.destination import (
     BUNDLE_DIR,
     CORRECTION_FILE,
     LEDGER_FILE,
-    MONTH_FILE,
+    MONTH_FILES,
     DemoDirectory,
     refuse_a_store_in_use,
 )
@@ -36,14 +36,16 @@ from consumers.demo.findings import (
     desk_commands,
     follow_up_commands,
     print_audit,
+    print_early_warning,
     print_results,
 )
 from consumers.demo.month import (
     CORRECTION_DATA,
     DEMO_PERIOD,
     MISBEHAVING_DATA,
-    MONTH_DATA,
+    PART_WAY,
     data_lines,
+    month_parts,
     shipped,
 )
 from consumers.intake.kafka_config import (
@@ -90,8 +92,9 @@ def run_demo(
         shown_store = redact(store_url)
         password_hidden = shown_store != store_url
     noise = data_lines(MISBEHAVING_DATA)
-    month_file = directory / MONTH_FILE
-    month_file.write_bytes(shipped(MONTH_DATA))
+    month_files = [directory / name for name in MONTH_FILES]
+    for path, part in zip(month_files, month_parts(), strict=True):
+        path.write_bytes(part)
     correction_file = directory / CORRECTION_FILE
     correction_file.write_bytes(shipped(CORRECTION_DATA))
     bundle = directory / BUNDLE_DIR
@@ -109,7 +112,8 @@ def run_demo(
                 f"entries to {settings.credits_topic}, rejected messages to "
                 f"{settings.dead_letter_topic}; consumer group {settings.group_id}"
             )
-            print("   " + publish_file(month_file, settings, topic_override=renamed).line())
+            print(f"   up to part-way through the month ({PART_WAY}):")
+            print("   " + publish_file(month_files[0], settings, topic_override=renamed).line())
             send_raw(settings, renamed[TOPIC_OF_FAMILY["outage"]], b"OUT-X", noise)
             print(
                 f"   and {len(noise)} messages from a misbehaving producer "
@@ -118,21 +122,27 @@ def run_demo(
             print("\n== 2. Ingest from Kafka (exactly once: positions stored with the events)")
             first = _consume(store, settings)
             print("   " + first.line())
-            print(f"\n== 3. Close {DEMO_PERIOD}: credit entries are issued")
+            print_early_warning(store, period)
+            print(f"\n== 3. The rest of {DEMO_PERIOD} arrives")
+            print("   " + publish_file(month_files[1], settings, topic_override=renamed).line())
+            rest = _consume(store, settings)
+            print("   " + rest.line())
+            print(f"\n== 4. Close {DEMO_PERIOD}: credit entries are issued")
             outcome = close_period(store, period, datetime.now(UTC))
             print(
                 f"   {len(outcome.entries)} entries issued"
                 if outcome.newly_closed
                 else "   (already closed)"
             )
-            print("\n== 4. The post-incident review's correction arrives after the close")
+            print("\n== 5. The post-incident review's correction arrives after the close")
             print("   " + publish_file(correction_file, settings, topic_override=renamed).line())
             counts = _consume(store, settings)
             print("   " + counts.line())
+            runs = (first, rest, counts)
             print(
-                f"   outboxes: {first.credits_published + counts.credits_published} credit "
+                f"   outboxes: {sum(r.credits_published for r in runs)} credit "
                 f"entries published to {settings.credits_topic}, "
-                f"{first.dead_letters_published + counts.dead_letters_published} rejected "
+                f"{sum(r.dead_letters_published for r in runs)} rejected "
                 f"messages to {settings.dead_letter_topic}"
             )
             print_results(store, period)

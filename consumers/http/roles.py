@@ -15,6 +15,12 @@ every event's full envelope, walked in bulk. One event's envelope by its id
 `explain_row` shows names every event id a figure came from, and the dispute is settled
 by what those events said, exactly as accepted. A dispute handler reads the events it is
 shown the ids of, one at a time: it cannot walk the log.
+
+The early warning (a period's exposure, the alerts raised) is for the provider's people
+who watch money at risk while the month runs: finance, who will book the credit a breach
+costs, and the operator, who runs the services and the ledger and can still act (answer
+the incident, stop the outage). A dispute is about a row's past figures, and the report
+and `explain` serve it; compliance audits what was recorded, not what may come.
 """
 
 from __future__ import annotations
@@ -44,6 +50,8 @@ ALLOWED: dict[str, frozenset[Role]] = {
     "explain_row": frozenset({DISPUTES}),
     "period_diff": frozenset({DISPUTES}),
     "list_incidents": frozenset({DISPUTES}),
+    "period_exposure": frozenset({FINANCE, OPERATOR}),
+    "list_alerts": frozenset({FINANCE, OPERATOR}),
     "audit_verify": frozenset({COMPLIANCE}),
     "audit_export": frozenset({COMPLIANCE}),
     "chained_log": frozenset({COMPLIANCE}),

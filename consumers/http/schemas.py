@@ -63,6 +63,66 @@ class ReportDocument(Open):
     rows: list[ReportRow]
 
 
+class PendingIncident(Open):
+    incident_id: str
+    priority: str | None
+    opened_at: str
+    target_seconds: str = Field(description="The response target, in business seconds.")
+    respond_by: str = Field(description="The latest instant a response is still met.")
+
+
+class ExposureRow(Open):
+    contract_id: str
+    customer_id: str
+    service_id: str
+    period: str
+    status: Literal["provisional"]
+    currency: str
+    availability_target_percent: Text
+    availability_percent: Text
+    downtime_seconds: Text
+    credit_percent: str
+    credit_amount: str
+    projected_availability_percent: Text
+    budget_consumed_percent: Text
+    downtime_left_seconds: Text
+    next_tier_credit_percent: Text
+    projected_credit_amount: Text
+    credit_at_risk: Text
+    next_response_deadline: Text
+    timezone: str = Field(description="The contract's IANA timezone.")
+    pending_incidents: list[PendingIncident]
+
+
+class ExposureDocument(Open):
+    period: str
+    as_of: str
+    chain_position: int
+    rows: list[ExposureRow] = Field(
+        description="The provisional rows, most exposed first; none for a closed period."
+    )
+
+
+class AlertDocument(Open):
+    alert_id: str
+    kind: Literal["availability.budget", "availability.tier", "response.missed"]
+    threshold: str = Field(description="A percent, or the missed incident's id.")
+    contract_id: str
+    customer_id: str
+    service_id: str
+    period: str
+    observed: str = Field(description="The value that met the condition, or `missed`.")
+    downtime_left_seconds: Text
+    credit_at_risk: Text
+    currency: str
+    recorded_at: str
+
+
+class AlertsDocument(Open):
+    chain_position: int
+    alerts: list[AlertDocument]
+
+
 class CreditEntryDocument(Open):
     entry_id: str
     kind: Literal["issue", "reversal"]

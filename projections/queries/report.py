@@ -106,6 +106,7 @@ def report(
         every_contract=every_contract,
         render_part=render_part,
         fork=fork,
+        present=Row.as_dict,
     )
     changes_at = None if rows.changes_at_us is None else from_us(rows.changes_at_us)
     return Report(period, moment, position, closed_at, rows.parts, changes_at)

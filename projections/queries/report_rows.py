@@ -46,6 +46,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+from ledger.attainment import Row
 from ledger.periods import Period, to_us
 from projections.attainment import load_some_contracts, load_subjects
 from projections.store import LedgerStore, StoreReads
@@ -58,6 +59,9 @@ CHILD_FAILED = 1
 
 Document = dict[str, Any]
 Part = TypeVar("Part")
+# What a part is rendered from, one per row: the row's document (`Row.as_dict`) for a
+# report; a question about some rows only presents those (None: the row is left out).
+Item = TypeVar("Item")
 # Where a report reads: a function opening a store of its own each time (each part, and
 # a forked child, reads on its own connection), or one read snapshot that every part
 # shares (a request's): a snapshot's transaction cannot be carried into a child, so a
@@ -100,13 +104,15 @@ def row_parts(
     closed_at: datetime | None,
     *,
     every_contract: bool,
-    render_part: Callable[[list[Document]], Part],
+    render_part: Callable[[list[Item]], Part],
     fork: bool,
+    present: Callable[[Row], Item | None],
 ) -> RowParts[Part]:
-    """`render_part` of the documents of every row of the contracts `contract_ids`
+    """`render_part` of what `present` makes of every row of the contracts `contract_ids`
     (sorted) in `period`, as of `as_of` (what was recorded by then, with horizon
-    `as_of`), part by part: the parts' documents joined are the rows in report order. A
-    part may have no row. What `render_part` returns comes back from the child pickled.
+    `as_of`), part by part: the parts' items joined are the rows in report order (those
+    `present` keeps). A part may have no row. What `render_part` returns comes back
+    from the child pickled.
     `every_contract`: these are all the contracts recorded by then, so in one process
     they and the subjects are read without asking whom they reach. `fork`: the asker
     allows a forked child (see above); a snapshot `source` is never forked."""
@@ -118,17 +124,17 @@ def row_parts(
         or not _can_fork()
     ):
         every = None if every_contract else contract_ids
-        documents, changes_at = _documents(source, period, as_of, every, closed_at)
+        documents, changes_at = _documents(source, period, as_of, every, closed_at, present)
         return RowParts([render_part(documents)], changes_at)
     split = len(contract_ids) - round(len(contract_ids) * CHILD_SHARE)
     first, second = contract_ids[:split], contract_ids[split:]
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: read, compute, write, and leave without running any cleanup
-        _child(read_end, write_end, source, period, as_of, second, closed_at, render_part)
+        _child(read_end, write_end, source, period, as_of, second, closed_at, render_part, present)
     os.close(write_end)
     try:
-        documents, changes_at = _documents(source, period, as_of, first, closed_at)
+        documents, changes_at = _documents(source, period, as_of, first, closed_at, present)
         mine = render_part(documents)
         with os.fdopen(read_end, "rb") as pipe:
             received = pipe.read()  # to the end: the child has written all and closed
@@ -142,7 +148,7 @@ def row_parts(
         os.waitpid(pid, 0)
     theirs = _unpickled(received)
     if theirs is None:
-        documents, later = _documents(source, period, as_of, second, closed_at)
+        documents, later = _documents(source, period, as_of, second, closed_at, present)
         return RowParts([mine, render_part(documents)], _earliest(changes_at, later))
     return RowParts([mine, theirs[0]], _earliest(changes_at, theirs[1]))
 
@@ -157,8 +163,9 @@ def _documents(
     as_of: datetime,
     contract_ids: list[str] | None,
     closed_at: datetime | None,
-) -> tuple[list[dict[str, Any]], int | None]:
-    """The documents of these contracts' rows (None: every contract), read from
+    present: Callable[[Row], Item | None],
+) -> tuple[list[Item], int | None]:
+    """What `present` makes of these contracts' rows (None: every contract), read from
     `source` (`reading`), and when the earliest of them changes with time alone."""
     with reading(source) as store:
         contracts = load_some_contracts(store, to_us(as_of), contract_ids)
@@ -175,7 +182,8 @@ def _documents(
     changes_at: int | None = None
     for row in rows:
         changes_at = _earliest(changes_at, row.changes_at_us)
-    return [row.as_dict() for row in rows], changes_at
+    presented = [present(row) for row in rows]
+    return [item for item in presented if item is not None], changes_at
 
 
 def _child(
@@ -186,7 +194,8 @@ def _child(
     as_of: datetime,
     contract_ids: list[str],
     closed_at: datetime | None,
-    render_part: Callable[[list[Document]], Any],
+    render_part: Callable[[list[Any]], Any],
+    present: Callable[[Row], Any],
 ) -> None:
     status = CHILD_FAILED
     try:
@@ -195,7 +204,7 @@ def _child(
         # ends, and the parent reports the signal.
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        documents, changes_at = _documents(source, period, as_of, contract_ids, closed_at)
+        documents, changes_at = _documents(source, period, as_of, contract_ids, closed_at, present)
         data = pickle.dumps([render_part(documents), changes_at], protocol=pickle.HIGHEST_PROTOCOL)
         with os.fdopen(write_end, "wb") as pipe:
             pipe.write(data)

@@ -507,6 +507,35 @@ class StoreReads(ABC):
         rows = self._alerts_where([("chain_pos", ">", position)], " LIMIT ?", [limit])
         return [(int(r["chain_pos"]), row_alert(r)) for r in rows]
 
+    def alerts_page(
+        self,
+        after_position: int,
+        through_position: int,
+        limit: int,
+        *,
+        recorded_by_us: int,
+        period: str | None = None,
+        contract_id: str | None = None,
+        since_us: int | None = None,
+    ) -> list[tuple[int, Alert]]:
+        """(chain position, alert) of the first `limit` alerts chained in
+        `(after_position, through_position]` and recorded by `recorded_by_us`, filtered
+        as `alerts` filters: a page of `GET /v1/alerts`, whose walk keeps the position it
+        began at, so alerts raised meanwhile are not in it."""
+        rows = self._alerts_where(
+            [
+                ("chain_pos", ">", after_position),
+                ("chain_pos", "<=", through_position),
+                ("recorded_us", "<=", recorded_by_us),
+                ("recorded_us", ">=", since_us),
+                ("period", "=", period),
+                ("contract_id", "=", contract_id),
+            ],
+            " LIMIT ?",
+            [limit],
+        )
+        return [(int(r["chain_pos"]), row_alert(r)) for r in rows]
+
     def alerts_count_after(self, position: int) -> int:
         """How many alerts are chained after `position` (an outbox's backlog)."""
         if "sla_alerts" in self.missing_tables:

@@ -14,10 +14,11 @@ shows exactly what changed.
 from __future__ import annotations
 
 import sqlite3
+from datetime import timedelta
 from pathlib import Path
 
 from ledger.periods import from_us
-from ledger.timeformat import format_utc
+from ledger.timeformat import format_utc, parse_rfc3339
 
 HERE = Path(__file__).resolve().parent
 STORE = HERE / "ledger.db"
@@ -70,6 +71,15 @@ def commands(store: Path) -> dict[str, list[str]]:
     lines["report-2026-06-one-contract.table"] = (
         f"report --period 2026-06 --contract C-000003 --as-of {last}"
     )
+    # The demo's month just before its close: every row provisional, most exposed first.
+    before = format_utc(parse_rfc3339(closed) - timedelta(microseconds=1))
+    for form in ("table", "json", "csv"):
+        lines[f"exposure-{DEMO_PERIOD}-before-close.{form}"] = (
+            f"exposure --period {DEMO_PERIOD} --as-of {before} --format {form}"
+        )
+    lines[f"exposure-{DEMO_PERIOD}.table"] = f"exposure --period {DEMO_PERIOD} --as-of {last}"
+    for form in ("table", "json", "csv"):
+        lines[f"alerts.{form}"] = f"alerts --as-of {last} --format {form}"
     lines["incidents-unplaced.table"] = "incidents --unplaced"
     lines["rejections.table"] = "rejections"
     lines["rejections.json"] = "rejections --format json"

@@ -70,6 +70,8 @@ REQUESTS: dict[str, tuple[str, str, dict[str, str]]] = {
     "explain_row": ("GET", "/v1/rows/C-1/crm/2026-03/explain", {}),
     "period_diff": ("GET", "/v1/periods/2026-03/diff", {"from": "2026-01-01"}),
     "list_incidents": ("GET", "/v1/incidents", {}),
+    "period_exposure": ("GET", "/v1/periods/2026-05/exposure", {}),
+    "list_alerts": ("GET", "/v1/alerts", {}),
     "audit_verify": ("GET", "/v1/audit/verify", {}),
     "audit_export": ("POST", "/v1/audit/exports", {"period": "2026-03"}),
     "chained_log": ("GET", "/v1/events", {}),
@@ -157,6 +159,15 @@ def questions(moment: str) -> list[tuple[list[str], str, dict[str, str]]]:
             {},
         ),
         (["incidents"], "/v1/incidents", {}),
+        (["exposure", "--period", "2026-03"], "/v1/periods/2026-03/exposure", {}),
+        (["exposure", "--period", "2026-05"], "/v1/periods/2026-05/exposure", {}),
+        (["alerts"], "/v1/alerts", {"limit": "1000"}),
+        (["alerts", "--period", "2026-03"], "/v1/alerts", {"period": "2026-03"}),
+        (
+            ["exposure", "--period", "2026-05", "--contract", "C-1"],
+            "/v1/periods/2026-05/exposure",
+            {"contract": "C-1"},
+        ),
     ]
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from consumers.cli.main import main
+from ledger.attainment import Row
 from ledger.periods import Period, to_us
 from ledger.timeformat import format_utc
 from projections.attainment import period_report
@@ -94,6 +95,7 @@ def two_processes(url: str, as_of: datetime) -> list[dict[str, Any]]:
         every_contract=True,
         render_part=lambda documents: documents,
         fork=True,
+        present=Row.as_dict,
     )
     return [document for part in parts.parts for document in part]
 

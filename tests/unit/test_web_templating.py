@@ -7,7 +7,14 @@ from decimal import Decimal
 
 import pytest
 
-from consumers.http.web.templating import as_answered, event_href, money, segment
+from consumers.http.web.templating import (
+    as_answered,
+    budget,
+    current_entry,
+    event_href,
+    money,
+    segment,
+)
 
 
 @pytest.mark.parametrize(
@@ -56,3 +63,43 @@ def test_an_id_in_a_link_stays_one_segment_of_its_path() -> None:
     assert (
         event_href("e1", "2026-03-05T09:00:00Z") == "/web/events/e1?as_of=2026-03-05T09%3A00%3A00Z"
     )
+
+
+def test_a_budget_is_named_by_its_level_and_never_rounded_up_to_one() -> None:
+    assert budget(None) is None
+    low = budget("49.9999")
+    assert low is not None
+    assert (low.label, low.level, low.words, low.bar) == (
+        "budget 49%",
+        "low",
+        "within budget",
+        "49.9999",
+    )
+    for percent, level, words in (
+        ("50.0000", "50", "over half"),
+        ("67.2043", "50", "over half"),
+        ("75.0000", "75", "over three quarters"),
+        ("89.9999", "75", "over three quarters"),
+        ("90.0000", "90", "nearly spent"),
+        ("99.9999", "90", "nearly spent"),
+        ("100.0000", "spent", "spent"),
+    ):
+        shown = budget(percent)
+        assert shown is not None
+        assert (shown.level, shown.words) == (level, words), percent
+    over = budget("472.9730")
+    assert over is not None
+    assert (over.label, over.bar) == ("budget 472%", "100")  # the bar stops at full
+    assert budget("99.9999") == budget("99.9999")
+    nearly = budget("99.9999")
+    assert nearly is not None
+    assert nearly.label == "budget 99%"  # not "100%": the budget is not spent
+
+
+def test_a_period_exposure_page_belongs_to_its_navigation_entry() -> None:
+    assert current_entry("/web/periods/2026-10/exposure") == "/web/exposure"
+    assert current_entry("/web/exposure") == "/web/exposure"
+    assert current_entry("/web/periods/2026-10") == "/web/periods"
+    assert current_entry("/web/periods/2026-10/rows/C-1/crm") == "/web/periods"
+    assert current_entry("/web/audit") == "/web/audit"
+    assert current_entry("/web/sign-in") is None

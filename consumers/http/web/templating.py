@@ -13,13 +13,16 @@ Filters write values as people read them; none computes a figure:
 - `local`: an instant as the contract's wall time with its zone named, then UTC;
 - `grouped`: exact digits with thousands separators;
 - `as_answered`: a figure exactly as the API's JSON has it (the pages' `data-value`,
-  which the tests compare with the API).
+  which the tests compare with the API);
+- `budget`: how much of a row's error budget is consumed, in words with its level and
+  the length of its bar (`Budget`).
 """
 
 from __future__ import annotations
 
 import json
-from decimal import Decimal
+from dataclasses import dataclass
+from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 from urllib.parse import quote
 
@@ -47,11 +50,62 @@ HEADERS = {
     "Referrer-Policy": "same-origin",
 }
 
-# The pages of the navigation: (label, path, the operation its reader needs).
+# The pages of the navigation: (label, path, the operation its reader needs). A page
+# belongs to the last entry whose path begins its own (`current_entry`); a period's
+# exposure (`/web/periods/{p}/exposure`) belongs to "Exposure".
 NAVIGATION = (
     ("Periods", "/web/periods", "list_periods"),
+    ("Exposure", "/web/exposure", "period_exposure"),
     ("Audit", "/web/audit", "audit_verify"),
 )
+EXPOSURE_PAGE = "/web/exposure"
+
+
+def current_entry(path: str) -> str | None:
+    """The navigation's path the page at `path` belongs to (None: none)."""
+    if path.startswith("/web/periods/") and path.endswith("/exposure"):
+        return EXPOSURE_PAGE
+    found = [target for _, target, _ in NAVIGATION if path.startswith(target)]
+    return found[-1] if found else None
+
+
+# The levels of a row's error budget consumed the desk names (the alerts' thresholds,
+# sla-math §8), each with its words; below the first, "within budget".
+BUDGET_LEVELS = (
+    (Decimal(100), "spent", "spent"),
+    (Decimal(90), "90", "nearly spent"),
+    (Decimal(75), "75", "over three quarters"),
+    (Decimal(50), "50", "over half"),
+)
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A row's error budget consumed, as the desk shows it: `label` ("budget 67%", the
+    percent cut to a whole number, never rounded up to a level not reached), its
+    `level` (a class: "spent", "90", "75", "50" or "low") and its `words`, and the
+    bar's length out of 100 (`bar`, full at 100% and beyond)."""
+
+    label: str
+    level: str
+    words: str
+    bar: str
+
+
+def budget(percent: str | None) -> Budget | None:
+    """The budget of a row whose `budget_consumed_percent` (as the API answers it) is
+    `percent`; None when it has none (no availability terms, a zero budget)."""
+    if percent is None:
+        return None
+    value = Decimal(percent)
+    whole = value.to_integral_value(rounding=ROUND_FLOOR)
+    level, words = "low", "within budget"
+    for bound, name, said in BUDGET_LEVELS:
+        if value >= bound:
+            level, words = name, said
+            break
+    bar = min(max(value, Decimal(0)), Decimal(100))
+    return Budget(f"budget {whole}%", level, words, str(bar))
 
 
 def money(amount: str | Decimal | None, currency: str) -> str:
@@ -107,7 +161,12 @@ ENVIRONMENT = Environment(
     lstrip_blocks=True,
 )
 ENVIRONMENT.filters.update(
-    money=money, local=local, grouped=digits, as_answered=as_answered, segment=segment
+    money=money,
+    local=local,
+    grouped=digits,
+    as_answered=as_answered,
+    segment=segment,
+    budget=budget,
 )
 ENVIRONMENT.globals.update(event_href=event_href)
 
@@ -129,6 +188,7 @@ def render(
     page = ENVIRONMENT.get_template(template).render(
         holder=holder,
         navigation=navigation(holder),
+        current_entry=current_entry(request.url.path),
         path=request.url.path,
         query=request.url.query,
         **context,

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Browser, Page
 
+from ledger.timeformat import format_utc
 from tests.http_server import ALL
 from tests.integration.web.conftest import Desk
 from tests.web_browser import artifacts, sign_in
@@ -241,6 +242,10 @@ def pages(desk: Desk) -> dict[str, str]:
     return {
         "periods": "/web/periods",
         "overview": PERIOD,
+        # As of one microsecond before the close: every row provisional, with a budget.
+        "exposure": f"{PERIOD}/exposure?as_of="
+        + format_utc(desk.closed_at - timedelta(microseconds=1)),
+        "exposure closed": f"{PERIOD}/exposure",
         **{f"row {currency}": path for currency, path in ROWS.items()},
         "diff": f"{PERIOD}/diff?from={desk.close_moment}",
         "event": f"/web/events/{event_id}",

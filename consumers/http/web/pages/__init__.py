@@ -9,12 +9,22 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 from starlette.types import Scope
 
-from consumers.http.web.pages import audit, diff, event, overview, periods, row, sign_in
+from consumers.http.web.pages import (
+    audit,
+    diff,
+    event,
+    exposure,
+    overview,
+    periods,
+    row,
+    sign_in,
+)
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 ROUTERS = (
     sign_in.router,
     periods.router,
+    exposure.router,
     overview.router,
     row.router,
     diff.router,

@@ -95,6 +95,9 @@ COLUMNS = (
     Column("response", "Response %", _number("response_attainment_percent"), True),
     Column("credit_percent", "Credit %", _number("credit_percent"), True),
     Column("credit_amount", "Credit", _money("credit_amount"), True, "by currency, then amount"),
+    # A provisional row's error budget used (sla-math §8), in words and a bar; closed
+    # rows and rows without availability terms have none.
+    Column("budget", "Budget used", _number("budget_consumed_percent")),
     Column("entries", "Entries", _text("entries"), True),
     Column("changed", "Since the close", _text("changed")),
 )
