@@ -33,8 +33,8 @@ from ledger.contracts import ContractState
 from ledger.errors import ChainMovedError
 from ledger.periods import Period, from_us, to_us
 from projections.attainment import MARGIN_US, load_period_inputs, load_some_contracts
+from projections.reach import reaches
 from projections.store import LedgerStore, StoreReads
-from projections.store.subject_index import contract_terms_wanted, contracts_reached
 
 # The tracking name under which the chain position checked for alerts through is kept.
 ALERTED = "sla-ledger:alerted"
@@ -179,25 +179,12 @@ def alert_plan(
         for contract in load_some_contracts(store, None, amended):
             for period in covered_months(contract, last):
                 add(period, [contract.contract_id])
-    others = sorted((kind, subject) for kind, subject in changed if kind != "contract")
-    if others:
-        spans = store.spans_of(others)
-        marked_us = store.recorded_at_position(mark)
-        held = store.scopes_of_subjects(others)
-        terms = store.contract_terms(contract_terms_wanted(set().union(*held.values())))
-        for subject in others:
-            span = spans.get(subject)
-            contracts = contracts_reached(held.get(subject, ()), terms)
-            if span is None or not contracts:
-                continue
-            lo, hi, has_end, ended_us = span
-            first = Period.containing(from_us(lo - MARGIN_US).date())
-            # A subject without an end reaches every period since its start, and so did
-            # one whose end became known since the last check (as in reconciliation).
-            was_open = not has_end or ended_us > marked_us
-            end = last if was_open else Period.containing(from_us(hi + MARGIN_US).date())
-            for period in months(first, min(end, last)):
-                add(period, contracts)
+    others = [(kind, subject) for kind, subject in changed if kind != "contract"]
+    for reach in reaches(store, others, mark):
+        first = Period.containing(from_us(reach.lo_us - MARGIN_US).date())
+        end = last if reach.was_open else Period.containing(from_us(reach.hi_us + MARGIN_US).date())
+        for period in months(first, min(end, last)):
+            add(period, reach.contracts)
     for label, contract_id in store.alert_due_rows(to_us(at)):
         add(Period.from_label(label), [contract_id])
     return work
