@@ -116,6 +116,8 @@ def _text(value: Decimal | None) -> str | None:
 
 # The fields a row without a projection (a closed row) reports, all null.
 NO_EXPOSURE: dict[str, Any] = dict.fromkeys(Exposure().as_dict())
+# Those fields' names, in the order a report row carries them.
+FIELDS: tuple[str, ...] = tuple(NO_EXPOSURE)
 
 
 def expose(

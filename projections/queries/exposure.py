@@ -19,6 +19,7 @@ from fractions import Fraction
 from typing import Any
 
 from ledger.attainment import Row
+from ledger.exposure import FIELDS as EXPOSURE_FIELDS
 from ledger.incidents import Deadline
 from ledger.periods import Period, to_us
 from ledger.timeformat import exact_seconds, format_utc
@@ -43,13 +44,7 @@ ROW_FIELDS = (
     "downtime_seconds",
     "credit_percent",
     "credit_amount",
-    "projected_availability_percent",
-    "budget_consumed_percent",
-    "downtime_left_seconds",
-    "next_tier_credit_percent",
-    "projected_credit_amount",
-    "credit_at_risk",
-    "next_response_deadline",
+    *EXPOSURE_FIELDS,
 )
 # The CSV's columns: the fields above, the contract's timezone (the one its deadlines
 # are read in by people), then the pending incidents in one column (`pending_text`).
