@@ -79,16 +79,7 @@ class Exposure:
 
     def pending_incidents(self) -> list[dict[str, Any]]:
         """Each pending incident with its deadline, in the order judged."""
-        return [
-            {
-                "incident_id": d.incident_id,
-                "priority": d.priority,
-                "opened_at": format_utc(d.opened_at),
-                "target_seconds": exact_seconds(d.target_us),
-                "respond_by": format_utc(d.respond_by),
-            }
-            for d in self.deadlines
-        ]
+        return [d.as_dict() for d in self.deadlines]
 
     def derivation(self) -> dict[str, Any]:
         """How the figures follow from `M_end` and `D_end` (spec §8), for `explain`:
