@@ -19,17 +19,17 @@ from fractions import Fraction
 from typing import Any
 
 from ledger.attainment import (
-    HUNDRED,
     Coverage,
     Row,
     availability_figures,
     below,
+    credit_owed,
     exact,
     tier_credit,
 )
 from ledger.contracts import AvailabilityTerms, CreditTier
 from ledger.incidents import Deadline
-from ledger.money import round_half_even, to_minor_unit
+from ledger.money import round_half_even
 from ledger.outages import MaintenanceState, OutageState
 from ledger.periods import to_us
 from ledger.timeformat import exact_seconds, format_utc
@@ -224,6 +224,4 @@ def next_tier(projected: Fraction, tiers: Sequence[CreditTier]) -> CreditTier | 
 
 def _owed(row: Row, availability_credit: Decimal) -> Decimal:
     """§5's amount with this availability credit and the row's other credits."""
-    percent = min(availability_credit + row.response_credit_percent, row.service.credit_cap_percent)
-    owed = row.fee_basis_major * exact(percent) / HUNDRED
-    return to_minor_unit(owed, row.contract.currency)
+    return credit_owed(row, availability_credit + row.response_credit_percent)[2]
