@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Literal
 
+from ledger.chain import FIELDS as CHAINED
 from ledger.credits import ENTRY_NAMESPACE, format_utc_micro
 from ledger.money import round_half_even
 from ledger.timeformat import decimal_text
@@ -75,20 +76,20 @@ class Alert:
     recorded_at: datetime
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "alert_id": self.alert_id,
-            "kind": self.kind,
-            "threshold": self.threshold,
-            "contract_id": self.contract_id,
-            "customer_id": self.customer_id,
-            "service_id": self.service_id,
-            "period": self.period,
-            "observed": self.observed,
-            "downtime_left_seconds": self.downtime_left_seconds,
-            "credit_at_risk": self.credit_at_risk,
-            "currency": self.currency,
-            "recorded_at": format_utc_micro(self.recorded_at),
-        }
+        """As `alerts` lists it (and its CloudEvent carries it): every field, in `FIELDS`
+        order, its record time in UTC to the microsecond."""
+        listed = {name: getattr(self, name) for name in FIELDS}
+        listed["recorded_at"] = format_utc_micro(self.recorded_at)
+        return listed
+
+
+# An alert's fields in the order it is listed (`alerts` and its CSV columns): the fields
+# it is chained with (`chain.FIELDS`, frozen there), its record time as a moment rather
+# than microseconds. The record holds each, once.
+FIELDS: tuple[str, ...] = tuple(
+    "recorded_at" if name == "recorded_us" else name for name in CHAINED["alert"]
+)
+assert tuple(field.name for field in fields(Alert)) == FIELDS
 
 
 @dataclass(frozen=True, slots=True)

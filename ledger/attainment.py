@@ -167,6 +167,16 @@ def tier_index(value: Fraction | None, tiers: Sequence[CreditTier]) -> int | Non
     return None
 
 
+def credit_owed(row: Row, summed: Decimal) -> tuple[Decimal, Fraction, Decimal]:
+    """§5 for `row` whose credits sum to `summed` percent: the credit percent (capped),
+    the amount owed on its fee basis, exact, and that amount rounded once to the
+    currency's minor unit. The report's amount and the exposure's projected and next-tier
+    amounts are each this."""
+    percent = min(summed, row.service.credit_cap_percent)
+    owed = row.fee_basis_major * exact(percent) / HUNDRED if percent else ZERO
+    return percent, owed, to_minor_unit(owed, row.contract.currency)
+
+
 def tier_credit(value: Fraction | None, tiers: Sequence[CreditTier]) -> Decimal:
     """The credit percent of the tier `tier_index` chooses; 0 when none applies."""
     return _credit_of(tiers, tier_index(value, tiers))
@@ -295,14 +305,12 @@ def compute_row(
 
     # spec: sla-math §5
     summed = row.availability_credit_percent + row.response_credit_percent
-    row.credit_percent = min(summed, service.credit_cap_percent)
     fee = exact(service.monthly_fee_major)
     # A fully covered row's basis is the fee itself (the common case: no arithmetic).
     row.fee_basis_major = (
         fee if row.covered_us == row.window_us else fee * row.covered_us / row.window_us
     )
-    owed = row.fee_basis_major * exact(row.credit_percent) / HUNDRED if row.credit_percent else ZERO
-    row.credit_amount_major = to_minor_unit(owed, contract.currency)
+    row.credit_percent, owed, row.credit_amount_major = credit_owed(row, summed)
     if trace:
         from ledger.derivation import MoneyTrace, RowTrace
 

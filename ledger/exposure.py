@@ -19,17 +19,17 @@ from fractions import Fraction
 from typing import Any
 
 from ledger.attainment import (
-    HUNDRED,
     Coverage,
     Row,
     availability_figures,
     below,
+    credit_owed,
     exact,
     tier_credit,
 )
 from ledger.contracts import AvailabilityTerms, CreditTier
 from ledger.incidents import Deadline
-from ledger.money import round_half_even, to_minor_unit
+from ledger.money import round_half_even
 from ledger.outages import MaintenanceState, OutageState
 from ledger.periods import to_us
 from ledger.timeformat import exact_seconds, format_utc
@@ -79,16 +79,7 @@ class Exposure:
 
     def pending_incidents(self) -> list[dict[str, Any]]:
         """Each pending incident with its deadline, in the order judged."""
-        return [
-            {
-                "incident_id": d.incident_id,
-                "priority": d.priority,
-                "opened_at": format_utc(d.opened_at),
-                "target_seconds": exact_seconds(d.target_us),
-                "respond_by": format_utc(d.respond_by),
-            }
-            for d in self.deadlines
-        ]
+        return [d.as_dict() for d in self.deadlines]
 
     def derivation(self) -> dict[str, Any]:
         """How the figures follow from `M_end` and `D_end` (spec §8), for `explain`:
@@ -116,6 +107,8 @@ def _text(value: Decimal | None) -> str | None:
 
 # The fields a row without a projection (a closed row) reports, all null.
 NO_EXPOSURE: dict[str, Any] = dict.fromkeys(Exposure().as_dict())
+# Those fields' names, in the order a report row carries them.
+FIELDS: tuple[str, ...] = tuple(NO_EXPOSURE)
 
 
 def expose(
@@ -231,6 +224,4 @@ def next_tier(projected: Fraction, tiers: Sequence[CreditTier]) -> CreditTier | 
 
 def _owed(row: Row, availability_credit: Decimal) -> Decimal:
     """§5's amount with this availability credit and the row's other credits."""
-    percent = min(availability_credit + row.response_credit_percent, row.service.credit_cap_percent)
-    owed = row.fee_basis_major * exact(percent) / HUNDRED
-    return to_minor_unit(owed, row.contract.currency)
+    return credit_owed(row, availability_credit + row.response_credit_percent)[2]

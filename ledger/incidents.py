@@ -17,7 +17,7 @@ from ledger.business_time import BusinessCalendar
 from ledger.events import InboundEvent
 from ledger.intervals import Interval
 from ledger.periods import Period, local_date_of, to_us
-from ledger.timeformat import parse_utc, to_microseconds
+from ledger.timeformat import exact_seconds, format_utc, parse_utc, to_microseconds
 
 ResponseStatus = Literal["met", "missed", "pending"]
 
@@ -291,6 +291,16 @@ class Deadline:
     opened_at: datetime
     target_us: int
     respond_by: datetime
+
+    def as_dict(self) -> dict[str, str | None]:
+        """As a pending incident is listed (`exposure`, `explain`)."""
+        return {
+            "incident_id": self.incident_id,
+            "priority": self.priority,
+            "opened_at": format_utc(self.opened_at),
+            "target_seconds": exact_seconds(self.target_us),
+            "respond_by": format_utc(self.respond_by),
+        }
 
 
 def tally(judgements: Iterable[Judgement], calendar: BusinessCalendar) -> ResponseFigures:

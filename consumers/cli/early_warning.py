@@ -52,9 +52,7 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
         "they were recorded" + READS_ONLY,
     )
     period_option(alerts, required=False, meaning="only the alerts of this period")
-    alerts.add_argument(
-        "--contract", metavar="ID", help="only this contract's alerts (default: every contract)"
-    )
+    contract_option(alerts, "alerts")
     alerts.add_argument(
         "--since",
         metavar="T",

@@ -55,9 +55,9 @@ def as_of_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def contract_option(parser: argparse.ArgumentParser) -> None:
+def contract_option(parser: argparse.ArgumentParser, what: str = "rows") -> None:
     parser.add_argument(
-        "--contract", metavar="ID", help="only this contract's rows (default: every contract)"
+        "--contract", metavar="ID", help=f"only this contract's {what} (default: every contract)"
     )
 
 

@@ -59,7 +59,7 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
         "recorded" + READS_ONLY,
     )
     period_option(credits, required=False, meaning="only the entries of this period")
-    contract_option(credits)
+    contract_option(credits, "entries")
     as_of_option(credits)
     format_option(credits, ["table", "json", "csv"], "table")
 

@@ -13,7 +13,7 @@ from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from consumers.http.keys import ApiKey, Keyring
-from consumers.http.problems import ProblemError
+from consumers.http.problems import ProblemError, invalid
 from consumers.http.roles import ALLOWED, may
 
 bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer <key>`")
@@ -70,10 +70,20 @@ def _parameters_of(route: APIRoute) -> frozenset[str]:
 
 def refuse_unknown_parameters(request: Request) -> None:
     """A query parameter the operation does not take is refused, not ignored: a misspelt
-    filter (`?perod=2026-03`) would otherwise answer a wider question than was asked."""
+    filter (`?perod=2026-03`) would otherwise answer a wider question than was asked. A
+    value holding a NUL character is refused too: no id, period or moment the ledger
+    keeps holds one, and PostgreSQL refuses it in a query (it is the client's mistake,
+    not the store's)."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return
+    for name, value in (*request.path_params.items(), *request.query_params.multi_items()):
+        if "\x00" in str(value):
+            raise invalid(
+                name,
+                "no NUL character",
+                f"{name}: holds a NUL character, which no value the ledger keeps holds; remove it",
+            )
     known = _parameters_of(route)
     for name in request.query_params:
         if name not in known:

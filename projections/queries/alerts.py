@@ -8,27 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ledger.alerts import Alert
+from ledger.alerts import FIELDS, Alert
 from ledger.periods import Period, to_us
 from projections.queries import as_of
 from projections.queries.encoding import to_csv, to_json
 from projections.store import StoreReads
-
-# The columns of `alerts --format csv`: an alert's fields (`Alert.as_dict`), always all.
-ALERT_FIELDS = (
-    "alert_id",
-    "kind",
-    "threshold",
-    "contract_id",
-    "customer_id",
-    "service_id",
-    "period",
-    "observed",
-    "downtime_left_seconds",
-    "credit_at_risk",
-    "currency",
-    "recorded_at",
-)
 
 
 @dataclass(frozen=True)
@@ -85,7 +69,8 @@ def alerts_json(result: Alerts) -> str:
 
 
 def alerts_csv(result: Alerts) -> str:
-    return to_csv(result.documents(), list(ALERT_FIELDS))
+    # Every field, always, in the order listed.
+    return to_csv(result.documents(), list(FIELDS))
 
 
 def alerts_page(

@@ -19,9 +19,9 @@ from fractions import Fraction
 from typing import Any
 
 from ledger.attainment import Row
-from ledger.incidents import Deadline
+from ledger.exposure import FIELDS as EXPOSURE_FIELDS
 from ledger.periods import Period, to_us
-from ledger.timeformat import exact_seconds, format_utc
+from ledger.timeformat import format_utc
 from projections.queries import as_of
 from projections.queries.encoding import to_csv, to_json
 from projections.queries.report_rows import Source, reading, row_parts
@@ -43,13 +43,7 @@ ROW_FIELDS = (
     "downtime_seconds",
     "credit_percent",
     "credit_amount",
-    "projected_availability_percent",
-    "budget_consumed_percent",
-    "downtime_left_seconds",
-    "next_tier_credit_percent",
-    "projected_credit_amount",
-    "credit_at_risk",
-    "next_response_deadline",
+    *EXPOSURE_FIELDS,
 )
 # The CSV's columns: the fields above, the contract's timezone (the one its deadlines
 # are read in by people), then the pending incidents in one column (`pending_text`).
@@ -109,16 +103,6 @@ def order_key(
     )
 
 
-def deadline_document(deadline: Deadline) -> Document:
-    return {
-        "incident_id": deadline.incident_id,
-        "priority": deadline.priority,
-        "opened_at": format_utc(deadline.opened_at),
-        "target_seconds": exact_seconds(deadline.target_us),
-        "respond_by": format_utc(deadline.respond_by),
-    }
-
-
 def exposed(row: Row) -> ExposedRow | None:
     """A provisional row as `exposure` lists it (None for a closed row)."""
     exposure = row.exposure
@@ -128,7 +112,7 @@ def exposed(row: Row) -> ExposedRow | None:
     document = {name: full[name] for name in ROW_FIELDS}
     document["timezone"] = row.contract.timezone
     pending = sorted(exposure.deadlines, key=lambda d: (d.respond_by, d.incident_id))
-    document["pending_incidents"] = [deadline_document(d) for d in pending]
+    document["pending_incidents"] = [d.as_dict() for d in pending]
     key = row.key
     return ExposedRow(
         order_key(

@@ -11,6 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from ledger.chain import FIELDS
 from ledger.entry_bases import verified_figures
 from ledger.errors import StoreError
 from ledger.events import InboundEvent, Origin, RecordedEvent
@@ -203,20 +204,9 @@ def entry_fields(e: CreditEntry) -> dict[str, Any]:
 
 def alert_fields(a: Alert) -> dict[str, Any]:
     """An alert as its table row holds it (the chain's `alert` fields)."""
-    return {
-        "alert_id": a.alert_id,
-        "kind": a.kind,
-        "threshold": a.threshold,
-        "contract_id": a.contract_id,
-        "customer_id": a.customer_id,
-        "service_id": a.service_id,
-        "period": a.period,
-        "observed": a.observed,
-        "downtime_left_seconds": a.downtime_left_seconds,
-        "credit_at_risk": a.credit_at_risk,
-        "currency": a.currency,
-        "recorded_us": to_us(a.recorded_at),
-    }
+    held = {name: getattr(a, name) for name in FIELDS["alert"] if name != "recorded_us"}
+    held["recorded_us"] = to_us(a.recorded_at)
+    return held
 
 
 def row_alert(r: Any) -> Alert:

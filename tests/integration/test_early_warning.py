@@ -17,7 +17,7 @@ import pytest
 
 from ledger.periods import Period
 from projections.queries.exposure import ROW_FIELDS
-from tests.builders import contract, outage
+from tests.builders import ALERT_LISTED, contract, outage
 from tests.cli_process import run_cli, succeeded
 from tests.http_server import serving
 from tests.integration.test_cli import feed
@@ -245,20 +245,7 @@ def test_alerts_are_listed_in_the_order_recorded_and_filtered(
     assert sorted(described(every)[:5]) == sorted(MARCH_ALERTS)
     assert described(every)[5:] == april
     first = every["alerts"][0]
-    assert list(first) == [
-        "alert_id",
-        "kind",
-        "threshold",
-        "contract_id",
-        "customer_id",
-        "service_id",
-        "period",
-        "observed",
-        "downtime_left_seconds",
-        "credit_at_risk",
-        "currency",
-        "recorded_at",
-    ]
+    assert list(first) == ALERT_LISTED
     times = [a["recorded_at"] for a in every["alerts"]]
     assert times == sorted(times)
     assert described(alert_list(store_url, "--period", "2026-04")) == april

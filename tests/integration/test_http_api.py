@@ -238,6 +238,18 @@ def test_etags_answer_if_none_match_with_304(served: Served, moment: str) -> Non
             "from",
         ),
         ("/v1/nothing-here", {}, 404, "not-found", None),
+        # A NUL no id can hold: a client's mistake, not the store's (PostgreSQL cannot
+        # take it in a query).
+        (
+            "/v1/periods/2026-03/exposure",
+            {"contract": "C-\x001"},
+            400,
+            "invalid-parameter",
+            "contract",
+        ),
+        ("/v1/alerts", {"contract": "C-\x001"}, 400, "invalid-parameter", "contract"),
+        ("/v1/credits", {"customer": "K\x00"}, 400, "invalid-parameter", "customer"),
+        ("/v1/credits/E%001", {}, 400, "invalid-parameter", "entry_id"),
     ],
 )
 def test_bad_input_is_a_problem_naming_the_field(

@@ -8,7 +8,8 @@ import json
 from datetime import UTC, datetime
 
 from ledger.alerts import Alert, alert_id
-from projections.queries.alerts import ALERT_FIELDS, Alerts, alerts_csv, alerts_json
+from projections.queries.alerts import Alerts, alerts_csv, alerts_json
+from tests.builders import ALERT_LISTED
 
 
 def raised(threshold: str, observed: str, risk: str | None) -> Alert:
@@ -36,15 +37,15 @@ def test_json_is_the_chain_position_and_the_alerts_in_order() -> None:
     assert list(document) == ["chain_position", "alerts"]
     assert document["chain_position"] == 7
     assert [a["threshold"] for a in document["alerts"]] == ["50", "75"]
-    assert list(document["alerts"][0]) == list(ALERT_FIELDS)
+    assert list(document["alerts"][0]) == ALERT_LISTED
     assert document["alerts"][0]["recorded_at"] == "2026-03-10T12:00:00.000000Z"
     assert document["alerts"][1]["credit_at_risk"] is None
 
 
 def test_csv_has_every_field_and_nulls_as_nothing() -> None:
     lines = list(csv.reader(io.StringIO(alerts_csv(RESULT))))
-    assert lines[0] == list(ALERT_FIELDS)
+    assert lines[0] == ALERT_LISTED
     second = dict(zip(lines[0], lines[2], strict=True))
     assert second["credit_at_risk"] == ""
     assert second["downtime_left_seconds"] == ""
-    assert alerts_csv(Alerts([], 0)) == ",".join(ALERT_FIELDS) + "\n"
+    assert alerts_csv(Alerts([], 0)) == ",".join(ALERT_LISTED) + "\n"

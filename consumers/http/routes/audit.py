@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from consumers.http import answers, params
 from consumers.http.auth import allow
-from consumers.http.cursors import Cursor, decode, filters_of
+from consumers.http.cursors import filters_of
 from consumers.http.problems import invalid
 from consumers.http.routes.common import (
     PROBLEMS,
@@ -22,16 +22,17 @@ from consumers.http.routes.common import (
     CursorParam,
     documented_read,
     formed,
+    next_page,
     period_query,
     read,
     stores,
+    walk,
 )
 from consumers.http.schemas import ChainPageDocument, EventRecordDocument, VerifyDocument
 from ledger.chain import parse_checkpoint
 from ledger.periods import Period
 from projections.audit.bundle import export_verified
 from projections.audit.verify import verify, verify_json
-from projections.queries import as_of as moments
 from projections.queries.chain_log import chain_page, chain_page_json
 from projections.queries.event_record import event_record, event_record_json
 from projections.store import StoreSnapshot
@@ -149,21 +150,14 @@ def chained_log(
 ) -> Response:
     given = filters_of(as_of=as_of)
     with stores(request).reader() as snapshot:
-        if cursor is not None:
-            walk = decode(cursor, "chained_log", given)
-        else:
-            # The log as recorded by the moment: up to that moment's chain position.
-            moment = params.as_of(snapshot, as_of)
-            through = moments.position_at(snapshot, moment)
-            walk = Cursor("chained_log", given, moment, through, after)
-        page = chain_page(snapshot, walk.after, limit, walk.through)
+        # The log as recorded by the moment: up to that moment's chain position.
+        walked = walk(snapshot, "chained_log", given, cursor, as_of, after=after)
+        page = chain_page(snapshot, walked.after, limit, walked.through)
     return answers.document(
         request,
         chain_page_json(page),
-        chain_position=walk.through,
-        next_url=None
-        if page.next_after is None
-        else answers.next_page_url(request, walk.next(page.next_after).encode()),
+        chain_position=walked.through,
+        next_url=next_page(request, walked, page.next_after),
     )
 
 

@@ -4,15 +4,18 @@ read takes."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Query, Request, Response
+from fastapi import Path, Query, Request, Response
 
-from consumers.http import answers
+from consumers.http import answers, params
 from consumers.http.answer_cache import AnswerCache
 from consumers.http.answers import Answer
+from consumers.http.cursors import Cursor, decode
 from consumers.http.schemas import ProblemDocument
 from consumers.http.stores import Stores
+from projections.queries import as_of as moments
 from projections.store import StoreSnapshot
 
 # A read's computation in its snapshot: the document's JSON and its chain position; or
@@ -43,6 +46,14 @@ def period_query(description: str) -> Any:
     return Query(description=description, json_schema_extra=formed(PERIOD_FORM))
 
 
+PeriodPath = Annotated[
+    str,
+    Path(
+        description="A calendar month, YYYY-MM.",
+        examples=["2026-03"],
+        json_schema_extra=formed(PERIOD_FORM),
+    ),
+]
 AsOf = Annotated[
     str | None,
     moment_query(
@@ -58,6 +69,32 @@ CursorParam = Annotated[
         "it carries the question (filters, moment, chain position)."
     ),
 ]
+
+
+def walk(
+    snapshot: StoreSnapshot,
+    operation: str,
+    given: dict[str, str | None],
+    cursor: str | None,
+    as_of: str | None,
+    *,
+    through: Callable[[StoreSnapshot, datetime], int] = moments.position_at,
+    after: int = 0,
+) -> Cursor:
+    """The question a page of the list `operation` answers: the `cursor`'s, or (the first
+    page) the one `given` asks as of its moment, `through` that moment's chain position
+    (or what else the list is ordered by), from `after`."""
+    if cursor is not None:
+        return decode(cursor, operation, given)
+    moment = params.as_of(snapshot, as_of)
+    return Cursor(operation, given, moment, through(snapshot, moment), after)
+
+
+def next_page(request: Request, walked: Cursor, last: int | None) -> str | None:
+    """The next page's URL, going on after `last` (None: this page is the last)."""
+    if last is None:
+        return None
+    return answers.next_page_url(request, walked.next(last).encode())
 
 
 def stores(request: Request) -> Stores:

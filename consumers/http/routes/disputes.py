@@ -9,8 +9,14 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from consumers.http import params
 from consumers.http.auth import allow
-from consumers.http.routes.common import AsOf, documented_read, moment_query, period_query, read
-from consumers.http.routes.finance import PeriodPath
+from consumers.http.routes.common import (
+    AsOf,
+    PeriodPath,
+    documented_read,
+    moment_query,
+    period_query,
+    read,
+)
 from consumers.http.schemas import DiffDocument, ExplainDocument, IncidentsDocument
 from projections.queries.diff import Moment, diff, diff_json
 from projections.queries.explain.query import explanation, explanation_json

@@ -5,39 +5,31 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from consumers.http import answers, params
 from consumers.http.auth import allow
-from consumers.http.cursors import Cursor, decode, filters_of
+from consumers.http.cursors import filters_of
 from consumers.http.routes.common import (
-    PERIOD_FORM,
     AsOf,
     CursorParam,
     Limit,
+    PeriodPath,
     documented_read,
-    formed,
     moment_query,
+    next_page,
     period_query,
     read,
     read_page,
+    walk,
 )
 from consumers.http.schemas import AlertsDocument, ExposureDocument
-from projections.queries import as_of as moments
 from projections.queries.alerts import AlertFilter, Alerts, alerts_json, alerts_page
 from projections.queries.exposure import exposure, exposure_json
 from projections.store import StoreSnapshot
 
 router = APIRouter(prefix="/v1", tags=["early warning"])
 
-PeriodPath = Annotated[
-    str,
-    Path(
-        description="A calendar month, YYYY-MM.",
-        examples=["2026-03"],
-        json_schema_extra=formed(PERIOD_FORM),
-    ),
-]
 Contract = Annotated[str | None, Query(description="Only this contract's rows or alerts.")]
 
 
@@ -86,23 +78,17 @@ def list_alerts(
     given = filters_of(period=period, contract=contract, since=since, as_of=as_of)
 
     def compute(snapshot: StoreSnapshot) -> answers.Answer:
-        if cursor is not None:
-            walk = decode(cursor, "list_alerts", given)
-        else:
-            moment = params.as_of(snapshot, as_of)
-            walk = Cursor("list_alerts", given, moment, moments.position_at(snapshot, moment), 0)
-        asked = walk.filters
+        walked = walk(snapshot, "list_alerts", given, cursor, as_of)
+        asked = walked.filters
         filters = AlertFilter(
             period=params.optional_period(asked.get("period")),
             contract_id=asked.get("contract"),
             since=params.moment(asked.get("since"), "since"),
         )
-        page = alerts_page(snapshot, filters, walk.moment, walk.through, walk.after, limit)
-        following = None
-        if page.more and page.last_position is not None:
-            following = answers.next_page_url(request, walk.next(page.last_position).encode())
-        text = alerts_json(Alerts(alerts=page.alerts, chain_position=walk.through))
-        return answers.answer(text, walk.through, following)
+        page = alerts_page(snapshot, filters, walked.moment, walked.through, walked.after, limit)
+        following = next_page(request, walked, page.last_position if page.more else None)
+        text = alerts_json(Alerts(alerts=page.alerts, chain_position=walked.through))
+        return answers.answer(text, walked.through, following)
 
     # Alerts are chained records and the document names no moment: the same question
     # under the same chain head has the same answer, as of now too.

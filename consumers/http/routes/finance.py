@@ -5,24 +5,25 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from consumers.http import answers, params
 from consumers.http.auth import allow
-from consumers.http.cursors import Cursor, decode, filters_of
+from consumers.http.cursors import filters_of
 from consumers.http.problems import invalid
 from consumers.http.reports_now import report_now
 from consumers.http.routes.common import (
-    PERIOD_FORM,
     AsOf,
     CursorParam,
     Limit,
+    PeriodPath,
     documented_read,
-    formed,
     moment_query,
+    next_page,
     period_query,
     read,
     read_page,
+    walk,
 )
 from consumers.http.schemas import (
     CreditsDocument,
@@ -41,14 +42,6 @@ from projections.store import StoreSnapshot
 
 router = APIRouter(prefix="/v1", tags=["finance"])
 
-PeriodPath = Annotated[
-    str,
-    Path(
-        description="A calendar month, YYYY-MM.",
-        examples=["2026-03"],
-        json_schema_extra=formed(PERIOD_FORM),
-    ),
-]
 Contract = Annotated[str | None, Query(description="Only this contract's rows or entries.")]
 
 
@@ -129,12 +122,8 @@ def list_credits(
     )
 
     def compute(snapshot: StoreSnapshot) -> answers.Answer:
-        if cursor is not None:
-            walk = decode(cursor, "list_credits", given)
-        else:
-            moment = params.as_of(snapshot, as_of)
-            walk = Cursor("list_credits", given, moment, moments.position_at(snapshot, moment), 0)
-        asked = walk.filters
+        walked = walk(snapshot, "list_credits", given, cursor, as_of)
+        asked = walked.filters
         filters = CreditFilter(
             period=params.optional_period(asked.get("period")),
             contract_id=asked.get("contract"),
@@ -143,12 +132,10 @@ def list_credits(
             recorded_from=params.moment(asked.get("recorded_from"), "recorded_from"),
             recorded_to=params.moment(asked.get("recorded_to"), "recorded_to"),
         )
-        page = credits_page(snapshot, filters, walk.moment, walk.through, walk.after, limit)
-        following = None
-        if page.more and page.last_seq is not None:
-            following = answers.next_page_url(request, walk.next(page.last_seq).encode())
-        text = credits_json(Credits(entries=page.entries, chain_position=walk.through))
-        return answers.answer(text, walk.through, following)
+        page = credits_page(snapshot, filters, walked.moment, walked.through, walked.after, limit)
+        following = next_page(request, walked, page.last_seq if page.more else None)
+        text = credits_json(Credits(entries=page.entries, chain_position=walked.through))
+        return answers.answer(text, walked.through, following)
 
     # Entries are chained records and the document names no moment: the same question
     # under the same chain head has the same answer, as of now too.

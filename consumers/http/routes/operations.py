@@ -8,16 +8,18 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from consumers.http import answers, params
 from consumers.http.auth import allow
-from consumers.http.cursors import Cursor, decode, filters_of
+from consumers.http.cursors import filters_of
 from consumers.http.routes.common import (
     PROBLEMS,
     AsOf,
     CursorParam,
     Limit,
+    PeriodPath,
     documented_read,
+    next_page,
     stores,
+    walk,
 )
-from consumers.http.routes.finance import PeriodPath
 from consumers.http.schemas import CloseDocument, ClosePreviewDocument, RejectionsDocument
 from ledger.periods import to_us
 from projections.credit_entries import close_period, preview_close
@@ -40,22 +42,23 @@ def list_rejections(
 ) -> Response:
     given = filters_of(as_of=as_of)
     with stores(request).reader() as snapshot:
-        if cursor is not None:
-            walk = decode(cursor, "list_rejections", given)
-        else:
-            moment = params.as_of(snapshot, as_of)
-            last = snapshot.last_rejection_seq(to_us(moment))
-            walk = Cursor("list_rejections", given, moment, last, 0)
-        page = rejections_page(snapshot, walk.after, walk.through, walk.moment, limit)
+        # Rejections are not chained: a walk goes through the last one recorded by then.
+        walked = walk(
+            snapshot,
+            "list_rejections",
+            given,
+            cursor,
+            as_of,
+            through=lambda reads, moment: reads.last_rejection_seq(to_us(moment)),
+        )
+        page = rejections_page(snapshot, walked.after, walked.through, walked.moment, limit)
         position = snapshot.chain_head().position
     stored = page.rejections.stored
     return answers.document(
         request,
         rejections_json(page.rejections),
         chain_position=position,
-        next_url=answers.next_page_url(request, walk.next(stored[-1].seq).encode())
-        if page.more and stored
-        else None,
+        next_url=next_page(request, walked, stored[-1].seq if page.more and stored else None),
     )
 
 

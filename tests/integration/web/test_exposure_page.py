@@ -168,7 +168,8 @@ P1_SLOW = {
 
 def running_month(url: str, directory: Path) -> str:
     """A Berlin contract since last year whose P1 incident, opened a moment ago, has
-    100 business hours (ten working days and more) to be answered: its period."""
+    100 business hours (ten working days and more) to be answered: its period, in
+    Berlin."""
     now = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=5)
     opened = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     documents = [
@@ -183,7 +184,8 @@ def running_month(url: str, directory: Path) -> str:
     path.write_text("".join(json.dumps(d) + "\n" for d in documents))
     with LedgerStore(url, access="create") as store:
         ingest_file(store, path)
-    return f"{now:%Y-%m}"
+    # The contract's own month: in the last hours of a UTC month, Berlin is in the next.
+    return f"{now.astimezone(ZoneInfo('Europe/Berlin')):%Y-%m}"
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])

@@ -20,7 +20,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from consumers.http import params
 from consumers.http.keys import ApiKey
-from consumers.http.routes.finance import PeriodPath
+from consumers.http.routes.common import PeriodPath
 from consumers.http.web.access import reader
 from consumers.http.web.pages.common import (
     AsOfField,
