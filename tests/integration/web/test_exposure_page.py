@@ -183,7 +183,9 @@ def running_month(url: str, directory: Path) -> str:
     path.write_text("".join(json.dumps(d) + "\n" for d in documents))
     with LedgerStore(url, access="create") as store:
         ingest_file(store, path)
-    return f"{now:%Y-%m}"
+    # The incident's period is the contract's month: in Berlin's, not UTC's (in the last
+    # hour or two of a UTC month, Berlin is in the next one already).
+    return f"{now.astimezone(ZoneInfo('Europe/Berlin')):%Y-%m}"
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
