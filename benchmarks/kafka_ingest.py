@@ -48,6 +48,7 @@ from benchmarks.common import REPO, fresh_database, postgres_url, revision
 from benchmarks.ingest_and_report import write_feed
 from consumers.demo.broker import embedded_broker
 from consumers.intake.kafka_config import (
+    ALERTS_TOPIC,
     CREDITS_TOPIC,
     DEAD_LETTER_TOPIC,
     INBOUND_TOPICS,
@@ -149,13 +150,14 @@ def bench_settings(bootstrap: str, prefix: str, group_id: str) -> KafkaSettings:
         group_id=group_id,
         dead_letter_topic=prefix + DEAD_LETTER_TOPIC,
         credits_topic=prefix + CREDITS_TOPIC,
+        alerts_topic=prefix + ALERTS_TOPIC,
     )
 
 
 def create_topics(bootstrap: str, prefix: str, partitions: int) -> None:
     from kafka.admin import KafkaAdminClient, NewTopic
 
-    names = [prefix + t for t in (*INBOUND_TOPICS, DEAD_LETTER_TOPIC, CREDITS_TOPIC)]
+    names = [prefix + t for t in (*INBOUND_TOPICS, DEAD_LETTER_TOPIC, CREDITS_TOPIC, ALERTS_TOPIC)]
     admin = KafkaAdminClient(bootstrap_servers=bootstrap.split(","))
     try:
         admin.create_topics(

@@ -11,7 +11,6 @@ display only (`Row.as_dict`), money once, as §5 says.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -19,7 +18,15 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from ledger.attainment import HUNDRED, Coverage, Row, availability_figures, exact, tier_credit
+from ledger.attainment import (
+    HUNDRED,
+    Coverage,
+    Row,
+    availability_figures,
+    below,
+    exact,
+    tier_credit,
+)
 from ledger.contracts import AvailabilityTerms, CreditTier
 from ledger.incidents import Deadline
 from ledger.money import round_half_even, to_minor_unit
@@ -162,11 +169,24 @@ def project(
     downtime_us: Fraction,
     deadlines: tuple[Deadline, ...] = (),
 ) -> Exposure:
-    """§8's figures from `M_end` and `D_end`, with the row's other credits and fee."""
-    projected = None if measured_us == 0 else HUNDRED * (measured_us - downtime_us) / measured_us
+    """§8's figures from `M_end` and `D_end`, with the row's other credits and fee.
+
+    Each ratio is built as one fraction of integers (`D_end = n / d`), as the row's own
+    availability is: a report of thousands of rows spent its time normalising the
+    intermediate fractions of the textbook forms."""
+    n, d = downtime_us.numerator, downtime_us.denominator
+    scaled = measured_us * d  # M_end, over D_end's denominator
+    projected = None if measured_us == 0 else Fraction(100 * (scaled - n), scaled)
     amount = _owed(row, tier_credit(projected, terms.credit_tiers))
-    budget = measured_us * (HUNDRED - exact(terms.target_percent)) / HUNDRED
-    consumed = None if budget == 0 else HUNDRED * downtime_us / budget
+    target = exact(terms.target_percent)
+    # B = M_end × (100 − target) / 100; budget consumed = 100 × D_end / B.
+    spare = 100 * target.denominator - target.numerator
+    budget = Fraction(measured_us * spare, 100 * target.denominator)
+    consumed = (
+        None
+        if measured_us * spare == 0
+        else Fraction(100 * n * 100 * target.denominator, d * measured_us * spare)
+    )
     tier = None if projected is None else next_tier(projected, terms.credit_tiers)
     if tier is None:
         return Exposure(
@@ -179,7 +199,11 @@ def project(
             deadlines=deadlines,
         )
     bound = exact(tier.below_percent)
-    left = measured_us * (HUNDRED - bound) / HUNDRED - downtime_us
+    # M_end × (100 − b) / 100 − D_end, over one denominator, truncated toward zero.
+    allowed = measured_us * (100 * bound.denominator - bound.numerator) * d
+    taken = 100 * bound.denominator * n
+    whole = abs(allowed - taken) // (100 * bound.denominator * d)
+    left = whole if allowed >= taken else -whole
     return Exposure(
         measured_end_us=measured_us,
         downtime_end_us=downtime_us,
@@ -187,7 +211,7 @@ def project(
         projected_availability_percent=projected,
         budget_consumed_percent=consumed,
         next_threshold_percent=tier.below_percent,
-        downtime_left_us=math.trunc(left),
+        downtime_left_us=left,
         next_tier_credit_percent=tier.credit_percent,
         projected_credit_amount=amount,
         credit_at_risk=_owed(row, tier.credit_percent) - amount,
@@ -200,7 +224,7 @@ def next_tier(projected: Fraction, tiers: Sequence[CreditTier]) -> CreditTier | 
     availability is at or above; None when the row is in its worst tier already."""
     found = None
     for tier in tiers:  # sorted by below_percent, smallest first
-        if projected >= exact(tier.below_percent):
+        if not below(projected, exact(tier.below_percent)):
             found = tier
     return found
 

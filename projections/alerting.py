@@ -16,7 +16,9 @@ a due-time index (`record_alert_due`), so a periodic check reads only those.
 
 Provisional periods are the months not closed, from the first covered month to the
 latest month any window has begun in (`latest_begun`); a month not begun yet has no
-measured time, and nothing in it can be late.
+measured time, and nothing in it can be late. When a month begins, the first check after
+looks at all its rows (the latest month checked in full is kept, `ALERTED_MONTH`): an
+outage still open when it began reaches it with no event at all.
 """
 
 from __future__ import annotations
@@ -31,11 +33,13 @@ from ledger.contracts import ContractState
 from ledger.errors import ChainMovedError
 from ledger.periods import Period, from_us, to_us
 from projections.attainment import MARGIN_US, load_period_inputs, load_some_contracts
+from projections.reach import reaches
 from projections.store import LedgerStore, StoreReads
-from projections.store.subject_index import contract_terms_wanted, contracts_reached
 
 # The tracking name under which the chain position checked for alerts through is kept.
 ALERTED = "sla-ledger:alerted"
+# The latest begun month checked in full, as `year * 12 + month - 1`.
+ALERTED_MONTH = "sla-ledger:alerted-month"
 ATTEMPTS = 20
 # The most easterly offset there is (UTC+14): a month has begun somewhere once UTC is
 # this close to its first day.
@@ -75,7 +79,9 @@ def raise_alerts(store: LedgerStore, now: datetime) -> AlertCheck:
         head = store.chain_head()
         at = max(now, from_us(head.recorded_us + 1))
         mark = store.tracked_position(ALERTED) or 0
-        work = alert_plan(store, mark, head.position, at)
+        begun = _month_index(latest_begun(at))
+        new_month = begun > (store.tracked_position(ALERTED_MONTH) or -1)
+        work = alert_plan(store, mark, head.position, at, new_month=new_month)
         check = AlertCheck()
         due: dict[str, dict[str, int | None]] = {}
         known = store.alert_ids(list(work)) if work else set()
@@ -97,8 +103,19 @@ def raise_alerts(store: LedgerStore, now: datetime) -> AlertCheck:
             store.record_alert_due(label, head.position, times)
         if head.position > mark:
             store.record_position(ALERTED, head.position)
+        if new_month:
+            store.record_position(ALERTED_MONTH, begun)
         return check
     return AlertCheck(complete=False)
+
+
+def provisional_rows(store: StoreReads, at: datetime) -> list[Row]:
+    """Every provisional row as of `at`, with its exposure: what a full check looks at
+    (the gauges of money at risk are seeded and refreshed from these)."""
+    rows: list[Row] = []
+    for label, contracts in sorted(alert_plan(store, 0, 0, at).items()):
+        rows += _provisional_rows(store, Period.from_label(label), contracts, at)
+    return rows
 
 
 def _provisional_rows(
@@ -125,10 +142,15 @@ def _due_times(rows: Iterable[Row], contract_ids: Collection[str] | None) -> dic
     return due
 
 
+def _month_index(period: Period) -> int:
+    return period.year * 12 + period.month - 1
+
+
 def alert_plan(
-    store: StoreReads, mark: int, head_position: int, at: datetime
+    store: StoreReads, mark: int, head_position: int, at: datetime, *, new_month: bool = False
 ) -> dict[str, set[str] | None]:
-    """provisional period -> the contracts whose rows to look at (None: all of them)."""
+    """provisional period -> the contracts whose rows to look at (None: all of them);
+    with `new_month`, every row of the latest begun month."""
     closes = store.closes()
     last = latest_begun(at)
     work: dict[str, set[str] | None] = {}
@@ -149,31 +171,20 @@ def alert_plan(
             for period in covered_months(contract, last):
                 add(period, None)
         return work
+    if new_month:
+        add(last, None)
     changed = store.changed_subjects(mark, head_position) if head_position > mark else set()
     amended = sorted(subject for kind, subject in changed if kind == "contract")
     if amended:
         for contract in load_some_contracts(store, None, amended):
             for period in covered_months(contract, last):
                 add(period, [contract.contract_id])
-    others = sorted((kind, subject) for kind, subject in changed if kind != "contract")
-    if others:
-        spans = store.spans_of(others)
-        marked_us = store.recorded_at_position(mark)
-        held = store.scopes_of_subjects(others)
-        terms = store.contract_terms(contract_terms_wanted(set().union(*held.values())))
-        for subject in others:
-            span = spans.get(subject)
-            contracts = contracts_reached(held.get(subject, ()), terms)
-            if span is None or not contracts:
-                continue
-            lo, hi, has_end, ended_us = span
-            first = Period.containing(from_us(lo - MARGIN_US).date())
-            # A subject without an end reaches every period since its start, and so did
-            # one whose end became known since the last check (as in reconciliation).
-            was_open = not has_end or ended_us > marked_us
-            end = last if was_open else Period.containing(from_us(hi + MARGIN_US).date())
-            for period in months(first, min(end, last)):
-                add(period, contracts)
+    others = [(kind, subject) for kind, subject in changed if kind != "contract"]
+    for reach in reaches(store, others, mark):
+        first = Period.containing(from_us(reach.lo_us - MARGIN_US).date())
+        end = last if reach.was_open else Period.containing(from_us(reach.hi_us + MARGIN_US).date())
+        for period in months(first, min(end, last)):
+            add(period, reach.contracts)
     for label, contract_id in store.alert_due_rows(to_us(at)):
         add(Period.from_label(label), [contract_id])
     return work

@@ -27,8 +27,8 @@ from projections.attainment import (
     load_period_inputs,
     period_report,
 )
+from projections.reach import reaches
 from projections.store import LedgerStore, StoreReads
-from projections.store.subject_index import contract_terms_wanted, contracts_reached
 
 ATTEMPTS = 20
 # The tracking name under which the chain position reconciled through is kept.
@@ -252,23 +252,12 @@ def reconciliation_plan(
     amended = sorted(subject for kind, subject in changed if kind == "contract")
     for label in closes if amended else ():
         work.setdefault(label, set()).update(amended)
-    others = sorted((kind, subject) for kind, subject in changed if kind != "contract")
-    if others:
-        spans = store.spans_of(others)
-        held = store.scopes_of_subjects(others)
-        terms = store.contract_terms(contract_terms_wanted(set().union(*held.values())))
-        windows = {label: _utc_reach(Period.from_label(label)) for label in closes}
-        marked_us = store.recorded_at_position(mark)
-        for subject in others:
-            span = spans.get(subject)
-            contracts = contracts_reached(held.get(subject, ()), terms)
-            if span is None or not contracts:
-                continue
-            lo, hi, has_end, ended_us = span
-            was_open = not has_end or ended_us > marked_us
-            for label, (first, last) in windows.items():
-                if lo < last and (hi >= first or was_open):
-                    work.setdefault(label, set()).update(contracts)
+    others = [(kind, subject) for kind, subject in changed if kind != "contract"]
+    windows = {label: _utc_reach(Period.from_label(label)) for label in closes}
+    for reach in reaches(store, others, mark):
+        for label, (first, last) in windows.items():
+            if reach.lo_us < last and (reach.hi_us >= first or reach.was_open):
+                work.setdefault(label, set()).update(reach.contracts)
     _, at = _computed_at(store, now)
     for label, contract in store.due_rows(to_us(at)):
         if label in closes:

@@ -19,6 +19,7 @@ from consumers.cli.common import open_store, say
 from consumers.cli.options import format_option, seconds
 from consumers.errors import UsageError
 from consumers.intake.kafka_config import (
+    ALERTS_TOPIC,
     CREDITS_TOPIC,
     DEAD_LETTER_TOPIC,
     DEFAULT_GROUP,
@@ -93,8 +94,8 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     ingest.add_argument(
         "--metrics-listen",
         metavar="HOST:PORT",
-        help="Kafka: serve Prometheus metrics at http://HOST:PORT/metrics while consuming "
-        "(default: none)",
+        help="Kafka: serve Prometheus metrics at http://HOST:PORT/metrics while consuming, "
+        "the exposure gauges of every provisional row among them (default: none)",
     )
     ingest.add_argument(
         "--poll-hang-seconds",
@@ -159,6 +160,12 @@ def kafka_options(parser: argparse.ArgumentParser, *, consumer: bool = True) -> 
             default=CREDITS_TOPIC,
             help="topic every credit entry is published to, for finance (default %(default)s)",
         )
+        group.add_argument(
+            "--alerts-topic",
+            default=ALERTS_TOPIC,
+            help="topic every alert raised is published to, as a CloudEvent "
+            "sla.alert.raised (default %(default)s)",
+        )
     else:
         for option, (topic, carried) in PUBLISHED_TOPICS.items():
             group.add_argument(
@@ -173,6 +180,7 @@ def kafka_options(parser: argparse.ArgumentParser, *, consumer: bool = True) -> 
             group_id=DEFAULT_GROUP,
             dead_letter_topic=DEAD_LETTER_TOPIC,
             credits_topic=CREDITS_TOPIC,
+            alerts_topic=ALERTS_TOPIC,
         )
     for option in SECURITY_OPTIONS:
         group.add_argument(
@@ -211,6 +219,7 @@ def kafka_settings(args: argparse.Namespace) -> KafkaSettings:
         group_id=args.group_id,
         dead_letter_topic=args.dead_letter_topic,
         credits_topic=args.credits_topic,
+        alerts_topic=args.alerts_topic,
         security=security,
     )
 
@@ -407,6 +416,7 @@ def consume(
                 stop=stop,
                 metrics=metrics,
                 poll_hang_seconds=args.poll_hang_seconds,
+                exposure_gauges=args.metrics_listen is not None,
             )
             return ingest.run(), stop
         finally:

@@ -1,9 +1,10 @@
-"""`sla-ledger webhooks ...`: credit entries to webhook subscribers.
+"""`sla-ledger webhooks ...`: credit entries and alerts to webhook subscribers.
 
-- `webhooks deliver --config FILE` delivers every subscription's pending entries, then
-  each new one, until SIGTERM or Ctrl-C (`consumers.webhooks.WebhookDeliverer`).
+- `webhooks deliver --config FILE` delivers every subscription's pending entries and
+  alerts, then each new one, until SIGTERM or Ctrl-C (`consumers.webhooks.WebhookDeliverer`).
 - `webhooks redeliver --subscription NAME --from-entry ID --to-entry ID` sends that
-  range of the credits outbox to that subscription again, and exits.
+  range of the credits outbox (or, given alert ids, of the alerts) to that subscription
+  again, and exits.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from consumers import interrupts
 from consumers.cli.common import open_store, say, store_url
-from consumers.credit_events import ledger_source
+from consumers.cloud_events import FEEDS, Feed, ledger_source
 from consumers.errors import UsageError
 from consumers.webhooks import (
     CONFIG_ENV,
@@ -35,8 +36,8 @@ STOP_POLL_SECONDS = 0.2
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     webhooks = sub.add_parser(
         "webhooks",
-        help="deliver credit entries to webhook subscribers (Standard Webhooks)",
-        description="Deliver credit entries to the webhook subscriptions of a JSON "
+        help="deliver credit entries and alerts to webhook subscribers (Standard Webhooks)",
+        description="Deliver credit entries and alerts to the webhook subscriptions of a JSON "
         f"configuration (--config FILE, else ${CONFIG_ENV}), signed as Standard Webhooks "
         "says; of the store, only how far each subscription was delivered is written. "
         "`sla-ledger webhooks ACTION --help` tells more about each.",
@@ -48,27 +49,32 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         "deliver",
         parents=[common],
         help="deliver pending and new entries until SIGTERM or Ctrl-C",
-        description="Deliver each subscription's pending credit entries, then every new "
-        "one, until SIGTERM or Ctrl-C, writing to the store only how far each subscription "
-        "was delivered. At least once: a restart re-sends what was not "
-        "acknowledged; receivers de-duplicate by webhook-id (the entry id).",
+        description="Deliver each subscription's pending credit entries and alerts (those "
+        "of the event_types it lists), then every new one, until SIGTERM or Ctrl-C, "
+        "writing to the store only how far each subscription was delivered. At least "
+        "once: a restart re-sends what was not acknowledged; receivers de-duplicate by "
+        "webhook-id (the entry or alert id).",
     )
     _config_option(deliver)
     again = actions.add_parser(
         "redeliver",
         parents=[common],
-        help="send a range of entries to one subscription again",
-        description="Send the credit entries from --from-entry to --to-entry (both "
-        "included, in the order they were recorded) to one subscription again, whatever "
-        "it received before; changes nothing in the store (the subscription's delivery "
-        "position stays).",
+        help="send a range of entries or alerts to one subscription again",
+        description="Send the credit entries (or the alerts, given two alert ids) from "
+        "--from-entry to --to-entry (both included, in the order they were recorded) to "
+        "one subscription again, whatever it received before; changes nothing in the "
+        "store (the subscription's delivery position stays).",
     )
     _config_option(again)
     again.add_argument(
         "--subscription", required=True, metavar="NAME", help="the subscription to send to"
     )
-    again.add_argument("--from-entry", required=True, metavar="ID", help="first entry id")
-    again.add_argument("--to-entry", required=True, metavar="ID", help="last entry id")
+    again.add_argument(
+        "--from-entry", required=True, metavar="ID", help="first entry id (or alert id)"
+    )
+    again.add_argument(
+        "--to-entry", required=True, metavar="ID", help="last entry id (or alert id)"
+    )
 
 
 def _config_option(parser: argparse.ArgumentParser) -> None:
@@ -104,17 +110,19 @@ def _deliver(args: argparse.Namespace) -> int:
     assert stop.signum is not None
     say(
         f"stopped by {interrupts.signal_name(stop.signum)}: "
-        f"{counted(deliverer.delivered, 'entry', 'entries')} delivered; a restart "
-        "continues after the last one each subscription acknowledged"
+        f"{counted(deliverer.delivered, 'entry or alert', 'entries and alerts')} "
+        "delivered; a restart continues after the last one each subscription acknowledged"
     )
     return 0
 
 
-def _seq(store: LedgerStore, option: str, entry_id: str) -> int:
-    seq = store.entry_seq(entry_id)
-    if seq is None:
-        raise UsageError(f"{option}: no credit entry {entry_id} in this store")
-    return seq
+def _seq(store: LedgerStore, option: str, record_id: str) -> tuple[Feed, int]:
+    """The feed holding a credit entry or alert id, and its position there."""
+    for feed in FEEDS:
+        seq = feed.position_of(store, record_id)
+        if seq is not None:
+            return feed, seq
+    raise UsageError(f"{option}: no credit entry or alert {record_id} in this store")
 
 
 def _redeliver(args: argparse.Namespace) -> int:
@@ -124,12 +132,17 @@ def _redeliver(args: argparse.Namespace) -> int:
         raise UsageError(f"--subscription: none named {args.subscription} (have {sorted(by_name)})")
     store = open_store(args)
     try:
-        first = _seq(store, "--from-entry", args.from_entry)
-        last = _seq(store, "--to-entry", args.to_entry)
+        feed, first = _seq(store, "--from-entry", args.from_entry)
+        other, last = _seq(store, "--to-entry", args.to_entry)
+        if feed is not other:
+            raise UsageError(
+                "--from-entry and --to-entry: give two credit entry ids or two alert ids"
+            )
         if first > last:
             raise UsageError("--from-entry was recorded after --to-entry: give them in order")
-        sent = redeliver(store, subscription, first, last, source=ledger_source(store))
+        sent = redeliver(store, subscription, first, last, source=ledger_source(store), feed=feed)
     finally:
         store.close()
-    print(f"redelivered {counted(sent, 'entry', 'entries')} to {subscription.name}")
+    noun = ("entry", "entries") if feed.name == "credits" else ("alert", "alerts")
+    print(f"redelivered {counted(sent, *noun)} to {subscription.name}")
     return 0

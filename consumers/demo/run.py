@@ -49,6 +49,7 @@ from consumers.demo.month import (
     shipped,
 )
 from consumers.intake.kafka_config import (
+    ALERTS_TOPIC,
     CREDITS_TOPIC,
     DEAD_LETTER_TOPIC,
     INBOUND_TOPICS,
@@ -166,7 +167,7 @@ def demo_settings(servers: str, run_id: str) -> tuple[KafkaSettings, dict[str, s
     """The demo's Kafka settings, on topics and a group of this run only; and the
     production topic each event family goes to -> this run's topic for it.
 
-    Never the production names (`sla.contracts`..., `sla.credits`, `sla.rejected`,
+    Never the production names (`sla.contracts`..., `sla.credits`, `sla.alerts`, `sla.rejected`,
     group `sla-ledger`): on a shared broker a worker would ingest the demo's fictitious
     contracts and finance would book its credit entries; and the demo would read what
     earlier runs and others left there, and no longer tell its story.
@@ -179,6 +180,7 @@ def demo_settings(servers: str, run_id: str) -> tuple[KafkaSettings, dict[str, s
         group_id=prefix,
         dead_letter_topic=f"{prefix}.{DEAD_LETTER_TOPIC.removeprefix('sla.')}",
         credits_topic=f"{prefix}.{CREDITS_TOPIC.removeprefix('sla.')}",
+        alerts_topic=f"{prefix}.{ALERTS_TOPIC.removeprefix('sla.')}",
     )
     return settings, renamed
 

@@ -8,6 +8,7 @@ from typing import Any
 INBOUND_TOPICS = ("sla.contracts", "sla.outages", "sla.incidents")
 DEAD_LETTER_TOPIC = "sla.rejected"
 CREDITS_TOPIC = "sla.credits"
+ALERTS_TOPIC = "sla.alerts"
 DEFAULT_GROUP = "sla-ledger"
 
 # Which inbound topic carries an event type (spec: events.md).
@@ -26,6 +27,7 @@ class KafkaSettings:
     group_id: str = DEFAULT_GROUP
     dead_letter_topic: str = DEAD_LETTER_TOPIC
     credits_topic: str = CREDITS_TOPIC
+    alerts_topic: str = ALERTS_TOPIC
     # Passed through to kafka-python as given: security_protocol, sasl_mechanism,
     # sasl_plain_username, sasl_plain_password, ssl_cafile, ssl_certfile, ssl_keyfile...
     security: dict[str, Any] = field(default_factory=dict)

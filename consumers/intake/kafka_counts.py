@@ -16,6 +16,7 @@ class IngestCounts:
     rejected: int = 0
     redelivered_skipped: int = 0
     credits_published: int = 0
+    alerts_published: int = 0
     dead_letters_published: int = 0
     started: float = field(default_factory=time.monotonic)
     first_message_at: float | None = None  # the rate excludes the group join before it
@@ -40,6 +41,7 @@ class IngestCounts:
             "rejected": self.rejected,
             "redelivered_skipped": self.redelivered_skipped,
             "credits_published": self.credits_published,
+            "alerts_published": self.alerts_published,
             "dead_letters_published": self.dead_letters_published,
             "events_per_second": round(self.rate(), 1),
             "seconds": round(time.monotonic() - self.started, 3),

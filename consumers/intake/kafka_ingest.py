@@ -32,6 +32,19 @@ recorded positions) and the outboxes' backlogs (after a publishing round), each
 refreshed at most every
 `GAUGES_REFRESH_SECONDS`, and each pass's duration. A poll that never returns ends the
 process (`poll_watchdog`).
+
+The worker also holds the exposure gauges (budget consumed and credit at risk per
+provisional row) when asked to (`exposure_gauges`: the CLI asks when it serves
+`--metrics-listen`, so nobody pays for figures nobody can scrape): it is the process
+that checks the rows on a timer, so it has their figures without computing anything
+more. After each pass it sets the rows that pass's
+alert check looked at (what changed, what was due with time alone) and drops the series
+of periods closed since; in its first publishing round and every
+`EXPOSURE_REFRESH_SECONDS` after it sets every provisional row afresh, which catches the
+rows another worker's checks looked at (they share one checked-through position) and
+drops rows that no longer exist. That full refresh runs on the publisher thread, between
+passes (never beside one), so it lengthens no pass: the partitions stay paused only for
+what a pass must do.
 """
 
 from __future__ import annotations
@@ -57,7 +70,13 @@ from consumers.intake.batch_writer import BatchWriter
 from consumers.intake.follow_up import follow_up
 from consumers.intake.kafka_config import KafkaSettings
 from consumers.intake.kafka_counts import IngestCounts
-from consumers.intake.outbox import backlog, publish_credits, publish_dead_letters, release_leases
+from consumers.intake.outbox import (
+    backlog,
+    publish_alerts,
+    publish_credits,
+    publish_dead_letters,
+    release_leases,
+)
 from consumers.intake.poll_watchdog import PollWatchdog
 from consumers.intake.producers import close_producer, new_producer
 from consumers.intake.retry import with_backoff
@@ -68,6 +87,7 @@ from consumers.metrics import Metrics
 from ledger.errors import LedgerError, StoreError
 from ledger.events import InboundEvent, Origin
 from ledger.rejections import Rejection
+from projections.alerting import provisional_rows
 from projections.store import AppendOutcome, LedgerStore
 
 RECONCILE_EVERY_SECONDS = 5.0
@@ -83,6 +103,9 @@ UNASSIGNED_ALLOWANCE_SECONDS = 120.0
 # The lag costs the broker a request, the backlogs the store two counts: each is
 # measured at most this often.
 GAUGES_REFRESH_SECONDS = 5.0
+# How often the exposure gauges are set from every provisional row, not only from those a
+# check looked at (module docstring): a full computation of the open periods.
+EXPOSURE_REFRESH_SECONDS = 300.0
 # A poll that has not returned after this long is hung (poll_watchdog), not slow: a poll
 # waits POLL_TIMEOUT_MS, and a group (re)join inside it seconds.
 POLL_HANG_SECONDS = 60.0
@@ -155,6 +178,7 @@ class KafkaIngest:
         check_every_seconds: float = RECONCILE_IDLE_SECONDS,
         metrics: Metrics | None = None,
         poll_hang_seconds: float = POLL_HANG_SECONDS,
+        exposure_gauges: bool = False,
     ) -> None:
         self.store = store
         self.settings = settings
@@ -169,6 +193,8 @@ class KafkaIngest:
         self.counter = self.metrics.intake("kafka")
         self._lag_refreshed: float | None = None
         self._backlog_measured: float | None = None  # on the publisher thread
+        self.exposure_gauges = exposure_gauges
+        self._exposure_measured: float | None = None  # on the publisher thread
         self.watchdog = PollWatchdog(poll_hang_seconds)
         self.positions: dict[TopicPartition, int | None] = {}
         # SIGTERM/SIGINT, recorded by `interrupts.deferred` (the caller's, or run()'s own).
@@ -634,7 +660,7 @@ class KafkaIngest:
         store = cast(LedgerStore, StoreUntilStopped(self.store, self.stop))
         started = time.monotonic()
         try:
-            with_backoff(
+            done = with_backoff(
                 lambda: follow_up(store, datetime.now(UTC)),
                 "store",
                 self.retry_budget_seconds,
@@ -642,10 +668,27 @@ class KafkaIngest:
                 self.log,
                 self.stop,
             )
+            if self.exposure_gauges:
+                with suppress(StoreError):  # the gauges keep their last values
+                    self.metrics.set_exposure(done.check.rows, closed=store.closes())
         except (Stopping, Interrupted):
             return False
         self.metrics.reconcile_seconds.observe(time.monotonic() - started)
         return True
+
+    def _refresh_exposure(self, store: LedgerStore) -> None:
+        """The exposure gauges of every provisional row, in the first round and every
+        EXPOSURE_REFRESH_SECONDS after (module docstring); a store that does not answer
+        leaves the last values, and the next round tries again."""
+        now = time.monotonic()
+        measured = self._exposure_measured
+        if not self.exposure_gauges or (
+            measured is not None and now - measured < EXPOSURE_REFRESH_SECONDS
+        ):
+            return
+        with suppress(StoreError):
+            self.metrics.set_exposure(provisional_rows(store, datetime.now(UTC)), every_row=True)
+            self._exposure_measured = now
 
     def _passed(self, done: bool, started: float) -> None:
         ended = time.monotonic()
@@ -659,14 +702,15 @@ class KafkaIngest:
             if paused:
                 self.consumer.resume(*paused)
 
-    def _publish(self) -> tuple[int, int]:
-        """One publishing round of both outboxes (whichever thread runs it)."""
+    def _publish(self) -> tuple[int, int, int]:
+        """One publishing round of the outboxes (whichever thread runs it)."""
         assert self.producer is not None
         store = cast(LedgerStore, StoreUntilStopped(self.store, self.stop))
         producer = ProducerUntilStopped(self.producer, self.stop)
-        credits = dead_letters = 0
+        credits = alerts = dead_letters = 0
         try:
             credits = publish_credits(store, producer, self.settings.credits_topic, self.holder)
+            alerts = publish_alerts(store, producer, self.settings.alerts_topic, self.holder)
             dead_letters = publish_dead_letters(
                 store, producer, self.settings.dead_letter_topic, self.holder
             )
@@ -675,7 +719,9 @@ class KafkaIngest:
         except Stopping:
             pass
         self._measure_backlog(store)
-        return credits, dead_letters
+        with suppress(Stopping):
+            self._refresh_exposure(store)
+        return credits, alerts, dead_letters
 
     def _measure_backlog(self, store: LedgerStore) -> None:
         """The outboxes' backlog gauges, after a round, at most every GAUGES_REFRESH_SECONDS
@@ -688,9 +734,10 @@ class KafkaIngest:
         with suppress(StoreError, Stopping):
             self.metrics.set_outbox_backlog(backlog(store))
 
-    def _published(self, sent: tuple[int, int]) -> None:
+    def _published(self, sent: tuple[int, int, int]) -> None:
         self.counts.credits_published += sent[0]
-        self.counts.dead_letters_published += sent[1]
+        self.counts.alerts_published += sent[1]
+        self.counts.dead_letters_published += sent[2]
 
     def _collect_background(self) -> None:
         """Hand over what a finished pass or publishing round did, without waiting."""

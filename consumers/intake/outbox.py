@@ -1,17 +1,20 @@
-"""Publishing what the ledger recorded: credit entries to `sla.credits`, rejected inputs
-to the dead-letter topic `sla.rejected`.
+"""Publishing what the ledger recorded: credit entries to `sla.credits`, alerts to
+`sla.alerts`, rejected inputs to the dead-letter topic `sla.rejected`.
 
-The entry and rejection tables are the outbox: a row is written in the same transaction
-as whatever caused it, so it cannot be lost. A publisher sends the rows after the last
+The entry, alert and rejection tables are the outboxes: a row is written in the same
+transaction as whatever caused it, so it cannot be lost. A publisher sends the rows after the last
 published position, waits until the broker has acknowledged every one of them, then
 records the new position; a row the broker refused or did not acknowledge in time
 leaves the position where it was, and the page is sent again next round. A crash between
 send and record sends those rows again too: delivery is at least once, and consumers
-de-duplicate by `entry_id` (credits) or by the `rejection_id` header (dead letters).
+de-duplicate by `entry_id` (credits), `alert_id` (alerts) or by the `rejection_id`
+header (dead letters).
 
-A credit entry is a CloudEvent in binary mode (`consumers.credit_events`): its document
-is the value, its attributes the `ce_*` and `content-type` headers, next to the
-`entry_id` and `kind` headers it carried before.
+A credit entry or an alert is a CloudEvent in binary mode (`consumers.cloud_events`):
+its document is the value, its attributes the `ce_*` and `content-type` headers, next to
+its id (`entry_id`, `alert_id`) and `kind` headers; the key is its contract id. Credits
+and alerts are one publisher over their feed (`_publish_feed`); alerts are paged by
+chain position, which follows commit order, so none is skipped.
 
 With several ingest workers, one publishes an outbox at a time: the holder of its lease
 (`LedgerStore.hold_lease`), taken or renewed before every page, the position read after
@@ -32,11 +35,11 @@ import json
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from consumers.credit_events import kafka_headers, ledger_source
-from ledger.credits import CreditEntry
+from consumers.cloud_events import ALERTS, CREDITS, Feed, LedgerEvent, kafka_headers, ledger_source
 from projections.store import LedgerStore, StoredRejection
 
 CREDITS_POSITION = "outbox:credits"
+ALERTS_POSITION = "outbox:alerts"
 DEAD_LETTER_POSITION = "outbox:dead-letters"
 PAGE = 1_000
 LEASE_SECONDS = 30.0
@@ -98,30 +101,43 @@ def _publish(
         store.record_position(position_name, page[-1][0])
 
 
-def publish_credits(
-    store: LedgerStore, producer: Producer, topic: str, holder: str | None = None
+def _publish_feed(
+    store: LedgerStore,
+    producer: Producer,
+    topic: str,
+    feed: Feed,
+    position_name: str,
+    holder: str | None,
 ) -> int:
-    source: list[str] = []  # read once, when there is a first entry to send
+    source: list[str] = []  # read once, when there is a first record to send
 
-    def send(entry: CreditEntry) -> Any:
+    def send(event: LedgerEvent) -> Any:
         if not source:
             source.append(ledger_source(store))
         return producer.send(
             topic,
-            key=entry.contract_id.encode(),
-            # The entry's fields as `credits --format json` has them, but compact: the
-            # bytes already published stay the wire format (README, "Credits to finance").
-            value=json.dumps(entry.as_dict()).encode(),
-            headers=[
-                ("entry_id", entry.entry_id.encode()),
-                ("kind", entry.kind.encode()),
-                *kafka_headers(entry, source[0]),
-            ],
+            key=event.key.encode(),
+            # The record's fields as `credits` / `alerts --format json` have them, but
+            # compact: the bytes already published stay the wire format (README).
+            value=json.dumps(event.data).encode(),
+            headers=kafka_headers(event, source[0]),
         )
 
     return _publish(
-        store, producer, CREDITS_POSITION, lambda seq: store.entries_after(seq, PAGE), send, holder
+        store, producer, position_name, lambda seq: feed.page(store, seq, PAGE), send, holder
     )
+
+
+def publish_credits(
+    store: LedgerStore, producer: Producer, topic: str, holder: str | None = None
+) -> int:
+    return _publish_feed(store, producer, topic, CREDITS, CREDITS_POSITION, holder)
+
+
+def publish_alerts(
+    store: LedgerStore, producer: Producer, topic: str, holder: str | None = None
+) -> int:
+    return _publish_feed(store, producer, topic, ALERTS, ALERTS_POSITION, holder)
 
 
 def dead_letter(rejection: StoredRejection) -> tuple[bytes, list[tuple[str, bytes]]]:
@@ -171,15 +187,19 @@ def publish_dead_letters(
 
 def backlog(store: LedgerStore) -> dict[str, int]:
     """Rows of each outbox recorded after its published position: not yet published."""
-    credits = store.tracked_position(CREDITS_POSITION)
-    dead_letters = store.tracked_position(DEAD_LETTER_POSITION)
+
+    def after(name: str) -> int:
+        position = store.tracked_position(name)
+        return -1 if position is None else position
+
     return {
-        "credits": store.entries_count_after(-1 if credits is None else credits),
-        "dead_letters": store.rejections_count_after(-1 if dead_letters is None else dead_letters),
+        "credits": CREDITS.count_after(store, after(CREDITS_POSITION)),
+        "alerts": ALERTS.count_after(store, after(ALERTS_POSITION)),
+        "dead_letters": store.rejections_count_after(after(DEAD_LETTER_POSITION)),
     }
 
 
 def release_leases(store: LedgerStore, holder: str) -> None:
     """A clean stop: let another worker publish at once instead of after the expiry."""
-    for name in (CREDITS_POSITION, DEAD_LETTER_POSITION):
+    for name in (CREDITS_POSITION, ALERTS_POSITION, DEAD_LETTER_POSITION):
         store.release_lease(name, holder)

@@ -1,4 +1,4 @@
-"""Credit entries to webhook subscribers, signed as Standard Webhooks says."""
+"""Credit entries and alerts to webhook subscribers, signed as Standard Webhooks says."""
 
 from consumers.webhooks.config import CONFIG_ENV, Subscription, load_subscriptions
 from consumers.webhooks.delivery import DeliveryFailedError, RetryPolicy, deliver_pending, redeliver

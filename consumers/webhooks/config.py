@@ -2,12 +2,15 @@
 
     {"subscriptions": [
         {"name": "billing", "url": "https://erp.example/hooks/sla",
-         "secret": "whsec_...", "event_types": ["sla.credit.issued"]}
+         "secret": "whsec_...", "event_types": ["sla.credit.issued", "sla.alert.raised"]}
     ]}
 
 `--config FILE` names the file; without it `$SLA_LEDGER_WEBHOOKS` holds the same JSON
 text. A secret may instead be named by `secret_env`, the environment variable that holds
-it, so the file itself holds none. `event_types` is optional (default: every type).
+it, so the file itself holds none. `event_types` is optional (default: the credit types,
+`sla.credit.issued` and `sla.credit.reversed`, as before alerts existed: a receiver built
+for credits is not sent alerts it never asked for); alerts (`sla.alert.raised`) are sent
+to a subscription that lists them.
 
 A secret is the Standard Webhooks form `whsec_` + base64 of the key. It is never
 printed: not by `repr`, not in an error (which names the subscription and the field).
@@ -24,8 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from consumers.cloud_events import CREDITS, EVENT_TYPES, FEEDS, Feed
 from consumers.configuration import configured_list
-from consumers.credit_events import EVENT_TYPES
 from consumers.errors import UsageError
 
 CONFIG_ENV = "SLA_LEDGER_WEBHOOKS"
@@ -38,12 +41,24 @@ class Subscription:
     name: str
     url: str
     secret: str = field(repr=False)
-    event_types: frozenset[str] = frozenset(EVENT_TYPES.values())
+    event_types: frozenset[str] = CREDITS.types
 
     @property
     def position_name(self) -> str:
-        """Its tracked outbox position and lease: one per subscription."""
-        return f"webhooks:{self.name}"
+        """Its tracked position and lease in the credits feed."""
+        return self.feed_position(CREDITS)
+
+    def feed_position(self, feed: Feed) -> str:
+        """Its tracked position and lease in one feed: one per subscription and feed.
+        The credits' is `webhooks:NAME`, as before alerts existed, so the positions
+        subscriptions already have keep their meaning; other feeds add `:FEED` (a name
+        cannot hold a colon, so no subscription's name is another's feed)."""
+        base = f"webhooks:{self.name}"
+        return base if feed is CREDITS else f"{base}:{feed.name}"
+
+    def feeds(self) -> list[Feed]:
+        """The feeds holding a type it wants: only those are delivered from."""
+        return [feed for feed in FEEDS if feed.types & self.event_types]
 
     def wants(self, event_type: str) -> bool:
         return event_type in self.event_types
@@ -80,15 +95,13 @@ def _subscription(where: str, n: int, item: Any, environ: Mapping[str, str]) -> 
     if not isinstance(url, str) or not re.match(r"https?://[^/\s]+", url):
         raise UsageError(f"{at}: url must be an http:// or https:// URL")
     secret = _secret(at, item, environ)
-    types = item.get("event_types", sorted(EVENT_TYPES.values()))
+    types = item.get("event_types", sorted(CREDITS.types))
     if (
         not isinstance(types, list)
         or not types
-        or not all(isinstance(t, str) and t in EVENT_TYPES.values() for t in types)
+        or not all(isinstance(t, str) and t in EVENT_TYPES for t in types)
     ):
-        raise UsageError(
-            f"{at}: event_types must be a non-empty list of {sorted(EVENT_TYPES.values())}"
-        )
+        raise UsageError(f"{at}: event_types must be a non-empty list of {list(EVENT_TYPES)}")
     return Subscription(name, url, secret, frozenset(types))
 
 

@@ -1,21 +1,25 @@
-"""Delivering credit entries to a webhook subscription, from the credits outbox.
+"""Delivering credit entries and alerts to a webhook subscription, from their outboxes.
 
-Each subscription has its own tracked position in the store (`Subscription.
-position_name`, as the Kafka outbox has `outbox:credits`) and its own lease, so any
-number of deliverers may run: one delivers to a subscription at a time, and one that
-dies hands over when its lease expires. Entries go one at a time, in outbox order; the
-position moves past an entry only after the receiver answered it 2xx, and is recorded
-at the end of each page and wherever delivery stops. Delivery is therefore at least
-once, never skipping: a crash re-sends the entries after the last recorded position,
-and receivers de-duplicate by `webhook-id` (the entry id).
+Each subscription has its own tracked position in the store per feed it wants
+(`Subscription.feed_position`: `webhooks:NAME` for credit entries, as the Kafka outbox
+has `outbox:credits`, and `webhooks:NAME:alerts` for alerts) and its own lease on each,
+so any number of deliverers may run: one delivers a subscription's feed at a time, and
+one that dies hands over when its lease expires. A feed's records go one at a time, in
+outbox order (alerts: chain order); the position moves past a record only after the
+receiver answered it 2xx, and is recorded at the end of each page and wherever delivery
+stops. Delivery is therefore at least once, never skipping: a crash re-sends the records
+after the last recorded position, and receivers de-duplicate by `webhook-id` (the entry
+or alert id). A feed holding no type the subscription wants is not read at all (so a
+subscription that asks for alerts later receives them from the first one); within a
+feed it reads, records of a type it does not want are passed over (the position moves).
 
 A failed attempt (no answer, or not 2xx) is retried with exponential backoff
-(`RetryPolicy`); when the attempts are spent the entry stays pending, delivery to that
-subscription stops there for the round, and a later round starts again from it.
-Entries of a type the subscription does not want are passed over (the position moves).
+(`RetryPolicy`); when the attempts are spent the record stays pending, delivery of that
+feed stops there for the round (the subscription's other feeds are still delivered),
+and a later round starts again from it.
 
 `redeliver` sends a range again on request, whatever the position; it never moves it.
-Logs name the subscription and the entry, never the secret or the URL (which may carry
+Logs name the subscription and the record, never the secret or the URL (which may carry
 a token).
 """
 
@@ -30,10 +34,9 @@ from datetime import UTC, datetime
 
 import httpx
 
-from consumers.credit_events import EVENT_TYPES
+from consumers.cloud_events import CREDITS, Feed, LedgerEvent
 from consumers.webhooks.config import Subscription
 from consumers.webhooks.signing import body, signed_headers
-from ledger.credits import CreditEntry
 from ledger.errors import LedgerError
 from projections.store import LedgerStore
 
@@ -47,7 +50,7 @@ REQUEST_TIMEOUT_SECONDS = 10.0
 
 
 class DeliveryFailedError(LedgerError):
-    """A receiver did not accept an entry within the attempts of one round."""
+    """A receiver did not accept a record within the attempts of one round."""
 
 
 class Stopped(Exception):  # noqa: N818 - a stop, not an error
@@ -56,9 +59,9 @@ class Stopped(Exception):  # noqa: N818 - a stop, not an error
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """`attempts` per entry and round, `first_delay` seconds before the second, each
+    """`attempts` per record and round, `first_delay` seconds before the second, each
     next delay doubled up to `max_delay`: bounded, so a dead receiver holds a round for
-    at most about a minute before the entry is left pending for a later round."""
+    at most about a minute before the record is left pending for a later round."""
 
     attempts: int = 6
     first_delay: float = 0.5
@@ -72,20 +75,20 @@ class RetryPolicy:
 def post(
     client: httpx.Client,
     subscription: Subscription,
-    entry: CreditEntry,
+    event: LedgerEvent,
     source: str,
     policy: RetryPolicy,
     stop: threading.Event,
     renew: Callable[[], None],
 ) -> None:
-    """Send one entry until the receiver answers 2xx; DeliveryFailedError when the
+    """Send one record until the receiver answers 2xx; DeliveryFailedError when the
     attempts are spent, Stopped when a stop is requested while waiting to retry.
     `renew` runs before each attempt (the lease's renewal)."""
-    text = body(entry, source)
+    text = body(event, source)
     problem = ""
     for delay in [*policy.delays(), None]:
         renew()
-        headers = signed_headers(subscription, entry.entry_id, text, datetime.now(UTC))
+        headers = signed_headers(subscription, event.id, text, datetime.now(UTC))
         try:
             answer = client.post(subscription.url, content=text.encode(), headers=headers)
             if answer.is_success:
@@ -93,15 +96,13 @@ def post(
             problem = f"answered {answer.status_code}"
         except httpx.HTTPError as exc:
             problem = f"{type(exc).__name__}"
-        log.warning(
-            "webhook %s: entry %s not delivered (%s)", subscription.name, entry.entry_id, problem
-        )
+        log.warning("webhook %s: %s not delivered (%s)", subscription.name, event.named, problem)
         if delay is None:
             break
         if stop.wait(delay):
             raise Stopped
     raise DeliveryFailedError(
-        f"webhook {subscription.name}: entry {entry.entry_id} not delivered after "
+        f"webhook {subscription.name}: {event.named} not delivered after "
         f"{policy.attempts} attempts (last: {problem}); it stays pending"
     )
 
@@ -109,21 +110,21 @@ def post(
 def _send_all(
     client: httpx.Client,
     subscription: Subscription,
-    page: Sequence[tuple[int, CreditEntry]],
+    page: Sequence[tuple[int, LedgerEvent]],
     source: str,
     policy: RetryPolicy,
     stop: threading.Event,
     done: Callable[[int], None],
     renew: Callable[[], None],
 ) -> int:
-    """Send a page's wanted entries in order, calling `done(seq)` after each one the
+    """Send a page's wanted records in order, calling `done(seq)` after each one the
     receiver accepted or does not want; how many were sent."""
     sent = 0
-    for seq, entry in page:
+    for seq, event in page:
         if stop.is_set():
             raise Stopped
-        if subscription.wants(EVENT_TYPES[entry.kind]):
-            post(client, subscription, entry, source, policy, stop, renew)
+        if subscription.wants(event.type):
+            post(client, subscription, event, source, policy, stop, renew)
             sent += 1
         done(seq)
     return sent
@@ -139,18 +140,43 @@ def deliver_pending(
     policy: RetryPolicy = RetryPolicy(),
     stop: threading.Event | None = None,
 ) -> int:
-    """Deliver every entry after the subscription's position while `holder` holds its
-    lease; how many were sent. Raises DeliveryFailedError (after recording how far it
-    got) when an entry stays pending; returns early on a stop."""
+    """Deliver every record after the subscription's position in each feed it wants,
+    while `holder` holds that feed's lease; how many were sent. Raises the first
+    DeliveryFailedError (after every feed was tried and how far each got recorded) when
+    a record stays pending; returns early on a stop."""
     stop = stop or threading.Event()
-    name = subscription.position_name
+    sent = 0
+    failed: DeliveryFailedError | None = None
+    for feed in subscription.feeds():
+        if stop.is_set():
+            break
+        try:
+            sent += _deliver_feed(store, subscription, feed, client, source, holder, policy, stop)
+        except DeliveryFailedError as exc:
+            failed = failed or exc
+    if failed is not None:
+        raise failed
+    return sent
+
+
+def _deliver_feed(
+    store: LedgerStore,
+    subscription: Subscription,
+    feed: Feed,
+    client: httpx.Client,
+    source: str,
+    holder: str,
+    policy: RetryPolicy,
+    stop: threading.Event,
+) -> int:
+    name = subscription.feed_position(feed)
     sent = 0
     reached: list[int] = []  # the seqs done in the current page
     renewed = 0.0
 
     def renew() -> None:
-        # Well before the lease expires, so no other deliverer takes over while an
-        # entry's retries run; one that lost it (a long pause) stops at once.
+        # Well before the lease expires, so no other deliverer takes over while a
+        # record's retries run; one that lost it (a long pause) stops at once.
         nonlocal renewed
         if time.monotonic() - renewed > LEASE_SECONDS / 4:
             if not store.hold_lease(name, holder, LEASE_SECONDS):
@@ -159,7 +185,7 @@ def deliver_pending(
 
     while not stop.is_set():
         position = store.tracked_position(name)
-        page = store.entries_after(-1 if position is None else position, PAGE)
+        page = feed.page(store, -1 if position is None else position, PAGE)
         if not page:
             return sent
         if not store.hold_lease(name, holder, LEASE_SECONDS):
@@ -188,12 +214,13 @@ def redeliver(
     *,
     client: httpx.Client | None = None,
     source: str,
+    feed: Feed = CREDITS,
     policy: RetryPolicy = RetryPolicy(),
     stop: threading.Event | None = None,
 ) -> int:
-    """Send the subscription's entries with outbox seq `from_seq`..`to_seq` (both
-    included) again, in order, whatever its position (which stays); how many were
-    sent. DeliveryFailedError names the entry a receiver kept refusing."""
+    """Send the subscription's records of `feed` at positions `from_seq`..`to_seq`
+    (both included) again, in order, whatever its position (which stays); how many were
+    sent. DeliveryFailedError names the record a receiver kept refusing."""
     stop = stop or threading.Event()
     own = client is None
     client = client or new_client()
@@ -201,7 +228,7 @@ def redeliver(
     try:
         after = from_seq - 1
         while True:
-            page = [(s, e) for s, e in store.entries_after(after, PAGE) if s <= to_seq]
+            page = [(s, e) for s, e in feed.page(store, after, PAGE) if s <= to_seq]
             if not page:
                 return sent
             sent += _send_all(

@@ -2,12 +2,13 @@
 `sla-ledger webhooks deliver` and for `sla-ledger serve` when subscriptions are set.
 
 The thread opens its own store (a store object is not shared across threads), and
-runs rounds: each subscription's pending entries (`delivery.deliver_pending`), then a
-short wait (`poll_seconds`) for new ones. A subscription whose receiver keeps failing
-is tried again after a wait that doubles from `RetryPolicy.max_delay` up to
-`MAX_PENDING_SECONDS`, its entries pending meanwhile; a store failure (the database
-restarting) is logged and the round tried again after `RetryPolicy.max_delay`, as is
-any other failure (with its traceback): the thread never dies while the process runs.
+runs rounds: each subscription's pending entries and alerts
+(`delivery.deliver_pending`), then a short wait (`poll_seconds`) for new ones. A
+subscription whose receiver keeps failing is tried again after a wait that doubles from
+`RetryPolicy.max_delay` up to `MAX_PENDING_SECONDS`, its records pending meanwhile; a
+store failure (the database restarting) is logged and the round tried again after
+`RetryPolicy.max_delay`, as is any other failure (with its traceback): the thread never
+dies while the process runs.
 `stop()` ends the wait or the backoff at once, lets a request in flight finish, records
 how far delivery got and gives the leases up so another deliverer may take over at once.
 """
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from consumers.credit_events import ledger_source
+from consumers.cloud_events import ledger_source
 from consumers.webhooks.config import Subscription
 from consumers.webhooks.delivery import (
     DeliveryFailedError,
@@ -49,8 +50,8 @@ class _Backoff:
 
 
 class WebhookDeliverer:
-    """Deliver credit entries of the store at `store_url` to `subscriptions` until
-    `stop()`. `delivered` counts the entries sent since `start()`."""
+    """Deliver credit entries and alerts of the store at `store_url` to `subscriptions`
+    until `stop()`. `delivered` counts the records sent since `start()`."""
 
     def __init__(
         self,
@@ -110,8 +111,9 @@ class WebhookDeliverer:
             finally:
                 if store is not None:
                     for subscription in self.subscriptions:
-                        with suppress(LedgerError):  # else it expires
-                            store.release_lease(subscription.position_name, self.holder)
+                        for feed in subscription.feeds():
+                            with suppress(LedgerError):  # else it expires
+                                store.release_lease(subscription.feed_position(feed), self.holder)
                     store.close()
 
     def _round(

@@ -16,7 +16,12 @@ import httpx
 import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
-from consumers.intake.kafka_config import CREDITS_TOPIC, DEAD_LETTER_TOPIC, INBOUND_TOPICS
+from consumers.intake.kafka_config import (
+    ALERTS_TOPIC,
+    CREDITS_TOPIC,
+    DEAD_LETTER_TOPIC,
+    INBOUND_TOPICS,
+)
 from tests.builders import contract
 from tests.cli_process import environment
 from tests.cli_process import run_cli as run
@@ -276,7 +281,7 @@ def test_demo_in_a_directory_it_cannot_write_is_one_line_and_leaves_nothing(
     assert directory.exists() == (where == "immutable")  # made by the test, or not at all
 
 
-PRODUCTION_TOPICS = (*INBOUND_TOPICS, CREDITS_TOPIC, DEAD_LETTER_TOPIC)
+PRODUCTION_TOPICS = (*INBOUND_TOPICS, CREDITS_TOPIC, ALERTS_TOPIC, DEAD_LETTER_TOPIC)
 RUN_PREFIX = re.compile(r"sla-demo-[0-9a-f]{12}")
 
 

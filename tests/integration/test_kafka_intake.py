@@ -115,6 +115,10 @@ class Topics:
         return f"{self.prefix}.credits"
 
     @property
+    def alerts(self) -> str:
+        return f"{self.prefix}.alerts"
+
+    @property
     def rejected(self) -> str:
         return f"{self.prefix}.rejected"
 
@@ -146,7 +150,10 @@ def new_topics(bootstrap: str, label: str) -> Topics:
     admin = KafkaAdminClient(bootstrap_servers=bootstrap.split(","))
     try:
         admin.create_topics(
-            [NewTopic(name, PARTITIONS, 1) for name in (*topics.inbound, topics.credits)]
+            [
+                NewTopic(name, PARTITIONS, 1)
+                for name in (*topics.inbound, topics.credits, topics.alerts)
+            ]
             + [NewTopic(topics.rejected, PARTITIONS, 1)]
         )
     finally:
@@ -529,6 +536,8 @@ def ingest_args(
         topics.rejected,
         "--credits-topic",
         topics.credits,
+        "--alerts-topic",
+        topics.alerts,
         "--format",
         "json",
         "--no-progress",

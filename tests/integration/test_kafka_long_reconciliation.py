@@ -236,6 +236,7 @@ def worker(
         group_id=group,
         dead_letter_topic=inbound.topics.rejected,
         credits_topic=inbound.topics.credits,
+        alerts_topic=inbound.topics.alerts,
     )
     options.setdefault("max_messages", len(inbound.messages))
     return KafkaIngest(
@@ -322,7 +323,10 @@ def test_a_pass_longer_than_the_poll_interval_neither_evicts_the_worker_nor_lose
             new_group(),
             lines,
             max_messages=None,
-            idle_timeout_seconds=2.0,
+            # Long enough for the pass after the spanning outage to start after the
+            # first publishing round, which sends the alerts the history raised while
+            # its months were open (thousands: a few seconds on a busy machine).
+            idle_timeout_seconds=6.0,
             reconcile_every_seconds=0.5,
         )
         workers.append(ingest)

@@ -40,7 +40,8 @@ def test_publish_to_custom_topics_then_ingest_them(
     ingested = run_cli(
         "ingest", "--bootstrap-servers", kafka_bootstrap, "--topics", ",".join(topics.inbound),
         "--group-id", new_group(), "--dead-letter-topic", topics.rejected,
-        "--credits-topic", topics.credits, "--idle-timeout-seconds", "3",
+        "--credits-topic", topics.credits, "--alerts-topic", topics.alerts,
+        "--idle-timeout-seconds", "3",
         "--format", "json", "--no-progress",
         store=store_url,
     )  # fmt: skip

@@ -13,7 +13,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from consumers.intake.file_ingest import ingest_file
-from consumers.intake.outbox import DEAD_LETTER_POSITION, backlog
+from consumers.intake.outbox import ALERTS_POSITION, DEAD_LETTER_POSITION, backlog
 from consumers.metrics import Metrics
 from projections.store import LedgerStore
 from tests.infrastructure import sqlite_url, wait_until
@@ -55,12 +55,18 @@ def test_outbox_backlog_counts_what_is_not_yet_published(
     store: LedgerStore, tmp_path: Path
 ) -> None:
     ingest_file(store, intake_file(tmp_path))
-    assert backlog(store) == {"credits": 0, "dead_letters": 2}
+    # The demo month is not closed: its rows raised alerts, none published yet.
+    raised = store.alerts_after(-1, 1_000)
+    assert raised
+    assert backlog(store) == {"credits": 0, "alerts": len(raised), "dead_letters": 2}
     [first, second] = store.rejections_after(-1, 10)
     store.record_position(DEAD_LETTER_POSITION, first.seq)
-    assert backlog(store) == {"credits": 0, "dead_letters": 1}
+    assert backlog(store) == {"credits": 0, "alerts": len(raised), "dead_letters": 1}
     store.record_position(DEAD_LETTER_POSITION, second.seq)
-    assert backlog(store) == {"credits": 0, "dead_letters": 0}
+    store.record_position(ALERTS_POSITION, raised[0][0])
+    assert backlog(store) == {"credits": 0, "alerts": len(raised) - 1, "dead_letters": 0}
+    store.record_position(ALERTS_POSITION, raised[-1][0])
+    assert backlog(store) == {"credits": 0, "alerts": 0, "dead_letters": 0}
 
 
 def scrape(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -83,8 +89,8 @@ def test_worker_serves_its_metrics_while_consuming(kafka_bootstrap: str, tmp_pat
     args = [
         "--bootstrap-servers", kafka_bootstrap, "--store", store, "--group-id", new_group(),
         "--topics", ",".join(topics.inbound), "--dead-letter-topic", topics.rejected,
-        "--credits-topic", topics.credits, "--format", "json", "--no-progress",
-        "--metrics-listen", "127.0.0.1:0",
+        "--credits-topic", topics.credits, "--alerts-topic", topics.alerts,
+        "--format", "json", "--no-progress", "--metrics-listen", "127.0.0.1:0",
     ]  # fmt: skip
     worker = Ingest(args, tmp_path, "worker")
     try:

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from consumers.credit_events import ledger_source
+from consumers.cloud_events import ledger_source
 from consumers.errors import UsageError
 from consumers.webhooks import (
     DeliveryFailedError,
