@@ -36,8 +36,10 @@ MARCH = Period(2026, 3)
 
 @pytest.fixture
 def history(store_url: str, tmp_path: Path) -> str:
-    """Positions: 1 contract, 2-3 outage, 4 issue, 5 close, 6 amendment, 7 reversal,
-    8 re-issue, 9 a second outage, 10-11 its reversal and re-issue."""
+    """Positions: 1 contract, 2-3 outage, 4-8 the alerts its March row meets, 9 issue,
+    10 close, 11 amendment, 12 reversal, 13 re-issue, 14 a second outage, 15-16 its
+    reversal and re-issue, then from 17 the alerts of every later month it reaches
+    (`_later_alerts`: their number depends on today's date)."""
     with LedgerStore(store_url, access="create") as store:
         docs = [contract(), *outage("O-1", "2026-03-10T10:00:00Z", "2026-03-10T10:50:00Z")]
         _ingest(store, tmp_path / "a.jsonl", docs)
@@ -56,15 +58,31 @@ def history(store_url: str, tmp_path: Path) -> str:
     return store_url
 
 
+CHAIN_TABLES = ("sla_events", "sla_credit_entries", "sla_closes", "sla_alerts")
 CHAIN = (
-    "(SELECT chain_pos, chain_sha256 FROM sla_events UNION ALL "
-    "SELECT chain_pos, chain_sha256 FROM sla_credit_entries UNION ALL "
-    "SELECT chain_pos, chain_sha256 FROM sla_closes) AS chain"
+    "("
+    + " UNION ALL ".join(f"SELECT chain_pos, chain_sha256 FROM {t}" for t in CHAIN_TABLES)
+    + ") AS chain"
 )
+# The positions of the history before the alerts of the months after March.
+BEFORE_LATER_ALERTS = 16
+# The alerts a month meets: budget 50, 75, 90, 100, and the tiers below 99.9, 99, 95.
+MARCH_ALERTS = [("availability.budget", t) for t in ("50", "75", "90", "100")] + [
+    ("availability.tier", "99.9")
+]
+FULL_MONTH_ALERTS = [("availability.budget", t) for t in ("50", "75", "90", "100")] + [
+    ("availability.tier", t) for t in ("95", "99", "99.9")
+]
 
 
 def _last(url: str) -> int:
     return int(str(query(url, f"SELECT MAX(chain_pos) FROM {CHAIN}")[0][0]))
+
+
+def _later_alerts(url: str) -> int:
+    """How many alerts follow the history's last entry: O-2, still open, reaches every
+    month since March up to today's, so their number grows with the date."""
+    return _last(url) - BEFORE_LATER_ALERTS
 
 
 def _ingest(store: LedgerStore, path: Path, docs: list[dict[str, object]]) -> None:
@@ -83,12 +101,25 @@ def _verify(url: str, checkpoints: dict[int, str] | None = None) -> tuple[int | 
 def test_an_untouched_history_verifies_with_its_checkpoint(history: str) -> None:
     with LedgerStore(history, access="create") as store, store.reader() as view:
         result = verify(view)
-        kinds = [kind for kind, _ in store.chain_rows(0, 100)]
+        kinds = [kind for kind, _ in store.chain_rows(0, 10_000)]
+        alerts = [(a.period, a.kind, a.threshold) for a in store.alerts()]
     assert result.ok, result.finding
-    # The amendment moves the credit from the 10% to the 25% tier; the outage O-2, still
-    # open, runs to the horizon and reaches the 100% tier: two reversals, two re-issues.
-    assert kinds == ["event"] * 3 + ["entry", "close"] + ["event", "entry", "entry"] * 2
-    assert result.records == 11
+    # O-1 (50 minutes, beyond March's 44.64-minute budget) raises its alerts when ingested,
+    # before the close. The amendment moves the credit from the 10% to the 25% tier; the
+    # outage O-2, still open, runs to the horizon and reaches the 100% tier: two reversals,
+    # two re-issues; it takes every later month down whole, each month's alerts raised once.
+    later = _later_alerts(history)
+    march = ["event"] * 3 + ["alert"] * 5 + ["entry", "close"]
+    corrections = ["event", "entry", "entry"] * 2
+    assert kinds == march + corrections + ["alert"] * later
+    assert alerts[:5] == [("2026-03", kind, threshold) for kind, threshold in MARCH_ALERTS]
+    months = sorted({period for period, _, _ in alerts[5:]})
+    assert months[0] == "2026-04"
+    assert len(months) >= 8  # April to November at least
+    assert alerts[5:] == [
+        (m, kind, threshold) for m in months for kind, threshold in FULL_MONTH_ALERTS
+    ]
+    assert result.records == BEFORE_LATER_ALERTS + later
     assert result.closes == 1
 
 
@@ -121,9 +152,9 @@ def test_an_edit_that_keeps_the_content_hash_is_still_caught_by_the_link(history
 def test_every_edited_index_column_of_an_event_is_named(
     history: str, column: str, value: str
 ) -> None:
-    tamper(history, f"UPDATE sla_events SET {column} = {value} WHERE chain_pos = 6")
+    tamper(history, f"UPDATE sla_events SET {column} = {value} WHERE chain_pos = 11")
     position, problem = _verify(history)
-    assert position == 6, problem
+    assert position == 11, problem
     assert "sla_events" in problem
 
 
@@ -152,34 +183,35 @@ def test_an_event_record_of_another_topic_or_originator_is_named(history: str) -
 
 
 def test_an_edited_credit_amount_is_named_by_its_position(history: str) -> None:
-    tamper(history, "UPDATE sla_credit_entries SET amount = '1.00' WHERE chain_pos = 8")
+    tamper(history, "UPDATE sla_credit_entries SET amount = '1.00' WHERE chain_pos = 13")
     position, problem = _verify(history)
-    assert position == 8
+    assert position == 13
     assert "sla_credit_entries" in problem
 
 
 def test_only_the_first_of_two_edits_is_named(history: str) -> None:
     tamper(
         history,
-        "UPDATE sla_credit_entries SET amount = '1.00' WHERE chain_pos = 8",
-        "UPDATE sla_credit_entries SET basis_sha256 = 'x' WHERE chain_pos = 4",
+        "UPDATE sla_credit_entries SET amount = '1.00' WHERE chain_pos = 13",
+        "UPDATE sla_credit_entries SET basis_sha256 = 'x' WHERE chain_pos = 9",
     )
-    assert _verify(history)[0] == 4
+    assert _verify(history)[0] == 9
 
 
 def test_a_deleted_event_is_named_by_its_position(history: str) -> None:
-    tamper(history, "DELETE FROM sla_events WHERE chain_pos = 6")
+    tamper(history, "DELETE FROM sla_events WHERE chain_pos = 11")
     position, problem = _verify(history)
-    assert position == 6
+    assert position == 11
     assert "deleted" in problem
 
 
 def test_deleting_the_newest_records_everywhere_is_caught_by_the_head(history: str) -> None:
     last = _last(history)
     table = library_table(history)
+    # The newest record is an alert; deleted from whichever table holds it.
     tamper(
         history,
-        f"DELETE FROM sla_credit_entries WHERE chain_pos = {last}",
+        *(f"DELETE FROM {chained} WHERE chain_pos = {last}" for chained in CHAIN_TABLES),
         f"DELETE FROM {table} WHERE {record_id(history)} = {last}",
     )
     position, problem = _verify(history)
@@ -232,18 +264,18 @@ def test_an_inserted_row_claiming_a_taken_position_is_named(history: str) -> Non
         "INSERT INTO sla_events (event_id, type, subject_kind, subject_id, occurred_at, "
         "recorded_us, chain_pos, chain_sha256) "
         "SELECT 'forged', type, subject_kind, subject_id, occurred_at, recorded_us, "
-        "7, chain_sha256 FROM sla_events WHERE chain_pos = 6",
+        "12, chain_sha256 FROM sla_events WHERE chain_pos = 11",
     )
     position, problem = _verify(history)
-    assert position == 7
+    assert position == 12
     assert "2 records claim" in problem
 
 
 def test_an_edited_event_store_copy_is_named(history: str) -> None:
-    # Position 4 is the close's entry: its record repeats its row, byte for byte.
-    tamper(history, edit_record(history, 4, '"kind":"issue"', '"kind":"forged"'))
+    # Position 9 is the close's entry: its record repeats its row, byte for byte.
+    tamper(history, edit_record(history, 9, '"kind":"issue"', '"kind":"forged"'))
     position, problem = _verify(history)
-    assert position == 4
+    assert position == 9
     assert "event store's copy differs" in problem
 
 
@@ -299,7 +331,7 @@ def test_a_rebuild_reproduces_the_chain_entries_and_rows(
     result = _rebuild(history, scratch_reads_live)
     assert result.differences == []
     assert result.rebuilt_head == result.live_head
-    assert result.records == 11
+    assert result.records == BEFORE_LATER_ALERTS + _later_alerts(history)
     assert result.entries_compared == 5
     assert result.events_compared == 5
     assert result.spans_compared == 2
@@ -326,7 +358,8 @@ def test_the_commands_own_scratch_store_holds_no_copy_of_the_events(history: str
     assert result.ok, result.differences
     assert result.rebuilt_head == result.live_head
     assert events == 5
-    assert own_records == (11 if copied else 11 - events)
+    records = BEFORE_LATER_ALERTS + _later_alerts(history)
+    assert own_records == (records if copied else records - events)
     assert copied == history.startswith("postgresql")
 
 
@@ -344,11 +377,11 @@ def test_an_edited_event_index_is_named_by_the_rebuild(
     history: str, scratch_reads_live: bool
 ) -> None:
     # Reports select events by the index (sla_events); the log says O-2.
-    tamper(history, "UPDATE sla_events SET subject_id = 'O-3' WHERE chain_pos = 9")
+    tamper(history, "UPDATE sla_events SET subject_id = 'O-3' WHERE chain_pos = 14")
     result = _rebuild(history, scratch_reads_live)
     assert not result.ok
     assert any(
-        d.startswith("event at position 9 (")
+        d.startswith("event at position 14 (")
         and d.endswith("in sla_events: subject_id is O-3 live, O-2 rebuilt")
         for d in result.differences
     ), result.differences
@@ -357,7 +390,7 @@ def test_an_edited_event_index_is_named_by_the_rebuild(
 def test_an_edited_event_content_is_named_by_the_rebuild(
     history: str, scratch_reads_live: bool
 ) -> None:
-    tamper(history, edit_record(history, 9, "2026-03-20T00:00:00Z", "2026-03-31T00:00:00Z"))
+    tamper(history, edit_record(history, 14, "2026-03-20T00:00:00Z", "2026-03-31T00:00:00Z"))
     result = _rebuild(history, scratch_reads_live)
     assert any(d.startswith("chain: live head ") for d in result.differences), result.differences
 
@@ -365,8 +398,8 @@ def test_an_edited_event_content_is_named_by_the_rebuild(
 def test_a_deleted_and_an_edited_entry_are_reported(history: str, scratch_reads_live: bool) -> None:
     tamper(
         history,
-        "DELETE FROM sla_credit_entries WHERE chain_pos = 11",
-        "UPDATE sla_credit_entries SET amount = '99.00' WHERE chain_pos = 4",
+        "DELETE FROM sla_credit_entries WHERE chain_pos = 16",
+        "UPDATE sla_credit_entries SET amount = '99.00' WHERE chain_pos = 9",
     )
     result = _rebuild(history, scratch_reads_live)
     assert any("amount is 99.00 live, 100.00 rebuilt" in d for d in result.differences)
@@ -378,7 +411,7 @@ def test_the_rebuild_command_exits_non_zero_on_a_difference(history: str) -> Non
     assert ok.returncode == 0, ok.stderr
     assert "chain head reproduced" in ok.stdout
     assert "0 differences" in ok.stdout
-    tamper(history, "UPDATE sla_credit_entries SET amount = '99.00' WHERE chain_pos = 4")
+    tamper(history, "UPDATE sla_credit_entries SET amount = '99.00' WHERE chain_pos = 9")
     broken = run("audit", "rebuild", "--format", "json", store=history)
     assert broken.returncode == 1
     assert json.loads(broken.stdout)["ok"] is False
@@ -526,12 +559,12 @@ def test_a_forged_bundle_fails_its_check(history: str, tmp_path: Path) -> None:
 
 
 def test_no_bundle_is_exported_from_a_tampered_store(history: str, tmp_path: Path) -> None:
-    tamper(history, "UPDATE sla_credit_entries SET amount = '1.00' WHERE chain_pos = 8")
+    tamper(history, "UPDATE sla_credit_entries SET amount = '1.00' WHERE chain_pos = 13")
     refused = run(
         "audit", "export", "--period", "2026-03", "--out", str(tmp_path / "b"), store=history
     )
     assert refused.returncode == 1
-    assert refused.stderr.startswith("sla-ledger: error: audit verify fails at position 8")
+    assert refused.stderr.startswith("sla-ledger: error: audit verify fails at position 13")
     assert len(refused.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "b").exists()
 
@@ -680,9 +713,9 @@ def test_the_audits_read_and_write_in_pages(
     """Pages of two positions: every page boundary of the small history is crossed."""
     monkeypatch.setattr(audit_verify, "CHUNK", 2)
     monkeypatch.setattr(audit_rebuild, "PAGE", 2)
-    assert _verify(history) == (None, "ok 11")
+    assert _verify(history) == (None, f"ok {BEFORE_LATER_ALERTS + _later_alerts(history)}")
     result = _rebuild(history, scratch_reads_live)
     assert result.differences == []
     assert (result.events_compared, result.spans_compared, result.entries_compared) == (5, 2, 5)
-    tamper(history, edit_record(history, 6, "review", "reviewed"))
-    assert _verify(history)[0] == 6
+    tamper(history, edit_record(history, 11, "review", "reviewed"))
+    assert _verify(history)[0] == 11

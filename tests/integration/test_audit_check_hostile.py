@@ -32,7 +32,8 @@ NESTED = b"[" * 1000 + b"]" * 1000
 
 @pytest.fixture(scope="module")
 def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A genuine bundle of March 2026: one contract, one outage, a close, one entry."""
+    """A genuine bundle of March 2026: one contract, one outage (50 minutes: the five
+    alerts of a budget spent and a tier crossed, raised when ingested), a close, one entry."""
     base = tmp_path_factory.mktemp("bundle")
     store_url = f"sqlite:///{base / 'ledger.db'}"
     events = base / "events.jsonl"
@@ -201,7 +202,8 @@ def test_a_missing_directory_or_a_file_is_named_as_such(tmp_path: Path) -> None:
 
 def test_counts_in_audit_output_are_singular_or_plural(pristine: Path) -> None:
     verified = run("audit", "verify", store=f"sqlite:///{pristine.parent / 'ledger.db'}")
-    assert verified.stdout.startswith("chain verified: 5 records, 1 close checkpoint matched; ")
+    # Ten records: three events, five alerts, the entry, the close.
+    assert verified.stdout.startswith("chain verified: 10 records, 1 close checkpoint matched; ")
     checked = run("audit", "check", str(pristine))
     assert "ok   report: 1 row recomputed from 3 events" in checked.stdout
     assert "ok   entries: 1 entry: every basis_sha256 recomputed" in checked.stdout
@@ -211,12 +213,14 @@ def test_a_nested_envelope_forged_consistently_into_the_store_does_not_crash_the
     store_url: str, tmp_path: Path
 ) -> None:
     """The threat model's forger rewrites the last event, its link and the head
-    consistently: the audits read the envelope as data, not recursing."""
+    consistently: the audits read the envelope as data, not recursing. (The outage is
+    short, within half of March's error budget: no alert follows the event.)"""
     events = tmp_path / "events.jsonl"
-    docs = [contract(), *outage("O-1", "2026-03-10T10:00:00Z", "2026-03-10T10:50:00Z")]
+    docs = [contract(), *outage("O-1", "2026-03-10T10:00:00Z", "2026-03-10T10:10:00Z")]
     events.write_text("".join(json.dumps(d) + "\n" for d in docs))
     assert run("ingest", "--from-file", str(events), store=store_url).returncode == 0
     with LedgerStore(store_url, access="create") as store:
+        assert store.chain_head().position == 3, "the outage event must be the last record"
         [(_, before), (_, fields)] = store.chain_rows(1, 3)
     fields["envelope"] = (NESTED[:-1] + b"]").decode()
     fields["content_sha256"] = hashlib.sha256(fields["envelope"].encode()).hexdigest()

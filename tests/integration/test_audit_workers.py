@@ -211,7 +211,10 @@ def test_records_appended_while_the_workers_read_are_not_looked_at(
     assert result.ok, result.finding
     assert result.records == end
     assert result.workers == (WORKERS if ledger.startswith("sqlite") else 0)
-    assert _both(ledger).records == end + 2
+    # The outage's two events, then the five alerts its hour in May (provisional) meets:
+    # budget 50, 75, 90 and 100%, and the tier below 99.9%.
+    assert _layout(ledger)[end:] == ["event"] * 2 + ["alert"] * 5
+    assert _both(ledger).records == end + 7
 
 
 def test_an_edit_made_while_the_workers_read_is_judged_as_of_the_snapshot(

@@ -314,6 +314,15 @@ def credit_story(directory: Path) -> list[tuple[str, str, str, int, str]]:
     ]
 
 
+def alert_story(directory: Path) -> list[tuple[str, str, str, str]]:
+    listed = run("alerts", "--format", "json", store=f"sqlite:///{directory / 'ledger.db'}")
+    assert listed.returncode == 0, listed.stderr
+    return [
+        (a["alert_id"], a["contract_id"], a["kind"], a["threshold"])
+        for a in json.loads(listed.stdout)["alerts"]
+    ]
+
+
 def test_demo_on_a_shared_broker_uses_topics_of_its_own_and_tells_its_story_every_time(
     kafka_bootstrap: str, tmp_path: Path
 ) -> None:
@@ -354,9 +363,21 @@ def test_demo_on_a_shared_broker_uses_topics_of_its_own_and_tells_its_story_ever
     assert prefixes[0] != prefixes[1]
     # The same story both times: the second run reads nothing the first left behind.
     assert stories[0] == stories[1]
+    # The month in two parts (the early warning between them), then the late correction.
     assert [line for line in stories[0] if line.startswith("consumed")] == [
-        "consumed 32: accepted 29, duplicates 1, rejected 2",
+        "consumed 14: accepted 11, duplicates 1, rejected 2",
+        "consumed 18: accepted 18, duplicates 0, rejected 0",
         "consumed 1: accepted 1, duplicates 0, rejected 0",
+    ]
+    # The same alerts both times, raised after the first part (ids are the conditions').
+    first_alerts, second_alerts = (alert_story(tmp_path / name) for name in ("first", "second"))
+    assert first_alerts == second_alerts
+    assert [(contract, kind, threshold) for _, contract, kind, threshold in first_alerts] == [
+        *(("C-1001", "availability.budget", t) for t in ("50", "75", "90", "100")),
+        ("C-1001", "availability.tier", "99.9"),
+        *(("C-2002", "availability.budget", t) for t in ("50", "75", "90", "100")),
+        ("C-2002", "availability.tier", "99.9"),
+        ("C-3003", "response.missed", "INC-77"),
     ]
     first, second = (credit_story(tmp_path / name) for name in ("first", "second"))
     assert (
@@ -405,7 +426,9 @@ def test_demo_on_postgresql_prints_no_password(
     )
     commands = printed_commands(result.stdout)
     with_store = [c for c in commands if "--store" in c]
-    assert len(with_store) == 7
+    # report, credits, rejections, incidents, alerts, explain, diff, audit verify
+    assert len(with_store) == 8
+    assert any(" alerts --store " in c for c in with_store)
     assert all("***" in c for c in with_store)
     # Put back, the password makes the printed command run.
     report = with_store[0].replace("***", "s3cret")

@@ -53,6 +53,10 @@ from consumers.intake.kafka_config import KafkaSettings
 from consumers.intake.outbox import DEAD_LETTER_MAX_VALUE
 from consumers.intake.publish import publish_file
 from consumers.intake.validation import MAX_EVENT_BYTES
+from ledger.alerts import conditions
+from ledger.periods import Period
+from projections.attainment import load_period_inputs
+from projections.queries import as_of
 from projections.store import LedgerStore
 from tests.cli_process import SLA_LEDGER, environment, succeeded
 from tests.infrastructure import fresh_postgres_database, sqlite_url, wait_until
@@ -603,15 +607,19 @@ def caught_up(url: str, stream: Stream) -> bool:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """What a ledger says, in the forms users see it, minus the moment it was asked."""
+    """What a ledger says, in the forms users see it, minus the moment it was asked and
+    the chain position it was asked at (the alerts before it depend on the batches)."""
 
     report: dict[str, Any]
     rejections: list[tuple[str, str, str, str]]  # (origin, field, reason, raw base64)
+    alert_ids: list[str]  # as `alerts` lists the period's, in the order recorded
 
 
 def snapshot(url: str) -> Snapshot:
     report = json.loads(succeeded("report", "--store", url, "--period", PERIOD, "--format", "json"))
     del report["as_of"]
+    del report["chain_position"]
+    alerts = json.loads(succeeded("alerts", "--store", url, "--period", PERIOD, "--format", "json"))
     listed = json.loads(succeeded("rejections", "--store", url, "--format", "json"))["rejections"]
     rejections = sorted(
         (
@@ -622,7 +630,18 @@ def snapshot(url: str) -> Snapshot:
         )
         for r in listed
     )
-    return Snapshot(report, rejections)
+    return Snapshot(report, rejections, [a["alert_id"] for a in alerts["alerts"]])
+
+
+def alerts_met_at_the_end(url: str) -> set[str]:
+    """The ids of the alerts the period's final rows meet. Whatever the batches were, the
+    check after the last one saw these rows, so a store that lost none holds them all.
+    (Which others it holds depends on the batches: a condition an intermediate state met
+    and a later event undid is raised by a run that checked that state, and kept.)"""
+    with LedgerStore(url, access="read") as store:
+        moment = as_of.now(store)
+        rows = load_period_inputs(store, Period.from_label(PERIOD), moment).rows()
+    return {c.alert(row, moment).alert_id for row in rows for c in conditions(row)}
 
 
 def _unprefixed(origin: dict[str, Any]) -> dict[str, Any]:
@@ -663,6 +682,10 @@ def assert_exactly_once(url: str, stream: Stream, reference: Snapshot, what: str
     assert len(seen.rejections) == stream.rejected, f"{what}: rejections"
     assert seen.rejections == reference.rejections, f"{what}: other rejections than a clean run"
     assert seen.report == reference.report, f"{what}: report differs from a clean run"
+    assert len(seen.alert_ids) == len(set(seen.alert_ids)), f"{what}: an alert raised twice"
+    met = alerts_met_at_the_end(url)
+    assert met, f"{what}: a stream whose rows meet no alert tests none"
+    assert met <= set(seen.alert_ids), f"{what}: {len(met - set(seen.alert_ids))} alerts lost"
 
 
 class Reference:
@@ -922,6 +945,10 @@ def test_two_consumers_in_one_group_one_killed_neither_loses_nor_doubles(
     by_victim = total - counts["consumed"]
     # Both were working before the kill: the victim recorded part, not all, of it.
     assert 0 < by_victim < at_kill, (by_victim, at_kill, counts)
+    # A stopped worker leaves its last pass (reconciliation, then alerts) to the next
+    # start: one more member of the group reads nothing and raises what is left.
+    after = spawn(url, stream.topics, group, "-3", idle=2.0).result()
+    assert after["consumed"] == 0, after
     assert_exactly_once(url, stream, produced.reference.snapshot(), "after a rebalance")
 
 
