@@ -11,6 +11,8 @@ every input ends as accepted, duplicate or rejected-and-kept, and the counts alw
 from __future__ import annotations
 
 import time
+import uuid
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +36,7 @@ from ledger.inbound import DOCUMENT, RejectedInputError
 from ledger.rejections import Rejection
 from ledger.strict_json import is_blank
 from ledger.wording import counted
+from projections.alerting import FILE_INTAKE_LEASE
 from projections.store import AppendOutcome, LedgerStore
 
 DEFAULT_BATCH_SIZE = 2_000
@@ -83,6 +86,11 @@ class IntakeSummary:
         }
 
 
+# How long a file intake's lease lasts past its latest batch: far longer than a batch
+# takes, short enough that an intake killed mid-file holds alerts back only briefly.
+INTAKE_LEASE_SECONDS = 300.0
+
+
 class Intake:
     """Validates raw inputs and appends them to the store in batches.
 
@@ -107,6 +115,10 @@ class Intake:
         self._events: list[tuple[InboundEvent, Origin, bytes]] = []
         self._rejections: list[Rejection] = []
         self._writer = BatchWriter()
+        # Held from before the first batch commits until the last has (renewed with each):
+        # no other process raises alerts between this intake's events (sla-math §8).
+        self._lease = FILE_INTAKE_LEASE + uuid.uuid4().hex
+        self._leased = False
 
     def __enter__(self) -> Intake:
         return self
@@ -144,7 +156,11 @@ class Intake:
             self._count(outcome)
             self.committed_through_line = last_line
 
-        self._writer.submit(lambda: self.store.append(events, rejections), committed)
+        def write() -> AppendOutcome:
+            self._leased = self.store.hold_lease(self._lease, self._lease, INTAKE_LEASE_SECONDS)
+            return self.store.append(events, rejections)
+
+        self._writer.submit(write, committed)
 
     def _count(self, outcome: AppendOutcome) -> None:
         self.summary.accepted += outcome.accepted
@@ -162,6 +178,12 @@ class Intake:
         `flush`) are dropped whole, never half-written."""
         self._events, self._rejections = [], []
         self._writer.close()
+        if self._leased:
+            self._leased = False
+            # A store failing now must not hide what was committed (the caller says it):
+            # an unreleased lease only holds other processes' alerts back until it expires.
+            with suppress(StoreError):
+                self.store.release_lease(self._lease, self._lease)
 
     def reconcile(self) -> IntakeSummary:
         """Bring closed periods' entries in line with what was committed, and raise the

@@ -1,5 +1,7 @@
-"""The outbox leases: one worker at a time publishes an outbox (how far it has published
-is a tracked position, `positions`)."""
+"""Leases: one worker at a time publishes an outbox (how far it has published is a
+tracked position, `positions`); and a file intake that commits in several transactions
+says it is open, so no other process raises alerts between its events
+(`projections.alerting`)."""
 
 from __future__ import annotations
 
@@ -41,3 +43,15 @@ def release_lease(store: LedgerStore, name: str, holder: str) -> None:
     )
     with store.transaction(commit=True) as cursor:
         cursor.execute(statement, [name, holder])
+
+
+def open_leases(store: LedgerStore, prefix: str) -> list[str]:
+    """The names starting with `prefix` of the leases held now (not expired)."""
+    statement = to_dialect(
+        "SELECT name FROM sla_outbox_leases WHERE substr(name, 1, ?) = ? AND expires_us >= ? "
+        "ORDER BY name",
+        store.dialect,
+    )
+    with store.transaction() as cursor:
+        cursor.execute(statement, [len(prefix), prefix, to_us(datetime.now(UTC))])
+        return [row["name"] for row in cursor.fetchall()]

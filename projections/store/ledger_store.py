@@ -179,3 +179,6 @@ class LedgerStore(AuditReads):
 
     def release_lease(self, name: str, holder: str) -> None:
         leases.release_lease(self, name, holder)
+
+    def open_leases(self, prefix: str) -> list[str]:
+        return leases.open_leases(self, prefix)

@@ -28,10 +28,11 @@ from typing import Any
 
 import pytest
 
-from consumers.intake.file_ingest import ingest_file
+from consumers.intake.file_ingest import Intake, ingest_file
 from consumers.intake.follow_up import follow_up
 from ledger.alerts import conditions
-from projections.alerting import provisional_rows
+from ledger.events import Origin
+from projections.alerting import FILE_INTAKE_LEASE, provisional_rows
 from projections.store import LedgerStore
 from tests.builders import contract, ev, outage
 
@@ -170,3 +171,34 @@ def test_an_outage_still_open_when_a_month_begins_raises_that_months_alerts_with
     follow_up(store, later + timedelta(days=1))
     found = {(a.period, a.kind, a.threshold) for a in store.alerts()}
     assert (later.strftime("%Y-%m"), "availability.budget", "100") in found
+
+
+def test_no_other_process_raises_alerts_between_the_transactions_of_one_file(
+    store_url: str,
+) -> None:
+    """A file committed in several transactions is one intake: a check by another process
+    (its own store connection, as a Kafka worker's timer) between two of them raises
+    nothing, and the file's own follow-up, once it has committed whole, raises what the
+    whole file leaves (here: nothing, the outage comes back)."""
+    with LedgerStore(store_url, access="create") as store:
+        follow_up(store, datetime.now(UTC))  # the contracts, checked: none breached
+        intake = Intake(store, batch_size=2)
+        with intake:
+            signed = contract(ROUND_TRIP, "K-X", effective_from=START.date().isoformat())
+            lines = [signed, *_round_trip(0)]
+            for number, document in enumerate(lines, start=1):
+                raw = json.dumps(document).encode()
+                intake.submit(raw, Origin(file="one.jsonl", line=number))
+                if number == 2:
+                    intake.flush()
+                    intake._writer.drain()  # the contract and the outage's start, committed
+                    with LedgerStore(store_url, access="write") as other:
+                        assert _met(other), "the half-committed file meets alert conditions"
+                        check = follow_up(other, datetime.now(UTC)).check
+                        assert (check.alerts, check.complete) == ([], False)
+            summary = intake.finish()
+        assert summary.alerts_raised == 0
+        assert _recorded(store) == []
+        assert store.open_leases(FILE_INTAKE_LEASE) == []
+        # With the file whole, any process checks again.
+        assert follow_up(store, datetime.now(UTC)).check.complete
