@@ -104,9 +104,14 @@ def raise_alerts(store: LedgerStore, now: datetime) -> AlertCheck:
             # intake that committed since read moves the chain: the append refuses).
             return AlertCheck(complete=False)
         try:
-            check.alerts = store.append_alerts(check.alerts, head) if check.alerts else []
+            recorded = store.append_alerts(check.alerts, head) if check.alerts else []
         except ChainMovedError:
             continue
+        if len(recorded) < len(check.alerts):
+            # Another process recorded some of them first (the store refused the batch
+            # whole): look again, knowing those, rather than leave the rest for later.
+            continue
+        check.alerts = recorded
         for label, times in due.items():
             store.record_alert_due(label, head.position, times)
         if head.position > mark:

@@ -20,7 +20,7 @@ from typing import Any
 
 from ledger.attainment import Row
 from ledger.exposure import FIELDS as EXPOSURE_FIELDS
-from ledger.periods import Period, to_us
+from ledger.periods import FIRST_PERIOD, LAST_PERIOD, Period, to_us
 from ledger.timeformat import format_utc
 from projections.queries import as_of
 from projections.queries.encoding import to_csv, to_json
@@ -78,7 +78,8 @@ def current_period(moment: datetime) -> Period:
     next month or still in the last one; the UTC month is the same for every contract
     and every asker, and `--period` names any other."""
     instant = moment.astimezone(UTC)
-    return Period(instant.year, instant.month)
+    # Within the calendar the ledger covers (a moment asked about may lie before it).
+    return min(max(Period(instant.year, instant.month), FIRST_PERIOD), LAST_PERIOD)
 
 
 def order_key(

@@ -13,7 +13,7 @@ from typing import Any
 
 from ledger.attainment import Row
 from ledger.inbound import validate_envelope
-from ledger.periods import Period, to_us
+from ledger.periods import FIRST_PERIOD, LAST_PERIOD, Period, to_us
 from ledger.timeformat import parse_rfc3339
 from projections.queries.exposure import (
     CSV_FIELDS,
@@ -203,3 +203,11 @@ def test_csv_is_one_line_per_row_with_the_pending_incidents_in_one_cell() -> Non
     assert cells["contract_id"] == "C-1"
     empty = ExposureReport(MARCH, datetime(2026, 3, 7, tzinfo=UTC), 1, None, [])
     assert exposure_csv(empty) == ",".join(CSV_FIELDS) + "\n"
+
+
+def test_the_default_period_stays_within_the_calendar_the_ledger_covers() -> None:
+    """A moment asked about before 1970 (or after 9998) names no period a user could ask
+    for with `--period`: the default is the nearest one that exists."""
+    assert current_period(datetime(1, 1, 1, tzinfo=UTC)) == FIRST_PERIOD
+    assert current_period(datetime(9999, 12, 31, tzinfo=UTC)) == LAST_PERIOD
+    assert current_period(datetime(2026, 10, 31, 23, 30, tzinfo=UTC)) == Period(2026, 10)
