@@ -40,14 +40,19 @@ def diff_json(store: str, period: str, t1: str, t2: str) -> dict[str, Any]:
     return document
 
 
+# The month running now (UTC, the contract's timezone), whose figures grow with the clock
+# while an outage in it is open; it began at OPEN_SINCE, so its outage has started by now.
+OPEN_SINCE = datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+RUNNING = Period.containing(OPEN_SINCE.date()).label
+
 QUESTIONS = [
     ("report", "--period", "2026-03", "--format", "json"),
-    ("report", "--period", "2026-11", "--format", "json"),
+    ("report", "--period", RUNNING, "--format", "json"),
     ("report", "--period", "2026-03", "--format", "csv"),
     ("credits", "--format", "json"),
     ("credits", "--period", "2026-03", "--format", "csv"),
     ("explain", "--contract", "C-1", "--service", "crm", "--period", "2026-03", "--format", "json"),
-    ("explain", "--contract", "C-1", "--service", "crm", "--period", "2026-11"),
+    ("explain", "--contract", "C-1", "--service", "crm", "--period", RUNNING),
 ]
 
 
@@ -57,13 +62,13 @@ def ask_all(store: str, moment: str) -> list[str]:
 
 def test_every_saved_answer_is_reproduced_exactly_later(store_url: str, tmp_path: Path) -> None:
     # Step 1: a contract, a March outage, and an outage in the current month still open,
-    # so November's figures also depend on the horizon.
+    # so the running month's figures also depend on the horizon.
     retract_me = outage("O-2", "2026-03-15T00:00:00Z", "2026-03-15T10:00:00Z", impact="50")
     steps = [
         [
             contract(),
             *outage("O-1", "2026-03-10T10:00:00Z", "2026-03-10T10:50:00Z"),
-            *outage("O-N", "2026-11-20T00:00:00Z", None),
+            *outage("O-N", format_utc(OPEN_SINCE), None),
         ],
         retract_me,  # step 2: a second March outage, while March is provisional
         "close",  # step 3
@@ -86,7 +91,7 @@ def test_every_saved_answer_is_reproduced_exactly_later(store_url: str, tmp_path
             assert isinstance(step, list)
             ingest(store_url, tmp_path / f"step{number}.jsonl", step)
         moment = format_utc(datetime.now(UTC))
-        live = cli(store_url, "report", "--period", "2026-11", "--format", "json")
+        live = cli(store_url, "report", "--period", RUNNING, "--format", "json")
         live_as_of = json.loads(live)["as_of"]
         saved.append((moment, ask_all(store_url, moment), live, live_as_of))
         time.sleep(0.01)
@@ -125,7 +130,7 @@ def test_every_saved_answer_is_reproduced_exactly_later(store_url: str, tmp_path
                 store_url,
                 "report",
                 "--period",
-                "2026-11",
+                RUNNING,
                 "--format",
                 "json",
                 "--as-of",
@@ -144,8 +149,8 @@ def test_every_saved_answer_is_reproduced_exactly_later(store_url: str, tmp_path
     assert [e["kind"] for e in row["entries_recorded"]] == ["reversal", "issue"]
     assert [e["type"] for e in row["caused_by_events"]] == ["outage.amended", "outage.retracted"]
     assert row["caused_by_horizon"] is False
-    # November changed with time alone: the open outage grew.
-    november = diff_json(store_url, "2026-11", saved[0][0], now)
+    # The running month changed with time alone: the open outage grew.
+    november = diff_json(store_url, RUNNING, saved[0][0], now)
     [grown] = november["rows"]
     assert grown["caused_by_events"] == []
     assert grown["caused_by_horizon"] is True
