@@ -221,7 +221,8 @@ def main(argv: list[str]) -> int:
     browser = ensure_browser()
     if browser != 0:
         return browser
-    return run_steps([*STATIC_CHECKS, ("pytest", ["pytest", *args])])
+    # The slowest tests are listed at the end, so a run that grows slow says which.
+    return run_steps([*STATIC_CHECKS, ("pytest", ["pytest", "--durations=20", *args])])
 
 
 if __name__ == "__main__":

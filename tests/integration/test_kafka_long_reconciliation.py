@@ -37,7 +37,8 @@ import shutil
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -77,6 +78,9 @@ NEW_OUTAGES = 150  # inbound: 300 events
 DUPLICATES = 20
 POISON = 5
 STAMP = "%Y-%m-%dT%H:%M:%SZ"
+# A worker that stopped consuming short of its count would run for ever (it has no idle
+# timeout): past this, the test stops it as SIGTERM would and fails, saying where it stood.
+RUN_BOUND_SECONDS = 240.0
 
 
 def _months() -> list[str]:
@@ -239,6 +243,7 @@ def worker(
         alerts_topic=inbound.topics.alerts,
     )
     options.setdefault("max_messages", len(inbound.messages))
+    options.setdefault("stop", StopRequest())
     return KafkaIngest(
         store,
         settings,
@@ -248,6 +253,38 @@ def worker(
         log=lines.append,
         **options,
     )
+
+
+@contextmanager
+def bounded(ingest: KafkaIngest, lines: list[str]) -> Iterator[None]:
+    """Run the block (the worker's `run`) for at most RUN_BOUND_SECONDS; past that, stop
+    the worker and fail with its state when the bound was reached."""
+    stop = ingest.stop
+    assert stop is not None, "the worker needs a stop request the test can make"
+    state: list[str] = []
+
+    def overran() -> None:
+        state.append(
+            f"consumed {ingest.counts.consumed} of {ingest.max_messages}, in flight "
+            f"{ingest.in_flight}, passes {ingest.passes}, reconciling {ingest.reconciling}, "
+            f"assignments {ingest.assignments}, revocations {ingest.revocations}, "
+            f"positions {sorted((str(tp), p) for tp, p in ingest.positions.items())}, "
+            f"waiting for a seek {sorted(map(str, ingest.unpositioned))}"
+        )
+        stop(signal.SIGTERM, None)
+
+    timer = threading.Timer(RUN_BOUND_SECONDS, overran)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+    if state:
+        pytest.fail(
+            f"the worker was still running after {RUN_BOUND_SECONDS:.0f}s: {state[0]}\n"
+            + "\n".join(lines)
+        )
 
 
 def evictions(records: list[logging.LogRecord]) -> list[str]:
@@ -330,7 +367,8 @@ def test_a_pass_longer_than_the_poll_interval_neither_evicts_the_worker_nor_lose
             reconcile_every_seconds=0.5,
         )
         workers.append(ingest)
-        counts = ingest.run()
+        with bounded(ingest, lines):
+            counts = ingest.run()
     diagnostics = "\n".join(lines)
     assert ingest.passes >= 2, diagnostics  # at start-up, and after the spanning outage
     assert_group_undisturbed(ingest, caplog.records)
@@ -388,7 +426,8 @@ def test_a_rebalance_while_a_pass_is_in_flight_keeps_positions_and_counts_exact(
         thread = threading.Thread(target=intrude, args=(ingest,))
         thread.start()
         try:
-            counts = ingest.run()
+            with bounded(ingest, lines):
+                counts = ingest.run()
         finally:
             thread.join()
     diagnostics = "\n".join(lines)
@@ -425,7 +464,8 @@ def test_a_stop_during_a_pass_ends_the_worker_at_once_and_a_restart_completes_ev
         thread = threading.Thread(target=stop_during_pass, args=(ingest,))
         thread.start()
         try:
-            first = ingest.run()
+            with bounded(ingest, lines):
+                first = ingest.run()
         finally:
             thread.join()
         stopped_in = time.monotonic() - asked[0]
@@ -437,5 +477,6 @@ def test_a_stop_during_a_pass_ends_the_worker_at_once_and_a_restart_completes_ev
     lines.clear()
     with LedgerStore(store_url, access="create") as store:
         restarted = worker(store, kafka_bootstrap, inbound, group, lines)
-        second = restarted.run()
+        with bounded(restarted, lines):
+            second = restarted.run()
     assert_everything_recorded(store_url, history, inbound, [first, second], recorded)
