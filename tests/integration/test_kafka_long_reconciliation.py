@@ -269,7 +269,8 @@ def bounded(ingest: KafkaIngest, lines: list[str]) -> Iterator[None]:
             f"{ingest.in_flight}, passes {ingest.passes}, reconciling {ingest.reconciling}, "
             f"assignments {ingest.assignments}, revocations {ingest.revocations}, "
             f"positions {sorted((str(tp), p) for tp, p in ingest.positions.items())}, "
-            f"waiting for a seek {sorted(map(str, ingest.unpositioned))}"
+            f"waiting for a seek {sorted(map(str, ingest.unpositioned))}; "
+            f"partitions {_partition_states(ingest)}"
         )
         stop(signal.SIGTERM, None)
 
@@ -285,6 +286,40 @@ def bounded(ingest: KafkaIngest, lines: list[str]) -> Iterator[None]:
             f"the worker was still running after {RUN_BOUND_SECONDS:.0f}s: {state[0]}\n"
             + "\n".join(lines)
         )
+
+
+def _partition_states(ingest: KafkaIngest) -> str:
+    """The consumer's view of each assigned partition (kafka-python's internals, read
+    from another thread: for a failure message only)."""
+    try:
+        assigned = ingest.consumer._subscription.assignment  # type: ignore[union-attr]
+        return "; ".join(
+            f"{tp.topic.rsplit('.', 1)[-1]}-{tp.partition}: position {state.position}, "
+            f"paused {state.paused}, awaiting reset {state.awaiting_reset}, "
+            f"awaiting validation {state._awaiting_validation}, "
+            f"pending revocation {state._pending_revocation}, fetchable {state.is_fetchable()}"
+            for tp, state in sorted(assigned.items())
+        ) + _fetcher_state(ingest)
+    except Exception as exc:  # a diagnostic must not hide the failure
+        return f"(not readable: {exc!r})"
+
+
+def _fetcher_state(ingest: KafkaIngest) -> str:
+    fetcher = ingest.consumer._fetcher  # type: ignore[union-attr]
+
+    def names(tps: object) -> list[str]:
+        return sorted(f"{tp.topic.rsplit('.', 1)[-1]}-{tp.partition}" for tp in tps)  # type: ignore[attr-defined]
+
+    current = fetcher._next_partition_records
+    completed = [f.topic_partition for f in list(fetcher._completed_fetches)]
+    return (
+        f"; fetcher: completed {names(completed)}, "
+        f"next {None if current is None else names([current.topic_partition])}, "
+        f"paused completed {names(fetcher._paused_completed_fetches)}, "
+        f"paused records {names(fetcher._paused_partition_records)}, "
+        f"nodes with a pending fetch {sorted(fetcher._nodes_with_pending_fetch_requests)}, "
+        f"in flight {fetcher.in_flight_fetches()}"
+    )
 
 
 def evictions(records: list[logging.LogRecord]) -> list[str]:
