@@ -29,6 +29,7 @@ from ledger.attainment import (
     Row,
     compute_row,
     coverage,
+    row_coverage,
     terms_in_force,
 )
 from ledger.business_time import calendar_for
@@ -96,8 +97,13 @@ def locate(
     """
     if contract is None:
         raise RowNotFoundError(f"contract {contract_id} is not known (no contract.signed recorded)")
-    cover = coverage(contract, period)
+    cover = row_coverage(contract, period, service_id)
     if cover.covered is None:
+        if period.is_year and coverage(contract, period).covered is not None:
+            raise RowNotFoundError(
+                f"contract {contract_id} has no annual row for service {service_id} in "
+                f"{period.label}: no month of it is measured yearly for that service"
+            )
         raise RowNotFoundError(f"contract {contract_id} has no coverage in {period.label}")
     terms = terms_in_force(contract, cover)
     if terms is None:
@@ -447,10 +453,10 @@ def explain_row(
         "terms": terms_facts(terms, service, first_day),
         "coverage": coverage_facts(contract, cover, derivation.measured_range, horizon_us),
         "availability": None
-        if service.availability is None or derivation.availability is None
+        if row.availability_terms is None or derivation.availability is None
         else availability_facts(
             row,
-            service.availability,
+            row.availability_terms,
             derivation.availability,
             maintenances,
             horizon_us,
