@@ -387,8 +387,6 @@ def test_measured_yearly_differs_from_monthly_only_where_section_9_says(
     assert Fraction(annual.as_dict()["downtime_seconds"]) == downtime
 
 
-
-
 def test_the_annual_row_names_only_the_events_in_its_coverage() -> None:
     documents = [
         *amended(None),
