@@ -7,6 +7,7 @@ listed and bundled for an auditor like a month's."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -197,3 +198,42 @@ def test_an_annual_row_through_close_correction_and_late_amendment(
     cli(store_url, "audit", "export", "--period", YEAR, "--out", str(out))
     checked = run_in_process("audit", "check", str(out))
     assert "ok" in checked.lower() or "verified" in checked.lower()
+
+
+def test_the_running_years_annual_row_is_exposed_and_raises_alerts(
+    store_url: str, tmp_path: Path
+) -> None:
+    """§8 on the running year's annual row: after the intake, its budget and tier alerts
+    are raised once, named by the year; `exposure --period YYYY` lists it."""
+    running = datetime.now(UTC).year
+    ingest(
+        store_url,
+        tmp_path / "a.jsonl",
+        [
+            contract(
+                effective_from=f"{running}-01-01",
+                occurred_at=f"{running - 1}-12-01T00:00:00Z",
+                services=[service(tiers=TIERS, window="year")],
+            ),
+            # 20 hours: more than the year's whole budget at 99.9% (8 h 45 min 36 s).
+            *outage("O-1", f"{running}-01-01T00:00:00Z", f"{running}-01-01T20:00:00Z"),
+        ],
+    )
+    listed = json.loads(cli(store_url, "alerts", "--period", str(running), "--format", "json"))
+    alerts = listed["alerts"] if isinstance(listed, dict) else listed
+    kinds = sorted((a["kind"], a["threshold"]) for a in alerts)
+    assert kinds == [
+        ("availability.budget", "100"),
+        ("availability.budget", "50"),
+        ("availability.budget", "75"),
+        ("availability.budget", "90"),
+        ("availability.tier", "99.9"),
+    ]
+    assert {a["period"] for a in alerts} == {str(running)}
+    # Its months raise none: their availability is the year's.
+    january = json.loads(cli(store_url, "alerts", "--period", f"{running}-01", "--format", "json"))
+    assert (january["alerts"] if isinstance(january, dict) else january) == []
+    exposed = json.loads(cli(store_url, "exposure", "--period", str(running), "--format", "json"))
+    (row,) = exposed["rows"]
+    assert row["period"] == str(running)
+    assert Decimal(row["budget_consumed_percent"]) > 100

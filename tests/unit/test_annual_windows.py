@@ -396,3 +396,25 @@ def test_the_annual_row_names_only_the_events_in_its_coverage() -> None:
     (row,) = rows(documents, YEAR)
     names = {e.event_id for e in events(documents) if e.subject_id == "O-9"}
     assert not names & row.event_ids
+
+
+def test_a_provisional_annual_row_projects_to_the_end_of_its_year() -> None:
+    """§8 on an annual row: at 1 June, the 5 h March outage is all there is; the year
+    would end at 99.942922...%, having used 18,000 s of its 31,536 s budget."""
+    horizon = to_us(parse_rfc3339("2026-06-01T00:00:00Z"))
+    (row,) = rows([signed("year"), *FIVE_HOURS_IN_MARCH], YEAR, horizon)
+    shown = row.as_dict()
+    assert shown["measured_seconds"] == str((horizon // 10**6) - 1_767_225_600)
+    assert row.exposure is not None
+    assert row.exposure.projected_availability_percent == Fraction(
+        100 * (31_536_000 - 18_000), 31_536_000
+    )
+    assert shown["budget_consumed_percent"] == "57.0776"  # 100 × 18,000 / 31,536
+    # Down to 99.9% is 31,536 s in all: 13,536 s more, at full impact.
+    assert shown["downtime_left_seconds"] == "13536"
+    assert shown["next_tier_credit_percent"] == "10"
+    assert shown["credit_at_risk"] == "1200.00"
+    # Its months have no projection of their own: the year carries it.
+    (june,) = rows([signed("year"), *FIVE_HOURS_IN_MARCH], Period(2026, 6), horizon)
+    assert june.as_dict()["projected_availability_percent"] is None
+    assert june.as_dict()["budget_consumed_percent"] is None

@@ -202,7 +202,14 @@ def coverage_facts(
 ) -> dict[str, Any]:
     assert cover.covered is not None
     window, covered = cover.window, cover.covered
-    if covered == window:
+    parts = list(cover.parts)
+    if cover.months:
+        labels = ", ".join(m.period.label for m in cover.months)
+        reason = (
+            "an annual row covers the covered parts of the months of its year measured "
+            f"yearly for its service (sla-math §9): {labels}"
+        )
+    elif covered == window:
         reason = "the contract covers the whole month"
     else:
         reason = (
@@ -212,7 +219,7 @@ def coverage_facts(
         )
     if not measured_range:
         measured_note = "the horizon is before the covered period: nothing is measured yet"
-    elif measured_range[0] != covered:
+    elif list(measured_range) != parts:
         measured_note = "the horizon falls inside the period: measurement stops at the horizon"
     else:
         measured_note = "the whole covered period is measured"
@@ -220,8 +227,16 @@ def coverage_facts(
         "timezone": contract.timezone,
         "window": interval_shown(*window),
         "covered": interval_shown(*covered),
-        "pro_rated": covered != window,
+        "pro_rated": cover.covered_us != window[1] - window[0],
         "reason": reason,
+        **(
+            {
+                "covered_parts": [interval_shown(*part) for part in parts],
+                "months_measured_yearly": [m.period.label for m in cover.months],
+            }
+            if cover.months
+            else {}
+        ),
         "horizon": instant(horizon_us),
         "measured_range": interval_shown(*measured_range[0]) if measured_range else None,
         "measured_range_reason": measured_note,
@@ -372,8 +387,9 @@ def response_facts(
 # -- money ---------------------------------------------------------------------------
 
 
-def money_facts(row: Row, money: MoneyTrace) -> dict[str, Any]:
-    """§5: the credit percent and its cap, fee pro-rating, and the one rounding."""
+def money_facts(row: Row, money: MoneyTrace, cover: Coverage | None = None) -> dict[str, Any]:
+    """§5: the credit percent and its cap, fee pro-rating, and the one rounding; an
+    annual row's fee basis summed over its months (§9)."""
     currency = row.contract.currency
     places = minor_units(currency)
     fee_basis, amount = money.fee_basis_major, money.owed_major
@@ -393,9 +409,19 @@ def money_facts(row: Row, money: MoneyTrace) -> dict[str, Any]:
         f"{row.response_credit_percent}% = {summed}%, cap {cap}%) = {percent}%",
         "monthly_fee": str(row.service.monthly_fee_major),
         "fee_basis": money_value(fee_basis, currency),
-        "arithmetic_fee_basis": f"fee basis = {row.service.monthly_fee_major} {currency} × covered "
-        f"{seconds_text(row.covered_us)} / window {seconds_text(row.window_us)} = "
-        f"{digits(fee_basis)} → {to_minor_unit(fee_basis, currency)} {currency}",
+        "arithmetic_fee_basis": (
+            f"fee basis = {row.service.monthly_fee_major} {currency} × covered "
+            f"{seconds_text(row.covered_us)} / window {seconds_text(row.window_us)}"
+            if cover is None or not cover.months
+            else "fee basis = Σ over the months measured yearly of monthly fee × covered / "
+            "window: "
+            + " + ".join(
+                f"{m.service.monthly_fee_major} × {seconds_text(m.cover.covered_us)} / "
+                f"{seconds_text(m.cover.window[1] - m.cover.window[0])} ({m.period.label})"
+                for m in cover.months
+            )
+        )
+        + f" = {digits(fee_basis)} → {to_minor_unit(fee_basis, currency)} {currency}",
         "credit_amount": money_value(amount, currency),
         "arithmetic_amount": f"credit amount = {digits(fee_basis)} {currency} × {percent}% = "
         f"{digits(amount)} → {money.credit_amount_major} {currency} ({rounding}; computed from "
@@ -466,7 +492,7 @@ def explain_row(
         "incident_response": None
         if service.incident_response is None or derivation.response is None
         else response_facts(row, service.incident_response, derivation.response, histories),
-        "money": money_facts(row, derivation.money),
+        "money": money_facts(row, derivation.money, cover),
         "exposure": None if row.exposure is None else row.exposure.derivation(),
         "row": row.as_dict(),
         **basis_facts(row.key, row),
