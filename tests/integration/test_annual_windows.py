@@ -193,6 +193,12 @@ def test_an_annual_row_through_close_correction_and_late_amendment(
     assert "O-1" in json.dumps(changed)
     assert "3000.00" in json.dumps(changed)
 
+    # A rebuild from the event log reproduces the year's entries, one by one.
+    rebuilt = json.loads(cli(store_url, "audit", "rebuild", "--format", "json"))
+    assert rebuilt["ok"] is True
+    assert rebuilt["entries_compared"] == 4
+    assert rebuilt["differences"] == []
+
     # The closed year's audit bundle exports and checks offline.
     out = tmp_path / "bundle"
     cli(store_url, "audit", "export", "--period", YEAR, "--out", str(out))
@@ -237,3 +243,59 @@ def test_the_running_years_annual_row_is_exposed_and_raises_alerts(
     (row,) = exposed["rows"]
     assert row["period"] == str(running)
     assert Decimal(row["budget_consumed_percent"]) > 100
+
+
+def test_the_http_api_takes_a_year_wherever_it_takes_a_period(
+    store_url: str, tmp_path: Path
+) -> None:
+    """`/v1/periods/2025/...`, `/v1/rows/.../2025/explain` and `?period=2025` answer as
+    the command line does, to the byte; closing the running year is a problem document."""
+    from tests.http_server import serving
+
+    ingest(
+        store_url,
+        tmp_path / "a.jsonl",
+        [
+            contract(
+                effective_from="2025-01-01",
+                occurred_at="2024-12-01T00:00:00Z",
+                services=[service(tiers=TIERS, window="year")],
+            ),
+            *outage("O-1", "2025-03-01T00:00:00Z", "2025-03-03T00:00:00Z"),
+        ],
+    )
+    cli(store_url, "close", "--period", YEAR)
+    with serving(store_url, tmp_path) as served:
+        moment = report(store_url, YEAR)["as_of"]
+        for args, path, params in [
+            (["report", "--period", YEAR], f"/v1/periods/{YEAR}/report", {}),
+            (["credits", "--period", YEAR], "/v1/credits", {"period": YEAR}),
+            (["exposure", "--period", YEAR], f"/v1/periods/{YEAR}/exposure", {}),
+            (
+                ["explain", "--contract", "C-1", "--service", "crm", "--period", YEAR],
+                f"/v1/rows/C-1/crm/{YEAR}/explain",
+                {},
+            ),
+        ]:
+            expected = cli(store_url, *args, "--as-of", moment, "--format", "json")
+            answer = served.get(path, as_of=moment, **params)
+            assert answer.status_code == 200, answer.text
+            assert answer.content == expected.encode("utf-8"), path
+        running = str(datetime.now(UTC).year)
+        with served.client() as client:
+            refused = client.post(f"/v1/periods/{running}/close")
+        assert refused.status_code == 409, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert f"period {running} has not ended" in refused.json()["detail"]
+        bad = served.get("/v1/periods/20251/report")
+        assert bad.status_code == 400
+        assert bad.json()["field"] == "period"
+        assert "YYYY" in bad.json()["detail"]
+        schema = served.get("/openapi.json").json()
+        patterns = {
+            p["schema"].get("pattern")
+            for op in schema["paths"]["/v1/periods/{period}/report"].values()
+            for p in op.get("parameters", [])
+            if p["name"] == "period"
+        }
+        assert patterns == {r"^[0-9]{4}(-(0[1-9]|1[0-2]))?$"}
