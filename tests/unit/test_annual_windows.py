@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger.attainment import Row
+from ledger.errors import InvalidInputError
 from ledger.events import InboundEvent
 from ledger.exposure import FIELDS as EXPOSURE_FIELDS
 from ledger.inbound import validate_envelope
@@ -418,3 +419,137 @@ def test_a_provisional_annual_row_projects_to_the_end_of_its_year() -> None:
     (june,) = rows([signed("year"), *FIVE_HOURS_IN_MARCH], Period(2026, 6), horizon)
     assert june.as_dict()["projected_availability_percent"] is None
     assert june.as_dict()["budget_consumed_percent"] is None
+
+
+@pytest.mark.parametrize("label", ["2026", "1970", "9998"])
+def test_a_year_is_a_period(label: str) -> None:
+    period = Period.parse(label)
+    assert period.is_year
+    assert period.label == label
+    assert Period.from_label(label) == period
+    assert [m.label for m in period.months()] == [f"{label}-{m:02d}" for m in range(1, 13)]
+    assert period.next() == Period.of_year(int(label) + 1)
+    assert Period(int(label), 5).year_period() == period
+
+
+@pytest.mark.parametrize(
+    "label", ["202", "20261", "2026-", "2026-1", "2026-00", "２０２６", "Y2026"]
+)
+def test_a_label_neither_month_nor_year_is_refused_naming_both_forms(label: str) -> None:
+    with pytest.raises(InvalidInputError, match=r"YYYY-MM \(a month.*or YYYY \(a year"):
+        Period.parse(label)
+
+
+def test_a_year_outside_the_calendar_is_refused_naming_the_years_it_covers() -> None:
+    with pytest.raises(InvalidInputError, match="give a period from 1970 to 9998"):
+        Period.parse("1969")
+
+
+def test_a_year_sorts_before_its_months_and_after_the_year_before() -> None:
+    assert Period(2025, 12) < Period.of_year(2026) < Period(2026, 1)
+
+
+def test_a_year_window_in_berlin_runs_between_local_midnights() -> None:
+    start, end = YEAR.window("Europe/Berlin")
+    assert start == to_us(parse_rfc3339("2025-12-31T23:00:00Z"))
+    assert end == to_us(parse_rfc3339("2026-12-31T23:00:00Z"))
+
+
+def test_a_window_other_than_month_or_year_is_refused_naming_field_and_rule() -> None:
+    document = signed("quarter")
+    with pytest.raises(InvalidInputError) as refused:
+        validate_envelope(document)
+    assert 'payload.services[0].availability.window: must be one of "month", "year"' in str(
+        refused.value
+    )
+
+
+def test_the_default_window_is_not_written_into_the_normal_form() -> None:
+    said = validate_envelope(signed("month")).payload["services"][0]["availability"]
+    unsaid = validate_envelope(signed(None)).payload["services"][0]["availability"]
+    assert said == unsaid
+    assert "window" not in unsaid
+    yearly = validate_envelope(signed("year")).payload["services"][0]["availability"]
+    assert yearly["window"] == "year"
+
+
+@st.composite
+def switching_histories(draw: st.DrawFn) -> tuple[str, list[str | None], list[str]]:
+    """A zone, and for each month of 2026 its window ("year" or None: monthly) and fee,
+    set by an amendment from that month's first day whenever either changes."""
+    timezone = draw(ZONES)
+    windows = draw(st.lists(st.sampled_from(["year", None]), min_size=12, max_size=12))
+    fees = draw(
+        st.lists(st.sampled_from(["1000.00", "1500.00", "333.33"]), min_size=12, max_size=12)
+    )
+    return timezone, windows, fees
+
+
+def _switching(timezone: str, windows: list[str | None], fees: list[str]) -> list[dict[str, Any]]:
+    documents = [
+        contract(
+            tz=timezone,
+            services=[service(tiers=TIERS_10, window=windows[0], fee=fees[0], notice=None)],
+        )
+    ]
+    for index in range(1, 12):
+        if (windows[index], fees[index]) != (windows[index - 1], fees[index - 1]):
+            documents.append(
+                ev(
+                    "contract.amended",
+                    "2025-12-15T00:00:00Z",
+                    {
+                        "contract_id": "C-1",
+                        "effective_from": f"2026-{index + 1:02d}-01",
+                        "services": [
+                            service(
+                                tiers=TIERS_10,
+                                window=windows[index],
+                                fee=fees[index],
+                                notice=None,
+                            )
+                        ],
+                    },
+                    event_id=f"00000000-0000-4000-8000-{index:012d}",
+                )
+            )
+    return documents
+
+
+@settings(max_examples=20, deadline=None)
+@given(switching_histories(), year_histories())
+def test_an_annual_row_is_the_sum_of_its_yearly_months(
+    switching: tuple[str, list[str | None], list[str]],
+    history: tuple[str, list[dict[str, Any]]],
+) -> None:
+    """Whatever months are measured yearly: the annual row covers exactly those months,
+    its fee basis is their fees pro-rated and summed (rounded once), and its downtime is
+    what measuring those same months one by one finds (no floor: downtime adds up)."""
+    timezone, windows, fees = switching
+    outages = [d for d in history[1] if d["type"].startswith("outage")]
+    yearly = [*_switching(timezone, windows, fees), *outages]
+    monthly = [*_switching(timezone, [None] * 12, fees), *outages]
+    annual = rows(yearly, YEAR)
+    if "year" not in windows:
+        assert annual == []
+        return
+    (row,) = annual
+    covered = 0
+    fee = Fraction(0)
+    downtime = Fraction(0)
+    for index, month in enumerate(YEAR.months()):
+        (by_month,) = rows(monthly, month)
+        if windows[index] == "year":
+            covered += by_month.covered_us
+            fee += by_month.fee_basis_major
+            assert by_month.downtime_us is not None
+            downtime += by_month.downtime_us
+        (in_year,) = rows(yearly, month)
+        assert (in_year.availability_percent is None) == (windows[index] == "year")
+    assert row.covered_us == covered
+    assert row.fee_basis_major == fee
+    assert row.downtime_us == downtime
+    first = windows.index("year")
+    assert row.terms.version == 1 + sum(
+        1 for i in range(1, first + 1) if (windows[i], fees[i]) != (windows[i - 1], fees[i - 1])
+    )

@@ -140,6 +140,8 @@ def _availability_clauses(terms: AvailabilityTerms) -> dict[str, Any]:
         if terms.maintenance_notice_us is None
         else exact_seconds(terms.maintenance_notice_us),
         "min_downtime_seconds": exact_seconds(terms.min_downtime_us),
+        # Said only when yearly (sla-math §9), as the terms themselves say it.
+        **({"window": terms.window} if terms.yearly else {}),
     }
 
 
