@@ -114,8 +114,11 @@ def load_subjects(
     else:
         lo, hi = Period.window(period, "UTC")
         lo, hi = lo - MARGIN_US, hi + MARGIN_US
+    # Scoped to no contract at all (a year no contract measures yearly): nothing to read.
     near = [
-        e for kind in SUBJECT_KINDS for e in store.events_near(kind, lo, hi, recorded_by, scopes)
+        e
+        for kind in (SUBJECT_KINDS if scopes is None or scopes else ())
+        for e in store.events_near(kind, lo, hi, recorded_by, scopes)
     ]
     return fold_period(period, horizon_us, contracts, near, closed_at)
 
