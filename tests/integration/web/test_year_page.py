@@ -120,3 +120,16 @@ def test_a_years_overview_and_row_page(served: Served, page: Page) -> None:
         bar = Decimal(mark.locator("rect.bar").get_attribute("x") or "")
         lo, hi = band(month)
         assert lo <= bar < hi, (outage_id, bar, lo, hi)
+
+
+def test_a_month_measured_yearly_points_to_its_year(served: Served, page: Page) -> None:
+    page.goto(f"{served.base}/web/periods/2025-03/rows/C-Y/crm")
+    api = served.get("/v1/rows/C-Y/crm/2025-03/explain").json()["row"]
+    assert api["availability_percent"] is None
+    assert api["credit_amount"] == "0.00"
+    text = page.locator("section.derivation").inner_text()
+    assert "Measured yearly: this month's availability counts on the annual row 2025" in text
+    page.click("section.derivation a[href='/web/periods/2025/rows/C-Y/crm']")
+    page.wait_for_load_state()
+    assert page.url.endswith("/web/periods/2025/rows/C-Y/crm")
+    assert figures(page)["availability_percent"] == "99.6119"
