@@ -128,7 +128,7 @@ def conditions(row: Row) -> Iterator[Condition]:
     if row.status != "provisional":
         return
     exposure = row.exposure
-    availability = row.service.availability
+    availability = row.availability_terms
     if exposure is not None and availability is not None:
         consumed = exposure.budget_consumed_percent
         if consumed is not None:

@@ -99,8 +99,14 @@ class Row:
     def key(self) -> RowKey:
         return RowKey(self.contract.contract_id, self.service.service_id, self.period.label)
 
+    @property
+    def availability_terms(self) -> AvailabilityTerms | None:
+        """The availability terms this row measures: none on a monthly row of a month
+        measured yearly (spec: sla-math §9), whose annual row measures them."""
+        return measured_terms(self.service, self.period)
+
     def as_dict(self) -> dict[str, Any]:
-        availability = self.service.availability
+        availability = self.availability_terms
         response = self.service.incident_response
         currency = self.contract.currency
         return {
@@ -143,6 +149,15 @@ class Row:
         from ledger.exposure import NO_EXPOSURE
 
         return NO_EXPOSURE if self.exposure is None else self.exposure.as_dict()
+
+
+def measured_terms(service: ServiceTerms, period: Period) -> AvailabilityTerms | None:
+    """`service`'s availability terms as a row of `period` measures them: a monthly row
+    measures monthly terms only, an annual row yearly ones (spec: sla-math §9)."""
+    terms = service.availability
+    if terms is None or terms.yearly != period.is_year:
+        return None
+    return terms
 
 
 def _seconds(microseconds: int | Fraction | None) -> str | None:
@@ -211,9 +226,40 @@ def row_status(closed_at: datetime | None) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class YearlyMonth:
+    """A month measured yearly for a service (spec: sla-math §9): its coverage and the
+    service's terms in force that month (whose fee it contributes to the annual basis)."""
+
+    period: Period
+    cover: Coverage
+    service: ServiceTerms
+
+
+@dataclass(frozen=True, slots=True)
 class Coverage:
+    """A row's window and covered range: `covered` from its first to its last covered
+    instant; `pieces`, when the coverage has gaps (an annual row whose months are not
+    all measured yearly), its disjoint parts; `months`, an annual row's months."""
+
     window: tuple[int, int]
     covered: tuple[int, int] | None
+    pieces: tuple[intervals.Interval, ...] = ()
+    months: tuple[YearlyMonth, ...] = ()
+
+    @property
+    def parts(self) -> tuple[intervals.Interval, ...]:
+        """The covered range as disjoint intervals."""
+        if self.pieces:
+            return self.pieces
+        return () if self.covered is None else (self.covered,)
+
+    @property
+    def covered_us(self) -> int:
+        return intervals.total(self.parts)
+
+    def touches(self, span: tuple[int, int]) -> bool:
+        """Whether a subject's time reaches into the covered range."""
+        return any(_overlaps(span, part) for part in self.parts)
 
     def first_day(self, timezone: str) -> date:
         """The first covered local day in the contract's `timezone`: the day whose terms
@@ -224,13 +270,51 @@ class Coverage:
 
 
 def coverage(contract: ContractState, period: Period) -> Coverage:
-    """`C = W ∩ [start of effective_from, start of effective_to)` (spec: sla-math §1)."""
+    """`C = W ∩ [start of effective_from, start of effective_to)` (spec: sla-math §1): of
+    a month, or of a whole year (the annual row's coverage is `annual_coverage`)."""
     window = period.window(contract.timezone)
     lo = max(window[0], local_midnight_us(contract.effective_from, contract.timezone))
     hi = window[1]
     if contract.effective_to is not None:
         hi = min(hi, local_midnight_us(contract.effective_to, contract.timezone))
     return Coverage(window, (lo, hi) if hi > lo else None)
+
+
+def yearly_months(contract: ContractState, year: Period) -> dict[str, list[YearlyMonth]]:
+    """The months of `year` measured yearly, per service: those whose terms in force
+    (§1) say `"window": "year"` for it (spec: sla-math §9)."""
+    found: dict[str, list[YearlyMonth]] = {}
+    for month in year.months():
+        cover = coverage(contract, month)
+        terms = terms_in_force(contract, cover)
+        if terms is None:
+            continue
+        for service in terms.services:
+            if service.availability is not None and service.availability.yearly:
+                found.setdefault(service.service_id, []).append(YearlyMonth(month, cover, service))
+    return found
+
+
+def annual_coverage(
+    contract: ContractState, year: Period, months: Sequence[YearlyMonth]
+) -> Coverage:
+    """The annual row's coverage: the union of the covered parts of its months, in the
+    window of the calendar year (spec: sla-math §9)."""
+    pieces = intervals.normalise(m.cover.covered for m in months if m.cover.covered is not None)
+    return Coverage(
+        window=year.window(contract.timezone),
+        covered=(pieces[0][0], pieces[-1][1]) if pieces else None,
+        pieces=tuple(pieces),
+        months=tuple(months),
+    )
+
+
+def row_coverage(contract: ContractState, period: Period, service_id: str) -> Coverage:
+    """The coverage of one row: the month's, or the annual row's for `service_id`."""
+    if not period.is_year:
+        return coverage(contract, period)
+    months = yearly_months(contract, period).get(service_id, [])
+    return annual_coverage(contract, period, months)
 
 
 def terms_in_force(contract: ContractState, cover: Coverage) -> TermsVersion | None:
@@ -244,7 +328,7 @@ def terms_in_force(contract: ContractState, cover: Coverage) -> TermsVersion | N
 def measured_range(cover: Coverage, horizon_us: int) -> list[intervals.Interval]:
     """The covered range, cut at the horizon when it falls inside (spec: §3)."""
     assert cover.covered is not None
-    return intervals.clip([cover.covered], -(2**62), horizon_us)
+    return intervals.clip(cover.parts, -(2**62), horizon_us)
 
 
 def compute_rows(
@@ -255,17 +339,35 @@ def compute_rows(
     incidents: Sequence[IncidentState],
     horizon_us: int,
 ) -> list[Row]:
-    """Every row of one contract in one period (one per service in the terms in force)."""
-    cover = coverage(contract, period)
-    terms = terms_in_force(contract, cover)
-    if terms is None:
-        return []
+    """Every row of one contract in one period: of a month, one per service in the terms
+    in force; of a year, one per service with a month measured yearly (spec: §1, §9)."""
     return [
         compute_row(
             contract, terms, service, period, cover, outages, maintenances, incidents, horizon_us
         )
-        for service in terms.services
+        for terms, service, cover in period_coverages(contract, period)
     ]
+
+
+def period_coverages(
+    contract: ContractState, period: Period
+) -> list[tuple[TermsVersion, ServiceTerms, Coverage]]:
+    """The rows `contract` has in `period`, each as its terms, service and coverage, by
+    service id: a month's services in the terms in force; a year's services measured
+    yearly in some month of it, each under the terms in force on its first covered day
+    (spec: sla-math §9)."""
+    if not period.is_year:
+        cover = coverage(contract, period)
+        terms = terms_in_force(contract, cover)
+        return [] if terms is None else [(terms, s, cover) for s in terms.services]
+    found = []
+    for service_id, months in sorted(yearly_months(contract, period).items()):
+        cover = annual_coverage(contract, period, months)
+        terms = terms_in_force(contract, cover)
+        assert terms is not None  # the terms of its first month, which name the service
+        service = next(s for s in terms.services if s.service_id == service_id)
+        found.append((terms, service, cover))
+    return found
 
 
 def compute_row(
@@ -284,32 +386,28 @@ def compute_row(
     """One row; with `trace`, `row.trace` records how each figure was derived."""
     assert cover.covered is not None
     window_start, window_end = cover.window
-    covered_start, covered_end = cover.covered
+    covered_end = cover.covered[1]
     row = Row(
         contract=contract,
         terms=terms,
         service=service,
         period=period,
         window_us=window_end - window_start,
-        covered_us=covered_end - covered_start,
+        covered_us=cover.covered_us,
     )
     row.event_ids.update(contract.event_ids)
 
     availability = response = None
-    if service.availability is not None:
-        availability = _availability(
-            row, service.availability, cover, outages, maintenances, horizon_us, trace
-        )
-    if service.incident_response is not None:
+    measured = row.availability_terms
+    if measured is not None:
+        availability = _availability(row, measured, cover, outages, maintenances, horizon_us, trace)
+    # An annual row has availability figures only (§9): incidents stay on the months.
+    if service.incident_response is not None and not period.is_year:
         response = _response(row, service, cover, incidents, horizon_us, trace)
 
-    # spec: sla-math §5
+    # spec: sla-math §5, §9
     summed = row.availability_credit_percent + row.response_credit_percent
-    fee = exact(service.monthly_fee_major)
-    # A fully covered row's basis is the fee itself (the common case: no arithmetic).
-    row.fee_basis_major = (
-        fee if row.covered_us == row.window_us else fee * row.covered_us / row.window_us
-    )
+    row.fee_basis_major = annual_fee(cover) if period.is_year else fee_basis(service, cover)
     row.credit_percent, owed, row.credit_amount_major = credit_owed(row, summed)
     if trace:
         from ledger.derivation import MoneyTrace, RowTrace
@@ -332,6 +430,20 @@ def compute_row(
         moment = horizon_us + 1
         row.changes_at_us = moment if row.changes_at_us is None else min(row.changes_at_us, moment)
     return row
+
+
+def fee_basis(service: ServiceTerms, cover: Coverage) -> Fraction:
+    """`monthly_fee × |C| / |W|`, exact (spec: sla-math §5)."""
+    fee = exact(service.monthly_fee_major)
+    covered, window = cover.covered_us, cover.window[1] - cover.window[0]
+    # A fully covered row's basis is the fee itself (the common case: no arithmetic).
+    return fee if covered == window else fee * covered / window
+
+
+def annual_fee(cover: Coverage) -> Fraction:
+    """An annual row's basis: the sum over its months of `monthly_fee × |C_m| / |W_m|`,
+    each month's fee from the terms in force that month (spec: sla-math §9), exact."""
+    return sum((fee_basis(month.service, month.cover) for month in cover.months), ZERO)
 
 
 def cause_excluded(outage: OutageState, terms: AvailabilityTerms) -> bool:
@@ -366,7 +478,7 @@ def _outage_fate(
 
     why = not_down(outage, terms, customer_id)
     found = outage.interval(horizon_us)
-    clipped = intervals.clip([found], *measured[0]) if found and measured else []
+    clipped = [p for part in measured for p in intervals.clip([found], *part)] if found else []
     down = intervals.subtract(clipped, list(excluded_set)) if why is None else []
     return OutageFate(outage, why, found, tuple(clipped), tuple(down))
 
@@ -423,7 +535,7 @@ def _availability(
                 continue
             if window.start_us is None or window.end_us is None:
                 continue
-            if not _overlaps((window.start_us, window.end_us), cover.covered):
+            if not cover.touches((window.start_us, window.end_us)):
                 continue
             row.event_ids.update(window.event_ids)
             if notice_sufficient(window, terms):
@@ -441,7 +553,7 @@ def _availability(
         if why == "other_customers" or why == "retracted":
             continue
         span = outage.interval(horizon_us)
-        if span is None or not _overlaps(span, cover.covered):
+        if span is None or not cover.touches(span):
             continue
         row.event_ids.update(outage.event_ids)
         if why == "cause_excluded":
@@ -455,7 +567,8 @@ def _availability(
 
     excluded_set: list[intervals.Interval] = []
     if excluded:
-        excluded_set = intervals.normalise(intervals.clip(excluded, *cover.covered))
+        merged = intervals.normalise(excluded)
+        excluded_set = [piece for part in cover.parts for piece in intervals.clip(merged, *part)]
         region = intervals.subtract(measured, excluded_set)
     else:
         region = measured

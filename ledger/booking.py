@@ -68,7 +68,10 @@ def memo(entry: CreditEntry) -> str:
     AUD"; without figures, "SLA credit of 10% for crm, March 2026: 1,200.00 AUD as a
     credit note"."""
     period = Period.from_label(entry.period)
-    month = f"{_MONTHS[period.month - 1]} {period.year}"
+    # An annual row (sla-math §9) is named by its year: "crm, year 2026".
+    month = (
+        f"year {period.year}" if period.is_year else f"{_MONTHS[period.month - 1]} {period.year}"
+    )
     figures = entry.memo_figures
     measured = None if figures is None else _measured(figures, entry.service_id, month)
     text = measured

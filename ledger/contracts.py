@@ -32,6 +32,12 @@ class AvailabilityTerms:
     excluded_causes: frozenset[str]
     maintenance_notice_us: int | None  # None: maintenance is never excluded
     min_downtime_us: int
+    # "month" or "year": the window availability is measured over (sla-math §9).
+    window: str = "month"
+
+    @property
+    def yearly(self) -> bool:
+        return self.window == "year"
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +115,7 @@ def _availability_terms(availability: Mapping[str, Any]) -> AvailabilityTerms:
         if availability.get("maintenance_notice") is None
         else to_microseconds(parse_duration(availability["maintenance_notice"])),
         min_downtime_us=int(availability.get("min_downtime_seconds") or 0) * 1_000_000,
+        window=availability.get("window") or "month",
     )
 
 

@@ -121,7 +121,7 @@ def expose(
     """The exposure of a provisional `row` computed at `horizon_us` from these subjects
     (the ones its figures were computed from)."""
     deadlines = row.response_deadlines
-    terms = row.service.availability
+    terms = row.availability_terms  # none on a monthly row of a month measured yearly (§9)
     changes = [to_us(d.respond_by) + 1 for d in deadlines]
     if terms is None:
         return Exposure(deadlines=deadlines, changes_at_us=min(changes, default=None))

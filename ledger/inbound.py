@@ -36,8 +36,10 @@ from pydantic import (
     Field,
     PlainSerializer,
     PlainValidator,
+    SerializerFunctionWrapHandler,
     Tag,
     ValidationError,
+    model_serializer,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -73,6 +75,7 @@ SUPPORTED_SCHEMA_VERSIONS: Final = (1,)
 CAUSES: Final = ("provider", "customer_caused", "force_majeure", "third_party")
 PRIORITIES: Final = ("P1", "P2", "P3", "P4")
 REMEDIES: Final = ("credit", "cash")
+WINDOWS: Final = ("month", "year")  # availability.window (sla-math §9)
 DOCUMENT: Final = "(document)"
 
 # Decimal strings: at most this many digits on either side of the point.
@@ -505,6 +508,7 @@ Timezone = Annotated[str, PlainValidator(_timezone)]
 Remedy = Annotated[str, PlainValidator(_one_of(REMEDIES))]
 Cause = Annotated[str, PlainValidator(_one_of(CAUSES))]
 Priority = Annotated[str, PlainValidator(_one_of(PRIORITIES))]
+Window = Annotated[str, PlainValidator(_one_of(WINDOWS))]
 PriorityKey = Annotated[str, PlainValidator(_key_of(PRIORITIES))]
 WeekdayKey = Annotated[str, PlainValidator(_key_of(WEEKDAYS))]
 NonNegativeInt = Annotated[int, PlainValidator(_non_negative_int)]
@@ -550,6 +554,17 @@ class Availability(_Strict):
     excluded_causes: Causes = Field(default_factory=list)
     maintenance_notice: Duration | None = None
     min_downtime_seconds: NonNegativeInt = 0
+    window: Window = "month"
+
+    @model_serializer(mode="wrap")
+    def _default_window_unsaid(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """The normal form names `window` only when it is "year": terms that never say
+        it keep the very bytes they had before the field existed (events.md "Additions":
+        a producer that never sends it is unaffected)."""
+        dumped = cast(dict[str, Any], handler(self))
+        if dumped.get("window") == "month":
+            del dumped["window"]
+        return dumped
 
 
 class WeeklySchedule(_Strict):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from ledger.attainment import Coverage, Row, compute_rows, coverage, row_status
+from ledger.attainment import Coverage, Row, compute_row, period_coverages, row_status
 from ledger.contracts import ContractState, fold_contract
 from ledger.events import InboundEvent, RecordedEvent
 from ledger.exposure import expose
@@ -114,11 +114,13 @@ def contract_rows(
 ) -> list[Row]:
     """One contract's rows of `period` with their status and, while provisional, their
     exposure (spec: sla-math §8)."""
-    rows = compute_rows(contract, period, outages, maintenances, incidents, horizon_us)
-    if rows:
-        cover = coverage(contract, period)
-        for row in rows:
-            settle(row, cover, outages, maintenances, horizon_us, closed_at)
+    rows = []
+    for terms, service, cover in period_coverages(contract, period):
+        row = compute_row(
+            contract, terms, service, period, cover, outages, maintenances, incidents, horizon_us
+        )
+        settle(row, cover, outages, maintenances, horizon_us, closed_at)
+        rows.append(row)
     return rows
 
 

@@ -15,10 +15,11 @@ before is checked in full. The rows' next moment of change with time alone is ke
 a due-time index (`record_alert_due`), so a periodic check reads only those.
 
 Provisional periods are the months not closed, from the first covered month to the
-latest month any window has begun in (`latest_begun`); a month not begun yet has no
-measured time, and nothing in it can be late. When a month begins, the first check after
-looks at all its rows (the latest month checked in full is kept, `ALERTED_MONTH`): an
-outage still open when it began reaches it with no event at all.
+latest month any window has begun in (`latest_begun`), and the years of those months not
+closed (their annual rows, sla-math §9: whatever reaches a month reaches its year); a
+month not begun yet has no measured time, and nothing in it can be late. When a month
+begins, the first check after looks at all its rows (the latest month checked in full is
+kept, `ALERTED_MONTH`): an outage still open when it began reaches it with no event at all.
 """
 
 from __future__ import annotations
@@ -169,6 +170,8 @@ def alert_plan(
     work: dict[str, set[str] | None] = {}
 
     def add(period: Period, contracts: Iterable[str] | None) -> None:
+        if not period.is_year:
+            add(period.year_period(), contracts)
         label = period.label
         if label in closes or period > last:
             return

@@ -63,6 +63,12 @@ def load_period_inputs(
     period's: a row only ever reads its own contract's subjects)."""
     recorded_by = to_us(as_of) if recorded_filter else None
     contracts = load_some_contracts(store, recorded_by, contract_ids)
+    scoped = contract_ids is not None
+    if period.is_year:
+        # Only a contract with terms measured yearly has annual rows (sla-math §9): the
+        # others are left out, and so are the subjects only they could see.
+        contracts = [c for c in contracts if yearly_somewhere(c)]
+        scoped = True
     closed_at = store.closes(recorded_by).get(period.label)
     return load_subjects(
         store,
@@ -71,7 +77,16 @@ def load_period_inputs(
         contracts,
         closed_at,
         recorded_filter=recorded_filter,
-        scoped=contract_ids is not None,
+        scoped=scoped,
+    )
+
+
+def yearly_somewhere(contract: ContractState) -> bool:
+    """Whether any terms version of `contract` measures a service yearly."""
+    return any(
+        service.availability is not None and service.availability.yearly
+        for version in contract.versions
+        for service in version.services
     )
 
 
@@ -99,8 +114,11 @@ def load_subjects(
     else:
         lo, hi = Period.window(period, "UTC")
         lo, hi = lo - MARGIN_US, hi + MARGIN_US
+    # Scoped to no contract at all (a year no contract measures yearly): nothing to read.
     near = [
-        e for kind in SUBJECT_KINDS for e in store.events_near(kind, lo, hi, recorded_by, scopes)
+        e
+        for kind in (SUBJECT_KINDS if scopes is None or scopes else ())
+        for e in store.events_near(kind, lo, hi, recorded_by, scopes)
     ]
     return fold_period(period, horizon_us, contracts, near, closed_at)
 

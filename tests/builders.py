@@ -65,6 +65,7 @@ def service(
     incident_response: dict[str, Any] | None = None,
     cap: str = "100",
     availability: bool = True,
+    window: str | None = None,
 ) -> dict[str, Any]:
     terms: dict[str, Any] = {
         "service_id": service_id,
@@ -79,6 +80,8 @@ def service(
             "maintenance_notice": notice,
             "min_downtime_seconds": min_downtime,
         }
+        if window is not None:
+            terms["availability"]["window"] = window
     if incident_response is not None:
         terms["incident_response"] = incident_response
     return terms

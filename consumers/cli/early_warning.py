@@ -13,6 +13,7 @@ from typing import Any
 from consumers import render
 from consumers.cli.common import READS_ONLY, as_of_instant, open_store, optional_period
 from consumers.cli.options import (
+    PERIOD_FORM,
     as_of_option,
     contract_option,
     format_option,
@@ -35,9 +36,9 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     exposure.add_argument(
         "--period",
-        metavar="YYYY-MM",
-        help="the period to show (YYYY-MM, a calendar month in each contract's own "
-        "timezone); default: the calendar month, in UTC, of the moment asked about",
+        metavar="PERIOD",
+        help=f"the period to show ({PERIOD_FORM}); default: the calendar month, in UTC, "
+        "of the moment asked about",
     )
     contract_option(exposure)
     as_of_option(exposure)

@@ -118,6 +118,8 @@ def _terms(doc: Mapping[str, Any]) -> list[str]:
         lines.append("Availability: no availability terms (no availability credit).")
     else:
         causes = ", ".join(a["excluded_causes"]) or "none"
+        if a.get("window") == "year":
+            lines.append("Availability is measured over the calendar year (an annual row).")
         floor = a["min_downtime_seconds"]
         lines.append(
             f"Availability: target {a['target_percent']}%; "
@@ -296,6 +298,16 @@ def _tier(t: Mapping[str, Any]) -> list[str]:
 def _availability(doc: Mapping[str, Any]) -> list[str]:
     a = doc["availability"]
     if a is None:
+        terms = doc["terms"]["service"]["availability"]
+        if terms is not None and terms.get("window") == "year" and "-" in doc["period"]:
+            year = doc["period"].split("-")[0]
+            return _section(
+                "Availability",
+                [
+                    "Measured yearly: this month's availability counts on the annual row "
+                    f"{year}, not here (no availability figures or credit on the month)."
+                ],
+            )
         return _section("Availability", ["The service has no availability terms."])
     lines = _maintenance(a["maintenance"], doc["contract"]["timezone"])
     outages = [line for o in a["outages"] for line in _outage(o)]

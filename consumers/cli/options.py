@@ -30,7 +30,10 @@ STORE_HELP = (
     f"else sqlite:///{DEFAULT_SQLITE_PATH}"
 )
 
-PERIOD_FORM = "YYYY-MM, a calendar month in each contract's own timezone"
+PERIOD_FORM = (
+    "YYYY-MM, a calendar month, or YYYY, a calendar year (its annual rows), in each "
+    "contract's own timezone"
+)
 
 
 def store_option(parser: argparse.ArgumentParser) -> None:
@@ -41,7 +44,7 @@ def period_option(parser: argparse.ArgumentParser, *, required: bool, meaning: s
     parser.add_argument(
         "--period",
         required=required,
-        metavar="YYYY-MM",
+        metavar="PERIOD",
         help=f"{meaning} ({PERIOD_FORM})" + ("" if required else "; default: every period"),
     )
 

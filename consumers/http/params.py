@@ -12,7 +12,7 @@ from projections.queries.as_of import INSTANT_FORMS, parse_moment
 from projections.queries.as_of import moment as resolve
 from projections.store import StoreReads
 
-PERIOD_RULE = "a calendar month YYYY-MM"
+PERIOD_RULE = "a calendar month YYYY-MM or a calendar year YYYY"
 MOMENT_RULE = INSTANT_FORMS
 
 

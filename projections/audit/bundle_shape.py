@@ -135,8 +135,8 @@ OPTIONAL_DECIMAL: Final = Kind(
     'a decimal string such as "12.50", or null', lambda v: v is None or _is_decimal(v)
 )
 PERIOD: Final = Kind(
-    'a period such as "2026-03"',
-    lambda v: isinstance(v, str) and re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", v) is not None,
+    'a period such as "2026-03" (a month) or "2026" (a year)',
+    lambda v: isinstance(v, str) and re.fullmatch(r"[0-9]{4}(-(0[1-9]|1[0-2]))?", v) is not None,
 )
 INSTANT: Final = Kind('a UTC instant such as "2026-04-01T00:00:00Z"', _is_instant)
 LIST: Final = Kind("a list", lambda v: isinstance(v, list))

@@ -43,8 +43,21 @@ def incidents(
             p
             for p in placements
             if (not unplaced_only or p.unplaced_reason is not None)
-            and (period is None or p.period == period.label)
+            and (period is None or _within(p.period, period))
         ],
+    )
+
+
+def _within(placed: str | None, period: Period) -> bool:
+    """Whether an incident placed in month `placed` is asked for: `period` is that month,
+    or its year (incidents count on the monthly rows, never on an annual one: sla-math
+    §9; asked for a year, they are its months' incidents)."""
+    if placed is None:
+        return False
+    return (
+        Period.from_label(placed).year_period() == period
+        if period.is_year
+        else placed == period.label
     )
 
 

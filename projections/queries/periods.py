@@ -11,6 +11,8 @@ Which periods are known, as of the moment T (only what was recorded by T counts)
   and its row of that month is already provisional). A month inside that range where
   no contract happens to be covered is listed too: the calendar of periods has no
   holes, and such a month simply has no rows;
+- every year in which a month so listed is measured yearly by some contract (the
+  period of its annual rows, sla-math §9);
 - plus every period with a close or a credit entry recorded by T, wherever it lies
   (what the ledger recorded is always listed).
 
@@ -25,10 +27,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from ledger.attainment import yearly_months
 from ledger.contracts import ContractState
 from ledger.periods import Period, local_date_of, to_us
 from ledger.timeformat import format_utc
-from projections.attainment import load_contracts
+from projections.attainment import load_contracts, yearly_somewhere
 from projections.queries import as_of
 from projections.queries.encoding import to_json
 from projections.store import StoreReads
@@ -90,7 +93,20 @@ def _calendar(contracts: list[ContractState], moment_us: int) -> list[Period]:
     while month <= current:
         months.append(month)
         month = month.next()
-    return months
+    # A year is a period too once a month of it listed is measured yearly by some
+    # contract (its annual rows, sla-math §9); listed right after its January.
+    years = {
+        Period.of_year(year)
+        for contract in contracts
+        if yearly_somewhere(contract)
+        for year in range(min(starts).year, current.year + 1)
+        if any(
+            m <= current and m >= min(starts)
+            for ms in yearly_months(contract, Period.of_year(year)).values()
+            for m in (y.period for y in ms)
+        )
+    }
+    return months + sorted(years)
 
 
 def periods_json(result: Periods) -> str:

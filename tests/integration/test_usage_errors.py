@@ -50,7 +50,8 @@ pytestmark = pytest.mark.integration
         ),
         (
             ["report", "--period", "\u0662\u0660\u0662\u0666-\u0661\u0660"],
-            '--period: period must be YYYY-MM (e.g. "2026-03"), got '
+            '--period: period must be YYYY-MM (a month, e.g. "2026-03") or YYYY (a year, '
+            'e.g. "2026"), got '
             '"\u0662\u0660\u0662\u0666-\u0661\u0660"',
         ),
     ],

@@ -859,6 +859,24 @@ REJECTED: list[tuple[str, object, str, str]] = [
         "must be >= 0",
     ),
     (
+        "availability window neither month nor year",
+        changed(SIGNED_DOC, *AVAILABILITY, "window", to="quarter"),
+        "payload.services[0].availability.window",
+        'must be one of "month", "year", got "quarter"',
+    ),
+    (
+        "availability window in capitals",
+        changed(SIGNED_DOC, *AVAILABILITY, "window", to="Year"),
+        "payload.services[0].availability.window",
+        'got "Year"',
+    ),
+    (
+        "availability window as null",
+        changed(SIGNED_DOC, *AVAILABILITY, "window", to=None),
+        "payload.services[0].availability.window",
+        "must be",
+    ),
+    (
         "min downtime as a string",
         changed(SIGNED_DOC, *AVAILABILITY, "min_downtime_seconds", to="60"),
         "payload.services[0].availability.min_downtime_seconds",

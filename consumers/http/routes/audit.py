@@ -98,7 +98,7 @@ def audit_verify(request: Request, checkpoint: Checkpoints = None) -> Response:
 )
 def audit_export(
     request: Request,
-    period: Annotated[str, period_query("The period to bundle, YYYY-MM.")],
+    period: Annotated[str, period_query("The period to bundle, YYYY-MM or YYYY.")],
     checkpoint: Checkpoints = None,
 ) -> Response:
     return bundle_download(request, params.period(period), _anchors(checkpoint))

@@ -25,7 +25,7 @@ ComputePage = Callable[[StoreSnapshot], Answer]
 
 # The forms of a period and of a moment, documented for clients (and for generated
 # tests); the values are read by `params`, whose messages name the rule broken.
-PERIOD_FORM = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+PERIOD_FORM = r"^[0-9]{4}(-(0[1-9]|1[0-2]))?$"
 MOMENT_FORM = (
     r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])"
     r"(T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?Z)?$"
@@ -49,7 +49,7 @@ def period_query(description: str) -> Any:
 PeriodPath = Annotated[
     str,
     Path(
-        description="A calendar month, YYYY-MM.",
+        description="A calendar month, YYYY-MM, or a calendar year, YYYY (its annual rows).",
         examples=["2026-03"],
         json_schema_extra=formed(PERIOD_FORM),
     ),

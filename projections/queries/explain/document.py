@@ -29,6 +29,7 @@ from ledger.attainment import (
     Row,
     compute_row,
     coverage,
+    row_coverage,
     terms_in_force,
 )
 from ledger.business_time import calendar_for
@@ -96,8 +97,13 @@ def locate(
     """
     if contract is None:
         raise RowNotFoundError(f"contract {contract_id} is not known (no contract.signed recorded)")
-    cover = coverage(contract, period)
+    cover = row_coverage(contract, period, service_id)
     if cover.covered is None:
+        if period.is_year and coverage(contract, period).covered is not None:
+            raise RowNotFoundError(
+                f"contract {contract_id} has no annual row for service {service_id} in "
+                f"{period.label}: no month of it is measured yearly for that service"
+            )
         raise RowNotFoundError(f"contract {contract_id} has no coverage in {period.label}")
     terms = terms_in_force(contract, cover)
     if terms is None:
@@ -134,6 +140,8 @@ def _availability_clauses(terms: AvailabilityTerms) -> dict[str, Any]:
         if terms.maintenance_notice_us is None
         else exact_seconds(terms.maintenance_notice_us),
         "min_downtime_seconds": exact_seconds(terms.min_downtime_us),
+        # Said only when yearly (sla-math §9), as the terms themselves say it.
+        **({"window": terms.window} if terms.yearly else {}),
     }
 
 
@@ -196,7 +204,14 @@ def coverage_facts(
 ) -> dict[str, Any]:
     assert cover.covered is not None
     window, covered = cover.window, cover.covered
-    if covered == window:
+    parts = list(cover.parts)
+    if cover.months:
+        labels = ", ".join(m.period.label for m in cover.months)
+        reason = (
+            "an annual row covers the covered parts of the months of its year measured "
+            f"yearly for its service (sla-math §9): {labels}"
+        )
+    elif covered == window:
         reason = "the contract covers the whole month"
     else:
         reason = (
@@ -206,7 +221,7 @@ def coverage_facts(
         )
     if not measured_range:
         measured_note = "the horizon is before the covered period: nothing is measured yet"
-    elif measured_range[0] != covered:
+    elif list(measured_range) != parts:
         measured_note = "the horizon falls inside the period: measurement stops at the horizon"
     else:
         measured_note = "the whole covered period is measured"
@@ -214,8 +229,16 @@ def coverage_facts(
         "timezone": contract.timezone,
         "window": interval_shown(*window),
         "covered": interval_shown(*covered),
-        "pro_rated": covered != window,
+        "pro_rated": cover.covered_us != window[1] - window[0],
         "reason": reason,
+        **(
+            {
+                "covered_parts": [interval_shown(*part) for part in parts],
+                "months_measured_yearly": [m.period.label for m in cover.months],
+            }
+            if cover.months
+            else {}
+        ),
         "horizon": instant(horizon_us),
         "measured_range": interval_shown(*measured_range[0]) if measured_range else None,
         "measured_range_reason": measured_note,
@@ -366,8 +389,9 @@ def response_facts(
 # -- money ---------------------------------------------------------------------------
 
 
-def money_facts(row: Row, money: MoneyTrace) -> dict[str, Any]:
-    """§5: the credit percent and its cap, fee pro-rating, and the one rounding."""
+def money_facts(row: Row, money: MoneyTrace, cover: Coverage | None = None) -> dict[str, Any]:
+    """§5: the credit percent and its cap, fee pro-rating, and the one rounding; an
+    annual row's fee basis summed over its months (§9)."""
     currency = row.contract.currency
     places = minor_units(currency)
     fee_basis, amount = money.fee_basis_major, money.owed_major
@@ -387,9 +411,19 @@ def money_facts(row: Row, money: MoneyTrace) -> dict[str, Any]:
         f"{row.response_credit_percent}% = {summed}%, cap {cap}%) = {percent}%",
         "monthly_fee": str(row.service.monthly_fee_major),
         "fee_basis": money_value(fee_basis, currency),
-        "arithmetic_fee_basis": f"fee basis = {row.service.monthly_fee_major} {currency} × covered "
-        f"{seconds_text(row.covered_us)} / window {seconds_text(row.window_us)} = "
-        f"{digits(fee_basis)} → {to_minor_unit(fee_basis, currency)} {currency}",
+        "arithmetic_fee_basis": (
+            f"fee basis = {row.service.monthly_fee_major} {currency} × covered "
+            f"{seconds_text(row.covered_us)} / window {seconds_text(row.window_us)}"
+            if cover is None or not cover.months
+            else "fee basis = Σ over the months measured yearly of monthly fee × covered / "
+            "window: "
+            + " + ".join(
+                f"{m.service.monthly_fee_major} × {seconds_text(m.cover.covered_us)} / "
+                f"{seconds_text(m.cover.window[1] - m.cover.window[0])} ({m.period.label})"
+                for m in cover.months
+            )
+        )
+        + f" = {digits(fee_basis)} → {to_minor_unit(fee_basis, currency)} {currency}",
         "credit_amount": money_value(amount, currency),
         "arithmetic_amount": f"credit amount = {digits(fee_basis)} {currency} × {percent}% = "
         f"{digits(amount)} → {money.credit_amount_major} {currency} ({rounding}; computed from "
@@ -447,10 +481,10 @@ def explain_row(
         "terms": terms_facts(terms, service, first_day),
         "coverage": coverage_facts(contract, cover, derivation.measured_range, horizon_us),
         "availability": None
-        if service.availability is None or derivation.availability is None
+        if row.availability_terms is None or derivation.availability is None
         else availability_facts(
             row,
-            service.availability,
+            row.availability_terms,
             derivation.availability,
             maintenances,
             horizon_us,
@@ -460,7 +494,7 @@ def explain_row(
         "incident_response": None
         if service.incident_response is None or derivation.response is None
         else response_facts(row, service.incident_response, derivation.response, histories),
-        "money": money_facts(row, derivation.money),
+        "money": money_facts(row, derivation.money, cover),
         "exposure": None if row.exposure is None else row.exposure.derivation(),
         "row": row.as_dict(),
         **basis_facts(row.key, row),

@@ -57,7 +57,7 @@ from consumers.http.web.timeline.model import (
     Wait,
 )
 from consumers.http.web.timeline.names import NAMED, named
-from consumers.http.web.timeline.scale import local_days, us, zone_names
+from consumers.http.web.timeline.scale import local_days, month_bands, us, zone_names
 from consumers.http.web.timeline.summary import summary
 from consumers.http.web.timeline.words import SHORT_WORDS, STATUS_WORDS
 from ledger.periods import Period
@@ -100,21 +100,20 @@ def timeline(document: Mapping[str, Any]) -> Timeline:
         builder.lane("Nothing happened")
     scale, window, timezone = builder.scale, builder.window, builder.timezone
     coverage = document["coverage"]
-    covered = (us(coverage["covered"]["start"]), us(coverage["covered"]["end"]))
+    # An annual row's coverage may have gaps (months measured monthly): its parts.
+    parts = coverage.get("covered_parts") or [coverage["covered"]]
     uncovered = []
-    if covered[0] > window[0]:
-        uncovered.append(
-            Span(scale.x(window[0]), scale.x(covered[0]), "not covered by the contract")
-        )
-    if covered[1] < window[1]:
-        uncovered.append(
-            Span(scale.x(covered[1]), scale.x(window[1]), "not covered by the contract")
-        )
+    cursor = window[0]
+    for part in [*((us(p["start"]), us(p["end"])) for p in parts), (window[1], window[1])]:
+        if part[0] > cursor:
+            uncovered.append(Span(scale.x(cursor), scale.x(part[0]), _uncovered_words(coverage)))
+        cursor = max(cursor, part[1])
     horizon = us(coverage["horizon"])
     inside = window[0] < horizon < window[1]
     days = local_days(scale, window, timezone)
     period = document["period"]
-    month = f"{Period.from_label(period).first_day:%B %Y}"
+    asked = Period.from_label(period)
+    month = f"the year {asked.year}" if asked.is_year else f"{asked.first_day:%B %Y}"
     zones = zone_names(window, days, timezone)
     order = {kind: index for index, kind in enumerate(KINDS)}
     marks = sorted(named(builder.marks), key=lambda m: (us(m.start), order[m.kind], m.id))
@@ -138,4 +137,11 @@ def timeline(document: Mapping[str, Any]) -> Timeline:
         horizon=coverage["horizon"],
         horizon_x=scale.x(horizon) if inside else None,
         summary=summary(builder, month, zones),
+        months=tuple(month_bands(scale, asked, timezone)) if asked.is_year else (),
     )
+
+
+def _uncovered_words(coverage: Mapping[str, Any]) -> str:
+    if coverage.get("months_measured_yearly"):
+        return "not covered by the annual row: not in force, or measured monthly"
+    return "not covered by the contract"

@@ -183,6 +183,29 @@ class Wait:
 
 
 @dataclass(frozen=True, slots=True)
+class MonthBand:
+    """A month of a year's timeline (an annual row, sla-math §9): a band from its local
+    midnight on the 1st to the next, shaded on alternate months, named on the axis."""
+
+    first_day: date
+    x: Decimal
+    x_end: Decimal
+    shaded: bool
+
+    @property
+    def label(self) -> str:
+        return f"{self.first_day:%b}"
+
+    @property
+    def middle(self) -> Decimal:
+        return round_half_even(Fraction(self.x + self.x_end) / 2, 2)
+
+    @property
+    def title(self) -> str:
+        return f"{self.first_day:%B %Y}"
+
+
+@dataclass(frozen=True, slots=True)
 class Timeline:
     period: str
     month: str  # e.g. "October 2026"
@@ -201,6 +224,8 @@ class Timeline:
     horizon: str
     horizon_x: Decimal | None
     summary: str
+    # A year's chart (an annual row) is banded by month instead of ticked by day.
+    months: tuple[MonthBand, ...] = ()
 
     @property
     def chart_top(self) -> Decimal:

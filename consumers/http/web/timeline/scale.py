@@ -10,9 +10,9 @@ from decimal import Decimal
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
-from consumers.http.web.timeline.model import WIDTH, Day
+from consumers.http.web.timeline.model import WIDTH, Day, MonthBand
 from ledger.money import round_half_even
-from ledger.periods import from_us, local_date_of, local_midnight_us, to_us
+from ledger.periods import Period, from_us, local_date_of, local_midnight_us, to_us
 from ledger.timeformat import format_utc, parse_utc
 
 
@@ -63,6 +63,16 @@ def local_days(scale: Scale, window: tuple[int, int], timezone: str) -> list[Day
         found.append(Day(day, scale.x(start), scale.x(end), hours, day.weekday() >= 5))
         day += timedelta(days=1)
     return found
+
+
+def month_bands(scale: Scale, year: Period, timezone: str) -> list[MonthBand]:
+    """A year's months as bands, each from its true local midnight on the 1st (the
+    rule the months' own windows are cut by), alternate ones shaded."""
+    return [
+        MonthBand(month.first_day, scale.x(start), scale.x(end), index % 2 == 1)
+        for index, month in enumerate(year.months())
+        for start, end in [month.window(timezone)]
+    ]
 
 
 def zone_names(window: tuple[int, int], days: Sequence[Day], timezone: str) -> str:
