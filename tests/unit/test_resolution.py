@@ -1,0 +1,413 @@
+"""Resolution targets and pauses (spec: sla-math.md §11, worked example 12)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ledger.business_time import BusinessCalendar
+from ledger.events import InboundEvent
+from ledger.incidents import (
+    IncidentState,
+    ResolutionJudgement,
+    fold_incident,
+    judge,
+    judge_resolution,
+    resolution_missed_at,
+    tally_resolutions,
+)
+from ledger.timeformat import format_utc
+from tests.unit.test_incidents import (
+    MON_FRI,
+    TARGETS,
+    ev,
+    opened,
+    reprioritized,
+    resolved,
+    responded,
+    t,
+)
+
+HOUR = 3_600_000_000
+RESOLUTION = {"P1": timedelta(hours=4), "P2": timedelta(hours=8), "P3": timedelta(days=1)}
+FAR = t("2027-01-01T00:00:00Z")
+# Mon-Fri 08:00-18:00 with Friday 6 March 2026 a holiday.
+WITH_HOLIDAY = BusinessCalendar(
+    "UTC",
+    {
+        "weekly": {d: [["08:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri")},
+        "holidays": ["2026-03-06"],
+    },
+)
+
+
+def paused(
+    n: int, at: str, occurred: str | None = None, reason: str = "waiting on the customer"
+) -> InboundEvent:
+    return ev(n, "incident.paused", occurred or at, at=at, reason=reason)
+
+
+def resumed(n: int, at: str, occurred: str | None = None) -> InboundEvent:
+    return ev(n, "incident.resumed", occurred or at, at=at)
+
+
+def judged(
+    events: list[InboundEvent],
+    horizon: datetime = FAR,
+    calendar: BusinessCalendar = MON_FRI,
+) -> ResolutionJudgement:
+    judgement = judge_resolution(fold_incident(events), RESOLUTION, calendar, horizon)
+    assert judgement is not None
+    return judgement
+
+
+# -- worked example 12 ------------------------------------------------------------------
+
+
+def example_12() -> list[InboundEvent]:
+    return [
+        opened(1, "2026-03-02T09:00:00Z", "P2"),
+        paused(2, "2026-03-02T11:00:00Z"),
+        resumed(3, "2026-03-03T10:00:00Z"),
+        resolved(4, "2026-03-03T16:00:00Z"),
+    ]
+
+
+def test_worked_example_12_is_met() -> None:
+    judgement = judged(example_12())
+    assert judgement.business_us == 17 * HOUR
+    assert judgement.paused_us == 9 * HOUR
+    assert judgement.resolution_us == 8 * HOUR
+    assert judgement.target_us == 8 * HOUR
+    assert judgement.status == "met"
+    [span] = judgement.paused
+    assert (span.start, span.end) == (t("2026-03-02T11:00:00Z"), t("2026-03-03T10:00:00Z"))
+    assert span.removed_us == 9 * HOUR
+    # Monday 11:00-18:00 and Tuesday 08:00-10:00.
+    assert len(span.removed_pieces) == 2
+
+
+def test_worked_example_12_one_microsecond_later_is_missed() -> None:
+    events = [*example_12()[:3], resolved(4, "2026-03-03T16:00:00.000001Z")]
+    judgement = judged(events)
+    assert judgement.resolution_us == 8 * HOUR + 1
+    assert judgement.status == "missed"
+
+
+def test_worked_example_12_without_the_pause_is_missed() -> None:
+    events = [example_12()[0], example_12()[3]]
+    assert judged(events).resolution_us == 17 * HOUR
+    assert judged(events).status == "missed"
+
+
+# -- the rules --------------------------------------------------------------------------
+
+
+def test_the_last_resolution_in_event_order_counts() -> None:
+    events = [
+        opened(1, "2026-03-02T09:00:00Z", "P2"),
+        resolved(2, "2026-03-02T10:00:00Z", occurred="2026-03-02T10:00:00Z"),
+        # Reopened and resolved again: the later event counts, not the earlier instant.
+        resolved(3, "2026-03-03T12:00:00Z", occurred="2026-03-03T12:00:00Z"),
+    ]
+    assert judged(events).measured_to == t("2026-03-03T12:00:00Z")
+    assert judged(events).status == "missed"  # 9 h + 4 h
+    # Ties on occurred_at: the greater event_id is later.
+    events = [
+        opened(1, "2026-03-02T09:00:00Z", "P2"),
+        resolved(9, "2026-03-02T10:00:00Z", occurred="2026-03-04T00:00:00Z"),
+        resolved(3, "2026-03-03T12:00:00Z", occurred="2026-03-04T00:00:00Z"),
+    ]
+    assert judged(events).measured_to == t("2026-03-02T10:00:00Z")
+    assert judged(events).status == "met"
+
+
+def test_unresolved_is_pending_until_over_target_then_missed() -> None:
+    events = [opened(1, "2026-03-02T09:00:00Z", "P1")]
+    assert judged(events, t("2026-03-02T13:00:00Z")).status == "pending"
+    assert judged(events, t("2026-03-02T13:00:00.000001Z")).status == "missed"
+    judgement = judged(events, t("2026-03-02T10:00:00Z"))
+    assert resolution_missed_at(judgement, MON_FRI) == t("2026-03-02T13:00:00.000001Z")
+
+
+def test_an_open_pause_ends_at_the_horizon_and_stops_the_clock() -> None:
+    events = [opened(1, "2026-03-02T09:00:00Z", "P1"), paused(2, "2026-03-02T12:00:00Z")]
+    judgement = judged(events, t("2026-03-20T00:00:00Z"))
+    assert judgement.resolution_us == 3 * HOUR
+    assert judgement.status == "pending"
+    [span] = judgement.paused
+    assert span.end == t("2026-03-20T00:00:00Z")
+    # Paused with no resume: time alone never makes it missed.
+    assert resolution_missed_at(judgement, MON_FRI) is None
+
+
+def test_an_open_pause_ends_at_the_resolution() -> None:
+    events = [
+        opened(1, "2026-03-02T09:00:00Z", "P1"),
+        paused(2, "2026-03-02T12:00:00Z"),
+        resolved(3, "2026-03-03T12:00:00Z"),
+    ]
+    judgement = judged(events)
+    assert judgement.paused[0].end == t("2026-03-03T12:00:00Z")
+    assert judgement.resolution_us == 3 * HOUR
+    assert judgement.status == "met"
+
+
+def test_a_resume_after_the_horizon_counts_once_the_horizon_reaches_it() -> None:
+    events = [
+        opened(1, "2026-03-02T09:00:00Z", "P1"),
+        paused(2, "2026-03-02T12:00:00Z"),
+        resumed(3, "2026-03-04T08:00:00Z"),
+    ]
+    judgement = judged(events, t("2026-03-03T00:00:00Z"))
+    assert judgement.status == "pending"
+    # 3 h before the pause, 1 h after the resume: over at Wednesday 09:00 and a microsecond.
+    assert resolution_missed_at(judgement, MON_FRI) == t("2026-03-04T09:00:00.000001Z")
+    assert judged(events, t("2026-03-04T09:00:00Z")).status == "pending"
+    assert judged(events, t("2026-03-04T09:00:00.000001Z")).status == "missed"
+
+
+def test_nested_pauses_and_stray_resumes() -> None:
+    events = [
+        opened(1, "2026-03-02T08:00:00Z", "P2"),
+        resumed(2, "2026-03-02T09:00:00Z"),  # nothing open: changes nothing
+        paused(3, "2026-03-02T10:00:00Z"),
+        paused(4, "2026-03-02T11:00:00Z"),  # one is open: changes nothing
+        resumed(5, "2026-03-02T12:00:00Z"),
+        resumed(6, "2026-03-02T13:00:00Z"),  # nothing open again
+        resolved(7, "2026-03-02T18:00:00Z"),
+    ]
+    judgement = judged(events)
+    assert [(s.start, s.end) for s in judgement.paused] == [
+        (t("2026-03-02T10:00:00Z"), t("2026-03-02T12:00:00Z"))
+    ]
+    assert judgement.resolution_us == 8 * HOUR
+
+
+def test_ties_on_at_put_pauses_before_resumes() -> None:
+    # A resume and a pause at the same instant: the pause goes first, so the resume
+    # closes it at once and nothing is paused, whatever order they arrived in.
+    events = [
+        opened(1, "2026-03-02T08:00:00Z", "P2"),
+        resumed(2, "2026-03-02T10:00:00Z", occurred="2026-03-02T09:00:00Z"),
+        paused(3, "2026-03-02T10:00:00Z", occurred="2026-03-02T11:00:00Z"),
+        resolved(4, "2026-03-02T18:00:00Z"),
+    ]
+    judgement = judged(events)
+    assert [(s.start, s.end) for s in judgement.paused] == [
+        (t("2026-03-02T10:00:00Z"), t("2026-03-02T10:00:00Z"))
+    ]
+    assert judgement.paused_us == 0
+    assert judgement.resolution_us == 10 * HOUR
+
+
+def test_a_pause_before_opening_removes_only_what_follows_the_opening() -> None:
+    events = [
+        opened(1, "2026-03-02T10:00:00Z", "P2"),
+        paused(2, "2026-03-02T08:00:00Z"),
+        resumed(3, "2026-03-02T12:00:00Z"),
+        resolved(4, "2026-03-02T18:00:00Z"),
+    ]
+    judgement = judged(events)
+    assert judgement.paused_us == 2 * HOUR
+    assert judgement.resolution_us == 6 * HOUR
+
+
+def test_priority_used_is_the_latest_set_at_or_before_the_resolution() -> None:
+    base = [opened(1, "2026-03-02T09:00:00Z", "P1"), resolved(2, "2026-03-02T14:00:00Z")]
+    # P1 (4 h): 5 h is missed; reprioritised to P2 (8 h) before the resolution: met.
+    assert judged(base).status == "missed"
+    before = [*base, reprioritized(3, "2026-03-02T13:00:00Z", "P2")]
+    assert judged(before).priority == "P2"
+    assert judged(before).status == "met"
+    exactly = [*base, reprioritized(3, "2026-03-02T14:00:00Z", "P2")]
+    assert judged(exactly).priority == "P2"
+    after = [*base, reprioritized(3, "2026-03-02T15:00:00Z", "P2")]
+    assert judged(after).priority == "P1"
+    # Unresolved: the latest.
+    unresolved = [base[0], reprioritized(3, "2026-03-09T15:00:00Z", "P3")]
+    assert judged(unresolved, t("2026-03-03T00:00:00Z")).priority == "P3"
+
+
+def test_a_priority_without_resolution_target_is_not_counted() -> None:
+    events = [opened(1, "2026-03-02T09:00:00Z", "P4"), resolved(2, "2026-03-20T09:00:00Z")]
+    judgement = judged(events)
+    assert judgement.status is None
+    figures = tally_resolutions([judgement], MON_FRI)
+    assert (figures.met, figures.missed, figures.pending) == (0, 0, 0)
+    assert figures.attainment_percent is None
+
+
+def test_pauses_do_not_affect_the_response_clock() -> None:
+    base = [opened(1, "2026-03-02T09:00:00Z", "P1"), responded(2, "2026-03-02T09:20:00Z")]
+    with_pause = [*base, paused(3, "2026-03-02T09:01:00Z"), resumed(4, "2026-03-02T09:30:00Z")]
+    plain = judge(fold_incident(base), TARGETS, MON_FRI, FAR)
+    paused_one = judge(fold_incident(with_pause), TARGETS, MON_FRI, FAR)
+    assert plain is not None
+    assert paused_one is not None
+    assert plain.business_us == paused_one.business_us == 20 * 60_000_000
+    assert plain.status == paused_one.status == "missed"
+
+
+def test_tally_and_attainment() -> None:
+    met = judged(example_12())
+    missed = judged([example_12()[0], example_12()[3]])
+    pending = judged([opened(1, "2026-03-02T09:00:00Z", "P3")], t("2026-03-02T10:00:00Z"))
+    figures = tally_resolutions([met, missed, missed, pending], MON_FRI)
+    assert (figures.met, figures.missed, figures.pending) == (1, 2, 1)
+    assert figures.attainment_percent is not None
+    assert figures.attainment_percent * 3 == 100
+    # P3 is one (24 h) day of business time: 09:00 Monday plus 24 business hours.
+    assert figures.changes_at == t("2026-03-04T13:00:00.000001Z")
+
+
+def test_a_pause_across_a_weekend_and_a_holiday_removes_only_business_time() -> None:
+    # Opened Thursday 5 March 16:00; paused 17:00; Friday 6 March is a holiday; resumed
+    # Monday 9 March 09:00; resolved 12:00. Business time: Thursday 16:00-18:00 and
+    # Monday 08:00-12:00, 6 h; the pause removes Thursday 17:00-18:00 and Monday
+    # 08:00-09:00, 2 h (Friday, the weekend and the nights remove nothing): 4 h.
+    events = [
+        opened(1, "2026-03-05T16:00:00Z", "P1"),
+        paused(2, "2026-03-05T17:00:00Z"),
+        resumed(3, "2026-03-09T09:00:00Z"),
+        resolved(4, "2026-03-09T12:00:00Z"),
+    ]
+    judgement = judged(events, calendar=WITH_HOLIDAY)
+    assert judgement.business_us == 6 * HOUR
+    assert judgement.paused_us == 2 * HOUR
+    assert judgement.resolution_us == 4 * HOUR
+    assert judgement.status == "met"
+
+
+# -- properties -------------------------------------------------------------------------
+
+START = t("2026-03-02T00:00:00Z")  # a Monday
+
+
+def minutes(n: int) -> str:
+    return format_utc(START + timedelta(minutes=n))
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> list[InboundEvent]:
+    """One incident's events: an opening, maybe resolutions, pauses and resumes, with
+    few distinct instants so that ties are common."""
+    span = 14 * 24 * 60
+    events = [
+        opened(
+            0, minutes(draw(st.integers(0, span // 2))), draw(st.sampled_from(["P1", "P2", "P3"]))
+        )
+    ]
+    kinds = draw(
+        st.lists(st.sampled_from(["paused", "resumed", "resolved", "reprioritized"]), max_size=8)
+    )
+    for n, kind in enumerate(kinds, start=1):
+        at = minutes(draw(st.integers(0, span // 60)) * 60)
+        occurred = minutes(draw(st.integers(0, 3)))
+        n_id = draw(st.integers(0, 2)) * 100 + n
+        if kind == "paused":
+            events.append(paused(n_id, at, occurred))
+        elif kind == "resumed":
+            events.append(resumed(n_id, at, occurred))
+        elif kind == "resolved":
+            events.append(resolved(n_id, at, occurred))
+        else:
+            events.append(reprioritized(n_id, at, draw(st.sampled_from(["P1", "P2"])), occurred))
+    return events
+
+
+@settings(max_examples=200, deadline=None)
+@given(histories(), st.randoms(use_true_random=False), st.integers(0, 21 * 24))
+def test_the_order_of_one_incident_s_events_does_not_matter(
+    events: list[InboundEvent], rnd: Any, hours: int
+) -> None:
+    shuffled = list(events)
+    rnd.shuffle(shuffled)
+    horizon = START + timedelta(hours=hours)
+    assert fold_incident(shuffled) == fold_incident(events)
+    assert judged(shuffled, horizon, WITH_HOLIDAY) == judged(events, horizon, WITH_HOLIDAY)
+
+
+@settings(max_examples=200, deadline=None)
+@given(histories(), st.integers(0, 21 * 24))
+def test_pauses_never_increase_resolution_time(events: list[InboundEvent], hours: int) -> None:
+    horizon = START + timedelta(hours=hours)
+    without = [e for e in events if e.type not in ("incident.paused", "incident.resumed")]
+    with_pauses = judged(events, horizon, WITH_HOLIDAY)
+    plain = judged(without, horizon, WITH_HOLIDAY)
+    assert 0 <= with_pauses.resolution_us <= plain.resolution_us
+    assert with_pauses.business_us == plain.business_us
+    assert with_pauses.resolution_us == plain.resolution_us - with_pauses.paused_us
+
+
+# Non-business instants of the first two weeks of March 2026 under WITH_HOLIDAY, as
+# (start, length in minutes) ranges: nights, the weekends and the holiday.
+def _closed_ranges() -> list[tuple[datetime, int]]:
+    ranges = []
+    for day in range(14):
+        midnight = START + timedelta(days=day)
+        if midnight.weekday() >= 5 or midnight.date().isoformat() == "2026-03-06":
+            ranges.append((midnight, 24 * 60))
+        else:
+            ranges.append((midnight, 8 * 60))
+            ranges.append((midnight + timedelta(hours=18), 6 * 60))
+    return ranges
+
+
+CLOSED = _closed_ranges()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    histories(),
+    st.integers(0, len(CLOSED) - 1),
+    st.integers(0, 24 * 60),
+    st.integers(0, 24 * 60),
+    st.integers(0, 21 * 24),
+)
+def test_a_pause_in_non_business_time_removes_nothing(
+    events: list[InboundEvent], which: int, a: int, b: int, hours: int
+) -> None:
+    start, length = CLOSED[which]
+    lo, hi = sorted((min(a, length), min(b, length)))
+    without = [e for e in events if e.type not in ("incident.paused", "incident.resumed")]
+    extra = [
+        paused(900, format_utc(start + timedelta(minutes=lo))),
+        resumed(901, format_utc(start + timedelta(minutes=hi))),
+    ]
+    horizon = START + timedelta(hours=hours)
+    with_pause = judged([*without, *extra], horizon, WITH_HOLIDAY)
+    plain = judged(without, horizon, WITH_HOLIDAY)
+    assert with_pause.paused_us == 0
+    assert with_pause.resolution_us == plain.resolution_us
+    assert with_pause.status == plain.status
+
+
+@settings(max_examples=150, deadline=None)
+@given(histories(), st.integers(0, 14 * 24))
+def test_missed_at_is_the_first_horizon_over_the_target(
+    events: list[InboundEvent], hours: int
+) -> None:
+    """With no new event, a pending incident is pending one microsecond before
+    `resolution_missed_at` and missed at it."""
+    unresolved = [e for e in events if e.type != "incident.resolved"]
+    horizon = START + timedelta(hours=hours)
+    judgement = judged(unresolved, horizon, WITH_HOLIDAY)
+    if judgement.status != "pending":
+        return
+    at = resolution_missed_at(judgement, WITH_HOLIDAY)
+    if at is None:
+        later = judged(unresolved, horizon + timedelta(days=60), WITH_HOLIDAY)
+        assert later.status == "pending"
+        return
+    assert at > horizon
+    assert judged(unresolved, at - timedelta(microseconds=1), WITH_HOLIDAY).status == "pending"
+    assert judged(unresolved, at, WITH_HOLIDAY).status == "missed"
+
+
+def test_state_defaults_keep_old_constructors() -> None:
+    state = IncidentState("I", "C", "S", None, (), None, None, ())
+    assert state.pauses() == ()
