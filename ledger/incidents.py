@@ -112,6 +112,7 @@ class IncidentState:
     resolved_at: datetime | None
     event_ids: tuple[str, ...]
     pause_marks: tuple[PauseMark, ...] = ()
+    resolved_by: str | None = None  # the event id of the resolution (`resolved_at`'s)
 
     def pauses(self) -> tuple[Pause, ...]:
         """The paused intervals (spec §11): the marks in order; a pause opens an interval
@@ -165,6 +166,7 @@ def fold_incident(events: Sequence[InboundEvent]) -> IncidentState:
     reprioritizations: list[PriorityChange] = []
     first_response_at: datetime | None = None
     resolved_at: datetime | None = None
+    resolved_by: str | None = None
     marks: list[PauseMark] = []
     for event in ordered:
         payload = event.payload
@@ -190,6 +192,7 @@ def fold_incident(events: Sequence[InboundEvent]) -> IncidentState:
                 first_response_at = responded_at
         elif event.type == "incident.resolved":
             resolved_at = parse_utc(str(payload["resolved_at"]))
+            resolved_by = event.event_id
         else:  # incident.paused / incident.resumed
             paused = event.type == "incident.paused"
             marks.append(
@@ -213,6 +216,7 @@ def fold_incident(events: Sequence[InboundEvent]) -> IncidentState:
         resolved_at=resolved_at,
         event_ids=tuple(e.event_id for e in ordered),
         pause_marks=tuple(sorted(marks, key=lambda m: m.order_key)),
+        resolved_by=resolved_by,
     )
 
 
