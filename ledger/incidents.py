@@ -551,18 +551,50 @@ def resolution_missed_at(
     """The earliest horizon at which a pending, unresolved incident's resolution time
     exceeds its target with no new event (the paused intervals as recorded; one still
     open never ends): the moment it turns missed. None when it never does (paused with
-    no resume, or no business hours ahead) or there is no target."""
+    no resume, or no business hours ahead), it is resolved, or there is no target."""
     state, target_us = judgement.incident, judgement.target_us
     if target_us is None or state.resolved_at is not None:
         return None
+    spans = [(pause.start, pause.end) for pause in state.pauses()]
+    return _first_over(calendar, judgement.opened_at, spans, target_us)
+
+
+def resolution_target_at(
+    judgement: ResolutionJudgement, calendar: BusinessCalendar
+) -> datetime | None:
+    """The instant an incident's resolution target runs out: the latest `t` at which the
+    business time of `[opened_at, t)` less the paused set does not exceed the target, so
+    a resolution then is met (for a resolved incident, its paused intervals as judged;
+    unresolved, as recorded, one still open never ending). None without a target, or
+    when it never runs out (paused with no resume, no business hours ahead)."""
+    if judgement.target_us is None:
+        return None
+    if judgement.resolved:
+        spans: list[tuple[datetime, datetime | None]] = [
+            (span.start, span.end) for span in judgement.paused
+        ]
+        over = _first_over(calendar, judgement.opened_at, spans, judgement.target_us)
+    else:
+        over = resolution_missed_at(judgement, calendar)
+    return None if over is None else over - ONE_MICROSECOND
+
+
+def _first_over(
+    calendar: BusinessCalendar,
+    opened: datetime,
+    paused: Sequence[tuple[datetime, datetime | None]],
+    target_us: int,
+) -> datetime | None:
+    """The earliest `h` at which the business time of `[opened, h)` less the `paused`
+    intervals (disjoint, in time order; an end of None never comes) exceeds `target_us`.
+    Walks the gaps between the pauses with `BusinessCalendar.first_instant_over`."""
     remaining = target_us
-    cursor = judgement.opened_at
-    for pause in state.pauses():
-        end = pause.end
+    cursor = opened
+    for start, end in paused:
         if end is not None and end <= cursor:
             continue
-        if pause.start > cursor:
-            gap = calendar.business_microseconds(cursor, pause.start)
+        if start > cursor:
+            gap = calendar.business_microseconds(cursor, start)
             if gap > remaining:
                 return calendar.first_instant_over(cursor, remaining)
             remaining -= gap

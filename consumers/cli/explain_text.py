@@ -415,6 +415,8 @@ def _resolution_incident(i: Mapping[str, Any]) -> list[str]:
             f"its resolution target: {i['target_text'] or 'none in the terms'}."
         )
     lines.append(f"    opened:   {i['opened_at_local']}.")
+    if i["target_at_local"] is not None:
+        lines.append(f"    target reached: {i['target_at_local']} (a resolution by then meets it).")
     if i["resolved_at_local"] is not None:
         lines.append(
             f"    resolved: {i['resolved_at_local']} (the last resolution, event "

@@ -411,3 +411,17 @@ def test_missed_at_is_the_first_horizon_over_the_target(
 def test_state_defaults_keep_old_constructors() -> None:
     state = IncidentState("I", "C", "S", None, (), None, None, ())
     assert state.pauses() == ()
+
+
+def test_the_resolution_target_runs_out_after_the_paused_time() -> None:
+    from ledger.incidents import resolution_target_at
+
+    # Example 12: 2 h before the pause (Mon 09:00-11:00), then from Tue 10:00 six more
+    # business hours: the target runs out at Tue 16:00, where the resolution came.
+    assert resolution_target_at(judged(example_12()), MON_FRI) == t("2026-03-03T16:00:00Z")
+    # Still paused and unresolved: it never runs out.
+    events = [opened(1, "2026-03-02T09:00:00Z", "P1"), paused(2, "2026-03-02T10:00:00Z")]
+    assert resolution_target_at(judged(events, t("2026-03-03T00:00:00Z")), MON_FRI) is None
+    # An open pause ends at the resolution: the clock runs again after it.
+    events = [*events, resolved(3, "2026-03-02T12:00:00Z")]
+    assert resolution_target_at(judged(events), MON_FRI) == t("2026-03-02T15:00:00Z")

@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from ledger.attainment import Row
+from ledger.business_time import calendar_for
 from ledger.contracts import ResponseTerms
 from ledger.derivation import ResolutionTrace
-from ledger.incidents import PausedSpan, ResolutionJudgement
+from ledger.incidents import PausedSpan, ResolutionJudgement, resolution_target_at
 from ledger.money import round_half_even
 from ledger.periods import to_us
 from ledger.timeformat import exact_seconds, format_utc, to_microseconds
@@ -69,8 +70,13 @@ def _pause_facts(span: PausedSpan, timezone: str) -> dict[str, Any]:
     }
 
 
-def resolution_incident_facts(judgement: ResolutionJudgement, timezone: str) -> dict[str, Any]:
-    """One incident's resolution as the computation judged it."""
+def resolution_incident_facts(
+    judgement: ResolutionJudgement, terms: ResponseTerms, timezone: str
+) -> dict[str, Any]:
+    """One incident's resolution as the computation judged it; `target_at` is the
+    instant its resolution target runs out (`resolution_target_at`, over the
+    computation's own calendar)."""
+    deadline = resolution_target_at(judgement, calendar_for(timezone, terms.business_hours))
     state, priority, target_us = judgement.incident, judgement.priority, judgement.target_us
     taken, status = judgement.resolution_us, judgement.status
     until = judgement.measured_to
@@ -105,6 +111,8 @@ def resolution_incident_facts(judgement: ResolutionJudgement, timezone: str) -> 
         "priority_set_by": None if judgement.setting is None else judgement.setting.event_id,
         "target_seconds": None if target_us is None else exact_seconds(target_us),
         "target_text": None if target_us is None else duration_exact(target_us),
+        "target_at": None if deadline is None else format_utc(deadline),
+        "target_at_local": None if deadline is None else local_text(to_us(deadline), timezone),
         "resolved_at": None if state.resolved_at is None else format_utc(state.resolved_at),
         "resolved_at_local": None
         if state.resolved_at is None
@@ -131,7 +139,7 @@ def resolution_facts(row: Row, terms: ResponseTerms, trace: ResolutionTrace) -> 
     """§11 incident by incident, as the computation judged them."""
     timezone = row.contract.timezone
     judgements = sorted(trace.judgements, key=lambda j: (j.opened_at, j.incident.incident_id))
-    facts = [resolution_incident_facts(j, timezone) for j in judgements]
+    facts = [resolution_incident_facts(j, terms, timezone) for j in judgements]
     figures = trace.figures
     judged = figures.met + figures.missed
     attainment = figures.attainment_percent
