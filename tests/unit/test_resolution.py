@@ -425,3 +425,179 @@ def test_the_resolution_target_runs_out_after_the_paused_time() -> None:
     # An open pause ends at the resolution: the clock runs again after it.
     events = [*events, resolved(3, "2026-03-02T12:00:00Z")]
     assert resolution_target_at(judged(events), MON_FRI) == t("2026-03-02T15:00:00Z")
+
+
+# -- the row (spec §11 with §5 and §8) --------------------------------------------------
+
+
+def _row_documents(
+    resolution: dict[str, Any] | None, cap: str = "100", extra: list[dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    from tests.builders import OFFICE_HOURS, contract, ev, service
+
+    terms: dict[str, Any] = {
+        "targets": {"P2": "PT1H"},
+        "business_hours": {"weekly": OFFICE_HOURS},
+        "credit_tiers": [{"below_percent": "100", "credit_percent": "5"}],
+    }
+    if resolution is not None:
+        terms.update(resolution)
+    tiers = [
+        {"below_percent": "99.9", "credit_percent": "10"},
+        {"below_percent": "99.0", "credit_percent": "25"},
+    ]
+    docs = [contract(services=[service(tiers=tiers, incident_response=terms, cap=cap)])]
+    # Example 12's incident, answered at once, and a P2 opened Wednesday 4 March 09:00,
+    # never answered nor resolved.
+    for iid, day in (("I-12", "02"), ("I-W", "04")):
+        opened_at = f"2026-03-{day}T09:00:00Z"
+        docs.append(
+            ev(
+                "incident.opened",
+                opened_at,
+                {
+                    "incident_id": iid,
+                    "contract_id": "C-1",
+                    "service_id": "crm",
+                    "priority": "P2",
+                    "opened_at": opened_at,
+                },
+            )
+        )
+    docs += [
+        ev(
+            "incident.responded",
+            "2026-03-02T09:10:00Z",
+            {"incident_id": "I-12", "responded_at": "2026-03-02T09:10:00Z"},
+        ),
+        ev(
+            "incident.paused",
+            "2026-03-02T11:00:00Z",
+            {"incident_id": "I-12", "at": "2026-03-02T11:00:00Z", "reason": "logs"},
+        ),
+        ev(
+            "incident.resumed",
+            "2026-03-03T10:00:00Z",
+            {"incident_id": "I-12", "at": "2026-03-03T10:00:00Z"},
+        ),
+        ev(
+            "incident.resolved",
+            "2026-03-03T16:00:00Z",
+            {"incident_id": "I-12", "resolved_at": "2026-03-03T16:00:00Z"},
+        ),
+        *(extra or []),
+    ]
+    return docs
+
+
+RESOLUTION_TERMS = {
+    "resolution_targets": {"P2": "PT8H"},
+    "resolution_credit_tiers": [
+        {"below_percent": "100", "credit_percent": "10"},
+        {"below_percent": "60", "credit_percent": "20"},
+    ],
+}
+
+
+def _one_row(documents: list[dict[str, Any]], horizon: str) -> Any:
+    from ledger.inbound import validate_envelope
+    from ledger.periods import Period, to_us
+    from tests.builders import period_rows
+
+    [row] = period_rows(
+        [validate_envelope(d) for d in documents], Period(2026, 3), to_us(t(horizon))
+    )
+    return row
+
+
+def test_the_row_counts_resolutions_and_adds_their_credit() -> None:
+    # Wednesday 12:00: I-12 met; I-W has 3 business hours of 8: pending.
+    row = _one_row(_row_documents(RESOLUTION_TERMS), "2026-03-04T12:00:00Z")
+    line = row.as_dict()
+    fields = list(line)
+    at = fields.index("response_credit_percent")
+    assert fields[at + 1 : at + 7] == [
+        "resolution_met",
+        "resolution_missed",
+        "resolution_pending",
+        "resolution_attainment_percent",
+        "resolution_credit_percent",
+        "credit_percent",
+    ]
+    assert (line["resolution_met"], line["resolution_missed"], line["resolution_pending"]) == (
+        1,
+        0,
+        1,
+    )
+    assert line["resolution_attainment_percent"] == "100.0000"
+    assert line["resolution_credit_percent"] == "0"
+    # The response of I-W missed (unanswered past 1 h): 50%, the 5% tier.
+    assert line["response_credit_percent"] == "5"
+    assert line["credit_percent"] == "5"
+    # I-W turns missed one microsecond after 17:00 Wednesday (8 business hours).
+    assert row.changes_at_us is not None
+    from ledger.periods import to_us
+
+    assert row.changes_at_us <= to_us(t("2026-03-04T17:00:00.000001Z"))
+    later = _one_row(_row_documents(RESOLUTION_TERMS), "2026-03-04T17:00:00.000001Z").as_dict()
+    assert (later["resolution_met"], later["resolution_missed"]) == (1, 1)
+    assert later["resolution_attainment_percent"] == "50.0000"
+    assert later["resolution_credit_percent"] == "20"
+    assert later["credit_percent"] == "25"
+    assert later["credit_amount"] == "250.00"
+    # §8: the projection keeps the row's current response and resolution credits.
+    assert later["projected_credit_amount"] == "250.00"
+    assert later["credit_at_risk"] == "100.00"  # the 10% availability tier on top
+
+
+def test_the_cap_applies_to_the_three_credits_together() -> None:
+    row = _one_row(_row_documents(RESOLUTION_TERMS, cap="22"), "2026-03-31T00:00:00Z").as_dict()
+    assert (row["response_credit_percent"], row["resolution_credit_percent"]) == ("5", "20")
+    assert row["credit_percent"] == "22"
+
+
+def test_without_resolution_targets_the_row_is_as_before() -> None:
+    row = _one_row(_row_documents(None), "2026-03-31T00:00:00Z").as_dict()
+    assert row["resolution_met"] is None
+    assert row["resolution_missed"] is None
+    assert row["resolution_pending"] is None
+    assert row["resolution_attainment_percent"] is None
+    assert row["resolution_credit_percent"] == "0"
+    assert row["credit_percent"] == "5"
+    # Tiers without targets measure nothing either.
+    tiers_only = {"resolution_credit_tiers": RESOLUTION_TERMS["resolution_credit_tiers"]}
+    assert _one_row(_row_documents(tiers_only), "2026-03-31T00:00:00Z").as_dict() == row
+
+
+def test_a_resume_recorded_later_moves_the_row_s_change_moment() -> None:
+    from tests.builders import ev
+
+    pause = [
+        ev(
+            "incident.paused",
+            "2026-03-04T10:00:00Z",
+            {"incident_id": "I-W", "at": "2026-03-04T10:00:00Z", "reason": "x"},
+        ),
+    ]
+    paused_row = _one_row(_row_documents(RESOLUTION_TERMS, extra=pause), "2026-03-04T12:00:00Z")
+    # Paused with no resume: the resolution never turns missed by time alone; the row
+    # still changes as the horizon moves through the month (measurement runs to it).
+    from ledger.periods import to_us
+
+    assert paused_row.changes_at_us == to_us(t("2026-03-04T12:00:00.000001Z"))
+    after_month = _one_row(_row_documents(RESOLUTION_TERMS, extra=pause), "2026-04-02T00:00:00Z")
+    assert after_month.changes_at_us is None
+    assert after_month.as_dict()["resolution_pending"] == 1
+    resumed = [
+        *pause,
+        ev(
+            "incident.resumed",
+            "2026-03-05T08:00:00Z",
+            {"incident_id": "I-W", "at": "2026-03-05T08:00:00Z"},
+        ),
+    ]
+    # 1 h before the pause, 7 h from Thursday 08:00: missed from 15:00 Thursday.
+    row = _one_row(_row_documents(RESOLUTION_TERMS, extra=resumed), "2026-04-02T00:00:00Z")
+    assert row.as_dict()["resolution_missed"] == 1
+    early = _one_row(_row_documents(RESOLUTION_TERMS, extra=resumed), "2026-03-05T12:00:00Z")
+    assert early.as_dict()["resolution_pending"] == 1
