@@ -601,3 +601,91 @@ def test_a_resume_recorded_later_moves_the_row_s_change_moment() -> None:
     assert row.as_dict()["resolution_missed"] == 1
     early = _one_row(_row_documents(RESOLUTION_TERMS, extra=resumed), "2026-03-05T12:00:00Z")
     assert early.as_dict()["resolution_pending"] == 1
+
+
+def _independent_resolution_minutes(
+    events: list[InboundEvent], horizon: datetime
+) -> tuple[int, str | None]:
+    """§11 read anew, minute by minute (every instant of `histories` is a whole minute):
+    the resolution time in minutes and the priority used, with Mon-Fri 08:00-18:00 UTC
+    and 6 March 2026 a holiday."""
+    ordered = sorted(events, key=lambda e: (e.occurred_at, e.event_id))
+    opened_at = next(t(e.payload["opened_at"]) for e in ordered if e.type == "incident.opened")
+    resolutions = [t(e.payload["resolved_at"]) for e in ordered if e.type == "incident.resolved"]
+    end = resolutions[-1] if resolutions else horizon
+    marks = sorted(
+        (t(e.payload["at"]), 0 if e.type == "incident.paused" else 1, e.occurred_at, e.event_id)
+        for e in events
+        if e.type in ("incident.paused", "incident.resumed")
+    )
+    paused: list[tuple[datetime, datetime]] = []
+    open_at: datetime | None = None
+    for at, kind, _, _ in marks:
+        if kind == 0 and open_at is None:
+            open_at = at
+        elif kind == 1 and open_at is not None:
+            paused.append((open_at, at))
+            open_at = None
+    if open_at is not None:
+        paused.append((open_at, end))
+    minutes = 0
+    moment = opened_at
+    while moment < end:
+        working = (
+            moment.weekday() < 5
+            and moment.date().isoformat() != "2026-03-06"
+            and 8 <= moment.hour < 18
+        )
+        if working and not any(a <= moment < b for a, b in paused):
+            minutes += 1
+        moment += timedelta(minutes=1)
+    settings_ = sorted(
+        [
+            (
+                t(e.payload["opened_at"] if e.type == "incident.opened" else e.payload["at"]),
+                e.occurred_at,
+                e.event_id,
+                e.payload["priority"],
+            )
+            for e in events
+            if e.type in ("incident.opened", "incident.reprioritized")
+        ]
+    )
+    # Only the last incident.opened in event order sets the opening priority.
+    last_opening = ordered[max(i for i, e in enumerate(ordered) if e.type == "incident.opened")]
+    settings_ = [
+        s
+        for s in settings_
+        if not (
+            s[2] != last_opening.event_id
+            and any(e.event_id == s[2] and e.type == "incident.opened" for e in events)
+        )
+    ]
+    if resolutions:
+        in_force = [s for s in settings_ if s[0] <= end]
+        priority = (in_force[-1] if in_force else settings_[0])[3]
+    else:
+        priority = settings_[-1][3]
+    return minutes, priority
+
+
+@settings(max_examples=80, deadline=None)
+@given(histories(), st.integers(0, 21 * 24))
+def test_resolution_time_agrees_with_an_independent_reading(
+    events: list[InboundEvent], hours: int
+) -> None:
+    horizon = START + timedelta(hours=hours)
+    judgement = judged(events, horizon, WITH_HOLIDAY)
+    minutes, priority = _independent_resolution_minutes(events, horizon)
+    assert judgement.resolution_us == minutes * 60_000_000
+    assert judgement.priority == priority
+    target = RESOLUTION.get(priority)
+    if target is None:
+        assert judgement.status is None
+    else:
+        limit = int(target.total_seconds()) // 60
+        resolved = any(e.type == "incident.resolved" for e in events)
+        if resolved:
+            assert judgement.status == ("met" if minutes <= limit else "missed")
+        else:
+            assert judgement.status == ("missed" if minutes > limit else "pending")
