@@ -605,7 +605,7 @@ def test_a_resume_recorded_later_moves_the_row_s_change_moment() -> None:
 
 def _independent_resolution_minutes(
     events: list[InboundEvent], horizon: datetime
-) -> tuple[int, str | None]:
+) -> tuple[int, str]:
     """§11 read anew, minute by minute (every instant of `histories` is a whole minute):
     the resolution time in minutes and the priority used, with Mon-Fri 08:00-18:00 UTC
     and 6 March 2026 a holiday."""
