@@ -230,6 +230,7 @@ INCIDENT_COLUMNS = [
     ("opened_at", "opened at"),
     ("first_response_at", "first response"),
     ("status", "status"),
+    ("resolution_status", "resolution"),
     ("unplaced_reason", "unplaced because"),
 ]
 

@@ -254,3 +254,21 @@ def test_a_closed_row_is_reconciled_when_an_unresolved_incident_passes_its_targe
         ("issue", "100.00", "10")
     ]
     assert reconcile_closed_periods(store, datetime.now(UTC)) == []
+
+
+def test_incidents_lists_each_resolution_status(store_url: str, tmp_path: Path) -> None:
+    ingest(store_url, tmp_path, [signed(), *EXAMPLE_12, *OPEN_PAUSE, *MISSED])
+    listed = run("incidents", "--period", "2026-03", "--format", "json", store=store_url)
+    assert listed.returncode == 0, listed.stderr
+    found = {
+        i["incident_id"]: (i["resolved_at"], i["resolution_status"])
+        for i in json.loads(listed.stdout)["incidents"]
+    }
+    assert found == {
+        "I-12": ("2026-03-03T16:00:00Z", "met"),
+        "I-13": (None, "pending"),
+        "I-14": ("2026-03-05T14:00:00Z", "missed"),
+    }
+    table = run("incidents", "--period", "2026-03", store=store_url)
+    assert table.returncode == 0, table.stderr
+    assert "resolution" in table.stdout
