@@ -689,3 +689,25 @@ def test_resolution_time_agrees_with_an_independent_reading(
             assert judgement.status == ("met" if minutes <= limit else "missed")
         else:
             assert judgement.status == ("missed" if minutes > limit else "pending")
+
+
+def test_a_pause_across_the_spring_clock_change_in_berlin() -> None:
+    # Mon-Fri 08:00-18:00 Europe/Berlin; clocks go forward on Sunday 29 March 2026.
+    # Opened Fri 27 March 09:00 CET, paused 17:00 CET, resumed Mon 30 March 09:00 CEST,
+    # resolved 12:00 CEST: 9 h Friday + 4 h Monday = 13 h; the pause removes Friday
+    # 17:00-18:00 and Monday 08:00-09:00, 2 h: 11 h.
+    berlin = BusinessCalendar(
+        "Europe/Berlin",
+        {"weekly": {d: [["08:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}},
+    )
+    events = [
+        opened(1, "2026-03-27T08:00:00Z", "P3"),
+        paused(2, "2026-03-27T16:00:00Z"),
+        resumed(3, "2026-03-30T07:00:00Z"),
+        resolved(4, "2026-03-30T10:00:00Z"),
+    ]
+    judgement = judged(events, calendar=berlin)
+    assert judgement.business_us == 13 * HOUR
+    assert judgement.paused_us == 2 * HOUR
+    assert judgement.resolution_us == 11 * HOUR
+    assert judgement.status == "met"  # P3: one day, 24 business hours
