@@ -173,6 +173,7 @@ REPORT_COLUMNS = [
     ("incidents_missed", "missed"),
     ("incidents_pending", "pending"),
     ("response_attainment_percent", "response %"),
+    ("resolution_attainment_percent", "resolution %"),
     ("credit_percent", "credit %"),
     ("fee_basis", "fee basis"),
     ("credit_amount", "credit"),
@@ -191,6 +192,7 @@ REPORT_NUMERIC = frozenset(
         "incidents_missed",
         "incidents_pending",
         "response_attainment_percent",
+        "resolution_attainment_percent",
         "credit_percent",
         "fee_basis",
         "credit_amount",
@@ -228,6 +230,7 @@ INCIDENT_COLUMNS = [
     ("opened_at", "opened at"),
     ("first_response_at", "first response"),
     ("status", "status"),
+    ("resolution_status", "resolution"),
     ("unplaced_reason", "unplaced because"),
 ]
 

@@ -25,7 +25,17 @@ from ledger.contracts import (
     ServiceTerms,
     TermsVersion,
 )
-from ledger.incidents import Deadline, IncidentState, ResponseFigures, belongs_to_row, judge, tally
+from ledger.incidents import (
+    NO_RESOLUTIONS,
+    Deadline,
+    IncidentState,
+    ResponseFigures,
+    belongs_to_row,
+    judge,
+    judge_resolution,
+    tally,
+    tally_resolutions,
+)
 from ledger.money import round_half_even, to_minor_unit
 from ledger.outages import MaintenanceState, OutageState
 from ledger.periods import Period, from_us, local_date_of, local_midnight_us, to_us
@@ -40,6 +50,7 @@ if TYPE_CHECKING:
         DownRun,
         NotDown,
         OutageFate,
+        ResolutionTrace,
         ResponseTrace,
         RowTrace,
         TierDecision,
@@ -78,6 +89,12 @@ class Row:
     incidents_pending: int | None = None
     response_attainment_percent: Fraction | None = None
     response_credit_percent: Decimal = Decimal(0)
+    # Spec §11: null counts when the terms set no resolution targets.
+    resolution_met: int | None = None
+    resolution_missed: int | None = None
+    resolution_pending: int | None = None
+    resolution_attainment_percent: Fraction | None = None
+    resolution_credit_percent: Decimal = Decimal(0)
     credit_percent: Decimal = Decimal(0)
     fee_basis_major: Fraction = Fraction(0)
     credit_amount_major: Decimal = Decimal(0)
@@ -94,6 +111,15 @@ class Row:
     missed_incidents: tuple[str, ...] = ()
     # Where a provisional row is heading (`ledger.exposure`); None for a closed row.
     exposure: Exposure | None = None
+
+    def credit_sum(self, availability_credit: Decimal | None = None) -> Decimal:
+        """The credits §5 sums before the cap (availability, response and §11's
+        resolution credit); with `availability_credit`, that in place of the row's own
+        (the projection of §8 keeps the row's current response and resolution credits)."""
+        own = (
+            self.availability_credit_percent if availability_credit is None else availability_credit
+        )
+        return own + self.response_credit_percent + self.resolution_credit_percent
 
     @property
     def key(self) -> RowKey:
@@ -138,6 +164,13 @@ class Row:
             if response is None
             else _percent(self.response_attainment_percent),
             "response_credit_percent": str(self.response_credit_percent),
+            "resolution_met": self.resolution_met,
+            "resolution_missed": self.resolution_missed,
+            "resolution_pending": self.resolution_pending,
+            "resolution_attainment_percent": None
+            if response is None or response.resolution_targets is None
+            else _percent(self.resolution_attainment_percent),
+            "resolution_credit_percent": str(self.resolution_credit_percent),
             "credit_percent": str(self.credit_percent),
             "fee_basis": str(to_minor_unit(self.fee_basis_major, currency)),
             "credit_amount": str(self.credit_amount_major),
@@ -397,16 +430,18 @@ def compute_row(
     )
     row.event_ids.update(contract.event_ids)
 
-    availability = response = None
+    availability = response = resolution = None
     measured = row.availability_terms
     if measured is not None:
         availability = _availability(row, measured, cover, outages, maintenances, horizon_us, trace)
     # An annual row has availability figures only (§9): incidents stay on the months.
     if service.incident_response is not None and not period.is_year:
         response = _response(row, service, cover, incidents, horizon_us, trace)
+        if service.incident_response.resolution_targets is not None:
+            resolution = _resolution(row, service, cover, incidents, horizon_us, trace)
 
-    # spec: sla-math §5, §9
-    summed = row.availability_credit_percent + row.response_credit_percent
+    # spec: sla-math §5, §9, with §11's resolution credit
+    summed = row.credit_sum()
     row.fee_basis_major = annual_fee(cover) if period.is_year else fee_basis(service, cover)
     row.credit_percent, owed, row.credit_amount_major = credit_owed(row, summed)
     if trace:
@@ -421,7 +456,7 @@ def compute_row(
             row.credit_amount_major,
         )
         row.trace = RowTrace(
-            tuple(measured_range(cover, horizon_us)), availability, response, money
+            tuple(measured_range(cover, horizon_us)), availability, response, money, resolution
         )
     if horizon_us < covered_end:
         # Measurement stops at the horizon inside the window (§3): until the window ends,
@@ -716,3 +751,47 @@ def _response(
 
     tier = decided_tier(figures.attainment_percent, terms.credit_tiers)
     return ResponseTrace(tuple(judgements), figures, tier)
+
+
+def _resolution(
+    row: Row,
+    service: ServiceTerms,
+    cover: Coverage,
+    incidents: Sequence[IncidentState],
+    horizon_us: int,
+    trace: bool,
+) -> ResolutionTrace | None:
+    """Spec §11 for the row's incidents (the same ones §4 judges: `belongs_to_row`)."""
+    terms = service.incident_response
+    assert terms is not None
+    assert terms.resolution_targets is not None
+    contract_id = row.contract.contract_id
+    mine = [
+        i for i in incidents if belongs_to_row(i, contract_id, service.service_id, cover.window)
+    ]
+    calendar = calendar_for(row.contract.timezone, terms.business_hours)
+    horizon = from_us(horizon_us)
+    judgements = [
+        j
+        for j in (judge_resolution(i, terms.resolution_targets, calendar, horizon) for i in mine)
+        if j is not None
+    ]
+    figures = tally_resolutions(judgements, calendar) if judgements else NO_RESOLUTIONS
+    row.resolution_met = figures.met
+    row.resolution_missed = figures.missed
+    row.resolution_pending = figures.pending
+    row.resolution_attainment_percent = figures.attainment_percent
+    if figures.changes_at is not None:
+        # An unresolved incident passing its resolution target changes the row with no
+        # new event: reconciliation and alerting look again then.
+        moment = to_us(figures.changes_at)
+        row.changes_at_us = moment if row.changes_at_us is None else min(row.changes_at_us, moment)
+    row.resolution_credit_percent = tier_credit(
+        figures.attainment_percent, terms.resolution_credit_tiers
+    )
+    if not trace:
+        return None
+    from ledger.derivation import ResolutionTrace
+
+    tier = decided_tier(figures.attainment_percent, terms.resolution_credit_tiers)
+    return ResolutionTrace(tuple(judgements), figures, tier)

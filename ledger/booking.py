@@ -90,11 +90,14 @@ def memo(entry: CreditEntry) -> str:
 
 
 def _measured(figures: Mapping[str, Any], service_id: str, month: str) -> str | None:
-    """The memo from a basis row's figures (its names as in basis version 1); None when
+    """The memo from a basis row's figures (its names as in basis version 1, and §11's
+    resolution fields where a later version lists them); None when
     they name no credit to explain (then the entry's own wording is used)."""
     try:
         by_availability = Decimal(figures["availability_credit_percent"]) > 0
         by_response = Decimal(figures["response_credit_percent"]) > 0
+        # sla-math §11; a basis without resolution fields (version 1) names none.
+        by_resolution = Decimal(figures.get("resolution_credit_percent") or 0) > 0
         credit = _percent(figures["credit_percent"])
         fee = _money(Decimal(figures["fee_basis"]), figures["currency"])
         if by_availability:
@@ -111,8 +114,16 @@ def _measured(figures: Mapping[str, Any], service_id: str, month: str) -> str | 
                 f"Incident response {_percent(figures['response_attainment_percent'])}% of "
                 f"incidents answered in time ({int(figures['incidents_missed'])} missed)"
             )
+        elif by_resolution:
+            measured = (
+                f"Incident resolution {_percent(figures['resolution_attainment_percent'])}% "
+                f"of incidents resolved in time ({int(figures['resolution_missed'])} missed)"
+            )
         else:
             return None
+        if by_resolution and (by_availability or by_response):
+            missed = int(figures["resolution_missed"])
+            measured += f" and {missed} incident resolution{'' if missed == 1 else 's'} missed"
     except (KeyError, TypeError, ValueError, ArithmeticError):
         return None
     return f"{measured}, {service_id}, {month}: {credit}% of {fee}"

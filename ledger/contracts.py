@@ -45,6 +45,10 @@ class ResponseTerms:
     targets: Mapping[str, timedelta]
     business_hours: Any  # "24x7" or {"weekly": ..., "holidays": [...]}
     credit_tiers: tuple[CreditTier, ...]
+    # Spec §11: None when the terms set no resolution targets (nothing is measured for
+    # resolution); a priority without a target is not measured either.
+    resolution_targets: Mapping[str, timedelta] | None = None
+    resolution_credit_tiers: tuple[CreditTier, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +128,10 @@ def _response_terms(response: Mapping[str, Any]) -> ResponseTerms:
         targets={p: parse_duration(d) for p, d in response["targets"].items()},
         business_hours=response["business_hours"],
         credit_tiers=tiers(response["credit_tiers"]),
+        resolution_targets=None
+        if response.get("resolution_targets") is None
+        else {p: parse_duration(d) for p, d in response["resolution_targets"].items()},
+        resolution_credit_tiers=tiers(response.get("resolution_credit_tiers") or ()),
     )
 
 

@@ -18,7 +18,7 @@ from fractions import Fraction
 from typing import Literal
 
 from ledger.contracts import CreditTier
-from ledger.incidents import Judgement, ResponseFigures
+from ledger.incidents import Judgement, ResolutionFigures, ResolutionJudgement, ResponseFigures
 from ledger.intervals import Interval
 from ledger.outages import MaintenanceState, OutageState
 
@@ -141,6 +141,16 @@ class ResponseTrace:
 
 
 @dataclass(frozen=True, slots=True)
+class ResolutionTrace:
+    """Spec §11: the row's incidents as judged for resolution (input order), each with
+    its paused intervals and the business time they removed; the tally; the tier."""
+
+    judgements: tuple[ResolutionJudgement, ...]
+    figures: ResolutionFigures
+    tier: TierDecision
+
+
+@dataclass(frozen=True, slots=True)
 class MoneyTrace:
     """Spec §5: credit percent and its cap, the fee basis, and the one rounding."""
 
@@ -158,3 +168,4 @@ class RowTrace:
     availability: AvailabilityTrace | None
     response: ResponseTrace | None
     money: MoneyTrace
+    resolution: ResolutionTrace | None = None  # None: the terms set no resolution targets

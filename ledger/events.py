@@ -39,6 +39,8 @@ EVENT_TYPES: dict[str, tuple[SubjectKind, str]] = {
     "incident.responded": ("incident", "incident_id"),
     "incident.reprioritized": ("incident", "incident_id"),
     "incident.resolved": ("incident", "incident_id"),
+    "incident.paused": ("incident", "incident_id"),
+    "incident.resumed": ("incident", "incident_id"),
 }
 
 # Payload fields that hold instants; they bound the time a subject can matter to.

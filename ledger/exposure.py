@@ -223,5 +223,6 @@ def next_tier(projected: Fraction, tiers: Sequence[CreditTier]) -> CreditTier | 
 
 
 def _owed(row: Row, availability_credit: Decimal) -> Decimal:
-    """§5's amount with this availability credit and the row's other credits."""
-    return credit_owed(row, availability_credit + row.response_credit_percent)[2]
+    """§5's amount with this availability credit and the row's other credits (its
+    current response and resolution credits, §8)."""
+    return credit_owed(row, row.credit_sum(availability_credit))[2]

@@ -340,6 +340,29 @@ def _positive_duration(value: object) -> str:
     return text
 
 
+# An ISO 8601 duration with any designators, calendar ones included: what a resolution
+# target is checked against first, so that a year, a month or a week is refused by name.
+_CALENDAR_DURATION = re.compile(
+    r"P(?:[0-9]+Y)?(?:[0-9]+M)?(?:[0-9]+W)?(?:[0-9]+D)?"
+    r"(?:T(?:[0-9]+H)?(?:[0-9]+M)?(?:[0-9]+(?:\.[0-9]+)?S)?)?"
+)
+_DATE_PART = re.compile(r"P([^T]*)")
+
+
+def _exact_duration(value: object) -> str:
+    """A duration > 0 of days, hours, minutes and seconds only (a day is 24 hours): a
+    resolution target (events.md "Additions"). Years, months and weeks are refused."""
+    text = _expect_str(value, 'an ISO 8601 duration string such as "PT4H"')
+    if _plain_ascii(text) and _CALENDAR_DURATION.fullmatch(text) and text not in ("P", "PT"):
+        date_part = _DATE_PART.match(text)
+        if date_part is not None and any(unit in date_part.group(1) for unit in "YMW"):
+            raise _fail(
+                f"must use only the units D, H, M and S (years, months and weeks are "
+                f"refused), got {_quote(text)}"
+            )
+    return _positive_duration(text)
+
+
 def _one_of(choices: tuple[str, ...]) -> Callable[[object], str]:
     allowed = ", ".join(f'"{choice}"' for choice in choices)
 
@@ -503,6 +526,7 @@ FirstOfMonth = Annotated[
 ]
 Duration = Annotated[str, PlainValidator(_duration)]
 PositiveDuration = Annotated[str, PlainValidator(_positive_duration)]
+ExactDuration = Annotated[str, PlainValidator(_exact_duration)]
 Currency = Annotated[str, PlainValidator(_currency)]
 Timezone = Annotated[str, PlainValidator(_timezone)]
 Remedy = Annotated[str, PlainValidator(_one_of(REMEDIES))]
@@ -530,22 +554,33 @@ class CreditTierDocument(_Strict):
     credit_percent: PercentClosed
 
 
-def _distinct_tiers(tiers: list[CreditTierDocument]) -> list[CreditTierDocument]:
-    seen: dict[Decimal, int] = {}
-    for index, tier in enumerate(tiers):
-        value = Decimal(tier.below_percent)
-        if value in seen:
-            earlier = seen[value]
-            raise _fail(
-                f"must be distinct: {_quote(tier.below_percent)} repeats "
-                f"credit_tiers[{earlier}].below_percent {_quote(tiers[earlier].below_percent)}",
-                (index, "below_percent"),
-            )
-        seen[value] = index
-    return tiers
+def _distinct_tiers(
+    name: str,
+) -> Callable[[list[CreditTierDocument]], list[CreditTierDocument]]:
+    """Tiers' `below_percent` values must differ; an error names the earlier one in
+    `name` (the list's field)."""
+
+    def check(tiers: list[CreditTierDocument]) -> list[CreditTierDocument]:
+        seen: dict[Decimal, int] = {}
+        for index, tier in enumerate(tiers):
+            value = Decimal(tier.below_percent)
+            if value in seen:
+                earlier = seen[value]
+                raise _fail(
+                    f"must be distinct: {_quote(tier.below_percent)} repeats "
+                    f"{name}[{earlier}].below_percent {_quote(tiers[earlier].below_percent)}",
+                    (index, "below_percent"),
+                )
+            seen[value] = index
+        return tiers
+
+    return check
 
 
-CreditTiers = Annotated[list[CreditTierDocument], AfterValidator(_distinct_tiers)]
+CreditTiers = Annotated[list[CreditTierDocument], AfterValidator(_distinct_tiers("credit_tiers"))]
+ResolutionCreditTiers = Annotated[
+    list[CreditTierDocument], AfterValidator(_distinct_tiers("resolution_credit_tiers"))
+]
 
 
 class Availability(_Strict):
@@ -597,10 +632,26 @@ BusinessHours = Annotated[
 ]
 
 
+# Optional fields of events.md "Additions" that a producer who never sends them never
+# sees: absent (or null), they stay out of the normalised payload, so a document sent
+# before they existed normalises, and so is identified, as it always did.
+_ABSENT_WHEN_NULL: Final = ("resolution_targets", "resolution_credit_tiers")
+
+
 class IncidentResponse(_Strict):
     targets: dict[PriorityKey, PositiveDuration]
     business_hours: BusinessHours
     credit_tiers: CreditTiers
+    resolution_targets: dict[PriorityKey, ExactDuration] | None = None
+    resolution_credit_tiers: ResolutionCreditTiers | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_absent(self, dump: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        dumped: dict[str, Any] = dump(self)
+        for name in _ABSENT_WHEN_NULL:
+            if dumped.get(name, 0) is None:
+                del dumped[name]
+        return dumped
 
 
 class Service(_Strict):
@@ -751,6 +802,17 @@ class IncidentResolved(_Strict):
     resolved_at: Instant
 
 
+class IncidentPaused(_Strict):
+    incident_id: Identifier
+    at: Instant
+    reason: Text
+
+
+class IncidentResumed(_Strict):
+    incident_id: Identifier
+    at: Instant
+
+
 PAYLOAD_MODELS: Final[dict[str, type[_Strict]]] = {
     "contract.signed": ContractSigned,
     "contract.amended": ContractAmended,
@@ -766,6 +828,8 @@ PAYLOAD_MODELS: Final[dict[str, type[_Strict]]] = {
     "incident.responded": IncidentResponded,
     "incident.reprioritized": IncidentReprioritized,
     "incident.resolved": IncidentResolved,
+    "incident.paused": IncidentPaused,
+    "incident.resumed": IncidentResumed,
 }
 assert PAYLOAD_MODELS.keys() == EVENT_TYPES.keys()
 

@@ -1,7 +1,9 @@
-"""Incident response: fold an incident's events, then judge it against response targets.
+"""Incidents: fold an incident's events, then judge it against its response targets
+(sla-math.md §4) and its resolution targets with pauses (§11).
 
-Spec: sla-math.md section 4; event shapes: events.md (`incident.*`). Pure: no I/O, no
-clock. The horizon and the business calendar are arguments.
+Event shapes: events.md (`incident.*`, and "Additions" for `incident.paused` and
+`incident.resumed`). Pure: no I/O, no clock. The horizon and the business calendar are
+arguments.
 """
 
 from __future__ import annotations
@@ -22,7 +24,14 @@ from ledger.timeformat import exact_seconds, format_utc, parse_utc, to_microseco
 ResponseStatus = Literal["met", "missed", "pending"]
 
 INCIDENT_EVENT_TYPES = frozenset(
-    {"incident.opened", "incident.responded", "incident.reprioritized", "incident.resolved"}
+    {
+        "incident.opened",
+        "incident.responded",
+        "incident.reprioritized",
+        "incident.resolved",
+        "incident.paused",
+        "incident.resumed",
+    }
 )
 
 
@@ -44,6 +53,42 @@ class PriorityChange:
 
 
 @dataclass(frozen=True, slots=True)
+class PauseMark:
+    """An `incident.paused` (`paused`, with its `reason`) or `incident.resumed`.
+
+    Ordered by `at`, ties: pauses before resumes, then `occurred_at`, then `event_id`
+    (spec: sla-math §11).
+    """
+
+    at: datetime
+    paused: bool
+    occurred_at: datetime
+    event_id: str
+    reason: str | None = None
+
+    @property
+    def order_key(self) -> tuple[datetime, int, datetime, str]:
+        return (self.at, 0 if self.paused else 1, self.occurred_at, self.event_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Pause:
+    """One paused interval as the marks form it: the pause that opened it and the resume
+    that closed it (None: still open, so it ends at the resolution or the horizon)."""
+
+    opened_by: PauseMark
+    closed_by: PauseMark | None
+
+    @property
+    def start(self) -> datetime:
+        return self.opened_by.at
+
+    @property
+    def end(self) -> datetime | None:
+        return None if self.closed_by is None else self.closed_by.at
+
+
+@dataclass(frozen=True, slots=True)
 class IncidentState:
     """The fold of one incident's events.
 
@@ -51,8 +96,11 @@ class IncidentState:
     opening priority of the `incident.opened` that won (the last one in
     (occurred_at, event_id) order) plus every `incident.reprioritized`.
     `first_response_at` is the earliest `responded_at` of all `incident.responded`.
-    `resolved_at` is that of the last `incident.resolved` in application order.
+    `resolved_at` is that of the last `incident.resolved` in application order (spec
+    §11: the last one in (occurred_at, event_id) order is the resolution).
     `event_ids` lists the folded events in application order.
+    `pause_marks` are its `incident.paused` / `incident.resumed` events, sorted by
+    `PauseMark.order_key`; `pauses()` forms the paused intervals from them.
     """
 
     incident_id: str
@@ -63,6 +111,25 @@ class IncidentState:
     first_response_at: datetime | None
     resolved_at: datetime | None
     event_ids: tuple[str, ...]
+    pause_marks: tuple[PauseMark, ...] = ()
+    resolved_by: str | None = None  # the event id of the resolution (`resolved_at`'s)
+
+    def pauses(self) -> tuple[Pause, ...]:
+        """The paused intervals (spec §11): the marks in order; a pause opens an interval
+        unless one is open, a resume closes the open one (a resume with none open, and a
+        pause while one is open, change nothing). Disjoint, in time order."""
+        formed: list[Pause] = []
+        open_by: PauseMark | None = None
+        for mark in self.pause_marks:
+            if mark.paused:
+                if open_by is None:
+                    open_by = mark
+            elif open_by is not None:
+                formed.append(Pause(open_by, mark))
+                open_by = None
+        if open_by is not None:
+            formed.append(Pause(open_by, None))
+        return tuple(formed)
 
 
 def _application_order(event: InboundEvent) -> tuple[datetime, str]:
@@ -99,6 +166,8 @@ def fold_incident(events: Sequence[InboundEvent]) -> IncidentState:
     reprioritizations: list[PriorityChange] = []
     first_response_at: datetime | None = None
     resolved_at: datetime | None = None
+    resolved_by: str | None = None
+    marks: list[PauseMark] = []
     for event in ordered:
         payload = event.payload
         if event.type == "incident.opened":
@@ -121,8 +190,20 @@ def fold_incident(events: Sequence[InboundEvent]) -> IncidentState:
             responded_at = parse_utc(str(payload["responded_at"]))
             if first_response_at is None or responded_at < first_response_at:
                 first_response_at = responded_at
-        else:  # incident.resolved
+        elif event.type == "incident.resolved":
             resolved_at = parse_utc(str(payload["resolved_at"]))
+            resolved_by = event.event_id
+        else:  # incident.paused / incident.resumed
+            paused = event.type == "incident.paused"
+            marks.append(
+                PauseMark(
+                    parse_utc(str(payload["at"])),
+                    paused,
+                    event.occurred_at,
+                    event.event_id,
+                    str(payload["reason"]) if paused else None,
+                )
+            )
 
     changes = [*reprioritizations, *([opening] if opening is not None else [])]
     return IncidentState(
@@ -134,6 +215,8 @@ def fold_incident(events: Sequence[InboundEvent]) -> IncidentState:
         first_response_at=first_response_at,
         resolved_at=resolved_at,
         event_ids=tuple(e.event_id for e in ordered),
+        pause_marks=tuple(sorted(marks, key=lambda m: m.order_key)),
+        resolved_by=resolved_by,
     )
 
 
@@ -148,12 +231,24 @@ def priority_setting(state: IncidentState) -> PriorityChange | None:
     (a response stamped before the incident was opened), the earliest priority is used,
     the one the incident was opened with, rather than dropping the incident.
     """
+    return _setting_at(state, state.first_response_at)
+
+
+def resolution_priority_setting(state: IncidentState) -> PriorityChange | None:
+    """The priority change an incident's resolution is judged at (spec §11): the latest
+    set at or before the resolution; unresolved, the latest. As for the response, a
+    resolution stamped before every priority setting takes the opening priority."""
+    return _setting_at(state, state.resolved_at)
+
+
+def _setting_at(state: IncidentState, moment: datetime | None) -> PriorityChange | None:
+    """The last priority change with `at <= moment` (the earliest when none is; the
+    latest when `moment` is None); None when no priority was ever set."""
     if not state.priorities:
         return None
-    if state.first_response_at is None:
+    if moment is None:
         return state.priorities[-1]
-    first_response = state.first_response_at
-    in_force = [c for c in state.priorities if c.at <= first_response]
+    in_force = [c for c in state.priorities if c.at <= moment]
     return in_force[-1] if in_force else state.priorities[0]
 
 
@@ -346,3 +441,203 @@ def tally(judgements: Iterable[Judgement], calendar: BusinessCalendar) -> Respon
 
 
 ONE_MICROSECOND = timedelta(microseconds=1)
+
+
+# ---------------------------------------------------------------------------------------
+# Resolution targets and pauses (spec: sla-math §11).
+
+
+@dataclass(frozen=True, slots=True)
+class PausedSpan:
+    """One paused interval as it counted: `start`/`end` as formed (an interval still
+    open ends at the resolution, or at the horizon while unresolved), and the business
+    time it removed from `[opened_at, end of measurement)`, with its pieces."""
+
+    pause: Pause
+    start: datetime
+    end: datetime
+    removed_pieces: tuple[Interval, ...]
+    removed_us: int
+
+
+@dataclass(frozen=True, slots=True)
+class ResolutionJudgement:
+    """How one incident's resolution was judged, and from what (spec §11).
+
+    `status` is met / missed / pending, or None when the priority used has no
+    resolution target (not counted). `measured_to` is the resolution, or the horizon
+    while unresolved; `business_us` the business time of `[opened_at, measured_to)`;
+    `paused` each paused interval with what it removed (`paused_us` in all);
+    `resolution_us = business_us - paused_us`, the time the status is decided on.
+    """
+
+    incident: IncidentState
+    opened_at: datetime
+    setting: PriorityChange | None
+    target_us: int | None
+    measured_to: datetime
+    business_us: int
+    paused: tuple[PausedSpan, ...]
+    paused_us: int
+    resolution_us: int
+    status: ResponseStatus | None
+
+    @property
+    def resolved(self) -> bool:
+        return self.incident.resolved_at is not None
+
+    @property
+    def priority(self) -> str | None:
+        return None if self.setting is None else self.setting.priority
+
+
+def _pieces(calendar: BusinessCalendar, a: datetime, b: datetime) -> tuple[Interval, ...]:
+    """The business pieces of `[a, b)` (one piece, the range itself, for 24x7)."""
+    if b <= a:
+        return ()
+    if calendar.is_24x7:
+        return ((to_us(a), to_us(b)),)
+    return tuple(calendar.business_pieces(a, b))
+
+
+def judge_resolution(
+    state: IncidentState,
+    targets: Mapping[str, timedelta],
+    calendar: BusinessCalendar,
+    horizon: datetime,
+) -> ResolutionJudgement | None:
+    """met / missed / pending for one incident's resolution (sla-math §11).
+
+    - resolved with resolution time `<=` target: met; resolved over it: missed;
+    - unresolved and resolution time at `horizon` strictly over the target: missed;
+      otherwise pending.
+
+    Resolution time = business time of `[opened_at, end) − P`, `end` the resolution
+    (the last `incident.resolved`) or `horizon` while unresolved, `P` the paused set.
+    The paused intervals are disjoint, so what `P` removes is the sum of what each
+    interval removes. A recorded resolution is judged as such whatever the horizon, as
+    a recorded response is (§4). None when `opened_at` is unknown.
+    """
+    if state.opened_at is None:
+        return None
+    opened = state.opened_at
+    setting = resolution_priority_setting(state)
+    target = None if setting is None else targets.get(setting.priority)
+    target_us = None if target is None else to_microseconds(target)
+    end = state.resolved_at if state.resolved_at is not None else horizon
+    business_us = calendar.business_microseconds(opened, end) if end > opened else 0
+    spans: list[PausedSpan] = []
+    for pause in state.pauses():
+        until = end if pause.end is None else pause.end
+        removed = _pieces(calendar, max(pause.start, opened), min(until, end))
+        spans.append(PausedSpan(pause, pause.start, until, removed, intervals.total(removed)))
+    paused_us = sum(span.removed_us for span in spans)
+    taken = business_us - paused_us
+    status: ResponseStatus | None
+    if target_us is None:
+        status = None
+    elif state.resolved_at is not None:
+        status = "met" if taken <= target_us else "missed"
+    else:
+        status = "missed" if taken > target_us else "pending"
+    return ResolutionJudgement(
+        state, opened, setting, target_us, end, business_us, tuple(spans), paused_us, taken, status
+    )
+
+
+def resolution_missed_at(
+    judgement: ResolutionJudgement, calendar: BusinessCalendar
+) -> datetime | None:
+    """The earliest horizon at which a pending, unresolved incident's resolution time
+    exceeds its target with no new event (the paused intervals as recorded; one still
+    open never ends): the moment it turns missed. None when it never does (paused with
+    no resume, or no business hours ahead), it is resolved, or there is no target."""
+    state, target_us = judgement.incident, judgement.target_us
+    if target_us is None or state.resolved_at is not None:
+        return None
+    spans = [(pause.start, pause.end) for pause in state.pauses()]
+    return _first_over(calendar, judgement.opened_at, spans, target_us)
+
+
+def resolution_target_at(
+    judgement: ResolutionJudgement, calendar: BusinessCalendar
+) -> datetime | None:
+    """The instant an incident's resolution target runs out: the latest `t` at which the
+    business time of `[opened_at, t)` less the paused set does not exceed the target, so
+    a resolution then is met (for a resolved incident, its paused intervals as judged;
+    unresolved, as recorded, one still open never ending). None without a target, or
+    when it never runs out (paused with no resume, no business hours ahead)."""
+    if judgement.target_us is None:
+        return None
+    if judgement.resolved:
+        spans: list[tuple[datetime, datetime | None]] = [
+            (span.start, span.end) for span in judgement.paused
+        ]
+        over = _first_over(calendar, judgement.opened_at, spans, judgement.target_us)
+    else:
+        over = resolution_missed_at(judgement, calendar)
+    return None if over is None else over - ONE_MICROSECOND
+
+
+def _first_over(
+    calendar: BusinessCalendar,
+    opened: datetime,
+    paused: Sequence[tuple[datetime, datetime | None]],
+    target_us: int,
+) -> datetime | None:
+    """The earliest `h` at which the business time of `[opened, h)` less the `paused`
+    intervals (disjoint, in time order; an end of None never comes) exceeds `target_us`.
+    Walks the gaps between the pauses with `BusinessCalendar.first_instant_over`."""
+    remaining = target_us
+    cursor = opened
+    for start, end in paused:
+        if end is not None and end <= cursor:
+            continue
+        if start > cursor:
+            gap = calendar.business_microseconds(cursor, start)
+            if gap > remaining:
+                return calendar.first_instant_over(cursor, remaining)
+            remaining -= gap
+        if end is None:
+            return None
+        cursor = max(cursor, end)
+    return calendar.first_instant_over(cursor, remaining)
+
+
+@dataclass(frozen=True, slots=True)
+class ResolutionFigures:
+    """Counts of one row's incidents judged for resolution, and
+    `resolution_attainment_percent = 100 × met / (met + missed)` (None when none),
+    exact; `changes_at`: the earliest horizon at which a pending one turns missed with
+    no new event (None: none does)."""
+
+    met: int
+    missed: int
+    pending: int
+    attainment_percent: Fraction | None
+    changes_at: datetime | None = None
+
+
+NO_RESOLUTIONS = ResolutionFigures(0, 0, 0, None, None)
+
+
+def tally_resolutions(
+    judgements: Iterable[ResolutionJudgement], calendar: BusinessCalendar
+) -> ResolutionFigures:
+    """Count a row's resolution judgements; uncounted ones (status None) are skipped."""
+    counts: dict[ResponseStatus, int] = {"met": 0, "missed": 0, "pending": 0}
+    changes: datetime | None = None
+    for judgement in judgements:
+        status = judgement.status
+        if status is None:
+            continue
+        counts[status] += 1
+        if status == "pending":
+            missed_at = resolution_missed_at(judgement, calendar)
+            if missed_at is not None and (changes is None or missed_at < changes):
+                changes = missed_at
+    met, missed = counts["met"], counts["missed"]
+    judged = met + missed
+    return ResolutionFigures(
+        met, missed, counts["pending"], Fraction(100 * met, judged) if judged else None, changes
+    )

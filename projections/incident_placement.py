@@ -17,7 +17,14 @@ from typing import Any
 from ledger.attainment import coverage, terms_in_force
 from ledger.business_time import calendar_for
 from ledger.contracts import ContractState
-from ledger.incidents import IncidentState, fold_incident, judge, period_of, priority_used
+from ledger.incidents import (
+    IncidentState,
+    fold_incident,
+    judge,
+    judge_resolution,
+    period_of,
+    priority_used,
+)
 from ledger.timeformat import format_utc
 from projections.attainment import load_contracts
 from projections.store import StoreReads
@@ -30,6 +37,9 @@ class Placement:
     priority: str | None
     status: str | None  # met / missed / pending when placed
     unplaced_reason: str | None
+    # sla-math §11: met / missed / pending where the terms set a resolution target for
+    # the priority used at the resolution; None otherwise.
+    resolution_status: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         i = self.incident
@@ -46,6 +56,8 @@ class Placement:
             "status": self.status,
             "placed": self.unplaced_reason is None,
             "unplaced_reason": self.unplaced_reason,
+            "resolved_at": None if i.resolved_at is None else format_utc(i.resolved_at),
+            "resolution_status": self.resolution_status,
             "event_ids": list(i.event_ids),
         }
 
@@ -100,7 +112,13 @@ def place(
             f"no response target for priority {priority} in the terms of {period.label}",
             period.label,
         )
-    return Placement(incident, period.label, priority, status, None)
+    resolution = (
+        None
+        if response.resolution_targets is None
+        else judge_resolution(incident, response.resolution_targets, calendar, horizon)
+    )
+    resolved = None if resolution is None else resolution.status
+    return Placement(incident, period.label, priority, status, None, resolved)
 
 
 def incident_placements(

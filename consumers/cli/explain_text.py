@@ -143,7 +143,19 @@ def _terms(doc: Mapping[str, Any]) -> list[str]:
             f"({business_hours_text(r['business_hours'], doc['contract']['timezone'])}); "
             f"targets {targets}; credit tiers {_tiers(r['credit_tiers'])}."
         )
+        lines += _resolution_terms(r.get("resolution"))
     return _section("Terms in force", lines)
+
+
+def _resolution_terms(terms: Mapping[str, Any] | None) -> list[str]:
+    if terms is None:
+        return []
+    targets = ", ".join(f"{p} {_duration(v)}" for p, v in terms["targets_seconds"].items())
+    tiers = _tiers(terms["credit_tiers"]) if terms["credit_tiers"] else "none (no credit)"
+    return [
+        f"Incident resolution: time to resolution in the same business hours, less the "
+        f"time paused; targets {targets or 'none'}; credit tiers {tiers}."
+    ]
 
 
 def _coverage(doc: Mapping[str, Any]) -> list[str]:
@@ -392,6 +404,65 @@ def _incidents(doc: Mapping[str, Any]) -> list[str]:
     return _section("Incident response", lines)
 
 
+def _pause(p: Mapping[str, Any]) -> str:
+    still = " (still paused: counted up to the end of measurement)" if p["open"] else ""
+    why = f' "{p["reason"]}"' if p["reason"] else ""
+    resumed = f", resumed by {p['resumed_by']}" if p["resumed_by"] else ""
+    pieces = p["removed_intervals"]
+    shown = [f"{x['local']}" for x in pieces[:6]]
+    if len(pieces) > 6:
+        shown.append(f"… and {len(pieces) - 6} more")
+    within = f" ({'; '.join(shown)})" if shown else " (no business hours in it)"
+    return (
+        f"    paused {p['local']}{still}{why}, by {p['paused_by']}{resumed}: removed "
+        f"{p['removed_text']} of business time{within}."
+    )
+
+
+def _resolution_incident(i: Mapping[str, Any]) -> list[str]:
+    lines = [f"{i['incident_id']}: {i['verdict']}." + _events(i["event_ids"])]
+    if i["priority_used"] is not None:
+        lines.append(
+            f"    priority used: {i['priority_used']} (set by event {i['priority_set_by']}); "
+            f"its resolution target: {i['target_text'] or 'none in the terms'}."
+        )
+    lines.append(f"    opened:   {i['opened_at_local']}.")
+    if i["target_at_local"] is not None:
+        lines.append(f"    target reached: {i['target_at_local']} (a resolution by then meets it).")
+    if i["resolved_at_local"] is not None:
+        lines.append(
+            f"    resolved: {i['resolved_at_local']} (the last resolution, event "
+            f"{i['resolution_event_id']})."
+        )
+    else:
+        lines.append(f"    resolved: not yet; counted up to the horizon {i['measured_to_local']}.")
+    lines.append(f"    business time from opening: {i['business_text']}.")
+    lines += [_pause(p) for p in i["paused_intervals"]]
+    if not i["paused_intervals"]:
+        lines.append("    never paused.")
+    lines.append(f"    {i['arithmetic']}.")
+    return lines
+
+
+def _resolutions(doc: Mapping[str, Any]) -> list[str]:
+    r = doc.get("incident_resolution")
+    if r is None:
+        return []
+    lines = [f"Business hours: {r['business_hours_text']}."]
+    for i in r["incidents"]:
+        lines += _resolution_incident(i)
+    if not r["incidents"]:
+        lines.append("No incident was opened on this row in the period.")
+    lines += [
+        f"Met {r['met']}, missed {r['missed']}, pending (not yet decided) {r['pending']}, "
+        f"not counted (no resolution target for the priority) {r['not_counted']}.",
+        r["arithmetic"] + ".",
+        *_tier(r["tier"]),
+        f"Resolution credit: {r['credit_percent']}% of the fee." + _events(r["event_ids"]),
+    ]
+    return _section("Incident resolution", lines)
+
+
 def _money(m: Mapping[str, Any]) -> list[str]:
     capped = " (the cap applies)" if m["capped"] else ""
     return _section(
@@ -429,9 +500,19 @@ def _percent(value: str | None) -> str:
 def _figures(row: Mapping[str, Any]) -> str:
     return (
         f"availability {_percent(row['availability_percent'])}, response attainment "
-        f"{_percent(row['response_attainment_percent'])}, credit {row['credit_percent']}% = "
+        f"{_percent(row['response_attainment_percent'])}"
+        + _resolution_figure(row)
+        + f", credit {row['credit_percent']}% = "
         f"{row['credit_amount']} {row['currency']}"
     )
+
+
+def _resolution_figure(row: Mapping[str, Any]) -> str:
+    """`, resolution attainment 75.0000%` where the row counts resolutions (a basis
+    recorded before resolution targets existed has no such field)."""
+    if row.get("resolution_met") is None:
+        return ""
+    return f", resolution attainment {_percent(row['resolution_attainment_percent'])}"
 
 
 def _entries(entries: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -469,6 +550,7 @@ def render_text(doc: Mapping[str, Any]) -> str:
         *_coverage(doc),
         *_availability(doc),
         *_incidents(doc),
+        *_resolutions(doc),
         *_money(doc["money"]),
         *_row(doc),
         *_entries(doc.get("entries", [])),

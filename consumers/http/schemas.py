@@ -51,6 +51,12 @@ class ReportRow(Open):
     incidents_pending: int | None
     response_attainment_percent: Text
     response_credit_percent: str
+    # sla-math §11: null counts and attainment when the terms set no resolution targets.
+    resolution_met: int | None
+    resolution_missed: int | None
+    resolution_pending: int | None
+    resolution_attainment_percent: Text
+    resolution_credit_percent: str
     credit_percent: str
     fee_basis: str
     credit_amount: str

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from ledger.attainment import Row
 from ledger.canonical import canonical_json
@@ -588,6 +588,34 @@ def _without_exposure(report_text: str) -> str:
     return to_json(document) + "\n"
 
 
+# Report-row fields of sla-math §11 with the value each has on a row whose terms set no
+# resolution targets (no bundle exported before they existed can hold such terms: they
+# were refused). A report of a bundle exported before them has no such key; it is
+# compared with them left out where they have that value, the rest to the byte.
+_RESOLUTION_ABSENT: Final[dict[str, str | None]] = {
+    "resolution_met": None,
+    "resolution_missed": None,
+    "resolution_pending": None,
+    "resolution_attainment_percent": None,
+    "resolution_credit_percent": "0",
+}
+
+
+def _before_resolution(report_text: str) -> bool:
+    """Whether report.json is of a bundle exported before report rows carried §11's
+    resolution fields."""
+    return '"rows": [\n' in report_text and f'"{next(iter(_RESOLUTION_ABSENT))}"' not in report_text
+
+
+def _without_resolution(report_text: str) -> str:
+    document = json.loads(report_text)
+    for row in document["rows"]:
+        for name, absent in _RESOLUTION_ABSENT.items():
+            if name in row and row[name] == absent:
+                del row[name]
+    return to_json(document) + "\n"
+
+
 def _before_chain_positions(report_text: str) -> bool:
     """Whether report.json is of a bundle exported before answers named their chain
     position (the same format otherwise): its second line is then the moment's, not the
@@ -620,6 +648,8 @@ def _check_figures(
         expected = expected.replace(f'\n  "chain_position": {position},', "", 1)
     if _before_exposure(actual):
         expected = _without_exposure(expected)
+    if _before_resolution(actual):
+        expected = _without_resolution(expected)
     problems = [] if expected == actual else ["report.json differs from the recomputed report"]
     result.record(
         "report",

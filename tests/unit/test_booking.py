@@ -154,3 +154,39 @@ def test_figures_are_no_part_of_the_entry() -> None:
     assert plain == described
     assert hash(plain) == hash(described)
     assert plain.as_dict()["memo"] != described.as_dict()["memo"]
+
+
+def test_memo_states_the_incident_resolution() -> None:
+    figures = _figures(
+        availability_credit_percent="0",
+        resolution_missed=1,
+        resolution_attainment_percent="50.0000",
+        resolution_credit_percent="10",
+        credit_percent="10",
+    )
+    assert booking_fields(_entry(memo_figures=figures))["memo"] == (
+        "Incident resolution 50% of incidents resolved in time (1 missed), crm, March 2026: "
+        "10% of 12,000.00 AUD"
+    )
+
+
+def test_memo_adds_missed_resolutions_to_the_other_reasons() -> None:
+    figures = _figures(
+        incidents_missed=2,
+        response_attainment_percent="50.0000",
+        response_credit_percent="5",
+        resolution_missed=3,
+        resolution_credit_percent="10",
+    )
+    figures["credit_percent"] = "25"
+    assert booking_fields(_entry(memo_figures=figures))["memo"] == (
+        "Availability 99.41% below 99.9% target and 2 incident responses missed and 3 "
+        "incident resolutions missed, crm, March 2026: 25% of 12,000.00 AUD"
+    )
+    # A basis without resolution fields (version 1) says what it always said.
+    del figures["resolution_missed"], figures["resolution_credit_percent"]
+    figures["credit_percent"] = "15"
+    assert booking_fields(_entry(memo_figures=figures))["memo"] == (
+        "Availability 99.41% below 99.9% target and 2 incident responses missed, crm, "
+        "March 2026: 15% of 12,000.00 AUD"
+    )

@@ -123,6 +123,12 @@ PAYLOADS: dict[str, dict[str, Any]] = {
         "at": "2026-03-04T10:20:00Z",
     },
     "incident.resolved": {"incident_id": "I-1", "resolved_at": "2026-03-04T12:00:00Z"},
+    "incident.paused": {
+        "incident_id": "I-1",
+        "at": "2026-03-04T10:50:00Z",
+        "reason": "waiting on the customer's logs",
+    },
+    "incident.resumed": {"incident_id": "I-1", "at": "2026-03-04T11:30:00Z"},
 }
 
 

@@ -55,6 +55,7 @@ from ledger.row_key import RowKey
 from ledger.timeformat import exact_seconds, format_utc, to_microseconds
 from projections.queries.explain.availability import availability_facts
 from projections.queries.explain.histories import Histories, subject_history
+from projections.queries.explain.resolution import resolution_clauses, resolution_facts
 from projections.queries.explain.wording import (
     business_hours_text,
     digits,
@@ -153,6 +154,7 @@ def _response_clauses(terms: ResponseTerms) -> dict[str, Any]:
         },
         "business_hours": terms.business_hours,
         "credit_tiers": _tiers(terms.credit_tiers),
+        "resolution": resolution_clauses(terms),
     }
 
 
@@ -397,18 +399,26 @@ def money_facts(row: Row, money: MoneyTrace, cover: Coverage | None = None) -> d
     fee_basis, amount = money.fee_basis_major, money.owed_major
     summed, cap, percent = money.summed_percent, money.cap_percent, money.credit_percent
     rounding = f"half-up to {places} decimal places, the minor unit of {currency}"
+    response = row.service.incident_response
+    # The resolution credit is named only where the terms set resolution targets (§11).
+    resolution = (
+        ""
+        if response is None or response.resolution_targets is None
+        else f" + {row.resolution_credit_percent}%"
+    )
     return {
         "currency": currency,
         "minor_units": places,
         "rounding": rounding,
         "availability_credit_percent": str(row.availability_credit_percent),
         "response_credit_percent": str(row.response_credit_percent),
+        "resolution_credit_percent": str(row.resolution_credit_percent),
         "sum_percent": str(summed),
         "cap_percent": str(cap),
         "capped": summed > cap,
         "credit_percent": str(percent),
         "arithmetic_percent": f"credit = min({row.availability_credit_percent}% + "
-        f"{row.response_credit_percent}% = {summed}%, cap {cap}%) = {percent}%",
+        f"{row.response_credit_percent}%{resolution} = {summed}%, cap {cap}%) = {percent}%",
         "monthly_fee": str(row.service.monthly_fee_major),
         "fee_basis": money_value(fee_basis, currency),
         "arithmetic_fee_basis": (
@@ -494,6 +504,9 @@ def explain_row(
         "incident_response": None
         if service.incident_response is None or derivation.response is None
         else response_facts(row, service.incident_response, derivation.response, histories),
+        "incident_resolution": None
+        if service.incident_response is None or derivation.resolution is None
+        else resolution_facts(row, service.incident_response, derivation.resolution),
         "money": money_facts(row, derivation.money, cover),
         "exposure": None if row.exposure is None else row.exposure.derivation(),
         "row": row.as_dict(),

@@ -22,7 +22,11 @@ Marks, each with the same one-line label in the SVG and in the table:
 - `terms`: the start of the terms version in force, when it began within the month;
 - `incident-opened`, `incident-response`, `incident-target`: an incident's opening,
   its first response and the instant its business-time target ran out (`target_at`),
-  each with the incident's status (met, missed, pending or not_counted).
+  each with the incident's status (met, missed, pending or not_counted);
+- `incident-paused`, `incident-resolved`, `incident-resolution-target` (sla-math §11,
+  where the terms set resolution targets): each paused interval of an incident on its
+  lane, with the business time it removed, its resolution and the instant its
+  resolution target ran out (paused time excluded), each with its resolution status.
 
 The package's modules, one job each: `model` (the drawn values and the drawing's
 constants), `words` (what statuses are called), `scale` (instants to x, rounded once;
@@ -95,7 +99,10 @@ def timeline(document: Mapping[str, Any]) -> Timeline:
         builder.outages(availability["outages"])
     response = document.get("incident_response")
     if response is not None:
-        builder.incidents(response["incidents"])
+        resolution = document.get("incident_resolution")
+        builder.incidents(
+            response["incidents"], [] if resolution is None else resolution["incidents"]
+        )
     if not builder.lanes:
         builder.lane("Nothing happened")
     scale, window, timezone = builder.scale, builder.window, builder.timezone

@@ -78,12 +78,18 @@ class Builder:
     ) -> None:
         row = self.lanes[lane]
         height, opacity = row.height, Decimal("1.00")
+        top = row.y + row.height - height
+        if kind == "incident-paused":
+            # A band across the middle of the incident's lane, over its wait line.
+            height = two_places(Fraction(row.height) * Fraction(2, 5))
+            top = row.middle - height / 2
         if impact is not None:
             # A bar's height and shade both grow with the impact (a 50% degradation is
             # half as tall and lighter), so the two do not rest on colour alone.
             share = Fraction(Decimal(impact)) / 100
             height = two_places(Fraction(row.height) * max(share, Fraction(1, 5)))
             opacity = two_places(Fraction(3, 10) + Fraction(7, 10) * share)
+            top = row.y + row.height - height
         instant = start == end
         when = (
             self.local(start)
@@ -109,7 +115,7 @@ class Builder:
                 x=self.scale.x(start),
                 x_end=self.scale.x(end),
                 lane=lane,
-                y=row.y + row.height - height,
+                y=top,
                 height=height,
                 status=status,
                 why=why,
@@ -231,15 +237,26 @@ class Builder:
                 ongoing=bool(corrected.get("ongoing")),
             )
 
-    def incidents(self, incidents: Sequence[Mapping[str, Any]]) -> None:
+    def incidents(
+        self,
+        incidents: Sequence[Mapping[str, Any]],
+        resolutions: Sequence[Mapping[str, Any]] = (),
+    ) -> None:
+        """Each incident on its lane: its response marks and, where the terms set
+        resolution targets (`resolutions`, the document's resolution facts), its pauses,
+        resolution and resolution target."""
         if not incidents:
             return
+        resolved = {r["incident_id"]: r for r in resolutions}
         spans = []
         for incident in incidents:
             opened = us(incident["opened_at"])
             ends = [opened, us(incident["measured_to_at"])]
             if incident.get("target_at"):
                 ends.append(us(incident["target_at"]))
+            resolution = resolved.get(incident["incident_id"])
+            if resolution is not None:
+                ends += _resolution_ends(resolution)
             spans.append((opened, max(ends), incident))
         # Incidents are few: each gets room for its name (drawn before it, with its
         # verdict) when sub-lanes are shared, so no incident goes unnamed on the chart.
@@ -307,3 +324,67 @@ class Builder:
                     "runs out",
                     [incident["priority_set_by"], *self.document["terms"]["event_ids"]],
                 )
+            resolution = resolved.get(ident)
+            if resolution is not None:
+                self.resolution(resolution, lane)
+
+    def resolution(self, resolution: Mapping[str, Any], lane: int) -> None:
+        """One incident's §11 facts on its lane: every paused interval (with the business
+        time it removed), the resolution, and the instant the resolution target ran out."""
+        ident = resolution["incident_id"]
+        status = resolution["status"] or "not_counted"
+        why = resolution["verdict"]
+        for n, pause in enumerate(resolution["paused_intervals"], start=1):
+            reason = f' "{pause["reason"]}"' if pause["reason"] else ""
+            removed = f"removed {pause['removed_text']} of business time" + (
+                ", still paused" if pause["open"] else ""
+            )
+            self.mark(
+                "incident-paused",
+                f"{ident} pause {n}",
+                us(pause["start"]),
+                us(pause["end"]),
+                lane,
+                status,
+                f"{removed}; {why}",
+                f"Incident {ident} paused{reason}",
+                [pause["paused_by"], pause["resumed_by"]],
+                ongoing=bool(pause["open"]) and resolution["resolved_at"] is None,
+            )
+        if resolution["resolved_at"] is not None:
+            at = us(resolution["resolved_at"])
+            self.mark(
+                "incident-resolved",
+                ident,
+                at,
+                at,
+                lane,
+                status,
+                why,
+                f"Incident {ident}: resolved after {resolution['resolution_text']} of "
+                "business time less pauses",
+                [resolution["resolution_event_id"]],
+            )
+        if resolution.get("target_at") is not None:
+            target = us(resolution["target_at"])
+            self.mark(
+                "incident-resolution-target",
+                ident,
+                target,
+                target,
+                lane,
+                status,
+                why,
+                f"Incident {ident}: resolution target of {resolution['target_text']} in "
+                "business time, pauses excluded, runs out",
+                [resolution["priority_set_by"], *self.document["terms"]["event_ids"]],
+            )
+
+
+def _resolution_ends(resolution: Mapping[str, Any]) -> list[int]:
+    """The instants an incident's resolution facts reach to (its lane must hold them)."""
+    ends = [us(resolution["measured_to_at"])]
+    ends += [us(p["end"]) for p in resolution["paused_intervals"]]
+    if resolution.get("target_at"):
+        ends.append(us(resolution["target_at"]))
+    return ends

@@ -33,6 +33,9 @@ KINDS = (
     "incident-opened",
     "incident-response",
     "incident-target",
+    "incident-paused",
+    "incident-resolved",
+    "incident-resolution-target",
 )
 
 

@@ -25,6 +25,9 @@ def summary(builder: Builder, month: str, zones: str) -> str:
     parts.append(f"{windows} maintenance window{'s' if windows != 1 else ''}")
     if builder.document.get("incident_response") is not None:
         parts.append(f"{incidents} incident{'s' if incidents != 1 else ''}")
+    pauses = sum(1 for m in marks if m.kind == "incident-paused")
+    if pauses:
+        parts.append(f"{pauses} incident pause{'s' if pauses != 1 else ''}")
     return (
         f"Timeline of {month} in {builder.timezone} ({zones}): {', '.join(parts)}. "
         "The table below lists every mark."
