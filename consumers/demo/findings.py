@@ -20,6 +20,7 @@ from projections.queries.alerts import AlertFilter, alerts
 from projections.queries.credits import credits
 from projections.queries.diff import Moment, diff
 from projections.queries.exposure import exposure
+from projections.queries.incidents import incidents
 from projections.queries.rejections import rejections
 from projections.queries.report import Document, report
 from projections.store import LedgerStore
@@ -130,6 +131,29 @@ def print_results(store: LedgerStore, period: Period) -> None:
     print(f"\n== Rejected inputs ({len(rejected)}), kept for an operator to fix and resubmit")
     for r in rejected:
         print(f"   {Origin.from_dict(r.origin).describe()}: {r.reason}")
+
+
+def print_beyond_the_month(store: LedgerStore, period: Period) -> None:
+    """The terms the month alone does not show: a service measured over the year
+    (sla-math §9) and incidents with resolution targets and pauses (§11)."""
+    year = period.year_period()
+    heading = exposure(store, year, None, None)
+    with store.reader() as view:
+        listed = incidents(view, period, unplaced_only=False)
+    print(f"\n== {year.label}, measured over the year (not closed: provisional)")
+    print(
+        "   C-4004/hosting promises 99.9% a year, about 8 h 46 min of downtime: its 6-hour\n"
+        "   outage in October uses two thirds of that budget but earns no credit. Measured\n"
+        "   monthly, October alone would be under 99.9%. Its monthly rows show no\n"
+        "   availability figures: they count here, never twice."
+    )
+    print(render.exposure_tables(heading.rows))
+    print(f"\n== Incidents of {period.label}: first response and resolution")
+    print(
+        "   INC-78 (P2) must be resolved within 8 business hours. It took 13, but for 6 of\n"
+        "   them the provider waited on the customer's logs (paused): 7 count, so it is met."
+    )
+    print(render.to_table([p.as_dict() for p in listed.placements], render.INCIDENT_COLUMNS))
 
 
 def _documents(documents: list[Document]) -> list[Document]:

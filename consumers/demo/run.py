@@ -36,6 +36,7 @@ from consumers.demo.findings import (
     desk_commands,
     follow_up_commands,
     print_audit,
+    print_beyond_the_month,
     print_early_warning,
     print_results,
 )
@@ -146,6 +147,7 @@ def run_demo(
                 f"messages to {settings.dead_letter_topic}"
             )
             print_results(store, period)
+            print_beyond_the_month(store, period)
             closed_at = outcome.closed_at
             checkpoint = print_audit(store, period, closed_at, bundle)
         finally:
