@@ -32,6 +32,7 @@ from ledger.attainment import (
     terms_in_force,
 )
 from ledger.business_time import calendar_for
+from ledger.claims import ClaimState
 from ledger.contracts import (
     AvailabilityTerms,
     ContractState,
@@ -411,6 +412,7 @@ def explain_row(
     *,
     histories: Histories,
     closed_at: datetime | None = None,
+    claims: Sequence[ClaimState] = (),
 ) -> dict[str, Any]:
     """The derivation of one row from exactly the inputs `compute_row` gets.
 
@@ -433,7 +435,7 @@ def explain_row(
     )
     derivation = row.trace
     assert derivation is not None
-    settle(row, cover, outages, maintenances, horizon_us, closed_at)
+    settle(row, cover, outages, maintenances, horizon_us, closed_at, claims)
     first_day = cover.first_day(contract.timezone)
     return {
         "explain_format": EXPLAIN_FORMAT,

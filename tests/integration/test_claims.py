@@ -1,0 +1,179 @@
+"""Claims and thresholds on both stores (spec: sla-math §10, the generalised §6 rules).
+
+Worked example 11: March 2026 (UTC) owes 100.00 (a 50 min outage, 10% tier), the claim
+deadline is 60 days, so the deadline is 2026-05-31T00:00Z. Entries follow the payable
+amount: nothing is issued at close without a claim, a claim recorded after the close
+issues, a denial reverses, a withdrawal reverses, a re-submission after the withdrawal
+does nothing; after every step the sum of the row's entries equals its payable amount,
+and `--as-of` reproduces the claim status known then.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from consumers.intake.file_ingest import ingest_file
+from ledger.attainment import Row
+from ledger.periods import Period
+from projections.attainment import period_report
+from projections.credit_entries import close_period
+from projections.queries.claims import claims_listing
+from projections.store import LedgerStore
+from tests.builders import contract, ev, outage, service
+
+MARCH = Period(2026, 3)
+CLOSED_AT = datetime(2026, 6, 15, tzinfo=UTC)
+
+
+def claim_terms(threshold: str | None = None, days: int | None = 60) -> dict[str, Any]:
+    terms = service()
+    terms["claim_deadline_days"] = days
+    terms["credit_threshold_amount"] = threshold
+    return terms
+
+
+def submitted(claim_id: str, at: str, occurred: str | None = None) -> dict[str, Any]:
+    return ev(
+        "claim.submitted",
+        occurred or at,
+        {
+            "claim_id": claim_id,
+            "contract_id": "C-1",
+            "service_id": "crm",
+            "period": "2026-03",
+            "submitted_at": at,
+        },
+    )
+
+
+def ingest(store: LedgerStore, path: Path, docs: list[dict[str, Any]]) -> None:
+    import json
+
+    path.write_text("".join(json.dumps(d) + "\n" for d in docs))
+    ingest_file(store, path)
+
+
+def row_now(store: LedgerStore, as_of: datetime | None = None) -> Row:
+    moment = as_of or datetime.now(UTC)
+    report = period_report(store, MARCH, moment, recorded_filter=as_of is not None)
+    (row,) = report.rows
+    return row
+
+
+def booked(store: LedgerStore) -> Decimal:
+    return sum((e.amount_major for e in store.entries(period="2026-03")), Decimal(0))
+
+
+def closed_march(store: LedgerStore, tmp_path: Path, terms: dict[str, Any]) -> None:
+    fifty = outage("O-1", "2026-03-10T10:00:00Z", "2026-03-10T10:50:00Z")
+    ingest(store, tmp_path / "a.jsonl", [contract(services=[terms]), *fifty])
+    close_period(store, MARCH, CLOSED_AT)
+
+
+def test_worked_example_11_claim_after_close_issues_and_denial_reverses(
+    store: LedgerStore, tmp_path: Path
+) -> None:
+    closed_march(store, tmp_path, claim_terms())
+    row = row_now(store)
+    assert row.as_dict()["credit_amount"] == "100.00"
+    # Closed with no claim, after the deadline: expired, nothing payable, no entry.
+    assert (row.claim_status, row.as_dict()["payable_amount"]) == ("expired", "0.00")
+    assert store.entries(period="2026-03") == []
+    after_close = datetime.now(UTC)
+
+    ingest(store, tmp_path / "b.jsonl", [submitted("CL-1", "2026-05-30T23:00:00Z")])
+    row = row_now(store)
+    assert (row.claim_status, row.as_dict()["payable_amount"]) == ("claimed", "100.00")
+    entries = store.entries(period="2026-03")
+    assert [(e.kind, str(e.amount_major)) for e in entries] == [("issue", "100.00")]
+    assert booked(store) == row.payable_major
+    after_claim = datetime.now(UTC)
+
+    denial = ev(
+        "claim.decided",
+        "2026-06-20T00:00:00Z",
+        {"claim_id": "CL-1", "decision": "denied", "reason": "outage not in scope"},
+    )
+    ingest(store, tmp_path / "c.jsonl", [denial])
+    row = row_now(store)
+    assert (row.claim_status, row.as_dict()["payable_amount"]) == ("denied", "0.00")
+    kinds = [(e.kind, str(e.amount_major)) for e in store.entries(period="2026-03")]
+    assert kinds == [("issue", "100.00"), ("reversal", "-100.00")]
+    assert booked(store) == 0
+
+    # As of each moment, the status then.
+    assert row_now(store, after_close).claim_status == "expired"
+    assert row_now(store, after_claim).claim_status == "claimed"
+    listed = claims_listing(store, MARCH, None, after_claim)
+    assert [(c["claim_id"], c["claim_status"], c["decision"]) for c in listed] == [
+        ("CL-1", "claimed", None)
+    ]
+
+
+def test_a_claim_at_exactly_the_deadline_is_expired(store: LedgerStore, tmp_path: Path) -> None:
+    closed_march(store, tmp_path, claim_terms())
+    ingest(store, tmp_path / "b.jsonl", [submitted("CL-1", "2026-05-31T00:00:00Z")])
+    row = row_now(store)
+    assert row.as_dict()["claim_status"] == "expired"
+    assert row.as_dict()["payable_amount"] == "0.00"
+    assert store.entries(period="2026-03") == []
+    (listed,) = claims_listing(store, MARCH, None, datetime.now(UTC))
+    assert listed["deadline"] == "2026-05-31T00:00:00Z"
+    assert listed["counts"] is False
+
+
+def test_withdrawal_reverses_and_a_resubmission_after_it_does_nothing(
+    store: LedgerStore, tmp_path: Path
+) -> None:
+    closed_march(store, tmp_path, claim_terms())
+    ingest(store, tmp_path / "b.jsonl", [submitted("CL-1", "2026-04-02T09:00:00Z")])
+    assert booked(store) == Decimal("100.00") == row_now(store).payable_major
+    withdrawn = ev("claim.withdrawn", "2026-06-20T00:00:00Z", {"claim_id": "CL-1"})
+    ingest(store, tmp_path / "c.jsonl", [withdrawn])
+    row = row_now(store)
+    assert row.claim_status == "expired"
+    assert booked(store) == row.payable_major == 0
+    again = submitted("CL-1", "2026-04-03T09:00:00Z", occurred="2026-06-21T00:00:00Z")
+    ingest(store, tmp_path / "d.jsonl", [again])
+    assert row_now(store).claim_status == "expired"
+    assert [e.kind for e in store.entries(period="2026-03")] == ["issue", "reversal"]
+    # A second claim, in time, counts again: a re-issue at the next revision.
+    ingest(store, tmp_path / "e.jsonl", [submitted("CL-2", "2026-04-04T09:00:00Z")])
+    entries = store.entries(period="2026-03")
+    assert [(e.kind, e.revision) for e in entries] == [
+        ("issue", 1),
+        ("reversal", 1),
+        ("issue", 2),
+    ]
+    assert booked(store) == row_now(store).payable_major == Decimal("100.00")
+
+
+def test_threshold_not_exceeded_pays_nothing(store: LedgerStore, tmp_path: Path) -> None:
+    closed_march(store, tmp_path, claim_terms(threshold="100.00"))
+    ingest(store, tmp_path / "b.jsonl", [submitted("CL-1", "2026-05-30T23:00:00Z")])
+    row = row_now(store)
+    assert row.as_dict()["claim_status"] == "claimed"
+    assert row.as_dict()["credit_amount"] == "100.00"
+    assert row.as_dict()["payable_amount"] == "0.00"
+    assert store.entries(period="2026-03") == []
+
+
+def test_without_claim_terms_the_close_issues_as_before(store: LedgerStore, tmp_path: Path) -> None:
+    closed_march(store, tmp_path, claim_terms(days=None, threshold="99.99"))
+    row = row_now(store)
+    assert row.as_dict()["claim_status"] is None
+    assert row.as_dict()["payable_amount"] == "100.00"
+    assert booked(store) == Decimal("100.00")
+    # A claim for a row that does not exist is accepted and has no effect.
+    stray = submitted("CL-9", "2026-04-01T00:00:00Z")
+    stray["payload"]["service_id"] = "no-such-service"
+    ingest(store, tmp_path / "b.jsonl", [stray])
+    assert row_now(store).claims == ()
+    assert booked(store) == Decimal("100.00")
+    (listed,) = claims_listing(store, None, None, datetime.now(UTC))
+    assert listed["claim_id"] == "CL-9"
+    assert listed["row_exists"] is False
+    assert listed["claim_status"] is None
