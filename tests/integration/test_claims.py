@@ -15,6 +15,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from consumers.intake.file_ingest import ingest_file
 from ledger.attainment import Row
 from ledger.periods import Period
@@ -23,6 +25,9 @@ from projections.credit_entries import close_period
 from projections.queries.claims import claims_listing
 from projections.store import LedgerStore
 from tests.builders import contract, ev, outage, service
+from tests.cli_process import run_cli
+from tests.integration.test_hostile_input import line
+from tests.integration.test_kafka_intake import Topics, new_group, new_topics
 
 MARCH = Period(2026, 3)
 CLOSED_AT = datetime(2026, 6, 15, tzinfo=UTC)
@@ -177,3 +182,76 @@ def test_without_claim_terms_the_close_issues_as_before(store: LedgerStore, tmp_
     assert listed["claim_id"] == "CL-9"
     assert listed["row_exists"] is False
     assert listed["claim_status"] is None
+
+
+def _through_broker(
+    kafka_bootstrap: str, topics: Topics, store_url: str, path: Path, docs: list[dict[str, Any]]
+) -> None:
+    """Publish `docs` to the test's inbound topics and ingest them from the broker."""
+    path.write_bytes(b"".join(line(d) + b"\n" for d in docs))
+    published = run_cli(
+        "publish", "--from-file", str(path), "--bootstrap-servers", kafka_bootstrap,
+        "--contracts-topic", topics.contracts, "--outages-topic", topics.outages,
+        "--incidents-topic", topics.incidents, "--claims-topic", topics.claims,
+        "--no-progress",
+    )  # fmt: skip
+    assert published.returncode == 0, published.stderr
+    ingested = run_cli(
+        "ingest", "--bootstrap-servers", kafka_bootstrap, "--topics", ",".join(topics.inbound),
+        "--group-id", GROUP, "--dead-letter-topic", topics.rejected,
+        "--credits-topic", topics.credits, "--alerts-topic", topics.alerts,
+        "--idle-timeout-seconds", "3", "--format", "json", "--no-progress",
+        store=store_url,
+    )  # fmt: skip
+    assert ingested.returncode == 0, ingested.stderr
+
+
+GROUP = new_group()
+
+
+@pytest.mark.integration
+def test_claims_through_the_broker_issue_after_close_and_denial_reverses(
+    kafka_bootstrap: str, store_url: str, tmp_path: Path
+) -> None:
+    topics = new_topics(kafka_bootstrap, "claims")
+    fifty = outage("O-1", "2026-03-10T10:00:00Z", "2026-03-10T10:50:00Z")
+    docs = [contract(services=[claim_terms()]), *fifty]
+    _through_broker(kafka_bootstrap, topics, store_url, tmp_path / "a.jsonl", docs)
+    closed = run_cli("close", "--period", "2026-03", store=store_url)
+    assert closed.returncode == 0, closed.stderr
+    claim = submitted("CL-1", "2026-05-30T23:00:00Z")
+    _through_broker(kafka_bootstrap, topics, store_url, tmp_path / "b.jsonl", [claim])
+    with LedgerStore(store_url, access="read") as store:
+        accepted = store.accepted_event(claim["event_id"])
+        assert accepted is not None
+        origin = accepted.recorded.origin
+        assert (origin.topic, origin.key) == (topics.claims, "CL-1")
+        assert [(e.kind, str(e.amount_major)) for e in store.entries(period="2026-03")] == [
+            ("issue", "100.00")
+        ]
+    denial = ev(
+        "claim.decided",
+        "2026-06-20T00:00:00Z",
+        {"claim_id": "CL-1", "decision": "denied", "reason": "not covered"},
+    )
+    _through_broker(kafka_bootstrap, topics, store_url, tmp_path / "c.jsonl", [denial])
+    with LedgerStore(store_url, access="read") as store:
+        assert booked(store) == 0 == row_now(store).payable_major
+        assert row_now(store).claim_status == "denied"
+    listed = run_cli("claims", "--format", "json", store=store_url)
+    assert listed.returncode == 0, listed.stderr
+    import json
+
+    (only,) = json.loads(listed.stdout)["claims"]
+    assert (only["claim_id"], only["claim_status"], only["decision"]) == (
+        "CL-1",
+        "denied",
+        "denied",
+    )
+
+
+def test_the_worker_consumes_the_claims_topic_by_default() -> None:
+    from consumers.intake.kafka_config import INBOUND_TOPICS, KafkaSettings
+
+    assert "sla.claims" in INBOUND_TOPICS
+    assert "sla.claims" in KafkaSettings("localhost:9092").topics
