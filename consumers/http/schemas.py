@@ -123,6 +123,37 @@ class AlertsDocument(Open):
     alerts: list[AlertDocument]
 
 
+class ClaimDocument(Open):
+    claim_id: str
+    contract_id: Text
+    customer_id: Text
+    service_id: Text
+    period: Text
+    submitted_at: Text
+    withdrawn: bool
+    decision: Literal["approved", "denied"] | None
+    decision_reason: Text
+    counts: bool | None = Field(
+        description="Not withdrawn, not denied, submitted before the deadline; null when "
+        "the row needs no claim or does not exist."
+    )
+    row_exists: bool
+    row_status: Literal["provisional", "closed"] | None
+    claim_status: Literal["claimed", "denied", "expired", "unclaimed"] | None
+    deadline: Text
+    deadline_local: Text
+    timezone: Text
+    currency: Text
+    credit_amount: Text
+    payable_amount: Text
+
+
+class ClaimsDocument(Open):
+    as_of: str
+    chain_position: int
+    claims: list[ClaimDocument]
+
+
 class CreditEntryDocument(Open):
     entry_id: str
     kind: Literal["issue", "reversal"]

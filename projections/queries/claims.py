@@ -190,3 +190,24 @@ def claims_json(result: Claims) -> str:
 def claims_csv(result: Claims) -> str:
     # Every field, always, in the order listed.
     return to_csv(result.claims, list(FIELDS))
+
+
+@dataclass(frozen=True)
+class ClaimsPage:
+    claims: list[Document]
+    last: int | None  # how many claims of the whole list this page and those before hold
+    more: bool  # whether a claim follows
+
+
+def claims_page(
+    store: StoreReads, filters: ClaimFilter, moment: datetime, after: int, limit: int
+) -> ClaimsPage:
+    """The claims of `listed_claims` as of `moment` from the `after`-th on, at most
+    `limit`. The list as of a fixed moment never changes (only what was recorded by
+    then counts, and the horizon is that moment), so a walk that keeps its first page's
+    moment neither skips nor repeats a claim."""
+    if limit < 1:
+        raise ValueError(f"a page holds at least one claim, not {limit}")
+    listed = listed_claims(store, filters, moment)
+    page = listed[after : after + limit]
+    return ClaimsPage(page, after + len(page) if page else None, after + limit < len(listed))

@@ -255,3 +255,43 @@ def test_the_worker_consumes_the_claims_topic_by_default() -> None:
 
     assert "sla.claims" in INBOUND_TOPICS
     assert "sla.claims" in KafkaSettings("localhost:9092").topics
+
+
+def test_the_api_pages_claims_as_the_command_line_lists_them(
+    store_url: str, tmp_path: Path
+) -> None:
+    import json
+
+    from tests.cli_process import succeeded
+    from tests.http_server import serving
+
+    with LedgerStore(store_url, access="create") as store:
+        closed_march(store, tmp_path, claim_terms())
+        ingest(
+            store,
+            tmp_path / "b.jsonl",
+            [submitted(f"CL-{n}", f"2026-04-0{n}T09:00:00Z") for n in range(1, 4)],
+        )
+    moment = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    cli = succeeded("claims", "--as-of", moment, "--format", "json", store=store_url)
+    (tmp_path / "keys").mkdir()
+    with serving(store_url, tmp_path / "keys") as served:
+        whole = served.get("/v1/claims", as_of=moment)
+        assert whole.status_code == 200, whole.text
+        assert whole.content == cli.encode("utf-8")
+        walked: list[str] = []
+        answer = served.get("/v1/claims", as_of=moment, limit=1)
+        while True:
+            assert answer.status_code == 200, answer.text
+            walked += [c["claim_id"] for c in answer.json()["claims"]]
+            following = answer.links.get("next")
+            if following is None:
+                break
+            with served.client() as client:
+                answer = client.get(following["url"])
+        assert walked == ["CL-1", "CL-2", "CL-3"]
+        assert served.get("/v1/claims", role="compliance").status_code == 403
+        refused = served.get("/v1/claims", role="finance", period="2026-13")
+        assert refused.status_code == 400
+        assert refused.headers["content-type"].startswith("application/problem+json")
+    assert [c["claim_status"] for c in json.loads(cli)["claims"]] == ["claimed"] * 3
