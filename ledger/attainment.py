@@ -35,7 +35,7 @@ from ledger.timeformat import exact_seconds
 if TYPE_CHECKING:
     # Loaded only to trace (`trace=True`, for explain): a report never builds one, and
     # the nine classes cost a reading command milliseconds to create at import.
-    from ledger.claims import ClaimState
+    from ledger.claims import ClaimState, ClaimStatus
     from ledger.derivation import (
         AvailabilityTrace,
         DownRun,
@@ -98,7 +98,7 @@ class Row:
     # sla-math §10 (`ledger.claims`, set by `period_rows.settle`): the claim status
     # (None: no claim needed), the amount payable, the claim deadline (None: no claim
     # needed) and the claims naming the row.
-    claim_status: str | None = None
+    claim_status: ClaimStatus | None = None
     payable_amount_major: Decimal | None = None
     claim_deadline_us: int | None = None
     claims: tuple[ClaimState, ...] = ()
