@@ -10,12 +10,15 @@ and `--as-of` reproduces the claim status known then.
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from consumers.intake.file_ingest import ingest_file
 from ledger.attainment import Row
@@ -26,6 +29,7 @@ from projections.queries.claims import claims_listing
 from projections.store import LedgerStore
 from tests.builders import contract, ev, outage, service
 from tests.cli_process import run_cli
+from tests.infrastructure import fresh_postgres_database, sqlite_url
 from tests.integration.test_hostile_input import line
 from tests.integration.test_kafka_intake import Topics, new_group, new_topics
 
@@ -295,3 +299,61 @@ def test_the_api_pages_claims_as_the_command_line_lists_them(
         assert refused.status_code == 400
         assert refused.headers["content-type"].startswith("application/problem+json")
     assert [c["claim_status"] for c in json.loads(cli)["claims"]] == ["claimed"] * 3
+
+
+CLAIM_IDS = st.sampled_from(["CL-1", "CL-2"])
+SUBMITTED_AT = st.sampled_from(
+    ["2026-04-02T09:00:00Z", "2026-05-30T23:59:59.999999Z", "2026-05-31T00:00:00Z"]
+)
+STEPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("submitted"), CLAIM_IDS, SUBMITTED_AT),
+        st.tuples(st.just("withdrawn"), CLAIM_IDS, st.just("")),
+        st.tuples(st.just("approved"), CLAIM_IDS, st.just("")),
+        st.tuples(st.just("denied"), CLAIM_IDS, st.just("")),
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+def step_event(number: int, kind: str, claim_id: str, at: str) -> dict[str, Any]:
+    occurred = f"2026-07-{number + 1:02}T00:00:00Z"
+    if kind == "submitted":
+        return submitted(claim_id, at, occurred=occurred)
+    if kind == "withdrawn":
+        return ev("claim.withdrawn", occurred, {"claim_id": claim_id})
+    return ev("claim.decided", occurred, {"claim_id": claim_id, "decision": kind, "reason": "r"})
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+@settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
+@given(steps=STEPS)
+def test_entries_sum_to_the_payable_amount_after_every_step(
+    kind: str,
+    postgres_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    steps: list[tuple[str, str, str]],
+) -> None:
+    """Random claim histories after the close, one intake per event, on a fresh ledger
+    each: after each, the row's entries sum to its payable amount, the entries only
+    ever grow, and the payable amount is the credit exactly when a claim counts."""
+    directory = tmp_path_factory.mktemp("steps")
+    with ExitStack() as stack:
+        url = (
+            sqlite_url(directory)
+            if kind == "sqlite"
+            else stack.enter_context(fresh_postgres_database(postgres_url))
+        )
+        store = stack.enter_context(LedgerStore(url, access="create"))
+        closed_march(store, directory, claim_terms())
+        seen: list[Any] = []
+        for number, (event, claim_id, at) in enumerate(steps):
+            ingest(store, directory / f"{number}.jsonl", [step_event(number, event, claim_id, at)])
+            row = row_now(store)
+            entries = store.entries(period="2026-03")
+            assert entries[: len(seen)] == seen
+            seen = entries
+            assert booked(store) == row.payable_major
+            claimed = row.claim_status == "claimed"
+            assert row.payable_major == (Decimal("100.00") if claimed else 0)
