@@ -176,6 +176,8 @@ REPORT_COLUMNS = [
     ("credit_percent", "credit %"),
     ("fee_basis", "fee basis"),
     ("credit_amount", "credit"),
+    ("claim_status", "claim"),
+    ("payable_amount", "payable"),
     ("currency", "cur"),
     ("remedy", "remedy"),
 ]
@@ -194,6 +196,7 @@ REPORT_NUMERIC = frozenset(
         "credit_percent",
         "fee_basis",
         "credit_amount",
+        "payable_amount",
     }
 )
 ENTRY_COLUMNS = [

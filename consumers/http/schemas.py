@@ -54,6 +54,14 @@ class ReportRow(Open):
     credit_percent: str
     fee_basis: str
     credit_amount: str
+    claim_status: Literal["claimed", "denied", "expired", "unclaimed"] | None = Field(
+        None, description="Null when the row's terms need no claim (sla-math §10)."
+    )
+    payable_amount: str | None = Field(
+        None,
+        description="What the row's entries sum to once closed: the credit amount "
+        "when no claim is needed or one counts, and it is above the threshold; else 0.",
+    )
 
 
 class ReportDocument(Open):
