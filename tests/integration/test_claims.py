@@ -379,6 +379,15 @@ def test_an_audit_bundle_carries_the_claims_and_checks_offline(
     checked = run_cli("audit", "check", str(bundle))
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "not reconciled" not in checked.stdout
+    explained = run_cli(
+        "explain", "--contract", "C-1", "--service", "crm", "--period", "2026-03",
+        store=store_url,
+    )  # fmt: skip
+    assert explained.returncode == 0, explained.stderr
+    assert "Claim CL-1, submitted 2026-04-02T09:00:00Z: denied (no); it does not count." in (
+        explained.stdout
+    )
+    assert "Claim status: denied.\nPayable amount: 0.00 USD." in explained.stdout
     # Replayed from the log, the claims' spans and scopes and the entries are the same.
     rebuilt = run_cli("audit", "rebuild", store=store_url)
     assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
