@@ -87,9 +87,16 @@ def test_the_claim_is_the_apis(served: Served, disputes: Page) -> None:
     assert (claims["claim_status"], claims["payable_amount"]) == ("claimed", "100.00")
     shown = figures(disputes)
     assert shown["claim_status"] == "claimed"
-    assert shown["claim_deadline"] == as_answered(claims["deadline"])
     assert shown["payable_amount"] == "100.00"
-    assert shown["credit_threshold_amount"] == "10.00"
+    # The claim's own facts (not row fields): `data-claim`, with the API's value.
+    claim_facts = {
+        element.get_attribute("data-claim"): element.get_attribute("data-value")
+        for element in disputes.locator("[data-claim]").all()
+    }
+    assert claim_facts == {
+        "deadline": as_answered(claims["deadline"]),
+        "credit_threshold_amount": "10.00",
+    }
     section = disputes.locator("section.claims").inner_text()
     # The deadline in the contract's local time, then UTC.
     assert "31 May 2026" in section or "2026-05-31" in section, section
