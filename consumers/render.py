@@ -177,6 +177,8 @@ REPORT_COLUMNS = [
     ("credit_percent", "credit %"),
     ("fee_basis", "fee basis"),
     ("credit_amount", "credit"),
+    ("claim_status", "claim"),
+    ("payable_amount", "payable"),
     ("currency", "cur"),
     ("remedy", "remedy"),
 ]
@@ -196,6 +198,7 @@ REPORT_NUMERIC = frozenset(
         "credit_percent",
         "fee_basis",
         "credit_amount",
+        "payable_amount",
     }
 )
 ENTRY_COLUMNS = [
@@ -318,4 +321,36 @@ def alerts_table(alerts: list[dict[str, Any]]) -> str:
     text = counted(len(alerts), "alert")
     if alerts:
         text += "\n" + to_table(alerts, ALERT_COLUMNS, ALERT_NUMERIC)
+    return text
+
+
+CLAIM_COLUMNS = [
+    ("contract_id", "contract"),
+    ("service_id", "service"),
+    ("period", "period"),
+    ("claim_id", "claim"),
+    ("submitted_at", "submitted at"),
+    ("counts", "counts"),
+    ("withdrawn", "withdrawn"),
+    ("decision", "decision"),
+    ("claim_status", "row status"),
+    ("deadline", "deadline (UTC)"),
+    ("deadline_local", "deadline (local)"),
+    ("credit_amount", "credit"),
+    ("payable_amount", "payable"),
+    ("currency", "cur"),
+]
+CLAIM_NUMERIC = frozenset({"credit_amount", "payable_amount"})
+
+
+def claims_table(claims: list[dict[str, Any]]) -> str:
+    """The claims' count, then the claims, for people (a claim naming no row shows
+    `no such row` as its row status)."""
+    text = counted(len(claims), "claim")
+    if claims:
+        shown = [
+            claim if claim["row_exists"] else {**claim, "claim_status": "no such row"}
+            for claim in claims
+        ]
+        text += "\n" + to_table(shown, CLAIM_COLUMNS, CLAIM_NUMERIC)
     return text

@@ -45,6 +45,7 @@ from ledger.timeformat import exact_seconds
 if TYPE_CHECKING:
     # Loaded only to trace (`trace=True`, for explain): a report never builds one, and
     # the nine classes cost a reading command milliseconds to create at import.
+    from ledger.claims import ClaimState, ClaimStatus
     from ledger.derivation import (
         AvailabilityTrace,
         DownRun,
@@ -111,6 +112,21 @@ class Row:
     missed_incidents: tuple[str, ...] = ()
     # Where a provisional row is heading (`ledger.exposure`); None for a closed row.
     exposure: Exposure | None = None
+    # sla-math §10 (`ledger.claims`, set by `period_rows.settle`): the claim status
+    # (None: no claim needed), the amount payable, the claim deadline (None: no claim
+    # needed) and the claims naming the row.
+    claim_status: ClaimStatus | None = None
+    payable_amount_major: Decimal | None = None
+    claim_deadline_us: int | None = None
+    claims: tuple[ClaimState, ...] = ()
+
+    @property
+    def payable_major(self) -> Decimal:
+        """The amount the row's entries sum to (§6 "Payable amount"): the credit amount
+        until `settle` decided otherwise."""
+        if self.payable_amount_major is None:
+            return self.credit_amount_major
+        return self.payable_amount_major
 
     def credit_sum(self, availability_credit: Decimal | None = None) -> Decimal:
         """The credits §5 sums before the cap (availability, response and §11's
@@ -174,6 +190,8 @@ class Row:
             "credit_percent": str(self.credit_percent),
             "fee_basis": str(to_minor_unit(self.fee_basis_major, currency)),
             "credit_amount": str(self.credit_amount_major),
+            "claim_status": self.claim_status,
+            "payable_amount": str(self.payable_major),
             **self.exposure_fields(),
         }
 

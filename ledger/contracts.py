@@ -58,6 +58,9 @@ class ServiceTerms:
     availability: AvailabilityTerms | None
     incident_response: ResponseTerms | None
     credit_cap_percent: Decimal
+    # sla-math §10: None: credits need no claim / are paid whatever their size.
+    claim_deadline_days: int | None = None
+    credit_threshold_amount: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +110,10 @@ def _service_terms(raw: Mapping[str, Any]) -> ServiceTerms:
         availability=None if availability is None else _kept(_availability_terms, availability),
         incident_response=None if response is None else _kept(_response_terms, response),
         credit_cap_percent=Decimal(raw.get("credit_cap_percent") or "100"),
+        claim_deadline_days=raw.get("claim_deadline_days"),
+        credit_threshold_amount=None
+        if raw.get("credit_threshold_amount") is None
+        else Decimal(raw["credit_threshold_amount"]),
     )
 
 

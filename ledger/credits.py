@@ -1,8 +1,10 @@
 """Credit entries: immutable, corrected only by new entries (spec: sla-math §6).
 
-A closed row's entries always sum to its current `credit_amount`. When a newly recorded
-event changes that amount, the active issue is reversed (negative amount, `supersedes`
-naming it) and, if the new amount is positive, a new issue follows at the next revision.
+A closed row's entries always sum to its current payable amount (`payable_amount`:
+its `credit_amount` unless §10 withholds it: a credit not claimed in time, or not above
+the threshold). When a newly recorded event changes that amount, the active issue is
+reversed (negative amount, `supersedes` naming it) and, if the new amount is positive,
+a new issue follows at the next revision.
 Entry ids are uuid5 of the row and revision, so the same history yields the same ids
 and downstream systems can de-duplicate a rebuild or a re-publication by `entry_id`.
 """
@@ -195,7 +197,7 @@ def reconcile(
     entries: Iterable[CreditEntry],
     recorded_at: datetime,
 ) -> list[CreditEntry]:
-    """The entries to append so that every row's entries sum to its credit amount.
+    """The entries to append so that every row's entries sum to its payable amount.
 
     `rows` are the closed period's rows as they stand now; `entries` are all entries
     recorded so far for that period, in record order. A row that no longer exists (its
@@ -208,7 +210,7 @@ def reconcile(
     for key in sorted(set(rows) | set(by_row), key=lambda k: (k.contract_id, k.service_id)):
         row = rows.get(key)
         history = by_row.get(key, [])
-        owed = row.credit_amount_major if row is not None else Decimal(0)
+        owed = row.payable_major if row is not None else Decimal(0)
         active = active_issue(history)
         booked = active.amount_major if active is not None else Decimal(0)
         if owed == booked:

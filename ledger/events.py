@@ -21,7 +21,7 @@ from typing import Any, Literal
 from ledger.canonical import canonical_json
 from ledger.timeformat import format_utc, parse_utc
 
-SubjectKind = Literal["contract", "outage", "maintenance", "incident"]
+SubjectKind = Literal["contract", "outage", "maintenance", "incident", "claim"]
 
 EVENT_TYPES: dict[str, tuple[SubjectKind, str]] = {
     # type -> (subject kind, payload field that names the subject)
@@ -41,6 +41,9 @@ EVENT_TYPES: dict[str, tuple[SubjectKind, str]] = {
     "incident.resolved": ("incident", "incident_id"),
     "incident.paused": ("incident", "incident_id"),
     "incident.resumed": ("incident", "incident_id"),
+    "claim.submitted": ("claim", "claim_id"),
+    "claim.withdrawn": ("claim", "claim_id"),
+    "claim.decided": ("claim", "claim_id"),
 }
 
 # Payload fields that hold instants; they bound the time a subject can matter to.

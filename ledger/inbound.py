@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from importlib import resources
@@ -76,6 +76,11 @@ CAUSES: Final = ("provider", "customer_caused", "force_majeure", "third_party")
 PRIORITIES: Final = ("P1", "P2", "P3", "P4")
 REMEDIES: Final = ("credit", "cash")
 WINDOWS: Final = ("month", "year")  # availability.window (sla-math §9)
+DECISIONS: Final = ("approved", "denied")
+# Optional service terms added after the first contracts were recorded (sla-math §10):
+# absent from a normalised payload while null, so that an event recorded before them
+# normalises to the very same content (its digest, its idempotency) as it did then.
+ADDED_SERVICE_TERMS: Final = ("claim_deadline_days", "credit_threshold_amount")
 DOCUMENT: Final = "(document)"
 
 # Decimal strings: at most this many digits on either side of the point.
@@ -409,6 +414,30 @@ def _non_negative_int(value: object) -> int:
     return value
 
 
+def _claim_deadline_days(value: object) -> int:
+    if type(value) is not int:  # a JSON integer: not a boolean, a string or 60.0
+        raise _fail(f"must be an integer >= 1 or null, got {_describe(value)}")
+    if not 1 <= value <= MAX_INT32:
+        raise _fail(f"must be >= 1 and <= {MAX_INT32}, got {_number_text(value)}")
+    return value
+
+
+_PERIOD_LABEL = re.compile(r"([0-9]{4})(?:-([0-9]{2}))?")
+
+
+def _period_label(value: object) -> str:
+    """A claim's period: `YYYY-MM` (month 01-12) or `YYYY` (an annual row)."""
+    text = _expect_str(value, 'a period label "YYYY-MM" or "YYYY"')
+    match = _PERIOD_LABEL.fullmatch(text) if _plain_ascii(text) else None
+    if match is None or (match.group(2) is not None and not 1 <= int(match.group(2)) <= 12):
+        raise _fail(f'must be "YYYY-MM" (month 01 to 12) or "YYYY", got {_quote(text)}')
+    if not EARLIEST_DATE.year <= int(match.group(1)) <= LATEST_DATE.year:
+        raise _fail(
+            f"must be a period from {EARLIEST_DATE.year} to {LATEST_DATE.year}, got {_quote(text)}"
+        )
+    return text
+
+
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
@@ -536,6 +565,9 @@ Window = Annotated[str, PlainValidator(_one_of(WINDOWS))]
 PriorityKey = Annotated[str, PlainValidator(_key_of(PRIORITIES))]
 WeekdayKey = Annotated[str, PlainValidator(_key_of(WEEKDAYS))]
 NonNegativeInt = Annotated[int, PlainValidator(_non_negative_int)]
+ClaimDeadlineDays = Annotated[int, PlainValidator(_claim_deadline_days)]
+PeriodLabel = Annotated[str, PlainValidator(_period_label)]
+Decision = Annotated[str, PlainValidator(_one_of(DECISIONS))]
 HoursSlot = Annotated[list[str], PlainValidator(_slot)]
 DayHours = Annotated[list[HoursSlot], AfterValidator(_no_overlap)]
 CustomerIds = Annotated[
@@ -660,6 +692,24 @@ class Service(_Strict):
     availability: Availability | None = None
     incident_response: IncidentResponse | None = None
     credit_cap_percent: PercentClosed = "100"
+    claim_deadline_days: ClaimDeadlineDays | None = None
+    credit_threshold_amount: Money | None = None
+
+
+def _minor_unit_thresholds(services: Sequence[Service], currency: str) -> None:
+    """`credit_threshold_amount` has at most the currency's minor-unit decimals."""
+    digits = MINOR_UNITS[currency]
+    for index, service in enumerate(services):
+        threshold = service.credit_threshold_amount
+        if threshold is None:
+            continue
+        _, _, fraction = threshold.partition(".")
+        if len(fraction) > digits:
+            raise _fail(
+                f"must have at most {digits} decimals (the minor unit of {currency}), "
+                f"got {_quote(threshold)}",
+                ("services", index, "credit_threshold_amount"),
+            )
 
 
 def _unique_services(services: list[Service]) -> list[Service]:
@@ -701,6 +751,7 @@ class ContractSigned(_Strict):
                 f'got "{self.effective_to.isoformat()}"',
                 ("effective_to",),
             )
+        _minor_unit_thresholds(self.services, self.currency)
         return self
 
 
@@ -813,6 +864,24 @@ class IncidentResumed(_Strict):
     at: Instant
 
 
+class ClaimSubmitted(_Strict):
+    claim_id: Identifier
+    contract_id: Identifier
+    service_id: Identifier
+    period: PeriodLabel
+    submitted_at: Instant
+
+
+class ClaimWithdrawn(_Strict):
+    claim_id: Identifier
+
+
+class ClaimDecided(_Strict):
+    claim_id: Identifier
+    decision: Decision
+    reason: Text
+
+
 PAYLOAD_MODELS: Final[dict[str, type[_Strict]]] = {
     "contract.signed": ContractSigned,
     "contract.amended": ContractAmended,
@@ -830,6 +899,9 @@ PAYLOAD_MODELS: Final[dict[str, type[_Strict]]] = {
     "incident.resolved": IncidentResolved,
     "incident.paused": IncidentPaused,
     "incident.resumed": IncidentResumed,
+    "claim.submitted": ClaimSubmitted,
+    "claim.withdrawn": ClaimWithdrawn,
+    "claim.decided": ClaimDecided,
 }
 assert PAYLOAD_MODELS.keys() == EVENT_TYPES.keys()
 
@@ -926,5 +998,16 @@ def validate_envelope(document: object) -> InboundEvent:
         schema_version=envelope.schema_version,
         occurred_at=envelope.occurred_at,
         source=envelope.source,
-        payload=payload.model_dump(),
+        payload=_without_added_nulls(payload.model_dump()),
     )
+
+
+def _without_added_nulls(payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload with each null `ADDED_SERVICE_TERMS` field left out (see there)."""
+    services = payload.get("services")
+    if isinstance(services, list):
+        payload["services"] = [
+            {k: v for k, v in service.items() if v is not None or k not in ADDED_SERVICE_TERMS}
+            for service in services
+        ]
+    return payload

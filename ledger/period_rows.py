@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Generic, TypeVar
 
 from ledger.attainment import Coverage, Row, compute_row, period_coverages, row_status
+from ledger.claims import ClaimState, apply_claims, fold_claim
 from ledger.contracts import ContractState, fold_contract
 from ledger.events import InboundEvent, RecordedEvent
 from ledger.exposure import expose
@@ -80,6 +81,8 @@ class PeriodInputs:
     closed_at: datetime | None
     # (subject kind, subject id) -> its recorded events, for derivations that show history
     events: dict[tuple[str, str], list[RecordedEvent]]
+    # contract -> the claims naming it (sla-math §10), whatever row they name
+    claims_by_contract: dict[str, list[ClaimState]] = field(default_factory=dict)
 
     def subjects_for(
         self, contract: ContractState
@@ -92,12 +95,21 @@ class PeriodInputs:
             self.incidents_by_contract.get(contract.contract_id, []),
         )
 
+    def claims_for(self, contract: ContractState) -> list[ClaimState]:
+        """The claims naming `contract` (`settle` picks each row's own)."""
+        return self.claims_by_contract.get(contract.contract_id, [])
+
     def rows(self) -> list[Row]:
         """Every row of the period, sorted by contract then service, with its status."""
         rows: list[Row] = []
         for contract in self.contracts:
             rows += contract_rows(
-                contract, self.period, *self.subjects_for(contract), self.horizon_us, self.closed_at
+                contract,
+                self.period,
+                *self.subjects_for(contract),
+                self.horizon_us,
+                self.closed_at,
+                self.claims_for(contract),
             )
         rows.sort(key=lambda r: (r.contract.contract_id, r.service.service_id))
         return rows
@@ -111,15 +123,16 @@ def contract_rows(
     incidents: Sequence[IncidentState],
     horizon_us: int,
     closed_at: datetime | None,
+    claims: Sequence[ClaimState] = (),
 ) -> list[Row]:
-    """One contract's rows of `period` with their status and, while provisional, their
-    exposure (spec: sla-math §8)."""
+    """One contract's rows of `period` with their status, claim status and payable
+    amount and, while provisional, their exposure (spec: sla-math §8, §10)."""
     rows = []
     for terms, service, cover in period_coverages(contract, period):
         row = compute_row(
             contract, terms, service, period, cover, outages, maintenances, incidents, horizon_us
         )
-        settle(row, cover, outages, maintenances, horizon_us, closed_at)
+        settle(row, cover, outages, maintenances, horizon_us, closed_at, claims)
         rows.append(row)
     return rows
 
@@ -131,10 +144,13 @@ def settle(
     maintenances: Sequence[MaintenanceState],
     horizon_us: int,
     closed_at: datetime | None,
+    claims: Sequence[ClaimState] = (),
 ) -> None:
-    """A computed row's status and, while it is provisional, its exposure (spec: §6, §8):
-    what the report and `explain` both show."""
+    """A computed row's status, its claim status and payable amount (§10, from the
+    claims of its contract: those naming the row count) and, while it is provisional,
+    its exposure (spec: §6, §8): what the report and `explain` both show."""
     row.status = row_status(closed_at)
+    apply_claims(row, cover.window[1], claims, horizon_us)
     if row.status == "provisional":
         row.exposure = expose(row, cover, outages, maintenances, horizon_us)
 
@@ -172,6 +188,11 @@ def fold_period(
         incident = fold_incident(evs)
         if incident.contract_id is not None:
             incidents_by_contract[incident.contract_id].append(incident)
+    claims_by_contract: dict[str, list[ClaimState]] = defaultdict(list)
+    for evs in of_kind("claim"):
+        claim = fold_claim(evs)
+        if claim.contract_id is not None:
+            claims_by_contract[claim.contract_id].append(claim)
     return PeriodInputs(
         period=period,
         horizon_us=horizon_us,
@@ -181,4 +202,5 @@ def fold_period(
         incidents_by_contract=dict(incidents_by_contract),
         closed_at=closed_at,
         events=dict(events),
+        claims_by_contract=dict(claims_by_contract),
     )

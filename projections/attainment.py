@@ -19,12 +19,12 @@ from ledger.period_rows import PeriodInputs, fold_contracts, fold_period
 from ledger.periods import Period, to_us
 from projections.store import StoreReads
 from projections.store.subject_index import contract_scopes
+from projections.subject_rules import WINDOW_MARGIN_US
 
-# Timezones reach from UTC-12 to UTC+14: any window of a period lies within this margin
-# of the period's UTC month, which bounds the subjects worth reading before contracts
-# are known.
-MARGIN_US = 15 * 3600 * 1_000_000
-SUBJECT_KINDS = ("outage", "maintenance", "incident")
+# Any window of a period lies within this margin of the period's UTC window, which
+# bounds the subjects worth reading before contracts are known.
+MARGIN_US = WINDOW_MARGIN_US
+SUBJECT_KINDS = ("outage", "maintenance", "incident", "claim")
 
 
 def load_contracts(store: StoreReads, recorded_by_us: int | None) -> list[ContractState]:

@@ -2,8 +2,9 @@
 chain position can change: the one rule reconciliation (closed periods) and the
 raising of alerts (provisional periods) both follow.
 
-An outage's, maintenance window's or incident's events reach the contracts of its
-scopes over its span; a subject without an end, or whose end became known since the
+An outage's, maintenance window's, incident's or claim's events reach the contracts of
+its scopes over its span (a claim's: its contract, over its period's window,
+`subject_rules.claim_span`); a subject without an end, or whose end became known since the
 position, reached every later period as well (its span only widens, so a span that
 moved covers both its old and its new place).
 """

@@ -10,6 +10,7 @@ store's modules import them (and the constants) from here.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, date, datetime
 from typing import Any
 
 from ledger.events import END_FIELDS, INSTANT_FIELDS
@@ -28,6 +29,8 @@ SCOPE_CONTRACT = "c" + SCOPE_SEP
 CONTRACT_SERVICE = "service" + SCOPE_SEP
 CONTRACT_CUSTOMER = "customer" + SCOPE_SEP
 SCOPED_KINDS = ("outage", "maintenance")
+# The subjects whose events name one contract, the scope they reach.
+CONTRACT_KINDS = ("incident", "claim")
 
 SpanRow = tuple[str, str, int, int, int, int]  # kind, subject, lo, hi, has_end, ended_us
 
@@ -36,11 +39,36 @@ def payload_span(subject_kind: str, payload: Mapping[str, Any]) -> tuple[int, in
     """(lo, hi, has_end) over the instants an event of `subject_kind` with this
     (normalised) payload names: a superset of the time its subject can matter to (an
     outage with no end yet matters up to any horizon)."""
+    if subject_kind == "claim":
+        return claim_span(payload.get("period"))
     instants = [to_us(parse_utc(v)) for f in INSTANT_FIELDS if (v := payload.get(f)) is not None]
     if not instants:
         return None
     has_end = int(subject_kind == "incident" or any(payload.get(f) is not None for f in END_FIELDS))
     return min(instants), max(instants), has_end
+
+
+# Timezones reach from UTC-12 to UTC+14: every contract's window of a period lies within
+# this margin of the period's UTC window.
+WINDOW_MARGIN_US = 15 * 3600 * 1_000_000
+
+
+def claim_span(label: object) -> tuple[int, int, int] | None:
+    """A claim matters to the row it names, whose window is its period's (a month
+    `YYYY-MM` or a year `YYYY`) in the contract's timezone: the period's UTC window,
+    widened by `WINDOW_MARGIN_US` either side (None: the event names no period)."""
+    if not isinstance(label, str) or len(label) not in (4, 7):
+        return None
+    year = int(label[:4])
+    if len(label) == 4:
+        start, end = date(year, 1, 1), date(year + 1, 1, 1)
+    else:
+        month = int(label[5:])
+        start = date(year, month, 1)
+        end = date(year + month // 12, month % 12 + 1, 1)
+    lo = to_us(datetime(start.year, start.month, 1, tzinfo=UTC)) - WINDOW_MARGIN_US
+    hi = to_us(datetime(end.year, end.month, 1, tzinfo=UTC)) + WINDOW_MARGIN_US
+    return lo, hi, 1
 
 
 def payload_scopes(subject_kind: str, payload: Mapping[str, Any]) -> set[str]:
@@ -55,7 +83,7 @@ def payload_scopes(subject_kind: str, payload: Mapping[str, Any]) -> set[str]:
         }
         customer = payload.get("customer_id")
         return found | ({CONTRACT_CUSTOMER + customer} if isinstance(customer, str) else set())
-    if subject_kind == "incident":
+    if subject_kind in CONTRACT_KINDS:
         contract = payload.get("contract_id")
         return {SCOPE_CONTRACT + contract} if isinstance(contract, str) else set()
     if subject_kind not in SCOPED_KINDS:

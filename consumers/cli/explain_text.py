@@ -475,6 +475,44 @@ def _money(m: Mapping[str, Any]) -> list[str]:
     )
 
 
+def _claims(doc: Mapping[str, Any]) -> list[str]:
+    """§10: the claim terms, the deadline, each claim naming the row and whether it
+    counts, and what that leaves payable."""
+    c = doc.get("claims")
+    if c is None:
+        return []
+    currency = doc["row"]["currency"]
+    timezone = doc["contract"]["timezone"]
+    lines = []
+    if c["claim_deadline_days"] is None:
+        lines.append("No claim is needed: the credit is payable without one.")
+    else:
+        lines.append(
+            f"A claim is needed, submitted before local midnight {c['claim_deadline_days']} "
+            f"days after the period ends: the deadline is {_local(c['deadline'], timezone)}."
+        )
+        for claim in c["claims"]:
+            state = "withdrawn" if claim["withdrawn"] else claim["decision"] or "undecided"
+            reason = f" ({claim['decision_reason']})" if claim["decision_reason"] else ""
+            counts = "counts" if claim["counts"] else "does not count"
+            lines.append(
+                f"Claim {claim['claim_id']}, submitted {claim['submitted_at']}: "
+                f"{state}{reason}; it {counts}."
+            )
+        if not c["claims"]:
+            lines.append("No claim names this row.")
+        lines.append(f"Claim status: {c['claim_status']}.")
+    threshold = c["credit_threshold_amount"]
+    if threshold is not None:
+        verdict = "above" if c["above_threshold"] else "not above"
+        lines.append(
+            f"Threshold {threshold} {currency}: the credit amount {c['credit_amount']} "
+            f"{currency} is {verdict} it."
+        )
+    lines.append(f"Payable amount: {c['payable_amount']} {currency}.")
+    return _section("Claim and threshold", lines)
+
+
 _REMEDIES = {"credit": "service credit", "cash": "cash refund"}
 
 
@@ -552,6 +590,7 @@ def render_text(doc: Mapping[str, Any]) -> str:
         *_incidents(doc),
         *_resolutions(doc),
         *_money(doc["money"]),
+        *_claims(doc),
         *_row(doc),
         *_entries(doc.get("entries", [])),
     ]

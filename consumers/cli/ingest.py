@@ -199,6 +199,7 @@ PUBLISHED_TOPICS = {
     "contracts": (TOPIC_OF_FAMILY["contract"], "contract events"),
     "outages": (TOPIC_OF_FAMILY["outage"], "outage and maintenance events"),
     "incidents": (TOPIC_OF_FAMILY["incident"], "incident events"),
+    "claims": (TOPIC_OF_FAMILY["claim"], "claim events"),
 }
 
 

@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 from consumers import interrupts
 from consumers.cli import (
     audit,
+    claims,
     close,
     demo,
     diff,
@@ -106,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     close.add_parser(sub, common)
     reports.add_parsers(sub, common)
     early_warning.add_parsers(sub, common)
+    claims.add_parser(sub, common)
     explain.add_parser(sub, common)
     audit.add_parser(sub, common)
     diff.add_parser(sub, common)
@@ -122,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
 # garbage is acyclic and freed as ever, by reference counting. The audits page through
 # the whole store and ingest runs for hours: those keep the collector.
 WITHOUT_CYCLE_COLLECTION = frozenset(
-    {"report", "credits", "explain", "diff", "incidents", "exposure", "alerts"}
+    {"report", "credits", "explain", "diff", "incidents", "exposure", "alerts", "claims"}
 )
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
@@ -135,6 +137,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "incidents": reports.cmd_incidents,
     "exposure": early_warning.cmd_exposure,
     "alerts": early_warning.cmd_alerts,
+    "claims": claims.cmd_claims,
     "demo": demo.cmd_demo,
     "explain": explain.run,
     "audit": audit.run,

@@ -28,7 +28,15 @@ from consumers.http.auth import refuse_unknown_parameters
 from consumers.http.keys import Keyring
 from consumers.http.problems import MEDIA_TYPE, TYPES, ProblemError, problem_of
 from consumers.http.reports_now import kept_reports
-from consumers.http.routes import audit, disputes, early_warning, finance, intake, operations
+from consumers.http.routes import (
+    audit,
+    claims,
+    disputes,
+    early_warning,
+    finance,
+    intake,
+    operations,
+)
 from consumers.http.schemas import Health
 from consumers.http.stores import Stores
 from consumers.http.web import errors as page_errors
@@ -98,7 +106,7 @@ def create_app(settings: Settings) -> FastAPI:
     # Reports as of a past moment (the close, an as_of): the desk's overview; they never change.
     app.state.reports_past = kept_reports()
     app.state.sessions = Sessions()
-    for module in (finance, early_warning, disputes, audit, operations, intake):
+    for module in (finance, early_warning, claims, disputes, audit, operations, intake):
         app.include_router(module.router)
     pages.install(app)
     _errors(app)

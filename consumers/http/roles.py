@@ -21,6 +21,10 @@ who watch money at risk while the month runs: finance, who will book the credit 
 costs, and the operator, who runs the services and the ledger and can still act (answer
 the incident, stop the outage). A dispute is about a row's past figures, and the report
 and `explain` serve it; compliance audits what was recorded, not what may come.
+
+Claims (which credit was claimed, in time or not, and how each was decided) are read by
+finance, who books what a claim makes payable, by the dispute handler, who decides the
+claims, and by the operator, who runs the intake they arrive through.
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ ALLOWED: dict[str, frozenset[Role]] = {
     "list_incidents": frozenset({DISPUTES}),
     "period_exposure": frozenset({FINANCE, OPERATOR}),
     "list_alerts": frozenset({FINANCE, OPERATOR}),
+    "list_claims": frozenset({FINANCE, DISPUTES, OPERATOR}),
     "audit_verify": frozenset({COMPLIANCE}),
     "audit_export": frozenset({COMPLIANCE}),
     "chained_log": frozenset({COMPLIANCE}),

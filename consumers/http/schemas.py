@@ -60,6 +60,14 @@ class ReportRow(Open):
     credit_percent: str
     fee_basis: str
     credit_amount: str
+    claim_status: Literal["claimed", "denied", "expired", "unclaimed"] | None = Field(
+        None, description="Null when the row's terms need no claim (sla-math §10)."
+    )
+    payable_amount: str | None = Field(
+        None,
+        description="What the row's entries sum to once closed: the credit amount "
+        "when no claim is needed or one counts, and it is above the threshold; else 0.",
+    )
 
 
 class ReportDocument(Open):
@@ -127,6 +135,37 @@ class AlertDocument(Open):
 class AlertsDocument(Open):
     chain_position: int
     alerts: list[AlertDocument]
+
+
+class ClaimDocument(Open):
+    claim_id: str
+    contract_id: Text
+    customer_id: Text
+    service_id: Text
+    period: Text
+    submitted_at: Text
+    withdrawn: bool
+    decision: Literal["approved", "denied"] | None
+    decision_reason: Text
+    counts: bool | None = Field(
+        description="Not withdrawn, not denied, submitted before the deadline; null when "
+        "the row needs no claim or does not exist."
+    )
+    row_exists: bool
+    row_status: Literal["provisional", "closed"] | None
+    claim_status: Literal["claimed", "denied", "expired", "unclaimed"] | None
+    deadline: Text
+    deadline_local: Text
+    timezone: Text
+    currency: Text
+    credit_amount: Text
+    payable_amount: Text
+
+
+class ClaimsDocument(Open):
+    as_of: str
+    chain_position: int
+    claims: list[ClaimDocument]
 
 
 class CreditEntryDocument(Open):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-INBOUND_TOPICS = ("sla.contracts", "sla.outages", "sla.incidents")
+INBOUND_TOPICS = ("sla.contracts", "sla.outages", "sla.incidents", "sla.claims")
 DEAD_LETTER_TOPIC = "sla.rejected"
 CREDITS_TOPIC = "sla.credits"
 ALERTS_TOPIC = "sla.alerts"
@@ -17,6 +17,7 @@ TOPIC_OF_FAMILY = {
     "outage": "sla.outages",
     "maintenance": "sla.outages",
     "incident": "sla.incidents",
+    "claim": "sla.claims",
 }
 
 

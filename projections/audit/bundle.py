@@ -21,7 +21,7 @@ position 1 through the head; each bundled record's digest and place in it; every
 checkpoint in it (alerts are records, not derived figures: they are placed on the
 chain, not recomputed); the report recomputed from the bundled events with the ledger's own
 derivation; every entry's `basis_sha256` recomputed as of its record time; and that
-each closed row's entries sum to its credit amount.
+each closed row's entries sum to its payable amount.
 """
 
 from __future__ import annotations
@@ -681,7 +681,7 @@ def _check_figures(
         booked[RowKey(entry["contract_id"], entry["service_id"], entry["period"])] += Decimal(
             entry["amount"]
         )
-    owed = {row.key: row.credit_amount_major for row in rows}
+    owed = {row.key: row.payable_major for row in rows}
     pending = [
         f"{key.contract_id}/{key.service_id}: entries sum to {booked.get(key, Decimal(0))}, "
         f"the row owes {owed.get(key, Decimal(0))}"
@@ -693,7 +693,7 @@ def _check_figures(
         problems,
         f"{counted(len(entries), 'entry', 'entries')}: every basis_sha256 recomputed"
         + (
-            "; every closed row's entries sum to its credit amount"
+            "; every closed row's entries sum to its payable amount"
             if closed_at and not pending
             else ""
         ),

@@ -72,6 +72,7 @@ REQUESTS: dict[str, tuple[str, str, dict[str, str]]] = {
     "list_incidents": ("GET", "/v1/incidents", {}),
     "period_exposure": ("GET", "/v1/periods/2026-05/exposure", {}),
     "list_alerts": ("GET", "/v1/alerts", {}),
+    "list_claims": ("GET", "/v1/claims", {}),
     "audit_verify": ("GET", "/v1/audit/verify", {}),
     "audit_export": ("POST", "/v1/audit/exports", {"period": "2026-03"}),
     "chained_log": ("GET", "/v1/events", {}),
@@ -163,6 +164,8 @@ def questions(moment: str) -> list[tuple[list[str], str, dict[str, str]]]:
         (["exposure", "--period", "2026-05"], "/v1/periods/2026-05/exposure", {}),
         (["alerts"], "/v1/alerts", {"limit": "1000"}),
         (["alerts", "--period", "2026-03"], "/v1/alerts", {"period": "2026-03"}),
+        (["claims"], "/v1/claims", {"limit": "1000"}),
+        (["claims", "--contract", "C-1"], "/v1/claims", {"contract": "C-1"}),
         (
             ["exposure", "--period", "2026-05", "--contract", "C-1"],
             "/v1/periods/2026-05/exposure",

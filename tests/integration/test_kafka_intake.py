@@ -111,6 +111,10 @@ class Topics:
         return f"{self.prefix}.incidents"
 
     @property
+    def claims(self) -> str:
+        return f"{self.prefix}.claims"
+
+    @property
     def credits(self) -> str:
         return f"{self.prefix}.credits"
 
@@ -123,8 +127,8 @@ class Topics:
         return f"{self.prefix}.rejected"
 
     @property
-    def inbound(self) -> tuple[str, str, str]:
-        return (self.contracts, self.outages, self.incidents)
+    def inbound(self) -> tuple[str, ...]:
+        return (self.contracts, self.outages, self.incidents, self.claims)
 
     def of_family(self, family: str) -> str:
         """The inbound topic of an event family, as `sla-ledger publish` routes it."""
@@ -133,6 +137,7 @@ class Topics:
             "outage": self.outages,
             "maintenance": self.outages,
             "incident": self.incidents,
+            "claim": self.claims,
         }[family]
 
     def as_override(self) -> dict[str, str]:
@@ -141,6 +146,7 @@ class Topics:
             "sla.contracts": self.contracts,
             "sla.outages": self.outages,
             "sla.incidents": self.incidents,
+            "sla.claims": self.claims,
         }
 
 

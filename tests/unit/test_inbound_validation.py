@@ -129,6 +129,15 @@ PAYLOADS: dict[str, dict[str, Any]] = {
         "reason": "waiting on the customer's logs",
     },
     "incident.resumed": {"incident_id": "I-1", "at": "2026-03-04T11:30:00Z"},
+    "claim.submitted": {
+        "claim_id": "CL-1",
+        "contract_id": "C-1001",
+        "service_id": "api",
+        "period": "2026-03",
+        "submitted_at": "2026-04-02T09:00:00Z",
+    },
+    "claim.withdrawn": {"claim_id": "CL-1"},
+    "claim.decided": {"claim_id": "CL-1", "decision": "denied", "reason": "outside scope"},
 }
 
 

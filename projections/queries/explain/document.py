@@ -33,6 +33,7 @@ from ledger.attainment import (
     terms_in_force,
 )
 from ledger.business_time import calendar_for
+from ledger.claims import ClaimState, above_threshold
 from ledger.contracts import (
     AvailabilityTerms,
     ContractState,
@@ -455,6 +456,7 @@ def explain_row(
     *,
     histories: Histories,
     closed_at: datetime | None = None,
+    claims: Sequence[ClaimState] = (),
 ) -> dict[str, Any]:
     """The derivation of one row from exactly the inputs `compute_row` gets.
 
@@ -477,7 +479,7 @@ def explain_row(
     )
     derivation = row.trace
     assert derivation is not None
-    settle(row, cover, outages, maintenances, horizon_us, closed_at)
+    settle(row, cover, outages, maintenances, horizon_us, closed_at, claims)
     first_day = cover.first_day(contract.timezone)
     return {
         "explain_format": EXPLAIN_FORMAT,
@@ -509,8 +511,29 @@ def explain_row(
         else resolution_facts(row, service.incident_response, derivation.resolution),
         "money": money_facts(row, derivation.money, cover),
         "exposure": None if row.exposure is None else row.exposure.derivation(),
+        "claims": claim_facts(row),
         "row": row.as_dict(),
         **basis_facts(row.key, row),
+    }
+
+
+def claim_facts(row: Row) -> dict[str, Any]:
+    """§10 for the row: its claim terms, its deadline (null: no claim needed), its claim
+    status and payable amount, and each claim naming it with whether it counts."""
+    service, deadline = row.service, row.claim_deadline_us
+    threshold = service.credit_threshold_amount
+    return {
+        "claim_deadline_days": service.claim_deadline_days,
+        "credit_threshold_amount": None if threshold is None else str(threshold),
+        "deadline": None if deadline is None else instant(deadline),
+        "claim_status": row.claim_status,
+        "credit_amount": str(row.credit_amount_major),
+        "above_threshold": above_threshold(row.credit_amount_major, threshold),
+        "payable_amount": str(row.payable_major),
+        "claims": [
+            {**claim.as_dict(), "counts": None if deadline is None else claim.counts(deadline)}
+            for claim in row.claims
+        ],
     }
 
 

@@ -60,6 +60,7 @@ def explain(
         inputs.horizon_us,
         histories={**inputs.events, **nearby_events},
         closed_at=inputs.closed_at,
+        claims=inputs.claims_for(contract),
     )
     entries = [
         e
