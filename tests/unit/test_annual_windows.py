@@ -382,6 +382,7 @@ def test_measured_yearly_differs_from_monthly_only_where_section_9_says(
             "availability_credit_percent",
             "credit_percent",
             "credit_amount",
+            "payable_amount",  # the credit amount, with no claim terms (§10)
         }
     # The year's downtime is the months' (no outage here crosses the year's edges
     # in a way the months miss: each month's downtime is its part of the year's).
