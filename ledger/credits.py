@@ -51,36 +51,49 @@ def entry_id(key: RowKey, kind: EntryKind, revision: int) -> str:
 # Version 1 is the report row as it stood when versions were introduced, less `status`
 # (it depends on the moment the row is read, not on its figures): every entry recorded
 # before then carries no version and was computed with exactly this list.
-BASIS_FIELDS: dict[int, tuple[str, ...]] = {
-    1: (
-        "contract_id",
-        "customer_id",
-        "service_id",
-        "period",
-        "terms_version",
-        "currency",
-        "remedy",
-        "window_seconds",
-        "covered_seconds",
-        "excluded_seconds",
-        "measured_seconds",
-        "downtime_seconds",
-        "availability_percent",
-        "availability_target_percent",
-        "availability_met",
-        "availability_credit_percent",
-        "incidents_met",
-        "incidents_missed",
-        "incidents_pending",
-        "response_attainment_percent",
-        "response_credit_percent",
-        "credit_percent",
-        "fee_basis",
-        "credit_amount",
-    ),
-}
+_VERSION_1 = (
+    "contract_id",
+    "customer_id",
+    "service_id",
+    "period",
+    "terms_version",
+    "currency",
+    "remedy",
+    "window_seconds",
+    "covered_seconds",
+    "excluded_seconds",
+    "measured_seconds",
+    "downtime_seconds",
+    "availability_percent",
+    "availability_target_percent",
+    "availability_met",
+    "availability_credit_percent",
+    "incidents_met",
+    "incidents_missed",
+    "incidents_pending",
+    "response_attainment_percent",
+    "response_credit_percent",
+    "credit_percent",
+    "fee_basis",
+    "credit_amount",
+)
+# Version 2 adds what the terms of sla-math §10 and §11 decide: an entry follows the
+# payable amount, which the claim status and the threshold make of the credit amount,
+# and the resolution credit is part of the credit percent. (§9's annual rows need no
+# new field: `period`, `covered_seconds` and `fee_basis` say what a year covered.)
+_VERSION_2 = (
+    *_VERSION_1,
+    "resolution_met",
+    "resolution_missed",
+    "resolution_pending",
+    "resolution_attainment_percent",
+    "resolution_credit_percent",
+    "claim_status",
+    "payable_amount",
+)
+BASIS_FIELDS: dict[int, tuple[str, ...]] = {1: _VERSION_1, 2: _VERSION_2}
 # The version new entries are computed with.
-BASIS_VERSION = 1
+BASIS_VERSION = 2
 
 
 def basis(row: Row, version: int = BASIS_VERSION) -> dict[str, Any]:
@@ -196,13 +209,17 @@ def reconcile(
     rows: Mapping[RowKey, Row],
     entries: Iterable[CreditEntry],
     recorded_at: datetime,
+    basis_version: int | None = None,
 ) -> list[CreditEntry]:
-    """The entries to append so that every row's entries sum to its payable amount.
+    """The entries to append so that every row's entries sum to its payable amount,
+    each computed with basis `basis_version` (None: `BASIS_VERSION`; a rebuild replays
+    each with the version the ledger recorded it with).
 
     `rows` are the closed period's rows as they stand now; `entries` are all entries
     recorded so far for that period, in record order. A row that no longer exists (its
     coverage was withdrawn) owes nothing, so its active issue is reversed.
     """
+    version = BASIS_VERSION if basis_version is None else basis_version
     by_row: dict[RowKey, list[CreditEntry]] = {}
     for entry in entries:
         by_row.setdefault(entry.key, []).append(entry)
@@ -215,7 +232,7 @@ def reconcile(
         booked = active.amount_major if active is not None else Decimal(0)
         if owed == booked:
             continue
-        document = entry_basis_document(key, row)
+        document = entry_basis_document(key, row, version)
         digest = document_sha256(document)
         last_revision = max((e.revision for e in history), default=0)
         if active is not None:
@@ -236,7 +253,7 @@ def reconcile(
                     terms_version=active.terms_version,
                     recorded_at=recorded_at,
                     basis_sha256=digest,
-                    basis_version=BASIS_VERSION,
+                    basis_version=version,
                     basis_document=document,
                     memo_figures=active.memo_figures,
                 )
@@ -260,9 +277,9 @@ def reconcile(
                     terms_version=row.terms.version,
                     recorded_at=recorded_at,
                     basis_sha256=digest,
-                    basis_version=BASIS_VERSION,
+                    basis_version=version,
                     basis_document=document,
-                    memo_figures=basis(row)["row"],
+                    memo_figures=basis(row, version)["row"],
                 )
             )
     return new

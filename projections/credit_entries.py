@@ -63,7 +63,12 @@ def _computed_at(store: StoreReads, now: datetime) -> tuple[ChainHead, datetime]
 
 
 def close_period(
-    store: LedgerStore, period: Period, now: datetime, *, replaying: bool = False
+    store: LedgerStore,
+    period: Period,
+    now: datetime,
+    *,
+    replaying: bool = False,
+    basis_version: int | None = None,
 ) -> CloseOutcome:
     """Close `period` at `now` and issue its first entries.
 
@@ -75,21 +80,22 @@ def close_period(
     A period without rows (no contract in force in it, as recorded now) is not closed:
     a close is permanent, and a contract recorded later for that period would then have
     its credits issued by reconciliation, with no one having closed its figures. Only a
-    rebuild (`replaying`) records such a close, as an earlier version may have made one.
+    rebuild (`replaying`) records such a close, as an earlier version may have made one,
+    with the basis version its entries were recorded with.
     """
     ends = period_end(store, period)
     already = store.closes().get(period.label)
     if already is not None:
         # Closing again reconciles: a row may have changed with no event (a pending
         # incident passed its target), and this appends what is due now.
-        more = reconcile_period(store, period, now)
+        more = reconcile_period(store, period, now, basis_version)
         return CloseOutcome(
             period.label, already, False, more, close_checkpoint(store, period.label)
         )
     _refuse_unended(period, ends, now)
     for _attempt in range(ATTEMPTS):
         head, at = _computed_at(store, now)
-        rows, entries = _first_entries(store, period, at, replaying=replaying)
+        rows, entries = _first_entries(store, period, at, replaying, basis_version)
         due = due_times(rows, {row.contract.contract_id for row in rows})
         try:
             newly = store.record_close(period.label, at, entries, head, due)
@@ -114,7 +120,11 @@ def _refuse_unended(period: Period, ends: datetime, now: datetime) -> None:
 
 
 def _first_entries(
-    store: StoreReads, period: Period, at: datetime, *, replaying: bool = False
+    store: StoreReads,
+    period: Period,
+    at: datetime,
+    replaying: bool = False,
+    basis_version: int | None = None,
 ) -> tuple[list[Row], list[CreditEntry]]:
     """The rows of a period being closed at `at`, and the entries its close issues."""
     report = period_report(store, period, at, recorded_filter=True)
@@ -124,11 +134,15 @@ def _first_entries(
             "recorded now), so there is nothing to close; a close is permanent, so "
             "close it once its contracts are ingested"
         )
-    return report.rows, reconcile({row.key: row for row in report.rows}, [], at)
+    return report.rows, reconcile({row.key: row for row in report.rows}, [], at, basis_version)
 
 
 def _due_entries(
-    store: StoreReads, period: Period, contract_ids: Collection[str] | None, at: datetime
+    store: StoreReads,
+    period: Period,
+    contract_ids: Collection[str] | None,
+    at: datetime,
+    basis_version: int | None = None,
 ) -> tuple[PeriodInputs, list[Row], list[CreditEntry]]:
     """A closed period's inputs and rows at `at` (of `contract_ids`; None: all) and the
     entries that bring the rows' booked entries in line with them."""
@@ -139,7 +153,7 @@ def _due_entries(
         recorded_by_us=to_us(at),
         contract_ids=None if contract_ids is None else sorted(contract_ids),
     )
-    return inputs, rows, reconcile({row.key: row for row in rows}, booked, at)
+    return inputs, rows, reconcile({row.key: row for row in rows}, booked, at, basis_version)
 
 
 @dataclass(frozen=True)
@@ -167,7 +181,9 @@ def preview_close(store: StoreReads, period: Period, now: datetime) -> ClosePrev
     return ClosePreview(period.label, closed_at, at, head.position, entries)
 
 
-def reconcile_period(store: LedgerStore, period: Period, now: datetime) -> list[CreditEntry]:
+def reconcile_period(
+    store: LedgerStore, period: Period, now: datetime, basis_version: int | None = None
+) -> list[CreditEntry]:
     """Append what every row of a closed period needs, computed as `close_period`
     computes: the full reconciliation (`audit rebuild`'s reference).
 
@@ -175,18 +191,22 @@ def reconcile_period(store: LedgerStore, period: Period, now: datetime) -> list[
     and appends nothing: the next intake reconciles again, and nothing it would have
     appended is lost, since entries follow from the events alone.
     """
-    return reconcile_rows(store, period, None, now) or []
+    return reconcile_rows(store, period, None, now, basis_version) or []
 
 
 def reconcile_rows(
-    store: LedgerStore, period: Period, contract_ids: Collection[str] | None, now: datetime
+    store: LedgerStore,
+    period: Period,
+    contract_ids: Collection[str] | None,
+    now: datetime,
+    basis_version: int | None = None,
 ) -> list[CreditEntry] | None:
     """Append what the rows of `contract_ids` (None: every contract) in a closed period
     need, and record when those rows next change with time alone. None: the chain kept
     moving and nothing was done (see `reconcile_period`)."""
     for _attempt in range(ATTEMPTS):
         head, at = _computed_at(store, now)
-        inputs, rows, new = _due_entries(store, period, contract_ids, at)
+        inputs, rows, new = _due_entries(store, period, contract_ids, at, basis_version)
         try:
             store.append_entries(new, head)
         except ChainMovedError:

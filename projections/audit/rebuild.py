@@ -74,6 +74,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ledger.chain import ChainHead
+from ledger.credits import BASIS_FIELDS
 from ledger.errors import ChainMovedError
 from ledger.periods import Period, from_us
 from projections.audit.rebuild_compare import (
@@ -258,7 +259,8 @@ def replay(
             spans.clear()
             scopes.clear()
 
-    pending_entries: tuple[str, int] | None = None  # (period, record time) being read
+    # (period, record time, basis version) of the entries being read
+    pending_entries: tuple[str, int, int | None] | None = None
     pending_alerts: list[tuple[int, Alert]] = []  # (position, alert) of one record time
 
     def carry_alerts() -> None:
@@ -311,11 +313,17 @@ def replay(
                 # A close is chained right after the entries it issued (same period,
                 # same moment): those are its own. Entries of another moment before
                 # it are a reconciliation's.
-                if pending_entries is not None and pending_entries != moment:
+                own = pending_entries is not None and pending_entries[:2] == moment[:2]
+                if pending_entries is not None and not own:
                     _reconcile(scratch, *pending_entries)
+                version = pending_entries[2] if own and pending_entries is not None else None
                 pending_entries = None
                 close_period(
-                    scratch, Period.from_label(moment[0]), from_us(moment[1]), replaying=True
+                    scratch,
+                    Period.from_label(moment[0]),
+                    from_us(moment[1]),
+                    replaying=True,
+                    basis_version=version,
                 )
     flush()
     carry_alerts()
@@ -369,19 +377,27 @@ class _SubjectIndexByWorker:
         return self._worker.subject_index_compared()
 
 
-def _moment(position: int, topic: str, state: bytes) -> tuple[str, int]:
-    """(period, record time) of an entry's or a close's record."""
+def _moment(position: int, topic: str, state: bytes) -> tuple[str, int, int | None]:
+    """(period, record time, basis version) of an entry's or a close's record; a close
+    names no basis version (None), and an entry chained before versions existed was
+    computed with version 1."""
     try:
         fields = json.loads(state)
         time_field = "recorded_us" if topic == TOPIC_CREDIT_ENTRY else "closed_us"
-        moment = (str(fields["period"]), int(fields[time_field]))
-    except (ValueError, KeyError, TypeError, RecursionError):
+        version = int(fields.get("basis_version", 1)) if topic == TOPIC_CREDIT_ENTRY else None
+        moment = (str(fields["period"]), int(fields[time_field]), version)
+    except (ValueError, KeyError, TypeError, RecursionError, AttributeError):
         raise ReplayError(
             f"position {position}: the event store's record is no entry or close the "
             "ledger wrote: run `sla-ledger audit verify`"
         ) from None
     if topic not in (TOPIC_CREDIT_ENTRY, TOPIC_PERIOD_CLOSED):
         raise ReplayError(f"position {position}: the event store's record has topic {topic}")
+    if version is not None and version not in BASIS_FIELDS:
+        raise ReplayError(
+            f"position {position}: the entry names basis version {version}, which this "
+            "ledger does not know: rebuild with the version that wrote it"
+        )
     return moment
 
 
@@ -411,8 +427,8 @@ def _carry_alerts(scratch: LedgerStore, alerts: Sequence[tuple[int, Alert]]) -> 
         raise ReplayError(f"position {first}: an alert recorded twice in the log")
 
 
-def _reconcile(scratch: LedgerStore, period: str, recorded_us: int) -> None:
-    reconcile_period(scratch, Period.from_label(period), from_us(recorded_us))
+def _reconcile(scratch: LedgerStore, period: str, recorded_us: int, version: int | None) -> None:
+    reconcile_period(scratch, Period.from_label(period), from_us(recorded_us), version)
 
 
 def compare(

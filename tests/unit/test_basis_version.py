@@ -80,6 +80,22 @@ def test_version_1_lists_the_report_fields_it_was_frozen_with() -> None:
     assert BASIS_FIELDS[1] == VERSION_1
 
 
+def test_version_2_adds_the_resolution_and_payable_figures_to_version_1() -> None:
+    assert BASIS_FIELDS[2] == (
+        *VERSION_1,
+        "resolution_met",
+        "resolution_missed",
+        "resolution_pending",
+        "resolution_attainment_percent",
+        "resolution_credit_percent",
+        "claim_status",
+        "payable_amount",
+    )
+    figures = basis(row(), 2)["row"]
+    assert figures["payable_amount"] == figures["credit_amount"] == "100.00"
+    assert basis_sha256(row(), 2) != basis_sha256(row(), 1)
+
+
 def test_a_version_1_digest_is_the_one_recorded_before_versions_existed() -> None:
     assert basis_sha256(row(), 1) == PINNED_V1
 
@@ -116,15 +132,15 @@ def test_a_report_field_renamed_is_refused_not_hashed_without_it(
 
 
 def test_an_unknown_version_is_refused_in_one_line() -> None:
-    with pytest.raises(ValueError, match=r"no basis version 99 \(known: \[1\]\)"):
+    with pytest.raises(ValueError, match=r"no basis version 99 \(known: \[1, 2\]\)"):
         basis(row(), 99)
 
 
 def test_new_entries_carry_the_current_version_and_its_digest() -> None:
     (issued,) = reconcile({KEY: row()}, [], datetime(2026, 4, 2, tzinfo=UTC))
-    assert issued.basis_version == BASIS_VERSION == 1
+    assert issued.basis_version == BASIS_VERSION == 2
     assert issued.basis_sha256 == entry_basis_sha256(KEY, row(), issued.basis_version)
-    assert issued.as_dict()["basis_version"] == 1
+    assert issued.as_dict()["basis_version"] == 2
     keys = list(issued.as_dict())
     assert keys[keys.index("basis_sha256") + 1] == "basis_version"
 
