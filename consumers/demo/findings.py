@@ -17,6 +17,7 @@ from ledger.timeformat import format_utc
 from projections.audit.bundle import UnverifiedChainError, VerifiedExport, export_verified
 from projections.credit_entries import close_checkpoint
 from projections.queries.alerts import AlertFilter, alerts
+from projections.queries.claims import ClaimFilter, claims
 from projections.queries.credits import credits
 from projections.queries.diff import Moment, diff
 from projections.queries.exposure import exposure
@@ -40,7 +41,10 @@ def follow_up_commands(
         ["rejections", *store],
         ["incidents", *store, *period],
         ["alerts", *store, *period],
+        ["claims", *store, *period],
+        ["report", *store, "--period", DEMO_PERIOD[:4]],
         ["explain", *store, "--contract", "C-2002", "--service", "crm", *period],
+        ["explain", *store, "--contract", "C-3003", "--service", "managed-ops", *period],
         ["diff", *store, *period, "--from", format_utc(closed_at)],
         ["audit", "verify", *store, *anchor],
         ["audit", "check", shown_path(bundle), *anchor],
@@ -90,11 +94,13 @@ def print_audit(
         )
     changes = diff(store, period, Moment(closed_at, "the close"), Moment(None, "now"), None)
     for row in changes.changes.rows:
-        amount = row.fields.get("credit_amount")
+        # What finance books is the payable amount (sla-math §10): a claim changes it
+        # with no change to the credit the figures earn.
+        amount = row.fields.get("payable_amount") or row.fields.get("credit_amount")
         causes = ", ".join(sorted({r.event.type for r in row.events})) or "time passing"
         if amount is not None:
             print(
-                f"   {row.key.contract_id}/{row.key.service_id}: credit {amount[0]} at the "
+                f"   {row.key.contract_id}/{row.key.service_id}: payable {amount[0]} at the "
                 f"close, {amount[1]} now, because of: {causes}"
             )
     return checkpoint
@@ -115,6 +121,19 @@ def print_early_warning(store: LedgerStore, period: Period) -> None:
     raised = alerts(store, AlertFilter(period=period), None)
     print("\n== Alerts raised so far, each once, in the order recorded")
     print(render.alerts_table(raised.documents()))
+
+
+def print_claims(store: LedgerStore, period: Period) -> None:
+    """The claims of the month, after the close (sla-math §10): C-1001 pays only if
+    claimed within 20 days, C-3003 within 14."""
+    print(
+        "   C-1001/api and C-3003/managed-ops pay a credit only when claimed in time (20\n"
+        "   and 14 days after the month). Their close issued nothing; Northwind's claim,\n"
+        "   in time, issues its credit now; Globex's came after its deadline: expired, and\n"
+        "   nothing is paid."
+    )
+    listed = claims(store, ClaimFilter(period=period.label), None)
+    print("   " + render.claims_table(listed.claims).replace("\n", "\n   "))
 
 
 def print_results(store: LedgerStore, period: Period) -> None:

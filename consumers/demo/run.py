@@ -1,13 +1,16 @@
 """`sla-ledger demo`: one realistic month, end to end, on the embedded default.
 
-Three contracts in three timezones and currencies for October 2026: a SaaS vendor that
-pays cash back below 99.9%, a CRM provider with a tiered credit schedule, and a managed
-service provider that refunds 5% of the fee when response times are missed. The month
-brings a full outage, a 50% degradation, maintenance with enough notice (excluded) and
-with too little (counted), a customer-caused outage (excluded), a false alarm
-(retracted), a P1 raised on a Friday evening and answered on Monday, a duplicate and a
+Four contracts in four timezones and currencies for October 2026: a SaaS vendor that
+pays cash back below 99.9% if claimed in time, a CRM provider with a tiered credit
+schedule, a managed service provider that refunds 5% of the fee when response times are
+missed (if claimed in time) and promises resolutions in business hours, and a host
+measured over the year. The month brings a full outage, a 50% degradation, maintenance
+with enough notice (excluded) and with too little (counted), a customer-caused outage
+(excluded), a false alarm (retracted), a P1 raised on a Friday evening and answered on
+Monday, an incident paused while the provider waits on the customer, a duplicate and a
 malformed line (the data: `month`). The period is closed; then the post-incident
-review's correction arrives and the ledger posts a reversal and a re-issue. The store
+review's correction arrives and the ledger posts a reversal and a re-issue, and the
+customers' claims arrive: one in time (its credit is issued), one too late. The store
 and an audit bundle stay behind for the user to query, with commands that run as
 printed (`findings`).
 
@@ -37,6 +40,7 @@ from consumers.demo.findings import (
     follow_up_commands,
     print_audit,
     print_beyond_the_month,
+    print_claims,
     print_early_warning,
     print_results,
 )
@@ -62,6 +66,7 @@ from consumers.intake.kafka_ingest import KafkaIngest
 from consumers.intake.publish import publish_file, send_raw
 from consumers.shell_commands import command_line, shown_path
 from ledger.periods import Period
+from ledger.wording import counted
 from projections.credit_entries import close_period
 from projections.store import LedgerStore, redact, sqlite_url
 
@@ -131,14 +136,18 @@ def run_demo(
             print(f"\n== 4. Close {DEMO_PERIOD}: credit entries are issued")
             outcome = close_period(store, period, datetime.now(UTC))
             print(
-                f"   {len(outcome.entries)} entries issued"
+                f"   {counted(len(outcome.entries), 'entry', 'entries')} issued"
                 if outcome.newly_closed
                 else "   (already closed)"
             )
-            print("\n== 5. The post-incident review's correction arrives after the close")
+            print(
+                "\n== 5. After the close: the post-incident review's correction and the "
+                "customers' claims arrive"
+            )
             print("   " + publish_file(correction_file, settings, topic_override=renamed).line())
             counts = _consume(store, settings)
             print("   " + counts.line())
+            print_claims(store, period)
             runs = (first, rest, counts)
             print(
                 f"   outboxes: {sum(r.credits_published for r in runs)} credit "

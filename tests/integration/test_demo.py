@@ -363,16 +363,18 @@ def test_demo_on_a_shared_broker_uses_topics_of_its_own_and_tells_its_story_ever
     assert prefixes[0] != prefixes[1]
     # The same story both times: the second run reads nothing the first left behind.
     assert stories[0] == stories[1]
-    # The month in two parts (the early warning between them), then the late correction.
+    # The month in two parts (the early warning between them), then the late correction
+    # and the customers' claims.
     assert [line for line in stories[0] if line.startswith("consumed")] == [
-        "consumed 14: accepted 11, duplicates 1, rejected 2",
-        "consumed 18: accepted 18, duplicates 0, rejected 0",
-        "consumed 1: accepted 1, duplicates 0, rejected 0",
+        "consumed 17: accepted 14, duplicates 1, rejected 2",
+        "consumed 21: accepted 21, duplicates 0, rejected 0",
+        "consumed 3: accepted 3, duplicates 0, rejected 0",
     ]
     # The same alerts both times, raised after the first part (ids are the conditions').
     first_alerts, second_alerts = (alert_story(tmp_path / name) for name in ("first", "second"))
     assert first_alerts == second_alerts
     assert [(contract, kind, threshold) for _, contract, kind, threshold in first_alerts] == [
+        ("C-4004", "availability.budget", "50"),  # its year's budget (sla-math §9)
         *(("C-1001", "availability.budget", t) for t in ("50", "75", "90", "100")),
         ("C-1001", "availability.tier", "99.9"),
         *(("C-2002", "availability.budget", t) for t in ("50", "75", "90", "100")),
@@ -384,9 +386,10 @@ def test_demo_on_a_shared_broker_uses_topics_of_its_own_and_tells_its_story_ever
         first
         == second
         == [
-            ("C-1001", "api", "issue", 1, "1200.00"),
+            # The close: C-1001 and C-3003 pay only when claimed in time (sla-math §10).
             ("C-2002", "crm", "issue", 1, "120.00"),
-            ("C-3003", "managed-ops", "issue", 1, "400.00"),
+            # After it: Northwind's claim, in time; Globex's came too late, so nothing.
+            ("C-1001", "api", "issue", 1, "1200.00"),
             ("C-2002", "crm", "reversal", 1, "-120.00"),  # the correction after the close
             ("C-2002", "crm", "issue", 2, "300.00"),
         ]
@@ -398,12 +401,12 @@ def test_demo_on_a_shared_broker_uses_topics_of_its_own_and_tells_its_story_ever
         kafka_bootstrap,
         [
             f"{prefixes[0]}.{t}"
-            for t in ("contracts", "outages", "incidents", "credits", "rejected")
+            for t in ("contracts", "outages", "incidents", "claims", "credits", "rejected")
         ],
     )
     assert {t: sum(o.values()) > 0 for t, o in mine.items()} == {
         f"{prefixes[0]}.{t}": True
-        for t in ("contracts", "outages", "incidents", "credits", "rejected")
+        for t in ("contracts", "outages", "incidents", "claims", "credits", "rejected")
     }
 
 
@@ -426,8 +429,9 @@ def test_demo_on_postgresql_prints_no_password(
     )
     commands = printed_commands(result.stdout)
     with_store = [c for c in commands if "--store" in c]
-    # report, credits, rejections, incidents, alerts, explain, diff, audit verify
-    assert len(with_store) == 8
+    # report, credits, rejections, incidents, alerts, claims, the year's report, two
+    # explains, diff, audit verify
+    assert len(with_store) == 11
     assert any(" alerts --store " in c for c in with_store)
     assert all("***" in c for c in with_store)
     # Put back, the password makes the printed command run.
