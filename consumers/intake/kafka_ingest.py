@@ -77,6 +77,7 @@ from consumers.intake.outbox import (
     publish_dead_letters,
     release_leases,
 )
+from consumers.intake.parked_records import release_parked_records
 from consumers.intake.poll_watchdog import PollWatchdog
 from consumers.intake.producers import close_producer, new_producer
 from consumers.intake.retry import with_backoff
@@ -480,6 +481,7 @@ class KafkaIngest:
         if self._last_poll_returned is not None:
             gap = time.monotonic() - self._last_poll_returned
             self.longest_poll_gap = max(self.longest_poll_gap, gap)
+        release_parked_records(self.consumer)  # a kafka-python fault: see parked_records
         with self.watchdog.polling():
             polled: dict[TopicPartition, list[Any]] = self.consumer.poll(
                 timeout_ms=self.poll_timeout_ms, max_records=self._room()
