@@ -731,6 +731,15 @@ def _overlaps(span: tuple[int, int], covered: tuple[int, int]) -> bool:
     return span[0] < covered[1] and span[1] > covered[0]
 
 
+def _row_incidents(
+    row: Row, service: ServiceTerms, cover: Coverage, incidents: Sequence[IncidentState]
+) -> list[IncidentState]:
+    """The incidents of a row (spec §4): its contract's and service's, opened in its window;
+    §11 judges the same ones."""
+    contract_id, service_id = row.contract.contract_id, service.service_id
+    return [i for i in incidents if belongs_to_row(i, contract_id, service_id, cover.window)]
+
+
 def _response(
     row: Row,
     service: ServiceTerms,
@@ -741,10 +750,7 @@ def _response(
 ) -> ResponseTrace | None:
     terms = service.incident_response
     assert terms is not None
-    contract_id = row.contract.contract_id
-    mine = [
-        i for i in incidents if belongs_to_row(i, contract_id, service.service_id, cover.window)
-    ]
+    mine = _row_incidents(row, service, cover, incidents)
     for incident in mine:
         row.event_ids.update(incident.event_ids)
     calendar = calendar_for(row.contract.timezone, terms.business_hours)
@@ -783,10 +789,7 @@ def _resolution(
     terms = service.incident_response
     assert terms is not None
     assert terms.resolution_targets is not None
-    contract_id = row.contract.contract_id
-    mine = [
-        i for i in incidents if belongs_to_row(i, contract_id, service.service_id, cover.window)
-    ]
+    mine = _row_incidents(row, service, cover, incidents)
     calendar = calendar_for(row.contract.timezone, terms.business_hours)
     horizon = from_us(horizon_us)
     judgements = [
