@@ -83,6 +83,7 @@ class Version:
     floor: int
     cap: str
     excludes: bool = False  # customer-caused outages are excluded time
+    present: bool = True  # the terms name the service at all
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,7 @@ def histories(draw: st.DrawFn) -> History:
             draw(st.sampled_from([0, 0, 600, 3600])),
             draw(st.sampled_from(["100", "20"])),
             draw(st.booleans()),
+            effective == first or draw(st.integers(0, 4)) > 0,
         )
 
     versions = tuple(version(d) for d in [first, *later])
@@ -207,6 +209,21 @@ def histories(draw: st.DrawFn) -> History:
     )
 
 
+def other_service() -> dict[str, Any]:
+    return {
+        "service_id": "other",
+        "monthly_fee": "10.00",
+        "credit_cap_percent": "100",
+        "availability": {
+            "target_percent": "99",
+            "credit_tiers": TIERS,
+            "excluded_causes": [],
+            "maintenance_notice": None,
+            "min_downtime_seconds": 0,
+        },
+    }
+
+
 def service_terms(version: Version) -> dict[str, Any]:
     availability: dict[str, Any] = {
         "target_percent": version.target,
@@ -240,7 +257,8 @@ def documents(h: History) -> tuple[list[dict[str, Any]], History]:
         payload: dict[str, Any] = {
             "contract_id": cid,
             "effective_from": version.effective_from.isoformat(),
-            "services": [service_terms(version)],
+            # Another service, measured monthly, is always there: terms may drop ours.
+            "services": [service_terms(version)] * version.present + [other_service()],
         }
         if n == 0:
             payload |= {
@@ -333,7 +351,7 @@ def documents(h: History) -> tuple[list[dict[str, Any]], History]:
     # The ledger states service ids per contract: keep them apart between examples.
     for doc in docs:
         for s in doc["payload"].get("services", []):
-            s["service_id"] = f"svc-{cid}"
+            s["service_id"] = f"{s['service_id']}-{cid}"
     return docs, History(cid, h.tz, h.versions, h.outages, tuple(incidents), h.end)
 
 
@@ -517,6 +535,8 @@ def expected_rows(h: History, horizon: int) -> dict[str, dict[str, Any]]:
             continue
         terms = in_force(h, local_day(cover[0], h.tz))
         assert terms is not None
+        if not terms.present:
+            continue
         label = f"{YEAR}-{month:02d}"
         covered = cover[1] - cover[0]
         fee = Fraction(terms.fee) * covered / (window[1] - window[0])
@@ -610,10 +630,12 @@ def check(store: str, h: History, path: Path) -> None:
     annual = report(store, str(YEAR), h.contract_id)
     horizon = secs(datetime.fromisoformat(annual["as_of"].replace("Z", "+00:00")))
     expected = expected_rows(h, horizon)
-    got = {r["period"]: r for r in annual["rows"]}
+    ours = f"svc-{h.contract_id}"
+    got = {r["period"]: r for r in annual["rows"] if r["service_id"] == ours}
     for month in range(1, 13):
         label = f"{YEAR}-{month:02d}"
-        got |= {r["period"]: r for r in report(store, label, h.contract_id)["rows"]}
+        rows = report(store, label, h.contract_id)["rows"]
+        got |= {r["period"]: r for r in rows if r["service_id"] == ours}
     assert sorted(got) == sorted(expected), (got.keys(), expected.keys())
     for label, want in expected.items():
         row = got[label]
