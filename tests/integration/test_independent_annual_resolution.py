@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
@@ -28,8 +29,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.cli_process import run_in_process
+from tests.integration.test_kafka_intake import Spawn, new_group, new_topics, produce, routed, spawn
 
 pytestmark = pytest.mark.integration
+# The Kafka tests' fixture that starts ingest processes (and kills any left running).
+spawn_ingest = pytest.fixture(spawn.__wrapped__, name="spawn_ingest")  # type: ignore[attr-defined]
 
 YEAR = 2025  # ended wherever a contract is: its annual row does not move with the clock
 TIERS = [
@@ -621,10 +625,17 @@ def same(seconds: str | None, value: Fraction | int) -> bool:
     return seconds is not None and Fraction(Decimal(seconds)) == value
 
 
-def check(store: str, h: History, path: Path) -> None:
+def from_file(store: str, path: Path) -> Callable[[list[dict[str, Any]]], None]:
+    def feed(docs: list[dict[str, Any]]) -> None:
+        path.write_text("".join(json.dumps(d) + "\n" for d in docs))
+        run_in_process("ingest", "--from-file", str(path), "--store", store)
+
+    return feed
+
+
+def check(store: str, h: History, feed: Callable[[list[dict[str, Any]]], None]) -> None:
     docs, h = documents(h)
-    path.write_text("".join(json.dumps(d) + "\n" for d in docs))
-    run_in_process("ingest", "--from-file", str(path), "--store", store)
+    feed(docs)
     rejected = run_in_process("rejections", "--format", "json", "--store", store)
     assert h.contract_id not in rejected, rejected
     annual = report(store, str(YEAR), h.contract_id)
@@ -693,4 +704,22 @@ def check(store: str, h: History, path: Path) -> None:
 def test_generated_histories_agree_with_an_independent_reading(
     store_url: str, tmp_path: Path, history: History
 ) -> None:
-    check(store_url, history, tmp_path / f"{history.contract_id}.jsonl")
+    check(store_url, history, from_file(store_url, tmp_path / f"{history.contract_id}.jsonl"))
+
+
+@settings(
+    max_examples=3,  # each example is a broker round trip of its own: a few seconds
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(history=histories())
+def test_generated_histories_through_the_broker_agree_with_an_independent_reading(
+    kafka_bootstrap: str, spawn_ingest: Spawn, store_url: str, history: History
+) -> None:
+    def feed(docs: list[dict[str, Any]]) -> None:
+        topics = new_topics(kafka_bootstrap, "independent")
+        produce(kafka_bootstrap, [routed(topics, d) for d in docs])
+        counts = spawn_ingest(store_url, topics, new_group(), idle=2.0).result()
+        assert (counts["consumed"], counts["accepted"]) == (len(docs), len(docs)), counts
+
+    check(store_url, history, feed)
