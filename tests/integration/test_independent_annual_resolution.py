@@ -708,7 +708,7 @@ def test_generated_histories_agree_with_an_independent_reading(
 
 
 @settings(
-    max_examples=3,  # each example is a broker round trip of its own: a few seconds
+    max_examples=2,  # each example is a broker round trip of its own: ~10 s
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
