@@ -696,7 +696,7 @@ def check(store: str, h: History, feed: Callable[[list[dict[str, Any]]], None]) 
 
 
 @settings(
-    max_examples=12,  # each example is a store of its own history: ~1 s; run with more by hand
+    max_examples=12,  # each example is a history of its own: ~1 s
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
