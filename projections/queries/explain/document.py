@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from ledger import intervals
 from ledger.attainment import (
     Coverage,
     Row,
@@ -235,8 +236,13 @@ def coverage_facts(
         "reason": reason,
         **(
             {
+                # An annual row's coverage may have gaps (months measured monthly): its
+                # parts, and what they and the measured range hold in all (sla-math §9).
                 "covered_parts": [interval_shown(*part) for part in parts],
+                "covered_seconds": exact_seconds(cover.covered_us),
                 "months_measured_yearly": [m.period.label for m in cover.months],
+                "measured_parts": [interval_shown(*part) for part in measured_range],
+                "measured_seconds": exact_seconds(intervals.total(measured_range)),
             }
             if cover.months
             else {}
