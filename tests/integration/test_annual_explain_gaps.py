@@ -78,3 +78,14 @@ def test_explain_shows_every_covered_and_measured_part_of_a_gapped_year(
         "2025-07-01T00:00:00Z to 2026-01-01T00:00:00Z (4,416 h = 15,897,600 s); "
         "in all 8,040 h = 28,944,000 s."
     ), measured
+
+
+def test_explain_of_an_annual_row_sums_no_incident_credits(store_url: str, tmp_path: Path) -> None:
+    gapped_year(store_url, tmp_path)
+    text = run_in_process(
+        "explain", "--contract", "C-1", "--service", "crm", "--period", "2025", "--store", store_url
+    )
+    assert (
+        "credit = min(0%, cap 100%) = 0% (an annual row earns the availability credit only, "
+        "sla-math §9)."
+    ) in text

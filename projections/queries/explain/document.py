@@ -423,7 +423,10 @@ def money_facts(row: Row, money: MoneyTrace, cover: Coverage | None = None) -> d
         "cap_percent": str(cap),
         "capped": summed > cap,
         "credit_percent": str(percent),
-        "arithmetic_percent": f"credit = min({row.availability_credit_percent}% + "
+        "arithmetic_percent": f"credit = min({row.availability_credit_percent}%, cap {cap}%) "
+        f"= {percent}% (an annual row earns the availability credit only, sla-math §9)"
+        if row.period.is_year
+        else f"credit = min({row.availability_credit_percent}% + "
         f"{row.response_credit_percent}%{resolution} = {summed}%, cap {cap}%) = {percent}%",
         "monthly_fee": str(row.service.monthly_fee_major),
         "fee_basis": money_value(fee_basis, currency),
