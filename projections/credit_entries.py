@@ -129,6 +129,15 @@ def _first_entries(
     """The rows of a period being closed at `at`, and the entries its close issues."""
     report = period_report(store, period, at, recorded_filter=True)
     if not report.rows and not replaying:
+        if period.is_year:
+            # A year's rows are annual rows only (sla-math §9): contracts may well be in
+            # force all through it, measured monthly.
+            raise NothingToCloseError(
+                f"period {period.label} has no rows: no contract measures a service yearly "
+                'in it (terms with "window": "year"; as recorded now), so there is nothing '
+                f"to close; its months are closed one by one (close --period "
+                f"{period.label}-MM)"
+            )
         raise NothingToCloseError(
             f"period {period.label} has no rows: no contract is in force in it (as "
             "recorded now), so there is nothing to close; a close is permanent, so "

@@ -60,6 +60,17 @@ def _span(value: Mapping[str, Any] | None) -> str:
     return f"{value['start']} to {value['end']} ({_length(value['seconds'])}){ongoing}"
 
 
+def _parts(coverage: Mapping[str, Any], name: str) -> str:
+    """The covered or measured range: one span, or an annual row's parts (its coverage
+    may have gaps, sla-math §9) with what they hold in all."""
+    parts = coverage.get(f"{name}_parts")
+    if parts is None:
+        return _span(coverage["covered" if name == "covered" else "measured_range"])
+    if not parts:
+        return "none"
+    return f"{_spans(parts)}; in all {_length(coverage[f'{name}_seconds'])}"
+
+
 def _spans(values: Sequence[Mapping[str, Any]]) -> str:
     return "; ".join(_span(v) for v in values) if values else "none"
 
@@ -166,9 +177,9 @@ def _coverage(doc: Mapping[str, Any]) -> list[str]:
         [
             f"Period window W: {_span(c['window'])}, that is {_local(c['window']['start'], zone)}"
             f" to {_local(c['window']['end'], zone)} in {zone}.",
-            f"Covered C: {_span(c['covered'])}: {c['reason']}." + _events(c["event_ids"]),
+            f"Covered C: {_parts(c, 'covered')}: {c['reason']}." + _events(c["event_ids"]),
             f"Horizon (as of) {c['horizon']}: {c['measured_range_reason']}; measured range "
-            f"{_span(c['measured_range'])}.",
+            f"{_parts(c, 'measured')}.",
         ],
     )
 

@@ -158,3 +158,22 @@ def test_an_empty_close_recorded_earlier_is_still_rebuilt_and_reconciled(
     late.write_text(json.dumps(contract("C-0")) + "\n")
     ingest = run("ingest", "--from-file", str(late), store=store)
     assert ingest.returncode == 0, ingest.stderr
+
+
+def test_a_year_no_contract_measures_yearly_is_not_closed_and_says_why(
+    store_url: str, tmp_path: Path
+) -> None:
+    # A contract in force all through 2025, measured monthly: the year has no annual
+    # rows (sla-math §9), and the refusal says so rather than that no contract is in force.
+    path = tmp_path / "monthly.jsonl"
+    path.write_text(json.dumps(contract("C-9", effective_from="2025-01-01")) + "\n")
+    assert run("ingest", "--from-file", str(path), store=store_url).returncode == 0
+    refused = run("close", "--period", "2025", store=store_url)
+    assert refused.returncode == 1
+    assert refused.stderr == (
+        "sla-ledger: error: period 2025 has no rows: no contract measures a service yearly "
+        'in it (terms with "window": "year"; as recorded now), so there is nothing to '
+        "close; its months are closed one by one (close --period 2025-MM)\n"
+    )
+    # Its months close as ever.
+    assert run("close", "--period", "2025-06", store=store_url).returncode == 0

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from ledger import intervals
 from ledger.attainment import (
     Coverage,
     Row,
@@ -236,8 +237,13 @@ def coverage_facts(
         "reason": reason,
         **(
             {
+                # An annual row's coverage may have gaps (months measured monthly): its
+                # parts, and what they and the measured range hold in all (sla-math §9).
                 "covered_parts": [interval_shown(*part) for part in parts],
+                "covered_seconds": exact_seconds(cover.covered_us),
                 "months_measured_yearly": [m.period.label for m in cover.months],
+                "measured_parts": [interval_shown(*part) for part in measured_range],
+                "measured_seconds": exact_seconds(intervals.total(measured_range)),
             }
             if cover.months
             else {}
@@ -418,7 +424,10 @@ def money_facts(row: Row, money: MoneyTrace, cover: Coverage | None = None) -> d
         "cap_percent": str(cap),
         "capped": summed > cap,
         "credit_percent": str(percent),
-        "arithmetic_percent": f"credit = min({row.availability_credit_percent}% + "
+        "arithmetic_percent": f"credit = min({row.availability_credit_percent}%, cap {cap}%) "
+        f"= {percent}% (an annual row earns the availability credit only, sla-math §9)"
+        if row.period.is_year
+        else f"credit = min({row.availability_credit_percent}% + "
         f"{row.response_credit_percent}%{resolution} = {summed}%, cap {cap}%) = {percent}%",
         "monthly_fee": str(row.service.monthly_fee_major),
         "fee_basis": money_value(fee_basis, currency),
