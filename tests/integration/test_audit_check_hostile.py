@@ -331,12 +331,13 @@ HOSTILE_MANIFESTS: list[tuple[str, Callable[[dict[str, Any]], Any], str]] = [
     (
         "the period as a number",
         _set("period", 202603),
-        'period must be a period such as "2026-03", got the integer 202603',
+        'period must be a period such as "2026-03" (a month) or "2026" (a year), '
+        "got the integer 202603",
     ),
     (
         "the period as an object",
         _set("period", {"year": 2026}),
-        'period must be a period such as "2026-03", got an object',
+        'period must be a period such as "2026-03" (a month) or "2026" (a year), got an object',
     ),
     (
         "the moment as a number",
