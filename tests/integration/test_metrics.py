@@ -132,7 +132,7 @@ def test_worker_serves_its_metrics_while_consuming(kafka_bootstrap: str, tmp_pat
 
         # Every assigned partition has its series, and all of them drain to 0.
         wait_until(
-            lambda: len(lag()) == 3 * 4 and set(lag().values()) == {0},
+            lambda: len(lag()) == len(topics.inbound) * 4 and set(lag().values()) == {0},
             what="the lag of every partition to reach 0",
             timeout_seconds=60,
             diagnostics=lambda: f"{lag()} {worker.stderr()}",
