@@ -1,6 +1,7 @@
 """The diff view in a real browser, on both stores: from the close to now it shows the
 late correction of C-2002/crm, its figures before and after as the API's diff gives
-them, and the event that caused it with its reason, linking to the event's page."""
+them, and the event that caused it with its reason, linking to the event's page (and
+C-1001/api, whose claim came after the close)."""
 
 from __future__ import annotations
 
@@ -22,11 +23,14 @@ def test_changes_since_the_close_with_their_causes(desk: Desk, browser: Browser)
     assert page.get_by_role("heading", level=1).inner_text() == "Changes in 2026-10"
     assert page.get_by_label("From (UTC)").input_value() == desk.close_moment
     api = desk.served.get("/v1/periods/2026-10/diff", **{"from": desk.close_moment}).json()
-    assert [(r["contract_id"], r["service_id"]) for r in api["rows"]] == [("C-2002", "crm")]
-    row = api["rows"][0]
+    assert [(r["contract_id"], r["service_id"]) for r in api["rows"]] == [
+        ("C-1001", "api"),  # its claim, after the close, made its credit payable
+        ("C-2002", "crm"),
+    ]
+    row = api["rows"][1]
     section = page.locator('section.diff-row[data-row="C-2002/crm"]')
     assert section.count() == 1
-    assert page.locator("section.diff-row").count() == 1
+    assert page.locator("section.diff-row").count() == 2
     for name, change in row["fields"].items():
         shown = section.locator(f'tr[data-field="{name}"]')
         assert shown.get_attribute("data-from") == as_answered(change["from"])
@@ -63,7 +67,7 @@ def test_a_contract_and_a_moment_narrow_it(desk: Desk, browser: Browser) -> None
     page = sign_in(browser, desk.served, "disputes", then=OVERVIEW + "/diff")
     assert page.locator("section.diff-row").count() == 0  # the form alone: from is needed
     page.get_by_label("From (UTC)").fill(desk.close_moment)
-    page.get_by_label("Contract").fill("C-1001")
+    page.get_by_label("Contract").fill("C-4004")
     page.get_by_role("button", name="Compare").click()
     page.wait_for_load_state()
     assert "No row changed between these moments." in page.content()

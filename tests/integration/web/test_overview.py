@@ -67,20 +67,22 @@ def test_every_figure_is_the_apis_and_the_corrected_row_is_marked(
     assert page.get_by_role("heading", level=1).inner_text() == "Period 2026-10"
     api = desk.served.get("/v1/periods/2026-10/report").json()
     shown = shown_rows(page)
-    assert len(shown) == len(api["rows"]) == 4
+    assert len(shown) == len(api["rows"]) == 5
     entries = entries_per_row(desk.served)
     for row, expected in zip(shown, api["rows"], strict=True):
         for field in FIGURES:
             assert row[field] == as_answered(expected[field]), (field, row, expected)
         key = (expected["contract_id"], expected["service_id"])
         assert row["entries"] == str(entries[key])
-        assert row["mark"] == ("changed" if key == ("C-2002", "crm") else "same")
+        # C-2002/crm by its correction; C-1001/api by its claim, recorded after the close.
+        changed = key in (("C-2002", "crm"), ("C-1001", "api"))
+        assert row["mark"] == ("changed" if changed else "same")
     # The corrected row: issue, reversal and re-issue; its amount written as AUD is.
     assert entries[("C-2002", "crm")] == 3
     corrected = page.locator('tr[data-row="C-2002/crm"]')
     assert "changed" in corrected.locator("[data-mark]").inner_text()
     assert corrected.locator('[data-field="credit_amount"]').inner_text() == "A$300.00"
-    assert "Rows 1–4 of 4" in page.locator("#rows_count").inner_text()
+    assert "Rows 1–5 of 5" in page.locator("#rows_count").inner_text()
     screenshot(page, "overview")
     page.context.close()
 
@@ -109,7 +111,7 @@ def test_filters_by_customer_and_status(desk: Desk, browser: Browser) -> None:
     page.get_by_label("Status").select_option("closed")
     page.get_by_role("button", name="Filter").click()
     page.wait_for_load_state()
-    assert len(shown_rows(page)) == len([r for r in api if r["status"] == "closed"]) == 4
+    assert len(shown_rows(page)) == len([r for r in api if r["status"] == "closed"]) == 5
     page.context.close()
 
 
@@ -222,7 +224,7 @@ def test_finance_reads_the_overview_without_links_it_may_not_open(
     page.context.close()
     # The dispute handler's page has both.
     page = sign_in(browser, desk.served, "disputes", then=OVERVIEW)
-    assert page.locator("table.overview a[href*='/rows/']").count() == 4
+    assert page.locator("table.overview a[href*='/rows/']").count() == 5
     assert page.locator(".period-facts a[href*='/diff']").count() == 1
     page.context.close()
 
