@@ -71,6 +71,7 @@ from projections.queries.explain.wording import (
     money_value,
     percent_value,
     seconds_text,
+    target_verdict,
     tier_facts,
 )
 
@@ -310,17 +311,7 @@ def incident_facts(
         verdict = f"not counted: priority {priority} has no response target in the terms"
     else:
         limit = f"the {priority} target of {duration_exact(target_us)}"
-        if status == "met":
-            spare = target_us - taken
-            margin = f"{duration_exact(spare)} within" if spare else "exactly"
-            verdict = f"met: {elapsed}, {margin} {limit}"
-        elif status == "missed":
-            verdict = f"missed: {elapsed}, {duration_exact(taken - target_us)} over {limit}"
-        else:
-            verdict = (
-                f"pending: {elapsed}, still within {limit}; it is decided by the first "
-                "response or when the target runs out"
-            )
+        verdict = target_verdict(status, elapsed, taken, target_us, limit, "the first response")
     # Kept word for word from format 1 (a field's meaning does not change without a bump).
     if target_us is None:
         reason = f"priority {priority} has no response target in the terms: not counted"

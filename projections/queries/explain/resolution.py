@@ -27,6 +27,7 @@ from projections.queries.explain.wording import (
     local_range_text,
     local_text,
     percent_value,
+    target_verdict,
     tier_facts,
 )
 
@@ -89,20 +90,8 @@ def resolution_incident_facts(
         verdict = f"not counted: priority {priority} has no resolution target in the terms"
     else:
         limit = f"the {priority} resolution target of {duration_exact(target_us)}"
-        if status == "met":
-            spare = target_us - taken
-            margin = f"{duration_exact(spare)} within" if spare else "exactly"
-            verdict = f"met: {so_far} {duration_exact(taken)}, {margin} {limit}"
-        elif status == "missed":
-            verdict = (
-                f"missed: {so_far} {duration_exact(taken)}, "
-                f"{duration_exact(taken - target_us)} over {limit}"
-            )
-        else:
-            verdict = (
-                f"pending: {so_far} {duration_exact(taken)}, still within {limit}; it is "
-                "decided by the resolution or when the target runs out"
-            )
+        elapsed = f"{so_far} {duration_exact(taken)}"
+        verdict = target_verdict(status, elapsed, taken, target_us, limit, "the resolution")
     return {
         "incident_id": state.incident_id,
         "opened_at": format_utc(judgement.opened_at),

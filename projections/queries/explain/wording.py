@@ -70,6 +70,24 @@ def duration_exact(microseconds: int | Fraction) -> str:
 _WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
+def target_verdict(
+    status: str | None, elapsed: str, taken_us: int, target_us: int, limit: str, decided_by: str
+) -> str:
+    """How an incident stands against a target (a response's, §4, or a resolution's, §11):
+    `elapsed` says the business time taken, `limit` names the target, `decided_by` what
+    decides a pending one besides the target running out."""
+    if status == "met":
+        spare = target_us - taken_us
+        margin = f"{duration_exact(spare)} within" if spare else "exactly"
+        return f"met: {elapsed}, {margin} {limit}"
+    if status == "missed":
+        return f"missed: {elapsed}, {duration_exact(taken_us - target_us)} over {limit}"
+    return (
+        f"pending: {elapsed}, still within {limit}; it is decided by {decided_by} or when "
+        "the target runs out"
+    )
+
+
 def local_text(microseconds: int, timezone: str) -> str:
     """An instant as the contract's local wall time, then UTC.
 
