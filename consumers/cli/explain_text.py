@@ -405,13 +405,7 @@ def _incidents(doc: Mapping[str, Any]) -> list[str]:
         lines += _incident(i, r["business_hours_text"])
     if not r["incidents"]:
         lines.append("No incident was opened on this row in the period.")
-    lines += [
-        f"Met {r['met']}, missed {r['missed']}, pending (not yet decided) {r['pending']}, "
-        f"not counted (no target for the priority) {r['not_counted']}.",
-        r["arithmetic"] + ".",
-        *_tier(r["tier"]),
-        f"Response credit: {r['credit_percent']}% of the fee." + _events(r["event_ids"]),
-    ]
+    lines += _tally(r, "target", "Response")
     return _section("Incident response", lines)
 
 
@@ -464,14 +458,20 @@ def _resolutions(doc: Mapping[str, Any]) -> list[str]:
         lines += _resolution_incident(i)
     if not r["incidents"]:
         lines.append("No incident was opened on this row in the period.")
-    lines += [
+    lines += _tally(r, "resolution target", "Resolution")
+    return _section("Incident resolution", lines)
+
+
+def _tally(r: Mapping[str, Any], target: str, credit: str) -> list[str]:
+    """The counts, the attainment's arithmetic, the tier and the credit of a row's
+    incidents against one kind of target (response, §4; resolution, §11)."""
+    return [
         f"Met {r['met']}, missed {r['missed']}, pending (not yet decided) {r['pending']}, "
-        f"not counted (no resolution target for the priority) {r['not_counted']}.",
+        f"not counted (no {target} for the priority) {r['not_counted']}.",
         r["arithmetic"] + ".",
         *_tier(r["tier"]),
-        f"Resolution credit: {r['credit_percent']}% of the fee." + _events(r["event_ids"]),
+        f"{credit} credit: {r['credit_percent']}% of the fee." + _events(r["event_ids"]),
     ]
-    return _section("Incident resolution", lines)
 
 
 def _money(m: Mapping[str, Any]) -> list[str]:
