@@ -153,17 +153,6 @@ def payable(amount: Decimal, status: ClaimStatus | None, threshold: Decimal | No
     return status in (None, "claimed") and above_threshold(amount, threshold)
 
 
-def may_become_payable(
-    amount: Decimal, status: ClaimStatus | None, threshold: Decimal | None
-) -> bool:
-    """Whether a credit of `amount` would be paid, as far as is known at the horizon:
-    as `payable`, except that an `unclaimed` row whose deadline has not passed still
-    may be (the customer can still claim). `expired` and `denied` rows never are
-    (a denied claim can be re-submitted as a new claim; until then, nothing is at risk).
-    What the exposure of §8 counts as money at risk."""
-    return status != "expired" and status != "denied" and above_threshold(amount, threshold)
-
-
 def apply_claims(
     row: Row, window_end_us: int, claims: Iterable[ClaimState], horizon_us: int
 ) -> None:

@@ -27,7 +27,6 @@ from ledger.attainment import (
     exact,
     tier_credit,
 )
-from ledger.claims import may_become_payable
 from ledger.contracts import AvailabilityTerms, CreditTier
 from ledger.incidents import Deadline
 from ledger.money import round_half_even
@@ -225,12 +224,7 @@ def next_tier(projected: Fraction, tiers: Sequence[CreditTier]) -> CreditTier | 
 
 def _owed(row: Row, availability_credit: Decimal) -> Decimal:
     """§5's amount with this availability credit and the row's other credits (its
-    current response and resolution credits, §8), counted only where it would be payable
-    (§10, `may_become_payable`): above the threshold, and not on a row whose claim has
-    expired or was denied. An unclaimed row whose deadline has not passed counts: the
-    customer may still claim."""
-    amount = credit_owed(row, row.credit_sum(availability_credit))[2]
-    threshold = row.service.credit_threshold_amount
-    if may_become_payable(amount, row.claim_status, threshold):
-        return amount
-    return amount * 0
+    current response and resolution credits, §8). §8 counts what the row would owe, as
+    §5 says, whether or not a claim or a threshold (§10) will let it be paid: the row's
+    `claim_status` beside these figures says that."""
+    return credit_owed(row, row.credit_sum(availability_credit))[2]

@@ -227,25 +227,37 @@ def test_a_claim_at_the_deadline_is_expired_and_a_microsecond_before_counts(
     assert early["claim_status"] == "unclaimed"
 
 
-def test_exposure_counts_only_what_would_be_payable() -> None:
-    """§8 with §10: a provisional row's projected credit and credit at risk count only
-    where the credit would be payable. At 10 March, a 50 min outage projects 100.00."""
+def test_exposure_counts_what_is_owed_whether_or_not_it_will_be_paid() -> None:
+    """§8 counts the amount the row would owe as §5 says: a claim or a threshold (§10)
+    changes what is payable, never the projection or the money at risk, so these stay
+    as they are without claim terms while `claim_status` and `payable_amount` say the
+    rest. At 20 March, a 50 min outage projects 100.00 (10%) and the next tier 250.00."""
     horizon = datetime(2026, 3, 20, tzinfo=UTC)
 
-    def exposure(docs: list[dict[str, Any]], at: datetime = horizon) -> tuple[Any, Any]:
+    def exposure(docs: list[dict[str, Any]], at: datetime = horizon) -> tuple[Any, ...]:
         found = only(rows(docs, at, closed=None))
-        return found["projected_credit_amount"], found["credit_at_risk"]
+        return (
+            found["projected_credit_amount"],
+            found["credit_at_risk"],
+            found["claim_status"],
+            found["payable_amount"],
+        )
 
     plain = [contract(services=[terms(days=None)]), *FIFTY]
-    assert exposure(plain) == ("100.00", "150.00")
-    # Unclaimed, deadline ahead: the customer may still claim, so it all counts.
-    assert exposure([contract(services=[terms()]), *FIFTY]) == ("100.00", "150.00")
-    # A threshold of 100.00: the projected 100.00 would not be paid, the next tier would.
-    assert exposure([contract(services=[terms(days=None, threshold="100.00")]), *FIFTY]) == (
+    assert exposure(plain) == ("100.00", "150.00", None, "100.00")
+    assert exposure([contract(services=[terms()]), *FIFTY]) == (
+        "100.00",
+        "150.00",
+        "unclaimed",
         "0.00",
-        "250.00",
     )
-    # A denied claim: nothing is at risk.
+    # A threshold of 100.00: the projected 100.00 would not be paid; still owed by §5.
+    assert exposure([contract(services=[terms(days=None, threshold="100.00")]), *FIFTY]) == (
+        "100.00",
+        "150.00",
+        None,
+        "0.00",
+    )
     denied = [
         contract(services=[terms()]),
         *FIFTY,
@@ -256,10 +268,15 @@ def test_exposure_counts_only_what_would_be_payable() -> None:
             {"claim_id": "CL-1", "decision": "denied", "reason": "r"},
         ),
     ]
-    assert exposure(denied) == ("0.00", "0.00")
-    # Ended, not closed, past the deadline with no claim: expired, nothing at risk.
+    assert exposure(denied) == ("100.00", "150.00", "denied", "0.00")
+    # Ended, not closed, past the deadline with no claim: the projection is the row.
     late = datetime(2026, 6, 1, tzinfo=UTC)
-    assert exposure([contract(services=[terms()]), *FIFTY], late) == ("0.00", "0.00")
+    assert exposure([contract(services=[terms()]), *FIFTY], late) == (
+        "100.00",
+        "150.00",
+        "expired",
+        "0.00",
+    )
 
 
 def test_claims_of_other_rows_have_no_effect() -> None:
