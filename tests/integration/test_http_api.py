@@ -273,6 +273,32 @@ def test_bad_input_is_a_problem_naming_the_field(
     assert problem["title"] in described.text
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("GET", "/v1/periods/2026-03/close/preview", "POST"),
+        ("GET", "/v1/periods/2026-03/close", "POST"),
+        ("POST", "/v1/alerts", "GET"),
+        ("DELETE", "/v1/periods/2026-03/exposure", "GET"),
+        # Two routers serve this path: the chained log (GET) and events in (POST).
+        ("PUT", "/v1/events", "GET, POST"),
+    ],
+)
+def test_a_method_not_taken_names_the_methods_that_are(
+    served: Served, method: str, path: str, allowed: str
+) -> None:
+    """RFC 9110 §15.5.6: a 405 carries `Allow`, the methods the resource takes; a client
+    told only "not this one" cannot correct its call."""
+    with served.client() as client:
+        answer = client.request(method, path)
+    assert answer.status_code == 405, answer.text
+    assert answer.headers["content-type"] == PROBLEM
+    assert answer.headers["allow"] == allowed
+    problem = answer.json()
+    assert problem["type"] == "/problems/method-not-allowed"
+    assert problem["detail"] == f"{method} is not taken here; the resource takes {allowed}"
+
+
 def test_credit_pages_neither_skip_nor_repeat_while_ingest_runs(
     served_fresh: Served,
 ) -> None:
