@@ -300,11 +300,13 @@ DEADLINE_COLUMNS = [
 def exposure_tables(rows: list[dict[str, Any]]) -> str:
     """`exposure`'s rows for people, then their pending incidents, earliest deadline
     first (what the command and the demo print)."""
+    # Imported here: the SLA arithmetic behind it is no other command's start-up cost.
+    from projections.queries.exposure import deadlines_earliest_first
+
     table = [{**row, "pending": len(row["pending_incidents"])} for row in rows]
     text = to_table(table, EXPOSURE_COLUMNS, EXPOSURE_NUMERIC)
-    deadlines = [(pending, row) for row in rows for pending in row["pending_incidents"]]
+    deadlines = deadlines_earliest_first(rows)
     if deadlines:
-        deadlines.sort(key=lambda found: (found[0]["respond_by"], found[0]["incident_id"]))
         listed = [
             {**pending, "contract_id": row["contract_id"], "service_id": row["service_id"]}
             for pending, row in deadlines

@@ -13,7 +13,7 @@ import argparse
 from typing import Any
 
 from consumers.cli.common import READS_ONLY, as_of_instant, open_store, parse_period
-from consumers.cli.options import as_of_option, format_option, period_option
+from consumers.cli.options import as_of_option, format_option, identifier, period_option
 
 
 def add_parser(sub: argparse._SubParsersAction[Any], common: argparse.ArgumentParser) -> None:
@@ -25,8 +25,12 @@ def add_parser(sub: argparse._SubParsersAction[Any], common: argparse.ArgumentPa
         "fact with the event ids it comes from, and each entry's basis_sha256 recomputed"
         + READS_ONLY,
     )
-    explain.add_argument("--contract", required=True, metavar="ID", help="the row's contract id")
-    explain.add_argument("--service", required=True, metavar="ID", help="the row's service id")
+    explain.add_argument(
+        "--contract", required=True, type=identifier, metavar="ID", help="the row's contract id"
+    )
+    explain.add_argument(
+        "--service", required=True, type=identifier, metavar="ID", help="the row's service id"
+    )
     period_option(explain, required=True, meaning="the row's period")
     as_of_option(explain)
     format_option(explain, ["text", "json"], "text")

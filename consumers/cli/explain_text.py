@@ -486,6 +486,62 @@ def _money(m: Mapping[str, Any]) -> list[str]:
     )
 
 
+def _exposure(doc: Mapping[str, Any]) -> list[str]:
+    """§8, for a provisional row: the projection's `M_end` and `D_end`, the error budget,
+    the next tier and the money at risk, and each pending incident's deadline, as the
+    derivation gives them (nothing is computed here). A closed row has none: no section."""
+    e = doc.get("exposure")
+    if e is None:
+        return []
+    row, timezone = doc["row"], doc["contract"]["timezone"]
+    currency = row["currency"]
+    lines = []
+    if e["measured_end_seconds"] is None:
+        lines.append("No projection: the row measures no availability of its own.")
+    else:
+        target = row["availability_target_percent"]
+        measured, downtime = e["measured_end_seconds"], e["downtime_end_seconds"]
+        lines += [
+            f"If nothing more happens than what is recorded ({e['rule']}):",
+            f"measured time to the end M_end = {_seconds(measured)}; "
+            f"downtime D_end = {_seconds(downtime)}.",
+        ]
+        if e["projected_availability_percent"] is None:
+            lines.append("No measured time: no projected availability, and no credit for it.")
+        else:
+            lines.append(
+                "projected availability = 100 × (M_end − D_end) / M_end = "
+                f"{e['projected_availability_percent']}%."
+            )
+        if e["budget_consumed_percent"] is None:
+            lines.append(f"error budget at the target {target}%: none (B = 0 s).")
+        else:
+            lines.append(
+                f"error budget at the target {target}%: B = M_end × (100 − {target}) / 100 = "
+                f"{_seconds(e['budget_seconds'])}; consumed = 100 × D_end / B = "
+                f"{e['budget_consumed_percent']}%."
+            )
+        lines.append(f"projected credit: {e['projected_credit_amount']} {currency}.")
+        b = e["next_threshold_percent"]
+        if b is None:
+            lines.append("No next tier: the projection is in the worst tier already.")
+        else:
+            lines.append(
+                f"next tier: below {b}% → {e['next_tier_credit_percent']}% credit; downtime "
+                f"left before it = M_end × (100 − {b}) / 100 − D_end = "
+                f"{_seconds(e['downtime_left_seconds'])} (full impact, to the microsecond, "
+                f"no floor); credit at risk {e['credit_at_risk']} {currency}."
+            )
+    for pending in e["pending_incidents"]:
+        lines.append(
+            f"{pending['incident_id']} ({pending['priority'] or 'no priority'}) is pending: "
+            f"a first response by {_local(pending['respond_by'], timezone)} meets its target."
+        )
+    if not e["pending_incidents"]:
+        lines.append("No incident is pending a first response.")
+    return _section("Where the row is heading (provisional)", lines)
+
+
 def _claims(doc: Mapping[str, Any]) -> list[str]:
     """§10: the claim terms, the deadline, each claim naming the row and whether it
     counts, and what that leaves payable."""
@@ -601,6 +657,7 @@ def render_text(doc: Mapping[str, Any]) -> str:
         *_incidents(doc),
         *_resolutions(doc),
         *_money(doc["money"]),
+        *_exposure(doc),
         *_claims(doc),
         *_row(doc),
         *_entries(doc.get("entries", [])),

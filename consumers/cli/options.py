@@ -58,9 +58,27 @@ def as_of_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def identifier(text: str) -> str:
+    """The argparse type of an id a user names (a contract, a service): text as typed.
+    Bytes that are not UTF-8 arrive as unpaired surrogates, which no id the ledger keeps
+    can hold (`ledger.inbound` refuses them) and which no store can take in a query: they
+    once ended a read in an internal error."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        typed = text.encode("utf-8", "surrogateescape")
+        raise argparse.ArgumentTypeError(
+            f"{typed!r} is not UTF-8 text, so no id matches it: type the id as the events name it"
+        ) from None
+    return text
+
+
 def contract_option(parser: argparse.ArgumentParser, what: str = "rows") -> None:
     parser.add_argument(
-        "--contract", metavar="ID", help=f"only this contract's {what} (default: every contract)"
+        "--contract",
+        type=identifier,
+        metavar="ID",
+        help=f"only this contract's {what} (default: every contract)",
     )
 
 

@@ -194,7 +194,7 @@ def _errors(app: FastAPI) -> None:
             allowed = ", ".join(_methods_at(request))
             problem = ProblemError(
                 "method-not-allowed",
-                f"{request.method} is not taken here: {allowed} is",
+                f"{request.method} is not taken here; the resource takes {allowed}",
                 headers={"Allow": allowed},
             )
         else:
@@ -208,15 +208,24 @@ def _errors(app: FastAPI) -> None:
         return problem_response(ProblemError("internal", detail), request)
 
 
+# The methods RFC 9110 defines (and PATCH): those a route at a path may take.
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT")
+
+
 def _methods_at(request: Request) -> list[str]:
     """Every method some route takes at the request's path (a path may have routes of
-    several routers: `GET` and `POST /v1/events`)."""
-    return sorted(
+    several routers: `GET` and `POST /v1/events`). Each method is tried against the app's
+    routes as a request with it would be: an included router is not a list of routes with
+    methods (newer FastAPI keeps it as one route that matches for its own), so reading
+    each route's `methods` found none and a 405 said `Allow: ` with nothing."""
+    routes = request.app.router.routes
+    return [
         method
-        for route in request.app.router.routes
-        for method in getattr(route, "methods", None) or ()
-        if route.matches({**request.scope, "method": method})[0] == Match.FULL
-    )
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes
+        )
+    ]
 
 
 def _operations(app: FastAPI) -> None:

@@ -6,7 +6,8 @@ let in is then held to the operation's parameters (`refuse_unknown_parameters`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from types import UnionType
+from typing import Annotated, Union, get_args, get_origin
 
 from fastapi import Depends, Request
 from fastapi.routing import APIRoute
@@ -52,20 +53,34 @@ def allow(operation: str) -> Callable[..., ApiKey]:
                 f"roles {roles}",
             )
         refuse_unknown_parameters(request)
+        refuse_repeated_parameters(request)
         return holder
 
     return admitted
 
 
-def _parameters_of(route: APIRoute) -> frozenset[str]:
-    """The query parameters `route` takes, its dependencies' included."""
+def _parameters_of(route: APIRoute, *, repeatable: bool = False) -> frozenset[str]:
+    """The query parameters `route` takes, its dependencies' included (with
+    `repeatable`: only those that take a list, `?checkpoint=A&checkpoint=B`)."""
     names: set[str] = set()
     waiting = [route.dependant]
     while waiting:
         dependant = waiting.pop()
-        names |= {p.alias for p in dependant.query_params}
+        names |= {
+            p.alias
+            for p in dependant.query_params
+            if not repeatable or _takes_a_list(p.field_info.annotation)
+        }
         waiting += dependant.dependencies
     return frozenset(names)
+
+
+def _takes_a_list(annotation: object) -> bool:
+    """Whether a parameter annotated so takes several values (`list[str] | None`)."""
+    origin = get_origin(annotation)
+    if origin in (Union, UnionType):
+        return any(_takes_a_list(branch) for branch in get_args(annotation))
+    return origin in (list, tuple, set, frozenset)
 
 
 def refuse_unknown_parameters(request: Request) -> None:
@@ -94,4 +109,22 @@ def refuse_unknown_parameters(request: Request) -> None:
                 f"(it takes: {takes})",
                 field=name,
                 rule=f"one of: {takes}",
+            )
+
+
+def refuse_repeated_parameters(request: Request) -> None:
+    """A parameter given twice that takes one value is refused, not read as its last:
+    `?period=2026-03&period=2026-04` would otherwise answer one of the two questions
+    without saying which (as a misspelt filter would answer a wider one)."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    repeatable = _parameters_of(route, repeatable=True)
+    for name in dict.fromkeys(request.query_params):
+        if name not in repeatable and len(request.query_params.getlist(name)) > 1:
+            raise invalid(
+                name,
+                "given once",
+                f"{name}: given {len(request.query_params.getlist(name))} times, but it "
+                "takes one value; send it once",
             )

@@ -21,7 +21,7 @@ from typing import Any
 from ledger.attainment import Row
 from ledger.exposure import FIELDS as EXPOSURE_FIELDS
 from ledger.periods import FIRST_PERIOD, LAST_PERIOD, Period, to_us
-from ledger.timeformat import format_utc
+from ledger.timeformat import format_utc, parse_utc
 from projections.queries import as_of
 from projections.queries.encoding import to_csv, to_json
 from projections.queries.report_rows import Source, reading, row_parts
@@ -185,6 +185,17 @@ def exposure_json(report: ExposureReport) -> str:
             "chain_position": report.chain_position,
             "rows": report.rows,
         }
+    )
+
+
+def deadlines_earliest_first(rows: Iterable[Document]) -> list[tuple[Document, Document]]:
+    """Every pending incident of these exposure rows with its row, earliest `respond_by`
+    first, then by incident id: what a reader who merges the rows' deadlines (the
+    table's list, the desk's next deadline) shows. Compared as instants, not as text:
+    `...T06:20:00.5Z` is later than `...T06:20:00Z`, but its text sorts first."""
+    found = [(pending, row) for row in rows for pending in row["pending_incidents"]]
+    return sorted(
+        found, key=lambda item: (parse_utc(item[0]["respond_by"]), item[0]["incident_id"])
     )
 
 

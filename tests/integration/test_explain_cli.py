@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.builders import contract, ev, outage
+from tests.builders import contract, ev, outage, service
 from tests.cli_process import run_cli as run
 from tests.integration.test_cli import feed
 
@@ -246,3 +246,85 @@ def test_an_outage_wholly_before_the_local_month_is_listed_as_outside(
     assert text.returncode == 0, text.stderr
     assert "Outages\n-------\nnone for this service" not in text.stdout
     assert "O-early: does not count: it lies outside the measured range" in text.stdout
+
+
+HEADING = "Where the row is heading (provisional)"
+
+
+def _heading_section(text: str) -> list[str]:
+    """The lines of the exposure section of explain's text (none: no such section)."""
+    if HEADING not in text:
+        return []
+    section = text.split(HEADING, 1)[1].split("\n\n", 1)[0]
+    return section.splitlines()[2:]  # past the heading's own line and its underline
+
+
+def test_explain_text_shows_where_a_provisional_row_is_heading(
+    store_url: str, tmp_path: Path
+) -> None:
+    """Worked example 9's figures (sla-math §8), as the README says explain shows them:
+    March 2026 has ended and is not closed, so its projection is its actual figures, and
+    a 30 min outage makes them example 9's. Closed, the row has no such section."""
+    ingest(
+        store_url,
+        tmp_path,
+        [contract(), *outage("O-1", "2026-03-10T08:00:00Z", "2026-03-10T08:30:00Z")],
+    )
+    result = run("explain", *ROW, store=store_url)
+    assert result.returncode == 0, result.stderr
+    lines = _heading_section(result.stdout)
+    assert lines[1:] == [
+        "measured time to the end M_end = 2,678,400 s; downtime D_end = 1,800 s.",
+        "projected availability = 100 × (M_end − D_end) / M_end = 99.9328%.",
+        "error budget at the target 99.9%: B = M_end × (100 − 99.9) / 100 = 2,678.4 s; "
+        "consumed = 100 × D_end / B = 67.2043%.",
+        "projected credit: 0.00 USD.",
+        "next tier: below 99.9% → 10% credit; downtime left before it = "
+        "M_end × (100 − 99.9) / 100 − D_end = 878.4 s (full impact, to the microsecond, "
+        "no floor); credit at risk 100.00 USD.",
+        "No incident is pending a first response.",
+    ]
+    # The same figures as the JSON's exposure, which the text only words.
+    exposure = explain_json(store_url)["exposure"]
+    assert (exposure["budget_consumed_percent"], exposure["downtime_left_seconds"]) == (
+        "67.2043",
+        "878.4",
+    )
+
+    assert run("close", "--period", "2026-03", store=store_url).returncode == 0
+    closed = run("explain", *ROW, store=store_url)
+    assert closed.returncode == 0, closed.stderr
+    assert HEADING not in closed.stdout
+
+
+def test_explain_text_names_each_pending_incidents_deadline(tmp_path: Path) -> None:
+    """A P1 of the running month with a 100-day target (24x7) is pending; its deadline is
+    the one the JSON gives, in the contract's time and UTC."""
+    store = f"sqlite:///{tmp_path / 'ledger.db'}"
+    opened = datetime.now(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    response = {
+        "targets": {"P1": "PT2400H"},
+        "business_hours": "24x7",
+        "credit_tiers": [{"below_percent": "100", "credit_percent": "5"}],
+    }
+    terms = contract(services=[service(availability=False, incident_response=response)])
+    opened_event = ev(
+        "incident.opened",
+        opened,
+        {
+            "incident_id": "I-1",
+            "contract_id": "C-1",
+            "service_id": "crm",
+            "priority": "P1",
+            "opened_at": opened,
+        },
+    )
+    ingest(store, tmp_path, [terms, opened_event])
+    period = ("--contract", "C-1", "--service", "crm", "--period", opened[:7])
+    document = json.loads(run("explain", *period, "--format", "json", store=store).stdout)
+    [pending] = document["exposure"]["pending_incidents"]
+    text = run("explain", *period, store=store).stdout
+    lines = _heading_section(text)
+    assert lines[0] == "No projection: the row measures no availability of its own."
+    assert lines[1].startswith("I-1 (P1) is pending: a first response by ")
+    assert lines[1].endswith(f" ({pending['respond_by']}) meets its target.")

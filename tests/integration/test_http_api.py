@@ -273,6 +273,73 @@ def test_bad_input_is_a_problem_naming_the_field(
     assert problem["title"] in described.text
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("GET", "/v1/periods/2026-03/close/preview", "POST"),
+        ("GET", "/v1/periods/2026-03/close", "POST"),
+        ("POST", "/v1/alerts", "GET"),
+        ("DELETE", "/v1/periods/2026-03/exposure", "GET"),
+        # Two routers serve this path: the chained log (GET) and events in (POST).
+        ("PUT", "/v1/events", "GET, POST"),
+    ],
+)
+def test_a_method_not_taken_names_the_methods_that_are(
+    served: Served, method: str, path: str, allowed: str
+) -> None:
+    """RFC 9110 §15.5.6: a 405 carries `Allow`, the methods the resource takes; a client
+    told only "not this one" cannot correct its call."""
+    with served.client() as client:
+        answer = client.request(method, path)
+    assert answer.status_code == 405, answer.text
+    assert answer.headers["content-type"] == PROBLEM
+    assert answer.headers["allow"] == allowed
+    problem = answer.json()
+    assert problem["type"] == "/problems/method-not-allowed"
+    assert problem["detail"] == f"{method} is not taken here; the resource takes {allowed}"
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("/v1/alerts", "period"),
+        ("/v1/alerts", "since"),
+        ("/v1/periods/2026-03/exposure", "as_of"),
+        ("/v1/credits", "contract"),
+    ],
+)
+def test_a_parameter_given_twice_that_takes_one_value_is_refused(
+    served: Served, path: str, name: str
+) -> None:
+    """Read as its last value, `?period=2026-03&period=2026-04` answered one of two
+    questions without saying which."""
+    values = {
+        "period": ["2026-03", "2026-04"],
+        "since": ["2026-03-01", "2026-04-01"],
+        "as_of": ["2026-04-01", "2026-05-01"],
+        "contract": ["C-1", "C-2"],
+    }[name]
+    with served.client() as client:
+        answer = client.get(path, params=[(name, value) for value in values])
+    assert answer.status_code == 400, answer.text
+    assert answer.headers["content-type"] == PROBLEM
+    problem = answer.json()
+    assert problem["type"] == "/problems/invalid-parameter"
+    assert (problem["field"], problem["rule"]) == (name, "given once")
+    assert problem["detail"] == f"{name}: given 2 times, but it takes one value; send it once"
+
+
+def test_a_parameter_that_takes_a_list_may_be_repeated(served: Served) -> None:
+    with served.client() as client:
+        answer = client.get(
+            "/v1/audit/verify", params=[("checkpoint", "1:" + "0" * 64), ("checkpoint", "x")]
+        )
+    # Refused for the second checkpoint's form, not for being given twice.
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["field"] == "checkpoint"
+    assert answer.json()["rule"] != "given once"
+
+
 def test_credit_pages_neither_skip_nor_repeat_while_ingest_runs(
     served_fresh: Served,
 ) -> None:

@@ -89,3 +89,31 @@ def test_a_tilde_in_a_sqlite_url_is_explained_with_the_absolute_path(tmp_path: P
     assert "~ is not expanded in a store URL" in message
     assert f"sqlite:///{Path.home() / 'sla-x.db'}" in message
     assert "sqlite:////~" not in message
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["exposure", "--contract"],
+        ["alerts", "--contract"],
+        ["report", "--period", "2026-03", "--contract"],
+        ["credits", "--contract"],
+        ["claims", "--contract"],
+        ["diff", "--period", "2026-03", "--from", "2026-04-01", "--contract"],
+        ["explain", "--period", "2026-03", "--service", "crm", "--contract"],
+    ],
+)
+def test_an_id_that_is_not_utf8_is_a_usage_error(
+    store_url: str, tmp_path: Path, args: list[str]
+) -> None:
+    """Bytes that are not UTF-8 reach Python as unpaired surrogates, which no store can
+    take in a query: they once ended `exposure`, `report`, `alerts` and `credits` in an
+    internal error. No id can hold them, so the command says so, on either store."""
+    events = tmp_path / "contract.jsonl"
+    events.write_text(json.dumps(contract()) + "\n")
+    assert run("ingest", "--from-file", str(events), store=store_url).returncode == 0
+    # `subprocess` passes the surrogate on as the byte it stands for: 0xff.
+    result = run(*args, "C-\udcff", store=store_url)
+    line = one_line_error(result, 2)
+    assert "argument --contract: b'C-\\xff' is not UTF-8 text, so no id matches it" in line
+    assert "internal error" not in line

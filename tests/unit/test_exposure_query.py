@@ -20,6 +20,7 @@ from projections.queries.exposure import (
     ExposedRow,
     ExposureReport,
     current_period,
+    deadlines_earliest_first,
     exposed,
     exposure_csv,
     exposure_json,
@@ -211,3 +212,39 @@ def test_the_default_period_stays_within_the_calendar_the_ledger_covers() -> Non
     assert current_period(datetime(1, 1, 1, tzinfo=UTC)) == FIRST_PERIOD
     assert current_period(datetime(9999, 12, 31, tzinfo=UTC)) == LAST_PERIOD
     assert current_period(datetime(2026, 10, 31, 23, 30, tzinfo=UTC)) == Period(2026, 10)
+
+
+def _pending_row(contract_id: str, *deadlines: tuple[str, str]) -> dict[str, Any]:
+    return {
+        "contract_id": contract_id,
+        "service_id": "crm",
+        "timezone": "UTC",
+        "pending_incidents": [
+            {
+                "incident_id": incident_id,
+                "priority": "P1",
+                "opened_at": "2026-03-09T08:00:00Z",
+                "target_seconds": "900",
+                "respond_by": respond_by,
+            }
+            for incident_id, respond_by in deadlines
+        ],
+    }
+
+
+def test_deadlines_of_several_rows_are_merged_as_instants_not_as_text() -> None:
+    """A deadline with microseconds is later than the whole second before it, though its
+    text sorts first ("." before "Z"): the table and the desk once put it first."""
+    rows = [
+        _pending_row("C-1", ("I-A", "2026-03-09T08:15:00.500000Z")),
+        _pending_row("C-2", ("I-B", "2026-03-09T08:15:00Z"), ("I-C", "2026-03-09T08:15:01Z")),
+        _pending_row("C-3", ("I-0", "2026-03-09T08:15:00Z")),
+    ]
+    merged = deadlines_earliest_first(rows)
+    assert [(p["incident_id"], row["contract_id"]) for p, row in merged] == [
+        ("I-0", "C-3"),
+        ("I-B", "C-2"),
+        ("I-A", "C-1"),
+        ("I-C", "C-2"),
+    ]
+    assert deadlines_earliest_first([_pending_row("C-1")]) == []

@@ -6,7 +6,14 @@ import unicodedata
 
 import pytest
 
-from consumers.render import display_width, for_humans, lines, to_table
+from consumers.render import (
+    EXPOSURE_COLUMNS,
+    display_width,
+    exposure_tables,
+    for_humans,
+    lines,
+    to_table,
+)
 from ledger.wording import counted
 
 
@@ -72,3 +79,33 @@ def test_table_columns_align_on_the_terminal_grid_with_wide_and_hostile_cells() 
 )
 def test_plural_agrees_with_the_count(count: int, noun: str, many: str | None, text: str) -> None:
     assert counted(count, noun, many) == text
+
+
+def test_the_exposure_tables_list_deadlines_earliest_first_as_instants() -> None:
+    """`...T08:15:00.5Z` is after `...T08:15:00Z`, though its text sorts before it."""
+    fields = dict.fromkeys(name for name, _ in EXPOSURE_COLUMNS)
+
+    def row(contract_id: str, incident_id: str, respond_by: str) -> dict[str, object]:
+        pending = {
+            "incident_id": incident_id,
+            "priority": "P1",
+            "opened_at": "2026-03-09T08:00:00Z",
+            "target_seconds": "900",
+            "respond_by": respond_by,
+        }
+        return {
+            **fields,
+            "contract_id": contract_id,
+            "service_id": "crm",
+            "next_response_deadline": respond_by,
+            "pending_incidents": [pending],
+        }
+
+    text = exposure_tables(
+        [
+            row("C-1", "I-LATER", "2026-03-09T08:15:00.500000Z"),
+            row("C-2", "I-FIRST", "2026-03-09T08:15:00Z"),
+        ]
+    )
+    listed = text.split("earliest deadline first:")[1]
+    assert listed.index("I-FIRST") < listed.index("I-LATER")

@@ -18,14 +18,17 @@ def is_page(request: Request) -> bool:
 
 
 def problem_page(request: Request, problem: ProblemError) -> Response:
-    """The page of a problem: its title, its one-line detail, its status."""
-    return render(
+    """The page of a problem: its title, its one-line detail, its status, and the headers
+    the problem document would carry (`Allow` on a 405, `Retry-After` on a 503)."""
+    page = render(
         request,
         "problem.html",
         {"title": problem.type.title, "detail": problem.detail},
         status=problem.type.status,
         holder=signed_in(request),
     )
+    page.headers.update(problem.headers)
+    return page
 
 
 def install(app: FastAPI) -> None:

@@ -242,3 +242,13 @@ def test_the_alerts_raised_for_the_period_are_listed_below(desk: Desk, browser: 
     for row, alert in zip(shown, expected, strict=True):
         assert alert["threshold"] in row["words"], (row, alert)
     page.context.close()
+
+
+def test_a_method_the_page_does_not_take_is_a_page_naming_the_one_it_does(desk: Desk) -> None:
+    """A 405 carries `Allow` (RFC 9110), on a page as on the API."""
+    with desk.served.client() as client:
+        answer = client.post(PAGE)
+    assert answer.status_code == 405, answer.text
+    assert answer.headers["content-type"].startswith("text/html")
+    assert answer.headers["allow"] == "GET"
+    assert "POST is not taken here; the resource takes GET" in answer.text

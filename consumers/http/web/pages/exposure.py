@@ -21,7 +21,12 @@ from consumers.http.web.pages.common import AsOfField, blank_as_none, in_snapsho
 from consumers.http.web.templating import render
 from ledger.timeformat import format_utc
 from projections.queries.alerts import AlertFilter, alerts, alerts_json
-from projections.queries.exposure import current_period, exposure, exposure_json
+from projections.queries.exposure import (
+    current_period,
+    deadlines_earliest_first,
+    exposure,
+    exposure_json,
+)
 from projections.store import StoreSnapshot
 
 router = APIRouter(include_in_schema=False)
@@ -87,14 +92,11 @@ def exposure_page(
 
 def _next_deadline(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The earliest pending response deadline of the period, with its row."""
-    found = [
-        {
+    for pending, row in deadlines_earliest_first(rows):
+        return {
             **pending,
             "contract_id": row["contract_id"],
             "service_id": row["service_id"],
             "timezone": row["timezone"],
         }
-        for row in rows
-        for pending in row["pending_incidents"]
-    ]
-    return min(found, key=lambda p: (p["respond_by"], p["incident_id"]), default=None)
+    return None
