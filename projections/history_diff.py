@@ -24,12 +24,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from ledger.attainment import Row
 from ledger.credits import CreditEntry
 from ledger.events import RecordedEvent
 from ledger.exposure import NO_EXPOSURE
+from ledger.money import to_minor_unit
 from ledger.periods import Period, to_us
 from ledger.row_key import RowKey
 from projections.attainment import PeriodReport, period_report
@@ -56,8 +58,10 @@ class PeriodDiff:
     rows: list[RowDiff]
 
 
-def _booked(entries: list[CreditEntry]) -> Decimal:
-    return sum((e.amount_major for e in entries), Decimal(0))
+def _booked(entries: list[CreditEntry], currency: str) -> Decimal:
+    """What these entries told finance in all, in the currency's minor unit (also when
+    there are none: "0.00", never "0")."""
+    return sum((e.amount_major for e in entries), to_minor_unit(Fraction(0), currency))
 
 
 def period_diff(
@@ -93,6 +97,7 @@ def period_diff(
         told_then = [e for e in row_entries if to_us(e.recorded_at) <= cut]
         told_since = [e for e in row_entries if to_us(e.recorded_at) > cut]
         change = row_change(old_doc, new_doc, bool(told_since))
+        currency = (new.get(key) or old[key]).contract.currency
         if change is None:
             continue
         fields = changed_fields(old_doc, new_doc)
@@ -116,7 +121,7 @@ def period_diff(
                 horizon_only=bool(set(fields) - {"status"}) and not events,
                 closed=after.closed_at if "status" in fields else None,
                 entries=told_since,
-                booked=(_booked(told_then), _booked(row_entries)),
+                booked=(_booked(told_then, currency), _booked(row_entries, currency)),
             )
         )
     return PeriodDiff(period, before, after, diffs)
