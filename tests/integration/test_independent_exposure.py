@@ -17,10 +17,12 @@ pending incidents' deadlines, the status and the order of the rows are compared 
 figures computed here from the events recorded by `T`, with `H = T`. Last month (ended,
 not closed) is asked too: its projection is its actual figures.
 
-Alerts: after each intake, the alerts raised so far must lie between the conditions the
-intakes' states met at the moment each intake began and at the moment it ended (an open
-outage only grows and a deadline only passes, so each condition is monotonic in the
-horizon), each id once, each id the spec's UUIDv5 recomputed here.
+Alerts: after each intake, the alerts raised so far must include every condition its
+state met both when the intake began and when it ended, and nothing its state met at
+neither (over the fraction of a second an intake takes, the figures move one way: an
+open outage grows, or an open excluded one takes measured time and downtime away; a
+deadline passes once), each id once, each id the spec's UUIDv5 recomputed here, and
+each record's figures those of its row at a moment of its intake.
 
 The expected figures use nothing of the ledger's: plain `datetime`/`zoneinfo`, integer
 microseconds and `Fraction`s, folding the envelopes the test itself wrote.
@@ -373,6 +375,7 @@ class Expected:
     projected: Fraction | None
     tiers: list[dict[str, str]]
     missed: list[str]
+    budget_us: Fraction | None = None  # B
 
     def order(self) -> tuple[Any, ...]:
         return (
@@ -570,7 +573,7 @@ def row_figures(
                 "credit_at_risk": str(risk),
             }
     return Expected(
-        cid, sid, label(month), fields, pending, consumed, risk, projected, tiers, missed
+        cid, sid, label(month), fields, pending, consumed, risk, projected, tiers, missed, budget
     )
 
 
@@ -652,6 +655,8 @@ class Plan:
     maintenance: list[str] = field(default_factory=list)
     pending: list[tuple[str, int]] = field(default_factory=list)  # incident, opened
     count: int = 0
+    # Subjects later intakes leave alone: their row crosses a condition with time alone.
+    kept: set[str] = field(default_factory=set)
 
     def next_id(self, prefix: str) -> str:
         self.count += 1
@@ -773,20 +778,6 @@ def first_intake(plan: Plan, now: int) -> list[dict[str, Any]]:
             start + rnd.choice([5, 90, 700, 1300, 2400, 3 * 3600]) * US if ends else None,
             now,
         )
-    # One open outage per contract's own service, placed to cross a budget threshold a
-    # few seconds from now (the figures then move between the horizons asked).
-    for cid, c in plan.contracts.items():
-        sid = f"A-{cid}"
-        a = c.services[sid]["availability"]
-        w = window(month_of(now, c.tz), c.tz)
-        spare = Fraction(100) - Fraction(a["target_percent"])
-        if spare == 0 or rnd.random() < 0.3:
-            continue
-        budget = (w[1] - max(w[0], local_midnight(c.effective_from, c.tz))) * spare / 100
-        share = Fraction(rnd.choice([50, 75, 90, 100]), 100)
-        start = now - int(budget * share) + rnd.randrange(1, 5) * US
-        if start < now - 60 * US:
-            docs += outage(plan, sid, start // US * US, None, now)
     # Later ones, announced now: they count in full.
     for _ in range(rnd.randrange(1, 4)):
         sid = rnd.choice(plan.services())
@@ -841,8 +832,33 @@ def first_intake(plan: Plan, now: int) -> list[dict[str, Any]]:
             docs += incident(plan, cid, sid, slots[-1][1] - HOUR, "P2", now, answer=False)
     cid, sid = rnd.choice(with_response)
     docs += incident(
-        plan, cid, sid, (now - 15 * 60 * US + rnd.randrange(2, 6) * US) // US * US, "P1", now
+        plan,
+        cid,
+        sid,
+        (now - 15 * 60 * US + rnd.randrange(2, 6) * US) // US * US,
+        "P1",
+        now,
+        answer=False,
     )
+    plan.kept.add(docs[-1]["payload"]["incident_id"])
+    # One open outage on most contracts' own service, placed to cross a budget
+    # threshold a few seconds from now (the figures move between the horizons asked,
+    # and a later intake must raise the alert with no event for that row).
+    known = fold(docs)
+    for cid, c in plan.contracts.items():
+        sid = f"A-{cid}"
+        row = row_figures(known, cid, sid, month_of(now, c.tz), now)
+        if row is None or row.budget is None or row.budget_us is None or rnd.random() < 0.2:
+            continue
+        share = min([t for t in BUDGET if t > row.budget], default=None)
+        if share is None:
+            continue
+        needed = int(row.budget_us * (share - row.budget) / 100)
+        floor = c.services[sid]["availability"]["min_downtime_seconds"] * US
+        if needed > floor + 60 * US:
+            start = (now - needed + rnd.randrange(3, 5) * US) // US * US
+            docs += outage(plan, sid, start, None, now, plain=True)
+            plan.kept.add(docs[-1]["payload"]["outage_id"])
     return docs
 
 
@@ -924,7 +940,7 @@ def later_intake(plan: Plan, now: int) -> list[dict[str, Any]]:
     answered or reprioritised."""
     rnd = plan.rnd
     docs: list[dict[str, Any]] = []
-    for oid in list(plan.open_outages):
+    for oid in [o for o in plan.open_outages if o not in plan.kept]:
         if rnd.random() < 0.4:
             plan.open_outages.remove(oid)
             ended = (
@@ -935,7 +951,8 @@ def later_intake(plan: Plan, now: int) -> list[dict[str, Any]]:
             docs.append(
                 envelope("outage.resolved", now - US, {"outage_id": oid, "ended_at": stamp(ended)})
             )
-    for oid in rnd.sample(plan.outages, min(2, len(plan.outages))):
+    touchable = [o for o in plan.outages if o not in plan.kept]
+    for oid in rnd.sample(touchable, min(2, len(touchable))):
         if rnd.random() < 0.5:
             docs.append(
                 envelope(
@@ -961,7 +978,7 @@ def later_intake(plan: Plan, now: int) -> list[dict[str, Any]]:
                 "maintenance.cancelled", now - US, {"maintenance_id": rnd.choice(plan.maintenance)}
             )
         )
-    for iid, opened in list(plan.pending):
+    for iid, opened in [p for p in plan.pending if p[0] not in plan.kept]:
         roll = rnd.random()
         if roll < 0.25:
             plan.pending.remove((iid, opened))
@@ -1046,40 +1063,57 @@ def check_alerts(store: str, intakes: list[Intake], context: Any) -> None:
     mine = [a for a in listed if a["contract_id"] in contracts]
     ids = [a["alert_id"] for a in mine]
     assert len(ids) == len(set(ids)), (context, ids)
-    # Each condition is monotonic in the horizon for one state (an open outage only
-    # grows, a deadline only passes, a month once begun stays begun): whatever moment
-    # of its window an intake's check ran at, it raised at least what its state met when
-    # it began and at most what it met when it ended.
+    # Whatever moment of its window an intake's check ran at, it raised what its state
+    # met at both ends of the window, and nothing it met at neither. (Between the two
+    # ends the figures move one way: an open outage grows, an open excluded one takes
+    # measured time and downtime away, a deadline passes.)
     lower: set[str] = set()
     upper: dict[str, Seen] = {}
     for intake in intakes:
-        lower |= set(conditions(intake.known, intake.started))
-        upper |= conditions(intake.known, intake.ended)
+        first, last = (
+            conditions(intake.known, intake.started),
+            conditions(intake.known, intake.ended),
+        )
+        lower |= set(first) & set(last)
+        upper |= first | last
     raised = set(ids)
     assert lower <= raised, (context, [upper[i].key for i in lower - raised])
     assert raised <= set(upper), (context, [a for a in mine if a["alert_id"] not in upper])
     for a in mine:
         key = (a["contract_id"], a["service_id"], a["period"], a["kind"], a["threshold"])
         assert alert_id(*key) == a["alert_id"], (context, a)
-        # What the record says: the row as the intake that raised it left it.
+        # What the record says: the row as the intake that raised it saw it.
         at = parse(a["recorded_at"])
         [intake] = [i for i in intakes if i.started <= at <= i.ended]
-        first = conditions(intake.known, intake.started).get(a["alert_id"])
-        last = conditions(intake.known, intake.ended)[a["alert_id"]]
-        assert (a["customer_id"], a["currency"]) == (last.customer, last.currency), (context, a)
+        ends = [
+            seen
+            for moment in (intake.started, intake.ended)
+            if (seen := conditions(intake.known, moment).get(a["alert_id"])) is not None
+        ]
+        assert ends, (context, a)
+        assert (a["customer_id"], a["currency"]) == (ends[0].customer, ends[0].currency), a
         said = (a["observed"], a["downtime_left_seconds"], a["credit_at_risk"])
-        if first is not None and first == last:
-            assert said == (last.observed, last.downtime_left, last.credit_at_risk), (context, a)
+        if len(ends) == 2 and ends[0] == ends[1]:
+            assert said == (ends[0].observed, ends[0].downtime_left, ends[0].credit_at_risk), (
+                context,
+                a,
+            )
         elif a["kind"] == "response.missed":
             assert a["observed"] == "missed", (context, a)
-        else:
-            # Budget consumed grows with the horizon, projected availability falls.
-            value, bound = Decimal(a["observed"]), Decimal(str(last.observed))
-            grows = a["kind"] == "availability.budget"
-            assert (value <= bound) if grows else (value >= bound), (context, a, last)
-            if first is not None:
-                since = Decimal(str(first.observed))
-                assert (value >= since) if grows else (value <= since), (context, a, first)
+        elif len(ends) == 2:
+            values = [Decimal(str(seen.observed)) for seen in ends]
+            assert min(values) <= Decimal(a["observed"]) <= max(values), (context, a, ends)
+
+
+def crossing(known: Known, after: int) -> int:
+    """Shortly after the first moment within 6 s of `after` at which `known` meets a
+    condition it does not meet at `after` (a moment in 0.5 to 2 s if none)."""
+    base = set(conditions(known, after))
+    for step in range(1, 25):
+        moment = after + step * US // 4
+        if set(conditions(known, moment)) - base:
+            return moment + US // 5
+    return after + random.randrange(US // 2, 2 * US)
 
 
 Feed = Callable[[list[dict[str, Any]]], None]
@@ -1105,7 +1139,9 @@ def run_history(store: str, seed: int, feed: Feed, intakes_count: int) -> None:
         moments.append((now_us(), known))
         intakes.append(Intake(started, ended, known))
         check_alerts(store, intakes, (seed, n))
-        clock.sleep(plan.rnd.uniform(0.5, 2.0))
+        # The next intake comes once a condition has been met with time alone, if one
+        # is within a few seconds: it must raise that alert with no event for its row.
+        clock.sleep(max(0.0, (crossing(known, now_us()) - now_us()) / US))
     # A fresh store: nothing of the history was rejected.
     rejected = json.loads(run_in_process("rejections", "--format", "json", "--store", store))
     assert rejected["rejections"] == [], (seed, rejected)
