@@ -68,6 +68,7 @@ US = 1_000_000
 HOUR = 3600 * US
 DAY = 24 * HOUR
 MINOR = {"EUR": 2, "JPY": 0, "KWD": 3}
+THRESHOLDS = {"EUR": "50.00", "JPY": "6000", "KWD": "20.000"}
 FEES = {"EUR": "1000.00", "JPY": "130000", "KWD": "310.125"}
 FAR_EAST = ("Pacific/Kiritimati", "Asia/Tokyo")  # UTC+14, UTC+9
 FAR_WEST = ("Pacific/Pago_Pago", "America/Los_Angeles")  # UTC-11, UTC-8/-7
@@ -99,6 +100,14 @@ RESPONSE_TIER_SETS = (
     ],
 )
 BUDGET = (50, 75, 90, 100)  # §8's budget thresholds, percent of the budget consumed
+RESOLUTION_TARGETS = {"P1": "PT4H", "P2": "PT8H", "P3": "PT12H"}  # P4: not measured
+RESOLUTION_TIER_SETS = (
+    [{"below_percent": "100", "credit_percent": "2"}],
+    [
+        {"below_percent": "75", "credit_percent": "6"},
+        {"below_percent": "40", "credit_percent": "9"},
+    ],
+)
 TARGETS = {"P1": "PT15M", "P2": "PT1H", "P3": "PT4H", "P4": "PT8H"}
 TARGET_US = {"P1": 15 * 60 * US, "P2": HOUR, "P3": 4 * HOUR, "P4": 8 * HOUR}
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -242,6 +251,7 @@ class IncidentFold:
     opened: int | None = None
     priorities: list[tuple[int, int, str, str]] = field(default_factory=list)  # at, occ, id, p
     responses: list[int] = field(default_factory=list)
+    resolutions: list[tuple[int, str, int]] = field(default_factory=list)  # occurred, id, at
 
 
 @dataclass
@@ -307,6 +317,10 @@ def fold(docs: list[dict[str, Any]]) -> Known:
             )
         elif kind == "incident.responded":
             incidents[p["incident_id"]].responses.append(parse(p["responded_at"]))
+        elif kind == "incident.resolved":
+            incidents[p["incident_id"]].resolutions.append(
+                (parse(d["occurred_at"]), d["event_id"], parse(p["resolved_at"]))
+            )
         else:
             raise AssertionError(kind)
     return Known(contracts, list(outages.values()), list(maintenance.values()), dict(incidents))
@@ -485,6 +499,31 @@ def row_figures(
                 )
     attainment = Fraction(100 * met, met + missed_count) if met + missed_count else None
     response_credit = tier_credit(attainment, response["credit_tiers"]) if response else Decimal(0)
+    # §11 (no pauses here): the last resolution in event order; the priority set at or
+    # before it (unresolved: the latest); business time to it, or to the horizon.
+    resolved = unresolved_over = resolved_met = 0
+    if response is not None and "resolution_targets" in response:
+        hours = response["business_hours"]
+        for i in k.incidents.values():
+            if i.contract != cid or i.service != sid or i.opened is None:
+                continue
+            if not w[0] <= i.opened < w[1]:
+                continue
+            last = max(i.resolutions, default=None)
+            end = horizon if last is None else last[2]
+            priority = latest(i.priorities, None if last is None else last[2])
+            goal = response["resolution_targets"].get(priority)
+            if goal is None:
+                continue
+            over = length(business_slots(hours, c.tz, i.opened, end)) > duration_us(goal)
+            if last is not None:
+                resolved += 1
+                resolved_met += not over
+            elif over:
+                unresolved_over += 1
+        judged = resolved + unresolved_over
+        share = Fraction(100 * resolved_met, judged) if judged else None
+        response_credit += tier_credit(share, response["resolution_credit_tiers"])
     pending.sort(key=lambda p: (parse(p["respond_by"]), p["incident_id"]))
     deadline_text = pending[0]["respond_by"] if pending else None
     fields: dict[str, Any] = dict.fromkeys(
@@ -691,11 +730,15 @@ def response_terms(rnd: random.Random, holiday: date) -> dict[str, Any]:
             "weekly": rnd.choice([OFFICE, OFFICE, SPARSE]),
             "holidays": [holiday.isoformat()] if rnd.random() < 0.5 else [],
         }
-    return {
+    terms = {
         "targets": TARGETS,
         "business_hours": hours,
         "credit_tiers": rnd.choice(RESPONSE_TIER_SETS),
     }
+    if rnd.random() < 0.6:  # §11: the row's resolution credit is part of §8's amounts
+        terms["resolution_targets"] = RESOLUTION_TARGETS
+        terms["resolution_credit_tiers"] = rnd.choice(RESOLUTION_TIER_SETS)
+    return terms
 
 
 def first_intake(plan: Plan, now: int) -> list[dict[str, Any]]:
@@ -727,7 +770,10 @@ def first_intake(plan: Plan, now: int) -> list[dict[str, Any]]:
                 "credit_cap_percent": rnd.choice(["100", "12"]),
                 "availability": availability_terms(rnd),
                 "incident_response": response_terms(rnd, today + timedelta(days=1)),
-            },
+            }
+            # §10 decides what is payable, never what §8 says is owed or at risk.
+            | ({"claim_deadline_days": 30} if rnd.random() < 0.4 else {})
+            | ({"credit_threshold_amount": THRESHOLDS[currency]} if rnd.random() < 0.4 else {}),
             {
                 "service_id": f"A-{cid}",
                 "monthly_fee": FEES[currency],
@@ -920,6 +966,11 @@ def incident(
             },
         )
     ]
+    if plan.rnd.random() < 0.3:
+        fixed = plan.rnd.randrange(opened + US, now) // US * US
+        docs.append(
+            envelope("incident.resolved", fixed, {"incident_id": iid, "resolved_at": stamp(fixed)})
+        )
     if answer and plan.rnd.random() < 0.3:
         answered = plan.rnd.randrange(opened + US, now) // US * US
         docs.append(
@@ -990,7 +1041,14 @@ def later_intake(plan: Plan, now: int) -> list[dict[str, Any]]:
                     {"incident_id": iid, "responded_at": stamp(answered)},
                 )
             )
-        elif roll < 0.5:
+        elif roll < 0.6:
+            fixed = max(opened + US, now - rnd.randrange(1, 5) * US)
+            docs.append(
+                envelope(
+                    "incident.resolved", fixed, {"incident_id": iid, "resolved_at": stamp(fixed)}
+                )
+            )
+        elif roll < 0.8:
             at = max(opened + US, now - rnd.randrange(1, 5) * US)
             docs.append(
                 envelope(
