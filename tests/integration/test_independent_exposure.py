@@ -390,6 +390,8 @@ class Expected:
     tiers: list[dict[str, str]]
     missed: list[str]
     budget_us: Fraction | None = None  # B
+    # The row's own figures at the horizon (§3, §5): the projection's starting point.
+    now_figures: dict[str, Any] = field(default_factory=dict)
 
     def order(self) -> tuple[Any, ...]:
         return (
@@ -422,9 +424,15 @@ def percent4(value: Fraction | None) -> str | None:
     return f"{'-' if whole < 0 else ''}{abs(whole) // 10**4}.{abs(whole) % 10**4:04d}"
 
 
-def seconds_text(microseconds: int) -> str:
+def seconds_text(microseconds: int | Fraction) -> str:
+    """Exact seconds, trailing zeros trimmed (a downtime may be finer than a microsecond)."""
     assert microseconds >= 0
-    whole, part = divmod(microseconds, US)
+    if Fraction(microseconds).denominator != 1:
+        exact = Decimal(Fraction(microseconds).numerator) / Decimal(
+            Fraction(microseconds).denominator
+        )
+        return format((exact / US).normalize(), "f")
+    whole, part = divmod(int(microseconds), US)
     return f"{whole}.{part:06d}".rstrip("0").rstrip(".")
 
 
@@ -433,6 +441,27 @@ def normal(threshold: str) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text
+
+
+def downtime(
+    parts: list[Span], counted: list[tuple[int, int, Fraction]], floor: int
+) -> tuple[int, Fraction]:
+    """|parts| and §3's downtime over them: the weight is the greatest impact active,
+    the down set's maximal intervals shorter than the floor are dropped."""
+    points = sorted({p for s in parts for p in s} | {p for o in counted for p in o[:2]})
+    runs: list[list[Any]] = []  # start, end, weighted length
+    for a, b in itertools.pairwise(points):
+        if not any(lo <= a and b <= hi for lo, hi in parts):
+            continue
+        weight = max((wt for s, e, wt in counted if s <= a and b <= e), default=Fraction(0))
+        if weight == 0:
+            continue
+        if runs and runs[-1][1] == a:
+            runs[-1][1] = b
+            runs[-1][2] += weight * (b - a)
+        else:
+            runs.append([a, b, weight * (b - a)])
+    return length(parts), sum((r[2] for r in runs if r[1] - r[0] >= floor), Fraction(0))
 
 
 def tier_credit(value: Fraction | None, tiers: list[dict[str, str]]) -> Decimal:
@@ -457,8 +486,9 @@ def row_figures(
     fee_basis = Fraction(terms["monthly_fee"]) * (hi - lo) / (w[1] - w[0])
     places = MINOR[c.currency]
 
+    cap = Decimal(terms.get("credit_cap_percent", "100"))
+
     def owed(percent: Decimal) -> Decimal:
-        cap = Decimal(terms.get("credit_cap_percent", "100"))
         return half_up(fee_basis * Fraction(min(percent, cap)) / 100, places)
 
     # §4: the row's incidents (opened in the window, not only the covered part).
@@ -539,7 +569,15 @@ def row_figures(
     fields["next_response_deadline"] = deadline_text
     availability = terms.get("availability")
     if availability is None:
-        return Expected(cid, sid, label(month), fields, pending, None, None, None, [], missed)
+        now_figures = {
+            "availability_percent": None,
+            "downtime_seconds": None,
+            "credit_percent": min(response_credit, cap),
+            "credit_amount": str(owed(response_credit)),
+        }
+        return Expected(
+            cid, sid, label(month), fields, pending, None, None, None, [], missed, None, now_figures
+        )
     # §8: outages without an end end at the horizon; everything else counts in full.
     applying = [
         o
@@ -565,29 +603,25 @@ def row_figures(
             and (m.customers is None or c.customer in m.customers)
             and m.start - m.announced >= duration_us(notice)
         ]
-    parts = minus([covered], excluded)
-    measured = length(parts)
     counted = [
         (*span(o), o.impact)
         for o in applying
         if o.cause not in availability["excluded_causes"] and span(o)[1] > span(o)[0]
     ]
-    points = sorted({p for s in parts for p in s} | {p for o in counted for p in o[:2]})
-    runs: list[list[Any]] = []  # start, end, weighted length
-    for a, b in itertools.pairwise(points):
-        if not any(lo_ <= a and b <= hi_ for lo_, hi_ in parts):
-            continue
-        weight = max((wt for s, e, wt in counted if s <= a and b <= e), default=Fraction(0))
-        if weight == 0:
-            continue
-        if runs and runs[-1][1] == a:
-            runs[-1][1] = b
-            runs[-1][2] += weight * (b - a)
-        else:
-            runs.append([a, b, weight * (b - a)])
     floor = availability["min_downtime_seconds"] * US
-    down = sum((r[2] for r in runs if r[1] - r[0] >= floor), Fraction(0))
+    # §8 measures the whole covered window; the row's own figures stop at the horizon
+    # (README, "Decisions": horizon and measurement).
+    measured, down = downtime(minus([covered], excluded), counted, floor)
+    measured_now, down_now = downtime(minus([(lo, min(hi, horizon))], excluded), counted, floor)
     tiers = availability["credit_tiers"]
+    actual = None if measured_now == 0 else 100 * (measured_now - down_now) / Fraction(measured_now)
+    credit = tier_credit(actual, tiers) + response_credit
+    now_figures = {
+        "availability_percent": percent4(actual),
+        "downtime_seconds": seconds_text(down_now),
+        "credit_percent": min(credit, cap),
+        "credit_amount": str(owed(credit)),
+    }
     projected = None if measured == 0 else 100 * (measured - down) / Fraction(measured)
     amount = owed(tier_credit(projected, tiers) + response_credit)
     budget = Fraction(measured) * (100 - Fraction(availability["target_percent"])) / 100
@@ -612,7 +646,18 @@ def row_figures(
                 "credit_at_risk": str(risk),
             }
     return Expected(
-        cid, sid, label(month), fields, pending, consumed, risk, projected, tiers, missed, budget
+        cid,
+        sid,
+        label(month),
+        fields,
+        pending,
+        consumed,
+        risk,
+        projected,
+        tiers,
+        missed,
+        budget,
+        now_figures,
     )
 
 
@@ -1102,6 +1147,9 @@ def compare(store: str, known: Known, moment: int, context: Any) -> None:
         for r, e in zip(rows, expected, strict=True):
             assert r["status"] == "provisional", (where, r)
             assert {name: r[name] for name in e.fields} == e.fields, (where, r, e)
+            got = {name: r[name] for name in e.now_figures}
+            got["credit_percent"] = Decimal(got["credit_percent"])
+            assert got == e.now_figures, (where, r, e)
             # The order of the pending incidents is the product's (the spec names none).
             pending = sorted(r["pending_incidents"], key=lambda p: p["incident_id"])
             assert pending == sorted(e.pending, key=lambda p: p["incident_id"]), (where, r, e)
