@@ -763,7 +763,7 @@ def availability_terms(rnd: random.Random) -> dict[str, Any]:
         "excluded_causes": rnd.choice(
             [["customer_caused"], [], ["customer_caused", "third_party"]]
         ),
-        "maintenance_notice": rnd.choice(["PT48H", None, "PT1H"]),
+        "maintenance_notice": rnd.choice(["PT48H", "PT48H", None, "PT1H"]),
         "min_downtime_seconds": rnd.choice([0, 0, 60, 600]),
     }
 
@@ -877,14 +877,11 @@ def first_intake(plan: Plan, now: int) -> list[dict[str, Any]]:
         start = start // US * US
         docs += outage(plan, sid, start, start + rnd.choice([60, 1800, 5000]) * US, now)
     # Maintenance before and after now, announced early or late.
-    for _ in range(rnd.randrange(1, 4)):
-        sid = rnd.choice(plan.services())
-        start = (
-            rnd.choice([rnd.randrange(earliest, now), now + rnd.randrange(HOUR, 2 * DAY)])
-            // US
-            * US
-        )
-        announced = min(now, start - rnd.choice([2 * HOUR, 50 * HOUR, 10 * 60 * US]))
+    for _ in range(rnd.randrange(3, 6)):
+        sid = plan.shared if rnd.random() < 0.6 else rnd.choice(plan.services())
+        later = now + rnd.randrange(HOUR, 2 * DAY)
+        start = rnd.choice([rnd.randrange(earliest, now), later, later]) // US * US
+        announced = min(now, start - rnd.choice([2 * HOUR, 50 * HOUR, 50 * HOUR, 10 * 60 * US]))
         mid = plan.next_id("M")
         plan.maintenance.append(mid)
         docs.append(
