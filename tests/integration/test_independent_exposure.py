@@ -1121,8 +1121,9 @@ def exposure(store: str, period: str, moment: int) -> dict[str, Any]:
     return document
 
 
-def compare(store: str, known: Known, moment: int, context: Any) -> None:
-    """`exposure` of every period of interest as of `moment` against the spec's reading."""
+def compare(store: str, known: Known, moment: int, context: Any, report: bool = False) -> None:
+    """`exposure` (and with `report`, `report` too) of every period of interest as of
+    `moment` against the spec's reading."""
     months = set()
     for c in known.contracts.values():
         running = month_of(moment, c.tz)
@@ -1150,6 +1151,29 @@ def compare(store: str, known: Known, moment: int, context: Any) -> None:
             # The order of the pending incidents is the product's (the spec names none).
             pending = sorted(r["pending_incidents"], key=lambda p: p["incident_id"])
             assert pending == sorted(e.pending, key=lambda p: p["incident_id"]), (where, r, e)
+        if report:
+            # The report's rows carry the same fields (outputs.md "Additions"), sorted by
+            # contract, then service.
+            document = json.loads(
+                run_in_process(
+                    "report",
+                    "--period",
+                    label(month),
+                    "--as-of",
+                    stamp(moment),
+                    "--format",
+                    "json",
+                    "--store",
+                    store,
+                )
+            )
+            reported = [r for r in document["rows"] if r["contract_id"] in known.contracts]
+            expected.sort(key=lambda e: (e.contract_id, e.service_id))
+            assert [(r["contract_id"], r["service_id"]) for r in reported] == [
+                (e.contract_id, e.service_id) for e in expected
+            ], (where, reported)
+            for r, e in zip(reported, expected, strict=True):
+                assert {name: r[name] for name in e.fields} == e.fields, (where, r, e)
 
 
 @dataclass(frozen=True)
@@ -1252,7 +1276,7 @@ def run_history(store: str, seed: int, feed: Feed, intakes_count: int) -> None:
     final = fold(recorded)
     moments.append((now_us(), final))
     for moment, known in moments:
-        compare(store, known, moment, seed)
+        compare(store, known, moment, seed, report=moment == moments[-1][0])
 
 
 def seed() -> int:
