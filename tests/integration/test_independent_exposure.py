@@ -9,13 +9,15 @@ the clock: contracts in far-east, far-west and nearer timezones (each chosen so 
 local month has room on both sides of now, whatever day this runs), coverage from last
 month or from a day of this one, outages and maintenance before and after now, some
 without an end (they end at the horizon, so the figures move with it), excluded causes,
-a floor, targets with more decimals, incidents pending in business hours and 24x7. The
+a floor, targets with more decimals, caps, claim terms (which §8 ignores), incidents
+pending in business hours and 24x7, resolution targets and their credits. The
 history goes in as a few intakes a moment apart, later intakes ending, classifying,
 retracting and reprioritising what came before; `exposure --as-of T` is then asked at
 many moments `T` between and after the intakes, and every §8 field of every row, the
 pending incidents' deadlines, the status and the order of the rows are compared with the
-figures computed here from the events recorded by `T`, with `H = T`. Last month (ended,
-not closed) is asked too: its projection is its actual figures.
+figures computed here from the events recorded by `T`, with `H = T`, as are the row's
+own figures at `T`; at the last moment the report's rows are read too. Last month
+(ended, not closed) is asked as well: its projection is its actual figures.
 
 Alerts: after each intake, the alerts raised so far must include every condition its
 state met both when the intake began and when it ended, and nothing its state met at
@@ -73,7 +75,7 @@ FEES = {"EUR": "1000.00", "JPY": "130000", "KWD": "310.125"}
 FAR_EAST = ("Pacific/Kiritimati", "Asia/Tokyo")  # UTC+14, UTC+9
 FAR_WEST = ("Pacific/Pago_Pago", "America/Los_Angeles")  # UTC-11, UTC-8/-7
 NEAR = ("UTC", "Europe/Berlin", "America/New_York", "Australia/Sydney")
-# The latest zone: a month has begun for some contract once it has begun here (README,
+# The zone where a month begins first: alerts look at every month begun here (README,
 # "Decisions": which periods are provisional for alerts).
 EARLIEST_ZONE = "Etc/GMT-14"
 TIER_SETS = (
@@ -1211,7 +1213,9 @@ def check_alerts(store: str, intakes: list[Intake], context: Any) -> None:
         assert alert_id(*key) == a["alert_id"], (context, a)
         # What the record says: the row as the intake that raised it saw it.
         at = parse(a["recorded_at"])
-        [intake] = [i for i in intakes if i.started <= at <= i.ended]
+        during = [i for i in intakes if i.started <= at <= i.ended]
+        assert len(during) == 1, (context, a)  # raised by an intake, never by a question
+        intake = during[0]
         ends = [
             seen
             for moment in (intake.started, intake.ended)
