@@ -101,6 +101,16 @@ RESPONSE_TIER_SETS = (
         {"below_percent": "50", "credit_percent": "15"},
     ],
 )
+# outputs.md "Additions": the fields a provisional row gains (null on closed rows).
+EXPOSURE_FIELDS = (
+    "projected_availability_percent",
+    "budget_consumed_percent",
+    "downtime_left_seconds",
+    "next_tier_credit_percent",
+    "projected_credit_amount",
+    "credit_at_risk",
+    "next_response_deadline",
+)
 BUDGET = (50, 75, 90, 100)  # §8's budget thresholds, percent of the budget consumed
 RESOLUTION_TARGETS = {"P1": "PT4H", "P2": "PT8H", "P3": "PT12H"}  # P4: not measured
 RESOLUTION_TIER_SETS = (
@@ -804,7 +814,8 @@ def first_intake(plan: Plan, now: int) -> list[dict[str, Any]]:
         starts = [last_month, last_month + timedelta(days=rnd.randrange(1, 20))]
         if today.day > 1:
             starts.append(date(*month, rnd.randrange(1, today.day) + 1) if today.day > 2 else today)
-        effective_from = rnd.choice(starts)
+        # The far-west contract covers all of last month: it is the month closed at the end.
+        effective_from = last_month if n == 1 else rnd.choice(starts)
         end_month = date(*shift(month, 1), 1)
         effective_to = None
         if rnd.random() < 0.3 and (end_month - today).days >= 3:
@@ -1281,6 +1292,35 @@ def run_history(store: str, seed: int, feed: Feed, intakes_count: int) -> None:
     moments.append((now_us(), final))
     for moment, known in moments:
         compare(store, known, moment, seed, report=moment == moments[-1][0])
+    # The far-west contract's last month has ended everywhere: once closed, it has no
+    # provisional row and its rows no projection (outputs.md: null on closed rows), and
+    # a question about a moment before the close is answered as before.
+    west = next(c for cid, c in final.contracts.items() if cid.split("-")[1] == "1")
+    closing = label(shift(month_of(moments[-1][0], west.tz), -1))
+    run_in_process("close", "--period", closing, "--store", store)
+    after = now_us()
+    assert [
+        r for r in exposure(store, closing, after)["rows"] if r["contract_id"] in final.contracts
+    ] == []
+    document = json.loads(
+        run_in_process(
+            "report",
+            "--period",
+            closing,
+            "--as-of",
+            stamp(after),
+            "--format",
+            "json",
+            "--store",
+            store,
+        )
+    )
+    closed = [r for r in document["rows"] if r["contract_id"] in final.contracts]
+    assert closed, (seed, document)
+    for r in closed:
+        assert r["status"] == "closed", (seed, r)
+        assert all(r[name] is None for name in EXPOSURE_FIELDS), (seed, r)
+    compare(store, final, moments[-1][0], seed)
 
 
 def seed() -> int:
