@@ -931,17 +931,25 @@ def first_intake(plan: Plan, now: int) -> list[dict[str, Any]]:
         slots = [] if hours == "24x7" else business_slots(hours, tz, now - 4 * DAY, now)
         if slots and slots[-1][1] < now and slots[-1][1] - slots[-1][0] >= HOUR:
             docs += incident(plan, cid, sid, slots[-1][1] - HOUR, "P2", now, answer=False)
-    cid, sid = rnd.choice(with_response)
-    docs += incident(
-        plan,
-        cid,
-        sid,
-        (now - 15 * 60 * US + rnd.randrange(2, 6) * US) // US * US,
-        "P1",
-        now,
-        answer=False,
-    )
-    plan.kept.add(docs[-1]["payload"]["incident_id"])
+    # A P1 on a calendar open all through its 15 minutes: missed a few seconds from now.
+    opened = (now - 15 * 60 * US + rnd.randrange(2, 6) * US) // US * US
+    running = [
+        (cid, sid)
+        for cid, sid in with_response
+        if length(
+            business_slots(
+                plan.contracts[cid].services[sid]["incident_response"]["business_hours"],
+                plan.contracts[cid].tz,
+                opened,
+                now + 10 * US,
+            )
+        )
+        == now + 10 * US - opened
+    ]
+    if running:
+        cid, sid = rnd.choice(running)
+        docs += incident(plan, cid, sid, opened, "P1", now, answer=False)
+        plan.kept.add(docs[-1]["payload"]["incident_id"])
     # One open outage on most contracts' own service, placed to cross a budget
     # threshold a few seconds from now (the figures move between the horizons asked,
     # and a later intake must raise the alert with no event for that row).
@@ -949,15 +957,16 @@ def first_intake(plan: Plan, now: int) -> list[dict[str, Any]]:
     for cid, c in plan.contracts.items():
         sid = f"A-{cid}"
         row = row_figures(known, cid, sid, month_of(now, c.tz), now)
-        if row is None or row.budget is None or row.budget_us is None or rnd.random() < 0.2:
+        if row is None or row.budget is None or row.budget_us is None:
             continue
         share = min([t for t in BUDGET if t > row.budget], default=None)
         if share is None:
             continue
         needed = int(row.budget_us * (share - row.budget) / 100)
         floor = c.services[sid]["availability"]["min_downtime_seconds"] * US
-        if needed > floor + 60 * US:
-            start = (now - needed + rnd.randrange(3, 5) * US) // US * US
+        start = (now - needed + rnd.randrange(3, 5) * US) // US * US
+        covered = max(window(month_of(now, c.tz), c.tz)[0], local_midnight(c.effective_from, c.tz))
+        if needed > floor + 60 * US and start >= covered:
             docs += outage(plan, sid, start, None, now, plain=True)
             plan.kept.add(docs[-1]["payload"]["outage_id"])
     return docs
@@ -1038,6 +1047,14 @@ def incident(
     else:
         plan.pending.append((iid, opened))
     return docs
+
+
+def narrow_intake(plan: Plan, now: int) -> list[dict[str, Any]]:
+    """One short outage of one contract's own service: the other contracts' rows get no
+    event, so what they meet by now with time alone must be raised all the same."""
+    last = sorted(plan.contracts)[-1]
+    start = (now - 90 * US) // US * US
+    return outage(plan, f"A-{last}", start, start + 30 * US, now, plain=True)
 
 
 def later_intake(plan: Plan, now: int) -> list[dict[str, Any]]:
@@ -1268,7 +1285,12 @@ def run_history(store: str, seed: int, feed: Feed, intakes_count: int) -> None:
     intakes: list[Intake] = []
     for n in range(intakes_count):
         begun = now_us()
-        docs = first_intake(plan, begun) if n == 0 else later_intake(plan, begun)
+        if n == 0:
+            docs = first_intake(plan, begun)
+        elif n == 1 and intakes_count > 2:
+            docs = narrow_intake(plan, begun)
+        else:
+            docs = later_intake(plan, begun)
         clock.sleep(0.002)
         started = now_us()
         feed(docs)
