@@ -776,7 +776,7 @@ def availability_terms(rnd: random.Random) -> dict[str, Any]:
             [["customer_caused"], [], ["customer_caused", "third_party"]]
         ),
         "maintenance_notice": rnd.choice(["PT48H", "PT48H", None, "PT1H"]),
-        "min_downtime_seconds": rnd.choice([0, 0, 60, 600]),
+        "min_downtime_seconds": rnd.choice([0, 60, 600, 600]),
     }
 
 
@@ -879,7 +879,7 @@ def first_intake(plan: Plan, now: int) -> list[dict[str, Any]]:
             plan,
             sid,
             start,
-            start + rnd.choice([5, 90, 700, 1300, 2400, 3 * 3600]) * US if ends else None,
+            start + rnd.choice([5, 45, 90, 300, 700, 1300, 2400, 3 * 3600]) * US if ends else None,
             now,
         )
     # Later ones, announced now: they count in full.
