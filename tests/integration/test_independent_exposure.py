@@ -568,16 +568,7 @@ def row_figures(
         response_credit += tier_credit(share, response["resolution_credit_tiers"])
     pending.sort(key=lambda p: (parse(p["respond_by"]), p["incident_id"]))
     deadline_text = pending[0]["respond_by"] if pending else None
-    fields: dict[str, Any] = dict.fromkeys(
-        (
-            "projected_availability_percent",
-            "budget_consumed_percent",
-            "downtime_left_seconds",
-            "next_tier_credit_percent",
-            "projected_credit_amount",
-            "credit_at_risk",
-        )
-    )
+    fields: dict[str, Any] = dict.fromkeys(EXPOSURE_FIELDS)
     fields["next_response_deadline"] = deadline_text
     availability = terms.get("availability")
     if availability is None:
