@@ -9,6 +9,7 @@ the embedded SQLite default starts without them.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import suppress
 from typing import Any
 
 import psycopg
@@ -45,13 +46,27 @@ def is_libpq_parameter(name: str, value: str) -> bool:
     return True
 
 
+class LedgerPostgresDatastore(PostgresDatastore):
+    """The library's datastore, collected quietly. Its `__del__` closes the pool, which
+    joins the pool's threads; a datastore left for the garbage collector (a reference
+    cycle through a failed opening's traceback) may be collected in one of those very
+    threads, where the join raises "cannot join current thread" and Python prints a
+    traceback on the command's standard error. The pool's threads have been told to stop
+    by then, so nothing is left that a clean close would do: that failure is dropped.
+    An explicit `close()` is unchanged."""
+
+    def __del__(self) -> None:
+        with suppress(RuntimeError):
+            self.close()
+
+
 def open_recorder(params: dict[str, Any]) -> LedgerPostgresRecorder:
     """The recorder of the database `params` name (`parse_store_url`); it connects
     lazily, so an unreachable server shows at the first use (`failure` says why)."""
     # No pool_open_timeout: with one, every checkout calls the pool's wait(), which
     # blocks until the pool is full again (serialising the writer thread with readers)
     # and asserts when two threads wait at once.
-    datastore = PostgresDatastore(
+    datastore = LedgerPostgresDatastore(
         dbname=params["dbname"],
         host=params["host"],
         port=params["port"],
