@@ -1126,17 +1126,10 @@ def later_intake(plan: Plan, now: int) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------------------- asking
 
 
-def exposure(store: str, period: str, moment: int) -> dict[str, Any]:
+def asked(command: str, store: str, period: str, moment: int) -> dict[str, Any]:
+    """`command` (exposure, report) of `period` as of `moment`, as JSON."""
     out = run_in_process(
-        "exposure",
-        "--period",
-        period,
-        "--as-of",
-        stamp(moment),
-        "--format",
-        "json",
-        "--store",
-        store,
+        command, "--period", period, "--as-of", stamp(moment), "--format", "json", "--store", store
     )
     document: dict[str, Any] = json.loads(out)
     return document
@@ -1150,7 +1143,7 @@ def compare(store: str, known: Known, moment: int, context: Any, report: bool = 
         running = month_of(moment, c.tz)
         months |= {running, shift(running, -1)}
     for month in sorted(months):
-        got = exposure(store, label(month), moment)
+        got = asked("exposure", store, label(month), moment)
         rows = [r for r in got["rows"] if r["contract_id"] in known.contracts]
         expected = [
             row
@@ -1175,19 +1168,7 @@ def compare(store: str, known: Known, moment: int, context: Any, report: bool = 
         if report:
             # The report's rows carry the same fields (outputs.md "Additions"), sorted by
             # contract, then service.
-            document = json.loads(
-                run_in_process(
-                    "report",
-                    "--period",
-                    label(month),
-                    "--as-of",
-                    stamp(moment),
-                    "--format",
-                    "json",
-                    "--store",
-                    store,
-                )
-            )
+            document = asked("report", store, label(month), moment)
             reported = [r for r in document["rows"] if r["contract_id"] in known.contracts]
             expected.sort(key=lambda e: (e.contract_id, e.service_id))
             assert [(r["contract_id"], r["service_id"]) for r in reported] == [
@@ -1313,21 +1294,11 @@ def run_history(store: str, seed: int, feed: Feed, intakes_count: int) -> None:
     run_in_process("close", "--period", closing, "--store", store)
     after = now_us()
     assert [
-        r for r in exposure(store, closing, after)["rows"] if r["contract_id"] in final.contracts
+        r
+        for r in asked("exposure", store, closing, after)["rows"]
+        if r["contract_id"] in final.contracts
     ] == []
-    document = json.loads(
-        run_in_process(
-            "report",
-            "--period",
-            closing,
-            "--as-of",
-            stamp(after),
-            "--format",
-            "json",
-            "--store",
-            store,
-        )
-    )
+    document = asked("report", store, closing, after)
     closed = [r for r in document["rows"] if r["contract_id"] in final.contracts]
     assert closed, (seed, document)
     for r in closed:
