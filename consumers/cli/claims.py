@@ -8,11 +8,16 @@ here are only the options and the table.
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 from consumers import render
-from consumers.cli.common import READS_ONLY, as_of_instant, open_store, optional_period
+from consumers.cli.common import (
+    READS_ONLY,
+    as_of_instant,
+    open_store,
+    optional_period,
+    print_answer,
+)
 from consumers.cli.options import as_of_option, contract_option, format_option, period_option
 
 
@@ -40,10 +45,9 @@ def cmd_claims(args: argparse.Namespace) -> int:
     asked = as_of_instant(args.as_of)
     with open_store(args) as store:
         answer = claims(store, filters, asked, typed=args.as_of)
-    if args.format == "json":
-        print(claims_json(answer))
-    elif args.format == "csv":
-        sys.stdout.write(claims_csv(answer))
-    else:
-        print(render.claims_table(answer.claims))
-    return 0
+    return print_answer(
+        args.format,
+        json=lambda: claims_json(answer),
+        csv=lambda: claims_csv(answer),
+        table=lambda: render.claims_table(answer.claims),
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from datetime import datetime
 
 from consumers import interrupts, render
@@ -69,3 +70,16 @@ def as_of_instant(text: str | None, option: str = "--as-of") -> datetime | None:
         return as_of.parse_moment(text)
     except InvalidInputError as exc:
         raise UsageError(f"{option} {exc}") from None
+
+
+def print_answer(
+    form: str, *, json: Callable[[], str], csv: Callable[[], str], table: Callable[[], str]
+) -> int:
+    """Print an answer in the `--format` asked (`json`, `csv` or `table`), each form made
+    only when asked: JSON and the table end with a newline; the CSV's text carries its
+    own line ends. The command's exit status: 0."""
+    if form == "csv":
+        sys.stdout.write(csv())
+    else:
+        print(json() if form == "json" else table())
+    return 0

@@ -11,7 +11,13 @@ import sys
 from typing import Any
 
 from consumers import render
-from consumers.cli.common import READS_ONLY, as_of_instant, open_store, optional_period
+from consumers.cli.common import (
+    READS_ONLY,
+    as_of_instant,
+    open_store,
+    optional_period,
+    print_answer,
+)
 from consumers.cli.options import (
     PERIOD_FORM,
     as_of_option,
@@ -112,10 +118,9 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     asked = as_of_instant(args.as_of)
     with open_store(args) as store:
         answer = alerts(store, filters, asked, typed=args.as_of)
-    if args.format == "json":
-        print(alerts_json(answer))
-    elif args.format == "csv":
-        sys.stdout.write(alerts_csv(answer))
-    else:
-        print(render.alerts_table(answer.documents()))
-    return 0
+    return print_answer(
+        args.format,
+        json=lambda: alerts_json(answer),
+        csv=lambda: alerts_csv(answer),
+        table=lambda: render.alerts_table(answer.documents()),
+    )

@@ -20,6 +20,7 @@ from consumers.cli.common import (
     open_store,
     optional_period,
     parse_period,
+    print_answer,
     store_url,
 )
 from consumers.cli.options import as_of_option, contract_option, format_option, period_option
@@ -151,16 +152,20 @@ def cmd_credits(args: argparse.Namespace) -> int:
     asked = as_of_instant(args.as_of)
     with open_store(args) as store:
         answer = credits(store, period, args.contract, asked, typed=args.as_of)
-    if args.format == "json":
-        print(credits_json(answer))
-    elif args.format == "csv":
-        sys.stdout.write(credits_csv(answer))
-    else:
+
+    def table() -> str:
         docs = answer.documents()
-        print(counted(len(docs), "credit entry", "credit entries"))
+        lines = [counted(len(docs), "credit entry", "credit entries")]
         if docs:
-            print(render.to_table(docs, render.ENTRY_COLUMNS, render.ENTRY_NUMERIC))
-    return 0
+            lines.append(render.to_table(docs, render.ENTRY_COLUMNS, render.ENTRY_NUMERIC))
+        return "\n".join(lines)
+
+    return print_answer(
+        args.format,
+        json=lambda: credits_json(answer),
+        csv=lambda: credits_csv(answer),
+        table=table,
+    )
 
 
 def cmd_rejections(args: argparse.Namespace) -> int:
