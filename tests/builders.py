@@ -215,3 +215,30 @@ def generated_history(plan: Plan) -> list[str]:
         lines += month_lines(plan, index, months[index])
         lines += correction_lines(plan, index, months)
     return lines
+
+
+def claim_terms(*, days: int | None = 60, threshold: str | None = None) -> dict[str, Any]:
+    """`service()` with the claim terms of sla-math §10: a deadline of `days` days
+    (None: no claim needed) and a credit threshold (None: none)."""
+    terms = service()
+    terms["claim_deadline_days"] = days
+    terms["credit_threshold_amount"] = threshold
+    return terms
+
+
+def claim_submitted(
+    claim_id: str, at: str, *, period: str = "2026-03", occurred: str | None = None
+) -> dict[str, Any]:
+    """C-1/crm's customer claims `period`'s credit, submitted at `at` (the event occurred
+    then too, unless `occurred` says otherwise)."""
+    return ev(
+        "claim.submitted",
+        occurred or at,
+        {
+            "claim_id": claim_id,
+            "contract_id": "C-1",
+            "service_id": "crm",
+            "period": period,
+            "submitted_at": at,
+        },
+    )

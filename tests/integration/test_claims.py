@@ -28,7 +28,7 @@ from projections.attainment import period_report
 from projections.credit_entries import close_period
 from projections.queries.claims import claims_listing
 from projections.store import LedgerStore
-from tests.builders import contract, ev, outage, service
+from tests.builders import claim_submitted, claim_terms, contract, ev, outage
 from tests.cli_process import run_cli
 from tests.infrastructure import fresh_postgres_database, sqlite_url
 from tests.integration.test_hostile_input import line
@@ -36,27 +36,6 @@ from tests.integration.test_kafka_intake import Topics, new_group, new_topics
 
 MARCH = Period(2026, 3)
 CLOSED_AT = datetime(2026, 6, 15, tzinfo=UTC)
-
-
-def claim_terms(threshold: str | None = None, days: int | None = 60) -> dict[str, Any]:
-    terms = service()
-    terms["claim_deadline_days"] = days
-    terms["credit_threshold_amount"] = threshold
-    return terms
-
-
-def submitted(claim_id: str, at: str, occurred: str | None = None) -> dict[str, Any]:
-    return ev(
-        "claim.submitted",
-        occurred or at,
-        {
-            "claim_id": claim_id,
-            "contract_id": "C-1",
-            "service_id": "crm",
-            "period": "2026-03",
-            "submitted_at": at,
-        },
-    )
 
 
 def ingest(store: LedgerStore, path: Path, docs: list[dict[str, Any]]) -> None:
@@ -92,7 +71,7 @@ def test_worked_example_11_claim_after_close_issues_and_denial_reverses(
     assert store.entries(period="2026-03") == []
     after_close = datetime.now(UTC)
 
-    ingest(store, tmp_path / "b.jsonl", [submitted("CL-1", "2026-05-30T23:00:00Z")])
+    ingest(store, tmp_path / "b.jsonl", [claim_submitted("CL-1", "2026-05-30T23:00:00Z")])
     row = row_now(store)
     assert (row.claim_status, row.as_dict()["payable_amount"]) == ("claimed", "100.00")
     entries = store.entries(period="2026-03")
@@ -123,7 +102,7 @@ def test_worked_example_11_claim_after_close_issues_and_denial_reverses(
 
 def test_a_claim_at_exactly_the_deadline_is_expired(store: LedgerStore, tmp_path: Path) -> None:
     closed_march(store, tmp_path, claim_terms())
-    ingest(store, tmp_path / "b.jsonl", [submitted("CL-1", "2026-05-31T00:00:00Z")])
+    ingest(store, tmp_path / "b.jsonl", [claim_submitted("CL-1", "2026-05-31T00:00:00Z")])
     row = row_now(store)
     assert row.as_dict()["claim_status"] == "expired"
     assert row.as_dict()["payable_amount"] == "0.00"
@@ -137,19 +116,19 @@ def test_withdrawal_reverses_and_a_resubmission_after_it_does_nothing(
     store: LedgerStore, tmp_path: Path
 ) -> None:
     closed_march(store, tmp_path, claim_terms())
-    ingest(store, tmp_path / "b.jsonl", [submitted("CL-1", "2026-04-02T09:00:00Z")])
+    ingest(store, tmp_path / "b.jsonl", [claim_submitted("CL-1", "2026-04-02T09:00:00Z")])
     assert booked(store) == Decimal("100.00") == row_now(store).payable_major
     withdrawn = ev("claim.withdrawn", "2026-06-20T00:00:00Z", {"claim_id": "CL-1"})
     ingest(store, tmp_path / "c.jsonl", [withdrawn])
     row = row_now(store)
     assert row.claim_status == "expired"
     assert booked(store) == row.payable_major == 0
-    again = submitted("CL-1", "2026-04-03T09:00:00Z", occurred="2026-06-21T00:00:00Z")
+    again = claim_submitted("CL-1", "2026-04-03T09:00:00Z", occurred="2026-06-21T00:00:00Z")
     ingest(store, tmp_path / "d.jsonl", [again])
     assert row_now(store).claim_status == "expired"
     assert [e.kind for e in store.entries(period="2026-03")] == ["issue", "reversal"]
     # A second claim, in time, counts again: a re-issue at the next revision.
-    ingest(store, tmp_path / "e.jsonl", [submitted("CL-2", "2026-04-04T09:00:00Z")])
+    ingest(store, tmp_path / "e.jsonl", [claim_submitted("CL-2", "2026-04-04T09:00:00Z")])
     entries = store.entries(period="2026-03")
     assert [(e.kind, e.revision) for e in entries] == [
         ("issue", 1),
@@ -161,7 +140,7 @@ def test_withdrawal_reverses_and_a_resubmission_after_it_does_nothing(
 
 def test_threshold_not_exceeded_pays_nothing(store: LedgerStore, tmp_path: Path) -> None:
     closed_march(store, tmp_path, claim_terms(threshold="100.00"))
-    ingest(store, tmp_path / "b.jsonl", [submitted("CL-1", "2026-05-30T23:00:00Z")])
+    ingest(store, tmp_path / "b.jsonl", [claim_submitted("CL-1", "2026-05-30T23:00:00Z")])
     row = row_now(store)
     assert row.as_dict()["claim_status"] == "claimed"
     assert row.as_dict()["credit_amount"] == "100.00"
@@ -176,7 +155,7 @@ def test_without_claim_terms_the_close_issues_as_before(store: LedgerStore, tmp_
     assert row.as_dict()["payable_amount"] == "100.00"
     assert booked(store) == Decimal("100.00")
     # A claim for a row that does not exist is accepted and has no effect.
-    stray = submitted("CL-9", "2026-04-01T00:00:00Z")
+    stray = claim_submitted("CL-9", "2026-04-01T00:00:00Z")
     stray["payload"]["service_id"] = "no-such-service"
     ingest(store, tmp_path / "b.jsonl", [stray])
     assert row_now(store).claims == ()
@@ -222,7 +201,7 @@ def test_claims_through_the_broker_issue_after_close_and_denial_reverses(
     _through_broker(kafka_bootstrap, topics, store_url, tmp_path / "a.jsonl", docs)
     closed = run_cli("close", "--period", "2026-03", store=store_url)
     assert closed.returncode == 0, closed.stderr
-    claim = submitted("CL-1", "2026-05-30T23:00:00Z")
+    claim = claim_submitted("CL-1", "2026-05-30T23:00:00Z")
     _through_broker(kafka_bootstrap, topics, store_url, tmp_path / "b.jsonl", [claim])
     with LedgerStore(store_url, access="read") as store:
         accepted = store.accepted_event(claim["event_id"])
@@ -269,7 +248,7 @@ def test_the_api_pages_claims_as_the_command_line_lists_them(
         ingest(
             store,
             tmp_path / "b.jsonl",
-            [submitted(f"CL-{n}", f"2026-04-0{n}T09:00:00Z") for n in range(1, 4)],
+            [claim_submitted(f"CL-{n}", f"2026-04-0{n}T09:00:00Z") for n in range(1, 4)],
         )
     moment = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     cli = succeeded("claims", "--as-of", moment, "--format", "json", store=store_url)
@@ -315,7 +294,7 @@ STEPS = st.lists(
 def step_event(number: int, kind: str, claim_id: str, at: str) -> dict[str, Any]:
     occurred = f"2026-07-{number + 1:02}T00:00:00Z"
     if kind == "submitted":
-        return submitted(claim_id, at, occurred=occurred)
+        return claim_submitted(claim_id, at, occurred=occurred)
     if kind == "withdrawn":
         return ev("claim.withdrawn", occurred, {"claim_id": claim_id})
     return ev("claim.decided", occurred, {"claim_id": claim_id, "decision": kind, "reason": "r"})
@@ -361,7 +340,7 @@ def test_an_audit_bundle_carries_the_claims_and_checks_offline(
     offline check recomputes every entry's basis and the payable amount from them."""
     with LedgerStore(store_url, access="create") as store:
         closed_march(store, tmp_path, claim_terms())
-        ingest(store, tmp_path / "b.jsonl", [submitted("CL-1", "2026-04-02T09:00:00Z")])
+        ingest(store, tmp_path / "b.jsonl", [claim_submitted("CL-1", "2026-04-02T09:00:00Z")])
         denial = ev(
             "claim.decided",
             "2026-06-20T00:00:00Z",

@@ -22,7 +22,7 @@ from ledger.inbound import validate_envelope
 from ledger.period_rows import fold_contracts, fold_period
 from ledger.periods import Period, from_us, to_us
 from ledger.timeformat import format_utc
-from tests.builders import contract, ev, outage, service
+from tests.builders import claim_submitted, claim_terms, contract, ev, outage
 
 MARCH = Period(2026, 3)
 LATER = datetime(2026, 12, 1, tzinfo=UTC)
@@ -41,27 +41,6 @@ TIMEZONES = [
 
 def recorded(docs: list[dict[str, Any]]) -> list[RecordedEvent]:
     return [RecordedEvent(validate_envelope(d), LATER) for d in docs]
-
-
-def terms(days: int | None = 60, threshold: str | None = None) -> dict[str, Any]:
-    found = service()
-    found["claim_deadline_days"] = days
-    found["credit_threshold_amount"] = threshold
-    return found
-
-
-def submitted(claim_id: str, at: str, period: str = "2026-03", occurred: str | None = None) -> Any:
-    return ev(
-        "claim.submitted",
-        occurred or at,
-        {
-            "claim_id": claim_id,
-            "contract_id": "C-1",
-            "service_id": "crm",
-            "period": period,
-            "submitted_at": at,
-        },
-    )
 
 
 def rows(
@@ -85,34 +64,34 @@ def only(found: list[Row]) -> dict[str, Any]:
 
 
 def test_worked_example_11() -> None:
-    base = [contract(services=[terms()]), *FIFTY]
-    in_time = only(rows([*base, submitted("CL-1", "2026-05-30T23:00:00Z")]))
+    base = [contract(services=[claim_terms()]), *FIFTY]
+    in_time = only(rows([*base, claim_submitted("CL-1", "2026-05-30T23:00:00Z")]))
     assert in_time["credit_amount"] == "100.00"
     assert (in_time["claim_status"], in_time["payable_amount"]) == ("claimed", "100.00")
-    late = only(rows([*base, submitted("CL-1", "2026-05-31T00:00:00Z")]))
+    late = only(rows([*base, claim_submitted("CL-1", "2026-05-31T00:00:00Z")]))
     assert (late["claim_status"], late["payable_amount"]) == ("expired", "0.00")
-    threshold = [contract(services=[terms(threshold="100.00")]), *FIFTY]
-    above = only(rows([*threshold, submitted("CL-1", "2026-05-30T23:00:00Z")]))
+    threshold = [contract(services=[claim_terms(threshold="100.00")]), *FIFTY]
+    above = only(rows([*threshold, claim_submitted("CL-1", "2026-05-30T23:00:00Z")]))
     assert (above["claim_status"], above["payable_amount"]) == ("claimed", "0.00")
     (row,) = rows(base)
     assert format_utc(from_us(row.claim_deadline_us or 0)) == "2026-05-31T00:00:00Z"
 
 
 def test_the_fields_follow_credit_amount_in_the_row() -> None:
-    names = list(only(rows([contract(services=[terms()]), *FIFTY])))
+    names = list(only(rows([contract(services=[claim_terms()]), *FIFTY])))
     at = names.index("credit_amount")
     assert names[at + 1 : at + 3] == ["claim_status", "payable_amount"]
 
 
 def test_without_claim_terms_payable_is_the_credit() -> None:
-    found = only(rows([contract(services=[terms(days=None)]), *FIFTY]))
+    found = only(rows([contract(services=[claim_terms(days=None)]), *FIFTY]))
     assert (found["claim_status"], found["payable_amount"]) == (None, "100.00")
-    zero = only(rows([contract(services=[terms(days=None)])]))
+    zero = only(rows([contract(services=[claim_terms(days=None)])]))
     assert (zero["credit_amount"], zero["payable_amount"]) == ("0.00", "0.00")
 
 
 def test_status_depends_on_the_horizon_and_payable_does_not() -> None:
-    base = [contract(services=[terms()]), *FIFTY]
+    base = [contract(services=[claim_terms()]), *FIFTY]
     before = datetime(2026, 5, 30, 23, 59, 59, 999_999, tzinfo=UTC)
     deadline = datetime(2026, 5, 31, tzinfo=UTC)
     assert only(rows(base, before, closed=None))["claim_status"] == "unclaimed"
@@ -120,13 +99,17 @@ def test_status_depends_on_the_horizon_and_payable_does_not() -> None:
     for horizon in (before, deadline, LATER):
         assert only(rows(base, horizon, closed=None))["payable_amount"] == "0.00"
     # A claim submitted in time is claimed at any horizon, even before it was submitted.
-    claimed = [*base, submitted("CL-1", "2026-05-01T00:00:00Z")]
+    claimed = [*base, claim_submitted("CL-1", "2026-05-01T00:00:00Z")]
     for horizon in (datetime(2026, 4, 2, tzinfo=UTC), LATER):
         assert only(rows(claimed, horizon))["payable_amount"] == "100.00"
 
 
 def test_denied_withdrawn_and_resubmitted() -> None:
-    base = [contract(services=[terms()]), *FIFTY, submitted("CL-1", "2026-04-02T00:00:00Z")]
+    base = [
+        contract(services=[claim_terms()]),
+        *FIFTY,
+        claim_submitted("CL-1", "2026-04-02T00:00:00Z"),
+    ]
 
     def decided(decision: str, at: str, claim: str = "CL-1") -> dict[str, Any]:
         return ev("claim.decided", at, {"claim_id": claim, "decision": decision, "reason": "r"})
@@ -142,20 +125,20 @@ def test_denied_withdrawn_and_resubmitted() -> None:
     assert only(rows(approved_last))["claim_status"] == "claimed"
     # Denied, but a second claim still counts.
     second = [*base, decided("denied", "2026-04-05T00:00:00Z")]
-    second.append(submitted("CL-2", "2026-04-07T00:00:00Z"))
+    second.append(claim_submitted("CL-2", "2026-04-07T00:00:00Z"))
     assert only(rows(second))["claim_status"] == "claimed"
     # Withdrawn: final; a re-submission after it changes nothing.
     withdrawn = ev("claim.withdrawn", "2026-04-03T00:00:00Z", {"claim_id": "CL-1"})
-    again = submitted("CL-1", "2026-04-04T00:00:00Z", occurred="2026-04-04T00:00:00Z")
+    again = claim_submitted("CL-1", "2026-04-04T00:00:00Z", occurred="2026-04-04T00:00:00Z")
     found = only(rows([*base, withdrawn, again]))
     assert (found["claim_status"], found["payable_amount"]) == ("expired", "0.00")
     # Every not-withdrawn claim denied, one withdrawn: denied.
-    mixed = [*second[:-1], submitted("CL-2", "2026-04-07T00:00:00Z"), withdrawn]
+    mixed = [*second[:-1], claim_submitted("CL-2", "2026-04-07T00:00:00Z"), withdrawn]
     mixed[-1] = ev("claim.withdrawn", "2026-04-08T00:00:00Z", {"claim_id": "CL-2"})
     assert only(rows(mixed))["claim_status"] == "denied"
     # A repeated submission replaces the fields: moved to another period, it no longer
     # names March.
-    moved = submitted(
+    moved = claim_submitted(
         "CL-1", "2026-04-02T00:00:00Z", period="2026-02", occurred="2026-04-09T00:00:00Z"
     )
     assert only(rows([*base, moved]))["claim_status"] == "expired"
@@ -163,9 +146,9 @@ def test_denied_withdrawn_and_resubmitted() -> None:
 
 def test_the_fold_ignores_arrival_order() -> None:
     docs = [
-        submitted("CL-1", "2026-04-02T00:00:00Z"),
+        claim_submitted("CL-1", "2026-04-02T00:00:00Z"),
         ev("claim.withdrawn", "2026-04-03T00:00:00Z", {"claim_id": "CL-1"}),
-        submitted("CL-1", "2026-04-04T00:00:00Z", occurred="2026-04-04T00:00:00Z"),
+        claim_submitted("CL-1", "2026-04-04T00:00:00Z", occurred="2026-04-04T00:00:00Z"),
     ]
     events = [validate_envelope(d) for d in docs]
     forward, backward = fold_claim(events), fold_claim(list(reversed(events)))
@@ -214,9 +197,9 @@ def test_a_claim_at_the_deadline_is_expired_and_a_microsecond_before_counts(
     deadline = independent_deadline(period, timezone, days)
     at = deadline + timedelta(microseconds=step)
     docs = [
-        contract(tz=timezone, services=[terms(days=days)]),
+        contract(tz=timezone, services=[claim_terms(days=days)]),
         *FIFTY,
-        submitted("CL-1", format_utc(at), period=period.label),
+        claim_submitted("CL-1", format_utc(at), period=period.label),
     ]
     horizon = datetime(2027, 12, 1, tzinfo=UTC)
     found = only(rows(docs, horizon, period=period))
@@ -243,25 +226,25 @@ def test_exposure_counts_what_is_owed_whether_or_not_it_will_be_paid() -> None:
             found["payable_amount"],
         )
 
-    plain = [contract(services=[terms(days=None)]), *FIFTY]
+    plain = [contract(services=[claim_terms(days=None)]), *FIFTY]
     assert exposure(plain) == ("100.00", "150.00", None, "100.00")
-    assert exposure([contract(services=[terms()]), *FIFTY]) == (
+    assert exposure([contract(services=[claim_terms()]), *FIFTY]) == (
         "100.00",
         "150.00",
         "unclaimed",
         "0.00",
     )
     # A threshold of 100.00: the projected 100.00 would not be paid; still owed by §5.
-    assert exposure([contract(services=[terms(days=None, threshold="100.00")]), *FIFTY]) == (
+    assert exposure([contract(services=[claim_terms(days=None, threshold="100.00")]), *FIFTY]) == (
         "100.00",
         "150.00",
         None,
         "0.00",
     )
     denied = [
-        contract(services=[terms()]),
+        contract(services=[claim_terms()]),
         *FIFTY,
-        submitted("CL-1", "2026-03-11T00:00:00Z"),
+        claim_submitted("CL-1", "2026-03-11T00:00:00Z"),
         ev(
             "claim.decided",
             "2026-03-12T00:00:00Z",
@@ -271,7 +254,7 @@ def test_exposure_counts_what_is_owed_whether_or_not_it_will_be_paid() -> None:
     assert exposure(denied) == ("100.00", "150.00", "denied", "0.00")
     # Ended, not closed, past the deadline with no claim: the projection is the row.
     late = datetime(2026, 6, 1, tzinfo=UTC)
-    assert exposure([contract(services=[terms()]), *FIFTY], late) == (
+    assert exposure([contract(services=[claim_terms()]), *FIFTY], late) == (
         "100.00",
         "150.00",
         "expired",
@@ -281,9 +264,9 @@ def test_exposure_counts_what_is_owed_whether_or_not_it_will_be_paid() -> None:
 
 def test_claims_of_other_rows_have_no_effect() -> None:
     docs = [
-        contract(services=[terms()]),
+        contract(services=[claim_terms()]),
         *FIFTY,
-        submitted("CL-1", "2026-04-01T00:00:00Z", period="2026-04"),
+        claim_submitted("CL-1", "2026-04-01T00:00:00Z", period="2026-04"),
     ]
     (row,) = rows(docs)
     assert row.claims == ()
