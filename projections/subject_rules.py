@@ -10,11 +10,11 @@ store's modules import them (and the constants) from here.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
 from typing import Any
 
+from ledger.errors import InvalidInputError
 from ledger.events import END_FIELDS, INSTANT_FIELDS
-from ledger.periods import to_us
+from ledger.periods import Period, to_us
 from ledger.timeformat import parse_utc
 
 # A span's `ended_us` while no end is known: the record time at which its end became
@@ -57,18 +57,13 @@ def claim_span(label: object) -> tuple[int, int, int] | None:
     """A claim matters to the row it names, whose window is its period's (a month
     `YYYY-MM` or a year `YYYY`) in the contract's timezone: the period's UTC window,
     widened by `WINDOW_MARGIN_US` either side (None: the event names no period)."""
-    if not isinstance(label, str) or len(label) not in (4, 7):
+    if not isinstance(label, str):
         return None
-    year = int(label[:4])
-    if len(label) == 4:
-        start, end = date(year, 1, 1), date(year + 1, 1, 1)
-    else:
-        month = int(label[5:])
-        start = date(year, month, 1)
-        end = date(year + month // 12, month % 12 + 1, 1)
-    lo = to_us(datetime(start.year, start.month, 1, tzinfo=UTC)) - WINDOW_MARGIN_US
-    hi = to_us(datetime(end.year, end.month, 1, tzinfo=UTC)) + WINDOW_MARGIN_US
-    return lo, hi, 1
+    try:
+        lo, hi = Period.from_label(label).window("UTC")
+    except InvalidInputError:
+        return None
+    return lo - WINDOW_MARGIN_US, hi + WINDOW_MARGIN_US, 1
 
 
 def payload_scopes(subject_kind: str, payload: Mapping[str, Any]) -> set[str]:
