@@ -6,6 +6,7 @@ and the resolution figures are the API's."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -85,7 +86,12 @@ def test_pauses_are_drawn_where_the_api_puts_them_and_said_in_words(
         assert mark.locator("rect.bar").count() == 1
         assert mark.get_attribute("tabindex") == "0"
         label = mark.get_attribute("aria-label") or ""
-        assert f"removed {interval['removed_text']} of business time" in label
+        if interval["open"]:
+            # What an open pause removes grows with the horizon in business hours: the
+            # page's and this API call's moments differ, so only its words are compared.
+            assert re.search(r"removed [^()]+ \([\d,.]+ s\) of business time", label), label
+        else:
+            assert f"removed {interval['removed_text']} of business time" in label
         assert incidents[ident]["status"] in ("met", "pending")
     facts = page.locator('table.timeline-facts tr[data-kind="incident-paused"]')
     assert facts.count() == 2
